@@ -1,0 +1,565 @@
+//! Loading a dataset directory: locating table files (flat `NAME.csv` / `NAME.parquet`, and raw
+//! SSDA903 returns under `903/<site_id>/<collection_year>/`), typing them, combining them and
+//! validating the whole.
+
+use crate::problem::{Problem, Rule, ValidationReport, DEFAULT_CAP_PER_RULE};
+use crate::read::{read_table, Lines, RawTable};
+use crate::schema::{self, TableSpec};
+use crate::typed::{format_date, parse_date, type_table};
+use crate::validate;
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Errors that stop a dataset from being read at all. Problems *in* a dataset are not errors:
+/// they are listed in the [`ValidationReport`].
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The path is not a directory.
+    #[error("{path} is not a dataset directory (expected a folder holding sites.csv, children.csv, ...)")]
+    NotADirectory {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The directory could not be listed.
+    #[error("could not list {path}: {source}")]
+    Io {
+        /// The directory.
+        path: PathBuf,
+        /// The IO error.
+        source: std::io::Error,
+    },
+}
+
+/// `dataset.toml`: what the dataset is. Unknown keys are kept in `extra`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Manifest {
+    /// Name of the dataset.
+    pub name: Option<String>,
+    /// Extract date as written (`YYYY-MM-DD`).
+    pub extract_date: Option<String>,
+    /// Free notes.
+    pub notes: Option<String>,
+    /// Every other key (for example a generator's seed and true effects).
+    #[serde(flatten)]
+    pub extra: toml::Table,
+}
+
+/// Where each row of a combined table came from.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    files: Vec<String>,
+    rows: OriginRows,
+}
+
+#[derive(Debug, Clone)]
+enum OriginRows {
+    /// All rows from one file.
+    Single(Lines),
+    /// Per row: file index and line.
+    Explicit { file: Vec<u16>, line: Vec<u32> },
+}
+
+impl Origin {
+    fn single(raw: &RawTable) -> Self {
+        Origin { files: vec![raw.file.clone()], rows: OriginRows::Single(raw.lines.clone()) }
+    }
+
+    fn empty() -> Self {
+        Origin { files: Vec::new(), rows: OriginRows::Explicit { file: Vec::new(), line: Vec::new() } }
+    }
+
+    /// The file and line (for Parquet: row number) of row `row`.
+    pub fn locate(&self, row: usize) -> (&str, u64) {
+        match &self.rows {
+            OriginRows::Single(lines) => {
+                let line = match lines {
+                    Lines::Simple => row as u64 + 2,
+                    Lines::Explicit(v) => v.get(row).copied().map_or(0, u64::from),
+                    Lines::ParquetRows => row as u64 + 1,
+                };
+                (self.files[0].as_str(), line)
+            }
+            OriginRows::Explicit { file, line } => (self.files[file[row] as usize].as_str(), u64::from(line[row])),
+        }
+    }
+
+    fn explicit(&self, height: usize) -> (Vec<u16>, Vec<u32>) {
+        match &self.rows {
+            OriginRows::Explicit { file, line } => (file.clone(), line.clone()),
+            OriginRows::Single(_) => (0..height).map(|r| (0u16, self.locate(r).1 as u32)).unzip(),
+        }
+    }
+
+    /// Appends `other` (describing rows after this one's).
+    fn append(&mut self, self_height: usize, other: &Origin, other_height: usize) {
+        let (mut file, mut line) = self.explicit(self_height);
+        let (ofile, oline) = other.explicit(other_height);
+        let base = self.files.len() as u16;
+        file.extend(ofile.iter().map(|f| f + base));
+        line.extend(oline);
+        self.files.extend(other.files.iter().cloned());
+        self.rows = OriginRows::Explicit { file, line };
+    }
+
+    fn filter(&self, keep: &[bool]) -> Origin {
+        let (file, line) = self.explicit(keep.len());
+        let (file, line) = file.into_iter().zip(line).zip(keep).filter(|(_, &k)| k).map(|(x, _)| x).unzip();
+        Origin { files: self.files.clone(), rows: OriginRows::Explicit { file, line } }
+    }
+}
+
+/// A loaded table: its typed frame, where its rows came from, and the header each contract
+/// column was read from (for messages).
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Typed columns (see [`crate::schema`]): contract columns first, then extra columns.
+    pub frame: DataFrame,
+    /// Row origins.
+    pub origin: Origin,
+    /// Header cell of each contract column, by contract name, as written in the (first) file.
+    pub headers: Vec<(String, String)>,
+    /// Whether any file supplied this table.
+    pub present: bool,
+}
+
+impl Table {
+    fn empty(spec: &TableSpec) -> Self {
+        let columns: Vec<Column> = spec
+            .columns
+            .iter()
+            .map(|c| {
+                let dtype = match c.kind {
+                    schema::Kind::Text | schema::Kind::Code(_) => DataType::String,
+                    schema::Kind::Date => DataType::Date,
+                    schema::Kind::Number => DataType::Float64,
+                    schema::Kind::Bool => DataType::Boolean,
+                };
+                Column::full_null(PlSmallStr::from(c.name), 0, &dtype)
+            })
+            .collect();
+        Table {
+            frame: DataFrame::new(0, columns).expect("unique contract names"),
+            origin: Origin::empty(),
+            headers: Vec::new(),
+            present: false,
+        }
+    }
+
+    /// The header as written for contract column `name` (the name itself when absent).
+    pub fn header(&self, name: &str) -> String {
+        self.headers.iter().find(|(n, _)| n == name).map_or_else(|| name.to_string(), |(_, h)| h.clone())
+    }
+
+    /// Whether the contract column `name` came from a file (not only filled in or absent).
+    pub fn has_column(&self, name: &str) -> bool {
+        self.headers.iter().any(|(n, _)| n == name)
+    }
+}
+
+/// A validated-or-not dataset with every table of the contract, typed.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// The directory read.
+    pub dir: PathBuf,
+    /// `dataset.toml`, or defaults.
+    pub manifest: Manifest,
+    /// Extract date (days since 1970-01-01): the manifest's, or the latest date in the data.
+    pub extract_date: Option<i32>,
+    /// sites
+    pub sites: Table,
+    /// children (flat file and raw 903 headers); `site_id` filled in for 903 rows.
+    pub children: Table,
+    /// episodes; `site_id` filled in from the child.
+    pub episodes: Table,
+    /// workers
+    pub workers: Table,
+    /// allocations; `site_id` filled in from the child.
+    pub allocations: Table,
+    /// absences (empty when absent: see `Table::present`)
+    pub absences: Table,
+    /// contacts (empty when absent)
+    pub contacts: Table,
+    /// outcomes (empty when absent)
+    pub outcomes: Table,
+}
+
+/// A dataset and the problems found in it.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The dataset (tables with problems keep their readable rows; bad values are null).
+    pub dataset: Dataset,
+    /// Every problem found.
+    pub report: ValidationReport,
+}
+
+/// Options for [`load_with`].
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Problems listed per rule (the rest are counted). Default 20.
+    pub cap_per_rule: usize,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions { cap_per_rule: DEFAULT_CAP_PER_RULE }
+    }
+}
+
+/// Loads and validates the dataset in `dir` with default options.
+///
+/// # Errors
+/// Only when `dir` is not a readable directory; problems in the data are in the report.
+pub fn load(dir: &Path) -> Result<Loaded, DataError> {
+    load_with(dir, &LoadOptions::default())
+}
+
+/// Loads and validates the dataset in `dir`.
+///
+/// # Errors
+/// Only when `dir` is not a readable directory; problems in the data are in the report.
+pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Loaded, DataError> {
+    if !dir.is_dir() {
+        return Err(DataError::NotADirectory { path: dir.to_path_buf() });
+    }
+    let entries = list_dir(dir)?;
+    let mut report = ValidationReport::with_cap(options.cap_per_rule);
+    let manifest = read_manifest(&entries, &mut report);
+    let raw903 = find_903(dir, &entries)?;
+
+    // Read flat tables and 903 files in parallel; merge problems in a fixed order.
+    let flat: Vec<(Option<Table>, ValidationReport)> = schema::TABLES
+        .par_iter()
+        .map(|spec| {
+            let mut local = ValidationReport::with_cap(options.cap_per_rule);
+            let t = read_flat(spec, &entries, !raw903.is_empty(), &mut local);
+            (t, local)
+        })
+        .collect();
+    let raw: Vec<(Option<Table>, ValidationReport)> = raw903
+        .par_iter()
+        .map(|f| {
+            let mut local = ValidationReport::with_cap(options.cap_per_rule);
+            let t = read_903_file(f, &mut local);
+            (t, local)
+        })
+        .collect();
+
+    let mut tables: Vec<Table> = Vec::with_capacity(schema::TABLES.len());
+    let mut raw_iter = raw.into_iter();
+    let mut raw_by_table: Vec<Vec<(Table, u32)>> = vec![Vec::new(); schema::TABLES.len()];
+    for ((t, local), f) in raw_iter.by_ref().zip(raw903.iter()) {
+        report.merge(local);
+        if let Some(t) = t {
+            raw_by_table[f.table_index].push((t, f.year));
+        }
+    }
+    for (k, (t, local)) in flat.into_iter().enumerate() {
+        report.merge(local);
+        let spec = schema::TABLES[k];
+        let mut table = t.unwrap_or_else(|| Table::empty(spec));
+        let parts = std::mem::take(&mut raw_by_table[k]);
+        if !parts.is_empty() {
+            let combined = combine_903(spec, parts);
+            table = append(table, combined);
+        }
+        tables.push(table);
+    }
+    let mut it = tables.into_iter();
+    let mut next = || it.next().expect("one table per spec");
+    let mut dataset = Dataset {
+        dir: dir.to_path_buf(),
+        manifest,
+        extract_date: None,
+        sites: next(),
+        children: next(),
+        episodes: next(),
+        workers: next(),
+        allocations: next(),
+        absences: next(),
+        contacts: next(),
+        outcomes: next(),
+    };
+    validate::validate(&mut dataset, &mut report);
+    dataset.extract_date = match dataset.manifest.extract_date.as_deref().map(parse_date) {
+        Some(Ok(d)) => Some(d),
+        _ => latest_date(&dataset),
+    };
+    Ok(Loaded { dataset, report })
+}
+
+fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
+    let read = std::fs::read_dir(dir).map_err(|source| DataError::Io { path: dir.to_path_buf(), source })?;
+    let mut entries: Vec<PathBuf> = read.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    Ok(entries)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default()
+}
+
+fn read_manifest(entries: &[PathBuf], report: &mut ValidationReport) -> Manifest {
+    let Some(path) = entries.iter().find(|p| file_name(p).eq_ignore_ascii_case("dataset.toml")) else {
+        return Manifest::default();
+    };
+    let problem = |message: String| Problem {
+        rule: Rule::BadManifest,
+        file: file_name(path),
+        line: None,
+        column: None,
+        value: None,
+        message,
+        fix: "write dataset.toml as TOML, e.g. name = \"pilot 2010\" and extract_date = \"2012-03-31\"".to_string(),
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            report.push(problem(format!("dataset.toml could not be read: {e}")));
+            return Manifest::default();
+        }
+    };
+    let manifest: Manifest = match toml::from_str(&text) {
+        Ok(m) => m,
+        Err(e) => {
+            report.push(problem(format!("dataset.toml is not valid TOML: {}", e.message())));
+            return Manifest::default();
+        }
+    };
+    if let Some(d) = &manifest.extract_date {
+        if parse_date(d).is_err() {
+            report.push(Problem {
+                value: Some(d.clone()),
+                column: Some("extract_date".into()),
+                ..problem(format!("extract_date `{d}` is not a date"))
+            });
+        }
+    }
+    manifest
+}
+
+fn read_flat(spec: &TableSpec, entries: &[PathBuf], has_903: bool, report: &mut ValidationReport) -> Option<Table> {
+    let candidates: Vec<&PathBuf> = entries
+        .iter()
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            let name = file_name(p).to_ascii_lowercase();
+            name == format!("{}.csv", spec.name) || name == format!("{}.parquet", spec.name)
+        })
+        .collect();
+    let path = match candidates.as_slice() {
+        [] => {
+            let supplied_by_903 = has_903 && matches!(spec.name, "children" | "episodes" | "allocations");
+            if spec.required && !supplied_by_903 {
+                report.push(Problem {
+                    rule: Rule::MissingFile,
+                    file: format!("{}.csv", spec.name),
+                    line: None,
+                    column: None,
+                    value: None,
+                    message: format!("the required table `{}` has no file", spec.name),
+                    fix: format!(
+                        "add {0}.csv (or {0}.parquet) to the dataset directory; see the data contract for its columns",
+                        spec.name
+                    ),
+                });
+            }
+            return None;
+        }
+        [one] => *one,
+        [first, ..] => {
+            report.push(Problem {
+                rule: Rule::UnreadableFile,
+                file: file_name(first),
+                line: None,
+                column: None,
+                value: None,
+                message: format!("the table `{}` has both a CSV and a Parquet file; the CSV is read", spec.name),
+                fix: "keep one file per table".to_string(),
+            });
+            candidates.iter().find(|p| file_name(p).to_ascii_lowercase().ends_with(".csv")).copied().unwrap_or(first)
+        }
+    };
+    let name = file_name(path);
+    let raw = read_table(path, &name, report)?;
+    let typed = type_table(&raw, spec, report);
+    if raw.height() == 0 && spec.required {
+        report.push(Problem {
+            rule: Rule::EmptyFile,
+            file: name.clone(),
+            line: None,
+            column: None,
+            value: None,
+            message: format!("the table `{}` has a header but no rows", spec.name),
+            fix: "export the table with its rows".to_string(),
+        });
+    }
+    let headers = spec
+        .columns
+        .iter()
+        .zip(typed.header_of.iter())
+        .filter_map(|(c, h)| h.as_ref().map(|h| (c.name.to_string(), h.clone())))
+        .collect();
+    Some(Table { frame: typed.frame, origin: Origin::single(&raw), headers, present: true })
+}
+
+/// One raw 903 file to read.
+#[derive(Debug, Clone)]
+struct Raw903File {
+    path: PathBuf,
+    display: String,
+    site_id: String,
+    year: u32,
+    table_index: usize,
+}
+
+fn find_903(dir: &Path, entries: &[PathBuf]) -> Result<Vec<Raw903File>, DataError> {
+    let Some(root) = entries.iter().find(|p| p.is_dir() && file_name(p) == "903") else {
+        return Ok(Vec::new());
+    };
+    let mut files = Vec::new();
+    for site_dir in list_dir(root)?.into_iter().filter(|p| p.is_dir()) {
+        let site_id = file_name(&site_dir);
+        for year_dir in list_dir(&site_dir)?.into_iter().filter(|p| p.is_dir()) {
+            let year_name = file_name(&year_dir);
+            let year: u32 = year_name.parse().unwrap_or(0);
+            for path in list_dir(&year_dir)? {
+                let lower = file_name(&path).to_ascii_lowercase();
+                let table_index = match lower.as_str() {
+                    "header.csv" | "header.parquet" => 1,
+                    "episodes.csv" | "episodes.parquet" => 2,
+                    "sw_episodes.csv" | "sw_episodes.parquet" => 4,
+                    _ => continue,
+                };
+                let display = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+                files.push(Raw903File { path, display, site_id: site_id.clone(), year, table_index });
+            }
+        }
+    }
+    Ok(files)
+}
+
+fn read_903_file(f: &Raw903File, report: &mut ValidationReport) -> Option<Table> {
+    let spec = schema::TABLES[f.table_index];
+    let raw = read_table(&f.path, &f.display, report)?;
+    let typed = type_table(&raw, spec, report);
+    let mut frame = typed.frame;
+    let site = Column::new_scalar(PlSmallStr::from("site_id"), Scalar::from(PlSmallStr::from(f.site_id.as_str())), frame.height());
+    frame.with_column(site).ok()?;
+    let headers = spec
+        .columns
+        .iter()
+        .zip(typed.header_of.iter())
+        .filter_map(|(c, h)| h.as_ref().map(|h| (c.name.to_string(), h.clone())))
+        .chain(std::iter::once(("site_id".to_string(), format!("folder 903/{}", f.site_id))))
+        .collect();
+    Some(Table { frame, origin: Origin::single(&raw), headers, present: true })
+}
+
+/// Combines one table's raw 903 files of all sites and years: a record present in several
+/// years' files is kept once, the latest year's version winning.
+fn combine_903(spec: &TableSpec, mut parts: Vec<(Table, u32)>) -> Table {
+    parts.sort_by_key(|(_, year)| *year);
+    let mut combined: Option<Table> = None;
+    let mut years: Vec<u32> = Vec::new();
+    for (t, year) in parts {
+        years.extend(std::iter::repeat_n(year, t.frame.height()));
+        combined = Some(match combined {
+            None => t,
+            Some(c) => append(c, t),
+        });
+    }
+    let table = combined.expect("at least one part");
+    let key_columns: &[&str] = match spec.name {
+        "children" => &["site_id", "child_id"],
+        "episodes" => &["site_id", "child_id", "decom"],
+        _ => &["site_id", "child_id", "start_date"],
+    };
+    let keys: Vec<Vec<String>> = key_columns
+        .iter()
+        .map(|name| {
+            let c = table.frame.column(name).expect("contract column").cast(&DataType::String).expect("castable");
+            c.str().expect("string").iter().map(|v| v.unwrap_or("").to_string()).collect()
+        })
+        .collect();
+    // Rows are in year order, so the last occurrence of a key is the latest year's version.
+    let mut last: PlHashMap<Vec<&str>, usize> = PlHashMap::new();
+    for row in 0..table.frame.height() {
+        let key: Vec<&str> = keys.iter().map(|k| k[row].as_str()).collect();
+        last.insert(key, row);
+    }
+    let mut keep = vec![false; table.frame.height()];
+    for &row in last.values() {
+        keep[row] = true;
+    }
+    let mask: BooleanChunked = keep.iter().copied().collect();
+    Table {
+        frame: table.frame.filter(&mask).expect("mask has the frame's height"),
+        origin: table.origin.filter(&keep),
+        headers: table.headers,
+        present: true,
+    }
+}
+
+/// Stacks `b` under `a`, taking the union of their columns (missing ones null).
+fn append(a: Table, b: Table) -> Table {
+    if !a.present {
+        return b;
+    }
+    let (ha, hb) = (a.frame.height(), b.frame.height());
+    let mut fa = a.frame;
+    let mut fb = b.frame;
+    for c in fb.columns().to_vec() {
+        if fa.column(c.name()).is_err() {
+            fa.with_column(Column::full_null(c.name().clone(), ha, c.dtype())).expect("new column");
+        }
+    }
+    for c in fa.columns().to_vec() {
+        if fb.column(c.name()).is_err() {
+            fb.with_column(Column::full_null(c.name().clone(), hb, c.dtype())).expect("new column");
+        }
+    }
+    let names: Vec<PlSmallStr> = fa.get_column_names().into_iter().cloned().collect();
+    let fb = fb.select(names).expect("same columns");
+    let cast: Vec<Column> = fb
+        .columns()
+        .iter()
+        .zip(fa.columns())
+        .map(|(b, a)| b.cast(a.dtype()).unwrap_or_else(|_| Column::full_null(b.name().clone(), hb, a.dtype())))
+        .collect();
+    let fb = DataFrame::new(hb, cast).expect("same names and height");
+    let frame = fa.vstack(&fb).expect("same schema");
+    let mut origin = a.origin;
+    origin.append(ha, &b.origin, hb);
+    let mut headers = a.headers;
+    for h in b.headers {
+        if !headers.iter().any(|(n, _)| *n == h.0) {
+            headers.push(h);
+        }
+    }
+    Table { frame, origin, headers, present: true }
+}
+
+fn latest_date(dataset: &Dataset) -> Option<i32> {
+    let mut best: Option<i32> = None;
+    for table in [&dataset.episodes, &dataset.workers, &dataset.allocations, &dataset.absences, &dataset.contacts] {
+        for c in table.frame.columns() {
+            if c.dtype() == &DataType::Date {
+                if let Ok(phys) = c.as_materialized_series().to_physical_repr().i32() {
+                    if let Some(m) = phys.max() {
+                        best = Some(best.map_or(m, |b| b.max(m)));
+                    }
+                }
+            }
+        }
+    }
+    best
+}
+
+impl Dataset {
+    /// The extract date as ISO text, if known.
+    pub fn extract_date_text(&self) -> Option<String> {
+        self.extract_date.map(format_date)
+    }
+}

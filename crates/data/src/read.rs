@@ -1,0 +1,439 @@
+//! Reading one table file (CSV or Parquet) into a frame of text columns, with the structural
+//! checks polars does not report by line: byte-order mark, UTF-8, ragged rows, empty files,
+//! duplicate header cells. Values are typed later (`typed`), so a bad value never stops a read.
+
+use crate::problem::{Problem, Rule, ValidationReport};
+use polars::prelude::*;
+use std::io::Cursor;
+use std::path::Path;
+
+/// Where the rows of a raw table came from, to turn a row index into a file line.
+#[derive(Debug, Clone)]
+pub enum Lines {
+    /// CSV with no quoted newlines: data row i is on line i + 2.
+    Simple,
+    /// CSV with quoted fields spanning lines: the line of each data row.
+    Explicit(Vec<u32>),
+    /// Parquet: no lines; row i is reported as "row i + 1".
+    ParquetRows,
+}
+
+/// A table file read as text columns.
+#[derive(Debug, Clone)]
+pub struct RawTable {
+    /// The file, relative to the dataset directory, for messages.
+    pub file: String,
+    /// Header cells as written in the file (trimmed, byte-order mark removed).
+    pub headers: Vec<String>,
+    /// One String column per header cell, named `0`, `1`, ... by position.
+    pub frame: DataFrame,
+    /// Row index to line mapping.
+    pub lines: Lines,
+}
+
+impl RawTable {
+    /// The 1-based line of data row `row` (for Parquet: the 1-based row number).
+    pub fn line(&self, row: usize) -> u64 {
+        match &self.lines {
+            Lines::Simple => row as u64 + 2,
+            Lines::Explicit(lines) => lines.get(row).copied().map(u64::from).unwrap_or(0),
+            Lines::ParquetRows => row as u64 + 1,
+        }
+    }
+
+    /// Number of data rows.
+    pub fn height(&self) -> usize {
+        self.frame.height()
+    }
+
+    /// The text column at header position `index`.
+    pub fn column(&self, index: usize) -> &StringChunked {
+        self.frame.columns()[index]
+            .as_materialized_series()
+            .str()
+            .expect("raw tables hold only String columns")
+    }
+}
+
+/// Reads `path` (displayed as `file`) as CSV or Parquet by its extension. Returns None when the
+/// file cannot be read at all; every problem found is added to `report`.
+pub fn read_table(path: &Path, file: &str, report: &mut ValidationReport) -> Option<RawTable> {
+    let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    if is_parquet {
+        read_parquet(path, file, report)
+    } else {
+        read_csv(path, file, report)
+    }
+}
+
+fn file_problem(rule: Rule, file: &str, message: String, fix: &str) -> Problem {
+    Problem {
+        rule,
+        file: file.to_string(),
+        line: None,
+        column: None,
+        value: None,
+        message,
+        fix: fix.to_string(),
+    }
+}
+
+fn read_parquet(path: &Path, file: &str, report: &mut ValidationReport) -> Option<RawTable> {
+    let opened = std::fs::File::open(path).map_err(|e| e.to_string()).and_then(|f| {
+        ParquetReader::new(f).finish().map_err(|e| e.to_string())
+    });
+    let frame = match opened {
+        Ok(frame) => frame,
+        Err(e) => {
+            report.push(file_problem(
+                Rule::UnreadableFile,
+                file,
+                format!("the file could not be read as Parquet: {e}"),
+                "write the table again as Parquet, or as CSV with a header row",
+            ));
+            return None;
+        }
+    };
+    let headers: Vec<String> = frame.get_column_names().iter().map(|s| s.trim().to_string()).collect();
+    let mut columns = Vec::with_capacity(headers.len());
+    for (i, column) in frame.columns().iter().enumerate() {
+        match column.cast(&DataType::String) {
+            Ok(c) => columns.push(c.with_name(PlSmallStr::from(i.to_string()))),
+            Err(e) => {
+                report.push(Problem {
+                    column: Some(headers[i].clone()),
+                    ..file_problem(
+                        Rule::UnreadableFile,
+                        file,
+                        format!("column of type {} cannot be read as text: {e}", column.dtype()),
+                        "store the column as a string, number or date",
+                    )
+                });
+                return None;
+            }
+        }
+    }
+    let frame = DataFrame::new_infer_height(columns).ok()?;
+    Some(RawTable { file: file.to_string(), headers, frame, lines: Lines::ParquetRows })
+}
+
+fn read_csv(path: &Path, file: &str, report: &mut ValidationReport) -> Option<RawTable> {
+    let mut bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            report.push(file_problem(
+                Rule::UnreadableFile,
+                file,
+                format!("the file could not be read: {e}"),
+                "check that the file exists and is readable",
+            ));
+            return None;
+        }
+    };
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        bytes.drain(..3);
+    }
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        report.push(file_problem(
+            Rule::EmptyFile,
+            file,
+            "the file is empty".to_string(),
+            "export the table again with its header row (and its rows, if it has any)",
+        ));
+        return None;
+    }
+    check_utf8(&bytes, file, report);
+    let scan = scan_structure(&bytes);
+    let headers: Vec<String> = split_header(&bytes[..scan.header_end]);
+    for &(line, fields) in scan.ragged.iter() {
+        report.push(Problem {
+            rule: Rule::RaggedRow,
+            file: file.to_string(),
+            line: Some(line as u64),
+            column: None,
+            value: None,
+            message: if fields == 0 {
+                "the line is blank".to_string()
+            } else {
+                format!("the row has {fields} fields but the header has {}", headers.len())
+            },
+            fix: "quote values that contain commas, and give every row one value per header column"
+                .to_string(),
+        });
+    }
+    for _ in scan.ragged.len()..scan.ragged_total {
+        report.push(Problem {
+            rule: Rule::RaggedRow,
+            file: file.to_string(),
+            line: None,
+            column: None,
+            value: None,
+            message: "another row has the wrong number of fields".to_string(),
+            fix: String::new(),
+        });
+    }
+
+    // Positional names avoid polars' handling of duplicate or empty header cells; the
+    // header as written is kept in `headers`.
+    let schema: Schema = (0..headers.len())
+        .map(|i| Field::new(PlSmallStr::from(i.to_string()), DataType::String))
+        .collect();
+    let parse = CsvParseOptions::default()
+        .with_encoding(CsvEncoding::LossyUtf8)
+        .with_truncate_ragged_lines(true)
+        .with_missing_is_null(true);
+    let n_rows = scan.records;
+    let result = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_schema(Some(Arc::new(schema)))
+        .with_raise_if_empty(false)
+        .with_parse_options(parse)
+        .into_reader_with_file_handle(Cursor::new(bytes))
+        .finish();
+    let frame = match result {
+        Ok(frame) => frame,
+        Err(e) => {
+            report.push(file_problem(
+                Rule::UnreadableFile,
+                file,
+                format!("the file could not be parsed as CSV: {e}"),
+                "export the table as comma-separated UTF-8 text with a header row",
+            ));
+            return None;
+        }
+    };
+    let lines = if frame.height() == n_rows {
+        match scan.record_lines {
+            Some(lines) => Lines::Explicit(lines),
+            None => Lines::Simple,
+        }
+    } else {
+        // polars and the scan disagree on where rows are; refuse rather than misreport lines.
+        report.push(file_problem(
+            Rule::UnreadableFile,
+            file,
+            format!(
+                "the file's rows could not be delimited reliably ({} rows by one reading, {} by another)",
+                frame.height(),
+                n_rows
+            ),
+            "check the file's quoting: every quote that opens a value must close it",
+        ));
+        return None;
+    };
+    Some(RawTable { file: file.to_string(), headers, frame, lines })
+}
+
+/// Reports every run of bytes that is not UTF-8 (capped by the report), with line and field.
+fn check_utf8(bytes: &[u8], file: &str, report: &mut ValidationReport) {
+    let mut offset = 0;
+    let mut line = 1u64;
+    let mut line_start = 0usize;
+    while offset < bytes.len() {
+        match std::str::from_utf8(&bytes[offset..]) {
+            Ok(_) => return,
+            Err(e) => {
+                let bad = offset + e.valid_up_to();
+                let bad_len = e.error_len().unwrap_or(bytes.len() - bad).max(1);
+                for (i, &b) in bytes[offset..bad].iter().enumerate() {
+                    if b == b'\n' {
+                        line += 1;
+                        line_start = offset + i + 1;
+                    }
+                }
+                let field = bytes[line_start..bad].iter().filter(|&&b| b == b',').count();
+                let header_cells = split_header(&bytes[..memchr::memchr(b'\n', bytes).unwrap_or(bytes.len())]);
+                let hex: Vec<String> = bytes[bad..bad + bad_len].iter().map(|b| format!("{b:02X}")).collect();
+                report.push(Problem {
+                    rule: Rule::NotUtf8,
+                    file: file.to_string(),
+                    line: Some(line),
+                    column: header_cells.get(field).cloned(),
+                    value: Some(format!("bytes {}", hex.join(" "))),
+                    message: "the value holds bytes that are not UTF-8 (read as \u{FFFD})".to_string(),
+                    fix: "export the file as UTF-8 (in Excel: CSV UTF-8); Windows-1252 exports break accented names"
+                        .to_string(),
+                });
+                offset = bad + bad_len;
+            }
+        }
+    }
+}
+
+fn split_header(line: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(line);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+    let mut record = csv::StringRecord::new();
+    match reader.read_record(&mut record) {
+        Ok(true) => record.iter().map(|s| s.trim().to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What one pass over the bytes learnt of the file's structure.
+struct Scan {
+    /// Byte offset where the header line ends.
+    header_end: usize,
+    /// Data records (a blank line is a record, as polars reads it).
+    records: usize,
+    /// The first ragged rows: (line, fields); 0 fields for a blank line.
+    ragged: Vec<(usize, usize)>,
+    /// All ragged rows.
+    ragged_total: usize,
+    /// Line of each data record, only when a quoted field spans lines.
+    record_lines: Option<Vec<u32>>,
+}
+
+const RAGGED_LISTED: usize = 50;
+
+/// Splits the bytes into records (RFC 4180 quoting), counting fields per record. Without a
+/// quote character in the file this is a memchr pass over newlines.
+fn scan_structure(bytes: &[u8]) -> Scan {
+    let has_quotes = memchr::memchr(b'"', bytes).is_some();
+    let mut scan = Scan { header_end: 0, records: 0, ragged: Vec::new(), ragged_total: 0, record_lines: None };
+    let mut header_fields = None;
+    let mut on_record = |scan: &mut Scan, line: usize, end: usize, fields: usize, blank: bool| {
+        match header_fields {
+            None => {
+                if blank {
+                    return false;
+                }
+                header_fields = Some(fields);
+                scan.header_end = end;
+                false
+            }
+            Some(expected) => {
+                // polars reads a blank line as a row of nulls, so it is a (ragged) record.
+                let fields = if blank { 0 } else { fields };
+                scan.records += 1;
+                if fields != expected {
+                    scan.ragged_total += 1;
+                    if scan.ragged.len() < RAGGED_LISTED {
+                        scan.ragged.push((line, fields));
+                    }
+                }
+                true
+            }
+        }
+    };
+    if !has_quotes {
+        let mut start = 0;
+        let mut line = 1;
+        while start < bytes.len() {
+            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+            let mut content = &bytes[start..end];
+            if content.last() == Some(&b'\r') {
+                content = &content[..content.len() - 1];
+            }
+            let blank = content.is_empty();
+            let fields = memchr::memchr_iter(b',', content).count() + 1;
+            on_record(&mut scan, line, end, fields, blank);
+            line += 1;
+            start = end + 1;
+        }
+        return scan;
+    }
+    let mut lines = Vec::new();
+    let mut line = 1usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        let record_line = line;
+        let mut fields = 1;
+        let mut in_quotes = false;
+        let mut content_len = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if in_quotes {
+                if b == b'"' {
+                    if bytes.get(i + 1) == Some(&b'"') {
+                        i += 1;
+                    } else {
+                        in_quotes = false;
+                    }
+                } else if b == b'\n' {
+                    line += 1;
+                }
+            } else if b == b'"' {
+                in_quotes = true;
+            } else if b == b',' {
+                fields += 1;
+            } else if b == b'\n' {
+                break;
+            }
+            if b != b'\r' {
+                content_len += 1;
+            }
+            i += 1;
+        }
+        let blank = content_len == 0;
+        if on_record(&mut scan, record_line, i, fields, blank) {
+            lines.push(record_line as u32);
+        }
+        line += 1;
+        i += 1;
+    }
+    scan.record_lines = Some(lines);
+    scan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_str(text: &[u8]) -> (Option<RawTable>, ValidationReport) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, text).unwrap();
+        let mut report = ValidationReport::with_cap(20);
+        let table = read_table(&path, "t.csv", &mut report);
+        (table, report)
+    }
+
+    #[test]
+    fn bom_crlf_and_blank_lines_are_read_with_true_line_numbers() {
+        let (table, report) = read_str(b"\xEF\xBB\xBFa,b\r\n1,2\r\n\r\n3,\r\n");
+        let table = table.unwrap_or_else(|| panic!("{report:?}"));
+        assert_eq!(table.headers, vec!["a", "b"]);
+        // the blank line is a row of nulls, reported on its own line
+        assert_eq!(table.height(), 3);
+        assert_eq!((report.problems[0].rule, report.problems[0].line), (Rule::RaggedRow, Some(3)));
+        assert_eq!(report.problems[0].message, "the line is blank");
+        assert_eq!(table.line(2), 4);
+        assert_eq!(table.column(0).get(2), Some("3"));
+        assert_eq!(table.column(1).get(2), None);
+    }
+
+    #[test]
+    fn quoted_newlines_keep_line_numbers_exact() {
+        let (table, report) = read_str(b"a,b\n\"x\ny\",2\n3,4\n");
+        let table = table.unwrap();
+        assert!(!report.has_problems(), "{report:?}");
+        assert_eq!(table.height(), 2);
+        assert_eq!(table.line(1), 4);
+        assert_eq!(table.column(0).get(0), Some("x\ny"));
+    }
+
+    #[test]
+    fn ragged_rows_are_reported_with_their_lines() {
+        let (table, report) = read_str(b"a,b\n1,2\n1,2,3\n4\n");
+        assert!(table.is_some());
+        let lines: Vec<_> = report.problems.iter().map(|p| (p.rule, p.line)).collect();
+        assert_eq!(lines, vec![(Rule::RaggedRow, Some(3)), (Rule::RaggedRow, Some(4))]);
+    }
+
+    #[test]
+    fn non_utf8_bytes_are_located() {
+        let (table, report) = read_str(b"name,b\nok,1\nJos\xE9,2\n");
+        assert!(table.is_some());
+        let p = &report.problems[0];
+        assert_eq!((p.rule, p.line, p.column.as_deref()), (Rule::NotUtf8, Some(3), Some("name")));
+        assert_eq!(p.value.as_deref(), Some("bytes E9"));
+    }
+
+    #[test]
+    fn empty_file_is_a_problem_not_a_panic() {
+        let (table, report) = read_str(b"");
+        assert!(table.is_none());
+        assert_eq!(report.problems[0].rule, Rule::EmptyFile);
+    }
+}

@@ -1,0 +1,343 @@
+//! Cross-row and cross-table rules of the data contract: unique keys, references, end before
+//! start, overlapping episodes and allocations, fte range, pilot sites. Also fills in each
+//! child-level row's `site_id` from its child.
+//!
+//! A child's or worker's identifier appears in a message only for the row at fault.
+
+use crate::dataset::{Dataset, Table};
+use crate::problem::{Problem, Rule, ValidationReport};
+use crate::typed::format_date;
+use polars::prelude::*;
+use rayon::prelude::*;
+
+/// Text values of column `name` (None where null or absent).
+pub fn text_column<'a>(frame: &'a DataFrame, name: &str) -> Vec<Option<&'a str>> {
+    match frame.column(name).ok().and_then(|c| c.str().ok()) {
+        Some(ca) => ca.iter().collect(),
+        None => vec![None; frame.height()],
+    }
+}
+
+/// Dates (days since 1970-01-01) of column `name` (None where null or absent).
+pub fn date_column(frame: &DataFrame, name: &str) -> Vec<Option<i32>> {
+    match frame.column(name).ok().map(|c| c.as_materialized_series().to_physical_repr().into_owned()) {
+        Some(s) => match s.i32() {
+            Ok(ca) => ca.iter().collect(),
+            Err(_) => vec![None; frame.height()],
+        },
+        None => vec![None; frame.height()],
+    }
+}
+
+/// Numbers of column `name` (None where null or absent).
+pub fn number_column(frame: &DataFrame, name: &str) -> Vec<Option<f64>> {
+    match frame.column(name).ok().and_then(|c| c.f64().ok()) {
+        Some(ca) => ca.iter().collect(),
+        None => vec![None; frame.height()],
+    }
+}
+
+struct At<'a> {
+    table: &'a Table,
+}
+
+impl At<'_> {
+    fn problem(&self, rule: Rule, row: usize, column: &str, value: Option<String>, message: String, fix: &str) -> Problem {
+        let (file, line) = self.table.origin.locate(row);
+        Problem {
+            rule,
+            file: file.to_string(),
+            line: Some(line),
+            column: Some(self.table.header(column)),
+            value,
+            message,
+            fix: fix.to_string(),
+        }
+    }
+}
+
+/// Runs every cross-row rule, adding problems to `report` in a fixed order.
+pub fn validate(dataset: &mut Dataset, report: &mut ValidationReport) {
+    check_sites(&dataset.sites, report);
+    let site_ids: PlHashSet<String> = text_column(&dataset.sites.frame, "site_id").into_iter().flatten().map(str::to_string).collect();
+    let children = ChildIndex::build(&dataset.children, &site_ids, report);
+    let workers = check_workers(&dataset.workers, &site_ids, report);
+
+    let cap = report.cap();
+    let mut locals: Vec<ValidationReport> = Vec::new();
+    let mut new_sites: Vec<Option<Column>> = Vec::new();
+    let jobs: Vec<(&Table, bool)> = vec![
+        (&dataset.episodes, true),
+        (&dataset.allocations, true),
+        (&dataset.contacts, false),
+        (&dataset.outcomes, false),
+    ];
+    let results: Vec<(Option<Column>, ValidationReport)> = jobs
+        .par_iter()
+        .enumerate()
+        .map(|(k, (table, _))| {
+            let mut local = ValidationReport::with_cap(cap);
+            let at = At { table };
+            let (site_column, child_rows) = children.resolve(table, &at, &mut local);
+            match k {
+                0 => check_spells(table, &at, &child_rows, "decom", "dec", Rule::OverlappingEpisodes, "episode", &mut local),
+                1 => {
+                    check_worker_refs(table, &at, &workers, &mut local);
+                    check_spells(table, &at, &child_rows, "start_date", "end_date", Rule::OverlappingAllocations, "allocation", &mut local);
+                }
+                2 => check_worker_refs(table, &at, &workers, &mut local),
+                _ => {}
+            }
+            (site_column, local)
+        })
+        .collect();
+    for (c, local) in results {
+        new_sites.push(c);
+        locals.push(local);
+    }
+    let mut absences_report = ValidationReport::with_cap(cap);
+    {
+        let at = At { table: &dataset.absences };
+        check_worker_refs(&dataset.absences, &at, &workers, &mut absences_report);
+        check_end_before_start(&dataset.absences, &at, "start_date", "end_date", "absence", &mut absences_report);
+    }
+    for local in locals {
+        report.merge(local);
+    }
+    report.merge(absences_report);
+    for (table, column) in [&mut dataset.episodes, &mut dataset.allocations, &mut dataset.contacts, &mut dataset.outcomes]
+        .into_iter()
+        .zip(new_sites)
+    {
+        if let Some(c) = column {
+            table.frame.with_column(c).expect("site_id has the table's height");
+        }
+    }
+}
+
+fn check_sites(sites: &Table, report: &mut ValidationReport) {
+    let at = At { table: sites };
+    let ids = text_column(&sites.frame, "site_id");
+    let arms = text_column(&sites.frame, "arm");
+    let models = text_column(&sites.frame, "swp_model");
+    let go_live = date_column(&sites.frame, "go_live");
+    let mut seen: PlHashMap<&str, usize> = PlHashMap::new();
+    for row in 0..sites.frame.height() {
+        if let Some(id) = ids[row] {
+            if let Some(first) = seen.insert(id, row) {
+                let (_, line) = sites.origin.locate(first);
+                report.push(at.problem(Rule::DuplicateKey, row, "site_id", Some(id.to_string()),
+                    format!("site_id `{id}` is already used on line {line}"), "give every site its own site_id"));
+            }
+        }
+        let is_pilot = arms[row] == Some("pilot");
+        if is_pilot && go_live[row].is_none() {
+            report.push(at.problem(Rule::PilotWithoutGoLive, row, "go_live", None,
+                "a pilot site needs its go_live date".into(), "fill in go_live, the day the Social Work Practice took its first cases"));
+        }
+        if is_pilot && models[row].is_none_or(|m| m == "none") && sites.has_column("swp_model") {
+            report.push(at.problem(Rule::MissingValue, row, "swp_model", models[row].map(str::to_string),
+                "a pilot site needs its SWP model".into(), "use professional, social_enterprise, third_sector, private or in_house"));
+        }
+        if let (Some(arm), Some(model)) = (arms[row], models[row]) {
+            if arm != "pilot" && model != "none" {
+                report.push(at.problem(Rule::ModelWithoutPilot, row, "swp_model", Some(model.to_string()),
+                    format!("a {arm} site has the SWP model `{model}`; only pilot sites have one"),
+                    "set swp_model to none, or arm to pilot"));
+            }
+        }
+    }
+}
+
+/// Children keyed by (site_id, child_id), and by child_id alone where that is unambiguous.
+struct ChildIndex<'a> {
+    by_site_child: PlHashMap<(&'a str, &'a str), u32>,
+    /// child_id -> (site_id, index), or None when the id is used at several sites.
+    by_child: PlHashMap<&'a str, Option<(&'a str, u32)>>,
+}
+
+impl<'a> ChildIndex<'a> {
+    fn build(children: &'a Table, site_ids: &PlHashSet<String>, report: &mut ValidationReport) -> Self {
+        let at = At { table: children };
+        let ids = text_column(&children.frame, "child_id");
+        let sites = text_column(&children.frame, "site_id");
+        if children.present && !children.has_column("site_id") {
+            report.push(Problem {
+                rule: Rule::MissingColumn,
+                file: children.origin.locate(0).0.to_string(),
+                line: Some(1),
+                column: Some("site_id".into()),
+                value: None,
+                message: "the required column `site_id` is missing".into(),
+                fix: "add a column headed `site_id` naming each child's site (or supply raw 903 returns under 903/<site_id>/)".into(),
+            });
+        }
+        let mut by_site_child = PlHashMap::with_capacity(ids.len());
+        let mut by_child: PlHashMap<&str, Option<(&str, u32)>> = PlHashMap::with_capacity(ids.len());
+        for row in 0..ids.len() {
+            let Some(id) = ids[row] else { continue };
+            let Some(site) = sites[row] else {
+                if children.has_column("site_id") {
+                    report.push(at.problem(Rule::MissingValue, row, "site_id", None, "`site_id` is empty".into(), "fill in the child's site_id"));
+                }
+                continue;
+            };
+            if !site_ids.contains(site) {
+                report.push(at.problem(Rule::DanglingReference, row, "site_id", Some(site.to_string()),
+                    format!("site_id `{site}` is not in sites"), "add the site to sites.csv or correct the site_id"));
+            }
+            if let Some(first) = by_site_child.insert((site, id), row as u32) {
+                let (file, line) = children.origin.locate(first as usize);
+                report.push(at.problem(Rule::DuplicateKey, row, "child_id", Some(id.to_string()),
+                    format!("child_id `{id}` is already used at this site ({file} line {line})"),
+                    "give every child one row; merge or renumber the duplicates"));
+                continue;
+            }
+            by_child
+                .entry(id)
+                .and_modify(|e| {
+                    if e.is_some_and(|(s, _)| s != site) {
+                        *e = None;
+                    }
+                })
+                .or_insert(Some((site, row as u32)));
+        }
+        ChildIndex { by_site_child, by_child }
+    }
+
+    /// Resolves each row's child: reports dangling references and returns the filled-in
+    /// `site_id` column (None when the table already had site ids on every row) and the child
+    /// index per row.
+    fn resolve(&self, table: &Table, at: &At<'_>, report: &mut ValidationReport) -> (Option<Column>, Vec<Option<u32>>) {
+        let ids = text_column(&table.frame, "child_id");
+        let sites = text_column(&table.frame, "site_id");
+        let mut child_rows = vec![None; ids.len()];
+        let mut filled: Vec<Option<&str>> = Vec::with_capacity(ids.len());
+        for row in 0..ids.len() {
+            let Some(id) = ids[row] else {
+                filled.push(sites[row]);
+                continue;
+            };
+            let found = match sites[row] {
+                Some(site) => self.by_site_child.get(&(site, id)).map(|&r| (site, r)),
+                None => match self.by_child.get(id) {
+                    Some(Some(hit)) => Some(*hit),
+                    Some(None) => {
+                        report.push(at.problem(Rule::DanglingReference, row, "child_id", Some(id.to_string()),
+                            format!("child_id `{id}` is used at several sites, so this row's child is ambiguous"),
+                            "add a site_id column to this table"));
+                        filled.push(None);
+                        continue;
+                    }
+                    None => None,
+                },
+            };
+            match found {
+                Some((site, r)) => {
+                    child_rows[row] = Some(r);
+                    filled.push(Some(site));
+                }
+                None => {
+                    report.push(at.problem(Rule::DanglingReference, row, "child_id", Some(id.to_string()),
+                        format!("child_id `{id}` is not in children"),
+                        "add the child to children.csv (903 header) or correct the child_id"));
+                    filled.push(sites[row]);
+                }
+            }
+        }
+        let column: StringChunked = filled.into_iter().collect();
+        (Some(column.with_name(PlSmallStr::from("site_id")).into_column()), child_rows)
+    }
+}
+
+/// Worker ids known from workers.csv.
+type WorkerIds = PlHashSet<String>;
+
+fn check_workers(workers: &Table, site_ids: &PlHashSet<String>, report: &mut ValidationReport) -> WorkerIds {
+    let at = At { table: workers };
+    let ids = text_column(&workers.frame, "worker_id");
+    let sites = text_column(&workers.frame, "site_id");
+    let fte = number_column(&workers.frame, "fte");
+    for row in 0..workers.frame.height() {
+        if let Some(site) = sites[row] {
+            if !site_ids.contains(site) {
+                report.push(at.problem(Rule::DanglingReference, row, "site_id", Some(site.to_string()),
+                    format!("site_id `{site}` is not in sites"), "add the site to sites.csv or correct the site_id"));
+            }
+        }
+        if let Some(f) = fte[row] {
+            if !(f > 0.0 && f <= 1.0) {
+                report.push(at.problem(Rule::FteOutOfRange, row, "fte", Some(f.to_string()),
+                    format!("fte {f} is outside (0, 1]"), "give the spell's full-time equivalent: above 0 and at most 1 (0.5 for half time)"));
+            }
+        }
+    }
+    check_end_before_start(workers, &at, "start_date", "end_date", "spell", report);
+    ids.into_iter().flatten().map(str::to_string).collect()
+}
+
+fn check_worker_refs(table: &Table, at: &At<'_>, workers: &WorkerIds, report: &mut ValidationReport) {
+    for (row, id) in text_column(&table.frame, "worker_id").into_iter().enumerate() {
+        if let Some(id) = id {
+            if !workers.contains(id) {
+                report.push(at.problem(Rule::DanglingReference, row, "worker_id", Some(id.to_string()),
+                    format!("worker_id `{id}` is not in workers"), "add the worker's spell to workers.csv or correct the worker_id"));
+            }
+        }
+    }
+}
+
+fn check_end_before_start(table: &Table, at: &At<'_>, start: &str, end: &str, what: &str, report: &mut ValidationReport) {
+    let starts = date_column(&table.frame, start);
+    let ends = date_column(&table.frame, end);
+    for row in 0..starts.len() {
+        if let (Some(s), Some(e)) = (starts[row], ends[row]) {
+            if e < s {
+                report.push(at.problem(Rule::EndBeforeStart, row, end, Some(format_date(e)),
+                    format!("the {what} ends on {} before it starts on {}", format_date(e), format_date(s)),
+                    &format!("correct {} or {}", table.header(start), table.header(end))));
+            }
+        }
+    }
+}
+
+/// End before start, and overlaps between one child's spells (a spell starting on the day the
+/// previous one ended is a handover, not an overlap).
+#[allow(clippy::too_many_arguments)]
+fn check_spells(table: &Table, at: &At<'_>, child_rows: &[Option<u32>], start: &str, end: &str, rule: Rule, what: &str, report: &mut ValidationReport) {
+    check_end_before_start(table, at, start, end, what, report);
+    let starts = date_column(&table.frame, start);
+    let ends = date_column(&table.frame, end);
+    let mut order: Vec<(u32, i32, u32)> = (0..starts.len())
+        .filter_map(|row| {
+            let (c, s) = (child_rows[row]?, starts[row]?);
+            if ends[row].is_some_and(|e| e < s) {
+                return None;
+            }
+            Some((c, s, row as u32))
+        })
+        .collect();
+    order.par_sort_unstable();
+    let mut i = 0;
+    while i < order.len() {
+        let child = order[i].0;
+        let mut reach: Option<(i32, u32)> = None; // latest end so far (i32::MAX = open) and its row
+        while i < order.len() && order[i].0 == child {
+            let (_, s, row) = order[i];
+            if let Some((until, other)) = reach {
+                if s < until {
+                    let (file, line) = table.origin.locate(other as usize);
+                    let until_text = if until == i32::MAX { "still open".to_string() } else { format!("until {}", format_date(until)) };
+                    report.push(at.problem(rule, row as usize, start, Some(format_date(s)),
+                        format!("the {what} starting {} overlaps the same child's {what} on {file} line {line} ({until_text})", format_date(s)),
+                        &format!("end the earlier {what} on or before the day this one starts (a same-day handover is allowed)")));
+                }
+            }
+            let e = ends[row as usize].unwrap_or(i32::MAX);
+            if reach.is_none_or(|(until, _)| e > until) {
+                reach = Some((e, row));
+            }
+            i += 1;
+        }
+    }
+}
