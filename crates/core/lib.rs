@@ -1,1 +1,16 @@
-//! tmp
+//! swp-eval: evaluate Social Work Practice pilots.
+//!
+//! The library facade over the layers in `crates/` (see ARCHITECTURE.md):
+//! - [`data`]: the data contract, ingest of dataset directories and validation;
+//! - [`synth`]: synthetic datasets with known effects;
+//! - [`stats`], [`metrics`], [`report`]: filled by later issues.
+//!
+//! ```no_run
+//! let loaded = swp_eval::data::load(std::path::Path::new("data/sample")).unwrap();
+//! assert!(!loaded.report.has_problems());
+//! ```
+pub use swp_data as data;
+pub use swp_metrics as metrics;
+pub use swp_report as report;
+pub use swp_stats as stats;
+pub use swp_synth as synth;

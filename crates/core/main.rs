@@ -1,1 +1,79 @@
-fn main(){}
+//! The `swp-eval` command line. Every command maps its failures to one exit code here:
+//! 0 success, 1 the data or the analysis failed, 2 usage error. Errors are printed as plain
+//! sentences on stderr, never as a panic or a backtrace.
+
+mod commands;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// How a command ended, other than success.
+pub enum Failure {
+    /// The data or the analysis failed (exit 1). The message has been printed already when
+    /// `printed` is true.
+    Data {
+        /// What failed.
+        message: String,
+        /// Whether it was printed already.
+        printed: bool,
+    },
+    /// The command was used wrongly (exit 2).
+    Usage(String),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+        Failure::Data { message: chain.join(": "), printed: false }
+    }
+}
+
+/// Result of a command.
+pub type CommandResult = Result<(), Failure>;
+
+#[derive(Parser)]
+#[command(
+    name = "swp-eval",
+    version,
+    about = "Evaluate Social Work Practice pilots: validate pilot and comparison data, compute metrics, match and report",
+    after_help = "Examples:\n  swp-eval validate data/sample\n  swp-eval synth /tmp/pilot --seed 7 --scale pilot\n\nSee README.md and docs/ for the data contract."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Validate(commands::validate::Args),
+    Synth(commands::synth::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Validate(args) => commands::validate::run(args),
+        Command::Synth(args) => commands::synth::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Data { message, printed }) => {
+            if !printed {
+                eprintln!("error: {message}");
+            }
+            ExitCode::from(1)
+        }
+        Err(Failure::Usage(message)) => {
+            eprintln!("usage error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

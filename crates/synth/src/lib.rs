@@ -1,1 +1,856 @@
-//! tmp
+//! Synthetic Social Work Practice pilot datasets with known true effects.
+//!
+//! [`SynthParams`] describes a dataset (scale, seed, pilot effects); [`SynthParams::generate`]
+//! builds it site by site (in parallel, each site with its own random stream, so the result
+//! does not depend on the thread count) and [`Synthetic::write`] writes the tables of the data
+//! contract plus `dataset.toml`, which records the seed and the true effects.
+//!
+//! ```
+//! let data = swp_synth::SynthParams::new(swp_synth::Scale::Small).seed(7).check().unwrap().generate();
+//! assert_eq!(data.sites.iter().filter(|s| s.arm == "pilot").count(), 5);
+//! ```
+//!
+//! # The model
+//! - Sites: 5 pilot practices (one per SWP model), their 5 host authorities and comparison
+//!   authorities with `x_*` characteristics. Pilots go live between September 2009 and May 2010.
+//! - Children enter care as a Poisson stream sized so that a pilot has its cohort (80 to 727)
+//!   looked after at go-live. Within a period of care, placement moves, legal-status changes and
+//!   temporary placements (T0..T4, returning to the same placement) arrive as Poisson processes;
+//!   young children may be placed for adoption; 15% re-enter care; 3% of children only have
+//!   short breaks (V3).
+//! - Workers hold spells with fte, agency flag and role; leavers are replaced. Leaving, the
+//!   number of workers (caseload) and reallocations follow the site's rates; the pilot effects
+//!   multiply these rates at pilot sites from go-live.
+//! - Allocations: each period of care is allocated to case-holding workers; an allocation ends
+//!   when the worker leaves, at a reallocation, or when the period ends; the next starts the same
+//!   day (a handover).
+
+pub mod rng;
+mod write;
+
+use rayon::prelude::*;
+use rng::Rng;
+use std::collections::BTreeMap;
+use swp_data::typed::days_from_civil;
+
+/// Dataset size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// About 2,000 children, 6 financial years: the bundled sample and tests.
+    Small,
+    /// Pilot cohorts of 80 to 727 children, 15 comparison authorities, 6 financial years.
+    Pilot,
+    /// About 150 sites, 10 financial years, 1,000,000 children: benchmarks.
+    National,
+}
+
+impl Scale {
+    /// The scale's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scale::Small => "small",
+            Scale::Pilot => "pilot",
+            Scale::National => "national",
+        }
+    }
+}
+
+impl std::str::FromStr for Scale {
+    type Err = SynthError;
+    fn from_str(s: &str) -> Result<Self, SynthError> {
+        match s {
+            "small" => Ok(Scale::Small),
+            "pilot" => Ok(Scale::Pilot),
+            "national" => Ok(Scale::National),
+            other => Err(SynthError::UnknownScale(other.to_string())),
+        }
+    }
+}
+
+/// Errors of the generator's parameters.
+#[derive(Debug, thiserror::Error)]
+pub enum SynthError {
+    /// Not small, pilot or national.
+    #[error("unknown scale `{0}` (use small, pilot or national)")]
+    UnknownScale(String),
+    /// An effect name the generator does not know.
+    #[error("unknown effect `{name}` (known: {known})")]
+    UnknownEffect {
+        /// The name given.
+        name: String,
+        /// The known names.
+        known: String,
+    },
+    /// An effect value out of range.
+    #[error("effect `{name}` = {value} is out of range ({range})")]
+    EffectOutOfRange {
+        /// Effect name.
+        name: String,
+        /// Value given.
+        value: f64,
+        /// The allowed range.
+        range: &'static str,
+    },
+    /// Writing failed.
+    #[error("could not write {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The IO error.
+        source: std::io::Error,
+    },
+}
+
+/// The pilot effects and their defaults: multipliers of rates at pilot sites from go-live
+/// (1 = no effect), and a shift of the follow-up SDQ score.
+pub const EFFECTS: [(&str, f64, &str); 5] = [
+    ("turnover", 0.6, "rate ratio of workers leaving (pilot vs before / elsewhere)"),
+    ("caseload", 0.7, "ratio of children per case-holding worker"),
+    ("sw_changes", 0.6, "rate ratio of reallocations not caused by a worker leaving"),
+    ("placement_moves", 0.8, "rate ratio of placement moves"),
+    ("sdq", -1.5, "shift of the follow-up SDQ total difficulties score (points)"),
+];
+
+/// Parameters of a synthetic dataset (unchecked).
+#[derive(Debug, Clone)]
+pub struct SynthParams {
+    scale: Scale,
+    seed: u64,
+    effects: BTreeMap<String, f64>,
+}
+
+/// Checked parameters, ready to [`generate`](ValidSynthParams::generate).
+#[derive(Debug, Clone)]
+pub struct ValidSynthParams(SynthParams);
+
+impl SynthParams {
+    /// Defaults: seed 1 and the default effects of [`EFFECTS`].
+    pub fn new(scale: Scale) -> Self {
+        SynthParams { scale, seed: 1, effects: EFFECTS.iter().map(|(n, v, _)| (n.to_string(), *v)).collect() }
+    }
+
+    /// Sets the seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Sets one effect (see [`EFFECTS`]).
+    pub fn effect(mut self, name: &str, value: f64) -> Self {
+        self.effects.insert(name.to_string(), value);
+        self
+    }
+
+    /// Checks effect names and ranges.
+    ///
+    /// # Errors
+    /// [`SynthError::UnknownEffect`] or [`SynthError::EffectOutOfRange`].
+    pub fn check(self) -> Result<ValidSynthParams, SynthError> {
+        for (name, &value) in &self.effects {
+            if !EFFECTS.iter().any(|(n, _, _)| n == name) {
+                let known: Vec<&str> = EFFECTS.iter().map(|(n, _, _)| *n).collect();
+                return Err(SynthError::UnknownEffect { name: name.clone(), known: known.join(", ") });
+            }
+            let ok = if name == "sdq" { value.is_finite() && value.abs() <= 10.0 } else { value > 0.0 && value <= 5.0 };
+            if !ok {
+                let range = if name == "sdq" { "-10 to 10 points" } else { "a ratio above 0 and at most 5" };
+                return Err(SynthError::EffectOutOfRange { name: name.clone(), value, range });
+            }
+        }
+        Ok(ValidSynthParams(self))
+    }
+}
+
+/// A site row.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// site_id
+    pub site_id: String,
+    /// name
+    pub name: String,
+    /// pilot / host / comparison
+    pub arm: &'static str,
+    /// SWP model or none
+    pub swp_model: &'static str,
+    /// go_live (days), pilots only
+    pub go_live: Option<i32>,
+    /// x_deprivation (IMD-like score)
+    pub x_deprivation: f64,
+    /// x_cla_rate (children looked after per 10,000)
+    pub x_cla_rate: f64,
+    /// x_urban (0/1)
+    pub x_urban: f64,
+    /// children looked after at a time (the cohort size for pilots)
+    pub stock: u32,
+}
+
+/// A child row.
+#[derive(Debug, Clone)]
+pub struct Child {
+    /// child_id
+    pub child_id: String,
+    /// site index
+    pub site: u32,
+    /// 1 / 2
+    pub sex: u8,
+    /// date of birth (days)
+    pub dob: i32,
+    /// 903 ethnicity code
+    pub ethnic: &'static str,
+    /// transfer_date (pilot cohort children: go_live)
+    pub transfer_date: Option<i32>,
+}
+
+/// An episode row.
+#[derive(Debug, Clone)]
+pub struct Episode {
+    /// child index
+    pub child: u32,
+    /// decom
+    pub decom: i32,
+    /// rne
+    pub rne: &'static str,
+    /// ls
+    pub ls: &'static str,
+    /// cin
+    pub cin: &'static str,
+    /// place
+    pub place: &'static str,
+    /// place_provider
+    pub provider: &'static str,
+    /// dec (None: open)
+    pub dec: Option<i32>,
+    /// rec
+    pub rec: Option<&'static str>,
+    /// reason_place_change
+    pub reason: Option<&'static str>,
+}
+
+/// A worker spell row.
+#[derive(Debug, Clone)]
+pub struct Spell {
+    /// worker number (global)
+    pub worker: u32,
+    /// site index
+    pub site: u32,
+    /// role
+    pub role: &'static str,
+    /// fte
+    pub fte: f64,
+    /// agency
+    pub agency: bool,
+    /// start_date
+    pub start: i32,
+    /// end_date (None: in post)
+    pub end: Option<i32>,
+}
+
+/// An allocation row.
+#[derive(Debug, Clone)]
+pub struct Allocation {
+    /// child index
+    pub child: u32,
+    /// worker number
+    pub worker: u32,
+    /// start_date
+    pub start: i32,
+    /// end_date (None: open)
+    pub end: Option<i32>,
+}
+
+/// An absence row.
+#[derive(Debug, Clone)]
+pub struct Absence {
+    /// worker number
+    pub worker: u32,
+    /// start_date
+    pub start: i32,
+    /// end_date
+    pub end: i32,
+    /// sickness / other
+    pub kind: &'static str,
+}
+
+/// A contact row.
+#[derive(Debug, Clone)]
+pub struct Contact {
+    /// child index
+    pub child: u32,
+    /// worker number
+    pub worker: u32,
+    /// date
+    pub date: i32,
+    /// kind
+    pub kind: &'static str,
+    /// minutes
+    pub minutes: u32,
+}
+
+/// An outcome row.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// child index
+    pub child: u32,
+    /// baseline / follow_up
+    pub wave: &'static str,
+    /// measure
+    pub measure: &'static str,
+    /// value
+    pub value: f64,
+}
+
+/// A generated dataset, in memory.
+#[derive(Debug, Clone)]
+pub struct Synthetic {
+    /// Parameters used.
+    pub scale: Scale,
+    /// Seed used.
+    pub seed: u64,
+    /// True effects used.
+    pub effects: BTreeMap<String, f64>,
+    /// First day of data.
+    pub window_start: i32,
+    /// Extract date (last day of data).
+    pub extract_date: i32,
+    /// sites
+    pub sites: Vec<Site>,
+    /// children
+    pub children: Vec<Child>,
+    /// episodes
+    pub episodes: Vec<Episode>,
+    /// worker spells
+    pub spells: Vec<Spell>,
+    /// allocations
+    pub allocations: Vec<Allocation>,
+    /// absences
+    pub absences: Vec<Absence>,
+    /// contacts (not at national scale)
+    pub contacts: Vec<Contact>,
+    /// outcomes (not at national scale)
+    pub outcomes: Vec<Outcome>,
+}
+
+struct SiteOut {
+    children: Vec<Child>,
+    episodes: Vec<Episode>,
+    spells: Vec<Spell>,
+    allocations: Vec<Allocation>,
+    absences: Vec<Absence>,
+    contacts: Vec<Contact>,
+    outcomes: Vec<Outcome>,
+}
+
+const MODELS: [&str; 5] = ["professional", "social_enterprise", "third_sector", "private", "in_house"];
+
+fn date(y: i32, m: u32, d: u32) -> i32 {
+    days_from_civil(y, m, d)
+}
+
+impl ValidSynthParams {
+    /// The effects in force.
+    pub fn effects(&self) -> &BTreeMap<String, f64> {
+        &self.0.effects
+    }
+
+    /// Builds the dataset.
+    pub fn generate(&self) -> Synthetic {
+        let p = &self.0;
+        let (first_fy, years) = match p.scale {
+            Scale::Small | Scale::Pilot => (2007, 6),
+            Scale::National => (2003, 10),
+        };
+        let window_start = date(first_fy, 4, 1);
+        let extract_date = date(first_fy + years, 3, 31);
+        let sites = make_sites(p.scale, p.seed);
+        let with_extras = p.scale != Scale::National;
+        let ctx = Context { window_start, extract_date, effects: p.effects.clone(), with_extras };
+        let first_go_live = sites.iter().filter_map(|s| s.go_live).min().unwrap_or(window_start);
+        let outs: Vec<SiteOut> = sites
+            .par_iter()
+            .enumerate()
+            .map(|(i, site)| {
+                let mut rng = Rng::new(p.seed, i as u64 + 1);
+                generate_site(&ctx, i as u32, site, first_go_live, &mut rng)
+            })
+            .collect();
+        let mut data = Synthetic {
+            scale: p.scale,
+            seed: p.seed,
+            effects: p.effects.clone(),
+            window_start,
+            extract_date,
+            sites,
+            children: Vec::new(),
+            episodes: Vec::new(),
+            spells: Vec::new(),
+            allocations: Vec::new(),
+            absences: Vec::new(),
+            contacts: Vec::new(),
+            outcomes: Vec::new(),
+        };
+        // Renumber site-local indices into global ones, in site order.
+        let mut worker_base = 0u32;
+        for out in outs {
+            let child_base = data.children.len() as u32;
+            let n_workers = out.spells.iter().map(|s| s.worker + 1).max().unwrap_or(0);
+            data.children.extend(out.children.into_iter().enumerate().map(|(k, mut c)| {
+                c.child_id = format!("{:07}", child_base as usize + k + 1);
+                c
+            }));
+            data.episodes.extend(out.episodes.into_iter().map(|mut e| {
+                e.child += child_base;
+                e
+            }));
+            data.spells.extend(out.spells.into_iter().map(|mut s| {
+                s.worker += worker_base;
+                s
+            }));
+            data.allocations.extend(out.allocations.into_iter().map(|mut a| {
+                a.child += child_base;
+                a.worker += worker_base;
+                a
+            }));
+            data.absences.extend(out.absences.into_iter().map(|mut a| {
+                a.worker += worker_base;
+                a
+            }));
+            data.contacts.extend(out.contacts.into_iter().map(|mut c| {
+                c.child += child_base;
+                c.worker += worker_base;
+                c
+            }));
+            data.outcomes.extend(out.outcomes.into_iter().map(|mut o| {
+                o.child += child_base;
+                o
+            }));
+            worker_base += n_workers;
+        }
+        data
+    }
+}
+
+struct Context {
+    window_start: i32,
+    extract_date: i32,
+    effects: BTreeMap<String, f64>,
+    with_extras: bool,
+}
+
+impl Context {
+    fn effect(&self, name: &str) -> f64 {
+        self.effects.get(name).copied().unwrap_or(1.0)
+    }
+}
+
+fn make_sites(scale: Scale, seed: u64) -> Vec<Site> {
+    let mut rng = Rng::new(seed, 0);
+    let (cohorts, host_stock, n_comparison, comparison_stock): ([u32; 5], (u32, u32), usize, (u32, u32)) = match scale {
+        Scale::Small => ([80, 95, 110, 85, 100], (60, 90), 6, (120, 180)),
+        Scale::Pilot => ([80, 180, 320, 727, 450], (500, 900), 15, (300, 900)),
+        Scale::National => ([80, 180, 320, 727, 450], (900, 1500), 140, (400, 2400)),
+    };
+    let go_lives = [date(2009, 9, 1), date(2009, 11, 2), date(2010, 1, 4), date(2010, 3, 1), date(2010, 5, 4)];
+    let mut sites = Vec::new();
+    let characteristics = |rng: &mut Rng| {
+        (
+            (rng.normal() * 8.0 + 25.0).clamp(5.0, 60.0).round(),
+            (rng.normal() * 15.0 + 60.0).clamp(20.0, 150.0).round(),
+            if rng.chance(0.6) { 1.0 } else { 0.0 },
+        )
+    };
+    for k in 0..5 {
+        let (d, c, u) = characteristics(&mut rng);
+        sites.push(Site {
+            site_id: format!("P{}", k + 1),
+            name: format!("Pilot practice {} ({})", k + 1, MODELS[k].replace('_', " ")),
+            arm: "pilot",
+            swp_model: MODELS[k],
+            go_live: Some(go_lives[k]),
+            x_deprivation: d,
+            x_cla_rate: c,
+            x_urban: u,
+            stock: cohorts[k],
+        });
+    }
+    for k in 0..5 {
+        let (d, c, u) = characteristics(&mut rng);
+        sites.push(Site {
+            site_id: format!("H{}", k + 1),
+            name: format!("Host authority {} (rest of)", k + 1),
+            arm: "host",
+            swp_model: "none",
+            go_live: None,
+            x_deprivation: d,
+            x_cla_rate: c,
+            x_urban: u,
+            stock: rng.range(i64::from(host_stock.0), i64::from(host_stock.1)) as u32,
+        });
+    }
+    for k in 0..n_comparison {
+        let (d, c, u) = characteristics(&mut rng);
+        sites.push(Site {
+            site_id: format!("C{:03}", k + 1),
+            name: format!("Comparison authority {}", k + 1),
+            arm: "comparison",
+            swp_model: "none",
+            go_live: None,
+            x_deprivation: d,
+            x_cla_rate: c,
+            x_urban: u,
+            stock: rng.range(i64::from(comparison_stock.0), i64::from(comparison_stock.1)) as u32,
+        });
+    }
+    sites
+}
+
+const MEAN_STAY_YEARS: f64 = 2.5;
+const TARGET_CASELOAD: f64 = 14.0;
+const ETHNIC: [(&str, f64); 20] = [
+    ("WBRI", 70.0), ("WIRI", 0.5), ("WIRT", 0.3), ("WOTH", 3.0), ("WROM", 0.5), ("MWBC", 3.0), ("MWBA", 1.0),
+    ("MWAS", 1.0), ("MOTH", 2.0), ("AIND", 1.0), ("APKN", 2.0), ("ABAN", 1.0), ("AOTH", 1.5), ("BCRB", 2.0),
+    ("BAFR", 3.0), ("BOTH", 1.5), ("CHNE", 0.2), ("OOTH", 2.5), ("REFU", 0.5), ("NOBT", 0.5),
+];
+const FOSTER: [(&str, f64); 6] = [("U1", 10.0), ("U2", 3.0), ("U3", 5.0), ("U4", 40.0), ("U5", 5.0), ("U6", 12.0)];
+const OTHER_PLACES: [(&str, f64); 8] =
+    [("K2", 6.0), ("R1", 2.0), ("P1", 5.0), ("H5", 2.0), ("S1", 1.0), ("R2", 1.0), ("R3", 1.0), ("Z1", 1.0)];
+const REASONS: [(&str, f64); 8] = [
+    ("CARPL", 4.0), ("CHILD", 2.0), ("LAREQ", 3.0), ("PLACE", 2.0), ("STAND", 1.0), ("CREQB", 1.0),
+    ("OTHER", 1.0), ("ALLEG", 0.5),
+];
+
+fn place_for(rng: &mut Rng) -> (&'static str, &'static str) {
+    let place = if rng.chance(0.8) { *rng.pick(&FOSTER) } else { *rng.pick(&OTHER_PLACES) };
+    let provider = match place {
+        "P1" | "Z1" => "PR0",
+        "U1" | "U2" | "U3" => "PR1",
+        "U4" | "U5" | "U6" => *rng.pick(&[("PR1", 6.0), ("PR4", 3.0), ("PR5", 1.0)]),
+        _ => *rng.pick(&[("PR1", 3.0), ("PR3", 2.0), ("PR4", 4.0)]),
+    };
+    (place, provider)
+}
+
+/// Generates one site's children, episodes, workers, allocations and the rest. Indices are
+/// site-local (renumbered by the caller).
+fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32, rng: &mut Rng) -> SiteOut {
+    let is_pilot = site.arm == "pilot";
+    let go_live = site.go_live.unwrap_or(i32::MAX);
+    let after = |d: i32| is_pilot && d >= go_live;
+    let turnover_effect = ctx.effect("turnover");
+    let caseload_effect = ctx.effect("caseload");
+    let change_effect = ctx.effect("sw_changes");
+    let move_effect = ctx.effect("placement_moves");
+
+    // --- workers -------------------------------------------------------------------------
+    let history_start = ctx.window_start - 730;
+    let workers_before = (f64::from(site.stock) / TARGET_CASELOAD).ceil().max(3.0) as usize;
+    let workers_after = if is_pilot { (f64::from(site.stock) / (TARGET_CASELOAD * caseload_effect)).ceil().max(3.0) as usize } else { workers_before };
+    let mut spells: Vec<Spell> = Vec::new();
+    let mut next_worker = 0u32;
+    let mut slots: Vec<i32> = (0..workers_before).map(|_| history_start - rng.range(0, 3650) as i32).collect();
+    if is_pilot && workers_after > workers_before {
+        slots.extend((workers_before..workers_after).map(|_| go_live));
+    }
+    // Non-case-holding staff: managers and assistants.
+    let managers = (workers_before / 6).max(1);
+    for (k, first_start) in slots.iter().copied().chain((0..managers + 1).map(|_| history_start - 365)).enumerate() {
+        let case_holder = k < slots.len();
+        let mut start = first_start;
+        loop {
+            let agency = case_holder && rng.chance(0.12);
+            let role = if case_holder {
+                if rng.chance(0.25) { "senior_practitioner" } else { "social_worker" }
+            } else if k == slots.len() + managers {
+                "assistant"
+            } else {
+                "team_manager"
+            };
+            let fte = if agency { 1.0 } else { *rng.pick(&[(1.0, 80.0), (0.8, 10.0), (0.5, 10.0)]) };
+            let base_rate = if agency { 0.45 } else { 0.17 };
+            // piecewise hazard: the pilot effect applies from go-live
+            let mut end = start as f64 + rng.exponential(365.25 / base_rate);
+            if is_pilot && end >= go_live as f64 {
+                let from = f64::from(start.max(go_live));
+                end = from + rng.exponential(365.25 / (base_rate * turnover_effect));
+            }
+            let end = end.max(f64::from(start)) as i32;
+            let worker = next_worker;
+            next_worker += 1;
+            let open = end > ctx.extract_date;
+            spells.push(Spell { worker, site: site_index, role, fte, agency, start, end: if open { None } else { Some(end) } });
+            if open {
+                break;
+            }
+            start = end + rng.range(1, 60) as i32;
+            if start > ctx.extract_date {
+                break;
+            }
+        }
+    }
+    let case_holders: Vec<usize> =
+        (0..spells.len()).filter(|&i| matches!(spells[i].role, "social_worker" | "senior_practitioner")).collect();
+    // Month buckets of case holders in post, for fast draws.
+    let month_of = |d: i32| ((d - history_start).max(0) / 30) as usize;
+    let n_months = month_of(ctx.extract_date) + 2;
+    let mut by_month: Vec<Vec<u32>> = vec![Vec::new(); n_months];
+    for &i in &case_holders {
+        let s = &spells[i];
+        let last = s.end.unwrap_or(ctx.extract_date);
+        for bucket in by_month.iter_mut().take(month_of(last) + 1).skip(month_of(s.start)) {
+            bucket.push(i as u32);
+        }
+    }
+    let draw_worker = |rng: &mut Rng, day: i32, not: Option<usize>| -> Option<usize> {
+        let bucket = &by_month[month_of(day).min(n_months - 1)];
+        for _ in 0..20 {
+            if bucket.is_empty() {
+                return None;
+            }
+            let i = bucket[rng.range(0, bucket.len() as i64 - 1) as usize] as usize;
+            let s = &spells[i];
+            if s.start <= day && s.end.is_none_or(|e| e > day) && Some(i) != not {
+                return Some(i);
+            }
+        }
+        None
+    };
+
+    // --- children and episodes ------------------------------------------------------------
+    let years_before = 4.0;
+    let span_years = f64::from(ctx.extract_date - ctx.window_start) / 365.25 + years_before;
+    let entry_rate = f64::from(site.stock) / MEAN_STAY_YEARS; // entries per year
+    let n_candidates = rng.poisson_large(entry_rate * span_years);
+    let mut children = Vec::new();
+    let mut episodes: Vec<Episode> = Vec::new();
+    let mut allocations: Vec<Allocation> = Vec::new();
+    let mut contacts: Vec<Contact> = Vec::new();
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    let window_first = ctx.window_start - (years_before * 365.25) as i32;
+    for _ in 0..n_candidates {
+        let entry = window_first + rng.range(0, (span_years * 365.25) as i64) as i32;
+        let age_years = (*rng.pick(&[(0.0, 22.0), (2.5, 18.0), (7.0, 20.0), (12.5, 32.0), (16.0, 8.0)]) + rng.uniform() * 2.0).min(17.5);
+        let dob = entry - (age_years * 365.25) as i32;
+        let eighteen = dob + (18.0 * 365.25) as i32;
+        let child = children.len() as u32;
+        let mut child_episodes: Vec<Episode> = Vec::new();
+        let short_breaks = rng.chance(0.03);
+        let mut periods: Vec<(i32, i32)> = Vec::new();
+        let cin = *rng.pick(&[("N1", 60.0), ("N2", 4.0), ("N3", 3.0), ("N4", 15.0), ("N5", 5.0), ("N6", 4.0), ("N7", 2.0), ("N8", 7.0)]);
+        if short_breaks {
+            let mut day = entry;
+            while day < eighteen.min(ctx.extract_date) && day < entry + 3 * 365 {
+                let len = rng.range(1, 4) as i32;
+                let end = day + len;
+                child_episodes.push(Episode { child, decom: day, rne: "S", ls: "V3", cin: "N1", place: "U1", provider: "PR1", dec: Some(end), rec: Some("E13"), reason: None });
+                periods.push((day, end));
+                day = end + rng.range(14, 60) as i32;
+            }
+        } else {
+            let mut start = entry;
+            loop {
+                let young = (start - dob) < 5 * 365;
+                let adopt = young && rng.chance(0.35);
+                let stay = rng.exponential(MEAN_STAY_YEARS * 365.25) as i32 + 1;
+                let end_planned = (start + stay).min(eighteen);
+                let mut ls = *rng.pick(&[("C2", 40.0), ("V2", 45.0), ("C1", 8.0), ("E1", 2.0), ("J2", 1.0), ("L2", 2.0), ("D1", 1.0), ("J1", 1.0)]);
+                let (mut place, mut provider) = place_for(rng);
+                let mut day = start;
+                let mut rne = "S";
+                let mut reason = None;
+                let adoption_from = if adopt { start + ((end_planned - start) as f64 * 0.6) as i32 } else { i32::MAX };
+                loop {
+                    // time to the next event in this period
+                    let move_rate = 0.45 * if after(day) { move_effect } else { 1.0 };
+                    let legal_rate = 0.25;
+                    let temp_rate = 0.08;
+                    let total = move_rate + legal_rate + temp_rate;
+                    let next = day + rng.exponential(365.25 / total).ceil() as i32;
+                    if next >= end_planned.min(adoption_from) {
+                        break;
+                    }
+                    child_episodes.push(Episode { child, decom: day, rne, ls, cin, place, provider, dec: Some(next), rec: Some("X1"), reason });
+                    let u = rng.uniform() * total;
+                    if u < move_rate {
+                        let (p, pr) = place_for(rng);
+                        place = p;
+                        provider = pr;
+                        rne = *rng.pick(&[("P", 80.0), ("T", 10.0), ("B", 10.0)]);
+                        if rne == "B" {
+                            ls = *rng.pick(&[("C1", 5.0), ("C2", 2.0), ("V2", 2.0)]);
+                        }
+                        reason = Some(*rng.pick(&REASONS));
+                        day = next;
+                    } else if u < move_rate + legal_rate {
+                        ls = *rng.pick(&[("C1", 6.0), ("C2", 2.0), ("V2", 1.0), ("E1", 1.0)]);
+                        rne = "L";
+                        reason = None;
+                        day = next;
+                    } else {
+                        // temporary placement, then back to the same placement
+                        let temp_end = next + rng.range(1, 21) as i32;
+                        if temp_end >= end_planned.min(adoption_from) {
+                            day = next;
+                            rne = "L";
+                            reason = None;
+                            continue;
+                        }
+                        let temp_place = *rng.pick(&[("T0", 1.0), ("T1", 2.0), ("T2", 1.0), ("T3", 3.0), ("T4", 2.0)]);
+                        child_episodes.push(Episode { child, decom: next, rne: "P", ls, cin, place: temp_place, provider, dec: Some(temp_end), rec: Some("X1"), reason: Some("OTHER") });
+                        day = temp_end;
+                        rne = "P";
+                        reason = Some("OTHER");
+                    }
+                }
+                let period_end;
+                if adopt && adoption_from < end_planned {
+                    child_episodes.push(Episode { child, decom: day, rne, ls, cin, place, provider, dec: Some(adoption_from), rec: Some("X1"), reason });
+                    let adopted = adoption_from + rng.range(150, 400) as i32;
+                    let adopt_place = *rng.pick(&[("A5", 1.0), ("A6", 1.0), ("A3", 0.3), ("A4", 0.3)]);
+                    child_episodes.push(Episode { child, decom: adoption_from, rne: "B", ls: "E1", cin, place: adopt_place, provider: "PR1", dec: Some(adopted), rec: Some(*rng.pick(&[("E11", 1.0), ("E12", 1.0)])), reason: Some("CARPL") });
+                    period_end = adopted;
+                } else {
+                    let rec = if end_planned >= eighteen { "E5" } else { *rng.pick(&[("E13", 5.0), ("E41", 2.0), ("E45", 1.0), ("E8", 1.0), ("E4A", 1.0)]) };
+                    child_episodes.push(Episode { child, decom: day, rne, ls, cin, place, provider, dec: Some(end_planned), rec: Some(rec), reason });
+                    period_end = end_planned;
+                }
+                periods.push((start, period_end));
+                if period_end >= eighteen - 60 || !rng.chance(0.15) {
+                    break;
+                }
+                start = period_end + rng.range(30, 400) as i32;
+                if start >= eighteen || start > ctx.extract_date {
+                    break;
+                }
+            }
+        }
+        // Cut at the extract date: later episodes are unknown, the one spanning it is open.
+        child_episodes.retain(|e| e.decom <= ctx.extract_date);
+        for e in child_episodes.iter_mut() {
+            if e.dec.is_some_and(|d| d > ctx.extract_date) {
+                e.dec = None;
+                e.rec = None;
+            }
+        }
+        // Keep children looked after at some point of the window.
+        if !child_episodes.iter().any(|e| e.dec.is_none_or(|d| d >= ctx.window_start)) {
+            continue;
+        }
+        // allocations over each period (also before the window, so changes have history); a
+        // series of short breaks is one allocation
+        if short_breaks && !periods.is_empty() {
+            periods = vec![(periods[0].0, periods[periods.len() - 1].1)];
+        }
+        for &(p_start, p_end) in &periods {
+            if p_start > ctx.extract_date {
+                break;
+            }
+            if p_end <= history_start + 1 {
+                continue;
+            }
+            let p_end_cut = p_end.min(ctx.extract_date + 1);
+            let mut day = p_start.max(history_start + 1);
+            let Some(mut w) = draw_worker(rng, day, None) else { continue };
+            loop {
+                let realloc_rate = 0.35 * if after(day) { change_effect } else { 1.0 };
+                let realloc = day + rng.exponential(365.25 / realloc_rate).ceil() as i32;
+                let worker_end = spells[w].end.unwrap_or(i32::MAX);
+                let end = realloc.min(worker_end).min(p_end_cut).max(day + 1);
+                let open = end > ctx.extract_date;
+                allocations.push(Allocation { child, worker: spells[w].worker, start: day, end: if open { None } else { Some(end) } });
+                if ctx.with_extras && !short_breaks {
+                    let mut visit = day + rng.range(3, 30) as i32;
+                    let gap = if after(visit) { 28 } else { 42 };
+                    while visit < end.min(ctx.extract_date) {
+                        if visit < ctx.window_start {
+                            visit += 42;
+                            continue;
+                        }
+                        let kind = *rng.pick(&[("visit", 55.0), ("seen_alone", 30.0), ("phone", 12.0), ("other", 3.0)]);
+                        contacts.push(Contact { child, worker: spells[w].worker, date: visit, kind, minutes: rng.range(15, 90) as u32 });
+                        visit += gap + rng.range(-7, 7) as i32;
+                    }
+                }
+                if open || end >= p_end_cut {
+                    break;
+                }
+                day = end;
+                match draw_worker(rng, day, Some(w)) {
+                    Some(next) => w = next,
+                    None => break,
+                }
+            }
+        }
+        let in_care_on = |d: i32| child_episodes.iter().any(|e| e.decom <= d && e.dec.is_none_or(|x| x >= d) && e.ls != "V3");
+        let transfer_date = if is_pilot && in_care_on(go_live) { Some(go_live) } else { None };
+        if ctx.with_extras && in_care_on(first_go_live) && !short_breaks {
+            let base = (rng.normal() * 6.0 + 16.0).clamp(0.0, 40.0).round();
+            let shift = if is_pilot { ctx.effect("sdq") } else { 0.0 };
+            let follow = (0.7 * base + 4.5 + shift + rng.normal() * 3.5).clamp(0.0, 40.0).round();
+            let attendance = (0.9 + rng.normal() * 0.06).clamp(0.3, 1.0);
+            outcomes.push(Outcome { child, wave: "baseline", measure: "sdq_total", value: base });
+            outcomes.push(Outcome { child, wave: "follow_up", measure: "sdq_total", value: follow });
+            outcomes.push(Outcome { child, wave: "baseline", measure: "attendance", value: (attendance * 1000.0).round() / 1000.0 });
+            outcomes.push(Outcome { child, wave: "follow_up", measure: "attendance", value: ((attendance + rng.normal() * 0.03).clamp(0.3, 1.0) * 1000.0).round() / 1000.0 });
+            outcomes.push(Outcome { child, wave: "follow_up", measure: "satisfaction", value: rng.range(if is_pilot { 2 } else { 1 }, 5) as f64 });
+        }
+        children.push(Child {
+            child_id: String::new(),
+            site: site_index,
+            sex: if rng.chance(0.55) { 1 } else { 2 },
+            dob,
+            ethnic: *rng.pick(&ETHNIC),
+            transfer_date,
+        });
+        episodes.extend(child_episodes);
+    }
+
+    // --- absences ---------------------------------------------------------------------------
+    let mut absences = Vec::new();
+    for s in spells.iter().filter(|s| !s.agency) {
+        let from = s.start.max(ctx.window_start);
+        let to = s.end.unwrap_or(ctx.extract_date).min(ctx.extract_date);
+        if to <= from {
+            continue;
+        }
+        let years = f64::from(to - from) / 365.25;
+        for (kind, rate, max_len) in [("sickness", 1.3, 12), ("other", 0.4, 5)] {
+            for _ in 0..rng.poisson(rate * years) {
+                let start = from + rng.range(0, i64::from(to - from)) as i32;
+                let end = (start + rng.range(0, max_len) as i32).min(to);
+                absences.push(Absence { worker: s.worker, start, end, kind });
+            }
+        }
+    }
+    absences.sort_by_key(|a| (a.worker, a.start));
+
+    // Renumber workers densely in spell order (site-local).
+    let mut map: BTreeMap<u32, u32> = BTreeMap::new();
+    for s in &spells {
+        let n = map.len() as u32;
+        map.entry(s.worker).or_insert(n);
+    }
+    for s in spells.iter_mut() {
+        s.worker = map[&s.worker];
+    }
+    for a in allocations.iter_mut() {
+        a.worker = map[&a.worker];
+    }
+    for a in absences.iter_mut() {
+        a.worker = map[&a.worker];
+    }
+    for c in contacts.iter_mut() {
+        c.worker = map[&c.worker];
+    }
+    SiteOut { children, episodes, spells, allocations, absences, contacts, outcomes }
+}
+
+impl Rng {
+    /// Poisson for large means (normal approximation above 500).
+    fn poisson_large(&mut self, lambda: f64) -> u64 {
+        if lambda < 500.0 {
+            return u64::from(self.poisson(lambda));
+        }
+        (lambda + self.normal() * lambda.sqrt()).round().max(0.0) as u64
+    }
+}
+
+pub use write::write_dataset;
