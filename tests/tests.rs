@@ -68,7 +68,8 @@ fn check_case(case: &Path) {
 
 #[test]
 fn validation_corpus_reports_each_rule_where_it_is_broken() {
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("tests/corpus/cases")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut cases: Vec<PathBuf> =
+        std::fs::read_dir(root().join("tests/corpus/cases")).unwrap().map(|e| e.unwrap().path()).collect();
     cases.sort();
     assert!(cases.len() >= 15);
     for case in cases {
@@ -148,7 +149,9 @@ fn peer_903_fake_extract_loads_unchanged_and_every_problem_is_located() {
     }
     // the fake is messy on purpose: overlapping episodes, and a social-worker episode for a child not in the header
     assert!(got["counts"]["overlapping_episodes"].as_u64().unwrap() > 0);
-    assert!(problems.iter().any(|p| p["rule"] == "dangling_reference" && p["file"] == "903/P1/2020/sw_episodes.csv" && p["line"] == 2));
+    assert!(problems
+        .iter()
+        .any(|p| p["rule"] == "dangling_reference" && p["file"] == "903/P1/2020/sw_episodes.csv" && p["line"] == 2));
 }
 
 #[test]
@@ -175,7 +178,14 @@ fn synth_is_deterministic_and_validates_clean() {
 fn validate_writes_its_listing_atomically_with_out() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("sub/problems.json");
-    let out = swp(&["validate", root().join("tests/corpus/base").to_str().unwrap(), "--format", "json", "--out", target.to_str().unwrap()]);
+    let out = swp(&[
+        "validate",
+        root().join("tests/corpus/base").to_str().unwrap(),
+        "--format",
+        "json",
+        "--out",
+        target.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&target).unwrap()).unwrap();
     assert_eq!(v["valid"], true);

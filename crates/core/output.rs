@@ -9,7 +9,8 @@ use std::path::Path;
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("could not write in {}", dir.display()))?;
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(dir).with_context(|| format!("could not write in {}", dir.display()))?;
     tmp.write_all(bytes).with_context(|| format!("could not write {}", path.display()))?;
     tmp.persist(path).map_err(|e| e.error).with_context(|| format!("could not write {}", path.display()))?;
     Ok(())

@@ -41,7 +41,10 @@ pub fn run(args: Args) -> CommandResult {
         let Some((name, value)) = effect.split_once('=') else {
             return Err(Failure::Usage(format!("--effect `{effect}` needs the form NAME=VALUE, e.g. turnover=0.6")));
         };
-        let value: f64 = value.trim().parse().map_err(|_| Failure::Usage(format!("--effect `{effect}`: `{value}` is not a number")))?;
+        let value: f64 = value
+            .trim()
+            .parse()
+            .map_err(|_| Failure::Usage(format!("--effect `{effect}`: `{value}` is not a number")))?;
         params = params.effect(name.trim(), value);
     }
     let params = params.check().map_err(|e| Failure::Usage(e.to_string()))?;

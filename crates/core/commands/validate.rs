@@ -17,7 +17,9 @@ pub enum Format {
 /// Check a dataset directory against the data contract and list every problem (file, line,
 /// column, bad value, how to fix it). Exit 0 when clean, 1 when problems were found.
 #[derive(clap::Args)]
-#[command(after_help = "Examples:\n  swp-eval validate data/sample\n  swp-eval validate extracts/2011 --format json --out problems.json\n  swp-eval validate extracts/2011 --max-per-rule 100")]
+#[command(
+    after_help = "Examples:\n  swp-eval validate data/sample\n  swp-eval validate extracts/2011 --format json --out problems.json\n  swp-eval validate extracts/2011 --max-per-rule 100"
+)]
 pub struct Args {
     /// The dataset directory (sites.csv, children.csv, episodes.csv, ... or raw 903 returns under 903/<site_id>/<year>/).
     pub dir: PathBuf,
@@ -38,7 +40,8 @@ pub fn run(args: Args) -> CommandResult {
         return Err(Failure::Usage("--max-per-rule must be at least 1".into()));
     }
     let options = LoadOptions { cap_per_rule: args.max_per_rule };
-    let loaded = data::load_with(&args.dir, &options).map_err(|e| Failure::Data { message: e.to_string(), printed: false })?;
+    let loaded =
+        data::load_with(&args.dir, &options).map_err(|e| Failure::Data { message: e.to_string(), printed: false })?;
     let mut report = loaded.report;
     report.sort();
     let tables = [
@@ -51,7 +54,8 @@ pub fn run(args: Args) -> CommandResult {
         ("contacts", &loaded.dataset.contacts),
         ("outcomes", &loaded.dataset.outcomes),
     ];
-    let rows: Vec<(&str, usize)> = tables.iter().filter(|(_, t)| t.present).map(|(n, t)| (*n, t.frame.height())).collect();
+    let rows: Vec<(&str, usize)> =
+        tables.iter().filter(|(_, t)| t.present).map(|(n, t)| (*n, t.frame.height())).collect();
     let text = match args.format {
         Format::Text => render_text(&args.dir, &report, &rows),
         Format::Json => render_json(&report, &rows),
@@ -106,7 +110,8 @@ fn located(p: &data::Problem) -> String {
 }
 
 fn render_json(report: &ValidationReport, rows: &[(&str, usize)]) -> String {
-    let tables: serde_json::Map<String, serde_json::Value> = rows.iter().map(|(n, r)| (n.to_string(), (*r).into())).collect();
+    let tables: serde_json::Map<String, serde_json::Value> =
+        rows.iter().map(|(n, r)| (n.to_string(), (*r).into())).collect();
     let unlisted: serde_json::Map<String, serde_json::Value> =
         report.unlisted().into_iter().map(|(r, n)| (r.to_string(), n.into())).collect();
     let value = serde_json::json!({

@@ -41,10 +41,7 @@ impl CodeList {
     pub fn describe(&self) -> String {
         let n = self.codes.len();
         if n > 16 {
-            return format!(
-                "a {} code such as {}, {} or {}",
-                self.name, self.codes[0], self.codes[1], self.codes[2]
-            );
+            return format!("a {} code such as {}, {} or {}", self.name, self.codes[0], self.codes[1], self.codes[2]);
         }
         match n {
             0 => String::new(),

@@ -445,7 +445,11 @@ fn read_903_file(f: &Raw903File, report: &mut ValidationReport) -> Option<Table>
     let raw = read_table(&f.path, &f.display, report)?;
     let typed = type_table(&raw, spec, report);
     let mut frame = typed.frame;
-    let site = Column::new_scalar(PlSmallStr::from("site_id"), Scalar::from(PlSmallStr::from(f.site_id.as_str())), frame.height());
+    let site = Column::new_scalar(
+        PlSmallStr::from("site_id"),
+        Scalar::from(PlSmallStr::from(f.site_id.as_str())),
+        frame.height(),
+    );
     frame.with_column(site).ok()?;
     let headers = spec
         .columns

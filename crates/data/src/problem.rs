@@ -189,17 +189,11 @@ impl ValidationReport {
 
     /// Problems not listed because of the cap, per rule.
     pub fn unlisted(&self) -> Vec<(Rule, u64)> {
-        self.counts
-            .iter()
-            .filter(|(_, &n)| n as usize > self.cap)
-            .map(|(&r, &n)| (r, n - self.cap as u64))
-            .collect()
+        self.counts.iter().filter(|(_, &n)| n as usize > self.cap).map(|(&r, &n)| (r, n - self.cap as u64)).collect()
     }
 
     /// Sorts listed problems by rule, then file, then line, for stable output.
     pub fn sort(&mut self) {
-        self.problems.sort_by(|a, b| {
-            (a.rule, &a.file, a.line, &a.column).cmp(&(b.rule, &b.file, b.line, &b.column))
-        });
+        self.problems.sort_by(|a, b| (a.rule, &a.file, a.line, &a.column).cmp(&(b.rule, &b.file, b.line, &b.column)));
     }
 }

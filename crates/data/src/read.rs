@@ -48,10 +48,7 @@ impl RawTable {
 
     /// The text column at header position `index`.
     pub fn column(&self, index: usize) -> &StringChunked {
-        self.frame.columns()[index]
-            .as_materialized_series()
-            .str()
-            .expect("raw tables hold only String columns")
+        self.frame.columns()[index].as_materialized_series().str().expect("raw tables hold only String columns")
     }
 }
 
@@ -67,21 +64,13 @@ pub fn read_table(path: &Path, file: &str, report: &mut ValidationReport) -> Opt
 }
 
 fn file_problem(rule: Rule, file: &str, message: String, fix: &str) -> Problem {
-    Problem {
-        rule,
-        file: file.to_string(),
-        line: None,
-        column: None,
-        value: None,
-        message,
-        fix: fix.to_string(),
-    }
+    Problem { rule, file: file.to_string(), line: None, column: None, value: None, message, fix: fix.to_string() }
 }
 
 fn read_parquet(path: &Path, file: &str, report: &mut ValidationReport) -> Option<RawTable> {
-    let opened = std::fs::File::open(path).map_err(|e| e.to_string()).and_then(|f| {
-        ParquetReader::new(f).finish().map_err(|e| e.to_string())
-    });
+    let opened = std::fs::File::open(path)
+        .map_err(|e| e.to_string())
+        .and_then(|f| ParquetReader::new(f).finish().map_err(|e| e.to_string()));
     let frame = match opened {
         Ok(frame) => frame,
         Err(e) => {
@@ -157,8 +146,7 @@ fn read_csv(path: &Path, file: &str, report: &mut ValidationReport) -> Option<Ra
             } else {
                 format!("the row has {fields} fields but the header has {}", headers.len())
             },
-            fix: "quote values that contain commas, and give every row one value per header column"
-                .to_string(),
+            fix: "quote values that contain commas, and give every row one value per header column".to_string(),
         });
     }
     for _ in scan.ragged.len()..scan.ragged_total {
@@ -175,9 +163,8 @@ fn read_csv(path: &Path, file: &str, report: &mut ValidationReport) -> Option<Ra
 
     // Positional names avoid polars' handling of duplicate or empty header cells; the
     // header as written is kept in `headers`.
-    let schema: Schema = (0..headers.len())
-        .map(|i| Field::new(PlSmallStr::from(i.to_string()), DataType::String))
-        .collect();
+    let schema: Schema =
+        (0..headers.len()).map(|i| Field::new(PlSmallStr::from(i.to_string()), DataType::String)).collect();
     let parse = CsvParseOptions::default()
         .with_encoding(CsvEncoding::LossyUtf8)
         .with_truncate_ragged_lines(true)

@@ -51,9 +51,9 @@ impl TableSpec {
 
     /// The spec a header cell names, matching name and aliases ignoring ASCII case.
     pub fn resolve(&self, header: &str) -> Option<&ColumnSpec> {
-        self.columns.iter().find(|c| {
-            c.name.eq_ignore_ascii_case(header) || c.aliases.iter().any(|a| a.eq_ignore_ascii_case(header))
-        })
+        self.columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(header) || c.aliases.iter().any(|a| a.eq_ignore_ascii_case(header)))
     }
 }
 
@@ -117,10 +117,7 @@ pub const EPISODES: TableSpec = TableSpec {
         optional(alias(col("place_provider", Kind::Code(&codes::PLACE_PROVIDER)), &["PLACE_PROVIDER"])),
         blank_ok(alias(col("dec", Kind::Date), &["DEC"])),
         optional(alias(col("rec", Kind::Code(&codes::REC)), &["REC"])),
-        optional(alias(
-            col("reason_place_change", Kind::Code(&codes::REASON_PLACE_CHANGE)),
-            &["REASON_PLACE_CHANGE"],
-        )),
+        optional(alias(col("reason_place_change", Kind::Code(&codes::REASON_PLACE_CHANGE)), &["REASON_PLACE_CHANGE"])),
     ],
 };
 

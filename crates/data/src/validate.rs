@@ -42,7 +42,15 @@ struct At<'a> {
 }
 
 impl At<'_> {
-    fn problem(&self, rule: Rule, row: usize, column: &str, value: Option<String>, message: String, fix: &str) -> Problem {
+    fn problem(
+        &self,
+        rule: Rule,
+        row: usize,
+        column: &str,
+        value: Option<String>,
+        message: String,
+        fix: &str,
+    ) -> Problem {
         let (file, line) = self.table.origin.locate(row);
         Problem {
             rule,
@@ -59,7 +67,8 @@ impl At<'_> {
 /// Runs every cross-row rule, adding problems to `report` in a fixed order.
 pub fn validate(dataset: &mut Dataset, report: &mut ValidationReport) {
     check_sites(&dataset.sites, report);
-    let site_ids: PlHashSet<String> = text_column(&dataset.sites.frame, "site_id").into_iter().flatten().map(str::to_string).collect();
+    let site_ids: PlHashSet<String> =
+        text_column(&dataset.sites.frame, "site_id").into_iter().flatten().map(str::to_string).collect();
     let children = ChildIndex::build(&dataset.children, &site_ids, report);
     let workers = check_workers(&dataset.workers, &site_ids, report);
 
@@ -80,10 +89,28 @@ pub fn validate(dataset: &mut Dataset, report: &mut ValidationReport) {
             let at = At { table };
             let (site_column, child_rows) = children.resolve(table, &at, &mut local);
             match k {
-                0 => check_spells(table, &at, &child_rows, "decom", "dec", Rule::OverlappingEpisodes, "episode", &mut local),
+                0 => check_spells(
+                    table,
+                    &at,
+                    &child_rows,
+                    "decom",
+                    "dec",
+                    Rule::OverlappingEpisodes,
+                    "episode",
+                    &mut local,
+                ),
                 1 => {
                     check_worker_refs(table, &at, &workers, &mut local);
-                    check_spells(table, &at, &child_rows, "start_date", "end_date", Rule::OverlappingAllocations, "allocation", &mut local);
+                    check_spells(
+                        table,
+                        &at,
+                        &child_rows,
+                        "start_date",
+                        "end_date",
+                        Rule::OverlappingAllocations,
+                        "allocation",
+                        &mut local,
+                    );
                 }
                 2 => check_worker_refs(table, &at, &workers, &mut local),
                 _ => {}
@@ -105,9 +132,10 @@ pub fn validate(dataset: &mut Dataset, report: &mut ValidationReport) {
         report.merge(local);
     }
     report.merge(absences_report);
-    for (table, column) in [&mut dataset.episodes, &mut dataset.allocations, &mut dataset.contacts, &mut dataset.outcomes]
-        .into_iter()
-        .zip(new_sites)
+    for (table, column) in
+        [&mut dataset.episodes, &mut dataset.allocations, &mut dataset.contacts, &mut dataset.outcomes]
+            .into_iter()
+            .zip(new_sites)
     {
         if let Some(c) = column {
             table.frame.with_column(c).expect("site_id has the table's height");
@@ -126,24 +154,47 @@ fn check_sites(sites: &Table, report: &mut ValidationReport) {
         if let Some(id) = ids[row] {
             if let Some(first) = seen.insert(id, row) {
                 let (_, line) = sites.origin.locate(first);
-                report.push(at.problem(Rule::DuplicateKey, row, "site_id", Some(id.to_string()),
-                    format!("site_id `{id}` is already used on line {line}"), "give every site its own site_id"));
+                report.push(at.problem(
+                    Rule::DuplicateKey,
+                    row,
+                    "site_id",
+                    Some(id.to_string()),
+                    format!("site_id `{id}` is already used on line {line}"),
+                    "give every site its own site_id",
+                ));
             }
         }
         let is_pilot = arms[row] == Some("pilot");
         if is_pilot && go_live[row].is_none() {
-            report.push(at.problem(Rule::PilotWithoutGoLive, row, "go_live", None,
-                "a pilot site needs its go_live date".into(), "fill in go_live, the day the Social Work Practice took its first cases"));
+            report.push(at.problem(
+                Rule::PilotWithoutGoLive,
+                row,
+                "go_live",
+                None,
+                "a pilot site needs its go_live date".into(),
+                "fill in go_live, the day the Social Work Practice took its first cases",
+            ));
         }
         if is_pilot && models[row].is_none_or(|m| m == "none") && sites.has_column("swp_model") {
-            report.push(at.problem(Rule::MissingValue, row, "swp_model", models[row].map(str::to_string),
-                "a pilot site needs its SWP model".into(), "use professional, social_enterprise, third_sector, private or in_house"));
+            report.push(at.problem(
+                Rule::MissingValue,
+                row,
+                "swp_model",
+                models[row].map(str::to_string),
+                "a pilot site needs its SWP model".into(),
+                "use professional, social_enterprise, third_sector, private or in_house",
+            ));
         }
         if let (Some(arm), Some(model)) = (arms[row], models[row]) {
             if arm != "pilot" && model != "none" {
-                report.push(at.problem(Rule::ModelWithoutPilot, row, "swp_model", Some(model.to_string()),
+                report.push(at.problem(
+                    Rule::ModelWithoutPilot,
+                    row,
+                    "swp_model",
+                    Some(model.to_string()),
                     format!("a {arm} site has the SWP model `{model}`; only pilot sites have one"),
-                    "set swp_model to none, or arm to pilot"));
+                    "set swp_model to none, or arm to pilot",
+                ));
             }
         }
     }
@@ -178,19 +229,37 @@ impl<'a> ChildIndex<'a> {
             let Some(id) = ids[row] else { continue };
             let Some(site) = sites[row] else {
                 if children.has_column("site_id") {
-                    report.push(at.problem(Rule::MissingValue, row, "site_id", None, "`site_id` is empty".into(), "fill in the child's site_id"));
+                    report.push(at.problem(
+                        Rule::MissingValue,
+                        row,
+                        "site_id",
+                        None,
+                        "`site_id` is empty".into(),
+                        "fill in the child's site_id",
+                    ));
                 }
                 continue;
             };
             if !site_ids.contains(site) {
-                report.push(at.problem(Rule::DanglingReference, row, "site_id", Some(site.to_string()),
-                    format!("site_id `{site}` is not in sites"), "add the site to sites.csv or correct the site_id"));
+                report.push(at.problem(
+                    Rule::DanglingReference,
+                    row,
+                    "site_id",
+                    Some(site.to_string()),
+                    format!("site_id `{site}` is not in sites"),
+                    "add the site to sites.csv or correct the site_id",
+                ));
             }
             if let Some(first) = by_site_child.insert((site, id), row as u32) {
                 let (file, line) = children.origin.locate(first as usize);
-                report.push(at.problem(Rule::DuplicateKey, row, "child_id", Some(id.to_string()),
+                report.push(at.problem(
+                    Rule::DuplicateKey,
+                    row,
+                    "child_id",
+                    Some(id.to_string()),
                     format!("child_id `{id}` is already used at this site ({file} line {line})"),
-                    "give every child one row; merge or renumber the duplicates"));
+                    "give every child one row; merge or renumber the duplicates",
+                ));
                 continue;
             }
             by_child
@@ -223,9 +292,14 @@ impl<'a> ChildIndex<'a> {
                 None => match self.by_child.get(id) {
                     Some(Some(hit)) => Some(*hit),
                     Some(None) => {
-                        report.push(at.problem(Rule::DanglingReference, row, "child_id", Some(id.to_string()),
+                        report.push(at.problem(
+                            Rule::DanglingReference,
+                            row,
+                            "child_id",
+                            Some(id.to_string()),
                             format!("child_id `{id}` is used at several sites, so this row's child is ambiguous"),
-                            "add a site_id column to this table"));
+                            "add a site_id column to this table",
+                        ));
                         filled.push(None);
                         continue;
                     }
@@ -238,9 +312,14 @@ impl<'a> ChildIndex<'a> {
                     filled.push(Some(site));
                 }
                 None => {
-                    report.push(at.problem(Rule::DanglingReference, row, "child_id", Some(id.to_string()),
+                    report.push(at.problem(
+                        Rule::DanglingReference,
+                        row,
+                        "child_id",
+                        Some(id.to_string()),
                         format!("child_id `{id}` is not in children"),
-                        "add the child to children.csv (903 header) or correct the child_id"));
+                        "add the child to children.csv (903 header) or correct the child_id",
+                    ));
                     filled.push(sites[row]);
                 }
             }
@@ -261,14 +340,26 @@ fn check_workers(workers: &Table, site_ids: &PlHashSet<String>, report: &mut Val
     for row in 0..workers.frame.height() {
         if let Some(site) = sites[row] {
             if !site_ids.contains(site) {
-                report.push(at.problem(Rule::DanglingReference, row, "site_id", Some(site.to_string()),
-                    format!("site_id `{site}` is not in sites"), "add the site to sites.csv or correct the site_id"));
+                report.push(at.problem(
+                    Rule::DanglingReference,
+                    row,
+                    "site_id",
+                    Some(site.to_string()),
+                    format!("site_id `{site}` is not in sites"),
+                    "add the site to sites.csv or correct the site_id",
+                ));
             }
         }
         if let Some(f) = fte[row] {
             if !(f > 0.0 && f <= 1.0) {
-                report.push(at.problem(Rule::FteOutOfRange, row, "fte", Some(f.to_string()),
-                    format!("fte {f} is outside (0, 1]"), "give the spell's full-time equivalent: above 0 and at most 1 (0.5 for half time)"));
+                report.push(at.problem(
+                    Rule::FteOutOfRange,
+                    row,
+                    "fte",
+                    Some(f.to_string()),
+                    format!("fte {f} is outside (0, 1]"),
+                    "give the spell's full-time equivalent: above 0 and at most 1 (0.5 for half time)",
+                ));
             }
         }
     }
@@ -280,22 +371,40 @@ fn check_worker_refs(table: &Table, at: &At<'_>, workers: &WorkerIds, report: &m
     for (row, id) in text_column(&table.frame, "worker_id").into_iter().enumerate() {
         if let Some(id) = id {
             if !workers.contains(id) {
-                report.push(at.problem(Rule::DanglingReference, row, "worker_id", Some(id.to_string()),
-                    format!("worker_id `{id}` is not in workers"), "add the worker's spell to workers.csv or correct the worker_id"));
+                report.push(at.problem(
+                    Rule::DanglingReference,
+                    row,
+                    "worker_id",
+                    Some(id.to_string()),
+                    format!("worker_id `{id}` is not in workers"),
+                    "add the worker's spell to workers.csv or correct the worker_id",
+                ));
             }
         }
     }
 }
 
-fn check_end_before_start(table: &Table, at: &At<'_>, start: &str, end: &str, what: &str, report: &mut ValidationReport) {
+fn check_end_before_start(
+    table: &Table,
+    at: &At<'_>,
+    start: &str,
+    end: &str,
+    what: &str,
+    report: &mut ValidationReport,
+) {
     let starts = date_column(&table.frame, start);
     let ends = date_column(&table.frame, end);
     for row in 0..starts.len() {
         if let (Some(s), Some(e)) = (starts[row], ends[row]) {
             if e < s {
-                report.push(at.problem(Rule::EndBeforeStart, row, end, Some(format_date(e)),
+                report.push(at.problem(
+                    Rule::EndBeforeStart,
+                    row,
+                    end,
+                    Some(format_date(e)),
                     format!("the {what} ends on {} before it starts on {}", format_date(e), format_date(s)),
-                    &format!("correct {} or {}", table.header(start), table.header(end))));
+                    &format!("correct {} or {}", table.header(start), table.header(end)),
+                ));
             }
         }
     }
@@ -304,7 +413,16 @@ fn check_end_before_start(table: &Table, at: &At<'_>, start: &str, end: &str, wh
 /// End before start, and overlaps between one child's spells (a spell starting on the day the
 /// previous one ended is a handover, not an overlap).
 #[allow(clippy::too_many_arguments)]
-fn check_spells(table: &Table, at: &At<'_>, child_rows: &[Option<u32>], start: &str, end: &str, rule: Rule, what: &str, report: &mut ValidationReport) {
+fn check_spells(
+    table: &Table,
+    at: &At<'_>,
+    child_rows: &[Option<u32>],
+    start: &str,
+    end: &str,
+    rule: Rule,
+    what: &str,
+    report: &mut ValidationReport,
+) {
     check_end_before_start(table, at, start, end, what, report);
     let starts = date_column(&table.frame, start);
     let ends = date_column(&table.frame, end);
@@ -327,7 +445,11 @@ fn check_spells(table: &Table, at: &At<'_>, child_rows: &[Option<u32>], start: &
             if let Some((until, other)) = reach {
                 if s < until {
                     let (file, line) = table.origin.locate(other as usize);
-                    let until_text = if until == i32::MAX { "still open".to_string() } else { format!("until {}", format_date(until)) };
+                    let until_text = if until == i32::MAX {
+                        "still open".to_string()
+                    } else {
+                        format!("until {}", format_date(until))
+                    };
                     report.push(at.problem(rule, row as usize, start, Some(format_date(s)),
                         format!("the {what} starting {} overlaps the same child's {what} on {file} line {line} ({until_text})", format_date(s)),
                         &format!("end the earlier {what} on or before the day this one starts (a same-day handover is allowed)")));

@@ -506,16 +506,39 @@ fn make_sites(scale: Scale, seed: u64) -> Vec<Site> {
 const MEAN_STAY_YEARS: f64 = 2.5;
 const TARGET_CASELOAD: f64 = 14.0;
 const ETHNIC: [(&str, f64); 20] = [
-    ("WBRI", 70.0), ("WIRI", 0.5), ("WIRT", 0.3), ("WOTH", 3.0), ("WROM", 0.5), ("MWBC", 3.0), ("MWBA", 1.0),
-    ("MWAS", 1.0), ("MOTH", 2.0), ("AIND", 1.0), ("APKN", 2.0), ("ABAN", 1.0), ("AOTH", 1.5), ("BCRB", 2.0),
-    ("BAFR", 3.0), ("BOTH", 1.5), ("CHNE", 0.2), ("OOTH", 2.5), ("REFU", 0.5), ("NOBT", 0.5),
+    ("WBRI", 70.0),
+    ("WIRI", 0.5),
+    ("WIRT", 0.3),
+    ("WOTH", 3.0),
+    ("WROM", 0.5),
+    ("MWBC", 3.0),
+    ("MWBA", 1.0),
+    ("MWAS", 1.0),
+    ("MOTH", 2.0),
+    ("AIND", 1.0),
+    ("APKN", 2.0),
+    ("ABAN", 1.0),
+    ("AOTH", 1.5),
+    ("BCRB", 2.0),
+    ("BAFR", 3.0),
+    ("BOTH", 1.5),
+    ("CHNE", 0.2),
+    ("OOTH", 2.5),
+    ("REFU", 0.5),
+    ("NOBT", 0.5),
 ];
 const FOSTER: [(&str, f64); 6] = [("U1", 10.0), ("U2", 3.0), ("U3", 5.0), ("U4", 40.0), ("U5", 5.0), ("U6", 12.0)];
 const OTHER_PLACES: [(&str, f64); 8] =
     [("K2", 6.0), ("R1", 2.0), ("P1", 5.0), ("H5", 2.0), ("S1", 1.0), ("R2", 1.0), ("R3", 1.0), ("Z1", 1.0)];
 const REASONS: [(&str, f64); 8] = [
-    ("CARPL", 4.0), ("CHILD", 2.0), ("LAREQ", 3.0), ("PLACE", 2.0), ("STAND", 1.0), ("CREQB", 1.0),
-    ("OTHER", 1.0), ("ALLEG", 0.5),
+    ("CARPL", 4.0),
+    ("CHILD", 2.0),
+    ("LAREQ", 3.0),
+    ("PLACE", 2.0),
+    ("STAND", 1.0),
+    ("CREQB", 1.0),
+    ("OTHER", 1.0),
+    ("ALLEG", 0.5),
 ];
 
 fn place_for(rng: &mut Rng) -> (&'static str, &'static str) {
@@ -543,7 +566,11 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
     // --- workers -------------------------------------------------------------------------
     let history_start = ctx.window_start - 730;
     let workers_before = (f64::from(site.stock) / TARGET_CASELOAD).ceil().max(3.0) as usize;
-    let workers_after = if is_pilot { (f64::from(site.stock) / (TARGET_CASELOAD * caseload_effect)).ceil().max(3.0) as usize } else { workers_before };
+    let workers_after = if is_pilot {
+        (f64::from(site.stock) / (TARGET_CASELOAD * caseload_effect)).ceil().max(3.0) as usize
+    } else {
+        workers_before
+    };
     let mut spells: Vec<Spell> = Vec::new();
     let mut next_worker = 0u32;
     let mut slots: Vec<i32> = (0..workers_before).map(|_| history_start - rng.range(0, 3650) as i32).collect();
@@ -558,7 +585,11 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
         loop {
             let agency = case_holder && rng.chance(0.12);
             let role = if case_holder {
-                if rng.chance(0.25) { "senior_practitioner" } else { "social_worker" }
+                if rng.chance(0.25) {
+                    "senior_practitioner"
+                } else {
+                    "social_worker"
+                }
             } else if k == slots.len() + managers {
                 "assistant"
             } else {
@@ -576,7 +607,15 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
             let worker = next_worker;
             next_worker += 1;
             let open = end > ctx.extract_date;
-            spells.push(Spell { worker, site: site_index, role, fte, agency, start, end: if open { None } else { Some(end) } });
+            spells.push(Spell {
+                worker,
+                site: site_index,
+                role,
+                fte,
+                agency,
+                start,
+                end: if open { None } else { Some(end) },
+            });
             if open {
                 break;
             }
@@ -627,20 +666,42 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
     let window_first = ctx.window_start - (years_before * 365.25) as i32;
     for _ in 0..n_candidates {
         let entry = window_first + rng.range(0, (span_years * 365.25) as i64) as i32;
-        let age_years = (*rng.pick(&[(0.0, 22.0), (2.5, 18.0), (7.0, 20.0), (12.5, 32.0), (16.0, 8.0)]) + rng.uniform() * 2.0).min(17.5);
+        let age_years = (*rng.pick(&[(0.0, 22.0), (2.5, 18.0), (7.0, 20.0), (12.5, 32.0), (16.0, 8.0)])
+            + rng.uniform() * 2.0)
+            .min(17.5);
         let dob = entry - (age_years * 365.25) as i32;
         let eighteen = dob + (18.0 * 365.25) as i32;
         let child = children.len() as u32;
         let mut child_episodes: Vec<Episode> = Vec::new();
         let short_breaks = rng.chance(0.03);
         let mut periods: Vec<(i32, i32)> = Vec::new();
-        let cin = *rng.pick(&[("N1", 60.0), ("N2", 4.0), ("N3", 3.0), ("N4", 15.0), ("N5", 5.0), ("N6", 4.0), ("N7", 2.0), ("N8", 7.0)]);
+        let cin = *rng.pick(&[
+            ("N1", 60.0),
+            ("N2", 4.0),
+            ("N3", 3.0),
+            ("N4", 15.0),
+            ("N5", 5.0),
+            ("N6", 4.0),
+            ("N7", 2.0),
+            ("N8", 7.0),
+        ]);
         if short_breaks {
             let mut day = entry;
             while day < eighteen.min(ctx.extract_date) && day < entry + 3 * 365 {
                 let len = rng.range(1, 4) as i32;
                 let end = day + len;
-                child_episodes.push(Episode { child, decom: day, rne: "S", ls: "V3", cin: "N1", place: "U1", provider: "PR1", dec: Some(end), rec: Some("E13"), reason: None });
+                child_episodes.push(Episode {
+                    child,
+                    decom: day,
+                    rne: "S",
+                    ls: "V3",
+                    cin: "N1",
+                    place: "U1",
+                    provider: "PR1",
+                    dec: Some(end),
+                    rec: Some("E13"),
+                    reason: None,
+                });
                 periods.push((day, end));
                 day = end + rng.range(14, 60) as i32;
             }
@@ -651,7 +712,16 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
                 let adopt = young && rng.chance(0.35);
                 let stay = rng.exponential(MEAN_STAY_YEARS * 365.25) as i32 + 1;
                 let end_planned = (start + stay).min(eighteen);
-                let mut ls = *rng.pick(&[("C2", 40.0), ("V2", 45.0), ("C1", 8.0), ("E1", 2.0), ("J2", 1.0), ("L2", 2.0), ("D1", 1.0), ("J1", 1.0)]);
+                let mut ls = *rng.pick(&[
+                    ("C2", 40.0),
+                    ("V2", 45.0),
+                    ("C1", 8.0),
+                    ("E1", 2.0),
+                    ("J2", 1.0),
+                    ("L2", 2.0),
+                    ("D1", 1.0),
+                    ("J1", 1.0),
+                ]);
                 let (mut place, mut provider) = place_for(rng);
                 let mut day = start;
                 let mut rne = "S";
@@ -660,14 +730,25 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
                 loop {
                     // time to the next event in this period
                     let move_rate = 0.45 * if after(day) { move_effect } else { 1.0 };
-                    let legal_rate = 0.25;
+                    let legal_rate = 0.3;
                     let temp_rate = 0.08;
                     let total = move_rate + legal_rate + temp_rate;
                     let next = day + rng.exponential(365.25 / total).ceil() as i32;
                     if next >= end_planned.min(adoption_from) {
                         break;
                     }
-                    child_episodes.push(Episode { child, decom: day, rne, ls, cin, place, provider, dec: Some(next), rec: Some("X1"), reason });
+                    child_episodes.push(Episode {
+                        child,
+                        decom: day,
+                        rne,
+                        ls,
+                        cin,
+                        place,
+                        provider,
+                        dec: Some(next),
+                        rec: Some("X1"),
+                        reason,
+                    });
                     let u = rng.uniform() * total;
                     if u < move_rate {
                         let (p, pr) = place_for(rng);
@@ -694,24 +775,71 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
                             continue;
                         }
                         let temp_place = *rng.pick(&[("T0", 1.0), ("T1", 2.0), ("T2", 1.0), ("T3", 3.0), ("T4", 2.0)]);
-                        child_episodes.push(Episode { child, decom: next, rne: "P", ls, cin, place: temp_place, provider, dec: Some(temp_end), rec: Some("X1"), reason: Some("OTHER") });
+                        child_episodes.push(Episode {
+                            child,
+                            decom: next,
+                            rne: "P",
+                            ls,
+                            cin,
+                            place: temp_place,
+                            provider,
+                            dec: Some(temp_end),
+                            rec: Some("X1"),
+                            reason: Some("OTHER"),
+                        });
                         day = temp_end;
                         rne = "P";
                         reason = Some("OTHER");
                     }
                 }
-                let period_end;
-                if adopt && adoption_from < end_planned {
-                    child_episodes.push(Episode { child, decom: day, rne, ls, cin, place, provider, dec: Some(adoption_from), rec: Some("X1"), reason });
+                let period_end = if adopt && adoption_from < end_planned {
+                    child_episodes.push(Episode {
+                        child,
+                        decom: day,
+                        rne,
+                        ls,
+                        cin,
+                        place,
+                        provider,
+                        dec: Some(adoption_from),
+                        rec: Some("X1"),
+                        reason,
+                    });
                     let adopted = adoption_from + rng.range(150, 400) as i32;
                     let adopt_place = *rng.pick(&[("A5", 1.0), ("A6", 1.0), ("A3", 0.3), ("A4", 0.3)]);
-                    child_episodes.push(Episode { child, decom: adoption_from, rne: "B", ls: "E1", cin, place: adopt_place, provider: "PR1", dec: Some(adopted), rec: Some(*rng.pick(&[("E11", 1.0), ("E12", 1.0)])), reason: Some("CARPL") });
-                    period_end = adopted;
+                    child_episodes.push(Episode {
+                        child,
+                        decom: adoption_from,
+                        rne: "B",
+                        ls: "E1",
+                        cin,
+                        place: adopt_place,
+                        provider: "PR1",
+                        dec: Some(adopted),
+                        rec: Some(*rng.pick(&[("E11", 1.0), ("E12", 1.0)])),
+                        reason: Some("CARPL"),
+                    });
+                    adopted
                 } else {
-                    let rec = if end_planned >= eighteen { "E5" } else { *rng.pick(&[("E13", 5.0), ("E41", 2.0), ("E45", 1.0), ("E8", 1.0), ("E4A", 1.0)]) };
-                    child_episodes.push(Episode { child, decom: day, rne, ls, cin, place, provider, dec: Some(end_planned), rec: Some(rec), reason });
-                    period_end = end_planned;
-                }
+                    let rec = if end_planned >= eighteen {
+                        "E5"
+                    } else {
+                        *rng.pick(&[("E13", 5.0), ("E41", 2.0), ("E45", 1.0), ("E8", 1.0), ("E4A", 1.0)])
+                    };
+                    child_episodes.push(Episode {
+                        child,
+                        decom: day,
+                        rne,
+                        ls,
+                        cin,
+                        place,
+                        provider,
+                        dec: Some(end_planned),
+                        rec: Some(rec),
+                        reason,
+                    });
+                    end_planned
+                };
                 periods.push((start, period_end));
                 if period_end >= eighteen - 60 || !rng.chance(0.15) {
                     break;
@@ -750,12 +878,17 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
             let mut day = p_start.max(history_start + 1);
             let Some(mut w) = draw_worker(rng, day, None) else { continue };
             loop {
-                let realloc_rate = 0.35 * if after(day) { change_effect } else { 1.0 };
+                let realloc_rate = 0.55 * if after(day) { change_effect } else { 1.0 };
                 let realloc = day + rng.exponential(365.25 / realloc_rate).ceil() as i32;
                 let worker_end = spells[w].end.unwrap_or(i32::MAX);
                 let end = realloc.min(worker_end).min(p_end_cut).max(day + 1);
                 let open = end > ctx.extract_date;
-                allocations.push(Allocation { child, worker: spells[w].worker, start: day, end: if open { None } else { Some(end) } });
+                allocations.push(Allocation {
+                    child,
+                    worker: spells[w].worker,
+                    start: day,
+                    end: if open { None } else { Some(end) },
+                });
                 if ctx.with_extras && !short_breaks {
                     let mut visit = day + rng.range(3, 30) as i32;
                     let gap = if after(visit) { 28 } else { 42 };
@@ -765,7 +898,13 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
                             continue;
                         }
                         let kind = *rng.pick(&[("visit", 55.0), ("seen_alone", 30.0), ("phone", 12.0), ("other", 3.0)]);
-                        contacts.push(Contact { child, worker: spells[w].worker, date: visit, kind, minutes: rng.range(15, 90) as u32 });
+                        contacts.push(Contact {
+                            child,
+                            worker: spells[w].worker,
+                            date: visit,
+                            kind,
+                            minutes: rng.range(15, 90) as u32,
+                        });
                         visit += gap + rng.range(-7, 7) as i32;
                     }
                 }
@@ -779,7 +918,8 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
                 }
             }
         }
-        let in_care_on = |d: i32| child_episodes.iter().any(|e| e.decom <= d && e.dec.is_none_or(|x| x >= d) && e.ls != "V3");
+        let in_care_on =
+            |d: i32| child_episodes.iter().any(|e| e.decom <= d && e.dec.is_none_or(|x| x >= d) && e.ls != "V3");
         let transfer_date = if is_pilot && in_care_on(go_live) { Some(go_live) } else { None };
         if ctx.with_extras && in_care_on(first_go_live) && !short_breaks {
             let base = (rng.normal() * 6.0 + 16.0).clamp(0.0, 40.0).round();
@@ -788,16 +928,31 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
             let attendance = (0.9 + rng.normal() * 0.06).clamp(0.3, 1.0);
             outcomes.push(Outcome { child, wave: "baseline", measure: "sdq_total", value: base });
             outcomes.push(Outcome { child, wave: "follow_up", measure: "sdq_total", value: follow });
-            outcomes.push(Outcome { child, wave: "baseline", measure: "attendance", value: (attendance * 1000.0).round() / 1000.0 });
-            outcomes.push(Outcome { child, wave: "follow_up", measure: "attendance", value: ((attendance + rng.normal() * 0.03).clamp(0.3, 1.0) * 1000.0).round() / 1000.0 });
-            outcomes.push(Outcome { child, wave: "follow_up", measure: "satisfaction", value: rng.range(if is_pilot { 2 } else { 1 }, 5) as f64 });
+            outcomes.push(Outcome {
+                child,
+                wave: "baseline",
+                measure: "attendance",
+                value: (attendance * 1000.0).round() / 1000.0,
+            });
+            outcomes.push(Outcome {
+                child,
+                wave: "follow_up",
+                measure: "attendance",
+                value: ((attendance + rng.normal() * 0.03).clamp(0.3, 1.0) * 1000.0).round() / 1000.0,
+            });
+            outcomes.push(Outcome {
+                child,
+                wave: "follow_up",
+                measure: "satisfaction",
+                value: rng.range(if is_pilot { 2 } else { 1 }, 5) as f64,
+            });
         }
         children.push(Child {
             child_id: String::new(),
             site: site_index,
             sex: if rng.chance(0.55) { 1 } else { 2 },
             dob,
-            ethnic: *rng.pick(&ETHNIC),
+            ethnic: rng.pick::<&str>(&ETHNIC),
             transfer_date,
         });
         episodes.extend(child_episodes);

@@ -1,7 +1,7 @@
 //! Writing a [`Synthetic`] dataset as the contract's CSV tables and `dataset.toml`. Each file is
 //! written to a temporary name and renamed, so an interrupted run leaves no half-written table.
 
-use crate::{Synthetic, SynthError, EFFECTS};
+use crate::{SynthError, Synthetic, EFFECTS};
 use rayon::prelude::*;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -19,14 +19,15 @@ fn worker_id(w: u32) -> String {
 type Rendered = (&'static str, String);
 
 fn render(data: &Synthetic) -> Vec<Rendered> {
-    let jobs: Vec<&str> = ["sites", "children", "episodes", "workers", "allocations", "absences", "contacts", "outcomes"]
-        .into_iter()
-        .filter(|t| match *t {
-            "contacts" => !data.contacts.is_empty(),
-            "outcomes" => !data.outcomes.is_empty(),
-            _ => true,
-        })
-        .collect();
+    let jobs: Vec<&str> =
+        ["sites", "children", "episodes", "workers", "allocations", "absences", "contacts", "outcomes"]
+            .into_iter()
+            .filter(|t| match *t {
+                "contacts" => !data.contacts.is_empty(),
+                "outcomes" => !data.outcomes.is_empty(),
+                _ => true,
+            })
+            .collect();
     jobs.par_iter()
         .map(|&table| {
             let mut s = String::new();
@@ -35,43 +36,108 @@ fn render(data: &Synthetic) -> Vec<Rendered> {
                 "sites" => {
                     s.push_str("site_id,name,arm,swp_model,go_live,x_deprivation,x_cla_rate,x_urban\n");
                     for x in &data.sites {
-                        let _ = writeln!(s, "{},{},{},{},{},{},{},{}", x.site_id, x.name, x.arm, x.swp_model, opt_date(x.go_live), x.x_deprivation, x.x_cla_rate, x.x_urban);
+                        let _ = writeln!(
+                            s,
+                            "{},{},{},{},{},{},{},{}",
+                            x.site_id,
+                            x.name,
+                            x.arm,
+                            x.swp_model,
+                            opt_date(x.go_live),
+                            x.x_deprivation,
+                            x.x_cla_rate,
+                            x.x_urban
+                        );
                     }
                 }
                 "children" => {
                     s.push_str("child_id,site_id,sex,dob,ethnic,transfer_date\n");
                     for c in &data.children {
-                        let _ = writeln!(s, "{},{},{},{},{},{}", c.child_id, data.sites[c.site as usize].site_id, c.sex, format_date(c.dob), c.ethnic, opt_date(c.transfer_date));
+                        let _ = writeln!(
+                            s,
+                            "{},{},{},{},{},{}",
+                            c.child_id,
+                            data.sites[c.site as usize].site_id,
+                            c.sex,
+                            format_date(c.dob),
+                            c.ethnic,
+                            opt_date(c.transfer_date)
+                        );
                     }
                 }
                 "episodes" => {
                     s.push_str("child_id,decom,rne,ls,cin,place,place_provider,dec,rec,reason_place_change\n");
                     for e in &data.episodes {
-                        let _ = writeln!(s, "{},{},{},{},{},{},{},{},{},{}", child(e.child), format_date(e.decom), e.rne, e.ls, e.cin, e.place, e.provider, opt_date(e.dec), e.rec.unwrap_or(""), e.reason.unwrap_or(""));
+                        let _ = writeln!(
+                            s,
+                            "{},{},{},{},{},{},{},{},{},{}",
+                            child(e.child),
+                            format_date(e.decom),
+                            e.rne,
+                            e.ls,
+                            e.cin,
+                            e.place,
+                            e.provider,
+                            opt_date(e.dec),
+                            e.rec.unwrap_or(""),
+                            e.reason.unwrap_or("")
+                        );
                     }
                 }
                 "workers" => {
                     s.push_str("worker_id,site_id,role,fte,agency,start_date,end_date\n");
                     for w in &data.spells {
-                        let _ = writeln!(s, "{},{},{},{},{},{},{}", worker_id(w.worker), data.sites[w.site as usize].site_id, w.role, w.fte, w.agency, format_date(w.start), opt_date(w.end));
+                        let _ = writeln!(
+                            s,
+                            "{},{},{},{},{},{},{}",
+                            worker_id(w.worker),
+                            data.sites[w.site as usize].site_id,
+                            w.role,
+                            w.fte,
+                            w.agency,
+                            format_date(w.start),
+                            opt_date(w.end)
+                        );
                     }
                 }
                 "allocations" => {
                     s.push_str("child_id,worker_id,start_date,end_date\n");
                     for a in &data.allocations {
-                        let _ = writeln!(s, "{},{},{},{}", child(a.child), worker_id(a.worker), format_date(a.start), opt_date(a.end));
+                        let _ = writeln!(
+                            s,
+                            "{},{},{},{}",
+                            child(a.child),
+                            worker_id(a.worker),
+                            format_date(a.start),
+                            opt_date(a.end)
+                        );
                     }
                 }
                 "absences" => {
                     s.push_str("worker_id,start_date,end_date,kind\n");
                     for a in &data.absences {
-                        let _ = writeln!(s, "{},{},{},{}", worker_id(a.worker), format_date(a.start), format_date(a.end), a.kind);
+                        let _ = writeln!(
+                            s,
+                            "{},{},{},{}",
+                            worker_id(a.worker),
+                            format_date(a.start),
+                            format_date(a.end),
+                            a.kind
+                        );
                     }
                 }
                 "contacts" => {
                     s.push_str("child_id,worker_id,date,kind,minutes\n");
                     for c in &data.contacts {
-                        let _ = writeln!(s, "{},{},{},{},{}", child(c.child), worker_id(c.worker), format_date(c.date), c.kind, c.minutes);
+                        let _ = writeln!(
+                            s,
+                            "{},{},{},{},{}",
+                            child(c.child),
+                            worker_id(c.worker),
+                            format_date(c.date),
+                            c.kind,
+                            c.minutes
+                        );
                     }
                 }
                 _ => {
@@ -92,8 +158,17 @@ pub fn manifest(data: &Synthetic) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "name = \"synthetic {} (seed {})\"", data.scale.name(), data.seed);
     let _ = writeln!(s, "extract_date = \"{}\"", format_date(data.extract_date));
-    let _ = writeln!(s, "notes = \"Generated by swp-eval synth; not real children. True pilot effects are under [synth.effects].\"");
-    let _ = writeln!(s, "\n[synth]\nseed = {}\nscale = \"{}\"\nwindow_start = \"{}\"", data.seed, data.scale.name(), format_date(data.window_start));
+    let _ = writeln!(
+        s,
+        "notes = \"Generated by swp-eval synth; not real children. True pilot effects are under [synth.effects].\""
+    );
+    let _ = writeln!(
+        s,
+        "\n[synth]\nseed = {}\nscale = \"{}\"\nwindow_start = \"{}\"",
+        data.seed,
+        data.scale.name(),
+        format_date(data.window_start)
+    );
     let _ = writeln!(s, "\n[synth.effects]");
     for (name, value) in &data.effects {
         let what = EFFECTS.iter().find(|(n, _, _)| n == name).map_or("", |(_, _, w)| w);
