@@ -47,7 +47,10 @@ fn stage(kind: &str, dir: &Path) {
         }
     };
     let seconds = started.elapsed().as_secs_f64();
-    println!("{{\"stage\":\"{kind}\",\"seconds\":{seconds:.4},\"peak_rss_mib\":{:.1},\"rows\":{rows}}}", peak_rss_mib());
+    println!(
+        "{{\"stage\":\"{kind}\",\"seconds\":{seconds:.4},\"peak_rss_mib\":{:.1},\"rows\":{rows}}}",
+        peak_rss_mib()
+    );
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -82,15 +85,23 @@ fn main() {
     let mut results: Vec<(String, f64, f64)> = Vec::new();
     for _ in 0..repeats {
         for kind in ["polars", "swp"] {
-            let out = Command::new(&exe).args(["--stage", kind, dir.to_str().expect("utf-8 path")]).output().expect("child runs");
+            let out = Command::new(&exe)
+                .args(["--stage", kind, dir.to_str().expect("utf-8 path")])
+                .output()
+                .expect("child runs");
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
             let line = String::from_utf8_lossy(&out.stdout).to_string();
             let v: serde_json::Value = serde_json::from_str(line.trim()).expect("json line");
             eprintln!("{}", line.trim());
-            results.push((kind.to_string(), v["seconds"].as_f64().unwrap_or(f64::NAN), v["peak_rss_mib"].as_f64().unwrap_or(f64::NAN)));
+            results.push((
+                kind.to_string(),
+                v["seconds"].as_f64().unwrap_or(f64::NAN),
+                v["peak_rss_mib"].as_f64().unwrap_or(f64::NAN),
+            ));
         }
     }
-    let pick = |k: &str, f: fn(&(String, f64, f64)) -> f64| median(results.iter().filter(|r| r.0 == k).map(f).collect());
+    let pick =
+        |k: &str, f: fn(&(String, f64, f64)) -> f64| median(results.iter().filter(|r| r.0 == k).map(f).collect());
     let (p_s, p_m) = (pick("polars", |r| r.1), pick("polars", |r| r.2));
     let (s_s, s_m) = (pick("swp", |r| r.1), pick("swp", |r| r.2));
     println!("| stage | median seconds | peak RSS (MiB) |\n|---|---|---|");

@@ -567,3 +567,86 @@ impl Dataset {
         self.extract_date.map(format_date)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problem::Rule;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+
+    fn minimal(dir: &Path) {
+        write(
+            dir,
+            "sites.csv",
+            "site_id,name,arm,swp_model,go_live\nP1,p,pilot,private,2009-09-01\nC1,c,comparison,none,\n",
+        );
+        write(dir, "children.csv", "child_id,site_id,sex,dob,ethnic\nA,P1,1,2005-01-01,WBRI\nB,C1,2,2006-01-01,WBRI\n");
+        write(
+            dir,
+            "workers.csv",
+            "worker_id,site_id,role,fte,agency,start_date,end_date\nW1,P1,social_worker,1,false,2008-01-01,\n",
+        );
+        write(dir, "allocations.csv", "child_id,worker_id,start_date,end_date\nA,W1,2009-01-01,\n");
+    }
+
+    #[test]
+    fn parquet_tables_load_like_csv_and_problems_name_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        minimal(dir.path());
+        let decom = Int32Chunked::from_slice(PlSmallStr::from("DECOM"), &[14245, 14610]).into_date().into_column();
+        let mut frame = DataFrame::new(
+            2,
+            vec![
+                Column::new(PlSmallStr::from("CHILD"), ["A", "B"]),
+                decom,
+                Column::new(PlSmallStr::from("RNE"), ["S", "Q"]),
+                Column::new(PlSmallStr::from("LS"), ["C2", "V2"]),
+                Column::new(PlSmallStr::from("CIN"), ["N1", "N1"]),
+                Column::new(PlSmallStr::from("PLACE"), ["U4", "U1"]),
+                Column::new(PlSmallStr::from("DEC"), [None::<&str>, None]),
+            ],
+        )
+        .unwrap();
+        let file = std::fs::File::create(dir.path().join("episodes.parquet")).unwrap();
+        ParquetWriter::new(file).finish(&mut frame).unwrap();
+        let loaded = load(dir.path()).unwrap();
+        assert_eq!(loaded.dataset.episodes.frame.height(), 2);
+        assert_eq!(loaded.report.total(), 1, "{:?}", loaded.report);
+        let p = &loaded.report.problems[0];
+        assert_eq!(
+            (p.rule, p.file.as_str(), p.line, p.value.as_deref()),
+            (Rule::UnknownCode, "episodes.parquet", Some(2), Some("Q"))
+        );
+        // typed: Date column, and the child's site filled in
+        let site = loaded.dataset.episodes.frame.column("site_id").unwrap().str().unwrap().get(1).map(str::to_string);
+        assert_eq!(site.as_deref(), Some("C1"));
+        assert_eq!(loaded.dataset.episodes.frame.column("decom").unwrap().dtype(), &DataType::Date);
+    }
+
+    #[test]
+    fn extract_date_defaults_to_the_latest_date_in_the_data() {
+        let dir = tempfile::tempdir().unwrap();
+        minimal(dir.path());
+        write(dir.path(), "episodes.csv", "child_id,decom,rne,ls,cin,place,dec\nA,2009-01-01,S,C2,N1,U4,2011-06-30\n");
+        let loaded = load(dir.path()).unwrap();
+        assert!(!loaded.report.has_problems(), "{:?}", loaded.report);
+        assert_eq!(loaded.dataset.extract_date_text().as_deref(), Some("2011-06-30"));
+        write(dir.path(), "dataset.toml", "extract_date = \"2012-03-31\"\nseed = 4\n");
+        let loaded = load(dir.path()).unwrap();
+        assert_eq!(loaded.dataset.extract_date_text().as_deref(), Some("2012-03-31"));
+        assert_eq!(loaded.dataset.manifest.extra.get("seed").and_then(|v| v.as_integer()), Some(4));
+    }
+
+    #[test]
+    fn a_file_that_is_not_parquet_is_a_problem_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        minimal(dir.path());
+        write(dir.path(), "episodes.parquet", "this is not parquet");
+        let loaded = load(dir.path()).unwrap();
+        assert_eq!(loaded.report.problems[0].rule, Rule::UnreadableFile);
+        assert!(loaded.report.problems[0].message.contains("could not be read as Parquet"));
+    }
+}
