@@ -1009,3 +1009,108 @@ impl Rng {
 }
 
 pub use write::write_dataset;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Leaving rate of non-agency spells (leavers per worker-year) from `from` to the extract
+    /// date, at pilot sites and at comparison sites.
+    fn leaving_rates(data: &Synthetic, from: i32) -> (f64, f64) {
+        let mut acc = [(0.0, 0.0); 2];
+        for s in data.spells.iter().filter(|s| !s.agency) {
+            let arm = data.sites[s.site as usize].arm;
+            let k = match arm {
+                "pilot" => 0,
+                "comparison" => 1,
+                _ => continue,
+            };
+            let start = s.start.max(from);
+            let end = s.end.unwrap_or(data.extract_date);
+            if end < start {
+                continue;
+            }
+            acc[k].0 += f64::from(u8::from(s.end.is_some()));
+            acc[k].1 += f64::from(end - start) / 365.25;
+        }
+        (acc[0].0 / acc[0].1, acc[1].0 / acc[1].1)
+    }
+
+    /// Placement moves (new non-temporary placements not returning from a temporary one, after
+    /// the first episode) per child-year in care, from `from`, at pilot and comparison sites.
+    fn move_rates(data: &Synthetic, from: i32) -> (f64, f64) {
+        let mut acc = [(0.0, 0.0); 2];
+        for (i, e) in data.episodes.iter().enumerate() {
+            let site = &data.sites[data.children[e.child as usize].site as usize];
+            let k = match site.arm {
+                "pilot" => 0,
+                "comparison" => 1,
+                _ => continue,
+            };
+            let end = e.dec.unwrap_or(data.extract_date);
+            if end >= from {
+                acc[k].1 += f64::from(end - e.decom.max(from)) / 365.25;
+            }
+            let prev_temp =
+                i > 0 && data.episodes[i - 1].child == e.child && data.episodes[i - 1].place.starts_with('T');
+            if e.decom >= from && matches!(e.rne, "P" | "T" | "B") && !e.place.starts_with('T') && !prev_temp {
+                acc[k].0 += 1.0;
+            }
+        }
+        (acc[0].0 / acc[0].1, acc[1].0 / acc[1].1)
+    }
+
+    #[test]
+    fn configured_effects_are_present_in_the_generated_data() {
+        let go_live = date(2010, 5, 4); // the last pilot's go-live: all pilots are live from here
+        let with = SynthParams::new(Scale::Pilot).seed(3).check().unwrap().generate();
+        let without = SynthParams::new(Scale::Pilot)
+            .seed(3)
+            .effect("turnover", 1.0)
+            .effect("placement_moves", 1.0)
+            .check()
+            .unwrap()
+            .generate();
+        let (pilot, comparison) = leaving_rates(&with, go_live);
+        let ratio = pilot / comparison;
+        assert!((0.45..0.8).contains(&ratio), "turnover ratio {ratio} (true 0.6)");
+        let (pilot, comparison) = leaving_rates(&without, go_live);
+        let ratio = pilot / comparison;
+        assert!((0.8..1.25).contains(&ratio), "turnover ratio {ratio} (true 1)");
+        let (pilot, comparison) = move_rates(&with, go_live);
+        let ratio = pilot / comparison;
+        assert!((0.7..0.92).contains(&ratio), "placement move ratio {ratio} (true 0.8)");
+        let (pilot, comparison) = move_rates(&without, go_live);
+        let ratio = pilot / comparison;
+        assert!((0.9..1.1).contains(&ratio), "placement move ratio {ratio} (true 1)");
+    }
+
+    #[test]
+    fn pilot_cohorts_and_sites_follow_the_design() {
+        let data = SynthParams::new(Scale::Pilot).seed(5).check().unwrap().generate();
+        let models: Vec<&str> = data.sites.iter().filter(|s| s.arm == "pilot").map(|s| s.swp_model).collect();
+        assert_eq!(models, MODELS.to_vec());
+        // the cohort: children at each pilot looked after at its go-live (transfer_date set)
+        for (i, site) in data.sites.iter().enumerate().filter(|(_, s)| s.arm == "pilot") {
+            let cohort = data.children.iter().filter(|c| c.site as usize == i && c.transfer_date.is_some()).count();
+            let target = f64::from(site.stock);
+            assert!(
+                (cohort as f64 - target).abs() < 0.35 * target + 15.0,
+                "{}: cohort {cohort}, target {target}",
+                site.site_id
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_or_out_of_range_effects_are_refused() {
+        assert!(matches!(
+            SynthParams::new(Scale::Small).effect("x", 1.0).check(),
+            Err(SynthError::UnknownEffect { .. })
+        ));
+        assert!(matches!(
+            SynthParams::new(Scale::Small).effect("turnover", 0.0).check(),
+            Err(SynthError::EffectOutOfRange { .. })
+        ));
+    }
+}
