@@ -55,7 +55,9 @@ fn check_case(case: &Path) {
             .iter()
             .filter(|p| {
                 ["rule", "file", "line", "column", "value"].iter().all(|k| want.get(*k).is_none() || want[*k] == p[*k])
-                    && want["contains"].as_str().is_none_or(|c| p["message"].as_str().unwrap().contains(c))
+                    && want["contains"].as_str().is_none_or(|c| {
+                        p["message"].as_str().unwrap().contains(c) || p["fix"].as_str().unwrap().contains(c)
+                    })
             })
             .count() as u64;
         assert_eq!(matches, count, "{name}: expected {want} among {problems:#?}");

@@ -51,6 +51,44 @@ impl CodeList {
     }
 }
 
+/// A fast matcher for one code list: codes of up to 8 bytes packed into integers and
+/// binary-searched, with a linear fallback for longer words.
+#[derive(Debug, Clone)]
+pub struct CodeMatcher {
+    list: CodeList,
+    packed: Vec<(u64, &'static str)>,
+}
+
+fn pack(value: &str, lower: bool) -> Option<u64> {
+    let bytes = value.as_bytes();
+    if bytes.is_empty() || bytes.len() > 8 {
+        return None;
+    }
+    let mut key = [0u8; 8];
+    for (k, b) in key.iter_mut().zip(bytes) {
+        *k = if lower { b.to_ascii_lowercase() } else { *b };
+    }
+    Some(u64::from_le_bytes(key))
+}
+
+impl CodeMatcher {
+    /// A matcher for `list`.
+    pub fn new(list: CodeList) -> Self {
+        let mut packed: Vec<(u64, &'static str)> =
+            list.codes.iter().filter_map(|c| pack(c, list.ignore_case).map(|k| (k, *c))).collect();
+        packed.sort_unstable();
+        CodeMatcher { list, packed }
+    }
+
+    /// The canonical spelling of `value`, as [`CodeList::canonical`].
+    pub fn canonical(&self, value: &str) -> Option<&'static str> {
+        match pack(value, self.list.ignore_case) {
+            Some(key) => self.packed.binary_search_by_key(&key, |(k, _)| *k).ok().map(|i| self.packed[i].1),
+            None => self.list.canonical(value),
+        }
+    }
+}
+
 macro_rules! code_list {
     ($(#[$doc:meta])* $ident:ident, $name:literal, $ignore_case:literal, [$($code:literal),* $(,)?]) => {
         $(#[$doc])*
@@ -149,6 +187,20 @@ mod tests {
         assert!(!PLACE.contains("u1"), "903 codes are case-sensitive");
         assert!(ARM.contains("Pilot"));
         assert_eq!(ARM.canonical("PILOT"), Some("pilot"));
+    }
+
+    #[test]
+    fn the_fast_matcher_agrees_with_the_list() {
+        for list in [PLACE, REC, REASON_PLACE_CHANGE, ARM, SWP_MODEL, ROLE, ETHNIC] {
+            let m = CodeMatcher::new(list);
+            for code in list.codes {
+                assert_eq!(m.canonical(code), Some(*code));
+                assert_eq!(m.canonical(&code.to_ascii_uppercase()), list.canonical(&code.to_ascii_uppercase()));
+            }
+            for other in ["", "X", "U7", "social_enterprise_x", "Pilot", "e43"] {
+                assert_eq!(m.canonical(other), list.canonical(other), "{other}");
+            }
+        }
     }
 
     #[test]

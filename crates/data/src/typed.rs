@@ -253,6 +253,27 @@ fn type_column(raw: &RawTable, index: usize, c: &ColumnSpec, report: &mut Valida
             ));
         }
     };
+    // Fast path: when every value is present (or may be absent), already trimmed and in its
+    // canonical spelling, the column is kept as read.
+    if let Kind::Text | Kind::Code(_) = c.kind {
+        let matcher = match c.kind {
+            Kind::Code(list) => Some(crate::codes::CodeMatcher::new(*list)),
+            _ => None,
+        };
+        let nulls_ok = !c.required_value || text.null_count() == 0;
+        let clean = nulls_ok
+            && text.iter().all(|v| match v {
+                None => true,
+                Some(v) => {
+                    !v.is_empty()
+                        && v.trim().len() == v.len()
+                        && matcher.as_ref().is_none_or(|m| m.canonical(v).is_some_and(|code| code == v))
+                }
+            });
+        if clean {
+            return text.clone().with_name(name).into_column();
+        }
+    }
     match c.kind {
         Kind::Text => {
             let out: StringChunked = text
@@ -269,11 +290,12 @@ fn type_column(raw: &RawTable, index: usize, c: &ColumnSpec, report: &mut Valida
             out.with_name(name).into_column()
         }
         Kind::Code(list) => {
+            let matcher = crate::codes::CodeMatcher::new(*list);
             let out: StringChunked = text
                 .iter()
                 .enumerate()
                 .map(|(row, v)| match v.map(str::trim).filter(|v| !v.is_empty()) {
-                    Some(v) => match list.canonical(v) {
+                    Some(v) => match matcher.canonical(v) {
                         Some(code) => Some(code),
                         None => {
                             report.push(problem(

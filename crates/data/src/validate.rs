@@ -202,6 +202,8 @@ fn check_sites(sites: &Table, report: &mut ValidationReport) {
 
 /// Children keyed by (site_id, child_id), and by child_id alone where that is unambiguous.
 struct ChildIndex<'a> {
+    /// children.site_id, to gather each row's site from its child
+    sites: Column,
     by_site_child: PlHashMap<(&'a str, &'a str), u32>,
     /// child_id -> (site_id, index), or None when the id is used at several sites.
     by_child: PlHashMap<&'a str, Option<(&'a str, u32)>>,
@@ -271,47 +273,44 @@ impl<'a> ChildIndex<'a> {
                 })
                 .or_insert(Some((site, row as u32)));
         }
-        ChildIndex { by_site_child, by_child }
+        let sites = children.frame.column("site_id").expect("contract column").clone();
+        ChildIndex { sites, by_site_child, by_child }
     }
 
     /// Resolves each row's child: reports dangling references and returns the filled-in
-    /// `site_id` column (None when the table already had site ids on every row) and the child
-    /// index per row.
+    /// `site_id` column (the child's site; the row's own where the child is unknown) and the
+    /// child row per row. Look-ups run in parallel; problems are reported in row order.
     fn resolve(&self, table: &Table, at: &At<'_>, report: &mut ValidationReport) -> (Option<Column>, Vec<Option<u32>>) {
+        enum Found {
+            Child(u32),
+            Missing,
+            Ambiguous,
+            NoId,
+        }
         let ids = text_column(&table.frame, "child_id");
         let sites = text_column(&table.frame, "site_id");
-        let mut child_rows = vec![None; ids.len()];
-        let mut filled: Vec<Option<&str>> = Vec::with_capacity(ids.len());
-        for row in 0..ids.len() {
-            let Some(id) = ids[row] else {
-                filled.push(sites[row]);
-                continue;
-            };
-            let found = match sites[row] {
-                Some(site) => self.by_site_child.get(&(site, id)).map(|&r| (site, r)),
-                None => match self.by_child.get(id) {
-                    Some(Some(hit)) => Some(*hit),
-                    Some(None) => {
-                        report.push(at.problem(
-                            Rule::DanglingReference,
-                            row,
-                            "child_id",
-                            Some(id.to_string()),
-                            format!("child_id `{id}` is used at several sites, so this row's child is ambiguous"),
-                            "add a site_id column to this table",
-                        ));
-                        filled.push(None);
-                        continue;
-                    }
-                    None => None,
-                },
-            };
-            match found {
-                Some((site, r)) => {
-                    child_rows[row] = Some(r);
-                    filled.push(Some(site));
+        let found: Vec<Found> = ids
+            .par_iter()
+            .zip(sites.par_iter())
+            .map(|(id, site)| {
+                let Some(id) = id else { return Found::NoId };
+                match site {
+                    Some(site) => self.by_site_child.get(&(*site, *id)).map_or(Found::Missing, |&r| Found::Child(r)),
+                    None => match self.by_child.get(id) {
+                        Some(Some((_, r))) => Found::Child(*r),
+                        Some(None) => Found::Ambiguous,
+                        None => Found::Missing,
+                    },
                 }
-                None => {
+            })
+            .collect();
+        let mut child_rows = Vec::with_capacity(found.len());
+        for (row, f) in found.iter().enumerate() {
+            child_rows.push(match f {
+                Found::Child(r) => Some(*r),
+                Found::NoId => None,
+                Found::Missing => {
+                    let id = ids[row].unwrap_or_default();
                     report.push(at.problem(
                         Rule::DanglingReference,
                         row,
@@ -320,12 +319,34 @@ impl<'a> ChildIndex<'a> {
                         format!("child_id `{id}` is not in children"),
                         "add the child to children.csv (903 header) or correct the child_id",
                     ));
-                    filled.push(sites[row]);
+                    None
                 }
-            }
+                Found::Ambiguous => {
+                    let id = ids[row].unwrap_or_default();
+                    report.push(at.problem(
+                        Rule::DanglingReference,
+                        row,
+                        "child_id",
+                        Some(id.to_string()),
+                        format!("child_id `{id}` is used at several sites, so this row's child is ambiguous"),
+                        "add a site_id column to this table",
+                    ));
+                    None
+                }
+            });
         }
-        let column: StringChunked = filled.into_iter().collect();
-        (Some(column.with_name(PlSmallStr::from("site_id")).into_column()), child_rows)
+        let index: IdxCa = child_rows.iter().map(|r| r.map(|r| r as IdxSize)).collect();
+        let child_sites = self.sites.take(&index).expect("indices are child rows");
+        // keep the row's own site_id where its child is unknown
+        let own = table.frame.column("site_id").ok().and_then(|c| c.str().ok().cloned());
+        let filled = match own {
+            Some(own) if own.null_count() < own.len() => {
+                let mask: BooleanChunked = child_rows.iter().map(|r| Some(r.is_some())).collect();
+                child_sites.str().expect("text").zip_with(&mask, &own).expect("same length").into_column()
+            }
+            _ => child_sites,
+        };
+        (Some(filled.with_name(PlSmallStr::from("site_id"))), child_rows)
     }
 }
 
