@@ -1,3 +1,4 @@
 //! One module per command.
+pub mod anonymise;
 pub mod synth;
 pub mod validate;

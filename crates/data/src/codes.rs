@@ -51,12 +51,13 @@ impl CodeList {
     }
 }
 
-/// A fast matcher for one code list: codes of up to 8 bytes packed into integers and
-/// binary-searched, with a linear fallback for longer words.
+/// A fast matcher for one code list: codes of up to 8 bytes packed into integers and looked up
+/// in a small open-addressing table, with a linear fallback for longer words.
 #[derive(Debug, Clone)]
 pub struct CodeMatcher {
     list: CodeList,
-    packed: Vec<(u64, &'static str)>,
+    slots: Vec<Option<(u64, &'static str)>>,
+    shift: u32,
 }
 
 fn pack(value: &str, lower: bool) -> Option<u64> {
@@ -71,20 +72,38 @@ fn pack(value: &str, lower: bool) -> Option<u64> {
     Some(u64::from_le_bytes(key))
 }
 
+const SLOT_BITS: u32 = 7;
+
 impl CodeMatcher {
     /// A matcher for `list`.
     pub fn new(list: CodeList) -> Self {
-        let mut packed: Vec<(u64, &'static str)> =
-            list.codes.iter().filter_map(|c| pack(c, list.ignore_case).map(|k| (k, *c))).collect();
-        packed.sort_unstable();
-        CodeMatcher { list, packed }
+        let mut slots = vec![None; 1 << SLOT_BITS];
+        let shift = 64 - SLOT_BITS;
+        for code in list.codes {
+            if let Some(key) = pack(code, list.ignore_case) {
+                let mut i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize;
+                while slots[i].is_some() {
+                    i = (i + 1) & ((1 << SLOT_BITS) - 1);
+                }
+                slots[i] = Some((key, *code));
+            }
+        }
+        CodeMatcher { list, slots, shift }
     }
 
     /// The canonical spelling of `value`, as [`CodeList::canonical`].
+    #[inline]
     pub fn canonical(&self, value: &str) -> Option<&'static str> {
-        match pack(value, self.list.ignore_case) {
-            Some(key) => self.packed.binary_search_by_key(&key, |(k, _)| *k).ok().map(|i| self.packed[i].1),
-            None => self.list.canonical(value),
+        let Some(key) = pack(value, self.list.ignore_case) else {
+            return self.list.canonical(value);
+        };
+        let mut i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
+        loop {
+            match self.slots[i] {
+                None => return None,
+                Some((k, code)) if k == key => return Some(code),
+                Some(_) => i = (i + 1) & ((1 << SLOT_BITS) - 1),
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::problem::{Problem, Rule, ValidationReport};
 use polars::prelude::*;
+use rayon::prelude::*;
 use std::io::Cursor;
 use std::path::Path;
 
@@ -25,10 +26,94 @@ pub struct RawTable {
     pub file: String,
     /// Header cells as written in the file (trimmed, byte-order mark removed).
     pub headers: Vec<String>,
-    /// One String column per header cell, named `0`, `1`, ... by position.
-    pub frame: DataFrame,
+    /// The values: one text column per header cell.
+    body: Body,
     /// Row index to line mapping.
     pub lines: Lines,
+}
+
+/// The text values of a raw table.
+#[derive(Debug, Clone)]
+enum Body {
+    /// String columns read by polars, named `0`, `1`, ... by position.
+    Frame(DataFrame),
+    /// Field positions (start, length) into the file's bytes, per column: the fast path for
+    /// valid UTF-8 CSV without quotes, parsed in parallel chunks. Length 0 is an empty field.
+    Slices { bytes: Vec<u8>, columns: Vec<Vec<(u32, u32)>>, height: usize },
+}
+
+/// One raw text column.
+#[derive(Debug, Clone, Copy)]
+pub enum RawColumn<'a> {
+    /// Read by polars.
+    Chunked(&'a StringChunked),
+    /// Field positions into the file's bytes.
+    Slices {
+        /// The file's bytes (valid UTF-8).
+        bytes: &'a [u8],
+        /// (start, length) of each row's field.
+        fields: &'a [(u32, u32)],
+    },
+}
+
+fn slice_str(bytes: &[u8], (start, len): (u32, u32)) -> Option<&str> {
+    if len == 0 {
+        return None;
+    }
+    std::str::from_utf8(&bytes[start as usize..(start + len) as usize]).ok()
+}
+
+/// Iterator over a raw column's values (None for empty).
+pub enum RawIter<'a> {
+    /// polars values
+    Chunked(Box<dyn Iterator<Item = Option<&'a str>> + 'a>),
+    /// slices
+    Slices(&'a [u8], std::slice::Iter<'a, (u32, u32)>),
+}
+
+impl<'a> Iterator for RawIter<'a> {
+    type Item = Option<&'a str>;
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            RawIter::Chunked(it) => it.next(),
+            RawIter::Slices(bytes, it) => it.next().map(|f| slice_str(bytes, *f)),
+        }
+    }
+}
+
+impl<'a> RawColumn<'a> {
+    /// The values in row order.
+    pub fn iter(&self) -> RawIter<'a> {
+        match *self {
+            RawColumn::Chunked(ca) => RawIter::Chunked(Box::new(ca.iter())),
+            RawColumn::Slices { bytes, fields } => RawIter::Slices(bytes, fields.iter()),
+        }
+    }
+
+    /// The value of row `row`.
+    pub fn get(&self, row: usize) -> Option<&'a str> {
+        match *self {
+            RawColumn::Chunked(ca) => ca.get(row),
+            RawColumn::Slices { bytes, fields } => slice_str(bytes, fields[row]),
+        }
+    }
+
+    /// Number of empty values.
+    pub fn null_count(&self) -> usize {
+        match *self {
+            RawColumn::Chunked(ca) => ca.null_count(),
+            RawColumn::Slices { fields, .. } => fields.iter().filter(|f| f.1 == 0).count(),
+        }
+    }
+
+    /// The values as a polars String column.
+    pub fn to_chunked(&self) -> StringChunked {
+        match *self {
+            RawColumn::Chunked(ca) => ca.clone(),
+            RawColumn::Slices { .. } => self.iter().collect(),
+        }
+    }
 }
 
 impl RawTable {
@@ -43,12 +128,20 @@ impl RawTable {
 
     /// Number of data rows.
     pub fn height(&self) -> usize {
-        self.frame.height()
+        match &self.body {
+            Body::Frame(frame) => frame.height(),
+            Body::Slices { height, .. } => *height,
+        }
     }
 
     /// The text column at header position `index`.
-    pub fn column(&self, index: usize) -> &StringChunked {
-        self.frame.columns()[index].as_materialized_series().str().expect("raw tables hold only String columns")
+    pub fn column(&self, index: usize) -> RawColumn<'_> {
+        match &self.body {
+            Body::Frame(frame) => RawColumn::Chunked(
+                frame.columns()[index].as_materialized_series().str().expect("raw tables hold only String columns"),
+            ),
+            Body::Slices { bytes, columns, .. } => RawColumn::Slices { bytes, fields: &columns[index] },
+        }
     }
 }
 
@@ -103,7 +196,7 @@ fn read_parquet(path: &Path, file: &str, report: &mut ValidationReport) -> Optio
         }
     }
     let frame = DataFrame::new_infer_height(columns).ok()?;
-    Some(RawTable { file: file.to_string(), headers, frame, lines: Lines::ParquetRows })
+    Some(RawTable { file: file.to_string(), headers, body: Body::Frame(frame), lines: Lines::ParquetRows })
 }
 
 fn read_csv(path: &Path, file: &str, report: &mut ValidationReport) -> Option<RawTable> {
@@ -131,7 +224,10 @@ fn read_csv(path: &Path, file: &str, report: &mut ValidationReport) -> Option<Ra
         ));
         return None;
     }
-    check_utf8(&bytes, file, report);
+    let utf8 = check_utf8(&bytes, file, report);
+    if utf8 && memchr::memchr(b'"', &bytes).is_none() && bytes.len() < u32::MAX as usize {
+        return Some(read_simple(bytes, file, report));
+    }
     let scan = scan_structure(&bytes);
     let headers: Vec<String> = split_header(&bytes[..scan.header_end]);
     for &(line, fields) in scan.ragged.iter() {
@@ -208,17 +304,21 @@ fn read_csv(path: &Path, file: &str, report: &mut ValidationReport) -> Option<Ra
         ));
         return None;
     };
-    Some(RawTable { file: file.to_string(), headers, frame, lines })
+    Some(RawTable { file: file.to_string(), headers, body: Body::Frame(frame), lines })
 }
 
 /// Reports every run of bytes that is not UTF-8 (capped by the report), with line and field.
-fn check_utf8(bytes: &[u8], file: &str, report: &mut ValidationReport) {
+/// Returns whether the bytes are valid UTF-8.
+fn check_utf8(bytes: &[u8], file: &str, report: &mut ValidationReport) -> bool {
+    if simdutf8::basic::from_utf8(bytes).is_ok() {
+        return true;
+    }
     let mut offset = 0;
     let mut line = 1u64;
     let mut line_start = 0usize;
     while offset < bytes.len() {
         match std::str::from_utf8(&bytes[offset..]) {
-            Ok(_) => return,
+            Ok(_) => return false,
             Err(e) => {
                 let bad = offset + e.valid_up_to();
                 let bad_len = e.error_len().unwrap_or(bytes.len() - bad).max(1);
@@ -244,6 +344,117 @@ fn check_utf8(bytes: &[u8], file: &str, report: &mut ValidationReport) {
                 offset = bad + bad_len;
             }
         }
+    }
+    false
+}
+
+/// One chunk's share of a simple CSV: field positions per column, ragged rows (chunk-relative
+/// line index, fields) and the number of lines.
+struct Chunk {
+    columns: Vec<Vec<(u32, u32)>>,
+    ragged: Vec<(usize, usize)>,
+    lines: usize,
+}
+
+/// Reads a valid UTF-8 CSV without quote characters: records are lines, fields are split at
+/// commas. Chunks of lines are parsed in parallel and joined in order. Reads blank and ragged
+/// lines as polars does (missing fields empty, extra fields dropped) and reports them.
+fn read_simple(bytes: Vec<u8>, file: &str, report: &mut ValidationReport) -> RawTable {
+    let header_end = memchr::memchr(b'\n', &bytes).unwrap_or(bytes.len());
+    let headers = split_header(&bytes[..header_end]);
+    let n = headers.len().max(1);
+    let body_start = (header_end + 1).min(bytes.len());
+    // chunk boundaries just after a newline
+    let pieces = (rayon::current_num_threads() * 4).max(1);
+    let target = (bytes.len() - body_start) / pieces + 1;
+    let mut bounds = vec![body_start];
+    while let Some(&last) = bounds.last() {
+        if last >= bytes.len() {
+            break;
+        }
+        let next = (last + target).min(bytes.len());
+        let cut = if next >= bytes.len() {
+            bytes.len()
+        } else {
+            memchr::memchr(b'\n', &bytes[next..]).map_or(bytes.len(), |i| next + i + 1)
+        };
+        bounds.push(cut);
+    }
+    let chunks: Vec<Chunk> = bounds
+        .par_windows(2)
+        .map(|w| {
+            let (from, to) = (w[0], w[1]);
+            let mut columns: Vec<Vec<(u32, u32)>> =
+                (0..n).map(|_| Vec::with_capacity((to - from) / (8 * n) + 1)).collect();
+            let mut ragged = Vec::new();
+            let mut lines = 0;
+            let mut start = from;
+            while start < to {
+                let end = memchr::memchr(b'\n', &bytes[start..to]).map_or(to, |i| start + i);
+                let mut content_end = end;
+                if content_end > start && bytes[content_end - 1] == b'\r' {
+                    content_end -= 1;
+                }
+                let mut fields = 0;
+                if content_end > start {
+                    let mut field_start = start;
+                    for comma in memchr::memchr_iter(b',', &bytes[start..content_end])
+                        .map(|i| start + i)
+                        .chain(std::iter::once(content_end))
+                    {
+                        if fields < n {
+                            columns[fields].push((field_start as u32, (comma - field_start) as u32));
+                        }
+                        fields += 1;
+                        field_start = comma + 1;
+                    }
+                }
+                for column in columns.iter_mut().skip(fields.min(n)) {
+                    column.push((0, 0));
+                }
+                if fields != n {
+                    ragged.push((lines, fields));
+                }
+                lines += 1;
+                start = end + 1;
+            }
+            Chunk { columns, ragged, lines }
+        })
+        .collect();
+    let height: usize = chunks.iter().map(|c| c.lines).sum();
+    let mut columns: Vec<Vec<(u32, u32)>> = (0..n).map(|_| Vec::with_capacity(height)).collect();
+    let mut first_line = 2; // the header is line 1
+    let mut ragged_total = 0;
+    for chunk in chunks {
+        for (line, fields) in chunk.ragged {
+            ragged_total += 1;
+            if ragged_total <= RAGGED_LISTED {
+                report.push(ragged_problem(file, first_line + line, fields, headers.len()));
+            } else {
+                report.push(ragged_problem(file, 0, fields, headers.len()));
+            }
+        }
+        first_line += chunk.lines;
+        for (all, part) in columns.iter_mut().zip(chunk.columns) {
+            all.extend(part);
+        }
+    }
+    RawTable { file: file.to_string(), headers, body: Body::Slices { bytes, columns, height }, lines: Lines::Simple }
+}
+
+fn ragged_problem(file: &str, line: usize, fields: usize, expected: usize) -> Problem {
+    Problem {
+        rule: Rule::RaggedRow,
+        file: file.to_string(),
+        line: (line > 0).then_some(line as u64),
+        column: None,
+        value: None,
+        message: if fields == 0 {
+            "the line is blank".to_string()
+        } else {
+            format!("the row has {fields} fields but the header has {expected}")
+        },
+        fix: "quote values that contain commas, and give every row one value per header column".to_string(),
     }
 }
 
@@ -422,5 +633,55 @@ mod tests {
         let (table, report) = read_str(b"");
         assert!(table.is_none());
         assert_eq!(report.problems[0].rule, Rule::EmptyFile);
+    }
+}
+
+#[cfg(test)]
+mod paths {
+    use super::*;
+
+    fn read(text: &[u8]) -> (RawTable, ValidationReport) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, text).unwrap();
+        let mut report = ValidationReport::with_cap(20);
+        (read_table(&path, "t.csv", &mut report).unwrap(), report)
+    }
+
+    /// The parallel fast path (no quotes) and the polars path (a quoted header cell forces it)
+    /// must read the same values and report the same ragged lines.
+    #[test]
+    fn fast_and_polars_paths_agree() {
+        let body = "1,x,2016-01-01\r\n\r\n2,,2016-02-01\n3,y\n4,z,2016-03-01,extra\n5, s ,\n";
+        let plain = format!("id,name,date\n{body}");
+        let quoted = format!("\"id\",name,date\n{body}");
+        let (a, ra) = read(plain.as_bytes());
+        let (b, rb) = read(quoted.as_bytes());
+        assert!(matches!(a.body, Body::Slices { .. }));
+        assert!(matches!(b.body, Body::Frame(_)));
+        assert_eq!(a.headers, b.headers);
+        assert_eq!(a.height(), b.height());
+        for c in 0..3 {
+            let x: Vec<Option<&str>> = a.column(c).iter().collect();
+            let y: Vec<Option<&str>> = b.column(c).iter().collect();
+            assert_eq!(x, y, "column {c}");
+        }
+        let lines = |r: &ValidationReport| r.problems.iter().map(|p| (p.line, p.message.clone())).collect::<Vec<_>>();
+        assert_eq!(lines(&ra), lines(&rb));
+        assert_eq!(lines(&ra).len(), 3);
+    }
+
+    #[test]
+    fn many_chunks_keep_row_order_and_lines() {
+        let mut text = String::from("id,v\n");
+        for i in 0..50_000 {
+            text.push_str(&format!("{i},{}\n", i * 2));
+        }
+        text.push_str("bad\n");
+        let (t, r) = read(text.as_bytes());
+        assert_eq!(t.height(), 50_001);
+        assert_eq!(t.column(0).get(49_999), Some("49999"));
+        assert_eq!(t.column(1).get(12_345), Some("24690"));
+        assert_eq!(r.problems[0].line, Some(50_002));
     }
 }

@@ -265,13 +265,15 @@ fn type_column(raw: &RawTable, index: usize, c: &ColumnSpec, report: &mut Valida
             && text.iter().all(|v| match v {
                 None => true,
                 Some(v) => {
-                    !v.is_empty()
-                        && v.trim().len() == v.len()
+                    let b = v.as_bytes();
+                    !b.is_empty()
+                        && !b[0].is_ascii_whitespace()
+                        && !b[b.len() - 1].is_ascii_whitespace()
                         && matcher.as_ref().is_none_or(|m| m.canonical(v).is_some_and(|code| code == v))
                 }
             });
         if clean {
-            return text.clone().with_name(name).into_column();
+            return text.to_chunked().with_name(name).into_column();
         }
     }
     match c.kind {

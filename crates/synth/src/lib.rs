@@ -25,6 +25,7 @@
 //!   when the worker leaves, at a reallocation, or when the period ends; the next starts the same
 //!   day (a handover).
 
+pub mod anonymise;
 pub mod rng;
 mod write;
 
