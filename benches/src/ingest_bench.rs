@@ -8,6 +8,10 @@
 //! The dataset is generated (`synth --scale national --seed 1`) when DIR does not exist.
 
 use std::path::Path;
+
+// The allocator polars recommends; both stages below run with it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::Command;
 use std::time::Instant;
 

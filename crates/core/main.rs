@@ -6,6 +6,9 @@ mod commands;
 mod output;
 
 use clap::{Parser, Subcommand};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 /// How a command ended, other than success.

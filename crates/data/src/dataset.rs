@@ -641,6 +641,36 @@ mod tests {
     }
 
     #[test]
+    fn a_child_id_used_at_two_sites_needs_a_site_id_in_flat_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        minimal(dir.path());
+        write(
+            dir.path(),
+            "children.csv",
+            "child_id,site_id,sex,dob,ethnic\nA,P1,1,2005-01-01,WBRI\nA,C1,2,2006-01-01,WBRI\nA,C1,2,2006-01-01,WBRI\n",
+        );
+        write(
+            dir.path(),
+            "episodes.csv",
+            "child_id,site_id,decom,rne,ls,cin,place,dec\nA,C1,2009-01-01,S,C2,N1,U4,\nA,,2009-01-01,S,C2,N1,U4,\n",
+        );
+        let loaded = load(dir.path()).unwrap();
+        let rules: Vec<(Rule, &str, Option<u64>)> =
+            loaded.report.problems.iter().map(|p| (p.rule, p.file.as_str(), p.line)).collect();
+        assert_eq!(
+            rules,
+            vec![
+                (Rule::DuplicateKey, "children.csv", Some(4)),
+                (Rule::DanglingReference, "episodes.csv", Some(3)),
+                (Rule::DanglingReference, "allocations.csv", Some(2)),
+            ]
+        );
+        assert!(loaded.report.problems[1].message.contains("used at several sites"));
+        // the episode that names its site resolves; the allocation (no site column) is ambiguous
+        assert_eq!(loaded.report.count(Rule::DanglingReference), 2);
+    }
+
+    #[test]
     fn a_file_that_is_not_parquet_is_a_problem_not_a_panic() {
         let dir = tempfile::tempdir().unwrap();
         minimal(dir.path());

@@ -39,7 +39,7 @@ enum Body {
     Frame(DataFrame),
     /// Field positions (start, length) into the file's bytes, per column: the fast path for
     /// valid UTF-8 CSV without quotes, parsed in parallel chunks. Length 0 is an empty field.
-    Slices { bytes: Vec<u8>, columns: Vec<Vec<(u32, u32)>>, height: usize },
+    Slices { text: String, columns: Vec<Vec<(u32, u32)>>, height: usize },
 }
 
 /// One raw text column.
@@ -49,18 +49,19 @@ pub enum RawColumn<'a> {
     Chunked(&'a StringChunked),
     /// Field positions into the file's bytes.
     Slices {
-        /// The file's bytes (valid UTF-8).
-        bytes: &'a [u8],
+        /// The file's text.
+        text: &'a str,
         /// (start, length) of each row's field.
         fields: &'a [(u32, u32)],
     },
 }
 
-fn slice_str(bytes: &[u8], (start, len): (u32, u32)) -> Option<&str> {
+#[inline]
+fn slice_str(text: &str, (start, len): (u32, u32)) -> Option<&str> {
     if len == 0 {
         return None;
     }
-    std::str::from_utf8(&bytes[start as usize..(start + len) as usize]).ok()
+    text.get(start as usize..(start + len) as usize)
 }
 
 /// Iterator over a raw column's values (None for empty).
@@ -68,7 +69,7 @@ pub enum RawIter<'a> {
     /// polars values
     Chunked(Box<dyn Iterator<Item = Option<&'a str>> + 'a>),
     /// slices
-    Slices(&'a [u8], std::slice::Iter<'a, (u32, u32)>),
+    Slices(&'a str, std::slice::Iter<'a, (u32, u32)>),
 }
 
 impl<'a> Iterator for RawIter<'a> {
@@ -77,7 +78,7 @@ impl<'a> Iterator for RawIter<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         match self {
             RawIter::Chunked(it) => it.next(),
-            RawIter::Slices(bytes, it) => it.next().map(|f| slice_str(bytes, *f)),
+            RawIter::Slices(text, it) => it.next().map(|f| slice_str(text, *f)),
         }
     }
 }
@@ -87,7 +88,7 @@ impl<'a> RawColumn<'a> {
     pub fn iter(&self) -> RawIter<'a> {
         match *self {
             RawColumn::Chunked(ca) => RawIter::Chunked(Box::new(ca.iter())),
-            RawColumn::Slices { bytes, fields } => RawIter::Slices(bytes, fields.iter()),
+            RawColumn::Slices { text, fields } => RawIter::Slices(text, fields.iter()),
         }
     }
 
@@ -95,8 +96,21 @@ impl<'a> RawColumn<'a> {
     pub fn get(&self, row: usize) -> Option<&'a str> {
         match *self {
             RawColumn::Chunked(ca) => ca.get(row),
-            RawColumn::Slices { bytes, fields } => slice_str(bytes, fields[row]),
+            RawColumn::Slices { text, fields } => slice_str(text, fields[row]),
         }
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match *self {
+            RawColumn::Chunked(ca) => ca.len(),
+            RawColumn::Slices { fields, .. } => fields.len(),
+        }
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Number of empty values.
@@ -111,7 +125,7 @@ impl<'a> RawColumn<'a> {
     pub fn to_chunked(&self) -> StringChunked {
         match *self {
             RawColumn::Chunked(ca) => ca.clone(),
-            RawColumn::Slices { .. } => self.iter().collect(),
+            RawColumn::Slices { fields, .. } => crate::typed::strings(fields.len(), self.iter()),
         }
     }
 }
@@ -140,7 +154,7 @@ impl RawTable {
             Body::Frame(frame) => RawColumn::Chunked(
                 frame.columns()[index].as_materialized_series().str().expect("raw tables hold only String columns"),
             ),
-            Body::Slices { bytes, columns, .. } => RawColumn::Slices { bytes, fields: &columns[index] },
+            Body::Slices { text, columns, .. } => RawColumn::Slices { text, fields: &columns[index] },
         }
     }
 }
@@ -224,10 +238,17 @@ fn read_csv(path: &Path, file: &str, report: &mut ValidationReport) -> Option<Ra
         ));
         return None;
     }
-    let utf8 = check_utf8(&bytes, file, report);
-    if utf8 && memchr::memchr(b'"', &bytes).is_none() && bytes.len() < u32::MAX as usize {
-        return Some(read_simple(bytes, file, report));
-    }
+    let bytes = match String::from_utf8(bytes) {
+        Ok(text) if memchr::memchr(b'"', text.as_bytes()).is_none() && text.len() < u32::MAX as usize => {
+            return Some(read_simple(text, file, report));
+        }
+        Ok(text) => text.into_bytes(),
+        Err(e) => {
+            let bytes = e.into_bytes();
+            check_utf8(&bytes, file, report);
+            bytes
+        }
+    };
     let scan = scan_structure(&bytes);
     let headers: Vec<String> = split_header(&bytes[..scan.header_end]);
     for &(line, fields) in scan.ragged.iter() {
@@ -308,17 +329,13 @@ fn read_csv(path: &Path, file: &str, report: &mut ValidationReport) -> Option<Ra
 }
 
 /// Reports every run of bytes that is not UTF-8 (capped by the report), with line and field.
-/// Returns whether the bytes are valid UTF-8.
-fn check_utf8(bytes: &[u8], file: &str, report: &mut ValidationReport) -> bool {
-    if simdutf8::basic::from_utf8(bytes).is_ok() {
-        return true;
-    }
+fn check_utf8(bytes: &[u8], file: &str, report: &mut ValidationReport) {
     let mut offset = 0;
     let mut line = 1u64;
     let mut line_start = 0usize;
     while offset < bytes.len() {
         match std::str::from_utf8(&bytes[offset..]) {
-            Ok(_) => return false,
+            Ok(_) => return,
             Err(e) => {
                 let bad = offset + e.valid_up_to();
                 let bad_len = e.error_len().unwrap_or(bytes.len() - bad).max(1);
@@ -345,22 +362,15 @@ fn check_utf8(bytes: &[u8], file: &str, report: &mut ValidationReport) -> bool {
             }
         }
     }
-    false
-}
-
-/// One chunk's share of a simple CSV: field positions per column, ragged rows (chunk-relative
-/// line index, fields) and the number of lines.
-struct Chunk {
-    columns: Vec<Vec<(u32, u32)>>,
-    ragged: Vec<(usize, usize)>,
-    lines: usize,
 }
 
 /// Reads a valid UTF-8 CSV without quote characters: records are lines, fields are split at
-/// commas. Chunks of lines are parsed in parallel and joined in order. Reads blank and ragged
-/// lines as polars does (missing fields empty, extra fields dropped) and reports them.
-fn read_simple(bytes: Vec<u8>, file: &str, report: &mut ValidationReport) -> RawTable {
-    let header_end = memchr::memchr(b'\n', &bytes).unwrap_or(bytes.len());
+/// commas. Lines are counted per chunk, then chunks are parsed in parallel straight into the
+/// final column vectors. Blank and ragged lines are read as polars reads them (missing fields
+/// empty, extra fields dropped) and reported.
+fn read_simple(text: String, file: &str, report: &mut ValidationReport) -> RawTable {
+    let bytes = text.as_bytes();
+    let header_end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
     let headers = split_header(&bytes[..header_end]);
     let n = headers.len().max(1);
     let body_start = (header_end + 1).min(bytes.len());
@@ -380,14 +390,31 @@ fn read_simple(bytes: Vec<u8>, file: &str, report: &mut ValidationReport) -> Raw
         };
         bounds.push(cut);
     }
-    let chunks: Vec<Chunk> = bounds
+    let lens: Vec<usize> = bounds
         .par_windows(2)
         .map(|w| {
+            let newlines = memchr::memchr_iter(b'\n', &bytes[w[0]..w[1]]).count();
+            newlines + usize::from(bytes[w[1] - 1] != b'\n')
+        })
+        .collect();
+    let height: usize = lens.iter().sum();
+    let mut columns: Vec<Vec<(u32, u32)>> = (0..n).map(|_| vec![(0, 0); height]).collect();
+    let mut per_chunk: Vec<Vec<&mut [(u32, u32)]>> = (0..lens.len()).map(|_| Vec::with_capacity(n)).collect();
+    for column in columns.iter_mut() {
+        let mut rest: &mut [(u32, u32)] = column.as_mut_slice();
+        for (k, &len) in lens.iter().enumerate() {
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(len);
+            per_chunk[k].push(head);
+            rest = tail;
+        }
+    }
+    let ragged: Vec<Vec<(usize, usize)>> = bounds
+        .par_windows(2)
+        .zip(per_chunk.into_par_iter())
+        .map(|(w, mut out)| {
             let (from, to) = (w[0], w[1]);
-            let mut columns: Vec<Vec<(u32, u32)>> =
-                (0..n).map(|_| Vec::with_capacity((to - from) / (8 * n) + 1)).collect();
             let mut ragged = Vec::new();
-            let mut lines = 0;
+            let mut row = 0;
             let mut start = from;
             while start < to {
                 let end = memchr::memchr(b'\n', &bytes[start..to]).map_or(to, |i| start + i);
@@ -403,43 +430,32 @@ fn read_simple(bytes: Vec<u8>, file: &str, report: &mut ValidationReport) -> Raw
                         .chain(std::iter::once(content_end))
                     {
                         if fields < n {
-                            columns[fields].push((field_start as u32, (comma - field_start) as u32));
+                            out[fields][row] = (field_start as u32, (comma - field_start) as u32);
                         }
                         fields += 1;
                         field_start = comma + 1;
                     }
                 }
-                for column in columns.iter_mut().skip(fields.min(n)) {
-                    column.push((0, 0));
-                }
                 if fields != n {
-                    ragged.push((lines, fields));
+                    ragged.push((row, fields));
                 }
-                lines += 1;
+                row += 1;
                 start = end + 1;
             }
-            Chunk { columns, ragged, lines }
+            ragged
         })
         .collect();
-    let height: usize = chunks.iter().map(|c| c.lines).sum();
-    let mut columns: Vec<Vec<(u32, u32)>> = (0..n).map(|_| Vec::with_capacity(height)).collect();
     let mut first_line = 2; // the header is line 1
     let mut ragged_total = 0;
-    for chunk in chunks {
-        for (line, fields) in chunk.ragged {
+    for (chunk, len) in ragged.into_iter().zip(&lens) {
+        for (row, fields) in chunk {
             ragged_total += 1;
-            if ragged_total <= RAGGED_LISTED {
-                report.push(ragged_problem(file, first_line + line, fields, headers.len()));
-            } else {
-                report.push(ragged_problem(file, 0, fields, headers.len()));
-            }
+            let line = if ragged_total <= RAGGED_LISTED { first_line + row } else { 0 };
+            report.push(ragged_problem(file, line, fields, headers.len()));
         }
-        first_line += chunk.lines;
-        for (all, part) in columns.iter_mut().zip(chunk.columns) {
-            all.extend(part);
-        }
+        first_line += len;
     }
-    RawTable { file: file.to_string(), headers, body: Body::Slices { bytes, columns, height }, lines: Lines::Simple }
+    RawTable { file: file.to_string(), headers, body: Body::Slices { text, columns, height }, lines: Lines::Simple }
 }
 
 fn ragged_problem(file: &str, line: usize, fields: usize, expected: usize) -> Problem {

@@ -118,6 +118,16 @@ fn parse_number(text: &str) -> Option<f64> {
     text.parse::<f64>().ok().filter(|x| x.is_finite())
 }
 
+/// Collects strings into a `StringChunked` with its capacity reserved up front (growing the
+/// views array by doubling faults in fresh memory again and again).
+pub fn strings<'a>(len: usize, values: impl Iterator<Item = Option<&'a str>>) -> StringChunked {
+    let mut builder = StringChunkedBuilder::new(PlSmallStr::EMPTY, len);
+    for v in values {
+        builder.append_option(v);
+    }
+    builder.finish()
+}
+
 /// A typed table and its origin.
 #[derive(Debug, Clone)]
 pub struct TypedTable {
@@ -255,7 +265,9 @@ fn type_column(raw: &RawTable, index: usize, c: &ColumnSpec, report: &mut Valida
     };
     // Fast path: when every value is present (or may be absent), already trimmed and in its
     // canonical spelling, the column is kept as read.
-    if let Kind::Text | Kind::Code(_) = c.kind {
+    // (Columns read from field positions are built anew in one pass below anyway.)
+    let already_built = matches!(text, crate::read::RawColumn::Chunked(_));
+    if already_built && matches!(c.kind, Kind::Text | Kind::Code(_)) {
         let matcher = match c.kind {
             Kind::Code(list) => Some(crate::codes::CodeMatcher::new(*list)),
             _ => None,
@@ -278,25 +290,23 @@ fn type_column(raw: &RawTable, index: usize, c: &ColumnSpec, report: &mut Valida
     }
     match c.kind {
         Kind::Text => {
-            let out: StringChunked = text
-                .iter()
-                .enumerate()
-                .map(|(row, v)| match v.map(str::trim).filter(|v| !v.is_empty()) {
+            let out: StringChunked = strings(
+                text.len(),
+                text.iter().enumerate().map(|(row, v)| match v.map(str::trim).filter(|v| !v.is_empty()) {
                     Some(v) => Some(v),
                     None => {
                         missing(report, row);
                         None
                     }
-                })
-                .collect();
+                }),
+            );
             out.with_name(name).into_column()
         }
         Kind::Code(list) => {
             let matcher = crate::codes::CodeMatcher::new(*list);
-            let out: StringChunked = text
-                .iter()
-                .enumerate()
-                .map(|(row, v)| match v.map(str::trim).filter(|v| !v.is_empty()) {
+            let out: StringChunked = strings(
+                text.len(),
+                text.iter().enumerate().map(|(row, v)| match v.map(str::trim).filter(|v| !v.is_empty()) {
                     Some(v) => match matcher.canonical(v) {
                         Some(code) => Some(code),
                         None => {
@@ -314,8 +324,8 @@ fn type_column(raw: &RawTable, index: usize, c: &ColumnSpec, report: &mut Valida
                         missing(report, row);
                         None
                     }
-                })
-                .collect();
+                }),
+            );
             out.with_name(name).into_column()
         }
         Kind::Date => {

@@ -18,6 +18,30 @@ pub fn text_column<'a>(frame: &'a DataFrame, name: &str) -> Vec<Option<&'a str>>
     }
 }
 
+/// Random access to a text column without copying it into a vector.
+pub struct TextView {
+    array: Option<<StringType as PolarsDataType>::Array>,
+}
+
+impl TextView {
+    /// The view of column `name` (all None when absent, not text, or entirely null).
+    pub fn new(frame: &DataFrame, name: &str) -> Self {
+        let array = frame
+            .column(name)
+            .ok()
+            .and_then(|c| c.str().ok())
+            .filter(|ca| ca.null_count() < ca.len())
+            .map(|ca| ca.rechunk().downcast_as_array().clone());
+        TextView { array }
+    }
+
+    /// The value of row `row`.
+    #[inline]
+    pub fn get(&self, row: usize) -> Option<&str> {
+        self.array.as_ref().and_then(|a| a.get(row))
+    }
+}
+
 /// Dates (days since 1970-01-01) of column `name` (None where null or absent).
 pub fn date_column(frame: &DataFrame, name: &str) -> Vec<Option<i32>> {
     match frame.column(name).ok().map(|c| c.as_materialized_series().to_physical_repr().into_owned()) {
@@ -200,13 +224,24 @@ fn check_sites(sites: &Table, report: &mut ValidationReport) {
     }
 }
 
-/// Children keyed by (site_id, child_id), and by child_id alone where that is unambiguous.
+/// Children by child_id, with a second map for the ids used at several sites (a child id is
+/// unique only within a site).
 struct ChildIndex<'a> {
     /// children.site_id, to gather each row's site from its child
     sites: Column,
-    by_site_child: PlHashMap<(&'a str, &'a str), u32>,
-    /// child_id -> (site_id, index), or None when the id is used at several sites.
-    by_child: PlHashMap<&'a str, Option<(&'a str, u32)>>,
+    /// child_id -> (site_id, row) of the first child with that id
+    by_child: PlHashMap<&'a str, (&'a str, u32)>,
+    /// (site_id, child_id) -> row, for ids used at several sites only
+    multi: PlHashMap<(&'a str, &'a str), u32>,
+}
+
+/// What a child reference resolved to.
+#[derive(Debug, Clone, Copy)]
+enum Found {
+    Child(u32),
+    Missing,
+    Ambiguous,
+    NoId,
 }
 
 impl<'a> ChildIndex<'a> {
@@ -225,8 +260,19 @@ impl<'a> ChildIndex<'a> {
                 fix: "add a column headed `site_id` naming each child's site (or supply raw 903 returns under 903/<site_id>/)".into(),
             });
         }
-        let mut by_site_child = PlHashMap::with_capacity(ids.len());
-        let mut by_child: PlHashMap<&str, Option<(&str, u32)>> = PlHashMap::with_capacity(ids.len());
+        let mut by_child: PlHashMap<&str, (&str, u32)> = PlHashMap::with_capacity(ids.len());
+        let mut multi: PlHashMap<(&str, &str), u32> = PlHashMap::new();
+        let duplicate = |report: &mut ValidationReport, row: usize, id: &str, first: u32| {
+            let (file, line) = children.origin.locate(first as usize);
+            report.push(at.problem(
+                Rule::DuplicateKey,
+                row,
+                "child_id",
+                Some(id.to_string()),
+                format!("child_id `{id}` is already used at this site ({file} line {line})"),
+                "give every child one row; merge or renumber the duplicates",
+            ));
+        };
         for row in 0..ids.len() {
             let Some(id) = ids[row] else { continue };
             let Some(site) = sites[row] else {
@@ -252,56 +298,73 @@ impl<'a> ChildIndex<'a> {
                     "add the site to sites.csv or correct the site_id",
                 ));
             }
-            if let Some(first) = by_site_child.insert((site, id), row as u32) {
-                let (file, line) = children.origin.locate(first as usize);
-                report.push(at.problem(
-                    Rule::DuplicateKey,
-                    row,
-                    "child_id",
-                    Some(id.to_string()),
-                    format!("child_id `{id}` is already used at this site ({file} line {line})"),
-                    "give every child one row; merge or renumber the duplicates",
-                ));
-                continue;
-            }
-            by_child
-                .entry(id)
-                .and_modify(|e| {
-                    if e.is_some_and(|(s, _)| s != site) {
-                        *e = None;
+            match by_child.get(id).copied() {
+                None => {
+                    by_child.insert(id, (site, row as u32));
+                }
+                Some((first_site, first_row)) => {
+                    if first_site == site && !multi.contains_key(&(site, id)) {
+                        duplicate(report, row, id, first_row);
+                        continue;
                     }
-                })
-                .or_insert(Some((site, row as u32)));
+                    multi.entry((first_site, id)).or_insert(first_row);
+                    if let Some(&first) = multi.get(&(site, id)) {
+                        duplicate(report, row, id, first);
+                        continue;
+                    }
+                    multi.insert((site, id), row as u32);
+                }
+            }
         }
         let sites = children.frame.column("site_id").expect("contract column").clone();
-        ChildIndex { sites, by_site_child, by_child }
+        ChildIndex { sites, by_child, multi }
+    }
+
+    fn find(&self, site: Option<&str>, id: Option<&str>) -> Found {
+        let Some(id) = id else { return Found::NoId };
+        let Some(&(first_site, first_row)) = self.by_child.get(id) else { return Found::Missing };
+        let several_sites = !self.multi.is_empty() && self.multi.contains_key(&(first_site, id));
+        match (site, several_sites) {
+            (None, false) => Found::Child(first_row),
+            (Some(site), false) => {
+                if site == first_site {
+                    Found::Child(first_row)
+                } else {
+                    Found::Missing
+                }
+            }
+            (None, true) => Found::Ambiguous,
+            (Some(site), true) => self.multi.get(&(site, id)).map_or(Found::Missing, |&r| Found::Child(r)),
+        }
     }
 
     /// Resolves each row's child: reports dangling references and returns the filled-in
     /// `site_id` column (the child's site; the row's own where the child is unknown) and the
     /// child row per row. Look-ups run in parallel; problems are reported in row order.
     fn resolve(&self, table: &Table, at: &At<'_>, report: &mut ValidationReport) -> (Option<Column>, Vec<Option<u32>>) {
-        enum Found {
-            Child(u32),
-            Missing,
-            Ambiguous,
-            NoId,
-        }
-        let ids = text_column(&table.frame, "child_id");
-        let sites = text_column(&table.frame, "site_id");
-        let found: Vec<Found> = ids
-            .par_iter()
-            .zip(sites.par_iter())
-            .map(|(id, site)| {
-                let Some(id) = id else { return Found::NoId };
-                match site {
-                    Some(site) => self.by_site_child.get(&(*site, *id)).map_or(Found::Missing, |&r| Found::Child(r)),
-                    None => match self.by_child.get(id) {
-                        Some(Some((_, r))) => Found::Child(*r),
-                        Some(None) => Found::Ambiguous,
-                        None => Found::Missing,
-                    },
-                }
+        let ids = TextView::new(&table.frame, "child_id");
+        let sites = TextView::new(&table.frame, "site_id");
+        let height = table.frame.height();
+        // Rows of one child usually follow each other (903 extracts are sorted by child), so
+        // each chunk remembers its last look-up.
+        const CHUNK: usize = 1 << 15;
+        let found: Vec<Found> = (0..height.div_ceil(CHUNK))
+            .into_par_iter()
+            .flat_map_iter(|chunk| {
+                let rows = chunk * CHUNK..height.min((chunk + 1) * CHUNK);
+                let mut last: Option<(Option<&str>, Option<&str>, Found)> = None;
+                rows.map(|row| {
+                    let (id, site) = (ids.get(row), sites.get(row));
+                    match last {
+                        Some((lid, lsite, f)) if lid == id && lsite == site => f,
+                        _ => {
+                            let f = self.find(site, id);
+                            last = Some((id, site, f));
+                            f
+                        }
+                    }
+                })
+                .collect::<Vec<Found>>()
             })
             .collect();
         let mut child_rows = Vec::with_capacity(found.len());
@@ -310,7 +373,7 @@ impl<'a> ChildIndex<'a> {
                 Found::Child(r) => Some(*r),
                 Found::NoId => None,
                 Found::Missing => {
-                    let id = ids[row].unwrap_or_default();
+                    let id = ids.get(row).unwrap_or_default();
                     report.push(at.problem(
                         Rule::DanglingReference,
                         row,
@@ -322,7 +385,7 @@ impl<'a> ChildIndex<'a> {
                     None
                 }
                 Found::Ambiguous => {
-                    let id = ids[row].unwrap_or_default();
+                    let id = ids.get(row).unwrap_or_default();
                     report.push(at.problem(
                         Rule::DanglingReference,
                         row,
@@ -389,9 +452,14 @@ fn check_workers(workers: &Table, site_ids: &PlHashSet<String>, report: &mut Val
 }
 
 fn check_worker_refs(table: &Table, at: &At<'_>, workers: &WorkerIds, report: &mut ValidationReport) {
-    for (row, id) in text_column(&table.frame, "worker_id").into_iter().enumerate() {
-        if let Some(id) = id {
-            if !workers.contains(id) {
+    let ids = TextView::new(&table.frame, "worker_id");
+    let known: Vec<bool> = (0..table.frame.height())
+        .into_par_iter()
+        .map(|row| ids.get(row).is_none_or(|id| workers.contains(id)))
+        .collect();
+    for (row, &known) in known.iter().enumerate() {
+        if let (Some(id), false) = (ids.get(row), known) {
+            {
                 report.push(at.problem(
                     Rule::DanglingReference,
                     row,
