@@ -69,7 +69,7 @@ fn main() {
         return;
     }
     let dir = Path::new(args.get(1).map_or("/tmp/swp-national", String::as_str)).to_path_buf();
-    let repeats: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(3);
+    let repeats: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(9);
     if !dir.exists() {
         eprintln!("generating the national dataset in {} ...", dir.display());
         let started = Instant::now();
@@ -106,10 +106,17 @@ fn main() {
     }
     let pick =
         |k: &str, f: fn(&(String, f64, f64)) -> f64| median(results.iter().filter(|r| r.0 == k).map(f).collect());
-    let (p_s, p_m) = (pick("polars", |r| r.1), pick("polars", |r| r.2));
-    let (s_s, s_m) = (pick("swp", |r| r.1), pick("swp", |r| r.2));
-    println!("| stage | median seconds | peak RSS (MiB) |\n|---|---|---|");
-    println!("| bare polars CSV read (5 required tables) | {p_s:.2} | {p_m:.0} |");
-    println!("| swp-data load + validate | {s_s:.2} | {s_m:.0} |");
-    println!("ratio load+validate / bare read: {:.2} (target <= 2.00)", s_s / p_s);
+    let fastest = |k: &str| results.iter().filter(|r| r.0 == k).map(|r| r.1).fold(f64::INFINITY, f64::min);
+    let (p_s, p_m, p_min) = (pick("polars", |r| r.1), pick("polars", |r| r.2), fastest("polars"));
+    let (s_s, s_m, s_min) = (pick("swp", |r| r.1), pick("swp", |r| r.2), fastest("swp"));
+    println!("{repeats} interleaved runs of each stage, each in a fresh process");
+    println!("| stage | median s | fastest s | peak RSS (MiB, median) |");
+    println!("|---|---|---|---|");
+    println!("| bare polars CSV read (5 required tables) | {p_s:.2} | {p_min:.2} | {p_m:.0} |");
+    println!("| swp-data load + validate | {s_s:.2} | {s_min:.2} | {s_m:.0} |");
+    println!(
+        "ratio load+validate / bare read: {:.2} on medians, {:.2} on fastest runs (target <= 2.00)",
+        s_s / p_s,
+        s_min / p_min
+    );
 }

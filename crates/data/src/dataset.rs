@@ -62,7 +62,7 @@ enum OriginRows {
 }
 
 impl Origin {
-    fn single(raw: &RawTable) -> Self {
+    fn single(raw: &RawTable<'_>) -> Self {
         Origin { files: vec![raw.file.clone()], rows: OriginRows::Single(raw.lines.clone()) }
     }
 
@@ -382,9 +382,10 @@ fn read_flat(spec: &TableSpec, entries: &[PathBuf], has_903: bool, report: &mut 
         }
     };
     let name = file_name(path);
-    let raw = read_table(path, &name, report)?;
-    let typed = type_table(&raw, spec, report);
-    if raw.height() == 0 && spec.required {
+    let (typed, origin, height) = read_table(path, &name, report, |raw, report| {
+        (type_table(raw, spec, report), Origin::single(raw), raw.height())
+    })?;
+    if height == 0 && spec.required {
         report.push(Problem {
             rule: Rule::EmptyFile,
             file: name.clone(),
@@ -401,7 +402,7 @@ fn read_flat(spec: &TableSpec, entries: &[PathBuf], has_903: bool, report: &mut 
         .zip(typed.header_of.iter())
         .filter_map(|(c, h)| h.as_ref().map(|h| (c.name.to_string(), h.clone())))
         .collect();
-    Some(Table { frame: typed.frame, origin: Origin::single(&raw), headers, present: true })
+    Some(Table { frame: typed.frame, origin, headers, present: true })
 }
 
 /// One raw 903 file to read.
@@ -442,8 +443,8 @@ fn find_903(dir: &Path, entries: &[PathBuf]) -> Result<Vec<Raw903File>, DataErro
 
 fn read_903_file(f: &Raw903File, report: &mut ValidationReport) -> Option<Table> {
     let spec = schema::TABLES[f.table_index];
-    let raw = read_table(&f.path, &f.display, report)?;
-    let typed = type_table(&raw, spec, report);
+    let (typed, origin) =
+        read_table(&f.path, &f.display, report, |raw, report| (type_table(raw, spec, report), Origin::single(raw)))?;
     let mut frame = typed.frame;
     let site = Column::new_scalar(
         PlSmallStr::from("site_id"),
@@ -458,7 +459,7 @@ fn read_903_file(f: &Raw903File, report: &mut ValidationReport) -> Option<Table>
         .filter_map(|(c, h)| h.as_ref().map(|h| (c.name.to_string(), h.clone())))
         .chain(std::iter::once(("site_id".to_string(), format!("folder 903/{}", f.site_id))))
         .collect();
-    Some(Table { frame, origin: Origin::single(&raw), headers, present: true })
+    Some(Table { frame, origin, headers, present: true })
 }
 
 /// Combines one table's raw 903 files of all sites and years: a record present in several

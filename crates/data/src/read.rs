@@ -5,6 +5,7 @@
 use crate::problem::{Problem, Rule, ValidationReport};
 use polars::prelude::*;
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::io::Cursor;
 use std::path::Path;
 
@@ -21,25 +22,25 @@ pub enum Lines {
 
 /// A table file read as text columns.
 #[derive(Debug, Clone)]
-pub struct RawTable {
+pub struct RawTable<'a> {
     /// The file, relative to the dataset directory, for messages.
     pub file: String,
     /// Header cells as written in the file (trimmed, byte-order mark removed).
     pub headers: Vec<String>,
     /// The values: one text column per header cell.
-    body: Body,
+    body: Body<'a>,
     /// Row index to line mapping.
     pub lines: Lines,
 }
 
 /// The text values of a raw table.
 #[derive(Debug, Clone)]
-enum Body {
+enum Body<'a> {
     /// String columns read by polars, named `0`, `1`, ... by position.
     Frame(DataFrame),
     /// Field positions (start, length) into the file's bytes, per column: the fast path for
     /// valid UTF-8 CSV without quotes, parsed in parallel chunks. Length 0 is an empty field.
-    Slices { text: String, columns: Vec<Vec<(u32, u32)>>, height: usize },
+    Slices { text: Cow<'a, str>, columns: Vec<Vec<(u32, u32)>>, height: usize },
 }
 
 /// One raw text column.
@@ -130,7 +131,18 @@ impl<'a> RawColumn<'a> {
     }
 }
 
-impl RawTable {
+impl RawTable<'_> {
+    /// A copy that owns its text (the file's mapping may then be released).
+    pub fn into_owned(self) -> RawTable<'static> {
+        let body = match self.body {
+            Body::Frame(frame) => Body::Frame(frame),
+            Body::Slices { text, columns, height } => {
+                Body::Slices { text: Cow::Owned(text.into_owned()), columns, height }
+            }
+        };
+        RawTable { file: self.file, headers: self.headers, body, lines: self.lines }
+    }
+
     /// The 1-based line of data row `row` (for Parquet: the 1-based row number).
     pub fn line(&self, row: usize) -> u64 {
         match &self.lines {
@@ -159,22 +171,65 @@ impl RawTable {
     }
 }
 
-/// Reads `path` (displayed as `file`) as CSV or Parquet by its extension. Returns None when the
-/// file cannot be read at all; every problem found is added to `report`.
-pub fn read_table(path: &Path, file: &str, report: &mut ValidationReport) -> Option<RawTable> {
+/// Reads `path` (displayed as `file`) as CSV or Parquet by its extension and hands the raw
+/// table to `then` (a CSV file is memory-mapped, and its text is borrowed for as long as
+/// `then` runs). Returns None when the file cannot be read at all; every problem found is added
+/// to `report`.
+pub fn read_table<T>(
+    path: &Path,
+    file: &str,
+    report: &mut ValidationReport,
+    then: impl FnOnce(&RawTable<'_>, &mut ValidationReport) -> T,
+) -> Option<T> {
     let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
     if is_parquet {
-        read_parquet(path, file, report)
-    } else {
-        read_csv(path, file, report)
+        let raw = read_parquet(path, file, report)?;
+        return Some(then(&raw, report));
     }
+    let unreadable = |report: &mut ValidationReport, e: &dyn std::fmt::Display| {
+        report.push(file_problem(
+            Rule::UnreadableFile,
+            file,
+            format!("the file could not be read: {e}"),
+            "check that the file exists and is readable",
+        ));
+    };
+    let mut handle = match std::fs::File::open(path) {
+        Ok(h) => h,
+        Err(e) => {
+            unreadable(report, &e);
+            return None;
+        }
+    };
+    if handle.metadata().is_ok_and(|m| m.len() == 0) {
+        report.push(empty_file_problem(file));
+        return None;
+    }
+    let mapped = match polars::io::utils::get_reader_bytes(&mut handle) {
+        Ok(m) => m,
+        Err(e) => {
+            unreadable(report, &e);
+            return None;
+        }
+    };
+    let raw = read_csv(&mapped, file, report)?;
+    Some(then(&raw, report))
+}
+
+fn empty_file_problem(file: &str) -> Problem {
+    file_problem(
+        Rule::EmptyFile,
+        file,
+        "the file is empty".to_string(),
+        "export the table again with its header row (and its rows, if it has any)",
+    )
 }
 
 fn file_problem(rule: Rule, file: &str, message: String, fix: &str) -> Problem {
     Problem { rule, file: file.to_string(), line: None, column: None, value: None, message, fix: fix.to_string() }
 }
 
-fn read_parquet(path: &Path, file: &str, report: &mut ValidationReport) -> Option<RawTable> {
+fn read_parquet(path: &Path, file: &str, report: &mut ValidationReport) -> Option<RawTable<'static>> {
     let opened = std::fs::File::open(path)
         .map_err(|e| e.to_string())
         .and_then(|f| ParquetReader::new(f).finish().map_err(|e| e.to_string()));
@@ -213,40 +268,20 @@ fn read_parquet(path: &Path, file: &str, report: &mut ValidationReport) -> Optio
     Some(RawTable { file: file.to_string(), headers, body: Body::Frame(frame), lines: Lines::ParquetRows })
 }
 
-fn read_csv(path: &Path, file: &str, report: &mut ValidationReport) -> Option<RawTable> {
-    let mut bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
-            report.push(file_problem(
-                Rule::UnreadableFile,
-                file,
-                format!("the file could not be read: {e}"),
-                "check that the file exists and is readable",
-            ));
-            return None;
-        }
-    };
-    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        bytes.drain(..3);
-    }
+fn read_csv<'a>(bytes: &'a [u8], file: &str, report: &mut ValidationReport) -> Option<RawTable<'a>> {
+    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        report.push(file_problem(
-            Rule::EmptyFile,
-            file,
-            "the file is empty".to_string(),
-            "export the table again with its header row (and its rows, if it has any)",
-        ));
+        report.push(empty_file_problem(file));
         return None;
     }
-    let bytes = match String::from_utf8(bytes) {
-        Ok(text) if memchr::memchr(b'"', text.as_bytes()).is_none() && text.len() < u32::MAX as usize => {
-            return Some(read_simple(text, file, report));
+    let bytes: Vec<u8> = match std::str::from_utf8(bytes) {
+        Ok(text) if memchr::memchr(b'"', bytes).is_none() && text.len() < u32::MAX as usize => {
+            return Some(read_simple(Cow::Borrowed(text), file, report));
         }
-        Ok(text) => text.into_bytes(),
-        Err(e) => {
-            let bytes = e.into_bytes();
-            check_utf8(&bytes, file, report);
-            bytes
+        Ok(_) => bytes.to_vec(),
+        Err(_) => {
+            check_utf8(bytes, file, report);
+            bytes.to_vec()
         }
     };
     let scan = scan_structure(&bytes);
@@ -368,7 +403,7 @@ fn check_utf8(bytes: &[u8], file: &str, report: &mut ValidationReport) {
 /// commas. Lines are counted per chunk, then chunks are parsed in parallel straight into the
 /// final column vectors. Blank and ragged lines are read as polars reads them (missing fields
 /// empty, extra fields dropped) and reported.
-fn read_simple(text: String, file: &str, report: &mut ValidationReport) -> RawTable {
+fn read_simple<'a>(text: Cow<'a, str>, file: &str, report: &mut ValidationReport) -> RawTable<'a> {
     let bytes = text.as_bytes();
     let header_end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
     let headers = split_header(&bytes[..header_end]);
@@ -594,12 +629,12 @@ fn scan_structure(bytes: &[u8]) -> Scan {
 mod tests {
     use super::*;
 
-    fn read_str(text: &[u8]) -> (Option<RawTable>, ValidationReport) {
+    fn read_str(text: &[u8]) -> (Option<RawTable<'static>>, ValidationReport) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.csv");
         std::fs::write(&path, text).unwrap();
         let mut report = ValidationReport::with_cap(20);
-        let table = read_table(&path, "t.csv", &mut report);
+        let table = read_table(&path, "t.csv", &mut report, |raw, _| raw.clone().into_owned());
         (table, report)
     }
 
@@ -656,12 +691,12 @@ mod tests {
 mod paths {
     use super::*;
 
-    fn read(text: &[u8]) -> (RawTable, ValidationReport) {
+    fn read(text: &[u8]) -> (RawTable<'static>, ValidationReport) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.csv");
         std::fs::write(&path, text).unwrap();
         let mut report = ValidationReport::with_cap(20);
-        (read_table(&path, "t.csv", &mut report).unwrap(), report)
+        (read_table(&path, "t.csv", &mut report, |raw, _| raw.clone().into_owned()).unwrap(), report)
     }
 
     /// The parallel fast path (no quotes) and the polars path (a quoted header cell forces it)

@@ -139,7 +139,7 @@ pub struct TypedTable {
 }
 
 /// Types `raw` against `spec`, adding problems to `report`.
-pub fn type_table(raw: &RawTable, spec: &TableSpec, report: &mut ValidationReport) -> TypedTable {
+pub fn type_table(raw: &RawTable<'_>, spec: &TableSpec, report: &mut ValidationReport) -> TypedTable {
     let mut source_of: Vec<Option<usize>> = vec![None; spec.columns.len()];
     let mut extras: Vec<(usize, String)> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
@@ -239,7 +239,7 @@ fn null_column(c: &ColumnSpec, height: usize) -> Column {
     Column::full_null(PlSmallStr::from(c.name), height, &dtype)
 }
 
-fn type_column(raw: &RawTable, index: usize, c: &ColumnSpec, report: &mut ValidationReport) -> Column {
+fn type_column(raw: &RawTable<'_>, index: usize, c: &ColumnSpec, report: &mut ValidationReport) -> Column {
     let text = raw.column(index);
     let header = &raw.headers[index];
     let name = PlSmallStr::from(c.name);
