@@ -56,7 +56,7 @@ impl CodeList {
 #[derive(Debug, Clone)]
 pub struct CodeMatcher {
     list: CodeList,
-    slots: Vec<Option<(u64, &'static str)>>,
+    slots: Vec<Option<(u64, u8)>>,
     shift: u32,
 }
 
@@ -79,13 +79,14 @@ impl CodeMatcher {
     pub fn new(list: CodeList) -> Self {
         let mut slots = vec![None; 1 << SLOT_BITS];
         let shift = 64 - SLOT_BITS;
-        for code in list.codes {
+        assert!(list.codes.len() < 255, "code lists are indexed by u8");
+        for (index, code) in list.codes.iter().enumerate() {
             if let Some(key) = pack(code, list.ignore_case) {
                 let mut i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize;
                 while slots[i].is_some() {
                     i = (i + 1) & ((1 << SLOT_BITS) - 1);
                 }
-                slots[i] = Some((key, *code));
+                slots[i] = Some((key, index as u8));
             }
         }
         CodeMatcher { list, slots, shift }
@@ -94,17 +95,29 @@ impl CodeMatcher {
     /// The canonical spelling of `value`, as [`CodeList::canonical`].
     #[inline]
     pub fn canonical(&self, value: &str) -> Option<&'static str> {
+        self.index(value).map(|i| self.list.codes[i as usize])
+    }
+
+    /// The position of `value` in the list.
+    #[inline]
+    pub fn index(&self, value: &str) -> Option<u8> {
         let Some(key) = pack(value, self.list.ignore_case) else {
-            return self.list.canonical(value);
+            let canonical = self.list.canonical(value)?;
+            return self.list.codes.iter().position(|c| *c == canonical).map(|i| i as u8);
         };
         let mut i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
         loop {
             match self.slots[i] {
                 None => return None,
-                Some((k, code)) if k == key => return Some(code),
+                Some((k, index)) if k == key => return Some(index),
                 Some(_) => i = (i + 1) & ((1 << SLOT_BITS) - 1),
             }
         }
+    }
+
+    /// The list matched.
+    pub fn list(&self) -> &CodeList {
+        &self.list
     }
 }
 

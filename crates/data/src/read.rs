@@ -3,6 +3,8 @@
 //! duplicate header cells. Values are typed later (`typed`), so a bad value never stops a read.
 
 use crate::problem::{Problem, Rule, ValidationReport};
+use crate::schema::TableSpec;
+use crate::typed::{BadValue, Store, ValueTyper};
 use polars::prelude::*;
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -40,7 +42,9 @@ enum Body<'a> {
     Frame(DataFrame),
     /// Field positions (start, length) into the file's bytes, per column: the fast path for
     /// valid UTF-8 CSV without quotes, parsed in parallel chunks. Length 0 is an empty field.
-    Slices { text: Cow<'a, str>, columns: Vec<Vec<(u32, u32)>>, height: usize },
+    /// Columns with a typer in the plan are typed while reading (`typed`, their field
+    /// positions left empty).
+    Slices { text: Cow<'a, str>, columns: Vec<Vec<(u32, u32)>>, typed: Vec<Option<Column>>, height: usize },
 }
 
 /// One raw text column.
@@ -136,8 +140,8 @@ impl RawTable<'_> {
     pub fn into_owned(self) -> RawTable<'static> {
         let body = match self.body {
             Body::Frame(frame) => Body::Frame(frame),
-            Body::Slices { text, columns, height } => {
-                Body::Slices { text: Cow::Owned(text.into_owned()), columns, height }
+            Body::Slices { text, columns, typed, height } => {
+                Body::Slices { text: Cow::Owned(text.into_owned()), columns, typed, height }
             }
         };
         RawTable { file: self.file, headers: self.headers, body, lines: self.lines }
@@ -160,6 +164,14 @@ impl RawTable<'_> {
         }
     }
 
+    /// The column at header position `index` if it was typed while reading.
+    pub fn typed_column(&self, index: usize) -> Option<&Column> {
+        match &self.body {
+            Body::Frame(_) => None,
+            Body::Slices { typed, .. } => typed.get(index).and_then(Option::as_ref),
+        }
+    }
+
     /// The text column at header position `index`.
     pub fn column(&self, index: usize) -> RawColumn<'_> {
         match &self.body {
@@ -178,6 +190,7 @@ impl RawTable<'_> {
 pub fn read_table<T>(
     path: &Path,
     file: &str,
+    spec: Option<&TableSpec>,
     report: &mut ValidationReport,
     then: impl FnOnce(&RawTable<'_>, &mut ValidationReport) -> T,
 ) -> Option<T> {
@@ -212,7 +225,7 @@ pub fn read_table<T>(
             return None;
         }
     };
-    let raw = read_csv(&mapped, file, report)?;
+    let raw = read_csv(&mapped, file, spec, report)?;
     Some(then(&raw, report))
 }
 
@@ -268,7 +281,12 @@ fn read_parquet(path: &Path, file: &str, report: &mut ValidationReport) -> Optio
     Some(RawTable { file: file.to_string(), headers, body: Body::Frame(frame), lines: Lines::ParquetRows })
 }
 
-fn read_csv<'a>(bytes: &'a [u8], file: &str, report: &mut ValidationReport) -> Option<RawTable<'a>> {
+fn read_csv<'a>(
+    bytes: &'a [u8],
+    file: &str,
+    spec: Option<&TableSpec>,
+    report: &mut ValidationReport,
+) -> Option<RawTable<'a>> {
     let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         report.push(empty_file_problem(file));
@@ -276,7 +294,7 @@ fn read_csv<'a>(bytes: &'a [u8], file: &str, report: &mut ValidationReport) -> O
     }
     let bytes: Vec<u8> = match std::str::from_utf8(bytes) {
         Ok(text) if memchr::memchr(b'"', bytes).is_none() && text.len() < u32::MAX as usize => {
-            return Some(read_simple(Cow::Borrowed(text), file, report));
+            return Some(read_simple(Cow::Borrowed(text), file, spec, report));
         }
         Ok(_) => bytes.to_vec(),
         Err(_) => {
@@ -403,11 +421,31 @@ fn check_utf8(bytes: &[u8], file: &str, report: &mut ValidationReport) {
 /// commas. Lines are counted per chunk, then chunks are parsed in parallel straight into the
 /// final column vectors. Blank and ragged lines are read as polars reads them (missing fields
 /// empty, extra fields dropped) and reported.
-fn read_simple<'a>(text: Cow<'a, str>, file: &str, report: &mut ValidationReport) -> RawTable<'a> {
+fn read_simple<'a>(
+    text: Cow<'a, str>,
+    file: &str,
+    spec: Option<&TableSpec>,
+    report: &mut ValidationReport,
+) -> RawTable<'a> {
     let bytes = text.as_bytes();
     let header_end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
     let headers = split_header(&bytes[..header_end]);
     let n = headers.len().max(1);
+    // Typers of the contract's non-text columns (first header naming each): these are typed
+    // while the chunk is parsed, and only text columns keep field positions.
+    let mut plan: Vec<Option<ValueTyper>> = vec![None; n];
+    if let Some(spec) = spec {
+        let mut seen: Vec<&str> = Vec::new();
+        for (k, header) in headers.iter().enumerate() {
+            if let Some(c) = spec.resolve(header) {
+                if !seen.contains(&c.name) {
+                    seen.push(c.name);
+                    plan[k] = Some(ValueTyper::new(c)).filter(|t| t.store(0).is_some());
+                }
+            }
+        }
+    }
+    let text_str: &str = &text;
     let body_start = (header_end + 1).min(bytes.len());
     // chunk boundaries just after a newline
     let pieces = (rayon::current_num_threads() * 4).max(1);
@@ -433,21 +471,29 @@ fn read_simple<'a>(text: Cow<'a, str>, file: &str, report: &mut ValidationReport
         })
         .collect();
     let height: usize = lens.iter().sum();
-    let mut columns: Vec<Vec<(u32, u32)>> = (0..n).map(|_| vec![(0, 0); height]).collect();
+    let mut columns: Vec<Vec<(u32, u32)>> =
+        (0..n).map(|k| if plan[k].is_none() { vec![(0, 0); height] } else { Vec::new() }).collect();
     let mut per_chunk: Vec<Vec<&mut [(u32, u32)]>> = (0..lens.len()).map(|_| Vec::with_capacity(n)).collect();
     for column in columns.iter_mut() {
         let mut rest: &mut [(u32, u32)] = column.as_mut_slice();
         for (k, &len) in lens.iter().enumerate() {
-            let (head, tail) = std::mem::take(&mut rest).split_at_mut(len);
+            let take = len.min(rest.len());
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(take);
             per_chunk[k].push(head);
             rest = tail;
         }
     }
-    let ragged: Vec<Vec<(usize, usize)>> = bounds
+    let first_lines: Vec<usize> = lens.iter().scan(2, |line, len| Some(std::mem::replace(line, *line + len))).collect();
+    let cap = report.cap();
+    type ChunkOut = (Vec<(usize, usize)>, Vec<Option<Store>>, ValidationReport);
+    let parsed: Vec<ChunkOut> = bounds
         .par_windows(2)
         .zip(per_chunk.into_par_iter())
-        .map(|(w, mut out)| {
+        .zip(lens.par_iter().zip(first_lines.par_iter()))
+        .map(|((w, mut out), (&len, &first_line))| {
             let (from, to) = (w[0], w[1]);
+            let mut stores: Vec<Option<Store>> = plan.iter().map(|t| t.as_ref().and_then(|t| t.store(len))).collect();
+            let mut problems = ValidationReport::with_cap(cap);
             let mut ragged = Vec::new();
             let mut row = 0;
             let mut start = from;
@@ -465,10 +511,34 @@ fn read_simple<'a>(text: Cow<'a, str>, file: &str, report: &mut ValidationReport
                         .chain(std::iter::once(content_end))
                     {
                         if fields < n {
-                            out[fields][row] = (field_start as u32, (comma - field_start) as u32);
+                            match (&plan[fields], &mut stores[fields]) {
+                                (Some(typer), Some(store)) => {
+                                    let value = Some(&text_str[field_start..comma]).filter(|v| !v.is_empty());
+                                    match typer.value(value) {
+                                        Ok(v) => store.push(Some(v)),
+                                        Err(bad) => {
+                                            problems.push(bad_problem(file, first_line + row, &headers[fields], bad));
+                                            store.push(None);
+                                        }
+                                    }
+                                }
+                                _ => out[fields][row] = (field_start as u32, (comma - field_start) as u32),
+                            }
                         }
                         fields += 1;
                         field_start = comma + 1;
+                    }
+                }
+                // missing fields of a short row are empty
+                for k in fields.min(n)..n {
+                    if let (Some(typer), Some(store)) = (&plan[k], &mut stores[k]) {
+                        match typer.value(None) {
+                            Ok(v) => store.push(Some(v)),
+                            Err(bad) => {
+                                problems.push(bad_problem(file, first_line + row, &headers[k], bad));
+                                store.push(None);
+                            }
+                        }
                     }
                 }
                 if fields != n {
@@ -477,20 +547,45 @@ fn read_simple<'a>(text: Cow<'a, str>, file: &str, report: &mut ValidationReport
                 row += 1;
                 start = end + 1;
             }
-            ragged
+            (ragged, stores, problems)
         })
         .collect();
-    let mut first_line = 2; // the header is line 1
     let mut ragged_total = 0;
-    for (chunk, len) in ragged.into_iter().zip(&lens) {
-        for (row, fields) in chunk {
+    let mut typed_stores: Vec<Option<Store>> = plan.iter().map(|t| t.as_ref().and_then(|t| t.store(height))).collect();
+    let mut value_problems = ValidationReport::with_cap(cap);
+    for ((ragged, stores, problems), first_line) in parsed.into_iter().zip(&first_lines) {
+        for (row, fields) in ragged {
             ragged_total += 1;
             let line = if ragged_total <= RAGGED_LISTED { first_line + row } else { 0 };
             report.push(ragged_problem(file, line, fields, headers.len()));
         }
-        first_line += len;
+        value_problems.merge(problems);
+        for (all, part) in typed_stores.iter_mut().zip(stores) {
+            if let (Some(all), Some(part)) = (all, part) {
+                all.extend(part);
+            }
+        }
     }
-    RawTable { file: file.to_string(), headers, body: Body::Slices { text, columns, height }, lines: Lines::Simple }
+    report.merge(value_problems);
+    let typed: Vec<Option<Column>> = typed_stores.into_iter().map(|s| s.map(|s| s.finish(""))).collect();
+    RawTable {
+        file: file.to_string(),
+        headers,
+        body: Body::Slices { text, columns, typed, height },
+        lines: Lines::Simple,
+    }
+}
+
+fn bad_problem(file: &str, line: usize, header: &str, bad: BadValue) -> Problem {
+    Problem {
+        rule: bad.rule,
+        file: file.to_string(),
+        line: Some(line as u64),
+        column: Some(header.to_string()),
+        value: bad.value,
+        message: bad.message,
+        fix: bad.fix,
+    }
 }
 
 fn ragged_problem(file: &str, line: usize, fields: usize, expected: usize) -> Problem {
@@ -634,7 +729,7 @@ mod tests {
         let path = dir.path().join("t.csv");
         std::fs::write(&path, text).unwrap();
         let mut report = ValidationReport::with_cap(20);
-        let table = read_table(&path, "t.csv", &mut report, |raw, _| raw.clone().into_owned());
+        let table = read_table(&path, "t.csv", None, &mut report, |raw, _| raw.clone().into_owned());
         (table, report)
     }
 
@@ -696,7 +791,7 @@ mod paths {
         let path = dir.path().join("t.csv");
         std::fs::write(&path, text).unwrap();
         let mut report = ValidationReport::with_cap(20);
-        (read_table(&path, "t.csv", &mut report, |raw, _| raw.clone().into_owned()).unwrap(), report)
+        (read_table(&path, "t.csv", None, &mut report, |raw, _| raw.clone().into_owned()).unwrap(), report)
     }
 
     /// The parallel fast path (no quotes) and the polars path (a quoted header cell forces it)

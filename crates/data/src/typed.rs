@@ -239,39 +239,214 @@ fn null_column(c: &ColumnSpec, height: usize) -> Column {
     Column::full_null(PlSmallStr::from(c.name), height, &dtype)
 }
 
-fn type_column(raw: &RawTable<'_>, index: usize, c: &ColumnSpec, report: &mut ValidationReport) -> Column {
-    let text = raw.column(index);
-    let header = &raw.headers[index];
-    let name = PlSmallStr::from(c.name);
-    let problem = |rule: Rule, row: usize, value: Option<&str>, message: String, fix: String| Problem {
-        rule,
-        file: raw.file.clone(),
-        line: Some(raw.line(row)),
-        column: Some(header.clone()),
-        value: value.map(str::to_string),
-        message,
-        fix,
-    };
-    let missing = |report: &mut ValidationReport, row: usize| {
-        if c.required_value {
-            report.push(problem(
-                Rule::MissingValue,
-                row,
-                None,
-                format!("`{}` is empty", c.name),
-                format!("fill in `{}` on this row", c.name),
-            ));
-        }
-    };
-    // Fast path: when every value is present (or may be absent), already trimmed and in its
-    // canonical spelling, the column is kept as read.
-    // (Columns read from field positions are built anew in one pass below anyway.)
-    let already_built = matches!(text, crate::read::RawColumn::Chunked(_));
-    if already_built && matches!(c.kind, Kind::Text | Kind::Code(_)) {
+/// Why one value failed its column's rule.
+#[derive(Debug, Clone)]
+pub struct BadValue {
+    /// The rule.
+    pub rule: Rule,
+    /// The value as written (trimmed), if any.
+    pub value: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub fix: String,
+}
+
+/// A typed value.
+#[derive(Debug, Clone, Copy)]
+pub enum Value<'v> {
+    /// Empty (allowed).
+    Empty,
+    /// Text, trimmed.
+    Text(&'v str),
+    /// Position in the code list.
+    Code(u8),
+    /// Days since 1970-01-01.
+    Date(i32),
+    /// A number.
+    Number(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// Types the values of one column: the rules of `type_column`, value by value, shared with the
+/// reader's fused fast path.
+#[derive(Debug, Clone)]
+pub struct ValueTyper {
+    kind: Kind,
+    matcher: Option<crate::codes::CodeMatcher>,
+    required: bool,
+    name: &'static str,
+}
+
+impl ValueTyper {
+    /// The typer of column `c`.
+    pub fn new(c: &ColumnSpec) -> Self {
         let matcher = match c.kind {
             Kind::Code(list) => Some(crate::codes::CodeMatcher::new(*list)),
             _ => None,
         };
+        ValueTyper { kind: c.kind, matcher, required: c.required_value, name: c.name }
+    }
+
+    /// Types one value.
+    ///
+    /// # Errors
+    /// A [`BadValue`] naming the rule broken.
+    #[inline]
+    pub fn value<'v>(&self, v: Option<&'v str>) -> Result<Value<'v>, BadValue> {
+        let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else {
+            if self.required {
+                return Err(BadValue {
+                    rule: Rule::MissingValue,
+                    value: None,
+                    message: format!("`{}` is empty", self.name),
+                    fix: format!("fill in `{}` on this row", self.name),
+                });
+            }
+            return Ok(Value::Empty);
+        };
+        let bad = |rule, message: String, fix: &str| BadValue {
+            rule,
+            value: Some(v.to_string()),
+            message,
+            fix: fix.to_string(),
+        };
+        match self.kind {
+            Kind::Text => Ok(Value::Text(v)),
+            Kind::Code(list) => match self.matcher.as_ref().and_then(|m| m.index(v)) {
+                Some(i) => Ok(Value::Code(i)),
+                None => Err(bad(
+                    Rule::UnknownCode,
+                    format!("`{v}` is not a {} code", list.name),
+                    &format!("use {}", list.describe()),
+                )),
+            },
+            Kind::Date => parse_date(v).map(Value::Date).map_err(|e| {
+                let why = match e {
+                    DateError::Layout => "is not a date in the form YYYY-MM-DD or DD/MM/YYYY",
+                    DateError::NoSuchDay => "is not a day of the calendar",
+                    DateError::Year => "has a year outside 1900 to 2100",
+                };
+                bad(
+                    Rule::BadDate,
+                    format!("`{v}` {why}"),
+                    "write the date as YYYY-MM-DD (or DD/MM/YYYY as in SSDA903 returns)",
+                )
+            }),
+            Kind::Number => parse_number(v).map(Value::Number).ok_or_else(|| {
+                bad(
+                    Rule::BadNumber,
+                    format!("`{v}` is not a number"),
+                    "write a plain decimal number with a point, such as 0.5",
+                )
+            }),
+            Kind::Bool => parse_bool(v)
+                .map(Value::Bool)
+                .ok_or_else(|| bad(Rule::BadBoolean, format!("`{v}` is not true or false"), "write true or false")),
+        }
+    }
+
+    /// An empty store for this column's values (None for text, which is kept as read).
+    pub fn store(&self, capacity: usize) -> Option<Store> {
+        match self.kind {
+            Kind::Text => None,
+            Kind::Code(list) => Some(Store::Code(list, Vec::with_capacity(capacity))),
+            Kind::Date => Some(Store::Date(Vec::with_capacity(capacity))),
+            Kind::Number => Some(Store::Number(Vec::with_capacity(capacity))),
+            Kind::Bool => Some(Store::Bool(Vec::with_capacity(capacity))),
+        }
+    }
+}
+
+const NO_CODE: u8 = u8::MAX;
+const NO_DATE: i32 = i32::MIN;
+
+/// Compact typed values of one column (code positions, dates, numbers, booleans; empty and
+/// bad values are null).
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// Code positions in the list (255 = null).
+    Code(&'static crate::codes::CodeList, Vec<u8>),
+    /// Days (i32::MIN = null).
+    Date(Vec<i32>),
+    /// Numbers (NaN = null; parsed numbers are always finite).
+    Number(Vec<f64>),
+    /// Booleans (2 = null).
+    Bool(Vec<u8>),
+}
+
+impl Store {
+    /// Appends a value (anything but the store's kind is null).
+    #[inline]
+    pub fn push(&mut self, value: Option<Value<'_>>) {
+        match self {
+            Store::Code(_, v) => v.push(if let Some(Value::Code(i)) = value { i } else { NO_CODE }),
+            Store::Date(v) => v.push(if let Some(Value::Date(d)) = value { d } else { NO_DATE }),
+            Store::Number(v) => v.push(if let Some(Value::Number(x)) = value { x } else { f64::NAN }),
+            Store::Bool(v) => v.push(if let Some(Value::Bool(b)) = value { u8::from(b) } else { 2 }),
+        }
+    }
+
+    /// Appends another store's values.
+    pub fn extend(&mut self, other: Store) {
+        match (self, other) {
+            (Store::Code(_, a), Store::Code(_, b)) => a.extend(b),
+            (Store::Date(a), Store::Date(b)) => a.extend(b),
+            (Store::Number(a), Store::Number(b)) => a.extend(b),
+            (Store::Bool(a), Store::Bool(b)) => a.extend(b),
+            _ => unreachable!("stores of one column have one kind"),
+        }
+    }
+
+    /// The polars column.
+    pub fn finish(self, name: &str) -> Column {
+        let name = PlSmallStr::from(name);
+        match self {
+            Store::Code(list, v) => strings(v.len(), v.iter().map(|&i| (i != NO_CODE).then(|| list.codes[i as usize])))
+                .with_name(name)
+                .into_column(),
+            Store::Date(v) => v
+                .iter()
+                .map(|&d| (d != NO_DATE).then_some(d))
+                .collect::<Int32Chunked>()
+                .with_name(name)
+                .into_date()
+                .into_column(),
+            Store::Number(v) => {
+                v.iter().map(|&x| (!x.is_nan()).then_some(x)).collect::<Float64Chunked>().with_name(name).into_column()
+            }
+            Store::Bool(v) => {
+                v.iter().map(|&b| (b != 2).then_some(b == 1)).collect::<BooleanChunked>().with_name(name).into_column()
+            }
+        }
+    }
+}
+
+fn type_column(raw: &RawTable<'_>, index: usize, c: &ColumnSpec, report: &mut ValidationReport) -> Column {
+    if let Some(typed) = raw.typed_column(index) {
+        // typed while reading; its problems are reported already
+        return typed.clone().with_name(PlSmallStr::from(c.name));
+    }
+    let text = raw.column(index);
+    let header = &raw.headers[index];
+    let name = PlSmallStr::from(c.name);
+    let typer = ValueTyper::new(c);
+    let report_bad = |report: &mut ValidationReport, row: usize, bad: BadValue| {
+        report.push(Problem {
+            rule: bad.rule,
+            file: raw.file.clone(),
+            line: Some(raw.line(row)),
+            column: Some(header.clone()),
+            value: bad.value,
+            message: bad.message,
+            fix: bad.fix,
+        });
+    };
+    // Fast path: when every value is present (or may be absent), already trimmed and in its
+    // canonical spelling, a column polars read is kept as it is.
+    let already_built = matches!(text, crate::read::RawColumn::Chunked(_));
+    if already_built && matches!(c.kind, Kind::Text | Kind::Code(_)) {
         let nulls_ok = !c.required_value || text.null_count() == 0;
         let clean = nulls_ok
             && text.iter().all(|v| match v {
@@ -281,135 +456,39 @@ fn type_column(raw: &RawTable<'_>, index: usize, c: &ColumnSpec, report: &mut Va
                     !b.is_empty()
                         && !b[0].is_ascii_whitespace()
                         && !b[b.len() - 1].is_ascii_whitespace()
-                        && matcher.as_ref().is_none_or(|m| m.canonical(v).is_some_and(|code| code == v))
+                        && typer.matcher.as_ref().is_none_or(|m| m.canonical(v).is_some_and(|code| code == v))
                 }
             });
         if clean {
             return text.to_chunked().with_name(name).into_column();
         }
     }
-    match c.kind {
-        Kind::Text => {
-            let out: StringChunked = strings(
+    match typer.store(text.len()) {
+        None => {
+            let out = strings(
                 text.len(),
-                text.iter().enumerate().map(|(row, v)| match v.map(str::trim).filter(|v| !v.is_empty()) {
-                    Some(v) => Some(v),
-                    None => {
-                        missing(report, row);
+                text.iter().enumerate().map(|(row, v)| match typer.value(v) {
+                    Ok(Value::Text(t)) => Some(t),
+                    Ok(_) => None,
+                    Err(bad) => {
+                        report_bad(report, row, bad);
                         None
                     }
                 }),
             );
             out.with_name(name).into_column()
         }
-        Kind::Code(list) => {
-            let matcher = crate::codes::CodeMatcher::new(*list);
-            let out: StringChunked = strings(
-                text.len(),
-                text.iter().enumerate().map(|(row, v)| match v.map(str::trim).filter(|v| !v.is_empty()) {
-                    Some(v) => match matcher.canonical(v) {
-                        Some(code) => Some(code),
-                        None => {
-                            report.push(problem(
-                                Rule::UnknownCode,
-                                row,
-                                Some(v),
-                                format!("`{v}` is not a {} code", list.name),
-                                format!("use {}", list.describe()),
-                            ));
-                            None
-                        }
-                    },
-                    None => {
-                        missing(report, row);
-                        None
+        Some(mut store) => {
+            for (row, v) in text.iter().enumerate() {
+                match typer.value(v) {
+                    Ok(value) => store.push(Some(value)),
+                    Err(bad) => {
+                        report_bad(report, row, bad);
+                        store.push(None);
                     }
-                }),
-            );
-            out.with_name(name).into_column()
-        }
-        Kind::Date => {
-            let out: Int32Chunked = text
-                .iter()
-                .enumerate()
-                .map(|(row, v)| match v.map(str::trim).filter(|v| !v.is_empty()) {
-                    Some(v) => match parse_date(v) {
-                        Ok(d) => Some(d),
-                        Err(e) => {
-                            let why = match e {
-                                DateError::Layout => "is not a date in the form YYYY-MM-DD or DD/MM/YYYY",
-                                DateError::NoSuchDay => "is not a day of the calendar",
-                                DateError::Year => "has a year outside 1900 to 2100",
-                            };
-                            report.push(problem(
-                                Rule::BadDate,
-                                row,
-                                Some(v),
-                                format!("`{v}` {why}"),
-                                "write the date as YYYY-MM-DD (or DD/MM/YYYY as in SSDA903 returns)".to_string(),
-                            ));
-                            None
-                        }
-                    },
-                    None => {
-                        missing(report, row);
-                        None
-                    }
-                })
-                .collect();
-            out.with_name(name).into_date().into_column()
-        }
-        Kind::Number => {
-            let out: Float64Chunked = text
-                .iter()
-                .enumerate()
-                .map(|(row, v)| match v.map(str::trim).filter(|v| !v.is_empty()) {
-                    Some(v) => match parse_number(v) {
-                        Some(x) => Some(x),
-                        None => {
-                            report.push(problem(
-                                Rule::BadNumber,
-                                row,
-                                Some(v),
-                                format!("`{v}` is not a number"),
-                                "write a plain decimal number with a point, such as 0.5".to_string(),
-                            ));
-                            None
-                        }
-                    },
-                    None => {
-                        missing(report, row);
-                        None
-                    }
-                })
-                .collect();
-            out.with_name(name).into_column()
-        }
-        Kind::Bool => {
-            let out: BooleanChunked = text
-                .iter()
-                .enumerate()
-                .map(|(row, v)| match v.map(str::trim).filter(|v| !v.is_empty()) {
-                    Some(v) => match parse_bool(v) {
-                        Some(x) => Some(x),
-                        None => {
-                            report.push(problem(
-                                Rule::BadBoolean,
-                                row,
-                                Some(v),
-                                format!("`{v}` is not true or false"),
-                                "write true or false".to_string(),
-                            ));
-                            None
-                        }
-                    },
-                    None => {
-                        missing(report, row);
-                        None
-                    }
-                })
-                .collect();
-            out.with_name(name).into_column()
+                }
+            }
+            store.finish(c.name)
         }
     }
 }
