@@ -113,7 +113,7 @@ fn usage_errors_exit_2_and_missing_directories_exit_1_without_a_panic() {
 
 #[test]
 fn every_command_has_help_with_examples() {
-    for command in ["validate", "synth"] {
+    for command in ["validate", "synth", "anonymise"] {
         let out = swp(&[command, "--help"]);
         assert_eq!(out.status.code(), Some(0));
         assert!(text(&out.stdout).contains("Examples:"), "{command}");
@@ -177,6 +177,21 @@ fn synth_is_deterministic_and_validates_clean() {
 }
 
 #[test]
+fn synth_pilot_scale_validates_clean_with_cohorts_in_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = swp(&["synth", dir.path().to_str().unwrap(), "--seed", "3", "--scale", "pilot"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v = swp(&["validate", dir.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(v.status.code(), Some(0), "{}", text(&v.stdout));
+    // cohorts: children with a transfer date (looked after at go-live), per pilot
+    let children = std::fs::read_to_string(dir.path().join("children.csv")).unwrap();
+    for pilot in ["P1", "P2", "P3", "P4", "P5"] {
+        let cohort = children.lines().filter(|l| l.split(',').nth(1) == Some(pilot) && !l.ends_with(',')).count();
+        assert!((60..=900).contains(&cohort), "{pilot}: cohort {cohort}");
+    }
+}
+
+#[test]
 fn validate_writes_its_listing_atomically_with_out() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("sub/problems.json");
@@ -193,4 +208,147 @@ fn validate_writes_its_listing_atomically_with_out() {
     assert_eq!(v["valid"], true);
     let leftovers: Vec<_> = std::fs::read_dir(target.parent().unwrap()).unwrap().collect();
     assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+}
+
+fn csv_fields(dir: &Path) -> Vec<String> {
+    let mut fields = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "csv") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for line in text.lines() {
+                fields.extend(line.split(',').map(str::to_string));
+            }
+        }
+    }
+    fields
+}
+
+fn ids_of(dir: &Path, file: &str, column: usize) -> std::collections::BTreeSet<String> {
+    let text = std::fs::read_to_string(dir.join(file)).unwrap();
+    text.lines().skip(1).map(|l| l.split(',').nth(column).unwrap().to_string()).collect()
+}
+
+#[test]
+fn anonymise_replaces_every_identifier_and_never_writes_the_key() {
+    let work = tempfile::tempdir().unwrap();
+    let input = work.path().join("in");
+    assert_eq!(swp(&["synth", input.to_str().unwrap(), "--seed", "5"]).status.code(), Some(0));
+    let key = work.path().join("key");
+    let secret = "a-private-key-for-this-test-only-1234";
+    std::fs::write(&key, format!("{secret}\n")).unwrap();
+    let before: Vec<Vec<u8>> =
+        ["children.csv", "episodes.csv"].iter().map(|f| std::fs::read(input.join(f)).unwrap()).collect();
+    let out1 = work.path().join("out1");
+    let out2 = work.path().join("out2");
+    for out in [&out1, &out2] {
+        let o =
+            swp(&["anonymise", input.to_str().unwrap(), out.to_str().unwrap(), "--key-file", key.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        assert!(!text(&o.stderr).contains(secret));
+    }
+    // nothing in IN changed
+    let after: Vec<Vec<u8>> =
+        ["children.csv", "episodes.csv"].iter().map(|f| std::fs::read(input.join(f)).unwrap()).collect();
+    assert!(before == after);
+    // no input child or worker id anywhere in the output tables
+    let child_ids = ids_of(&input, "children.csv", 0);
+    let worker_ids = ids_of(&input, "workers.csv", 0);
+    for field in csv_fields(&out1) {
+        assert!(!child_ids.contains(&field) && !worker_ids.contains(&field), "identifier {field} leaked");
+    }
+    // the key appears in no output file
+    for entry in std::fs::read_dir(&out1).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains(secret));
+    }
+    // same key, same bytes; pseudonyms consistent across tables
+    for f in ["children.csv", "episodes.csv", "allocations.csv", "workers.csv", "dataset.toml", "k_anonymity.json"] {
+        assert!(std::fs::read(out1.join(f)).unwrap() == std::fs::read(out2.join(f)).unwrap(), "{f} differs");
+    }
+    let children = ids_of(&out1, "children.csv", 0);
+    assert!(ids_of(&out1, "episodes.csv", 0).is_subset(&children));
+    assert!(ids_of(&out1, "allocations.csv", 0).is_subset(&children));
+    // dates of birth coarsened to the first of the month
+    assert!(ids_of(&out1, "children.csv", 3).iter().all(|d| d.ends_with("-01")));
+    // the copy validates clean; the report is there
+    assert_eq!(swp(&["validate", out1.to_str().unwrap()]).status.code(), Some(0));
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(out1.join("k_anonymity.json")).unwrap()).unwrap();
+    assert_eq!(report["k"], 5);
+    assert!(report["smallest_class"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn anonymise_refuses_short_or_missing_keys_and_existing_outputs() {
+    let work = tempfile::tempdir().unwrap();
+    let input = root().join("tests/corpus/base");
+    let short = work.path().join("short");
+    std::fs::write(&short, "tiny").unwrap();
+    let out = work.path().join("out");
+    let o = swp(&["anonymise", input.to_str().unwrap(), out.to_str().unwrap(), "--key-file", short.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("is 4 bytes; at least 16 are needed"), "{}", text(&o.stderr));
+    assert!(!out.exists());
+    let o = swp(&["anonymise", input.to_str().unwrap(), out.to_str().unwrap(), "--key-file", "/no/such/key"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("could not read the key file"));
+    let key = work.path().join("key");
+    std::fs::write(&key, "0123456789abcdef0123").unwrap();
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("keep.txt"), "x").unwrap();
+    let o = swp(&["anonymise", input.to_str().unwrap(), out.to_str().unwrap(), "--key-file", key.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("already exists and is not empty"));
+}
+
+#[test]
+fn anonymise_generalise_makes_k_hold() {
+    let work = tempfile::tempdir().unwrap();
+    let key = work.path().join("key");
+    std::fs::write(&key, "0123456789abcdef0123").unwrap();
+    let out = work.path().join("out");
+    let sample = root().join("data/sample");
+    let o = swp(&[
+        "anonymise",
+        sample.to_str().unwrap(),
+        out.to_str().unwrap(),
+        "--key-file",
+        key.to_str().unwrap(),
+        "--k",
+        "3",
+        "--generalise",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(out.join("k_anonymity.json")).unwrap()).unwrap();
+    assert_eq!(report["k_holds"], true);
+    assert!(report["smallest_class"].as_u64().unwrap() >= 3);
+    assert_eq!(swp(&["validate", out.to_str().unwrap()]).status.code(), Some(0));
+}
+
+#[test]
+fn bundled_sample_regenerates_byte_for_byte() {
+    // data/regenerate.sh, step by step
+    let work = tempfile::tempdir().unwrap();
+    let raw = work.path().join("raw");
+    assert_eq!(swp(&["synth", raw.to_str().unwrap(), "--seed", "2009", "--scale", "small"]).status.code(), Some(0));
+    let key = work.path().join("key");
+    std::fs::write(&key, "swp-eval public sample key: the sample is synthetic").unwrap();
+    let out = work.path().join("sample");
+    let o = swp(&[
+        "anonymise",
+        raw.to_str().unwrap(),
+        out.to_str().unwrap(),
+        "--key-file",
+        key.to_str().unwrap(),
+        "--generalise",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let bundled = root().join("data/sample");
+    let mut names: Vec<_> = std::fs::read_dir(&bundled).unwrap().map(|e| e.unwrap().file_name()).collect();
+    names.sort();
+    for name in names {
+        let a = std::fs::read(bundled.join(&name)).unwrap();
+        let b = std::fs::read(out.join(&name)).unwrap();
+        assert!(a == b, "data/sample/{} is not what data/regenerate.sh makes", name.to_string_lossy());
+    }
 }

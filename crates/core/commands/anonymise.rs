@@ -26,7 +26,8 @@ pub struct Args {
     /// k of the k-anonymity check.
     #[arg(long, default_value_t = 5)]
     pub k: usize,
-    /// Generalise until k holds: birth year, then ethnicity recoded to NOBT in small classes.
+    /// Generalise until k holds: birth year, then ethnicity recoded to NOBT in small classes, then
+    /// suppression of the children still in classes below k (with all their rows).
     #[arg(long)]
     pub generalise: bool,
     /// Keep an extra or free-text column, as COLUMN or TABLE.COLUMN (repeatable).

@@ -13,8 +13,9 @@
 //!   characteristics (`x_*`) are kept: they describe authorities, not people.
 //! - k-anonymity: children are grouped by the quasi-identifiers sex, birth month, ethnicity
 //!   and site; a class smaller than k breaks k-anonymity. With `generalise`, birth dates are
-//!   coarsened to the year (written as 1 July) and then, for children still in classes below
-//!   k, ethnicity is recoded to `NOBT` (not obtained); what still breaks k is reported.
+//!   coarsened to the year (written as 1 July); then, for children still in classes below k,
+//!   ethnicity is recoded to `NOBT` (not obtained); children still in classes below k are then
+//!   suppressed (removed with all their rows), so that k holds. Every step is reported.
 //!
 //! The key is read from a file, must be at least 16 bytes, and never appears in any output.
 
@@ -149,7 +150,8 @@ pub struct AnonymiseParams {
     pub k: usize,
     /// Extra or free-text columns to keep, as `column` or `table.column`.
     pub keep: Vec<String>,
-    /// Generalise until k holds (birth year, then ethnicity suppression).
+    /// Generalise until k holds: birth year, then ethnicity recoded to NOBT in small classes,
+    /// then suppression of the children still in classes below k.
     pub generalise: bool,
 }
 
@@ -364,6 +366,22 @@ pub fn anonymise(dataset: &Dataset, key: &Key, params: &AnonymiseParams) -> Resu
             (keys, sizes) = classes(&dob_out, &ethnic, true);
         }
     }
+    // Last resort: children still in classes below k are suppressed with all their rows.
+    let mut suppressed: PlHashSet<String> = PlHashSet::new();
+    if params.generalise && below(&sizes) {
+        for row in 0..keys.len() {
+            if sizes[&keys[row]] < params.k {
+                if let Some(p) = &child_pseudonyms[row] {
+                    suppressed.insert(p.clone());
+                }
+            }
+        }
+        steps.push(format!(
+            "{} children suppressed (removed with their episodes, allocations, contacts and outcomes)",
+            suppressed.len()
+        ));
+        sizes.retain(|_, n| *n >= params.k);
+    }
     let classes_below_k: Vec<QuasiClass> = sizes
         .iter()
         .filter(|(_, &n)| n < params.k)
@@ -376,13 +394,13 @@ pub fn anonymise(dataset: &Dataset, key: &Key, params: &AnonymiseParams) -> Resu
         })
         .collect();
     let children_below_k: Vec<String> = (0..keys.len())
-        .filter(|&row| sizes[&keys[row]] < params.k)
+        .filter(|&row| sizes.get(&keys[row]).is_some_and(|&n| n < params.k))
         .filter_map(|row| child_pseudonyms[row].clone())
         .collect();
     let report = KAnonymityReport {
         k: params.k,
         quasi_identifiers: vec!["sex", "birth month", "ethnic", "site_id"],
-        n_children: keys.len(),
+        n_children: keys.len() - suppressed.len(),
         n_classes: sizes.len(),
         smallest_class: sizes.values().copied().min().unwrap_or(0),
         k_holds: classes_below_k.is_empty(),
@@ -394,6 +412,15 @@ pub fn anonymise(dataset: &Dataset, key: &Key, params: &AnonymiseParams) -> Resu
         let dob_ca: Int32Chunked = dob_out.into_iter().collect();
         children.with_column(dob_ca.with_name(PlSmallStr::from("dob")).into_date().into_column()).expect("same height");
         replace_column(children, "ethnic", ethnic);
+    }
+    if !suppressed.is_empty() {
+        for (_, frame) in out.iter_mut() {
+            if let Ok(ids) = frame.column("child_id").and_then(|c| c.str().cloned()) {
+                let keep: BooleanChunked =
+                    ids.iter().map(|id| Some(id.is_none_or(|id| !suppressed.contains(id)))).collect();
+                *frame = frame.filter(&keep).expect("mask has the frame's height");
+            }
+        }
     }
     let manifest = manifest_text(dataset, &report);
     Ok(Anonymised { tables: out, manifest, report })
