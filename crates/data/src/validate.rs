@@ -288,16 +288,7 @@ impl<'a> ChildIndex<'a> {
                 }
                 continue;
             };
-            if !site_ids.contains(site) {
-                report.push(at.problem(
-                    Rule::DanglingReference,
-                    row,
-                    "site_id",
-                    Some(site.to_string()),
-                    format!("site_id `{site}` is not in sites"),
-                    "add the site to sites.csv or correct the site_id",
-                ));
-            }
+            check_site_ref(&at, row, site, site_ids, report);
             match by_child.get(id).copied() {
                 None => {
                     by_child.insert(id, (site, row as u32));
@@ -423,16 +414,7 @@ fn check_workers(workers: &Table, site_ids: &PlHashSet<String>, report: &mut Val
     let fte = number_column(&workers.frame, "fte");
     for row in 0..workers.frame.height() {
         if let Some(site) = sites[row] {
-            if !site_ids.contains(site) {
-                report.push(at.problem(
-                    Rule::DanglingReference,
-                    row,
-                    "site_id",
-                    Some(site.to_string()),
-                    format!("site_id `{site}` is not in sites"),
-                    "add the site to sites.csv or correct the site_id",
-                ));
-            }
+            check_site_ref(&at, row, site, site_ids, report);
         }
         if let Some(f) = fte[row] {
             if !(f > 0.0 && f <= 1.0) {
@@ -449,6 +431,19 @@ fn check_workers(workers: &Table, site_ids: &PlHashSet<String>, report: &mut Val
     }
     check_end_before_start(workers, &at, "start_date", "end_date", "spell", report);
     ids.into_iter().flatten().map(str::to_string).collect()
+}
+
+fn check_site_ref(at: &At<'_>, row: usize, site: &str, site_ids: &PlHashSet<String>, report: &mut ValidationReport) {
+    if !site_ids.contains(site) {
+        report.push(at.problem(
+            Rule::DanglingReference,
+            row,
+            "site_id",
+            Some(site.to_string()),
+            format!("site_id `{site}` is not in sites"),
+            "add the site to sites.csv or correct the site_id",
+        ));
+    }
 }
 
 fn check_worker_refs(table: &Table, at: &At<'_>, workers: &WorkerIds, report: &mut ValidationReport) {
