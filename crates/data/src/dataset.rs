@@ -129,15 +129,7 @@ impl Table {
         let columns: Vec<Column> = spec
             .columns
             .iter()
-            .map(|c| {
-                let dtype = match c.kind {
-                    schema::Kind::Text | schema::Kind::Code(_) => DataType::String,
-                    schema::Kind::Date => DataType::Date,
-                    schema::Kind::Number => DataType::Float64,
-                    schema::Kind::Bool => DataType::Boolean,
-                };
-                Column::full_null(PlSmallStr::from(c.name), 0, &dtype)
-            })
+            .map(|c| Column::full_null(PlSmallStr::from(c.name), 0, &crate::typed::column_dtype(c.kind)))
             .collect();
         Table {
             frame: DataFrame::new(0, columns).expect("unique contract names"),
@@ -626,6 +618,13 @@ mod tests {
         let site = loaded.dataset.episodes.frame.column("site_id").unwrap().str().unwrap().get(1).map(str::to_string);
         assert_eq!(site.as_deref(), Some("C1"));
         assert_eq!(loaded.dataset.episodes.frame.column("decom").unwrap().dtype(), &DataType::Date);
+        // codes are enums of their code list: fixed categories, one byte a row
+        let rne = loaded.dataset.episodes.frame.column("rne").unwrap();
+        assert_eq!(rne.dtype(), &crate::typed::code_dtype(&crate::codes::RNE));
+        assert_eq!(rne.dtype().cat_physical().unwrap(), CategoricalPhysical::U8);
+        let text = rne.cast(&DataType::String).unwrap();
+        assert_eq!(text.str().unwrap().get(0), Some("S"));
+        assert_eq!(text.str().unwrap().get(1), None, "the unknown code Q is null");
     }
 
     #[test]

@@ -230,13 +230,25 @@ pub fn type_table(raw: &RawTable<'_>, spec: &TableSpec, report: &mut ValidationR
 }
 
 fn null_column(c: &ColumnSpec, height: usize) -> Column {
-    let dtype = match c.kind {
-        Kind::Text | Kind::Code(_) => DataType::String,
+    Column::full_null(PlSmallStr::from(c.name), height, &column_dtype(c.kind))
+}
+
+/// The polars `Enum` type of a code list: its categories are the list's codes in order, so a
+/// code column stores one byte per row and compares with the codes as strings.
+pub fn code_dtype(list: &crate::codes::CodeList) -> DataType {
+    let categories = FrozenCategories::new(list.codes.iter().copied()).expect("code lists hold unique codes");
+    DataType::from_frozen_categories(categories)
+}
+
+/// The polars type of a contract column.
+pub fn column_dtype(kind: Kind) -> DataType {
+    match kind {
+        Kind::Text => DataType::String,
+        Kind::Code(list) => code_dtype(list),
         Kind::Date => DataType::Date,
         Kind::Number => DataType::Float64,
         Kind::Bool => DataType::Boolean,
-    };
-    Column::full_null(PlSmallStr::from(c.name), height, &dtype)
+    }
 }
 
 /// Why one value failed its column's rule.
@@ -403,9 +415,12 @@ impl Store {
     pub fn finish(self, name: &str) -> Column {
         let name = PlSmallStr::from(name);
         match self {
-            Store::Code(list, v) => strings(v.len(), v.iter().map(|&i| (i != NO_CODE).then(|| list.codes[i as usize])))
-                .with_name(name)
-                .into_column(),
+            Store::Code(list, v) => {
+                let ids: UInt8Chunked = v.iter().map(|&i| (i != NO_CODE).then_some(i)).collect();
+                Series::from_cats_and_dtype(&ids.with_name(name).into_series(), &code_dtype(list), true)
+                    .expect("code positions are categories of the list's enum")
+                    .into_column()
+            }
             Store::Date(v) => v
                 .iter()
                 .map(|&d| (d != NO_DATE).then_some(d))
@@ -443,10 +458,10 @@ fn type_column(raw: &RawTable<'_>, index: usize, c: &ColumnSpec, report: &mut Va
             fix: bad.fix,
         });
     };
-    // Fast path: when every value is present (or may be absent), already trimmed and in its
-    // canonical spelling, a column polars read is kept as it is.
+    // Fast path: when every value is present (or may be absent) and already trimmed, a text
+    // column polars read is kept as it is.
     let already_built = matches!(text, crate::read::RawColumn::Chunked(_));
-    if already_built && matches!(c.kind, Kind::Text | Kind::Code(_)) {
+    if already_built && matches!(c.kind, Kind::Text) {
         let nulls_ok = !c.required_value || text.null_count() == 0;
         let clean = nulls_ok
             && text.iter().all(|v| match v {

@@ -18,6 +18,14 @@ pub fn text_column<'a>(frame: &'a DataFrame, name: &str) -> Vec<Option<&'a str>>
     }
 }
 
+/// Values of a code column (a polars `Enum`) or any column castable to text, owned.
+pub fn code_column(frame: &DataFrame, name: &str) -> Vec<Option<String>> {
+    match frame.column(name).ok().and_then(|c| c.cast(&DataType::String).ok()) {
+        Some(c) => c.str().expect("cast to text").iter().map(|v| v.map(str::to_string)).collect(),
+        None => vec![None; frame.height()],
+    }
+}
+
 /// Random access to a text column without copying it into a vector.
 pub struct TextView {
     array: Option<<StringType as PolarsDataType>::Array>,
@@ -170,8 +178,10 @@ pub fn validate(dataset: &mut Dataset, report: &mut ValidationReport) {
 fn check_sites(sites: &Table, report: &mut ValidationReport) {
     let at = At { table: sites };
     let ids = text_column(&sites.frame, "site_id");
-    let arms = text_column(&sites.frame, "arm");
-    let models = text_column(&sites.frame, "swp_model");
+    let arms = code_column(&sites.frame, "arm");
+    let models = code_column(&sites.frame, "swp_model");
+    let arms: Vec<Option<&str>> = arms.iter().map(Option::as_deref).collect();
+    let models: Vec<Option<&str>> = models.iter().map(Option::as_deref).collect();
     let go_live = date_column(&sites.frame, "go_live");
     let mut seen: PlHashMap<&str, usize> = PlHashMap::new();
     for row in 0..sites.frame.height() {

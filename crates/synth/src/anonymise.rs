@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use swp_data::schema::{self, TableSpec};
 use swp_data::typed::{civil_from_days, days_from_civil};
-use swp_data::validate::{date_column, text_column};
+use swp_data::validate::{code_column, date_column, text_column};
 use swp_data::{Dataset, Table};
 
 /// Errors of the anonymiser.
@@ -319,9 +319,8 @@ pub fn anonymise(dataset: &Dataset, key: &Key, params: &AnonymiseParams) -> Resu
             })
         })
         .collect();
-    let sex = text_column(&dataset.children.frame, "sex");
-    let mut ethnic: Vec<Option<String>> =
-        text_column(&dataset.children.frame, "ethnic").into_iter().map(|e| e.map(str::to_string)).collect();
+    let sex = code_column(&dataset.children.frame, "sex");
+    let mut ethnic: Vec<Option<String>> = code_column(&dataset.children.frame, "ethnic");
     let mut steps = Vec::new();
     let classes = |dob: &[Option<i32>], ethnic: &[Option<String>], year_only: bool| {
         let mut keys: Vec<(String, String, String, String)> = Vec::with_capacity(dob.len());
@@ -336,7 +335,7 @@ pub fn anonymise(dataset: &Dataset, key: &Key, params: &AnonymiseParams) -> Resu
                 }
             });
             let key = (
-                sex[row].unwrap_or("").to_string(),
+                sex[row].clone().unwrap_or_default(),
                 birth,
                 ethnic[row].clone().unwrap_or_default(),
                 child_sites[row].unwrap_or("").to_string(),
