@@ -192,6 +192,21 @@ fn synth_pilot_scale_validates_clean_with_cohorts_in_range() {
 }
 
 #[test]
+fn synth_national_scale_validates_clean() {
+    // 150 sites, 10 financial years, about 1,000,000 children: about 20 s in a debug build
+    let dir = tempfile::tempdir().unwrap();
+    let out = swp(&["synth", dir.path().to_str().unwrap(), "--seed", "8", "--scale", "national"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v = swp(&["validate", dir.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(v.status.code(), Some(0), "{}", text(&v.stdout));
+    let got: Value = serde_json::from_str(&text(&v.stdout)).unwrap();
+    assert_eq!(got["tables"]["sites"], 150);
+    let children = got["tables"]["children"].as_u64().unwrap();
+    assert!((900_000..1_100_000).contains(&children), "{children} children");
+    assert!(got["tables"]["episodes"].as_u64().unwrap() > 3 * children);
+}
+
+#[test]
 fn validate_writes_its_listing_atomically_with_out() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("sub/problems.json");

@@ -212,6 +212,12 @@ pub fn load(dir: &Path) -> Result<Loaded, DataError> {
 /// # Errors
 /// Only when `dir` is not a readable directory; problems in the data are in the report.
 pub fn load_with(dir: &Path, options: &LoadOptions) -> Result<Loaded, DataError> {
+    // One pool for swp-data's parallel work and polars': a second pool on the same cores makes
+    // threads wait on each other by spinning.
+    polars_core::runtime::THREAD_POOL.install(|| load_in_pool(dir, options))
+}
+
+fn load_in_pool(dir: &Path, options: &LoadOptions) -> Result<Loaded, DataError> {
     if !dir.is_dir() {
         return Err(DataError::NotADirectory { path: dir.to_path_buf() });
     }

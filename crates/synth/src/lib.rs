@@ -687,6 +687,8 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
             ("N8", 7.0),
         ]);
         if short_breaks {
+            // V3: a single short break each time; V4: a pre-planned series (903 legal statuses)
+            let ls = if rng.chance(0.3) { "V4" } else { "V3" };
             let mut day = entry;
             while day < eighteen.min(ctx.extract_date) && day < entry + 3 * 365 {
                 let len = rng.range(1, 4) as i32;
@@ -695,7 +697,7 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
                     child,
                     decom: day,
                     rne: "S",
-                    ls: "V3",
+                    ls,
                     cin: "N1",
                     place: "U1",
                     provider: "PR1",
@@ -919,8 +921,9 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
                 }
             }
         }
-        let in_care_on =
-            |d: i32| child_episodes.iter().any(|e| e.decom <= d && e.dec.is_none_or(|x| x >= d) && e.ls != "V3");
+        let in_care_on = |d: i32| {
+            child_episodes.iter().any(|e| e.decom <= d && e.dec.is_none_or(|x| x >= d) && !matches!(e.ls, "V3" | "V4"))
+        };
         let transfer_date = if is_pilot && in_care_on(go_live) { Some(go_live) } else { None };
         if ctx.with_extras && in_care_on(first_go_live) && !short_breaks {
             let base = (rng.normal() * 6.0 + 16.0).clamp(0.0, 40.0).round();
@@ -1084,6 +1087,80 @@ mod tests {
         let (pilot, comparison) = move_rates(&without, go_live);
         let ratio = pilot / comparison;
         assert!((0.9..1.1).contains(&ratio), "placement move ratio {ratio} (true 1)");
+    }
+
+    /// Mean caseload of case-holding workers on `day`, at pilot and at comparison sites.
+    fn caseloads(data: &Synthetic, day: i32) -> (f64, f64) {
+        let mut per_worker: BTreeMap<u32, u32> = BTreeMap::new();
+        for a in data.allocations.iter().filter(|a| a.start <= day && a.end.is_none_or(|e| e > day)) {
+            *per_worker.entry(a.worker).or_insert(0) += 1;
+        }
+        let site_of: BTreeMap<u32, u32> = data.spells.iter().map(|s| (s.worker, s.site)).collect();
+        let mut acc = [(0.0, 0.0); 2];
+        for (worker, n) in per_worker {
+            let k = match data.sites[site_of[&worker] as usize].arm {
+                "pilot" => 0,
+                "comparison" => 1,
+                _ => continue,
+            };
+            acc[k].0 += f64::from(n);
+            acc[k].1 += 1.0;
+        }
+        (acc[0].0 / acc[0].1, acc[1].0 / acc[1].1)
+    }
+
+    /// Social-worker changes (a new allocation of a child already allocated, to another worker)
+    /// starting from `from`, per child-year looked after, at pilot and comparison sites.
+    fn change_rates(data: &Synthetic, from: i32) -> (f64, f64) {
+        let arm = |child: u32| data.sites[data.children[child as usize].site as usize].arm;
+        let mut acc = [(0.0, 0.0); 2];
+        for (i, a) in data.allocations.iter().enumerate() {
+            let k = match arm(a.child) {
+                "pilot" => 0,
+                "comparison" => 1,
+                _ => continue,
+            };
+            let prev = i.checked_sub(1).map(|j| &data.allocations[j]).filter(|p| p.child == a.child);
+            if a.start >= from && prev.is_some_and(|p| p.worker != a.worker) {
+                acc[k].0 += 1.0;
+            }
+        }
+        for e in &data.episodes {
+            let k = match arm(e.child) {
+                "pilot" => 0,
+                "comparison" => 1,
+                _ => continue,
+            };
+            let end = e.dec.unwrap_or(data.extract_date);
+            if end >= from {
+                acc[k].1 += f64::from(end - e.decom.max(from)) / 365.25;
+            }
+        }
+        (acc[0].0 / acc[0].1, acc[1].0 / acc[1].1)
+    }
+
+    #[test]
+    fn caseload_and_social_worker_change_effects_are_present() {
+        let go_live = date(2010, 5, 4);
+        let with = SynthParams::new(Scale::Pilot).seed(4).check().unwrap().generate();
+        let without = SynthParams::new(Scale::Pilot)
+            .seed(4)
+            .effect("caseload", 1.0)
+            .effect("turnover", 1.0)
+            .effect("sw_changes", 1.0)
+            .check()
+            .unwrap()
+            .generate();
+        let day = date(2011, 9, 30);
+        let (pilot, comparison) = caseloads(&with, day);
+        assert!((0.55..0.85).contains(&(pilot / comparison)), "caseload ratio {} (true 0.7)", pilot / comparison);
+        let (pilot, comparison) = caseloads(&without, day);
+        assert!((0.85..1.15).contains(&(pilot / comparison)), "caseload ratio {} (true 1)", pilot / comparison);
+        // changes come from reallocations (effect 0.6) and from workers leaving (turnover 0.6)
+        let (pilot, comparison) = change_rates(&with, go_live);
+        assert!((0.45..0.8).contains(&(pilot / comparison)), "change ratio {} (true about 0.6)", pilot / comparison);
+        let (pilot, comparison) = change_rates(&without, go_live);
+        assert!((0.85..1.15).contains(&(pilot / comparison)), "change ratio {} (true 1)", pilot / comparison);
     }
 
     #[test]
