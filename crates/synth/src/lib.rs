@@ -23,7 +23,8 @@
 //!   multiply these rates at pilot sites from go-live.
 //! - Allocations: each period of care is allocated to case-holding workers; an allocation ends
 //!   when the worker leaves, at a reallocation, or when the period ends; the next starts the same
-//!   day (a handover).
+//!   day (a handover). Reallocations come faster when posts are vacant (caseload pressure: the
+//!   rate scales with planned over actual case holders that month, between 0.5x and 2x).
 
 pub mod anonymise;
 pub mod rng;
@@ -881,7 +882,11 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
             let mut day = p_start.max(history_start + 1);
             let Some(mut w) = draw_worker(rng, day, None) else { continue };
             loop {
-                let realloc_rate = 0.55 * if after(day) { change_effect } else { 1.0 };
+                // caseload pressure: with posts vacant, cases are handed around more
+                let in_post = by_month[month_of(day).min(n_months - 1)].len().max(1) as f64;
+                let planned = if after(day) { workers_after } else { workers_before } as f64;
+                let pressure = (planned / in_post).clamp(0.5, 2.0);
+                let realloc_rate = 0.55 * pressure * if after(day) { change_effect } else { 1.0 };
                 let realloc = day + rng.exponential(365.25 / realloc_rate).ceil() as i32;
                 let worker_end = spells[w].end.unwrap_or(i32::MAX);
                 let end = realloc.min(worker_end).min(p_end_cut).max(day + 1);
