@@ -26,6 +26,30 @@ pub fn code_column(frame: &DataFrame, name: &str) -> Vec<Option<String>> {
     }
 }
 
+/// Random access to a date column (days since 1970-01-01) without copying it into a vector.
+pub struct DateView {
+    array: Option<<Int32Type as PolarsDataType>::Array>,
+}
+
+impl DateView {
+    /// The view of column `name` (all None when absent or not a date).
+    pub fn new(frame: &DataFrame, name: &str) -> Self {
+        let array = frame
+            .column(name)
+            .ok()
+            .filter(|c| c.dtype() == &DataType::Date)
+            .map(|c| c.as_materialized_series().to_physical_repr().into_owned())
+            .and_then(|s| s.i32().ok().map(|ca| ca.rechunk().downcast_as_array().clone()));
+        DateView { array }
+    }
+
+    /// The value of row `row`.
+    #[inline]
+    pub fn get(&self, row: usize) -> Option<i32> {
+        self.array.as_ref().and_then(|a| a.get(row))
+    }
+}
+
 /// Random access to a text column without copying it into a vector.
 pub struct TextView {
     array: Option<<StringType as PolarsDataType>::Array>,
@@ -245,14 +269,14 @@ struct ChildIndex<'a> {
     multi: PlHashMap<(&'a str, &'a str), u32>,
 }
 
-/// What a child reference resolved to.
-#[derive(Debug, Clone, Copy)]
-enum Found {
-    Child(u32),
-    Missing,
-    Ambiguous,
-    NoId,
-}
+/// What a child reference resolved to: a child row, or one of these markers.
+type Found = u32;
+/// No child id on the row (or a reference already reported).
+const NO_CHILD: Found = u32::MAX;
+/// The id is not in children.
+const MISSING_CHILD: Found = u32::MAX - 1;
+/// The id is used at several sites and the row names none.
+const AMBIGUOUS_CHILD: Found = u32::MAX - 2;
 
 impl<'a> ChildIndex<'a> {
     fn build(children: &'a Table, site_ids: &PlHashSet<String>, report: &mut ValidationReport) -> Self {
@@ -322,27 +346,27 @@ impl<'a> ChildIndex<'a> {
     }
 
     fn find(&self, site: Option<&str>, id: Option<&str>) -> Found {
-        let Some(id) = id else { return Found::NoId };
-        let Some(&(first_site, first_row)) = self.by_child.get(id) else { return Found::Missing };
+        let Some(id) = id else { return NO_CHILD };
+        let Some(&(first_site, first_row)) = self.by_child.get(id) else { return MISSING_CHILD };
         let several_sites = !self.multi.is_empty() && self.multi.contains_key(&(first_site, id));
         match (site, several_sites) {
-            (None, false) => Found::Child(first_row),
+            (None, false) => first_row,
             (Some(site), false) => {
                 if site == first_site {
-                    Found::Child(first_row)
+                    first_row
                 } else {
-                    Found::Missing
+                    MISSING_CHILD
                 }
             }
-            (None, true) => Found::Ambiguous,
-            (Some(site), true) => self.multi.get(&(site, id)).map_or(Found::Missing, |&r| Found::Child(r)),
+            (None, true) => AMBIGUOUS_CHILD,
+            (Some(site), true) => self.multi.get(&(site, id)).copied().unwrap_or(MISSING_CHILD),
         }
     }
 
     /// Resolves each row's child: reports dangling references and returns the filled-in
     /// `site_id` column (the child's site; the row's own where the child is unknown) and the
     /// child row per row. Look-ups run in parallel; problems are reported in row order.
-    fn resolve(&self, table: &Table, at: &At<'_>, report: &mut ValidationReport) -> (Option<Column>, Vec<Option<u32>>) {
+    fn resolve(&self, table: &Table, at: &At<'_>, report: &mut ValidationReport) -> (Option<Column>, Vec<Found>) {
         let ids = TextView::new(&table.frame, "child_id");
         let sites = TextView::new(&table.frame, "site_id");
         let height = table.frame.height();
@@ -368,44 +392,36 @@ impl<'a> ChildIndex<'a> {
                 .collect::<Vec<Found>>()
             })
             .collect();
-        let mut child_rows = Vec::with_capacity(found.len());
-        for (row, f) in found.iter().enumerate() {
-            child_rows.push(match f {
-                Found::Child(r) => Some(*r),
-                Found::NoId => None,
-                Found::Missing => {
-                    let id = ids.get(row).unwrap_or_default();
-                    report.push(at.problem(
-                        Rule::DanglingReference,
-                        row,
-                        "child_id",
-                        Some(id.to_string()),
-                        format!("child_id `{id}` is not in children"),
-                        "add the child to children.csv (903 header) or correct the child_id",
-                    ));
-                    None
-                }
-                Found::Ambiguous => {
-                    let id = ids.get(row).unwrap_or_default();
-                    report.push(at.problem(
-                        Rule::DanglingReference,
-                        row,
-                        "child_id",
-                        Some(id.to_string()),
-                        format!("child_id `{id}` is used at several sites, so this row's child is ambiguous"),
-                        "add a site_id column to this table",
-                    ));
-                    None
-                }
-            });
+        let mut child_rows = found;
+        for (row, found) in child_rows.iter_mut().enumerate() {
+            let message = match *found {
+                MISSING_CHILD => "is not in children",
+                AMBIGUOUS_CHILD => "is used at several sites, so this row's child is ambiguous",
+                _ => continue,
+            };
+            let fix = if *found == MISSING_CHILD {
+                "add the child to children.csv (903 header) or correct the child_id"
+            } else {
+                "add a site_id column to this table"
+            };
+            let id = ids.get(row).unwrap_or_default();
+            report.push(at.problem(
+                Rule::DanglingReference,
+                row,
+                "child_id",
+                Some(id.to_string()),
+                format!("child_id `{id}` {message}"),
+                fix,
+            ));
+            *found = NO_CHILD;
         }
-        let index: IdxCa = child_rows.iter().map(|r| r.map(|r| r as IdxSize)).collect();
+        let index: IdxCa = child_rows.iter().map(|&r| (r != NO_CHILD).then_some(r as IdxSize)).collect();
         let child_sites = self.sites.take(&index).expect("indices are child rows");
         // keep the row's own site_id where its child is unknown
         let own = table.frame.column("site_id").ok().and_then(|c| c.str().ok().cloned());
         let filled = match own {
             Some(own) if own.null_count() < own.len() => {
-                let mask: BooleanChunked = child_rows.iter().map(|r| Some(r.is_some())).collect();
+                let mask: BooleanChunked = child_rows.iter().map(|&r| Some(r != NO_CHILD)).collect();
                 child_sites.str().expect("text").zip_with(&mask, &own).expect("same length").into_column()
             }
             _ => child_sites,
@@ -486,10 +502,10 @@ fn check_end_before_start(
     what: &str,
     report: &mut ValidationReport,
 ) {
-    let starts = date_column(&table.frame, start);
-    let ends = date_column(&table.frame, end);
-    for row in 0..starts.len() {
-        if let (Some(s), Some(e)) = (starts[row], ends[row]) {
+    let starts = DateView::new(&table.frame, start);
+    let ends = DateView::new(&table.frame, end);
+    for row in 0..table.frame.height() {
+        if let (Some(s), Some(e)) = (starts.get(row), ends.get(row)) {
             if e < s {
                 report.push(at.problem(
                     Rule::EndBeforeStart,
@@ -510,7 +526,7 @@ fn check_end_before_start(
 fn check_spells(
     table: &Table,
     at: &At<'_>,
-    child_rows: &[Option<u32>],
+    child_rows: &[Found],
     start: &str,
     end: &str,
     rule: Rule,
@@ -518,12 +534,13 @@ fn check_spells(
     report: &mut ValidationReport,
 ) {
     check_end_before_start(table, at, start, end, what, report);
-    let starts = date_column(&table.frame, start);
-    let ends = date_column(&table.frame, end);
-    let mut order: Vec<(u32, i32, u32)> = (0..starts.len())
+    let starts = DateView::new(&table.frame, start);
+    let ends = DateView::new(&table.frame, end);
+    let mut order: Vec<(u32, i32, u32)> = (0..child_rows.len())
         .filter_map(|row| {
-            let (c, s) = (child_rows[row]?, starts[row]?);
-            if ends[row].is_some_and(|e| e < s) {
+            let c = Some(child_rows[row]).filter(|&c| c != NO_CHILD)?;
+            let s = starts.get(row)?;
+            if ends.get(row).is_some_and(|e| e < s) {
                 return None;
             }
             Some((c, s, row as u32))
@@ -549,7 +566,7 @@ fn check_spells(
                         &format!("end the earlier {what} on or before the day this one starts (a same-day handover is allowed)")));
                 }
             }
-            let e = ends[row as usize].unwrap_or(i32::MAX);
+            let e = ends.get(row as usize).unwrap_or(i32::MAX);
             if reach.is_none_or(|(until, _)| e > until) {
                 reach = Some((e, row));
             }
