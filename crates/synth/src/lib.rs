@@ -1169,6 +1169,38 @@ mod tests {
     }
 
     #[test]
+    fn the_sdq_effect_shifts_pilot_follow_up_scores() {
+        let shift = |data: &Synthetic| {
+            // mean follow-up minus baseline SDQ change, pilot minus comparison
+            let mut by_child: BTreeMap<u32, (f64, f64)> = BTreeMap::new();
+            for o in data.outcomes.iter().filter(|o| o.measure == "sdq_total") {
+                let e = by_child.entry(o.child).or_insert((f64::NAN, f64::NAN));
+                if o.wave == "baseline" {
+                    e.0 = o.value;
+                } else {
+                    e.1 = o.value;
+                }
+            }
+            let mut acc = [(0.0, 0.0); 2];
+            for (child, (base, follow)) in by_child {
+                let k = match data.sites[data.children[child as usize].site as usize].arm {
+                    "pilot" => 0,
+                    "comparison" => 1,
+                    _ => continue,
+                };
+                acc[k].0 += follow - 0.7 * base;
+                acc[k].1 += 1.0;
+            }
+            acc[0].0 / acc[0].1 - acc[1].0 / acc[1].1
+        };
+        let with = SynthParams::new(Scale::Pilot).seed(6).check().unwrap().generate();
+        let without = SynthParams::new(Scale::Pilot).seed(6).effect("sdq", 0.0).check().unwrap().generate();
+        let (a, b) = (shift(&with), shift(&without));
+        assert!((a + 1.5).abs() < 0.5, "sdq shift {a} (true -1.5)");
+        assert!(b.abs() < 0.5, "sdq shift {b} (true 0)");
+    }
+
+    #[test]
     fn pilot_cohorts_and_sites_follow_the_design() {
         let data = SynthParams::new(Scale::Pilot).seed(5).check().unwrap().generate();
         let models: Vec<&str> = data.sites.iter().filter(|s| s.arm == "pilot").map(|s| s.swp_model).collect();
