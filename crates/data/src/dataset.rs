@@ -791,7 +791,7 @@ mod robustness {
                     text.push_str(rng.pick(&pieces));
                 }
                 let mut bytes = text.into_bytes();
-                if rng.next() % 7 == 0 {
+                if rng.next().is_multiple_of(7) {
                     bytes.push(0xE9); // a Windows-1252 byte
                 }
                 std::fs::write(dir.path().join(format!("{table}.csv")), bytes).unwrap();
