@@ -3,7 +3,8 @@
 //! The library facade over the layers in `crates/` (see ARCHITECTURE.md):
 //! - [`data`]: the data contract, ingest of dataset directories and validation;
 //! - [`synth`]: synthetic datasets with known effects;
-//! - [`stats`], [`metrics`], [`report`]: filled by later issues.
+//! - [`metrics`]: METRICS.md (the workforce metrics so far);
+//! - [`stats`], [`report`]: filled by later issues.
 //!
 //! ```no_run
 //! let loaded = swp_eval::data::load(std::path::Path::new("data/sample")).unwrap();

@@ -1,4 +1,9 @@
-//! Pilot metrics of swp-eval (METRICS.md): workforce, caseloads, social-worker changes and
-//! placement stability over a validated `swp_data::Dataset`.
+//! Pilot metrics of swp-eval (METRICS.md) over a validated `swp_data::Dataset`.
 //!
-//! Filled by issue 4; nothing here yet pretends to compute anything.
+//! Done so far: periods and groupings, and the workforce metrics ([`workforce`]). Caseloads,
+//! social-worker changes, contacts and placement stability are still to come (issue 4).
+
+pub mod period;
+pub mod workforce;
+
+pub use period::{financial_years, GroupBy, MetricRow, Period, SiteGroups};
