@@ -1,8 +1,11 @@
 //! Pilot metrics of swp-eval (METRICS.md) over a validated `swp_data::Dataset`.
 //!
-//! Done so far: periods and groupings, and the workforce metrics ([`workforce`]). Caseloads,
-//! social-worker changes, contacts and placement stability are still to come (issue 4).
+//! Done so far: periods and groupings, the workforce metrics ([`workforce`]) and the caseload
+//! metrics ([`caseload`]). Social-worker changes, contacts, placement stability, monthly series,
+//! child- and worker-level tables, small-number suppression and the `metrics` command are still
+//! to come (issue 4).
 
+pub mod caseload;
 pub mod period;
 pub mod workforce;
 
