@@ -1,12 +1,13 @@
 //! Pilot metrics of swp-eval (METRICS.md) over a validated `swp_data::Dataset`.
 //!
 //! Done so far: periods and groupings, the workforce metrics ([`workforce`]), the caseload
-//! metrics ([`caseload`]) and the social-worker change metrics ([`changes`]). Contacts,
-//! placement stability, monthly series, child- and worker-level tables, small-number
+//! metrics ([`caseload`]), the social-worker change metrics ([`changes`]) and the contact
+//! metrics ([`contacts`]). Placement stability, monthly series, child- and worker-level tables, small-number
 //! suppression and the `metrics` command are still to come (issue 4).
 
 pub mod caseload;
 pub mod changes;
+pub mod contacts;
 pub mod period;
 pub mod workforce;
 
