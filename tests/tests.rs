@@ -113,7 +113,7 @@ fn usage_errors_exit_2_and_missing_directories_exit_1_without_a_panic() {
 
 #[test]
 fn every_command_has_help_with_examples() {
-    for command in ["validate", "synth", "anonymise"] {
+    for command in ["validate", "metrics", "synth", "anonymise"] {
         let out = swp(&[command, "--help"]);
         assert_eq!(out.status.code(), Some(0));
         assert!(text(&out.stdout).contains("Examples:"), "{command}");
@@ -366,4 +366,69 @@ fn bundled_sample_regenerates_byte_for_byte() {
         let b = std::fs::read(out.join(&name)).unwrap();
         assert!(a == b, "data/sample/{} is not what data/regenerate.sh makes", name.to_string_lossy());
     }
+}
+
+#[test]
+fn metrics_publish_every_metric_for_every_group_with_suppression() {
+    let sample = root().join("data/sample");
+    let out = swp(&[
+        "metrics",
+        sample.to_str().unwrap(),
+        "--by",
+        "arm",
+        "--period",
+        "2011-04-01:2012-03-31",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rows: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let rows = rows.as_array().unwrap();
+    // 3 arms x 19 metrics (contacts are present in the sample)
+    assert_eq!(rows.len(), 3 * 19);
+    for r in rows {
+        for k in ["group", "metric", "value", "numerator", "denominator", "period_from", "period_to"] {
+            assert!(r.get(k).is_some(), "{k} missing in {r}");
+        }
+        assert_eq!(r["period_from"], "2011-04-01");
+        if r.get("suppressed").is_some() {
+            assert!(r["value"].is_null() && r["numerator"].is_null());
+        }
+    }
+    let groups: std::collections::BTreeSet<&str> = rows.iter().map(|r| r["group"].as_str().unwrap()).collect();
+    assert_eq!(groups.into_iter().collect::<Vec<_>>(), vec!["comparison", "host", "pilot"]);
+    // by site, small numbers are suppressed by default and published with --no-suppress
+    let by_site = swp(&["metrics", sample.to_str().unwrap(), "--by", "site", "--format", "csv"]);
+    assert!(text(&by_site.stdout).contains(",c,c,c,"));
+    let open = swp(&["metrics", sample.to_str().unwrap(), "--by", "site", "--format", "csv", "--no-suppress"]);
+    assert!(!text(&open.stdout).contains(",c,"));
+    // default periods: financial years (1 April to 31 March), in order
+    let csv = text(&by_site.stdout);
+    let periods: Vec<(String, String)> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[5].to_string(), f[6].to_string())
+        })
+        .collect();
+    assert!(periods.iter().all(|(from, to)| from.ends_with("-04-01") && to.ends_with("-03-31")));
+    assert!(periods.windows(2).all(|w| w[0].0 <= w[1].0));
+    assert!(periods.len() > 19 * 16, "more than one year for 16 sites");
+}
+
+#[test]
+fn metrics_refuse_bad_periods_and_invalid_data() {
+    let sample = root().join("data/sample");
+    let out = swp(&["metrics", sample.to_str().unwrap(), "--period", "2011-04-01"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("FROM:TO"));
+    let out = swp(&["metrics", sample.to_str().unwrap(), "--period", "2012-04-01:2011-04-01"]);
+    assert_eq!(out.status.code(), Some(2));
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("tests/corpus/base"), dir.path());
+    copy_dir(&root().join("tests/corpus/cases/bad_date"), dir.path());
+    let out = swp(&["metrics", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("validation problem"), "{}", text(&out.stderr));
 }

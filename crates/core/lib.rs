@@ -3,8 +3,9 @@
 //! The library facade over the layers in `crates/` (see ARCHITECTURE.md):
 //! - [`data`]: the data contract, ingest of dataset directories and validation;
 //! - [`synth`]: synthetic datasets with known effects;
-//! - [`metrics`]: METRICS.md (the workforce metrics so far);
-//! - [`stats`], [`report`]: filled by later issues.
+//! - [`metrics`]: METRICS.md's metrics by period and group, with small-number suppression;
+//! - [`report`]: tables in csv, json, md, tex and html (charts and reports to come);
+//! - [`stats`]: filled by later issues.
 //!
 //! ```no_run
 //! let loaded = swp_eval::data::load(std::path::Path::new("data/sample")).unwrap();

@@ -15,3 +15,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     tmp.persist(path).map_err(|e| e.error).with_context(|| format!("could not write {}", path.display()))?;
     Ok(())
 }
+
+/// Prints `text` on stdout. A closed pipe (`swp-eval ... | head`) ends the output quietly
+/// instead of failing.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("could not write to stdout"),
+    }
+}

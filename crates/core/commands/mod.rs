@@ -1,4 +1,5 @@
 //! One module per command.
 pub mod anonymise;
+pub mod metrics;
 pub mod synth;
 pub mod validate;

@@ -62,7 +62,7 @@ pub fn run(args: Args) -> CommandResult {
     };
     match &args.out {
         Some(path) => write_atomic(path, text.as_bytes())?,
-        None => print!("{text}"),
+        None => crate::output::print_stdout(&text)?,
     }
     if report.has_problems() {
         if args.out.is_some() || matches!(args.format, Format::Json) {

@@ -1,4 +1,7 @@
 //! Tables, charts and the HTML report of swp-eval. Rendering formats result types and never
 //! recomputes a number.
 //!
-//! Filled by the reporting issues; nothing here yet pretends to render anything.
+//! So far: [`table`], one table in csv, json, md, tex or html. Charts and the report come with
+//! later issues.
+
+pub mod table;

@@ -1,0 +1,128 @@
+//! Every metric of METRICS.md for a set of periods and a grouping, and small-number
+//! suppression.
+
+use crate::caseload::{allocations_of, caseload_rows};
+use crate::changes::{care_spans, change_rows};
+use crate::contacts::{contact_rows, contacts_of};
+use crate::period::{GroupBy, MetricRow, Period, SiteGroups};
+use crate::placements::{episodes_of, placement_rows, PlacementCodes};
+use crate::workforce::{spells_of, workforce_rows};
+use swp_data::Dataset;
+
+/// Settings of a metrics run.
+#[derive(Debug, Clone)]
+pub struct MetricsParams {
+    /// Grouping (default total).
+    pub by: GroupBy,
+    /// Caseload above which `share_caseload_over_20` counts a worker (default 20).
+    pub caseload_threshold: usize,
+    /// The placement code sets (default METRICS.md's).
+    pub codes: PlacementCodes,
+}
+
+impl Default for MetricsParams {
+    fn default() -> Self {
+        MetricsParams { by: GroupBy::Total, caseload_threshold: 20, codes: PlacementCodes::default() }
+    }
+}
+
+/// Every metric for every period, in period order, then group order, then METRICS.md order.
+pub fn all_metrics(dataset: &Dataset, periods: &[Period], params: &MetricsParams) -> Vec<MetricRow> {
+    let groups = SiteGroups::new(dataset, params.by);
+    let (spells, sickness) = spells_of(dataset, &groups);
+    let allocations = allocations_of(dataset);
+    let spans = care_spans(dataset);
+    let contacts = dataset.contacts.present.then(|| contacts_of(dataset));
+    let children = episodes_of(dataset);
+    let mut rows = Vec::new();
+    for &p in periods {
+        let mut period_rows = workforce_rows(&spells, &sickness, &groups, p);
+        period_rows.extend(caseload_rows(&allocations, &spells, &groups, p, params.caseload_threshold));
+        period_rows.extend(change_rows(&spans, &allocations, &groups, p));
+        if let Some(contacts) = &contacts {
+            period_rows.extend(contact_rows(&spans, contacts, &groups, p));
+        }
+        period_rows.extend(placement_rows(&children, &params.codes, &groups, p));
+        // group order, keeping METRICS.md order within a group
+        for name in &groups.names {
+            rows.extend(period_rows.iter().filter(|r| &r.group == name).cloned());
+        }
+    }
+    rows
+}
+
+/// Whether a metric's numerator and denominator are counts of people or events (the parts
+/// small-number suppression looks at); sums of fte, days, minutes and means are not.
+pub fn counted_parts(metric: &str) -> (bool, bool) {
+    match metric {
+        "stability_index"
+        | "share_caseload_over_20"
+        | "pct_3plus_workers"
+        | "share_visits_seen_alone"
+        | "pct_3plus_placements"
+        | "long_term_stability"
+        | "median_service_years"
+        | "mean_distinct_workers" => (true, true),
+        "caseload_per_fte"
+        | "sw_changes_per_child_year"
+        | "visits_per_child_month"
+        | "placement_moves_per_child_year" => (true, false),
+        _ => (false, false),
+    }
+}
+
+/// A row after small-number suppression.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishedRow {
+    /// The row (value, numerator and denominator None when suppressed).
+    pub row: MetricRow,
+    /// Whether the figure was suppressed.
+    pub suppressed: bool,
+}
+
+/// Suppresses every figure whose counted numerator or denominator is between 1 and
+/// `threshold - 1` (METRICS.md "Small numbers"); `threshold` 0 or 1 suppresses nothing.
+pub fn suppress(rows: Vec<MetricRow>, threshold: u32) -> Vec<PublishedRow> {
+    let small = |x: Option<f64>| x.is_some_and(|x| x >= 1.0 && x < f64::from(threshold));
+    rows.into_iter()
+        .map(|mut row| {
+            let (num, den) = counted_parts(row.metric);
+            let suppressed = (num && small(row.numerator)) || (den && small(row.denominator));
+            if suppressed {
+                row.value = None;
+                row.numerator = None;
+                row.denominator = None;
+            }
+            PublishedRow { row, suppressed }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(metric: &'static str, num: f64, den: f64) -> MetricRow {
+        MetricRow::ratio("g", metric, Period::financial_year(2011), num, den)
+    }
+
+    #[test]
+    fn small_counts_are_suppressed_and_non_counts_are_not() {
+        let out = suppress(
+            vec![
+                row("stability_index", 3.0, 10.0), // numerator 3 < 5
+                row("stability_index", 0.0, 10.0), // 0 is not a small number
+                row("pct_3plus_placements", 6.0, 9.0),
+                row("turnover_rate", 1.5, 2.0),    // fte: not counts
+                row("caseload_per_fte", 4.0, 2.5), // 4 cases
+            ],
+            5,
+        );
+        let flags: Vec<bool> = out.iter().map(|r| r.suppressed).collect();
+        assert_eq!(flags, vec![true, false, false, false, true]);
+        assert_eq!(out[0].row.value, None);
+        assert_eq!(out[0].row.numerator, None);
+        assert_eq!(out[2].row.value, Some(6.0 / 9.0));
+        assert!(suppress(vec![row("stability_index", 3.0, 10.0)], 0).iter().all(|r| !r.suppressed));
+    }
+}

@@ -1,0 +1,243 @@
+//! One table rendered as CSV, JSON (an array of row objects), Markdown, LaTeX or HTML.
+//!
+//! Numbers are written in full (shortest round-trip form) in CSV and JSON, and to four decimals
+//! in the formats people read. A suppressed cell prints `c` (JSON: null, with
+//! `"suppressed": true` on its row).
+//!
+//! ```
+//! use swp_report::table::{Cell, Format, Table};
+//! let t = Table::new(vec!["group", "value"]).row(vec![Cell::text("pilot"), Cell::number(0.25)]);
+//! assert_eq!(t.render(Format::Csv), "group,value\npilot,0.25\n");
+//! ```
+
+/// A cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Text.
+    Text(String),
+    /// A number; None prints empty (JSON null).
+    Number(Option<f64>),
+    /// Suppressed small number.
+    Suppressed,
+}
+
+impl Cell {
+    /// A text cell.
+    pub fn text(s: impl Into<String>) -> Self {
+        Cell::Text(s.into())
+    }
+
+    /// A number cell.
+    pub fn number(x: f64) -> Self {
+        Cell::Number(Some(x))
+    }
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values (RFC 4180 quoting).
+    Csv,
+    /// An array of row objects.
+    Json,
+    /// A Markdown pipe table.
+    Md,
+    /// A LaTeX tabular.
+    Tex,
+    /// An HTML table.
+    Html,
+}
+
+/// A table: column names and rows of cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Rows (each as long as `columns`).
+    pub rows: Vec<Vec<Cell>>,
+}
+
+fn full(x: f64) -> String {
+    let x = x + 0.0; // -0 (an empty f64 sum) prints as 0
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        String::new()
+    }
+}
+
+fn readable(x: f64) -> String {
+    let x = x + 0.0; // -0 (an empty f64 sum) prints as 0
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        return format!("{x:.0}");
+    }
+    let s = format!("{x:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn tex_escape(s: &str) -> String {
+    let mut out = String::new();
+    for ch in s.chars() {
+        match ch {
+            '\\' => out.push_str("\\textbackslash{}"),
+            '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '~' => out.push_str("\\textasciitilde{}"),
+            '^' => out.push_str("\\textasciicircum{}"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+impl Table {
+    /// A table with these columns and no rows.
+    pub fn new(columns: Vec<&str>) -> Self {
+        Table { columns: columns.into_iter().map(str::to_string).collect(), rows: Vec::new() }
+    }
+
+    /// Adds a row.
+    pub fn row(mut self, cells: Vec<Cell>) -> Self {
+        self.rows.push(cells);
+        self
+    }
+
+    fn cell_text(cell: &Cell, readable_numbers: bool) -> String {
+        match cell {
+            Cell::Text(s) => s.clone(),
+            Cell::Number(Some(x)) => {
+                if readable_numbers {
+                    readable(*x)
+                } else {
+                    full(*x)
+                }
+            }
+            Cell::Number(None) => String::new(),
+            Cell::Suppressed => "c".to_string(),
+        }
+    }
+
+    /// The table in `format`.
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Csv => {
+                let mut out = self.columns.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",") + "\n";
+                for row in &self.rows {
+                    out += &(row.iter().map(|c| csv_field(&Self::cell_text(c, false))).collect::<Vec<_>>().join(",")
+                        + "\n");
+                }
+                out
+            }
+            Format::Json => {
+                let rows: Vec<serde_json::Value> = self
+                    .rows
+                    .iter()
+                    .map(|row| {
+                        let mut object = serde_json::Map::new();
+                        for (name, cell) in self.columns.iter().zip(row) {
+                            let value = match cell {
+                                Cell::Text(s) => serde_json::Value::String(s.clone()),
+                                Cell::Number(Some(x)) => serde_json::Number::from_f64(*x + 0.0)
+                                    .map_or(serde_json::Value::Null, serde_json::Value::Number),
+                                Cell::Number(None) | Cell::Suppressed => serde_json::Value::Null,
+                            };
+                            object.insert(name.clone(), value);
+                        }
+                        if row.contains(&Cell::Suppressed) {
+                            object.insert("suppressed".into(), serde_json::Value::Bool(true));
+                        }
+                        serde_json::Value::Object(object)
+                    })
+                    .collect();
+                serde_json::to_string_pretty(&rows).expect("serialisable") + "\n"
+            }
+            Format::Md => {
+                let mut out = format!("| {} |\n", self.columns.join(" | "));
+                out += &format!("|{}\n", self.columns.iter().map(|_| "---|").collect::<String>());
+                for row in &self.rows {
+                    let cells: Vec<String> = row.iter().map(|c| Self::cell_text(c, true).replace('|', "\\|")).collect();
+                    out += &format!("| {} |\n", cells.join(" | "));
+                }
+                out
+            }
+            Format::Tex => {
+                let mut out = format!("\\begin{{tabular}}{{{}}}\n\\hline\n", "l".repeat(self.columns.len()));
+                out += &format!(
+                    "{} \\\\\n\\hline\n",
+                    self.columns.iter().map(|c| tex_escape(c)).collect::<Vec<_>>().join(" & ")
+                );
+                for row in &self.rows {
+                    let cells: Vec<String> = row.iter().map(|c| tex_escape(&Self::cell_text(c, true))).collect();
+                    out += &format!("{} \\\\\n", cells.join(" & "));
+                }
+                out + "\\hline\n\\end{tabular}\n"
+            }
+            Format::Html => {
+                let mut out = String::from("<table>\n<thead><tr>");
+                for c in &self.columns {
+                    out += &format!("<th>{}</th>", html_escape(c));
+                }
+                out += "</tr></thead>\n<tbody>\n";
+                for row in &self.rows {
+                    out += "<tr>";
+                    for c in row {
+                        out += &format!("<td>{}</td>", html_escape(&Self::cell_text(c, true)));
+                    }
+                    out += "</tr>\n";
+                }
+                out + "</tbody>\n</table>\n"
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Table {
+        Table::new(vec!["group", "value", "note"])
+            .row(vec![Cell::text("a,b"), Cell::number(1.0 / 3.0), Cell::text("x_y & z")])
+            .row(vec![Cell::text("c"), Cell::Suppressed, Cell::Number(None)])
+    }
+
+    #[test]
+    fn negative_zero_prints_as_zero() {
+        let t = Table::new(vec!["x"]).row(vec![Cell::number(-0.0)]);
+        assert_eq!(t.render(Format::Csv), "x\n0\n");
+        assert_eq!(t.render(Format::Md), "| x |\n|---|\n| 0 |\n");
+        let json: serde_json::Value = serde_json::from_str(&t.render(Format::Json)).unwrap();
+        assert!(json[0]["x"].as_f64().unwrap().is_sign_positive());
+    }
+
+    #[test]
+    fn every_format_renders_the_same_cells() {
+        let t = sample();
+        assert_eq!(t.render(Format::Csv), "group,value,note\n\"a,b\",0.3333333333333333,x_y & z\nc,c,\n");
+        assert_eq!(
+            t.render(Format::Md),
+            "| group | value | note |\n|---|---|---|\n| a,b | 0.3333 | x_y & z |\n| c | c |  |\n"
+        );
+        assert!(t.render(Format::Tex).contains("a,b & 0.3333 & x\\_y \\& z \\\\"));
+        assert!(t.render(Format::Html).contains("<td>x_y &amp; z</td>"));
+        let json: serde_json::Value = serde_json::from_str(&t.render(Format::Json)).unwrap();
+        assert_eq!(json[0]["value"], 1.0 / 3.0);
+        assert_eq!(json[1]["value"], serde_json::Value::Null);
+        assert_eq!(json[1]["suppressed"], true);
+        assert!(json[0].get("suppressed").is_none());
+    }
+}
