@@ -168,12 +168,8 @@ mod tests {
     /// shows up in `caseload_per_fte` by arm.
     #[test]
     fn synthetic_caseload_effect_shows_in_caseload_per_fte() {
-        let dir = tempfile::tempdir().unwrap();
-        let data = swp_synth::SynthParams::new(swp_synth::Scale::Pilot).seed(13).check().unwrap().generate();
-        data.write(dir.path()).unwrap();
-        let loaded = swp_data::load(dir.path()).unwrap();
-        let groups = SiteGroups::new(&loaded.dataset, crate::GroupBy::Arm);
-        let rows = caseloads(&loaded.dataset, &groups, Period::financial_year(2011), 20);
+        let (dataset, groups) = crate::test_support::synthetic_by_arm(13);
+        let rows = caseloads(&dataset, &groups, Period::financial_year(2011), 20);
         let value =
             |g: &str| rows.iter().find(|r| r.group == g && r.metric == "caseload_per_fte").unwrap().value.unwrap();
         let ratio = value("pilot") / value("comparison");

@@ -121,12 +121,8 @@ mod tests {
     /// go-live) show up in `sw_changes_per_child_year` by arm.
     #[test]
     fn synthetic_change_effect_shows_in_sw_changes_per_child_year() {
-        let dir = tempfile::tempdir().unwrap();
-        let data = swp_synth::SynthParams::new(swp_synth::Scale::Pilot).seed(14).check().unwrap().generate();
-        data.write(dir.path()).unwrap();
-        let loaded = swp_data::load(dir.path()).unwrap();
-        let groups = SiteGroups::new(&loaded.dataset, crate::GroupBy::Arm);
-        let rows = changes(&loaded.dataset, &groups, Period::financial_year(2011));
+        let (dataset, groups) = crate::test_support::synthetic_by_arm(14);
+        let rows = changes(&dataset, &groups, Period::financial_year(2011));
         let value = |g: &str| {
             rows.iter().find(|r| r.group == g && r.metric == "sw_changes_per_child_year").unwrap().value.unwrap()
         };

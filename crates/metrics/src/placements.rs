@@ -345,12 +345,8 @@ mod tests {
     /// `placement_moves_per_child_year` by arm (two financial years pooled).
     #[test]
     fn synthetic_move_effect_shows_in_placement_moves() {
-        let dir = tempfile::tempdir().unwrap();
-        let data = swp_synth::SynthParams::new(swp_synth::Scale::Pilot).seed(15).check().unwrap().generate();
-        data.write(dir.path()).unwrap();
-        let loaded = swp_data::load(dir.path()).unwrap();
-        let groups = SiteGroups::new(&loaded.dataset, crate::GroupBy::Arm);
-        let children = episodes_of(&loaded.dataset);
+        let (dataset, groups) = crate::test_support::synthetic_by_arm(15);
+        let children = episodes_of(&dataset);
         let (mut pilot, mut comparison) = ((0.0, 0.0), (0.0, 0.0));
         for year in [2010, 2011] {
             let rows = placement_rows(&children, &PlacementCodes::default(), &groups, Period::financial_year(year));

@@ -275,13 +275,8 @@ mod tests {
     /// `turnover_rate` by arm over the financial years after the last go-live.
     #[test]
     fn synthetic_turnover_effect_shows_in_turnover_rate() {
-        let dir = tempfile::tempdir().unwrap();
-        let data = swp_synth::SynthParams::new(swp_synth::Scale::Pilot).seed(12).check().unwrap().generate();
-        data.write(dir.path()).unwrap();
-        let loaded = swp_data::load(dir.path()).unwrap();
-        assert!(!loaded.report.has_problems());
-        let g = SiteGroups::new(&loaded.dataset, crate::GroupBy::Arm);
-        let (spells, sickness) = spells_of(&loaded.dataset, &g);
+        let (dataset, g) = crate::test_support::synthetic_by_arm(12);
+        let (spells, sickness) = spells_of(&dataset, &g);
         let (mut pilot, mut comparison) = ((0.0, 0.0), (0.0, 0.0));
         for year in 2010..=2012 {
             let rows = workforce_rows(&spells, &sickness, &g, Period::financial_year(year));
