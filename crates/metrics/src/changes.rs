@@ -17,7 +17,7 @@ use swp_data::Dataset;
 pub type ChildKey = (String, String);
 
 /// Each child's episodes as (start, end) days (None: open), sorted.
-pub fn care_spans(dataset: &Dataset) -> BTreeMap<ChildKey, Vec<(i32, Option<i32>)>> {
+pub fn care_spans(dataset: &Dataset) -> CareSpans {
     let e = &dataset.episodes.frame;
     let children = text_column(e, "child_id");
     let sites = text_column(e, "site_id");
@@ -49,13 +49,31 @@ pub fn days_in(spans: &[(i32, Option<i32>)], p: Period) -> i64 {
     days
 }
 
-/// The social-worker change metrics of every group for period `p`.
-pub fn change_rows(
-    spans: &BTreeMap<ChildKey, Vec<(i32, Option<i32>)>>,
-    allocations: &[Allocation],
-    groups: &SiteGroups,
+/// One episode's span: (start, end; None: open).
+pub type Span = (i32, Option<i32>);
+
+/// Care spans of each child: (site_id, child_id) -> episodes as spans.
+pub type CareSpans = BTreeMap<ChildKey, Vec<Span>>;
+
+/// A counted child: key, spans, days(c) in the period, group index.
+pub type Counted<'a> = (&'a ChildKey, &'a [Span], i64, usize);
+
+/// The children counted in period `p` (looked after on at least one day of it), with their
+/// spans, days(c) and group index. Shared by the change and contact metrics.
+pub fn counted_children<'a>(
+    spans: &'a CareSpans,
+    groups: &'a SiteGroups,
     p: Period,
-) -> Vec<MetricRow> {
+) -> impl Iterator<Item = Counted<'a>> + 'a {
+    spans.iter().filter_map(move |(child, child_spans)| {
+        let days = days_in(child_spans, p);
+        let site = groups.site_index(&child.0)?;
+        (days > 0).then(|| (child, child_spans.as_slice(), days, groups.group_of_site[site]))
+    })
+}
+
+/// The social-worker change metrics of every group for period `p`.
+pub fn change_rows(spans: &CareSpans, allocations: &[Allocation], groups: &SiteGroups, p: Period) -> Vec<MetricRow> {
     // allocations per child, in start order (as `apply_handovers` leaves them)
     let mut by_child: BTreeMap<&ChildKey, Vec<&Allocation>> = BTreeMap::new();
     for a in allocations {
@@ -63,13 +81,7 @@ pub fn change_rows(
     }
     // per group: (children, days, changes, distinct-worker total, children with 3+)
     let mut acc = vec![(0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64); groups.names.len()];
-    for (child, child_spans) in spans {
-        let days = days_in(child_spans, p);
-        if days == 0 {
-            continue;
-        }
-        let Some(site) = groups.site_index(&child.0) else { continue };
-        let g = groups.group_of_site[site];
+    for (child, _, days, g) in counted_children(spans, groups, p) {
         let allocs = by_child.get(child).map(Vec::as_slice).unwrap_or(&[]);
         let changes = allocs.windows(2).filter(|w| p.contains(w[1].start) && w[1].worker != w[0].worker).count();
         let workers: BTreeSet<&str> = allocs

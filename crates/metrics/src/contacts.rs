@@ -5,7 +5,7 @@
 //! at least one day of P, grouped by the child's site), dated inside P on a day the child is
 //! looked after. child_months = sum of days(c) / (365.25 / 12).
 
-use crate::changes::{days_in, ChildKey};
+use crate::changes::{counted_children, CareSpans, ChildKey};
 use crate::period::{MetricRow, Period, SiteGroups};
 use std::collections::BTreeMap;
 use swp_data::validate::{code_column, date_column, number_column, text_column};
@@ -45,25 +45,15 @@ pub fn contacts_of(dataset: &Dataset) -> Vec<Contact> {
 }
 
 /// The contact metrics of every group for period `p`.
-pub fn contact_rows(
-    spans: &BTreeMap<ChildKey, Vec<(i32, Option<i32>)>>,
-    contacts: &[Contact],
-    groups: &SiteGroups,
-    p: Period,
-) -> Vec<MetricRow> {
+pub fn contact_rows(spans: &CareSpans, contacts: &[Contact], groups: &SiteGroups, p: Period) -> Vec<MetricRow> {
     let mut by_child: BTreeMap<&ChildKey, Vec<&Contact>> = BTreeMap::new();
     for c in contacts.iter().filter(|c| p.contains(c.date)) {
         by_child.entry(&c.child).or_default().push(c);
     }
     // per group: days, visits (visit + seen_alone), seen alone, minutes
     let mut acc = vec![(0.0f64, 0.0f64, 0.0f64, 0.0f64); groups.names.len()];
-    for (child, child_spans) in spans {
-        let days = days_in(child_spans, p);
-        if days == 0 {
-            continue;
-        }
-        let Some(site) = groups.site_index(&child.0) else { continue };
-        let e = &mut acc[groups.group_of_site[site]];
+    for (child, child_spans, days, g) in counted_children(spans, groups, p) {
+        let e = &mut acc[g];
         e.0 += days as f64;
         let looked_after = |d: i32| child_spans.iter().any(|&(s, end)| s <= d && end.is_none_or(|x| d <= x));
         for c in by_child.get(child).into_iter().flatten().filter(|c| looked_after(c.date)) {
