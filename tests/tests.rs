@@ -432,3 +432,68 @@ fn metrics_refuse_bad_periods_and_invalid_data() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("validation problem"), "{}", text(&out.stderr));
 }
+
+/// The monthly series and the row-level tables: the child table adds up to the group rows, and
+/// row-level tables (ids in every row) are written only to a file.
+#[test]
+fn metrics_levels_monthly_child_and_worker() {
+    let sample = root().join("data/sample");
+    let sample = sample.to_str().unwrap();
+    let period = "2011-04-01:2012-03-31";
+    let out = swp(&["metrics", sample, "--by", "total", "--level", "monthly", "--period", period, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rows: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 12 * 3, "12 months x caseload, fte_in_post, leavers");
+    assert_eq!(rows[0]["period_from"], "2011-04-01");
+    assert_eq!(rows[0]["period_to"], "2011-04-30");
+    assert_eq!(rows[35]["period_to"], "2012-03-31");
+
+    // child and worker tables need --out
+    for level in ["child", "worker"] {
+        let out = swp(&["metrics", sample, "--level", level, "--period", period]);
+        assert_eq!(out.status.code(), Some(2), "{level}");
+        assert!(text(&out.stderr).contains("--out"), "{}", text(&out.stderr));
+        assert!(out.stdout.is_empty());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let children = dir.path().join("children.json");
+    let out = swp(&[
+        "metrics",
+        sample,
+        "--level",
+        "child",
+        "--period",
+        period,
+        "--format",
+        "json",
+        "--out",
+        children.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let table: Value = serde_json::from_str(&std::fs::read_to_string(&children).unwrap()).unwrap();
+    let table = table.as_array().unwrap();
+    assert!(!table.is_empty());
+    // the child table adds up to the published totals
+    let totals = swp(&["metrics", sample, "--by", "total", "--period", period, "--format", "json", "--no-suppress"]);
+    let totals: Value = serde_json::from_str(&text(&totals.stdout)).unwrap();
+    let total = |m: &str| {
+        let r = totals.as_array().unwrap().iter().find(|r| r["metric"] == m).unwrap();
+        (r["numerator"].as_f64().unwrap(), r["denominator"].as_f64().unwrap())
+    };
+    let sum = |k: &str| table.iter().map(|r| r[k].as_f64().unwrap_or(0.0)).sum::<f64>();
+    let (changes, years) = total("sw_changes_per_child_year");
+    assert_eq!(sum("sw_changes"), changes);
+    assert!((sum("days_looked_after") / 365.25 - years).abs() < 1e-9);
+    assert_eq!(total("mean_distinct_workers"), (sum("distinct_workers"), table.len() as f64));
+    assert_eq!(sum("placement_moves"), total("placement_moves_per_child_year").0);
+    let looked_after_at_end = table.iter().filter(|r| !r["placements"].is_null()).count() as f64;
+    assert_eq!(total("pct_3plus_placements").1, looked_after_at_end);
+
+    let workers = dir.path().join("workers.csv");
+    let out = swp(&["metrics", sample, "--level", "worker", "--period", period, "--out", workers.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let csv = std::fs::read_to_string(&workers).unwrap();
+    assert!(csv.starts_with("period_from,period_to,worker_id,site_id,group,spells,agency,fte,days_in_post,"));
+    assert!(csv.lines().count() > 10);
+}

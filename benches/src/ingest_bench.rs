@@ -7,6 +7,9 @@
 //! ```
 //! The dataset is generated (`synth --scale national --seed 1`) when DIR does not exist.
 
+mod common;
+
+use common::{bare_polars_read, cpu_seconds, ensure_national, median, peak_rss_mib};
 use std::path::Path;
 
 // The allocator polars recommends; both stages below run with it.
@@ -15,45 +18,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::Command;
 use std::time::Instant;
 
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-/// Every table file `swp_data::load` reads in the benchmark dataset (the synthetic national
-/// dataset has no contacts or outcomes).
-/// User and system CPU seconds of this process so far (/proc/self/stat, 100 ticks a second).
-fn cpu_seconds() -> (f64, f64) {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let tick = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN) / 100.0;
-    (tick(11), tick(12))
-}
-
-const TABLES: [&str; 6] = ["sites", "children", "episodes", "workers", "allocations", "absences"];
-
 fn stage(kind: &str, dir: &Path) {
     let started = Instant::now();
     let rows = match kind {
-        "polars" => {
-            use polars::prelude::*;
-            let mut rows = 0;
-            for t in TABLES {
-                let df = CsvReadOptions::default()
-                    .try_into_reader_with_file_path(Some(dir.join(format!("{t}.csv"))))
-                    .expect("path")
-                    .finish()
-                    .expect("polars reads the file");
-                rows += df.height();
-            }
-            rows
-        }
+        "polars" => bare_polars_read(dir),
         _ => {
             let loaded = swp_data::load(dir).expect("dataset directory");
             assert!(!loaded.report.has_problems(), "the benchmark dataset must be valid");
@@ -72,11 +40,6 @@ fn stage(kind: &str, dir: &Path) {
     );
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
-    v[v.len() / 2]
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() >= 4 && args[1] == "--stage" {
@@ -85,21 +48,7 @@ fn main() {
     }
     let dir = Path::new(args.get(1).map_or("/tmp/swp-national", String::as_str)).to_path_buf();
     let repeats: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(9);
-    if !dir.exists() {
-        eprintln!("generating the national dataset in {} ...", dir.display());
-        let started = Instant::now();
-        let params = swp_synth::SynthParams::new(swp_synth::Scale::National).seed(1).check().expect("defaults");
-        let data = params.generate();
-        let generated = started.elapsed().as_secs_f64();
-        data.write(&dir).expect("writable");
-        eprintln!(
-            "synth national: {} children, {} episodes, {} allocations; generated in {generated:.1} s, written in {:.1} s",
-            data.children.len(),
-            data.episodes.len(),
-            data.allocations.len(),
-            started.elapsed().as_secs_f64()
-        );
-    }
+    ensure_national(&dir);
     let exe = std::env::current_exe().expect("own path");
     /// One run: stage, wall seconds, system CPU seconds, peak RSS.
     struct Run {

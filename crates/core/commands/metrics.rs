@@ -4,8 +4,11 @@ use crate::output::write_atomic;
 use crate::{CommandResult, Failure};
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use swp_eval::data::{self, typed::parse_date, validate::date_column};
-use swp_eval::metrics::{all_metrics, financial_years, suppress, GroupBy, MetricsParams, Period};
+use swp_eval::data::typed::{format_date, parse_date};
+use swp_eval::data::{self, validate::date_column};
+use swp_eval::metrics::monthly::monthly_rows;
+use swp_eval::metrics::tables::{child_table, worker_table};
+use swp_eval::metrics::{financial_years, metrics_of, suppress, GroupBy, MetricRow, MetricsParams, Period};
 use swp_eval::report::table::{Cell, Format, Table};
 
 /// Grouping flag.
@@ -19,6 +22,19 @@ pub enum By {
     Model,
     /// All sites together.
     Total,
+}
+
+/// What the table holds.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Level {
+    /// One row per group x metric x period (METRICS.md).
+    Group,
+    /// Monthly series per group: caseload, fte_in_post, leavers.
+    Monthly,
+    /// One row per child looked after in the period (needs --out; holds child ids).
+    Child,
+    /// One row per worker in post in the period (needs --out; holds worker ids).
+    Worker,
 }
 
 /// Table format flag.
@@ -39,9 +55,11 @@ pub enum TableFormat {
 /// Compute every metric of METRICS.md (workforce, caseloads, social-worker changes, contacts,
 /// placement stability) for each group and period: one row per group x metric with value,
 /// numerator and denominator. Small numbers are suppressed (printed `c`) unless --no-suppress.
+/// --level monthly gives the monthly series for trend charts; --level child and --level worker
+/// the row-level tables behind the aggregates (for matching), written only to --out.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  swp-eval metrics data/sample\n  swp-eval metrics data/sample --by arm --period 2010-04-01:2011-03-31 --format json\n  swp-eval metrics data/sample --by model --format csv --out metrics.csv"
+    after_help = "Examples:\n  swp-eval metrics data/sample\n  swp-eval metrics data/sample --by arm --period 2010-04-01:2011-03-31 --format json\n  swp-eval metrics data/sample --by model --format csv --out metrics.csv\n  swp-eval metrics data/sample --by arm --level monthly --out trends.csv\n  swp-eval metrics data/sample --level child --period 2010-04-01:2011-03-31 --out children.csv"
 )]
 pub struct Args {
     /// The dataset directory.
@@ -64,6 +82,9 @@ pub struct Args {
     /// Small-number threshold: counts from 1 to N-1 are suppressed.
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub threshold: u32,
+    /// Table: group metrics, monthly series, or the child- or worker-level table.
+    #[arg(long, value_enum, default_value = "group")]
+    pub level: Level,
     /// Caseload above which share_caseload_over_20 counts a worker.
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub caseload_threshold: usize,
@@ -83,6 +104,12 @@ fn parse_period(text: &str) -> Result<Period, Failure> {
 
 /// Runs `metrics`.
 pub fn run(args: Args) -> CommandResult {
+    if matches!(args.level, Level::Child | Level::Worker) && args.out.is_none() {
+        return Err(Failure::Usage(
+            "--level child and --level worker tables hold child or worker ids: give --out FILE (they are never printed)"
+                .to_string(),
+        ));
+    }
     let mut periods = args.periods.iter().map(|p| parse_period(p)).collect::<Result<Vec<_>, _>>()?;
     let loaded = data::load(&args.dir).map_err(|e| Failure::Data { message: e.to_string(), printed: false })?;
     if loaded.report.has_problems() {
@@ -125,24 +152,86 @@ pub fn run(args: Args) -> CommandResult {
         By::Total => GroupBy::Total,
     };
     let params = MetricsParams { by, caseload_threshold: args.caseload_threshold, ..MetricsParams::default() };
-    let rows = all_metrics(dataset, &periods, &params);
-    let published = suppress(rows, if args.no_suppress { 0 } else { args.threshold });
-    let mut table =
-        Table::new(vec!["group", "metric", "value", "numerator", "denominator", "period_from", "period_to"]);
-    for p in published {
-        let r = p.row;
-        let value = if p.suppressed { Cell::Suppressed } else { Cell::Number(r.value) };
-        let part = |x: Option<f64>| if p.suppressed { Cell::Suppressed } else { Cell::Number(x) };
-        table = table.row(vec![
-            Cell::text(r.group),
-            Cell::text(r.metric),
-            value,
-            part(r.numerator),
-            part(r.denominator),
-            Cell::text(r.period_from),
-            Cell::text(r.period_to),
-        ]);
-    }
+    let index = params.index(dataset);
+    let threshold = if args.no_suppress { 0 } else { args.threshold };
+    let table = match args.level {
+        Level::Group => published_table(metrics_of(&index, &periods, params.caseload_threshold), threshold),
+        Level::Monthly => published_table(periods.iter().flat_map(|&p| monthly_rows(&index, p)).collect(), threshold),
+        Level::Child => {
+            let mut table = Table::new(vec![
+                "period_from",
+                "period_to",
+                "site_id",
+                "child_id",
+                "group",
+                "age_at_end",
+                "days_looked_after",
+                "sw_changes",
+                "distinct_workers",
+                "placements",
+                "placement_moves",
+                "long_term_stable",
+            ]);
+            for &p in &periods {
+                for r in child_table(&index, p) {
+                    let (from, to) = period_cells(p);
+                    table = table.row(vec![
+                        from,
+                        to,
+                        Cell::text(r.site_id),
+                        Cell::text(r.child_id),
+                        Cell::text(r.group),
+                        count(r.age_at_end),
+                        Cell::number(r.days_looked_after as f64),
+                        count(Some(r.sw_changes)),
+                        count(Some(r.distinct_workers)),
+                        count(r.placements),
+                        count(Some(r.placement_moves)),
+                        flag(r.long_term_stable),
+                    ]);
+                }
+            }
+            table
+        }
+        Level::Worker => {
+            let mut table = Table::new(vec![
+                "period_from",
+                "period_to",
+                "worker_id",
+                "site_id",
+                "group",
+                "spells",
+                "agency",
+                "fte",
+                "days_in_post",
+                "in_post_at_end",
+                "left_in_period",
+                "caseload_at_end",
+                "mean_caseload",
+            ]);
+            for &p in &periods {
+                for r in worker_table(&index, p) {
+                    let (from, to) = period_cells(p);
+                    table = table.row(vec![
+                        from,
+                        to,
+                        Cell::text(r.worker_id),
+                        Cell::text(r.site_id),
+                        Cell::text(r.group),
+                        count(Some(r.spells)),
+                        flag(Some(r.agency)),
+                        Cell::number(r.fte),
+                        Cell::number(r.days_in_post as f64),
+                        flag(Some(r.in_post_at_end)),
+                        flag(Some(r.left_in_period)),
+                        count(Some(r.caseload_at_end)),
+                        Cell::Number(r.mean_caseload),
+                    ]);
+                }
+            }
+            table
+        }
+    };
     let format = match args.format {
         Some(TableFormat::Csv) => Format::Csv,
         Some(TableFormat::Json) => Format::Json,
@@ -158,4 +247,40 @@ pub fn run(args: Args) -> CommandResult {
         None => crate::output::print_stdout(&text)?,
     }
     Ok(())
+}
+
+fn period_cells(p: Period) -> (Cell, Cell) {
+    (Cell::text(format_date(p.from)), Cell::text(format_date(p.to)))
+}
+
+fn count(x: Option<u32>) -> Cell {
+    Cell::Number(x.map(f64::from))
+}
+
+fn flag(x: Option<bool>) -> Cell {
+    match x {
+        Some(b) => Cell::text(if b { "true" } else { "false" }),
+        None => Cell::Number(None),
+    }
+}
+
+/// The group-level table of METRICS.md rows after small-number suppression (`threshold` 0:
+/// none).
+fn published_table(rows: Vec<MetricRow>, threshold: u32) -> Table {
+    let mut table =
+        Table::new(vec!["group", "metric", "value", "numerator", "denominator", "period_from", "period_to"]);
+    for p in suppress(rows, threshold) {
+        let r = p.row;
+        let part = |x: Option<f64>| if p.suppressed { Cell::Suppressed } else { Cell::Number(x) };
+        table = table.row(vec![
+            Cell::text(r.group),
+            Cell::text(r.metric),
+            part(r.value),
+            part(r.numerator),
+            part(r.denominator),
+            Cell::text(r.period_from),
+            Cell::text(r.period_to),
+        ]);
+    }
+    table
 }

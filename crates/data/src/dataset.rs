@@ -175,7 +175,14 @@ pub struct Dataset {
     pub contacts: Table,
     /// outcomes (empty when absent)
     pub outcomes: Table,
+    /// For each row of episodes, allocations, contacts and outcomes (in that order), the row of
+    /// its child in `children`, as validation resolved it ([`UNRESOLVED`] where it could not):
+    /// later layers join on it instead of looking children up by id again.
+    pub child_rows: [Vec<u32>; 4],
 }
+
+/// A row whose child could not be resolved (see [`Dataset::child_rows`]).
+pub const UNRESOLVED: u32 = u32::MAX;
 
 /// A dataset and the problems found in it.
 #[derive(Debug)]
@@ -278,6 +285,7 @@ fn load_in_pool(dir: &Path, options: &LoadOptions) -> Result<Loaded, DataError> 
         absences: next(),
         contacts: next(),
         outcomes: next(),
+        child_rows: Default::default(),
     };
     validate::validate(&mut dataset, &mut report);
     dataset.extract_date = match dataset.manifest.extract_date.as_deref().map(parse_date) {

@@ -17,5 +17,5 @@ pub mod schema;
 pub mod typed;
 pub mod validate;
 
-pub use dataset::{load, load_with, DataError, Dataset, LoadOptions, Loaded, Manifest, Origin, Table};
+pub use dataset::{load, load_with, DataError, Dataset, LoadOptions, Loaded, Manifest, Origin, Table, UNRESOLVED};
 pub use problem::{Problem, Rule, ValidationReport};

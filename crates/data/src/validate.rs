@@ -26,6 +26,21 @@ pub fn code_column(frame: &DataFrame, name: &str) -> Vec<Option<String>> {
     }
 }
 
+/// A code column (a polars `Enum`) as its categories and, per row, the index of its category
+/// (None where null): one byte a row, no strings copied. A column that is absent or not an
+/// `Enum` gives no categories and all None.
+pub fn code_ids(frame: &DataFrame, name: &str) -> (Vec<String>, Vec<Option<u8>>) {
+    let none = || (Vec::new(), vec![None; frame.height()]);
+    let Some(column) = frame.column(name).ok() else { return none() };
+    let DataType::Enum(categories, _) = column.dtype() else { return none() };
+    let names: Vec<String> = categories.categories().values_iter().map(str::to_string).collect();
+    let physical = column.as_materialized_series().to_physical_repr().into_owned();
+    match physical.u8() {
+        Ok(ca) => (names, ca.iter().collect()),
+        Err(_) => none(),
+    }
+}
+
 /// Random access to a date column (days since 1970-01-01) without copying it into a vector.
 pub struct DateView {
     array: Option<<Int32Type as PolarsDataType>::Array>,
@@ -137,7 +152,7 @@ pub fn validate(dataset: &mut Dataset, report: &mut ValidationReport) {
         (&dataset.contacts, false),
         (&dataset.outcomes, false),
     ];
-    let results: Vec<(Option<Column>, ValidationReport)> = jobs
+    let results: Vec<(Option<Column>, ValidationReport, Vec<u32>)> = jobs
         .par_iter()
         .enumerate()
         .map(|(k, (table, _))| {
@@ -171,12 +186,17 @@ pub fn validate(dataset: &mut Dataset, report: &mut ValidationReport) {
                 2 => check_worker_refs(table, &at, &workers, &mut local),
                 _ => {}
             }
-            (site_column, local)
+            let mut child_rows = child_rows;
+            for row in child_rows.iter_mut().filter(|r| **r >= AMBIGUOUS_CHILD) {
+                *row = crate::dataset::UNRESOLVED;
+            }
+            (site_column, local, child_rows)
         })
         .collect();
-    for (c, local) in results {
+    for (k, (c, local, child_rows)) in results.into_iter().enumerate() {
         new_sites.push(c);
         locals.push(local);
+        dataset.child_rows[k] = child_rows;
     }
     let mut absences_report = ValidationReport::with_cap(cap);
     {

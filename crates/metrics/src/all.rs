@@ -1,12 +1,13 @@
 //! Every metric of METRICS.md for a set of periods and a grouping, and small-number
 //! suppression.
 
-use crate::caseload::{allocations_of, caseload_rows};
-use crate::changes::{care_spans, change_rows};
-use crate::contacts::{contact_rows, contacts_of};
+use crate::caseload::{case_holders, caseload_days, caseload_rows_from, Holder};
+use crate::changes::change_rows;
+use crate::contacts::contact_rows;
+use crate::index::Index;
 use crate::period::{GroupBy, MetricRow, Period, SiteGroups};
-use crate::placements::{episodes_of, placement_rows, PlacementCodes};
-use crate::workforce::{spells_of, workforce_rows};
+use crate::placements::{placement_rows, PlacementCodes};
+use crate::workforce::workforce_rows;
 use swp_data::Dataset;
 
 /// Settings of a metrics run.
@@ -26,25 +27,38 @@ impl Default for MetricsParams {
     }
 }
 
+impl MetricsParams {
+    /// The index of `dataset` under these settings' grouping and code sets.
+    pub fn index(&self, dataset: &Dataset) -> Index {
+        Index::new(dataset, SiteGroups::new(dataset, self.by), &self.codes)
+    }
+}
+
 /// Every metric for every period, in period order, then group order, then METRICS.md order.
 pub fn all_metrics(dataset: &Dataset, periods: &[Period], params: &MetricsParams) -> Vec<MetricRow> {
-    let groups = SiteGroups::new(dataset, params.by);
-    let (spells, sickness) = spells_of(dataset, &groups);
-    let allocations = allocations_of(dataset);
-    let spans = care_spans(dataset);
-    let contacts = dataset.contacts.present.then(|| contacts_of(dataset));
-    let children = episodes_of(dataset);
+    metrics_of(&params.index(dataset), periods, params.caseload_threshold)
+}
+
+/// [`all_metrics`] over an index already built.
+pub fn metrics_of(index: &Index, periods: &[Period], caseload_threshold: usize) -> Vec<MetricRow> {
+    // caseloads on every period's days in one pass over the allocations
+    let mut days: Vec<i32> = periods.iter().flat_map(|&p| caseload_days(p)).collect();
+    days.sort_unstable();
+    days.dedup();
+    let holders = case_holders(index, &days);
     let mut rows = Vec::new();
     for &p in periods {
-        let mut period_rows = workforce_rows(&spells, &sickness, &groups, p);
-        period_rows.extend(caseload_rows(&allocations, &spells, &groups, p, params.caseload_threshold));
-        period_rows.extend(change_rows(&spans, &allocations, &groups, p));
-        if let Some(contacts) = &contacts {
-            period_rows.extend(contact_rows(&spans, contacts, &groups, p));
-        }
-        period_rows.extend(placement_rows(&children, &params.codes, &groups, p));
+        let mut period_rows = workforce_rows(index, p);
+        let on: Vec<&[Holder]> = caseload_days(p)
+            .iter()
+            .map(|d| holders[days.binary_search(d).expect("a day of the union")].as_slice())
+            .collect();
+        period_rows.extend(caseload_rows_from(&index.groups, p, &on, caseload_threshold));
+        period_rows.extend(change_rows(index, p));
+        period_rows.extend(contact_rows(index, p));
+        period_rows.extend(placement_rows(index, p));
         // group order, keeping METRICS.md order within a group
-        for name in &groups.names {
+        for name in &index.groups.names {
             rows.extend(period_rows.iter().filter(|r| &r.group == name).cloned());
         }
     }
@@ -62,7 +76,8 @@ pub fn counted_parts(metric: &str) -> (bool, bool) {
         | "pct_3plus_placements"
         | "long_term_stability"
         | "median_service_years"
-        | "mean_distinct_workers" => (true, true),
+        | "mean_distinct_workers"
+        | "caseload" => (true, true),
         "caseload_per_fte"
         | "sw_changes_per_child_year"
         | "visits_per_child_month"

@@ -5,93 +5,96 @@
 //! holding a case counts (agency included), at the site of the worker's spell in post that day.
 //! On a same-day handover the later-starting allocation is the one in force (as for episodes).
 
+use crate::index::Index;
 use crate::period::{MetricRow, Period, SiteGroups};
-use crate::workforce::Spell;
-use std::collections::{BTreeMap, BTreeSet};
+use rayon::prelude::*;
 use swp_data::typed::{civil_from_days, days_from_civil};
-use swp_data::validate::{date_column, text_column};
-use swp_data::Dataset;
 
-/// One allocation, with the last day it is in force.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Allocation {
-    /// The child: (site_id, child_id).
-    pub child: (String, String),
-    /// worker_id
-    pub worker: String,
-    /// First day.
-    pub start: i32,
-    /// Last day in force (None: open); a day earlier than end_date when the child's next
-    /// allocation starts on end_date.
-    pub last: Option<i32>,
+/// A worker holding cases on a day.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Holder {
+    /// Worker index.
+    pub worker: u32,
+    /// Site of the worker's spell in post that day.
+    pub site: usize,
+    /// Children allocated that day.
+    pub cases: u32,
+    /// FTE of the spell.
+    pub fte: f64,
 }
 
-impl Allocation {
-    fn open_on(&self, day: i32) -> bool {
-        self.start <= day && self.last.is_none_or(|l| day <= l)
-    }
-}
-
-/// The dataset's allocations with handovers applied (rows missing a key are skipped).
-pub fn allocations_of(dataset: &Dataset) -> Vec<Allocation> {
-    let a = &dataset.allocations.frame;
-    let children = text_column(a, "child_id");
-    let sites = text_column(a, "site_id");
-    let workers = text_column(a, "worker_id");
-    let starts = date_column(a, "start_date");
-    let ends = date_column(a, "end_date");
-    let mut rows = Vec::with_capacity(a.height());
-    for row in 0..a.height() {
-        let (Some(child), Some(worker), Some(start)) = (children[row], workers[row], starts[row]) else { continue };
-        rows.push(Allocation {
-            child: (sites[row].unwrap_or_default().to_string(), child.to_string()),
-            worker: worker.to_string(),
-            start,
-            last: ends[row],
-        });
-    }
-    apply_handovers(rows)
-}
-
-/// Sets each allocation's last day in force: a day before its end when the same child's next
-/// allocation starts on that end date.
-pub fn apply_handovers(mut allocations: Vec<Allocation>) -> Vec<Allocation> {
-    allocations.sort_by(|a, b| (&a.child, a.start).cmp(&(&b.child, b.start)));
-    for i in 0..allocations.len() {
-        let next_start = allocations.get(i + 1).filter(|n| n.child == allocations[i].child).map(|n| n.start);
-        if let (Some(end), Some(next)) = (allocations[i].last, next_start) {
-            if next == end {
-                allocations[i].last = Some(end - 1);
+/// The case holders on each of `days` (sorted ascending), workers in index order. A worker
+/// with no spell in post on a day is left out that day (their site is unknown). A child's
+/// overlapping or adjoining allocations to one worker are merged first, so caseloads count
+/// distinct children. Workers run in parallel; each case costs two binary searches, whatever
+/// the number of days.
+pub fn case_holders(index: &Index, days: &[i32]) -> Vec<Vec<Holder>> {
+    let per_worker: Vec<Vec<(usize, Holder)>> = (0..index.worker_ids.len())
+        .into_par_iter()
+        .with_min_len(256)
+        .map(|w| {
+            let cases = index.cases_of.of(w);
+            if cases.is_empty() {
+                return Vec::new();
             }
-        }
-    }
-    allocations
-}
-
-/// Convenience: the caseload metrics of `dataset` for period `p` under `groups`.
-pub fn caseloads(dataset: &Dataset, groups: &SiteGroups, p: Period, threshold: usize) -> Vec<MetricRow> {
-    let (spells, _) = crate::workforce::spells_of(dataset, groups);
-    caseload_rows(&allocations_of(dataset), &spells, groups, p, threshold)
-}
-
-/// Caseloads on `day`: per worker, (site index of the worker's spell in post, caseload, fte).
-/// Workers with no spell in post that day are left out (their site is unknown).
-pub fn caseloads_on(allocations: &[Allocation], spells: &[Spell], day: i32) -> Vec<(usize, usize, f64)> {
-    let mut children: BTreeMap<&str, BTreeSet<&(String, String)>> = BTreeMap::new();
-    for a in allocations.iter().filter(|a| a.open_on(day)) {
-        children.entry(a.worker.as_str()).or_default().insert(&a.child);
-    }
-    let mut in_post: BTreeMap<&str, &Spell> = BTreeMap::new();
-    for s in spells.iter().filter(|s| s.start <= day && s.end.is_none_or(|e| day <= e)) {
-        in_post.entry(s.worker.as_str()).or_insert(s);
-    }
-    children
-        .into_iter()
-        .filter_map(|(worker, kids)| {
-            let spell = in_post.get(worker)?;
-            Some((spell.site, kids.len(), spell.fte))
+            // cases open on days[k] = the prefix sum of diff up to k
+            let mut diff = vec![0i32; days.len() + 1];
+            let mut add = |start: i32, last: Option<i32>| {
+                let from = days.partition_point(|&d| d < start);
+                let to = last.map_or(days.len(), |l| days.partition_point(|&d| d <= l));
+                if from < to {
+                    diff[from] += 1;
+                    diff[to] -= 1;
+                }
+            };
+            let mut current: Option<(u32, i32, Option<i32>)> = None;
+            for &(child, start, last) in cases {
+                match current {
+                    Some((c, s, l)) if c == child && l.is_none_or(|l| start <= l + 1) => {
+                        current = Some((c, s, l.zip(last).map(|(a, b)| a.max(b))));
+                    }
+                    _ => {
+                        if let Some((_, s, l)) = current {
+                            add(s, l);
+                        }
+                        current = Some((child, start, last));
+                    }
+                }
+            }
+            if let Some((_, s, l)) = current {
+                add(s, l);
+            }
+            let mut open = 0;
+            let mut out = Vec::new();
+            for (k, &day) in days.iter().enumerate() {
+                open += diff[k];
+                if open > 0 {
+                    if let Some(spell) = index.spell_in_post(w as u32, day) {
+                        out.push((
+                            k,
+                            Holder { worker: w as u32, site: spell.site, cases: open as u32, fte: spell.fte },
+                        ));
+                    }
+                }
+            }
+            out
         })
-        .collect()
+        .collect();
+    let mut by_day: Vec<Vec<Holder>> = vec![Vec::new(); days.len()];
+    for (k, holder) in per_worker.into_iter().flatten() {
+        by_day[k].push(holder);
+    }
+    by_day
+}
+
+/// The days caseloads are taken on for period `p`: its month ends, then P.to (when it is not
+/// one).
+pub fn caseload_days(p: Period) -> Vec<i32> {
+    let mut days = month_ends(p);
+    if days.last() != Some(&p.to) {
+        days.push(p.to);
+    }
+    days
 }
 
 /// The last day of each calendar month inside the period.
@@ -113,36 +116,48 @@ pub fn month_ends(p: Period) -> Vec<i32> {
 
 /// The caseload metrics of every group for period `p`; `threshold` is the caseload above which
 /// `share_caseload_over_20` counts a worker (20 by default).
-pub fn caseload_rows(
-    allocations: &[Allocation],
-    spells: &[Spell],
-    groups: &SiteGroups,
-    p: Period,
-    threshold: usize,
-) -> Vec<MetricRow> {
-    let at_end = caseloads_on(allocations, spells, p.to);
-    let monthly: Vec<Vec<(usize, usize, f64)>> =
-        month_ends(p).into_iter().map(|d| caseloads_on(allocations, spells, d)).collect();
+pub fn caseload_rows(index: &Index, p: Period, threshold: usize) -> Vec<MetricRow> {
+    let days = caseload_days(p);
+    let holders = case_holders(index, &days);
+    let on: Vec<&[Holder]> = holders.iter().map(Vec::as_slice).collect();
+    caseload_rows_from(&index.groups, p, &on, threshold)
+}
+
+/// [`caseload_rows`] from the case holders on each of [`caseload_days`]`(p)`.
+pub fn caseload_rows_from(groups: &SiteGroups, p: Period, holders: &[&[Holder]], threshold: usize) -> Vec<MetricRow> {
+    let ends = month_ends(p);
+    let n = groups.names.len();
+    // per group: cases, holders, fte and holders over the threshold on P.to
+    let mut at_end = vec![(0.0f64, 0.0f64, 0.0f64, 0.0f64); n];
+    for h in *holders.last().expect("P.to is one of the days") {
+        let g = &mut at_end[groups.group_of_site[h.site]];
+        g.0 += f64::from(h.cases);
+        g.1 += 1.0;
+        g.2 += h.fte;
+        g.3 += f64::from(u8::from(h.cases as usize > threshold));
+    }
+    // per group: the sum of the monthly mean caseloads and the month ends with case holders
+    let mut means = vec![(0.0f64, 0.0f64); n];
+    for list in &holders[..ends.len()] {
+        let mut month = vec![(0.0f64, 0.0f64); n];
+        for h in *list {
+            let g = &mut month[groups.group_of_site[h.site]];
+            g.0 += f64::from(h.cases);
+            g.1 += 1.0;
+        }
+        for (m, (cases, holders)) in means.iter_mut().zip(month) {
+            if holders > 0.0 {
+                m.0 += cases / holders;
+                m.1 += 1.0;
+            }
+        }
+    }
     let mut rows = Vec::new();
     for (g, name) in groups.names.iter().enumerate() {
-        let mine = |list: &[(usize, usize, f64)]| -> Vec<(usize, f64)> {
-            list.iter().filter(|(site, _, _)| groups.group_of_site[*site] == g).map(|&(_, n, fte)| (n, fte)).collect()
-        };
-        let holders = mine(&at_end);
-        let cases: f64 = holders.iter().map(|(n, _)| *n as f64).sum();
-        let fte: f64 = holders.iter().map(|(_, f)| *f).sum();
+        let (cases, holders, fte, over) = at_end[g];
         rows.push(MetricRow::ratio(name, "caseload_per_fte", p, cases, fte));
-
-        let means: Vec<f64> = monthly
-            .iter()
-            .map(|list| mine(list))
-            .filter(|h| !h.is_empty())
-            .map(|h| h.iter().map(|(n, _)| *n as f64).sum::<f64>() / h.len() as f64)
-            .collect();
-        rows.push(MetricRow::ratio(name, "mean_caseload", p, means.iter().sum(), means.len() as f64));
-
-        let over = holders.iter().filter(|(n, _)| *n > threshold).count() as f64;
-        rows.push(MetricRow::ratio(name, "share_caseload_over_20", p, over, holders.len() as f64));
+        rows.push(MetricRow::ratio(name, "mean_caseload", p, means[g].0, means[g].1));
+        rows.push(MetricRow::ratio(name, "share_caseload_over_20", p, over, holders));
     }
     rows
 }
@@ -150,26 +165,24 @@ pub fn caseload_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::{Builder, SpellRecord};
+    use crate::period::SiteGroups;
     use swp_data::typed::format_date;
 
     fn d(y: i32, m: u32, day: u32) -> i32 {
         days_from_civil(y, m, day)
     }
 
-    fn alloc(child: &str, worker: &str, start: i32, end: Option<i32>) -> Allocation {
-        Allocation { child: ("S".into(), child.into()), worker: worker.into(), start, last: end }
-    }
-
-    fn spell(worker: &str, site: usize, fte: f64, start: i32, end: Option<i32>) -> Spell {
-        Spell { worker: worker.into(), site, counted: true, fte, agency: false, start, end }
+    fn spell(fte: f64, start: i32, end: Option<i32>) -> SpellRecord {
+        SpellRecord { counted: true, fte, agency: false, start, end }
     }
 
     /// The generator's caseload effect (pilot workers hold 0.7 times the children from go-live)
     /// shows up in `caseload_per_fte` by arm.
     #[test]
     fn synthetic_caseload_effect_shows_in_caseload_per_fte() {
-        let (dataset, groups) = crate::test_support::synthetic_by_arm(13);
-        let rows = caseloads(&dataset, &groups, Period::financial_year(2011), 20);
+        let index = crate::test_support::synthetic_by_arm(13);
+        let rows = caseload_rows(&index, Period::financial_year(2011), 20);
         let value =
             |g: &str| rows.iter().find(|r| r.group == g && r.metric == "caseload_per_fte").unwrap().value.unwrap();
         let ratio = value("pilot") / value("comparison");
@@ -204,25 +217,22 @@ mod tests {
             names: vec!["S0".into(), "S1".into()],
             group_of_site: vec![0, 1],
         };
-        let mut allocations = vec![
-            alloc("a", "X", d(2011, 6, 1), None),
-            alloc("b", "X", d(2011, 6, 1), None),
-            alloc("c", "X", d(2011, 6, 1), Some(d(2012, 2, 29))),
-            alloc("c", "Y", d(2012, 2, 29), None),
-            alloc("d", "Q", d(2011, 6, 1), None),
-            alloc("a", "X", d(2011, 7, 1), None),
-        ];
-        for k in 0..21 {
-            allocations.push(alloc(&format!("z{k}"), "Z", d(2011, 1, 1), None));
+        let z: Vec<String> = (0..21).map(|k| format!("z{k}")).collect();
+        let mut b = Builder::new(groups);
+        b.allocation("S0", "a", "X", d(2011, 6, 1), None);
+        b.allocation("S0", "b", "X", d(2011, 6, 1), None);
+        b.allocation("S0", "c", "X", d(2011, 6, 1), Some(d(2012, 2, 29)));
+        b.allocation("S0", "c", "Y", d(2012, 2, 29), None);
+        b.allocation("S0", "d", "Q", d(2011, 6, 1), None);
+        b.allocation("S0", "a", "X", d(2011, 7, 1), None); // overlaps: a still counts once for X
+        for k in &z {
+            b.allocation("S0", k, "Z", d(2011, 1, 1), None);
         }
-        let allocations = apply_handovers(allocations);
-        let mut spells = vec![
-            spell("X", 0, 0.5, d(2010, 1, 1), None),
-            spell("Y", 0, 1.0, d(2010, 1, 1), None),
-            spell("Z", 1, 1.0, d(2010, 1, 1), None),
-        ];
-        spells[2].agency = true;
-        let rows = caseload_rows(&allocations, &spells, &groups, p, 20);
+        b.spell("X", "S0", spell(0.5, d(2010, 1, 1), None));
+        b.spell("Y", "S0", spell(1.0, d(2010, 1, 1), None));
+        b.spell("Z", "S1", SpellRecord { agency: true, ..spell(1.0, d(2010, 1, 1), None) });
+        let index = b.finish();
+        let rows = caseload_rows(&index, p, 20);
         let get = |g: &str, m: &str| {
             let r = rows.iter().find(|r| r.group == g && r.metric == m).unwrap();
             (r.value, r.numerator, r.denominator)
@@ -237,7 +247,7 @@ mod tests {
         assert_eq!(get("S1", "caseload_per_fte"), (Some(21.0), Some(21.0), Some(1.0)));
         assert_eq!(get("S1", "share_caseload_over_20"), (Some(1.0), Some(1.0), Some(1.0)));
         // with the threshold at 21 nobody is over it
-        let rows = caseload_rows(&allocations, &spells, &groups, p, 21);
+        let rows = caseload_rows(&index, p, 21);
         let r = rows.iter().find(|r| r.group == "S1" && r.metric == "share_caseload_over_20").unwrap();
         assert_eq!(r.value, Some(0.0));
     }

@@ -7,38 +7,14 @@
 //! child's first allocation is not a change. An allocation overlaps P when it is in force on a
 //! day of P (after a same-day handover the earlier allocation is not in force that day).
 
-use crate::caseload::Allocation;
-use crate::period::{MetricRow, Period, SiteGroups};
-use std::collections::{BTreeMap, BTreeSet};
-use swp_data::validate::{date_column, text_column};
-use swp_data::Dataset;
+use crate::index::{sum_over_children, Allocation, Episode, Index};
+use crate::period::{MetricRow, Period};
 
-/// A child: (site_id, child_id).
-pub type ChildKey = (String, String);
-
-/// Each child's episodes as (start, end) days (None: open), sorted.
-pub fn care_spans(dataset: &Dataset) -> CareSpans {
-    let e = &dataset.episodes.frame;
-    let children = text_column(e, "child_id");
-    let sites = text_column(e, "site_id");
-    let starts = date_column(e, "decom");
-    let ends = date_column(e, "dec");
-    let mut spans: BTreeMap<ChildKey, Vec<(i32, Option<i32>)>> = BTreeMap::new();
-    for row in 0..e.height() {
-        let (Some(child), Some(site), Some(start)) = (children[row], sites[row], starts[row]) else { continue };
-        spans.entry((site.to_string(), child.to_string())).or_default().push((start, ends[row]));
-    }
-    for v in spans.values_mut() {
-        v.sort();
-    }
-    spans
-}
-
-/// Days of `p` covered by the spans (each day once).
-pub fn days_in(spans: &[(i32, Option<i32>)], p: Period) -> i64 {
+/// Days of `p` covered by the spans (start, end; None: open), sorted by start; each day once.
+pub fn days_in(spans: impl IntoIterator<Item = (i32, Option<i32>)>, p: Period) -> i64 {
     let mut days = 0i64;
     let mut covered_to = p.from - 1;
-    for &(start, end) in spans {
+    for (start, end) in spans {
         let a = start.max(covered_to + 1);
         let b = end.unwrap_or(p.to).min(p.to);
         if b >= a {
@@ -49,56 +25,49 @@ pub fn days_in(spans: &[(i32, Option<i32>)], p: Period) -> i64 {
     days
 }
 
-/// One episode's span: (start, end; None: open).
-pub type Span = (i32, Option<i32>);
+/// Days of `p` on which a child with these episodes is looked after.
+pub fn care_days(episodes: &[Episode], p: Period) -> i64 {
+    days_in(episodes.iter().map(|e| (e.start, e.end)), p)
+}
 
-/// Care spans of each child: (site_id, child_id) -> episodes as spans.
-pub type CareSpans = BTreeMap<ChildKey, Vec<Span>>;
-
-/// A counted child: key, spans, days(c) in the period, group index.
-pub type Counted<'a> = (&'a ChildKey, &'a [Span], i64, usize);
-
-/// The children counted in period `p` (looked after on at least one day of it), with their
-/// spans, days(c) and group index. Shared by the change and contact metrics.
-pub fn counted_children<'a>(
-    spans: &'a CareSpans,
-    groups: &'a SiteGroups,
-    p: Period,
-) -> impl Iterator<Item = Counted<'a>> + 'a {
-    spans.iter().filter_map(move |(child, child_spans)| {
-        let days = days_in(child_spans, p);
-        let site = groups.site_index(&child.0)?;
-        (days > 0).then(|| (child, child_spans.as_slice(), days, groups.group_of_site[site]))
-    })
+/// A child's social-worker changes in `p` and the distinct workers allocated during `p`.
+pub fn child_changes(allocations: &[Allocation], p: Period) -> (u32, u32) {
+    let changes = allocations.windows(2).filter(|w| p.contains(w[1].start) && w[1].worker != w[0].worker).count();
+    // distinct workers without allocating: a child rarely has many allocations in a period
+    let mut seen = [0u32; 32];
+    let mut distinct = 0usize;
+    let mut overflow: Vec<u32> = Vec::new();
+    for a in allocations.iter().filter(|a| a.start <= p.to && a.last.is_none_or(|l| l >= p.from && l >= a.start)) {
+        if seen[..distinct.min(32)].contains(&a.worker) || overflow.contains(&a.worker) {
+            continue;
+        }
+        if distinct < 32 {
+            seen[distinct] = a.worker;
+        } else {
+            overflow.push(a.worker);
+        }
+        distinct += 1;
+    }
+    (changes as u32, distinct as u32)
 }
 
 /// The social-worker change metrics of every group for period `p`.
-pub fn change_rows(spans: &CareSpans, allocations: &[Allocation], groups: &SiteGroups, p: Period) -> Vec<MetricRow> {
-    // allocations per child, in start order (as `apply_handovers` leaves them)
-    let mut by_child: BTreeMap<&ChildKey, Vec<&Allocation>> = BTreeMap::new();
-    for a in allocations {
-        by_child.entry(&a.child).or_default().push(a);
-    }
-    // per group: (children, days, changes, distinct-worker total, children with 3+)
-    let mut acc = vec![(0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64); groups.names.len()];
-    for (child, _, days, g) in counted_children(spans, groups, p) {
-        let allocs = by_child.get(child).map(Vec::as_slice).unwrap_or(&[]);
-        let changes = allocs.windows(2).filter(|w| p.contains(w[1].start) && w[1].worker != w[0].worker).count();
-        let workers: BTreeSet<&str> = allocs
-            .iter()
-            .filter(|a| a.start <= p.to && a.last.is_none_or(|l| l >= p.from && l >= a.start))
-            .map(|a| a.worker.as_str())
-            .collect();
-        let e = &mut acc[g];
-        e.0 += 1.0;
-        e.1 += days as f64;
-        e.2 += changes as f64;
-        e.3 += workers.len() as f64;
-        e.4 += f64::from(u8::from(workers.len() >= 3));
-    }
+pub fn change_rows(index: &Index, p: Period) -> Vec<MetricRow> {
+    let sums = sum_over_children::<5>(index, |acc, c| {
+        let days = care_days(index.episodes.of(c), p);
+        if days == 0 {
+            return;
+        }
+        let (changes, workers) = child_changes(index.allocations.of(c), p);
+        let e = &mut acc[index.group_of_child(c)];
+        e[0] += 1.0;
+        e[1] += days as f64;
+        e[2] += f64::from(changes);
+        e[3] += f64::from(workers);
+        e[4] += f64::from(u8::from(workers >= 3));
+    });
     let mut rows = Vec::new();
-    for (g, name) in groups.names.iter().enumerate() {
-        let (children, days, changes, distinct, three_plus) = acc[g];
+    for (name, [children, days, changes, distinct, three_plus]) in index.groups.names.iter().zip(sums) {
         rows.push(MetricRow::ratio(name, "sw_changes_per_child_year", p, changes, days / 365.25));
         rows.push(MetricRow::ratio(name, "mean_distinct_workers", p, distinct, children));
         rows.push(MetricRow::ratio(name, "pct_3plus_workers", p, three_plus, children));
@@ -106,35 +75,28 @@ pub fn change_rows(spans: &CareSpans, allocations: &[Allocation], groups: &SiteG
     rows
 }
 
-/// Convenience: the social-worker change metrics of `dataset` for period `p`.
-pub fn changes(dataset: &Dataset, groups: &SiteGroups, p: Period) -> Vec<MetricRow> {
-    change_rows(&care_spans(dataset), &crate::caseload::allocations_of(dataset), groups, p)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::caseload::apply_handovers;
+    use crate::index::Builder;
+    use crate::period::SiteGroups;
+    use crate::placements::PlacementCodes;
     use swp_data::typed::days_from_civil;
 
     fn d(y: i32, m: u32, day: u32) -> i32 {
         days_from_civil(y, m, day)
     }
 
-    fn key(c: &str) -> ChildKey {
-        ("S".to_string(), c.to_string())
-    }
-
-    fn alloc(child: &str, worker: &str, start: i32, end: Option<i32>) -> Allocation {
-        Allocation { child: key(child), worker: worker.into(), start, last: end }
+    fn codes() -> PlacementCodes {
+        PlacementCodes::default()
     }
 
     /// The generator's effects on changes (reallocations x 0.6 and leaving x 0.6 at pilots from
     /// go-live) show up in `sw_changes_per_child_year` by arm.
     #[test]
     fn synthetic_change_effect_shows_in_sw_changes_per_child_year() {
-        let (dataset, groups) = crate::test_support::synthetic_by_arm(14);
-        let rows = changes(&dataset, &groups, Period::financial_year(2011));
+        let index = crate::test_support::synthetic_by_arm(14);
+        let rows = change_rows(&index, Period::financial_year(2011));
         let value = |g: &str| {
             rows.iter().find(|r| r.group == g && r.metric == "sw_changes_per_child_year").unwrap().value.unwrap()
         };
@@ -145,12 +107,12 @@ mod tests {
     #[test]
     fn days_in_counts_each_day_once_and_clips_to_the_period() {
         let p = Period { from: d(2012, 1, 1), to: d(2012, 3, 31) }; // 91 days (leap year)
-        assert_eq!(days_in(&[(d(2011, 1, 1), None)], p), 91);
+        assert_eq!(days_in([(d(2011, 1, 1), None)], p), 91);
         // a handover day shared by two episodes counts once
-        assert_eq!(days_in(&[(d(2011, 1, 1), Some(d(2012, 1, 10))), (d(2012, 1, 10), Some(d(2012, 1, 20)))], p), 20);
+        assert_eq!(days_in([(d(2011, 1, 1), Some(d(2012, 1, 10))), (d(2012, 1, 10), Some(d(2012, 1, 20)))], p), 20);
         // a gap: 1..5 Jan and 10..12 Feb
-        assert_eq!(days_in(&[(d(2012, 1, 1), Some(d(2012, 1, 5))), (d(2012, 2, 10), Some(d(2012, 2, 12)))], p), 8);
-        assert_eq!(days_in(&[(d(2012, 4, 1), None)], p), 0);
+        assert_eq!(days_in([(d(2012, 1, 1), Some(d(2012, 1, 5))), (d(2012, 2, 10), Some(d(2012, 2, 12)))], p), 8);
+        assert_eq!(days_in([(d(2012, 4, 1), None)], p), 0);
     }
 
     /// Worked by hand for 2012-01-01 .. 2012-03-31 (91 days), one site:
@@ -165,23 +127,23 @@ mod tests {
     fn change_metrics_by_hand() {
         let p = Period { from: d(2012, 1, 1), to: d(2012, 3, 31) };
         let groups = SiteGroups { site_ids: vec!["S".into()], names: vec!["S".into()], group_of_site: vec![0] };
-        let mut spans = BTreeMap::new();
-        spans.insert(key("a"), vec![(d(2010, 1, 1), None)]);
-        spans.insert(key("b"), vec![(d(2012, 1, 1), Some(d(2012, 1, 30)))]);
-        spans.insert(key("c"), vec![(d(2011, 1, 1), None)]);
-        spans.insert(key("d"), vec![(d(2010, 1, 1), Some(d(2011, 6, 30)))]);
-        let allocations = apply_handovers(vec![
-            alloc("a", "W1", d(2011, 1, 1), Some(d(2012, 2, 1))),
-            alloc("a", "W2", d(2012, 2, 1), Some(d(2012, 3, 1))),
-            alloc("a", "W3", d(2012, 3, 1), None),
-            alloc("b", "W1", d(2012, 1, 1), Some(d(2012, 1, 15))),
-            alloc("b", "W1", d(2012, 1, 15), Some(d(2012, 1, 30))),
-            alloc("c", "W1", d(2011, 1, 1), Some(d(2012, 1, 1))),
-            alloc("c", "W2", d(2012, 1, 1), None),
-            alloc("d", "W1", d(2010, 1, 1), Some(d(2012, 2, 1))),
-            alloc("d", "W2", d(2012, 2, 1), None),
-        ]);
-        let rows = change_rows(&spans, &allocations, &groups, p);
+        let mut b = Builder::new(groups);
+        let ep =
+            |b: &mut Builder, c: &'static str, start, end| b.episode("S", c, start, end, ("S", "C2", "U4"), &codes());
+        ep(&mut b, "a", d(2010, 1, 1), None);
+        ep(&mut b, "b", d(2012, 1, 1), Some(d(2012, 1, 30)));
+        ep(&mut b, "c", d(2011, 1, 1), None);
+        ep(&mut b, "d", d(2010, 1, 1), Some(d(2011, 6, 30)));
+        b.allocation("S", "a", "W1", d(2011, 1, 1), Some(d(2012, 2, 1)));
+        b.allocation("S", "a", "W2", d(2012, 2, 1), Some(d(2012, 3, 1)));
+        b.allocation("S", "a", "W3", d(2012, 3, 1), None);
+        b.allocation("S", "b", "W1", d(2012, 1, 1), Some(d(2012, 1, 15)));
+        b.allocation("S", "b", "W1", d(2012, 1, 15), Some(d(2012, 1, 30)));
+        b.allocation("S", "c", "W1", d(2011, 1, 1), Some(d(2012, 1, 1)));
+        b.allocation("S", "c", "W2", d(2012, 1, 1), None);
+        b.allocation("S", "d", "W1", d(2010, 1, 1), Some(d(2012, 2, 1)));
+        b.allocation("S", "d", "W2", d(2012, 2, 1), None);
+        let rows = change_rows(&b.finish(), p);
         let get = |m: &str| {
             let r = rows.iter().find(|r| r.metric == m).unwrap();
             (r.value, r.numerator, r.denominator)

@@ -7,12 +7,10 @@
 //! of episodes each starting on the day the previous one ended or the day after. On a shared
 //! day the later-starting episode is in force.
 
-use crate::changes::{days_in, ChildKey};
-use crate::period::{MetricRow, Period, SiteGroups};
-use std::collections::BTreeMap;
+use crate::changes::care_days;
+use crate::index::{flag, sum_over_children, Episode, Index};
+use crate::period::{MetricRow, Period};
 use swp_data::typed::{civil_from_days, days_from_civil, days_in_month};
-use swp_data::validate::{code_column, date_column, text_column};
-use swp_data::Dataset;
 
 /// The code sets of the placement rules (settings; [`Default`] gives METRICS.md's).
 #[derive(Debug, Clone)]
@@ -39,69 +37,6 @@ impl Default for PlacementCodes {
     }
 }
 
-/// One episode.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Episode {
-    /// decom
-    pub start: i32,
-    /// dec (None: open)
-    pub end: Option<i32>,
-    /// rne
-    pub rne: String,
-    /// ls
-    pub ls: String,
-    /// place
-    pub place: String,
-}
-
-/// A child's episodes, sorted, and date of birth.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChildEpisodes {
-    /// Date of birth.
-    pub dob: Option<i32>,
-    /// Episodes by start.
-    pub episodes: Vec<Episode>,
-}
-
-/// Every child's episodes (rows missing a key are skipped).
-pub fn episodes_of(dataset: &Dataset) -> BTreeMap<ChildKey, ChildEpisodes> {
-    let c = &dataset.children.frame;
-    let ids = text_column(c, "child_id");
-    let sites = text_column(c, "site_id");
-    let dobs = date_column(c, "dob");
-    let mut out: BTreeMap<ChildKey, ChildEpisodes> = BTreeMap::new();
-    for row in 0..c.height() {
-        if let (Some(id), Some(site)) = (ids[row], sites[row]) {
-            out.insert((site.to_string(), id.to_string()), ChildEpisodes { dob: dobs[row], episodes: Vec::new() });
-        }
-    }
-    let e = &dataset.episodes.frame;
-    let ids = text_column(e, "child_id");
-    let sites = text_column(e, "site_id");
-    let starts = date_column(e, "decom");
-    let ends = date_column(e, "dec");
-    let rne = code_column(e, "rne");
-    let ls = code_column(e, "ls");
-    let place = code_column(e, "place");
-    for row in 0..e.height() {
-        let (Some(id), Some(site), Some(start)) = (ids[row], sites[row], starts[row]) else { continue };
-        let child = out
-            .entry((site.to_string(), id.to_string()))
-            .or_insert_with(|| ChildEpisodes { dob: None, episodes: Vec::new() });
-        child.episodes.push(Episode {
-            start,
-            end: ends[row],
-            rne: rne[row].clone().unwrap_or_default(),
-            ls: ls[row].clone().unwrap_or_default(),
-            place: place[row].clone().unwrap_or_default(),
-        });
-    }
-    for child in out.values_mut() {
-        child.episodes.sort_by_key(|e| (e.start, e.end.unwrap_or(i32::MAX)));
-    }
-    out
-}
-
 /// `n` years and `months` months before `day`, calendar arithmetic, clamped to the month's end.
 pub fn years_before(day: i32, years: i32, months: i32) -> i32 {
     let (y, m, d) = civil_from_days(day);
@@ -110,121 +45,120 @@ pub fn years_before(day: i32, years: i32, months: i32) -> i32 {
     days_from_civil(ny, nm, d.min(days_in_month(ny, nm)))
 }
 
-/// What the rules derive from one child's episodes.
-struct Derived<'a> {
-    episodes: &'a [Episode],
-    /// Whether each episode starts a placement.
-    starts_placement: Vec<bool>,
-    /// Index of the first episode of each episode's period of care.
-    period_start: Vec<usize>,
+/// The latest-starting episode in force on `day` (on a shared day the later one is in force).
+fn in_force(episodes: &[Episode], day: i32) -> Option<usize> {
+    (0..episodes.len()).rev().find(|&i| episodes[i].in_force(day))
 }
 
-impl<'a> Derived<'a> {
-    fn new(episodes: &'a [Episode], codes: &PlacementCodes) -> Self {
-        let temporary = |e: &Episode| codes.temporary_places.contains(&e.place);
-        let starts_placement = (0..episodes.len())
-            .map(|i| {
-                let e = &episodes[i];
-                codes.new_carer_rne.contains(&e.rne)
-                    && !temporary(e)
-                    && !codes.short_break_ls.contains(&e.ls)
-                    && (i == 0 || !temporary(&episodes[i - 1]))
-            })
-            .collect();
-        let mut period_start = Vec::with_capacity(episodes.len());
-        for i in 0..episodes.len() {
-            let continues = i > 0 && episodes[i - 1].end.is_some_and(|prev| episodes[i].start <= prev + 1);
-            period_start.push(if continues { period_start[i - 1] } else { i });
+/// The episode that started the placement episode `i` belongs to (within its period of care).
+fn placement_of(episodes: &[Episode], i: usize) -> Option<usize> {
+    (episodes[i].period_start as usize..=i).rev().find(|&k| episodes[k].is(flag::STARTS_PLACEMENT))
+}
+
+/// One child's placement figures for a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChildPlacements {
+    /// Days of P looked after.
+    pub days: i64,
+    /// Placement moves in P (placements starting in P after an earlier one in the same period
+    /// of care).
+    pub moves: u32,
+    /// Placements during P (the one in force on P.from plus those starting in P), when the
+    /// child is looked after, not on a short break, on P.to (None otherwise).
+    pub placements: Option<u32>,
+    /// For children in the long-term group on P.to (under 16, looked after for 2.5 years or
+    /// more): whether they have been in the same placement (or adopted from it) for 2 years.
+    pub long_term_stable: Option<bool>,
+}
+
+/// The dates a period's placement rules compare with, computed once per period.
+#[derive(Debug, Clone, Copy)]
+pub struct PeriodDates {
+    /// The period.
+    pub p: Period,
+    /// Children born after this day are under 16 on P.to.
+    pub sixteen_years_before: i32,
+    /// The long-term group: in the current period of care since this day or earlier.
+    pub long_term_since: i32,
+    /// Stable: in the current placement since this day or earlier (2 years before P.to).
+    pub two_years_before: i32,
+}
+
+impl PeriodDates {
+    /// The dates of period `p`.
+    pub fn new(p: Period) -> Self {
+        PeriodDates {
+            p,
+            sixteen_years_before: years_before(p.to, 16, 0),
+            long_term_since: years_before(p.to, 2, 6),
+            two_years_before: years_before(p.to, 2, 0),
         }
-        Derived { episodes, starts_placement, period_start }
     }
+}
 
-    /// The episode in force on `day` (the later-starting one on a shared day).
-    fn in_force(&self, day: i32) -> Option<usize> {
-        (0..self.episodes.len()).rev().find(|&i| {
-            let e = &self.episodes[i];
-            e.start <= day && e.end.is_none_or(|end| day <= end)
-        })
+/// The placement figures of a child with these (derived) episodes and date of birth.
+pub fn child_placements(episodes: &[Episode], dob: Option<i32>, dates: &PeriodDates) -> ChildPlacements {
+    let p = dates.p;
+    let mut out = ChildPlacements { days: care_days(episodes, p), ..ChildPlacements::default() };
+    if out.days > 0 {
+        out.moves = (0..episodes.len())
+            .filter(|&i| {
+                let e = &episodes[i];
+                e.is(flag::STARTS_PLACEMENT)
+                    && p.contains(e.start)
+                    && (e.period_start as usize..i).any(|k| episodes[k].is(flag::STARTS_PLACEMENT))
+            })
+            .count() as u32;
     }
+    let Some(at_end) = in_force(episodes, p.to) else { return out };
+    if episodes[at_end].is(flag::SHORT_BREAK) {
+        return out;
+    }
+    let starting_in_p = episodes.iter().filter(|e| e.is(flag::STARTS_PLACEMENT) && p.contains(e.start)).count() as u32;
+    // the placement in force on P.from, unless it is one of those starting in P (on P.from)
+    let at_start = in_force(episodes, p.from)
+        .filter(|&i| !episodes[i].is(flag::SHORT_BREAK))
+        .and_then(|i| placement_of(episodes, i))
+        .filter(|&k| !p.contains(episodes[k].start));
+    out.placements = Some(starting_in_p + u32::from(at_start.is_some()));
 
-    /// The placement-starting episode in force for episode `i`: the latest placement start at
-    /// or before `i` within its period of care.
-    fn placement_of(&self, i: usize) -> Option<usize> {
-        (self.period_start[i]..=i).rev().find(|&k| self.starts_placement[k])
+    let Some(dob) = dob else { return out };
+    let under_16 = dates.sixteen_years_before < dob;
+    let period_start = episodes[at_end].period_start as usize;
+    if !under_16 || episodes[period_start].start > dates.long_term_since {
+        return out;
     }
+    let two_years = dates.two_years_before;
+    let current = placement_of(episodes, at_end);
+    let stable = current.is_some_and(|c| episodes[c].start <= two_years)
+        || (episodes[at_end].is(flag::ADOPTION)
+            && current
+                .and_then(|c| c.checked_sub(1))
+                .and_then(|before| (period_start..=before).rev().find(|&k| episodes[k].is(flag::STARTS_PLACEMENT)))
+                .is_some_and(|prev| episodes[prev].start <= two_years));
+    out.long_term_stable = Some(stable);
+    out
 }
 
 /// The placement stability metrics of every group for period `p`.
-pub fn placement_rows(
-    children: &BTreeMap<ChildKey, ChildEpisodes>,
-    codes: &PlacementCodes,
-    groups: &SiteGroups,
-    p: Period,
-) -> Vec<MetricRow> {
-    // per group: [3+ placements, looked after on P.to], [stable, long-term children], moves, days
-    let mut acc = vec![(0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64); groups.names.len()];
-    for (key, child) in children {
-        let Some(site) = groups.site_index(&key.0) else { continue };
-        let g = groups.group_of_site[site];
-        let derived = Derived::new(&child.episodes, codes);
-        let spans: Vec<(i32, Option<i32>)> = child.episodes.iter().map(|e| (e.start, e.end)).collect();
-        let days = days_in(&spans, p);
-        let e = &mut acc[g];
-        if days > 0 {
-            e.5 += days as f64;
-            e.4 += (0..child.episodes.len())
-                .filter(|&i| {
-                    // a placement starting in P that is not the first of its period of care
-                    derived.starts_placement[i]
-                        && p.contains(child.episodes[i].start)
-                        && (derived.period_start[i]..i).any(|k| derived.starts_placement[k])
-                })
-                .count() as f64;
+pub fn placement_rows(index: &Index, p: Period) -> Vec<MetricRow> {
+    let dates = PeriodDates::new(p);
+    let sums = sum_over_children::<6>(index, |acc, c| {
+        let f = child_placements(index.episodes.of(c), index.child_dob[c], &dates);
+        let e = &mut acc[index.group_of_child(c)];
+        e[5] += f.days as f64;
+        e[4] += f64::from(f.moves);
+        if let Some(n) = f.placements {
+            e[1] += 1.0;
+            e[0] += f64::from(u8::from(n >= 3));
         }
-        let Some(at_end) = derived.in_force(p.to) else { continue };
-        if codes.short_break_ls.contains(&child.episodes[at_end].ls) {
-            continue;
+        if let Some(stable) = f.long_term_stable {
+            e[3] += 1.0;
+            e[2] += f64::from(u8::from(stable));
         }
-        // placements in P: the one in force on P.from (looked after then, not on a short break)
-        // plus those starting inside P; one starting on P.from counts once
-        let mut placements: Vec<usize> = (0..child.episodes.len())
-            .filter(|&i| derived.starts_placement[i] && p.contains(child.episodes[i].start))
-            .collect();
-        if let Some(at_start) = derived.in_force(p.from) {
-            if !codes.short_break_ls.contains(&child.episodes[at_start].ls) {
-                if let Some(k) = derived.placement_of(at_start) {
-                    if !placements.contains(&k) {
-                        placements.push(k);
-                    }
-                }
-            }
-        }
-        e.1 += 1.0;
-        e.0 += f64::from(u8::from(placements.len() >= 3));
-
-        // long-term stability
-        let Some(dob) = child.dob else { continue };
-        let under_16 = years_before(p.to, 16, 0) < dob;
-        let period_began = child.episodes[derived.period_start[at_end]].start;
-        if !under_16 || period_began > years_before(p.to, 2, 6) {
-            continue;
-        }
-        e.3 += 1.0;
-        let two_years = years_before(p.to, 2, 0);
-        let current = derived.placement_of(at_end);
-        let stable = current.is_some_and(|c| child.episodes[c].start <= two_years)
-            || (codes.adoption_places.contains(&child.episodes[at_end].place)
-                && current
-                    .and_then(|c| c.checked_sub(1))
-                    .and_then(|before| {
-                        (derived.period_start[at_end]..=before).rev().find(|&k| derived.starts_placement[k])
-                    })
-                    .is_some_and(|prev| child.episodes[prev].start <= two_years));
-        e.2 += f64::from(u8::from(stable));
-    }
+    });
     let mut rows = Vec::new();
-    for (g, name) in groups.names.iter().enumerate() {
-        let (three, looked_after, stable, long_term, moves, days) = acc[g];
+    for (name, [three, looked_after, stable, long_term, moves, days]) in index.groups.names.iter().zip(sums) {
         rows.push(MetricRow::ratio(name, "pct_3plus_placements", p, three, looked_after));
         rows.push(MetricRow::ratio(name, "long_term_stability", p, stable, long_term));
         rows.push(MetricRow::ratio(name, "placement_moves_per_child_year", p, moves, days / 365.25));
@@ -232,22 +166,15 @@ pub fn placement_rows(
     rows
 }
 
-/// Convenience: the placement stability metrics of `dataset` for period `p`.
-pub fn placements(dataset: &Dataset, groups: &SiteGroups, p: Period, codes: &PlacementCodes) -> Vec<MetricRow> {
-    placement_rows(&episodes_of(dataset), codes, groups, p)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::Builder;
+    use crate::period::SiteGroups;
     use swp_data::typed::format_date;
 
     fn d(y: i32, m: u32, day: u32) -> i32 {
         days_from_civil(y, m, day)
-    }
-
-    fn ep(start: i32, end: Option<i32>, rne: &str, ls: &str, place: &str) -> Episode {
-        Episode { start, end, rne: rne.into(), ls: ls.into(), place: place.into() }
     }
 
     #[test]
@@ -258,13 +185,22 @@ mod tests {
         assert_eq!(format_date(years_before(d(2012, 1, 15), 0, 2)), "2011-11-15");
     }
 
-    fn rows_for(children: Vec<(&str, Option<i32>, Vec<Episode>)>, p: Period) -> Vec<MetricRow> {
+    type Ep = (i32, Option<i32>, &'static str, &'static str, &'static str);
+
+    fn ep(start: i32, end: Option<i32>, rne: &'static str, ls: &'static str, place: &'static str) -> Ep {
+        (start, end, rne, ls, place)
+    }
+
+    fn rows_for(children: Vec<(&'static str, Option<i32>, Vec<Ep>)>, p: Period) -> Vec<MetricRow> {
         let groups = SiteGroups { site_ids: vec!["S".into()], names: vec!["S".into()], group_of_site: vec![0] };
-        let map = children
-            .into_iter()
-            .map(|(id, dob, episodes)| (("S".to_string(), id.to_string()), ChildEpisodes { dob, episodes }))
-            .collect();
-        placement_rows(&map, &PlacementCodes::default(), &groups, p)
+        let mut b = Builder::new(groups);
+        for (id, dob, episodes) in children {
+            b.child("S", id, dob);
+            for (start, end, rne, ls, place) in episodes {
+                b.episode("S", id, start, end, (rne, ls, place), &PlacementCodes::default());
+            }
+        }
+        placement_rows(&b.finish(), p)
     }
 
     fn get(rows: &[MetricRow], m: &str) -> (Option<f64>, Option<f64>, Option<f64>) {
@@ -345,11 +281,10 @@ mod tests {
     /// `placement_moves_per_child_year` by arm (two financial years pooled).
     #[test]
     fn synthetic_move_effect_shows_in_placement_moves() {
-        let (dataset, groups) = crate::test_support::synthetic_by_arm(15);
-        let children = episodes_of(&dataset);
+        let index = crate::test_support::synthetic_by_arm(15);
         let (mut pilot, mut comparison) = ((0.0, 0.0), (0.0, 0.0));
         for year in [2010, 2011] {
-            let rows = placement_rows(&children, &PlacementCodes::default(), &groups, Period::financial_year(year));
+            let rows = placement_rows(&index, Period::financial_year(year));
             let part = |g: &str| {
                 let r = rows.iter().find(|r| r.group == g && r.metric == "placement_moves_per_child_year").unwrap();
                 (r.numerator.unwrap(), r.denominator.unwrap())

@@ -5,91 +5,9 @@
 //! Staff counted: roles social_worker, senior_practitioner and team_manager. A spell is in post
 //! on day d when start_date <= d <= end_date (or it has no end date).
 
-use crate::period::{MetricRow, Period, SiteGroups};
+use crate::index::{Index, Spell};
+use crate::period::{MetricRow, Period};
 use swp_data::typed::format_date;
-use swp_data::validate::{code_column, date_column, number_column, text_column};
-use swp_data::Dataset;
-
-/// One worker spell, as the workforce metrics need it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Spell {
-    /// worker_id
-    pub worker: String,
-    /// Site index (see [`SiteGroups`]).
-    pub site: usize,
-    /// Whether the role is counted (social worker, senior practitioner, team manager).
-    pub counted: bool,
-    /// Full-time equivalent.
-    pub fte: f64,
-    /// Agency worker.
-    pub agency: bool,
-    /// First day in post.
-    pub start: i32,
-    /// Last day in post (None: still in post).
-    pub end: Option<i32>,
-}
-
-impl Spell {
-    fn in_post(&self, day: i32) -> bool {
-        self.start <= day && self.end.is_none_or(|e| day <= e)
-    }
-}
-
-/// A sickness absence (other kinds are not used).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sickness {
-    /// worker_id
-    pub worker: String,
-    /// First day.
-    pub start: i32,
-    /// Last day.
-    pub end: i32,
-}
-
-/// The dataset's spells and sickness absences (rows with a missing key value are skipped: they
-/// are validation problems already).
-pub fn spells_of(dataset: &Dataset, groups: &SiteGroups) -> (Vec<Spell>, Vec<Sickness>) {
-    let w = &dataset.workers.frame;
-    let ids = text_column(w, "worker_id");
-    let sites = text_column(w, "site_id");
-    let roles = code_column(w, "role");
-    let fte = number_column(w, "fte");
-    let agency: Vec<Option<bool>> = match w.column("agency").ok().and_then(|c| c.bool().ok()) {
-        Some(ca) => ca.iter().collect(),
-        None => vec![None; w.height()],
-    };
-    let starts = date_column(w, "start_date");
-    let ends = date_column(w, "end_date");
-    let mut spells = Vec::with_capacity(w.height());
-    for row in 0..w.height() {
-        let (Some(worker), Some(site), Some(start)) = (ids[row], sites[row], starts[row]) else { continue };
-        let Some(site) = groups.site_index(site) else { continue };
-        let counted = matches!(roles[row].as_deref(), Some("social_worker" | "senior_practitioner" | "team_manager"));
-        spells.push(Spell {
-            worker: worker.to_string(),
-            site,
-            counted,
-            fte: fte[row].unwrap_or(0.0),
-            agency: agency[row].unwrap_or(false),
-            start,
-            end: ends[row],
-        });
-    }
-    let a = &dataset.absences.frame;
-    let ids = text_column(a, "worker_id");
-    let kinds = code_column(a, "kind");
-    let starts = date_column(a, "start_date");
-    let ends = date_column(a, "end_date");
-    let mut sickness = Vec::new();
-    for row in 0..a.height() {
-        if let (Some(worker), Some("sickness"), Some(start), Some(end)) =
-            (ids[row], kinds[row].as_deref(), starts[row], ends[row])
-        {
-            sickness.push(Sickness { worker: worker.to_string(), start, end });
-        }
-    }
-    (spells, sickness)
-}
 
 /// Monday-to-Friday days in `[from, to]` (0 when empty). 1970-01-01 was a Thursday.
 pub fn working_days(from: i32, to: i32) -> i64 {
@@ -135,119 +53,128 @@ pub fn km_median(mut sample: Vec<(f64, bool)>) -> Option<f64> {
     None
 }
 
-/// The workforce metrics of every group for period `p`, in METRICS.md order per group.
-pub fn workforce_rows(spells: &[Spell], sickness: &[Sickness], groups: &SiteGroups, p: Period) -> Vec<MetricRow> {
-    let mut rows = Vec::new();
-    for (g, name) in groups.names.iter().enumerate() {
-        let in_group = |s: &&Spell| s.counted && groups.group_of_site[s.site] == g;
-        let staff: Vec<&Spell> = spells.iter().filter(in_group).collect();
-        let own: Vec<&Spell> = staff.iter().copied().filter(|s| !s.agency).collect();
+/// Per-group sums of the workforce metrics over one period.
+#[derive(Debug, Clone, Default)]
+struct Sums {
+    fte_in_post: f64,
+    leavers: f64,
+    joiners: f64,
+    agency_fte: f64,
+    all_fte: f64,
+    sick: f64,
+    available: f64,
+    at_start: Vec<(u32, usize)>,
+    service: Vec<(f64, bool)>,
+}
 
-        let fte_in_post: f64 = own.iter().filter(|s| s.in_post(p.to)).map(|s| s.fte).sum();
-        rows.push(MetricRow {
+/// Working days of a worker's sickness inside `[from, to]`, overlapping absences counted once.
+fn sick_days(sickness: &[(i32, i32)], from: i32, to: i32) -> i64 {
+    let mut intervals: Vec<(i32, i32)> =
+        sickness.iter().map(|&(a, b)| (a.max(from), b.min(to))).filter(|(a, b)| a <= b).collect();
+    intervals.sort_unstable();
+    let mut covered = 0;
+    let mut current: Option<(i32, i32)> = None;
+    for (a, b) in intervals {
+        match current {
+            Some((ca, cb)) if a <= cb + 1 => current = Some((ca, cb.max(b))),
+            Some((ca, cb)) => {
+                covered += working_days(ca, cb);
+                current = Some((a, b));
+            }
+            None => current = Some((a, b)),
+        }
+    }
+    covered + current.map_or(0, |(ca, cb)| working_days(ca, cb))
+}
+
+/// The workforce metrics of every group for period `p`, in METRICS.md order per group.
+pub fn workforce_rows(index: &Index, p: Period) -> Vec<MetricRow> {
+    let groups = &index.groups;
+    let mut sums = vec![Sums::default(); groups.names.len()];
+    for s in index.spells.iter().filter(|s| s.counted) {
+        let g = &mut sums[groups.group_of_site[s.site]];
+        if s.in_post(p.to) {
+            g.all_fte += s.fte;
+            if s.agency {
+                g.agency_fte += s.fte;
+            }
+        }
+        if s.agency {
+            continue;
+        }
+        if s.in_post(p.to) {
+            g.fte_in_post += s.fte;
+        }
+        if s.end.is_some_and(|e| p.contains(e)) {
+            g.leavers += s.fte;
+        }
+        if p.contains(s.start) {
+            g.joiners += s.fte;
+        }
+        if s.in_post(p.from) {
+            g.at_start.push((s.worker, s.site));
+        }
+        let (from, to) = (s.start.max(p.from), s.end.unwrap_or(p.to).min(p.to));
+        if from <= to {
+            g.available += s.fte * working_days(from, to) as f64;
+            g.sick += s.fte * sick_days(index.sickness.of(s.worker as usize), from, to) as f64;
+        }
+        if s.start <= p.to {
+            let observed = s.end.is_some_and(|e| e <= p.to);
+            let last = if observed { s.end.unwrap_or(p.to) } else { p.to };
+            g.service.push((f64::from(last - s.start + 1) / 365.25, observed));
+        }
+    }
+    let mut rows = Vec::new();
+    for (name, mut g) in groups.names.iter().zip(sums) {
+        let single = |metric, value: f64| MetricRow {
             group: name.clone(),
-            metric: "fte_in_post",
-            value: Some(fte_in_post),
-            numerator: Some(fte_in_post),
+            metric,
+            value: Some(value),
+            numerator: Some(value),
             denominator: None,
             period_from: format_date(p.from),
             period_to: format_date(p.to),
-        });
+        };
+        rows.push(single("fte_in_post", g.fte_in_post));
+        rows.push(MetricRow::ratio(name, "turnover_rate", p, g.leavers, g.fte_in_post));
 
-        let leavers: f64 = own.iter().filter(|s| s.end.is_some_and(|e| p.contains(e))).map(|s| s.fte).sum();
-        rows.push(MetricRow::ratio(name, "turnover_rate", p, leavers, fte_in_post));
-
-        // distinct workers in post on P.from; stable if any counted-role spell of theirs at the
-        // same site is in post on P.to
-        let mut at_start: Vec<(&str, usize)> =
-            own.iter().filter(|s| s.in_post(p.from)).map(|s| (s.worker.as_str(), s.site)).collect();
-        at_start.sort();
-        at_start.dedup();
-        let mut workers: Vec<&str> = at_start.iter().map(|(w, _)| *w).collect();
+        g.at_start.sort_unstable();
+        g.at_start.dedup();
+        let mut workers: Vec<u32> = g.at_start.iter().map(|(w, _)| *w).collect();
         workers.dedup();
-        let mut stable: Vec<&str> = at_start
-            .iter()
-            .filter(|(w, site)| staff.iter().any(|s| s.worker == *w && s.site == *site && s.in_post(p.to)))
-            .map(|(w, _)| *w)
-            .collect();
+        let still_there = |&(w, site): &(u32, usize)| {
+            index
+                .spells_of
+                .of(w as usize)
+                .iter()
+                .map(|&k| &index.spells[k as usize])
+                .any(|s: &Spell| s.counted && s.site == site && s.in_post(p.to))
+        };
+        let mut stable: Vec<u32> = g.at_start.iter().filter(|ws| still_there(ws)).map(|(w, _)| *w).collect();
         stable.dedup();
         rows.push(MetricRow::ratio(name, "stability_index", p, stable.len() as f64, workers.len() as f64));
+        rows.push(MetricRow::ratio(name, "recruitment_rate", p, g.joiners, g.fte_in_post));
+        rows.push(MetricRow::ratio(name, "agency_rate", p, g.agency_fte, g.all_fte));
+        rows.push(MetricRow::ratio(name, "sickness_absence_rate", p, g.sick, g.available));
 
-        let joiners: f64 = own.iter().filter(|s| p.contains(s.start)).map(|s| s.fte).sum();
-        rows.push(MetricRow::ratio(name, "recruitment_rate", p, joiners, fte_in_post));
-
-        let agency_fte: f64 = staff.iter().filter(|s| s.agency && s.in_post(p.to)).map(|s| s.fte).sum();
-        let all_fte: f64 = staff.iter().filter(|s| s.in_post(p.to)).map(|s| s.fte).sum();
-        rows.push(MetricRow::ratio(name, "agency_rate", p, agency_fte, all_fte));
-
-        let (mut sick, mut available) = (0.0, 0.0);
-        for s in &own {
-            let from = s.start.max(p.from);
-            let to = s.end.unwrap_or(p.to).min(p.to);
-            if to < from {
-                continue;
-            }
-            available += s.fte * working_days(from, to) as f64;
-            // the union of the worker's sickness inside the spell and the period: a day once
-            let mut intervals: Vec<(i32, i32)> = sickness
-                .iter()
-                .filter(|a| a.worker == s.worker)
-                .map(|a| (a.start.max(from), a.end.min(to)))
-                .filter(|(a, b)| a <= b)
-                .collect();
-            intervals.sort();
-            let mut covered = 0;
-            let mut current: Option<(i32, i32)> = None;
-            for (a, b) in intervals {
-                match current {
-                    Some((ca, cb)) if a <= cb + 1 => current = Some((ca, cb.max(b))),
-                    Some((ca, cb)) => {
-                        covered += working_days(ca, cb);
-                        current = Some((a, b));
-                    }
-                    None => current = Some((a, b)),
-                }
-            }
-            if let Some((ca, cb)) = current {
-                covered += working_days(ca, cb);
-            }
-            sick += s.fte * covered as f64;
-        }
-        rows.push(MetricRow::ratio(name, "sickness_absence_rate", p, sick, available));
-
-        let sample: Vec<(f64, bool)> = own
-            .iter()
-            .filter(|s| s.start <= p.to)
-            .map(|s| {
-                let observed = s.end.is_some_and(|e| e <= p.to);
-                let last = if observed { s.end.unwrap_or(p.to) } else { p.to };
-                (f64::from(last - s.start + 1) / 365.25, observed)
-            })
-            .collect();
-        let ended = sample.iter().filter(|(_, o)| *o).count() as f64;
-        let n = sample.len() as f64;
+        let ended = g.service.iter().filter(|(_, o)| *o).count() as f64;
+        let n = g.service.len() as f64;
         rows.push(MetricRow {
-            group: name.clone(),
-            metric: "median_service_years",
-            value: km_median(sample),
+            value: km_median(g.service),
             numerator: Some(ended),
             denominator: Some(n),
-            period_from: format_date(p.from),
-            period_to: format_date(p.to),
+            ..single("median_service_years", 0.0)
         });
     }
     rows
 }
 
-/// Convenience: the workforce metrics of `dataset` for period `p` under `groups`.
-pub fn workforce(dataset: &Dataset, groups: &SiteGroups, p: Period) -> Vec<MetricRow> {
-    let (spells, sickness) = spells_of(dataset, groups);
-    workforce_rows(&spells, &sickness, groups, p)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::{Builder, SpellRecord};
+    use crate::period::SiteGroups;
     use swp_data::typed::days_from_civil;
 
     fn d(y: i32, m: u32, day: u32) -> i32 {
@@ -262,8 +189,8 @@ mod tests {
         }
     }
 
-    fn spell(worker: &str, site: usize, fte: f64, agency: bool, start: i32, end: Option<i32>) -> Spell {
-        Spell { worker: worker.into(), site, counted: true, fte, agency, start, end }
+    fn spell(fte: f64, agency: bool, start: i32, end: Option<i32>) -> SpellRecord {
+        SpellRecord { counted: true, fte, agency, start, end }
     }
 
     fn value(rows: &[MetricRow], group: &str, metric: &str) -> (Option<f64>, Option<f64>, Option<f64>) {
@@ -275,11 +202,10 @@ mod tests {
     /// `turnover_rate` by arm over the financial years after the last go-live.
     #[test]
     fn synthetic_turnover_effect_shows_in_turnover_rate() {
-        let (dataset, g) = crate::test_support::synthetic_by_arm(12);
-        let (spells, sickness) = spells_of(&dataset, &g);
+        let index = crate::test_support::synthetic_by_arm(12);
         let (mut pilot, mut comparison) = ((0.0, 0.0), (0.0, 0.0));
         for year in 2010..=2012 {
-            let rows = workforce_rows(&spells, &sickness, &g, Period::financial_year(year));
+            let rows = workforce_rows(&index, Period::financial_year(year));
             let (_, n, dnm) = value(&rows, "pilot", "turnover_rate");
             pilot = (pilot.0 + n.unwrap(), pilot.1 + dnm.unwrap());
             let (_, n, dnm) = value(&rows, "comparison", "turnover_rate");
@@ -320,23 +246,20 @@ mod tests {
     fn workforce_metrics_by_hand() {
         let p = Period::financial_year(2011);
         let g = groups(&["S0", "S1"]);
-        let spells = vec![
-            spell("A", 0, 1.0, false, d(2009, 5, 1), None),
-            spell("B", 0, 0.5, false, d(2010, 1, 1), Some(d(2011, 9, 30))),
-            spell("C", 0, 0.8, false, d(2011, 6, 1), Some(d(2012, 3, 31))),
-            spell("D", 0, 1.0, true, d(2011, 1, 1), None),
-            spell("E", 0, 1.0, false, d(2008, 1, 1), Some(d(2011, 10, 31))),
-            spell("E", 1, 1.0, false, d(2011, 11, 1), None),
-            Spell { counted: false, ..spell("F", 0, 1.0, false, d(2009, 1, 1), None) }, // an assistant
-        ];
-        // A: sick Mon 2012-02-27 .. Sun 2012-03-04 (5 working days), and an overlapping
-        // absence Wed 2012-02-29 .. Thu 2012-03-01 (already counted); C: sick on a weekend only.
-        let sickness = vec![
-            Sickness { worker: "A".into(), start: d(2012, 2, 27), end: d(2012, 3, 4) },
-            Sickness { worker: "A".into(), start: d(2012, 2, 29), end: d(2012, 3, 1) },
-            Sickness { worker: "C".into(), start: d(2011, 6, 4), end: d(2011, 6, 5) },
-        ];
-        let rows = workforce_rows(&spells, &sickness, &g, p);
+        let mut b = Builder::new(g);
+        b.spell("A", "S0", spell(1.0, false, d(2009, 5, 1), None));
+        b.spell("B", "S0", spell(0.5, false, d(2010, 1, 1), Some(d(2011, 9, 30))));
+        b.spell("C", "S0", spell(0.8, false, d(2011, 6, 1), Some(d(2012, 3, 31))));
+        b.spell("D", "S0", spell(1.0, true, d(2011, 1, 1), None));
+        b.spell("E", "S0", spell(1.0, false, d(2008, 1, 1), Some(d(2011, 10, 31))));
+        b.spell("E", "S1", spell(1.0, false, d(2011, 11, 1), None));
+        b.spell("F", "S0", SpellRecord { counted: false, ..spell(1.0, false, d(2009, 1, 1), None) }); // an assistant
+                                                                                                      // A: sick Mon 2012-02-27 .. Sun 2012-03-04 (5 working days), and an overlapping
+                                                                                                      // absence Wed 2012-02-29 .. Thu 2012-03-01 (already counted); C: sick on a weekend only.
+        b.sickness("A", d(2012, 2, 27), d(2012, 3, 4));
+        b.sickness("A", d(2012, 2, 29), d(2012, 3, 1));
+        b.sickness("C", d(2011, 6, 4), d(2011, 6, 5));
+        let rows = workforce_rows(&b.finish(), p);
         // fte in post on 2012-03-31 at S0: A 1.0 + C 0.8 (agency D and assistant F not counted)
         assert_eq!(value(&rows, "S0", "fte_in_post"), (Some(1.8), Some(1.8), None));
         // leavers in P at S0: B 0.5, C 0.8 (ends on P.to), E 1.0 (moved site: still a leaver)

@@ -1,0 +1,636 @@
+//! The dataset as the metrics read it: every child, worker and site interned to a small
+//! integer once, each child's episodes, allocations and contacts stored together and sorted
+//! (compressed rows), placement codes reduced to flags. Every metric then runs over plain
+//! slices, child by child in parallel, without looking anything up by name.
+//!
+//! The same [`Builder`] serves the dataset loader and the hand-built test datasets, so the
+//! tests exercise the code path users run.
+
+use crate::period::SiteGroups;
+use crate::placements::PlacementCodes;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use swp_data::validate::{code_ids, date_column, number_column, text_column};
+use swp_data::{Dataset, UNRESOLVED};
+
+/// Rows grouped by an owner (child or worker): `items[offsets[i]..offsets[i + 1]]` belong to
+/// owner `i`.
+#[derive(Debug, Clone, Default)]
+pub struct Grouped<T> {
+    offsets: Vec<u32>,
+    items: Vec<T>,
+}
+
+impl<T: Copy> Grouped<T> {
+    /// Groups `(owner, item)` pairs for `owners` owners, keeping input order within an owner
+    /// (a counting sort).
+    fn new(owners: usize, keyed: Vec<(u32, T)>) -> Self {
+        let mut offsets = vec![0u32; owners + 1];
+        for (k, _) in &keyed {
+            offsets[*k as usize + 1] += 1;
+        }
+        for i in 0..owners {
+            offsets[i + 1] += offsets[i];
+        }
+        let Some(&(_, fill)) = keyed.first() else { return Grouped { offsets, items: Vec::new() } };
+        let mut items = vec![fill; keyed.len()];
+        let mut next: Vec<u32> = offsets[..owners].to_vec();
+        for (k, item) in keyed {
+            items[next[k as usize] as usize] = item;
+            next[k as usize] += 1;
+        }
+        Grouped { offsets, items }
+    }
+}
+
+impl<T> Grouped<T> {
+    /// The items of owner `i`.
+    pub fn of(&self, i: usize) -> &[T] {
+        &self.items[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+
+    fn of_mut(&mut self, i: usize) -> &mut [T] {
+        &mut self.items[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+
+    /// Number of owners.
+    pub fn owners(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// Every item, owner by owner.
+    pub fn items(&self) -> &[T] {
+        &self.items
+    }
+}
+
+/// Flag bits of an episode (from its codes and its place among the child's episodes).
+pub mod flag {
+    /// RNE says the child moved to a new carer.
+    pub const NEW_CARER: u8 = 1;
+    /// A temporary placement (PLACE T0..T4 by default).
+    pub const TEMPORARY: u8 = 2;
+    /// A short break (LS V3/V4 by default).
+    pub const SHORT_BREAK: u8 = 4;
+    /// An adoption placement (PLACE A3..A6 by default).
+    pub const ADOPTION: u8 = 8;
+    /// The episode starts a placement (METRICS.md: a new carer, not temporary, not a short
+    /// break, not the return from a temporary placement).
+    pub const STARTS_PLACEMENT: u8 = 16;
+}
+
+/// One episode of care, as the metrics need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Episode {
+    /// DECOM.
+    pub start: i32,
+    /// DEC (None while open).
+    pub end: Option<i32>,
+    /// [`flag`] bits.
+    pub flags: u8,
+    /// Index (among the child's episodes) of the first episode of this period of care.
+    pub period_start: u32,
+}
+
+impl Episode {
+    /// Whether the child is in this episode on `day`.
+    pub fn in_force(&self, day: i32) -> bool {
+        self.start <= day && self.end.is_none_or(|e| day <= e)
+    }
+
+    /// Whether flag `bit` is set.
+    pub fn is(&self, bit: u8) -> bool {
+        self.flags & bit != 0
+    }
+}
+
+/// A child's allocation to a worker, the last day in force adjusted for same-day handovers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allocation {
+    /// Worker index.
+    pub worker: u32,
+    /// First day.
+    pub start: i32,
+    /// Last day in force (None while open).
+    pub last: Option<i32>,
+}
+
+impl Allocation {
+    /// Whether the allocation is in force on `day`.
+    pub fn open_on(&self, day: i32) -> bool {
+        self.start <= day && self.last.is_none_or(|l| day <= l)
+    }
+}
+
+/// Kind of a contact, as the contact metrics count it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactKind {
+    /// A visit, child not seen alone.
+    Visit,
+    /// A visit with the child seen alone.
+    SeenAlone,
+    /// Any other contact (phone, meeting...).
+    Other,
+}
+
+/// A contact with a child.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Contact {
+    /// Day of the contact.
+    pub date: i32,
+    /// Kind.
+    pub kind: ContactKind,
+    /// Minutes (0 when not recorded).
+    pub minutes: f64,
+}
+
+/// A worker's spell in post at one site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spell {
+    /// Worker index.
+    pub worker: u32,
+    /// Site index.
+    pub site: usize,
+    /// A counted role (social worker, senior practitioner, team manager).
+    pub counted: bool,
+    /// FTE.
+    pub fte: f64,
+    /// Agency (not the authority's own staff).
+    pub agency: bool,
+    /// First day in post.
+    pub start: i32,
+    /// Last day in post (None while in post).
+    pub end: Option<i32>,
+}
+
+impl Spell {
+    /// Whether the worker is in post on `day`.
+    pub fn in_post(&self, day: i32) -> bool {
+        self.start <= day && self.end.is_none_or(|e| day <= e)
+    }
+}
+
+/// Identifiers kept in one buffer (one allocation for a million ids).
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Names {
+    fn push(&mut self, name: &str) {
+        self.text.push_str(name);
+        self.ends.push(self.text.len() as u32);
+    }
+
+    /// Name `i`.
+    pub fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+
+    /// Number of names.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
+/// The dataset as the metrics read it.
+#[derive(Debug, Clone)]
+pub struct Index {
+    /// The grouping of sites.
+    pub groups: SiteGroups,
+    /// Site index of each child.
+    pub child_site: Vec<u32>,
+    /// Date of birth of each child.
+    pub child_dob: Vec<Option<i32>>,
+    /// Child ids (unique within a site).
+    pub child_ids: Names,
+    /// Episodes of each child, by start (then end, open last).
+    pub episodes: Grouped<Episode>,
+    /// Allocations of each child, by start, handovers applied.
+    pub allocations: Grouped<Allocation>,
+    /// Contacts of each child, by date (None when the dataset has no contacts table).
+    pub contacts: Option<Grouped<Contact>>,
+    /// Worker ids.
+    pub worker_ids: Names,
+    /// Every spell in post, in input order.
+    pub spells: Vec<Spell>,
+    /// Indices into `spells` of each worker's spells, in input order.
+    pub spells_of: Grouped<u32>,
+    /// Sickness absences (first, last day) of each worker.
+    pub sickness: Grouped<(i32, i32)>,
+    /// Each worker's allocations as (child, first day, last day in force; None while open),
+    /// by child, then start.
+    pub cases_of: Grouped<Case>,
+}
+
+impl Index {
+    /// The index of a loaded dataset under a grouping and the placement code sets.
+    pub fn new(dataset: &Dataset, groups: SiteGroups, codes: &PlacementCodes) -> Self {
+        let mut b = Builder::new(groups);
+        // children are the rows of the children table; other tables join on the child rows
+        // that validation resolved (Dataset::child_rows)
+        let c = &dataset.children.frame;
+        let (ids, sites, dobs) = (text_column(c, "child_id"), text_column(c, "site_id"), date_column(c, "dob"));
+        for row in 0..c.height() {
+            let site = sites[row].and_then(|s| b.site(s));
+            b.push_child(site, ids[row].unwrap_or_default(), dobs[row]);
+        }
+        let child_of = |k: usize, row: usize| dataset.child_rows[k].get(row).copied().filter(|&c| c != UNRESOLVED);
+
+        let e = &dataset.episodes.frame;
+        let (starts, ends) = (date_column(e, "decom"), date_column(e, "dec"));
+        let rne = code_flags(e, "rne", |v| codes.new_carer_rne.iter().any(|c| c == v), flag::NEW_CARER);
+        let ls = code_flags(e, "ls", |v| codes.short_break_ls.iter().any(|c| c == v), flag::SHORT_BREAK);
+        let temporary = code_flags(e, "place", |v| codes.temporary_places.iter().any(|c| c == v), flag::TEMPORARY);
+        let adoption = code_flags(e, "place", |v| codes.adoption_places.iter().any(|c| c == v), flag::ADOPTION);
+        b.episodes.reserve(e.height());
+        for row in 0..e.height() {
+            if let (Some(child), Some(start)) = (child_of(0, row), starts[row]) {
+                let flags = rne[row] | ls[row] | temporary[row] | adoption[row];
+                b.episodes.push((child, Episode { start, end: ends[row], flags, period_start: 0 }));
+            }
+        }
+
+        let w = &dataset.workers.frame;
+        let (ids, sites, fte) = (text_column(w, "worker_id"), text_column(w, "site_id"), number_column(w, "fte"));
+        let counted =
+            code_flags(w, "role", |v| matches!(v, "social_worker" | "senior_practitioner" | "team_manager"), 1);
+        let agency: Vec<Option<bool>> = match w.column("agency").ok().and_then(|c| c.bool().ok()) {
+            Some(ca) => ca.iter().collect(),
+            None => vec![None; w.height()],
+        };
+        let (starts, ends) = (date_column(w, "start_date"), date_column(w, "end_date"));
+        for row in 0..w.height() {
+            if let (Some(id), Some(site), Some(start)) = (ids[row], sites[row], starts[row]) {
+                let record = SpellRecord {
+                    counted: counted[row] == 1,
+                    fte: fte[row].unwrap_or(0.0),
+                    agency: agency[row].unwrap_or(false),
+                    start,
+                    end: ends[row],
+                };
+                b.spell(id, site, record);
+            }
+        }
+        let a = &dataset.absences.frame;
+        let (ids, starts, ends) =
+            (text_column(a, "worker_id"), date_column(a, "start_date"), date_column(a, "end_date"));
+        let sick = code_flags(a, "kind", |v| v == "sickness", 1);
+        for row in 0..a.height() {
+            if let (Some(id), 1, Some(start), Some(end)) = (ids[row], sick[row], starts[row], ends[row]) {
+                b.sickness(id, start, end);
+            }
+        }
+
+        let a = &dataset.allocations.frame;
+        let workers = text_column(a, "worker_id");
+        let (starts, ends) = (date_column(a, "start_date"), date_column(a, "end_date"));
+        // workers known from the workers table are looked up in parallel; others (dangling
+        // references, a validation problem) are added after, in row order
+        let known: Vec<Option<u32>> = {
+            let map = &b.workers;
+            workers.par_iter().with_min_len(1 << 14).map(|w| w.and_then(|w| map.get(w).copied())).collect()
+        };
+        b.allocations.reserve(a.height());
+        for row in 0..a.height() {
+            if let (Some(child), Some(worker), Some(start)) = (child_of(1, row), workers[row], starts[row]) {
+                let worker = known[row].unwrap_or_else(|| b.worker_index(worker));
+                b.allocations.push((child, Allocation { worker, start, last: ends[row] }));
+            }
+        }
+
+        if dataset.contacts.present {
+            b.has_contacts = true;
+            let c = &dataset.contacts.frame;
+            let dates = date_column(c, "date");
+            let minutes = number_column(c, "minutes");
+            let (categories, kinds) = code_ids(c, "kind");
+            let kind_of: Vec<ContactKind> = categories.iter().map(|k| contact_kind(k)).collect();
+            for row in 0..c.height() {
+                if let (Some(child), Some(date), Some(kind)) = (child_of(2, row), dates[row], kinds[row]) {
+                    let contact = Contact { date, kind: kind_of[kind as usize], minutes: minutes[row].unwrap_or(0.0) };
+                    b.contacts.push((child, contact));
+                }
+            }
+        }
+        b.finish()
+    }
+
+    /// Number of children.
+    pub fn children(&self) -> usize {
+        self.child_site.len()
+    }
+
+    /// Group of child `c`, a child at one of the groups' sites (see [`NO_SITE`]).
+    pub fn group_of_child(&self, c: usize) -> usize {
+        self.groups.group_of_site[self.child_site[c] as usize]
+    }
+
+    /// The spell of `worker` in post on `day` (the first in input order), if any.
+    pub fn spell_in_post(&self, worker: u32, day: i32) -> Option<&Spell> {
+        self.spells_of.of(worker as usize).iter().map(|&s| &self.spells[s as usize]).find(|s| s.in_post(day))
+    }
+}
+
+/// `child_site` of a child whose site is not one of the groups' sites (left out of every
+/// metric).
+pub const NO_SITE: u32 = u32::MAX;
+
+/// Flags from a code column: `bit` where `is(code)`, else 0.
+fn code_flags(frame: &polars::prelude::DataFrame, name: &str, is: impl Fn(&str) -> bool, bit: u8) -> Vec<u8> {
+    let (categories, ids) = code_ids(frame, name);
+    let of: Vec<u8> = categories.iter().map(|c| if is(c) { bit } else { 0 }).collect();
+    ids.into_iter().map(|i| i.map_or(0, |i| of[i as usize])).collect()
+}
+
+fn contact_kind(kind: &str) -> ContactKind {
+    match kind {
+        "visit" => ContactKind::Visit,
+        "seen_alone" => ContactKind::SeenAlone,
+        _ => ContactKind::Other,
+    }
+}
+
+/// A spell's fields other than the worker and the site.
+#[derive(Debug, Clone, Copy)]
+pub struct SpellRecord {
+    /// A counted role.
+    pub counted: bool,
+    /// FTE.
+    pub fte: f64,
+    /// Agency.
+    pub agency: bool,
+    /// First day.
+    pub start: i32,
+    /// Last day (None while in post).
+    pub end: Option<i32>,
+}
+
+/// Builds an [`Index`] record by record, interning site, child and worker ids. Rows whose
+/// site is not among the groups' sites are left out (validation reports them).
+pub struct Builder<'a> {
+    groups: SiteGroups,
+    sites: FxHashMap<&'a str, u32>,
+    children: FxHashMap<(u32, &'a str), u32>,
+    last_child: Option<(&'a str, &'a str, u32)>,
+    workers: FxHashMap<&'a str, u32>,
+    child_site: Vec<u32>,
+    child_dob: Vec<Option<i32>>,
+    child_ids: Names,
+    worker_ids: Names,
+    episodes: Vec<(u32, Episode)>,
+    allocations: Vec<(u32, Allocation)>,
+    contacts: Vec<(u32, Contact)>,
+    has_contacts: bool,
+    spells: Vec<Spell>,
+    sickness: Vec<(u32, (i32, i32))>,
+}
+
+impl<'a> Builder<'a> {
+    /// An empty builder for the sites of `groups`.
+    pub fn new(groups: SiteGroups) -> Self {
+        Builder {
+            groups,
+            sites: FxHashMap::default(),
+            children: FxHashMap::default(),
+            last_child: None,
+            workers: FxHashMap::default(),
+            child_site: Vec::new(),
+            child_dob: Vec::new(),
+            child_ids: Names::default(),
+            worker_ids: Names::default(),
+            episodes: Vec::new(),
+            allocations: Vec::new(),
+            contacts: Vec::new(),
+            has_contacts: false,
+            spells: Vec::new(),
+            sickness: Vec::new(),
+        }
+    }
+
+    fn site(&mut self, site: &'a str) -> Option<u32> {
+        if let Some(&i) = self.sites.get(site) {
+            return Some(i);
+        }
+        let i = self.groups.site_index(site)? as u32;
+        self.sites.insert(site, i);
+        Some(i)
+    }
+
+    /// Adds a child (site None: not one of the groups' sites) and returns its index.
+    fn push_child(&mut self, site: Option<u32>, id: &str, dob: Option<i32>) -> u32 {
+        self.child_site.push(site.unwrap_or(NO_SITE));
+        self.child_dob.push(dob);
+        self.child_ids.push(id);
+        self.child_site.len() as u32 - 1
+    }
+
+    /// The index of child `id` at `site`, added when new (None when the site is unknown).
+    fn child_index(&mut self, site: &'a str, id: &'a str) -> Option<u32> {
+        if let Some((s, c, i)) = self.last_child {
+            if s == site && c == id {
+                return Some(i);
+            }
+        }
+        let s = self.site(site)?;
+        let next = self.child_site.len() as u32;
+        let i = *self.children.entry((s, id)).or_insert(next);
+        if i == next {
+            self.push_child(Some(s), id, None);
+        }
+        self.last_child = Some((site, id, i));
+        Some(i)
+    }
+
+    fn worker_index(&mut self, id: &'a str) -> u32 {
+        let next = self.workers.len() as u32;
+        let i = *self.workers.entry(id).or_insert(next);
+        if i == next {
+            self.worker_ids.push(id);
+        }
+        i
+    }
+
+    /// A child and its date of birth.
+    pub fn child(&mut self, site: &'a str, id: &'a str, dob: Option<i32>) {
+        if let Some(c) = self.child_index(site, id) {
+            self.child_dob[c as usize] = dob;
+        }
+    }
+
+    /// An episode, its codes given as text.
+    #[allow(clippy::too_many_arguments)]
+    pub fn episode(
+        &mut self,
+        site: &'a str,
+        id: &'a str,
+        start: i32,
+        end: Option<i32>,
+        (rne, ls, place): (&str, &str, &str),
+        codes: &PlacementCodes,
+    ) {
+        let has = |list: &[String], v: &str| list.iter().any(|c| c == v);
+        let mut flags = 0;
+        if has(&codes.new_carer_rne, rne) {
+            flags |= flag::NEW_CARER;
+        }
+        if has(&codes.short_break_ls, ls) {
+            flags |= flag::SHORT_BREAK;
+        }
+        if has(&codes.temporary_places, place) {
+            flags |= flag::TEMPORARY;
+        }
+        if has(&codes.adoption_places, place) {
+            flags |= flag::ADOPTION;
+        }
+        self.episode_with_flags(site, id, start, end, flags);
+    }
+
+    /// An episode with its code flags.
+    pub fn episode_with_flags(&mut self, site: &'a str, id: &'a str, start: i32, end: Option<i32>, flags: u8) {
+        if let Some(c) = self.child_index(site, id) {
+            self.episodes.push((c, Episode { start, end, flags, period_start: 0 }));
+        }
+    }
+
+    /// An allocation of child `child` (at `site`) to `worker`.
+    pub fn allocation(&mut self, site: &'a str, child: &'a str, worker: &'a str, start: i32, end: Option<i32>) {
+        if let Some(c) = self.child_index(site, child) {
+            let worker = self.worker_index(worker);
+            self.allocations.push((c, Allocation { worker, start, last: end }));
+        }
+    }
+
+    /// A contact with child `child` (at `site`).
+    pub fn contact(&mut self, site: &'a str, child: &'a str, date: i32, kind: ContactKind, minutes: f64) {
+        self.has_contacts = true;
+        if let Some(c) = self.child_index(site, child) {
+            self.contacts.push((c, Contact { date, kind, minutes }));
+        }
+    }
+
+    /// A spell in post of `worker` at `site`.
+    pub fn spell(&mut self, worker: &'a str, site: &'a str, spell: SpellRecord) {
+        let Some(site) = self.site(site) else { return };
+        let worker = self.worker_index(worker);
+        let SpellRecord { counted, fte, agency, start, end } = spell;
+        self.spells.push(Spell { worker, site: site as usize, counted, fte, agency, start, end });
+    }
+
+    /// A sickness absence of `worker`, first and last day.
+    pub fn sickness(&mut self, worker: &'a str, start: i32, end: i32) {
+        let worker = self.worker_index(worker);
+        self.sickness.push((worker, (start, end)));
+    }
+
+    /// The index: rows grouped by owner and sorted, handovers applied, placement flags derived.
+    pub fn finish(self) -> Index {
+        let children = self.child_site.len();
+        let workers = self.worker_ids.len();
+        let mut episodes = Grouped::new(children, self.episodes);
+        let mut allocations = Grouped::new(children, self.allocations);
+        let mut contacts = self.has_contacts.then(|| Grouped::new(children, self.contacts));
+        let spells_of =
+            Grouped::new(workers, self.spells.iter().enumerate().map(|(i, s)| (s.worker, i as u32)).collect());
+        let sickness = Grouped::new(workers, self.sickness);
+        for c in 0..children {
+            derive_episodes(episodes.of_mut(c));
+            let a = allocations.of_mut(c);
+            a.sort_by_key(|a| a.start);
+            apply_handovers(a);
+            if let Some(contacts) = contacts.as_mut() {
+                contacts.of_mut(c).sort_by_key(|c| c.date);
+            }
+        }
+        let cases_of = worker_cases(workers, &allocations);
+        Index {
+            groups: self.groups,
+            child_site: self.child_site,
+            child_dob: self.child_dob,
+            child_ids: self.child_ids,
+            episodes,
+            allocations,
+            contacts,
+            worker_ids: self.worker_ids,
+            spells: self.spells,
+            spells_of,
+            sickness,
+            cases_of,
+        }
+    }
+}
+
+/// A worker's case: (child, first day, last day in force; None while open).
+pub type Case = (u32, i32, Option<i32>);
+
+/// Each worker's allocations (see [`Index::cases_of`]), from allocations grouped by child.
+fn worker_cases(workers: usize, allocations: &Grouped<Allocation>) -> Grouped<Case> {
+    // the counting sort keeps child order within a worker
+    let keyed: Vec<(u32, Case)> = (0..allocations.owners())
+        .flat_map(|c| allocations.of(c).iter().map(move |a| (a.worker, (c as u32, a.start, a.last))))
+        .collect();
+    Grouped::new(workers, keyed)
+}
+
+/// Sorts a child's episodes and derives which start a placement and where each period of
+/// care starts (METRICS.md "Placements").
+fn derive_episodes(episodes: &mut [Episode]) {
+    episodes.sort_by_key(|e| (e.start, e.end.unwrap_or(i32::MAX)));
+    for i in 0..episodes.len() {
+        let e = episodes[i];
+        let after_temporary = i > 0 && episodes[i - 1].is(flag::TEMPORARY);
+        if e.is(flag::NEW_CARER) && !e.is(flag::TEMPORARY) && !e.is(flag::SHORT_BREAK) && !after_temporary {
+            episodes[i].flags |= flag::STARTS_PLACEMENT;
+        }
+        let continues = i > 0 && episodes[i - 1].end.is_some_and(|prev| e.start <= prev + 1);
+        episodes[i].period_start = if continues { episodes[i - 1].period_start } else { i as u32 };
+    }
+}
+
+/// METRICS.md's handover rule for allocations of one child sorted by start: an allocation
+/// ending on the day the next one starts is not in force that day.
+pub fn apply_handovers(allocations: &mut [Allocation]) {
+    for i in 1..allocations.len() {
+        let next = allocations[i].start;
+        if allocations[i - 1].last == Some(next) {
+            allocations[i - 1].last = Some(next - 1);
+        }
+    }
+}
+
+/// Children per parallel work item: chunks are fixed, and their sums are added in chunk order,
+/// so results do not depend on the number of threads.
+const CHUNK: usize = 8192;
+
+/// Sums `N` figures per group over every child at a known site: `f(acc, c)` adds child `c`'s figures into
+/// `acc[group]`. Children run in parallel, in fixed chunks added in order (deterministic).
+pub fn sum_over_children<const N: usize>(index: &Index, f: impl Fn(&mut [[f64; N]], usize) + Sync) -> Vec<[f64; N]> {
+    let groups = index.groups.names.len();
+    let n = index.children();
+    let parts: Vec<Vec<[f64; N]>> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|k| {
+            let mut acc = vec![[0.0; N]; groups];
+            for c in (k * CHUNK..((k + 1) * CHUNK).min(n)).filter(|&c| index.child_site[c] != NO_SITE) {
+                f(&mut acc, c);
+            }
+            acc
+        })
+        .collect();
+    let mut total = vec![[0.0; N]; groups];
+    for part in parts {
+        for (t, p) in total.iter_mut().zip(part) {
+            for (x, y) in t.iter_mut().zip(p) {
+                *x += y;
+            }
+        }
+    }
+    total
+}
