@@ -1,5 +1,6 @@
 //! A small, portable pseudo-random generator (xoshiro256** seeded by SplitMix64), so that a
-//! seed gives the same dataset on every platform and with every dependency version.
+//! seed gives the same dataset, random matching order or bootstrap draw on every platform and
+//! with every dependency version.
 
 /// xoshiro256** (Blackman and Vigna, 2018).
 #[derive(Debug, Clone)]
@@ -33,6 +34,14 @@ impl Rng {
         self.s[2] ^= t;
         self.s[3] = self.s[3].rotate_left(45);
         result
+    }
+
+    /// Poisson for large means (normal approximation above 500).
+    pub fn poisson_large(&mut self, lambda: f64) -> u64 {
+        if lambda < 500.0 {
+            return u64::from(self.poisson(lambda));
+        }
+        (lambda + self.normal() * lambda.sqrt()).round().max(0.0) as u64
     }
 
     /// Uniform in [0, 1).

@@ -27,7 +27,7 @@
 //!   rate scales with planned over actual case holders that month, between 0.5x and 2x).
 
 pub mod anonymise;
-pub mod rng;
+pub use swp_stats::rng;
 mod write;
 
 use rayon::prelude::*;
@@ -1005,16 +1005,6 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
         c.worker = map[&c.worker];
     }
     SiteOut { children, episodes, spells, allocations, absences, contacts, outcomes }
-}
-
-impl Rng {
-    /// Poisson for large means (normal approximation above 500).
-    fn poisson_large(&mut self, lambda: f64) -> u64 {
-        if lambda < 500.0 {
-            return u64::from(self.poisson(lambda));
-        }
-        (lambda + self.normal() * lambda.sqrt()).round().max(0.0) as u64
-    }
 }
 
 pub use write::write_dataset;

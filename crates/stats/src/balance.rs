@@ -1,0 +1,212 @@
+//! Covariate balance before and after matching, exactly as MatchIt 4.5.1's `summary()`
+//! (`bal1var`, estimand ATT, no sampling weights).
+//!
+//! # Formula
+//! For covariate x, treated units T and controls C with weights w (1 before matching, the
+//! match weights after):
+//! - means: weighted means in each group;
+//! - standardised mean difference: (mean_T - mean_C) / s, where s is the treated units'
+//!   standard deviation in the unmatched sample (n - 1 denominator; sqrt(p(1 - p)) for a 0/1
+//!   covariate); when |mean_T - mean_C| <= sqrt(machine epsilon) the raw difference is shown;
+//! - variance ratio (not for 0/1 covariates): weighted variance of T over that of C, each
+//!   sum w(x - m)^2 / (1 - sum w^2) with weights normalised to sum 1;
+//! - eCDF mean and max: the mean and the largest absolute difference between the two groups'
+//!   weighted empirical CDFs over the distinct values of x (for 0/1 covariates both equal the
+//!   absolute mean difference).
+//!
+//! # Examples
+//! ```
+//! use swp_stats::balance::balance_row;
+//! let x = [1.0, 2.0, 3.0, 2.0, 4.0];
+//! let treat = [true, true, true, false, false];
+//! let row = balance_row("x", &x, &treat, None, None);
+//! assert_eq!(row.mean_treated, 2.0);
+//! assert_eq!(row.mean_control, 3.0);
+//! assert!((row.smd + 1.0).abs() < 1e-12); // (2 - 3) / sd(1, 2, 3)
+//! ```
+
+use serde::Serialize;
+
+/// One covariate's balance in one sample (before or after matching).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BalanceRow {
+    /// Covariate name (`distance` for the propensity score).
+    pub covariate: String,
+    /// Weighted mean among treated units.
+    pub mean_treated: f64,
+    /// Weighted mean among controls.
+    pub mean_control: f64,
+    /// Standardised mean difference.
+    pub smd: f64,
+    /// Variance ratio (None for 0/1 covariates).
+    pub var_ratio: Option<f64>,
+    /// Mean eCDF difference.
+    pub ecdf_mean: f64,
+    /// Largest eCDF difference.
+    pub ecdf_max: f64,
+}
+
+fn weighted_mean(x: &[f64], w: &[f64]) -> f64 {
+    x.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() / w.iter().sum::<f64>()
+}
+
+/// MatchIt's `wvar`.
+fn weighted_var(x: &[f64], w: &[f64], binary: bool) -> f64 {
+    let total: f64 = w.iter().sum();
+    let w: Vec<f64> = w.iter().map(|v| v / total).collect();
+    let m: f64 = x.iter().zip(&w).map(|(a, b)| a * b).sum();
+    if binary {
+        m * (1.0 - m)
+    } else {
+        x.iter().zip(&w).map(|(a, b)| b * (a - m) * (a - m)).sum::<f64>() / (1.0 - w.iter().map(|v| v * v).sum::<f64>())
+    }
+}
+
+/// MatchIt's `pooled_sd` with unit sampling weights (the fallback when the treated SD is 0).
+fn pooled_sd(x: &[f64], treat: &[bool], binary: bool) -> f64 {
+    let n = x.len() as f64;
+    let group = |g: bool| -> (f64, f64) {
+        let v: Vec<f64> = x.iter().zip(treat).filter(|(_, &t)| t == g).map(|(a, _)| *a).collect();
+        (v.iter().sum::<f64>(), v.len() as f64)
+    };
+    if binary {
+        [true, false].iter().map(|&g| group(g)).map(|(s, k)| s * (1.0 - s / k) / n).sum::<f64>().sqrt()
+    } else {
+        let (s1, k1) = group(true);
+        let (s0, k0) = group(false);
+        let ss: f64 = x
+            .iter()
+            .zip(treat)
+            .map(|(&a, &t)| {
+                let m = if t { s1 / k1 } else { s0 / k0 };
+                (a - m) * (a - m)
+            })
+            .sum();
+        (ss / n / (1.0 - 1.0 / n)).sqrt()
+    }
+}
+
+/// MatchIt's `qqsum(standardize = TRUE)`: mean and max eCDF differences.
+fn ecdf_differences(x: &[f64], treat: &[bool], w: &[f64]) -> (f64, f64) {
+    let n = x.len();
+    let (s1, s0) = (0..n).fold((0.0, 0.0), |(a, b), i| if treat[i] { (a + w[i], b) } else { (a, b + w[i]) });
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let first_group = treat[order[0]];
+    let mut cumulative = 0.0;
+    let mut diffs = Vec::new();
+    for (k, &i) in order.iter().enumerate() {
+        let wi = if treat[i] { w[i] / s1 } else { w[i] / s0 };
+        cumulative += if treat[i] == first_group { -wi } else { wi };
+        let run_ends = k + 1 == n || x[order[k + 1]] != x[i];
+        if run_ends {
+            diffs.push(cumulative.abs());
+        }
+    }
+    let mean = diffs.iter().sum::<f64>() / diffs.len() as f64;
+    let max = diffs.iter().fold(0.0f64, |a, &b| a.max(b));
+    (mean, max)
+}
+
+/// The balance of covariate `x` between treated and control units, with match `weights`
+/// (None: before matching). `treated_sd` is the standardising SD; None computes it from the
+/// unmatched sample (pass it once computed so after-matching rows use the same one).
+pub fn balance_row(
+    name: &str,
+    x: &[f64],
+    treat: &[bool],
+    weights: Option<&[f64]>,
+    treated_sd: Option<f64>,
+) -> BalanceRow {
+    let ones = vec![1.0; x.len()];
+    let w = weights.unwrap_or(&ones);
+    let binary = x.iter().all(|&v| v == 0.0 || v == 1.0);
+    let split =
+        |g: bool, v: &[f64]| -> Vec<f64> { v.iter().zip(treat).filter(|(_, &t)| t == g).map(|(a, _)| *a).collect() };
+    let (x1, x0) = (split(true, x), split(false, x));
+    let (w1, w0) = (split(true, w), split(false, w));
+    let too_small = w1.iter().filter(|&&v| v != 0.0).count() < 2 && w0.iter().filter(|&&v| v != 0.0).count() < 2;
+    let mean_treated = weighted_mean(&x1, &w1);
+    let mean_control = weighted_mean(&x0, &w0);
+    let diff = mean_treated - mean_control;
+    let smd = if diff.abs() > f64::EPSILON.sqrt() && !too_small {
+        let std = treated_sd.unwrap_or_else(|| standardiser(x, treat));
+        diff / std
+    } else {
+        diff
+    };
+    let (var_ratio, ecdf_mean, ecdf_max) = if binary {
+        (None, diff.abs(), diff.abs())
+    } else if too_small {
+        (None, f64::NAN, f64::NAN)
+    } else {
+        let vr = weighted_var(&x1, &w1, false) / weighted_var(&x0, &w0, false);
+        let (mean, max) = ecdf_differences(x, treat, w);
+        (Some(vr), mean, max)
+    };
+    BalanceRow { covariate: name.to_string(), mean_treated, mean_control, smd, var_ratio, ecdf_mean, ecdf_max }
+}
+
+/// The SD that standardises mean differences: the treated units' SD in the unmatched sample
+/// (sqrt(p(1 - p)) for 0/1), or the pooled SD when that is 0.
+pub fn standardiser(x: &[f64], treat: &[bool]) -> f64 {
+    let binary = x.iter().all(|&v| v == 0.0 || v == 1.0);
+    let x1: Vec<f64> = x.iter().zip(treat).filter(|(_, &t)| t).map(|(a, _)| *a).collect();
+    let s = weighted_var(&x1, &vec![1.0; x1.len()], binary).sqrt();
+    if s.is_finite() && s >= f64::EPSILON.sqrt() {
+        s
+    } else {
+        pooled_sd(x, treat, binary)
+    }
+}
+
+/// Unit counts of a matching (MatchIt's `summary()$nn`, without effective sample sizes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Treated units.
+    pub treated: usize,
+    /// Controls.
+    pub control: usize,
+    /// Treated units with a positive weight.
+    pub matched_treated: usize,
+    /// Controls with a positive weight.
+    pub matched_control: usize,
+    /// Units discarded before matching (none: no `discard` option).
+    pub discarded: usize,
+}
+
+/// Counts from the treatment indicator and the match weights.
+pub fn counts(treat: &[bool], weights: &[f64]) -> Counts {
+    let treated = treat.iter().filter(|&&t| t).count();
+    let matched = |g: bool| treat.iter().zip(weights).filter(|(&t, &w)| t == g && w > 0.0).count();
+    Counts {
+        treated,
+        control: treat.len() - treated,
+        matched_treated: matched(true),
+        matched_control: matched(false),
+        discarded: 0,
+    }
+}
+
+/// Balance before and after matching of each named column.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BalanceTable {
+    /// Unit counts.
+    pub counts: Counts,
+    /// Before matching.
+    pub before: Vec<BalanceRow>,
+    /// After matching.
+    pub after: Vec<BalanceRow>,
+}
+
+/// The balance table of `columns` (name, values), the distance first when given.
+pub fn balance_table(columns: &[(String, Vec<f64>)], treat: &[bool], weights: &[f64]) -> BalanceTable {
+    let mut before = Vec::with_capacity(columns.len());
+    let mut after = Vec::with_capacity(columns.len());
+    for (name, x) in columns {
+        let sd = standardiser(x, treat);
+        before.push(balance_row(name, x, treat, None, Some(sd)));
+        after.push(balance_row(name, x, treat, Some(weights), Some(sd)));
+    }
+    BalanceTable { counts: counts(treat, weights), before, after }
+}

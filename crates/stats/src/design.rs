@@ -1,0 +1,144 @@
+//! Covariates to design matrices, as R's `model.matrix` makes them: numbers as they are, a text
+//! covariate as one indicator per level (levels sorted, named column + level: `race` with
+//! levels black, hispan, white gives `raceblack`, `racehispan`, `racewhite`). Models drop the
+//! first level (treatment contrasts, beside an intercept); balance tables and Mahalanobis
+//! distances keep every level (as MatchIt does).
+
+use crate::error::{Result, StatsError};
+use crate::linalg::Matrix;
+
+/// The values of one covariate.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    /// Numbers (0/1 columns are numbers too).
+    Numeric(Vec<f64>),
+    /// Text: one indicator per level.
+    Text(Vec<String>),
+}
+
+/// A named covariate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Covariate {
+    /// Name as the user gave it.
+    pub name: String,
+    /// Values, one per unit.
+    pub values: Values,
+}
+
+impl Covariate {
+    /// A numeric covariate.
+    pub fn numeric(name: &str, values: Vec<f64>) -> Self {
+        Covariate { name: name.to_string(), values: Values::Numeric(values) }
+    }
+
+    /// A text covariate.
+    pub fn text(name: &str, values: Vec<String>) -> Self {
+        Covariate { name: name.to_string(), values: Values::Text(values) }
+    }
+
+    /// Number of units.
+    pub fn len(&self) -> usize {
+        match &self.values {
+            Values::Numeric(v) => v.len(),
+            Values::Text(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no units.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The sorted distinct levels of a text covariate (empty for numbers).
+    pub fn levels(&self) -> Vec<&str> {
+        match &self.values {
+            Values::Numeric(_) => Vec::new(),
+            Values::Text(v) => {
+                let mut levels: Vec<&str> = v.iter().map(String::as_str).collect();
+                levels.sort_unstable();
+                levels.dedup();
+                levels
+            }
+        }
+    }
+}
+
+/// Named columns, one value per unit each.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Columns {
+    /// Column names.
+    pub names: Vec<String>,
+    /// Column values.
+    pub columns: Vec<Vec<f64>>,
+}
+
+impl Columns {
+    /// The columns as a row-major matrix.
+    pub fn matrix(&self) -> Matrix {
+        let n = self.columns.first().map_or(0, Vec::len);
+        let p = self.columns.len();
+        let mut values = Vec::with_capacity(n * p);
+        for i in 0..n {
+            values.extend(self.columns.iter().map(|c| c[i]));
+        }
+        Matrix { n, p, values }
+    }
+}
+
+/// Expands covariates to columns: every level of a text covariate when `all_levels`, else all
+/// but the first; with `intercept`, a leading `(Intercept)` column of ones.
+///
+/// # Errors
+/// Covariates of different lengths, or non-finite numbers.
+pub fn expand(covariates: &[Covariate], intercept: bool, all_levels: bool) -> Result<Columns> {
+    let n = covariates.first().map_or(0, Covariate::len);
+    let mut names = Vec::new();
+    let mut columns = Vec::new();
+    if intercept {
+        names.push("(Intercept)".to_string());
+        columns.push(vec![1.0; n]);
+    }
+    for c in covariates {
+        if c.len() != n {
+            return Err(StatsError::Invalid(format!("covariate `{}` has {} values, not {n}", c.name, c.len())));
+        }
+        match &c.values {
+            Values::Numeric(v) => {
+                if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+                    return Err(StatsError::Invalid(format!(
+                        "covariate `{}` has a missing or non-finite value (unit {}); drop or fill such units first",
+                        c.name,
+                        i + 1
+                    )));
+                }
+                names.push(c.name.clone());
+                columns.push(v.clone());
+            }
+            Values::Text(v) => {
+                let levels = c.levels();
+                for level in levels.iter().skip(usize::from(!all_levels)) {
+                    names.push(format!("{}{}", c.name, level));
+                    columns.push(v.iter().map(|x| f64::from(u8::from(x == level))).collect());
+                }
+            }
+        }
+    }
+    Ok(Columns { names, columns })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_covariates_become_indicators_named_as_r_names_them() {
+        let race = Covariate::text("race", ["white", "black", "hispan", "black"].map(String::from).to_vec());
+        let age = Covariate::numeric("age", vec![30.0, 25.0, 41.0, 19.0]);
+        let model = expand(&[age.clone(), race.clone()], true, false).unwrap();
+        assert_eq!(model.names, vec!["(Intercept)", "age", "racehispan", "racewhite"]);
+        assert_eq!(model.columns[3], vec![1.0, 0.0, 0.0, 0.0]);
+        let balance = expand(&[age, race], false, true).unwrap();
+        assert_eq!(balance.names, vec!["age", "raceblack", "racehispan", "racewhite"]);
+        assert_eq!(balance.matrix().row(1), &[25.0, 1.0, 0.0, 0.0]);
+    }
+}

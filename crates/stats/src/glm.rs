@@ -1,0 +1,319 @@
+//! Generalised linear models fitted by iteratively reweighted least squares, step for step as
+//! R's `glm.fit` (same starting values, same convergence rule, QR solves), so coefficients and
+//! standard errors agree with R's `glm` to far better than 1e-6.
+//!
+//! # Formula
+//! Each iteration solves the weighted least squares of the working response
+//! z = eta - offset + (y - mu) / (dmu/deta) with weights (dmu/deta)^2 / V(mu), until
+//! |dev - dev_old| / (|dev| + 0.1) < epsilon (R's default 1e-8, at most 25 iterations).
+//! Standard errors are the square roots of the diagonal of (X'WX)^-1 from the last solve
+//! (dispersion 1: binomial and Poisson).
+//!
+//! # Errors
+//! A constant covariate ([`StatsError::Constant`]), collinear covariates
+//! ([`StatsError::Collinear`]), fitted probabilities of 0 or 1 ([`StatsError::Separation`]) and
+//! non-convergence ([`StatsError::NotConverged`]) are reported instead of returning estimates
+//! that mean nothing.
+//!
+//! # Examples
+//! ```
+//! use swp_stats::glm::{Family, GlmParams};
+//! use swp_stats::Matrix;
+//! // log(rate) = 0.5 + 0.2 x with exposure 2: counts 3, 4, 5, 6, 7 at x = 0..4
+//! let x = Matrix::from_rows(&(0..5).map(|i| vec![1.0, f64::from(i)]).collect::<Vec<_>>());
+//! let y = [3.0, 4.0, 5.0, 6.0, 7.0];
+//! let offset = [2f64.ln(); 5];
+//! let names = vec!["(Intercept)".to_string(), "x".to_string()];
+//! let fit = GlmParams::new(Family::Poisson).fit(&x, &names, &y, Some(&offset)).unwrap();
+//! assert!(fit.converged && fit.coef[1] > 0.0);
+//! ```
+
+use crate::error::{Result, StatsError};
+use crate::linalg::{weighted_least_squares, Matrix};
+use statrs::distribution::{Continuous, ContinuousCDF, Normal};
+
+/// Model family and link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Binomial with the logit link (logistic regression).
+    Logit,
+    /// Binomial with the probit link.
+    Probit,
+    /// Poisson with the log link (counts; exposure as a log offset).
+    Poisson,
+}
+
+/// Settings of a fit (defaults as R's `glm.control()`).
+#[derive(Debug, Clone, Copy)]
+pub struct GlmParams {
+    /// Family and link.
+    pub family: Family,
+    /// Relative deviance change that stops the iterations (1e-8).
+    pub epsilon: f64,
+    /// Iteration limit (25).
+    pub max_iter: usize,
+}
+
+/// A fitted model.
+#[derive(Debug, Clone)]
+pub struct GlmFit {
+    /// Column names.
+    pub names: Vec<String>,
+    /// Coefficients.
+    pub coef: Vec<f64>,
+    /// Standard errors.
+    pub se: Vec<f64>,
+    /// Linear predictor (offset included).
+    pub linear_predictor: Vec<f64>,
+    /// Fitted means (probabilities, or expected counts).
+    pub fitted: Vec<f64>,
+    /// Residual deviance.
+    pub deviance: f64,
+    /// IRLS iterations.
+    pub iterations: usize,
+    /// Whether the deviance criterion was met.
+    pub converged: bool,
+    /// (X'WX)^-1, row-major p x p.
+    pub covariance: Vec<f64>,
+}
+
+const EPS: f64 = f64::EPSILON;
+const LOGIT_THRESH: f64 = 30.0;
+
+fn standard_normal() -> Normal {
+    Normal::new(0.0, 1.0).expect("valid parameters")
+}
+
+impl Family {
+    fn link(self, mu: f64) -> f64 {
+        match self {
+            Family::Logit => (mu / (1.0 - mu)).ln(),
+            Family::Probit => standard_normal().inverse_cdf(mu),
+            Family::Poisson => mu.ln(),
+        }
+    }
+
+    /// mu from eta, with R's guards against 0 and 1.
+    fn inverse_link(self, eta: f64) -> f64 {
+        match self {
+            Family::Logit => {
+                let t = if eta < -LOGIT_THRESH {
+                    EPS
+                } else if eta > LOGIT_THRESH {
+                    1.0 / EPS
+                } else {
+                    eta.exp()
+                };
+                t / (1.0 + t)
+            }
+            Family::Probit => {
+                let thresh = -standard_normal().inverse_cdf(EPS);
+                standard_normal().cdf(eta.clamp(-thresh, thresh))
+            }
+            Family::Poisson => eta.exp().max(EPS),
+        }
+    }
+
+    /// dmu/deta.
+    fn mu_eta(self, eta: f64) -> f64 {
+        match self {
+            Family::Logit => {
+                if !(-LOGIT_THRESH..=LOGIT_THRESH).contains(&eta) {
+                    EPS
+                } else {
+                    let e = eta.exp();
+                    e / ((1.0 + e) * (1.0 + e))
+                }
+            }
+            Family::Probit => standard_normal().pdf(eta).max(EPS),
+            Family::Poisson => eta.exp().max(EPS),
+        }
+    }
+
+    fn variance(self, mu: f64) -> f64 {
+        match self {
+            Family::Logit | Family::Probit => mu * (1.0 - mu),
+            Family::Poisson => mu,
+        }
+    }
+
+    fn deviance(self, y: &[f64], mu: &[f64]) -> f64 {
+        let y_log_y = |y: f64, mu: f64| if y != 0.0 { y * (y / mu).ln() } else { 0.0 };
+        y.iter()
+            .zip(mu)
+            .map(|(&y, &mu)| match self {
+                Family::Logit | Family::Probit => 2.0 * (y_log_y(y, mu) + y_log_y(1.0 - y, 1.0 - mu)),
+                Family::Poisson => {
+                    if y > 0.0 {
+                        2.0 * (y * (y / mu).ln() - (y - mu))
+                    } else {
+                        2.0 * mu
+                    }
+                }
+            })
+            .sum()
+    }
+
+    fn start(self, y: f64) -> f64 {
+        match self {
+            Family::Logit | Family::Probit => (y + 0.5) / 2.0,
+            Family::Poisson => y + 0.1,
+        }
+    }
+}
+
+impl GlmParams {
+    /// R's defaults for `family`.
+    pub fn new(family: Family) -> Self {
+        GlmParams { family, epsilon: 1e-8, max_iter: 25 }
+    }
+
+    /// Fits the model of `y` on the columns of `x` (the first column the intercept, named in
+    /// `names`), with an optional offset (log exposure for Poisson rates).
+    ///
+    /// # Errors
+    /// See the module page; also [`StatsError::Invalid`] for y outside the family's range or
+    /// lengths that differ.
+    pub fn fit(&self, x: &Matrix, names: &[String], y: &[f64], offset: Option<&[f64]>) -> Result<GlmFit> {
+        let (n, p) = (x.n, x.p);
+        let family = self.family;
+        if y.len() != n || names.len() != p || offset.is_some_and(|o| o.len() != n) {
+            return Err(StatsError::Invalid("the outcome, offset and design have different lengths".into()));
+        }
+        if n < p + 1 {
+            return Err(StatsError::TooFewObservations { min: p + 1, got: n });
+        }
+        let bad_y = match family {
+            Family::Logit | Family::Probit => y.iter().any(|&v| !(0.0..=1.0).contains(&v)),
+            Family::Poisson => y.iter().any(|&v| v < 0.0 || !v.is_finite()),
+        };
+        if bad_y {
+            return Err(StatsError::Invalid(match family {
+                Family::Poisson => "a Poisson outcome must be a non-negative count".into(),
+                _ => "a binomial outcome must be 0 or 1".into(),
+            }));
+        }
+        for (j, name) in names.iter().enumerate().skip(1) {
+            let column = x.column(j);
+            let (lo, hi) = column.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+            if hi - lo <= 0.0 {
+                return Err(StatsError::Constant { name: name.clone() });
+            }
+        }
+        let zero = vec![0.0; n];
+        let offset = offset.unwrap_or(&zero);
+        let mut eta: Vec<f64> = y.iter().map(|&v| family.link(family.start(v))).collect();
+        let mut mu: Vec<f64> = eta.iter().map(|&e| family.inverse_link(e)).collect();
+        let mut dev_old = family.deviance(y, &mu);
+        let tol = 1e-7f64.min(self.epsilon / 1000.0);
+        let mut coef_old: Option<Vec<f64>> = None;
+        let mut last_cov = Vec::new();
+        let mut coef = vec![0.0; p];
+        let mut converged = false;
+        let mut iterations = 0;
+        let mut dev = dev_old;
+        for iter in 1..=self.max_iter {
+            iterations = iter;
+            let mut z = vec![0.0; n];
+            let mut w = vec![0.0; n];
+            for i in 0..n {
+                let d = family.mu_eta(eta[i]);
+                z[i] = eta[i] - offset[i] + (y[i] - mu[i]) / d;
+                w[i] = d * d / family.variance(mu[i]);
+            }
+            let ls = weighted_least_squares(x, &z, &w, tol).map_err(|dependent| StatsError::Collinear {
+                names: dependent.0.iter().map(|&j| names[j].clone()).collect(),
+            })?;
+            let mut start = ls.coef;
+            last_cov = ls.unscaled_cov;
+            let predict = |b: &[f64]| -> Vec<f64> {
+                (0..n).map(|i| x.row(i).iter().zip(b).map(|(a, b)| a * b).sum::<f64>() + offset[i]).collect()
+            };
+            eta = predict(&start);
+            mu = eta.iter().map(|&e| family.inverse_link(e)).collect();
+            dev = family.deviance(y, &mu);
+            // step halving while the deviance is not finite (R's inner loop)
+            let mut halvings = 0;
+            while !dev.is_finite() {
+                let Some(old) = &coef_old else {
+                    return Err(StatsError::NotConverged { iterations: iter });
+                };
+                halvings += 1;
+                if halvings > self.max_iter {
+                    return Err(StatsError::NotConverged { iterations: iter });
+                }
+                start = start.iter().zip(old).map(|(s, o)| (s + o) / 2.0).collect();
+                eta = predict(&start);
+                mu = eta.iter().map(|&e| family.inverse_link(e)).collect();
+                dev = family.deviance(y, &mu);
+            }
+            coef = start;
+            if (dev - dev_old).abs() / (dev.abs() + 0.1) < self.epsilon {
+                converged = true;
+                break;
+            }
+            dev_old = dev;
+            coef_old = Some(coef.clone());
+        }
+        if matches!(family, Family::Logit | Family::Probit) {
+            let n_extreme = mu.iter().filter(|&&m| m <= 10.0 * EPS || m >= 1.0 - 10.0 * EPS).count();
+            if n_extreme > 0 {
+                return Err(StatsError::Separation { n_extreme });
+            }
+        }
+        if !converged {
+            return Err(StatsError::NotConverged { iterations });
+        }
+        let se = (0..p).map(|j| last_cov[j * p + j].sqrt()).collect();
+        Ok(GlmFit {
+            names: names.to_vec(),
+            coef,
+            se,
+            linear_predictor: eta,
+            fitted: mu,
+            deviance: dev,
+            iterations,
+            converged,
+            covariance: last_cov,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn design(columns: &[&[f64]]) -> (Matrix, Vec<String>) {
+        let n = columns[0].len();
+        let rows: Vec<Vec<f64>> =
+            (0..n).map(|i| std::iter::once(1.0).chain(columns.iter().map(|c| c[i])).collect()).collect();
+        let names =
+            std::iter::once("(Intercept)".to_string()).chain((1..=columns.len()).map(|k| format!("x{k}"))).collect();
+        (Matrix::from_rows(&rows), names)
+    }
+
+    #[test]
+    fn separation_constant_and_collinear_covariates_are_reported() {
+        let x1 = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let (x, names) = design(&[&x1]);
+        let err = GlmParams::new(Family::Logit).fit(&x, &names, &[0.0, 0.0, 0.0, 1.0, 1.0, 1.0], None).unwrap_err();
+        assert!(matches!(err, StatsError::Separation { .. }), "{err:?}");
+        let (x, names) = design(&[&x1, &[2.0; 6]]);
+        let err = GlmParams::new(Family::Logit).fit(&x, &names, &[0.0, 1.0, 0.0, 1.0, 1.0, 0.0], None).unwrap_err();
+        assert_eq!(err, StatsError::Constant { name: "x2".into() });
+        let doubled: Vec<f64> = x1.iter().map(|v| 2.0 * v).collect();
+        let (x, names) = design(&[&x1, &doubled]);
+        let err = GlmParams::new(Family::Logit).fit(&x, &names, &[0.0, 1.0, 0.0, 1.0, 1.0, 0.0], None).unwrap_err();
+        assert_eq!(err, StatsError::Collinear { names: vec!["x2".into()] });
+        let err = GlmParams::new(Family::Logit).fit(&x, &names, &[0.0, 2.0, 0.0, 1.0, 1.0, 0.0], None).unwrap_err();
+        assert!(matches!(err, StatsError::Invalid(_)));
+    }
+
+    #[test]
+    fn too_few_iterations_is_non_convergence() {
+        let (x, names) = design(&[&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]);
+        let params = GlmParams { max_iter: 1, ..GlmParams::new(Family::Logit) };
+        let err = params.fit(&x, &names, &[0.0, 1.0, 0.0, 1.0, 1.0, 1.0], None).unwrap_err();
+        assert_eq!(err, StatsError::NotConverged { iterations: 1 });
+    }
+}

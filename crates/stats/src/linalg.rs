@@ -1,0 +1,249 @@
+//! The small dense linear algebra the models need: weighted least squares by Householder QR
+//! (as R's `lm.fit` and `glm.fit` solve it, for accuracy on badly scaled covariates such as
+//! earnings next to ages), the inverse of R'R, and a symmetric eigen-decomposition for
+//! pseudo-inverses. Matrices are row-major `Vec<f64>`.
+
+/// A row-major n x p matrix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Matrix {
+    /// Rows.
+    pub n: usize,
+    /// Columns.
+    pub p: usize,
+    /// Values, row by row.
+    pub values: Vec<f64>,
+}
+
+impl Matrix {
+    /// An n x p matrix of zeros.
+    pub fn zeros(n: usize, p: usize) -> Self {
+        Matrix { n, p, values: vec![0.0; n * p] }
+    }
+
+    /// Builds from rows (all of the same length).
+    pub fn from_rows(rows: &[Vec<f64>]) -> Self {
+        let p = rows.first().map_or(0, Vec::len);
+        Matrix { n: rows.len(), p, values: rows.iter().flatten().copied().collect() }
+    }
+
+    /// Value at (i, j).
+    #[inline]
+    pub fn at(&self, i: usize, j: usize) -> f64 {
+        self.values[i * self.p + j]
+    }
+
+    /// Row i.
+    #[inline]
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.values[i * self.p..(i + 1) * self.p]
+    }
+
+    /// Column j, copied.
+    pub fn column(&self, j: usize) -> Vec<f64> {
+        (0..self.n).map(|i| self.at(i, j)).collect()
+    }
+}
+
+/// A least-squares solution.
+#[derive(Debug, Clone)]
+pub struct LeastSquares {
+    /// Coefficients.
+    pub coef: Vec<f64>,
+    /// (R'R)^-1 = (X'WX)^-1, row-major p x p.
+    pub unscaled_cov: Vec<f64>,
+}
+
+/// Columns found linearly dependent on earlier ones (0-based), if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankDeficient(pub Vec<usize>);
+
+/// Weighted least squares: minimises sum w_i (z_i - x_i'b)^2 by Householder QR of sqrt(w) X.
+/// A column whose norm after removing earlier columns falls below `tol` times its own norm is
+/// reported as dependent (R's `dqrdc2` rule, without moving it: the caller decides).
+pub fn weighted_least_squares(x: &Matrix, z: &[f64], w: &[f64], tol: f64) -> Result<LeastSquares, RankDeficient> {
+    let (n, p) = (x.n, x.p);
+    // column-major copy of sqrt(w) X, and sqrt(w) z
+    let mut a = vec![0.0; n * p];
+    let mut b = vec![0.0; n];
+    for i in 0..n {
+        let sw = w[i].sqrt();
+        let row = x.row(i);
+        for j in 0..p {
+            a[j * n + i] = row[j] * sw;
+        }
+        b[i] = z[i] * sw;
+    }
+    let norms: Vec<f64> = (0..p).map(|j| a[j * n..(j + 1) * n].iter().map(|v| v * v).sum::<f64>().sqrt()).collect();
+    let mut r = vec![0.0; p * p];
+    let mut dependent = Vec::new();
+    for j in 0..p {
+        // Householder reflection zeroing column j below the diagonal
+        let col = &a[j * n..(j + 1) * n];
+        let norm = col[j..].iter().map(|v| v * v).sum::<f64>().sqrt();
+        if norm <= tol * norms[j] || norm == 0.0 {
+            dependent.push(j);
+            continue;
+        }
+        let alpha = if col[j] > 0.0 { -norm } else { norm };
+        let mut v: Vec<f64> = col[j..].to_vec();
+        v[0] -= alpha;
+        let vnorm2: f64 = v.iter().map(|x| x * x).sum();
+        if vnorm2 > 0.0 {
+            // apply to this and later columns, and to b
+            for k in j..p {
+                let ck = &mut a[k * n + j..(k + 1) * n];
+                let dot: f64 = v.iter().zip(ck.iter()).map(|(x, y)| x * y).sum();
+                let f = 2.0 * dot / vnorm2;
+                for (c, vi) in ck.iter_mut().zip(&v) {
+                    *c -= f * vi;
+                }
+            }
+            let dot: f64 = v.iter().zip(&b[j..]).map(|(x, y)| x * y).sum();
+            let f = 2.0 * dot / vnorm2;
+            for (c, vi) in b[j..].iter_mut().zip(&v) {
+                *c -= f * vi;
+            }
+        }
+        for k in j..p {
+            r[j * p + k] = a[k * n + j];
+        }
+    }
+    if !dependent.is_empty() {
+        return Err(RankDeficient(dependent));
+    }
+    // back substitution R b = Q'z
+    let mut coef = vec![0.0; p];
+    for j in (0..p).rev() {
+        let s: f64 = ((j + 1)..p).map(|k| r[j * p + k] * coef[k]).sum();
+        coef[j] = (b[j] - s) / r[j * p + j];
+    }
+    Ok(LeastSquares { coef, unscaled_cov: r_inverse_crossprod(&r, p) })
+}
+
+/// (R'R)^-1 for upper-triangular R (p x p, row-major): R^-1 R^-T.
+fn r_inverse_crossprod(r: &[f64], p: usize) -> Vec<f64> {
+    let mut inv = vec![0.0; p * p];
+    for j in 0..p {
+        inv[j * p + j] = 1.0 / r[j * p + j];
+        for i in (0..j).rev() {
+            let s: f64 = ((i + 1)..=j).map(|k| r[i * p + k] * inv[k * p + j]).sum();
+            inv[i * p + j] = -s / r[i * p + i];
+        }
+    }
+    let mut out = vec![0.0; p * p];
+    for i in 0..p {
+        for j in 0..p {
+            out[i * p + j] = (i.max(j)..p).map(|k| inv[i * p + k] * inv[j * p + k]).sum();
+        }
+    }
+    out
+}
+
+/// Eigen-decomposition of a symmetric p x p matrix (cyclic Jacobi): eigenvalues and the
+/// eigenvectors as columns (row-major p x p).
+pub fn symmetric_eigen(m: &[f64], p: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut a = m.to_vec();
+    let mut v = vec![0.0; p * p];
+    for i in 0..p {
+        v[i * p + i] = 1.0;
+    }
+    for _sweep in 0..100 {
+        let off: f64 = (0..p)
+            .flat_map(|i| (0..p).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| a[i * p + j].powi(2))
+            .sum();
+        let scale: f64 = a.iter().map(|x| x * x).sum::<f64>().max(f64::MIN_POSITIVE);
+        if off <= 1e-30 * scale {
+            break;
+        }
+        for k in 0..p {
+            for l in (k + 1)..p {
+                let akl = a[k * p + l];
+                if akl == 0.0 {
+                    continue;
+                }
+                let theta = (a[l * p + l] - a[k * p + k]) / (2.0 * akl);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for i in 0..p {
+                    let (aik, ail) = (a[i * p + k], a[i * p + l]);
+                    a[i * p + k] = c * aik - s * ail;
+                    a[i * p + l] = s * aik + c * ail;
+                }
+                for i in 0..p {
+                    let (aki, ali) = (a[k * p + i], a[l * p + i]);
+                    a[k * p + i] = c * aki - s * ali;
+                    a[l * p + i] = s * aki + c * ali;
+                }
+                for i in 0..p {
+                    let (vik, vil) = (v[i * p + k], v[i * p + l]);
+                    v[i * p + k] = c * vik - s * vil;
+                    v[i * p + l] = s * vik + c * vil;
+                }
+            }
+        }
+    }
+    ((0..p).map(|i| a[i * p + i]).collect(), v)
+}
+
+/// Moore-Penrose pseudo-inverse of a symmetric positive semi-definite matrix: eigenvalues
+/// below `tol` times the largest are treated as zero (as MASS::ginv's SVD rule).
+pub fn pseudo_inverse_psd(m: &[f64], p: usize, tol: f64) -> Vec<f64> {
+    let (values, vectors) = symmetric_eigen(m, p);
+    let largest = values.iter().fold(0.0f64, |a, &b| a.max(b));
+    let mut out = vec![0.0; p * p];
+    for (k, &lambda) in values.iter().enumerate() {
+        if lambda <= tol * largest || lambda <= 0.0 {
+            continue;
+        }
+        for i in 0..p {
+            for j in 0..p {
+                out[i * p + j] += vectors[i * p + k] * vectors[j * p + k] / lambda;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn least_squares_recovers_an_exact_fit_and_its_covariance() {
+        // y = 1 + 2x on x = 0..4: exact; (X'X)^-1 for X = [1 x] is [[0.6, -0.2], [-0.2, 0.1]]
+        let x = Matrix::from_rows(&(0..5).map(|i| vec![1.0, f64::from(i)]).collect::<Vec<_>>());
+        let z: Vec<f64> = (0..5).map(|i| 1.0 + 2.0 * f64::from(i)).collect();
+        let fit = weighted_least_squares(&x, &z, &[1.0; 5], 1e-7).unwrap();
+        assert!((fit.coef[0] - 1.0).abs() < 1e-12 && (fit.coef[1] - 2.0).abs() < 1e-12);
+        let expect = [0.6, -0.2, -0.2, 0.1];
+        for (a, b) in fit.unscaled_cov.iter().zip(expect) {
+            assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn a_dependent_column_is_reported() {
+        let x =
+            Matrix::from_rows(&(0..5).map(|i| vec![1.0, f64::from(i), 2.0 * f64::from(i) + 1.0]).collect::<Vec<_>>());
+        let err = weighted_least_squares(&x, &[0.0, 1.0, 0.0, 1.0, 0.0], &[1.0; 5], 1e-7).unwrap_err();
+        assert_eq!(err, RankDeficient(vec![2]));
+    }
+
+    #[test]
+    fn pseudo_inverse_of_a_singular_matrix() {
+        // [[1, 1], [1, 1]] has pseudo-inverse [[0.25, 0.25], [0.25, 0.25]]
+        let pinv = pseudo_inverse_psd(&[1.0, 1.0, 1.0, 1.0], 2, 1e-10);
+        for v in pinv {
+            assert!((v - 0.25).abs() < 1e-12);
+        }
+        // a regular one: [[2, 1], [1, 2]]^-1 = [[2, -1], [-1, 2]] / 3
+        let inv = pseudo_inverse_psd(&[2.0, 1.0, 1.0, 2.0], 2, 1e-10);
+        let expect = [2.0 / 3.0, -1.0 / 3.0, -1.0 / 3.0, 2.0 / 3.0];
+        for (a, b) in inv.iter().zip(expect) {
+            assert!((a - b).abs() < 1e-12);
+        }
+    }
+}
