@@ -497,3 +497,102 @@ fn metrics_levels_monthly_child_and_worker() {
     assert!(csv.starts_with("period_from,period_to,worker_id,site_id,group,spells,agency,fte,days_in_post,"));
     assert!(csv.lines().count() > 10);
 }
+
+/// `match` end to end on the Lalonde data: the JSON contract, balance equal to R MatchIt's
+/// summary() (crates/stats/tests/reference, MatchIt 4.5.1), the matched rows with weights and
+/// subclasses, and clear errors.
+#[test]
+fn match_reproduces_matchit_on_lalonde_through_the_cli() {
+    let reference = root().join("crates/stats/tests/reference");
+    let table = reference.join("lalonde.csv");
+    let table = table.to_str().unwrap();
+    let covariates = "age,educ,race,married,nodegree,re74,re75";
+    let dir = tempfile::tempdir().unwrap();
+    let matched = dir.path().join("matched.csv");
+    let out = swp(&[
+        "match",
+        "--table",
+        table,
+        "--treatment",
+        "treat",
+        "--covariates",
+        covariates,
+        "--format",
+        "json",
+        "--matched-out",
+        matched.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let ours: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(ours["n"]["treated"], 185);
+    assert_eq!(ours["n"]["control"], 429);
+    assert_eq!(ours["n"]["matched_treated"], 185);
+    assert_eq!(ours["n"]["matched_control"], 185);
+    assert_eq!(ours["n"]["discarded"], 0);
+    assert_eq!(ours["settings"]["seed"], 2009);
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(reference.join("lalonde_nearest.json")).unwrap()).unwrap();
+    let balance = ours["balance"].as_array().unwrap();
+    let names: Vec<&str> = balance.iter().map(|b| b["covariate"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        vec!["distance", "age", "educ", "raceblack", "racehispan", "racewhite", "married", "nodegree", "re74", "re75"]
+    );
+    for (k, row) in balance.iter().enumerate() {
+        let before = &r["summary"]["all"][k];
+        let after = &r["summary"]["matched"][k];
+        let pairs = [
+            ("mean_treated", &before["Means Treated"]),
+            ("mean_control_before", &before["Means Control"]),
+            ("mean_control_after", &after["Means Control"]),
+            ("smd_before", &before["Std. Mean Diff."]),
+            ("smd_after", &after["Std. Mean Diff."]),
+            ("var_ratio_before", &before["Var. Ratio"]),
+            ("var_ratio_after", &after["Var. Ratio"]),
+            ("ecdf_mean_after", &after["eCDF Mean"]),
+            ("ecdf_max_after", &after["eCDF Max"]),
+        ];
+        for (key, theirs) in pairs {
+            match (row[key].as_f64(), theirs.as_f64()) {
+                (Some(a), Some(b)) => {
+                    assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{} {key}: {a} vs R {b}", names[k])
+                }
+                (a, b) => assert_eq!(a.is_some(), b.is_some(), "{} {key}", names[k]),
+            }
+        }
+    }
+    let rows = std::fs::read_to_string(&matched).unwrap();
+    assert!(rows.lines().next().unwrap().ends_with(",weights,subclass"));
+    assert_eq!(rows.lines().count(), 1 + 370);
+
+    // a human-readable table flags covariates still imbalanced
+    let md = swp(&["match", "--table", table, "--treatment", "treat", "--covariates", covariates, "--format", "md"]);
+    assert!(text(&md.stdout).contains("|SMD| > 0.1 after matching: distance, educ, raceblack"), "{}", text(&md.stdout));
+    // errors: unknown column (usage), a treatment that is not 0/1, a caliper with mahalanobis
+    let bad = swp(&["match", "--table", table, "--treatment", "treat", "--covariates", "age,nope"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("no column `nope`"), "{}", text(&bad.stderr));
+    let bad = swp(&["match", "--table", table, "--treatment", "age", "--covariates", "educ"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("must be 0 or 1"), "{}", text(&bad.stderr));
+    let bad = swp(&[
+        "match",
+        "--table",
+        table,
+        "--treatment",
+        "treat",
+        "--covariates",
+        "age",
+        "--distance",
+        "mahalanobis",
+        "--caliper",
+        "0.2",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    // perfect separation is reported, not fitted
+    let separated = dir.path().join("separated.csv");
+    std::fs::write(&separated, "t,x\n0,1\n0,2\n0,3\n1,4\n1,5\n1,6\n").unwrap();
+    let bad = swp(&["match", "--table", separated.to_str().unwrap(), "--treatment", "t", "--covariates", "x"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("perfect separation"), "{}", text(&bad.stderr));
+}

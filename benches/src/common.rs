@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each harness uses part of it
 //! What the end-to-end benchmark harnesses share: peak memory and CPU time of this process,
 //! the bare polars read every ratio is taken against, the national dataset, medians.
 

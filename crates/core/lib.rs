@@ -5,7 +5,7 @@
 //! - [`synth`]: synthetic datasets with known effects;
 //! - [`metrics`]: METRICS.md's metrics by period and group, with small-number suppression;
 //! - [`report`]: tables in csv, json, md, tex and html (charts and reports to come);
-//! - [`stats`]: filled by later issues.
+//! - [`stats`]: GLMs, matching and balance (effects and inference: issue 6).
 //!
 //! ```no_run
 //! let loaded = swp_eval::data::load(std::path::Path::new("data/sample")).unwrap();

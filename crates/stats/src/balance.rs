@@ -86,12 +86,18 @@ fn pooled_sd(x: &[f64], treat: &[bool], binary: bool) -> f64 {
     }
 }
 
-/// MatchIt's `qqsum(standardize = TRUE)`: mean and max eCDF differences.
-fn ecdf_differences(x: &[f64], treat: &[bool], w: &[f64]) -> (f64, f64) {
+/// The units in increasing order of x (ties in any order: only the ends of runs of equal
+/// values are read).
+fn order_of(x: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..x.len()).collect();
+    order.sort_unstable_by(|&a, &b| x[a].total_cmp(&x[b]));
+    order
+}
+
+/// MatchIt's `qqsum(standardize = TRUE)`: mean and max eCDF differences, `order` sorting x.
+fn ecdf_differences(x: &[f64], treat: &[bool], w: &[f64], order: &[usize]) -> (f64, f64) {
     let n = x.len();
     let (s1, s0) = (0..n).fold((0.0, 0.0), |(a, b), i| if treat[i] { (a + w[i], b) } else { (a, b + w[i]) });
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
     let first_group = treat[order[0]];
     let mut cumulative = 0.0;
     let mut diffs = Vec::new();
@@ -118,6 +124,18 @@ pub fn balance_row(
     weights: Option<&[f64]>,
     treated_sd: Option<f64>,
 ) -> BalanceRow {
+    balance_row_sorted(name, x, treat, weights, treated_sd, None)
+}
+
+/// [`balance_row`] with the order of x computed already (None: computed when needed).
+fn balance_row_sorted(
+    name: &str,
+    x: &[f64],
+    treat: &[bool],
+    weights: Option<&[f64]>,
+    treated_sd: Option<f64>,
+    order: Option<&[usize]>,
+) -> BalanceRow {
     let ones = vec![1.0; x.len()];
     let w = weights.unwrap_or(&ones);
     let binary = x.iter().all(|&v| v == 0.0 || v == 1.0);
@@ -141,7 +159,10 @@ pub fn balance_row(
         (None, f64::NAN, f64::NAN)
     } else {
         let vr = weighted_var(&x1, &w1, false) / weighted_var(&x0, &w0, false);
-        let (mean, max) = ecdf_differences(x, treat, w);
+        let (mean, max) = match order {
+            Some(o) => ecdf_differences(x, treat, w, o),
+            None => ecdf_differences(x, treat, w, &order_of(x)),
+        };
         (Some(vr), mean, max)
     };
     BalanceRow { covariate: name.to_string(), mean_treated, mean_control, smd, var_ratio, ecdf_mean, ecdf_max }
@@ -199,14 +220,21 @@ pub struct BalanceTable {
     pub after: Vec<BalanceRow>,
 }
 
-/// The balance table of `columns` (name, values), the distance first when given.
+/// The balance table of `columns` (name, values), the distance first when given. Columns run
+/// in parallel; each is sorted once for both samples.
 pub fn balance_table(columns: &[(String, Vec<f64>)], treat: &[bool], weights: &[f64]) -> BalanceTable {
-    let mut before = Vec::with_capacity(columns.len());
-    let mut after = Vec::with_capacity(columns.len());
-    for (name, x) in columns {
-        let sd = standardiser(x, treat);
-        before.push(balance_row(name, x, treat, None, Some(sd)));
-        after.push(balance_row(name, x, treat, Some(weights), Some(sd)));
-    }
+    use rayon::prelude::*;
+    let rows: Vec<(BalanceRow, BalanceRow)> = columns
+        .par_iter()
+        .map(|(name, x)| {
+            let sd = standardiser(x, treat);
+            let binary = x.iter().all(|&v| v == 0.0 || v == 1.0);
+            let order = (!binary).then(|| order_of(x));
+            let before = balance_row_sorted(name, x, treat, None, Some(sd), order.as_deref());
+            let after = balance_row_sorted(name, x, treat, Some(weights), Some(sd), order.as_deref());
+            (before, after)
+        })
+        .collect();
+    let (before, after) = rows.into_iter().unzip();
     BalanceTable { counts: counts(treat, weights), before, after }
 }

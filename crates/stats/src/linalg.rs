@@ -57,65 +57,95 @@ pub struct LeastSquares {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RankDeficient(pub Vec<usize>);
 
-/// Weighted least squares: minimises sum w_i (z_i - x_i'b)^2 by Householder QR of sqrt(w) X.
-/// A column whose norm after removing earlier columns falls below `tol` times its own norm is
-/// reported as dependent (R's `dqrdc2` rule, without moving it: the caller decides).
-pub fn weighted_least_squares(x: &Matrix, z: &[f64], w: &[f64], tol: f64) -> Result<LeastSquares, RankDeficient> {
-    let (n, p) = (x.n, x.p);
-    // column-major copy of sqrt(w) X, and sqrt(w) z
-    let mut a = vec![0.0; n * p];
-    let mut b = vec![0.0; n];
-    for i in 0..n {
-        let sw = w[i].sqrt();
-        let row = x.row(i);
-        for j in 0..p {
-            a[j * n + i] = row[j] * sw;
-        }
-        b[i] = z[i] * sw;
-    }
-    let norms: Vec<f64> = (0..p).map(|j| a[j * n..(j + 1) * n].iter().map(|v| v * v).sum::<f64>().sqrt()).collect();
-    let mut r = vec![0.0; p * p];
-    let mut dependent = Vec::new();
-    for j in 0..p {
-        // Householder reflection zeroing column j below the diagonal
-        let col = &a[j * n..(j + 1) * n];
-        let norm = col[j..].iter().map(|v| v * v).sum::<f64>().sqrt();
-        if norm <= tol * norms[j] || norm == 0.0 {
-            dependent.push(j);
+/// Rows per block of the tall-skinny QR: a block of sqrt(w)[X z] stays in cache.
+const BLOCK: usize = 2048;
+
+/// Householder QR in place of a column-major m x q matrix `a`; returns the q x q upper
+/// triangle R (row-major), and the norm each column had left when its turn came (|R_jj|).
+fn householder(a: &mut [f64], m: usize, q: usize) -> Vec<f64> {
+    let mut r = vec![0.0; q * q];
+    for j in 0..q.min(m) {
+        let norm = a[j * m + j..(j + 1) * m].iter().map(|v| v * v).sum::<f64>().sqrt();
+        if norm == 0.0 {
             continue;
         }
-        let alpha = if col[j] > 0.0 { -norm } else { norm };
-        let mut v: Vec<f64> = col[j..].to_vec();
+        let alpha = if a[j * m + j] > 0.0 { -norm } else { norm };
+        let mut v: Vec<f64> = a[j * m + j..(j + 1) * m].to_vec();
         v[0] -= alpha;
         let vnorm2: f64 = v.iter().map(|x| x * x).sum();
         if vnorm2 > 0.0 {
-            // apply to this and later columns, and to b
-            for k in j..p {
-                let ck = &mut a[k * n + j..(k + 1) * n];
+            for k in j..q {
+                let ck = &mut a[k * m + j..(k + 1) * m];
                 let dot: f64 = v.iter().zip(ck.iter()).map(|(x, y)| x * y).sum();
                 let f = 2.0 * dot / vnorm2;
                 for (c, vi) in ck.iter_mut().zip(&v) {
                     *c -= f * vi;
                 }
             }
-            let dot: f64 = v.iter().zip(&b[j..]).map(|(x, y)| x * y).sum();
-            let f = 2.0 * dot / vnorm2;
-            for (c, vi) in b[j..].iter_mut().zip(&v) {
-                *c -= f * vi;
-            }
-        }
-        for k in j..p {
-            r[j * p + k] = a[k * n + j];
         }
     }
+    for j in 0..q.min(m) {
+        for k in j..q {
+            r[j * q + k] = a[k * m + j];
+        }
+    }
+    r
+}
+
+/// Weighted least squares: minimises sum w_i (z_i - x_i'b)^2 by QR of sqrt(w) [X z], as a
+/// tall-skinny QR: blocks of rows are reduced to their R factors in parallel, then the stacked
+/// factors once more (as stable as one Householder QR; the same R up to signs). A column whose
+/// norm after removing earlier columns falls below `tol` times its own norm is reported as
+/// dependent (R's `dqrdc2` rule, without moving it: the caller decides).
+pub fn weighted_least_squares(x: &Matrix, z: &[f64], w: &[f64], tol: f64) -> Result<LeastSquares, RankDeficient> {
+    use rayon::prelude::*;
+    let (n, p) = (x.n, x.p);
+    let q = p + 1;
+    let reduce = |rows: std::ops::Range<usize>| -> (Vec<f64>, Vec<f64>) {
+        let m = rows.len();
+        let mut a = vec![0.0; m * q];
+        let mut norms = vec![0.0; p];
+        for (local, i) in rows.enumerate() {
+            let sw = w[i].sqrt();
+            for (j, &v) in x.row(i).iter().enumerate() {
+                let value = v * sw;
+                a[j * m + local] = value;
+                norms[j] += value * value;
+            }
+            a[p * m + local] = z[i] * sw;
+        }
+        (householder(&mut a, m, q), norms)
+    };
+    let blocks: Vec<(Vec<f64>, Vec<f64>)> =
+        (0..n.div_ceil(BLOCK)).into_par_iter().map(|b| reduce(b * BLOCK..((b + 1) * BLOCK).min(n))).collect();
+    // stack the blocks' R factors (q rows each) and reduce them once more
+    let m = blocks.len() * q;
+    let mut stacked = vec![0.0; m * q];
+    let mut norms = vec![0.0; p];
+    for (b, (r, block_norms)) in blocks.iter().enumerate() {
+        for row in 0..q {
+            for col in 0..q {
+                stacked[col * m + b * q + row] = r[row * q + col];
+            }
+        }
+        for (total, v) in norms.iter_mut().zip(block_norms) {
+            *total += v;
+        }
+    }
+    let full = householder(&mut stacked, m, q);
+    let dependent: Vec<usize> = (0..p).filter(|&j| full[j * q + j].abs() <= tol * norms[j].sqrt()).collect();
     if !dependent.is_empty() {
         return Err(RankDeficient(dependent));
     }
-    // back substitution R b = Q'z
+    let mut r = vec![0.0; p * p];
+    for i in 0..p {
+        r[i * p..(i + 1) * p].copy_from_slice(&full[i * q..i * q + p]);
+    }
+    // back substitution R b = Q'z (the last column of the stacked factor)
     let mut coef = vec![0.0; p];
     for j in (0..p).rev() {
         let s: f64 = ((j + 1)..p).map(|k| r[j * p + k] * coef[k]).sum();
-        coef[j] = (b[j] - s) / r[j * p + j];
+        coef[j] = (full[j * q + p] - s) / r[j * p + j];
     }
     Ok(LeastSquares { coef, unscaled_cov: r_inverse_crossprod(&r, p) })
 }

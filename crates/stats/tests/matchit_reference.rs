@@ -333,3 +333,80 @@ matchit_cases!(
     generated_cem,
     generated_exact,
 );
+
+/// Optimal pair matching: the smallest total distance, as scipy's linear_sum_assignment finds
+/// it on R's propensity scores (`reference/optimal.py`; optmatch, which MatchIt calls, is not
+/// packaged for Debian): the same total distance.
+#[test]
+fn optimal_pair_matching_reaches_the_minimum_total_distance() {
+    for dataset in ["lalonde", "generated"] {
+        let reference = json(&format!("{dataset}_optimal.json"));
+        let data = Data::read(&format!("{dataset}.csv"));
+        let treat = data.treat();
+        let covs: Vec<Covariate> = formula(dataset).iter().map(|c| data.covariate(c)).collect();
+        let m = MatchParams::new()
+            .method(Method::Optimal)
+            .check()
+            .unwrap()
+            .run(&MatchData { treat: &treat, covariates: &covs, exact: &[] })
+            .unwrap();
+        let d = m.distance.as_ref().unwrap();
+        let mm = m.match_matrix.as_ref().unwrap();
+        let total: f64 = m.treated.iter().zip(mm).map(|(&t, row)| (d[t] - d[row[0]]).abs()).sum();
+        close(total, reference["total_distance"].as_f64().unwrap(), 1e-9, &format!("{dataset} total distance"));
+        let mut same = 0;
+        let pairs = reference["pairs"].as_array().unwrap();
+        for (pair, (&t, row)) in pairs.iter().zip(m.treated.iter().zip(mm)) {
+            assert_eq!(pair[0].as_u64().unwrap() as usize - 1, t);
+            same += usize::from(pair[1].as_u64().unwrap() as usize - 1 == row[0]);
+        }
+        // every treated unit matched, each control at most once
+        let mut controls: Vec<usize> = mm.iter().map(|r| r[0]).collect();
+        controls.sort_unstable();
+        controls.dedup();
+        assert_eq!(controls.len(), m.treated.len());
+        // on a line many pairings reach the same total (units on one side of a gap can be
+        // paired in any order), so the pairs themselves need not be scipy's
+        eprintln!("{dataset}: {same} of {} pairs as scipy's; total distance equal", pairs.len());
+        // no greedy order beats the optimum, and some greedy order does worse (so the optimum
+        // is not reached by accident)
+        let greedy_totals: Vec<f64> = [Order::Largest, Order::Smallest, Order::Data]
+            .into_iter()
+            .map(|order| {
+                let g = MatchParams::new()
+                    .order(Some(order))
+                    .check()
+                    .unwrap()
+                    .run(&MatchData { treat: &treat, covariates: &covs, exact: &[] })
+                    .unwrap();
+                g.treated.iter().zip(g.match_matrix.as_ref().unwrap()).map(|(&t, row)| (d[t] - d[row[0]]).abs()).sum()
+            })
+            .collect();
+        assert!(greedy_totals.iter().all(|&g| g >= total - 1e-9), "{dataset}: {greedy_totals:?} vs {total}");
+        assert!(greedy_totals.iter().any(|&g| g > total + 1e-6), "{dataset}: {greedy_totals:?} vs {total}");
+    }
+}
+
+/// A random order is a permutation of the treated units, fixed by the seed.
+#[test]
+fn random_order_depends_on_the_seed_only() {
+    let data = Data::read("lalonde.csv");
+    let treat = data.treat();
+    let covs: Vec<Covariate> = formula("lalonde").iter().map(|c| data.covariate(c)).collect();
+    let run = |seed| {
+        MatchParams::new()
+            .order(Some(Order::Random))
+            .seed(seed)
+            .check()
+            .unwrap()
+            .run(&MatchData { treat: &treat, covariates: &covs, exact: &[] })
+            .unwrap()
+    };
+    let (a, b, c) = (run(1), run(1), run(2));
+    assert_eq!(a.order, b.order);
+    assert_eq!(a.match_matrix, b.match_matrix);
+    assert_ne!(a.order, c.order);
+    let mut sorted = a.order.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, a.treated);
+}

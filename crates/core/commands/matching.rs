@@ -1,0 +1,398 @@
+//! `swp-eval match --table FILE --treatment COL --covariates A,B,..`: MatchIt-style matching
+//! on any table, with the balance table before and after.
+
+use crate::commands::metrics::TableFormat;
+use crate::output::{print_stdout, write_atomic};
+use crate::{CommandResult, Failure};
+use polars::prelude::*;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use swp_eval::report::table::{Cell, Format, Table};
+use swp_eval::stats::balance::{balance_table, BalanceTable};
+use swp_eval::stats::design::{expand, Covariate};
+use swp_eval::stats::matching::{Distance, MatchData, MatchParams, Matching, Method, Order};
+
+/// Matching method flag.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum MethodFlag {
+    /// Greedy nearest neighbour.
+    Nearest,
+    /// Optimal 1:1 pair matching on the propensity score.
+    Optimal,
+    /// Coarsened exact matching (Sturges bins).
+    Cem,
+    /// Exact matching on every covariate.
+    Exact,
+}
+
+/// Distance flag.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum DistanceFlag {
+    /// Logistic propensity score (probability scale).
+    Glm,
+    /// Logistic propensity score, linear predictor (for a caliper in SDs of the logit).
+    LinearLogit,
+    /// Probit propensity score.
+    Probit,
+    /// Mahalanobis distance on the covariates.
+    Mahalanobis,
+}
+
+/// Order flag.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum OrderFlag {
+    /// Largest propensity score first.
+    Largest,
+    /// Smallest first.
+    Smallest,
+    /// Data order.
+    Data,
+    /// Random order (--seed).
+    Random,
+}
+
+/// Estimand flag (ATT only, as MatchIt's default).
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Estimand {
+    /// Average treatment effect on the treated.
+    #[value(name = "ATT")]
+    Att,
+}
+
+/// Match treated rows of a table to control rows with R MatchIt 4's semantics and defaults
+/// (nearest neighbour 1:1 on a logistic propensity score, largest first, no replacement), and
+/// print the balance table before and after matching: means, standardised mean differences,
+/// variance ratios and eCDF statistics, as MatchIt's summary(). Text covariates become one
+/// indicator per level (race -> raceblack, racehispan, racewhite).
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  swp-eval match --table cohort.csv --treatment pilot --covariates age,sex,legal_status,prior_placements\n  swp-eval match --table cohort.csv --treatment pilot --covariates age,sex --caliper 0.2 --distance linear-logit --exact sex --format json\n  swp-eval match --table cohort.parquet --treatment pilot --covariates age,years_in_care --method cem --matched-out matched.csv"
+)]
+pub struct Args {
+    /// The table (CSV or Parquet), one row per unit.
+    #[arg(long, value_name = "FILE")]
+    pub table: PathBuf,
+    /// The treatment column: 0/1 or true/false (1 = treated).
+    #[arg(long, value_name = "COL")]
+    pub treatment: String,
+    /// Covariates, comma-separated (text columns become one indicator per level).
+    #[arg(long, value_name = "A,B,..", value_delimiter = ',', required = true)]
+    pub covariates: Vec<String>,
+    /// Method.
+    #[arg(long, value_enum, default_value = "nearest")]
+    pub method: MethodFlag,
+    /// Distance.
+    #[arg(long, value_enum, default_value = "glm")]
+    pub distance: DistanceFlag,
+    /// Controls per treated unit.
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    pub ratio: usize,
+    /// Match with replacement.
+    #[arg(long)]
+    pub replace: bool,
+    /// Caliper in standard deviations of the distance over all units (MatchIt's std.caliper).
+    #[arg(long, value_name = "X")]
+    pub caliper: Option<f64>,
+    /// Variables to match exactly on, comma-separated.
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    pub exact: Vec<String>,
+    /// Order treated units take turns in (default: largest with a propensity score, data with
+    /// Mahalanobis or replacement).
+    #[arg(long, value_enum)]
+    pub order: Option<OrderFlag>,
+    /// Estimand.
+    #[arg(long, value_enum, default_value = "ATT")]
+    pub estimand: Estimand,
+    /// Seed of the random order.
+    #[arg(long, default_value_t = 2009)]
+    pub seed: u64,
+    /// Write the matched rows, with `weights` and `subclass` columns, to FILE (CSV, or Parquet
+    /// when it ends in .parquet).
+    #[arg(long, value_name = "FILE")]
+    pub matched_out: Option<PathBuf>,
+    /// Output format (default: md on a terminal, csv otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<TableFormat>,
+    /// Write the balance table to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+fn data_error(message: String) -> Failure {
+    Failure::Data { message, printed: false }
+}
+
+/// Reads a CSV or Parquet table.
+pub fn read_table(path: &Path) -> Result<DataFrame, Failure> {
+    let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    let file = std::fs::File::open(path)
+        .map_err(|e| data_error(format!("cannot open {}: {e}; check the path", path.display())))?;
+    let frame = if is_parquet {
+        ParquetReader::new(file).finish()
+    } else {
+        CsvReadOptions::default()
+            .with_infer_schema_length(None)
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .and_then(|r| r.finish())
+    };
+    frame.map_err(|e| data_error(format!("cannot read {} as a table: {e}", path.display())))
+}
+
+/// A column as a covariate: numbers (booleans as 0/1) or text. Missing values are refused.
+fn covariate(frame: &DataFrame, name: &str, file: &Path) -> Result<Covariate, Failure> {
+    let column = frame.column(name).map_err(|_| {
+        let known: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+        Failure::Usage(format!("{} has no column `{name}` (columns: {})", file.display(), known.join(", ")))
+    })?;
+    if let Some(row) = (0..column.len()).find(|&i| column.get(i).is_ok_and(|v| v.is_null())) {
+        return Err(data_error(format!(
+            "{} column `{name}` is empty on data row {} (line {} of a CSV); fill or drop such rows before matching",
+            file.display(),
+            row + 1,
+            row + 2
+        )));
+    }
+    let dtype = column.dtype();
+    if dtype.is_primitive_numeric() || dtype.is_bool() {
+        let values = column
+            .cast(&DataType::Float64)
+            .map_err(|e| data_error(format!("column `{name}`: {e}")))?
+            .f64()
+            .map_err(|e| data_error(format!("column `{name}`: {e}")))?
+            .iter()
+            .map(|v| v.unwrap_or(f64::NAN))
+            .collect();
+        Ok(Covariate::numeric(name, values))
+    } else {
+        let text = column.cast(&DataType::String).map_err(|e| data_error(format!("column `{name}`: {e}")))?;
+        let values = text
+            .str()
+            .map_err(|e| data_error(format!("column `{name}`: {e}")))?
+            .iter()
+            .map(|v| v.unwrap_or_default().to_string())
+            .collect();
+        Ok(Covariate::text(name, values))
+    }
+}
+
+/// The treatment indicator: 0/1 numbers or booleans.
+fn treatment(frame: &DataFrame, name: &str, file: &Path) -> Result<Vec<bool>, Failure> {
+    let c = covariate(frame, name, file)?;
+    match c.values {
+        swp_eval::stats::design::Values::Numeric(v) => {
+            if let Some(i) = v.iter().position(|&x| x != 0.0 && x != 1.0) {
+                return Err(data_error(format!(
+                    "{} treatment column `{name}` must be 0 or 1 (or true/false); data row {} has {}",
+                    file.display(),
+                    i + 1,
+                    v[i]
+                )));
+            }
+            Ok(v.iter().map(|&x| x == 1.0).collect())
+        }
+        swp_eval::stats::design::Values::Text(_) => Err(data_error(format!(
+            "{} treatment column `{name}` must be 0 or 1 (or true/false), not text",
+            file.display()
+        ))),
+    }
+}
+
+/// Runs `match`.
+pub fn run(args: Args) -> CommandResult {
+    let frame = read_table(&args.table)?;
+    let treat = treatment(&frame, &args.treatment, &args.table)?;
+    if args.covariates.iter().any(|c| c == &args.treatment) {
+        return Err(Failure::Usage(format!("`{}` is the treatment; it cannot be a covariate too", args.treatment)));
+    }
+    let covariates =
+        args.covariates.iter().map(|c| covariate(&frame, c, &args.table)).collect::<Result<Vec<_>, _>>()?;
+    let exact = args.exact.iter().map(|c| covariate(&frame, c, &args.table)).collect::<Result<Vec<_>, _>>()?;
+    let params = MatchParams::new()
+        .method(match args.method {
+            MethodFlag::Nearest => Method::Nearest,
+            MethodFlag::Optimal => Method::Optimal,
+            MethodFlag::Cem => Method::Cem,
+            MethodFlag::Exact => Method::Exact,
+        })
+        .distance(match args.distance {
+            DistanceFlag::Glm => Distance::Glm,
+            DistanceFlag::LinearLogit => Distance::LinearLogit,
+            DistanceFlag::Probit => Distance::Probit,
+            DistanceFlag::Mahalanobis => Distance::Mahalanobis,
+        })
+        .ratio(args.ratio)
+        .replace(args.replace)
+        .caliper(args.caliper)
+        .order(args.order.map(|o| match o {
+            OrderFlag::Largest => Order::Largest,
+            OrderFlag::Smallest => Order::Smallest,
+            OrderFlag::Data => Order::Data,
+            OrderFlag::Random => Order::Random,
+        }))
+        .seed(args.seed)
+        .check()
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    let data = MatchData { treat: &treat, covariates: &covariates, exact: &exact };
+    let matching = params.run(&data).map_err(|e| data_error(format!("matching failed: {e}")))?;
+    let balance_columns = expand(&covariates, false, true).map_err(|e| data_error(e.to_string()))?;
+    let mut columns: Vec<(String, Vec<f64>)> = balance_columns.names.into_iter().zip(balance_columns.columns).collect();
+    if let Some(d) = &matching.distance {
+        columns.insert(0, ("distance".to_string(), d.clone()));
+    }
+    let table = balance_table(&columns, &treat, &matching.weights);
+    if let Some(path) = &args.matched_out {
+        write_matched(&frame, &matching, path)?;
+    }
+    let format = match args.format {
+        Some(TableFormat::Csv) => Format::Csv,
+        Some(TableFormat::Json) => Format::Json,
+        Some(TableFormat::Md) => Format::Md,
+        Some(TableFormat::Tex) => Format::Tex,
+        Some(TableFormat::Html) => Format::Html,
+        None if args.out.is_none() && std::io::stdout().is_terminal() => Format::Md,
+        None => Format::Csv,
+    };
+    let text = if matches!(format, Format::Json) { json(&table, &args) } else { readable(&table, format) };
+    match &args.out {
+        Some(path) => write_atomic(path, text.as_bytes())?,
+        None => print_stdout(&text)?,
+    }
+    Ok(())
+}
+
+/// The contract's JSON (CLI.md), plus the settings and seed used.
+fn json(table: &BalanceTable, args: &Args) -> String {
+    let num = |x: f64| if x.is_finite() { serde_json::json!(x) } else { serde_json::Value::Null };
+    let opt = |x: Option<f64>| x.map_or(serde_json::Value::Null, num);
+    let balance: Vec<serde_json::Value> = table
+        .before
+        .iter()
+        .zip(&table.after)
+        .map(|(b, a)| {
+            serde_json::json!({
+                "covariate": b.covariate,
+                "mean_treated": num(b.mean_treated),
+                "mean_treated_after": num(a.mean_treated),
+                "mean_control_before": num(b.mean_control),
+                "mean_control_after": num(a.mean_control),
+                "smd_before": num(b.smd),
+                "smd_after": num(a.smd),
+                "var_ratio_before": opt(b.var_ratio),
+                "var_ratio_after": opt(a.var_ratio),
+                "ecdf_mean_before": num(b.ecdf_mean),
+                "ecdf_max_before": num(b.ecdf_max),
+                "ecdf_mean_after": num(a.ecdf_mean),
+                "ecdf_max_after": num(a.ecdf_max),
+            })
+        })
+        .collect();
+    let c = table.counts;
+    let out = serde_json::json!({
+        "n": {
+            "treated": c.treated,
+            "control": c.control,
+            "matched_treated": c.matched_treated,
+            "matched_control": c.matched_control,
+            "discarded": c.discarded,
+        },
+        "balance": balance,
+        "settings": {
+            "method": args.method_name(),
+            "distance": args.distance_name(),
+            "ratio": args.ratio,
+            "replace": args.replace,
+            "caliper": args.caliper,
+            "exact": args.exact,
+            "estimand": "ATT",
+            "seed": args.seed,
+        },
+    });
+    serde_json::to_string_pretty(&out).expect("JSON values serialise") + "\n"
+}
+
+impl Args {
+    fn method_name(&self) -> &'static str {
+        match self.method {
+            MethodFlag::Nearest => "nearest",
+            MethodFlag::Optimal => "optimal",
+            MethodFlag::Cem => "cem",
+            MethodFlag::Exact => "exact",
+        }
+    }
+
+    fn distance_name(&self) -> &'static str {
+        match self.distance {
+            DistanceFlag::Glm => "glm",
+            DistanceFlag::LinearLogit => "linear-logit",
+            DistanceFlag::Probit => "probit",
+            DistanceFlag::Mahalanobis => "mahalanobis",
+        }
+    }
+}
+
+/// The balance table for people: one row per covariate, before and after, then the counts.
+fn readable(table: &BalanceTable, format: Format) -> String {
+    let mut t = Table::new(vec![
+        "covariate",
+        "mean_treated",
+        "mean_control_before",
+        "mean_control_after",
+        "smd_before",
+        "smd_after",
+        "var_ratio_before",
+        "var_ratio_after",
+        "ecdf_max_before",
+        "ecdf_max_after",
+    ]);
+    for (b, a) in table.before.iter().zip(&table.after) {
+        t = t.row(vec![
+            Cell::text(b.covariate.clone()),
+            Cell::number(b.mean_treated),
+            Cell::number(b.mean_control),
+            Cell::number(a.mean_control),
+            Cell::number(b.smd),
+            Cell::number(a.smd),
+            Cell::Number(b.var_ratio),
+            Cell::Number(a.var_ratio),
+            Cell::number(b.ecdf_max),
+            Cell::number(a.ecdf_max),
+        ]);
+    }
+    let c = table.counts;
+    let mut text = t.render(format);
+    if matches!(format, Format::Md) {
+        let flagged: Vec<&str> =
+            table.after.iter().filter(|r| r.smd.abs() > 0.1).map(|r| r.covariate.as_str()).collect();
+        text.push_str(&format!(
+            "\nTreated {} (matched {}), controls {} (matched {}), discarded {}.\n",
+            c.treated, c.matched_treated, c.control, c.matched_control, c.discarded
+        ));
+        if !flagged.is_empty() {
+            text.push_str(&format!("|SMD| > 0.1 after matching: {}.\n", flagged.join(", ")));
+        }
+    }
+    text
+}
+
+/// Writes the matched rows (positive weight) with `weights` and `subclass`, atomically.
+fn write_matched(frame: &DataFrame, matching: &Matching, path: &Path) -> CommandResult {
+    let keep: Vec<bool> = matching.weights.iter().map(|&w| w > 0.0).collect();
+    let mask = BooleanChunked::from_slice(PlSmallStr::from("keep"), &keep);
+    let mut out = frame.filter(&mask).map_err(|e| data_error(format!("cannot select matched rows: {e}")))?;
+    let weights: Vec<f64> = matching.weights.iter().copied().filter(|&w| w > 0.0).collect();
+    let subclass: Vec<Option<u32>> =
+        matching.subclass.iter().zip(&keep).filter(|(_, &k)| k).map(|(s, _)| s.map(|s| s as u32)).collect();
+    out.with_column(Column::new(PlSmallStr::from("weights"), weights))
+        .and_then(|f| f.with_column(Column::new(PlSmallStr::from("subclass"), subclass)))
+        .map_err(|e| data_error(format!("cannot add weights: {e}")))?;
+    let mut bytes = Vec::new();
+    let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    if is_parquet {
+        ParquetWriter::new(&mut bytes).finish(&mut out).map(|_| ())
+    } else {
+        CsvWriter::new(&mut bytes).finish(&mut out)
+    }
+    .map_err(|e| data_error(format!("cannot write {}: {e}", path.display())))?;
+    write_atomic(path, &bytes)?;
+    Ok(())
+}
