@@ -29,7 +29,7 @@ fn generate(n1: usize, n0: usize, seed: u64) -> (Vec<bool>, Vec<Covariate>) {
     let mut rng = Rng::new(seed, 1);
     let n = n1 + n0;
     let treat: Vec<bool> = (0..n).map(|i| i < n1).collect();
-    let mut columns: Vec<Vec<f64>> = vec![Vec::with_capacity(n); 8];
+    let mut columns: Vec<Vec<f64>> = (0..8).map(|_| Vec::with_capacity(n)).collect();
     for &t in &treat {
         let shift = if t { 0.3 } else { 0.0 };
         for (j, c) in columns.iter_mut().enumerate() {
