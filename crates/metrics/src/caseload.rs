@@ -230,6 +230,7 @@ mod tests {
         }
         b.spell("X", "S0", spell(0.5, d(2010, 1, 1), None));
         b.spell("Y", "S0", spell(1.0, d(2010, 1, 1), None));
+        b.spell("N", "S0", spell(1.0, d(2010, 1, 1), None)); // in post, no cases: not a case holder
         b.spell("Z", "S1", SpellRecord { agency: true, ..spell(1.0, d(2010, 1, 1), None) });
         let index = b.finish();
         let rows = caseload_rows(&index, p, 20);

@@ -307,4 +307,26 @@ mod tests {
         let rows = rows_for(vec![("e", Some(d(1996, 4, 1)), episodes)], p);
         assert_eq!(get(&rows, "long_term_stability"), (Some(1.0), Some(1.0), Some(1.0)));
     }
+
+    /// Boundaries: a placement starting exactly on P.from is one placement (not counted twice
+    /// as in force on P.from and starting in P) and a move when it follows another in the same
+    /// period of care; an episode ending on P.from still counts that day as looked after.
+    #[test]
+    fn a_placement_starting_on_p_from_counts_once() {
+        let p = Period::financial_year(2011);
+        let rows = rows_for(
+            vec![(
+                "f",
+                Some(d(2001, 1, 1)),
+                vec![ep(d(2010, 6, 1), Some(d(2011, 4, 1)), "S", "C2", "U4"), ep(d(2011, 4, 1), None, "P", "C2", "U1")],
+            )],
+            p,
+        );
+        // placements in P: the one starting on 2011-04-01 (in force on P.from) = 1
+        assert_eq!(get(&rows, "pct_3plus_placements"), (Some(0.0), Some(0.0), Some(1.0)));
+        // the move on P.from is in P; days: all 366
+        let (_, n, dnm) = get(&rows, "placement_moves_per_child_year");
+        assert_eq!(n, Some(1.0));
+        assert!((dnm.unwrap() - 366.0 / 365.25).abs() < 1e-12);
+    }
 }
