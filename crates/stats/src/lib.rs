@@ -13,10 +13,13 @@
 
 pub mod balance;
 pub mod design;
+pub mod distributions;
+pub mod effects;
 pub mod error;
 pub mod glm;
 pub mod linalg;
 pub mod matching;
+pub mod regression;
 pub mod rng;
 
 pub use error::{Result, StatsError};

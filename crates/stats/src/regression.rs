@@ -1,0 +1,430 @@
+//! Weighted least squares with heteroskedasticity-robust and cluster-robust covariances.
+//!
+//! # Formula
+//! b = (X'WX)^-1 X'Wy, residuals e = y - Xb, M = (X'WX)^-1.
+//! - HC0..HC3 (R `sandwich::vcovHC`): M (sum_i w_i^2 e_i^2 x_i x_i' / d_i) M with d_i = 1,
+//!   (n - k)/n, 1 - h_i, (1 - h_i)^2 and h_i = w_i x_i' M x_i.
+//! - CR1 (R `sandwich::vcovCL(type = "HC1")`): M (sum_g u_g u_g') M x G/(G - 1) x (n - 1)/(n - k)
+//!   with u_g = sum over cluster g of w_i e_i x_i.
+//! - CR2 (R `clubSandwich::vcovCR(type = "CR2")`, working model identity, Bell and McCaffrey
+//!   2002): u_g = X_g' W_g A_g e_g with A_g = (I - H_gg - H_gg' + X_g M (X'W^2X) M X_g')^(-1/2)
+//!   and H_gg = X_g M X_g' W_g (with equal weights: (I - H_gg)^(-1/2), sandwich's HC2).
+//!   Each A_g is computed in the span of [X_g, W_g X_g] (rank at most 2k), so a cluster of
+//!   thousands of rows costs O(n_g k^2), not O(n_g^3).
+//! - Degrees of freedom for a coefficient under CR2: clubSandwich's Satterthwaite
+//!   approximation (Bell-McCaffrey; Pustejovsky and Tipton 2018) under the working model:
+//!   (tr B)^2 / sum B_gh^2 with B_gh = a_g'a_h, where the CR2 variance is sum_g (a_g' eps)^2.
+//!
+//! Units with weight 0 are dropped first (as R's `lm` and clubSandwich drop them).
+
+use crate::error::{Result, StatsError};
+use crate::linalg::{symmetric_eigen, weighted_least_squares, Matrix};
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// A fitted weighted least squares regression.
+#[derive(Debug, Clone)]
+pub struct WlsFit {
+    /// Coefficients.
+    pub coef: Vec<f64>,
+    /// Residuals y - Xb (units with positive weight).
+    pub residuals: Vec<f64>,
+    /// (X'WX)^-1, row-major k x k.
+    pub bread: Vec<f64>,
+    x: Matrix,
+    w: Vec<f64>,
+    kept: Vec<usize>,
+    n_input: usize,
+}
+
+/// Kinds of heteroskedasticity-robust covariance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hc {
+    /// White's estimator.
+    Hc0,
+    /// HC0 x n/(n - k).
+    Hc1,
+    /// Leverage-adjusted.
+    Hc2,
+    /// Jackknife-like.
+    Hc3,
+}
+
+/// A coefficient's estimate with its standard error, t reference and interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Inference {
+    /// Estimate.
+    pub estimate: f64,
+    /// Standard error.
+    pub se: f64,
+    /// Degrees of freedom of the t reference.
+    pub df: f64,
+    /// Two-sided p-value.
+    pub p_value: f64,
+    /// Lower end of the 95% interval.
+    pub ci_low: f64,
+    /// Upper end of the 95% interval.
+    pub ci_high: f64,
+}
+
+impl Inference {
+    /// The t-based inference for `estimate` with `se` and `df` (level 95%).
+    pub fn t(estimate: f64, se: f64, df: f64) -> Self {
+        let dist = StudentsT::new(0.0, 1.0, df).expect("positive degrees of freedom");
+        let q = dist.inverse_cdf(0.975);
+        let p_value = 2.0 * (1.0 - dist.cdf((estimate / se).abs()));
+        Inference { estimate, se, df, p_value, ci_low: estimate - q * se, ci_high: estimate + q * se }
+    }
+}
+
+fn mat_vec(m: &[f64], k: usize, v: &[f64]) -> Vec<f64> {
+    (0..k).map(|i| (0..k).map(|j| m[i * k + j] * v[j]).sum()).collect()
+}
+
+fn quad(a: &[f64], m: &[f64], b: &[f64]) -> f64 {
+    let k = a.len();
+    (0..k).map(|i| a[i] * (0..k).map(|j| m[i * k + j] * b[j]).sum::<f64>()).sum()
+}
+
+/// M S M for symmetric S (k x k).
+fn sandwich(m: &[f64], s: &[f64], k: usize) -> Vec<f64> {
+    let mut ms = vec![0.0; k * k];
+    for i in 0..k {
+        for j in 0..k {
+            ms[i * k + j] = (0..k).map(|l| m[i * k + l] * s[l * k + j]).sum();
+        }
+    }
+    let mut out = vec![0.0; k * k];
+    for i in 0..k {
+        for j in 0..k {
+            out[i * k + j] = (0..k).map(|l| ms[i * k + l] * m[l * k + j]).sum();
+        }
+    }
+    out
+}
+
+/// Fits y on the columns of x with weights (None: all 1).
+///
+/// # Errors
+/// Lengths that differ, negative or non-finite weights, too few units, collinear columns.
+pub fn wls(x: &Matrix, y: &[f64], weights: Option<&[f64]>) -> Result<WlsFit> {
+    let n = x.n;
+    let k = x.p;
+    if y.len() != n || weights.is_some_and(|w| w.len() != n) {
+        return Err(StatsError::Invalid("the outcome, weights and design have different lengths".into()));
+    }
+    if let Some(w) = weights {
+        if w.iter().any(|v| !v.is_finite() || *v < 0.0) {
+            return Err(StatsError::Invalid("weights must be finite and not negative".into()));
+        }
+    }
+    let kept: Vec<usize> = (0..n).filter(|&i| weights.is_none_or(|w| w[i] > 0.0)).collect();
+    if kept.len() <= k {
+        return Err(StatsError::TooFewObservations { min: k + 1, got: kept.len() });
+    }
+    let mut values = Vec::with_capacity(kept.len() * k);
+    for &i in &kept {
+        values.extend_from_slice(x.row(i));
+    }
+    let x = Matrix { n: kept.len(), p: k, values };
+    let w: Vec<f64> = kept.iter().map(|&i| weights.map_or(1.0, |w| w[i])).collect();
+    let yk: Vec<f64> = kept.iter().map(|&i| y[i]).collect();
+    let ls = weighted_least_squares(&x, &yk, &w, 1e-7)
+        .map_err(|d| StatsError::Collinear { names: d.0.iter().map(|j| format!("column {}", j + 1)).collect() })?;
+    let residuals: Vec<f64> =
+        (0..x.n).map(|i| yk[i] - x.row(i).iter().zip(&ls.coef).map(|(a, b)| a * b).sum::<f64>()).collect();
+    Ok(WlsFit { coef: ls.coef, residuals, bread: ls.unscaled_cov, x, w, kept, n_input: n })
+}
+
+impl WlsFit {
+    /// Number of units used (positive weight).
+    pub fn n(&self) -> usize {
+        self.x.n
+    }
+
+    /// Number of coefficients.
+    pub fn k(&self) -> usize {
+        self.x.p
+    }
+
+    /// Indices (into the input) of the units used.
+    pub fn kept(&self) -> &[usize] {
+        &self.kept
+    }
+
+    /// Heteroskedasticity-robust covariance.
+    pub fn vcov_hc(&self, kind: Hc) -> Vec<f64> {
+        let (n, k) = (self.n(), self.k());
+        let mut meat = vec![0.0; k * k];
+        for i in 0..n {
+            let xi = self.x.row(i);
+            let h = self.w[i] * quad(xi, &self.bread, xi);
+            let scale = match kind {
+                Hc::Hc0 | Hc::Hc1 => 1.0,
+                Hc::Hc2 => 1.0 / (1.0 - h),
+                Hc::Hc3 => 1.0 / ((1.0 - h) * (1.0 - h)),
+            };
+            let u = self.w[i] * self.residuals[i];
+            for a in 0..k {
+                for b in 0..k {
+                    meat[a * k + b] += scale * u * u * xi[a] * xi[b];
+                }
+            }
+        }
+        let mut v = sandwich(&self.bread, &meat, k);
+        if kind == Hc::Hc1 {
+            let f = n as f64 / (n - k) as f64;
+            v.iter_mut().for_each(|x| *x *= f);
+        }
+        v
+    }
+
+    /// Cluster labels of the units used, as indices 0..G, and G.
+    fn clusters(&self, cluster: &[usize]) -> Result<(Vec<usize>, usize)> {
+        if cluster.len() != self.n_input {
+            return Err(StatsError::Invalid("cluster labels have the wrong length".into()));
+        }
+        let labels: Vec<usize> = self.kept.iter().map(|&i| cluster[i]).collect();
+        let mut distinct = labels.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() < 2 {
+            return Err(StatsError::Invalid("cluster-robust errors need at least two clusters".into()));
+        }
+        let index: Vec<usize> = labels.iter().map(|l| distinct.binary_search(l).expect("present")).collect();
+        Ok((index, distinct.len()))
+    }
+
+    /// CR1 covariance (sandwich::vcovCL type HC1) for cluster labels of every input unit.
+    ///
+    /// # Errors
+    /// Fewer than two clusters.
+    pub fn vcov_cr1(&self, cluster: &[usize]) -> Result<Vec<f64>> {
+        let (n, k) = (self.n(), self.k());
+        let (index, g) = self.clusters(cluster)?;
+        let mut u = vec![0.0; g * k];
+        for i in 0..n {
+            let s = self.w[i] * self.residuals[i];
+            for (a, xa) in self.x.row(i).iter().enumerate() {
+                u[index[i] * k + a] += s * xa;
+            }
+        }
+        let mut meat = vec![0.0; k * k];
+        for c in 0..g {
+            for a in 0..k {
+                for b in 0..k {
+                    meat[a * k + b] += u[c * k + a] * u[c * k + b];
+                }
+            }
+        }
+        let adj = g as f64 / (g - 1) as f64 * (n - 1) as f64 / (n - k) as f64;
+        Ok(sandwich(&self.bread, &meat, k).into_iter().map(|v| v * adj).collect())
+    }
+
+    /// CR2 covariance and the Bell-McCaffrey (Satterthwaite) degrees of freedom of each
+    /// coefficient, as clubSandwich computes them with the identity working model.
+    ///
+    /// # Errors
+    /// Fewer than two clusters; a cluster whose adjustment matrix is singular.
+    pub fn cr2(&self, cluster: &[usize]) -> Result<Cr2> {
+        let (n, k) = (self.n(), self.k());
+        let (index, g) = self.clusters(cluster)?;
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); g];
+        for i in 0..n {
+            members[index[i]].push(i);
+        }
+        let m = &self.bread;
+        // Omega = M (X'W^2X) M
+        let mut xw2x = vec![0.0; k * k];
+        for i in 0..n {
+            let xi = self.x.row(i);
+            let w2 = self.w[i] * self.w[i];
+            for a in 0..k {
+                for b in 0..k {
+                    xw2x[a * k + b] += w2 * xi[a] * xi[b];
+                }
+            }
+        }
+        let omega = sandwich(m, &xw2x, k);
+        let adjust: Vec<Adjustment> =
+            members.iter().map(|rows| Adjustment::new(&self.x, &self.w, rows, m, &omega)).collect::<Result<_>>()?;
+        // meat: u_g = X_g' W_g A_g e_g
+        let mut meat = vec![0.0; k * k];
+        for (rows, adj) in members.iter().zip(&adjust) {
+            let e: Vec<f64> = rows.iter().map(|&i| self.residuals[i]).collect();
+            let ae = adj.apply(&e);
+            let mut u = vec![0.0; k];
+            for (r, &i) in rows.iter().enumerate() {
+                for (a, xa) in self.x.row(i).iter().enumerate() {
+                    u[a] += xa * self.w[i] * ae[r];
+                }
+            }
+            for a in 0..k {
+                for b in 0..k {
+                    meat[a * k + b] += u[a] * u[b];
+                }
+            }
+        }
+        let vcov = sandwich(m, &meat, k);
+        // degrees of freedom per coefficient
+        let df = (0..k)
+            .map(|coef| {
+                let mut c = vec![0.0; k];
+                c[coef] = 1.0;
+                let mc = mat_vec(m, k, &c);
+                // v_g = A_g W_g X_g M c (on cluster g's rows); p_g = X_g'v_g, r_g = X_g'W_g v_g
+                let mut vv = vec![0.0; g];
+                let mut pvec = vec![vec![0.0; k]; g];
+                let mut rvec = vec![vec![0.0; k]; g];
+                for (cg, (rows, adj)) in members.iter().zip(&adjust).enumerate() {
+                    let b: Vec<f64> = rows
+                        .iter()
+                        .map(|&i| self.w[i] * self.x.row(i).iter().zip(&mc).map(|(a, b)| a * b).sum::<f64>())
+                        .collect();
+                    let v = adj.apply(&b);
+                    vv[cg] = v.iter().map(|x| x * x).sum();
+                    for (r, &i) in rows.iter().enumerate() {
+                        for (a, xa) in self.x.row(i).iter().enumerate() {
+                            pvec[cg][a] += xa * v[r];
+                            rvec[cg][a] += xa * self.w[i] * v[r];
+                        }
+                    }
+                }
+                let mp: Vec<Vec<f64>> = pvec.iter().map(|p| mat_vec(m, k, p)).collect();
+                let (mut trace, mut sum_sq) = (0.0, 0.0);
+                for a in 0..g {
+                    for b in 0..g {
+                        let rmp: f64 = rvec[a].iter().zip(&mp[b]).map(|(x, y)| x * y).sum();
+                        let prm: f64 = mp[a].iter().zip(&rvec[b]).map(|(x, y)| x * y).sum();
+                        let mut bab = -rmp - prm + quad(&pvec[a], &omega, &pvec[b]);
+                        if a == b {
+                            bab += vv[a];
+                        }
+                        if a == b {
+                            trace += bab;
+                        }
+                        sum_sq += bab * bab;
+                    }
+                }
+                trace * trace / sum_sq
+            })
+            .collect();
+        Ok(Cr2 { vcov, df, clusters: g })
+    }
+
+    /// The CR2 inference of coefficient `coef` (t on Bell-McCaffrey df).
+    ///
+    /// # Errors
+    /// As [`WlsFit::cr2`].
+    pub fn cr2_inference(&self, cluster: &[usize], coef: usize) -> Result<Inference> {
+        let cr2 = self.cr2(cluster)?;
+        let k = self.k();
+        Ok(Inference::t(self.coef[coef], cr2.vcov[coef * k + coef].sqrt(), cr2.df[coef]))
+    }
+}
+
+/// CR2 covariance with its degrees of freedom.
+#[derive(Debug, Clone)]
+pub struct Cr2 {
+    /// Covariance, row-major k x k.
+    pub vcov: Vec<f64>,
+    /// Bell-McCaffrey degrees of freedom of each coefficient.
+    pub df: Vec<f64>,
+    /// Number of clusters.
+    pub clusters: usize,
+}
+
+/// A cluster's A_g = G_g^(-1/2) = I + Q U ((1 + L)^(-1/2) - 1) U'Q', with Q an orthonormal basis
+/// of span[X_g, W_g X_g] and G_g - I = Q (U L U') Q'.
+struct Adjustment {
+    /// Q, column-major n_g x r.
+    q: Vec<f64>,
+    n: usize,
+    r: usize,
+    /// U ((1 + L)^(-1/2) - 1) U', r x r.
+    core: Vec<f64>,
+}
+
+impl Adjustment {
+    fn new(x: &Matrix, w: &[f64], rows: &[usize], m: &[f64], omega: &[f64]) -> Result<Self> {
+        let k = x.p;
+        let n = rows.len();
+        // Z = [X_g, W_g X_g], column-major n x 2k; Gram-Schmidt (twice) to an orthonormal Q
+        let mut z: Vec<Vec<f64>> = Vec::with_capacity(2 * k);
+        for a in 0..k {
+            z.push(rows.iter().map(|&i| x.at(i, a)).collect());
+        }
+        for a in 0..k {
+            z.push(rows.iter().map(|&i| w[i] * x.at(i, a)).collect());
+        }
+        let mut q: Vec<Vec<f64>> = Vec::new();
+        for col in &z {
+            let norm0 = col.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let mut v = col.clone();
+            for _ in 0..2 {
+                for b in &q {
+                    let dot: f64 = v.iter().zip(b).map(|(x, y)| x * y).sum();
+                    v.iter_mut().zip(b).for_each(|(x, y)| *x -= dot * y);
+                }
+            }
+            let norm = v.iter().map(|v| v * v).sum::<f64>().sqrt();
+            if norm > 1e-10 * norm0.max(1e-300) && norm > 0.0 {
+                v.iter_mut().for_each(|x| *x /= norm);
+                q.push(v);
+            }
+        }
+        let r = q.len();
+        // K = Q'(G - I)Q with G - I = -X M X'W - W X M X' + X Omega X'
+        // with P = Q'X (r x k) and S = Q'W X (r x k): K = -P M S' - S M P' + P Omega P'
+        let proj = |cols: &[Vec<f64>]| -> Vec<f64> {
+            let mut out = vec![0.0; r * k];
+            for (i, qi) in q.iter().enumerate() {
+                for (a, ca) in cols.iter().enumerate() {
+                    out[i * k + a] = qi.iter().zip(ca).map(|(x, y)| x * y).sum();
+                }
+            }
+            out
+        };
+        let p = proj(&z[..k]);
+        let s = proj(&z[k..]);
+        let mut kmat = vec![0.0; r * r];
+        for i in 0..r {
+            for j in 0..r {
+                let pi = &p[i * k..(i + 1) * k];
+                let pj = &p[j * k..(j + 1) * k];
+                let si = &s[i * k..(i + 1) * k];
+                let sj = &s[j * k..(j + 1) * k];
+                kmat[i * r + j] = -quad(pi, m, sj) - quad(si, m, pj) + quad(pi, omega, pj);
+            }
+        }
+        let (values, vectors) = symmetric_eigen(&kmat, r);
+        if values.iter().any(|&l| 1.0 + l <= 1e-12) {
+            return Err(StatsError::Invalid(
+                "a cluster's CR2 adjustment is singular (a cluster fits its own parameter exactly, e.g. a fixed effect per cluster)"
+                    .into(),
+            ));
+        }
+        let mut core = vec![0.0; r * r];
+        for (l, &lambda) in values.iter().enumerate() {
+            let f = 1.0 / (1.0 + lambda).sqrt() - 1.0;
+            for i in 0..r {
+                for j in 0..r {
+                    core[i * r + j] += vectors[i * r + l] * f * vectors[j * r + l];
+                }
+            }
+        }
+        Ok(Adjustment { q: q.into_iter().flatten().collect(), n, r, core })
+    }
+
+    /// A_g v.
+    fn apply(&self, v: &[f64]) -> Vec<f64> {
+        let (n, r) = (self.n, self.r);
+        let qv: Vec<f64> = (0..r).map(|i| self.q[i * n..(i + 1) * n].iter().zip(v).map(|(a, b)| a * b).sum()).collect();
+        let cqv: Vec<f64> = (0..r).map(|i| (0..r).map(|j| self.core[i * r + j] * qv[j]).sum()).collect();
+        let mut out = v.to_vec();
+        for i in 0..r {
+            let col = &self.q[i * n..(i + 1) * n];
+            out.iter_mut().zip(col).for_each(|(o, qi)| *o += qi * cqv[i]);
+        }
+        out
+    }
+}
