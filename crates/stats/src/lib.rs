@@ -19,8 +19,10 @@ pub mod error;
 pub mod glm;
 pub mod linalg;
 pub mod matching;
+pub mod multiplicity;
 pub mod regression;
 pub mod rng;
+pub mod survival;
 
 pub use error::{Result, StatsError};
 pub use linalg::Matrix;

@@ -174,3 +174,59 @@ fn effect_sizes_agree_with_t_test_effectsize_glm_and_wilcox() {
     close(wd.se, w.se, 1e-9, "HC2 = Welch se");
     close(wd.df, w.df, 1e-9, "weighted df = Welch df");
 }
+
+#[test]
+fn p_adjust_agrees_with_r() {
+    use swp_stats::multiplicity::{adjust, Adjustment};
+    let r = json("padjust.json");
+    let p = numbers(&r["p"]);
+    for (name, method) in [
+        ("holm", Adjustment::Holm),
+        ("hochberg", Adjustment::Hochberg),
+        ("BH", Adjustment::BenjaminiHochberg),
+        ("BY", Adjustment::BenjaminiYekutieli),
+    ] {
+        for (a, b) in adjust(&p, method).iter().zip(numbers(&r[name])) {
+            close(*a, b, 1e-12, name);
+        }
+    }
+}
+
+#[test]
+fn kaplan_meier_log_rank_and_cox_agree_with_survival() {
+    use swp_stats::survival::{cox, kaplan_meier, log_rank};
+    let data = columns("survival.csv");
+    let r = json("survival.json");
+    let event: Vec<bool> = data["event"].iter().map(|&e| e == 1.0).collect();
+    let treated: Vec<bool> = data["group"].iter().map(|&g| g == 1.0).collect();
+    let (t1, e1): (Vec<f64>, Vec<bool>) =
+        data["time"].iter().zip(&event).zip(&treated).filter(|(_, &t)| t).map(|((&t, &e), _)| (t, e)).unzip();
+    let km = kaplan_meier(&t1, &e1).unwrap();
+    let rk = &r["km_group1"];
+    assert_eq!(km.time, numbers(&rk["time"]));
+    assert_eq!(km.n_risk, numbers(&rk["n_risk"]));
+    assert_eq!(km.n_event, numbers(&rk["n_event"]));
+    for (i, s) in numbers(&rk["surv"]).iter().enumerate() {
+        close(km.survival[i], *s, 1e-12, "survival");
+        close(km.std_err[i], rk["std_err"][i].as_f64().unwrap_or(f64::NAN), 1e-9, "std err");
+        if let Some(l) = rk["lower"][i].as_f64() {
+            close(km.lower[i].unwrap(), l, 1e-9, "lower");
+            close(km.upper[i].unwrap(), rk["upper"][i].as_f64().unwrap(), 1e-9, "upper");
+        }
+    }
+    let lr = log_rank(&data["time"], &event, &treated).unwrap();
+    close(lr.chi_square, r["logrank"]["chisq"].as_f64().unwrap(), 1e-9, "log-rank chisq");
+    close(lr.p_value, r["logrank"]["p"].as_f64().unwrap(), 1e-9, "log-rank p");
+    close(lr.observed.1, numbers(&r["logrank"]["observed"])[1], 1e-12, "observed");
+    close(lr.expected.1, numbers(&r["logrank"]["expected"])[1], 1e-9, "expected");
+    let c = cox(&data["time"], &event, &treated).unwrap();
+    let rc = &r["cox"];
+    close(c.coef, rc["coef"].as_f64().unwrap(), TOL, "cox coef");
+    close(c.se, rc["se"].as_f64().unwrap(), TOL, "cox se");
+    close(c.hazard_ratio, rc["hr"].as_f64().unwrap(), TOL, "hr");
+    close(c.ci.0, numbers(&rc["ci"])[0], TOL, "hr ci");
+    close(c.ci.1, numbers(&rc["ci"])[1], TOL, "hr ci");
+    close(c.p_value, rc["p"].as_f64().unwrap(), TOL, "cox p");
+    close(c.loglik.0, numbers(&rc["loglik"])[0], 1e-9, "loglik 0");
+    close(c.loglik.1, numbers(&rc["loglik"])[1], 1e-9, "loglik");
+}
