@@ -174,9 +174,9 @@ pub fn rate_ratio(count: &[f64], exposure: &[f64], treated: &[bool]) -> Result<(
     // HC0: M (sum_i (y_i - mu_i)^2 x_i x_i') M, M = (X' diag(mu) X)^-1
     let mut xwx = [0.0; 4];
     let mut meat = [0.0; 4];
-    for i in 0..n {
+    for (i, (&mu, &y)) in fit.fitted.iter().zip(count).enumerate() {
         let xi = x.row(i);
-        let (mu, r) = (fit.fitted[i], count[i] - fit.fitted[i]);
+        let r = y - mu;
         for a in 0..2 {
             for b in 0..2 {
                 xwx[a * 2 + b] += mu * xi[a] * xi[b];

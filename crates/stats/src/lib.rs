@@ -12,6 +12,7 @@
 //! table). Effect sizes and inference are issue 6.
 
 pub mod balance;
+pub mod bootstrap;
 pub mod design;
 pub mod distributions;
 pub mod effects;

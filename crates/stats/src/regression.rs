@@ -421,9 +421,9 @@ impl Adjustment {
         let qv: Vec<f64> = (0..r).map(|i| self.q[i * n..(i + 1) * n].iter().zip(v).map(|(a, b)| a * b).sum()).collect();
         let cqv: Vec<f64> = (0..r).map(|i| (0..r).map(|j| self.core[i * r + j] * qv[j]).sum()).collect();
         let mut out = v.to_vec();
-        for i in 0..r {
+        for (i, c) in cqv.iter().enumerate() {
             let col = &self.q[i * n..(i + 1) * n];
-            out.iter_mut().zip(col).for_each(|(o, qi)| *o += qi * cqv[i]);
+            out.iter_mut().zip(col).for_each(|(o, qi)| *o += qi * c);
         }
         out
     }

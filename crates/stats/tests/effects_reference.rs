@@ -230,3 +230,67 @@ fn kaplan_meier_log_rank_and_cox_agree_with_survival() {
     close(c.loglik.0, numbers(&rc["loglik"])[0], 1e-9, "loglik 0");
     close(c.loglik.1, numbers(&rc["loglik"])[1], 1e-9, "loglik");
 }
+
+/// The wild cluster bootstrap of the difference-in-differences coefficient against Python
+/// wildboottest: Rademacher draws of 10 clusters are all enumerated (1,024 <= 9,999), so those
+/// p-values must be equal; Webb draws are random, so within Monte Carlo error (3 SE).
+#[test]
+fn wild_cluster_bootstrap_agrees_with_wildboottest() {
+    use swp_stats::bootstrap::{BootType, BootWeights, WildParams, WildProblem};
+    let data = columns("did.csv");
+    let r = json("wildboot.json");
+    let interaction: Vec<f64> = data["pilot"].iter().zip(&data["post"]).map(|(a, b)| a * b).collect();
+    let x = design(&[&data["pilot"], &data["post"], &interaction]);
+    let site: Vec<usize> = data["site"].iter().map(|&s| s as usize).collect();
+    let problem = WildProblem::new(&x, &data["y"], None, &site, 3).unwrap();
+    for (key, weights, kind) in [
+        ("rademacher_wcr", BootWeights::Rademacher, BootType::Wcr),
+        ("rademacher_wcu", BootWeights::Rademacher, BootType::Wcu),
+        ("webb_wcr", BootWeights::Webb, BootType::Wcr),
+        ("webb_wcu", BootWeights::Webb, BootType::Wcu),
+    ] {
+        let params = WildParams { reps: 9999, weights, kind, seed: 7 };
+        let ours = problem.test(0.0, &params);
+        let reference = &r[key];
+        close(ours.t, reference["t"].as_f64().unwrap(), 1e-9, &format!("{key} t"));
+        let p = reference["p"].as_f64().unwrap();
+        if weights == BootWeights::Rademacher {
+            assert!(ours.enumerated && ours.reps == 1024);
+            close(ours.p_value, p, 1e-12, &format!("{key} p"));
+        } else {
+            assert!(!ours.enumerated && ours.reps == 9999);
+            let mc = 3.0 * (p * (1.0 - p) / 9999.0).sqrt() * 2f64.sqrt();
+            assert!((ours.p_value - p).abs() <= mc, "{key}: p {} vs wildboottest {p} (3 SE {mc})", ours.p_value);
+        }
+    }
+    // the same result whatever the number of threads
+    let params = WildParams { seed: 11, ..WildParams::default() };
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| problem.test(0.0, &params));
+    let many = problem.test(0.0, &params);
+    assert_eq!(one, many);
+    // the interval by test inversion holds the estimate and excludes 0 (p < 0.05 at 0)
+    let (lo, hi) = problem.confidence_interval(&params);
+    assert!(lo < problem.estimate() && problem.estimate() < hi && hi < 0.0, "({lo}, {hi})");
+    assert!(problem.test(lo, &params).p_value >= 0.049 && problem.test(lo - 0.05, &params).p_value < 0.05);
+}
+
+#[test]
+fn randomisation_inference_agrees_with_a_pandas_enumeration() {
+    let data = columns("did.csv");
+    let r = &json("wildboot.json")["randomisation"];
+    let site: Vec<usize> = data["site"].iter().map(|&s| s as usize).collect();
+    let post: Vec<bool> = data["post"].iter().map(|&p| p == 1.0).collect();
+    let pilots: Vec<usize> = site
+        .iter()
+        .zip(&data["pilot"])
+        .filter(|(_, &p)| p == 1.0)
+        .map(|(&s, _)| s)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let ri = swp_stats::bootstrap::randomisation_did(&site, &post, &data["y"], &pilots, 9999, 1).unwrap();
+    assert!(ri.enumerated);
+    assert_eq!(ri.assignments as u64, r["assignments"].as_u64().unwrap());
+    close(ri.estimate, r["estimate"].as_f64().unwrap(), 1e-9, "RI estimate");
+    close(ri.p_value, r["p"].as_f64().unwrap(), 1e-12, "RI p");
+}

@@ -25,3 +25,26 @@ for weights in ["rademacher", "webb"]:
                     "t": float(np.asarray(res["statistic"]).ravel()[0])}
         print(key, out[key])
 json.dump(out, open("wildboot.json", "w"))
+
+# Randomisation inference of the same difference in differences: reassign the pilot label to
+# every set of 3 of the 10 sites (120 sets) and recompute the statistic from the unit-level
+# cell means with pandas.
+from itertools import combinations
+
+sites = sorted(did["site"].unique())
+pilots = sorted(did.loc[did["pilot"] == 1, "site"].unique())
+
+
+def did_stat(treated_sites):
+    t = did["site"].isin(treated_sites)
+    m = lambda mask, post: did.loc[mask & (did["post"] == post), "y"].mean()
+    return (m(t, 1) - m(t, 0)) - (m(~t, 1) - m(~t, 0))
+
+
+observed = did_stat(pilots)
+stats = [did_stat(list(c)) for c in combinations(sites, len(pilots))]
+ri = {"estimate": observed, "p": float(np.mean([abs(s) >= abs(observed) * (1 - 1e-12) for s in stats])),
+      "assignments": len(stats)}
+print("ri", ri)
+out["randomisation"] = ri
+json.dump(out, open("wildboot.json", "w"))
