@@ -596,3 +596,64 @@ fn match_reproduces_matchit_on_lalonde_through_the_cli() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(text(&bad.stderr).contains("perfect separation"), "{}", text(&bad.stderr));
 }
+
+/// `effect` end to end: Welch, Hedges' g (effectsize) and, with clusters and match weights,
+/// CR2 with Bell-McCaffrey df (clubSandwich) and CR1 (sandwich), as the references in
+/// crates/stats/tests/reference/effects.json; a seed gives the same bootstrap p-value.
+#[test]
+fn effect_reproduces_r_through_the_cli() {
+    let reference = root().join("crates/stats/tests/reference");
+    let table = reference.join("effects.csv");
+    let table = table.to_str().unwrap();
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(reference.join("effects.json")).unwrap()).unwrap();
+    let run = |extra: &[&str]| -> Value {
+        let mut args = vec!["effect", "--table", table, "--group", "group", "--format", "json"];
+        args.extend_from_slice(extra);
+        let out = swp(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        serde_json::from_str(&text(&out.stdout)).unwrap()
+    };
+    let close = |a: &Value, b: &Value, what: &str| {
+        let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+        assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{what}: {a} vs R {b}");
+    };
+    let plain = run(&["--outcome", "y"]);
+    assert_eq!(plain["se_method"], "welch");
+    close(&plain["difference"], &r["welch"]["difference"], "difference");
+    close(&plain["se"], &r["welch"]["se"], "welch se");
+    close(&plain["ci_low"], &r["welch"]["ci"][0], "ci low");
+    close(&plain["p_value"], &r["welch"]["p"], "p");
+    close(&plain["hedges_g"], &r["hedges_g"]["g"], "g");
+    close(&plain["hedges_g_ci_low"], &r["hedges_g"]["ci"][0], "g ci");
+    close(&plain["cohens_d"], &r["cohens_d"]["d"], "d");
+
+    let clustered = run(&["--outcome", "y", "--cluster", "cluster", "--weights", "w", "--seed", "5"]);
+    let rc = &r["cluster_weighted"];
+    assert_eq!(clustered["se_method"], "cr2");
+    assert_eq!(clustered["n_clusters"], 12);
+    assert_eq!(clustered["n_treated_clusters"], 4);
+    close(&clustered["difference"], &rc["coef"][1], "weighted difference");
+    close(&clustered["se"], &rc["se_cr2"][1], "CR2 se");
+    close(&clustered["df"], &rc["df_bm"][1], "BM df");
+    close(&clustered["p_value"], &rc["p_cr2"][1], "CR2 p");
+    close(&clustered["se_cr1"], &rc["se_cr1"][1], "CR1 se");
+    assert!(clustered["hedges_g_ci_low"].is_null());
+    let p = clustered["wild_p_value"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&p));
+    let again = run(&["--outcome", "y", "--cluster", "cluster", "--weights", "w", "--seed", "5"]);
+    assert_eq!(again["wild_p_value"], clustered["wild_p_value"]);
+    assert_eq!(again["seed"], 5);
+
+    let binary = run(&["--outcome", "yb"]);
+    close(&binary["risk_ratio"], &r["table_2x2"]["risk_ratio"]["estimate"], "risk ratio");
+    close(&binary["odds_ratio_ci_high"], &r["table_2x2"]["odds_ratio"]["ci"][1], "odds ratio ci");
+    let rate = run(&["--outcome", "count", "--exposure", "exposure"]);
+    close(&rate["rate_ratio"], &r["rate_ratio"]["estimate"], "rate ratio");
+    let ordinal = run(&["--outcome", "ord", "--ordinal"]);
+    close(&ordinal["cliffs_delta"], &r["cliffs_delta"]["delta"], "cliff");
+    close(&ordinal["mann_whitney_p_value"], &r["cliffs_delta"]["p"], "wilcox p");
+
+    // a text outcome is refused, not guessed
+    let bad = swp(&["effect", "--table", table, "--group", "group", "--outcome", "nope"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -139,7 +139,7 @@ pub fn read_table(path: &Path) -> Result<DataFrame, Failure> {
 }
 
 /// A column as a covariate: numbers (booleans as 0/1) or text. Missing values are refused.
-fn covariate(frame: &DataFrame, name: &str, file: &Path) -> Result<Covariate, Failure> {
+pub fn covariate(frame: &DataFrame, name: &str, file: &Path) -> Result<Covariate, Failure> {
     let column = frame.column(name).map_err(|_| {
         let known: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
         Failure::Usage(format!("{} has no column `{name}` (columns: {})", file.display(), known.join(", ")))
@@ -176,7 +176,7 @@ fn covariate(frame: &DataFrame, name: &str, file: &Path) -> Result<Covariate, Fa
 }
 
 /// The treatment indicator: 0/1 numbers or booleans.
-fn treatment(frame: &DataFrame, name: &str, file: &Path) -> Result<Vec<bool>, Failure> {
+pub fn treatment(frame: &DataFrame, name: &str, file: &Path) -> Result<Vec<bool>, Failure> {
     let c = covariate(frame, name, file)?;
     match c.values {
         swp_eval::stats::design::Values::Numeric(v) => {
