@@ -5,7 +5,7 @@
 //! - [`synth`]: synthetic datasets with known effects;
 //! - [`metrics`]: METRICS.md's metrics by period and group, with small-number suppression;
 //! - [`report`]: tables in csv, json, md, tex and html (charts and reports to come);
-//! - [`stats`]: GLMs, matching and balance (effects and inference: issue 6).
+//! - [`stats`]: GLMs, matching, balance, effect sizes, cluster-robust and bootstrap inference, survival, multiplicity.
 //!
 //! ```no_run
 //! let loaded = swp_eval::data::load(std::path::Path::new("data/sample")).unwrap();

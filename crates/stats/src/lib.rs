@@ -3,13 +3,16 @@
 //!
 //! Invariant: this crate takes slices and its own small types, never a `DataFrame`, and does
 //! no IO. Each statistic names the reference implementation it agrees with (R `glm`, MatchIt
-//! 4.5.1) and is tested against values that implementation produced
-//! (`tests/reference/`, with the script that made them).
+//! 4.5.1, effectsize, sandwich, clubSandwich, survival, p.adjust; Python wildboottest) and is
+//! tested against values that implementation produced (`tests/reference/`, with the scripts
+//! that made them).
 //!
-//! Done: [`glm`] (logistic, probit and Poisson regression by IRLS, as R's `glm.fit`),
+//! Modules: [`glm`] (logistic, probit and Poisson regression by IRLS, as R's `glm.fit`),
 //! [`matching`] (MatchIt's nearest-neighbour, optimal pair, exact and coarsened exact
-//! matching, match weights and subclasses) and [`balance`] (MatchIt's `summary()` balance
-//! table). Effect sizes and inference are issue 6.
+//! matching, match weights and subclasses), [`balance`] (MatchIt's `summary()` balance
+//! table), [`regression`] (WLS with HC, CR1 and CR2 errors), [`effects`] (two-group effect
+//! sizes), [`bootstrap`] (wild cluster bootstrap, randomisation inference), [`survival`]
+//! (Kaplan-Meier, log-rank, Cox) and [`multiplicity`] (p-value adjustments).
 
 pub mod balance;
 pub mod bootstrap;
