@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use swp_eval::report::table::{Cell, Format, Table};
 use swp_eval::stats::bootstrap::{BootType, BootWeights, WildParams, WildProblem};
 use swp_eval::stats::design::Values;
-use swp_eval::stats::effects::{cliffs_delta, rate_ratio, risks, standardised, weighted_difference, welch};
+use swp_eval::stats::effects::{
+    cliffs_delta, rate_ratio, risks_weighted, standardised_weighted, weighted_difference, welch,
+};
 use swp_eval::stats::regression::wls;
 use swp_eval::stats::Matrix;
 
@@ -179,7 +181,11 @@ pub fn run(args: Args) -> CommandResult {
     out.insert("ci_low".into(), num(inference.ci_low));
     out.insert("ci_high".into(), num(inference.ci_high));
     out.insert("p_value".into(), num(inference.p_value));
-    match standardised(&treated_y, &control_y) {
+    let group_weights = |want: bool| -> Vec<f64> {
+        g.iter().enumerate().filter(|(_, &t)| t == want).map(|(i, _)| wk.as_ref().map_or(1.0, |w| w[i])).collect()
+    };
+    let (w_treated, w_control) = (group_weights(true), group_weights(false));
+    match standardised_weighted(&treated_y, &w_treated, &control_y, &w_control) {
         Ok(s) => {
             out.insert("hedges_g".into(), num(s.hedges_g));
             let clustered = args.cluster.is_some();
@@ -195,7 +201,7 @@ pub fn run(args: Args) -> CommandResult {
     }
     let binary = y.iter().all(|&v| v == 0.0 || v == 1.0);
     if binary {
-        let r = risks(&treated_y, &control_y).map_err(fail)?;
+        let r = risks_weighted(&treated_y, &w_treated, &control_y, &w_control).map_err(fail)?;
         for (name, e) in
             [("risk_difference", r.risk_difference), ("risk_ratio", r.risk_ratio), ("odds_ratio", r.odds_ratio)]
         {

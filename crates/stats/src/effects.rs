@@ -78,14 +78,43 @@ pub struct Standardised {
 /// # Errors
 /// Fewer than two units in a group, or no variation.
 pub fn standardised(treated: &[f64], control: &[f64]) -> Result<Standardised> {
+    standardised_weighted(treated, &vec![1.0; treated.len()], control, &vec![1.0; control.len()])
+}
+
+/// Weighted mean and variance sum w(x - m)^2 / (sum w - sum w^2 / sum w) (with unit weights the
+/// sample variance).
+fn weighted_moments(x: &[f64], w: &[f64]) -> (f64, f64) {
+    let sw: f64 = w.iter().sum();
+    let m = x.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() / sw;
+    let ss: f64 = x.iter().zip(w).map(|(a, b)| b * (a - m) * (a - m)).sum();
+    (m, ss / (sw - w.iter().map(|v| v * v).sum::<f64>() / sw))
+}
+
+/// Cohen's d and Hedges' g with weights (e.g. match weights): weighted means over the pooled
+/// weighted SD, intervals from the noncentral t with the groups' unit counts. With unit
+/// weights, [`standardised`] exactly.
+///
+/// # Errors
+/// As [`standardised`]; lengths that differ.
+pub fn standardised_weighted(
+    treated: &[f64],
+    w_treated: &[f64],
+    control: &[f64],
+    w_control: &[f64],
+) -> Result<Standardised> {
     need(treated.len().min(control.len()), 2)?;
+    if treated.len() != w_treated.len() || control.len() != w_control.len() {
+        return Err(StatsError::Invalid("outcomes and weights have different lengths".into()));
+    }
     let (n1, n0) = (treated.len() as f64, control.len() as f64);
     let df = n1 + n0 - 2.0;
-    let pooled = (((n1 - 1.0) * var(treated) + (n0 - 1.0) * var(control)) / df).sqrt();
-    if pooled == 0.0 {
+    let (m1, v1) = weighted_moments(treated, w_treated);
+    let (m0, v0) = weighted_moments(control, w_control);
+    let pooled = (((n1 - 1.0) * v1 + (n0 - 1.0) * v0) / df).sqrt();
+    if !(pooled > 0.0) {
         return Err(StatsError::Invalid("the outcome does not vary: no standardised difference".into()));
     }
-    let d = (mean(treated) - mean(control)) / pooled;
+    let d = (m1 - m0) / pooled;
     let hn = (1.0 / n1 + 1.0 / n0).sqrt();
     let (lo, hi) = ncp_interval(d / hn, df, 0.95);
     let j = (ln_gamma(df / 2.0) - (df / 2.0).sqrt().ln() - ln_gamma((df - 1.0) / 2.0)).exp();
@@ -125,27 +154,51 @@ pub struct Risks {
 /// Values other than 0/1; an empty group; a cell of the 2x2 table that is empty (the ratio is
 /// then undefined).
 pub fn risks(treated: &[f64], control: &[f64]) -> Result<Risks> {
+    risks_weighted(treated, &vec![1.0; treated.len()], control, &vec![1.0; control.len()])
+}
+
+/// Weighted mean of 0/1 values and the robust (HC0) variance of that mean,
+/// sum w^2 (y - p)^2 / (sum w)^2 (with unit weights p(1 - p)/n).
+fn weighted_proportion(y: &[f64], w: &[f64]) -> (f64, f64) {
+    let sw: f64 = w.iter().sum();
+    let p = y.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() / sw;
+    let v = y.iter().zip(w).map(|(a, b)| b * b * (a - p) * (a - p)).sum::<f64>() / (sw * sw);
+    (p, v)
+}
+
+/// Wald risk measures of 0/1 outcomes with weights (e.g. match weights): weighted proportions,
+/// and the delta method on their robust variances. With unit weights these are the 2x2-table
+/// formulas exactly (var p = p(1 - p)/n, var log RR = 1/a - 1/n1 + 1/c - 1/n0,
+/// var log OR = 1/a + 1/b + 1/c + 1/d).
+///
+/// # Errors
+/// As [`risks`]; lengths that differ; weights that are not positive.
+pub fn risks_weighted(treated: &[f64], w_treated: &[f64], control: &[f64], w_control: &[f64]) -> Result<Risks> {
     need(treated.len().min(control.len()), 1)?;
+    if treated.len() != w_treated.len() || control.len() != w_control.len() {
+        return Err(StatsError::Invalid("outcomes and weights have different lengths".into()));
+    }
+    if w_treated.iter().chain(w_control).any(|&w| !(w > 0.0 && w.is_finite())) {
+        return Err(StatsError::Invalid("weights must be positive".into()));
+    }
     if treated.iter().chain(control).any(|&v| v != 0.0 && v != 1.0) {
         return Err(StatsError::Invalid("risk measures need a 0/1 outcome".into()));
     }
-    let (n1, n0) = (treated.len() as f64, control.len() as f64);
-    let (a, c) = (treated.iter().sum::<f64>(), control.iter().sum::<f64>());
-    let (b, d) = (n1 - a, n0 - c);
-    if a == 0.0 || b == 0.0 || c == 0.0 || d == 0.0 {
+    let (p1, v1) = weighted_proportion(treated, w_treated);
+    let (p0, v0) = weighted_proportion(control, w_control);
+    if [p1, p0].iter().any(|&p| p == 0.0 || p == 1.0) {
         return Err(StatsError::Invalid(
             "a cell of the 2x2 table is empty (nobody, or everybody, has the outcome in a group): ratios are undefined"
                 .into(),
         ));
     }
     let z = qnorm(0.975);
-    let (p1, p0) = (a / n1, c / n0);
     let rd = p1 - p0;
-    let rd_se = (p1 * (1.0 - p1) / n1 + p0 * (1.0 - p0) / n0).sqrt();
+    let rd_se = (v1 + v0).sqrt();
     let log_rr = (p1 / p0).ln();
-    let rr_se = (1.0 / a - 1.0 / n1 + 1.0 / c - 1.0 / n0).sqrt();
-    let log_or = (a * d / (b * c)).ln();
-    let or_se = (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d).sqrt();
+    let rr_se = (v1 / (p1 * p1) + v0 / (p0 * p0)).sqrt();
+    let log_or = (p1 / (1.0 - p1) / (p0 / (1.0 - p0))).ln();
+    let or_se = (v1 / (p1 * (1.0 - p1)).powi(2) + v0 / (p0 * (1.0 - p0)).powi(2)).sqrt();
     let exp_ci = |l: f64, s: f64| Estimate { estimate: l.exp(), ci_low: (l - z * s).exp(), ci_high: (l + z * s).exp() };
     Ok(Risks {
         risk_difference: Estimate { estimate: rd, ci_low: rd - z * rd_se, ci_high: rd + z * rd_se },

@@ -153,6 +153,18 @@ fn effect_sizes_agree_with_t_test_effectsize_glm_and_wilcox() {
         close(e.ci_low, numbers(&r[name]["ci"])[0], 1e-4, name);
         close(e.ci_high, numbers(&r[name]["ci"])[1], 1e-4, name);
     }
+    // with match weights: R's saturated weighted GLMs with HC0 errors (1e-4: the GLMs stop at
+    // their convergence criterion)
+    let (wt, wc) = split(&data["w"], group);
+    let kw = swp_stats::effects::risks_weighted(&bt, &wt, &bc, &wc).unwrap();
+    for (name, e) in
+        [("risk_difference", kw.risk_difference), ("risk_ratio", kw.risk_ratio), ("odds_ratio", kw.odds_ratio)]
+    {
+        let t = &r["weighted"][name];
+        close(e.estimate, t["estimate"].as_f64().unwrap(), 1e-4, name);
+        close(e.ci_low, numbers(&t["ci"])[0], 1e-4, name);
+        close(e.ci_high, numbers(&t["ci"])[1], 1e-4, name);
+    }
     let treated: Vec<bool> = group.iter().map(|&g| g == 1.0).collect();
     let (rr, se) = rate_ratio(&data["count"], &data["exposure"], &treated).unwrap();
     close(rr.estimate, r["rate_ratio"]["estimate"].as_f64().unwrap(), TOL, "rate ratio");

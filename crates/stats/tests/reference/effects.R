@@ -62,6 +62,14 @@ out$table_2x2 <- list(
   risk_difference = list(estimate = p1 - p0, ci = (p1 - p0) + c(-1, 1) * z * se_rd),
   risk_ratio = list(estimate = p1 / p0, ci = exp(log(p1 / p0) + c(-1, 1) * z * se_lrr)),
   odds_ratio = list(estimate = exp(lor), ci = exp(lor + c(-1, 1) * z * se_lor)))
+# weighted (match weights w): saturated quasi-binomial GLMs with weights and HC0 errors
+wald_hc0 <- function(link, tr = identity) {
+  fit <- suppressWarnings(glm(yb ~ group, family = quasibinomial(link), weights = w))
+  b <- coef(fit)[2]; s <- sqrt(vcovHC(fit, type = "HC0")[2, 2]); z <- qnorm(0.975)
+  list(estimate = num(tr(b)), ci = num(tr(c(b - z * s, b + z * s))))
+}
+out$weighted <- list(risk_difference = wald_hc0("identity"), risk_ratio = wald_hc0("log", exp),
+                     odds_ratio = wald_hc0("logit", exp))
 out$risk_difference <- wald(rd)
 out$risk_ratio <- wald(rr, exp)
 out$odds_ratio <- wald(or, exp)
