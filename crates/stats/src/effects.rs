@@ -111,7 +111,7 @@ pub fn standardised_weighted(
     let (m1, v1) = weighted_moments(treated, w_treated);
     let (m0, v0) = weighted_moments(control, w_control);
     let pooled = (((n1 - 1.0) * v1 + (n0 - 1.0) * v0) / df).sqrt();
-    if !(pooled > 0.0) {
+    if pooled.is_nan() || pooled <= 0.0 {
         return Err(StatsError::Invalid("the outcome does not vary: no standardised difference".into()));
     }
     let d = (m1 - m0) / pooled;
