@@ -2,8 +2,9 @@
 //! run never leaves a half-written file.
 
 use anyhow::Context;
-use std::io::Write;
-use std::path::Path;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use swp_eval::report::table::Format;
 
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -23,5 +24,41 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("could not write to stdout"),
+    }
+}
+
+/// Table format flag, shared by every command that prints a table.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum TableFormat {
+    /// Comma-separated values.
+    Csv,
+    /// An array of row objects.
+    Json,
+    /// Markdown.
+    Md,
+    /// LaTeX.
+    Tex,
+    /// HTML.
+    Html,
+}
+
+/// The format to print: the flag's, else md on a terminal and csv otherwise (CLI.md).
+pub fn resolve_format(flag: Option<TableFormat>, out: Option<&PathBuf>) -> Format {
+    match flag {
+        Some(TableFormat::Csv) => Format::Csv,
+        Some(TableFormat::Json) => Format::Json,
+        Some(TableFormat::Md) => Format::Md,
+        Some(TableFormat::Tex) => Format::Tex,
+        Some(TableFormat::Html) => Format::Html,
+        None if out.is_none() && std::io::stdout().is_terminal() => Format::Md,
+        None => Format::Csv,
+    }
+}
+
+/// Writes `text` to `out` atomically, or prints it.
+pub fn emit(text: &str, out: Option<&PathBuf>) -> anyhow::Result<()> {
+    match out {
+        Some(path) => write_atomic(path, text.as_bytes()),
+        None => print_stdout(text),
     }
 }

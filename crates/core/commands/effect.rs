@@ -1,12 +1,10 @@
 //! `swp-eval effect --table FILE --group COL --outcome COL`: effect sizes for one outcome
 //! between two groups, with the inference that fits few clusters.
 
-use crate::commands::matching::{covariate, read_table, treatment};
-use crate::commands::metrics::TableFormat;
-use crate::output::{print_stdout, write_atomic};
+use crate::commands::matching::{covariate, data_error, read_table, treatment};
+use crate::output::{emit, resolve_format, TableFormat};
 use crate::{CommandResult, Failure};
 use serde_json::{json, Map, Value};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use swp_eval::report::table::{Cell, Format, Table};
 use swp_eval::stats::bootstrap::{BootType, BootWeights, WildParams, WildProblem};
@@ -74,10 +72,6 @@ pub struct Args {
     /// Write to FILE (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-}
-
-fn data_error(message: String) -> Failure {
-    Failure::Data { message, printed: false }
 }
 
 fn numbers(frame: &polars::prelude::DataFrame, name: &str, args: &Args) -> Result<Vec<f64>, Failure> {
@@ -225,15 +219,7 @@ pub fn run(args: Args) -> CommandResult {
         out.insert("mann_whitney_p_value".into(), num(o.p_value));
     }
     out.insert("seed".into(), json!(args.seed));
-    let format = match args.format {
-        Some(TableFormat::Csv) => Format::Csv,
-        Some(TableFormat::Json) => Format::Json,
-        Some(TableFormat::Md) => Format::Md,
-        Some(TableFormat::Tex) => Format::Tex,
-        Some(TableFormat::Html) => Format::Html,
-        None if args.out.is_none() && std::io::stdout().is_terminal() => Format::Md,
-        None => Format::Csv,
-    };
+    let format = resolve_format(args.format, args.out.as_ref());
     let text = if matches!(format, Format::Json) {
         serde_json::to_string_pretty(&Value::Object(out)).expect("JSON values serialise") + "\n"
     } else {
@@ -249,10 +235,7 @@ pub fn run(args: Args) -> CommandResult {
         }
         t.render(format)
     };
-    match &args.out {
-        Some(path) => write_atomic(path, text.as_bytes())?,
-        None => print_stdout(&text)?,
-    }
+    emit(&text, args.out.as_ref())?;
     Ok(())
 }
 

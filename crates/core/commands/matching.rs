@@ -1,11 +1,9 @@
 //! `swp-eval match --table FILE --treatment COL --covariates A,B,..`: MatchIt-style matching
 //! on any table, with the balance table before and after.
 
-use crate::commands::metrics::TableFormat;
-use crate::output::{print_stdout, write_atomic};
+use crate::output::{emit, resolve_format, write_atomic, TableFormat};
 use crate::{CommandResult, Failure};
 use polars::prelude::*;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use swp_eval::report::table::{Cell, Format, Table};
 use swp_eval::stats::balance::{balance_table, BalanceTable};
@@ -118,7 +116,8 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
-fn data_error(message: String) -> Failure {
+/// A data failure with `message` (exit 1).
+pub fn data_error(message: String) -> Failure {
     Failure::Data { message, printed: false }
 }
 
@@ -243,20 +242,9 @@ pub fn run(args: Args) -> CommandResult {
     if let Some(path) = &args.matched_out {
         write_matched(&frame, &matching, path)?;
     }
-    let format = match args.format {
-        Some(TableFormat::Csv) => Format::Csv,
-        Some(TableFormat::Json) => Format::Json,
-        Some(TableFormat::Md) => Format::Md,
-        Some(TableFormat::Tex) => Format::Tex,
-        Some(TableFormat::Html) => Format::Html,
-        None if args.out.is_none() && std::io::stdout().is_terminal() => Format::Md,
-        None => Format::Csv,
-    };
+    let format = resolve_format(args.format, args.out.as_ref());
     let text = if matches!(format, Format::Json) { json(&table, &args) } else { readable(&table, format) };
-    match &args.out {
-        Some(path) => write_atomic(path, text.as_bytes())?,
-        None => print_stdout(&text)?,
-    }
+    emit(&text, args.out.as_ref())?;
     Ok(())
 }
 

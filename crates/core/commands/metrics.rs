@@ -1,15 +1,14 @@
 //! `swp-eval metrics DIR`: every metric of METRICS.md by group and period.
 
-use crate::output::write_atomic;
+use crate::output::{emit, resolve_format, TableFormat};
 use crate::{CommandResult, Failure};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use swp_eval::data::typed::{format_date, parse_date};
 use swp_eval::data::{self, validate::date_column};
 use swp_eval::metrics::monthly::monthly_rows;
 use swp_eval::metrics::tables::{child_table, worker_table};
 use swp_eval::metrics::{financial_years, metrics_of, suppress, GroupBy, MetricRow, MetricsParams, Period};
-use swp_eval::report::table::{Cell, Format, Table};
+use swp_eval::report::table::{Cell, Table};
 
 /// Grouping flag.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -35,21 +34,6 @@ pub enum Level {
     Child,
     /// One row per worker in post in the period (needs --out; holds worker ids).
     Worker,
-}
-
-/// Table format flag.
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum TableFormat {
-    /// Comma-separated values.
-    Csv,
-    /// An array of row objects.
-    Json,
-    /// Markdown.
-    Md,
-    /// LaTeX.
-    Tex,
-    /// HTML.
-    Html,
 }
 
 /// Compute every metric of METRICS.md (workforce, caseloads, social-worker changes, contacts,
@@ -232,20 +216,9 @@ pub fn run(args: Args) -> CommandResult {
             table
         }
     };
-    let format = match args.format {
-        Some(TableFormat::Csv) => Format::Csv,
-        Some(TableFormat::Json) => Format::Json,
-        Some(TableFormat::Md) => Format::Md,
-        Some(TableFormat::Tex) => Format::Tex,
-        Some(TableFormat::Html) => Format::Html,
-        None if args.out.is_none() && std::io::stdout().is_terminal() => Format::Md,
-        None => Format::Csv,
-    };
+    let format = resolve_format(args.format, args.out.as_ref());
     let text = table.render(format);
-    match &args.out {
-        Some(path) => write_atomic(path, text.as_bytes())?,
-        None => crate::output::print_stdout(&text)?,
-    }
+    emit(&text, args.out.as_ref())?;
     Ok(())
 }
 

@@ -167,11 +167,8 @@ mod tests {
     use super::*;
     use crate::index::{Builder, SpellRecord};
     use crate::period::SiteGroups;
+    use crate::test_support::d;
     use swp_data::typed::format_date;
-
-    fn d(y: i32, m: u32, day: u32) -> i32 {
-        days_from_civil(y, m, day)
-    }
 
     fn spell(fte: f64, start: i32, end: Option<i32>) -> SpellRecord {
         SpellRecord { counted: true, fte, agency: false, start, end }

@@ -79,13 +79,8 @@ pub fn change_rows(index: &Index, p: Period) -> Vec<MetricRow> {
 mod tests {
     use super::*;
     use crate::index::Builder;
-    use crate::period::SiteGroups;
     use crate::placements::PlacementCodes;
-    use swp_data::typed::days_from_civil;
-
-    fn d(y: i32, m: u32, day: u32) -> i32 {
-        days_from_civil(y, m, day)
-    }
+    use crate::test_support::d;
 
     fn codes() -> PlacementCodes {
         PlacementCodes::default()
@@ -126,7 +121,7 @@ mod tests {
     #[test]
     fn change_metrics_by_hand() {
         let p = Period { from: d(2012, 1, 1), to: d(2012, 3, 31) };
-        let groups = SiteGroups { site_ids: vec!["S".into()], names: vec!["S".into()], group_of_site: vec![0] };
+        let groups = crate::test_support::one_site();
         let mut b = Builder::new(groups);
         let ep =
             |b: &mut Builder, c: &'static str, start, end| b.episode("S", c, start, end, ("S", "C2", "U4"), &codes());

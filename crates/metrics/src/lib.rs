@@ -26,6 +26,16 @@ pub use period::{financial_years, GroupBy, MetricRow, Period, SiteGroups};
 /// Helpers shared by the tests.
 #[cfg(test)]
 pub(crate) mod test_support {
+    /// Day number of a calendar date.
+    pub fn d(y: i32, m: u32, day: u32) -> i32 {
+        swp_data::typed::days_from_civil(y, m, day)
+    }
+
+    /// One site, `S`, in a group of its own.
+    pub fn one_site() -> crate::SiteGroups {
+        crate::SiteGroups { site_ids: vec!["S".into()], names: vec!["S".into()], group_of_site: vec![0] }
+    }
+
     /// A pilot-scale synthetic dataset (seed `seed`, default effects), written and loaded as
     /// users load one, indexed by arm.
     pub fn synthetic_by_arm(seed: u64) -> crate::Index {

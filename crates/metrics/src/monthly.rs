@@ -60,11 +60,7 @@ pub fn monthly_rows(index: &Index, p: Period) -> Vec<MetricRow> {
 mod tests {
     use super::*;
     use crate::index::{Builder, SpellRecord};
-    use crate::period::SiteGroups;
-
-    fn d(y: i32, m: u32, day: u32) -> i32 {
-        days_from_civil(y, m, day)
-    }
+    use crate::test_support::d;
 
     /// Jan-Mar 2012, one site, worked by hand:
     /// - X (1.0 fte) holds a and b all along; b moves to Y on 2012-02-15 (handover).
@@ -75,7 +71,7 @@ mod tests {
     /// Month ends: Jan 31 X{a,b}; Feb 29 X{a}, Y{b}; Mar 31 X{a}, Y{b}, Z{c}.
     #[test]
     fn monthly_series_by_hand() {
-        let groups = SiteGroups { site_ids: vec!["S".into()], names: vec!["S".into()], group_of_site: vec![0] };
+        let groups = crate::test_support::one_site();
         let mut b = Builder::new(groups);
         let spell = |fte, agency, start, end| SpellRecord { counted: true, fte, agency, start, end };
         b.spell("X", "S", spell(1.0, false, d(2010, 1, 1), None));

@@ -170,12 +170,8 @@ pub fn placement_rows(index: &Index, p: Period) -> Vec<MetricRow> {
 mod tests {
     use super::*;
     use crate::index::Builder;
-    use crate::period::SiteGroups;
+    use crate::test_support::d;
     use swp_data::typed::format_date;
-
-    fn d(y: i32, m: u32, day: u32) -> i32 {
-        days_from_civil(y, m, day)
-    }
 
     #[test]
     fn years_before_is_calendar_arithmetic_clamped_to_the_month() {
@@ -192,7 +188,7 @@ mod tests {
     }
 
     fn rows_for(children: Vec<(&'static str, Option<i32>, Vec<Ep>)>, p: Period) -> Vec<MetricRow> {
-        let groups = SiteGroups { site_ids: vec!["S".into()], names: vec!["S".into()], group_of_site: vec![0] };
+        let groups = crate::test_support::one_site();
         let mut b = Builder::new(groups);
         for (id, dob, episodes) in children {
             b.child("S", id, dob);

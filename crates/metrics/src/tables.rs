@@ -149,13 +149,8 @@ pub fn worker_table(index: &Index, p: Period) -> Vec<WorkerRow> {
 mod tests {
     use super::*;
     use crate::index::{Builder, SpellRecord};
-    use crate::period::SiteGroups;
     use crate::placements::PlacementCodes;
-    use swp_data::typed::days_from_civil;
-
-    fn d(y: i32, m: u32, day: u32) -> i32 {
-        days_from_civil(y, m, day)
-    }
+    use crate::test_support::d;
 
     /// FY 2011-12 by hand (366 days):
     /// - a (born 2000-05-01, 11 on P.to): placed 2008, moves 2011-06-01 and 2012-01-01; W1
@@ -167,7 +162,7 @@ mod tests {
     #[test]
     fn child_and_worker_tables_by_hand() {
         let p = Period::financial_year(2011);
-        let groups = SiteGroups { site_ids: vec!["S".into()], names: vec!["S".into()], group_of_site: vec![0] };
+        let groups = crate::test_support::one_site();
         let mut b = Builder::new(groups);
         let codes = PlacementCodes::default();
         b.child("S", "a", Some(d(2000, 5, 1)));

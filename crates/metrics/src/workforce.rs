@@ -175,11 +175,7 @@ mod tests {
     use super::*;
     use crate::index::{Builder, SpellRecord};
     use crate::period::SiteGroups;
-    use swp_data::typed::days_from_civil;
-
-    fn d(y: i32, m: u32, day: u32) -> i32 {
-        days_from_civil(y, m, day)
-    }
+    use crate::test_support::d;
 
     fn groups(names: &[&str]) -> SiteGroups {
         SiteGroups {
