@@ -2,11 +2,10 @@
 //! suppression.
 
 use crate::caseload::{case_holders, caseload_days, caseload_rows_from, Holder};
-use crate::changes::change_rows;
-use crate::contacts::contact_rows;
-use crate::index::Index;
+use crate::changes::care_days;
+use crate::index::{sum_over_children, Index};
 use crate::period::{GroupBy, MetricRow, Period, SiteGroups};
-use crate::placements::{placement_rows, PlacementCodes};
+use crate::placements::{child_placements_with_days, PeriodDates, PlacementCodes};
 use crate::workforce::workforce_rows;
 use swp_data::Dataset;
 
@@ -39,24 +38,47 @@ pub fn all_metrics(dataset: &Dataset, periods: &[Period], params: &MetricsParams
     metrics_of(&params.index(dataset), periods, params.caseload_threshold)
 }
 
-/// [`all_metrics`] over an index already built.
+/// [`all_metrics`] over an index already built. The child-level families (social-worker
+/// changes, contacts, placements) share one pass over the children for all periods, each
+/// child's rows read once; the sums equal those of the per-family functions.
 pub fn metrics_of(index: &Index, periods: &[Period], caseload_threshold: usize) -> Vec<MetricRow> {
     // caseloads on every period's days in one pass over the allocations
     let mut days: Vec<i32> = periods.iter().flat_map(|&p| caseload_days(p)).collect();
     days.sort_unstable();
     days.dedup();
     let holders = case_holders(index, &days);
+    // changes 0..5, contacts 5..9, placements 9..15, per (period, group)
+    let groups = index.groups.names.len();
+    let dates: Vec<PeriodDates> = periods.iter().map(|&p| PeriodDates::new(p)).collect();
+    let sums = sum_over_children::<15>(index, periods.len(), |acc, c| {
+        let episodes = index.episodes.of(c);
+        let g = index.group_of_child(c);
+        for (k, d) in dates.iter().enumerate() {
+            let e = &mut acc[k * groups + g];
+            let care = care_days(episodes, d.p);
+            crate::changes::add_child(&mut e[0..5], index, c, d.p, care);
+            if let Some(contacts) = &index.contacts {
+                crate::contacts::add_child(&mut e[5..9], index, contacts, c, d.p, care);
+            }
+            let f = child_placements_with_days(episodes, index.child_dob[c], d, care);
+            crate::placements::add_child(&mut e[9..15], &f);
+        }
+    });
     let mut rows = Vec::new();
-    for &p in periods {
+    for (k, &p) in periods.iter().enumerate() {
+        let part = &sums[k * groups..(k + 1) * groups];
+        let pick = |from: usize, to: usize| -> Vec<&[f64]> { part.iter().map(|e| &e[from..to]).collect() };
         let mut period_rows = workforce_rows(index, p);
         let on: Vec<&[Holder]> = caseload_days(p)
             .iter()
             .map(|d| holders[days.binary_search(d).expect("a day of the union")].as_slice())
             .collect();
         period_rows.extend(caseload_rows_from(&index.groups, p, &on, caseload_threshold));
-        period_rows.extend(change_rows(index, p));
-        period_rows.extend(contact_rows(index, p));
-        period_rows.extend(placement_rows(index, p));
+        period_rows.extend(crate::changes::rows_from(&index.groups.names, p, &pick(0, 5)));
+        if index.contacts.is_some() {
+            period_rows.extend(crate::contacts::rows_from(&index.groups.names, p, &pick(5, 9)));
+        }
+        period_rows.extend(crate::placements::rows_from(&index.groups.names, p, &pick(9, 15)));
         // group order, keeping METRICS.md order within a group
         for name in &index.groups.names {
             rows.extend(period_rows.iter().filter(|r| &r.group == name).cloned());
@@ -139,5 +161,26 @@ mod tests {
         assert_eq!(out[0].row.numerator, None);
         assert_eq!(out[2].row.value, Some(6.0 / 9.0));
         assert!(suppress(vec![row("stability_index", 3.0, 10.0)], 0).iter().all(|r| !r.suppressed));
+    }
+
+    /// The fused pass of `metrics_of` gives exactly the per-family functions' rows.
+    #[test]
+    fn the_fused_pass_equals_the_families() {
+        let index = crate::test_support::synthetic_by_arm(21);
+        let periods = [Period::financial_year(2010), Period { from: 14_700, to: 15_100 }];
+        let fused = metrics_of(&index, &periods, 20);
+        let mut separate = Vec::new();
+        for &p in &periods {
+            let mut rows = crate::workforce::workforce_rows(&index, p);
+            rows.extend(crate::caseload::caseload_rows(&index, p, 20));
+            rows.extend(crate::changes::change_rows(&index, p));
+            rows.extend(crate::contacts::contact_rows(&index, p));
+            rows.extend(crate::placements::placement_rows(&index, p));
+            for name in &index.groups.names {
+                separate.extend(rows.iter().filter(|r| &r.group == name).cloned());
+            }
+        }
+        assert_eq!(fused.len(), separate.len());
+        assert_eq!(fused, separate);
     }
 }

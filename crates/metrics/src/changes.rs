@@ -51,28 +51,44 @@ pub fn child_changes(allocations: &[Allocation], p: Period) -> (u32, u32) {
     (changes as u32, distinct as u32)
 }
 
-/// The social-worker change metrics of every group for period `p`.
-pub fn change_rows(index: &Index, p: Period) -> Vec<MetricRow> {
-    let sums = sum_over_children::<5>(index, |acc, c| {
-        let days = care_days(index.episodes.of(c), p);
-        if days == 0 {
-            return;
-        }
-        let (changes, workers) = child_changes(index.allocations.of(c), p);
-        let e = &mut acc[index.group_of_child(c)];
-        e[0] += 1.0;
-        e[1] += days as f64;
-        e[2] += f64::from(changes);
-        e[3] += f64::from(workers);
-        e[4] += f64::from(u8::from(workers >= 3));
-    });
+/// Adds child `c`'s figures for period `p` (looked after `days` days of it) to a group's sums:
+/// children, days, changes, distinct workers, children with 3 or more.
+pub(crate) fn add_child(e: &mut [f64], index: &Index, c: usize, p: Period, days: i64) {
+    if days == 0 {
+        return;
+    }
+    let (changes, workers) = child_changes(index.allocations.of(c), p);
+    e[0] += 1.0;
+    e[1] += days as f64;
+    e[2] += f64::from(changes);
+    e[3] += f64::from(workers);
+    e[4] += f64::from(u8::from(workers >= 3));
+}
+
+/// The rows of each group from its sums (see [`add_child`]).
+pub(crate) fn rows_from<S: AsRef<[f64]>>(names: &[String], p: Period, sums: &[S]) -> Vec<MetricRow> {
     let mut rows = Vec::new();
-    for (name, [children, days, changes, distinct, three_plus]) in index.groups.names.iter().zip(sums) {
+    for (name, sum) in names.iter().zip(sums) {
+        let sum = sum.as_ref();
+        let children = sum[0];
+        let days = sum[1];
+        let changes = sum[2];
+        let distinct = sum[3];
+        let three_plus = sum[4];
         rows.push(MetricRow::ratio(name, "sw_changes_per_child_year", p, changes, days / 365.25));
         rows.push(MetricRow::ratio(name, "mean_distinct_workers", p, distinct, children));
         rows.push(MetricRow::ratio(name, "pct_3plus_workers", p, three_plus, children));
     }
     rows
+}
+
+/// The social-worker change metrics of every group for period `p`.
+pub fn change_rows(index: &Index, p: Period) -> Vec<MetricRow> {
+    let sums = sum_over_children::<5>(index, 1, |acc, c| {
+        let days = care_days(index.episodes.of(c), p);
+        add_child(&mut acc[index.group_of_child(c)], index, c, p, days);
+    });
+    rows_from(&index.groups.names, p, &sums)
 }
 
 #[cfg(test)]

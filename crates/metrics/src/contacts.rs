@@ -6,39 +6,54 @@
 //! looked after. child_months = sum of days(c) / (365.25 / 12).
 
 use crate::changes::care_days;
-use crate::index::{sum_over_children, ContactKind, Index};
+use crate::index::{sum_over_children, Contact, ContactKind, Grouped, Index};
 use crate::period::{MetricRow, Period};
 
-/// The contact metrics of every group for period `p` (none when the dataset has no contacts).
-pub fn contact_rows(index: &Index, p: Period) -> Vec<MetricRow> {
-    let Some(contacts) = &index.contacts else { return Vec::new() };
-    let sums = sum_over_children::<4>(index, |acc, c| {
-        let episodes = index.episodes.of(c);
-        let days = care_days(episodes, p);
-        if days == 0 {
-            return;
+/// Adds child `c`'s figures for period `p` to a group's sums: days, visits, seen alone,
+/// minutes.
+pub(crate) fn add_child(e: &mut [f64], index: &Index, contacts: &Grouped<Contact>, c: usize, p: Period, days: i64) {
+    if days == 0 {
+        return;
+    }
+    let episodes = index.episodes.of(c);
+    e[0] += days as f64;
+    let looked_after = |d: i32| episodes.iter().any(|e| e.in_force(d));
+    for contact in contacts.of(c).iter().filter(|x| p.contains(x.date) && looked_after(x.date)) {
+        if contact.kind != ContactKind::Other {
+            e[1] += 1.0;
         }
-        let e = &mut acc[index.group_of_child(c)];
-        e[0] += days as f64;
-        let looked_after = |d: i32| episodes.iter().any(|e| e.in_force(d));
-        for contact in contacts.of(c).iter().filter(|x| p.contains(x.date) && looked_after(x.date)) {
-            if contact.kind != ContactKind::Other {
-                e[1] += 1.0;
-            }
-            if contact.kind == ContactKind::SeenAlone {
-                e[2] += 1.0;
-            }
-            e[3] += contact.minutes;
+        if contact.kind == ContactKind::SeenAlone {
+            e[2] += 1.0;
         }
-    });
+        e[3] += contact.minutes;
+    }
+}
+
+/// The rows of each group from its sums (see [`add_child`]).
+pub(crate) fn rows_from<S: AsRef<[f64]>>(names: &[String], p: Period, sums: &[S]) -> Vec<MetricRow> {
     let mut rows = Vec::new();
-    for (name, [days, visits, alone, minutes]) in index.groups.names.iter().zip(sums) {
+    for (name, sum) in names.iter().zip(sums) {
+        let sum = sum.as_ref();
+        let days = sum[0];
+        let visits = sum[1];
+        let alone = sum[2];
+        let minutes = sum[3];
         let child_months = days / (365.25 / 12.0);
         rows.push(MetricRow::ratio(name, "visits_per_child_month", p, visits, child_months));
         rows.push(MetricRow::ratio(name, "share_visits_seen_alone", p, alone, visits));
         rows.push(MetricRow::ratio(name, "contact_minutes_per_child_month", p, minutes, child_months));
     }
     rows
+}
+
+/// The contact metrics of every group for period `p` (none when the dataset has no contacts).
+pub fn contact_rows(index: &Index, p: Period) -> Vec<MetricRow> {
+    let Some(contacts) = &index.contacts else { return Vec::new() };
+    let sums = sum_over_children::<4>(index, 1, |acc, c| {
+        let days = care_days(index.episodes.of(c), p);
+        add_child(&mut acc[index.group_of_child(c)], index, contacts, c, p, days);
+    });
+    rows_from(&index.groups.names, p, &sums)
 }
 
 #[cfg(test)]

@@ -49,8 +49,30 @@ impl<T> Grouped<T> {
         &self.items[self.offsets[i] as usize..self.offsets[i + 1] as usize]
     }
 
-    fn of_mut(&mut self, i: usize) -> &mut [T] {
-        &mut self.items[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    /// Runs `f` on every owner's items, owners in parallel (fixed blocks of owners).
+    fn for_each_owner_mut(&mut self, f: impl Fn(&mut [T]) + Sync)
+    where
+        T: Send,
+    {
+        const OWNERS: usize = 8192;
+        let owners = self.owners();
+        let mut blocks: Vec<(&[u32], &mut [T])> = Vec::with_capacity(owners.div_ceil(OWNERS));
+        let mut rest: &mut [T] = &mut self.items;
+        let mut consumed = 0usize;
+        for b in 0..owners.div_ceil(OWNERS) {
+            let offsets = &self.offsets[b * OWNERS..=((b + 1) * OWNERS).min(owners)];
+            let end = offsets[offsets.len() - 1] as usize;
+            let (block, tail) = std::mem::take(&mut rest).split_at_mut(end - consumed);
+            blocks.push((offsets, block));
+            rest = tail;
+            consumed = end;
+        }
+        blocks.into_par_iter().for_each(|(offsets, block)| {
+            let base = offsets[0] as usize;
+            for w in offsets.windows(2) {
+                f(&mut block[w[0] as usize - base..w[1] as usize - base]);
+            }
+        });
     }
 
     /// Number of owners.
@@ -534,22 +556,33 @@ impl<'a> Builder<'a> {
     pub fn finish(self) -> Index {
         let children = self.child_site.len();
         let workers = self.worker_ids.len();
-        let mut episodes = Grouped::new(children, self.episodes);
-        let mut allocations = Grouped::new(children, self.allocations);
-        let mut contacts = self.has_contacts.then(|| Grouped::new(children, self.contacts));
         let spells_of =
             Grouped::new(workers, self.spells.iter().enumerate().map(|(i, s)| (s.worker, i as u32)).collect());
         let sickness = Grouped::new(workers, self.sickness);
-        for c in 0..children {
-            derive_episodes(episodes.of_mut(c));
-            let a = allocations.of_mut(c);
-            a.sort_by_key(|a| a.start);
-            apply_handovers(a);
-            if let Some(contacts) = contacts.as_mut() {
-                contacts.of_mut(c).sort_by_key(|c| c.date);
-            }
-        }
-        let cases_of = worker_cases(workers, &allocations);
+        let (episodes_in, allocations_in, contacts_in, has_contacts) =
+            (self.episodes, self.allocations, self.contacts, self.has_contacts);
+        // episodes, and allocations with the workers' cases, are independent: build them side by side
+        let (episodes, (allocations, cases_of, contacts)) = rayon::join(
+            || {
+                let mut episodes = Grouped::new(children, episodes_in);
+                episodes.for_each_owner_mut(derive_episodes);
+                episodes
+            },
+            || {
+                let mut allocations = Grouped::new(children, allocations_in);
+                allocations.for_each_owner_mut(|a| {
+                    a.sort_by_key(|a| a.start);
+                    apply_handovers(a);
+                });
+                let cases_of = worker_cases(workers, &allocations);
+                let contacts = has_contacts.then(|| {
+                    let mut contacts = Grouped::new(children, contacts_in);
+                    contacts.for_each_owner_mut(|c| c.sort_by_key(|c| c.date));
+                    contacts
+                });
+                (allocations, cases_of, contacts)
+            },
+        );
         Index {
             groups: self.groups,
             child_site: self.child_site,
@@ -609,22 +642,27 @@ pub fn apply_handovers(allocations: &mut [Allocation]) {
 /// so results do not depend on the number of threads.
 const CHUNK: usize = 8192;
 
-/// Sums `N` figures per group over every child at a known site: `f(acc, c)` adds child `c`'s figures into
-/// `acc[group]`. Children run in parallel, in fixed chunks added in order (deterministic).
-pub fn sum_over_children<const N: usize>(index: &Index, f: impl Fn(&mut [[f64; N]], usize) + Sync) -> Vec<[f64; N]> {
-    let groups = index.groups.names.len();
+/// Sums `N` figures per group (and per one of `periods` periods) over every child at a known
+/// site: `f(acc, c)` adds child `c`'s figures into `acc[period * groups + group]`. Children run
+/// in parallel, in fixed chunks added in order (deterministic).
+pub fn sum_over_children<const N: usize>(
+    index: &Index,
+    periods: usize,
+    f: impl Fn(&mut [[f64; N]], usize) + Sync,
+) -> Vec<[f64; N]> {
+    let slots = index.groups.names.len() * periods;
     let n = index.children();
     let parts: Vec<Vec<[f64; N]>> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
         .map(|k| {
-            let mut acc = vec![[0.0; N]; groups];
+            let mut acc = vec![[0.0; N]; slots];
             for c in (k * CHUNK..((k + 1) * CHUNK).min(n)).filter(|&c| index.child_site[c] != NO_SITE) {
                 f(&mut acc, c);
             }
             acc
         })
         .collect();
-    let mut total = vec![[0.0; N]; groups];
+    let mut total = vec![[0.0; N]; slots];
     for part in parts {
         for (t, p) in total.iter_mut().zip(part) {
             for (x, y) in t.iter_mut().zip(p) {

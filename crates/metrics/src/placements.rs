@@ -98,8 +98,18 @@ impl PeriodDates {
 
 /// The placement figures of a child with these (derived) episodes and date of birth.
 pub fn child_placements(episodes: &[Episode], dob: Option<i32>, dates: &PeriodDates) -> ChildPlacements {
+    child_placements_with_days(episodes, dob, dates, care_days(episodes, dates.p))
+}
+
+/// [`child_placements`] with the days of P looked after already counted.
+pub(crate) fn child_placements_with_days(
+    episodes: &[Episode],
+    dob: Option<i32>,
+    dates: &PeriodDates,
+    days: i64,
+) -> ChildPlacements {
     let p = dates.p;
-    let mut out = ChildPlacements { days: care_days(episodes, p), ..ChildPlacements::default() };
+    let mut out = ChildPlacements { days, ..ChildPlacements::default() };
     if out.days > 0 {
         out.moves = (0..episodes.len())
             .filter(|&i| {
@@ -140,30 +150,47 @@ pub fn child_placements(episodes: &[Episode], dob: Option<i32>, dates: &PeriodDa
     out
 }
 
-/// The placement stability metrics of every group for period `p`.
-pub fn placement_rows(index: &Index, p: Period) -> Vec<MetricRow> {
-    let dates = PeriodDates::new(p);
-    let sums = sum_over_children::<6>(index, |acc, c| {
-        let f = child_placements(index.episodes.of(c), index.child_dob[c], &dates);
-        let e = &mut acc[index.group_of_child(c)];
-        e[5] += f.days as f64;
-        e[4] += f64::from(f.moves);
-        if let Some(n) = f.placements {
-            e[1] += 1.0;
-            e[0] += f64::from(u8::from(n >= 3));
-        }
-        if let Some(stable) = f.long_term_stable {
-            e[3] += 1.0;
-            e[2] += f64::from(u8::from(stable));
-        }
-    });
+/// Adds a child's placement figures to a group's sums: 3+ placements, looked after on P.to,
+/// stable, long-term group, moves, days.
+pub(crate) fn add_child(e: &mut [f64], f: &ChildPlacements) {
+    e[5] += f.days as f64;
+    e[4] += f64::from(f.moves);
+    if let Some(n) = f.placements {
+        e[1] += 1.0;
+        e[0] += f64::from(u8::from(n >= 3));
+    }
+    if let Some(stable) = f.long_term_stable {
+        e[3] += 1.0;
+        e[2] += f64::from(u8::from(stable));
+    }
+}
+
+/// The rows of each group from its sums (see [`add_child`]).
+pub(crate) fn rows_from<S: AsRef<[f64]>>(names: &[String], p: Period, sums: &[S]) -> Vec<MetricRow> {
     let mut rows = Vec::new();
-    for (name, [three, looked_after, stable, long_term, moves, days]) in index.groups.names.iter().zip(sums) {
+    for (name, sum) in names.iter().zip(sums) {
+        let sum = sum.as_ref();
+        let three = sum[0];
+        let looked_after = sum[1];
+        let stable = sum[2];
+        let long_term = sum[3];
+        let moves = sum[4];
+        let days = sum[5];
         rows.push(MetricRow::ratio(name, "pct_3plus_placements", p, three, looked_after));
         rows.push(MetricRow::ratio(name, "long_term_stability", p, stable, long_term));
         rows.push(MetricRow::ratio(name, "placement_moves_per_child_year", p, moves, days / 365.25));
     }
     rows
+}
+
+/// The placement stability metrics of every group for period `p`.
+pub fn placement_rows(index: &Index, p: Period) -> Vec<MetricRow> {
+    let dates = PeriodDates::new(p);
+    let sums = sum_over_children::<6>(index, 1, |acc, c| {
+        let f = child_placements(index.episodes.of(c), index.child_dob[c], &dates);
+        add_child(&mut acc[index.group_of_child(c)], &f);
+    });
+    rows_from(&index.groups.names, p, &sums)
 }
 
 #[cfg(test)]
