@@ -10,7 +10,7 @@ use swp_eval::report::table::{Cell, Format, Table};
 use swp_eval::stats::bootstrap::{BootType, BootWeights, WildParams, WildProblem};
 use swp_eval::stats::design::Values;
 use swp_eval::stats::effects::{
-    cliffs_delta, rate_ratio, risks_weighted, standardised_weighted, weighted_difference, welch,
+    cliffs_delta, rate_ratio_weighted, risks_weighted, standardised_weighted, weighted_difference, welch,
 };
 use swp_eval::stats::regression::wls;
 use swp_eval::stats::Matrix;
@@ -206,7 +206,7 @@ pub fn run(args: Args) -> CommandResult {
     }
     if let Some(column) = &args.exposure {
         let exposure = pick(&numbers(&frame, column, &args)?);
-        let (rr, _) = rate_ratio(&yk, &exposure, &g).map_err(fail)?;
+        let (rr, _) = rate_ratio_weighted(&yk, &exposure, &g, wk.as_deref()).map_err(fail)?;
         out.insert("rate_ratio".into(), num(rr.estimate));
         out.insert("rate_ratio_ci_low".into(), num(rr.ci_low));
         out.insert("rate_ratio_ci_high".into(), num(rr.ci_high));

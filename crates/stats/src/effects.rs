@@ -213,6 +213,21 @@ pub fn risks_weighted(treated: &[f64], w_treated: &[f64], control: &[f64], w_con
 /// # Errors
 /// Non-positive exposure, negative counts, lengths that differ, model errors.
 pub fn rate_ratio(count: &[f64], exposure: &[f64], treated: &[bool]) -> Result<(Estimate, f64)> {
+    rate_ratio_weighted(count, exposure, treated, None)
+}
+
+/// [`rate_ratio`] with prior weights (e.g. match weights): the weighted Poisson GLM and its HC0
+/// sandwich, M (sum w_i^2 (y_i - mu_i)^2 x_i x_i') M with M = (X' diag(w mu) X)^-1 (R `glm(weights
+/// = )` + `sandwich::vcovHC(type = "HC0")`).
+///
+/// # Errors
+/// As [`rate_ratio`]; weights that are not positive.
+pub fn rate_ratio_weighted(
+    count: &[f64],
+    exposure: &[f64],
+    treated: &[bool],
+    weights: Option<&[f64]>,
+) -> Result<(Estimate, f64)> {
     let n = count.len();
     if exposure.len() != n || treated.len() != n {
         return Err(StatsError::Invalid("count, exposure and group have different lengths".into()));
@@ -223,16 +238,17 @@ pub fn rate_ratio(count: &[f64], exposure: &[f64], treated: &[bool]) -> Result<(
     let x = Matrix::from_rows(&treated.iter().map(|&t| vec![1.0, f64::from(u8::from(t))]).collect::<Vec<_>>());
     let names = vec!["(Intercept)".to_string(), "treated".to_string()];
     let offset: Vec<f64> = exposure.iter().map(|e| e.ln()).collect();
-    let fit = GlmParams::new(Family::Poisson).fit(&x, &names, count, Some(&offset))?;
+    let fit = GlmParams::new(Family::Poisson).fit_weighted(&x, &names, count, Some(&offset), weights)?;
     // HC0: M (sum_i (y_i - mu_i)^2 x_i x_i') M, M = (X' diag(mu) X)^-1
     let mut xwx = [0.0; 4];
     let mut meat = [0.0; 4];
     for (i, (&mu, &y)) in fit.fitted.iter().zip(count).enumerate() {
         let xi = x.row(i);
-        let r = y - mu;
+        let w = weights.map_or(1.0, |w| w[i]);
+        let r = w * (y - mu);
         for a in 0..2 {
             for b in 0..2 {
-                xwx[a * 2 + b] += mu * xi[a] * xi[b];
+                xwx[a * 2 + b] += w * mu * xi[a] * xi[b];
                 meat[a * 2 + b] += r * r * xi[a] * xi[b];
             }
         }

@@ -137,26 +137,29 @@ impl Family {
         }
     }
 
-    fn deviance(self, y: &[f64], mu: &[f64]) -> f64 {
+    fn deviance(self, y: &[f64], mu: &[f64], prior: &[f64]) -> f64 {
         let y_log_y = |y: f64, mu: f64| if y != 0.0 { y * (y / mu).ln() } else { 0.0 };
         y.iter()
             .zip(mu)
-            .map(|(&y, &mu)| match self {
-                Family::Logit | Family::Probit => 2.0 * (y_log_y(y, mu) + y_log_y(1.0 - y, 1.0 - mu)),
-                Family::Poisson => {
-                    if y > 0.0 {
-                        2.0 * (y * (y / mu).ln() - (y - mu))
-                    } else {
-                        2.0 * mu
+            .zip(prior)
+            .map(|((&y, &mu), &pw)| {
+                pw * match self {
+                    Family::Logit | Family::Probit => 2.0 * (y_log_y(y, mu) + y_log_y(1.0 - y, 1.0 - mu)),
+                    Family::Poisson => {
+                        if y > 0.0 {
+                            2.0 * (y * (y / mu).ln() - (y - mu))
+                        } else {
+                            2.0 * mu
+                        }
                     }
                 }
             })
             .sum()
     }
 
-    fn start(self, y: f64) -> f64 {
+    fn start(self, y: f64, prior: f64) -> f64 {
         match self {
-            Family::Logit | Family::Probit => (y + 0.5) / 2.0,
+            Family::Logit | Family::Probit => (prior * y + 0.5) / (prior + 1.0),
             Family::Poisson => y + 0.1,
         }
     }
@@ -175,7 +178,27 @@ impl GlmParams {
     /// See the module page; also [`StatsError::Invalid`] for y outside the family's range or
     /// lengths that differ.
     pub fn fit(&self, x: &Matrix, names: &[String], y: &[f64], offset: Option<&[f64]>) -> Result<GlmFit> {
+        self.fit_weighted(x, names, y, offset, None)
+    }
+
+    /// [`GlmParams::fit`] with prior weights (R's `glm(weights = )`), all positive.
+    ///
+    /// # Errors
+    /// As [`GlmParams::fit`]; weights that are not positive and finite.
+    pub fn fit_weighted(
+        &self,
+        x: &Matrix,
+        names: &[String],
+        y: &[f64],
+        offset: Option<&[f64]>,
+        weights: Option<&[f64]>,
+    ) -> Result<GlmFit> {
         let (n, p) = (x.n, x.p);
+        let ones = vec![1.0; n];
+        let prior = weights.unwrap_or(&ones);
+        if prior.len() != n || prior.iter().any(|w| !(w.is_finite() && *w > 0.0)) {
+            return Err(StatsError::Invalid("prior weights must be positive, one per unit".into()));
+        }
         let family = self.family;
         if y.len() != n || names.len() != p || offset.is_some_and(|o| o.len() != n) {
             return Err(StatsError::Invalid("the outcome, offset and design have different lengths".into()));
@@ -202,9 +225,9 @@ impl GlmParams {
         }
         let zero = vec![0.0; n];
         let offset = offset.unwrap_or(&zero);
-        let mut eta: Vec<f64> = y.iter().map(|&v| family.link(family.start(v))).collect();
+        let mut eta: Vec<f64> = y.iter().zip(prior).map(|(&v, &pw)| family.link(family.start(v, pw))).collect();
         let mut mu: Vec<f64> = eta.iter().map(|&e| family.inverse_link(e)).collect();
-        let mut dev_old = family.deviance(y, &mu);
+        let mut dev_old = family.deviance(y, &mu, prior);
         let tol = 1e-7f64.min(self.epsilon / 1000.0);
         let mut coef_old: Option<Vec<f64>> = None;
         let mut last_cov = Vec::new();
@@ -219,7 +242,7 @@ impl GlmParams {
             for i in 0..n {
                 let d = family.mu_eta(eta[i]);
                 z[i] = eta[i] - offset[i] + (y[i] - mu[i]) / d;
-                w[i] = d * d / family.variance(mu[i]);
+                w[i] = prior[i] * d * d / family.variance(mu[i]);
             }
             let ls = weighted_least_squares(x, &z, &w, tol).map_err(|dependent| StatsError::Collinear {
                 names: dependent.0.iter().map(|&j| names[j].clone()).collect(),
@@ -231,7 +254,7 @@ impl GlmParams {
             };
             eta = predict(&start);
             mu = eta.iter().map(|&e| family.inverse_link(e)).collect();
-            dev = family.deviance(y, &mu);
+            dev = family.deviance(y, &mu, prior);
             // step halving while the deviance is not finite (R's inner loop)
             let mut halvings = 0;
             while !dev.is_finite() {
@@ -245,7 +268,7 @@ impl GlmParams {
                 start = start.iter().zip(old).map(|(s, o)| (s + o) / 2.0).collect();
                 eta = predict(&start);
                 mu = eta.iter().map(|&e| family.inverse_link(e)).collect();
-                dev = family.deviance(y, &mu);
+                dev = family.deviance(y, &mu, prior);
             }
             coef = start;
             if (dev - dev_old).abs() / (dev.abs() + 0.1) < self.epsilon {

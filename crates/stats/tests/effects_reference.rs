@@ -172,6 +172,12 @@ fn effect_sizes_agree_with_t_test_effectsize_glm_and_wilcox() {
     close(rr.ci_low, numbers(&r["rate_ratio"]["ci"])[0], TOL, "rate ratio ci");
     close(rr.ci_high, numbers(&r["rate_ratio"]["ci"])[1], TOL, "rate ratio ci");
 
+    let (rw, sew) =
+        swp_stats::effects::rate_ratio_weighted(&data["count"], &data["exposure"], &treated, Some(&data["w"])).unwrap();
+    close(rw.estimate, r["rate_ratio_weighted"]["estimate"].as_f64().unwrap(), TOL, "weighted rate ratio");
+    close(sew, r["rate_ratio_weighted"]["se_log"].as_f64().unwrap(), TOL, "weighted rate ratio se");
+    close(rw.ci_low, numbers(&r["rate_ratio_weighted"]["ci"])[0], TOL, "weighted rate ratio ci");
+
     let (ot, oc) = split(&data["ord"], group);
     let o = cliffs_delta(&ot, &oc).unwrap();
     close(o.cliffs_delta.estimate, r["cliffs_delta"]["delta"].as_f64().unwrap(), 1e-12, "cliff");

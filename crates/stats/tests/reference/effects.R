@@ -78,6 +78,10 @@ V0 <- vcovHC(pois, type = "HC0")
 b <- coef(pois)[2]; s <- sqrt(V0[2, 2])
 out$rate_ratio <- list(estimate = num(exp(b)), se_log = num(s),
                        ci = num(exp(c(b - qnorm(0.975) * s, b + qnorm(0.975) * s))))
+poisw <- suppressWarnings(glm(count ~ group + offset(log(exposure)), family = poisson(), weights = w))
+bw <- coef(poisw)[2]; sw <- sqrt(vcovHC(poisw, type = "HC0")[2, 2])
+out$rate_ratio_weighted <- list(estimate = num(exp(bw)), se_log = num(sw),
+                                ci = num(exp(c(bw - qnorm(0.975) * sw, bw + qnorm(0.975) * sw))))
 cd <- cliffs_delta(ord[group == 1], ord[group == 0])
 wt <- suppressWarnings(wilcox.test(ord[group == 1], ord[group == 0], exact = FALSE, correct = TRUE))
 out$cliffs_delta <- list(delta = num(cd$r_rank_biserial), ci = c(num(cd$CI_low), num(cd$CI_high)),
