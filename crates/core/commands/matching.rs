@@ -134,7 +134,11 @@ pub fn read_table(path: &Path) -> Result<DataFrame, Failure> {
             .try_into_reader_with_file_path(Some(path.to_path_buf()))
             .and_then(|r| r.finish())
     };
-    frame.map_err(|e| data_error(format!("cannot read {} as a table: {e}", path.display())))
+    let frame = frame.map_err(|e| data_error(format!("cannot read {} as a table: {e}", path.display())))?;
+    if frame.height() == 0 {
+        return Err(data_error(format!("{} has no data rows", path.display())));
+    }
+    Ok(frame)
 }
 
 /// A column as a covariate: numbers (booleans as 0/1) or text. Missing values are refused.

@@ -16,14 +16,14 @@ pub fn qnorm(p: f64) -> f64 {
     Normal::new(0.0, 1.0).expect("valid").inverse_cdf(p)
 }
 
-/// Central t CDF.
+/// Central t CDF (NaN when df is not positive).
 pub fn pt(t: f64, df: f64) -> f64 {
-    StudentsT::new(0.0, 1.0, df).expect("positive df").cdf(t)
+    StudentsT::new(0.0, 1.0, df).map_or(f64::NAN, |d| d.cdf(t))
 }
 
-/// Central t quantile.
+/// Central t quantile (NaN when df is not positive).
 pub fn qt(p: f64, df: f64) -> f64 {
-    StudentsT::new(0.0, 1.0, df).expect("positive df").inverse_cdf(p)
+    StudentsT::new(0.0, 1.0, df).map_or(f64::NAN, |d| d.inverse_cdf(p))
 }
 
 /// P(T <= t) for T noncentral t with `df` degrees of freedom and noncentrality `ncp`.

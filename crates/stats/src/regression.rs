@@ -17,9 +17,9 @@
 //!
 //! Units with weight 0 are dropped first (as R's `lm` and clubSandwich drop them).
 
+use crate::distributions::{pt, qt};
 use crate::error::{Result, StatsError};
 use crate::linalg::{symmetric_eigen, weighted_least_squares, Matrix};
-use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// A fitted weighted least squares regression.
 #[derive(Debug, Clone)]
@@ -67,11 +67,11 @@ pub struct Inference {
 }
 
 impl Inference {
-    /// The t-based inference for `estimate` with `se` and `df` (level 95%).
+    /// The t-based inference for `estimate` with `se` and `df` (level 95%). Degrees of freedom
+    /// that are not positive (e.g. a contrast no cluster informs) give NaN p-value and interval.
     pub fn t(estimate: f64, se: f64, df: f64) -> Self {
-        let dist = StudentsT::new(0.0, 1.0, df).expect("positive degrees of freedom");
-        let q = dist.inverse_cdf(0.975);
-        let p_value = 2.0 * (1.0 - dist.cdf((estimate / se).abs()));
+        let q = qt(0.975, df);
+        let p_value = 2.0 * (1.0 - pt((estimate / se).abs(), df));
         Inference { estimate, se, df, p_value, ci_low: estimate - q * se, ci_high: estimate + q * se }
     }
 }
