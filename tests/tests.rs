@@ -657,3 +657,56 @@ fn effect_reproduces_r_through_the_cli() {
     let bad = swp(&["effect", "--table", table, "--group", "group", "--outcome", "nope"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// The matched-comparison pipeline: `match --matched-out` then `effect` on the matched rows,
+/// weighted by the match weights and clustered on the match subclass.
+#[test]
+fn match_then_effect_on_the_matched_rows() {
+    let table = root().join("crates/stats/tests/reference/lalonde.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let matched = dir.path().join("matched.csv");
+    let out = swp(&[
+        "match",
+        "--table",
+        table.to_str().unwrap(),
+        "--treatment",
+        "treat",
+        "--covariates",
+        "age,educ,race,married,nodegree,re74,re75",
+        "--caliper",
+        "0.2",
+        "--distance",
+        "linear-logit",
+        "--matched-out",
+        matched.to_str().unwrap(),
+        "--out",
+        dir.path().join("balance.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = swp(&[
+        "effect",
+        "--table",
+        matched.to_str().unwrap(),
+        "--group",
+        "treat",
+        "--outcome",
+        "re78",
+        "--weights",
+        "weights",
+        "--cluster",
+        "subclass",
+        "--reps",
+        "999",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let e: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(e["se_method"], "cr2");
+    assert_eq!(e["n_treated"], e["n_clusters"], "one subclass per matched treated unit");
+    assert_eq!(e["n_treated"], e["n_control"]);
+    let (lo, hi, d) =
+        (e["ci_low"].as_f64().unwrap(), e["ci_high"].as_f64().unwrap(), e["difference"].as_f64().unwrap());
+    assert!(lo < d && d < hi);
+    assert!(e["wild_p_value"].as_f64().unwrap() > 0.0);
+}
