@@ -1,6 +1,6 @@
 //! Synthetic Social Work Practice pilot datasets with known true effects.
 //!
-//! [`SynthParams`] describes a dataset (scale, seed, pilot effects); [`SynthParams::generate`]
+//! [`SynthParams`] describes a dataset (scale, seed, pilot effects); [`ValidSynthParams::generate`]
 //! builds it site by site (in parallel, each site with its own random stream, so the result
 //! does not depend on the thread count) and [`Synthetic::write`] writes the tables of the data
 //! contract plus `dataset.toml`, which records the seed and the true effects.
