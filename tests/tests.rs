@@ -563,9 +563,11 @@ fn match_reproduces_matchit_on_lalonde_through_the_cli() {
     }
     let rows = std::fs::read_to_string(&matched).unwrap();
     assert!(rows.lines().next().unwrap().ends_with(",weights,subclass"));
+    // R: summary(m)$nn "Matched" = 185 treated + 185 controls
     assert_eq!(rows.lines().count(), 1 + 370);
 
-    // a human-readable table flags covariates still imbalanced
+    // a human-readable table flags covariates still imbalanced: those with |Std. Mean Diff.| > 0.1
+    // in R's summary(m)$sum.matched (lalonde_nearest.json), checked value by value above
     let md = swp(&["match", "--table", table, "--treatment", "treat", "--covariates", covariates, "--format", "md"]);
     assert!(text(&md.stdout).contains("|SMD| > 0.1 after matching: distance, educ, raceblack"), "{}", text(&md.stdout));
     // errors: unknown column (usage), a treatment that is not 0/1, a caliper with mahalanobis
@@ -630,6 +632,7 @@ fn effect_reproduces_r_through_the_cli() {
     let clustered = run(&["--outcome", "y", "--cluster", "cluster", "--weights", "w", "--seed", "5"]);
     let rc = &r["cluster_weighted"];
     assert_eq!(clustered["se_method"], "cr2");
+    // effects.R: G <- 12 clusters, group <- cluster <= 4
     assert_eq!(clustered["n_clusters"], 12);
     assert_eq!(clustered["n_treated_clusters"], 4);
     close(&clustered["difference"], &rc["coef"][1], "weighted difference");

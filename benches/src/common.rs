@@ -3,6 +3,7 @@
 //! the bare polars read every ratio is taken against, the national dataset, medians.
 
 use std::path::Path;
+use std::process::Command;
 use std::time::Instant;
 
 /// Peak resident memory of this process so far (VmHWM), MiB.
@@ -69,4 +70,35 @@ pub fn ensure_national(dir: &Path) {
 pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
     v[v.len() / 2]
+}
+
+/// Prints a stage's JSON line: `extra` fields (already formatted, each with a leading comma),
+/// then wall seconds since `started`, CPU time, peak memory and rows.
+pub fn print_stage(kind: &str, started: Instant, extra: &str, rows: usize) {
+    let seconds = started.elapsed().as_secs_f64();
+    let (user, system) = cpu_seconds();
+    println!(
+        "{{\"stage\":\"{kind}\",\"seconds\":{seconds:.4}{extra},\"user\":{user:.2},\"system\":{system:.2},\"peak_rss_mib\":{:.1},\"rows\":{rows}}}",
+        peak_rss_mib()
+    );
+}
+
+/// Runs `exe --stage KIND DIR` for each kind, `repeats` times interleaved, each in a fresh
+/// process (so its peak memory is its own); returns each run's kind and JSON line.
+pub fn run_stages(dir: &Path, kinds: &[&'static str], repeats: usize) -> Vec<(&'static str, serde_json::Value)> {
+    let exe = std::env::current_exe().expect("own path");
+    let mut runs = Vec::new();
+    for _ in 0..repeats {
+        for &kind in kinds {
+            let out = Command::new(&exe)
+                .args(["--stage", kind, dir.to_str().expect("utf-8 path")])
+                .output()
+                .expect("child runs");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let line = String::from_utf8_lossy(&out.stdout).to_string();
+            eprintln!("{}", line.trim());
+            runs.push((kind, serde_json::from_str(line.trim()).expect("json line")));
+        }
+    }
+    runs
 }

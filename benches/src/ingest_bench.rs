@@ -9,13 +9,12 @@
 
 mod common;
 
-use common::{bare_polars_read, cpu_seconds, ensure_national, median, peak_rss_mib};
+use common::{bare_polars_read, ensure_national, median, print_stage, run_stages};
 use std::path::Path;
 
 // The allocator polars recommends; both stages below run with it.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use std::process::Command;
 use std::time::Instant;
 
 fn stage(kind: &str, dir: &Path) {
@@ -32,12 +31,7 @@ fn stage(kind: &str, dir: &Path) {
                 .sum()
         }
     };
-    let seconds = started.elapsed().as_secs_f64();
-    let (user, system) = cpu_seconds();
-    println!(
-        "{{\"stage\":\"{kind}\",\"seconds\":{seconds:.4},\"user\":{user:.2},\"system\":{system:.2},\"peak_rss_mib\":{:.1},\"rows\":{rows}}}",
-        peak_rss_mib()
-    );
+    print_stage(kind, started, "", rows);
 }
 
 fn main() {
@@ -49,7 +43,6 @@ fn main() {
     let dir = Path::new(args.get(1).map_or("/tmp/swp-national", String::as_str)).to_path_buf();
     let repeats: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(9);
     ensure_national(&dir);
-    let exe = std::env::current_exe().expect("own path");
     /// One run: stage, wall seconds, system CPU seconds, peak RSS.
     struct Run {
         kind: &'static str,
@@ -57,21 +50,13 @@ fn main() {
         system: f64,
         peak: f64,
     }
-    let mut runs: Vec<Run> = Vec::new();
-    for _ in 0..repeats {
-        for kind in ["polars", "swp"] {
-            let out = Command::new(&exe)
-                .args(["--stage", kind, dir.to_str().expect("utf-8 path")])
-                .output()
-                .expect("child runs");
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            let line = String::from_utf8_lossy(&out.stdout).to_string();
-            let v: serde_json::Value = serde_json::from_str(line.trim()).expect("json line");
-            eprintln!("{}", line.trim());
+    let runs: Vec<Run> = run_stages(&dir, &["polars", "swp"], repeats)
+        .into_iter()
+        .map(|(kind, v)| {
             let num = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
-            runs.push(Run { kind, seconds: num("seconds"), system: num("system"), peak: num("peak_rss_mib") });
-        }
-    }
+            Run { kind, seconds: num("seconds"), system: num("system"), peak: num("peak_rss_mib") }
+        })
+        .collect();
     // This VM sometimes spends a second or more of system time faulting in fresh memory, in
     // either stage; runs with under 0.3 s of system time are reported apart ("quiet").
     let stats = |k: &str| {

@@ -11,9 +11,8 @@
 
 mod common;
 
-use common::{bare_polars_read, cpu_seconds, ensure_national, median, peak_rss_mib};
+use common::{bare_polars_read, ensure_national, median, print_stage, run_stages};
 use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 #[global_allocator]
@@ -33,12 +32,7 @@ fn stage(kind: &str, dir: &Path) {
         let periods: Vec<swp_metrics::Period> = (2003..2013).map(swp_metrics::Period::financial_year).collect();
         (load, index_s, swp_metrics::metrics_of(&index, &periods, params.caseload_threshold).len())
     };
-    let seconds = started.elapsed().as_secs_f64();
-    let (user, system) = cpu_seconds();
-    println!(
-        "{{\"stage\":\"{kind}\",\"seconds\":{seconds:.4},\"load\":{load:.4},\"index\":{index_s:.4},\"user\":{user:.2},\"system\":{system:.2},\"peak_rss_mib\":{:.1},\"rows\":{rows}}}",
-        peak_rss_mib()
-    );
+    print_stage(kind, started, &format!(",\"load\":{load:.4},\"index\":{index_s:.4}"), rows);
 }
 
 /// Seconds of each metric family over the 10 years, in one process (`--detail DIR`).
@@ -80,20 +74,7 @@ fn main() {
     let dir = Path::new(args.get(1).map_or("/tmp/swp-national", String::as_str)).to_path_buf();
     let repeats: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(5);
     ensure_national(&dir);
-    let exe = std::env::current_exe().expect("own path");
-    let mut runs: Vec<(&str, serde_json::Value)> = Vec::new();
-    for _ in 0..repeats {
-        for kind in ["polars", "metrics"] {
-            let out = Command::new(&exe)
-                .args(["--stage", kind, dir.to_str().expect("utf-8 path")])
-                .output()
-                .expect("child runs");
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            let line = String::from_utf8_lossy(&out.stdout).to_string();
-            eprintln!("{}", line.trim());
-            runs.push((kind, serde_json::from_str(line.trim()).expect("json line")));
-        }
-    }
+    let runs = run_stages(&dir, &["polars", "metrics"], repeats);
     let med = |kind: &str, key: &str| {
         median(runs.iter().filter(|(k, _)| *k == kind).map(|(_, v)| v[key].as_f64().unwrap_or(f64::NAN)).collect())
     };

@@ -143,7 +143,6 @@ impl WildProblem {
             (predict(&by.coef), predict(&bx.coef))
         };
         // in the sqrt(w)-transformed problem every quantity carries sqrt(w); X_g'u_g carries w
-        let mut xtx = vec![0.0; k * k];
         let mut xx_g = vec![vec![0.0; k * k]; g];
         let mut xu_full = vec![vec![0.0; k]; g];
         let mut xu_restricted = vec![vec![0.0; k]; g];
@@ -160,17 +159,15 @@ impl WildProblem {
                 xu_restricted[gi][a] += wi * xi[a] * u_r0;
                 xu_slope[gi][a] += wi * xi[a] * u_slope;
                 for b in 0..k {
-                    let v = wi * xi[a] * xi[b];
-                    xtx[a * k + b] += v;
-                    xx_g[gi][a * k + b] += v;
+                    xx_g[gi][a * k + b] += wi * xi[a] * xi[b];
                 }
             }
         }
+        // (X'X)^-1 (weighted) comes with the full fit
         let xtx_inv = full.unscaled_cov.clone();
         let c: Vec<f64> = xtx_inv[coef * k..(coef + 1) * k].to_vec();
         let cxx: Vec<Vec<f64>> =
             xx_g.iter().map(|m| (0..k).map(|b| (0..k).map(|a| c[a] * m[a * k + b]).sum()).collect()).collect();
-        let _ = xtx;
         Ok(WildProblem { n, k, g, coef, estimate: full.coef[coef], c, xtx_inv, cxx, xu_full, xu_restricted, xu_slope })
     }
 

@@ -298,8 +298,6 @@ impl WlsFit {
                         let mut bab = -rmp - prm + quad(&pvec[a], &omega, &pvec[b]);
                         if a == b {
                             bab += vv[a];
-                        }
-                        if a == b {
                             trace += bab;
                         }
                         sum_sq += bab * bab;
