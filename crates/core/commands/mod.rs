@@ -3,5 +3,6 @@ pub mod anonymise;
 pub mod effect;
 pub mod matching;
 pub mod metrics;
+pub mod report;
 pub mod synth;
 pub mod validate;

@@ -112,7 +112,13 @@ pub struct Episode {
     pub flags: u8,
     /// Index (among the child's episodes) of the first episode of this period of care.
     pub period_start: u32,
+    /// Row of the episode in the dataset's episodes table ([`NO_ROW`] when built by hand), for
+    /// the codes the metrics do not keep (legal status, category of need, placement type).
+    pub row: u32,
 }
+
+/// [`Episode::row`] of an episode not read from a dataset table.
+pub const NO_ROW: u32 = u32::MAX;
 
 impl Episode {
     /// Whether the child is in this episode on `day`.
@@ -276,7 +282,7 @@ impl Index {
         for row in 0..e.height() {
             if let (Some(child), Some(start)) = (child_of(0, row), starts[row]) {
                 let flags = rne[row] | ls[row] | temporary[row] | adoption[row];
-                b.episodes.push((child, Episode { start, end: ends[row], flags, period_start: 0 }));
+                b.episodes.push((child, Episode { start, end: ends[row], flags, period_start: 0, row: row as u32 }));
             }
         }
 
@@ -518,7 +524,7 @@ impl<'a> Builder<'a> {
     /// An episode with its code flags.
     pub fn episode_with_flags(&mut self, site: &'a str, id: &'a str, start: i32, end: Option<i32>, flags: u8) {
         if let Some(c) = self.child_index(site, id) {
-            self.episodes.push((c, Episode { start, end, flags, period_start: 0 }));
+            self.episodes.push((c, Episode { start, end, flags, period_start: 0, row: NO_ROW }));
         }
     }
 

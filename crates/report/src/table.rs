@@ -175,16 +175,17 @@ impl Table {
                 out
             }
             Format::Tex => {
-                let mut out = format!("\\begin{{tabular}}{{{}}}\n\\hline\n", "l".repeat(self.columns.len()));
+                // booktabs rules (\usepackage{booktabs})
+                let mut out = format!("\\begin{{tabular}}{{{}}}\n\\toprule\n", "l".repeat(self.columns.len()));
                 out += &format!(
-                    "{} \\\\\n\\hline\n",
+                    "{} \\\\\n\\midrule\n",
                     self.columns.iter().map(|c| tex_escape(c)).collect::<Vec<_>>().join(" & ")
                 );
                 for row in &self.rows {
                     let cells: Vec<String> = row.iter().map(|c| tex_escape(&Self::cell_text(c, true))).collect();
                     out += &format!("{} \\\\\n", cells.join(" & "));
                 }
-                out + "\\hline\n\\end{tabular}\n"
+                out + "\\bottomrule\n\\end{tabular}\n"
             }
             Format::Html => {
                 let mut out = String::from("<table>\n<thead><tr>");

@@ -17,6 +17,7 @@
 pub mod balance;
 pub mod bootstrap;
 pub mod design;
+pub mod did;
 pub mod distributions;
 pub mod effects;
 pub mod error;

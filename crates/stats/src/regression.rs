@@ -395,15 +395,15 @@ impl Adjustment {
             }
         }
         let (values, vectors) = symmetric_eigen(&kmat, r);
-        if values.iter().any(|&l| 1.0 + l <= 1e-12) {
-            return Err(StatsError::Invalid(
-                "a cluster's CR2 adjustment is singular (a cluster fits its own parameter exactly, e.g. a fixed effect per cluster)"
-                    .into(),
-            ));
+        if values.iter().any(|&l| 1.0 + l < -1e-8) {
+            return Err(StatsError::Invalid("a cluster's CR2 adjustment is not positive semi-definite".into()));
         }
         let mut core = vec![0.0; r * r];
         for (l, &lambda) in values.iter().enumerate() {
-            let f = 1.0 / (1.0 + lambda).sqrt() - 1.0;
+            // a cluster that fits its own parameter exactly (a fixed effect per cluster) makes
+            // I - H_gg singular: as clubSandwich, the Moore-Penrose inverse square root (0 on
+            // the null space)
+            let f = if 1.0 + lambda <= 1e-10 { -1.0 } else { 1.0 / (1.0 + lambda).sqrt() - 1.0 };
             for i in 0..r {
                 for j in 0..r {
                     core[i * r + j] += vectors[i * r + l] * f * vectors[j * r + l];

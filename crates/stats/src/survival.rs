@@ -280,3 +280,316 @@ pub fn cox(time: &[f64], event: &[bool], treated: &[bool]) -> Result<Cox> {
         loglik: (ll0, ll),
     })
 }
+
+/// A weighted Cox model with one binary covariate and its robust (sandwich) variance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoxRobust {
+    /// log hazard ratio.
+    pub coef: f64,
+    /// Model-based standard error, 1 / sqrt(information).
+    pub se_model: f64,
+    /// Robust standard error: sqrt(sum over clusters of (sum of w_i D_i)^2), D_i = U_i / I
+    /// (R `coxph(..., weights = w, cluster = g)$var`, no small-sample factor).
+    pub se_robust: f64,
+    /// Number of clusters in the robust variance.
+    pub clusters: usize,
+    /// Robust score test of beta = 0 (chi-square, 1 df) and its p-value (R `coxph()$rscore`).
+    pub robust_score: (f64, f64),
+}
+
+/// Score residuals U_i (unweighted, per unit) of the Efron partial likelihood at `beta`, and
+/// the information. Ties at an event time are split into d steps as in Efron's approximation:
+/// step l has hazard increment wmean / (S0 - (l/d) E0) and mean (S1 - (l/d) E1) /
+/// (S0 - (l/d) E0); a unit dying at that time is at risk in step l with weight 1 - l/d and
+/// dies 1/d in each step (Therneau and Grambsch 2000, sections 3.3 and 7.2).
+fn efron_score_residuals(
+    time: &[f64],
+    event: &[bool],
+    x: &[f64],
+    w: &[f64],
+    order: &[usize],
+    beta: f64,
+) -> (Vec<f64>, f64, f64) {
+    let n = time.len();
+    let r: Vec<f64> = x.iter().map(|&v| (beta * v).exp()).collect();
+    // distinct times in increasing order: the per-time quantities are computed on a backward
+    // pass (risk sets), the residuals on a forward pass (cumulative hazards)
+    struct AtTime {
+        start: usize,
+        end: usize,
+        h: f64,
+        a: f64,
+        hd: f64,
+        ad: f64,
+        mean_x: f64,
+    }
+    let mut times: Vec<AtTime> = Vec::new();
+    let mut i = 0;
+    while i < n {
+        let t = time[order[i]];
+        let mut j = i;
+        while j < n && time[order[j]] == t {
+            j += 1;
+        }
+        times.push(AtTime { start: i, end: j, h: 0.0, a: 0.0, hd: 0.0, ad: 0.0, mean_x: 0.0 });
+        i = j;
+    }
+    let (mut s0, mut s1, mut s2) = (0.0, 0.0, 0.0);
+    let (mut info, mut score) = (0.0, 0.0);
+    for at in times.iter_mut().rev() {
+        let (mut d, mut e0, mut e1, mut e2, mut wsum, mut wx) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        for &k in &order[at.start..at.end] {
+            let wr = w[k] * r[k];
+            s0 += wr;
+            s1 += wr * x[k];
+            s2 += wr * x[k] * x[k];
+            if event[k] {
+                d += 1.0;
+                e0 += wr;
+                e1 += wr * x[k];
+                e2 += wr * x[k] * x[k];
+                wsum += w[k];
+                wx += w[k] * x[k];
+            }
+        }
+        if d == 0.0 {
+            continue;
+        }
+        let wmean = wsum / d;
+        score += wx;
+        for l in 0..d as usize {
+            let f = l as f64 / d;
+            let a0 = s0 - f * e0;
+            let xbar = (s1 - f * e1) / a0;
+            let h = wmean / a0;
+            score -= wmean * xbar;
+            info += wmean * ((s2 - f * e2) / a0 - xbar * xbar);
+            at.h += h;
+            at.a += xbar * h;
+            at.hd += (1.0 - f) * h;
+            at.ad += (1.0 - f) * xbar * h;
+            at.mean_x += xbar / d;
+        }
+    }
+    let mut residuals = vec![0.0; n];
+    let (mut cum_h, mut cum_a) = (0.0, 0.0);
+    for at in &times {
+        for &k in &order[at.start..at.end] {
+            residuals[k] = if event[k] {
+                -r[k] * (x[k] * cum_h - cum_a) + (x[k] - at.mean_x) - r[k] * (x[k] * at.hd - at.ad)
+            } else {
+                -r[k] * (x[k] * (cum_h + at.h) - (cum_a + at.a))
+            };
+        }
+        cum_h += at.h;
+        cum_a += at.a;
+    }
+    (residuals, score, info)
+}
+
+/// Weighted Efron log partial likelihood, score and information.
+fn efron_weighted(time: &[f64], event: &[bool], x: &[f64], w: &[f64], order: &[usize], beta: f64) -> (f64, f64, f64) {
+    let (mut ll, mut score, mut info) = (0.0, 0.0, 0.0);
+    let (mut s0, mut s1, mut s2) = (0.0, 0.0, 0.0);
+    let mut i = order.len();
+    while i > 0 {
+        let t = time[order[i - 1]];
+        let mut j = i;
+        let (mut d, mut e0, mut e1, mut e2, mut wsum, mut wx) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        while j > 0 && time[order[j - 1]] == t {
+            let k = order[j - 1];
+            let wr = w[k] * (beta * x[k]).exp();
+            s0 += wr;
+            s1 += wr * x[k];
+            s2 += wr * x[k] * x[k];
+            if event[k] {
+                d += 1.0;
+                e0 += wr;
+                e1 += wr * x[k];
+                e2 += wr * x[k] * x[k];
+                wsum += w[k];
+                wx += w[k] * x[k];
+            }
+            j -= 1;
+        }
+        if d > 0.0 {
+            let wmean = wsum / d;
+            ll += beta * wx;
+            score += wx;
+            for l in 0..d as usize {
+                let f = l as f64 / d;
+                let a0 = s0 - f * e0;
+                let a1 = s1 - f * e1;
+                let a2 = s2 - f * e2;
+                ll -= wmean * a0.ln();
+                score -= wmean * a1 / a0;
+                info += wmean * (a2 / a0 - (a1 / a0) * (a1 / a0));
+            }
+        }
+        i = j;
+    }
+    (ll, score, info)
+}
+
+/// The Cox model of the time to event on treatment with case weights (e.g. match weights),
+/// Efron ties, and its robust variance clustered on `cluster` (each unit its own cluster when
+/// None), as R `coxph(Surv(time, event) ~ treated, weights = w, cluster = g, ties = "efron")`.
+///
+/// # Formula
+/// Newton-Raphson on the weighted Efron partial likelihood from beta = 0 (step halving when it
+/// falls). Robust variance: sum over clusters g of (sum_{i in g} w_i U_i / I)^2, with U_i the
+/// Efron score residuals at the estimate and I the information (Lin and Wei 1989). Robust score
+/// test: (sum_i w_i U_i(0))^2 / sum_g (sum_{i in g} w_i U_i(0))^2 on 1 df.
+///
+/// # Errors
+/// As [`cox`]; weights that are not positive and finite; labels of the wrong length.
+pub fn cox_weighted(
+    time: &[f64],
+    event: &[bool],
+    treated: &[bool],
+    weights: &[f64],
+    cluster: Option<&[usize]>,
+) -> Result<CoxRobust> {
+    check(time, event)?;
+    let n = time.len();
+    if treated.len() != n || weights.len() != n || cluster.is_some_and(|c| c.len() != n) {
+        return Err(StatsError::Invalid("times, groups, weights and clusters have different lengths".into()));
+    }
+    if treated.iter().all(|&t| t) || treated.iter().all(|&t| !t) {
+        return Err(StatsError::Invalid("the Cox model needs treated and control units".into()));
+    }
+    if weights.iter().any(|w| !(w.is_finite() && *w > 0.0)) {
+        return Err(StatsError::Invalid("Cox case weights must be positive and finite".into()));
+    }
+    if !event.iter().any(|&e| e) {
+        return Err(StatsError::Invalid("no events: the Cox model cannot be fitted".into()));
+    }
+    let x: Vec<f64> = treated.iter().map(|&t| f64::from(u8::from(t))).collect();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
+    let mut beta = 0.0;
+    let (mut ll, mut score, mut info) = efron_weighted(time, event, &x, weights, &order, beta);
+    let mut converged = false;
+    for _ in 0..50 {
+        let step = score / info;
+        let mut next = beta + step;
+        let (mut ll_next, mut s_next, mut i_next) = efron_weighted(time, event, &x, weights, &order, next);
+        let mut halvings = 0;
+        while ll_next < ll && halvings < 30 {
+            next = (next + beta) / 2.0;
+            (ll_next, s_next, i_next) = efron_weighted(time, event, &x, weights, &order, next);
+            halvings += 1;
+        }
+        let done = ((ll_next - ll) / ll_next.abs().max(1e-300)).abs() < 1e-12 || step.abs() < 1e-12;
+        beta = next;
+        (ll, score, info) = (ll_next, s_next, i_next);
+        if done {
+            converged = true;
+            break;
+        }
+    }
+    if !converged || !beta.is_finite() || info <= 0.0 {
+        return Err(StatsError::NotConverged { iterations: 50 });
+    }
+    let own: Vec<usize> = (0..n).collect();
+    let labels = cluster.unwrap_or(&own);
+    let collapse = |u: &[f64], scale: f64| -> (f64, usize) {
+        let mut sums: std::collections::BTreeMap<usize, f64> = std::collections::BTreeMap::new();
+        for i in 0..n {
+            *sums.entry(labels[i]).or_insert(0.0) += weights[i] * u[i] * scale;
+        }
+        (sums.values().map(|s| s * s).sum(), sums.len())
+    };
+    let (u, _, info_hat) = efron_score_residuals(time, event, &x, weights, &order, beta);
+    let (var, clusters) = collapse(&u, 1.0 / info_hat);
+    let (u0, _, _) = efron_score_residuals(time, event, &x, weights, &order, 0.0);
+    let total: f64 = (0..n).map(|i| weights[i] * u0[i]).sum();
+    let (denominator, _) = collapse(&u0, 1.0);
+    let chi = total * total / denominator;
+    let p = statrs::distribution::ContinuousCDF::sf(
+        &statrs::distribution::ChiSquared::new(1.0).expect("valid"),
+        chi,
+    );
+    Ok(CoxRobust {
+        coef: beta,
+        se_model: (1.0 / info).sqrt(),
+        se_robust: var.sqrt(),
+        clusters,
+        robust_score: (chi, p),
+    })
+}
+
+/// The Kaplan-Meier estimate with case weights (R `survfit(weights = )`): risk sets and
+/// events are sums of weights; Greenwood's formula on those sums. With unit weights it equals
+/// [`kaplan_meier`].
+///
+/// # Errors
+/// As [`kaplan_meier`]; weights that are not positive and finite.
+pub fn kaplan_meier_weighted(time: &[f64], event: &[bool], weights: &[f64]) -> Result<KaplanMeier> {
+    check(time, event)?;
+    if weights.len() != time.len() || weights.iter().any(|w| !(w.is_finite() && *w > 0.0)) {
+        return Err(StatsError::Invalid("Kaplan-Meier weights must be positive, one per unit".into()));
+    }
+    let mut order: Vec<usize> = (0..time.len()).collect();
+    order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
+    let mut at_risk: f64 = weights.iter().sum();
+    let (mut s, mut greenwood) = (1.0f64, 0.0f64);
+    let z = qnorm(0.975);
+    let mut km = KaplanMeier {
+        time: vec![],
+        n_risk: vec![],
+        n_event: vec![],
+        survival: vec![],
+        std_err: vec![],
+        lower: vec![],
+        upper: vec![],
+    };
+    let mut i = 0;
+    while i < order.len() {
+        let t = time[order[i]];
+        let (mut d, mut leaving) = (0.0, 0.0);
+        while i < order.len() && time[order[i]] == t {
+            let k = order[i];
+            if event[k] {
+                d += weights[k];
+            }
+            leaving += weights[k];
+            i += 1;
+        }
+        if d > 0.0 {
+            s *= 1.0 - d / at_risk;
+            if at_risk > d * (1.0 + 1e-12) {
+                greenwood += d / (at_risk * (at_risk - d));
+            } else {
+                greenwood = f64::INFINITY;
+            }
+        }
+        let se = greenwood.sqrt();
+        km.time.push(t);
+        km.n_risk.push(at_risk);
+        km.n_event.push(d);
+        km.survival.push(s);
+        km.std_err.push(se);
+        let finite = s > 0.0 && se.is_finite();
+        km.lower.push(finite.then(|| s * (-z * se).exp()));
+        km.upper.push(finite.then(|| (s * (z * se).exp()).min(1.0)));
+        at_risk -= leaving;
+    }
+    Ok(km)
+}
+
+impl KaplanMeier {
+    /// The median survival time as R's `print.survfit` gives it: the smallest time at which
+    /// the curve is at or below 1/2 (when it equals 1/2 over an interval, the midpoint of that
+    /// interval and the next event time); None if it never reaches 1/2.
+    pub fn median(&self) -> Option<f64> {
+        let k = self.survival.iter().position(|&s| s <= 0.5 + 1e-12)?;
+        if (self.survival[k] - 0.5).abs() < 1e-12 {
+            // flat at exactly 1/2: R averages this time and the next time the curve drops
+            if let Some(next) = (k + 1..self.time.len()).find(|&j| self.n_event[j] > 0.0) {
+                return Some((self.time[k] + self.time[next]) / 2.0);
+            }
+        }
+        Some(self.time[k])
+    }
+}

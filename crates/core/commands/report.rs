@@ -1,0 +1,334 @@
+//! `swp-eval report [DIR] [--config FILE] [--out OUTDIR]`: the whole evaluation of
+//! EVALUATION.md, written as JSON, csv, md, tex, html and Parquet tables plus `run.json`.
+//!
+//! Everything is written into a temporary directory beside OUTDIR and renamed into place at the
+//! end, so a failed run never leaves a half-written report.
+
+use crate::output::{print_stdout, write_atomic};
+use crate::{CommandResult, Failure};
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use polars::prelude::{Column, CsvWriter, DataFrame, ParquetWriter, PlSmallStr, PolarsResult, SerWriter};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use swp_eval::evaluation::config::Config;
+use swp_eval::evaluation::{publish, Evaluation, EvaluationResults, Stage};
+use swp_eval::report::evaluation as tables;
+use swp_eval::report::table::{Cell, Format, Table};
+
+/// Runs the whole matched pilot-vs-comparison evaluation (EVALUATION.md) on a dataset and
+/// writes every table: effects (rate and risk ratios, hazard ratios, differences, with CR2
+/// site-clustered intervals, wild cluster bootstrap p-values and Holm), balance before and
+/// after matching, the sample flow, site-level difference-in-differences with randomisation
+/// inference, and results by SWP model. With no arguments it runs the bundled evaluation
+/// (data/sample with data/evaluation.toml) into report/.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  swp-eval report\n  swp-eval report data/sample --config data/evaluation.toml --out report\n  swp-eval report extracts/2011 --config eval.toml --out out/2011 --cohort-out secure/cohort.parquet\n\nOutputs (OUTDIR): effects, balance, sample_flow, site_did, site_panel, by_model as .json .csv .md .tex .html .parquet;\nsurvival.json (Kaplan-Meier curves); run.json (version, config, seed, input SHA-256s); timings.json.\nSmall numbers (1 to threshold - 1) are suppressed unless --no-suppress."
+)]
+pub struct Args {
+    /// The dataset directory (default: data/sample).
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The evaluation config, TOML (default: data/evaluation.toml when DIR is not given,
+    /// else EVALUATION.md's defaults).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output directory (default: report/). Replaced whole at the end of a successful run.
+    #[arg(long, value_name = "OUTDIR")]
+    pub out: Option<PathBuf>,
+    /// Publish small numbers (analysts inside a secure setting only).
+    #[arg(long)]
+    pub no_suppress: bool,
+    /// Also write the matched child-level cohort, with child ids, to FILE (.csv or .parquet);
+    /// never inside the output directory.
+    #[arg(long, value_name = "FILE")]
+    pub cohort_out: Option<PathBuf>,
+}
+
+fn data_error(message: String) -> Failure {
+    Failure::Data { message, printed: false }
+}
+
+/// `run.json`: what was run on what; no date, so two runs give the same bytes.
+#[derive(Serialize)]
+struct RunRecord<'a> {
+    swp_eval_version: &'static str,
+    dataset: String,
+    config_file: Option<String>,
+    config: &'a Config,
+    seed: u64,
+    bootstrap_reps: usize,
+    suppression_threshold: Option<u32>,
+    inputs: Vec<InputHash>,
+    warnings: &'a [String],
+}
+
+#[derive(Serialize)]
+struct InputHash {
+    file: String,
+    sha256: String,
+}
+
+/// SHA-256 of every file under `dir` (sorted relative paths), and of the config.
+fn input_hashes(dir: &Path, config: Option<&Path>) -> anyhow::Result<Vec<InputHash>> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).with_context(|| format!("could not list {}", d.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut out = Vec::new();
+    let hash = |p: &Path| -> anyhow::Result<String> {
+        let bytes = std::fs::read(p).with_context(|| format!("could not read {}", p.display()))?;
+        Ok(format!("{:x}", Sha256::digest(&bytes)))
+    };
+    for f in files {
+        let name = f.strip_prefix(dir).unwrap_or(&f).to_string_lossy().replace('\\', "/");
+        out.push(InputHash { sha256: hash(&f)?, file: name });
+    }
+    if let Some(c) = config {
+        out.push(InputHash { file: format!("config: {}", c.display()), sha256: hash(c)? });
+    }
+    Ok(out)
+}
+
+/// A table as a polars frame (numbers as Float64, text as String, suppressed as null).
+fn frame_of(table: &Table) -> PolarsResult<DataFrame> {
+    let columns: Vec<Column> = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(j, name)| {
+            let text = table.rows.iter().any(|r| matches!(r[j], Cell::Text(_)));
+            if text {
+                let v: Vec<Option<String>> =
+                    table.rows.iter().map(|r| if let Cell::Text(s) = &r[j] { Some(s.clone()) } else { None }).collect();
+                Column::new(PlSmallStr::from(name.as_str()), v)
+            } else {
+                let v: Vec<Option<f64>> =
+                    table.rows.iter().map(|r| if let Cell::Number(x) = r[j] { x } else { None }).collect();
+                Column::new(PlSmallStr::from(name.as_str()), v)
+            }
+        })
+        .collect();
+    DataFrame::new(table.rows.len(), columns)
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).expect("results serialise") + "\n"
+}
+
+/// Writes every output file into `dir`.
+fn write_outputs(dir: &Path, results: &EvaluationResults, run: &RunRecord<'_>) -> anyhow::Result<()> {
+    let write = |name: &str, bytes: &[u8]| -> anyhow::Result<()> {
+        std::fs::write(dir.join(name), bytes).with_context(|| format!("could not write {name}"))
+    };
+    write("effects.json", json(&results.effects).as_bytes())?;
+    write("balance.json", json(&results.balance).as_bytes())?;
+    write("sample_flow.json", json(&results.sample_flow).as_bytes())?;
+    write("site_did.json", json(&results.site_did).as_bytes())?;
+    write("site_panel.json", json(&results.site_panel).as_bytes())?;
+    write("by_model.json", json(&results.by_model).as_bytes())?;
+    write("survival.json", json(&results.survival).as_bytes())?;
+    write("design.json", json(&results.design).as_bytes())?;
+    write("run.json", json(run).as_bytes())?;
+    for (stem, table) in tables::all(results) {
+        for (ext, format) in [("csv", Format::Csv), ("md", Format::Md), ("tex", Format::Tex), ("html", Format::Html)] {
+            write(&format!("{stem}.{ext}"), table.render(format).as_bytes())?;
+        }
+        let mut frame = frame_of(&table).with_context(|| format!("could not build the {stem} table"))?;
+        let mut bytes = Vec::new();
+        ParquetWriter::new(&mut bytes).finish(&mut frame).with_context(|| format!("could not write {stem}.parquet"))?;
+        write(&format!("{stem}.parquet"), &bytes)?;
+    }
+    Ok(())
+}
+
+/// Replaces `out` with the finished temporary directory `tmp`.
+fn replace_dir(tmp: tempfile::TempDir, out: &Path) -> anyhow::Result<()> {
+    let tmp_path = tmp.keep();
+    if out.exists() {
+        let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let old = tempfile::Builder::new().prefix(".swp-report-old-").tempdir_in(parent)?.keep();
+        std::fs::rename(out, old.join("previous"))
+            .with_context(|| format!("could not move the previous {} aside", out.display()))?;
+        std::fs::rename(&tmp_path, out).with_context(|| format!("could not write {}", out.display()))?;
+        std::fs::remove_dir_all(&old).with_context(|| format!("could not remove {}", old.display()))?;
+    } else {
+        std::fs::rename(&tmp_path, out).with_context(|| format!("could not write {}", out.display()))?;
+    }
+    Ok(())
+}
+
+/// The matched cohort as a frame (ids inside: only for `--cohort-out`).
+fn cohort_frame(results: &EvaluationResults) -> PolarsResult<DataFrame> {
+    let c = &results.cohort;
+    let n_text = c.text.len();
+    let mut columns: Vec<Column> = Vec::new();
+    for (j, name) in c.columns.iter().enumerate() {
+        if j < n_text {
+            columns.push(Column::new(PlSmallStr::from(name.as_str()), c.text[j].clone()));
+        } else {
+            columns.push(Column::new(PlSmallStr::from(name.as_str()), c.numbers[j - n_text].clone()));
+        }
+    }
+    DataFrame::new(c.text.first().map_or(0, Vec::len), columns)
+}
+
+/// Runs `report`.
+pub fn run(args: Args) -> CommandResult {
+    let bundled = args.dir.is_none();
+    let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("data/sample"));
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("report"));
+    let config_path = args.config.clone().or_else(|| bundled.then(|| PathBuf::from("data/evaluation.toml")));
+    if bundled && !dir.exists() {
+        return Err(Failure::Usage(
+            "no DIR given and data/sample is not here: run from the repository root, or give a dataset directory".into(),
+        ));
+    }
+    if let Some(cohort) = &args.cohort_out {
+        let parent = cohort.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let (a, b) = (std::fs::canonicalize(parent).unwrap_or(parent.to_path_buf()), std::fs::canonicalize(&out).ok());
+        if b.is_some_and(|b| a.starts_with(&b)) || a.starts_with(std::path::absolute(&out).unwrap_or(out.clone())) {
+            return Err(Failure::Usage(format!(
+                "--cohort-out {} is inside the output directory {}: the cohort holds child ids; write it elsewhere",
+                cohort.display(),
+                out.display()
+            )));
+        }
+    }
+    let config = match &config_path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| Failure::Usage(format!("could not read the config {}: {e}", p.display())))?;
+            Config::from_toml(&text).map_err(|e| Failure::Usage(format!("{}: {e}", p.display())))?
+        }
+        None => Config::default(),
+    };
+    let evaluation = Evaluation::new(config).map_err(|e| Failure::Usage(e.to_string()))?;
+    let started = Instant::now();
+    let mut timings: Vec<(String, f64)> = Vec::new();
+    let show = std::io::stderr().is_terminal();
+    let spinner = |label: &str| -> Option<ProgressBar> {
+        show.then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"));
+            bar.set_message(label.to_string());
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        })
+    };
+    let bar = spinner("loading and validating the dataset");
+    let loaded = swp_eval::data::load(&dir).map_err(|e| data_error(e.to_string()))?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    timings.push(("load".into(), started.elapsed().as_secs_f64()));
+    if loaded.report.has_problems() {
+        for p in loaded.report.problems.iter().take(10) {
+            eprintln!("{p}");
+        }
+        return Err(data_error(format!(
+            "{} does not pass validation ({} problem(s)); run `swp-eval validate {}` for the full list and fix them first",
+            dir.display(),
+            loaded.report.total(),
+            dir.display()
+        )));
+    }
+    let mut last = Instant::now();
+    let mut current: Option<(Stage, Option<ProgressBar>)> = None;
+    let mut stage_times: Vec<(String, f64)> = Vec::new();
+    let results = evaluation.run_with_progress(&loaded.dataset, &mut |stage| {
+        if let Some((s, bar)) = current.take() {
+            stage_times.push((format!("{s:?}").to_lowercase(), last.elapsed().as_secs_f64()));
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+        }
+        last = Instant::now();
+        current = Some((stage, spinner(stage.label())));
+    });
+    if let Some((s, bar)) = current.take() {
+        stage_times.push((format!("{s:?}").to_lowercase(), last.elapsed().as_secs_f64()));
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+    }
+    let results = results.map_err(|e| if e.is_config() { Failure::Usage(e.to_string()) } else { data_error(e.to_string()) })?;
+    timings.extend(stage_times);
+    let threshold = evaluation.config().threshold;
+    let results = if args.no_suppress { results } else { publish(results, threshold) };
+
+    if let Some(path) = &args.cohort_out {
+        let mut frame = cohort_frame(&results).map_err(|e| data_error(format!("cohort table: {e}")))?;
+        let mut bytes = Vec::new();
+        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
+            ParquetWriter::new(&mut bytes).finish(&mut frame).map(|_| ())
+        } else {
+            CsvWriter::new(&mut bytes).finish(&mut frame)
+        }
+        .map_err(|e| data_error(format!("cannot write {}: {e}", path.display())))?;
+        write_atomic(path, &bytes)?;
+    }
+
+    let write_started = Instant::now();
+    let run = RunRecord {
+        swp_eval_version: env!("CARGO_PKG_VERSION"),
+        dataset: dir.display().to_string(),
+        config_file: config_path.as_ref().map(|p| p.display().to_string()),
+        config: &evaluation.config().raw,
+        seed: evaluation.config().inference.seed,
+        bootstrap_reps: evaluation.config().inference.bootstrap_reps,
+        suppression_threshold: (!args.no_suppress).then_some(threshold),
+        inputs: input_hashes(&dir, config_path.as_deref())?,
+        warnings: &results.warnings,
+    };
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).with_context(|| format!("could not create {}", parent.display()))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".swp-report-")
+        .tempdir_in(parent)
+        .with_context(|| format!("could not write in {}", parent.display()))?;
+    write_outputs(tmp.path(), &results, &run)?;
+    timings.push(("write".into(), write_started.elapsed().as_secs_f64()));
+    timings.push(("total".into(), started.elapsed().as_secs_f64()));
+    let timing_json: Vec<serde_json::Value> =
+        timings.iter().map(|(s, t)| serde_json::json!({"stage": s, "seconds": (t * 1000.0).round() / 1000.0})).collect();
+    std::fs::write(tmp.path().join("timings.json"), json(&timing_json)).context("could not write timings.json")?;
+    replace_dir(tmp, &out)?;
+
+    // the summary on the terminal
+    for w in &results.warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut text = String::new();
+    let d = &results.design;
+    text += &format!(
+        "\n{} pilot vs {} children, index date {}, follow-up to {}; matched {} treated / {} controls\n\n",
+        d.treated_sites.join(" "),
+        d.controls,
+        d.index_date,
+        d.follow_up_to,
+        results.balance.n.matched_treated.map_or("c".to_string(), |n| n.to_string()),
+        results.balance.n.matched_control.map_or("c".to_string(), |n| n.to_string()),
+    );
+    text += &tables::primary_summary(&results).render(Format::Md);
+    text += &format!(
+        "\nwrote {} (effects, balance, sample_flow, site_did, site_panel, by_model; run.json) in {:.1} s\n",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    print_stdout(&text)?;
+    Ok(())
+}

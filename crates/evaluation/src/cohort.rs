@@ -1,0 +1,488 @@
+//! The child-level cohort of EVALUATION.md: who is eligible on the index date (and the sample
+//! flow that says how many each rule removed), the baseline covariates, and the outcomes in
+//! the follow-up window.
+//!
+//! Every child of a site of either arm is assessed in parallel, independently; the cohort is
+//! assembled in the children table's order, so it does not depend on the number of threads.
+
+use crate::config::{CodeGroup, ValidConfig};
+use rayon::prelude::*;
+use serde::Serialize;
+use swp_data::typed::{civil_from_days, format_date};
+use swp_data::validate::{code_ids, number_column, text_column};
+use swp_data::{Dataset, UNRESOLVED};
+use swp_metrics::changes::{care_days, child_changes};
+use swp_metrics::index::{flag, Episode, Index, NO_ROW, NO_SITE};
+use swp_metrics::placements::years_before;
+use swp_metrics::Period;
+
+/// The dates the cohort is defined on.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Windows {
+    /// Index date.
+    pub index_date: i32,
+    /// Baseline window: index - baseline months to the day before the index date.
+    pub baseline: Period,
+    /// Follow-up window: the index date to the day before index + follow-up months, cut at
+    /// the extract date.
+    pub follow_up: Period,
+    /// Where the follow-up window would end without the extract date.
+    pub follow_up_planned_end: i32,
+    /// The extract date.
+    pub extract_date: i32,
+    /// Children must be in their current period of care since this day or earlier.
+    pub in_care_since: i32,
+}
+
+impl Windows {
+    /// The windows of an index date under the config's lengths.
+    pub fn new(index_date: i32, config: &ValidConfig, extract_date: i32) -> Self {
+        let c = &config.cohort;
+        let planned = years_before(index_date, 0, -(c.follow_up_months as i32)) - 1;
+        Windows {
+            index_date,
+            baseline: Period { from: years_before(index_date, 0, c.baseline_months as i32), to: index_date - 1 },
+            follow_up: Period { from: index_date, to: planned.min(extract_date) },
+            follow_up_planned_end: planned,
+            extract_date,
+            in_care_since: years_before(index_date, 0, c.min_months_in_care as i32),
+        }
+    }
+}
+
+/// The eligibility rules in the order they apply (EVALUATION.md "Cohort").
+pub const RULES: [&str; 5] = [
+    "child at a site of the arm",
+    "looked after on the index date",
+    "not on a short break (V3/V4) on the index date",
+    "in the current period of care for at least the minimum months",
+    "aged within the age range on the index date",
+];
+
+/// One row of the sample flow.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlowRow {
+    /// Step 0 to 4.
+    pub step: usize,
+    /// The rule, in words.
+    pub rule: String,
+    /// `treated` or `control`.
+    pub arm: String,
+    /// Children the rule removed (None on step 0).
+    pub removed: Option<u64>,
+    /// Children still in after it (None when suppressed).
+    pub remaining: Option<u64>,
+}
+
+/// The cohort, one entry per eligible child in the children table's order (columns).
+#[derive(Debug, Clone, Default)]
+pub struct Cohort {
+    /// The child's row in the children table (= its index in [`Index`]).
+    pub child: Vec<usize>,
+    /// Site index (into the index's site ids).
+    pub site: Vec<u32>,
+    /// Pilot child (treated) or control.
+    pub treated: Vec<bool>,
+    /// Numeric covariates by name (age, years_in_care, prior_placements, prior_sw_changes,
+    /// cin_abuse_neglect).
+    pub numeric: Vec<(&'static str, Vec<f64>)>,
+    /// Categorical covariates by name (sex, ethnic_group, legal_status, placement_type).
+    pub categorical: Vec<(&'static str, Vec<String>)>,
+    /// Social-worker changes in the follow-up window.
+    pub sw_changes: Vec<f64>,
+    /// Placement moves in the follow-up window.
+    pub placement_moves: Vec<f64>,
+    /// Days looked after in the follow-up window / 365.25.
+    pub exposure_years: Vec<f64>,
+    /// 1 when the child had 3 or more placements in the window.
+    pub three_plus_placements: Vec<f64>,
+    /// Days from the index date (day 1) to the first social-worker change or censoring.
+    pub time_to_sw_change: Vec<f64>,
+    /// Whether that time is a change (else censored).
+    pub sw_change_event: Vec<bool>,
+    /// Days to the first placement move or censoring.
+    pub time_to_placement_move: Vec<f64>,
+    /// Whether that time is a move.
+    pub placement_move_event: Vec<bool>,
+}
+
+impl Cohort {
+    /// Number of children.
+    pub fn len(&self) -> usize {
+        self.child.len()
+    }
+
+    /// Whether the cohort is empty.
+    pub fn is_empty(&self) -> bool {
+        self.child.is_empty()
+    }
+
+    /// A numeric covariate's values.
+    pub fn numeric(&self, name: &str) -> Option<&[f64]> {
+        self.numeric.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_slice())
+    }
+
+    /// A categorical covariate's values.
+    pub fn categorical(&self, name: &str) -> Option<&[String]> {
+        self.categorical.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_slice())
+    }
+}
+
+/// Group names per code id of a code column, under the config's groups (codes not listed fall
+/// to the last group).
+fn group_of_codes(categories: &[String], groups: &[CodeGroup]) -> Vec<String> {
+    let last = groups.last().map_or("other", |g| g.group.as_str());
+    categories
+        .iter()
+        .map(|code| {
+            groups.iter().find(|g| g.codes.iter().any(|c| c == code)).map_or(last, |g| g.group.as_str()).to_string()
+        })
+        .collect()
+}
+
+/// A code column mapped to group indices per row (None where the value is missing).
+struct Grouping {
+    names: Vec<String>,
+    of_row: Vec<Option<u16>>,
+}
+
+impl Grouping {
+    fn new(frame: &swp_data::dataset::Table, column: &str, groups: &[CodeGroup]) -> Self {
+        let (categories, ids) = code_ids(&frame.frame, column);
+        let group_names = group_of_codes(&categories, groups);
+        let mut names: Vec<String> = groups.iter().map(|g| g.group.clone()).collect();
+        names.push("not recorded".to_string());
+        let of_category: Vec<u16> =
+            group_names.iter().map(|g| names.iter().position(|n| n == g).unwrap_or(0) as u16).collect();
+        Grouping { of_row: ids.into_iter().map(|i| i.map(|i| of_category[i as usize])).collect(), names }
+    }
+
+    fn name(&self, row: u32) -> &str {
+        let missing = self.names.len() - 1;
+        let g = if row == NO_ROW { None } else { self.of_row.get(row as usize).copied().flatten() };
+        &self.names[g.map_or(missing, usize::from)]
+    }
+}
+
+/// Codes of the episodes table the covariates need.
+struct EpisodeCodes {
+    legal_status: Grouping,
+    placement_type: Grouping,
+    cin_n1: Vec<bool>,
+}
+
+/// Codes of the children table the covariates need.
+struct ChildCodes {
+    sex: Vec<String>,
+    ethnic_group: Grouping,
+}
+
+/// The outcome of assessing one child.
+enum Assessed {
+    /// Removed by rule `step` (1 to 4).
+    Removed(usize),
+    /// Eligible, with its record.
+    Eligible(Box<Record>),
+}
+
+struct Record {
+    numeric: [f64; 5],
+    legal_status: String,
+    placement_type: String,
+    sw_changes: f64,
+    placement_moves: f64,
+    exposure_years: f64,
+    three_plus: f64,
+    time_sw: f64,
+    event_sw: bool,
+    time_move: f64,
+    event_move: bool,
+}
+
+/// Completed years of age on `day` of a child born on `dob` (calendar arithmetic).
+pub fn completed_years(dob: i32, day: i32) -> i32 {
+    let (y0, m0, d0) = civil_from_days(dob);
+    let (y1, m1, d1) = civil_from_days(day);
+    let mut age = y1 - y0;
+    if (m1, d1) < (m0, d0) {
+        age -= 1;
+    }
+    // a 29 February birthday: calendar arithmetic clamps to 28 February
+    if age >= 0 && years_before(day, age + 1, 0) >= dob {
+        age += 1;
+    }
+    age
+}
+
+/// The latest-starting episode in force on `day`.
+fn in_force(episodes: &[Episode], day: i32) -> Option<usize> {
+    (0..episodes.len()).rev().find(|&i| episodes[i].in_force(day))
+}
+
+/// Whether episode `i` starts a placement that is a move (an earlier placement in its period).
+fn is_move(episodes: &[Episode], i: usize) -> bool {
+    episodes[i].is(flag::STARTS_PLACEMENT)
+        && (episodes[i].period_start as usize..i).any(|k| episodes[k].is(flag::STARTS_PLACEMENT))
+}
+
+fn assess(index: &Index, c: usize, w: &Windows, config: &ValidConfig, codes: &EpisodeCodes) -> Assessed {
+    let episodes = index.episodes.of(c);
+    let day = w.index_date;
+    let Some(k) = in_force(episodes, day) else { return Assessed::Removed(1) };
+    let current = episodes[k];
+    if current.is(flag::SHORT_BREAK) {
+        return Assessed::Removed(2);
+    }
+    let period_first = current.period_start as usize;
+    let period_start = episodes[period_first].start;
+    if period_start > w.in_care_since {
+        return Assessed::Removed(3);
+    }
+    let Some(dob) = index.child_dob[c] else { return Assessed::Removed(4) };
+    let age = completed_years(dob, day);
+    if age < config.cohort.min_age as i32 || age > config.cohort.max_age as i32 {
+        return Assessed::Removed(4);
+    }
+    // the end of the period of care in force on the index date (None: open)
+    let period_last = (k..episodes.len()).take_while(|&i| episodes[i].period_start as usize == period_first).last();
+    let period_end = period_last.and_then(|i| episodes[i].end);
+    let window = w.follow_up;
+    let censor_day = period_end.map_or(window.to, |e| e.min(window.to));
+    let allocations = index.allocations.of(c);
+
+    let prior_placements = episodes
+        .iter()
+        .filter(|e| e.is(flag::STARTS_PLACEMENT) && w.baseline.contains(e.start))
+        .count() as f64;
+    let prior_sw_changes = f64::from(child_changes(allocations, w.baseline).0);
+    let cin = current.row != NO_ROW && codes.cin_n1.get(current.row as usize).copied().unwrap_or(false);
+
+    let placement_moves = (0..episodes.len()).filter(|&i| window.contains(episodes[i].start) && is_move(episodes, i)).count();
+    let starting = episodes.iter().filter(|e| e.is(flag::STARTS_PLACEMENT) && window.contains(e.start)).count();
+    let at_start = (period_first..=k)
+        .rev()
+        .find(|&i| episodes[i].is(flag::STARTS_PLACEMENT))
+        .filter(|&i| !window.contains(episodes[i].start));
+    let placements = starting + usize::from(at_start.is_some());
+
+    let first_change = allocations
+        .windows(2)
+        .find(|p| p[1].start >= day && p[1].start <= censor_day && p[1].worker != p[0].worker)
+        .map(|p| p[1].start);
+    let first_move = (0..episodes.len())
+        .find(|&i| episodes[i].start >= day && episodes[i].start <= censor_day && is_move(episodes, i))
+        .map(|i| episodes[i].start);
+    let time = |event: Option<i32>| f64::from(event.unwrap_or(censor_day) - day + 1);
+
+    Assessed::Eligible(Box::new(Record {
+        numeric: [
+            f64::from(day - dob) / 365.25,
+            f64::from(day - period_start) / 365.25,
+            prior_placements,
+            prior_sw_changes,
+            f64::from(u8::from(cin)),
+        ],
+        legal_status: codes.legal_status.name(current.row).to_string(),
+        placement_type: codes.placement_type.name(current.row).to_string(),
+        sw_changes: f64::from(child_changes(allocations, window).0),
+        placement_moves: placement_moves as f64,
+        exposure_years: care_days(episodes, window) as f64 / 365.25,
+        three_plus: f64::from(u8::from(placements >= 3)),
+        time_sw: time(first_change),
+        event_sw: first_change.is_some(),
+        time_move: time(first_move),
+        event_move: first_move.is_some(),
+    }))
+}
+
+/// The cohort and its sample flow.
+///
+/// `arm_of_site[s]` is Some(true) for a pilot site, Some(false) for a site of the control arm,
+/// None for other sites.
+pub fn build(
+    dataset: &Dataset,
+    index: &Index,
+    arm_of_site: &[Option<bool>],
+    windows: &Windows,
+    config: &ValidConfig,
+) -> (Cohort, Vec<FlowRow>) {
+    let groups = &config.raw.covariates;
+    let codes = EpisodeCodes {
+        legal_status: Grouping::new(&dataset.episodes, "ls", &groups.legal_status),
+        placement_type: Grouping::new(&dataset.episodes, "place", &groups.placement_type),
+        cin_n1: {
+            let (categories, ids) = code_ids(&dataset.episodes.frame, "cin");
+            let n1: Vec<bool> = categories.iter().map(|c| c == "N1").collect();
+            ids.into_iter().map(|i| i.is_some_and(|i| n1[i as usize])).collect()
+        },
+    };
+    let child_codes = ChildCodes {
+        sex: {
+            let (categories, ids) = code_ids(&dataset.children.frame, "sex");
+            ids.into_iter()
+                .map(|i| i.map_or_else(|| "not recorded".to_string(), |i| categories[i as usize].clone()))
+                .collect()
+        },
+        ethnic_group: Grouping::new(&dataset.children, "ethnic", &groups.ethnic_group),
+    };
+    let n = index.children();
+    let arm_of = |c: usize| -> Option<bool> {
+        let s = index.child_site[c];
+        if s == NO_SITE {
+            None
+        } else {
+            arm_of_site.get(s as usize).copied().flatten()
+        }
+    };
+    let assessed: Vec<Option<Assessed>> =
+        (0..n).into_par_iter().map(|c| arm_of(c).map(|_| assess(index, c, windows, config, &codes))).collect();
+
+    let mut flow = Vec::new();
+    for (treated, arm) in [(true, "treated"), (false, "control")] {
+        let mut removed = [0u64; 5];
+        let mut total = 0u64;
+        for (c, a) in assessed.iter().enumerate() {
+            if arm_of(c) != Some(treated) {
+                continue;
+            }
+            total += 1;
+            if let Some(Assessed::Removed(step)) = a {
+                removed[*step] += 1;
+            }
+        }
+        let mut remaining = total;
+        for (step, rule) in RULES.iter().enumerate() {
+            let r = (step > 0).then_some(removed[step]);
+            remaining -= r.unwrap_or(0);
+            flow.push(FlowRow { step, rule: rule.to_string(), arm: arm.to_string(), removed: r, remaining: Some(remaining) });
+        }
+    }
+
+    let mut cohort = Cohort::default();
+    let mut numeric: [Vec<f64>; 5] = Default::default();
+    let (mut sex, mut ethnic, mut legal, mut place) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (c, a) in assessed.into_iter().enumerate() {
+        let Some(Assessed::Eligible(r)) = a else { continue };
+        cohort.child.push(c);
+        cohort.site.push(index.child_site[c]);
+        cohort.treated.push(arm_of(c) == Some(true));
+        for (col, v) in numeric.iter_mut().zip(r.numeric) {
+            col.push(v);
+        }
+        sex.push(child_codes.sex[c].clone());
+        ethnic.push(child_codes.ethnic_group.name(c as u32).to_string());
+        legal.push(r.legal_status);
+        place.push(r.placement_type);
+        cohort.sw_changes.push(r.sw_changes);
+        cohort.placement_moves.push(r.placement_moves);
+        cohort.exposure_years.push(r.exposure_years);
+        cohort.three_plus_placements.push(r.three_plus);
+        cohort.time_to_sw_change.push(r.time_sw);
+        cohort.sw_change_event.push(r.event_sw);
+        cohort.time_to_placement_move.push(r.time_move);
+        cohort.placement_move_event.push(r.event_move);
+    }
+    let [age, years, prior_p, prior_c, cin] = numeric;
+    cohort.numeric = vec![
+        ("age", age),
+        ("years_in_care", years),
+        ("prior_placements", prior_p),
+        ("prior_sw_changes", prior_c),
+        ("cin_abuse_neglect", cin),
+    ];
+    cohort.categorical =
+        vec![("sex", sex), ("ethnic_group", ethnic), ("legal_status", legal), ("placement_type", place)];
+    (cohort, flow)
+}
+
+/// One outcome measure (outcomes.csv) of the cohort's children: baseline and follow-up values
+/// (None where missing; several rows of one child and wave are averaged).
+#[derive(Debug, Clone)]
+pub struct Measure {
+    /// Measure name.
+    pub name: String,
+    /// Baseline value per cohort child.
+    pub baseline: Vec<Option<f64>>,
+    /// Follow-up value per cohort child.
+    pub follow_up: Vec<Option<f64>>,
+}
+
+/// The outcome measures of the cohort's children, in order of first appearance in the table
+/// (restricted to `wanted` when given).
+pub fn measures(dataset: &Dataset, cohort: &Cohort, wanted: Option<&[String]>) -> Vec<Measure> {
+    if !dataset.outcomes.present {
+        return Vec::new();
+    }
+    let frame = &dataset.outcomes.frame;
+    let names = text_column(frame, "measure");
+    let values = number_column(frame, "value");
+    let (waves, wave_ids) = code_ids(frame, "wave");
+    let follow: Vec<bool> = waves.iter().map(|w| w == "follow_up").collect();
+    let rows = &dataset.child_rows[3];
+    let mut position = vec![usize::MAX; dataset.children.frame.height()];
+    for (i, &c) in cohort.child.iter().enumerate() {
+        position[c] = i;
+    }
+    let mut order: Vec<String> = Vec::new();
+    let mut sums: Vec<Vec<[f64; 4]>> = Vec::new(); // per measure, per child: baseline sum, n, follow-up sum, n
+    for row in 0..frame.height() {
+        let (Some(name), Some(value), Some(wave)) = (names[row], values[row], wave_ids[row]) else { continue };
+        if wanted.is_some_and(|w| !w.iter().any(|m| m == name)) || !value.is_finite() {
+            continue;
+        }
+        let Some(&c) = rows.get(row) else { continue };
+        if c == UNRESOLVED || position[c as usize] == usize::MAX {
+            continue;
+        }
+        let m = match order.iter().position(|o| o == name) {
+            Some(m) => m,
+            None => {
+                order.push(name.to_string());
+                sums.push(vec![[0.0; 4]; cohort.len()]);
+                order.len() - 1
+            }
+        };
+        let slot = if follow[wave as usize] { 2 } else { 0 };
+        let cell = &mut sums[m][position[c as usize]];
+        cell[slot] += value;
+        cell[slot + 1] += 1.0;
+    }
+    order
+        .into_iter()
+        .zip(sums)
+        .map(|(name, cells)| Measure {
+            name,
+            baseline: cells.iter().map(|c| (c[1] > 0.0).then(|| c[0] / c[1])).collect(),
+            follow_up: cells.iter().map(|c| (c[3] > 0.0).then(|| c[2] / c[3])).collect(),
+        })
+        .collect()
+}
+
+/// ISO text of a day.
+pub fn iso(day: i32) -> String {
+    format_date(day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use swp_data::typed::days_from_civil as d;
+
+    #[test]
+    fn completed_years_use_calendar_arithmetic() {
+        assert_eq!(completed_years(d(2000, 5, 10), d(2009, 5, 9)), 8);
+        assert_eq!(completed_years(d(2000, 5, 10), d(2009, 5, 10)), 9);
+        // born 29 February: 9 on 28 February of a common year (clamped)
+        assert_eq!(completed_years(d(2000, 2, 29), d(2009, 2, 28)), 9);
+        assert_eq!(completed_years(d(2000, 2, 29), d(2009, 2, 27)), 8);
+    }
+
+    #[test]
+    fn code_groups_put_unlisted_codes_in_the_last_group() {
+        let groups = crate::config::CovariatesConfig::default();
+        let cats: Vec<String> = ["WBRI", "BAFR", "XXXX", "NOBT"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(group_of_codes(&cats, &groups.ethnic_group), vec!["White", "Black", "Other", "Other"]);
+        let ls: Vec<String> = ["C2", "V2", "J1"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(group_of_codes(&ls, &groups.legal_status), vec!["care_order", "accommodated", "other"]);
+    }
+}

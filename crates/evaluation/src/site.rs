@@ -1,0 +1,236 @@
+//! Site level (EVALUATION.md "Site level"): per site and financial year the four workforce and
+//! caseload metrics, and for each the difference-in-differences of pilot vs control sites with
+//! site and year fixed effects, CR2 clustered on site, the wild cluster bootstrap and
+//! randomisation inference over which sites are pilots.
+//!
+//! Treatment D_st is the share of financial year t on or after site s's go-live (0 before, 1
+//! in every year after, a fraction in the year it went live), so a pilot's go-live year is
+//! neither dropped nor counted as wholly before; b is the effect of a whole year under the
+//! pilot. Randomisation inference reassigns the pilots' go-live dates to every set of as many
+//! sites (the k-th chosen site, in site order, takes the k-th pilot's date).
+
+use crate::config::{SITE_METRICS, ValidConfig};
+use crate::error::{at, Result};
+use serde::Serialize;
+use swp_metrics::{MetricRow, Period};
+use swp_stats::bootstrap::{BootType, WildParams, WildProblem};
+use swp_stats::did::{randomisation_test, twfe_coefficient, twfe_design};
+use swp_stats::regression::wls;
+
+/// A site's value of a metric in a financial year.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PanelRow {
+    /// Site id.
+    pub site: String,
+    /// `pilot`, `host` or `comparison`.
+    pub arm: String,
+    /// SWP model (`none` unless a pilot).
+    pub model: String,
+    /// Financial year, e.g. `2009-10`.
+    pub year: String,
+    /// Metric.
+    pub metric: String,
+    /// Value (None: undefined or suppressed).
+    pub value: Option<f64>,
+    /// Numerator.
+    pub numerator: Option<f64>,
+    /// Denominator.
+    pub denominator: Option<f64>,
+    /// Share of the year on or after the site's go-live (pilots), else 0.
+    pub treated_share: f64,
+    /// Whether a small count hid the value.
+    pub suppressed: bool,
+}
+
+/// One metric's site-level difference-in-differences (`site_did.json`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SiteDidRow {
+    /// Metric.
+    pub metric: String,
+    /// Which pilots: `all` or one SWP model.
+    pub pilots: String,
+    /// The fixed-effects DiD coefficient (a whole year under the pilot).
+    pub estimate: Option<f64>,
+    /// CR2 standard error, clustered on site.
+    pub se: Option<f64>,
+    /// Bell-McCaffrey degrees of freedom.
+    pub df: Option<f64>,
+    /// Lower 95% limit.
+    pub ci_low: Option<f64>,
+    /// Upper 95% limit.
+    pub ci_high: Option<f64>,
+    /// CR2 p-value.
+    pub p_value: Option<f64>,
+    /// Wild cluster bootstrap p-value (WCR, null imposed).
+    pub wild_p_value: Option<f64>,
+    /// Randomisation inference p-value.
+    pub ri_p_value: Option<f64>,
+    /// Assignments used by randomisation inference.
+    pub ri_assignments: Option<usize>,
+    /// Whether every assignment was used (exact).
+    pub ri_exact: Option<bool>,
+    /// Sites in the panel.
+    pub n_sites: usize,
+    /// Pilot sites in the panel.
+    pub n_pilot_sites: usize,
+    /// Site-years in the panel.
+    pub n_site_years: usize,
+}
+
+/// A site taking part in the site-level analysis.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// Id.
+    pub id: String,
+    /// Arm.
+    pub arm: String,
+    /// Model.
+    pub model: String,
+    /// Go-live (pilots).
+    pub go_live: Option<i32>,
+}
+
+/// Share of `p` on or after `go_live`.
+fn share_after(p: Period, go_live: Option<i32>) -> f64 {
+    match go_live {
+        None => 0.0,
+        Some(g) if g <= p.from => 1.0,
+        Some(g) if g > p.to => 0.0,
+        Some(g) => f64::from(p.to - g + 1) / f64::from(p.to - p.from + 1),
+    }
+}
+
+/// The panel rows of `sites` (by site index, aligned with `rows`' groups).
+pub fn panel(sites: &[Site], periods: &[Period], rows: &[(MetricRow, bool)]) -> Vec<PanelRow> {
+    let mut out = Vec::new();
+    for (row, suppressed) in rows {
+        if !SITE_METRICS.contains(&row.metric) {
+            continue;
+        }
+        let Some(site) = sites.iter().find(|s| s.id == row.group) else { continue };
+        let Some(p) = periods.iter().find(|p| swp_data::typed::format_date(p.from) == row.period_from) else { continue };
+        let (y, _, _) = swp_data::typed::civil_from_days(p.from);
+        out.push(PanelRow {
+            site: site.id.clone(),
+            arm: site.arm.clone(),
+            model: site.model.clone(),
+            year: format!("{}-{:02}", y, (y + 1) % 100),
+            metric: row.metric.to_string(),
+            value: row.value,
+            numerator: row.numerator,
+            denominator: row.denominator,
+            treated_share: share_after(*p, site.go_live),
+            suppressed: *suppressed,
+        });
+    }
+    out
+}
+
+/// The difference-in-differences of one metric among `sites` (pilots: those with a go-live),
+/// from the unsuppressed values `values[(site, period)]`.
+pub fn did(
+    metric: &str,
+    pilots_label: &str,
+    sites: &[&Site],
+    periods: &[Period],
+    value: impl Fn(&Site, usize) -> Option<f64>,
+    config: &ValidConfig,
+) -> Result<SiteDidRow> {
+    let (mut unit, mut period, mut y) = (Vec::new(), Vec::new(), Vec::new());
+    for (s, site) in sites.iter().enumerate() {
+        for t in 0..periods.len() {
+            if let Some(v) = value(site, t).filter(|v| v.is_finite()) {
+                unit.push(s);
+                period.push(t);
+                y.push(v);
+            }
+        }
+    }
+    // relabel periods present as 0..T so the design has no empty dummy
+    let mut present: Vec<usize> = period.clone();
+    present.sort_unstable();
+    present.dedup();
+    let period_label: Vec<usize> = period.iter().map(|p| present.binary_search(p).expect("present")).collect();
+    let mut units_present: Vec<usize> = unit.clone();
+    units_present.sort_unstable();
+    units_present.dedup();
+    let unit_label: Vec<usize> = unit.iter().map(|u| units_present.binary_search(u).expect("present")).collect();
+    let go_lives: Vec<Option<i32>> = units_present.iter().map(|&u| sites[u].go_live).collect();
+    let treated: Vec<usize> = (0..units_present.len()).filter(|&u| go_lives[u].is_some()).collect();
+    let d_of = |assigned: &[Option<i32>]| -> Vec<f64> {
+        (0..y.len()).map(|i| share_after(periods[period[i]], assigned[unit_label[i]])).collect()
+    };
+    let d = d_of(&go_lives);
+    let mut out = SiteDidRow {
+        metric: metric.to_string(),
+        pilots: pilots_label.to_string(),
+        estimate: None,
+        se: None,
+        df: None,
+        ci_low: None,
+        ci_high: None,
+        p_value: None,
+        wild_p_value: None,
+        ri_p_value: None,
+        ri_assignments: None,
+        ri_exact: None,
+        n_sites: units_present.len(),
+        n_pilot_sites: treated.len(),
+        n_site_years: y.len(),
+    };
+    let Some(estimate) = twfe_coefficient(&unit_label, &period_label, &y, &d) else { return Ok(out) };
+    out.estimate = Some(estimate);
+    let x = twfe_design(&unit_label, &period_label, &d);
+    let coef = x.p - 1;
+    let step = format!("site-level {metric}");
+    let fit = wls(&x, &y, None).map_err(at(step.clone()))?;
+    if let Ok(cr2) = fit.cr2_inference(&unit_label, coef) {
+        out.se = cr2.se.is_finite().then_some(cr2.se);
+        out.df = cr2.df.is_finite().then_some(cr2.df);
+        out.ci_low = cr2.ci_low.is_finite().then_some(cr2.ci_low);
+        out.ci_high = cr2.ci_high.is_finite().then_some(cr2.ci_high);
+        out.p_value = cr2.p_value.is_finite().then_some(cr2.p_value);
+    }
+    let inference = &config.inference;
+    if let Ok(problem) = WildProblem::new(&x, &y, None, &unit_label, coef) {
+        let params = WildParams {
+            reps: inference.bootstrap_reps,
+            weights: inference.bootstrap_weights,
+            kind: BootType::Wcr,
+            seed: inference.seed,
+        };
+        let p = problem.test(0.0, &params).p_value;
+        out.wild_p_value = p.is_finite().then_some(p);
+    }
+    let pilot_dates: Vec<Option<i32>> = treated.iter().map(|&u| go_lives[u]).collect();
+    let units = units_present.len();
+    let ri = randomisation_test(units, &treated, inference.randomisation_assignments, inference.seed, |set| {
+        let mut assigned = vec![None; units];
+        for (k, &u) in set.iter().enumerate() {
+            assigned[u] = pilot_dates[k];
+        }
+        twfe_coefficient(&unit_label, &period_label, &y, &d_of(&assigned))
+    });
+    if let Ok(ri) = ri {
+        out.ri_p_value = Some(ri.p_value);
+        out.ri_assignments = Some(ri.assignments);
+        out.ri_exact = Some(ri.enumerated);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use swp_data::typed::days_from_civil as d;
+
+    #[test]
+    fn the_go_live_year_is_treated_for_the_share_after_go_live() {
+        let p = Period::financial_year(2009); // 365 days
+        assert_eq!(share_after(p, None), 0.0);
+        assert_eq!(share_after(p, Some(d(2009, 4, 1))), 1.0);
+        assert_eq!(share_after(p, Some(d(2010, 4, 1))), 0.0);
+        let s = share_after(p, Some(d(2009, 9, 1)));
+        assert!((s - 212.0 / 365.0).abs() < 1e-12, "{s}");
+    }
+}

@@ -1,0 +1,250 @@
+//! The evaluation's result tables (effects, balance, sample flow, site-level DiD, the site
+//! panel, results by SWP model) as [`Table`]s, from the result types only.
+
+use crate::table::{Cell, Table};
+use swp_evaluation::EvaluationResults;
+
+fn num(x: Option<f64>) -> Cell {
+    Cell::Number(x.filter(|v| v.is_finite()))
+}
+
+/// A count, `c` when suppressed.
+fn count(x: Option<u64>) -> Cell {
+    x.map_or(Cell::Suppressed, |v| Cell::Number(Some(v as f64)))
+}
+
+/// A count that may be suppressed or absent (`suppressed` says which).
+fn count_f(x: Option<f64>, suppressed: bool) -> Cell {
+    match x {
+        Some(v) => Cell::Number(Some(v)),
+        None if suppressed => Cell::Suppressed,
+        None => Cell::Number(None),
+    }
+}
+
+/// `effects`: one row per estimate.
+pub fn effects(r: &EvaluationResults) -> Table {
+    let mut t = Table::new(vec![
+        "outcome",
+        "kind",
+        "estimate_type",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "p_holm",
+        "wild_p_value",
+        "se_method",
+        "n_treated",
+        "n_control",
+        "n_clusters",
+        "se",
+        "df",
+        "se_subclass",
+        "ci_low_subclass",
+        "ci_high_subclass",
+        "p_value_subclass",
+        "mean_treated",
+        "mean_control",
+        "events_treated",
+        "events_control",
+    ]);
+    for e in &r.effects {
+        t = t.row(vec![
+            Cell::text(&e.outcome),
+            Cell::text(e.kind),
+            Cell::text(e.estimate_type),
+            num(e.estimate),
+            num(e.ci_low),
+            num(e.ci_high),
+            num(e.p_value),
+            num(e.p_holm),
+            num(e.wild_p_value),
+            Cell::text(e.se_method),
+            count(e.n_treated),
+            count(e.n_control),
+            Cell::number(e.n_clusters as f64),
+            num(e.se),
+            num(e.df),
+            num(e.se_subclass),
+            num(e.ci_low_subclass),
+            num(e.ci_high_subclass),
+            num(e.p_value_subclass),
+            num(e.mean_treated),
+            num(e.mean_control),
+            count_f(e.events_treated, e.suppressed),
+            count_f(e.events_control, e.suppressed),
+        ]);
+    }
+    t
+}
+
+/// The primary rows only, as the terminal summary shows them.
+pub fn primary_summary(r: &EvaluationResults) -> Table {
+    let mut t = Table::new(vec!["outcome", "estimate", "estimate_value", "ci_low", "ci_high", "p_value", "p_holm", "wild_p_value"]);
+    for e in r.effects.iter().filter(|e| e.primary) {
+        t = t.row(vec![
+            Cell::text(&e.outcome),
+            Cell::text(e.estimate_type),
+            num(e.estimate),
+            num(e.ci_low),
+            num(e.ci_high),
+            num(e.p_value),
+            num(e.p_holm),
+            num(e.wild_p_value),
+        ]);
+    }
+    t
+}
+
+/// `balance`: one row per covariate column.
+pub fn balance(r: &EvaluationResults) -> Table {
+    let mut t = Table::new(vec![
+        "covariate",
+        "mean_treated",
+        "mean_treated_after",
+        "mean_control_before",
+        "mean_control_after",
+        "smd_before",
+        "smd_after",
+        "var_ratio_before",
+        "var_ratio_after",
+        "ecdf_mean_after",
+        "ecdf_max_after",
+        "imbalanced",
+    ]);
+    for b in &r.balance.balance {
+        t = t.row(vec![
+            Cell::text(&b.covariate),
+            Cell::number(b.mean_treated),
+            Cell::number(b.mean_treated_after),
+            Cell::number(b.mean_control_before),
+            Cell::number(b.mean_control_after),
+            Cell::number(b.smd_before),
+            Cell::number(b.smd_after),
+            num(b.var_ratio_before),
+            num(b.var_ratio_after),
+            Cell::number(b.ecdf_mean_after),
+            Cell::number(b.ecdf_max_after),
+            Cell::text(if b.imbalanced { "yes" } else { "no" }),
+        ]);
+    }
+    t
+}
+
+/// `sample_flow`.
+pub fn sample_flow(r: &EvaluationResults) -> Table {
+    let mut t = Table::new(vec!["step", "rule", "arm", "removed", "remaining"]);
+    for f in &r.sample_flow {
+        let removed = match (f.step, f.removed) {
+            (0, _) => Cell::Number(None),
+            (_, Some(v)) => Cell::number(v as f64),
+            (_, None) => Cell::Suppressed,
+        };
+        t = t.row(vec![Cell::number(f.step as f64), Cell::text(&f.rule), Cell::text(&f.arm), removed, count(f.remaining)]);
+    }
+    t
+}
+
+/// `site_did`.
+pub fn site_did(r: &EvaluationResults) -> Table {
+    let mut t = Table::new(vec![
+        "metric",
+        "pilots",
+        "estimate",
+        "se",
+        "df",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "wild_p_value",
+        "ri_p_value",
+        "ri_assignments",
+        "n_sites",
+        "n_pilot_sites",
+        "n_site_years",
+    ]);
+    for d in &r.site_did {
+        t = t.row(vec![
+            Cell::text(&d.metric),
+            Cell::text(&d.pilots),
+            num(d.estimate),
+            num(d.se),
+            num(d.df),
+            num(d.ci_low),
+            num(d.ci_high),
+            num(d.p_value),
+            num(d.wild_p_value),
+            num(d.ri_p_value),
+            num(d.ri_assignments.map(|a| a as f64)),
+            Cell::number(d.n_sites as f64),
+            Cell::number(d.n_pilot_sites as f64),
+            Cell::number(d.n_site_years as f64),
+        ]);
+    }
+    t
+}
+
+/// `site_panel`: site x year values of the site-level metrics.
+pub fn site_panel(r: &EvaluationResults) -> Table {
+    let mut t = Table::new(vec!["site", "arm", "model", "year", "metric", "value", "numerator", "denominator", "treated_share"]);
+    for p in &r.site_panel {
+        let v = |x: Option<f64>| if p.suppressed { Cell::Suppressed } else { num(x) };
+        t = t.row(vec![
+            Cell::text(&p.site),
+            Cell::text(&p.arm),
+            Cell::text(&p.model),
+            Cell::text(&p.year),
+            Cell::text(&p.metric),
+            v(p.value),
+            v(p.numerator),
+            v(p.denominator),
+            Cell::number(p.treated_share),
+        ]);
+    }
+    t
+}
+
+/// `by_model`.
+pub fn by_model(r: &EvaluationResults) -> Table {
+    let mut t = Table::new(vec![
+        "model",
+        "site",
+        "n_treated",
+        "n_control",
+        "sw_change_rate_treated",
+        "sw_change_rate_control",
+        "move_rate_treated",
+        "move_rate_control",
+        "three_plus_treated",
+        "three_plus_control",
+    ]);
+    for m in &r.by_model {
+        let v = |x: Option<f64>| if m.suppressed { Cell::Suppressed } else { num(x) };
+        t = t.row(vec![
+            Cell::text(&m.model),
+            Cell::text(&m.site),
+            count(m.n_treated),
+            count(m.n_control),
+            v(m.sw_change_rate_treated),
+            v(m.sw_change_rate_control),
+            v(m.move_rate_treated),
+            v(m.move_rate_control),
+            v(m.three_plus_treated),
+            v(m.three_plus_control),
+        ]);
+    }
+    t
+}
+
+/// Every table by its file stem, in the order the report presents them.
+pub fn all(r: &EvaluationResults) -> Vec<(&'static str, Table)> {
+    vec![
+        ("sample_flow", sample_flow(r)),
+        ("balance", balance(r)),
+        ("effects", effects(r)),
+        ("site_did", site_did(r)),
+        ("site_panel", site_panel(r)),
+        ("by_model", by_model(r)),
+    ]
+}
