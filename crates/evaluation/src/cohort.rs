@@ -201,15 +201,12 @@ struct Record {
 
 /// Completed years of age on `day` of a child born on `dob` (calendar arithmetic).
 pub fn completed_years(dob: i32, day: i32) -> i32 {
-    let (y0, m0, d0) = civil_from_days(dob);
-    let (y1, m1, d1) = civil_from_days(day);
+    // the a-th birthday is dob + a years, clamped to the month's end (29 February -> 28th)
+    let (y0, _, _) = civil_from_days(dob);
+    let (y1, _, _) = civil_from_days(day);
     let mut age = y1 - y0;
-    if (m1, d1) < (m0, d0) {
+    if years_before(dob, -age, 0) > day {
         age -= 1;
-    }
-    // a 29 February birthday: calendar arithmetic clamps to 28 February
-    if age >= 0 && years_before(day, age + 1, 0) >= dob {
-        age += 1;
     }
     age
 }

@@ -8,8 +8,8 @@ use serde::Serialize;
 use swp_stats::bootstrap::{BootType, WildParams, WildProblem};
 use swp_stats::distributions::{pnorm, qnorm};
 use swp_stats::effects::standardised_weighted;
-use swp_stats::glm::{Family, GlmParams};
-use swp_stats::regression::{wls, Inference, WlsFit};
+use swp_stats::glm::{Family, GlmFit, GlmParams};
+use swp_stats::regression::{cr2_inverse_variance, wls, Inference, WlsFit};
 use swp_stats::survival::{cox_weighted, kaplan_meier_weighted, log_rank, KaplanMeier};
 use swp_stats::Matrix;
 
@@ -198,6 +198,16 @@ fn cr2_pair(fit: &WlsFit, sample: &Sample, step: &str) -> Result<(Inference, f64
     Ok((site, secondary.vcov[k + 1].sqrt()))
 }
 
+/// CR2 of a GLM's treatment coefficient as clubSandwich computes it for a `glm`, on site, and
+/// the subclass-clustered SE.
+fn glm_cr2(glm: &GlmFit, family: Family, x: &Matrix, y: &[f64], s: &Sample, step: &str) -> Result<(Inference, f64)> {
+    let (d, e, w) = glm.sandwich_parts(family, x, y, Some(&s.weights)).map_err(at(step.to_string()))?;
+    let (se, df) = cr2_inverse_variance(&d, &e, &w, &s.site, 1).map_err(at(format!("{step}: CR2 on site")))?;
+    let (se2, _) = cr2_inverse_variance(&d, &e, &w, &s.secondary_clusters(), 1)
+        .map_err(at(format!("{step}: CR2 on subclass")))?;
+    Ok((Inference { estimate: glm.coef[1], se, df, p_value: f64::NAN, ci_low: f64::NAN, ci_high: f64::NAN }, se2))
+}
+
 fn wild_p(x: &Matrix, y: &[f64], w: &[f64], sample: &Sample, params: &Wild, step: &str) -> Result<Option<f64>> {
     let problem = WildProblem::new(x, y, Some(w), &sample.site, 1).map_err(at(format!("{step}: wild bootstrap")))?;
     let params = WildParams { kind: BootType::Wcr, ..*params };
@@ -216,8 +226,7 @@ pub fn count_rows(outcome: &str, count: &[f64], exposure: &[f64], s: &Sample, wi
     let glm = GlmParams::new(Family::Poisson)
         .fit_weighted(&x, &names, count, Some(&offset), Some(&s.weights))
         .map_err(at(step.clone()))?;
-    let working = glm.working_regression(Family::Poisson, &x, count, Some(&offset), Some(&s.weights)).map_err(at(step.clone()))?;
-    let (inf, se2) = cr2_pair(&working, s, &step)?;
+    let (inf, se2) = glm_cr2(&glm, Family::Poisson, &x, count, s, &step)?;
     let mut ratio = row(outcome, "count", "rate_ratio", s);
     ratio.primary = true;
     fill(&mut ratio, &inf, glm.coef[1], true);
@@ -261,8 +270,7 @@ pub fn binary_rows(outcome: &str, y: &[f64], s: &Sample, wild: &Wild) -> Result<
         let step = format!("{outcome}: {estimate_type}");
         let glm =
             GlmParams::new(family).fit_weighted(&x, &names, y, None, Some(&s.weights)).map_err(at(step.clone()))?;
-        let working = glm.working_regression(family, &x, y, None, Some(&s.weights)).map_err(at(step.clone()))?;
-        let (inf, se2) = cr2_pair(&working, s, &step)?;
+        let (inf, se2) = glm_cr2(&glm, family, &x, y, s, &step)?;
         let mut r = row(outcome, "binary", estimate_type, s);
         fill(&mut r, &inf, glm.coef[1], true);
         fill_secondary(&mut r, glm.coef[1], se2, true);

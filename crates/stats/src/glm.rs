@@ -303,38 +303,34 @@ impl GlmParams {
 }
 
 impl GlmFit {
-    /// The model's last IRLS step as a weighted least squares problem: the working response
-    /// z = eta - offset + (y - mu) / (dmu/deta) on `x` with the working weights
-    /// prior x (dmu/deta)^2 / V(mu). Its coefficients are the model's; its residuals
-    /// (y - mu) / (dmu/deta) and weights give the GLM's estimating equations
-    /// X' W (z - X b) = 0, so cluster-robust covariances of the WLS (CR1, CR2 with
-    /// Bell-McCaffrey degrees of freedom) are those of the GLM, as R `clubSandwich::vcovCR`
-    /// computes them for a `glm` (its working weights and working residuals).
+    /// The model as R `clubSandwich::vcovCR` sees a `glm`: the Jacobian D = (dmu/deta) X, the
+    /// response residuals y - mu and the weights prior / V(mu) (whose inverse is the working
+    /// variance, the target of its CR2 adjustment), for [`crate::regression::cr2_inverse_variance`].
     ///
     /// # Errors
-    /// As [`crate::regression::wls`].
-    pub fn working_regression(
+    /// Lengths that differ.
+    pub fn sandwich_parts(
         &self,
         family: Family,
         x: &Matrix,
         y: &[f64],
-        offset: Option<&[f64]>,
         prior: Option<&[f64]>,
-    ) -> Result<crate::regression::WlsFit> {
+    ) -> Result<(Matrix, Vec<f64>, Vec<f64>)> {
         let n = x.n;
         if y.len() != n || self.fitted.len() != n {
             return Err(StatsError::Invalid("the outcome and the fitted model have different lengths".into()));
         }
-        let mut z = vec![0.0; n];
-        let mut w = vec![0.0; n];
+        let mut values = Vec::with_capacity(n * x.p);
+        let mut residuals = Vec::with_capacity(n);
+        let mut weights = Vec::with_capacity(n);
         for i in 0..n {
-            let eta = self.linear_predictor[i];
-            let mu = self.fitted[i];
+            let (eta, mu) = (self.linear_predictor[i], self.fitted[i]);
             let d = family.mu_eta(eta);
-            z[i] = eta - offset.map_or(0.0, |o| o[i]) + (y[i] - mu) / d;
-            w[i] = prior.map_or(1.0, |p| p[i]) * d * d / family.variance(mu);
+            values.extend(x.row(i).iter().map(|v| v * d));
+            residuals.push(y[i] - mu);
+            weights.push(prior.map_or(1.0, |p| p[i]) / family.variance(mu));
         }
-        crate::regression::wls(x, &z, Some(&w))
+        Ok((Matrix { n, p: x.p, values }, residuals, weights))
     }
 }
 

@@ -54,11 +54,15 @@ secondary <- function(fit, cluster, exp = FALSE) {
   list(se_subclass = se, ci_low_subclass = tr(est - qnorm(0.975) * se), ci_high_subclass = tr(est + qnorm(0.975) * se),
        p_value_subclass = 2 * pnorm(-abs(est / se)))
 }
+# The GLMs converge tightly: sandwich's bread for a glm is the covariance of the last IRLS
+# step, taken at the previous iterate; at R's default epsilon (1e-8) that moves the CR2 df of
+# a rate ratio by about 2e-6 relative. swp-eval evaluates every part at the converged fit.
+tight <- glm.control(epsilon = 1e-14, maxit = 100)
 row <- function(outcome, type, main, sec) c(list(outcome = outcome, estimate_type = type), main, sec)
 rows <- list()
 for (o in c("sw_changes", "placement_moves")) {
   md$y <- md[[o]]
-  rr <- glm(y ~ treated + offset(log(exposure_years)), family = poisson, weights = w, data = md)
+  rr <- glm(y ~ treated + offset(log(exposure_years)), family = poisson, weights = w, data = md, control = tight)
   rows[[length(rows) + 1]] <- row(o, "rate_ratio", cr2(rr, md$site_id, TRUE), secondary(rr, md$subclass, TRUE))
   md$rate <- md$y / md$exposure_years; md$we <- md$w * md$exposure_years
   rd <- lm(rate ~ treated, weights = we, data = md)
@@ -67,9 +71,9 @@ for (o in c("sw_changes", "placement_moves")) {
 o <- "three_plus_placements"
 rd <- lm(three_plus_placements ~ treated, weights = w, data = md)
 rows[[length(rows) + 1]] <- row(o, "risk_difference", cr2(rd, md$site_id), secondary(rd, md$subclass))
-rr <- glm(three_plus_placements ~ treated, family = quasipoisson(link = "log"), weights = w, data = md)
+rr <- glm(three_plus_placements ~ treated, family = quasipoisson(link = "log"), weights = w, data = md, control = tight)
 rows[[length(rows) + 1]] <- row(o, "risk_ratio", cr2(rr, md$site_id, TRUE), secondary(rr, md$subclass, TRUE))
-or <- glm(three_plus_placements ~ treated, family = quasibinomial, weights = w, data = md)
+or <- glm(three_plus_placements ~ treated, family = quasibinomial, weights = w, data = md, control = tight)
 rows[[length(rows) + 1]] <- row(o, "odds_ratio", cr2(or, md$site_id, TRUE), secondary(or, md$subclass, TRUE))
 survival_out <- list()
 for (o in c("sw_change", "placement_move")) {

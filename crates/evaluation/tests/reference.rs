@@ -1,0 +1,123 @@
+//! The bundled evaluation (data/sample with data/evaluation.toml) against an independent
+//! re-analysis in R: MatchIt for the matching and balance, clubSandwich for every CR2 row,
+//! survival for the Cox rows, Kaplan-Meier medians and the log-rank test, and lm + clubSandwich
+//! for the site-level difference-in-differences. The reference numbers and the script that
+//! made them are in tests/reference/ (evaluation.R; R 4.2.2, MatchIt 4.5.1, clubSandwich 0.5.8,
+//! survival 3.5.3).
+
+use serde_json::Value;
+use std::path::Path;
+use swp_evaluation::config::Config;
+use swp_evaluation::{Evaluation, EvaluationResults};
+
+/// Relative tolerance of every comparison (absolute below 1).
+const TOL: f64 = 1e-6;
+
+fn close(ours: f64, reference: f64) -> bool {
+    (ours - reference).abs() <= TOL * reference.abs().max(1.0)
+}
+
+fn run() -> EvaluationResults {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let loaded = swp_data::load(&root.join("data/sample")).unwrap();
+    assert!(!loaded.report.has_problems());
+    let text = std::fs::read_to_string(root.join("data/evaluation.toml")).unwrap();
+    Evaluation::new(Config::from_toml(&text).unwrap()).unwrap().run(&loaded.dataset).unwrap()
+}
+
+fn reference() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/evaluation_reference.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn f(v: &Value, key: &str) -> Option<f64> {
+    v.get(key).and_then(Value::as_f64)
+}
+
+#[test]
+fn the_bundled_evaluation_equals_the_r_reanalysis() {
+    let ours = run();
+    let r = reference();
+
+    // matching: counts and every weight (cohort order)
+    let n = &r["n"];
+    assert_eq!(ours.balance.n.treated, n["treated"].as_u64());
+    assert_eq!(ours.balance.n.control, n["control"].as_u64());
+    assert_eq!(ours.balance.n.matched_treated, n["matched_treated"].as_u64());
+    assert_eq!(ours.balance.n.matched_control, n["matched_control"].as_u64());
+    let weights_column = ours.cohort.columns.iter().position(|c| c == "weights").unwrap() - ours.cohort.text.len();
+    let weights: Vec<f64> = ours.cohort.numbers[weights_column].iter().map(|w| w.unwrap()).collect();
+    let reference_weights: Vec<f64> = r["weights"].as_array().unwrap().iter().map(|w| w.as_f64().unwrap()).collect();
+    assert_eq!(weights, reference_weights, "match weights differ from MatchIt's");
+
+    // balance: MatchIt summary(), before and after
+    for (sample, pick) in [("all", 0), ("matched", 1)] {
+        for row in r["balance"][sample].as_array().unwrap() {
+            let name = row["covariate"].as_str().unwrap();
+            let b = ours.balance.balance.iter().find(|b| b.covariate == name).unwrap_or_else(|| panic!("no row {name}"));
+            let (mt, mc, smd) = if pick == 0 {
+                (b.mean_treated, b.mean_control_before, b.smd_before)
+            } else {
+                (b.mean_treated_after, b.mean_control_after, b.smd_after)
+            };
+            assert!(close(mt, f(row, "Means Treated").unwrap()), "{sample} {name} treated mean");
+            assert!(close(mc, f(row, "Means Control").unwrap()), "{sample} {name} control mean");
+            assert!(close(smd, f(row, "Std. Mean Diff.").unwrap()), "{sample} {name} SMD {smd}");
+            if pick == 1 {
+                assert!(close(b.ecdf_mean_after, f(row, "eCDF Mean").unwrap()), "{name} eCDF mean");
+                assert!(close(b.ecdf_max_after, f(row, "eCDF Max").unwrap()), "{name} eCDF max");
+                if let (Some(ours), Some(theirs)) = (b.var_ratio_after, f(row, "Var. Ratio")) {
+                    assert!(close(ours, theirs), "{name} variance ratio");
+                }
+            }
+        }
+    }
+
+    // every estimate row R computed: estimate, SE, df, interval, p, Holm, subclass column
+    let rows = r["effects"].as_array().unwrap();
+    assert_eq!(rows.len(), 9);
+    for row in rows {
+        let (outcome, kind) = (row["outcome"].as_str().unwrap(), row["estimate_type"].as_str().unwrap());
+        let e = ours.effects.iter().find(|e| e.outcome == outcome && e.estimate_type == kind).unwrap();
+        for (key, value) in [
+            ("estimate", e.estimate),
+            ("se", e.se),
+            ("df", e.df),
+            ("ci_low", e.ci_low),
+            ("ci_high", e.ci_high),
+            ("p_value", e.p_value),
+            ("p_holm", e.p_holm),
+            ("se_subclass", e.se_subclass),
+            ("ci_low_subclass", e.ci_low_subclass),
+            ("ci_high_subclass", e.ci_high_subclass),
+            ("p_value_subclass", e.p_value_subclass),
+        ] {
+            match f(row, key) {
+                Some(reference) => {
+                    let v = value.unwrap_or_else(|| panic!("{outcome} {kind} {key} missing"));
+                    assert!(close(v, reference), "{outcome} {kind} {key}: {v} vs R {reference}");
+                }
+                None => assert!(key != "p_holm" || value.is_none(), "{outcome} {kind}: Holm on a secondary row"),
+            }
+        }
+    }
+
+    // Kaplan-Meier medians and the log-rank test
+    for s in r["survival"].as_array().unwrap() {
+        let outcome = s["outcome"].as_str().unwrap();
+        let ours = ours.survival.iter().find(|x| x.outcome == outcome).unwrap();
+        assert_eq!(ours.treated.median, f(s, "median_treated"), "{outcome} treated median");
+        assert_eq!(ours.control.median, f(s, "median_control"), "{outcome} control median");
+        assert_eq!(ours.test, "log_rank");
+        assert!(close(ours.chi_square.unwrap(), f(s, "log_rank_chisq").unwrap()), "{outcome} log-rank");
+    }
+
+    // site-level DiD with site and year fixed effects, CR2 on site (Moore-Penrose adjustments)
+    for d in r["site_did"].as_array().unwrap() {
+        let metric = d["metric"].as_str().unwrap();
+        let ours = ours.site_did.iter().find(|x| x.metric == metric && x.pilots == "all").unwrap();
+        assert!(close(ours.estimate.unwrap(), f(d, "estimate").unwrap()), "{metric} DiD");
+        assert!(close(ours.se.unwrap(), f(d, "se").unwrap()), "{metric} DiD SE");
+        assert!(close(ours.df.unwrap(), f(d, "df").unwrap()), "{metric} DiD df");
+    }
+}
