@@ -34,7 +34,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let results = publish(Evaluation::new(config)?.run(dataset)?, 5);
 
     // 4. read the results
-    println!("index date {}; matched {:?} pilot children", results.design.index_date, results.balance.n.matched_treated);
+    println!(
+        "index date {}; matched {:?} pilot children",
+        results.design.index_date, results.balance.n.matched_treated
+    );
     for e in results.effects.iter().filter(|e| e.primary) {
         println!(
             "{:<24} {:<16} {:>7.3} [{:.3}, {:.3}]  p = {:.3}  Holm p = {:.3}",

@@ -194,7 +194,8 @@ pub fn run(args: Args) -> CommandResult {
     let config_path = args.config.clone().or_else(|| bundled.then(|| PathBuf::from("data/evaluation.toml")));
     if bundled && !dir.exists() {
         return Err(Failure::Usage(
-            "no DIR given and data/sample is not here: run from the repository root, or give a dataset directory".into(),
+            "no DIR given and data/sample is not here: run from the repository root, or give a dataset directory"
+                .into(),
         ));
     }
     if let Some(cohort) = &args.cohort_out {
@@ -251,7 +252,7 @@ pub fn run(args: Args) -> CommandResult {
     let mut stage_times: Vec<(String, f64)> = Vec::new();
     let results = evaluation.run_with_progress(&loaded.dataset, &mut |stage| {
         if let Some((s, bar)) = current.take() {
-            stage_times.push((format!("{s:?}").to_lowercase(), last.elapsed().as_secs_f64()));
+            stage_times.push((s.key().to_string(), last.elapsed().as_secs_f64()));
             if let Some(b) = bar {
                 b.finish_and_clear();
             }
@@ -260,12 +261,13 @@ pub fn run(args: Args) -> CommandResult {
         current = Some((stage, spinner(stage.label())));
     });
     if let Some((s, bar)) = current.take() {
-        stage_times.push((format!("{s:?}").to_lowercase(), last.elapsed().as_secs_f64()));
+        stage_times.push((s.key().to_string(), last.elapsed().as_secs_f64()));
         if let Some(b) = bar {
             b.finish_and_clear();
         }
     }
-    let results = results.map_err(|e| if e.is_config() { Failure::Usage(e.to_string()) } else { data_error(e.to_string()) })?;
+    let results =
+        results.map_err(|e| if e.is_config() { Failure::Usage(e.to_string()) } else { data_error(e.to_string()) })?;
     timings.extend(stage_times);
     let threshold = evaluation.config().threshold;
     let results = if args.no_suppress { results } else { publish(results, threshold) };
@@ -303,8 +305,10 @@ pub fn run(args: Args) -> CommandResult {
     write_outputs(tmp.path(), &results, &run)?;
     timings.push(("write".into(), write_started.elapsed().as_secs_f64()));
     timings.push(("total".into(), started.elapsed().as_secs_f64()));
-    let timing_json: Vec<serde_json::Value> =
-        timings.iter().map(|(s, t)| serde_json::json!({"stage": s, "seconds": (t * 1000.0).round() / 1000.0})).collect();
+    let timing_json: Vec<serde_json::Value> = timings
+        .iter()
+        .map(|(s, t)| serde_json::json!({"stage": s, "seconds": (t * 1000.0).round() / 1000.0}))
+        .collect();
     std::fs::write(tmp.path().join("timings.json"), json(&timing_json)).context("could not write timings.json")?;
     replace_dir(tmp, &out)?;
 

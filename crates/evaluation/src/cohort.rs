@@ -247,14 +247,13 @@ fn assess(index: &Index, c: usize, w: &Windows, config: &ValidConfig, codes: &Ep
     let censor_day = period_end.map_or(window.to, |e| e.min(window.to));
     let allocations = index.allocations.of(c);
 
-    let prior_placements = episodes
-        .iter()
-        .filter(|e| e.is(flag::STARTS_PLACEMENT) && w.baseline.contains(e.start))
-        .count() as f64;
+    let prior_placements =
+        episodes.iter().filter(|e| e.is(flag::STARTS_PLACEMENT) && w.baseline.contains(e.start)).count() as f64;
     let prior_sw_changes = f64::from(child_changes(allocations, w.baseline).0);
     let cin = current.row != NO_ROW && codes.cin_n1.get(current.row as usize).copied().unwrap_or(false);
 
-    let placement_moves = (0..episodes.len()).filter(|&i| window.contains(episodes[i].start) && is_move(episodes, i)).count();
+    let placement_moves =
+        (0..episodes.len()).filter(|&i| window.contains(episodes[i].start) && is_move(episodes, i)).count();
     let starting = episodes.iter().filter(|e| e.is(flag::STARTS_PLACEMENT) && window.contains(e.start)).count();
     let at_start = (period_first..=k)
         .rev()
@@ -351,7 +350,13 @@ pub fn build(
         for (step, rule) in RULES.iter().enumerate() {
             let r = (step > 0).then_some(removed[step]);
             remaining -= r.unwrap_or(0);
-            flow.push(FlowRow { step, rule: rule.to_string(), arm: arm.to_string(), removed: r, remaining: Some(remaining) });
+            flow.push(FlowRow {
+                step,
+                rule: rule.to_string(),
+                arm: arm.to_string(),
+                removed: r,
+                remaining: Some(remaining),
+            });
         }
     }
 

@@ -472,9 +472,9 @@ impl Config {
         let c = &self.cohort;
         let index_date = match &c.index_date {
             None => None,
-            Some(text) => {
-                Some(parse_date(text).map_err(|_| bad("cohort.index_date", text, "a date YYYY-MM-DD, or leave it out"))?)
-            }
+            Some(text) => Some(
+                parse_date(text).map_err(|_| bad("cohort.index_date", text, "a date YYYY-MM-DD, or leave it out"))?,
+            ),
         };
         if !(1..=120).contains(&c.baseline_months) {
             return Err(bad("cohort.baseline_months", c.baseline_months, "1 to 120 months"));
@@ -683,6 +683,12 @@ mod tests {
         assert!(e.contains("neighbours") && e.contains("comparison"), "{e}");
         let e = err("[cohort]\nfollow_up = 24\n");
         assert!(e.contains("follow_up") && e.contains("follow_up_months"), "{e}");
-        assert!(Config::from_toml("[matching]\ncaliper = \"none\"\n").unwrap().check().unwrap().matching.caliper.is_none());
+        assert!(Config::from_toml("[matching]\ncaliper = \"none\"\n")
+            .unwrap()
+            .check()
+            .unwrap()
+            .matching
+            .caliper
+            .is_none());
     }
 }

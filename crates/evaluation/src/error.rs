@@ -43,7 +43,9 @@ pub enum EvaluationError {
         hint: String,
     },
     /// A covariate the config lists is constant in the cohort.
-    #[error("covariate `{name}` takes one value only in the cohort: remove it from covariates.include (and matching.exact)")]
+    #[error(
+        "covariate `{name}` takes one value only in the cohort: remove it from covariates.include (and matching.exact)"
+    )]
     ConstantCovariate {
         /// Covariate.
         name: String,

@@ -203,8 +203,8 @@ fn cr2_pair(fit: &WlsFit, sample: &Sample, step: &str) -> Result<(Inference, f64
 fn glm_cr2(glm: &GlmFit, family: Family, x: &Matrix, y: &[f64], s: &Sample, step: &str) -> Result<(Inference, f64)> {
     let (d, e, w) = glm.sandwich_parts(family, x, y, Some(&s.weights)).map_err(at(step.to_string()))?;
     let (se, df) = cr2_inverse_variance(&d, &e, &w, &s.site, 1).map_err(at(format!("{step}: CR2 on site")))?;
-    let (se2, _) = cr2_inverse_variance(&d, &e, &w, &s.secondary_clusters(), 1)
-        .map_err(at(format!("{step}: CR2 on subclass")))?;
+    let (se2, _) =
+        cr2_inverse_variance(&d, &e, &w, &s.secondary_clusters(), 1).map_err(at(format!("{step}: CR2 on subclass")))?;
     Ok((Inference { estimate: glm.coef[1], se, df, p_value: f64::NAN, ci_low: f64::NAN, ci_high: f64::NAN }, se2))
 }
 
@@ -359,7 +359,12 @@ pub fn time_to_event_rows(
     let mut hr = row(outcome, "time_to_event", "hazard_ratio", s);
     hr.primary = true;
     hr.se_method = "cr1_cox_robust";
-    fill(&mut hr, &Inference { estimate: cox.coef, se, df: g - 1.0, p_value: 0.0, ci_low: 0.0, ci_high: 0.0 }, cox.coef, true);
+    fill(
+        &mut hr,
+        &Inference { estimate: cox.coef, se, df: g - 1.0, p_value: 0.0, ci_low: 0.0, ci_high: 0.0 },
+        cox.coef,
+        true,
+    );
     let secondary = cox_weighted(time, event, &s.treated, &s.weights, Some(&s.secondary_clusters()))
         .map_err(at(format!("{step} (subclass)")))?;
     fill_secondary(&mut hr, cox.coef, secondary.se_robust, true);
@@ -418,9 +423,12 @@ pub fn measure_rows(outcome: &str, baseline: &[f64], follow_up: &[f64], s: &Samp
     let pick = |treated: bool, v: &[f64]| -> Vec<f64> {
         (0..v.len()).filter(|&i| s.treated[i] == treated).map(|i| v[i]).collect()
     };
-    if let Ok(st) =
-        standardised_weighted(&pick(true, follow_up), &pick(true, &s.weights), &pick(false, follow_up), &pick(false, &s.weights))
-    {
+    if let Ok(st) = standardised_weighted(
+        &pick(true, follow_up),
+        &pick(true, &s.weights),
+        &pick(false, follow_up),
+        &pick(false, &s.weights),
+    ) {
         g.estimate = finite(st.hedges_g);
         g.ci_low = finite(st.hedges_g_ci.0);
         g.ci_high = finite(st.hedges_g_ci.1);

@@ -59,6 +59,17 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// Key in timings (snake case).
+    pub fn key(self) -> &'static str {
+        match self {
+            Stage::Index => "index",
+            Stage::Cohort => "cohort",
+            Stage::Matching => "matching",
+            Stage::Effects => "effects",
+            Stage::SiteLevel => "site_level",
+        }
+    }
+
     /// Name for people.
     pub fn label(self) -> &'static str {
         match self {
@@ -326,7 +337,7 @@ impl Evaluation {
             .collect();
         let (cohort, sample_flow) = cohort::build(dataset, &index, &arm_of_site, &windows, config);
         for (treated, arm) in [(true, "treated (pilot)"), (false, "control")] {
-            if !cohort.treated.iter().any(|&t| t == treated) {
+            if !cohort.treated.contains(&treated) {
                 let hint = if treated {
                     ": check the pilots' children and the index date, or relax cohort.min_months_in_care and the ages"
                 } else {
@@ -372,8 +383,12 @@ impl Evaluation {
                 other => EvaluationError::Stats { step: "matching".into(), source: other },
             })?;
         let balance = balance_of(&covariates, &cohort.treated, &matching)?;
-        let imbalanced: Vec<&str> =
-            balance.balance.iter().filter(|r| r.imbalanced && r.covariate != "distance").map(|r| r.covariate.as_str()).collect();
+        let imbalanced: Vec<&str> = balance
+            .balance
+            .iter()
+            .filter(|r| r.imbalanced && r.covariate != "distance")
+            .map(|r| r.covariate.as_str())
+            .collect();
         if !imbalanced.is_empty() {
             warnings.push(format!("after matching |SMD| > 0.1 for {}", imbalanced.join(", ")));
         }
@@ -388,11 +403,14 @@ impl Evaluation {
             subclass: if matching.subclass.iter().all(Option::is_none) {
                 None
             } else {
-                Some(relabel(&matched.iter().map(|&i| matching.subclass[i].unwrap_or(usize::MAX - i)).collect::<Vec<_>>()))
+                Some(relabel(
+                    &matched.iter().map(|&i| matching.subclass[i].unwrap_or(usize::MAX - i)).collect::<Vec<_>>(),
+                ))
             },
         };
         let treated_sites = {
-            let mut s: Vec<usize> = sample.site.iter().zip(&sample.treated).filter(|(_, &t)| t).map(|(&s, _)| s).collect();
+            let mut s: Vec<usize> =
+                sample.site.iter().zip(&sample.treated).filter(|(_, &t)| t).map(|(&s, _)| s).collect();
             s.sort_unstable();
             s.dedup();
             s.len()
@@ -431,9 +449,12 @@ impl Evaluation {
                     &sample,
                     &wild,
                 )?),
-                "three_plus_placements" => {
-                    effects.extend(estimates::binary_rows(outcome, &pick(&cohort.three_plus_placements), &sample, &wild)?)
-                }
+                "three_plus_placements" => effects.extend(estimates::binary_rows(
+                    outcome,
+                    &pick(&cohort.three_plus_placements),
+                    &sample,
+                    &wild,
+                )?),
                 "time_to_sw_change" | "time_to_placement_move" => {
                     let (time, event) = if *outcome == "time_to_sw_change" {
                         (&cohort.time_to_sw_change, &cohort.sw_change_event)
@@ -456,7 +477,10 @@ impl Evaluation {
             let base: Vec<f64> = rows.iter().map(|&k| measure.baseline[matched[k]].unwrap_or(f64::NAN)).collect();
             let follow: Vec<f64> = rows.iter().map(|&k| measure.follow_up[matched[k]].unwrap_or(f64::NAN)).collect();
             if !sub.treated.iter().any(|&t| t) || sub.treated.iter().all(|&t| t) {
-                warnings.push(format!("outcome measure `{}`: no matched children in one arm with both waves; not estimated", measure.name));
+                warnings.push(format!(
+                    "outcome measure `{}`: no matched children in one arm with both waves; not estimated",
+                    measure.name
+                ));
                 continue;
             }
             match estimates::measure_rows(&measure.name, &base, &follow, &sub) {
@@ -465,7 +489,8 @@ impl Evaluation {
             }
         }
         if let Some(method) = config.inference.multiplicity {
-            let primary: Vec<usize> = (0..effects.len()).filter(|&i| effects[i].primary && effects[i].p_value.is_some()).collect();
+            let primary: Vec<usize> =
+                (0..effects.len()).filter(|&i| effects[i].primary && effects[i].p_value.is_some()).collect();
             let p: Vec<f64> = primary.iter().filter_map(|&i| effects[i].p_value).collect();
             for (&i, adjusted) in primary.iter().zip(swp_stats::multiplicity::adjust(&p, method)) {
                 effects[i].p_holm = Some(adjusted);
@@ -487,7 +512,11 @@ impl Evaluation {
             follow_up_planned_to: format_date(windows.follow_up_planned_end),
             extract_date: format_date(extract),
             treated_sites: sites.iter().filter(|s| s.arm == "pilot").map(|s| s.id.clone()).collect(),
-            control_sites: sites.iter().filter(|s| config.cohort.controls.includes(&s.arm)).map(|s| s.id.clone()).collect(),
+            control_sites: sites
+                .iter()
+                .filter(|s| config.cohort.controls.includes(&s.arm))
+                .map(|s| s.id.clone())
+                .collect(),
             controls: config.cohort.controls.name().to_string(),
             covariates: covariates.iter().map(|c| c.name.clone()).collect(),
             matching: format!(
@@ -502,7 +531,11 @@ impl Evaluation {
                 },
                 m.caliper.map_or(String::new(), |c| format!(" with a caliper of {c} SD")),
                 if m.replace { "with replacement" } else { "without replacement" },
-                if m.exact.is_empty() { "no exact matching".to_string() } else { format!("exact on {}", m.exact.join(", ")) },
+                if m.exact.is_empty() {
+                    "no exact matching".to_string()
+                } else {
+                    format!("exact on {}", m.exact.join(", "))
+                },
                 m.order.map_or(String::new(), |o| format!(", order {o:?}").to_lowercase()),
             ),
             bootstrap_reps: config.inference.bootstrap_reps,
@@ -557,7 +590,12 @@ impl Evaluation {
     }
 
     /// Site-level metrics by financial year and their difference-in-differences.
-    fn site_level(&self, dataset: &Dataset, sites: &[Site], windows: &Windows) -> Result<(Vec<SiteDidRow>, Vec<PanelRow>)> {
+    fn site_level(
+        &self,
+        dataset: &Dataset,
+        sites: &[Site],
+        windows: &Windows,
+    ) -> Result<(Vec<SiteDidRow>, Vec<PanelRow>)> {
         let config = &self.config;
         let first = [date_column(&dataset.episodes.frame, "decom"), date_column(&dataset.workers.frame, "start_date")]
             .into_iter()
@@ -565,15 +603,14 @@ impl Evaluation {
             .min()
             .unwrap_or(windows.baseline.from)
             .max(windows.baseline.from - 5 * 366);
-        let periods: Vec<Period> = financial_years(first, windows.extract_date)
-            .into_iter()
-            .filter(|p| p.to <= windows.extract_date)
-            .collect();
+        let periods: Vec<Period> =
+            financial_years(first, windows.extract_date).into_iter().filter(|p| p.to <= windows.extract_date).collect();
         let index = MetricsParams { by: GroupBy::Site, ..Default::default() }.index(dataset);
         let rows: Vec<_> =
             metrics_of(&index, &periods, 20).into_iter().filter(|r| SITE_METRICS.contains(&r.metric)).collect();
         let published = suppress(rows.clone(), config.threshold);
-        let flagged: Vec<(swp_metrics::MetricRow, bool)> = published.into_iter().map(|p| (p.row, p.suppressed)).collect();
+        let flagged: Vec<(swp_metrics::MetricRow, bool)> =
+            published.into_iter().map(|p| (p.row, p.suppressed)).collect();
         let in_analysis: Vec<&Site> =
             sites.iter().filter(|s| s.arm == "pilot" || config.cohort.controls.includes(&s.arm)).collect();
         let panel_rows = site::panel(&in_analysis.iter().map(|s| (*s).clone()).collect::<Vec<_>>(), &periods, &flagged);
@@ -678,9 +715,11 @@ fn by_model(cohort: &Cohort, matching: &Matching, sites: &[Site], groups: &SiteG
             .collect();
         // the controls matched to these children, weighted by how often they were used
         let mut control_weight = vec![0.0; cohort.len()];
+        let mut is_treated_here = vec![false; cohort.len()];
+        treated.iter().for_each(|&t| is_treated_here[t] = true);
         if let Some(matrix) = &matching.match_matrix {
             for (row, &t) in matching.treated.iter().enumerate() {
-                if treated.contains(&t) {
+                if is_treated_here[t] {
                     let k = matrix[row].len() as f64;
                     for &c in &matrix[row] {
                         control_weight[c] += 1.0 / k;
@@ -689,9 +728,9 @@ fn by_model(cohort: &Cohort, matching: &Matching, sites: &[Site], groups: &SiteG
             }
         } else {
             let classes: Vec<usize> = treated.iter().filter_map(|&t| matching.subclass[t]).collect();
-            for i in 0..cohort.len() {
+            for (i, weight) in control_weight.iter_mut().enumerate() {
                 if !cohort.treated[i] && matching.subclass[i].is_some_and(|s| classes.contains(&s)) {
-                    control_weight[i] = matching.weights[i];
+                    *weight = matching.weights[i];
                 }
             }
         }
@@ -771,7 +810,8 @@ pub fn publish(mut results: EvaluationResults, threshold: u32) -> EvaluationResu
     // reveals it
     for arm in ["treated", "control"] {
         let rows: Vec<usize> = (0..results.sample_flow.len()).filter(|&i| results.sample_flow[i].arm == arm).collect();
-        let small_steps: Vec<usize> = (1..rows.len()).filter(|&k| results.sample_flow[rows[k]].removed.is_some_and(small)).collect();
+        let small_steps: Vec<usize> =
+            (1..rows.len()).filter(|&k| results.sample_flow[rows[k]].removed.is_some_and(small)).collect();
         for k in small_steps {
             let neighbour = if k + 1 < rows.len() { k + 1 } else { k - 1 };
             for j in [k, neighbour] {

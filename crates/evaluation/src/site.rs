@@ -9,13 +9,14 @@
 //! pilot. Randomisation inference reassigns the pilots' go-live dates to every set of as many
 //! sites (the k-th chosen site, in site order, takes the k-th pilot's date).
 
-use crate::config::{SITE_METRICS, ValidConfig};
+use crate::config::{ValidConfig, SITE_METRICS};
 use crate::error::{at, Result};
 use serde::Serialize;
 use swp_metrics::{MetricRow, Period};
 use swp_stats::bootstrap::{BootType, WildParams, WildProblem};
-use swp_stats::did::{randomisation_test, twfe_coefficient, twfe_design};
+use swp_stats::did::{randomisation_test, twfe_coefficient};
 use swp_stats::regression::wls;
+use swp_stats::Matrix;
 
 /// A site's value of a metric in a financial year.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -108,7 +109,9 @@ pub fn panel(sites: &[Site], periods: &[Period], rows: &[(MetricRow, bool)]) -> 
             continue;
         }
         let Some(site) = sites.iter().find(|s| s.id == row.group) else { continue };
-        let Some(p) = periods.iter().find(|p| swp_data::typed::format_date(p.from) == row.period_from) else { continue };
+        let Some(p) = periods.iter().find(|p| swp_data::typed::format_date(p.from) == row.period_from) else {
+            continue;
+        };
         let (y, _, _) = swp_data::typed::civil_from_days(p.from);
         out.push(PanelRow {
             site: site.id.clone(),
@@ -180,10 +183,15 @@ pub fn did(
     };
     let Some(estimate) = twfe_coefficient(&unit_label, &period_label, &y, &d) else { return Ok(out) };
     out.estimate = Some(estimate);
-    let x = twfe_design(&unit_label, &period_label, &d);
+    // Site fixed effects are cluster-specific, so they are absorbed exactly: CR2 and its
+    // Bell-McCaffrey df of the full dummy-variable model (with Moore-Penrose adjustments, as
+    // clubSandwich) equal those of the site-demeaned regression on the year dummies and D
+    // (Pustejovsky and Tipton 2018, section 3), at O(T) columns instead of O(G + T).
+    let x = within_design(&unit_label, &period_label, &d, units_present.len(), present.len());
+    let yw = demean(&unit_label, &y, units_present.len());
     let coef = x.p - 1;
     let step = format!("site-level {metric}");
-    let fit = wls(&x, &y, None).map_err(at(step.clone()))?;
+    let fit = wls(&x, &yw, None).map_err(at(step.clone()))?;
     if let Ok(cr2) = fit.cr2_inference(&unit_label, coef) {
         out.se = cr2.se.is_finite().then_some(cr2.se);
         out.df = cr2.df.is_finite().then_some(cr2.df);
@@ -192,7 +200,7 @@ pub fn did(
         out.p_value = cr2.p_value.is_finite().then_some(cr2.p_value);
     }
     let inference = &config.inference;
-    if let Ok(problem) = WildProblem::new(&x, &y, None, &unit_label, coef) {
+    if let Ok(problem) = WildProblem::new(&x, &yw, None, &unit_label, coef) {
         let params = WildParams {
             reps: inference.bootstrap_reps,
             weights: inference.bootstrap_weights,
@@ -217,6 +225,33 @@ pub fn did(
         out.ri_exact = Some(ri.enumerated);
     }
     Ok(out)
+}
+
+/// `v` minus its mean within each unit.
+fn demean(unit: &[usize], v: &[f64], units: usize) -> Vec<f64> {
+    let (mut sum, mut n) = (vec![0.0; units], vec![0.0; units]);
+    for (u, x) in unit.iter().zip(v) {
+        sum[*u] += x;
+        n[*u] += 1.0;
+    }
+    unit.iter().zip(v).map(|(u, x)| x - sum[*u] / n[*u]).collect()
+}
+
+/// The site-demeaned design: year dummies (all but the first year) and D, no intercept.
+fn within_design(unit: &[usize], period: &[usize], d: &[f64], units: usize, periods: usize) -> Matrix {
+    let k = periods.saturating_sub(1) + 1;
+    let mut columns: Vec<Vec<f64>> = Vec::with_capacity(k);
+    for t in 1..periods {
+        let dummy: Vec<f64> = period.iter().map(|&p| f64::from(u8::from(p == t))).collect();
+        columns.push(demean(unit, &dummy, units));
+    }
+    columns.push(demean(unit, d, units));
+    let n = unit.len();
+    let mut values = Vec::with_capacity(n * k);
+    for i in 0..n {
+        values.extend(columns.iter().map(|c| c[i]));
+    }
+    Matrix { n, p: k, values }
 }
 
 #[cfg(test)]

@@ -54,7 +54,8 @@ fn the_bundled_evaluation_equals_the_r_reanalysis() {
     for (sample, pick) in [("all", 0), ("matched", 1)] {
         for row in r["balance"][sample].as_array().unwrap() {
             let name = row["covariate"].as_str().unwrap();
-            let b = ours.balance.balance.iter().find(|b| b.covariate == name).unwrap_or_else(|| panic!("no row {name}"));
+            let b =
+                ours.balance.balance.iter().find(|b| b.covariate == name).unwrap_or_else(|| panic!("no row {name}"));
             let (mt, mc, smd) = if pick == 0 {
                 (b.mean_treated, b.mean_control_before, b.smd_before)
             } else {

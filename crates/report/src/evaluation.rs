@@ -81,7 +81,16 @@ pub fn effects(r: &EvaluationResults) -> Table {
 
 /// The primary rows only, as the terminal summary shows them.
 pub fn primary_summary(r: &EvaluationResults) -> Table {
-    let mut t = Table::new(vec!["outcome", "estimate", "estimate_value", "ci_low", "ci_high", "p_value", "p_holm", "wild_p_value"]);
+    let mut t = Table::new(vec![
+        "outcome",
+        "estimate",
+        "estimate_value",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "p_holm",
+        "wild_p_value",
+    ]);
     for e in r.effects.iter().filter(|e| e.primary) {
         t = t.row(vec![
             Cell::text(&e.outcome),
@@ -141,7 +150,13 @@ pub fn sample_flow(r: &EvaluationResults) -> Table {
             (_, Some(v)) => Cell::number(v as f64),
             (_, None) => Cell::Suppressed,
         };
-        t = t.row(vec![Cell::number(f.step as f64), Cell::text(&f.rule), Cell::text(&f.arm), removed, count(f.remaining)]);
+        t = t.row(vec![
+            Cell::number(f.step as f64),
+            Cell::text(&f.rule),
+            Cell::text(&f.arm),
+            removed,
+            count(f.remaining),
+        ]);
     }
     t
 }
@@ -187,7 +202,17 @@ pub fn site_did(r: &EvaluationResults) -> Table {
 
 /// `site_panel`: site x year values of the site-level metrics.
 pub fn site_panel(r: &EvaluationResults) -> Table {
-    let mut t = Table::new(vec!["site", "arm", "model", "year", "metric", "value", "numerator", "denominator", "treated_share"]);
+    let mut t = Table::new(vec![
+        "site",
+        "arm",
+        "model",
+        "year",
+        "metric",
+        "value",
+        "numerator",
+        "denominator",
+        "treated_share",
+    ]);
     for p in &r.site_panel {
         let v = |x: Option<f64>| if p.suppressed { Cell::Suppressed } else { num(x) };
         t = t.row(vec![

@@ -203,8 +203,8 @@ mod tests {
     fn randomisation_enumerates_small_designs_and_counts_the_observed_set() {
         // 4 units, 2 treated: C(4, 2) = 6 sets; statistic = sum of the set's values
         let values = [5.0, 4.0, 1.0, 0.0];
-        let r = randomisation_test(4, &[0, 1], 100, 1, |s| Some(s.iter().map(|&i| values[i]).sum::<f64>() - 5.0))
-            .unwrap();
+        let r =
+            randomisation_test(4, &[0, 1], 100, 1, |s| Some(s.iter().map(|&i| values[i]).sum::<f64>() - 5.0)).unwrap();
         assert!(r.enumerated);
         assert_eq!(r.assignments, 6);
         // |stat| for sets: {0,1} 4, {0,2} 1, {0,3} 0, {1,2} 0, {1,3} 1, {2,3} 4

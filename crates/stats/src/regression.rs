@@ -464,11 +464,11 @@ pub fn cr2_inverse_variance(d: &Matrix, e: &[f64], w: &[f64], cluster: &[usize],
         members[labels.binary_search(c).expect("present")].push(i);
     }
     let mut dwd = vec![0.0; k * k];
-    for i in 0..n {
+    for (i, wi) in w.iter().enumerate() {
         let r = d.row(i);
         for a in 0..k {
             for b in 0..k {
-                dwd[a * k + b] += w[i] * r[a] * r[b];
+                dwd[a * k + b] += wi * r[a] * r[b];
             }
         }
     }
@@ -518,7 +518,8 @@ pub fn cr2_inverse_variance(d: &Matrix, e: &[f64], w: &[f64], cluster: &[usize],
                 meat[a * k + b] += u[a] * u[b];
             }
         }
-        let wdm: Vec<f64> = rows.iter().map(|&i| w[i] * d.row(i).iter().zip(&mc).map(|(x, y)| x * y).sum::<f64>()).collect();
+        let wdm: Vec<f64> =
+            rows.iter().map(|&i| w[i] * d.row(i).iter().zip(&mc).map(|(x, y)| x * y).sum::<f64>()).collect();
         let p = apply(&wdm);
         p_theta_p.push(rows.iter().zip(&p).map(|(&i, pv)| pv * pv / w[i]).sum::<f64>());
         let mut r = vec![0.0; k];
@@ -535,8 +536,8 @@ pub fn cr2_inverse_variance(d: &Matrix, e: &[f64], w: &[f64], cluster: &[usize],
     let mr: Vec<Vec<f64>> = r_vectors.iter().map(|r| mat_vec(&m, k, r)).collect();
     let (mut trace, mut sum_sq) = (0.0, 0.0);
     for a in 0..g {
-        for b in 0..g {
-            let mut bab = -r_vectors[a].iter().zip(&mr[b]).map(|(x, y)| x * y).sum::<f64>();
+        for (b, mrb) in mr.iter().enumerate() {
+            let mut bab = -r_vectors[a].iter().zip(mrb).map(|(x, y)| x * y).sum::<f64>();
             if a == b {
                 bab += p_theta_p[a];
                 trace += bab;

@@ -506,17 +506,8 @@ pub fn cox_weighted(
     let total: f64 = (0..n).map(|i| weights[i] * u0[i]).sum();
     let (denominator, _) = collapse(&u0, 1.0);
     let chi = total * total / denominator;
-    let p = statrs::distribution::ContinuousCDF::sf(
-        &statrs::distribution::ChiSquared::new(1.0).expect("valid"),
-        chi,
-    );
-    Ok(CoxRobust {
-        coef: beta,
-        se_model: (1.0 / info).sqrt(),
-        se_robust: var.sqrt(),
-        clusters,
-        robust_score: (chi, p),
-    })
+    let p = statrs::distribution::ContinuousCDF::sf(&statrs::distribution::ChiSquared::new(1.0).expect("valid"), chi);
+    Ok(CoxRobust { coef: beta, se_model: (1.0 / info).sqrt(), se_robust: var.sqrt(), clusters, robust_score: (chi, p) })
 }
 
 /// The Kaplan-Meier estimate with case weights (R `survfit(weights = )`): risk sets and
