@@ -113,7 +113,7 @@ fn usage_errors_exit_2_and_missing_directories_exit_1_without_a_panic() {
 
 #[test]
 fn every_command_has_help_with_examples() {
-    for command in ["validate", "metrics", "synth", "anonymise"] {
+    for command in ["validate", "metrics", "match", "effect", "report", "synth", "anonymise"] {
         let out = swp(&[command, "--help"]);
         assert_eq!(out.status.code(), Some(0));
         assert!(text(&out.stdout).contains("Examples:"), "{command}");
@@ -712,4 +712,146 @@ fn match_then_effect_on_the_matched_rows() {
         (e["ci_low"].as_f64().unwrap(), e["ci_high"].as_f64().unwrap(), e["difference"].as_f64().unwrap());
     assert!(lo < d && d < hi);
     assert!(e["wild_p_value"].as_f64().unwrap() > 0.0);
+}
+
+/// Runs `swp-eval report` from the repository root.
+fn report(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_swp-eval")).arg("report").args(args).current_dir(root()).output().unwrap()
+}
+
+/// Every file under `dir`, relative path -> bytes.
+fn files_of(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        out.insert(name, std::fs::read(&path).unwrap());
+    }
+    out
+}
+
+#[test]
+fn report_runs_the_bundled_evaluation_with_identical_bytes_and_no_identifier() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    for out in [&a, &b] {
+        let run = report(&["--out", out.to_str().unwrap()]);
+        assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+        assert!(text(&run.stdout).contains("rate_ratio"), "terminal summary: {}", text(&run.stdout));
+    }
+    let (fa, fb) = (files_of(&a), files_of(&b));
+    for stem in ["effects", "balance", "sample_flow", "site_did", "site_panel", "by_model"] {
+        for ext in ["json", "csv", "md", "tex", "html", "parquet"] {
+            assert!(fa.contains_key(&format!("{stem}.{ext}")), "{stem}.{ext} missing");
+        }
+    }
+    assert!(fa.contains_key("run.json") && fa.contains_key("survival.json"));
+    for (name, bytes) in &fa {
+        if name != "timings.json" {
+            assert_eq!(Some(bytes), fb.get(name), "{name} differs between two runs");
+        }
+    }
+    // EVALUATION.md's rows, in its order
+    let effects: Vec<Value> = serde_json::from_slice(&fa["effects.json"]).unwrap();
+    let kinds: Vec<(String, String)> = effects
+        .iter()
+        .take(9)
+        .map(|e| (e["outcome"].as_str().unwrap().to_string(), e["estimate_type"].as_str().unwrap().to_string()))
+        .collect();
+    let expected = [
+        ("sw_changes", "rate_ratio"),
+        ("sw_changes", "rate_difference"),
+        ("placement_moves", "rate_ratio"),
+        ("placement_moves", "rate_difference"),
+        ("three_plus_placements", "risk_difference"),
+        ("three_plus_placements", "risk_ratio"),
+        ("three_plus_placements", "odds_ratio"),
+        ("time_to_sw_change", "hazard_ratio"),
+        ("time_to_placement_move", "hazard_ratio"),
+    ];
+    assert_eq!(kinds, expected.map(|(a, b)| (a.to_string(), b.to_string())).to_vec());
+    for e in &effects {
+        assert_eq!(e["p_holm"].is_null(), !e["primary"].as_bool().unwrap(), "{e}");
+        let hazard = e["estimate_type"] == "hazard_ratio";
+        assert_eq!(
+            e["se_method"],
+            if hazard {
+                "cr1_cox_robust"
+            } else if e["estimate_type"] == "hedges_g" {
+                "noncentral_t"
+            } else {
+                "cr2"
+            }
+        );
+        if e["kind"] != "measure" {
+            assert_eq!(e["wild_p_value"].is_null(), hazard, "{e}");
+        }
+    }
+    let flow: Vec<Value> = serde_json::from_slice(&fa["sample_flow.json"]).unwrap();
+    assert_eq!(flow.len(), 10);
+    assert!(flow[0]["removed"].is_null() && flow[0]["arm"] == "treated" && flow[5]["arm"] == "control");
+    let run: Value = serde_json::from_slice(&fa["run.json"]).unwrap();
+    assert_eq!(run["seed"], 2009);
+    assert!(run["inputs"].as_array().unwrap().iter().any(|i| i["file"] == "children.csv"));
+    // no child or worker id from the data in any output
+    let sample = root().join("data/sample");
+    let mut ids = ids_of(&sample, "children.csv", 0);
+    ids.extend(ids_of(&sample, "workers.csv", 0));
+    for (name, bytes) in &fa {
+        let content = String::from_utf8_lossy(bytes);
+        assert!(!ids.iter().any(|id| content.contains(id.as_str())), "an identifier reached {name}");
+    }
+}
+
+#[test]
+fn report_refuses_bad_configs_and_invalid_data_without_leaving_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let config = tmp.path().join("bad.toml");
+    for (text_of_config, key) in [
+        ("[matching]\ncalliper = 0.1\n", "calliper"),
+        ("[cohort]\nfollow_up_months = 0\n", "cohort.follow_up_months"),
+        ("[inference]\nbootstrap_reps = 1000000000000\n", "inference.bootstrap_reps"),
+    ] {
+        std::fs::write(&config, text_of_config).unwrap();
+        let run = report(&["data/sample", "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert_eq!(run.status.code(), Some(2), "{}", text(&run.stderr));
+        assert!(text(&run.stderr).contains(key), "{key}: {}", text(&run.stderr));
+        assert!(!out.exists());
+    }
+    std::fs::write(&config, "[cohort]\nindex_date = \"2030-01-01\"\n").unwrap();
+    let run = report(&["data/sample", "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(text(&run.stderr).contains("index date 2030-01-01 is outside the data"), "{}", text(&run.stderr));
+    std::fs::write(&config, "[cohort]\ncontrols = \"host\"\nmin_age = 17\nmax_age = 17\nmin_months_in_care = 200\n")
+        .unwrap();
+    let run = report(&["data/sample", "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(text(&run.stderr).contains("arm has no eligible children"), "{}", text(&run.stderr));
+    let data = tmp.path().join("broken");
+    copy_dir(&root().join("tests/corpus/base"), &data);
+    copy_dir(&root().join("tests/corpus/cases/bad_date"), &data);
+    let run = report(&[data.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(text(&run.stderr).contains("does not pass validation"), "{}", text(&run.stderr));
+    assert!(!out.exists(), "a failed run left an output directory");
+}
+
+#[test]
+fn report_writes_the_cohort_only_on_request_and_never_inside_the_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let inside = out.join("cohort.csv");
+    std::fs::create_dir_all(&out).unwrap();
+    let run = report(&["--out", out.to_str().unwrap(), "--cohort-out", inside.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run.stderr));
+    assert!(text(&run.stderr).contains("inside the output directory"));
+    let outside = tmp.path().join("secure/cohort.csv");
+    let run = report(&["--out", out.to_str().unwrap(), "--cohort-out", outside.to_str().unwrap(), "--no-suppress"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let cohort = std::fs::read_to_string(&outside).unwrap();
+    assert!(cohort.starts_with("child_id,site_id,"));
+    let ids = ids_of(&root().join("data/sample"), "children.csv", 0);
+    assert!(cohort.lines().skip(1).all(|l| ids.contains(l.split(',').next().unwrap())));
+    assert!(!files_of(&out).keys().any(|k| k.contains("cohort")));
 }
