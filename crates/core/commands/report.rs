@@ -143,6 +143,12 @@ fn write_outputs(dir: &Path, results: &EvaluationResults, run: &RunRecord<'_>) -
     write("survival.json", json(&results.survival).as_bytes())?;
     write("design.json", json(&results.design).as_bytes())?;
     write("run.json", json(run).as_bytes())?;
+    let figures = swp_eval::report::charts::figures(results)?;
+    std::fs::create_dir(dir.join("figures")).context("could not create figures/")?;
+    for f in &figures {
+        write(&format!("figures/{}.svg", f.name), f.svg.as_bytes())?;
+        write(&format!("figures/{}.png", f.name), &f.png)?;
+    }
     for (stem, table) in tables::all(results) {
         for (ext, format) in [("csv", Format::Csv), ("md", Format::Md), ("tex", Format::Tex), ("html", Format::Html)] {
             write(&format!("{stem}.{ext}"), table.render(format).as_bytes())?;

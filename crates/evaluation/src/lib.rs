@@ -23,6 +23,7 @@
 
 pub mod cohort;
 pub mod config;
+pub mod descriptive;
 pub mod error;
 pub mod estimates;
 pub mod site;
@@ -99,6 +100,10 @@ pub struct Design {
     pub follow_up_to: String,
     /// Where the window would have ended.
     pub follow_up_planned_to: String,
+    /// Days in the follow-up window (as cut).
+    pub follow_up_days: f64,
+    /// Each pilot site's go-live (site, ISO date).
+    pub go_lives: Vec<(String, String)>,
     /// Extract date.
     pub extract_date: String,
     /// Pilot sites.
@@ -225,6 +230,12 @@ pub struct EvaluationResults {
     pub site_panel: Vec<PanelRow>,
     /// Results by SWP model.
     pub by_model: Vec<ModelRow>,
+    /// Monthly caseload and turnover per site of either arm (trend figures).
+    pub monthly: Vec<descriptive::MonthlyRow>,
+    /// Caseloads of case-holding workers by arm at the end of the follow-up window.
+    pub caseload_distribution: descriptive::CaseloadDistribution,
+    /// Placement moves and social-worker changes per child-year by arm and financial year.
+    pub arm_years: Vec<descriptive::ArmYearRow>,
     /// Warnings (follow-up cut, covariates dropped, few clusters, suppression).
     pub warnings: Vec<String>,
     /// The matched child-level cohort (ids inside: never serialised with the results).
@@ -498,7 +509,15 @@ impl Evaluation {
         }
 
         progress(Stage::SiteLevel);
-        let (site_did, site_panel) = self.site_level(dataset, &sites, &windows)?;
+        let (site_did, site_panel, periods) = self.site_level(dataset, &sites, &windows)?;
+        let monthly = descriptive::monthly(
+            &index,
+            &sites,
+            &arm_of_site,
+            Period { from: windows.baseline.from, to: windows.follow_up.to },
+        );
+        let caseload_distribution = descriptive::caseload_distribution(&index, &arm_of_site, windows.follow_up.to);
+        let arm_years = descriptive::arm_years(&index, &arm_of_site, &periods);
         let by_model = by_model(&cohort, &matching, &sites, &index.groups)?;
 
         let m = &config.matching;
@@ -510,6 +529,12 @@ impl Evaluation {
             follow_up_from: format_date(windows.follow_up.from),
             follow_up_to: format_date(windows.follow_up.to),
             follow_up_planned_to: format_date(windows.follow_up_planned_end),
+            follow_up_days: f64::from(windows.follow_up.to - windows.follow_up.from + 1),
+            go_lives: sites
+                .iter()
+                .filter(|s| s.arm == "pilot")
+                .filter_map(|s| Some((s.id.clone(), format_date(s.go_live?))))
+                .collect(),
             extract_date: format_date(extract),
             treated_sites: sites.iter().filter(|s| s.arm == "pilot").map(|s| s.id.clone()).collect(),
             control_sites: sites
@@ -553,6 +578,9 @@ impl Evaluation {
             site_did,
             site_panel,
             by_model,
+            monthly,
+            caseload_distribution,
+            arm_years,
             warnings,
             cohort: cohort_table,
         })
@@ -595,7 +623,7 @@ impl Evaluation {
         dataset: &Dataset,
         sites: &[Site],
         windows: &Windows,
-    ) -> Result<(Vec<SiteDidRow>, Vec<PanelRow>)> {
+    ) -> Result<(Vec<SiteDidRow>, Vec<PanelRow>, Vec<Period>)> {
         let config = &self.config;
         let first = [date_column(&dataset.episodes.frame, "decom"), date_column(&dataset.workers.frame, "start_date")]
             .into_iter()
@@ -632,7 +660,7 @@ impl Evaluation {
                 out.push(site::did(metric, &pilot.model, &group, &periods, lookup, config)?);
             }
         }
-        Ok((out, panel_rows))
+        Ok((out, panel_rows, periods))
     }
 }
 
@@ -898,6 +926,21 @@ pub fn publish(mut results: EvaluationResults, threshold: u32) -> EvaluationResu
         }
     }
     hidden += results.site_panel.iter().filter(|r| r.suppressed).count();
+    for m in &mut results.monthly {
+        if m.case_holders.is_some_and(small) {
+            m.case_holders = None;
+            m.caseload = None;
+            m.suppressed = true;
+            hidden += 1;
+        }
+    }
+    for b in &mut results.caseload_distribution.bins {
+        if b.workers.is_some_and(small) {
+            b.workers = None;
+            b.share = None;
+            hidden += 1;
+        }
+    }
     if hidden > 0 {
         results.warnings.push(format!(
             "small numbers: {hidden} figure(s) based on counts of 1 to {} were suppressed (shown as c)",

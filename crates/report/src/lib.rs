@@ -2,7 +2,10 @@
 //! recomputes a number.
 //!
 //! [`table`]: one table in csv, json, md, tex (booktabs) or html. [`evaluation`]: the
-//! evaluation's result tables.
+//! evaluation's result tables. [`charts`] (feature `charts`, default): the figures, SVG and PNG
+//! from one drawing code.
 
+#[cfg(feature = "charts")]
+pub mod charts;
 pub mod evaluation;
 pub mod table;
