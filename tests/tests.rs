@@ -719,13 +719,20 @@ fn report(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_swp-eval")).arg("report").args(args).current_dir(root()).output().unwrap()
 }
 
-/// Every file under `dir`, relative path -> bytes.
+/// Every file under `dir` (recursively), relative path -> bytes.
 fn files_of(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut out = std::collections::BTreeMap::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
-        out.insert(name, std::fs::read(&path).unwrap());
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let name = path.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+                out.insert(name, std::fs::read(&path).unwrap());
+            }
+        }
     }
     out
 }
@@ -746,6 +753,48 @@ fn report_runs_the_bundled_evaluation_with_identical_bytes_and_no_identifier() {
         }
     }
     assert!(fa.contains_key("run.json") && fa.contains_key("survival.json"));
+    assert!(fa.contains_key("report.html") && fa.contains_key("notebook.ipynb"));
+    for figure in [
+        "sample_flow",
+        "love_plot",
+        "forest_plot",
+        "km_time_to_sw_change",
+        "km_time_to_placement_move",
+        "trends",
+        "caseload_distribution",
+        "placement_moves",
+    ] {
+        let png = &fa[&format!("figures/{figure}.png")];
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{figure}.png is a PNG");
+        let svg = String::from_utf8_lossy(&fa[&format!("figures/{figure}.svg")]).to_string();
+        assert!(svg.starts_with("<svg") && svg.contains("Source: swp-eval"), "{figure}.svg has a source note");
+        let html = String::from_utf8_lossy(&fa["report.html"]).to_string();
+        assert!(html.contains("aria-label="), "figures carry alt text");
+    }
+    let html = String::from_utf8_lossy(&fa["report.html"]).to_string();
+    assert!(
+        !html.contains("http://") && !html.contains("https://") && !html.contains("<script") && !html.contains("<link")
+    );
+    for section in [
+        "Summary of findings",
+        "Design",
+        "Sample flow",
+        "Balance",
+        "Effects",
+        "Site-level results",
+        "Results by SWP model",
+        "Caveats",
+        "Provenance",
+    ] {
+        assert!(html.contains(&format!("<h2>{section}</h2>")), "report.html lacks {section}");
+    }
+    let notebook: Value = serde_json::from_slice(&fa["notebook.ipynb"]).unwrap();
+    assert_eq!(notebook["nbformat"], 4);
+    assert!(notebook["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["outputs"].as_array().is_some_and(|o| o.iter().any(|o| o["data"]["image/png"].is_string()))));
     for (name, bytes) in &fa {
         if name != "timings.json" {
             assert_eq!(Some(bytes), fb.get(name), "{name} differs between two runs");
@@ -854,4 +903,44 @@ fn report_writes_the_cohort_only_on_request_and_never_inside_the_report() {
     let ids = ids_of(&root().join("data/sample"), "children.csv", 0);
     assert!(cohort.lines().skip(1).all(|l| ids.contains(l.split(',').next().unwrap())));
     assert!(!files_of(&out).keys().any(|k| k.contains("cohort")));
+}
+
+#[test]
+fn metrics_chart_draws_the_metric_asked_for_as_svg_or_png() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sample = root().join("data/sample");
+    let svg = tmp.path().join("moves.svg");
+    let out = swp(&[
+        "metrics",
+        sample.to_str().unwrap(),
+        "--by",
+        "arm",
+        "--chart",
+        svg.to_str().unwrap(),
+        "--chart-metric",
+        "placement_moves_per_child_year",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let drawn = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        drawn.starts_with("<svg") && drawn.contains("placement moves per child year") && drawn.contains("comparison")
+    );
+    let png = tmp.path().join("caseload.png");
+    let out = swp(&[
+        "metrics",
+        sample.to_str().unwrap(),
+        "--by",
+        "arm",
+        "--level",
+        "monthly",
+        "--chart",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(&std::fs::read(&png).unwrap()[..4], b"\x89PNG");
+    let out = swp(&["metrics", sample.to_str().unwrap(), "--chart", png.to_str().unwrap(), "--chart-metric", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("sw_changes_per_child_year"), "lists the metrics");
+    let out = swp(&["metrics", sample.to_str().unwrap(), "--chart", tmp.path().join("x.pdf").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
 }

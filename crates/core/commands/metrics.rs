@@ -1,8 +1,8 @@
 //! `swp-eval metrics DIR`: every metric of METRICS.md by group and period.
 
-use crate::output::{emit, resolve_format, TableFormat};
+use crate::output::{emit, resolve_format, write_atomic, TableFormat};
 use crate::{CommandResult, Failure};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use swp_eval::data::typed::{format_date, parse_date};
 use swp_eval::data::{self, validate::date_column};
 use swp_eval::metrics::monthly::monthly_rows;
@@ -43,7 +43,7 @@ pub enum Level {
 /// the row-level tables behind the aggregates (for matching), written only to --out.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  swp-eval metrics data/sample\n  swp-eval metrics data/sample --by arm --period 2010-04-01:2011-03-31 --format json\n  swp-eval metrics data/sample --by model --format csv --out metrics.csv\n  swp-eval metrics data/sample --by arm --level monthly --out trends.csv\n  swp-eval metrics data/sample --level child --period 2010-04-01:2011-03-31 --out children.csv"
+    after_help = "Examples:\n  swp-eval metrics data/sample\n  swp-eval metrics data/sample --by arm --period 2010-04-01:2011-03-31 --format json\n  swp-eval metrics data/sample --by model --format csv --out metrics.csv\n  swp-eval metrics data/sample --by arm --level monthly --out trends.csv\n  swp-eval metrics data/sample --level child --period 2010-04-01:2011-03-31 --out children.csv\n  swp-eval metrics data/sample --by arm --chart moves.svg --chart-metric placement_moves_per_child_year"
 )]
 pub struct Args {
     /// The dataset directory.
@@ -72,6 +72,13 @@ pub struct Args {
     /// Caseload above which share_caseload_over_20 counts a worker.
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub caseload_threshold: usize,
+    /// Also draw the metric of --chart-metric by period and group to FILE (.svg or .png);
+    /// suppressed values are left out.
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
+    /// The metric --chart draws (default: sw_changes_per_child_year; caseload with --level monthly).
+    #[arg(long, value_name = "METRIC")]
+    pub chart_metric: Option<String>,
 }
 
 fn parse_period(text: &str) -> Result<Period, Failure> {
@@ -138,9 +145,21 @@ pub fn run(args: Args) -> CommandResult {
     let params = MetricsParams { by, caseload_threshold: args.caseload_threshold, ..MetricsParams::default() };
     let index = params.index(dataset);
     let threshold = if args.no_suppress { 0 } else { args.threshold };
+    if args.chart.is_some() && matches!(args.level, Level::Child | Level::Worker) {
+        return Err(Failure::Usage(
+            "--chart draws group metrics or the monthly series: use --level group or monthly".into(),
+        ));
+    }
+    let group_rows = match args.level {
+        Level::Group => Some(metrics_of(&index, &periods, params.caseload_threshold)),
+        Level::Monthly => Some(periods.iter().flat_map(|&p| monthly_rows(&index, p)).collect()),
+        _ => None,
+    };
+    if let (Some(path), Some(rows)) = (&args.chart, &group_rows) {
+        draw_chart(&args, path, rows, threshold, &dataset.manifest.name)?;
+    }
     let table = match args.level {
-        Level::Group => published_table(metrics_of(&index, &periods, params.caseload_threshold), threshold),
-        Level::Monthly => published_table(periods.iter().flat_map(|&p| monthly_rows(&index, p)).collect(), threshold),
+        Level::Group | Level::Monthly => published_table(group_rows.unwrap_or_default(), threshold),
         Level::Child => {
             let mut table = Table::new(vec![
                 "period_from",
@@ -256,4 +275,45 @@ fn published_table(rows: Vec<MetricRow>, threshold: u32) -> Table {
         ]);
     }
     table
+}
+
+/// Draws `--chart`: the chosen metric by period, one line per group, after suppression.
+fn draw_chart(args: &Args, path: &Path, rows: &[MetricRow], threshold: u32, name: &Option<String>) -> CommandResult {
+    use swp_eval::report::charts::{metric_chart, MetricSeries};
+    let metric = args.chart_metric.clone().unwrap_or_else(|| {
+        if matches!(args.level, Level::Monthly) { "caseload" } else { "sw_changes_per_child_year" }.to_string()
+    });
+    let published = suppress(rows.iter().filter(|r| r.metric == metric).cloned().collect(), threshold);
+    if published.is_empty() {
+        let mut known: Vec<&str> = rows.iter().map(|r| r.metric).collect();
+        known.sort_unstable();
+        known.dedup();
+        return Err(Failure::Usage(format!(
+            "--chart-metric `{metric}` is not among the metrics computed: {}",
+            known.join(", ")
+        )));
+    }
+    let mut series = MetricSeries { metric: metric.clone(), groups: Vec::new() };
+    for p in &published {
+        let point = (p.row.period_from.clone(), if p.suppressed { None } else { p.row.value });
+        match series.groups.iter_mut().find(|(g, _)| *g == p.row.group) {
+            Some((_, points)) => points.push(point),
+            None => series.groups.push((p.row.group.clone(), vec![point])),
+        }
+    }
+    let source = format!(
+        "Source: swp-eval {}, {}; small numbers suppressed{}.",
+        env!("CARGO_PKG_VERSION"),
+        name.clone().unwrap_or_else(|| args.dir.display().to_string()),
+        if threshold > 1 { "" } else { " (off)" }
+    );
+    let figure =
+        metric_chart(&series, &source).map_err(|e| Failure::Data { message: e.to_string(), printed: false })?;
+    let svg = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg"));
+    let png = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    if !svg && !png {
+        return Err(Failure::Usage(format!("--chart {}: give a file ending in .svg or .png", path.display())));
+    }
+    write_atomic(path, if svg { figure.svg.as_bytes() } else { &figure.png })?;
+    Ok(())
 }

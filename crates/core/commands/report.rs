@@ -130,7 +130,12 @@ fn json<T: Serialize>(value: &T) -> String {
 }
 
 /// Writes every output file into `dir`.
-fn write_outputs(dir: &Path, results: &EvaluationResults, run: &RunRecord<'_>) -> anyhow::Result<()> {
+fn write_outputs(
+    dir: &Path,
+    results: &EvaluationResults,
+    run: &RunRecord<'_>,
+    threshold: Option<u32>,
+) -> anyhow::Result<()> {
     let write = |name: &str, bytes: &[u8]| -> anyhow::Result<()> {
         std::fs::write(dir.join(name), bytes).with_context(|| format!("could not write {name}"))
     };
@@ -149,6 +154,15 @@ fn write_outputs(dir: &Path, results: &EvaluationResults, run: &RunRecord<'_>) -
         write(&format!("figures/{}.svg", f.name), f.svg.as_bytes())?;
         write(&format!("figures/{}.png", f.name), &f.png)?;
     }
+    let provenance = swp_eval::report::html::Provenance {
+        version: run.swp_eval_version.to_string(),
+        config: serde_json::to_string_pretty(run.config).expect("the config serialises"),
+        seed: run.seed,
+        inputs: run.inputs.iter().map(|i| (i.file.clone(), i.sha256.clone())).collect(),
+        threshold,
+    };
+    write("report.html", swp_eval::report::html::report_html(results, &figures, &provenance).as_bytes())?;
+    write("notebook.ipynb", swp_eval::report::notebook::notebook(results, &figures).as_bytes())?;
     for (stem, table) in tables::all(results) {
         for (ext, format) in [("csv", Format::Csv), ("md", Format::Md), ("tex", Format::Tex), ("html", Format::Html)] {
             write(&format!("{stem}.{ext}"), table.render(format).as_bytes())?;
@@ -308,7 +322,7 @@ pub fn run(args: Args) -> CommandResult {
         .prefix(".swp-report-")
         .tempdir_in(parent)
         .with_context(|| format!("could not write in {}", parent.display()))?;
-    write_outputs(tmp.path(), &results, &run)?;
+    write_outputs(tmp.path(), &results, &run, (!args.no_suppress).then_some(threshold))?;
     timings.push(("write".into(), write_started.elapsed().as_secs_f64()));
     timings.push(("total".into(), started.elapsed().as_secs_f64()));
     let timing_json: Vec<serde_json::Value> = timings
@@ -335,7 +349,7 @@ pub fn run(args: Args) -> CommandResult {
     );
     text += &tables::primary_summary(&results).render(Format::Md);
     text += &format!(
-        "\nwrote {} (effects, balance, sample_flow, site_did, site_panel, by_model; run.json) in {:.1} s\n",
+        "\nwrote {} (report.html, notebook.ipynb, figures/, effects, balance, sample_flow, site_did, site_panel, by_model; run.json) in {:.1} s\n",
         out.display(),
         started.elapsed().as_secs_f64()
     );

@@ -804,7 +804,7 @@ impl ArmYears<'_> {
             .x_label_formatter(&|x| {
                 let i = x.round();
                 let every = if n > 6 { 2 } else { 1 };
-                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) % every == 0 {
+                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize).is_multiple_of(every) {
                     years.get(i as usize).cloned().unwrap_or_default()
                 } else {
                     String::new()
@@ -933,7 +933,7 @@ impl Draw for Flow<'_> {
 pub fn sample_flow(results: &EvaluationResults, source: &str) -> Result<Figure, ChartError> {
     let n = &results.balance.n;
     let arm = |a: &str| {
-        results.sample_flow.iter().filter(|r| r.arm == a).last().map_or("c".to_string(), |r| count_text(r.remaining))
+        results.sample_flow.iter().rfind(|r| r.arm == a).map_or("c".to_string(), |r| count_text(r.remaining))
     };
     let alt = format!(
         "Flow diagram of the eligibility rules for pilot and control children: {} pilot and {} control children eligible; {} and {} matched.",
@@ -948,6 +948,99 @@ pub fn sample_flow(results: &EvaluationResults, source: &str) -> Result<Figure, 
         alt,
         &Flow { rows: &results.sample_flow, matched: (n.matched_treated, n.matched_control), source },
     )
+}
+
+/// A point of a [`MetricSeries`]: period start and value.
+pub type Point = (String, Option<f64>);
+
+/// One metric by period, per group (what `swp-eval metrics --chart` draws). Points are
+/// (period start `YYYY-MM-DD`, value; None where suppressed or undefined).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricSeries {
+    /// Metric name.
+    pub metric: String,
+    /// Groups and their points, in period order.
+    pub groups: Vec<(String, Vec<Point>)>,
+}
+
+struct MetricChart<'a> {
+    series: &'a MetricSeries,
+    source: &'a str,
+}
+
+impl Draw for MetricChart<'_> {
+    fn size(&self) -> (u32, u32) {
+        (1100, 600)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        let title = format!("{} by period", self.series.metric.replace('_', " "));
+        let area = frame(root, &title, self.source)?;
+        let mut periods: Vec<&str> =
+            self.series.groups.iter().flat_map(|(_, p)| p.iter().map(|(x, _)| x.as_str())).collect();
+        periods.sort_unstable();
+        periods.dedup();
+        let n = periods.len().max(2);
+        let max = self.series.groups.iter().flat_map(|(_, p)| p.iter().filter_map(|(_, v)| *v)).fold(1e-9f64, f64::max)
+            * 1.15;
+        let mut chart = ChartBuilder::on(&area)
+            .x_label_area_size(44)
+            .y_label_area_size(70)
+            .margin_right(20)
+            .build_cartesian_2d(-0.3f64..(n as f64 - 0.7), 0f64..max)
+            .map_err(e)?;
+        let every = n.div_ceil(10);
+        chart
+            .configure_mesh()
+            .x_desc("period starting")
+            .y_desc(self.series.metric.replace('_', " "))
+            .x_labels(n)
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize).is_multiple_of(every) {
+                    periods.get(i as usize).map(|p| p.to_string()).unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .label_style(text_style(13.0))
+            .axis_desc_style(text_style(14.0))
+            .light_line_style(RGBColor(0xEE, 0xEE, 0xEE))
+            .draw()
+            .map_err(e)?;
+        let many = self.series.groups.len() > SITE_COLOURS.len();
+        for (k, (group, points)) in self.series.groups.iter().enumerate() {
+            let colour = if many { GREY } else { SITE_COLOURS[k % SITE_COLOURS.len()] };
+            let xy: Vec<(f64, f64)> =
+                points.iter().filter_map(|(p, v)| Some((periods.iter().position(|x| x == p)? as f64, (*v)?))).collect();
+            let series = chart.draw_series(LineSeries::new(xy.clone(), colour.stroke_width(2))).map_err(e)?;
+            if !many {
+                series
+                    .label(group.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
+            }
+            chart.draw_series(xy.iter().map(|p| Circle::new(*p, 3, colour.filled()))).map_err(e)?;
+        }
+        if !many {
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.9))
+                .border_style(GREY)
+                .label_font(text_style(13.0))
+                .draw()
+                .map_err(e)?;
+        }
+        Ok(())
+    }
+}
+
+/// A metric by period, one line per group (more groups than colours: grey lines, no legend).
+pub fn metric_chart(series: &MetricSeries, source: &str) -> Result<Figure, ChartError> {
+    let alt =
+        format!("Line chart of {} by period for {} group(s).", series.metric.replace('_', " "), series.groups.len());
+    let name = format!("metric_{}", series.metric);
+    render(&name, &series.metric, alt, &MetricChart { series, source })
 }
 
 /// The source note of every figure.
