@@ -932,9 +932,8 @@ impl Draw for Flow<'_> {
 /// The sample flow as a diagram (suppressed counts shown as `c`).
 pub fn sample_flow(results: &EvaluationResults, source: &str) -> Result<Figure, ChartError> {
     let n = &results.balance.n;
-    let arm = |a: &str| {
-        results.sample_flow.iter().rfind(|r| r.arm == a).map_or("c".to_string(), |r| count_text(r.remaining))
-    };
+    let arm =
+        |a: &str| results.sample_flow.iter().rfind(|r| r.arm == a).map_or("c".to_string(), |r| count_text(r.remaining));
     let alt = format!(
         "Flow diagram of the eligibility rules for pilot and control children: {} pilot and {} control children eligible; {} and {} matched.",
         arm("treated"),
