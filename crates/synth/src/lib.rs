@@ -733,11 +733,18 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
                 let adoption_from = if adopt { start + ((end_planned - start) as f64 * 0.6) as i32 } else { i32::MAX };
                 loop {
                     // time to the next event in this period
-                    let move_rate = 0.45 * if after(day) { move_effect } else { 1.0 };
                     let legal_rate = 0.3;
                     let temp_rate = 0.08;
+                    let move_rate_at = |d: i32| 0.45 * if after(d) { move_effect } else { 1.0 };
+                    let mut next = day + rng.exponential(365.25 / (move_rate_at(day) + legal_rate + temp_rate)).ceil() as i32;
+                    // piecewise hazard: a wait that reaches go-live restarts there at the pilot's
+                    // rate (memoryless), so the effect applies from go-live, not from the next event
+                    if is_pilot && day < go_live && next >= go_live {
+                        next = go_live
+                            + rng.exponential(365.25 / (move_rate_at(go_live) + legal_rate + temp_rate)).ceil() as i32;
+                    }
+                    let move_rate = move_rate_at(next);
                     let total = move_rate + legal_rate + temp_rate;
-                    let next = day + rng.exponential(365.25 / total).ceil() as i32;
                     if next >= end_planned.min(adoption_from) {
                         break;
                     }
@@ -887,7 +894,13 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
                 let planned = if after(day) { workers_after } else { workers_before } as f64;
                 let pressure = (planned / in_post).clamp(0.5, 2.0);
                 let realloc_rate = 0.55 * pressure * if after(day) { change_effect } else { 1.0 };
-                let realloc = day + rng.exponential(365.25 / realloc_rate).ceil() as i32;
+                let mut realloc = day + rng.exponential(365.25 / realloc_rate).ceil() as i32;
+                // piecewise hazard, as for moves: from go-live the pilot's rate applies
+                if is_pilot && day < go_live && realloc >= go_live {
+                    let in_post = by_month[month_of(go_live).min(n_months - 1)].len().max(1) as f64;
+                    let pressure = (workers_after as f64 / in_post).clamp(0.5, 2.0);
+                    realloc = go_live + rng.exponential(365.25 / (0.55 * pressure * change_effect)).ceil() as i32;
+                }
                 let worker_end = spells[w].end.unwrap_or(i32::MAX);
                 let end = realloc.min(worker_end).min(p_end_cut).max(day + 1);
                 let open = end > ctx.extract_date;
