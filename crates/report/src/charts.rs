@@ -1077,3 +1077,39 @@ pub fn figures(results: &EvaluationResults) -> Result<Vec<Figure>, ChartError> {
     out.push(placement_moves(&results.arm_years, &source)?);
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn curve(at_risk: Vec<Option<f64>>) -> Curve {
+        Curve {
+            time: vec![10.0, 20.0, 30.0],
+            survival: vec![0.9, 0.8, 0.6],
+            lower: vec![Some(0.8), Some(0.7), Some(0.45)],
+            upper: vec![Some(1.0), Some(0.9), Some(0.75)],
+            median: None,
+            at_risk_times: vec![1.0, 183.0],
+            at_risk,
+        }
+    }
+
+    #[test]
+    fn km_plot_shows_suppressed_numbers_at_risk_as_c_and_is_deterministic() {
+        let result = SurvivalResult {
+            outcome: "time_to_sw_change".into(),
+            treated: curve(vec![Some(40.0), None]),
+            control: curve(vec![Some(41.0), Some(17.0)]),
+            test: "log_rank",
+            chi_square: Some(1.5),
+            p_value: Some(0.22),
+        };
+        let a = km_plot(&result, 365.0, "Source: test").unwrap();
+        let b = km_plot(&result, 365.0, "Source: test").unwrap();
+        assert_eq!(a, b, "same input, same bytes");
+        assert!(a.svg.contains("\nc\n") && a.svg.contains("\n40\n") && a.svg.contains("\n17\n"));
+        assert!(a.svg.contains("Source: test") && a.svg.contains("days since the index date"));
+        assert_eq!(&a.png[..8], b"\x89PNG\r\n\x1a\n");
+        assert!(a.alt.contains("not reached"));
+    }
+}

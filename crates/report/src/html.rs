@@ -93,7 +93,8 @@ pub fn caveats(results: &EvaluationResults) -> Vec<String> {
         );
     }
     out.push("Matching balances the measured baseline covariates only; a difference in something unmeasured could explain an effect.".into());
-    for w in &results.warnings {
+    // the few-clusters warning is said above, with what it means
+    for w in results.warnings.iter().filter(|w| !w.starts_with("few clusters")) {
         let mut chars = w.chars();
         out.push(chars.next().map_or(String::new(), |c| c.to_uppercase().chain(chars).collect()));
     }
