@@ -736,7 +736,8 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
                     let legal_rate = 0.3;
                     let temp_rate = 0.08;
                     let move_rate_at = |d: i32| 0.45 * if after(d) { move_effect } else { 1.0 };
-                    let mut next = day + rng.exponential(365.25 / (move_rate_at(day) + legal_rate + temp_rate)).ceil() as i32;
+                    let mut next =
+                        day + rng.exponential(365.25 / (move_rate_at(day) + legal_rate + temp_rate)).ceil() as i32;
                     // piecewise hazard: a wait that reaches go-live restarts there at the pilot's
                     // rate (memoryless), so the effect applies from go-live, not from the next event
                     if is_pilot && day < go_live && next >= go_live {
