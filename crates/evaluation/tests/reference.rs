@@ -3,7 +3,7 @@
 //! survival for the Cox rows, Kaplan-Meier medians and the log-rank test, and lm + clubSandwich
 //! for the site-level difference-in-differences. The reference numbers and the script that
 //! made them are in tests/reference/ (evaluation.R; R 4.2.2, MatchIt 4.5.1, clubSandwich 0.5.8,
-//! survival 3.5.3).
+//! survival 3.5.3); and the cohort against an independent Python re-implementation (cohort.py).
 
 use serde_json::Value;
 use std::path::Path;
@@ -120,5 +120,49 @@ fn the_bundled_evaluation_equals_the_r_reanalysis() {
         assert!(close(ours.estimate.unwrap(), f(d, "estimate").unwrap()), "{metric} DiD");
         assert!(close(ours.se.unwrap(), f(d, "se").unwrap()), "{metric} DiD SE");
         assert!(close(ours.df.unwrap(), f(d, "df").unwrap()), "{metric} DiD df");
+    }
+}
+
+/// The cohort (every eligible child's covariates and outcomes) and the sample flow against an
+/// independent re-implementation of EVALUATION.md's cohort rules in plain Python
+/// (tests/reference/cohort.py, standard library only).
+#[test]
+fn the_cohort_equals_the_python_reimplementation() {
+    let ours = run();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
+    let text = std::fs::read_to_string(dir.join("cohort_reference.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let reference: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let table = &ours.cohort;
+    assert_eq!(table.text[0].len(), reference.len(), "eligible children");
+    let column =
+        |name: &str| table.columns.iter().position(|c| c == name).unwrap_or_else(|| panic!("no column {name}"));
+    let n_text = table.text.len();
+    // both list the children in the children table's order
+    for (row, values) in reference.iter().enumerate() {
+        for (name, value) in header.iter().zip(values) {
+            let j = column(name);
+            if j < n_text {
+                assert_eq!(table.text[j][row], *value, "child {row} {name}");
+            } else {
+                let ours = table.numbers[j - n_text][row].unwrap();
+                let theirs: f64 = value.parse().unwrap();
+                assert!(
+                    (ours - theirs).abs() <= 1e-9 * theirs.abs().max(1.0),
+                    "child {row} {name}: {ours} vs {theirs}"
+                );
+            }
+        }
+    }
+    let flow: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("sample_flow_reference.json")).unwrap()).unwrap();
+    let flow = flow.as_array().unwrap();
+    assert_eq!(flow.len(), ours.sample_flow.len());
+    for (a, b) in flow.iter().zip(&ours.sample_flow) {
+        assert_eq!(a["step"].as_u64(), Some(b.step as u64));
+        assert_eq!(a["arm"].as_str(), Some(b.arm.as_str()));
+        assert_eq!(a["removed"].as_u64(), b.removed, "{a}");
+        assert_eq!(a["remaining"].as_u64(), b.remaining, "{a}");
     }
 }
