@@ -491,7 +491,7 @@ pub fn cr2_inverse_variance(d: &Matrix, e: &[f64], w: &[f64], cluster: &[usize],
                 g[a * ng + b] = s[a] * (theta - dmd) * s[b];
             }
         }
-        let (values, vectors) = symmetric_eigen(&g, ng);
+        let (values, vectors) = crate::linalg::symmetric_eigen_ql(&g, ng);
         let largest = values.iter().fold(0.0f64, |x, &y| x.max(y.abs()));
         let root: Vec<f64> =
             values.iter().map(|&l| if l > 1e-10 * largest.max(1e-300) { 1.0 / l.sqrt() } else { 0.0 }).collect();
