@@ -6,13 +6,14 @@
 # 95% intervals and the rejection rate at 5% under the null.
 #
 #   cargo build --release && benches/scripts/recovery.sh 50
+#   ARMS=null FIRST=51 benches/scripts/recovery.sh 250    # more null datasets only (seeds 51..250)
 set -euo pipefail
 n="${1:-50}"
 bin="${CARGO_TARGET_DIR:-target}/release/swp-eval"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-for seed in $(seq 1 "$n"); do
-  for arm in effect null; do
+for seed in $(seq "${FIRST:-1}" "$n"); do
+  for arm in ${ARMS:-effect null}; do
     if [ "$arm" = effect ]; then extra=(); else
       extra=(--effect turnover=1 --effect caseload=1 --effect sw_changes=1 --effect placement_moves=1); fi
     "$bin" synth "$work/d" --seed "$seed" --scale pilot "${extra[@]}" > /dev/null 2>&1
@@ -36,7 +37,7 @@ for outcome, t in truth.items():
     eff = [r for r in rows if r[1] == "effect" and r[2] == outcome]
     null = [r for r in rows if r[1] == "null" and r[2] == outcome]
     cover = sum(float(r[4]) <= t <= float(r[5]) for r in eff)
-    est = [float(r[3]) for r in eff]
+    est = [float(r[3]) for r in eff] or [float("nan")]
     reject = sum(float(r[6]) < 0.05 for r in null)
     wild = sum(float(r[7]) < 0.05 for r in null)
     print(f"{outcome}: true {t}; median estimate {statistics.median(est):.3f}; "
