@@ -945,3 +945,22 @@ fn metrics_chart_draws_the_metric_asked_for_as_svg_or_png() {
     let out = swp(&["metrics", sample.to_str().unwrap(), "--chart", tmp.path().join("x.pdf").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn match_dir_with_a_config_matches_the_cohort_as_the_report_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    let run = report(&["--out", out.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let from_report: Value = serde_json::from_slice(&std::fs::read(out.join("balance.json")).unwrap()).unwrap();
+    let m = Command::new(env!("CARGO_BIN_EXE_swp-eval"))
+        .args(["match", "data/sample", "--config", "data/evaluation.toml", "--format", "json"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(m.status.code(), Some(0), "{}", text(&m.stderr));
+    let from_match: Value = serde_json::from_slice(&m.stdout).unwrap();
+    assert_eq!(from_match, from_report);
+    // neither a table nor a dataset: a usage error
+    assert_eq!(swp(&["match"]).status.code(), Some(2));
+}

@@ -64,17 +64,25 @@ pub enum Estimand {
 /// indicator per level (race -> raceblack, racehispan, racewhite).
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  swp-eval match --table cohort.csv --treatment pilot --covariates age,sex,legal_status,prior_placements\n  swp-eval match --table cohort.csv --treatment pilot --covariates age,sex --caliper 0.2 --distance linear-logit --exact sex --format json\n  swp-eval match --table cohort.parquet --treatment pilot --covariates age,years_in_care --method cem --matched-out matched.csv"
+    after_help = "Examples:\n  swp-eval match data/sample --config data/evaluation.toml\n  swp-eval match --table cohort.csv --treatment pilot --covariates age,sex,legal_status,prior_placements\n  swp-eval match --table cohort.csv --treatment pilot --covariates age,sex --caliper 0.2 --distance linear-logit --exact sex --format json\n  swp-eval match --table cohort.parquet --treatment pilot --covariates age,years_in_care --method cem --matched-out matched.csv"
 )]
 pub struct Args {
+    /// A dataset directory: match pilot children to controls on the baseline covariates of
+    /// EVALUATION.md, with the settings of --config (instead of --table).
+    #[arg(value_name = "DIR", conflicts_with_all = ["table", "treatment", "covariates"])]
+    pub dir: Option<PathBuf>,
+    /// The evaluation config (TOML) for DIR: cohort, covariates and matching settings
+    /// (default: EVALUATION.md's).
+    #[arg(long, value_name = "FILE", requires = "dir")]
+    pub config: Option<PathBuf>,
     /// The table (CSV or Parquet), one row per unit.
-    #[arg(long, value_name = "FILE")]
-    pub table: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "dir")]
+    pub table: Option<PathBuf>,
     /// The treatment column: 0/1 or true/false (1 = treated).
-    #[arg(long, value_name = "COL")]
-    pub treatment: String,
+    #[arg(long, value_name = "COL", required_unless_present = "dir")]
+    pub treatment: Option<String>,
     /// Covariates, comma-separated (text columns become one indicator per level).
-    #[arg(long, value_name = "A,B,..", value_delimiter = ',', required = true)]
+    #[arg(long, value_name = "A,B,..", value_delimiter = ',', required_unless_present = "dir")]
     pub covariates: Vec<String>,
     /// Method.
     #[arg(long, value_enum, default_value = "nearest")]
@@ -202,14 +210,19 @@ pub fn treatment(frame: &DataFrame, name: &str, file: &Path) -> Result<Vec<bool>
 
 /// Runs `match`.
 pub fn run(args: Args) -> CommandResult {
-    let frame = read_table(&args.table)?;
-    let treat = treatment(&frame, &args.treatment, &args.table)?;
-    if args.covariates.iter().any(|c| c == &args.treatment) {
-        return Err(Failure::Usage(format!("`{}` is the treatment; it cannot be a covariate too", args.treatment)));
+    if let Some(dir) = &args.dir {
+        return run_cohort(&args, dir);
     }
-    let covariates =
-        args.covariates.iter().map(|c| covariate(&frame, c, &args.table)).collect::<Result<Vec<_>, _>>()?;
-    let exact = args.exact.iter().map(|c| covariate(&frame, c, &args.table)).collect::<Result<Vec<_>, _>>()?;
+    let (Some(table), Some(treatment_column)) = (&args.table, &args.treatment) else {
+        return Err(Failure::Usage("give a dataset DIR, or --table, --treatment and --covariates".into()));
+    };
+    let frame = read_table(table)?;
+    let treat = treatment(&frame, treatment_column, table)?;
+    if args.covariates.iter().any(|c| c == treatment_column) {
+        return Err(Failure::Usage(format!("`{treatment_column}` is the treatment; it cannot be a covariate too")));
+    }
+    let covariates = args.covariates.iter().map(|c| covariate(&frame, c, table)).collect::<Result<Vec<_>, _>>()?;
+    let exact = args.exact.iter().map(|c| covariate(&frame, c, table)).collect::<Result<Vec<_>, _>>()?;
     let params = MatchParams::new()
         .method(match args.method {
             MethodFlag::Nearest => Method::Nearest,
@@ -386,5 +399,115 @@ fn write_matched(frame: &DataFrame, matching: &Matching, path: &Path) -> Command
     }
     .map_err(|e| data_error(format!("cannot write {}: {e}", path.display())))?;
     write_atomic(path, &bytes)?;
+    Ok(())
+}
+
+/// `match DIR --config FILE`: the cohort of EVALUATION.md on the index date and its matching;
+/// prints the balance table (JSON as `balance.json`: `n` and `balance`) after small-number
+/// suppression. The matching settings come from the config; the table flags do not apply.
+fn run_cohort(args: &Args, dir: &Path) -> CommandResult {
+    use swp_eval::evaluation::config::Config;
+    use swp_eval::evaluation::Evaluation;
+    let config = match &args.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| Failure::Usage(format!("could not read the config {}: {e}", p.display())))?;
+            Config::from_toml(&text).map_err(|e| Failure::Usage(format!("{}: {e}", p.display())))?
+        }
+        None => Config::default(),
+    };
+    let evaluation = Evaluation::new(config).map_err(|e| Failure::Usage(e.to_string()))?;
+    let loaded = swp_eval::data::load(dir).map_err(|e| data_error(e.to_string()))?;
+    if loaded.report.has_problems() {
+        return Err(data_error(format!(
+            "{} does not pass validation ({} problem(s)); run `swp-eval validate {}` and fix them first",
+            dir.display(),
+            loaded.report.total(),
+            dir.display()
+        )));
+    }
+    let matched = evaluation.match_cohort(&loaded.dataset).map_err(|e| {
+        if e.is_config() {
+            Failure::Usage(e.to_string())
+        } else {
+            data_error(e.to_string())
+        }
+    })?;
+    if let Some(path) = &args.matched_out {
+        let c = &matched.cohort;
+        let n_text = c.text.len();
+        let columns: Vec<Column> = c
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(j, name)| {
+                if j < n_text {
+                    Column::new(PlSmallStr::from(name.as_str()), c.text[j].clone())
+                } else {
+                    Column::new(PlSmallStr::from(name.as_str()), c.numbers[j - n_text].clone())
+                }
+            })
+            .collect();
+        let mut frame = DataFrame::new(c.text.first().map_or(0, Vec::len), columns)
+            .map_err(|e| data_error(format!("cohort table: {e}")))?;
+        let mut bytes = Vec::new();
+        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
+            ParquetWriter::new(&mut bytes).finish(&mut frame).map(|_| ())
+        } else {
+            CsvWriter::new(&mut bytes).finish(&mut frame)
+        }
+        .map_err(|e| data_error(format!("cannot write {}: {e}", path.display())))?;
+        crate::output::write_atomic(path, &bytes)?;
+    }
+    for w in &matched.warnings {
+        eprintln!("warning: {w}");
+    }
+    let threshold = evaluation.config().threshold;
+    let small = |x: Option<u64>| x.filter(|&v| !(v >= 1 && v < u64::from(threshold)));
+    let mut balance = matched.balance;
+    let n = &mut balance.n;
+    for c in [&mut n.treated, &mut n.control, &mut n.matched_treated, &mut n.matched_control, &mut n.discarded] {
+        *c = small(*c);
+    }
+    let format = resolve_format(args.format, args.out.as_ref());
+    let text = if matches!(format, Format::Json) {
+        serde_json::to_string_pretty(&balance).expect("balance serialises") + "\n"
+    } else {
+        let mut t = Table::new(vec![
+            "covariate",
+            "mean_treated",
+            "mean_control_before",
+            "mean_control_after",
+            "smd_before",
+            "smd_after",
+            "var_ratio_after",
+            "flag",
+        ]);
+        for b in &balance.balance {
+            t = t.row(vec![
+                Cell::text(&b.covariate),
+                Cell::number(b.mean_treated),
+                Cell::number(b.mean_control_before),
+                Cell::number(b.mean_control_after),
+                Cell::number(b.smd_before),
+                Cell::number(b.smd_after),
+                Cell::Number(b.var_ratio_after),
+                Cell::text(if b.imbalanced { "|SMD| > 0.1" } else { "" }),
+            ]);
+        }
+        let count = |x: Option<u64>| x.map_or("c".to_string(), |v| v.to_string());
+        let mut text = t.render(format);
+        if matches!(format, Format::Md) {
+            text += &format!(
+                "\ntreated {} (matched {}), controls {} (matched {})\n",
+                count(balance.n.treated),
+                count(balance.n.matched_treated),
+                count(balance.n.control),
+                count(balance.n.matched_control)
+            );
+        }
+        text
+    };
+    emit(&text, args.out.as_ref())?;
     Ok(())
 }

@@ -254,6 +254,33 @@ pub struct CohortTable {
     pub numbers: Vec<Vec<Option<f64>>>,
 }
 
+/// The first stages' products, shared by a full run and a matching-only run.
+struct Prepared {
+    sites: Vec<Site>,
+    index: swp_metrics::Index,
+    windows: Windows,
+    arm_of_site: Vec<Option<bool>>,
+    cohort: Cohort,
+    sample_flow: Vec<FlowRow>,
+    covariates: Vec<Covariate>,
+    matching: Matching,
+    balance: Balance,
+    warnings: Vec<String>,
+}
+
+/// The cohort and its matching without effects (`swp-eval match DIR --config FILE`).
+#[derive(Debug, Clone)]
+pub struct MatchedCohort {
+    /// Sample flow.
+    pub sample_flow: Vec<FlowRow>,
+    /// Balance before and after matching.
+    pub balance: Balance,
+    /// Warnings.
+    pub warnings: Vec<String>,
+    /// The child-level cohort with match weights (child ids inside).
+    pub cohort: CohortTable,
+}
+
 /// A checked evaluation, ready to run on datasets.
 #[derive(Debug, Clone)]
 pub struct Evaluation {
@@ -288,11 +315,9 @@ impl Evaluation {
         self.run_with_progress(dataset, &mut |_| {})
     }
 
-    /// [`Evaluation::run`], calling `progress` as each stage starts.
-    ///
-    /// # Errors
-    /// As [`Evaluation::run`].
-    pub fn run_with_progress(&self, dataset: &Dataset, progress: &mut dyn FnMut(Stage)) -> Result<EvaluationResults> {
+    /// The cohort on the index date and its matching (the first three stages), for
+    /// [`Evaluation::match_cohort`] and [`Evaluation::run_with_progress`].
+    fn prepare(&self, dataset: &Dataset, progress: &mut dyn FnMut(Stage)) -> Result<Prepared> {
         let config = &self.config;
         let mut warnings = Vec::new();
         progress(Stage::Index);
@@ -356,7 +381,7 @@ impl Evaluation {
                 };
                 return Err(EvaluationError::EmptyArm {
                     arm: arm.to_string(),
-                    index_date: format_date(index_date),
+                    index_date: format_date(windows.index_date),
                     hint: hint.to_string(),
                 });
             }
@@ -404,6 +429,49 @@ impl Evaluation {
             warnings.push(format!("after matching |SMD| > 0.1 for {}", imbalanced.join(", ")));
         }
 
+        Ok(Prepared {
+            sites,
+            index,
+            windows,
+            arm_of_site,
+            cohort,
+            sample_flow,
+            covariates,
+            matching,
+            balance,
+            warnings,
+        })
+    }
+
+    /// Only the cohort and its matching (`swp-eval match DIR --config FILE`): the sample flow,
+    /// the balance table and the warnings, without estimating any effect.
+    ///
+    /// # Errors
+    /// As [`Evaluation::run`].
+    pub fn match_cohort(&self, dataset: &Dataset) -> Result<MatchedCohort> {
+        let p = self.prepare(dataset, &mut |_| {})?;
+        let cohort = cohort_table(&p.cohort, &p.matching, &p.index);
+        Ok(MatchedCohort { sample_flow: p.sample_flow, balance: p.balance, warnings: p.warnings, cohort })
+    }
+
+    /// [`Evaluation::run`], calling `progress` as each stage starts.
+    ///
+    /// # Errors
+    /// As [`Evaluation::run`].
+    pub fn run_with_progress(&self, dataset: &Dataset, progress: &mut dyn FnMut(Stage)) -> Result<EvaluationResults> {
+        let config = &self.config;
+        let Prepared {
+            sites,
+            index,
+            windows,
+            arm_of_site,
+            cohort,
+            sample_flow,
+            covariates,
+            matching,
+            balance,
+            mut warnings,
+        } = self.prepare(dataset, progress)?;
         progress(Stage::Effects);
         let matched: Vec<usize> = (0..cohort.len()).filter(|&i| matching.weights[i] > 0.0).collect();
         let site_index = relabel(&matched.iter().map(|&i| cohort.site[i] as usize).collect::<Vec<_>>());
@@ -522,7 +590,7 @@ impl Evaluation {
 
         let m = &config.matching;
         let design = Design {
-            index_date: format_date(index_date),
+            index_date: format_date(windows.index_date),
             index_date_is_default: config.cohort.index_date.is_none(),
             baseline_from: format_date(windows.baseline.from),
             baseline_to: format_date(windows.baseline.to),
@@ -535,7 +603,7 @@ impl Evaluation {
                 .filter(|s| s.arm == "pilot")
                 .filter_map(|s| Some((s.id.clone(), format_date(s.go_live?))))
                 .collect(),
-            extract_date: format_date(extract),
+            extract_date: format_date(windows.extract_date),
             treated_sites: sites.iter().filter(|s| s.arm == "pilot").map(|s| s.id.clone()).collect(),
             control_sites: sites
                 .iter()
