@@ -131,6 +131,28 @@ impl Sample {
     }
 }
 
+/// The rows of an outcome that could not be estimated: kind, estimate types and counts, no
+/// numbers (EVALUATION.md's row order is kept).
+pub fn empty_rows(outcome: &str, s: &Sample) -> Vec<EffectRow> {
+    let (kind, types): (&'static str, &[&'static str]) = match outcome {
+        "sw_changes" | "placement_moves" => ("count", &["rate_ratio", "rate_difference"]),
+        "three_plus_placements" => ("binary", &["risk_difference", "risk_ratio", "odds_ratio"]),
+        _ => ("time_to_event", &["hazard_ratio"]),
+    };
+    types
+        .iter()
+        .enumerate()
+        .map(|(k, t)| {
+            let mut r = row(outcome, kind, t, s);
+            r.primary = k == 0;
+            if *t == "hazard_ratio" {
+                r.se_method = "cr1_cox_robust";
+            }
+            r
+        })
+        .collect()
+}
+
 /// Settings of the wild bootstrap.
 pub type Wild = WildParams;
 
@@ -220,17 +242,22 @@ fn wild_p(x: &Matrix, y: &[f64], w: &[f64], sample: &Sample, params: &Wild, step
 /// rate difference; its p-value is shown on both rows.
 pub fn count_rows(outcome: &str, count: &[f64], exposure: &[f64], s: &Sample, wild: &Wild) -> Result<Vec<EffectRow>> {
     let x = s.design();
+    // with no event in an arm the rate ratio is 0 or infinite (R's glm returns a huge number):
+    // it is left empty, the rate difference is still estimated
+    let degenerate = s.total(count, true) == 0.0 || s.total(count, false) == 0.0;
     let offset: Vec<f64> = exposure.iter().map(|e| e.ln()).collect();
     let names = vec!["(Intercept)".to_string(), "treated".to_string()];
     let step = format!("{outcome}: rate ratio");
-    let glm = GlmParams::new(Family::Poisson)
-        .fit_weighted(&x, &names, count, Some(&offset), Some(&s.weights))
-        .map_err(at(step.clone()))?;
-    let (inf, se2) = glm_cr2(&glm, Family::Poisson, &x, count, s, &step)?;
     let mut ratio = row(outcome, "count", "rate_ratio", s);
     ratio.primary = true;
-    fill(&mut ratio, &inf, glm.coef[1], true);
-    fill_secondary(&mut ratio, glm.coef[1], se2, true);
+    if !degenerate {
+        let glm = GlmParams::new(Family::Poisson)
+            .fit_weighted(&x, &names, count, Some(&offset), Some(&s.weights))
+            .map_err(at(step.clone()))?;
+        let (inf, se2) = glm_cr2(&glm, Family::Poisson, &x, count, s, &step)?;
+        fill(&mut ratio, &inf, glm.coef[1], true);
+        fill_secondary(&mut ratio, glm.coef[1], se2, true);
+    }
 
     let step = format!("{outcome}: rate difference");
     let rate: Vec<f64> = count.iter().zip(exposure).map(|(c, e)| c / e).collect();
@@ -266,7 +293,18 @@ pub fn binary_rows(outcome: &str, y: &[f64], s: &Sample, wild: &Wild) -> Result<
     fill_secondary(&mut rd, fit.coef[1], se2, false);
     let p = wild_p(&x, y, &s.weights, s, wild, &step)?;
     let mut rows = vec![rd];
+    // an arm where nobody (or, for the odds, everybody) has the outcome makes the ratios 0 or
+    // infinite: they are left empty
+    let (events_t, events_c) = (s.total(y, true), s.total(y, false));
+    let all = |t: bool| s.n(t) as f64;
     for (family, estimate_type) in [(Family::Poisson, "risk_ratio"), (Family::Logit, "odds_ratio")] {
+        let degenerate = events_t == 0.0
+            || events_c == 0.0
+            || (family == Family::Logit && (events_t == all(true) || events_c == all(false)));
+        if degenerate {
+            rows.push(row(outcome, "binary", estimate_type, s));
+            continue;
+        }
         let step = format!("{outcome}: {estimate_type}");
         let glm =
             GlmParams::new(family).fit_weighted(&x, &names, y, None, Some(&s.weights)).map_err(at(step.clone()))?;
@@ -448,4 +486,44 @@ pub fn measure_rows(outcome: &str, baseline: &[f64], follow_up: &[f64], s: &Samp
         r.mean_control = s.weighted_mean(follow_up, None, false);
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(n: usize) -> Sample {
+        Sample {
+            treated: (0..n).map(|i| i % 2 == 0).collect(),
+            weights: vec![1.0; n],
+            site: (0..n).map(|i| i % 4).collect(),
+            subclass: Some((0..n).map(|i| i / 2).collect()),
+        }
+    }
+
+    /// An outcome with no events cannot be estimated: the error says why, and its empty rows
+    /// keep EVALUATION.md's kinds and order (the pipeline reports a warning and goes on).
+    #[test]
+    fn outcomes_without_events_fail_cleanly_and_keep_their_rows() {
+        let s = sample(16);
+        let time = vec![100.0; 16];
+        let event = vec![false; 16];
+        let err = time_to_event_rows("time_to_sw_change", &time, &event, &s, 730.0).unwrap_err();
+        assert!(err.to_string().contains("no events"), "{err}");
+        let rows = empty_rows("three_plus_placements", &s);
+        let kinds: Vec<&str> = rows.iter().map(|r| r.estimate_type).collect();
+        assert_eq!(kinds, ["risk_difference", "risk_ratio", "odds_ratio"]);
+        assert!(rows[0].primary && !rows[1].primary && rows.iter().all(|r| r.estimate.is_none()));
+        assert_eq!(rows[0].n_treated, Some(8));
+        assert_eq!(empty_rows("time_to_placement_move", &s)[0].se_method, "cr1_cox_robust");
+        // a binary outcome that never happens among controls separates the logit: an error, not a number
+        let y: Vec<f64> = (0..16).map(|i| f64::from(u8::from(i % 2 == 0 && i % 4 == 0))).collect();
+        let wild = Wild { reps: 99, ..Wild::default() };
+        let rows = binary_rows("three_plus_placements", &y, &s, &wild).unwrap();
+        assert!(rows[0].estimate.is_some(), "the risk difference is still estimated");
+        assert!(rows[1].estimate.is_none() && rows[2].estimate.is_none(), "no infinite ratios");
+        let counts: Vec<f64> = (0..16).map(|i| if i % 2 == 0 { 1.0 } else { 0.0 }).collect();
+        let rows = count_rows("sw_changes", &counts, &[1.0; 16], &s, &wild).unwrap();
+        assert!(rows[0].estimate.is_none() && rows[1].estimate.is_some());
+    }
 }

@@ -513,39 +513,54 @@ impl Evaluation {
         let mut survival = Vec::new();
         let window_days = f64::from(windows.follow_up.to - windows.follow_up.from + 1);
         for outcome in OUTCOMES.iter().filter(|o| config.outcomes.iter().any(|c| c == *o)) {
-            match *outcome {
-                "sw_changes" => effects.extend(estimates::count_rows(
+            // an outcome that cannot be estimated (no events in an arm, one site only) keeps its
+            // rows, empty, and says why; the rest of the evaluation goes on
+            let estimated = match *outcome {
+                "sw_changes" => estimates::count_rows(
                     outcome,
                     &pick(&cohort.sw_changes),
                     &pick(&cohort.exposure_years),
                     &sample,
                     &wild,
-                )?),
-                "placement_moves" => effects.extend(estimates::count_rows(
+                ),
+                "placement_moves" => estimates::count_rows(
                     outcome,
                     &pick(&cohort.placement_moves),
                     &pick(&cohort.exposure_years),
                     &sample,
                     &wild,
-                )?),
-                "three_plus_placements" => effects.extend(estimates::binary_rows(
-                    outcome,
-                    &pick(&cohort.three_plus_placements),
-                    &sample,
-                    &wild,
-                )?),
-                "time_to_sw_change" | "time_to_placement_move" => {
+                ),
+                "three_plus_placements" => {
+                    estimates::binary_rows(outcome, &pick(&cohort.three_plus_placements), &sample, &wild)
+                }
+                _ => {
                     let (time, event) = if *outcome == "time_to_sw_change" {
                         (&cohort.time_to_sw_change, &cohort.sw_change_event)
                     } else {
                         (&cohort.time_to_placement_move, &cohort.placement_move_event)
                     };
-                    let (rows, curves) =
-                        estimates::time_to_event_rows(outcome, &pick(time), &pick_bool(event), &sample, window_days)?;
-                    effects.extend(rows);
-                    survival.push(curves);
+                    estimates::time_to_event_rows(outcome, &pick(time), &pick_bool(event), &sample, window_days).map(
+                        |(rows, curves)| {
+                            survival.push(curves);
+                            rows
+                        },
+                    )
                 }
-                _ => {}
+            };
+            match estimated {
+                Ok(rows) => {
+                    for r in rows.iter().filter(|r| r.estimate.is_none()) {
+                        warnings.push(format!(
+                            "{outcome}: the {} is not estimable (no events, or only events, in an arm)",
+                            r.estimate_type.replace('_', " ")
+                        ));
+                    }
+                    effects.extend(rows);
+                }
+                Err(e) => {
+                    warnings.push(format!("{outcome} not estimated: {e}"));
+                    effects.extend(estimates::empty_rows(outcome, &sample));
+                }
             }
         }
         for measure in cohort::measures(dataset, &cohort, config.measures.as_deref()) {
