@@ -744,7 +744,7 @@ fn report_runs_the_bundled_evaluation_with_identical_bytes_and_no_identifier() {
         assert!(text(&run.stdout).contains("rate_ratio"), "terminal summary: {}", text(&run.stdout));
     }
     let (fa, fb) = (files_of(&a), files_of(&b));
-    for stem in ["effects", "balance", "sample_flow", "site_did", "site_panel", "by_model"] {
+    for stem in ["effects", "balance", "sample_flow", "site_did", "site_panel", "by_model", "sensitivity"] {
         for ext in ["json", "csv", "md", "tex", "html", "parquet"] {
             assert!(fa.contains_key(&format!("{stem}.{ext}")), "{stem}.{ext} missing");
         }
@@ -781,6 +781,7 @@ fn report_runs_the_bundled_evaluation_with_identical_bytes_and_no_identifier() {
         "Effects",
         "Site-level results",
         "Results by SWP model",
+        "How robust is this?",
         "Caveats",
         "Provenance",
     ] {

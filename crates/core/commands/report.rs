@@ -146,6 +146,7 @@ fn write_outputs(
     write("site_panel.json", json(&results.site_panel).as_bytes())?;
     write("by_model.json", json(&results.by_model).as_bytes())?;
     write("survival.json", json(&results.survival).as_bytes())?;
+    write("sensitivity.json", json(&results.sensitivity).as_bytes())?;
     write("design.json", json(&results.design).as_bytes())?;
     write("run.json", json(run).as_bytes())?;
     let figures = swp_eval::report::charts::figures(results)?;

@@ -26,6 +26,7 @@ pub mod config;
 pub mod descriptive;
 pub mod error;
 pub mod estimates;
+pub mod sensitivity;
 pub mod site;
 
 use crate::cohort::{Cohort, FlowRow, Windows};
@@ -230,6 +231,8 @@ pub struct EvaluationResults {
     pub site_panel: Vec<PanelRow>,
     /// Results by SWP model.
     pub by_model: Vec<ModelRow>,
+    /// Sensitivity of the primary outcomes to hidden bias (E-values, Rosenbaum bounds).
+    pub sensitivity: Vec<sensitivity::SensitivityRow>,
     /// Monthly caseload and turnover per site of either arm (trend figures).
     pub monthly: Vec<descriptive::MonthlyRow>,
     /// Caseloads of case-holding workers by arm at the end of the follow-up window.
@@ -591,6 +594,10 @@ impl Evaluation {
             }
         }
 
+        let m = &config.matching;
+        let pairs_design = m.method == swp_stats::matching::Method::Nearest && m.ratio == 1 && !m.replace;
+        let sensitivity = sensitivity::sensitivity(&cohort, &matching, &effects, pairs_design);
+
         progress(Stage::SiteLevel);
         let (site_did, site_panel, periods) = self.site_level(dataset, &sites, &windows)?;
         let monthly = descriptive::monthly(
@@ -661,6 +668,7 @@ impl Evaluation {
             site_did,
             site_panel,
             by_model,
+            sensitivity,
             monthly,
             caseload_distribution,
             arm_years,

@@ -262,6 +262,37 @@ pub fn by_model(r: &EvaluationResults) -> Table {
     t
 }
 
+/// `sensitivity`: E-values and Rosenbaum bounds of the primary outcomes.
+pub fn sensitivity(r: &EvaluationResults) -> Table {
+    let mut t = Table::new(vec![
+        "outcome",
+        "ratio_type",
+        "ratio",
+        "e_value",
+        "e_value_ci",
+        "rare_outcome",
+        "rosenbaum_test",
+        "pairs",
+        "p_gamma_1",
+        "gamma",
+    ]);
+    for s in &r.sensitivity {
+        t = t.row(vec![
+            Cell::text(&s.outcome),
+            Cell::text(&s.ratio_type),
+            num(s.ratio),
+            num(s.e_value),
+            num(s.e_value_ci),
+            Cell::text(s.rare_outcome.map_or("", |r| if r { "yes" } else { "no" })),
+            Cell::text(s.rosenbaum_test.unwrap_or("")),
+            num(s.pairs.map(|p| p as f64)),
+            num(s.p_gamma_1),
+            num(s.gamma),
+        ]);
+    }
+    t
+}
+
 /// Every table by its file stem, in the order the report presents them.
 pub fn all(r: &EvaluationResults) -> Vec<(&'static str, Table)> {
     vec![
@@ -271,5 +302,6 @@ pub fn all(r: &EvaluationResults) -> Vec<(&'static str, Table)> {
         ("site_did", site_did(r)),
         ("site_panel", site_panel(r)),
         ("by_model", by_model(r)),
+        ("sensitivity", sensitivity(r)),
     ]
 }

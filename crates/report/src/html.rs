@@ -276,6 +276,35 @@ pub fn report_html(results: &EvaluationResults, figures: &[Figure], provenance: 
     h += &table_html(&tables::by_model(results), "Rates per child-year and shares by SWP model");
     h += "</section>\n";
 
+    h += "<section>\n<h2>How robust is this?</h2>\n";
+    h += "<p>The E-value is how strongly (as a risk ratio) an unmeasured difference between pilot and comparison children would have to be associated with both being at a pilot and the outcome to explain the estimate away; the second E-value is for the confidence limit nearer no effect (1 means the interval already includes no effect). Rosenbaum's Gamma is how much more likely, within a matched pair, one child could be to be at the pilot, through something unmeasured, before the effect stops being significant at 5% (a pair-level test: it treats the matched pairs as independent and ignores site clustering).</p>\n";
+    let mut lines = String::new();
+    for s in &results.sensitivity {
+        let what = s.outcome.replace('_', " ");
+        match (s.e_value, s.e_value_ci) {
+            (Some(e), Some(ci)) => {
+                let gamma = match (s.rosenbaum_test, s.gamma) {
+                    (Some(_), Some(g)) => format!(" Rosenbaum Gamma {}.", num(g)),
+                    (Some(_), None) => " Not significant at Gamma = 1 (no hidden bias needed).".to_string(),
+                    _ => String::new(),
+                };
+                lines += &format!(
+                    "<li>{}: {} {} has E-value {} (confidence limit {}).{}</li>\n",
+                    esc(&what),
+                    esc(&s.ratio_type.replace('_', " ")),
+                    s.ratio.map_or("-".into(), num),
+                    num(e),
+                    num(ci),
+                    esc(&gamma)
+                );
+            }
+            _ => lines += &format!("<li>{}: not estimable.</li>\n", esc(&what)),
+        }
+    }
+    h += &format!("<ul>\n{lines}</ul>\n");
+    h += &table_html(&tables::sensitivity(results), "Sensitivity to hidden bias (sensitivity.json)");
+    h += "</section>\n";
+
     h += "<section>\n<h2>Caveats</h2>\n<ul>\n";
     for c in caveats(results) {
         h += &format!("<li>{}</li>\n", esc(&c));

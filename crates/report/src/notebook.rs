@@ -93,6 +93,7 @@ sample_flow = load('sample_flow')
 site_did = load('site_did')
 site_panel = load('site_panel')
 by_model = load('by_model')
+sensitivity = load('sensitivity')
 print({name: table.shape for name, table in [('effects', effects), ('balance', balance), ('sample_flow', sample_flow), ('site_did', site_did), ('site_panel', site_panel), ('by_model', by_model)]})
 ";
 
@@ -120,7 +121,7 @@ pub fn notebook(results: &EvaluationResults, figures: &[Figure]) -> String {
     c.markdown("## Load the tables\n\nEvery table of the report is here as Parquet (and CSV). The cells below show the report's own figures; the code goes on from the tables.");
     c.code(LOADER.trim_end(), Vec::new());
     let fig = |name: &str| figures.iter().find(|f| f.name == name);
-    let sections: [(&str, &str, Vec<&str>, Option<&str>); 5] = [
+    let sections: [(&str, &str, Vec<&str>, Option<&str>); 6] = [
         ("## Sample flow", "sample_flow", vec!["sample_flow"], Some("sample_flow")),
         ("## Balance before and after matching", "balance", vec!["love_plot"], Some("balance")),
         ("## Effects", "effects", vec!["forest_plot"], Some("effects")),
@@ -131,6 +132,7 @@ pub fn notebook(results: &EvaluationResults, figures: &[Figure]) -> String {
             Some("site_did"),
         ),
         ("## Results by SWP model", "by_model", vec![], Some("by_model")),
+        ("## How robust is this? (E-values, Rosenbaum bounds)", "sensitivity", vec![], Some("sensitivity")),
     ];
     let all_tables = tables::all(results);
     for (title, variable, figure_names, table) in sections {

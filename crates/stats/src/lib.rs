@@ -27,6 +27,7 @@ pub mod matching;
 pub mod multiplicity;
 pub mod regression;
 pub mod rng;
+pub mod sensitivity;
 pub mod survival;
 
 pub use error::{Result, StatsError};
