@@ -886,6 +886,19 @@ fn report_refuses_bad_configs_and_invalid_data_without_leaving_output() {
 }
 
 #[test]
+fn report_never_replaces_its_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    copy_dir(&root().join("data/sample"), &data);
+    for out in [data.clone(), data.join("report"), tmp.path().to_path_buf()] {
+        let run = report(&[data.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert_eq!(run.status.code(), Some(2), "{}", text(&run.stderr));
+        assert!(text(&run.stderr).contains("would overwrite the dataset"), "{}", text(&run.stderr));
+    }
+    assert!(data.join("children.csv").exists() && !data.join("report").exists());
+}
+
+#[test]
 fn report_writes_the_cohort_only_on_request_and_never_inside_the_report() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");

@@ -219,6 +219,28 @@ pub fn run(args: Args) -> CommandResult {
                 .into(),
         ));
     }
+    // the output directory is replaced whole: it must never be, contain or sit inside the input
+    {
+        let abs =
+            |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| std::path::absolute(p).unwrap_or(p.to_path_buf()));
+        let (d, o) = (abs(&dir), abs(&out));
+        if d == o || o.starts_with(&d) || d.starts_with(&o) {
+            return Err(Failure::Usage(format!(
+                "--out {} would overwrite the dataset {}: write the report to a directory outside it",
+                out.display(),
+                dir.display()
+            )));
+        }
+        if let Some(config) = &config_path {
+            if abs(config).starts_with(&o) {
+                return Err(Failure::Usage(format!(
+                    "--out {} holds the config {}: write the report elsewhere",
+                    out.display(),
+                    config.display()
+                )));
+            }
+        }
+    }
     if let Some(cohort) = &args.cohort_out {
         let parent = cohort.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let (a, b) = (std::fs::canonicalize(parent).unwrap_or(parent.to_path_buf()), std::fs::canonicalize(&out).ok());
