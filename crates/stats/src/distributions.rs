@@ -52,7 +52,7 @@ pub fn pt_noncentral(t: f64, df: f64, ncp: f64) -> f64 {
     if ncp == 0.0 {
         return pt(t, df);
     }
-    if t.is_nan() || ncp.is_nan() || !(df > 0.0) {
+    if t.is_nan() || ncp.is_nan() || df.is_nan() || df <= 0.0 {
         return f64::NAN;
     }
     if !t.is_finite() {
