@@ -27,7 +27,7 @@ use swp_eval::report::table::{Cell, Format, Table};
 /// (data/sample with data/evaluation.toml) into report/.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  swp-eval report\n  swp-eval report data/sample --config data/evaluation.toml --out report\n  swp-eval report extracts/2011 --config eval.toml --out out/2011 --cohort-out secure/cohort.parquet\n\nOutputs (OUTDIR): effects, balance, sample_flow, site_did, site_panel, by_model as .json .csv .md .tex .html .parquet;\nsurvival.json (Kaplan-Meier curves); run.json (version, config, seed, input SHA-256s); timings.json.\nSmall numbers (1 to threshold - 1) are suppressed unless --no-suppress."
+    after_help = "Examples:\n  swp-eval report\n  swp-eval report data/sample --config data/evaluation.toml --out report\n  swp-eval report extracts/2011 --config eval.toml --out out/2011 --cohort-out secure/cohort.parquet\n\nOutputs (OUTDIR): report.html (one file, open offline); notebook.ipynb; figures/*.svg and *.png;\neffects, balance, sample_flow, site_did, site_panel, by_model, sensitivity as .json .csv .md .tex .html .parquet;\nsurvival.json (Kaplan-Meier curves); design.json; run.json (version, config, seed, input SHA-256s); timings.json.\nSmall numbers (1 to threshold - 1) are suppressed unless --no-suppress."
 )]
 pub struct Args {
     /// The dataset directory (default: data/sample).
@@ -372,7 +372,7 @@ pub fn run(args: Args) -> CommandResult {
     );
     text += &tables::primary_summary(&results).render(Format::Md);
     text += &format!(
-        "\nwrote {} (report.html, notebook.ipynb, figures/, effects, balance, sample_flow, site_did, site_panel, by_model; run.json) in {:.1} s\n",
+        "\nwrote {} (report.html, notebook.ipynb, figures/, tables, run.json) in {:.1} s\n",
         out.display(),
         started.elapsed().as_secs_f64()
     );

@@ -81,16 +81,8 @@ pub fn effects(r: &EvaluationResults) -> Table {
 
 /// The primary rows only, as the terminal summary shows them.
 pub fn primary_summary(r: &EvaluationResults) -> Table {
-    let mut t = Table::new(vec![
-        "outcome",
-        "estimate",
-        "estimate_value",
-        "ci_low",
-        "ci_high",
-        "p_value",
-        "p_holm",
-        "wild_p_value",
-    ]);
+    let mut t =
+        Table::new(vec!["primary outcome", "estimate", "value", "95% CI low", "95% CI high", "p", "Holm p", "wild p"]);
     for e in r.effects.iter().filter(|e| e.primary) {
         t = t.row(vec![
             Cell::text(&e.outcome),
