@@ -75,15 +75,18 @@ def main(directory):
     follow = (index, min(add_months(index, 24) - timedelta(days=1), extract))
     in_care_since = add_months(index, -6)
 
+    children = read(d / "children.csv")
+    # tables without a site_id column: child ids are then unique across the dataset
+    site_of = {c["child_id"]: c["site_id"] for c in children}
     episodes, allocations = {}, {}
     for r in read(d / "episodes.csv"):
-        episodes.setdefault((r["site_id"], r["child_id"]), []).append(r)
+        episodes.setdefault((r.get("site_id") or site_of.get(r["child_id"]), r["child_id"]), []).append(r)
     for r in read(d / "allocations.csv"):
-        allocations.setdefault((r["site_id"], r["child_id"]), []).append(r)
+        allocations.setdefault((r.get("site_id") or site_of.get(r["child_id"]), r["child_id"]), []).append(r)
 
     rows, flow_removed = [], {True: [0] * 5, False: [0] * 5}
     flow_total = {True: 0, False: 0}
-    for c in read(d / "children.csv"):
+    for c in children:
         arm = sites[c["site_id"]]["arm"]
         if arm not in ("pilot", "comparison"):
             continue
