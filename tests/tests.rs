@@ -975,3 +975,28 @@ fn match_dir_with_a_config_matches_the_cohort_as_the_report_does() {
     // neither a table nor a dataset: a usage error
     assert_eq!(swp(&["match"]).status.code(), Some(2));
 }
+
+#[test]
+fn effect_refuses_unusable_numbers_and_reps_with_a_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let table = tmp.path().join("t.csv");
+    let mut csv = String::from("g,y,site\n");
+    for i in 0..40 {
+        let y = if i == 7 { "NaN".to_string() } else { format!("{}", i % 5) };
+        csv += &format!("{},{y},s{}\n", i % 2, i % 6);
+    }
+    std::fs::write(&table, csv).unwrap();
+    let t = table.to_str().unwrap();
+    for extra in [&[][..], &["--cluster", "site"][..]] {
+        let mut args = vec!["effect", "--table", t, "--group", "g", "--outcome", "y"];
+        args.extend_from_slice(extra);
+        let out = swp(&args);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("data row 8"), "{}", text(&out.stderr));
+    }
+    for reps in ["1", "1000000000000"] {
+        let out = swp(&["effect", "--table", t, "--group", "g", "--outcome", "y", "--cluster", "site", "--reps", reps]);
+        assert_eq!(out.status.code(), Some(2), "--reps {reps}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("99 to 1,000,000"));
+    }
+}

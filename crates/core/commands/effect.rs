@@ -74,9 +74,23 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
+/// Largest magnitude accepted in an outcome, weight or exposure: beyond it sums of squares
+/// overflow and every estimate would be meaningless.
+const MAX_MAGNITUDE: f64 = 1e150;
+
 fn numbers(frame: &polars::prelude::DataFrame, name: &str, args: &Args) -> Result<Vec<f64>, Failure> {
     match covariate(frame, name, &args.table)?.values {
-        Values::Numeric(v) => Ok(v),
+        Values::Numeric(v) => {
+            if let Some(i) = v.iter().position(|x| !x.is_finite() || x.abs() > MAX_MAGNITUDE) {
+                return Err(data_error(format!(
+                    "{} column `{name}`: data row {} holds {}, not a usable number (missing, NaN, infinite or beyond 1e150); remove or correct the row",
+                    args.table.display(),
+                    i + 1,
+                    v[i]
+                )));
+            }
+            Ok(v)
+        }
         Values::Text(_) => Err(data_error(format!("{} column `{name}` must hold numbers", args.table.display()))),
     }
 }
@@ -91,8 +105,11 @@ fn num(x: f64) -> Value {
 
 /// Runs `effect`.
 pub fn run(args: Args) -> CommandResult {
-    if args.reps == 0 {
-        return Err(Failure::Usage("--reps must be at least 1".into()));
+    if !(99..=1_000_000).contains(&args.reps) {
+        return Err(Failure::Usage(format!(
+            "--reps {} is not allowed: use 99 to 1,000,000 (9,999 recommended; with fewer than 99 draws a p-value below 0.01 cannot be told apart)",
+            args.reps
+        )));
     }
     let frame = read_table(&args.table)?;
     let group = treatment(&frame, &args.group, &args.table)?;

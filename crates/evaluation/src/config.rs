@@ -334,7 +334,7 @@ pub enum ClusterName {
 pub struct InferenceConfig {
     /// Cluster of the robust errors (site).
     pub cluster: ClusterName,
-    /// Wild cluster bootstrap replications (9999; at most 1,000,000).
+    /// Wild cluster bootstrap replications (9999; 99 to 1,000,000).
     pub bootstrap_reps: usize,
     /// Bootstrap weights (webb).
     pub bootstrap_weights: BootWeightsName,
@@ -592,8 +592,8 @@ impl Config {
             }
         }
         let i = &self.inference;
-        if !(1..=1_000_000).contains(&i.bootstrap_reps) {
-            return Err(bad("inference.bootstrap_reps", i.bootstrap_reps, "1 to 1,000,000 (9999 recommended)"));
+        if !(99..=1_000_000).contains(&i.bootstrap_reps) {
+            return Err(bad("inference.bootstrap_reps", i.bootstrap_reps, "99 to 1,000,000 (9999 recommended)"));
         }
         if !(1..=1_000_000).contains(&i.randomisation_assignments) {
             return Err(bad("inference.randomisation_assignments", i.randomisation_assignments, "1 to 1,000,000"));
