@@ -62,3 +62,32 @@ pub fn emit(text: &str, out: Option<&PathBuf>) -> anyhow::Result<()> {
         None => print_stdout(text),
     }
 }
+
+/// Writes the evaluation's child-level cohort table (child ids inside) to `path`, as Parquet
+/// when it ends in `.parquet`, else CSV, atomically. Only on an explicit request
+/// (`report --cohort-out`, `match DIR --matched-out`).
+pub fn write_cohort(table: &swp_eval::evaluation::CohortTable, path: &Path) -> anyhow::Result<()> {
+    use polars::prelude::{Column, CsvWriter, DataFrame, ParquetWriter, PlSmallStr, SerWriter};
+    let n_text = table.text.len();
+    let columns: Vec<Column> = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(j, name)| {
+            if j < n_text {
+                Column::new(PlSmallStr::from(name.as_str()), table.text[j].clone())
+            } else {
+                Column::new(PlSmallStr::from(name.as_str()), table.numbers[j - n_text].clone())
+            }
+        })
+        .collect();
+    let mut frame = DataFrame::new(table.text.first().map_or(0, Vec::len), columns).context("cohort table")?;
+    let mut bytes = Vec::new();
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
+        ParquetWriter::new(&mut bytes).finish(&mut frame).map(|_| ())
+    } else {
+        CsvWriter::new(&mut bytes).finish(&mut frame)
+    }
+    .with_context(|| format!("cannot write {}", path.display()))?;
+    write_atomic(path, &bytes)
+}

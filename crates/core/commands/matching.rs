@@ -434,30 +434,7 @@ fn run_cohort(args: &Args, dir: &Path) -> CommandResult {
         }
     })?;
     if let Some(path) = &args.matched_out {
-        let c = &matched.cohort;
-        let n_text = c.text.len();
-        let columns: Vec<Column> = c
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(j, name)| {
-                if j < n_text {
-                    Column::new(PlSmallStr::from(name.as_str()), c.text[j].clone())
-                } else {
-                    Column::new(PlSmallStr::from(name.as_str()), c.numbers[j - n_text].clone())
-                }
-            })
-            .collect();
-        let mut frame = DataFrame::new(c.text.first().map_or(0, Vec::len), columns)
-            .map_err(|e| data_error(format!("cohort table: {e}")))?;
-        let mut bytes = Vec::new();
-        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
-            ParquetWriter::new(&mut bytes).finish(&mut frame).map(|_| ())
-        } else {
-            CsvWriter::new(&mut bytes).finish(&mut frame)
-        }
-        .map_err(|e| data_error(format!("cannot write {}: {e}", path.display())))?;
-        crate::output::write_atomic(path, &bytes)?;
+        crate::output::write_cohort(&matched.cohort, path)?;
     }
     for w in &matched.warnings {
         eprintln!("warning: {w}");

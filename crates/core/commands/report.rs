@@ -4,11 +4,11 @@
 //! Everything is written into a temporary directory beside OUTDIR and renamed into place at the
 //! end, so a failed run never leaves a half-written report.
 
-use crate::output::{print_stdout, write_atomic};
+use crate::output::print_stdout;
 use crate::{CommandResult, Failure};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use polars::prelude::{Column, CsvWriter, DataFrame, ParquetWriter, PlSmallStr, PolarsResult, SerWriter};
+use polars::prelude::{Column, DataFrame, ParquetWriter, PlSmallStr, PolarsResult};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::io::IsTerminal;
@@ -192,21 +192,6 @@ fn replace_dir(tmp: tempfile::TempDir, out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The matched cohort as a frame (ids inside: only for `--cohort-out`).
-fn cohort_frame(results: &EvaluationResults) -> PolarsResult<DataFrame> {
-    let c = &results.cohort;
-    let n_text = c.text.len();
-    let mut columns: Vec<Column> = Vec::new();
-    for (j, name) in c.columns.iter().enumerate() {
-        if j < n_text {
-            columns.push(Column::new(PlSmallStr::from(name.as_str()), c.text[j].clone()));
-        } else {
-            columns.push(Column::new(PlSmallStr::from(name.as_str()), c.numbers[j - n_text].clone()));
-        }
-    }
-    DataFrame::new(c.text.first().map_or(0, Vec::len), columns)
-}
-
 /// Runs `report`.
 pub fn run(args: Args) -> CommandResult {
     let bundled = args.dir.is_none();
@@ -316,15 +301,7 @@ pub fn run(args: Args) -> CommandResult {
     let results = if args.no_suppress { results } else { publish(results, threshold) };
 
     if let Some(path) = &args.cohort_out {
-        let mut frame = cohort_frame(&results).map_err(|e| data_error(format!("cohort table: {e}")))?;
-        let mut bytes = Vec::new();
-        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
-            ParquetWriter::new(&mut bytes).finish(&mut frame).map(|_| ())
-        } else {
-            CsvWriter::new(&mut bytes).finish(&mut frame)
-        }
-        .map_err(|e| data_error(format!("cannot write {}: {e}", path.display())))?;
-        write_atomic(path, &bytes)?;
+        crate::output::write_cohort(&results.cohort, path)?;
     }
 
     let write_started = Instant::now();

@@ -127,7 +127,8 @@ fn frame<DB: DrawingBackend>(
     Ok(root.margin(46, 34, 10, 20))
 }
 
-fn fmt(x: f64) -> String {
+/// A number for a label: no decimals from 100, one from 10, else two.
+pub(crate) fn fmt(x: f64) -> String {
     if x.abs() >= 100.0 {
         format!("{x:.0}")
     } else if x.abs() >= 10.0 {
@@ -143,6 +144,22 @@ fn fmt_p(p: Option<f64>) -> String {
         Some(p) if p < 0.001 => "<0.001".into(),
         Some(p) => format!("{p:.3}"),
     }
+}
+
+/// The series legend every chart uses: white box, grey border.
+fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    size: f64,
+) -> DrawResult {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(GREY)
+        .label_font(text_style(size))
+        .draw()
+        .map_err(e)
 }
 
 /// A dashed line from a to b in data coordinates.
@@ -234,14 +251,7 @@ impl Draw for LovePlot<'_> {
             .map_err(e)?
             .label("after matching")
             .legend(|(x, y)| Circle::new((x + 10, y), 6, CONTROL.filled()));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font(text_style(14.0))
-            .draw()
-            .map_err(e)?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight, 14.0)?;
         Ok(())
     }
 }
@@ -502,14 +512,7 @@ impl Draw for KmPlot<'_> {
                 ))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3)));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font(text_style(14.0))
-            .draw()
-            .map_err(e)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight, 14.0)?;
         // the number-at-risk table, aligned with the x axis
         let test = format!(
             "{}: chi-square {} (1 df), p {}",
@@ -641,14 +644,7 @@ impl Trends<'_> {
             .map_err(e)?
             .label("control sites")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREY.stroke_width(1)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font(text_style(13.0))
-            .draw()
-            .map_err(e)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight, 13.0)?;
         Ok(())
     }
 }
@@ -751,14 +747,7 @@ impl Draw for Distribution<'_> {
                 .label(label)
                 .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 16, y + 6)], c.filled()));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font(text_style(14.0))
-            .draw()
-            .map_err(e)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight, 14.0)?;
         Ok(())
     }
 }
@@ -829,14 +818,7 @@ impl ArmYears<'_> {
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3)));
             chart.draw_series(points.iter().map(|p| Circle::new(*p, 5, colour.filled()))).map_err(e)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font(text_style(13.0))
-            .draw()
-            .map_err(e)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight, 13.0)?;
         Ok(())
     }
 }
@@ -1021,14 +1003,7 @@ impl Draw for MetricChart<'_> {
             chart.draw_series(xy.iter().map(|p| Circle::new(*p, 3, colour.filled()))).map_err(e)?;
         }
         if !many {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.9))
-                .border_style(GREY)
-                .label_font(text_style(13.0))
-                .draw()
-                .map_err(e)?;
+            legend(&mut chart, SeriesLabelPosition::UpperRight, 13.0)?;
         }
         Ok(())
     }

@@ -386,50 +386,13 @@ pub fn randomisation_did(
     };
     let observed =
         statistic(&treated).ok_or_else(|| StatsError::Invalid("a group has no units in one of the periods".into()))?;
-    let total = (0..g1).fold(1.0f64, |acc, i| acc * (g - i) as f64 / (i + 1) as f64);
-    let (assignments, enumerated): (Vec<Vec<bool>>, bool) = if total <= reps as f64 {
-        let mut all = Vec::new();
-        let mut pick: Vec<usize> = (0..g1).collect();
-        loop {
-            let mut a = vec![false; g];
-            pick.iter().for_each(|&i| a[i] = true);
-            all.push(a);
-            // next combination
-            let mut i = g1;
-            while i > 0 && pick[i - 1] == g - g1 + i - 1 {
-                i -= 1;
-            }
-            if i == 0 {
-                break;
-            }
-            pick[i - 1] += 1;
-            for j in i..g1 {
-                pick[j] = pick[j - 1] + 1;
-            }
-        }
-        (all, true)
-    } else {
-        let all = (0..reps)
-            .map(|rep| {
-                let mut rng = Rng::new(seed, rep as u64 + 1);
-                let mut idx: Vec<usize> = (0..g).collect();
-                for i in 0..g1 {
-                    let j = i + (rng.next_u64() % (g - i) as u64) as usize;
-                    idx.swap(i, j);
-                }
-                let mut a = vec![false; g];
-                idx[..g1].iter().for_each(|&i| a[i] = true);
-                a
-            })
-            .collect();
-        (all, false)
-    };
-    let stats: Vec<f64> = assignments.iter().filter_map(|a| statistic(a)).collect();
-    let extreme = stats.iter().filter(|s| s.abs() >= observed.abs() * (1.0 - 1e-12)).count();
-    Ok(RandomisationResult {
-        estimate: observed,
-        p_value: extreme as f64 / stats.len() as f64,
-        assignments: stats.len(),
-        enumerated,
-    })
+    // every set of g1 clusters (or `reps` drawn from the seed), as crate::did::randomisation_test
+    let treated_set: Vec<usize> = (0..g).filter(|&i| treated[i]).collect();
+    let result = crate::did::randomisation_test(g, &treated_set, reps, seed, |set| {
+        let mut assign = vec![false; g];
+        set.iter().for_each(|&i| assign[i] = true);
+        statistic(&assign)
+    })?;
+    debug_assert!((result.estimate - observed).abs() <= 1e-12 * observed.abs().max(1.0));
+    Ok(result)
 }

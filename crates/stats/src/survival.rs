@@ -58,49 +58,7 @@ fn check(time: &[f64], event: &[bool]) -> Result<()> {
 /// Lengths that differ, negative or non-finite times, no units.
 pub fn kaplan_meier(time: &[f64], event: &[bool]) -> Result<KaplanMeier> {
     check(time, event)?;
-    let mut order: Vec<usize> = (0..time.len()).collect();
-    order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
-    let mut at_risk = time.len() as f64;
-    let (mut s, mut greenwood) = (1.0f64, 0.0f64);
-    let z = qnorm(0.975);
-    let mut km = KaplanMeier {
-        time: vec![],
-        n_risk: vec![],
-        n_event: vec![],
-        survival: vec![],
-        std_err: vec![],
-        lower: vec![],
-        upper: vec![],
-    };
-    let mut i = 0;
-    while i < order.len() {
-        let t = time[order[i]];
-        let (mut d, mut leaving) = (0.0, 0.0);
-        while i < order.len() && time[order[i]] == t {
-            d += f64::from(u8::from(event[order[i]]));
-            leaving += 1.0;
-            i += 1;
-        }
-        if d > 0.0 {
-            s *= 1.0 - d / at_risk;
-            if at_risk > d {
-                greenwood += d / (at_risk * (at_risk - d));
-            } else {
-                greenwood = f64::INFINITY;
-            }
-        }
-        let se = greenwood.sqrt();
-        km.time.push(t);
-        km.n_risk.push(at_risk);
-        km.n_event.push(d);
-        km.survival.push(s);
-        km.std_err.push(se);
-        let finite = s > 0.0 && se.is_finite();
-        km.lower.push(finite.then(|| s * (-z * se).exp()));
-        km.upper.push(finite.then(|| (s * (z * se).exp()).min(1.0)));
-        at_risk -= leaving;
-    }
-    Ok(km)
+    kaplan_meier_weighted(time, event, &vec![1.0; time.len()])
 }
 
 /// A log-rank test.
