@@ -166,7 +166,7 @@ pub fn report_html(results: &EvaluationResults, figures: &[Figure], provenance: 
         esc(&d.follow_up_planned_to),
         esc(&d.extract_date)
     );
-    h += &format!("<li>Matching: {} on {}.</li>\n", esc(&d.matching), esc(&d.covariates.join(", ")));
+    h += &format!("<li>Matching: {}. Baseline covariates: {}.</li>\n", esc(&d.matching), esc(&d.covariates.join(", ")));
     h += &format!(
         "<li>Effects are for pilot children (ATT) in the matched sample. Standard errors CR2 clustered on site with Bell-McCaffrey degrees of freedom; hazard ratios with a cluster-robust error; wild cluster bootstrap ({} replications, Webb weights, seed {}); Holm across the five primary estimates.</li>\n",
         d.bootstrap_reps, d.seed
