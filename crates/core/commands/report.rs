@@ -147,6 +147,9 @@ fn write_outputs(
     write("by_model.json", json(&results.by_model).as_bytes())?;
     write("survival.json", json(&results.survival).as_bytes())?;
     write("sensitivity.json", json(&results.sensitivity).as_bytes())?;
+    if let Some(curve) = &results.specification_curve {
+        write("specification_curve.json", json(curve).as_bytes())?;
+    }
     write("design.json", json(&results.design).as_bytes())?;
     write("run.json", json(run).as_bytes())?;
     let figures = swp_eval::report::charts::figures(results)?;

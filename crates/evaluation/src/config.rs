@@ -56,6 +56,47 @@ pub struct Config {
     pub inference: InferenceConfig,
     /// Small-number suppression.
     pub disclosure: DisclosureConfig,
+    /// The specification curve: the primary estimates over a grid of reasonable choices.
+    pub specification_curve: SpecificationCurveConfig,
+}
+
+/// `[specification_curve]`: every combination of these choices is one specification (the
+/// other settings as in the config); combinations MatchIt does not allow (a caliper with the
+/// Mahalanobis distance) are left out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SpecificationCurveConfig {
+    /// Run it (false).
+    pub enabled: bool,
+    /// Calipers (none, 0.1, 0.2).
+    pub caliper: Vec<CaliperSetting>,
+    /// Ratios (1, 2, 3).
+    pub ratio: Vec<usize>,
+    /// With and without replacement.
+    pub replace: Vec<bool>,
+    /// Distances (glm, linear-logit, mahalanobis).
+    pub distance: Vec<DistanceName>,
+    /// Control arms (comparison, host, both).
+    pub controls: Vec<Controls>,
+    /// Follow-up lengths (12, 24 months).
+    pub follow_up_months: Vec<u32>,
+    /// Minimum months in care (0, 6, 12).
+    pub min_months_in_care: Vec<u32>,
+}
+
+impl Default for SpecificationCurveConfig {
+    fn default() -> Self {
+        SpecificationCurveConfig {
+            enabled: false,
+            caliper: vec![CaliperSetting::Word(NoCaliper::None), CaliperSetting::Sd(0.1), CaliperSetting::Sd(0.2)],
+            ratio: vec![1, 2, 3],
+            replace: vec![false, true],
+            distance: vec![DistanceName::Glm, DistanceName::LinearLogit, DistanceName::Mahalanobis],
+            controls: vec![Controls::Comparison, Controls::Host, Controls::Both],
+            follow_up_months: vec![12, 24],
+            min_months_in_care: vec![0, 6, 12],
+        }
+    }
 }
 
 /// Which children are treated, which are controls, and which controls to use.

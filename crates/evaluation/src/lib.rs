@@ -28,6 +28,7 @@ pub mod error;
 pub mod estimates;
 pub mod sensitivity;
 pub mod site;
+pub mod specification;
 
 use crate::cohort::{Cohort, FlowRow, Windows};
 use crate::config::{Config, ValidConfig, OUTCOMES, SITE_METRICS};
@@ -233,6 +234,8 @@ pub struct EvaluationResults {
     pub by_model: Vec<ModelRow>,
     /// Sensitivity of the primary outcomes to hidden bias (E-values, Rosenbaum bounds).
     pub sensitivity: Vec<sensitivity::SensitivityRow>,
+    /// The specification curve (when `[specification_curve] enabled = true`).
+    pub specification_curve: Option<specification::SpecificationCurve>,
     /// Monthly caseload and turnover per site of either arm (trend figures).
     pub monthly: Vec<descriptive::MonthlyRow>,
     /// Caseloads of case-holding workers by arm at the end of the follow-up window.
@@ -446,36 +449,15 @@ impl Evaluation {
         })
     }
 
-    /// Only the cohort and its matching (`swp-eval match DIR --config FILE`): the sample flow,
-    /// the balance table and the warnings, without estimating any effect.
-    ///
-    /// # Errors
-    /// As [`Evaluation::run`].
-    pub fn match_cohort(&self, dataset: &Dataset) -> Result<MatchedCohort> {
-        let p = self.prepare(dataset, &mut |_| {})?;
-        let cohort = cohort_table(&p.cohort, &p.matching, &p.index);
-        Ok(MatchedCohort { sample_flow: p.sample_flow, balance: p.balance, warnings: p.warnings, cohort })
-    }
-
-    /// [`Evaluation::run`], calling `progress` as each stage starts.
-    ///
-    /// # Errors
-    /// As [`Evaluation::run`].
-    pub fn run_with_progress(&self, dataset: &Dataset, progress: &mut dyn FnMut(Stage)) -> Result<EvaluationResults> {
+    /// The matched sample and the rows (and Kaplan-Meier curves) of the child-level outcomes.
+    fn child_outcomes(
+        &self,
+        cohort: &Cohort,
+        matching: &Matching,
+        windows: &Windows,
+        warnings: &mut Vec<String>,
+    ) -> (Vec<usize>, Sample, Vec<EffectRow>, Vec<SurvivalResult>) {
         let config = &self.config;
-        let Prepared {
-            sites,
-            index,
-            windows,
-            arm_of_site,
-            cohort,
-            sample_flow,
-            covariates,
-            matching,
-            balance,
-            mut warnings,
-        } = self.prepare(dataset, progress)?;
-        progress(Stage::Effects);
         let matched: Vec<usize> = (0..cohort.len()).filter(|&i| matching.weights[i] > 0.0).collect();
         let site_index = relabel(&matched.iter().map(|&i| cohort.site[i] as usize).collect::<Vec<_>>());
         let sample = Sample {
@@ -566,6 +548,50 @@ impl Evaluation {
                 }
             }
         }
+        (matched, sample, effects, survival)
+    }
+
+    /// The primary rows of the child-level outcomes only (for the specification curve).
+    ///
+    /// # Errors
+    /// As [`Evaluation::run`].
+    pub fn primary_effects(&self, dataset: &Dataset) -> Result<Vec<EffectRow>> {
+        let mut p = self.prepare(dataset, &mut |_| {})?;
+        let (_, _, effects, _) = self.child_outcomes(&p.cohort, &p.matching, &p.windows, &mut p.warnings);
+        Ok(effects.into_iter().filter(|e| e.primary).collect())
+    }
+
+    /// Only the cohort and its matching (`swp-eval match DIR --config FILE`): the sample flow,
+    /// the balance table and the warnings, without estimating any effect.
+    ///
+    /// # Errors
+    /// As [`Evaluation::run`].
+    pub fn match_cohort(&self, dataset: &Dataset) -> Result<MatchedCohort> {
+        let p = self.prepare(dataset, &mut |_| {})?;
+        let cohort = cohort_table(&p.cohort, &p.matching, &p.index);
+        Ok(MatchedCohort { sample_flow: p.sample_flow, balance: p.balance, warnings: p.warnings, cohort })
+    }
+
+    /// [`Evaluation::run`], calling `progress` as each stage starts.
+    ///
+    /// # Errors
+    /// As [`Evaluation::run`].
+    pub fn run_with_progress(&self, dataset: &Dataset, progress: &mut dyn FnMut(Stage)) -> Result<EvaluationResults> {
+        let config = &self.config;
+        let Prepared {
+            sites,
+            index,
+            windows,
+            arm_of_site,
+            cohort,
+            sample_flow,
+            covariates,
+            matching,
+            balance,
+            mut warnings,
+        } = self.prepare(dataset, progress)?;
+        progress(Stage::Effects);
+        let (matched, sample, mut effects, survival) = self.child_outcomes(&cohort, &matching, &windows, &mut warnings);
         for measure in cohort::measures(dataset, &cohort, config.measures.as_deref()) {
             let rows: Vec<usize> = (0..matched.len())
                 .filter(|&k| measure.baseline[matched[k]].is_some() && measure.follow_up[matched[k]].is_some())
@@ -609,6 +635,8 @@ impl Evaluation {
         let caseload_distribution = descriptive::caseload_distribution(&index, &arm_of_site, windows.follow_up.to);
         let arm_years = descriptive::arm_years(&index, &arm_of_site, &periods);
         let by_model = by_model(&cohort, &matching, &sites, &index.groups)?;
+        let specification_curve =
+            config.raw.specification_curve.enabled.then(|| specification::specification_curve(&config.raw, dataset));
 
         let m = &config.matching;
         let design = Design {
@@ -669,6 +697,7 @@ impl Evaluation {
             site_panel,
             by_model,
             sensitivity,
+            specification_curve,
             monthly,
             caseload_distribution,
             arm_years,

@@ -285,6 +285,32 @@ pub fn sensitivity(r: &EvaluationResults) -> Table {
     t
 }
 
+/// `specification_curve`: the share of specifications significant in each direction.
+pub fn specification_summary(r: &EvaluationResults) -> Option<Table> {
+    let curve = r.specification_curve.as_ref()?;
+    let mut t = Table::new(vec![
+        "outcome",
+        "estimate_type",
+        "specifications",
+        "estimated",
+        "median_estimate",
+        "share_significant_lower",
+        "share_significant_higher",
+    ]);
+    for s in &curve.summary {
+        t = t.row(vec![
+            Cell::text(&s.outcome),
+            Cell::text(&s.estimate_type),
+            Cell::number(s.specifications as f64),
+            Cell::number(s.estimated as f64),
+            num(s.median_estimate),
+            num(s.share_significant_lower),
+            num(s.share_significant_higher),
+        ]);
+    }
+    Some(t)
+}
+
 /// Every table by its file stem, in the order the report presents them.
 pub fn all(r: &EvaluationResults) -> Vec<(&'static str, Table)> {
     vec![
@@ -296,4 +322,7 @@ pub fn all(r: &EvaluationResults) -> Vec<(&'static str, Table)> {
         ("by_model", by_model(r)),
         ("sensitivity", sensitivity(r)),
     ]
+    .into_iter()
+    .chain(specification_summary(r).map(|t| ("specification_curve", t)))
+    .collect()
 }

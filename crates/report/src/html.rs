@@ -295,6 +295,10 @@ pub fn report_html(results: &EvaluationResults, figures: &[Figure], provenance: 
     }
     h += &format!("<ul>\n{lines}</ul>\n");
     h += &table_html(&tables::sensitivity(results), "Sensitivity to hidden bias (sensitivity.json)");
+    if let Some(t) = tables::specification_summary(results) {
+        h += "<p>The specification curve reruns the primary estimates over every combination of reasonable choices (caliper, ratio, replacement, distance, control arm, follow-up length, minimum time in care; specification_curve.json has every specification):</p>\n";
+        h += &table_html(&t, "Specification curve: share of specifications significant at 5% in each direction");
+    }
     h += "</section>\n";
 
     h += "<section>\n<h2>Caveats</h2>\n<ul>\n";

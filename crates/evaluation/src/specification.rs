@@ -1,0 +1,252 @@
+//! The specification curve (Simonsohn, Simmons and Nelson 2020): the evaluation's primary
+//! estimates rerun over a grid of reasonable analysis choices (caliper, ratio, replacement,
+//! distance, control arm, follow-up length, minimum time in care), specifications in parallel.
+//! Each specification is a full run of the cohort, the matching and the primary estimates
+//! (CR2 on site; the wild bootstrap is left out), so the curve shows how much the answer
+//! depends on choices an evaluator could defensibly have made.
+
+use crate::config::{CaliperSetting, Config, DistanceName, NoCaliper};
+use crate::Evaluation;
+use rayon::prelude::*;
+use serde::Serialize;
+use swp_data::Dataset;
+
+/// One specification's primary estimate of one outcome (`specification_curve.json`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpecRow {
+    /// Specification number (grid order).
+    pub spec: usize,
+    /// Caliper (None: no caliper).
+    pub caliper: Option<f64>,
+    /// Controls per treated child.
+    pub ratio: usize,
+    /// With replacement.
+    pub replace: bool,
+    /// Distance.
+    pub distance: String,
+    /// Control arm.
+    pub controls: String,
+    /// Follow-up months.
+    pub follow_up_months: u32,
+    /// Minimum months in care.
+    pub min_months_in_care: u32,
+    /// Outcome.
+    pub outcome: String,
+    /// Primary estimate type.
+    pub estimate_type: String,
+    /// Estimate.
+    pub estimate: Option<f64>,
+    /// Lower 95% limit.
+    pub ci_low: Option<f64>,
+    /// Upper 95% limit.
+    pub ci_high: Option<f64>,
+    /// CR2 p-value.
+    pub p_value: Option<f64>,
+    /// Why the specification gave no estimate.
+    pub error: Option<String>,
+}
+
+/// The share of specifications with a significant effect in each direction, per outcome.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpecSummary {
+    /// Outcome.
+    pub outcome: String,
+    /// Primary estimate type.
+    pub estimate_type: String,
+    /// Specifications run.
+    pub specifications: usize,
+    /// Specifications that gave an estimate.
+    pub estimated: usize,
+    /// Median estimate.
+    pub median_estimate: Option<f64>,
+    /// Share (of those estimated) significant at 5% with fewer events among pilot children.
+    pub share_significant_lower: Option<f64>,
+    /// Share significant at 5% with more events among pilot children.
+    pub share_significant_higher: Option<f64>,
+}
+
+/// The specification curve.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpecificationCurve {
+    /// One row per specification and primary outcome.
+    pub rows: Vec<SpecRow>,
+    /// Per outcome.
+    pub summary: Vec<SpecSummary>,
+}
+
+/// The grid of configs (every combination MatchIt allows), in a fixed order.
+pub fn grid(base: &Config) -> Vec<Config> {
+    let g = &base.specification_curve;
+    let mut out = Vec::new();
+    for &controls in &g.controls {
+        for &follow in &g.follow_up_months {
+            for &months in &g.min_months_in_care {
+                for &distance in &g.distance {
+                    for &caliper in &g.caliper {
+                        let none = matches!(caliper, CaliperSetting::Word(NoCaliper::None));
+                        if distance == DistanceName::Mahalanobis && !none {
+                            continue;
+                        }
+                        for &ratio in &g.ratio {
+                            for &replace in &g.replace {
+                                let mut c = base.clone();
+                                c.cohort.controls = controls;
+                                c.cohort.follow_up_months = follow;
+                                c.cohort.min_months_in_care = months;
+                                c.matching.distance = distance;
+                                c.matching.caliper = caliper;
+                                c.matching.ratio = ratio;
+                                c.matching.replace = replace;
+                                c.inference.bootstrap_reps = 99;
+                                c.specification_curve.enabled = false;
+                                out.push(c);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Runs every specification of `base`'s grid on `dataset` (in parallel; the result does not
+/// depend on the number of threads).
+pub fn specification_curve(base: &Config, dataset: &Dataset) -> SpecificationCurve {
+    let configs = grid(base);
+    let per_spec: Vec<Vec<SpecRow>> = configs
+        .par_iter()
+        .enumerate()
+        .map(|(spec, config)| {
+            let m = &config.matching;
+            let caliper = match m.caliper {
+                CaliperSetting::Sd(x) => Some(x),
+                CaliperSetting::Word(_) => None,
+            };
+            let row = |outcome: &str, estimate_type: &str| SpecRow {
+                spec,
+                caliper,
+                ratio: m.ratio,
+                replace: m.replace,
+                distance: format!("{:?}", m.distance).to_lowercase(),
+                controls: config.cohort.controls.name().to_string(),
+                follow_up_months: config.cohort.follow_up_months,
+                min_months_in_care: config.cohort.min_months_in_care,
+                outcome: outcome.to_string(),
+                estimate_type: estimate_type.to_string(),
+                estimate: None,
+                ci_low: None,
+                ci_high: None,
+                p_value: None,
+                error: None,
+            };
+            let primary = [
+                ("sw_changes", "rate_ratio"),
+                ("placement_moves", "rate_ratio"),
+                ("three_plus_placements", "risk_difference"),
+                ("time_to_sw_change", "hazard_ratio"),
+                ("time_to_placement_move", "hazard_ratio"),
+            ];
+            match Evaluation::new(config.clone()).and_then(|e| e.primary_effects(dataset)) {
+                Ok(effects) => primary
+                    .iter()
+                    .map(|(o, t)| {
+                        let mut r = row(o, t);
+                        if let Some(e) = effects.iter().find(|e| e.outcome == *o && e.estimate_type == *t) {
+                            (r.estimate, r.ci_low, r.ci_high, r.p_value) = (e.estimate, e.ci_low, e.ci_high, e.p_value);
+                        }
+                        if r.estimate.is_none() {
+                            r.error = Some("not estimable".into());
+                        }
+                        r
+                    })
+                    .collect(),
+                Err(err) => {
+                    primary.iter().map(|(o, t)| SpecRow { error: Some(err.to_string()), ..row(o, t) }).collect()
+                }
+            }
+        })
+        .collect();
+    let rows: Vec<SpecRow> = per_spec.into_iter().flatten().collect();
+    let mut summary = Vec::new();
+    for (outcome, estimate_type) in [
+        ("sw_changes", "rate_ratio"),
+        ("placement_moves", "rate_ratio"),
+        ("three_plus_placements", "risk_difference"),
+        ("time_to_sw_change", "hazard_ratio"),
+        ("time_to_placement_move", "hazard_ratio"),
+    ] {
+        let these: Vec<&SpecRow> = rows.iter().filter(|r| r.outcome == outcome).collect();
+        let estimated: Vec<&SpecRow> = these.iter().copied().filter(|r| r.estimate.is_some()).collect();
+        let null = if estimate_type == "risk_difference" { 0.0 } else { 1.0 };
+        let share = |lower: bool| -> Option<f64> {
+            (!estimated.is_empty()).then(|| {
+                estimated
+                    .iter()
+                    .filter(|r| r.p_value.is_some_and(|p| p < 0.05) && (r.estimate.unwrap_or(null) < null) == lower)
+                    .count() as f64
+                    / estimated.len() as f64
+            })
+        };
+        let mut values: Vec<f64> = estimated.iter().filter_map(|r| r.estimate).collect();
+        values.sort_by(f64::total_cmp);
+        summary.push(SpecSummary {
+            outcome: outcome.to_string(),
+            estimate_type: estimate_type.to_string(),
+            specifications: these.len(),
+            estimated: estimated.len(),
+            median_estimate: (!values.is_empty()).then(|| values[values.len() / 2]),
+            share_significant_lower: share(true),
+            share_significant_higher: share(false),
+        });
+    }
+    SpecificationCurve { rows, summary }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Controls, DistanceName};
+    use std::path::Path;
+
+    /// A two-specification grid on the bundled data: the specification with the config's own
+    /// choices gives exactly the evaluation's primary estimates; the other differs.
+    #[test]
+    fn the_specification_with_the_configs_choices_equals_the_evaluation() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let loaded = swp_data::load(&root.join("data/sample")).unwrap();
+        let mut config = Config::default();
+        let g = &mut config.specification_curve;
+        g.enabled = true;
+        g.caliper = vec![CaliperSetting::Sd(0.2)];
+        g.ratio = vec![1, 2];
+        g.replace = vec![false];
+        g.distance = vec![DistanceName::LinearLogit];
+        g.controls = vec![Controls::Comparison];
+        g.follow_up_months = vec![24];
+        g.min_months_in_care = vec![6];
+        assert_eq!(grid(&config).len(), 2);
+        let curve = specification_curve(&config, &loaded.dataset);
+        assert_eq!(curve.rows.len(), 10);
+        let main = Evaluation::new(Config::default()).unwrap().run(&loaded.dataset).unwrap();
+        for r in curve.rows.iter().filter(|r| r.spec == 0) {
+            let e = main.effects.iter().find(|e| e.primary && e.outcome == r.outcome).unwrap();
+            assert_eq!(
+                (r.estimate, r.ci_low, r.ci_high, r.p_value),
+                (e.estimate, e.ci_low, e.ci_high, e.p_value),
+                "{}",
+                r.outcome
+            );
+        }
+        let first = curve.rows.iter().find(|r| r.spec == 0 && r.outcome == "sw_changes").unwrap();
+        let second = curve.rows.iter().find(|r| r.spec == 1 && r.outcome == "sw_changes").unwrap();
+        assert_eq!(second.ratio, 2);
+        assert_ne!(first.estimate, second.estimate);
+        let s = &curve.summary[0];
+        assert_eq!((s.specifications, s.estimated), (2, 2));
+        assert!(s.share_significant_lower.unwrap() + s.share_significant_higher.unwrap() <= 1.0);
+        // a caliper with the Mahalanobis distance is not a specification
+        config.specification_curve.distance = vec![DistanceName::Mahalanobis];
+        assert!(grid(&config).is_empty());
+    }
+}
