@@ -9,7 +9,7 @@ use swp_stats::bootstrap::{BootType, WildParams, WildProblem};
 use swp_stats::distributions::{pnorm, qnorm};
 use swp_stats::effects::standardised_weighted;
 use swp_stats::glm::{Family, GlmFit, GlmParams};
-use swp_stats::regression::{cr2_inverse_variance, wls, Inference, WlsFit};
+use swp_stats::regression::{cr2_inverse_variance, se_cr2_inverse_variance, wls, Inference, WlsFit};
 use swp_stats::survival::{cox_weighted, kaplan_meier_weighted, log_rank, KaplanMeier};
 use swp_stats::Matrix;
 
@@ -215,9 +215,9 @@ fn fill_secondary(r: &mut EffectRow, coef: f64, se: f64, exp: bool) {
 /// CR2 inference on coefficient 1 of a WLS, and the subclass-clustered SE.
 fn cr2_pair(fit: &WlsFit, sample: &Sample, step: &str) -> Result<(Inference, f64)> {
     let site = fit.cr2_inference(&sample.site, 1).map_err(at(format!("{step}: CR2 on site")))?;
-    let secondary = fit.cr2(&sample.secondary_clusters()).map_err(at(format!("{step}: CR2 on subclass")))?;
+    let secondary = fit.vcov_cr2(&sample.secondary_clusters()).map_err(at(format!("{step}: CR2 on subclass")))?;
     let k = fit.k();
-    Ok((site, secondary.vcov[k + 1].sqrt()))
+    Ok((site, secondary[k + 1].sqrt()))
 }
 
 /// CR2 of a GLM's treatment coefficient as clubSandwich computes it for a `glm`, on site, and
@@ -225,8 +225,8 @@ fn cr2_pair(fit: &WlsFit, sample: &Sample, step: &str) -> Result<(Inference, f64
 fn glm_cr2(glm: &GlmFit, family: Family, x: &Matrix, y: &[f64], s: &Sample, step: &str) -> Result<(Inference, f64)> {
     let (d, e, w) = glm.sandwich_parts(family, x, y, Some(&s.weights)).map_err(at(step.to_string()))?;
     let (se, df) = cr2_inverse_variance(&d, &e, &w, &s.site, 1).map_err(at(format!("{step}: CR2 on site")))?;
-    let (se2, _) =
-        cr2_inverse_variance(&d, &e, &w, &s.secondary_clusters(), 1).map_err(at(format!("{step}: CR2 on subclass")))?;
+    let se2 = se_cr2_inverse_variance(&d, &e, &w, &s.secondary_clusters(), 1)
+        .map_err(at(format!("{step}: CR2 on subclass")))?;
     Ok((Inference { estimate: glm.coef[1], se, df, p_value: f64::NAN, ci_low: f64::NAN, ci_high: f64::NAN }, se2))
 }
 
@@ -451,10 +451,10 @@ pub fn measure_rows(outcome: &str, baseline: &[f64], follow_up: &[f64], s: &Samp
     );
     let fit = wls(&x, follow_up, Some(&s.weights)).map_err(at(step.clone()))?;
     let site = fit.cr2_inference(&s.site, 1).map_err(at(step.clone()))?;
-    let secondary = fit.cr2(&s.secondary_clusters()).map_err(at(step.clone()))?;
+    let secondary = fit.vcov_cr2(&s.secondary_clusters()).map_err(at(step.clone()))?;
     let mut md = row(outcome, "measure", "mean_difference", s);
     fill(&mut md, &site, fit.coef[1], false);
-    fill_secondary(&mut md, fit.coef[1], secondary.vcov[fit.k() + 1].sqrt(), false);
+    fill_secondary(&mut md, fit.coef[1], secondary[fit.k() + 1].sqrt(), false);
 
     let mut g = row(outcome, "measure", "hedges_g", s);
     g.se_method = "noncentral_t";

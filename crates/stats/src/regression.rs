@@ -226,6 +226,19 @@ impl WlsFit {
     /// # Errors
     /// Fewer than two clusters; a cluster whose adjustment matrix is singular.
     pub fn cr2(&self, cluster: &[usize]) -> Result<Cr2> {
+        self.cr2_with(cluster, true)
+    }
+
+    /// The CR2 covariance alone (`df` left empty): for a secondary column that uses a normal
+    /// reference, at O(G k^2) instead of the O(G^2 k^2) the degrees of freedom cost.
+    ///
+    /// # Errors
+    /// As [`WlsFit::cr2`].
+    pub fn vcov_cr2(&self, cluster: &[usize]) -> Result<Vec<f64>> {
+        Ok(self.cr2_with(cluster, false)?.vcov)
+    }
+
+    fn cr2_with(&self, cluster: &[usize], with_df: bool) -> Result<Cr2> {
         let (n, k) = (self.n(), self.k());
         let (index, g) = self.clusters(cluster)?;
         let mut members: Vec<Vec<usize>> = vec![Vec::new(); g];
@@ -265,6 +278,9 @@ impl WlsFit {
             }
         }
         let vcov = sandwich(m, &meat, k);
+        if !with_df {
+            return Ok(Cr2 { vcov, df: Vec::new(), clusters: g });
+        }
         // degrees of freedom per coefficient
         let df = (0..k)
             .map(|coef| {
@@ -446,7 +462,16 @@ impl Adjustment {
 /// # Errors
 /// Lengths that differ, non-positive weights, fewer than two clusters, a singular D'WD.
 pub fn cr2_inverse_variance(d: &Matrix, e: &[f64], w: &[f64], cluster: &[usize], coef: usize) -> Result<(f64, f64)> {
-    cr2_inverse_variance_with(d, e, w, cluster, coef, false)
+    cr2_inverse_variance_with(d, e, w, cluster, coef, false, true)
+}
+
+/// [`cr2_inverse_variance`]'s standard error alone (no degrees of freedom: O(G) instead of
+/// O(G^2) in the number of clusters), for a secondary column with a normal reference.
+///
+/// # Errors
+/// As [`cr2_inverse_variance`].
+pub fn se_cr2_inverse_variance(d: &Matrix, e: &[f64], w: &[f64], cluster: &[usize], coef: usize) -> Result<f64> {
+    Ok(cr2_inverse_variance_with(d, e, w, cluster, coef, false, false)?.0)
 }
 
 /// G^(-1/2) (Moore-Penrose) of a cluster's G = S (Theta - D M D') S, ready to apply.
@@ -584,6 +609,7 @@ fn cr2_inverse_variance_with(
     cluster: &[usize],
     coef: usize,
     dense_only: bool,
+    with_df: bool,
 ) -> Result<(f64, f64)> {
     let (n, k) = (d.n, d.p);
     if e.len() != n || w.len() != n || cluster.len() != n || coef >= k {
@@ -674,6 +700,9 @@ fn cr2_inverse_variance_with(
     }
     let vcov = sandwich(&m, &meat, k);
     let se = vcov[coef * k + coef].sqrt();
+    if !with_df {
+        return Ok((se, f64::NAN));
+    }
     let g = members.len();
     let mr: Vec<Vec<f64>> = r_vectors.iter().map(|r| mat_vec(&m, k, r)).collect();
     let (mut trace, mut sum_sq) = (0.0, 0.0);
@@ -709,8 +738,8 @@ mod inverse_variance_tests {
         let x = Matrix::from_rows(&(0..n).map(|i| vec![mu[i], mu[i] * treated[i]]).collect::<Vec<_>>());
         let w: Vec<f64> = mu.iter().map(|m| 1.0 / m).collect();
         let e: Vec<f64> = (0..n).map(|i| rng.poisson(mu[i]) as f64 - mu[i]).collect();
-        let fast = cr2_inverse_variance_with(&x, &e, &w, &cluster, 1, false).unwrap();
-        let dense = cr2_inverse_variance_with(&x, &e, &w, &cluster, 1, true).unwrap();
+        let fast = cr2_inverse_variance_with(&x, &e, &w, &cluster, 1, false, true).unwrap();
+        let dense = cr2_inverse_variance_with(&x, &e, &w, &cluster, 1, true, true).unwrap();
         assert!((fast.0 - dense.0).abs() < 1e-10 * dense.0, "se {fast:?} vs {dense:?}");
         assert!((fast.1 - dense.1).abs() < 1e-8 * dense.1, "df {fast:?} vs {dense:?}");
     }
