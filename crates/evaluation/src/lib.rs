@@ -324,11 +324,21 @@ impl Evaluation {
     /// The cohort on the index date and its matching (the first three stages), for
     /// [`Evaluation::match_cohort`] and [`Evaluation::run_with_progress`].
     fn prepare(&self, dataset: &Dataset, progress: &mut dyn FnMut(Stage)) -> Result<Prepared> {
+        progress(Stage::Index);
+        let index = MetricsParams { by: GroupBy::Site, ..Default::default() }.index(dataset);
+        self.prepare_indexed(dataset, index, progress)
+    }
+
+    /// [`Evaluation::prepare`] on an index already built (the specification curve builds it once).
+    fn prepare_indexed(
+        &self,
+        dataset: &Dataset,
+        index: swp_metrics::Index,
+        progress: &mut dyn FnMut(Stage),
+    ) -> Result<Prepared> {
         let config = &self.config;
         let mut warnings = Vec::new();
-        progress(Stage::Index);
         let sites = sites_of(dataset);
-        let index = MetricsParams { by: GroupBy::Site, ..Default::default() }.index(dataset);
         let go_lives: Vec<i32> = sites.iter().filter(|s| s.arm == "pilot").filter_map(|s| s.go_live).collect();
         let index_date = match config.cohort.index_date {
             Some(d) => d,
@@ -556,7 +566,16 @@ impl Evaluation {
     /// # Errors
     /// As [`Evaluation::run`].
     pub fn primary_effects(&self, dataset: &Dataset) -> Result<Vec<EffectRow>> {
-        let mut p = self.prepare(dataset, &mut |_| {})?;
+        let index = MetricsParams { by: GroupBy::Site, ..Default::default() }.index(dataset);
+        self.primary_effects_indexed(dataset, &index)
+    }
+
+    /// [`Evaluation::primary_effects`] on a by-site index of `dataset` built once.
+    ///
+    /// # Errors
+    /// As [`Evaluation::run`].
+    pub fn primary_effects_indexed(&self, dataset: &Dataset, index: &swp_metrics::Index) -> Result<Vec<EffectRow>> {
+        let mut p = self.prepare_indexed(dataset, index.clone(), &mut |_| {})?;
         let (_, _, effects, _) = self.child_outcomes(&p.cohort, &p.matching, &p.windows, &mut p.warnings);
         Ok(effects.into_iter().filter(|e| e.primary).collect())
     }

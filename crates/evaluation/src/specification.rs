@@ -114,6 +114,8 @@ pub fn grid(base: &Config) -> Vec<Config> {
 /// depend on the number of threads).
 pub fn specification_curve(base: &Config, dataset: &Dataset) -> SpecificationCurve {
     let configs = grid(base);
+    // the dataset indexed once for every specification
+    let index = swp_metrics::MetricsParams { by: swp_metrics::GroupBy::Site, ..Default::default() }.index(dataset);
     let per_spec: Vec<Vec<SpecRow>> = configs
         .par_iter()
         .enumerate()
@@ -147,7 +149,7 @@ pub fn specification_curve(base: &Config, dataset: &Dataset) -> SpecificationCur
                 ("time_to_sw_change", "hazard_ratio"),
                 ("time_to_placement_move", "hazard_ratio"),
             ];
-            match Evaluation::new(config.clone()).and_then(|e| e.primary_effects(dataset)) {
+            match Evaluation::new(config.clone()).and_then(|e| e.primary_effects_indexed(dataset, &index)) {
                 Ok(effects) => primary
                     .iter()
                     .map(|(o, t)| {
