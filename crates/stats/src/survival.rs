@@ -141,51 +141,6 @@ pub struct Cox {
     pub loglik: (f64, f64),
 }
 
-/// Efron log partial likelihood, score and information at beta for covariate x.
-fn efron(time: &[f64], event: &[bool], x: &[f64], order: &[usize], beta: f64) -> (f64, f64, f64) {
-    let (mut ll, mut score, mut info) = (0.0, 0.0, 0.0);
-    // risk-set sums from the latest time backwards
-    let (mut s0, mut s1, mut s2) = (0.0, 0.0, 0.0);
-    let mut i = order.len();
-    while i > 0 {
-        let t = time[order[i - 1]];
-        let mut j = i;
-        // add everyone with this time to the risk set; collect the events' sums
-        let (mut d, mut e0, mut e1, mut e2, mut xsum) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        while j > 0 && time[order[j - 1]] == t {
-            let k = order[j - 1];
-            let r = (beta * x[k]).exp();
-            s0 += r;
-            s1 += r * x[k];
-            s2 += r * x[k] * x[k];
-            if event[k] {
-                d += 1.0;
-                e0 += r;
-                e1 += r * x[k];
-                e2 += r * x[k] * x[k];
-                xsum += x[k];
-            }
-            j -= 1;
-        }
-        if d > 0.0 {
-            ll += beta * xsum;
-            score += xsum;
-            let dn = d as usize;
-            for l in 0..dn {
-                let f = l as f64 / d;
-                let a0 = s0 - f * e0;
-                let a1 = s1 - f * e1;
-                let a2 = s2 - f * e2;
-                ll -= a0.ln();
-                score -= a1 / a0;
-                info += a2 / a0 - (a1 / a0) * (a1 / a0);
-            }
-        }
-        i = j;
-    }
-    (ll, score, info)
-}
-
 /// The Cox model of the time to event on treatment (Efron ties).
 ///
 /// # Errors
@@ -201,32 +156,9 @@ pub fn cox(time: &[f64], event: &[bool], treated: &[bool]) -> Result<Cox> {
     let x: Vec<f64> = treated.iter().map(|&t| f64::from(u8::from(t))).collect();
     let mut order: Vec<usize> = (0..time.len()).collect();
     order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
-    let (ll0, _, _) = efron(time, event, &x, &order, 0.0);
-    let mut beta = 0.0;
-    let (mut ll, mut score, mut info) = efron(time, event, &x, &order, beta);
-    let mut converged = false;
-    for _ in 0..50 {
-        let step = score / info;
-        let mut next = beta + step;
-        let (mut ll_next, mut s_next, mut i_next) = efron(time, event, &x, &order, next);
-        // step halving if the likelihood falls (as coxph)
-        let mut halvings = 0;
-        while ll_next < ll && halvings < 30 {
-            next = (next + beta) / 2.0;
-            (ll_next, s_next, i_next) = efron(time, event, &x, &order, next);
-            halvings += 1;
-        }
-        let done = ((ll_next - ll) / ll_next.abs().max(1e-300)).abs() < 1e-12 || step.abs() < 1e-12;
-        beta = next;
-        (ll, score, info) = (ll_next, s_next, i_next);
-        if done {
-            converged = true;
-            break;
-        }
-    }
-    if !converged || !beta.is_finite() || info <= 0.0 {
-        return Err(StatsError::NotConverged { iterations: 50 });
-    }
+    let ones = vec![1.0; time.len()];
+    let (ll0, _, _) = efron_weighted(time, event, &x, &ones, &order, 0.0);
+    let (beta, ll, info) = newton_efron(time, event, &x, &ones, &order)?;
     let se = (1.0 / info).sqrt();
     let z = qnorm(0.975);
     Ok(Cox {
@@ -389,6 +321,34 @@ fn efron_weighted(time: &[f64], event: &[bool], x: &[f64], w: &[f64], order: &[u
     (ll, score, info)
 }
 
+/// Newton-Raphson on the weighted Efron partial likelihood from beta = 0, halving a step when
+/// the likelihood falls (as coxph): the estimate, the log likelihood and the information there.
+fn newton_efron(time: &[f64], event: &[bool], x: &[f64], w: &[f64], order: &[usize]) -> Result<(f64, f64, f64)> {
+    let mut beta = 0.0;
+    let (mut ll, mut score, mut info) = efron_weighted(time, event, x, w, order, beta);
+    for _ in 0..50 {
+        let step = score / info;
+        let mut next = beta + step;
+        let (mut ll_next, mut s_next, mut i_next) = efron_weighted(time, event, x, w, order, next);
+        let mut halvings = 0;
+        while ll_next < ll && halvings < 30 {
+            next = (next + beta) / 2.0;
+            (ll_next, s_next, i_next) = efron_weighted(time, event, x, w, order, next);
+            halvings += 1;
+        }
+        let done = ((ll_next - ll) / ll_next.abs().max(1e-300)).abs() < 1e-12 || step.abs() < 1e-12;
+        beta = next;
+        (ll, score, info) = (ll_next, s_next, i_next);
+        if done {
+            if !beta.is_finite() || info <= 0.0 {
+                break;
+            }
+            return Ok((beta, ll, info));
+        }
+    }
+    Err(StatsError::NotConverged { iterations: 50 })
+}
+
 /// The Cox model of the time to event on treatment with case weights (e.g. match weights),
 /// Efron ties, and its robust variance clustered on `cluster` (each unit its own cluster when
 /// None), as R `coxph(Surv(time, event) ~ treated, weights = w, cluster = g, ties = "efron")`.
@@ -425,30 +385,7 @@ pub fn cox_weighted(
     let x: Vec<f64> = treated.iter().map(|&t| f64::from(u8::from(t))).collect();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
-    let mut beta = 0.0;
-    let (mut ll, mut score, mut info) = efron_weighted(time, event, &x, weights, &order, beta);
-    let mut converged = false;
-    for _ in 0..50 {
-        let step = score / info;
-        let mut next = beta + step;
-        let (mut ll_next, mut s_next, mut i_next) = efron_weighted(time, event, &x, weights, &order, next);
-        let mut halvings = 0;
-        while ll_next < ll && halvings < 30 {
-            next = (next + beta) / 2.0;
-            (ll_next, s_next, i_next) = efron_weighted(time, event, &x, weights, &order, next);
-            halvings += 1;
-        }
-        let done = ((ll_next - ll) / ll_next.abs().max(1e-300)).abs() < 1e-12 || step.abs() < 1e-12;
-        beta = next;
-        (ll, score, info) = (ll_next, s_next, i_next);
-        if done {
-            converged = true;
-            break;
-        }
-    }
-    if !converged || !beta.is_finite() || info <= 0.0 {
-        return Err(StatsError::NotConverged { iterations: 50 });
-    }
+    let (beta, _, info) = newton_efron(time, event, &x, weights, &order)?;
     let own: Vec<usize> = (0..n).collect();
     let labels = cluster.unwrap_or(&own);
     let collapse = |u: &[f64], scale: f64| -> (f64, usize) {
