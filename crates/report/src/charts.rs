@@ -303,7 +303,6 @@ impl Forest<'_> {
             .fold(if log { (0.8f64, 1.25f64) } else { (-0.05f64, 0.05f64) }, |(a, b), (l, h)| (a.min(l), b.max(h)));
         let (left, rest) = area.split_horizontally(330);
         let (plot, right) = rest.split_horizontally(rest.dim_in_pixel().0.saturating_sub(330));
-        let y_of = |i: usize| (n - 1 - i) as f64;
         let row_px = |i: usize| {
             let h = plot.dim_in_pixel().1 as f64 - 46.0;
             (h * (i as f64 + 0.5) / n as f64) as i32
@@ -321,83 +320,77 @@ impl Forest<'_> {
         }
         let desc = if log { "ratio (log scale); 1 = no difference" } else { "difference (pilot - control); 0 = none" };
         let null = if log { 1.0 } else { 0.0 };
+        let y = -0.5f64..(n as f64 - 0.5);
         if log {
             let mut chart = ChartBuilder::on(&plot)
                 .x_label_area_size(46)
-                .build_cartesian_2d((lo * 0.9..hi * 1.1).log_scale(), -0.5f64..(n as f64 - 0.5))
+                .build_cartesian_2d((lo * 0.9..hi * 1.1).log_scale(), y)
                 .map_err(e)?;
-            chart
-                .configure_mesh()
-                .x_desc(desc)
-                .disable_y_axis()
-                .disable_y_mesh()
-                .x_labels(6)
-                .x_label_formatter(&|x| fmt(*x))
-                .label_style(text_style(13.0))
-                .axis_desc_style(text_style(14.0))
-                .draw()
-                .map_err(e)?;
-            for seg in dashes((null, -0.5), (null, n as f64 - 0.5), 30, |x, y| (x, y)) {
-                chart.draw_series(std::iter::once(PathElement::new(seg, GREY.stroke_width(2)))).map_err(e)?;
-            }
-            for (i, r) in rows.iter().enumerate() {
-                if let (Some(est), Some(l), Some(h)) = (r.estimate, r.ci_low, r.ci_high) {
-                    let colour = if r.primary { PILOT } else { CONTROL };
-                    chart
-                        .draw_series(std::iter::once(PathElement::new(
-                            vec![(l, y_of(i)), (h, y_of(i))],
-                            colour.stroke_width(3),
-                        )))
-                        .map_err(e)?;
-                    chart
-                        .draw_series(std::iter::once(Rectangle::new(
-                            [(est / 1.02, y_of(i) - 0.18), (est * 1.02, y_of(i) + 0.18)],
-                            colour.filled(),
-                        )))
-                        .map_err(e)?;
-                }
-            }
+            forest_rows(&mut chart, rows, desc, null, |est| (est / 1.02, est * 1.02))?;
         } else {
             let pad = (hi - lo) * 0.08;
+            let half = (hi - lo + 2.0 * pad) * 0.006;
             let mut chart = ChartBuilder::on(&plot)
                 .x_label_area_size(46)
-                .build_cartesian_2d((lo - pad)..(hi + pad), -0.5f64..(n as f64 - 0.5))
+                .build_cartesian_2d((lo - pad)..(hi + pad), y)
                 .map_err(e)?;
-            chart
-                .configure_mesh()
-                .x_desc(desc)
-                .disable_y_axis()
-                .disable_y_mesh()
-                .x_labels(6)
-                .x_label_formatter(&|x| fmt(*x))
-                .label_style(text_style(13.0))
-                .axis_desc_style(text_style(14.0))
-                .draw()
-                .map_err(e)?;
-            for seg in dashes((null, -0.5), (null, n as f64 - 0.5), 30, |x, y| (x, y)) {
-                chart.draw_series(std::iter::once(PathElement::new(seg, GREY.stroke_width(2)))).map_err(e)?;
-            }
-            let half = (hi - lo + 2.0 * pad) * 0.006;
-            for (i, r) in rows.iter().enumerate() {
-                if let (Some(est), Some(l), Some(h)) = (r.estimate, r.ci_low, r.ci_high) {
-                    let colour = if r.primary { PILOT } else { CONTROL };
-                    chart
-                        .draw_series(std::iter::once(PathElement::new(
-                            vec![(l, y_of(i)), (h, y_of(i))],
-                            colour.stroke_width(3),
-                        )))
-                        .map_err(e)?;
-                    chart
-                        .draw_series(std::iter::once(Rectangle::new(
-                            [(est - half, y_of(i) - 0.18), (est + half, y_of(i) + 0.18)],
-                            colour.filled(),
-                        )))
-                        .map_err(e)?;
-                }
-            }
+            forest_rows(&mut chart, rows, desc, null, |est| (est - half, est + half))?;
         }
         Ok(())
     }
+}
+
+/// The axis, the line of no effect and each row's interval and box (`box_of(estimate)` gives
+/// the box's left and right edges), on a linear or a log axis.
+fn forest_rows<'a, DB: DrawingBackend + 'a, X>(
+    chart: &mut ChartContext<
+        'a,
+        DB,
+        plotters::coord::cartesian::Cartesian2d<X, plotters::coord::types::RangedCoordf64>,
+    >,
+    rows: &[&EffectRow],
+    desc: &str,
+    null: f64,
+    box_of: impl Fn(f64) -> (f64, f64),
+) -> DrawResult
+where
+    X: plotters::coord::ranged1d::Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
+{
+    let n = rows.len();
+    let y_of = |i: usize| (n - 1 - i) as f64;
+    chart
+        .configure_mesh()
+        .x_desc(desc)
+        .disable_y_axis()
+        .disable_y_mesh()
+        .x_labels(6)
+        .x_label_formatter(&|x| fmt(*x))
+        .label_style(text_style(13.0))
+        .axis_desc_style(text_style(14.0))
+        .draw()
+        .map_err(e)?;
+    for seg in dashes((null, -0.5), (null, n as f64 - 0.5), 30, |x, y| (x, y)) {
+        chart.draw_series(std::iter::once(PathElement::new(seg, GREY.stroke_width(2)))).map_err(e)?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        if let (Some(est), Some(l), Some(h)) = (r.estimate, r.ci_low, r.ci_high) {
+            let colour = if r.primary { PILOT } else { CONTROL };
+            let (left, right) = box_of(est);
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(l, y_of(i)), (h, y_of(i))],
+                    colour.stroke_width(3),
+                )))
+                .map_err(e)?;
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(left, y_of(i) - 0.18), (right, y_of(i) + 0.18)],
+                    colour.filled(),
+                )))
+                .map_err(e)?;
+        }
+    }
+    Ok(())
 }
 
 impl Draw for Forest<'_> {
