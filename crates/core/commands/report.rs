@@ -27,7 +27,7 @@ use swp_eval::report::table::{Cell, Format, Table};
 /// (data/sample with data/evaluation.toml) into report/.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  swp-eval report\n  swp-eval report data/sample --config data/evaluation.toml --out report\n  swp-eval report extracts/2011 --config eval.toml --out out/2011 --cohort-out secure/cohort.parquet\n\nOutputs (OUTDIR): report.html (one file, open offline); notebook.ipynb; figures/*.svg and *.png;\neffects, balance, sample_flow, site_did, site_panel, by_model, sensitivity as .json .csv .md .tex .html .parquet;\nsurvival.json (Kaplan-Meier curves); design.json; run.json (version, config, seed, input SHA-256s); timings.json.\nSmall numbers (1 to threshold - 1) are suppressed unless --no-suppress."
+    after_help = "Examples:\n  swp-eval report\n  swp-eval report data/sample --config data/evaluation.toml --out report\n  swp-eval report extracts/2011 --config eval.toml --out out/2011 --cohort-out secure/cohort.parquet\n  swp-eval report extracts/2011 --config eval.toml --out out/2011 --sensitivity\n\nOutputs (OUTDIR): report.html (one file, open offline); notebook.ipynb; figures/*.svg and *.png;\neffects, balance, sample_flow, site_did, site_panel, by_model, sensitivity (and, when enabled, specification_curve, power)\nas .json .csv .md .tex .html .parquet; specification_curve.json (every specification) and power.json (every simulated\npoint) when enabled; survival.json (Kaplan-Meier curves); design.json; run.json (version, config, seed, input SHA-256s);\ntimings.json.\nSmall numbers (1 to threshold - 1) are suppressed unless --no-suppress."
 )]
 pub struct Args {
     /// The dataset directory (default: data/sample).
@@ -47,6 +47,11 @@ pub struct Args {
     /// never inside the output directory.
     #[arg(long, value_name = "FILE")]
     pub cohort_out: Option<PathBuf>,
+    /// Also run the specification curve and the power simulation with the config's (or
+    /// EVALUATION.md's) settings, as if `[specification_curve]` and `[power]` said
+    /// `enabled = true` (both are slower than the rest of the report).
+    #[arg(long)]
+    pub sensitivity: bool,
 }
 
 fn data_error(message: String) -> Failure {
@@ -150,6 +155,9 @@ fn write_outputs(
     if let Some(curve) = &results.specification_curve {
         write("specification_curve.json", json(curve).as_bytes())?;
     }
+    if let Some(power) = &results.power {
+        write("power.json", json(power).as_bytes())?;
+    }
     write("design.json", json(&results.design).as_bytes())?;
     write("run.json", json(run).as_bytes())?;
     let figures = swp_eval::report::charts::figures(results)?;
@@ -248,6 +256,11 @@ pub fn run(args: Args) -> CommandResult {
         }
         None => Config::default(),
     };
+    let mut config = config;
+    if args.sensitivity {
+        config.specification_curve.enabled = true;
+        config.power.enabled = true;
+    }
     let evaluation = Evaluation::new(config).map_err(|e| Failure::Usage(e.to_string()))?;
     let started = Instant::now();
     let mut timings: Vec<(String, f64)> = Vec::new();

@@ -126,6 +126,32 @@ impl Cohort {
     pub fn categorical(&self, name: &str) -> Option<&[String]> {
         self.categorical.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_slice())
     }
+
+    /// A cohort of the children at `rows` (repeats allowed, as in a bootstrap resample), with new
+    /// sites and arms.
+    pub fn resample(&self, rows: &[usize], site: Vec<u32>, treated: Vec<bool>) -> Cohort {
+        let f = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<_>>();
+        let b = |v: &[bool]| rows.iter().map(|&i| v[i]).collect::<Vec<_>>();
+        Cohort {
+            child: rows.iter().map(|&i| self.child[i]).collect(),
+            site,
+            treated,
+            numeric: self.numeric.iter().map(|(n, v)| (*n, f(v))).collect(),
+            categorical: self
+                .categorical
+                .iter()
+                .map(|(n, v)| (*n, rows.iter().map(|&i| v[i].clone()).collect()))
+                .collect(),
+            sw_changes: f(&self.sw_changes),
+            placement_moves: f(&self.placement_moves),
+            exposure_years: f(&self.exposure_years),
+            three_plus_placements: f(&self.three_plus_placements),
+            time_to_sw_change: f(&self.time_to_sw_change),
+            sw_change_event: b(&self.sw_change_event),
+            time_to_placement_move: f(&self.time_to_placement_move),
+            placement_move_event: b(&self.placement_move_event),
+        }
+    }
 }
 
 /// Group names per code id of a code column, under the config's groups (codes not listed fall

@@ -58,6 +58,43 @@ pub struct Config {
     pub disclosure: DisclosureConfig,
     /// The specification curve: the primary estimates over a grid of reasonable choices.
     pub specification_curve: SpecificationCurveConfig,
+    /// Power and minimum detectable effects by simulation from the data at hand.
+    pub power: PowerConfig,
+}
+
+/// `[power]`: the power simulation (see [`crate::power`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PowerConfig {
+    /// Run it (false).
+    pub enabled: bool,
+    /// Simulated evaluations per number of pilot sites (200).
+    pub simulations: usize,
+    /// Planted effects as ratios below 1 (rate, risk or hazard ratio); 1 (no effect) is always
+    /// simulated too, to show the test's size. Default 0.9, 0.8, 0.7, 0.6, 0.5.
+    pub ratios: Vec<f64>,
+    /// Numbers of pilot sites to simulate (default: the number in the data, 10 and 20).
+    pub pilot_sites: Vec<usize>,
+    /// Wild cluster bootstrap replications in each simulated evaluation (999).
+    pub bootstrap_reps: usize,
+    /// Power at which the minimum detectable effect is read (0.8).
+    pub target: f64,
+    /// Significance level of the tests (0.05).
+    pub alpha: f64,
+}
+
+impl Default for PowerConfig {
+    fn default() -> Self {
+        PowerConfig {
+            enabled: false,
+            simulations: 200,
+            ratios: vec![0.9, 0.8, 0.7, 0.6, 0.5],
+            pilot_sites: Vec::new(),
+            bootstrap_reps: 999,
+            target: 0.8,
+            alpha: 0.05,
+        }
+    }
 }
 
 /// `[specification_curve]`: every combination of these choices is one specification (the
@@ -638,6 +675,28 @@ impl Config {
         }
         if !(1..=1_000_000).contains(&i.randomisation_assignments) {
             return Err(bad("inference.randomisation_assignments", i.randomisation_assignments, "1 to 1,000,000"));
+        }
+        let p = &self.power;
+        if !(20..=100_000).contains(&p.simulations) {
+            return Err(bad("power.simulations", p.simulations, "20 to 100,000 (200 or more recommended)"));
+        }
+        if p.ratios.is_empty() || p.ratios.len() > 50 {
+            return Err(bad("power.ratios", format!("{:?}", p.ratios), "1 to 50 ratios"));
+        }
+        if let Some(r) = p.ratios.iter().find(|r| !(r.is_finite() && **r > 0.0 && **r < 1.0)) {
+            return Err(bad("power.ratios", r, "ratios between 0 and 1 (effects are planted as reductions)"));
+        }
+        if let Some(k) = p.pilot_sites.iter().find(|k| !(1..=500).contains(*k)) {
+            return Err(bad("power.pilot_sites", k, "1 to 500 sites"));
+        }
+        if !(99..=100_000).contains(&p.bootstrap_reps) {
+            return Err(bad("power.bootstrap_reps", p.bootstrap_reps, "99 to 100,000 (999 recommended)"));
+        }
+        if !(p.target > 0.0 && p.target < 1.0) {
+            return Err(bad("power.target", p.target, "a power between 0 and 1, such as 0.8"));
+        }
+        if !(p.alpha > 0.0 && p.alpha < 0.5) {
+            return Err(bad("power.alpha", p.alpha, "a level between 0 and 0.5, such as 0.05"));
         }
         if self.disclosure.threshold == 0 || self.disclosure.threshold > 100 {
             return Err(bad("disclosure.threshold", self.disclosure.threshold, "1 (no suppression) to 100"));

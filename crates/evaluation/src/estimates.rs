@@ -4,6 +4,7 @@
 //! bootstrap.
 
 use crate::error::{at, Result};
+use crate::Detail;
 use serde::Serialize;
 use swp_stats::bootstrap::{BootType, WildParams, WildProblem};
 use swp_stats::distributions::{pnorm, qnorm};
@@ -110,7 +111,7 @@ impl Sample {
         self.subclass.clone().unwrap_or_else(|| (0..self.treated.len()).collect())
     }
 
-    fn design(&self) -> Matrix {
+    pub(crate) fn design(&self) -> Matrix {
         Matrix::from_rows(&self.treated.iter().map(|&t| vec![1.0, f64::from(u8::from(t))]).collect::<Vec<_>>())
     }
 
@@ -126,7 +127,7 @@ impl Sample {
         (w > 0.0).then(|| s / w)
     }
 
-    fn total(&self, y: &[f64], treated: bool) -> f64 {
+    pub(crate) fn total(&self, y: &[f64], treated: bool) -> f64 {
         (0..y.len()).filter(|&i| self.treated[i] == treated).map(|i| y[i]).sum()
     }
 }
@@ -222,15 +223,35 @@ fn cr2_pair(fit: &WlsFit, sample: &Sample, step: &str) -> Result<(Inference, f64
 
 /// CR2 of a GLM's treatment coefficient as clubSandwich computes it for a `glm`, on site, and
 /// the subclass-clustered SE.
-fn glm_cr2(glm: &GlmFit, family: Family, x: &Matrix, y: &[f64], s: &Sample, step: &str) -> Result<(Inference, f64)> {
+fn glm_cr2(
+    glm: &GlmFit,
+    family: Family,
+    x: &Matrix,
+    y: &[f64],
+    s: &Sample,
+    step: &str,
+    detail: Detail,
+) -> Result<(Inference, Option<f64>)> {
     let (d, e, w) = glm.sandwich_parts(family, x, y, Some(&s.weights)).map_err(at(step.to_string()))?;
     let (se, df) = cr2_inverse_variance(&d, &e, &w, &s.site, 1).map_err(at(format!("{step}: CR2 on site")))?;
-    let se2 = se_cr2_inverse_variance(&d, &e, &w, &s.secondary_clusters(), 1)
-        .map_err(at(format!("{step}: CR2 on subclass")))?;
+    let se2 = match detail {
+        Detail::Full => Some(
+            se_cr2_inverse_variance(&d, &e, &w, &s.secondary_clusters(), 1)
+                .map_err(at(format!("{step}: CR2 on subclass")))?,
+        ),
+        Detail::Primary => None,
+    };
     Ok((Inference { estimate: glm.coef[1], se, df, p_value: f64::NAN, ci_low: f64::NAN, ci_high: f64::NAN }, se2))
 }
 
-fn wild_p(x: &Matrix, y: &[f64], w: &[f64], sample: &Sample, params: &Wild, step: &str) -> Result<Option<f64>> {
+pub(crate) fn wild_p(
+    x: &Matrix,
+    y: &[f64],
+    w: &[f64],
+    sample: &Sample,
+    params: &Wild,
+    step: &str,
+) -> Result<Option<f64>> {
     let problem = WildProblem::new(x, y, Some(w), &sample.site, 1).map_err(at(format!("{step}: wild bootstrap")))?;
     let params = WildParams { kind: BootType::Wcr, ..*params };
     Ok(finite(problem.test(0.0, &params).p_value))
@@ -240,7 +261,16 @@ fn wild_p(x: &Matrix, y: &[f64], w: &[f64], sample: &Sample, params: &Wild, step
 /// match weights; CR2 of the GLM's working regression) and the rate difference (WLS of
 /// count / exposure with weights = match weight x exposure). The wild bootstrap runs on the
 /// rate difference; its p-value is shown on both rows.
-pub fn count_rows(outcome: &str, count: &[f64], exposure: &[f64], s: &Sample, wild: &Wild) -> Result<Vec<EffectRow>> {
+///
+/// With [`Detail::Primary`] only the rate ratio, without its secondary column.
+pub fn count_rows(
+    outcome: &str,
+    count: &[f64],
+    exposure: &[f64],
+    s: &Sample,
+    wild: &Wild,
+    detail: Detail,
+) -> Result<Vec<EffectRow>> {
     let x = s.design();
     // with no event in an arm the rate ratio is 0 or infinite (R's glm returns a huge number):
     // it is left empty, the rate difference is still estimated
@@ -254,9 +284,14 @@ pub fn count_rows(outcome: &str, count: &[f64], exposure: &[f64], s: &Sample, wi
         let glm = GlmParams::new(Family::Poisson)
             .fit_weighted(&x, &names, count, Some(&offset), Some(&s.weights))
             .map_err(at(step.clone()))?;
-        let (inf, se2) = glm_cr2(&glm, Family::Poisson, &x, count, s, &step)?;
+        let (inf, se2) = glm_cr2(&glm, Family::Poisson, &x, count, s, &step, detail)?;
         fill(&mut ratio, &inf, glm.coef[1], true);
-        fill_secondary(&mut ratio, glm.coef[1], se2, true);
+        if let Some(se2) = se2 {
+            fill_secondary(&mut ratio, glm.coef[1], se2, true);
+        }
+    }
+    if detail == Detail::Primary {
+        return Ok(vec![ratio]);
     }
 
     let step = format!("{outcome}: rate difference");
@@ -281,14 +316,21 @@ pub fn count_rows(outcome: &str, count: &[f64], exposure: &[f64], s: &Sample, wi
 /// A binary outcome: risk difference (weighted linear probability model, the primary row and
 /// the wild bootstrap's), risk ratio (log-link quasi-Poisson GLM) and odds ratio (logit
 /// quasibinomial GLM), each with CR2 on site.
-pub fn binary_rows(outcome: &str, y: &[f64], s: &Sample, wild: &Wild) -> Result<Vec<EffectRow>> {
+///
+/// With [`Detail::Primary`] only the risk difference, without its secondary column.
+pub fn binary_rows(outcome: &str, y: &[f64], s: &Sample, wild: &Wild, detail: Detail) -> Result<Vec<EffectRow>> {
     let x = s.design();
     let names = vec!["(Intercept)".to_string(), "treated".to_string()];
     let step = format!("{outcome}: risk difference");
     let fit = wls(&x, y, Some(&s.weights)).map_err(at(step.clone()))?;
-    let (inf, se2) = cr2_pair(&fit, s, &step)?;
     let mut rd = row(outcome, "binary", "risk_difference", s);
     rd.primary = true;
+    if detail == Detail::Primary {
+        let site = fit.cr2_inference(&s.site, 1).map_err(at(format!("{step}: CR2 on site")))?;
+        fill(&mut rd, &site, fit.coef[1], false);
+        return Ok(vec![rd]);
+    }
+    let (inf, se2) = cr2_pair(&fit, s, &step)?;
     fill(&mut rd, &inf, fit.coef[1], false);
     fill_secondary(&mut rd, fit.coef[1], se2, false);
     let p = wild_p(&x, y, &s.weights, s, wild, &step)?;
@@ -308,10 +350,12 @@ pub fn binary_rows(outcome: &str, y: &[f64], s: &Sample, wild: &Wild) -> Result<
         let step = format!("{outcome}: {estimate_type}");
         let glm =
             GlmParams::new(family).fit_weighted(&x, &names, y, None, Some(&s.weights)).map_err(at(step.clone()))?;
-        let (inf, se2) = glm_cr2(&glm, family, &x, y, s, &step)?;
+        let (inf, se2) = glm_cr2(&glm, family, &x, y, s, &step, detail)?;
         let mut r = row(outcome, "binary", estimate_type, s);
         fill(&mut r, &inf, glm.coef[1], true);
-        fill_secondary(&mut r, glm.coef[1], se2, true);
+        if let Some(se2) = se2 {
+            fill_secondary(&mut r, glm.coef[1], se2, true);
+        }
         rows.push(r);
     }
     for r in &mut rows {
@@ -342,7 +386,7 @@ pub struct SurvivalResult {
 }
 
 /// One Kaplan-Meier curve (steps at the event times), with the numbers at risk at fixed times.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Curve {
     /// Days since the index date (event and censoring times).
     pub time: Vec<f64>,
@@ -382,13 +426,15 @@ fn curve(km: &KaplanMeier, grid: &[f64]) -> Curve {
 /// A time-to-event outcome: the hazard ratio of the weighted Cox model (Efron ties) with the
 /// site-clustered robust error times sqrt(G / (G - 1)) and t on G - 1 df; the secondary
 /// column the robust error clustered on subclass (normal). Kaplan-Meier curves by arm and the
-/// log-rank test (the robust score test when weights vary).
+/// log-rank test (the robust score test when weights vary). With [`Detail::Primary`] the hazard
+/// ratio only (empty curves, no test, no secondary column).
 pub fn time_to_event_rows(
     outcome: &str,
     time: &[f64],
     event: &[bool],
     s: &Sample,
     window_days: f64,
+    detail: Detail,
 ) -> Result<(Vec<EffectRow>, SurvivalResult)> {
     let step = format!("{outcome}: hazard ratio");
     let cox = cox_weighted(time, event, &s.treated, &s.weights, Some(&s.site)).map_err(at(step.clone()))?;
@@ -403,6 +449,18 @@ pub fn time_to_event_rows(
         cox.coef,
         true,
     );
+    if detail == Detail::Primary {
+        let none = Curve::default();
+        let survival = SurvivalResult {
+            outcome: outcome.to_string(),
+            treated: none.clone(),
+            control: none,
+            test: "none",
+            chi_square: None,
+            p_value: None,
+        };
+        return Ok((vec![hr], survival));
+    }
     let secondary = cox_weighted(time, event, &s.treated, &s.weights, Some(&s.secondary_clusters()))
         .map_err(at(format!("{step} (subclass)")))?;
     fill_secondary(&mut hr, cox.coef, secondary.se_robust, true);
@@ -508,7 +566,7 @@ mod tests {
         let s = sample(16);
         let time = vec![100.0; 16];
         let event = vec![false; 16];
-        let err = time_to_event_rows("time_to_sw_change", &time, &event, &s, 730.0).unwrap_err();
+        let err = time_to_event_rows("time_to_sw_change", &time, &event, &s, 730.0, Detail::Full).unwrap_err();
         assert!(err.to_string().contains("no events"), "{err}");
         let rows = empty_rows("three_plus_placements", &s);
         let kinds: Vec<&str> = rows.iter().map(|r| r.estimate_type).collect();
@@ -519,11 +577,11 @@ mod tests {
         // a binary outcome that never happens among controls separates the logit: an error, not a number
         let y: Vec<f64> = (0..16).map(|i| f64::from(u8::from(i % 2 == 0 && i % 4 == 0))).collect();
         let wild = Wild { reps: 99, ..Wild::default() };
-        let rows = binary_rows("three_plus_placements", &y, &s, &wild).unwrap();
+        let rows = binary_rows("three_plus_placements", &y, &s, &wild, Detail::Full).unwrap();
         assert!(rows[0].estimate.is_some(), "the risk difference is still estimated");
         assert!(rows[1].estimate.is_none() && rows[2].estimate.is_none(), "no infinite ratios");
         let counts: Vec<f64> = (0..16).map(|i| if i % 2 == 0 { 1.0 } else { 0.0 }).collect();
-        let rows = count_rows("sw_changes", &counts, &[1.0; 16], &s, &wild).unwrap();
+        let rows = count_rows("sw_changes", &counts, &[1.0; 16], &s, &wild, Detail::Full).unwrap();
         assert!(rows[0].estimate.is_none() && rows[1].estimate.is_some());
     }
 }

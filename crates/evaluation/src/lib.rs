@@ -26,6 +26,7 @@ pub mod config;
 pub mod descriptive;
 pub mod error;
 pub mod estimates;
+pub mod power;
 pub mod sensitivity;
 pub mod site;
 pub mod specification;
@@ -59,6 +60,10 @@ pub enum Stage {
     Effects,
     /// Site-level metrics and difference-in-differences.
     SiteLevel,
+    /// The specification curve (when enabled).
+    SpecificationCurve,
+    /// The power simulation (when enabled).
+    Power,
 }
 
 impl Stage {
@@ -70,6 +75,8 @@ impl Stage {
             Stage::Matching => "matching",
             Stage::Effects => "effects",
             Stage::SiteLevel => "site_level",
+            Stage::SpecificationCurve => "specification_curve",
+            Stage::Power => "power",
         }
     }
 
@@ -81,6 +88,8 @@ impl Stage {
             Stage::Matching => "matching",
             Stage::Effects => "estimating effects",
             Stage::SiteLevel => "site-level analysis",
+            Stage::SpecificationCurve => "specification curve",
+            Stage::Power => "power simulation",
         }
     }
 }
@@ -236,6 +245,8 @@ pub struct EvaluationResults {
     pub sensitivity: Vec<sensitivity::SensitivityRow>,
     /// The specification curve (when `[specification_curve] enabled = true`).
     pub specification_curve: Option<specification::SpecificationCurve>,
+    /// Power and minimum detectable effects (when `[power] enabled = true`).
+    pub power: Option<power::PowerResult>,
     /// Monthly caseload and turnover per site of either arm (trend figures).
     pub monthly: Vec<descriptive::MonthlyRow>,
     /// Caseloads of case-holding workers by arm at the end of the follow-up window.
@@ -263,15 +274,25 @@ pub struct CohortTable {
 /// The first stages' products, shared by a full run and a matching-only run.
 struct Prepared {
     sites: Vec<Site>,
-    index: swp_metrics::Index,
     windows: Windows,
     arm_of_site: Vec<Option<bool>>,
     cohort: Cohort,
     sample_flow: Vec<FlowRow>,
     covariates: Vec<Covariate>,
     matching: Matching,
-    balance: Balance,
+    /// None when only the primary estimates are wanted ([`Detail::Primary`]).
+    balance: Option<Balance>,
     warnings: Vec<String>,
+}
+
+/// How much of the evaluation a run computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Everything the report shows.
+    Full,
+    /// The primary rows' estimate, interval and CR2 p-value only (the specification curve):
+    /// no balance table, no secondary rows or columns, no wild bootstrap, no curves.
+    Primary,
 }
 
 /// The cohort and its matching without effects (`swp-eval match DIR --config FILE`).
@@ -323,17 +344,19 @@ impl Evaluation {
 
     /// The cohort on the index date and its matching (the first three stages), for
     /// [`Evaluation::match_cohort`] and [`Evaluation::run_with_progress`].
-    fn prepare(&self, dataset: &Dataset, progress: &mut dyn FnMut(Stage)) -> Result<Prepared> {
+    fn prepare(&self, dataset: &Dataset, progress: &mut dyn FnMut(Stage)) -> Result<(swp_metrics::Index, Prepared)> {
         progress(Stage::Index);
         let index = MetricsParams { by: GroupBy::Site, ..Default::default() }.index(dataset);
-        self.prepare_indexed(dataset, index, progress)
+        let prepared = self.prepare_indexed(dataset, &index, Detail::Full, progress)?;
+        Ok((index, prepared))
     }
 
     /// [`Evaluation::prepare`] on an index already built (the specification curve builds it once).
     fn prepare_indexed(
         &self,
         dataset: &Dataset,
-        index: swp_metrics::Index,
+        index: &swp_metrics::Index,
+        detail: Detail,
         progress: &mut dyn FnMut(Stage),
     ) -> Result<Prepared> {
         let config = &self.config;
@@ -387,7 +410,7 @@ impl Evaluation {
                 }
             })
             .collect();
-        let (cohort, sample_flow) = cohort::build(dataset, &index, &arm_of_site, &windows, config);
+        let (cohort, sample_flow) = cohort::build(dataset, index, &arm_of_site, &windows, config);
         for (treated, arm) in [(true, "treated (pilot)"), (false, "control")] {
             if !cohort.treated.contains(&treated) {
                 let hint = if treated {
@@ -404,10 +427,31 @@ impl Evaluation {
         }
 
         progress(Stage::Matching);
-        let (covariates, dropped) = self.covariates(&cohort)?;
+        let (covariates, dropped, matching) = self.matching(&cohort)?;
         for name in &dropped {
             warnings.push(format!("covariate `{name}` is constant in the cohort and was dropped"));
         }
+        let balance = match detail {
+            Detail::Full => Some(balance_of(&covariates, &cohort.treated, &matching)?),
+            Detail::Primary => None,
+        };
+        let imbalanced: Vec<&str> = balance
+            .iter()
+            .flat_map(|b| &b.balance)
+            .filter(|r| r.imbalanced && r.covariate != "distance")
+            .map(|r| r.covariate.as_str())
+            .collect();
+        if !imbalanced.is_empty() {
+            warnings.push(format!("after matching |SMD| > 0.1 for {}", imbalanced.join(", ")));
+        }
+
+        Ok(Prepared { sites, windows, arm_of_site, cohort, sample_flow, covariates, matching, balance, warnings })
+    }
+
+    /// The covariates of `cohort` (and those dropped as constant) and the config's matching on them.
+    pub(crate) fn matching(&self, cohort: &Cohort) -> Result<(Vec<Covariate>, Vec<String>, Matching)> {
+        let config = &self.config;
+        let (covariates, dropped) = self.covariates(cohort)?;
         let exact: Vec<Covariate> = covariates
             .iter()
             .filter(|c| config.matching.exact.contains(&c.name) && !dropped.contains(&c.name))
@@ -434,29 +478,7 @@ impl Evaluation {
                 swp_stats::StatsError::NoMatches(_) => EvaluationError::NoMatches,
                 other => EvaluationError::Stats { step: "matching".into(), source: other },
             })?;
-        let balance = balance_of(&covariates, &cohort.treated, &matching)?;
-        let imbalanced: Vec<&str> = balance
-            .balance
-            .iter()
-            .filter(|r| r.imbalanced && r.covariate != "distance")
-            .map(|r| r.covariate.as_str())
-            .collect();
-        if !imbalanced.is_empty() {
-            warnings.push(format!("after matching |SMD| > 0.1 for {}", imbalanced.join(", ")));
-        }
-
-        Ok(Prepared {
-            sites,
-            index,
-            windows,
-            arm_of_site,
-            cohort,
-            sample_flow,
-            covariates,
-            matching,
-            balance,
-            warnings,
-        })
+        Ok((covariates, dropped, matching))
     }
 
     /// The matched sample and the rows (and Kaplan-Meier curves) of the child-level outcomes.
@@ -465,23 +487,11 @@ impl Evaluation {
         cohort: &Cohort,
         matching: &Matching,
         windows: &Windows,
+        detail: Detail,
         warnings: &mut Vec<String>,
     ) -> (Vec<usize>, Sample, Vec<EffectRow>, Vec<SurvivalResult>) {
         let config = &self.config;
-        let matched: Vec<usize> = (0..cohort.len()).filter(|&i| matching.weights[i] > 0.0).collect();
-        let site_index = relabel(&matched.iter().map(|&i| cohort.site[i] as usize).collect::<Vec<_>>());
-        let sample = Sample {
-            treated: matched.iter().map(|&i| cohort.treated[i]).collect(),
-            weights: matched.iter().map(|&i| matching.weights[i]).collect(),
-            site: site_index,
-            subclass: if matching.subclass.iter().all(Option::is_none) {
-                None
-            } else {
-                Some(relabel(
-                    &matched.iter().map(|&i| matching.subclass[i].unwrap_or(usize::MAX - i)).collect::<Vec<_>>(),
-                ))
-            },
-        };
+        let (matched, sample) = matched_sample(cohort, matching);
         let treated_sites = {
             let mut s: Vec<usize> =
                 sample.site.iter().zip(&sample.treated).filter(|(_, &t)| t).map(|(&s, _)| s).collect();
@@ -517,6 +527,7 @@ impl Evaluation {
                     &pick(&cohort.exposure_years),
                     &sample,
                     &wild,
+                    detail,
                 ),
                 "placement_moves" => estimates::count_rows(
                     outcome,
@@ -524,9 +535,10 @@ impl Evaluation {
                     &pick(&cohort.exposure_years),
                     &sample,
                     &wild,
+                    detail,
                 ),
                 "three_plus_placements" => {
-                    estimates::binary_rows(outcome, &pick(&cohort.three_plus_placements), &sample, &wild)
+                    estimates::binary_rows(outcome, &pick(&cohort.three_plus_placements), &sample, &wild, detail)
                 }
                 _ => {
                     let (time, event) = if *outcome == "time_to_sw_change" {
@@ -534,12 +546,11 @@ impl Evaluation {
                     } else {
                         (&cohort.time_to_placement_move, &cohort.placement_move_event)
                     };
-                    estimates::time_to_event_rows(outcome, &pick(time), &pick_bool(event), &sample, window_days).map(
-                        |(rows, curves)| {
+                    estimates::time_to_event_rows(outcome, &pick(time), &pick_bool(event), &sample, window_days, detail)
+                        .map(|(rows, curves)| {
                             survival.push(curves);
                             rows
-                        },
-                    )
+                        })
                 }
             };
             match estimated {
@@ -575,8 +586,9 @@ impl Evaluation {
     /// # Errors
     /// As [`Evaluation::run`].
     pub fn primary_effects_indexed(&self, dataset: &Dataset, index: &swp_metrics::Index) -> Result<Vec<EffectRow>> {
-        let mut p = self.prepare_indexed(dataset, index.clone(), &mut |_| {})?;
-        let (_, _, effects, _) = self.child_outcomes(&p.cohort, &p.matching, &p.windows, &mut p.warnings);
+        let mut p = self.prepare_indexed(dataset, index, Detail::Primary, &mut |_| {})?;
+        let (_, _, effects, _) =
+            self.child_outcomes(&p.cohort, &p.matching, &p.windows, Detail::Primary, &mut p.warnings);
         Ok(effects.into_iter().filter(|e| e.primary).collect())
     }
 
@@ -586,9 +598,10 @@ impl Evaluation {
     /// # Errors
     /// As [`Evaluation::run`].
     pub fn match_cohort(&self, dataset: &Dataset) -> Result<MatchedCohort> {
-        let p = self.prepare(dataset, &mut |_| {})?;
-        let cohort = cohort_table(&p.cohort, &p.matching, &p.index);
-        Ok(MatchedCohort { sample_flow: p.sample_flow, balance: p.balance, warnings: p.warnings, cohort })
+        let (index, p) = self.prepare(dataset, &mut |_| {})?;
+        let cohort = cohort_table(&p.cohort, &p.matching, &index);
+        let balance = p.balance.expect("a full run has a balance table");
+        Ok(MatchedCohort { sample_flow: p.sample_flow, balance, warnings: p.warnings, cohort })
     }
 
     /// [`Evaluation::run`], calling `progress` as each stage starts.
@@ -597,20 +610,14 @@ impl Evaluation {
     /// As [`Evaluation::run`].
     pub fn run_with_progress(&self, dataset: &Dataset, progress: &mut dyn FnMut(Stage)) -> Result<EvaluationResults> {
         let config = &self.config;
-        let Prepared {
-            sites,
+        let (
             index,
-            windows,
-            arm_of_site,
-            cohort,
-            sample_flow,
-            covariates,
-            matching,
-            balance,
-            mut warnings,
-        } = self.prepare(dataset, progress)?;
+            Prepared { sites, windows, arm_of_site, cohort, sample_flow, covariates, matching, balance, mut warnings },
+        ) = self.prepare(dataset, progress)?;
+        let balance = balance.expect("a full run has a balance table");
         progress(Stage::Effects);
-        let (matched, sample, mut effects, survival) = self.child_outcomes(&cohort, &matching, &windows, &mut warnings);
+        let (matched, sample, mut effects, survival) =
+            self.child_outcomes(&cohort, &matching, &windows, Detail::Full, &mut warnings);
         for measure in cohort::measures(dataset, &cohort, config.measures.as_deref()) {
             let rows: Vec<usize> = (0..matched.len())
                 .filter(|&k| measure.baseline[matched[k]].is_some() && measure.follow_up[matched[k]].is_some())
@@ -644,7 +651,7 @@ impl Evaluation {
         let sensitivity = sensitivity::sensitivity(&cohort, &matching, &effects, pairs_design);
 
         progress(Stage::SiteLevel);
-        let (site_did, site_panel, periods) = self.site_level(dataset, &sites, &windows)?;
+        let (site_did, site_panel, periods) = self.site_level(dataset, &index, &sites, &windows)?;
         let monthly = descriptive::monthly(
             &index,
             &sites,
@@ -654,8 +661,14 @@ impl Evaluation {
         let caseload_distribution = descriptive::caseload_distribution(&index, &arm_of_site, windows.follow_up.to);
         let arm_years = descriptive::arm_years(&index, &arm_of_site, &periods);
         let by_model = by_model(&cohort, &matching, &sites, &index.groups)?;
-        let specification_curve =
-            config.raw.specification_curve.enabled.then(|| specification::specification_curve(&config.raw, dataset));
+        let specification_curve = config.raw.specification_curve.enabled.then(|| {
+            progress(Stage::SpecificationCurve);
+            specification::specification_curve(&config.raw, dataset)
+        });
+        let power = config.raw.power.enabled.then(|| {
+            progress(Stage::Power);
+            self.power(&cohort, &|| {})
+        });
 
         let m = &config.matching;
         let design = Design {
@@ -717,6 +730,7 @@ impl Evaluation {
             by_model,
             sensitivity,
             specification_curve,
+            power,
             monthly,
             caseload_distribution,
             arm_years,
@@ -760,6 +774,7 @@ impl Evaluation {
     fn site_level(
         &self,
         dataset: &Dataset,
+        index: &swp_metrics::Index,
         sites: &[Site],
         windows: &Windows,
     ) -> Result<(Vec<SiteDidRow>, Vec<PanelRow>, Vec<Period>)> {
@@ -772,9 +787,8 @@ impl Evaluation {
             .max(windows.baseline.from - 5 * 366);
         let periods: Vec<Period> =
             financial_years(first, windows.extract_date).into_iter().filter(|p| p.to <= windows.extract_date).collect();
-        let index = MetricsParams { by: GroupBy::Site, ..Default::default() }.index(dataset);
         let rows: Vec<_> =
-            metrics_of(&index, &periods, 20).into_iter().filter(|r| SITE_METRICS.contains(&r.metric)).collect();
+            metrics_of(index, &periods, 20).into_iter().filter(|r| SITE_METRICS.contains(&r.metric)).collect();
         let published = suppress(rows.clone(), config.threshold);
         let flagged: Vec<(swp_metrics::MetricRow, bool)> =
             published.into_iter().map(|p| (p.row, p.suppressed)).collect();
@@ -801,6 +815,29 @@ impl Evaluation {
         }
         Ok((out, panel_rows, periods))
     }
+}
+
+/// The matched children (rows of `cohort` with a positive weight) and their sample: arm, weight,
+/// site and subclass, the clusters relabelled 0..G.
+pub(crate) fn matched_sample(cohort: &Cohort, matching: &Matching) -> (Vec<usize>, Sample) {
+    let matched: Vec<usize> = (0..cohort.len()).filter(|&i| matching.weights[i] > 0.0).collect();
+    let site_index = relabel(&matched.iter().map(|&i| cohort.site[i] as usize).collect::<Vec<_>>());
+    let sample = Sample {
+        treated: matched.iter().map(|&i| cohort.treated[i]).collect(),
+        weights: matched.iter().map(|&i| matching.weights[i]).collect(),
+        site: site_index,
+        subclass: if matching.subclass.iter().all(Option::is_none) {
+            None
+        } else {
+            Some(relabel(&matched.iter().map(|&i| matching.subclass[i].unwrap_or(usize::MAX - i)).collect::<Vec<_>>()))
+        },
+    };
+    (matched, sample)
+}
+
+/// The config's child-level outcomes, in EVALUATION.md's order.
+pub(crate) fn primary_outcomes(config: &ValidConfig) -> Vec<&'static str> {
+    OUTCOMES.iter().copied().filter(|o| config.outcomes.iter().any(|c| c == o)).collect()
 }
 
 /// Labels as 0..G in order of the sorted distinct values.

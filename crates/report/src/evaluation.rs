@@ -311,6 +311,36 @@ pub fn specification_summary(r: &EvaluationResults) -> Option<Table> {
     Some(t)
 }
 
+/// `power`: per primary outcome and number of pilot sites, the test's size (power with no
+/// effect), the power at each planted ratio and the minimum detectable ratio.
+pub fn power(r: &EvaluationResults) -> Option<Table> {
+    let power = r.power.as_ref()?;
+    let mut ratios: Vec<f64> = power.rows.iter().map(|x| x.ratio).filter(|&x| x < 1.0).collect();
+    ratios.sort_by(|a, b| b.total_cmp(a));
+    ratios.dedup();
+    let names: Vec<String> = ratios.iter().map(|x| format!("power_at_{x}")).collect();
+    let mut columns = vec!["outcome", "effect_type", "pilot_sites", "control_sites", "size"];
+    columns.extend(names.iter().map(String::as_str));
+    columns.push("minimum_detectable");
+    let mut t = Table::new(columns);
+    for m in &power.minimum_detectable {
+        let at = |ratio: f64| {
+            power.rows.iter().find(|x| x.outcome == m.outcome && x.pilot_sites == m.pilot_sites && x.ratio == ratio)
+        };
+        let mut cells = vec![
+            Cell::text(&m.outcome),
+            Cell::text(m.effect_type),
+            Cell::number(m.pilot_sites as f64),
+            num(at(1.0).map(|x| x.control_sites as f64)),
+            num(m.size),
+        ];
+        cells.extend(ratios.iter().map(|&ratio| num(at(ratio).and_then(|x| x.power))));
+        cells.push(num(m.ratio));
+        t = t.row(cells);
+    }
+    Some(t)
+}
+
 /// Every table by its file stem, in the order the report presents them.
 pub fn all(r: &EvaluationResults) -> Vec<(&'static str, Table)> {
     vec![
@@ -323,6 +353,7 @@ pub fn all(r: &EvaluationResults) -> Vec<(&'static str, Table)> {
         ("sensitivity", sensitivity(r)),
     ]
     .into_iter()
-    .chain(specification_summary(r).map(|t| ("specification_curve", t)))
+    .chain(specification_summary(r).map(|t| ("specification_summary", t)))
+    .chain(power(r).map(|t| ("power_summary", t)))
     .collect()
 }

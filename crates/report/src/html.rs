@@ -6,6 +6,8 @@ use crate::charts::Figure;
 use crate::evaluation as tables;
 use crate::table::{Format, Table};
 use swp_evaluation::estimates::EffectRow;
+use swp_evaluation::power::PowerResult;
+use swp_evaluation::specification::SpecificationCurve;
 use swp_evaluation::EvaluationResults;
 
 /// What the report says about how it was made (the CLI gathers it).
@@ -69,6 +71,73 @@ pub fn finding(r: &EffectRow) -> String {
         num(hi),
         p_text(r.p_value)
     )
+}
+
+/// The first letter upper case.
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or(String::new(), |f| f.to_uppercase().collect::<String>() + c.as_str())
+}
+
+/// One sentence per outcome: the median estimate and the shares significant each way.
+fn specification_lines(curve: &SpecificationCurve) -> String {
+    let pct = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{:.0}%", 100.0 * v));
+    curve
+        .summary
+        .iter()
+        .map(|s| {
+            format!(
+                "<li>{}: {} of {} specifications estimated; median {} {}; significant with fewer events among pilot children in {}, with more in {}.</li>\n",
+                esc(&s.outcome.replace('_', " ")),
+                s.estimated,
+                s.specifications,
+                esc(&s.estimate_type.replace('_', " ")),
+                s.median_estimate.map_or("-".into(), num),
+                pct(s.share_significant_lower),
+                pct(s.share_significant_higher)
+            )
+        })
+        .collect()
+}
+
+/// One sentence per outcome: the minimum detectable effect with the evaluated number of pilot
+/// sites and with the most simulated.
+fn power_lines(power: &PowerResult) -> String {
+    let most = power.minimum_detectable.iter().map(|m| m.pilot_sites).max().unwrap_or(0);
+    let mde = |outcome: &str, k: usize| {
+        power.minimum_detectable.iter().find(|m| m.outcome == outcome && m.pilot_sites == k).map_or(
+            "not simulated".to_string(),
+            |m| {
+                m.ratio.map_or("beyond the simulated ratios".to_string(), |r| {
+                    format!("a {} of {}", m.effect_type.replace('_', " "), num(r))
+                })
+            },
+        )
+    };
+    let mut outcomes: Vec<&str> = Vec::new();
+    for m in &power.minimum_detectable {
+        if !outcomes.contains(&m.outcome.as_str()) {
+            outcomes.push(&m.outcome);
+        }
+    }
+    outcomes
+        .iter()
+        .map(|o| {
+            let more = if most != power.observed_pilot_sites {
+                format!("; with {most} pilot sites, {}", mde(o, most))
+            } else {
+                String::new()
+            };
+            format!(
+                "<li>{}: with {} pilot sites, the smallest effect detected with {:.0}% power is {}{}.</li>\n",
+                esc(&o.replace('_', " ")),
+                power.observed_pilot_sites,
+                100.0 * power.target,
+                esc(&mde(o, power.observed_pilot_sites)),
+                esc(&more)
+            )
+        })
+        .collect()
 }
 
 /// The caveats every reader should see.
@@ -295,9 +364,28 @@ pub fn report_html(results: &EvaluationResults, figures: &[Figure], provenance: 
     }
     h += &format!("<ul>\n{lines}</ul>\n");
     h += &table_html(&tables::sensitivity(results), "Sensitivity to hidden bias (sensitivity.json)");
-    if let Some(t) = tables::specification_summary(results) {
-        h += "<p>The specification curve reruns the primary estimates over every combination of reasonable choices (caliper, ratio, replacement, distance, control arm, follow-up length, minimum time in care; specification_curve.json has every specification):</p>\n";
+    if let (Some(t), Some(curve)) = (tables::specification_summary(results), &results.specification_curve) {
+        h += "<h3>Would other reasonable choices change the answer?</h3>\n";
+        h += "<p>The specification curve reruns the primary estimates over every combination of reasonable choices (caliper, ratio, replacement, distance, control arm, follow-up length, minimum time in care; specification_curve.json has every specification). Each figure sorts the specifications by their estimate, shows each 95% interval and marks below the choices each made: a choice whose marks crowd one end drives the estimate.</p>\n";
+        h += &format!("<ul>\n{}</ul>\n", specification_lines(curve));
         h += &table_html(&t, "Specification curve: share of specifications significant at 5% in each direction");
+        for s in &curve.summary {
+            if let Some(f) = fig(&format!("specification_curve_{}", s.outcome)) {
+                h += &figure_html(f, &f.alt);
+            }
+        }
+    }
+    if let (Some(t), Some(power)) = (tables::power(results), &results.power) {
+        h += "<h3>With this few sites, what could the evaluation have detected?</h3>\n";
+        h += &format!("<p>{}. The control sites stay at the evaluation's number, which limits what more pilot sites can buy; the power with no effect planted (ratio 1) is the test's size, which should be near {}.</p>\n", esc(&capitalise(&power.method)), power.alpha);
+        for w in &power.warnings {
+            h += &format!("<p><strong>{}</strong></p>\n", esc(&capitalise(w)));
+        }
+        h += &format!("<ul>\n{}</ul>\n", power_lines(power));
+        h += &table_html(&t, "Power by planted ratio and number of pilot sites; minimum detectable ratio at the target power (power.json)");
+        if let Some(f) = fig("power_curves") {
+            h += &figure_html(f, &f.alt);
+        }
     }
     h += "</section>\n";
 

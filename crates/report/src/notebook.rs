@@ -165,6 +165,39 @@ pub fn notebook(results: &EvaluationResults, figures: &[Figure]) -> String {
             c.code(variable, vec![table_output(t.1.render(Format::Html), t.1.render(Format::Md))]);
         }
     }
+    let figure_cell = |c: &mut Cells, f: &Figure| {
+        c.code(
+            &format!("# {}\nfrom IPython.display import Image\nImage(filename='figures/{}.png')", f.title, f.name),
+            vec![figure_output(f)],
+        );
+    };
+    let table_cell = |c: &mut Cells, name: &str| {
+        if let Some((_, t)) = all_tables.iter().find(|(n, _)| *n == name) {
+            c.code(
+                &format!("{name} = load('{name}')\n{name}"),
+                vec![table_output(t.render(Format::Html), t.render(Format::Md))],
+            );
+        }
+    };
+    if let Some(curve) = &results.specification_curve {
+        c.markdown("## Would other reasonable choices change the answer? (specification curve)\n\nThe primary estimates over every combination of the config's grid of choices; `specification_curve.json` has every specification.");
+        table_cell(&mut c, "specification_summary");
+        for s in &curve.summary {
+            if let Some(f) = fig(&format!("specification_curve_{}", s.outcome)) {
+                figure_cell(&mut c, f);
+            }
+        }
+    }
+    if let Some(power) = &results.power {
+        c.markdown(&format!(
+            "## With this few sites, what could the evaluation have detected? (power)\n\n{}.",
+            power.method
+        ));
+        table_cell(&mut c, "power_summary");
+        if let Some(f) = fig("power_curves") {
+            figure_cell(&mut c, f);
+        }
+    }
     c.markdown("## Going further\n\nFor example, the primary estimates only:");
     c.code(
         "primary = effects.filter(effects['p_holm'].is_not_null()) if hasattr(effects, 'filter') and 'polars' in type(effects).__module__ else effects[effects['p_holm'].notna()]\nprimary",
