@@ -716,6 +716,34 @@ fn report(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_swp-eval")).arg("report").args(args).current_dir(root()).output().unwrap()
 }
 
+/// `--sensitivity` runs the specification curve and the power simulation with the config's
+/// settings though the config leaves them off; without it neither runs.
+#[test]
+fn report_sensitivity_switches_on_the_specification_curve_and_the_power_simulation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("c.toml");
+    std::fs::write(
+        &config,
+        "[specification_curve]\nratio = [1, 2]\ncaliper = [0.2]\nreplace = [false]\ndistance = [\"linear-logit\"]\ncontrols = [\"comparison\"]\nfollow_up_months = [24]\nmin_months_in_care = [6]\n[power]\nsimulations = 20\npilot_sites = [5]\nbootstrap_reps = 99\n[inference]\nbootstrap_reps = 99\n",
+    )
+    .unwrap();
+    let (with, without) = (tmp.path().join("with"), tmp.path().join("without"));
+    let cfg = config.to_str().unwrap();
+    let run = report(&["data/sample", "--config", cfg, "--out", with.to_str().unwrap(), "--sensitivity"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let run = report(&["data/sample", "--config", cfg, "--out", without.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let curve: Value = serde_json::from_slice(&std::fs::read(with.join("specification_curve.json")).unwrap()).unwrap();
+    assert_eq!(curve["rows"].as_array().unwrap().len(), 2 * 5, "two specifications, five outcomes");
+    let power: Value = serde_json::from_slice(&std::fs::read(with.join("power.json")).unwrap()).unwrap();
+    assert_eq!(power["simulations"], 20);
+    assert_eq!(power["rows"].as_array().unwrap().len(), 5 * 6, "five outcomes, ratio 1 and five planted");
+    let html = std::fs::read_to_string(with.join("report.html")).unwrap();
+    assert!(html.contains("what could the evaluation have detected?") && html.contains("other reasonable choices"));
+    assert!(!without.join("specification_curve.json").exists() && !without.join("power.json").exists());
+    assert!(!std::fs::read_to_string(without.join("report.html")).unwrap().contains("what could the evaluation"));
+}
+
 /// Every file under `dir` (recursively), relative path -> bytes.
 fn files_of(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut out = std::collections::BTreeMap::new();
@@ -749,6 +777,13 @@ fn report_runs_the_bundled_evaluation_with_identical_bytes_and_no_identifier() {
             assert!(fa.contains_key(&format!("{stem}.{ext}")), "{stem}.{ext} missing");
         }
     }
+    // the bundled config switches the specification curve and the power simulation on
+    for stem in ["specification_summary", "power_summary"] {
+        for ext in ["csv", "md", "tex", "html", "parquet"] {
+            assert!(fa.contains_key(&format!("{stem}.{ext}")), "{stem}.{ext} missing");
+        }
+    }
+    assert!(fa.contains_key("specification_curve.json") && fa.contains_key("power.json"));
     assert!(fa.contains_key("run.json") && fa.contains_key("survival.json"));
     assert!(fa.contains_key("report.html") && fa.contains_key("notebook.ipynb"));
     for figure in [
@@ -760,6 +795,9 @@ fn report_runs_the_bundled_evaluation_with_identical_bytes_and_no_identifier() {
         "trends",
         "caseload_distribution",
         "placement_moves",
+        "specification_curve_sw_changes",
+        "specification_curve_time_to_placement_move",
+        "power_curves",
     ] {
         let png = &fa[&format!("figures/{figure}.png")];
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{figure}.png is a PNG");

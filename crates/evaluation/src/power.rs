@@ -476,3 +476,68 @@ mod tests {
         assert_eq!(planting.thinned(&y, 1.0), y);
     }
 }
+
+#[cfg(test)]
+mod bundled {
+    use crate::config::Config;
+    use crate::Evaluation;
+    use std::path::Path;
+
+    fn bundled_power(threads: usize) -> super::PowerResult {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let loaded = swp_data::load(&root.join("data/sample")).unwrap();
+        let mut config = Config::default();
+        config.power.enabled = true;
+        config.power.simulations = 40;
+        config.power.pilot_sites = vec![5, 8];
+        config.power.bootstrap_reps = 199;
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| Evaluation::new(config).unwrap().run(&loaded.dataset).unwrap().power.unwrap())
+    }
+
+    /// On the bundled data: the same numbers on one thread and on three; every simulated
+    /// evaluation gives a test; a planted rate ratio of 0.5 is detected far more often than
+    /// no effect (the planting reaches the test), and the minimum detectable ratio lies
+    /// between them.
+    #[test]
+    fn power_is_thread_independent_and_rises_with_the_planted_effect() {
+        let one = bundled_power(1);
+        let three = bundled_power(3);
+        assert_eq!(one, three);
+        assert_eq!(one.observed_pilot_sites, 5);
+        assert_eq!(one.rows.len(), 2 * 5 * 6);
+        assert!(one.rows.iter().all(|r| r.simulations + r.failed == 40));
+        let power = |outcome: &str, ratio: f64| {
+            one.rows
+                .iter()
+                .find(|r| r.outcome == outcome && r.pilot_sites == 5 && r.ratio == ratio)
+                .and_then(|r| r.power)
+                .unwrap()
+        };
+        for outcome in ["sw_changes", "placement_moves", "time_to_placement_move"] {
+            assert!(power(outcome, 0.5) > power(outcome, 1.0) + 0.4, "{outcome}");
+        }
+        let m = one
+            .minimum_detectable
+            .iter()
+            .find(|m| m.outcome == "sw_changes" && m.pilot_sites == 5)
+            .and_then(|m| m.ratio)
+            .unwrap();
+        assert!((0.5..1.0).contains(&m), "{m}");
+    }
+
+    #[test]
+    fn power_settings_are_checked() {
+        for (toml, key) in [
+            ("[power]\nratios = [1.2]\n", "power.ratios"),
+            ("[power]\nratios = []\n", "power.ratios"),
+            ("[power]\nsimulations = 5\n", "power.simulations"),
+            ("[power]\npilot_sites = [0]\n", "power.pilot_sites"),
+            ("[power]\ntarget = 1.5\n", "power.target"),
+            ("[power]\nbootstrap_reps = 1\n", "power.bootstrap_reps"),
+        ] {
+            let e = Config::from_toml(toml).unwrap().check().unwrap_err().to_string();
+            assert!(e.contains(key), "{toml}: {e}");
+        }
+    }
+}
