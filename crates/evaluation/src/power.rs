@@ -12,9 +12,11 @@
 //!    leave the halves' means apart by chance, an effect the simulation did not plant);
 //! 2. `k` *placebo pilot* sites and as many control sites as the evaluation has are drawn with
 //!    replacement, independently, from all control sites (so both arms come from one
-//!    population); each drawn site's children are resampled with replacement from its half, as
-//!    many as the site has (the two-stage cluster bootstrap of Field and Welsh 2007, sites then
-//!    children);
+//!    population); each drawn site's children are resampled with replacement from its half (the
+//!    two-stage cluster bootstrap of Field and Welsh 2007, sites then children): a control copy
+//!    as many as its site has, a placebo pilot as many as one of the evaluation's pilot sites
+//!    has (the pilots' sizes taken in turn, in random order), since pilots are often smaller
+//!    than comparison authorities and power depends on it;
 //! 3. the config's matching is rerun on the simulated cohort (for each outcome, as the split is
 //!    by outcome);
 //! 4. an effect is planted in the placebo pilots' outcomes, for each ratio `r` of the grid:
@@ -129,6 +131,7 @@ fn test_of(outcome: &str) -> (&'static str, &'static str) {
 fn simulated_rows(
     by_site: &[Vec<usize>],
     key: &dyn Fn(usize) -> (f64, f64),
+    pilot_sizes: &[usize],
     pilot_sites: usize,
     control_sites: usize,
     rng: &mut Rng,
@@ -156,6 +159,12 @@ fn simulated_rows(
             halves
         })
         .collect();
+    // placebo pilots take the pilot sites' sizes (each size as often as the others), controls
+    // their own site's
+    let mut sizes: Vec<usize> = pilot_sizes.to_vec();
+    for i in (1..sizes.len()).rev() {
+        sizes.swap(i, rng.range(0, i as i64) as usize);
+    }
     let mut rows = Vec::new();
     let mut site = Vec::new();
     let mut treated = Vec::new();
@@ -163,7 +172,8 @@ fn simulated_rows(
         let source = rng.range(0, by_site.len() as i64 - 1) as usize;
         let half = &halves[source][usize::from(j >= pilot_sites)];
         let half = if half.is_empty() { &halves[source][usize::from(j < pilot_sites)] } else { half };
-        for _ in 0..by_site[source].len() {
+        let size = if j < pilot_sites && !sizes.is_empty() { sizes[j % sizes.len()] } else { by_site[source].len() };
+        for _ in 0..size {
             rows.push(half[rng.range(0, half.len() as i64 - 1) as usize]);
             site.push(j as u32);
             treated.push(j < pilot_sites);
@@ -241,6 +251,7 @@ impl Evaluation {
         &self,
         cohort: &Cohort,
         by_site: &[Vec<usize>],
+        pilot_sizes: &[usize],
         pilot_sites: usize,
         control_sites: usize,
         stream: u64,
@@ -268,7 +279,8 @@ impl Evaluation {
                         _ => (event(&cohort.placement_move_event, i), cohort.time_to_placement_move[i]),
                     }
                 };
-                let (rows, site, treated) = simulated_rows(by_site, &key, pilot_sites, control_sites, &mut rng);
+                let (rows, site, treated) =
+                    simulated_rows(by_site, &key, pilot_sizes, pilot_sites, control_sites, &mut rng);
                 let simulated = cohort.resample(&rows, site, treated);
                 let Ok((_, _, matching)) = self.matching(&simulated) else { return vec![None; ratios.len()] };
                 let (matched, sample) = matched_sample(&simulated, &matching);
@@ -303,6 +315,10 @@ impl Evaluation {
         };
         let pilots = sites_of(true);
         let controls = sites_of(false);
+        let pilot_sizes: Vec<usize> = pilots
+            .iter()
+            .map(|&s| (0..cohort.len()).filter(|&i| cohort.treated[i] && cohort.site[i] == s).count())
+            .collect();
         let by_site: Vec<Vec<usize>> = controls
             .iter()
             .map(|&s| (0..cohort.len()).filter(|&i| !cohort.treated[i] && cohort.site[i] == s).collect())
@@ -317,7 +333,7 @@ impl Evaluation {
             method: format!(
                 "{} simulated evaluations per number of pilot sites, built from the {} control sites \
                  (placebo pilot and control sites drawn with replacement, their children \
-                 resampled from disjoint halves); the matching rerun; effects planted in \
+                 resampled from disjoint halves, placebo pilots as large as the pilot sites); the matching rerun; effects planted in \
                  the placebo pilots' outcomes by thinning events; wild cluster bootstrap ({} \
                  replications) for counts and the binary outcome, the Cox robust test for times to \
                  event; alpha {}",
@@ -350,7 +366,7 @@ impl Evaluation {
             .par_iter()
             .map(|&(k, r)| {
                 let stream = ((k as u64) << 32) | r as u64;
-                let out = self.simulate_once(cohort, &by_site, k, controls.len(), stream);
+                let out = self.simulate_once(cohort, &by_site, &pilot_sizes, k, controls.len(), stream);
                 progress();
                 out
             })
@@ -432,8 +448,11 @@ mod tests {
         for stream in 0..50 {
             let mut rng = Rng::new(1, stream);
             let key = |i: usize| ((i % 3) as f64, 0.0);
-            let (rows, site, treated) = simulated_rows(&by_site, &key, 5, 6, &mut rng);
-            assert_eq!(rows.len(), 110);
+            let (rows, site, treated) = simulated_rows(&by_site, &key, &[3, 7], 5, 6, &mut rng);
+            // placebo pilots take the pilot sizes in turn (3 and 7, twice each, then one of them)
+            let pilot_children = treated.iter().filter(|&&t| t).count();
+            assert!(pilot_children == 3 * 3 + 7 * 2 || pilot_children == 3 * 2 + 7 * 3, "{pilot_children}");
+            assert_eq!(rows.len(), pilot_children + 60);
             let source = |arm: bool| -> Vec<usize> {
                 let mut v: Vec<usize> =
                     rows.iter().zip(&treated).filter(|(_, &t)| t == arm).map(|(&r, _)| r / 10).collect();
@@ -449,7 +468,6 @@ mod tests {
             let controls = child(false);
             assert!(child(true).iter().all(|r| !controls.contains(r)));
             assert!(!p.is_empty() && !c.is_empty());
-            assert_eq!(site.iter().filter(|&&s| s < 5).count(), 50);
             assert!(site.iter().zip(&treated).all(|(&s, &t)| (s < 5) == t));
         }
     }

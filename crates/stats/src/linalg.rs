@@ -403,6 +403,95 @@ pub fn symmetric_eigen_ql(m: &[f64], p: usize) -> (Vec<f64>, Vec<f64>) {
     (d, q)
 }
 
+/// Eigen-decomposition of `diag(d) - rho z z'` with `d` strictly increasing, every `z_i`
+/// non-zero and `rho > 0`, in O(m^2): the eigenvalues are the roots of the secular equation
+/// `1 = rho sum_i z_i^2 / (d_i - mu)`, one below `d_0` and one in each `(d_{j-1}, d_j)`
+/// (Golub 1973, "Some modified matrix eigenvalue problems"); each root is found by Newton's
+/// method safeguarded by bisection, on its offset from the nearer pole, so that `d_i - mu` is
+/// computed without cancellation, and the
+/// eigenvectors come from `z` recomputed from the roots by Löwner's formula, which keeps them
+/// orthogonal to working precision (Gu and Eisenstat 1994, "A stable and efficient algorithm
+/// for the rank-one modification of the symmetric eigenproblem"). Same layout as
+/// [`symmetric_eigen_ql`]: eigenvalues (increasing) and eigenvectors as columns, row-major.
+pub fn diagonal_minus_rank_one_eigen(d: &[f64], z: &[f64], rho: f64) -> (Vec<f64>, Vec<f64>) {
+    let m = d.len();
+    // each root as (origin pole index, offset tau): mu = d[origin] + tau
+    let norm2: f64 = z.iter().map(|v| v * v).sum();
+    // g(tau) and g'(tau) at mu = d[origin] + tau
+    let secular = |origin: usize, tau: f64| -> (f64, f64) {
+        let (mut s, mut ds) = (0.0, 0.0);
+        for i in 0..m {
+            let r = 1.0 / ((d[i] - d[origin]) - tau);
+            let t = z[i] * z[i] * r;
+            s += t;
+            ds += t * r;
+        }
+        (1.0 - rho * s, -rho * ds)
+    };
+    let mut roots: Vec<(usize, f64)> = Vec::with_capacity(m);
+    for j in 0..m {
+        // g decreases from +inf (or 1) to -inf over the interval; bracket tau around the origin
+        let (origin, mut lo, mut hi) = if j == 0 {
+            (0, -rho * norm2 * (1.0 + 1e-12) - f64::MIN_POSITIVE, 0.0)
+        } else {
+            let gap = d[j] - d[j - 1];
+            if secular(j - 1, gap / 2.0).0 < 0.0 {
+                (j - 1, 0.0, gap / 2.0)
+            } else {
+                (j, -gap / 2.0, 0.0)
+            }
+        };
+        // Newton's method kept inside the bracket (a bisection step when it would leave it);
+        // g decreases, so its sign moves the bracket
+        let mut tau = lo + (hi - lo) / 2.0;
+        for _ in 0..200 {
+            let (g, dg) = secular(origin, tau);
+            if g > 0.0 {
+                lo = tau;
+            } else if g < 0.0 {
+                hi = tau;
+            } else {
+                break;
+            }
+            let newton = tau - g / dg;
+            let next = if newton > lo && newton < hi && newton.is_finite() { newton } else { lo + (hi - lo) / 2.0 };
+            if (next - tau).abs() <= 2.0 * f64::EPSILON * tau.abs() || next <= lo || next >= hi {
+                tau = next.clamp(lo, hi);
+                break;
+            }
+            tau = next;
+        }
+        roots.push((origin, tau));
+    }
+    // mu_j - d_k without cancellation
+    let gap = |j: usize, k: usize| -> f64 {
+        let (origin, tau) = roots[j];
+        (d[origin] - d[k]) + tau
+    };
+    // Löwner: z_k^2 = -(mu_k - d_k) / rho * prod_{j != k} (mu_j - d_k) / (d_j - d_k)
+    let z_hat: Vec<f64> = (0..m)
+        .map(|k| {
+            let mut v = -gap(k, k) / rho;
+            for j in 0..m {
+                if j != k {
+                    v *= gap(j, k) / (d[j] - d[k]);
+                }
+            }
+            v.max(0.0).sqrt().copysign(z[k])
+        })
+        .collect();
+    let mut vectors = vec![0.0; m * m];
+    for j in 0..m {
+        let column: Vec<f64> = (0..m).map(|i| z_hat[i] / -gap(j, i)).collect();
+        let norm = column.iter().map(|v| v * v).sum::<f64>().sqrt();
+        for (i, v) in column.iter().enumerate() {
+            vectors[i * m + j] = v / norm;
+        }
+    }
+    let values = (0..m).map(|j| d[roots[j].0] + roots[j].1).collect();
+    (values, vectors)
+}
+
 #[cfg(test)]
 mod eigen_tests {
     use super::*;
@@ -452,6 +541,50 @@ mod eigen_tests {
             for j in 0..p {
                 let back: f64 = (0..p).map(|l| vectors[i * p + l] * values[l] * vectors[j * p + l]).sum();
                 assert!((back - m[i * p + j]).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn diagonal_minus_rank_one_agrees_with_ql_including_close_poles() {
+        let mut rng = Rng::new(5, 0);
+        for &(m, close) in &[(1usize, false), (2, false), (5, false), (60, false), (60, true), (300, true)] {
+            let mut d: Vec<f64> = (0..m).map(|_| 0.01 + rng.uniform() * 10.0).collect();
+            if close {
+                // poles 1e-13 apart, and a z_i far smaller than the rest
+                for i in (0..m).step_by(7) {
+                    d[i] = d[(i + 1) % m] * (1.0 + 1e-13);
+                }
+            }
+            d.sort_by(f64::total_cmp);
+            d.dedup();
+            let m = d.len();
+            let mut z: Vec<f64> = (0..m).map(|_| rng.normal()).collect();
+            if close {
+                z[m / 2] = 1e-9;
+            }
+            let rho = 1.0 / z.iter().map(|v| v * v).sum::<f64>() * 0.999;
+            let dense: Vec<f64> = (0..m * m)
+                .map(|k| {
+                    let (i, j) = (k / m, k % m);
+                    (if i == j { d[i] } else { 0.0 }) - rho * z[i] * z[j]
+                })
+                .collect();
+            let (values, vectors) = diagonal_minus_rank_one_eigen(&d, &z, rho);
+            let (ql, _) = symmetric_eigen_ql(&dense, m);
+            let mut ql = ql;
+            ql.sort_by(f64::total_cmp);
+            let scale = d.iter().fold(0.0f64, |a, b| a.max(b.abs()));
+            for (a, b) in values.iter().zip(&ql) {
+                assert!((a - b).abs() < 1e-12 * scale, "m {m}: eigenvalue {a} vs {b}");
+            }
+            for i in 0..m {
+                for j in 0..m {
+                    let back: f64 = (0..m).map(|l| vectors[i * m + l] * values[l] * vectors[j * m + l]).sum();
+                    assert!((back - dense[i * m + j]).abs() < 1e-11 * scale, "m {m}: V L V' at ({i}, {j})");
+                    let dot: f64 = (0..m).map(|l| vectors[l * m + i] * vectors[l * m + j]).sum();
+                    assert!((dot - f64::from(u8::from(i == j))).abs() < 1e-11, "m {m}: V not orthogonal");
+                }
             }
         }
     }

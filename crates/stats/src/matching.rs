@@ -511,12 +511,21 @@ fn nearest_on_scores(
 
 /// Mahalanobis distances: the covariates (every level of text ones) with their pooled
 /// within-group covariance, inverted (a pseudo-inverse when singular, as MatchIt falls back
-/// to a generalised inverse).
+/// to a generalised inverse). The nearest controls are found in two steps: a screen on
+/// whitened covariates (O(p) per pair) keeps the controls that could be nearest, then their
+/// exact distances (O(p^2), the arithmetic MatchIt's order of ties was checked against) choose.
 struct Mahalanobis {
     x: Vec<Vec<f64>>,
     inverse: Vec<f64>,
     p: usize,
+    /// The covariates whitened by the inverse's eigen-decomposition (|w_a - w_b| is the
+    /// distance up to rounding): a cheap screen before the exact distance.
+    whitened: Vec<Vec<f64>>,
 }
+
+/// Relative slack of the whitened screen: a control is measured exactly when its screened
+/// distance is within this of the best screened one (rounding differs by about 1e-15).
+const SCREEN_SLACK: f64 = 1e-8;
 
 impl Mahalanobis {
     fn new(data: &MatchData<'_>) -> Result<Self> {
@@ -555,8 +564,34 @@ impl Mahalanobis {
             }
         }
         let inverse = pseudo_inverse_psd(&cov, p, 1e-10);
-        let x = (0..n).map(|i| columns.iter().map(|c| c[i]).collect()).collect();
-        Ok(Mahalanobis { x, inverse, p })
+        let x: Vec<Vec<f64>> = (0..n).map(|i| columns.iter().map(|c| c[i]).collect()).collect();
+        // inverse = V L V' (positive semi-definite): w = L^(1/2) V' x
+        let (values, vectors) = crate::linalg::symmetric_eigen_ql(&inverse, p);
+        let roots: Vec<f64> = values.iter().map(|&l| l.max(0.0).sqrt()).collect();
+        let whitened = x
+            .iter()
+            .map(|xi: &Vec<f64>| {
+                (0..p).map(|l| roots[l] * (0..p).map(|r| vectors[r * p + l] * xi[r]).sum::<f64>()).collect()
+            })
+            .collect();
+        Ok(Mahalanobis { x, inverse, p, whitened })
+    }
+
+    /// The whitened (screening) distance.
+    fn screen(&self, a: usize, b: usize) -> f64 {
+        self.whitened[a].iter().zip(&self.whitened[b]).map(|(u, v)| (u - v) * (u - v)).sum::<f64>().sqrt()
+    }
+
+    /// The eligible controls whose exact distance can be among the `k` smallest: those whose
+    /// screened distance is within the slack of the k-th smallest screened distance.
+    fn candidates(&self, t: usize, eligible: &[usize], k: usize) -> Vec<usize> {
+        let screened: Vec<f64> = eligible.iter().map(|&c| self.screen(t, c)).collect();
+        let mut sorted = screened.clone();
+        let k = k.min(sorted.len()).max(1);
+        let (_, kth, _) = sorted.select_nth_unstable_by(k - 1, f64::total_cmp);
+        let scale = self.whitened[t].iter().map(|v| v.abs()).sum::<f64>().max(1.0);
+        let limit = *kth * (1.0 + SCREEN_SLACK) + SCREEN_SLACK * 1e-4 * scale;
+        eligible.iter().zip(&screened).filter(|(_, &d)| d <= limit).map(|(&c, _)| c).collect()
     }
 
     fn distance(&self, a: usize, b: usize) -> f64 {
@@ -601,6 +636,9 @@ impl Mahalanobis {
                     rows[t] = eligible;
                     continue;
                 }
+                // exact distances only for the controls the screen cannot rule out (in data
+                // order, so ties resolve as before)
+                let eligible = self.candidates(t, &eligible, ratio);
                 let distances: Vec<f64> = eligible.iter().map(|&c| self.distance(t, c)).collect();
                 if replace {
                     // the `ratio` closest, ties in data order

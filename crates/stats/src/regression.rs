@@ -524,7 +524,15 @@ impl InverseRoot {
                 reduced[a * m + b] = diag - c * groups[ka].2.sqrt() * groups[kb].2.sqrt();
             }
         }
-        let (values, vectors) = crate::linalg::symmetric_eigen_ql(&reduced, m);
+        // diag(lambda) - c w w' with distinct increasing lambdas: the secular equation in O(m^2)
+        // once the problem is larger than a few groups (QL costs O(m^3))
+        let (values, vectors) = if c > 0.0 && m > 16 {
+            let d: Vec<f64> = active.iter().map(|&k| groups[k].1).collect();
+            let z: Vec<f64> = active.iter().map(|&k| groups[k].2.sqrt()).collect();
+            crate::linalg::diagonal_minus_rank_one_eigen(&d, &z, c)
+        } else {
+            crate::linalg::symmetric_eigen_ql(&reduced, m)
+        };
         let largest = values.iter().chain(groups.iter().map(|g| &g.1)).fold(0.0f64, |x, &y| x.max(y.abs()));
         let cutoff = 1e-10 * largest.max(1e-300);
         let root = values.iter().map(|&l| Self::root_of(l, cutoff)).collect();
@@ -728,9 +736,16 @@ mod inverse_variance_tests {
     /// dense decomposition.
     #[test]
     fn rank_one_path_equals_the_dense_decomposition() {
+        // clusters of 15 (the QL path for the distinct weights) and of 150 (the secular equation)
+        for size in [15, 150] {
+            rank_one_case(size);
+        }
+    }
+
+    fn rank_one_case(size: usize) {
         let mut rng = Rng::new(5, 0);
-        let n = 90;
-        let cluster: Vec<usize> = (0..n).map(|i| i / 15).collect();
+        let n = 6 * size;
+        let cluster: Vec<usize> = (0..n).map(|i| i / size).collect();
         let treated: Vec<f64> = cluster.iter().map(|&g| f64::from(u8::from(g % 2 == 0))).collect();
         // exposures with ties (as children in care the whole window), fitted means per row
         let exposure: Vec<f64> = (0..n).map(|i| if i % 3 == 0 { 2.0 } else { 0.2 + rng.uniform() * 1.8 }).collect();
