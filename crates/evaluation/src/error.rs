@@ -4,7 +4,7 @@ use swp_stats::StatsError;
 
 /// What stops an evaluation. Config errors are usage errors (the CLI exits 2); the others mean
 /// the data cannot support the evaluation as configured (exit 1).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum EvaluationError {
     /// The config is not valid TOML or has an unknown key or a value of the wrong type.
     #[error("config: {0}")]

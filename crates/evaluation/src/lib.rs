@@ -44,7 +44,8 @@ use swp_metrics::{financial_years, metrics_of, suppress, GroupBy, MetricsParams,
 use swp_stats::balance::{balance_table, Counts};
 use swp_stats::bootstrap::{BootType, WildParams};
 use swp_stats::design::{expand, Covariate};
-use swp_stats::matching::{MatchData, MatchParams, Matching};
+use swp_stats::glm::GlmFit;
+use swp_stats::matching::{MatchData, MatchParams, Matching, ValidMatchParams};
 
 /// The stages of a run, reported to a progress callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -285,6 +286,20 @@ struct Prepared {
     warnings: Vec<String>,
 }
 
+/// The cohort stage's products (shared by the specifications with the same cohort settings).
+pub(crate) struct CohortStage {
+    pub(crate) sites: Vec<Site>,
+    pub(crate) windows: Windows,
+    pub(crate) arm_of_site: Vec<Option<bool>>,
+    pub(crate) cohort: Cohort,
+    pub(crate) sample_flow: Vec<FlowRow>,
+    pub(crate) warnings: Vec<String>,
+}
+
+/// A propensity model fitter: the params' own fit, or one shared by several specifications.
+pub(crate) type Propensity<'a> =
+    dyn Fn(&ValidMatchParams, &MatchData<'_>) -> std::result::Result<Option<GlmFit>, swp_stats::StatsError> + Sync + 'a;
+
 /// How much of the evaluation a run computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Detail {
@@ -351,14 +366,13 @@ impl Evaluation {
         Ok((index, prepared))
     }
 
-    /// [`Evaluation::prepare`] on an index already built (the specification curve builds it once).
-    fn prepare_indexed(
+    /// The windows and the cohort on the index date (the first two stages).
+    pub(crate) fn cohort_stage(
         &self,
         dataset: &Dataset,
         index: &swp_metrics::Index,
-        detail: Detail,
         progress: &mut dyn FnMut(Stage),
-    ) -> Result<Prepared> {
+    ) -> Result<CohortStage> {
         let config = &self.config;
         let mut warnings = Vec::new();
         let sites = sites_of(dataset);
@@ -426,6 +440,19 @@ impl Evaluation {
             }
         }
 
+        Ok(CohortStage { sites, windows, arm_of_site, cohort, sample_flow, warnings })
+    }
+
+    /// [`Evaluation::prepare`] on an index already built (the specification curve builds it once).
+    fn prepare_indexed(
+        &self,
+        dataset: &Dataset,
+        index: &swp_metrics::Index,
+        detail: Detail,
+        progress: &mut dyn FnMut(Stage),
+    ) -> Result<Prepared> {
+        let CohortStage { sites, windows, arm_of_site, cohort, sample_flow, mut warnings } =
+            self.cohort_stage(dataset, index, progress)?;
         progress(Stage::Matching);
         let (covariates, dropped, matching) = self.matching(&cohort)?;
         for name in &dropped {
@@ -450,8 +477,21 @@ impl Evaluation {
 
     /// The covariates of `cohort` (and those dropped as constant) and the config's matching on them.
     pub(crate) fn matching(&self, cohort: &Cohort) -> Result<(Vec<Covariate>, Vec<String>, Matching)> {
-        let config = &self.config;
         let (covariates, dropped) = self.covariates(cohort)?;
+        let matching = self.matching_with(cohort, &covariates, &dropped, &|p, d| p.propensity(d))?;
+        Ok((covariates, dropped, matching))
+    }
+
+    /// The config's matching on `covariates` of `cohort` (those in `dropped` are constant), the
+    /// propensity model from `propensity`.
+    pub(crate) fn matching_with(
+        &self,
+        cohort: &Cohort,
+        covariates: &[Covariate],
+        dropped: &[String],
+        propensity: &Propensity<'_>,
+    ) -> Result<Matching> {
+        let config = &self.config;
         let exact: Vec<Covariate> = covariates
             .iter()
             .filter(|c| config.matching.exact.contains(&c.name) && !dropped.contains(&c.name))
@@ -472,13 +512,11 @@ impl Evaluation {
                 value: format!("{m:?}"),
                 allowed: e.to_string(),
             })?;
-        let matching = params
-            .run(&MatchData { treat: &cohort.treated, covariates: &covariates, exact: &exact })
-            .map_err(|e| match e {
-                swp_stats::StatsError::NoMatches(_) => EvaluationError::NoMatches,
-                other => EvaluationError::Stats { step: "matching".into(), source: other },
-            })?;
-        Ok((covariates, dropped, matching))
+        let data = MatchData { treat: &cohort.treated, covariates, exact: &exact };
+        propensity(&params, &data).and_then(|model| params.run_with(&data, model)).map_err(|e| match e {
+            swp_stats::StatsError::NoMatches(_) => EvaluationError::NoMatches,
+            other => EvaluationError::Stats { step: "matching".into(), source: other },
+        })
     }
 
     /// The matched sample and the rows (and Kaplan-Meier curves) of the child-level outcomes.
@@ -589,6 +627,21 @@ impl Evaluation {
         let mut p = self.prepare_indexed(dataset, index, Detail::Primary, &mut |_| {})?;
         let (_, _, effects, _) =
             self.child_outcomes(&p.cohort, &p.matching, &p.windows, Detail::Primary, &mut p.warnings);
+        Ok(effects.into_iter().filter(|e| e.primary).collect())
+    }
+
+    /// The primary rows on a cohort already built (by this config's cohort settings), with its
+    /// covariates and a propensity fitter shared with other specifications.
+    pub(crate) fn primary_effects_on(
+        &self,
+        stage: &CohortStage,
+        covariates: &(Vec<Covariate>, Vec<String>),
+        propensity: &Propensity<'_>,
+    ) -> Result<Vec<EffectRow>> {
+        let matching = self.matching_with(&stage.cohort, &covariates.0, &covariates.1, propensity)?;
+        let mut warnings = Vec::new();
+        let (_, _, effects, _) =
+            self.child_outcomes(&stage.cohort, &matching, &stage.windows, Detail::Primary, &mut warnings);
         Ok(effects.into_iter().filter(|e| e.primary).collect())
     }
 
@@ -740,7 +793,7 @@ impl Evaluation {
     }
 
     /// The covariates of the cohort, and those dropped as constant.
-    fn covariates(&self, cohort: &Cohort) -> Result<(Vec<Covariate>, Vec<String>)> {
+    pub(crate) fn covariates(&self, cohort: &Cohort) -> Result<(Vec<Covariate>, Vec<String>)> {
         let mut out = Vec::new();
         let mut dropped = Vec::new();
         for name in &self.config.covariates {

@@ -9,7 +9,9 @@ use crate::config::{CaliperSetting, Config, DistanceName, NoCaliper};
 use crate::Evaluation;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::sync::OnceLock;
 use swp_data::Dataset;
+use swp_stats::matching::{Distance, MatchData, ValidMatchParams};
 
 /// One specification's primary estimate of one outcome (`specification_curve.json`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -110,74 +112,110 @@ pub fn grid(base: &Config) -> Vec<Config> {
     out
 }
 
+/// The primary rows of the curve.
+const PRIMARY: [(&str, &str); 5] = [
+    ("sw_changes", "rate_ratio"),
+    ("placement_moves", "rate_ratio"),
+    ("three_plus_placements", "risk_difference"),
+    ("time_to_sw_change", "hazard_ratio"),
+    ("time_to_placement_move", "hazard_ratio"),
+];
+
+/// One specification's rows from its primary effects (or why it has none).
+fn spec_rows(spec: usize, config: &Config, effects: crate::Result<Vec<crate::estimates::EffectRow>>) -> Vec<SpecRow> {
+    let m = &config.matching;
+    let caliper = match m.caliper {
+        CaliperSetting::Sd(x) => Some(x),
+        CaliperSetting::Word(_) => None,
+    };
+    let row = |outcome: &str, estimate_type: &str| SpecRow {
+        spec,
+        caliper,
+        ratio: m.ratio,
+        replace: m.replace,
+        distance: format!("{:?}", m.distance).to_lowercase(),
+        controls: config.cohort.controls.name().to_string(),
+        follow_up_months: config.cohort.follow_up_months,
+        min_months_in_care: config.cohort.min_months_in_care,
+        outcome: outcome.to_string(),
+        estimate_type: estimate_type.to_string(),
+        estimate: None,
+        ci_low: None,
+        ci_high: None,
+        p_value: None,
+        error: None,
+    };
+    match effects {
+        Ok(effects) => PRIMARY
+            .iter()
+            .map(|(o, t)| {
+                let mut r = row(o, t);
+                if let Some(e) = effects.iter().find(|e| e.outcome == *o && e.estimate_type == *t) {
+                    (r.estimate, r.ci_low, r.ci_high, r.p_value) = (e.estimate, e.ci_low, e.ci_high, e.p_value);
+                }
+                if r.estimate.is_none() {
+                    r.error = Some("not estimable".into());
+                }
+                r
+            })
+            .collect(),
+        Err(err) => PRIMARY.iter().map(|(o, t)| SpecRow { error: Some(err.to_string()), ..row(o, t) }).collect(),
+    }
+}
+
 /// Runs every specification of `base`'s grid on `dataset` (in parallel; the result does not
 /// depend on the number of threads).
 pub fn specification_curve(base: &Config, dataset: &Dataset) -> SpecificationCurve {
     let configs = grid(base);
     // the dataset indexed once for every specification
     let index = swp_metrics::MetricsParams { by: swp_metrics::GroupBy::Site, ..Default::default() }.index(dataset);
-    let per_spec: Vec<Vec<SpecRow>> = configs
+    // specifications with the same cohort settings share the cohort, its covariates and the
+    // propensity models (a caliper, ratio or replacement does not change them)
+    let mut groups: Vec<(Vec<usize>, &Config)> = Vec::new();
+    for (i, c) in configs.iter().enumerate() {
+        let key = |c: &Config| (c.cohort.controls, c.cohort.follow_up_months, c.cohort.min_months_in_care);
+        match groups.iter_mut().find(|(_, first)| key(first) == key(c)) {
+            Some((members, _)) => members.push(i),
+            None => groups.push((vec![i], c)),
+        }
+    }
+    let mut per_spec: Vec<(usize, Vec<SpecRow>)> = groups
         .par_iter()
-        .enumerate()
-        .map(|(spec, config)| {
-            let m = &config.matching;
-            let caliper = match m.caliper {
-                CaliperSetting::Sd(x) => Some(x),
-                CaliperSetting::Word(_) => None,
+        .flat_map(|(members, first)| {
+            let shared = Evaluation::new((*first).clone()).and_then(|e| {
+                let stage = e.cohort_stage(dataset, &index, &mut |_| {})?;
+                let covariates = e.covariates(&stage.cohort)?;
+                Ok((stage, covariates))
+            });
+            let logit = OnceLock::new();
+            let probit = OnceLock::new();
+            let propensity = |p: &ValidMatchParams, d: &MatchData<'_>| {
+                let cell = match p.distance() {
+                    Distance::Glm | Distance::LinearLogit => &logit,
+                    Distance::Probit => &probit,
+                    Distance::Mahalanobis => return p.propensity(d),
+                };
+                cell.get_or_init(|| p.propensity(d)).clone()
             };
-            let row = |outcome: &str, estimate_type: &str| SpecRow {
-                spec,
-                caliper,
-                ratio: m.ratio,
-                replace: m.replace,
-                distance: format!("{:?}", m.distance).to_lowercase(),
-                controls: config.cohort.controls.name().to_string(),
-                follow_up_months: config.cohort.follow_up_months,
-                min_months_in_care: config.cohort.min_months_in_care,
-                outcome: outcome.to_string(),
-                estimate_type: estimate_type.to_string(),
-                estimate: None,
-                ci_low: None,
-                ci_high: None,
-                p_value: None,
-                error: None,
-            };
-            let primary = [
-                ("sw_changes", "rate_ratio"),
-                ("placement_moves", "rate_ratio"),
-                ("three_plus_placements", "risk_difference"),
-                ("time_to_sw_change", "hazard_ratio"),
-                ("time_to_placement_move", "hazard_ratio"),
-            ];
-            match Evaluation::new(config.clone()).and_then(|e| e.primary_effects_indexed(dataset, &index)) {
-                Ok(effects) => primary
-                    .iter()
-                    .map(|(o, t)| {
-                        let mut r = row(o, t);
-                        if let Some(e) = effects.iter().find(|e| e.outcome == *o && e.estimate_type == *t) {
-                            (r.estimate, r.ci_low, r.ci_high, r.p_value) = (e.estimate, e.ci_low, e.ci_high, e.p_value);
-                        }
-                        if r.estimate.is_none() {
-                            r.error = Some("not estimable".into());
-                        }
-                        r
-                    })
-                    .collect(),
-                Err(err) => {
-                    primary.iter().map(|(o, t)| SpecRow { error: Some(err.to_string()), ..row(o, t) }).collect()
-                }
-            }
+            members
+                .par_iter()
+                .map(|&spec| {
+                    let config = &configs[spec];
+                    let effects = match &shared {
+                        Ok((stage, covariates)) => Evaluation::new(config.clone())
+                            .and_then(|e| e.primary_effects_on(stage, covariates, &propensity)),
+                        Err(e) => Err(e.clone()),
+                    };
+                    (spec, spec_rows(spec, config, effects))
+                })
+                .collect::<Vec<_>>()
         })
         .collect();
+    per_spec.sort_by_key(|(spec, _)| *spec);
+    let per_spec: Vec<Vec<SpecRow>> = per_spec.into_iter().map(|(_, rows)| rows).collect();
     let rows: Vec<SpecRow> = per_spec.into_iter().flatten().collect();
     let mut summary = Vec::new();
-    for (outcome, estimate_type) in [
-        ("sw_changes", "rate_ratio"),
-        ("placement_moves", "rate_ratio"),
-        ("three_plus_placements", "risk_difference"),
-        ("time_to_sw_change", "hazard_ratio"),
-        ("time_to_placement_move", "hazard_ratio"),
-    ] {
+    for (outcome, estimate_type) in PRIMARY {
         let these: Vec<&SpecRow> = rows.iter().filter(|r| r.outcome == outcome).collect();
         let estimated: Vec<&SpecRow> = these.iter().copied().filter(|r| r.estimate.is_some()).collect();
         let null = if estimate_type == "risk_difference" { 0.0 } else { 1.0 };

@@ -244,12 +244,47 @@ fn sd(x: &[f64]) -> f64 {
 }
 
 impl ValidMatchParams {
+    /// The distance these params match on.
+    pub fn distance(&self) -> Distance {
+        self.0.distance
+    }
+
     /// Matches.
     ///
     /// # Errors
     /// Propensity model errors ([`crate::glm`]), no treated or no control units, covariates
     /// of the wrong length, and no match at all ([`StatsError::NoMatches`]).
     pub fn run(&self, data: &MatchData<'_>) -> Result<Matching> {
+        let model = self.propensity(data)?;
+        self.run_with(data, model)
+    }
+
+    /// The propensity model these params match on (None for Mahalanobis, exact and CEM): the
+    /// logistic regression of treatment on the covariates for `glm` and `linear-logit`, the
+    /// probit one for `probit`. Params that differ only in caliper, ratio, replacement or order
+    /// share it, so it can be fitted once for them ([`ValidMatchParams::run_with`]).
+    ///
+    /// # Errors
+    /// As [`ValidMatchParams::run`].
+    pub fn propensity(&self, data: &MatchData<'_>) -> Result<Option<GlmFit>> {
+        let p = &self.0;
+        match (p.method, p.distance) {
+            (Method::Cem | Method::Exact, _) | (_, Distance::Mahalanobis) => Ok(None),
+            (_, kind) => {
+                let columns = expand(data.covariates, true, false)?;
+                let family = if kind == Distance::Probit { Family::Probit } else { Family::Logit };
+                let y: Vec<f64> = data.treat.iter().map(|&t| f64::from(u8::from(t))).collect();
+                Ok(Some(GlmParams::new(family).fit(&columns.matrix(), &columns.names, &y, None)?))
+            }
+        }
+    }
+
+    /// [`ValidMatchParams::run`] with the propensity model already fitted (by
+    /// [`ValidMatchParams::propensity`] on the same data, for params of the same distance family).
+    ///
+    /// # Errors
+    /// As [`ValidMatchParams::run`].
+    pub fn run_with(&self, data: &MatchData<'_>, model: Option<GlmFit>) -> Result<Matching> {
         let p = &self.0;
         let n = data.treat.len();
         let n1 = data.treat.iter().filter(|&&t| t).count();
@@ -265,13 +300,13 @@ impl ValidMatchParams {
             }
         }
         let treated: Vec<usize> = (0..n).filter(|&i| data.treat[i]).collect();
-        let (distance, model) = match (p.method, p.distance) {
-            (Method::Cem | Method::Exact, _) | (_, Distance::Mahalanobis) => (None, None),
-            (_, kind) => {
-                let columns = expand(data.covariates, true, false)?;
-                let family = if kind == Distance::Probit { Family::Probit } else { Family::Logit };
-                let y: Vec<f64> = data.treat.iter().map(|&t| f64::from(u8::from(t))).collect();
-                let fit = GlmParams::new(family).fit(&columns.matrix(), &columns.names, &y, None)?;
+        let (distance, model) = match (p.method, p.distance, model) {
+            (Method::Cem | Method::Exact, _, _) | (_, Distance::Mahalanobis, _) => (None, None),
+            (_, _, None) => return Err(StatsError::Invalid("a propensity score distance needs its model".into())),
+            (_, kind, Some(fit)) => {
+                if fit.fitted.len() != n {
+                    return Err(StatsError::Invalid("the propensity model was fitted on other data".into()));
+                }
                 let d = if kind == Distance::LinearLogit { fit.linear_predictor.clone() } else { fit.fitted.clone() };
                 (Some(d), Some(fit))
             }
@@ -568,30 +603,72 @@ impl Mahalanobis {
         // inverse = V L V' (positive semi-definite): w = L^(1/2) V' x
         let (values, vectors) = crate::linalg::symmetric_eigen_ql(&inverse, p);
         let roots: Vec<f64> = values.iter().map(|&l| l.max(0.0).sqrt()).collect();
-        let whitened = x
+        let mut whitened: Vec<Vec<f64>> = x
             .iter()
             .map(|xi: &Vec<f64>| {
                 (0..p).map(|l| roots[l] * (0..p).map(|r| vectors[r * p + l] * xi[r]).sum::<f64>()).collect()
             })
             .collect();
+        // dimensions in decreasing spread, so a partial distance passes a limit early
+        let spread: Vec<f64> = (0..p)
+            .map(|l| {
+                let mean = whitened.iter().map(|w| w[l]).sum::<f64>() / n as f64;
+                whitened.iter().map(|w| (w[l] - mean) * (w[l] - mean)).sum::<f64>()
+            })
+            .collect();
+        let mut dims: Vec<usize> = (0..p).collect();
+        dims.sort_by(|&a, &b| spread[b].total_cmp(&spread[a]));
+        for w in &mut whitened {
+            *w = dims.iter().map(|&l| w[l]).collect();
+        }
         Ok(Mahalanobis { x, inverse, p, whitened })
     }
 
-    /// The whitened (screening) distance.
-    fn screen(&self, a: usize, b: usize) -> f64 {
-        self.whitened[a].iter().zip(&self.whitened[b]).map(|(u, v)| (u - v) * (u - v)).sum::<f64>().sqrt()
-    }
-
-    /// The eligible controls whose exact distance can be among the `k` smallest: those whose
-    /// screened distance is within the slack of the k-th smallest screened distance.
-    fn candidates(&self, t: usize, eligible: &[usize], k: usize) -> Vec<usize> {
-        let screened: Vec<f64> = eligible.iter().map(|&c| self.screen(t, c)).collect();
-        let mut sorted = screened.clone();
-        let k = k.min(sorted.len()).max(1);
-        let (_, kth, _) = sorted.select_nth_unstable_by(k - 1, f64::total_cmp);
+    /// The controls (among `controls`, those `eligible`) whose exact distance can be among the
+    /// `k` smallest: those whose screened distance is within the slack of the k-th smallest
+    /// screened distance, in the order of `controls`.
+    fn candidates(&self, t: usize, controls: &[usize], eligible: impl Fn(usize) -> bool, k: usize) -> Vec<usize> {
         let scale = self.whitened[t].iter().map(|v| v.abs()).sum::<f64>().max(1.0);
-        let limit = *kth * (1.0 + SCREEN_SLACK) + SCREEN_SLACK * 1e-4 * scale;
-        eligible.iter().zip(&screened).filter(|(_, &d)| d <= limit).map(|(&c, _)| c).collect()
+        let limit_of = |kth: f64| kth * (1.0 + SCREEN_SLACK) + SCREEN_SLACK * 1e-4 * scale;
+        let wt = &self.whitened[t];
+        // partial distance search: the squared distance summed dimension by dimension (most
+        // spread first) stops once it passes the current limit, which only falls, so a control
+        // stopped early is outside the final limit too
+        let mut best: Vec<f64> = Vec::with_capacity(k + 1); // the k smallest so far, increasing
+        let mut kept: Vec<(usize, f64)> = Vec::new();
+        let mut bound = f64::INFINITY;
+        for &c in controls {
+            if !eligible(c) {
+                continue;
+            }
+            let wc = &self.whitened[c];
+            let mut sum = 0.0;
+            let mut stopped = false;
+            for (a, b) in wt.iter().zip(wc) {
+                sum += (a - b) * (a - b);
+                if sum > bound {
+                    stopped = true;
+                    break;
+                }
+            }
+            if stopped {
+                continue;
+            }
+            let d = sum.sqrt();
+            kept.push((c, d));
+            if best.len() < k || d < best[k - 1] {
+                let at = best.partition_point(|&x| x <= d);
+                best.insert(at, d);
+                best.truncate(k);
+                if best.len() == k {
+                    let limit = limit_of(best[k - 1]);
+                    bound = limit * limit;
+                }
+            }
+        }
+        let Some(&kth) = best.last() else { return Vec::new() };
+        let limit = limit_of(kth);
+        kept.into_iter().filter(|&(_, d)| d <= limit).map(|(c, _)| c).collect()
     }
 
     fn distance(&self, a: usize, b: usize) -> f64 {
@@ -619,42 +696,48 @@ impl Mahalanobis {
         let n1 = ord.len();
         let mut matched = vec![0usize; treat.len()];
         let replace = reuse_max >= n1;
+        // controls that can still be used
+        let mut available = controls.len();
         for round in 0..ratio {
             for &t in ord {
-                if controls.iter().all(|&c| matched[c] >= reuse_max) {
+                if available == 0 {
                     break;
                 }
-                let eligible: Vec<usize> = controls
-                    .iter()
-                    .copied()
-                    .filter(|&c| matched[c] < reuse_max && !(round > 0 && rows[t].contains(&c)))
-                    .collect();
-                if eligible.is_empty() {
-                    continue;
-                }
-                if replace && eligible.len() <= ratio {
-                    rows[t] = eligible;
-                    continue;
-                }
-                // exact distances only for the controls the screen cannot rule out (in data
-                // order, so ties resolve as before)
-                let eligible = self.candidates(t, &eligible, ratio);
-                let distances: Vec<f64> = eligible.iter().map(|&c| self.distance(t, c)).collect();
+                let usable = |c: usize| matched[c] < reuse_max && !(round > 0 && rows[t].contains(&c));
                 if replace {
-                    // the `ratio` closest, ties in data order
-                    let mut idx: Vec<usize> = (0..eligible.len()).collect();
+                    let eligible: Vec<usize> = controls.iter().copied().filter(|&c| usable(c)).collect();
+                    if eligible.is_empty() {
+                        continue;
+                    }
+                    if eligible.len() <= ratio {
+                        rows[t] = eligible;
+                        continue;
+                    }
+                    // the `ratio` closest, ties in data order; exact distances only for the
+                    // controls the screen cannot rule out
+                    let near = self.candidates(t, &eligible, |_| true, ratio);
+                    let distances: Vec<f64> = near.iter().map(|&c| self.distance(t, c)).collect();
+                    let mut idx: Vec<usize> = (0..near.len()).collect();
                     idx.sort_by(|&a, &b| distances[a].total_cmp(&distances[b]));
-                    rows[t] = idx[..ratio].iter().map(|&k| eligible[k]).collect();
+                    rows[t] = idx[..ratio].iter().map(|&k| near[k]).collect();
                 } else {
+                    let near = self.candidates(t, &controls, usable, 1);
+                    if near.is_empty() {
+                        continue;
+                    }
+                    let distances: Vec<f64> = near.iter().map(|&c| self.distance(t, c)).collect();
                     let mut best = 0;
-                    for k in 1..eligible.len() {
+                    for k in 1..near.len() {
                         if distances[k] < distances[best] {
                             best = k;
                         }
                     }
-                    let c = eligible[best];
+                    let c = near[best];
                     rows[t].push(c);
                     matched[c] += 1;
+                    if matched[c] >= reuse_max {
+                        available -= 1;
+                    }
                 }
             }
             if replace {
