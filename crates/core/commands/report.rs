@@ -261,10 +261,30 @@ pub fn run(args: Args) -> CommandResult {
         config.specification_curve.enabled = true;
         config.power.enabled = true;
     }
-    let evaluation = Evaluation::new(config).map_err(|e| Failure::Usage(e.to_string()))?;
+    let show = std::io::stderr().is_terminal();
+    // the bar of the stage running now; long stages (the specification curve, the power
+    // simulation) turn it into a counted bar as their work finishes, from any thread
+    let shown: std::sync::Arc<std::sync::Mutex<Option<ProgressBar>>> = Default::default();
+    let ticked = shown.clone();
+    let evaluation = Evaluation::new(config).map_err(|e| Failure::Usage(e.to_string()))?.with_ticker(
+        std::sync::Arc::new(move |stage: Stage, done: u64, total: u64| {
+            let guard = ticked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(bar) = guard.as_ref() {
+                if bar.length() != Some(total) {
+                    bar.set_style(
+                        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed} (eta {eta})")
+                            .expect("valid template")
+                            .progress_chars("=> "),
+                    );
+                    bar.set_message(stage.label());
+                    bar.set_length(total);
+                }
+                bar.set_position(done);
+            }
+        }),
+    );
     let started = Instant::now();
     let mut timings: Vec<(String, f64)> = Vec::new();
-    let show = std::io::stderr().is_terminal();
     let spinner = |label: &str| -> Option<ProgressBar> {
         show.then(|| {
             let bar = ProgressBar::new_spinner();
@@ -302,8 +322,11 @@ pub fn run(args: Args) -> CommandResult {
             }
         }
         last = Instant::now();
-        current = Some((stage, spinner(stage.label())));
+        let bar = spinner(stage.label());
+        *shown.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = bar.clone();
+        current = Some((stage, bar));
     });
+    shown.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
     if let Some((s, bar)) = current.take() {
         stage_times.push((s.key().to_string(), last.elapsed().as_secs_f64()));
         if let Some(b) = bar {

@@ -323,10 +323,20 @@ pub struct MatchedCohort {
     pub cohort: CohortTable,
 }
 
+/// Reports progress within a long stage: (stage, done, total), from any thread.
+pub type Ticker = dyn Fn(Stage, u64, u64) + Send + Sync;
+
 /// A checked evaluation, ready to run on datasets.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Evaluation {
     config: ValidConfig,
+    ticker: Option<std::sync::Arc<Ticker>>,
+}
+
+impl std::fmt::Debug for Evaluation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Evaluation").field("config", &self.config).finish_non_exhaustive()
+    }
 }
 
 fn count(n: usize) -> Option<u64> {
@@ -339,7 +349,21 @@ impl Evaluation {
     /// # Errors
     /// [`EvaluationError::Config`] naming the key, the value and what is allowed.
     pub fn new(config: Config) -> Result<Self> {
-        Ok(Evaluation { config: config.check()? })
+        Ok(Evaluation { config: config.check()?, ticker: None })
+    }
+
+    /// Reports progress within the long stages (the specification curve and the power
+    /// simulation: specifications or simulations done out of the total) to `ticker`.
+    pub fn with_ticker(mut self, ticker: std::sync::Arc<Ticker>) -> Self {
+        self.ticker = Some(ticker);
+        self
+    }
+
+    /// Calls the ticker, if any.
+    pub(crate) fn tick(&self, stage: Stage, done: u64, total: u64) {
+        if let Some(t) = &self.ticker {
+            t(stage, done, total);
+        }
     }
 
     /// The checked config.
@@ -716,11 +740,13 @@ impl Evaluation {
         let by_model = by_model(&cohort, &matching, &sites, &index.groups)?;
         let specification_curve = config.raw.specification_curve.enabled.then(|| {
             progress(Stage::SpecificationCurve);
-            specification::specification_curve(&config.raw, dataset)
+            specification::specification_curve_with(&config.raw, dataset, &|done, total| {
+                self.tick(Stage::SpecificationCurve, done, total)
+            })
         });
         let power = config.raw.power.enabled.then(|| {
             progress(Stage::Power);
-            self.power(&cohort, &|| {})
+            self.power(&cohort)
         });
 
         let m = &config.matching;

@@ -5,20 +5,17 @@
 //! pilot effect is in it, and keeps their site-to-site variation, which is what limits an
 //! evaluation of five pilots:
 //!
-//! 1. each control site's eligible children are split at random into two halves, one for placebo
-//!    pilot copies of the site and one for control copies, so that no child can be matched to a
-//!    copy of itself; the split pairs children of adjacent outcome and sends one of each pair to
-//!    each half, so both halves have the site's outcome distribution (a split at random would
-//!    leave the halves' means apart by chance, an effect the simulation did not plant);
-//! 2. `k` *placebo pilot* sites and as many control sites as the evaluation has are drawn with
-//!    replacement, independently, from all control sites (so both arms come from one
-//!    population); each drawn site's children are resampled with replacement from its half (the
-//!    two-stage cluster bootstrap of Field and Welsh 2007, sites then children): a control copy
-//!    as many as its site has, a placebo pilot as many as one of the evaluation's pilot sites
-//!    has (the pilots' sizes taken in turn, in random order), since pilots are often smaller
-//!    than comparison authorities and power depends on it;
-//! 3. the config's matching is rerun on the simulated cohort (for each outcome, as the split is
-//!    by outcome);
+//! 1. `k` *placebo pilot* sites and as many control sites as the evaluation has are drawn with
+//!    replacement, independently, from the control sites (both arms from one population, so no
+//!    effect; the sites' own variation, which limits an evaluation of few sites, is kept);
+//! 2. a control copy of a site is the site whole (clusters resampled whole: Davison and Hinkley
+//!    1997, section 3.8; resampling the children within them too would count the children's
+//!    variation twice); a placebo pilot copy is a subsample without replacement as large as one
+//!    of the evaluation's pilot sites (their sizes taken in turn, in random order), since pilots
+//!    are often smaller than comparison authorities and power depends on it; the children a
+//!    placebo pilot took are left out of that site's control copies, so no child is in both arms
+//!    (it would be matched to itself);
+//! 3. the config's matching is rerun on the simulated cohort;
 //! 4. an effect is planted in the placebo pilots' outcomes, for each ratio `r` of the grid:
 //!    counts are thinned (each event kept with probability `r`: a Poisson process thinned so is
 //!    one with rate ratio `r`), a binary outcome of 1 becomes 0 with probability `1 - r` (risk
@@ -40,6 +37,7 @@ use crate::estimates::{self, Sample};
 use crate::{matched_sample, Evaluation};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
 use swp_stats::bootstrap::{BootType, WildParams};
 use swp_stats::regression::Inference;
 use swp_stats::rng::Rng;
@@ -121,62 +119,59 @@ fn test_of(outcome: &str) -> (&'static str, &'static str) {
     }
 }
 
-/// One simulated cohort: the resampled children (rows of the evaluation's cohort), their new
-/// sites (0..k are placebo pilots) and arms. Sites are drawn independently for both arms from all
-/// control sites (so both arms come from one population: no effect). So that no child can be
-/// matched to a copy of itself, each site's children are split in two halves, pilot copies
-/// resampling from one and control copies from the other; the split pairs children of adjacent
-/// outcome (`key`: the outcome, then its time or exposure) and sends one of each pair to each
-/// half at random, so the halves have the same outcome distribution up to one child.
+/// One simulated cohort: the children (rows of the evaluation's cohort), their new sites (0..k
+/// are placebo pilots) and arms. Sites are drawn independently for both arms, with replacement,
+/// from all control sites (so both arms come from one population: no effect). A placebo pilot
+/// copy of a site is a subsample without replacement of the size of one of the pilot sites (the
+/// pilots' sizes taken in turn, in random order; copies of one site take disjoint subsamples
+/// while the site has children left); a control copy is the site whole, less the children its
+/// placebo pilot copies took, so no child is in both arms.
 fn simulated_rows(
     by_site: &[Vec<usize>],
-    key: &dyn Fn(usize) -> (f64, f64),
     pilot_sizes: &[usize],
     pilot_sites: usize,
     control_sites: usize,
     rng: &mut Rng,
 ) -> (Vec<usize>, Vec<u32>, Vec<bool>) {
-    let halves: Vec<[Vec<usize>; 2]> = by_site
-        .iter()
-        .map(|members| {
-            let mut m = members.clone();
-            for i in (1..m.len()).rev() {
-                m.swap(i, rng.range(0, i as i64) as usize);
-            }
-            // stable: ties stay in their random order
-            m.sort_by(|&a, &b| {
-                let (ka, kb) = (key(a), key(b));
-                ka.0.total_cmp(&kb.0).then(ka.1.total_cmp(&kb.1))
-            });
-            let mut halves = [Vec::with_capacity(m.len() / 2 + 1), Vec::with_capacity(m.len() / 2 + 1)];
-            for pair in m.chunks(2) {
-                let first = usize::from(rng.chance(0.5));
-                halves[first].push(pair[0]);
-                if let Some(&second) = pair.get(1) {
-                    halves[1 - first].push(second);
-                }
-            }
-            halves
-        })
-        .collect();
-    // placebo pilots take the pilot sites' sizes (each size as often as the others), controls
-    // their own site's
+    let s = by_site.len();
+    let draw = |rng: &mut Rng| rng.range(0, s as i64 - 1) as usize;
+    let pilot_sources: Vec<usize> = (0..pilot_sites).map(|_| draw(rng)).collect();
+    let control_sources: Vec<usize> = (0..control_sites).map(|_| draw(rng)).collect();
     let mut sizes: Vec<usize> = pilot_sizes.to_vec();
     for i in (1..sizes.len()).rev() {
         sizes.swap(i, rng.range(0, i as i64) as usize);
     }
+    // each drawn site's children in a random order; pilot copies take consecutive runs of it
+    let mut order: Vec<Option<Vec<usize>>> = vec![None; s];
+    let mut taken = vec![0usize; s];
     let mut rows = Vec::new();
     let mut site = Vec::new();
     let mut treated = Vec::new();
-    for j in 0..pilot_sites + control_sites {
-        let source = rng.range(0, by_site.len() as i64 - 1) as usize;
-        let half = &halves[source][usize::from(j >= pilot_sites)];
-        let half = if half.is_empty() { &halves[source][usize::from(j < pilot_sites)] } else { half };
-        let size = if j < pilot_sites && !sizes.is_empty() { sizes[j % sizes.len()] } else { by_site[source].len() };
-        for _ in 0..size {
-            rows.push(half[rng.range(0, half.len() as i64 - 1) as usize]);
+    for (j, &source) in pilot_sources.iter().enumerate() {
+        let members = order[source].get_or_insert_with(|| {
+            let mut m = by_site[source].clone();
+            for i in (1..m.len()).rev() {
+                m.swap(i, rng.range(0, i as i64) as usize);
+            }
+            m
+        });
+        let size = if sizes.is_empty() { members.len() } else { sizes[j % sizes.len()] };
+        for k in 0..size {
+            rows.push(members[(taken[source] + k) % members.len()]);
             site.push(j as u32);
-            treated.push(j < pilot_sites);
+            treated.push(true);
+        }
+        taken[source] = (taken[source] + size).min(members.len());
+    }
+    for (j, &source) in control_sources.iter().enumerate() {
+        let rest: &[usize] = match &order[source] {
+            Some(members) => &members[taken[source]..],
+            None => &by_site[source],
+        };
+        for &r in rest {
+            rows.push(r);
+            site.push((pilot_sites + j) as u32);
+            treated.push(false);
         }
     }
     (rows, site, treated)
@@ -258,38 +253,36 @@ impl Evaluation {
     ) -> Rejections {
         let config = &self.config;
         let power = &config.raw.power;
+        let outcomes = crate::primary_outcomes(config);
         let ratios: Vec<f64> = std::iter::once(1.0).chain(power.ratios.iter().copied()).collect();
+        let failed = || vec![vec![None; ratios.len()]; outcomes.len()];
         let mut rng = Rng::new(config.inference.seed, stream);
+        let (rows, site, treated) = simulated_rows(by_site, pilot_sizes, pilot_sites, control_sites, &mut rng);
+        let simulated = cohort.resample(&rows, site, treated);
+        let Ok((_, _, matching)) = self.matching(&simulated) else { return failed() };
+        let (matched, sample) = matched_sample(&simulated, &matching);
+        if !sample.treated.iter().any(|&t| t) || sample.treated.iter().all(|&t| t) {
+            return failed();
+        }
         let wild = WildParams {
             reps: power.bootstrap_reps,
             weights: config.inference.bootstrap_weights,
             kind: BootType::Wcr,
             seed: config.inference.seed ^ stream.rotate_left(17),
         };
-        let event = |v: &[bool], i: usize| f64::from(u8::from(v[i]));
-        crate::primary_outcomes(config)
-            .into_iter()
-            .map(|outcome| {
-                let key = |i: usize| -> (f64, f64) {
-                    match outcome {
-                        "sw_changes" => (cohort.sw_changes[i], cohort.exposure_years[i]),
-                        "placement_moves" => (cohort.placement_moves[i], cohort.exposure_years[i]),
-                        "three_plus_placements" => (cohort.three_plus_placements[i], cohort.exposure_years[i]),
-                        "time_to_sw_change" => (event(&cohort.sw_change_event, i), cohort.time_to_sw_change[i]),
-                        _ => (event(&cohort.placement_move_event, i), cohort.time_to_placement_move[i]),
-                    }
+        let pick = |v: &[f64]| -> Vec<f64> { matched.iter().map(|&i| v[i]).collect() };
+        let as_number = |v: &[bool]| -> Vec<f64> { matched.iter().map(|&i| f64::from(u8::from(v[i]))).collect() };
+        let exposure = pick(&simulated.exposure_years);
+        outcomes
+            .iter()
+            .map(|&outcome| {
+                let (y, time) = match outcome {
+                    "sw_changes" => (pick(&simulated.sw_changes), Vec::new()),
+                    "placement_moves" => (pick(&simulated.placement_moves), Vec::new()),
+                    "three_plus_placements" => (pick(&simulated.three_plus_placements), Vec::new()),
+                    "time_to_sw_change" => (as_number(&simulated.sw_change_event), pick(&simulated.time_to_sw_change)),
+                    _ => (as_number(&simulated.placement_move_event), pick(&simulated.time_to_placement_move)),
                 };
-                let (rows, site, treated) =
-                    simulated_rows(by_site, &key, pilot_sizes, pilot_sites, control_sites, &mut rng);
-                let simulated = cohort.resample(&rows, site, treated);
-                let Ok((_, _, matching)) = self.matching(&simulated) else { return vec![None; ratios.len()] };
-                let (matched, sample) = matched_sample(&simulated, &matching);
-                if !sample.treated.iter().any(|&t| t) || sample.treated.iter().all(|&t| t) {
-                    return vec![None; ratios.len()];
-                }
-                let y: Vec<f64> = matched.iter().map(|&i| key(rows[i]).0).collect();
-                let time: Vec<f64> = matched.iter().map(|&i| key(rows[i]).1).collect();
-                let exposure: Vec<f64> = matched.iter().map(|&i| simulated.exposure_years[i]).collect();
                 let planting = Planting::new(&sample, &y, &mut rng);
                 ratios
                     .iter()
@@ -303,7 +296,7 @@ impl Evaluation {
     }
 
     /// The power simulation on the evaluation's cohort (before matching).
-    pub(crate) fn power(&self, cohort: &Cohort, progress: &(dyn Fn() + Sync)) -> PowerResult {
+    pub(crate) fn power(&self, cohort: &Cohort) -> PowerResult {
         let config = &self.config;
         let p = &config.raw.power;
         let sites_of = |treated: bool| {
@@ -332,8 +325,8 @@ impl Evaluation {
         let mut result = PowerResult {
             method: format!(
                 "{} simulated evaluations per number of pilot sites, built from the {} control sites \
-                 (placebo pilot and control sites drawn with replacement, their children \
-                 resampled from disjoint halves, placebo pilots as large as the pilot sites); the matching rerun; effects planted in \
+                 (drawn with replacement; controls whole, placebo pilots subsampled to the pilot \
+                 sites' sizes, no child in both arms); the matching rerun; effects planted in \
                  the placebo pilots' outcomes by thinning events; wild cluster bootstrap ({} \
                  replications) for counts and the binary outcome, the Cox robust test for times to \
                  event; alpha {}",
@@ -362,12 +355,13 @@ impl Evaluation {
         }
         let jobs: Vec<(usize, usize)> =
             pilot_sites.iter().flat_map(|&k| (0..p.simulations).map(move |r| (k, r))).collect();
+        let done = AtomicU64::new(0);
         let results: Vec<Rejections> = jobs
             .par_iter()
             .map(|&(k, r)| {
                 let stream = ((k as u64) << 32) | r as u64;
                 let out = self.simulate_once(cohort, &by_site, &pilot_sizes, k, controls.len(), stream);
-                progress();
+                self.tick(crate::Stage::Power, done.fetch_add(1, Ordering::Relaxed) + 1, jobs.len() as u64);
                 out
             })
             .collect();
@@ -447,28 +441,25 @@ mod tests {
         let by_site: Vec<Vec<usize>> = (0..6).map(|s| (s * 10..s * 10 + 10).collect()).collect();
         for stream in 0..50 {
             let mut rng = Rng::new(1, stream);
-            let key = |i: usize| ((i % 3) as f64, 0.0);
-            let (rows, site, treated) = simulated_rows(&by_site, &key, &[3, 7], 5, 6, &mut rng);
-            // placebo pilots take the pilot sizes in turn (3 and 7, twice each, then one of them)
-            let pilot_children = treated.iter().filter(|&&t| t).count();
-            assert!(pilot_children == 3 * 3 + 7 * 2 || pilot_children == 3 * 2 + 7 * 3, "{pilot_children}");
-            assert_eq!(rows.len(), pilot_children + 60);
-            let source = |arm: bool| -> Vec<usize> {
-                let mut v: Vec<usize> =
-                    rows.iter().zip(&treated).filter(|(_, &t)| t == arm).map(|(&r, _)| r / 10).collect();
-                v.sort_unstable();
-                v.dedup();
-                v
-            };
-            let (p, c) = (source(true), source(false));
-            // no child in both arms
+            let (rows, site, treated) = simulated_rows(&by_site, &[3, 7], 5, 6, &mut rng);
+            // placebo pilots take the pilot sizes in turn (3 and 7, then again)
+            let sizes: Vec<usize> = (0..5).map(|j| site.iter().filter(|&&s| s == j).count()).collect();
+            assert!(sizes == [3, 7, 3, 7, 3] || sizes == [7, 3, 7, 3, 7], "{sizes:?}");
+            assert!(site.iter().zip(&treated).all(|(&s, &t)| (s < 5) == t));
             let child = |arm: bool| -> Vec<usize> {
                 rows.iter().zip(&treated).filter(|(_, &t)| t == arm).map(|(&r, _)| r).collect()
             };
-            let controls = child(false);
-            assert!(child(true).iter().all(|r| !controls.contains(r)));
-            assert!(!p.is_empty() && !c.is_empty());
-            assert!(site.iter().zip(&treated).all(|(&s, &t)| (s < 5) == t));
+            let (pilot, control) = (child(true), child(false));
+            assert!(pilot.iter().all(|r| !control.contains(r)), "a child in both arms");
+            // a control copy is its site whole, less what placebo pilots of that site took
+            for j in 5..11u32 {
+                let copy: Vec<usize> = rows.iter().zip(&site).filter(|(_, &s)| s == j).map(|(&r, _)| r).collect();
+                if let Some(source) = copy.first().map(|r| r / 10) {
+                    let used = pilot.iter().filter(|&&r| r / 10 == source).count().min(10);
+                    assert_eq!(copy.len(), 10 - used, "copy {j} of site {source}");
+                    assert!(copy.iter().all(|r| r / 10 == source));
+                }
+            }
         }
     }
 

@@ -9,6 +9,7 @@ use crate::config::{CaliperSetting, Config, DistanceName, NoCaliper};
 use crate::Evaluation;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use swp_data::Dataset;
 use swp_stats::matching::{Distance, MatchData, ValidMatchParams};
@@ -166,7 +167,18 @@ fn spec_rows(spec: usize, config: &Config, effects: crate::Result<Vec<crate::est
 /// Runs every specification of `base`'s grid on `dataset` (in parallel; the result does not
 /// depend on the number of threads).
 pub fn specification_curve(base: &Config, dataset: &Dataset) -> SpecificationCurve {
+    specification_curve_with(base, dataset, &|_, _| {})
+}
+
+/// [`specification_curve`], calling `tick(done, total)` as specifications finish.
+pub fn specification_curve_with(
+    base: &Config,
+    dataset: &Dataset,
+    tick: &(dyn Fn(u64, u64) + Sync),
+) -> SpecificationCurve {
     let configs = grid(base);
+    let done = AtomicU64::new(0);
+    let total = configs.len() as u64;
     // the dataset indexed once for every specification
     let index = swp_metrics::MetricsParams { by: swp_metrics::GroupBy::Site, ..Default::default() }.index(dataset);
     // specifications with the same cohort settings share the cohort, its covariates and the
@@ -206,6 +218,7 @@ pub fn specification_curve(base: &Config, dataset: &Dataset) -> SpecificationCur
                             .and_then(|e| e.primary_effects_on(stage, covariates, &propensity)),
                         Err(e) => Err(e.clone()),
                     };
+                    tick(done.fetch_add(1, Ordering::Relaxed) + 1, total);
                     (spec, spec_rows(spec, config, effects))
                 })
                 .collect::<Vec<_>>()
