@@ -104,6 +104,11 @@ fn tex_escape(s: &str) -> String {
     out
 }
 
+/// A markdown table cell: `|` escaped, line breaks as spaces.
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\r', '\n'], " ")
+}
+
 impl Table {
     /// A table with these columns and no rows.
     pub fn new(columns: Vec<&str>) -> Self {
@@ -129,6 +134,16 @@ impl Table {
             Cell::Number(None) => String::new(),
             Cell::Suppressed => "c".to_string(),
         }
+    }
+
+    /// The JSON key that flags a row with a suppressed cell: `suppressed`, unless a column
+    /// already has that name (then `row_suppressed`, and so on), so no column is overwritten.
+    fn suppressed_key(&self) -> String {
+        let mut key = "suppressed".to_string();
+        while self.columns.contains(&key) {
+            key.insert_str(0, "row_");
+        }
+        key
     }
 
     /// The table in `format`.
@@ -158,7 +173,7 @@ impl Table {
                             object.insert(name.clone(), value);
                         }
                         if row.contains(&Cell::Suppressed) {
-                            object.insert("suppressed".into(), serde_json::Value::Bool(true));
+                            object.insert(self.suppressed_key(), serde_json::Value::Bool(true));
                         }
                         serde_json::Value::Object(object)
                     })
@@ -166,10 +181,11 @@ impl Table {
                 serde_json::to_string_pretty(&rows).expect("serialisable") + "\n"
             }
             Format::Md => {
-                let mut out = format!("| {} |\n", self.columns.join(" | "));
+                let header: Vec<String> = self.columns.iter().map(|c| md_escape(c)).collect();
+                let mut out = format!("| {} |\n", header.join(" | "));
                 out += &format!("|{}\n", self.columns.iter().map(|_| "---|").collect::<String>());
                 for row in &self.rows {
-                    let cells: Vec<String> = row.iter().map(|c| Self::cell_text(c, true).replace('|', "\\|")).collect();
+                    let cells: Vec<String> = row.iter().map(|c| md_escape(&Self::cell_text(c, true))).collect();
                     out += &format!("| {} |\n", cells.join(" | "));
                 }
                 out
@@ -240,5 +256,17 @@ mod tests {
         assert_eq!(json[1]["value"], serde_json::Value::Null);
         assert_eq!(json[1]["suppressed"], true);
         assert!(json[0].get("suppressed").is_none());
+    }
+
+    /// Regressions: a `|` in a column name would split the markdown header; a user column
+    /// named `suppressed` was overwritten by the JSON row flag.
+    #[test]
+    fn markdown_headers_are_escaped_and_a_suppressed_column_is_kept() {
+        let t = Table::new(vec!["a|b", "suppressed"]).row(vec![Cell::Suppressed, Cell::text("yes\nno")]);
+        let md = t.render(Format::Md);
+        assert_eq!(md, "| a\\|b | suppressed |\n|---|---|\n| c | yes no |\n");
+        let json: serde_json::Value = serde_json::from_str(&t.render(Format::Json)).unwrap();
+        assert_eq!(json[0]["suppressed"], "yes\nno");
+        assert_eq!(json[0]["row_suppressed"], true);
     }
 }

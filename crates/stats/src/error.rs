@@ -22,6 +22,14 @@ pub enum StatsError {
         /// Units with fitted probability numerically 0 or 1.
         n_extreme: usize,
     },
+    /// The Jacobi eigen-decomposition did not converge (non-finite or extreme entries).
+    #[error("the eigen-decomposition of a {size} x {size} matrix failed after {sweeps} sweeps: non-finite or extreme values in the data?")]
+    EigenNotConverged {
+        /// Matrix size.
+        size: usize,
+        /// Sweeps run.
+        sweeps: usize,
+    },
     /// IRLS did not converge.
     #[error("the model did not converge in {iterations} iterations")]
     NotConverged {

@@ -3,6 +3,8 @@
 //! earnings next to ages), the inverse of R'R, and a symmetric eigen-decomposition for
 //! pseudo-inverses. Matrices are row-major `Vec<f64>`.
 
+use crate::error::StatsError;
+
 /// A row-major n x p matrix.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Matrix {
@@ -171,18 +173,31 @@ fn r_inverse_crossprod(r: &[f64], p: usize) -> Vec<f64> {
 
 /// Eigen-decomposition of a symmetric p x p matrix (cyclic Jacobi): eigenvalues and the
 /// eigenvectors as columns (row-major p x p).
-pub fn symmetric_eigen(m: &[f64], p: usize) -> (Vec<f64>, Vec<f64>) {
+///
+/// # Errors
+/// [`StatsError::EigenNotConverged`] for a non-finite entry (sweeps 0), and when the
+/// off-diagonal mass is still above 1e-10 of the matrix's (in squares, 1e-20) after 100 sweeps
+/// or the result is not finite (cyclic Jacobi converges quadratically, in well under 20 sweeps
+/// for finite input).
+pub fn symmetric_eigen(m: &[f64], p: usize) -> Result<(Vec<f64>, Vec<f64>), StatsError> {
+    const SWEEPS: usize = 100;
     let mut a = m.to_vec();
     let mut v = vec![0.0; p * p];
     for i in 0..p {
         v[i * p + i] = 1.0;
     }
-    for _sweep in 0..100 {
+    if m.iter().any(|x| !x.is_finite()) {
+        return Err(StatsError::EigenNotConverged { size: p, sweeps: 0 });
+    }
+    let off_diagonal = |a: &[f64]| -> (f64, f64) {
         let off: f64 = (0..p)
             .flat_map(|i| (0..p).filter(move |&j| j != i).map(move |j| (i, j)))
             .map(|(i, j)| a[i * p + j].powi(2))
             .sum();
-        let scale: f64 = a.iter().map(|x| x * x).sum::<f64>().max(f64::MIN_POSITIVE);
+        (off, a.iter().map(|x| x * x).sum::<f64>().max(f64::MIN_POSITIVE))
+    };
+    for _sweep in 0..SWEEPS {
+        let (off, scale) = off_diagonal(&a);
         if off <= 1e-30 * scale {
             break;
         }
@@ -215,13 +230,22 @@ pub fn symmetric_eigen(m: &[f64], p: usize) -> (Vec<f64>, Vec<f64>) {
             }
         }
     }
-    ((0..p).map(|i| a[i * p + i]).collect(), v)
+    // rounding can leave the off-diagonal mass just above the stopping rule for all the sweeps;
+    // a failure is mass that is still not negligible, or a non-finite result
+    let (off, scale) = off_diagonal(&a);
+    if !(off <= 1e-20 * scale) || a.iter().chain(&v).any(|x| !x.is_finite()) {
+        return Err(StatsError::EigenNotConverged { size: p, sweeps: SWEEPS });
+    }
+    Ok(((0..p).map(|i| a[i * p + i]).collect(), v))
 }
 
 /// Moore-Penrose pseudo-inverse of a symmetric positive semi-definite matrix: eigenvalues
 /// below `tol` times the largest are treated as zero (as MASS::ginv's SVD rule).
-pub fn pseudo_inverse_psd(m: &[f64], p: usize, tol: f64) -> Vec<f64> {
-    let (values, vectors) = symmetric_eigen(m, p);
+///
+/// # Errors
+/// As [`symmetric_eigen`].
+pub fn pseudo_inverse_psd(m: &[f64], p: usize, tol: f64) -> Result<Vec<f64>, StatsError> {
+    let (values, vectors) = symmetric_eigen(m, p)?;
     let largest = values.iter().fold(0.0f64, |a, &b| a.max(b));
     let mut out = vec![0.0; p * p];
     for (k, &lambda) in values.iter().enumerate() {
@@ -234,7 +258,7 @@ pub fn pseudo_inverse_psd(m: &[f64], p: usize, tol: f64) -> Vec<f64> {
             }
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -265,12 +289,12 @@ mod tests {
     #[test]
     fn pseudo_inverse_of_a_singular_matrix() {
         // [[1, 1], [1, 1]] has pseudo-inverse [[0.25, 0.25], [0.25, 0.25]]
-        let pinv = pseudo_inverse_psd(&[1.0, 1.0, 1.0, 1.0], 2, 1e-10);
+        let pinv = pseudo_inverse_psd(&[1.0, 1.0, 1.0, 1.0], 2, 1e-10).unwrap();
         for v in pinv {
             assert!((v - 0.25).abs() < 1e-12);
         }
         // a regular one: [[2, 1], [1, 2]]^-1 = [[2, -1], [-1, 2]] / 3
-        let inv = pseudo_inverse_psd(&[2.0, 1.0, 1.0, 2.0], 2, 1e-10);
+        let inv = pseudo_inverse_psd(&[2.0, 1.0, 1.0, 2.0], 2, 1e-10).unwrap();
         let expect = [2.0 / 3.0, -1.0 / 3.0, -1.0 / 3.0, 2.0 / 3.0];
         for (a, b) in inv.iter().zip(expect) {
             assert!((a - b).abs() < 1e-12);
@@ -519,7 +543,7 @@ mod eigen_tests {
                     assert!((dot - f64::from(u8::from(i == j))).abs() < 1e-10, "p {p}: V not orthogonal");
                 }
             }
-            let (mut jacobi, _) = symmetric_eigen(&m, p);
+            let (mut jacobi, _) = symmetric_eigen(&m, p).unwrap();
             let mut ql = values.clone();
             jacobi.sort_by(f64::total_cmp);
             ql.sort_by(f64::total_cmp);
@@ -587,5 +611,15 @@ mod eigen_tests {
                 }
             }
         }
+    }
+
+    /// A matrix with a non-finite entry is an error naming the failure, not NaN eigenvalues.
+    #[test]
+    fn jacobi_reports_non_convergence_instead_of_returning_nan() {
+        let e = symmetric_eigen(&[1.0, f64::NAN, f64::NAN, 1.0], 2).unwrap_err();
+        assert_eq!(e, StatsError::EigenNotConverged { size: 2, sweeps: 0 });
+        assert!(e.to_string().contains("non-finite"));
+        assert!(pseudo_inverse_psd(&[f64::INFINITY, 0.0, 0.0, 1.0], 2, 1e-10).is_err());
+        assert!(symmetric_eigen(&[2.0, 1.0, 1.0, 2.0], 2).is_ok());
     }
 }

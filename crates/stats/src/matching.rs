@@ -598,7 +598,7 @@ impl Mahalanobis {
                 cov[b * p + a] = s;
             }
         }
-        let inverse = pseudo_inverse_psd(&cov, p, 1e-10);
+        let inverse = pseudo_inverse_psd(&cov, p, 1e-10)?;
         let x: Vec<Vec<f64>> = (0..n).map(|i| columns.iter().map(|c| c[i]).collect()).collect();
         // inverse = V L V' (positive semi-definite): w = L^(1/2) V' x
         let (values, vectors) = crate::linalg::symmetric_eigen_ql(&inverse, p);

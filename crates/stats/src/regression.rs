@@ -410,7 +410,7 @@ impl Adjustment {
                 kmat[i * r + j] = -quad(pi, m, sj) - quad(si, m, pj) + quad(pi, omega, pj);
             }
         }
-        let (values, vectors) = symmetric_eigen(&kmat, r);
+        let (values, vectors) = symmetric_eigen(&kmat, r)?;
         if values.iter().any(|&l| 1.0 + l < -1e-8) {
             return Err(StatsError::Invalid("a cluster's CR2 adjustment is not positive semi-definite".into()));
         }
@@ -645,7 +645,7 @@ fn cr2_inverse_variance_with(
             }
         }
     }
-    let m = crate::linalg::pseudo_inverse_psd(&dwd, k, 1e-12);
+    let m = crate::linalg::pseudo_inverse_psd(&dwd, k, 1e-12)?;
     let mut c = vec![0.0; k];
     c[coef] = 1.0;
     let mc = mat_vec(&m, k, &c);
