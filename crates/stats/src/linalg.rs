@@ -233,7 +233,7 @@ pub fn symmetric_eigen(m: &[f64], p: usize) -> Result<(Vec<f64>, Vec<f64>), Stat
     // rounding can leave the off-diagonal mass just above the stopping rule for all the sweeps;
     // a failure is mass that is still not negligible, or a non-finite result
     let (off, scale) = off_diagonal(&a);
-    if !(off <= 1e-20 * scale) || a.iter().chain(&v).any(|x| !x.is_finite()) {
+    if off.is_nan() || off > 1e-20 * scale || a.iter().chain(&v).any(|x| !x.is_finite()) {
         return Err(StatsError::EigenNotConverged { size: p, sweeps: SWEEPS });
     }
     Ok(((0..p).map(|i| a[i * p + i]).collect(), v))
