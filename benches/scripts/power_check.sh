@@ -58,12 +58,16 @@ for setting in settings:
     print(f"{setting} effects: {p0['simulations']} simulated evaluations with {p0['observed_pilot_sites']} pilot sites "
           f"from each of {sources} source datasets; the evaluation on {len(rows) // max(1, len(settings)) // 5} fresh datasets")
     for outcome, t in truths[setting].items():
-        sims = [next(r for r in p["rows"] if r["outcome"] == outcome and abs(r["ratio"] - t) < 1e-9)["power"] for p in powers]
+        picked = [next(r for r in p["rows"] if r["outcome"] == outcome and abs(r["ratio"] - t) < 1e-9) for p in powers]
+        sims = [r["power"] for r in picked]
+        adjusted = [r["power_size_adjusted"] for r in picked]
         ps = [float(p) for s, o, p in rows if s == setting and o == outcome and p != "None"]
         rate = sum(p < p0["alpha"] for p in ps) / len(ps)
         mean = sum(sims) / len(sims)
         se = math.sqrt(rate * (1 - rate) / len(ps))
         print(f"  {outcome} at {t}: rejection rate {rate:.3f} (SE {se:.3f}); simulated power per source "
               f"{' '.join(f'{x:.3f}' for x in sims)}; mean {mean:.3f}, difference {100 * (mean - rate):+.1f} points; "
-              f"sources within 5 points: {sum(abs(x - rate) <= 0.05 for x in sims)}/{len(sims)}")
+              f"sources within 5 points: {sum(abs(x - rate) <= 0.05 for x in sims)}/{len(sims)}; size-adjusted "
+              f"{' '.join(f'{x:.3f}' for x in adjusted)}, mean {sum(adjusted) / len(adjusted):.3f}, difference "
+              f"{100 * (sum(adjusted) / len(adjusted) - rate):+.1f} points, within 5: {sum(abs(x - rate) <= 0.05 for x in adjusted)}/{len(adjusted)}")
 PY

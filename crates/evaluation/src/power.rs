@@ -60,6 +60,9 @@ pub struct PowerRow {
     pub ratio: f64,
     /// Share of simulations rejecting at alpha.
     pub power: Option<f64>,
+    /// Share rejecting at the simulated test's own alpha-quantile with no effect (power at the
+    /// simulated size alpha).
+    pub power_size_adjusted: Option<f64>,
     /// Its Monte Carlo standard error, sqrt(p (1 - p) / simulations).
     pub mc_se: Option<f64>,
     /// Simulations that gave a test.
@@ -236,8 +239,8 @@ fn p_value(
     }
 }
 
-/// Per outcome and ratio (1 first, then the grid): whether the simulated evaluation rejected.
-type Rejections = Vec<Vec<Option<bool>>>;
+/// Per outcome and ratio (1 first, then the grid): the simulated evaluation's p-value.
+type Rejections = Vec<Vec<Option<f64>>>;
 
 impl Evaluation {
     /// One simulated evaluation (see the module documentation): per outcome, whether each ratio
@@ -288,7 +291,7 @@ impl Evaluation {
                     .iter()
                     .map(|&ratio| {
                         let planted = planting.thinned(&y, ratio);
-                        p_value(outcome, &sample, &planted, &exposure, &time, &wild).map(|p| p < power.alpha)
+                        p_value(outcome, &sample, &planted, &exposure, &time, &wild)
                     })
                     .collect()
             })
@@ -371,10 +374,18 @@ impl Evaluation {
             for (o, &outcome) in outcomes.iter().enumerate() {
                 let (test, effect_type) = test_of(outcome);
                 let mut curve = Vec::new();
+                // the simulated test's own alpha-quantile under no effect
+                let critical = {
+                    let mut null: Vec<f64> = these.iter().filter_map(|r| r[o][0]).collect();
+                    null.sort_by(f64::total_cmp);
+                    null.get((p.alpha * null.len() as f64).floor() as usize).copied()
+                };
                 for (j, &ratio) in ratios.iter().enumerate() {
-                    let tests: Vec<bool> = these.iter().filter_map(|r| r[o][j]).collect();
+                    let tests: Vec<f64> = these.iter().filter_map(|r| r[o][j]).collect();
                     let n = tests.len();
-                    let power = (n > 0).then(|| tests.iter().filter(|&&t| t).count() as f64 / n as f64);
+                    let share = |c: f64| tests.iter().filter(|&&q| q < c).count() as f64 / n as f64;
+                    let power = (n > 0).then(|| share(p.alpha));
+                    let power_size_adjusted = critical.filter(|_| n > 0).map(share);
                     curve.push((ratio, power));
                     result.rows.push(PowerRow {
                         outcome: outcome.to_string(),
@@ -384,6 +395,7 @@ impl Evaluation {
                         control_sites: controls.len(),
                         ratio,
                         power,
+                        power_size_adjusted,
                         mc_se: power.map(|q| (q * (1.0 - q) / n as f64).sqrt()),
                         simulations: n,
                         failed: these.len() - n,
