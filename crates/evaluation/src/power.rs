@@ -82,6 +82,8 @@ pub struct MinimumDetectable {
     pub pilot_sites: usize,
     /// The ratio at which power reaches the target (None: not within the grid).
     pub ratio: Option<f64>,
+    /// The same from the size-adjusted power.
+    pub ratio_size_adjusted: Option<f64>,
     /// The test's rejection rate with no effect planted (its size).
     pub size: Option<f64>,
 }
@@ -356,6 +358,18 @@ impl Evaluation {
             ));
             return result;
         }
+        // more placebo pilots than control sites would take the same sites' children again and
+        // again and leave their control copies empty: such numbers are not simulated
+        let too_many: Vec<usize> = pilot_sites.iter().copied().filter(|&k| k > controls.len()).collect();
+        if !too_many.is_empty() {
+            result.warnings.push(format!(
+                "{} pilot sites not simulated: placebo pilots are drawn from the {} control sites, so at most {} can be simulated",
+                too_many.iter().map(ToString::to_string).collect::<Vec<_>>().join(" and "),
+                controls.len(),
+                controls.len()
+            ));
+            pilot_sites.retain(|k| !too_many.contains(k));
+        }
         let jobs: Vec<(usize, usize)> =
             pilot_sites.iter().flat_map(|&k| (0..p.simulations).map(move |r| (k, r))).collect();
         let done = AtomicU64::new(0);
@@ -401,14 +415,34 @@ impl Evaluation {
                         failed: these.len() - n,
                     });
                 }
+                let adjusted: Vec<(f64, Option<f64>)> = result
+                    .rows
+                    .iter()
+                    .filter(|r| r.outcome == outcome && r.pilot_sites == k)
+                    .map(|r| (r.ratio, r.power_size_adjusted))
+                    .collect();
                 result.minimum_detectable.push(MinimumDetectable {
                     outcome: outcome.to_string(),
                     effect_type,
                     pilot_sites: k,
                     ratio: minimum_detectable(&curve, p.target),
+                    ratio_size_adjusted: minimum_detectable(&adjusted, p.target),
                     size: curve[0].1,
                 });
             }
+        }
+        // a simulated test far above its nominal size over-states power: say so
+        let worst =
+            result.minimum_detectable.iter().filter_map(|m| Some((m.size?, m))).max_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((size, m)) = worst.filter(|(size, _)| *size > 2.0 * p.alpha) {
+            result.warnings.push(format!(
+                "with {} control sites to draw from, the simulated test rejects up to {:.0}% of the time with no effect planted ({} with {} pilot sites; nominal {:.0}%): a site drawn twice is two identical clusters to the test, so the power here is over-stated; read the size-adjusted power and minimum detectable effect beside it",
+                controls.len(),
+                100.0 * size,
+                m.outcome.replace('_', " "),
+                m.pilot_sites,
+                100.0 * p.alpha
+            ));
         }
         result
     }
@@ -510,7 +544,7 @@ mod bundled {
         let mut config = Config::default();
         config.power.enabled = true;
         config.power.simulations = 40;
-        config.power.pilot_sites = vec![5, 8];
+        config.power.pilot_sites = vec![4, 5, 8];
         config.power.bootstrap_reps = 199;
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| Evaluation::new(config).unwrap().run(&loaded.dataset).unwrap().power.unwrap())
@@ -526,7 +560,10 @@ mod bundled {
         let three = bundled_power(3);
         assert_eq!(one, three);
         assert_eq!(one.observed_pilot_sites, 5);
+        // 8 placebo pilots cannot be drawn from the 6 comparison sites: skipped, with a warning
         assert_eq!(one.rows.len(), 2 * 5 * 6);
+        assert!(one.warnings.iter().any(|w| w.starts_with("8 pilot sites not simulated")), "{:?}", one.warnings);
+        assert!(one.rows.iter().all(|r| r.pilot_sites != 8));
         assert!(one.rows.iter().all(|r| r.simulations + r.failed == 40));
         let power = |outcome: &str, ratio: f64| {
             one.rows

@@ -322,6 +322,7 @@ pub fn power(r: &EvaluationResults) -> Option<Table> {
     let mut columns = vec!["outcome", "effect_type", "pilot_sites", "control_sites", "size"];
     columns.extend(names.iter().map(String::as_str));
     columns.push("minimum_detectable");
+    columns.push("minimum_detectable_size_adjusted");
     let mut t = Table::new(columns);
     for m in &power.minimum_detectable {
         let at = |ratio: f64| {
@@ -336,6 +337,7 @@ pub fn power(r: &EvaluationResults) -> Option<Table> {
         ];
         cells.extend(ratios.iter().map(|&ratio| num(at(ratio).and_then(|x| x.power))));
         cells.push(num(m.ratio));
+        cells.push(num(m.ratio_size_adjusted));
         t = t.row(cells);
     }
     Some(t)

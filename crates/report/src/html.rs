@@ -108,8 +108,9 @@ fn power_lines(power: &PowerResult) -> String {
         power.minimum_detectable.iter().find(|m| m.outcome == outcome && m.pilot_sites == k).map_or(
             "not simulated".to_string(),
             |m| {
-                m.ratio.map_or("beyond the simulated ratios".to_string(), |r| {
-                    format!("a {} of {}", m.effect_type.replace('_', " "), num(r))
+                let adjusted = m.ratio_size_adjusted.map_or("beyond the simulated ratios".to_string(), num);
+                m.ratio.map_or(format!("beyond the simulated ratios (size-adjusted: {adjusted})"), |r| {
+                    format!("a {} of {} (size-adjusted: {adjusted})", m.effect_type.replace('_', " "), num(r))
                 })
             },
         )
@@ -377,7 +378,7 @@ pub fn report_html(results: &EvaluationResults, figures: &[Figure], provenance: 
     }
     if let (Some(t), Some(power)) = (tables::power(results), &results.power) {
         h += "<h3>With this few sites, what could the evaluation have detected?</h3>\n";
-        h += &format!("<p>{}. The control sites stay at the evaluation's number, which limits what more pilot sites can buy; the power with no effect planted (ratio 1) is the test's size, which should be near {}.</p>\n", esc(&capitalise(&power.method)), power.alpha);
+        h += &format!("<p>{}. The control sites stay at the evaluation's number, which limits what more pilot sites can buy; the power with no effect planted (ratio 1) is the test's size, which should be near {}; where it is well above, the power is over-stated and the size-adjusted power (at the simulated test's own size) is the safer reading.</p>\n", esc(&capitalise(&power.method)), power.alpha);
         for w in &power.warnings {
             h += &format!("<p><strong>{}</strong></p>\n", esc(&capitalise(w)));
         }
