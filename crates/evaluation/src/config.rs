@@ -676,6 +676,32 @@ impl Config {
         if !(1..=1_000_000).contains(&i.randomisation_assignments) {
             return Err(bad("inference.randomisation_assignments", i.randomisation_assignments, "1 to 1,000,000"));
         }
+        let g = &self.specification_curve;
+        if g.enabled {
+            for (key, empty) in [
+                ("specification_curve.caliper", g.caliper.is_empty()),
+                ("specification_curve.ratio", g.ratio.is_empty()),
+                ("specification_curve.replace", g.replace.is_empty()),
+                ("specification_curve.distance", g.distance.is_empty()),
+                ("specification_curve.controls", g.controls.is_empty()),
+                ("specification_curve.follow_up_months", g.follow_up_months.is_empty()),
+                ("specification_curve.min_months_in_care", g.min_months_in_care.is_empty()),
+            ] {
+                if empty {
+                    return Err(bad(key, "[]", "at least one value"));
+                }
+            }
+            if crate::specification::grid(&self).is_empty() {
+                return Err(bad(
+                    "specification_curve.distance",
+                    "mahalanobis only, with calipers only",
+                    "a propensity-score distance, or \"none\" among the calipers (MatchIt allows no caliper with mahalanobis)",
+                ));
+            }
+            if let Some(r) = g.ratio.iter().find(|r| !(1..=10).contains(*r)) {
+                return Err(bad("specification_curve.ratio", r, "1 to 10 controls per treated child"));
+            }
+        }
         let p = &self.power;
         if !(20..=100_000).contains(&p.simulations) {
             return Err(bad("power.simulations", p.simulations, "20 to 100,000 (200 or more recommended)"));

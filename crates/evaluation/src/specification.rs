@@ -302,4 +302,23 @@ mod tests {
         config.specification_curve.distance = vec![DistanceName::Mahalanobis];
         assert!(grid(&config).is_empty());
     }
+
+    /// A grid with no specification, or an empty list of choices, is a config error naming the
+    /// key (it used to reach the figure and panic there).
+    #[test]
+    fn an_empty_grid_is_a_config_error() {
+        for (toml, key) in [
+            (
+                "[specification_curve]\nenabled = true\ndistance = [\"mahalanobis\"]\ncaliper = [0.2]\n",
+                "specification_curve.distance",
+            ),
+            ("[specification_curve]\nenabled = true\nratio = []\n", "specification_curve.ratio"),
+            ("[specification_curve]\nenabled = true\nratio = [0]\n", "specification_curve.ratio"),
+        ] {
+            let e = Config::from_toml(toml).unwrap().check().unwrap_err().to_string();
+            assert!(e.contains(key), "{toml}: {e}");
+        }
+        // off, the grid is not checked
+        assert!(Config::from_toml("[specification_curve]\nratio = []\n").unwrap().check().is_ok());
+    }
 }

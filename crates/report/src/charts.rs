@@ -1065,8 +1065,9 @@ impl Draw for SpecCurve<'_> {
             .collect();
         bounds.sort_by(f64::total_cmp);
         let null = t(if ratio { 1.0 } else { 0.0 });
-        let lo = bounds.get(bounds.len() / 50).copied().unwrap_or(null).min(null);
-        let hi = bounds.get(bounds.len() - 1 - bounds.len() / 50).copied().unwrap_or(null).max(null);
+        let trim = bounds.len() / 50;
+        let lo = bounds.get(trim).copied().unwrap_or(null).min(null);
+        let hi = bounds.len().checked_sub(1 + trim).and_then(|i| bounds.get(i)).copied().unwrap_or(null).max(null);
         let pad = (hi - lo).max(1e-6) * 0.06;
         let (lo, hi) = (lo - pad, hi + pad);
         let clamp = |x: f64| t(x).clamp(lo, hi);
@@ -1350,7 +1351,8 @@ pub fn figures(results: &EvaluationResults) -> Result<Vec<Figure>, ChartError> {
     out.push(caseload_distribution(&results.caseload_distribution, &source)?);
     out.push(placement_moves(&results.arm_years, &source)?);
     if let Some(curve) = &results.specification_curve {
-        for summary in &curve.summary {
+        // an outcome no specification could estimate has no curve to draw
+        for summary in curve.summary.iter().filter(|s| s.estimated > 0) {
             out.push(specification_curve(curve, &summary.outcome, &source)?);
         }
     }
@@ -1395,5 +1397,13 @@ mod tests {
         assert!(a.svg.contains("Source: test") && a.svg.contains("days since the index date"));
         assert_eq!(&a.png[..8], b"\x89PNG\r\n\x1a\n");
         assert!(a.alt.contains("not reached"));
+    }
+
+    /// A specification curve with no estimated specification draws an empty chart, not a panic.
+    #[test]
+    fn a_specification_curve_without_estimates_draws() {
+        let curve = SpecificationCurve { rows: Vec::new(), summary: Vec::new() };
+        let f = specification_curve(&curve, "sw_changes", "Source: test").unwrap();
+        assert!(f.svg.contains("0 specifications"));
     }
 }
