@@ -184,15 +184,75 @@ fn write_file(path: &Path, text: &[u8]) -> Result<(), SynthError> {
     std::fs::rename(&tmp, path).map_err(io)
 }
 
-/// Writes the dataset into `dir` (created if needed).
+/// The files a dataset directory may hold (the tables, the manifest and the anonymiser's
+/// report, stale once the dataset is replaced).
+const DATASET_FILES: [&str; 10] = [
+    "sites.csv",
+    "children.csv",
+    "episodes.csv",
+    "workers.csv",
+    "allocations.csv",
+    "absences.csv",
+    "contacts.csv",
+    "outcomes.csv",
+    "dataset.toml",
+    "k_anonymity.json",
+];
+
+/// Writes the dataset into `dir` as a whole: every file goes into a new directory beside it,
+/// which then replaces `dir` (created if needed), so an interrupted run leaves either the old
+/// dataset or the new one at `dir`, never tables of both. A `dir` holding anything but a
+/// dataset's files is refused rather than replaced.
 ///
 /// # Errors
-/// [`SynthError::Io`] when a file cannot be written.
+/// [`SynthError::Io`] when a file cannot be written or `dir` holds other files.
 pub fn write_dataset(data: &Synthetic, dir: &Path) -> Result<(), SynthError> {
-    std::fs::create_dir_all(dir).map_err(|source| SynthError::Io { path: dir.display().to_string(), source })?;
-    let rendered = render(data);
-    rendered.par_iter().try_for_each(|(table, text)| write_file(&dir.join(format!("{table}.csv")), text.as_bytes()))?;
-    write_file(&dir.join("dataset.toml"), manifest(data).as_bytes())
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| SynthError::Io { path, source }
+    };
+    if dir.exists() {
+        let foreign = std::fs::read_dir(dir)
+            .map_err(io(dir))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .find(|name| !DATASET_FILES.contains(&name.as_str()));
+        if let Some(name) = foreign {
+            return Err(SynthError::Io {
+                path: dir.display().to_string(),
+                source: std::io::Error::other(format!(
+                    "it holds `{name}`, which is not part of a dataset; write to a new or empty directory"
+                )),
+            });
+        }
+    }
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(io(parent))?;
+    let name = dir.file_name().map_or("dataset".into(), |n| n.to_string_lossy().to_string());
+    let tmp = parent.join(format!(".{name}.writing-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir(&tmp).map_err(io(&tmp))?;
+    let written = (|| {
+        let rendered = render(data);
+        rendered
+            .par_iter()
+            .try_for_each(|(table, text)| write_file(&tmp.join(format!("{table}.csv")), text.as_bytes()))?;
+        write_file(&tmp.join("dataset.toml"), manifest(data).as_bytes())
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    if dir.exists() {
+        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&old);
+        std::fs::rename(dir, &old).map_err(io(dir))?;
+        std::fs::rename(&tmp, dir).map_err(io(dir))?;
+        let _ = std::fs::remove_dir_all(&old);
+    } else {
+        std::fs::rename(&tmp, dir).map_err(io(dir))?;
+    }
+    Ok(())
 }
 
 impl Synthetic {
@@ -202,5 +262,37 @@ impl Synthetic {
     /// [`SynthError::Io`] when a file cannot be written.
     pub fn write(&self, dir: &Path) -> Result<(), SynthError> {
         write_dataset(self, dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Scale, SynthParams};
+
+    /// A rewrite replaces the dataset whole (no table of the old one left, no temporary
+    /// directory left beside it); a directory with other files is refused and left as it was.
+    #[test]
+    fn a_dataset_is_replaced_whole_and_a_foreign_directory_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("d");
+        let small = SynthParams::new(Scale::Small).seed(1).check().unwrap().generate();
+        write_dataset(&small, &dir).unwrap();
+        std::fs::write(dir.join("contacts.csv"), "stale").unwrap();
+        let other = SynthParams::new(Scale::Small).seed(2).check().unwrap().generate();
+        write_dataset(&other, &dir).unwrap();
+        assert!(std::fs::read_to_string(dir.join("dataset.toml")).unwrap().contains("seed = 2"));
+        assert_ne!(std::fs::read_to_string(dir.join("contacts.csv")).unwrap(), "stale");
+        let beside: Vec<String> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        assert_eq!(beside, vec!["d".to_string()], "nothing left beside the dataset");
+        let foreign = tmp.path().join("mine");
+        std::fs::create_dir(&foreign).unwrap();
+        std::fs::write(foreign.join("notes.txt"), "keep").unwrap();
+        let e = write_dataset(&small, &foreign).unwrap_err().to_string();
+        assert!(e.contains("notes.txt"), "{e}");
+        assert_eq!(std::fs::read_to_string(foreign.join("notes.txt")).unwrap(), "keep");
     }
 }
