@@ -1038,3 +1038,73 @@ fn effect_refuses_unusable_numbers_and_reps_with_a_message() {
         assert!(text(&out.stderr).contains("99 to 1,000,000"));
     }
 }
+
+/// Crash safety (issue "Hardening", part 6): each writing command killed with SIGKILL at several
+/// moments leaves at its target either nothing or exactly what a complete run writes, never a
+/// partial file or a mix of two runs.
+#[cfg(unix)]
+#[test]
+fn writing_commands_killed_mid_write_leave_nothing_partial_at_the_target() {
+    use std::collections::BTreeMap;
+    let work = tempfile::tempdir().unwrap();
+    let w = |name: &str| work.path().join(name);
+    let sample = root().join("data/sample");
+    let key = w("key");
+    std::fs::write(&key, "a-private-key-for-the-kill-test-only-1234\n").unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let report_config = root().join("data/evaluation.toml");
+    // (name, arguments with TARGET standing for the output, whether the target is a directory)
+    let commands: Vec<(&str, Vec<String>)> = vec![
+        ("synth", vec!["synth".into(), "TARGET".into(), "--seed".into(), "3".into(), "--scale".into(), "pilot".into()]),
+        ("anonymise", vec!["anonymise".into(), s(&sample), "TARGET".into(), "--key-file".into(), s(&key)]),
+        ("metrics", vec!["metrics".into(), s(&sample), "--by".into(), "site".into(), "--out".into(), "TARGET".into()]),
+        (
+            "report",
+            vec!["report".into(), s(&sample), "--config".into(), s(&report_config), "--out".into(), "TARGET".into()],
+        ),
+    ];
+    let read = |target: &Path| -> Option<BTreeMap<String, Vec<u8>>> {
+        if target.is_dir() {
+            let mut files = files_of(target);
+            files.remove("timings.json");
+            Some(files)
+        } else if target.exists() {
+            Some(BTreeMap::from([(String::new(), std::fs::read(target).unwrap())]))
+        } else {
+            None
+        }
+    };
+    let mut interrupted = 0;
+    for (name, args) in &commands {
+        let with = |target: &Path| -> Vec<String> {
+            args.iter().map(|a| if a == "TARGET" { s(target) } else { a.clone() }).collect()
+        };
+        // the complete output
+        let complete_target = w(&format!("{name}-complete"));
+        let out = swp(&with(&complete_target).iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
+        let complete = read(&complete_target).unwrap();
+        for (k, delay) in [10u64, 40, 120, 300, 700].into_iter().enumerate() {
+            let target = w(&format!("{name}-killed-{k}"));
+            let mut child = Command::new(env!("CARGO_BIN_EXE_swp-eval"))
+                .args(with(&target))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(delay));
+            let _ = child.kill();
+            let _ = child.wait();
+            match read(&target) {
+                Some(found) => assert!(
+                    found == complete,
+                    "{name} killed after {delay} ms left a partial output at {}",
+                    target.display()
+                ),
+                None => interrupted += 1,
+            }
+        }
+    }
+    // the kills did land mid-run (else the test would prove nothing)
+    assert!(interrupted >= 4, "only {interrupted} runs were interrupted");
+}
