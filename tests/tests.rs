@@ -1108,3 +1108,42 @@ fn writing_commands_killed_mid_write_leave_nothing_partial_at_the_target() {
     // the kills did land mid-run (else the test would prove nothing)
     assert!(interrupted >= 4, "only {interrupted} runs were interrupted");
 }
+
+/// A folder named like a table (here the optional contacts table) is reported, not skipped
+/// (issue "Hardening": such a dataset used to validate clean).
+#[test]
+fn a_directory_named_like_a_table_is_a_validation_problem() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("d");
+    assert_eq!(swp(&["synth", dir.to_str().unwrap(), "--seed", "4"]).status.code(), Some(0));
+    std::fs::remove_file(dir.join("contacts.csv")).unwrap();
+    std::fs::create_dir(dir.join("contacts.csv")).unwrap();
+    let out = swp(&["validate", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert!(all.contains("`contacts.csv` is a directory"), "{all}");
+}
+
+/// Negative or absurd contact lengths are validation problems (they used to validate and give a
+/// negative or blank `contact_minutes_per_child_month`).
+#[test]
+fn contact_minutes_outside_a_day_are_validation_problems() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("d");
+    assert_eq!(swp(&["synth", dir.to_str().unwrap(), "--seed", "4"]).status.code(), Some(0));
+    let path = dir.join("contacts.csv");
+    let text_in = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text_in.lines().map(str::to_string).collect();
+    let minutes = lines[0].split(',').position(|c| c == "minutes").unwrap();
+    for (row, bad) in [(1, "-5"), (2, "1e308")] {
+        let mut cells: Vec<String> = lines[row].split(',').map(str::to_string).collect();
+        cells[minutes] = bad.to_string();
+        lines[row] = cells.join(",");
+    }
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let out = swp(&["validate", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert!(all.contains("minutes -5 is not the length of a contact"), "{all}");
+    assert!(all.contains("minutes 10000000000"), "the 1e308 row is reported too: {all}");
+}

@@ -346,6 +346,21 @@ fn read_manifest(entries: &[PathBuf], report: &mut ValidationReport) -> Manifest
 }
 
 fn read_flat(spec: &TableSpec, entries: &[PathBuf], has_903: bool, report: &mut ValidationReport) -> Option<Table> {
+    // a folder named like the table is not the table: say so rather than skip it silently
+    for dir in entries.iter().filter(|p| p.is_dir()) {
+        let name = file_name(dir).to_ascii_lowercase();
+        if name == format!("{}.csv", spec.name) || name == format!("{}.parquet", spec.name) {
+            report.push(Problem {
+                rule: Rule::UnreadableFile,
+                file: file_name(dir),
+                line: None,
+                column: None,
+                value: None,
+                message: format!("`{}` is a directory, not the `{}` table", file_name(dir), spec.name),
+                fix: format!("replace it with the {} table's file, or remove it", spec.name),
+            });
+        }
+    }
     let candidates: Vec<&PathBuf> = entries
         .iter()
         .filter(|p| p.is_file())

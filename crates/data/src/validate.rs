@@ -183,7 +183,10 @@ pub fn validate(dataset: &mut Dataset, report: &mut ValidationReport) {
                         &mut local,
                     );
                 }
-                2 => check_worker_refs(table, &at, &workers, &mut local),
+                2 => {
+                    check_worker_refs(table, &at, &workers, &mut local);
+                    check_minutes(table, &at, &mut local);
+                }
                 _ => {}
             }
             let mut child_rows = child_rows;
@@ -477,6 +480,32 @@ fn check_workers(workers: &Table, site_ids: &PlHashSet<String>, report: &mut Val
     }
     check_end_before_start(workers, &at, "start_date", "end_date", "spell", report);
     ids.into_iter().flatten().map(str::to_string).collect()
+}
+
+/// The longest contact a row may record: a day (DATA.md is silent; a negative or larger
+/// duration is an entry error, and would make `contact_minutes_per_child_month` negative or
+/// overflow it).
+const MAX_CONTACT_MINUTES: f64 = 24.0 * 60.0;
+
+fn check_minutes(contacts: &Table, at: &At<'_>, report: &mut ValidationReport) {
+    if contacts.frame.column("minutes").is_err() {
+        return;
+    }
+    let minutes = number_column(&contacts.frame, "minutes");
+    for (row, m) in minutes.iter().enumerate() {
+        if let Some(m) = *m {
+            if !(0.0..=MAX_CONTACT_MINUTES).contains(&m) {
+                report.push(at.problem(
+                    Rule::BadNumber,
+                    row,
+                    "minutes",
+                    Some(m.to_string()),
+                    format!("minutes {m} is not the length of a contact (0 to 1,440)"),
+                    "give the contact's length in minutes, from 0 to 1,440 (a day)",
+                ));
+            }
+        }
+    }
 }
 
 fn check_site_ref(at: &At<'_>, row: usize, site: &str, site_ids: &PlHashSet<String>, report: &mut ValidationReport) {
