@@ -1147,3 +1147,22 @@ fn contact_minutes_outside_a_day_are_validation_problems() {
     assert!(all.contains("minutes -5 is not the length of a contact"), "{all}");
     assert!(all.contains("minutes 10000000000"), "the 1e308 row is reported too: {all}");
 }
+
+/// One worker's spells must not overlap (DATA.md is silent): a duplicated workers.csv row used to
+/// validate clean and double `fte_in_post`.
+#[test]
+fn overlapping_spells_of_one_worker_are_validation_problems() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("d");
+    assert_eq!(swp(&["synth", dir.to_str().unwrap(), "--seed", "4"]).status.code(), Some(0));
+    let clean = swp(&["validate", dir.to_str().unwrap()]);
+    assert_eq!(clean.status.code(), Some(0), "the synthetic dataset has no overlapping spells");
+    let path = dir.join("workers.csv");
+    let text_in = std::fs::read_to_string(&path).unwrap();
+    let second = text_in.lines().nth(1).unwrap().to_string();
+    std::fs::write(&path, format!("{text_in}{second}\n")).unwrap();
+    let out = swp(&["validate", dir.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let all = text(&out.stdout);
+    assert!(all.contains("overlapping_spells") && all.contains("inside the spell starting"), "{all}");
+}

@@ -43,6 +43,8 @@ pub enum Rule {
     OverlappingEpisodes,
     /// Two allocations of one child cover the same day.
     OverlappingAllocations,
+    /// Two spells of one worker (workers.csv) cover the same day.
+    OverlappingSpells,
     /// fte outside (0, 1].
     FteOutOfRange,
     /// A pilot site without go_live.
@@ -74,6 +76,7 @@ impl Rule {
             Rule::EndBeforeStart => "end_before_start",
             Rule::OverlappingEpisodes => "overlapping_episodes",
             Rule::OverlappingAllocations => "overlapping_allocations",
+            Rule::OverlappingSpells => "overlapping_spells",
             Rule::FteOutOfRange => "fte_out_of_range",
             Rule::PilotWithoutGoLive => "pilot_without_go_live",
             Rule::ModelWithoutPilot => "model_without_pilot",

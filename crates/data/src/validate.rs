@@ -479,7 +479,59 @@ fn check_workers(workers: &Table, site_ids: &PlHashSet<String>, report: &mut Val
         }
     }
     check_end_before_start(workers, &at, "start_date", "end_date", "spell", report);
+    check_worker_spells(workers, &at, &ids, report);
     ids.into_iter().flatten().map(str::to_string).collect()
+}
+
+/// One worker's spells in workers.csv must not cover the same day (DATA.md is silent; a worker
+/// in two posts at once would be counted twice in `fte_in_post`, and a duplicated row doubles
+/// it). A spell starting the day the previous ended is a change of post, not an overlap; an open
+/// spell followed by another overlaps it.
+fn check_worker_spells(workers: &Table, at: &At<'_>, ids: &[Option<&str>], report: &mut ValidationReport) {
+    let starts = DateView::new(&workers.frame, "start_date");
+    let ends = DateView::new(&workers.frame, "end_date");
+    let mut by_worker: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (row, id) in ids.iter().enumerate() {
+        if let (Some(id), Some(_)) = (id, starts.get(row)) {
+            by_worker.entry(id).or_default().push(row);
+        }
+    }
+    let mut overlaps: Vec<(usize, usize)> = Vec::new();
+    for rows in by_worker.values_mut().filter(|r| r.len() > 1) {
+        rows.sort_by_key(|&r| (starts.get(r), r));
+        // the latest end so far (None: an open spell)
+        let mut reach: Option<(Option<i32>, usize)> = None;
+        for &r in rows.iter() {
+            let start = starts.get(r).expect("grouped on a start");
+            if let Some((end, first)) = reach {
+                if end.is_none_or(|e| start < e) {
+                    overlaps.push((r, first));
+                }
+            }
+            let end = ends.get(r);
+            reach = match reach {
+                Some((None, f)) => Some((None, f)),
+                Some((Some(e), f)) if end.is_some_and(|n| n <= e) => Some((Some(e), f)),
+                _ => Some((end, r)),
+            };
+        }
+    }
+    overlaps.sort_unstable();
+    for (row, other) in overlaps {
+        report.push(at.problem(
+            Rule::OverlappingSpells,
+            row,
+            "start_date",
+            starts.get(row).map(format_date),
+            format!(
+                "worker_id `{}` has a spell starting {} inside the spell starting {}",
+                ids[row].unwrap_or_default(),
+                starts.get(row).map(format_date).unwrap_or_default(),
+                starts.get(other).map(format_date).unwrap_or_default()
+            ),
+            "one row per spell of a worker, not overlapping: end the earlier spell before the later starts, or remove the duplicate row",
+        ));
+    }
 }
 
 /// The longest contact a row may record: a day (DATA.md is silent; a negative or larger
