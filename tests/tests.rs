@@ -1166,3 +1166,27 @@ fn overlapping_spells_of_one_worker_are_validation_problems() {
     let all = text(&out.stdout);
     assert!(all.contains("overlapping_spells") && all.contains("inside the spell starting"), "{all}");
 }
+
+/// An unbalanced quote is located by line and the parser's message (which quoted the rest of the
+/// file, child ids included) is not repeated (issue "Hardening": 1.5 MB of output).
+#[test]
+fn an_unclosed_quote_is_located_without_quoting_the_file() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("d");
+    assert_eq!(swp(&["synth", dir.to_str().unwrap(), "--seed", "4"]).status.code(), Some(0));
+    let path = dir.join("children.csv");
+    let mut lines: Vec<String> = std::fs::read_to_string(&path).unwrap().lines().map(str::to_string).collect();
+    let rest_ids: Vec<String> = lines[10..].iter().map(|l| l.split(',').next().unwrap().to_string()).collect();
+    lines[5] = lines[5].replacen(',', ",\"", 1);
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let out = swp(&["validate", dir.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let problems = report["problems"].as_array().unwrap();
+    let unreadable = problems.iter().find(|p| p["rule"] == "unreadable_file" && p["file"] == "children.csv").unwrap();
+    assert_eq!(unreadable["line"], 6);
+    let message = unreadable["message"].as_str().unwrap();
+    assert!(message.contains("never closed") && message.len() < 200, "{message}");
+    let all = text(&out.stdout);
+    assert!(rest_ids.iter().filter(|id| all.contains(id.as_str())).count() < rest_ids.len() / 10);
+}

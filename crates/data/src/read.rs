@@ -238,6 +238,25 @@ fn empty_file_problem(file: &str) -> Problem {
     )
 }
 
+/// The 1-based line where a quoted field opens and is never closed (RFC 4180 quoting: `""`
+/// inside quotes is a quote), if any.
+fn unclosed_quote_line(bytes: &[u8]) -> Option<u64> {
+    let mut line = 1u64;
+    let mut opened_on = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' if opened_on.is_none() => opened_on = Some(line),
+            b'"' if bytes.get(i + 1) == Some(&b'"') => i += 1,
+            b'"' => opened_on = None,
+            b'\n' => line += 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    opened_on
+}
+
 fn file_problem(rule: Rule, file: &str, message: String, fix: &str) -> Problem {
     Problem { rule, file: file.to_string(), line: None, column: None, value: None, message, fix: fix.to_string() }
 }
@@ -345,17 +364,30 @@ fn read_csv<'a>(
         .with_schema(Some(Arc::new(schema)))
         .with_raise_if_empty(false)
         .with_parse_options(parse)
-        .into_reader_with_file_handle(Cursor::new(bytes))
+        .into_reader_with_file_handle(Cursor::new(bytes.as_slice()))
         .finish();
     let frame = match result {
         Ok(frame) => frame,
-        Err(e) => {
-            report.push(file_problem(
-                Rule::UnreadableFile,
-                file,
-                format!("the file could not be parsed as CSV: {e}"),
-                "export the table as comma-separated UTF-8 text with a header row",
-            ));
+        Err(_) => {
+            // the parser's own message quotes the data it choked on (for an open quote, the
+            // rest of the file: identifiers included), so it is not repeated; the line of an
+            // unclosed quote is found here instead
+            let (message, line) = match unclosed_quote_line(&bytes) {
+                Some(line) => (
+                    format!("the file could not be parsed as CSV: a quote opened on line {line} is never closed"),
+                    Some(line),
+                ),
+                None => ("the file could not be parsed as CSV".to_string(), None),
+            };
+            report.push(Problem {
+                line,
+                ..file_problem(
+                    Rule::UnreadableFile,
+                    file,
+                    message,
+                    "export the table as comma-separated UTF-8 text with a header row; close or remove the stray quote",
+                )
+            });
             return None;
         }
     };
