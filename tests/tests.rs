@@ -1190,3 +1190,23 @@ fn an_unclosed_quote_is_located_without_quoting_the_file() {
     let all = text(&out.stdout);
     assert!(rest_ids.iter().filter(|id| all.contains(id.as_str())).count() < rest_ids.len() / 10);
 }
+
+/// A dataset with a table that cannot be read is refused by `anonymise` (it used to write a copy
+/// without that table, exit 0 and call it k-anonymous).
+#[test]
+fn anonymise_refuses_a_dataset_with_an_unreadable_table() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("d");
+    assert_eq!(swp(&["synth", dir.to_str().unwrap(), "--seed", "4"]).status.code(), Some(0));
+    let path = dir.join("children.csv");
+    let text_in = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text_in.replacen(",", ",\"", 1)).unwrap();
+    let key = work.path().join("key");
+    std::fs::write(&key, "a-private-key-for-this-test-only-1234\n").unwrap();
+    let out_dir = work.path().join("out");
+    let out =
+        swp(&["anonymise", dir.to_str().unwrap(), out_dir.to_str().unwrap(), "--key-file", key.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("cannot be read"), "{}", text(&out.stderr));
+    assert!(!out_dir.exists());
+}

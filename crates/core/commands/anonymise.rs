@@ -52,6 +52,29 @@ pub fn run(args: Args) -> CommandResult {
         )));
     }
     let loaded = data::load(&args.input).map_err(|e| Failure::Data { message: e.to_string(), printed: false })?;
+    // a table that could not be read at all would be left out of the output, which would then
+    // look like a complete, k-anonymous dataset: refuse instead
+    use swp_eval::data::Rule;
+    let unreadable: Vec<&swp_eval::data::Problem> = loaded
+        .report
+        .problems
+        .iter()
+        .filter(|p| matches!(p.rule, Rule::UnreadableFile | Rule::NotUtf8 | Rule::MissingFile | Rule::MissingColumn))
+        .collect();
+    if !unreadable.is_empty() {
+        for p in unreadable.iter().take(5) {
+            eprintln!("{p}");
+        }
+        return Err(Failure::Data {
+            message: format!(
+                "{} has {} table(s) or column(s) that cannot be read; fix them first (swp-eval validate {}): an anonymised copy would silently lack them",
+                args.input.display(),
+                unreadable.len(),
+                args.input.display()
+            ),
+            printed: false,
+        });
+    }
     if loaded.report.has_problems() {
         eprintln!(
             "warning: {} has {} validation problem(s) (run swp-eval validate {}); rows with bad values are anonymised as read",
