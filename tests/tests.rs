@@ -1210,3 +1210,31 @@ fn anonymise_refuses_a_dataset_with_an_unreadable_table() {
     assert!(text(&out.stderr).contains("cannot be read"), "{}", text(&out.stderr));
     assert!(!out_dir.exists());
 }
+
+/// A covariate beyond 1e150 made every SD infinite and `match` reported SMD 0 before and after
+/// (issue "Hardening"); it is now refused with its row.
+#[test]
+fn match_refuses_a_covariate_too_large_to_standardise() {
+    let work = tempfile::tempdir().unwrap();
+    let table = work.path().join("m.csv");
+    let mut rows = String::from("t,x,y\n");
+    for i in 0..60 {
+        let x = if i == 3 { "1e308".to_string() } else { format!("{}", (i * 37 % 11) as f64 / 3.0) };
+        rows += &format!("{},{x},{}\n", u8::from(i < 20), i % 7);
+    }
+    std::fs::write(&table, rows).unwrap();
+    let out = swp(&[
+        "match",
+        "--table",
+        table.to_str().unwrap(),
+        "--treatment",
+        "t",
+        "--covariates",
+        "x,y",
+        "--method",
+        "cem",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(err.contains("data row 4 holds 1e308"), "{err}");
+}

@@ -83,7 +83,7 @@ fn numbers(frame: &polars::prelude::DataFrame, name: &str, args: &Args) -> Resul
         Values::Numeric(v) => {
             if let Some(i) = v.iter().position(|x| !x.is_finite() || x.abs() > MAX_MAGNITUDE) {
                 return Err(data_error(format!(
-                    "{} column `{name}`: data row {} holds {}, not a usable number (missing, NaN, infinite or beyond 1e150); remove or correct the row",
+                    "{} column `{name}`: data row {} holds {:e}, not a usable number (missing, NaN, infinite or beyond 1e150); remove or correct the row",
                     args.table.display(),
                     i + 1,
                     v[i]

@@ -172,7 +172,16 @@ pub fn covariate(frame: &DataFrame, name: &str, file: &Path) -> Result<Covariate
             .map_err(|e| data_error(format!("column `{name}`: {e}")))?
             .iter()
             .map(|v| v.unwrap_or(f64::NAN))
-            .collect();
+            .collect::<Vec<f64>>();
+        // beyond 1e150 sums of squares overflow: SDs become infinite and every SMD 0
+        if let Some(i) = values.iter().position(|x| !x.is_finite() || x.abs() > 1e150) {
+            return Err(data_error(format!(
+                "{} column `{name}`: data row {} holds {:e}, not a usable number (NaN, infinite or beyond 1e150); remove or correct the row",
+                file.display(),
+                i + 1,
+                values[i]
+            )));
+        }
         Ok(Covariate::numeric(name, values))
     } else {
         let text = column.cast(&DataType::String).map_err(|e| data_error(format!("column `{name}`: {e}")))?;
