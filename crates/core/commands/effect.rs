@@ -74,23 +74,11 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
-/// Largest magnitude accepted in an outcome, weight or exposure: beyond it sums of squares
-/// overflow and every estimate would be meaningless.
-const MAX_MAGNITUDE: f64 = 1e150;
-
+/// An outcome, weight or exposure column: numbers, each finite and within the table reader's
+/// limit ([`covariate`] refuses the rest with its row).
 fn numbers(frame: &polars::prelude::DataFrame, name: &str, args: &Args) -> Result<Vec<f64>, Failure> {
     match covariate(frame, name, &args.table)?.values {
-        Values::Numeric(v) => {
-            if let Some(i) = v.iter().position(|x| !x.is_finite() || x.abs() > MAX_MAGNITUDE) {
-                return Err(data_error(format!(
-                    "{} column `{name}`: data row {} holds {:e}, not a usable number (missing, NaN, infinite or beyond 1e150); remove or correct the row",
-                    args.table.display(),
-                    i + 1,
-                    v[i]
-                )));
-            }
-            Ok(v)
-        }
+        Values::Numeric(v) => Ok(v),
         Values::Text(_) => Err(data_error(format!("{} column `{name}` must hold numbers", args.table.display()))),
     }
 }

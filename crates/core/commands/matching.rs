@@ -149,7 +149,12 @@ pub fn read_table(path: &Path) -> Result<DataFrame, Failure> {
     Ok(frame)
 }
 
-/// A column as a covariate: numbers (booleans as 0/1) or text. Missing values are refused.
+/// Largest magnitude accepted in a numeric column: beyond it sums of squares overflow, SDs
+/// become infinite and every SMD or estimate meaningless.
+const MAX_MAGNITUDE: f64 = 1e150;
+
+/// A column as a covariate: numbers (booleans as 0/1) or text. Missing values, NaN, infinities
+/// and magnitudes beyond 1e150 are refused with their row.
 pub fn covariate(frame: &DataFrame, name: &str, file: &Path) -> Result<Covariate, Failure> {
     let column = frame.column(name).map_err(|_| {
         let known: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
@@ -173,8 +178,7 @@ pub fn covariate(frame: &DataFrame, name: &str, file: &Path) -> Result<Covariate
             .iter()
             .map(|v| v.unwrap_or(f64::NAN))
             .collect::<Vec<f64>>();
-        // beyond 1e150 sums of squares overflow: SDs become infinite and every SMD 0
-        if let Some(i) = values.iter().position(|x| !x.is_finite() || x.abs() > 1e150) {
+        if let Some(i) = values.iter().position(|x| !x.is_finite() || x.abs() > MAX_MAGNITUDE) {
             return Err(data_error(format!(
                 "{} column `{name}`: data row {} holds {:e}, not a usable number (NaN, infinite or beyond 1e150); remove or correct the row",
                 file.display(),

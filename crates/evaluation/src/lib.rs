@@ -634,7 +634,8 @@ impl Evaluation {
         (matched, sample, effects, survival)
     }
 
-    /// The primary rows of the child-level outcomes only (for the specification curve).
+    /// The primary rows of the child-level outcomes only: estimate, interval and CR2 p-value,
+    /// nothing else computed ([`Detail::Primary`]).
     ///
     /// # Errors
     /// As [`Evaluation::run`].

@@ -1173,21 +1173,22 @@ pub fn specification_curve(curve: &SpecificationCurve, outcome: &str, source: &s
     let mut rows: Vec<&SpecRow> = curve.rows.iter().filter(|r| r.outcome == outcome && r.estimate.is_some()).collect();
     rows.sort_by(|a, b| a.estimate.unwrap_or(0.0).total_cmp(&b.estimate.unwrap_or(0.0)).then(a.spec.cmp(&b.spec)));
     let all: Vec<&SpecRow> = curve.rows.iter().filter(|r| r.outcome == outcome).collect();
+    let made_by_all: Vec<[(&'static str, String); 7]> = all.iter().map(|r| spec_choices(r)).collect();
+    let made_by_row: Vec<[(&'static str, String); 7]> = rows.iter().map(|r| spec_choices(r)).collect();
     let mut choices: Vec<(String, Vec<bool>)> = Vec::new();
     for d in 0..7 {
-        let mut values: Vec<(&'static str, String)> = Vec::new();
-        for r in &all {
-            let c = spec_choices(r)[d].clone();
-            if !values.contains(&c) {
-                values.push(c);
+        let mut values: Vec<&(&'static str, String)> = Vec::new();
+        for made in &made_by_all {
+            if !values.contains(&&made[d]) {
+                values.push(&made[d]);
             }
         }
         if values.len() < 2 {
             continue;
         }
         for (dimension, value) in values {
-            let made = rows.iter().map(|r| spec_choices(r)[d].1 == value).collect();
-            choices.push((format!("{dimension}: {value}"), made));
+            let marks = made_by_row.iter().map(|m| m[d].1 == *value).collect();
+            choices.push((format!("{dimension}: {value}"), marks));
         }
     }
     let estimate_type = all.first().map_or("estimate", |r| r.estimate_type.as_str());
