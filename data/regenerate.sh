@@ -9,6 +9,6 @@ trap 'rm -rf "$tmp"' EXIT
 cargo run --quiet -- synth "$tmp/raw" --seed 2009 --scale small
 printf 'swp-eval public sample key: the sample is synthetic' > "$tmp/key"
 rm -rf data/sample.new
-cargo run --quiet -- anonymise "$tmp/raw" data/sample.new --key-file "$tmp/key" --generalise
+cargo run --quiet -- anonymise "$tmp/raw" data/sample.new --key-file "$tmp/key" --generalise --config data/evaluation.toml
 rm -rf data/sample
 mv data/sample.new data/sample

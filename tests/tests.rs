@@ -353,6 +353,8 @@ fn bundled_sample_regenerates_byte_for_byte() {
         "--key-file",
         key.to_str().unwrap(),
         "--generalise",
+        "--config",
+        root().join("data/evaluation.toml").to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let bundled = root().join("data/sample");

@@ -2,18 +2,27 @@
 //! its k-anonymity report.
 
 use crate::{CommandResult, Failure};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use swp_eval::data;
+use swp_eval::evaluation::config::Config;
+use swp_eval::evaluation::utility::compare;
+use swp_eval::evaluation::Evaluation;
+use swp_eval::metrics::default_periods;
 use swp_eval::synth::anonymise::{anonymise, AnonymiseParams, Key};
 
 /// Write a pseudonymised copy of a dataset: child and worker ids replaced by a keyed hash
 /// (HMAC-SHA-256, stable across tables and runs with the same key), dates of birth coarsened to
-/// the first of the month, free text and extra columns dropped unless kept, and
-/// k_anonymity.json reporting the quasi-identifier classes (sex, birth month, ethnicity, site)
-/// smaller than k. Nothing in IN is modified; the key never appears in any output.
+/// the first of the month, free text and extra columns dropped unless kept; k_anonymity.json
+/// (the classes of sex, birth date, ethnicity and site, what the protection cost each
+/// quasi-identifier, sample uniques and l-diversity) and utility.json (every metric by site and
+/// the evaluation's balance table on the input and on the copy). With --generalise, birth dates
+/// and ethnicity are generalised along their hierarchies (month, quarter, year, 5 years; code,
+/// group, not recorded) by the least costly choice, then class by class, and a child is removed
+/// only when nothing else reaches k. Nothing in IN is modified; the key never appears in any
+/// output.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  head -c 32 /dev/urandom | base64 > ~/.swp-key   # once; keep it private\n  swp-eval anonymise extracts/2011 anon/2011 --key-file ~/.swp-key\n  swp-eval anonymise extracts/2011 anon/2011 --key-file ~/.swp-key --k 10 --generalise\n  swp-eval anonymise extracts/2011 anon/2011 --key-file ~/.swp-key --keep episodes.HOME_POST"
+    after_help = "Examples:\n  head -c 32 /dev/urandom | base64 > ~/.swp-key   # once; keep it private\n  swp-eval anonymise extracts/2011 anon/2011 --key-file ~/.swp-key\n  swp-eval anonymise extracts/2011 anon/2011 --key-file ~/.swp-key --k 10 --generalise\n  swp-eval anonymise extracts/2011 anon/2011 --key-file ~/.swp-key --generalise --config evaluation.toml\n  swp-eval anonymise extracts/2011 anon/2011 --key-file ~/.swp-key --keep episodes.HOME_POST"
 )]
 pub struct Args {
     /// The dataset directory to read.
@@ -26,10 +35,15 @@ pub struct Args {
     /// k of the k-anonymity check.
     #[arg(long, default_value_t = 5)]
     pub k: usize,
-    /// Generalise until k holds: birth year, then ethnicity recoded to NOBT in small classes, then
-    /// suppression of the children still in classes below k (with all their rows).
+    /// Generalise until k holds: the least costly generalisation of birth date and ethnicity for
+    /// everyone, then local recoding of the classes below k, then removal of the children nothing
+    /// else protects (with all their rows).
     #[arg(long)]
     pub generalise: bool,
+    /// Evaluation config whose balance table utility.json compares (default: EVALUATION.md's
+    /// defaults).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Keep an extra or free-text column, as COLUMN or TABLE.COLUMN (repeatable).
     #[arg(long, value_name = "COLUMN")]
     pub keep: Vec<String>,
@@ -83,16 +97,39 @@ pub fn run(args: Args) -> CommandResult {
             args.input.display()
         );
     }
+    let config = match &args.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| Failure::Usage(format!("could not read the config {}: {e}", p.display())))?;
+            Config::from_toml(&text).map_err(|e| Failure::Usage(format!("{}: {e}", p.display())))?
+        }
+        None => Config::default(),
+    };
+    let evaluation = Evaluation::new(config).map_err(|e| Failure::Usage(e.to_string()))?;
     let params = AnonymiseParams { k: args.k, keep: args.keep, generalise: args.generalise };
     let result = anonymise(&loaded.dataset, &key, &params).map_err(|e| Failure::Usage(e.to_string()))?;
-    result.write(&args.output).map_err(|e| Failure::Data { message: e.to_string(), printed: false })?;
+    let periods = default_periods(&loaded.dataset).unwrap_or_default();
+    let utility = std::cell::RefCell::new(None);
+    let extra = |dir: &Path| -> Result<Vec<(String, Vec<u8>)>, String> {
+        let copy = data::load(dir).map_err(|e| format!("could not read the anonymised copy back: {e}"))?;
+        let report = compare(&loaded.dataset, &copy.dataset, &periods, &evaluation);
+        let json = serde_json::to_string_pretty(&report).expect("serialisable") + "\n";
+        utility.replace(Some(report));
+        Ok(vec![("utility.json".to_string(), json.into_bytes())])
+    };
+    result.write_with(&args.output, &extra).map_err(|e| Failure::Data { message: e.to_string(), printed: false })?;
     let r = &result.report;
+    if !r.steps.is_empty() {
+        eprintln!("{}", r.steps.join("\n"));
+    }
     eprintln!(
-        "wrote {}: {} children in {} classes of (sex, birth month, ethnicity, site); smallest class {}; k = {} {}",
+        "wrote {}: {} of {} children in {} classes of (sex, birth date, ethnicity, site); smallest class {}; ethnic group kept for {:.1}%; k = {} {}",
         args.output.display(),
         r.n_children,
+        r.input_children,
         r.n_classes,
         r.smallest_class,
+        100.0 * r.ethnicity.group_kept_share,
         r.k,
         if r.k_holds {
             "holds".to_string()
@@ -104,5 +141,24 @@ pub fn run(args: Args) -> CommandResult {
             )
         }
     );
+    if let Some(u) = utility.into_inner() {
+        let m = &u.metrics;
+        eprintln!(
+            "utility.json: {} of {} metric rows by site held to the bar (denominator >= 100); largest change {:.2} points (shares), {:.1}% (rates and means); {} over the bar{}",
+            m.rows_held_to_bar,
+            m.rows,
+            m.max_share_points,
+            100.0 * m.max_relative,
+            m.rows_over_bar,
+            match (&u.balance, &u.balance_error) {
+                (Some(b), _) => format!(
+                    "; balance table: SMDs move by at most {:.3} before matching, {:.3} after",
+                    b.max_smd_change_before, b.max_smd_change_after
+                ),
+                (None, Some(e)) => format!("; balance table not compared: {e}"),
+                _ => String::new(),
+            }
+        );
+    }
     Ok(())
 }

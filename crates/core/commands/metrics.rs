@@ -4,10 +4,10 @@ use crate::output::{emit, resolve_format, write_atomic, TableFormat};
 use crate::{CommandResult, Failure};
 use std::path::{Path, PathBuf};
 use swp_eval::data::typed::{format_date, parse_date};
-use swp_eval::data::{self, validate::date_column};
+use swp_eval::data;
 use swp_eval::metrics::monthly::monthly_rows;
 use swp_eval::metrics::tables::{child_table, worker_table};
-use swp_eval::metrics::{financial_years, metrics_of, suppress, GroupBy, MetricRow, MetricsParams, Period};
+use swp_eval::metrics::{default_periods, metrics_of, suppress, GroupBy, MetricRow, MetricsParams, Period};
 use swp_eval::report::table::{Cell, Table};
 
 /// Grouping flag.
@@ -116,16 +116,9 @@ pub fn run(args: Args) -> CommandResult {
     }
     let dataset = &loaded.dataset;
     if periods.is_empty() {
-        let first = [("episodes", "decom"), ("allocations", "start_date")]
-            .iter()
-            .filter_map(|(t, c)| {
-                let frame = if *t == "episodes" { &dataset.episodes.frame } else { &dataset.allocations.frame };
-                date_column(frame, c).into_iter().flatten().min()
-            })
-            .min();
-        match (first, dataset.extract_date) {
-            (Some(first), Some(last)) => periods = financial_years(first, last),
-            _ => {
+        match default_periods(dataset) {
+            Some(all) => periods = all,
+            None => {
                 return Err(Failure::Data {
                     message: format!(
                         "{} has no episodes or allocations to take periods from; give --period",

@@ -147,6 +147,22 @@ code_list!(
     ["WBRI", "WIRI", "WIRT", "WOTH", "WROM", "MWBC", "MWBA", "MWAS", "MOTH", "AIND", "APKN",
      "ABAN", "AOTH", "BCRB", "BAFR", "BOTH", "CHNE", "OOTH", "REFU", "NOBT"]
 );
+/// The five ethnic groups of EVALUATION.md (`ethnic_group`), each with its codes; a code not
+/// listed falls to the last group. The evaluation's default grouping and the anonymiser's
+/// ethnicity hierarchy both read this.
+pub const ETHNIC_GROUPS: [(&str, &[&str]); 5] = [
+    ("White", &["WBRI", "WIRI", "WIRT", "WOTH", "WROM"]),
+    ("Mixed", &["MWBC", "MWBA", "MWAS", "MOTH"]),
+    ("Asian", &["AIND", "APKN", "ABAN", "AOTH"]),
+    ("Black", &["BCRB", "BAFR", "BOTH"]),
+    ("Other", &["CHNE", "OOTH", "REFU", "NOBT"]),
+];
+
+/// The index in [`ETHNIC_GROUPS`] of an ethnicity code's group (codes not listed: the last).
+pub fn ethnic_group_index(code: &str) -> usize {
+    ETHNIC_GROUPS.iter().position(|(_, codes)| codes.contains(&code)).unwrap_or(ETHNIC_GROUPS.len() - 1)
+}
+
 code_list!(
     /// episodes.rne (903 reason for new episode)
     RNE, "903 reason for new episode", false, ["S", "L", "P", "T", "U", "B"]

@@ -238,13 +238,7 @@ impl Default for CovariatesConfig {
     fn default() -> Self {
         CovariatesConfig {
             include: None,
-            ethnic_group: groups(&[
-                ("White", &["WBRI", "WIRI", "WIRT", "WOTH", "WROM"]),
-                ("Mixed", &["MWBC", "MWBA", "MWAS", "MOTH"]),
-                ("Asian", &["AIND", "APKN", "ABAN", "AOTH"]),
-                ("Black", &["BCRB", "BAFR", "BOTH"]),
-                ("Other", &["CHNE", "OOTH", "REFU", "NOBT"]),
-            ]),
+            ethnic_group: groups(&swp_data::codes::ETHNIC_GROUPS),
             legal_status: groups(&[
                 ("care_order", &["C1", "C2"]),
                 ("accommodated", &["V2"]),

@@ -30,6 +30,7 @@ pub mod power;
 pub mod sensitivity;
 pub mod site;
 pub mod specification;
+pub mod utility;
 
 use crate::cohort::{Cohort, FlowRow, Windows};
 use crate::config::{Config, ValidConfig, OUTCOMES, SITE_METRICS};

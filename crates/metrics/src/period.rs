@@ -26,6 +26,16 @@ impl Period {
     }
 }
 
+/// The default periods of a dataset: every financial year from the first episode or allocation
+/// start to the extract date (None when the dataset has neither, or no extract date).
+pub fn default_periods(dataset: &Dataset) -> Option<Vec<Period>> {
+    let first = [(&dataset.episodes.frame, "decom"), (&dataset.allocations.frame, "start_date")]
+        .iter()
+        .filter_map(|(frame, column)| swp_data::validate::date_column(frame, column).into_iter().flatten().min())
+        .min()?;
+    Some(financial_years(first, dataset.extract_date?))
+}
+
 /// Every financial year that overlaps `[first, last]`.
 pub fn financial_years(first: i32, last: i32) -> Vec<Period> {
     let (y, m, _) = civil_from_days(first);

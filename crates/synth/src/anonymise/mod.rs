@@ -11,11 +11,19 @@
 //! - Only contract columns are written; free text (`workers.leave_reason`) and extra columns
 //!   (postcodes, UPNs, URNs, ...) are dropped unless listed with `keep`. Site names and site
 //!   characteristics (`x_*`) are kept: they describe authorities, not people.
-//! - k-anonymity: children are grouped by the quasi-identifiers sex, birth month, ethnicity
-//!   and site; a class smaller than k breaks k-anonymity. With `generalise`, birth dates are
-//!   coarsened to the year (written as 1 July); then, for children still in classes below k,
-//!   ethnicity is recoded to `NOBT` (not obtained); children still in classes below k are then
-//!   suppressed (removed with all their rows), so that k holds. Every step is reported.
+//! - k-anonymity: children are grouped by the quasi-identifiers sex, date of birth (with its
+//!   precision), ethnicity (with its precision) and site; a class smaller than k breaks
+//!   k-anonymity. With `generalise`, the dates of birth and ethnicity codes are generalised
+//!   along their hierarchies (month -> quarter -> year -> five years; code -> group -> not
+//!   recorded) by the search and local recoding of [`hierarchy`]: the least costly generalisation
+//!   for everyone, then class by class, and a child is removed (with all its rows) only when
+//!   nothing else reaches k. Sex and site are never generalised (the analysis is by site, and
+//!   matching is exact on sex).
+//! - The report (`k_anonymity.json`) measures what the protection cost and what risk is left:
+//!   every generalisation tried with its loss, the children at each level of each hierarchy,
+//!   the children removed and why, the share of children whose ethnic group survives, sample
+//!   uniques before and after, and the l-diversity of legal status and category of need
+//!   ([`risk`]).
 //!
 //! The key is read from a file, must be at least 16 bytes, and never appears in any output.
 
@@ -27,9 +35,14 @@ use sha2::Sha256;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use swp_data::schema::{self, TableSpec};
-use swp_data::typed::{civil_from_days, days_from_civil};
+use swp_data::typed::civil_from_days;
 use swp_data::validate::{code_column, date_column, text_column};
 use swp_data::{Dataset, Table};
+
+pub mod hierarchy;
+pub mod risk;
+
+use hierarchy::{ClassKey, DobLevel, EthnicLevel, NodeSummary, QuasiIdentifiers};
 
 /// Errors of the anonymiser.
 #[derive(Debug, thiserror::Error)]
@@ -150,8 +163,8 @@ pub struct AnonymiseParams {
     pub k: usize,
     /// Extra or free-text columns to keep, as `column` or `table.column`.
     pub keep: Vec<String>,
-    /// Generalise until k holds: birth year, then ethnicity recoded to NOBT in small classes,
-    /// then suppression of the children still in classes below k.
+    /// Generalise until k holds: the search and local recoding of [`hierarchy`], then removal
+    /// of the children nothing else protects.
     pub generalise: bool,
 }
 
@@ -166,14 +179,87 @@ impl Default for AnonymiseParams {
 pub struct QuasiClass {
     /// sex
     pub sex: String,
-    /// birth month (`YYYY-MM`) or year (`YYYY`) after generalisation
+    /// the written date of birth (ISO)
     pub birth: String,
-    /// ethnicity code
+    /// how precise it is (`month`, `quarter`, `year`, `5 years`)
+    pub dob_precision: &'static str,
+    /// ethnicity code as written
     pub ethnic: String,
+    /// what it tells (`code`, `group`, `not recorded`)
+    pub ethnic_precision: &'static str,
     /// site
     pub site_id: String,
     /// children in the class
     pub size: usize,
+}
+
+/// The hierarchies used, finest level first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hierarchies {
+    /// Date-of-birth levels.
+    pub dob: Vec<&'static str>,
+    /// Ethnicity levels.
+    pub ethnic: Vec<&'static str>,
+    /// How a generalised value is written.
+    pub written_as: Vec<&'static str>,
+}
+
+impl Default for Hierarchies {
+    fn default() -> Self {
+        Hierarchies {
+            dob: DobLevel::ALL.iter().map(|l| l.label()).collect(),
+            ethnic: vec!["code", "group", "not recorded"],
+            written_as: vec![
+                "dob: the first of the month; the first of the quarter's middle month; 1 July of the year; 1 July of the middle year of five (2000-2004, 2005-2009, ...); column dob_precision when any child is coarser than a month",
+                "ethnic group (EVALUATION.md): its 'other' code, WOTH MOTH AOTH BOTH OOTH, with column ethnic_precision = group; not recorded: NOBT",
+            ],
+        }
+    }
+}
+
+/// Children at one level of a hierarchy.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LevelCount {
+    /// The level.
+    pub level: &'static str,
+    /// Children written at it.
+    pub children: usize,
+    /// Share of the input's children.
+    pub share: f64,
+}
+
+impl LevelCount {
+    fn new(level: &'static str, children: usize, input: usize) -> Self {
+        LevelCount { level, children, share: if input > 0 { children as f64 / input as f64 } else { 0.0 } }
+    }
+}
+
+/// Children removed, and why.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Removed {
+    /// How many.
+    pub children: usize,
+    /// Why (empty when none).
+    pub why: String,
+}
+
+/// Children alone in their class, before (the input's exact values) and after.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SampleUniques {
+    /// In the input, with exact dates of birth and codes.
+    pub before: usize,
+    /// In the output.
+    pub after: usize,
+}
+
+/// What became of the input's ethnicity values.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EthnicityLoss {
+    /// Levels, as [`LevelCount`]: `code` (kept), `group` (code replaced by its group's, group kept),
+    /// `not recorded` (group lost: written NOBT), `missing` (blank in the input), `removed`.
+    pub levels: Vec<LevelCount>,
+    /// Share of the input's children whose ethnic group (EVALUATION.md) the output still gives.
+    pub group_kept_share: f64,
 }
 
 /// The k-anonymity report written beside the anonymised tables.
@@ -183,7 +269,9 @@ pub struct KAnonymityReport {
     pub k: usize,
     /// The quasi-identifiers.
     pub quasi_identifiers: Vec<&'static str>,
-    /// Children.
+    /// Children in the input.
+    pub input_children: usize,
+    /// Children written.
     pub n_children: usize,
     /// Distinct classes.
     pub n_classes: usize,
@@ -191,13 +279,30 @@ pub struct KAnonymityReport {
     pub smallest_class: usize,
     /// Whether every class has at least k children.
     pub k_holds: bool,
-    /// Generalisation steps applied, in order.
+    /// What was done, in order.
     pub steps: Vec<String>,
+    /// The generalisation hierarchies.
+    pub hierarchies: Hierarchies,
+    /// Every starting generalisation tried, measured (empty without `generalise`).
+    pub search: Vec<NodeSummary>,
+    /// Children written at each date-of-birth level.
+    pub dob_precision: Vec<LevelCount>,
+    /// What became of ethnicity.
+    pub ethnicity: EthnicityLoss,
+    /// Children removed.
+    pub removed: Removed,
+    /// Sample uniques before and after.
+    pub sample_uniques: SampleUniques,
+    /// l-diversity of the sensitive attributes over the output's classes.
+    pub l_diversity: Vec<risk::LDiversity>,
     /// Classes smaller than k.
     pub classes_below_k: Vec<QuasiClass>,
     /// Pseudonymised ids of the children in classes below k.
     pub children_below_k: Vec<String>,
 }
+
+/// More files for [`Anonymised::write_with`], made from the written directory.
+pub type Extra<'a> = dyn Fn(&Path) -> Result<Vec<(String, Vec<u8>)>, String> + 'a;
 
 /// An anonymised dataset in memory.
 #[derive(Debug)]
@@ -308,109 +413,111 @@ pub fn anonymise(dataset: &Dataset, key: &Key, params: &AnonymiseParams) -> Resu
         out.push((spec.name, frame));
     }
 
-    // Dates of birth to the first of the month, then k-anonymity (and generalisation).
+    // Dates of birth to the month (or coarser), ethnicity along its hierarchy, until k holds.
     let dob = date_column(&dataset.children.frame, "dob");
-    let mut dob_out: Vec<Option<i32>> = dob
-        .iter()
-        .map(|d| {
-            d.map(|d| {
-                let (y, m, _) = civil_from_days(d);
-                days_from_civil(y, m, 1)
-            })
-        })
-        .collect();
     let sex = code_column(&dataset.children.frame, "sex");
-    let mut ethnic: Vec<Option<String>> = code_column(&dataset.children.frame, "ethnic");
-    let mut steps = Vec::new();
-    let classes = |dob: &[Option<i32>], ethnic: &[Option<String>], year_only: bool| {
-        let mut keys: Vec<(String, String, String, String)> = Vec::with_capacity(dob.len());
-        let mut sizes: BTreeMap<(String, String, String, String), usize> = BTreeMap::new();
-        for row in 0..dob.len() {
-            let birth = dob[row].map_or_else(String::new, |d| {
-                let (y, m, _) = civil_from_days(d);
-                if year_only {
-                    format!("{y:04}")
-                } else {
-                    format!("{y:04}-{m:02}")
-                }
-            });
-            let key = (
-                sex[row].clone().unwrap_or_default(),
-                birth,
-                ethnic[row].clone().unwrap_or_default(),
-                child_sites[row].unwrap_or("").to_string(),
-            );
-            *sizes.entry(key.clone()).or_insert(0) += 1;
-            keys.push(key);
-        }
-        (keys, sizes)
+    let ethnic_in: Vec<Option<String>> = code_column(&dataset.children.frame, "ethnic");
+    let sex_ref: Vec<Option<&str>> = sex.iter().map(Option::as_deref).collect();
+    let ethnic_ref: Vec<Option<&str>> = ethnic_in.iter().map(Option::as_deref).collect();
+    let q = QuasiIdentifiers::new(&child_sites, &sex_ref, &dob, &ethnic_ref);
+    let n = q.len();
+    let (outcome, search) = if params.generalise {
+        let (outcome, search) = hierarchy::search(&q, params.k);
+        (outcome, search)
+    } else {
+        let none = (DobLevel::Month, EthnicLevel::Code);
+        let outcome = hierarchy::Outcome {
+            start: none,
+            dob_level: vec![DobLevel::Month as u8; n],
+            ethnic_level: vec![EthnicLevel::Code as u8; n],
+            removed: vec![false; n],
+            summary: hierarchy::NodeSummary::default_for(none),
+        };
+        (outcome, Vec::new())
     };
-    let (mut keys, mut sizes) = classes(&dob_out, &ethnic, false);
-    let below = |sizes: &BTreeMap<(String, String, String, String), usize>| sizes.values().any(|&n| n < params.k);
-    if params.generalise && below(&sizes) {
-        for d in dob_out.iter_mut() {
-            *d = d.map(|d| days_from_civil(civil_from_days(d).0, 7, 1));
-        }
-        steps.push("dob coarsened to the year (written as 1 July)".to_string());
-        (keys, sizes) = classes(&dob_out, &ethnic, true);
-        if below(&sizes) {
-            let mut recoded = 0;
-            for row in 0..keys.len() {
-                if sizes[&keys[row]] < params.k && ethnic[row].as_deref() != Some("NOBT") {
-                    ethnic[row] = Some("NOBT".to_string());
-                    recoded += 1;
-                }
-            }
-            steps.push(format!("ethnic recoded to NOBT for {recoded} children in classes below k"));
-            (keys, sizes) = classes(&dob_out, &ethnic, true);
-        }
+    let kept: Vec<usize> = (0..n).filter(|&i| !outcome.removed[i]).collect();
+    let keys: Vec<ClassKey> = kept.iter().map(|&i| q.key(i, outcome.dob_level[i], outcome.ethnic_level[i])).collect();
+    let mut sizes: BTreeMap<ClassKey, usize> = BTreeMap::new();
+    for key in &keys {
+        *sizes.entry(*key).or_insert(0) += 1;
     }
-    // Last resort: children still in classes below k are suppressed with all their rows.
-    let mut suppressed: PlHashSet<String> = PlHashSet::new();
-    if params.generalise && below(&sizes) {
-        for row in 0..keys.len() {
-            if sizes[&keys[row]] < params.k {
-                if let Some(p) = &child_pseudonyms[row] {
-                    suppressed.insert(p.clone());
-                }
-            }
-        }
-        steps.push(format!(
-            "{} children suppressed (removed with their episodes, allocations, contacts and outcomes)",
-            suppressed.len()
-        ));
-        sizes.retain(|_, n| *n >= params.k);
+    let below: Vec<usize> = (0..kept.len()).filter(|&r| sizes[&keys[r]] < params.k).collect();
+    let mut classes_below_k: BTreeMap<ClassKey, QuasiClass> = BTreeMap::new();
+    for &r in &below {
+        let i = kept[r];
+        classes_below_k.entry(keys[r]).or_insert_with(|| QuasiClass {
+            sex: sex[i].clone().unwrap_or_default(),
+            birth: q.written_dob(i, outcome.dob_level[i]).map(iso).unwrap_or_default(),
+            dob_precision: DobLevel::ALL[outcome.dob_level[i] as usize].label(),
+            ethnic: q.written_ethnic(i, outcome.ethnic_level[i]).unwrap_or("").to_string(),
+            ethnic_precision: q.ethnic_precision(i, outcome.ethnic_level[i]).unwrap_or(""),
+            site_id: child_sites[i].unwrap_or("").to_string(),
+            size: sizes[&keys[r]],
+        });
     }
-    let classes_below_k: Vec<QuasiClass> = sizes
-        .iter()
-        .filter(|(_, &n)| n < params.k)
-        .map(|((sex, birth, ethnic, site_id), &size)| QuasiClass {
-            sex: sex.clone(),
-            birth: birth.clone(),
-            ethnic: ethnic.clone(),
-            site_id: site_id.clone(),
-            size,
-        })
-        .collect();
-    let children_below_k: Vec<String> = (0..keys.len())
-        .filter(|&row| sizes.get(&keys[row]).is_some_and(|&n| n < params.k))
-        .filter_map(|row| child_pseudonyms[row].clone())
-        .collect();
+    let children_below_k: Vec<String> = below.iter().filter_map(|&r| child_pseudonyms[kept[r]].clone()).collect();
+    let steps = describe_steps(&q, &outcome, params);
     let report = KAnonymityReport {
         k: params.k,
-        quasi_identifiers: vec!["sex", "birth month", "ethnic", "site_id"],
-        n_children: keys.len() - suppressed.len(),
+        quasi_identifiers: vec!["sex", "dob (with dob_precision)", "ethnic (with ethnic_precision)", "site_id"],
+        input_children: n,
+        n_children: kept.len(),
         n_classes: sizes.len(),
         smallest_class: sizes.values().copied().min().unwrap_or(0),
-        k_holds: classes_below_k.is_empty(),
+        k_holds: below.is_empty(),
         steps,
-        classes_below_k,
+        hierarchies: Hierarchies::default(),
+        search,
+        dob_precision: DobLevel::ALL
+            .iter()
+            .map(|&l| LevelCount::new(l.label(), kept.iter().filter(|&&i| outcome.dob_level[i] == l as u8).count(), n))
+            .collect(),
+        ethnicity: ethnicity_counts(&q, &outcome, &ethnic_ref, n),
+        removed: Removed {
+            children: n - kept.len(),
+            why: if n == kept.len() {
+                String::new()
+            } else {
+                format!(
+                    "in classes of fewer than {} children with the birth date at 5 years and the ethnicity not recorded, the top of both hierarchies",
+                    params.k
+                )
+            },
+        },
+        sample_uniques: SampleUniques {
+            before: risk::sample_uniques(
+                &(0..n).map(|i| (child_sites[i], sex_ref[i], dob[i], ethnic_ref[i])).collect::<Vec<_>>(),
+            ),
+            after: risk::sample_uniques(&keys),
+        },
+        l_diversity: sensitive_attributes(dataset, &child_ids, &child_sites)
+            .iter()
+            .map(|(name, source, values)| {
+                let values: Vec<Option<&str>> = kept.iter().map(|&i| values[i].as_deref()).collect();
+                risk::l_diversity(name, source, &keys, &values)
+            })
+            .collect(),
+        classes_below_k: classes_below_k.into_values().collect(),
         children_below_k,
     };
+    let suppressed: PlHashSet<String> =
+        (0..n).filter(|&i| outcome.removed[i]).filter_map(|i| child_pseudonyms[i].clone()).collect();
     if let Some((_, children)) = out.iter_mut().find(|(n, _)| *n == "children") {
-        let dob_ca: Int32Chunked = dob_out.into_iter().collect();
-        children.with_column(dob_ca.with_name(PlSmallStr::from("dob")).into_date().into_column()).expect("same height");
-        replace_column(children, "ethnic", ethnic);
+        let dob_out: Int32Chunked = (0..n).map(|i| q.written_dob(i, outcome.dob_level[i])).collect();
+        children.with_column(dob_out.with_name(PlSmallStr::from("dob")).into_date().into_column()).expect("same height");
+        let ethnic_out: Vec<Option<String>> =
+            (0..n).map(|i| q.written_ethnic(i, outcome.ethnic_level[i]).map(str::to_string)).collect();
+        replace_column(children, "ethnic", ethnic_out);
+        if outcome.dob_level.iter().any(|&l| l != DobLevel::Month as u8) {
+            let precision: Vec<Option<String>> = (0..n)
+                .map(|i| q.written_dob(i, 0).map(|_| DobLevel::ALL[outcome.dob_level[i] as usize].label().to_string()))
+                .collect();
+            replace_column(children, "dob_precision", precision);
+        }
+        let precision: Vec<Option<&str>> = (0..n).map(|i| q.ethnic_precision(i, outcome.ethnic_level[i])).collect();
+        if precision.iter().enumerate().any(|(i, p)| !outcome.removed[i] && *p == Some("group")) {
+            replace_column(children, "ethnic_precision", precision.into_iter().map(|p| p.map(str::to_string)).collect());
+        }
     }
     if !suppressed.is_empty() {
         for (_, frame) in out.iter_mut() {
@@ -423,6 +530,129 @@ pub fn anonymise(dataset: &Dataset, key: &Key, params: &AnonymiseParams) -> Resu
     }
     let manifest = manifest_text(dataset, &report);
     Ok(Anonymised { tables: out, manifest, report })
+}
+
+fn iso(day: i32) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The steps `k_anonymity.json` lists, in words.
+fn describe_steps(q: &QuasiIdentifiers, outcome: &hierarchy::Outcome, params: &AnonymiseParams) -> Vec<String> {
+    let n = q.len();
+    let mut steps = vec!["dob coarsened to the first of the month".to_string()];
+    if !params.generalise {
+        return steps;
+    }
+    let (d, e) = outcome.start;
+    steps.push(format!(
+        "searched the 12 generalisations of (dob, ethnic) for the least loss to the analysis; chosen: dob {}, ethnic {} for every child",
+        d.label(),
+        match e {
+            EthnicLevel::Code => "code",
+            EthnicLevel::Group => "group",
+            EthnicLevel::NotRecorded => "not recorded",
+        }
+    ));
+    let kept = |i: usize| !outcome.removed[i];
+    for level in DobLevel::ALL.iter().filter(|&&l| l > d) {
+        let raised = (0..n).filter(|&i| kept(i) && outcome.dob_level[i] == *level as u8).count();
+        if raised > 0 {
+            steps.push(format!("local recoding: dob to {} for {raised} children in classes below k", level.label()));
+        }
+    }
+    for level in EthnicLevel::ALL.iter().filter(|&&l| l > e) {
+        let raised = (0..n)
+            .filter(|&i| {
+                kept(i)
+                    && outcome.ethnic_level[i] == *level as u8
+                    && q.written_ethnic(i, *level as u8) != q.written_ethnic(i, e as u8)
+            })
+            .count();
+        if raised > 0 {
+            let to = if *level == EthnicLevel::Group { "its group" } else { "not recorded (NOBT)" };
+            steps.push(format!("local recoding: ethnic to {to} for {raised} children in classes below k"));
+        }
+    }
+    let removed = outcome.removed.iter().filter(|&&r| r).count();
+    if removed > 0 {
+        steps.push(format!(
+            "{removed} children removed (with their episodes, allocations, contacts and outcomes): still in classes below k with both values at the top of their hierarchies"
+        ));
+    }
+    steps
+}
+
+fn ethnicity_counts(q: &QuasiIdentifiers, outcome: &hierarchy::Outcome, ethnic: &[Option<&str>], n: usize) -> EthnicityLoss {
+    let (mut code, mut group, mut lost, mut missing, mut removed) = (0, 0, 0, 0, 0);
+    for i in 0..n {
+        if outcome.removed[i] {
+            removed += 1;
+            continue;
+        }
+        let Some(truth) = ethnic[i] else {
+            missing += 1;
+            continue;
+        };
+        let written = q.written_ethnic(i, outcome.ethnic_level[i]).unwrap_or("");
+        if written == truth && q.ethnic_precision(i, outcome.ethnic_level[i]) != Some("group") {
+            code += 1;
+        } else if swp_data::codes::ethnic_group_index(written) == swp_data::codes::ethnic_group_index(truth) {
+            group += 1;
+        } else {
+            lost += 1;
+        }
+    }
+    EthnicityLoss {
+        group_kept_share: if n > 0 { (code + group) as f64 / n as f64 } else { 0.0 },
+        levels: vec![
+            LevelCount::new("code", code, n),
+            LevelCount::new("group", group, n),
+            LevelCount::new("not recorded", lost, n),
+            LevelCount::new("missing", missing, n),
+            LevelCount::new("removed", removed, n),
+        ],
+    }
+}
+
+/// The sensitive attributes whose l-diversity is reported, one value per child of the
+/// children table: legal status and category of need of the child's latest episode.
+fn sensitive_attributes(
+    dataset: &Dataset,
+    child_ids: &[Option<&str>],
+    child_sites: &[Option<&str>],
+) -> Vec<(&'static str, &'static str, Vec<Option<String>>)> {
+    let frame = &dataset.episodes.frame;
+    let ids = text_column(frame, "child_id");
+    let sites = text_column(frame, "site_id");
+    let starts = date_column(frame, "decom");
+    let ls = code_column(frame, "ls");
+    let cin = code_column(frame, "cin");
+    // the latest episode of each (site, child): the greatest start, the later row on a tie
+    let mut latest: BTreeMap<(&str, &str), (i32, usize)> = BTreeMap::new();
+    for row in 0..ids.len() {
+        if let (Some(id), Some(start)) = (ids[row], starts[row]) {
+            let key = (sites.get(row).copied().flatten().unwrap_or(""), id);
+            let e = latest.entry(key).or_insert((start, row));
+            if start >= e.0 {
+                *e = (start, row);
+            }
+        }
+    }
+    let of = |column: &[Option<String>]| -> Vec<Option<String>> {
+        child_ids
+            .iter()
+            .zip(child_sites)
+            .map(|(id, site)| {
+                let row = latest.get(&(site.unwrap_or(""), (*id)?))?.1;
+                column.get(row).cloned().flatten()
+            })
+            .collect()
+    };
+    vec![
+        ("legal_status", "ls of the child's latest episode", of(&ls)),
+        ("category_of_need", "cin of the child's latest episode", of(&cin)),
+    ]
 }
 
 fn manifest_text(dataset: &Dataset, report: &KAnonymityReport) -> String {
@@ -449,7 +679,9 @@ fn manifest_text(dataset: &Dataset, report: &KAnonymityReport) -> String {
     );
     anonymised.insert(
         "method".into(),
-        toml::Value::String("ids: HMAC-SHA-256 with a private key, truncated to 64 bits; dob: first of month".into()),
+        toml::Value::String(
+            "ids: HMAC-SHA-256 with a private key, truncated to 64 bits; dob: first of month, or coarser as dob_precision says; ethnic: as ethnic_precision says".into(),
+        ),
     );
     table.insert("anonymised".into(), toml::Value::Table(anonymised));
     text.push('\n');
@@ -464,6 +696,16 @@ impl Anonymised {
     /// # Errors
     /// [`AnonymiseError::OutputExists`] or [`AnonymiseError::Write`].
     pub fn write(&self, out: &Path) -> Result<(), AnonymiseError> {
+        self.write_with(out, &|_| Ok(Vec::new()))
+    }
+
+    /// [`Anonymised::write`], with more files: `extra` is called with the temporary directory
+    /// once the tables and reports are in it (to read them back, for example) and returns files
+    /// (name, bytes) to add before the directory is renamed into place.
+    ///
+    /// # Errors
+    /// As [`Anonymised::write`]; an error of `extra` is a [`AnonymiseError::Write`].
+    pub fn write_with(&self, out: &Path, extra: &Extra<'_>) -> Result<(), AnonymiseError> {
         if out.exists() && std::fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(true) {
             return Err(AnonymiseError::OutputExists(out.to_path_buf()));
         }
@@ -492,6 +734,10 @@ impl Anonymised {
             let path = tmp.join("k_anonymity.json");
             let json = serde_json::to_string_pretty(&self.report).expect("serialisable") + "\n";
             std::fs::write(&path, json).map_err(|e| werr(&path, &e))?;
+            for (name, bytes) in extra(&tmp).map_err(|e| werr(&tmp, &e))? {
+                let path = tmp.join(name);
+                std::fs::write(&path, bytes).map_err(|e| werr(&path, &e))?;
+            }
             if out.exists() {
                 std::fs::remove_dir(out).map_err(|e| werr(out, &e))?;
             }
