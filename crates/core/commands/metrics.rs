@@ -3,8 +3,8 @@
 use crate::output::{emit, resolve_format, write_atomic, TableFormat};
 use crate::{CommandResult, Failure};
 use std::path::{Path, PathBuf};
-use swp_eval::data::typed::{format_date, parse_date};
 use swp_eval::data;
+use swp_eval::data::typed::{format_date, parse_date};
 use swp_eval::metrics::monthly::monthly_rows;
 use swp_eval::metrics::tables::{child_table, worker_table};
 use swp_eval::metrics::{default_periods, metrics_of, suppress, GroupBy, MetricRow, MetricsParams, Period};

@@ -137,7 +137,8 @@ fn key(row: &MetricRow) -> (String, &'static str, String) {
 pub fn compare_metrics(input: &Dataset, output: &Dataset, periods: &[Period]) -> MetricsComparison {
     let params = MetricsParams { by: GroupBy::Site, ..MetricsParams::default() };
     let before = all_metrics(input, periods, &params);
-    let after: BTreeMap<_, MetricRow> = all_metrics(output, periods, &params).into_iter().map(|r| (key(&r), r)).collect();
+    let after: BTreeMap<_, MetricRow> =
+        all_metrics(output, periods, &params).into_iter().map(|r| (key(&r), r)).collect();
     let mut rows = 0;
     let mut held: Vec<MetricDifference> = Vec::new();
     for row in &before {
@@ -150,7 +151,7 @@ pub fn compare_metrics(input: &Dataset, output: &Dataset, periods: &[Period]) ->
         let difference = match out {
             Some(o) if share => Some((o - value) * 100.0),
             Some(o) if value != 0.0 => Some(o / value - 1.0),
-            Some(o) if o == 0.0 => Some(0.0),
+            Some(0.0) => Some(0.0),
             _ => None,
         };
         let bar = if share { SHARE_BAR_POINTS } else { RELATIVE_BAR };
@@ -182,7 +183,9 @@ pub fn compare_metrics(input: &Dataset, output: &Dataset, periods: &[Period]) ->
     let rows_held_to_bar = held.len();
     let mut largest = held;
     largest.sort_by(|a, b| {
-        size(b).total_cmp(&size(a)).then_with(|| (&a.site_id, a.metric, &a.period_from).cmp(&(&b.site_id, b.metric, &b.period_from)))
+        size(b)
+            .total_cmp(&size(a))
+            .then_with(|| (&a.site_id, a.metric, &a.period_from).cmp(&(&b.site_id, b.metric, &b.period_from)))
     });
     largest.truncate(LISTED);
     MetricsComparison {
@@ -200,12 +203,22 @@ pub fn compare_metrics(input: &Dataset, output: &Dataset, periods: &[Period]) ->
 ///
 /// # Errors
 /// The evaluation's error on either dataset, in words.
-pub fn compare_balance(input: &Dataset, output: &Dataset, evaluation: &Evaluation) -> Result<BalanceComparison, String> {
+pub fn compare_balance(
+    input: &Dataset,
+    output: &Dataset,
+    evaluation: &Evaluation,
+) -> Result<BalanceComparison, String> {
     let before = evaluation.match_cohort(input).map_err(|e| format!("on the input: {e}"))?.balance;
     let after = evaluation.match_cohort(output).map_err(|e| format!("on the anonymised copy: {e}"))?.balance;
     let out: BTreeMap<&str, _> = after.balance.iter().map(|r| (r.covariate.as_str(), r)).collect();
     let mut names: Vec<&str> = before.balance.iter().map(|r| r.covariate.as_str()).collect();
-    names.extend(after.balance.iter().map(|r| r.covariate.as_str()).filter(|n| !before.balance.iter().any(|r| r.covariate == *n)));
+    names.extend(
+        after
+            .balance
+            .iter()
+            .map(|r| r.covariate.as_str())
+            .filter(|n| !before.balance.iter().any(|r| r.covariate == *n)),
+    );
     let inp: BTreeMap<&str, _> = before.balance.iter().map(|r| (r.covariate.as_str(), r)).collect();
     let rows: Vec<BalanceDifference> = names
         .iter()
@@ -247,5 +260,55 @@ pub fn compare(input: &Dataset, output: &Dataset, periods: &[Period], evaluation
             "every metric by site whose input denominator is at least {MIN_DENOMINATOR}: a share moves by at most {SHARE_BAR_POINTS} percentage points, a rate or mean by at most {:.0}%",
             RELATIVE_BAR * 100.0
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use std::path::Path;
+
+    fn sample() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample")
+    }
+
+    /// A dataset against itself moves nothing; against a copy with a third of the contacts
+    /// dropped, the contact metrics are found over the bar and listed first.
+    #[test]
+    fn a_copy_is_compared_row_by_row_and_changes_are_found() {
+        let loaded = swp_data::load(&sample()).unwrap();
+        let periods = swp_metrics::default_periods(&loaded.dataset).unwrap();
+        let evaluation = Evaluation::new(Config::default()).unwrap();
+        let same = compare(&loaded.dataset, &loaded.dataset, &periods, &evaluation);
+        assert!(same.metrics.rows_held_to_bar > 500);
+        assert_eq!(
+            (same.metrics.rows_over_bar, same.metrics.max_share_points, same.metrics.max_relative),
+            (0, 0.0, 0.0)
+        );
+        let b = same.balance.as_ref().unwrap();
+        assert_eq!((b.max_smd_change_before, b.max_smd_change_after), (0.0, 0.0));
+        assert!(same.metrics.largest.iter().all(|d| d.difference == Some(0.0) && d.within_bar));
+
+        // the copy: every third contact row dropped
+        let work = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(sample()).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, work.path().join(path.file_name().unwrap())).unwrap();
+        }
+        let text = std::fs::read_to_string(sample().join("contacts.csv")).unwrap();
+        let kept: Vec<&str> = text.lines().enumerate().filter(|(i, _)| *i == 0 || i % 3 != 0).map(|(_, l)| l).collect();
+        std::fs::write(work.path().join("contacts.csv"), kept.join("\n") + "\n").unwrap();
+        let copy = swp_data::load(work.path()).unwrap();
+        let changed = compare(&loaded.dataset, &copy.dataset, &periods, &evaluation);
+        assert!(changed.metrics.rows_over_bar > 0);
+        let first = &changed.metrics.largest[0];
+        assert!(first.metric.contains("visits") || first.metric.contains("contact"), "{first:?}");
+        assert!(!first.within_bar);
+        // visits per child-month: about a third fewer
+        let visits = changed.metrics.largest.iter().find(|d| d.metric == "visits_per_child_month").unwrap();
+        assert!((visits.difference.unwrap() + 1.0 / 3.0).abs() < 0.05, "{visits:?}");
+        // the balance table does not use contacts
+        assert_eq!(changed.balance.unwrap().max_smd_change_before, 0.0);
     }
 }

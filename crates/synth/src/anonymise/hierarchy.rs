@@ -167,7 +167,12 @@ fn intern(values: &[Option<&str>]) -> Vec<u32> {
 
 impl QuasiIdentifiers {
     /// `dob` true dates (days); `ethnic` true codes.
-    pub(crate) fn new(site: &[Option<&str>], sex: &[Option<&str>], dob: &[Option<i32>], ethnic: &[Option<&str>]) -> Self {
+    pub(crate) fn new(
+        site: &[Option<&str>],
+        sex: &[Option<&str>],
+        dob: &[Option<i32>],
+        ethnic: &[Option<&str>],
+    ) -> Self {
         let known: Vec<f64> = dob.iter().flatten().map(|&d| f64::from(d) / 365.25).collect();
         let sd = if known.len() > 1 {
             let mean = known.iter().sum::<f64>() / known.len() as f64;
@@ -354,6 +359,9 @@ struct Step {
     cost: f64,
 }
 
+/// Children by (site, sex, written birth date) at one birth-date level.
+type ByBirth = HashMap<(u32, u32, i32), Vec<usize>>;
+
 /// The mutable state of local recoding.
 struct State {
     dl: Vec<u8>,
@@ -377,7 +385,7 @@ impl State {
 fn donors(
     q: &QuasiIdentifiers,
     s: &State,
-    by_birth: &[HashMap<(u32, u32, i32), Vec<usize>>],
+    by_birth: &[ByBirth],
     class: ClassKey,
     (dob, ethnic): (u8, u8),
     need: u32,
@@ -426,8 +434,12 @@ enum Action {
 /// Local recoding from one starting node until every class holds k or more children.
 pub(crate) fn local_recoding(q: &QuasiIdentifiers, start: (DobLevel, EthnicLevel), k: usize) -> Outcome {
     let n = q.len();
-    let mut s =
-        State { dl: vec![start.0 as u8; n], el: vec![start.1 as u8; n], removed: vec![false; n], sizes: HashMap::new() };
+    let mut s = State {
+        dl: vec![start.0 as u8; n],
+        el: vec![start.1 as u8; n],
+        removed: vec![false; n],
+        sizes: HashMap::new(),
+    };
     let k = k as u32;
     loop {
         s.sizes = HashMap::with_capacity(n / 2 + 1);
@@ -446,7 +458,7 @@ pub(crate) fn local_recoding(q: &QuasiIdentifiers, start: (DobLevel, EthnicLevel
             break;
         }
         // children by (site, sex, written birth date) at each level: the candidate donors
-        let mut by_birth: Vec<HashMap<(u32, u32, i32), Vec<usize>>> = vec![HashMap::new(); 4];
+        let mut by_birth: Vec<ByBirth> = vec![HashMap::new(); 4];
         for i in (0..n).filter(|&i| !s.removed[i]) {
             for (level, map) in by_birth.iter_mut().enumerate() {
                 if level as u8 >= s.dl[i] {
@@ -558,15 +570,27 @@ pub(crate) fn local_recoding(q: &QuasiIdentifiers, start: (DobLevel, EthnicLevel
 fn cheapest_step(q: &QuasiIdentifiers, s: &State, members: &[usize]) -> Option<Step> {
     let i = members[0];
     let cost = |d: u8, e: u8| members.iter().map(|&j| q.loss(j, d, e) - q.loss(j, s.dl[j], s.el[j])).sum::<f64>();
-    let dob = q.dob_step(i, s.dl[i]).map(|to| Step { dob: true, to, target: q.key(i, to, s.el[i]), cost: cost(to, s.el[i]) });
-    let eth = q.ethnic_step(i, s.el[i]).map(|to| Step { dob: false, to, target: q.key(i, s.dl[i], to), cost: cost(s.dl[i], to) });
+    let dob =
+        q.dob_step(i, s.dl[i]).map(|to| Step { dob: true, to, target: q.key(i, to, s.el[i]), cost: cost(to, s.el[i]) });
+    let eth = q.ethnic_step(i, s.el[i]).map(|to| Step {
+        dob: false,
+        to,
+        target: q.key(i, s.dl[i], to),
+        cost: cost(s.dl[i], to),
+    });
     match (dob, eth) {
         (Some(a), Some(b)) => Some(if b.cost < a.cost { b } else { a }),
         (a, b) => a.or(b),
     }
 }
 
-fn summarise(q: &QuasiIdentifiers, start: (DobLevel, EthnicLevel), dl: &[u8], el: &[u8], removed: &[bool]) -> NodeSummary {
+fn summarise(
+    q: &QuasiIdentifiers,
+    start: (DobLevel, EthnicLevel),
+    dl: &[u8],
+    el: &[u8],
+    removed: &[bool],
+) -> NodeSummary {
     let n = q.len();
     let (mut recoded, mut changed, mut replaced, mut gone) = (0, 0, 0, 0);
     let (mut loss, mut error_years, mut dated) = (0.0, 0.0, 0usize);
@@ -729,7 +753,12 @@ mod tests {
         let mut rows = Vec::new();
         for (i, code) in ["WBRI", "WIRI", "BAFR", "MWBC", "AIND", "CHNE"].iter().enumerate() {
             for j in 0..(3 + 2 * i) {
-                rows.push(("S", if j % 2 == 0 { "1" } else { "2" }, d(2000 + (j % 7) as i32, 1 + (j % 12) as u32, 5), *code));
+                rows.push((
+                    "S",
+                    if j % 2 == 0 { "1" } else { "2" },
+                    d(2000 + (j % 7) as i32, 1 + (j % 12) as u32, 5),
+                    *code,
+                ));
             }
         }
         let q = qi(&rows);

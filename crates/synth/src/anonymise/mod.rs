@@ -248,6 +248,9 @@ pub struct Removed {
 pub struct SampleUniques {
     /// In the input, with exact dates of birth and codes.
     pub before: usize,
+    /// In the input with dates of birth at the month (what anonymisation without generalisation
+    /// writes).
+    pub before_birth_month: usize,
     /// In the output.
     pub after: usize,
 }
@@ -422,8 +425,7 @@ pub fn anonymise(dataset: &Dataset, key: &Key, params: &AnonymiseParams) -> Resu
     let q = QuasiIdentifiers::new(&child_sites, &sex_ref, &dob, &ethnic_ref);
     let n = q.len();
     let (outcome, search) = if params.generalise {
-        let (outcome, search) = hierarchy::search(&q, params.k);
-        (outcome, search)
+        hierarchy::search(&q, params.k)
     } else {
         let none = (DobLevel::Month, EthnicLevel::Code);
         let outcome = hierarchy::Outcome {
@@ -488,6 +490,7 @@ pub fn anonymise(dataset: &Dataset, key: &Key, params: &AnonymiseParams) -> Resu
             before: risk::sample_uniques(
                 &(0..n).map(|i| (child_sites[i], sex_ref[i], dob[i], ethnic_ref[i])).collect::<Vec<_>>(),
             ),
+            before_birth_month: risk::sample_uniques(&(0..n).map(|i| q.key(i, 0, 0)).collect::<Vec<_>>()),
             after: risk::sample_uniques(&keys),
         },
         l_diversity: sensitive_attributes(dataset, &child_ids, &child_sites)
@@ -504,7 +507,9 @@ pub fn anonymise(dataset: &Dataset, key: &Key, params: &AnonymiseParams) -> Resu
         (0..n).filter(|&i| outcome.removed[i]).filter_map(|i| child_pseudonyms[i].clone()).collect();
     if let Some((_, children)) = out.iter_mut().find(|(n, _)| *n == "children") {
         let dob_out: Int32Chunked = (0..n).map(|i| q.written_dob(i, outcome.dob_level[i])).collect();
-        children.with_column(dob_out.with_name(PlSmallStr::from("dob")).into_date().into_column()).expect("same height");
+        children
+            .with_column(dob_out.with_name(PlSmallStr::from("dob")).into_date().into_column())
+            .expect("same height");
         let ethnic_out: Vec<Option<String>> =
             (0..n).map(|i| q.written_ethnic(i, outcome.ethnic_level[i]).map(str::to_string)).collect();
         replace_column(children, "ethnic", ethnic_out);
@@ -516,7 +521,11 @@ pub fn anonymise(dataset: &Dataset, key: &Key, params: &AnonymiseParams) -> Resu
         }
         let precision: Vec<Option<&str>> = (0..n).map(|i| q.ethnic_precision(i, outcome.ethnic_level[i])).collect();
         if precision.iter().enumerate().any(|(i, p)| !outcome.removed[i] && *p == Some("group")) {
-            replace_column(children, "ethnic_precision", precision.into_iter().map(|p| p.map(str::to_string)).collect());
+            replace_column(
+                children,
+                "ethnic_precision",
+                precision.into_iter().map(|p| p.map(str::to_string)).collect(),
+            );
         }
     }
     if !suppressed.is_empty() {
@@ -583,14 +592,19 @@ fn describe_steps(q: &QuasiIdentifiers, outcome: &hierarchy::Outcome, params: &A
     steps
 }
 
-fn ethnicity_counts(q: &QuasiIdentifiers, outcome: &hierarchy::Outcome, ethnic: &[Option<&str>], n: usize) -> EthnicityLoss {
+fn ethnicity_counts(
+    q: &QuasiIdentifiers,
+    outcome: &hierarchy::Outcome,
+    ethnic: &[Option<&str>],
+    n: usize,
+) -> EthnicityLoss {
     let (mut code, mut group, mut lost, mut missing, mut removed) = (0, 0, 0, 0, 0);
-    for i in 0..n {
+    for (i, truth) in ethnic.iter().enumerate().take(n) {
         if outcome.removed[i] {
             removed += 1;
             continue;
         }
-        let Some(truth) = ethnic[i] else {
+        let Some(truth) = *truth else {
             missing += 1;
             continue;
         };
