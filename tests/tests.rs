@@ -409,6 +409,50 @@ fn the_sample_is_k_anonymous_as_pycanon_says_and_meets_the_bars() {
     assert!(utility["balance"]["rows"].as_array().unwrap().len() > 10);
 }
 
+/// METRICS.md v1.1's cost metrics on a held-out synthetic dataset (seed 31, read by no other
+/// test) equal an independent computation from METRICS.md (tests/reference/costs_reference.py)
+/// to 1e-9, by site, arm and total, for every financial year; groups without a costs row get
+/// null, never 0.
+#[test]
+fn cost_metrics_equal_an_independent_computation() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("held-out");
+    assert_eq!(swp(&["synth", data.to_str().unwrap(), "--seed", "31", "--scale", "small"]).status.code(), Some(0));
+    let reference: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/reference/costs_reference.json")).unwrap(),
+    )
+    .unwrap();
+    let reference = reference.as_array().unwrap();
+    let mut compared = 0;
+    for by in ["site", "arm", "total"] {
+        let o = swp(&["metrics", data.to_str().unwrap(), "--by", by, "--format", "json", "--no-suppress"]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
+        for row in rows.as_array().unwrap().iter().filter(|r| r["metric"].as_str().unwrap().contains("cost")
+            || r["metric"] == "outcome_payment_share")
+        {
+            let year: i64 = row["period_from"].as_str().unwrap()[..4].parse().unwrap();
+            let expected = reference
+                .iter()
+                .find(|e| e["group"] == row["group"] && e["metric"] == row["metric"] && e["year"].as_i64() == Some(year));
+            match expected {
+                None => assert!(row["value"].is_null() && row["denominator"].is_null(), "{row}"),
+                Some(e) => {
+                    for key in ["value", "numerator", "denominator"] {
+                        let (a, b) = (row[key].as_f64(), e[key].as_f64());
+                        match (a, b) {
+                            (Some(a), Some(b)) => assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{key}: {row} vs {e}"),
+                            (a, b) => assert_eq!(a, b, "{key}: {row} vs {e}"),
+                        }
+                    }
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(compared, reference.len(), "every reference row was compared");
+}
+
 #[test]
 fn bundled_sample_regenerates_byte_for_byte() {
     // data/regenerate.sh, step by step

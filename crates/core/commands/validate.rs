@@ -53,6 +53,7 @@ pub fn run(args: Args) -> CommandResult {
         ("absences", &loaded.dataset.absences),
         ("contacts", &loaded.dataset.contacts),
         ("outcomes", &loaded.dataset.outcomes),
+        ("costs", &loaded.dataset.costs),
     ];
     let rows: Vec<(&str, usize)> =
         tables.iter().filter(|(_, t)| t.present).map(|(n, t)| (*n, t.frame.height())).collect();

@@ -164,6 +164,11 @@ pub fn ethnic_group_index(code: &str) -> usize {
 }
 
 code_list!(
+    /// costs.category (DATA.md v1.1)
+    COST_CATEGORY, "cost category", true,
+    ["staff", "agency_staff", "placements", "overheads", "contract", "outcome_payment", "other"]
+);
+code_list!(
     /// episodes.rne (903 reason for new episode)
     RNE, "903 reason for new episode", false, ["S", "L", "P", "T", "U", "B"]
 );

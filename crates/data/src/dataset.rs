@@ -175,6 +175,8 @@ pub struct Dataset {
     pub contacts: Table,
     /// outcomes (empty when absent)
     pub outcomes: Table,
+    /// costs (DATA.md v1.1; empty when absent)
+    pub costs: Table,
     /// For each row of episodes, allocations, contacts and outcomes (in that order), the row of
     /// its child in `children`, as validation resolved it ([`UNRESOLVED`] where it could not):
     /// later layers join on it instead of looking children up by id again.
@@ -285,6 +287,7 @@ fn load_in_pool(dir: &Path, options: &LoadOptions) -> Result<Loaded, DataError> 
         absences: next(),
         contacts: next(),
         outcomes: next(),
+        costs: next(),
         child_rows: Default::default(),
     };
     validate::validate(&mut dataset, &mut report);

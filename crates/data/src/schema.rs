@@ -189,9 +189,21 @@ pub const OUTCOMES: TableSpec = TableSpec {
     ],
 };
 
+/// costs (DATA.md v1.1): what a site spent, by financial year and category
+pub const COSTS: TableSpec = TableSpec {
+    name: "costs",
+    required: false,
+    columns: &[
+        col("site_id", Kind::Text),
+        col("financial_year", Kind::Text),
+        col("category", Kind::Code(&codes::COST_CATEGORY)),
+        col("amount", Kind::Number),
+    ],
+};
+
 /// Every table, in the order they are read and reported.
-pub const TABLES: [&TableSpec; 8] =
-    [&SITES, &CHILDREN, &EPISODES, &WORKERS, &ALLOCATIONS, &ABSENCES, &CONTACTS, &OUTCOMES];
+pub const TABLES: [&TableSpec; 9] =
+    [&SITES, &CHILDREN, &EPISODES, &WORKERS, &ALLOCATIONS, &ABSENCES, &CONTACTS, &OUTCOMES, &COSTS];
 
 #[cfg(test)]
 mod tests {

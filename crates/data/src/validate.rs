@@ -211,6 +211,7 @@ pub fn validate(dataset: &mut Dataset, report: &mut ValidationReport) {
         report.merge(local);
     }
     report.merge(absences_report);
+    check_costs(&dataset.costs, &site_ids, report);
     for (table, column) in
         [&mut dataset.episodes, &mut dataset.allocations, &mut dataset.contacts, &mut dataset.outcomes]
             .into_iter()
@@ -218,6 +219,84 @@ pub fn validate(dataset: &mut Dataset, report: &mut ValidationReport) {
     {
         if let Some(c) = column {
             table.frame.with_column(c).expect("site_id has the table's height");
+        }
+    }
+}
+
+/// The first calendar year of a financial year written `2009-10` (None when it is not one).
+pub fn financial_year_start(text: &str) -> Option<i32> {
+    let (a, b) = text.trim().split_once('-')?;
+    if a.len() != 4 || b.len() != 2 || !a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let first: i32 = a.parse().ok()?;
+    let second: i32 = b.parse().ok()?;
+    ((first + 1) % 100 == second && (1900..2100).contains(&first)).then_some(first)
+}
+
+/// costs (DATA.md v1.1): the year written `2009-10`, a non-negative amount, a site that
+/// exists, one row per (site, year, category).
+fn check_costs(costs: &Table, site_ids: &PlHashSet<String>, report: &mut ValidationReport) {
+    if !costs.present {
+        return;
+    }
+    let at = At { table: costs };
+    let sites = text_column(&costs.frame, "site_id");
+    let years = text_column(&costs.frame, "financial_year");
+    let categories = code_column(&costs.frame, "category");
+    let amounts = number_column(&costs.frame, "amount");
+    let mut seen: PlHashMap<(&str, &str, &str), usize> = PlHashMap::new();
+    for row in 0..costs.frame.height() {
+        if let Some(site) = sites[row] {
+            if !site_ids.contains(site) {
+                report.push(at.problem(
+                    Rule::DanglingReference,
+                    row,
+                    "site_id",
+                    Some(site.to_string()),
+                    format!("site_id `{site}` is not in sites"),
+                    "add the site to sites.csv or correct the site_id",
+                ));
+            }
+        }
+        if let Some(year) = years[row] {
+            if financial_year_start(year).is_none() {
+                report.push(at.problem(
+                    Rule::BadDate,
+                    row,
+                    "financial_year",
+                    Some(year.to_string()),
+                    format!("`{year}` is not a financial year"),
+                    "write the financial year as its two calendar years, e.g. 2009-10 (1 April 2009 to 31 March 2010)",
+                ));
+            }
+        }
+        if let Some(amount) = amounts[row] {
+            if !(amount.is_finite() && amount >= 0.0) {
+                report.push(at.problem(
+                    Rule::BadNumber,
+                    row,
+                    "amount",
+                    Some(amount.to_string()),
+                    format!("amount {amount} is not a sum spent"),
+                    "give the amount in pounds, 0 or more (a refund belongs in the year's net figure)",
+                ));
+            }
+        }
+        let category = categories[row].as_deref().and_then(|c| crate::codes::COST_CATEGORY.canonical(c));
+        if let (Some(site), Some(year), Some(category)) = (sites[row], years[row], category) {
+            let key = (site, year.trim(), category);
+            if let Some(first) = seen.insert(key, row) {
+                let (_, line) = costs.origin.locate(first);
+                report.push(at.problem(
+                    Rule::DuplicateKey,
+                    row,
+                    "category",
+                    Some(category.to_string()),
+                    format!("site `{site}` already has a `{category}` row for {year} (line {line})"),
+                    "give one row per site, financial year and category: add the amounts together",
+                ));
+            }
         }
     }
 }

@@ -79,6 +79,9 @@ pub fn metrics_of(index: &Index, periods: &[Period], caseload_threshold: usize) 
             period_rows.extend(crate::contacts::rows_from(&index.groups.names, p, &pick(5, 9)));
         }
         period_rows.extend(crate::placements::rows_from(&index.groups.names, p, &pick(9, 15)));
+        if index.costs.is_some() {
+            period_rows.extend(crate::costs::cost_rows(index, p));
+        }
         // group order, keeping METRICS.md order within a group
         for name in &index.groups.names {
             rows.extend(period_rows.iter().filter(|r| &r.group == name).cloned());

@@ -256,6 +256,8 @@ pub struct Index {
     /// Each worker's allocations as (child, first day, last day in force; None while open),
     /// by child, then start.
     pub cases_of: Grouped<Case>,
+    /// Site spending (None when the dataset has no costs table).
+    pub costs: Option<Vec<crate::costs::CostRecord>>,
 }
 
 impl Index {
@@ -348,7 +350,9 @@ impl Index {
                 }
             }
         }
-        b.finish()
+        let mut index = b.finish();
+        index.costs = crate::costs::read(dataset, &index.groups);
+        index
     }
 
     /// Number of children.
@@ -602,6 +606,7 @@ impl<'a> Builder<'a> {
             spells_of,
             sickness,
             cases_of,
+            costs: None,
         }
     }
 }

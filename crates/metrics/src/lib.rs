@@ -3,7 +3,8 @@
 //! The dataset is first turned into an [`Index`] (ids interned, each child's episodes,
 //! allocations and contacts together and sorted); every metric then runs over it, child by
 //! child in parallel: workforce ([`workforce`]), caseloads ([`caseload`]), social-worker
-//! changes ([`changes`]), contacts ([`contacts`]), placement stability ([`placements`]), the
+//! changes ([`changes`]), contacts ([`contacts`]), placement stability ([`placements`]), site
+//! spending ([`costs`], when the dataset has a costs table), the
 //! monthly series for trend charts ([`monthly`]) and the child- and worker-level tables behind
 //! the aggregates ([`tables`]). [`all`] puts them together and applies small-number
 //! suppression.
@@ -12,6 +13,7 @@ pub mod all;
 pub mod caseload;
 pub mod changes;
 pub mod contacts;
+pub mod costs;
 pub mod index;
 pub mod monthly;
 pub mod period;

@@ -27,6 +27,7 @@
 //!   rate scales with planned over actual case holders that month, between 0.5x and 2x).
 
 pub mod anonymise;
+pub mod costs;
 pub use swp_stats::rng;
 mod write;
 
@@ -330,6 +331,8 @@ pub struct Synthetic {
     pub contacts: Vec<Contact>,
     /// outcomes (not at national scale)
     pub outcomes: Vec<Outcome>,
+    /// site spending by financial year and category ([`costs`])
+    pub costs: Vec<costs::CostRow>,
 }
 
 struct SiteOut {
@@ -389,6 +392,7 @@ impl ValidSynthParams {
             absences: Vec::new(),
             contacts: Vec::new(),
             outcomes: Vec::new(),
+            costs: Vec::new(),
         };
         // Renumber site-local indices into global ones, in site order.
         let mut worker_base = 0u32;
@@ -427,6 +431,7 @@ impl ValidSynthParams {
             }));
             worker_base += n_workers;
         }
+        data.costs = costs::site_costs(&data);
         data
     }
 }

@@ -20,11 +20,12 @@ type Rendered = (&'static str, String);
 
 fn render(data: &Synthetic) -> Vec<Rendered> {
     let jobs: Vec<&str> =
-        ["sites", "children", "episodes", "workers", "allocations", "absences", "contacts", "outcomes"]
+        ["sites", "children", "episodes", "workers", "allocations", "absences", "contacts", "outcomes", "costs"]
             .into_iter()
             .filter(|t| match *t {
                 "contacts" => !data.contacts.is_empty(),
                 "outcomes" => !data.outcomes.is_empty(),
+                "costs" => !data.costs.is_empty(),
                 _ => true,
             })
             .collect();
@@ -140,6 +141,20 @@ fn render(data: &Synthetic) -> Vec<Rendered> {
                         );
                     }
                 }
+                "costs" => {
+                    s.push_str("site_id,financial_year,category,amount\n");
+                    for c in &data.costs {
+                        let _ = writeln!(
+                            s,
+                            "{},{}-{:02},{},{}",
+                            data.sites[c.site as usize].site_id,
+                            c.year,
+                            (c.year + 1) % 100,
+                            c.category,
+                            c.amount
+                        );
+                    }
+                }
                 _ => {
                     s.push_str("child_id,wave,measure,value\n");
                     for o in &data.outcomes {
@@ -174,6 +189,21 @@ pub fn manifest(data: &Synthetic) -> String {
         let what = EFFECTS.iter().find(|(n, _, _)| n == name).map_or("", |(_, _, w)| w);
         let _ = writeln!(s, "{name} = {value:?} # {what}");
     }
+    if !data.costs.is_empty() {
+        use crate::costs::*;
+        let _ = writeln!(s, "\n[synth.costs] # the rates site spending (costs.csv) is made with; see swp_synth::costs");
+        for (name, value, what) in [
+            ("pilot_staff_premium", PILOT_STAFF_PREMIUM, "pilots' staff cost over the same role elsewhere"),
+            ("agency_premium", AGENCY_PREMIUM, "agency staff cost over the role's employed cost"),
+            ("overhead_pilot", OVERHEAD_PILOT, "overheads / (staff + agency staff) at pilots"),
+            ("overhead_other", OVERHEAD_OTHER, "overheads / (staff + agency staff) elsewhere"),
+            ("contract_share", CONTRACT_SHARE, "contract / staff at pilots (0 elsewhere)"),
+            ("outcome_payment_share", OUTCOME_PAYMENT_SHARE, "outcome_payment / staff at pilots after go-live (0 elsewhere)"),
+            ("other_share", OTHER_SHARE, "other / staff"),
+        ] {
+            let _ = writeln!(s, "{name} = {value:?} # {what}");
+        }
+    }
     s
 }
 
@@ -186,7 +216,7 @@ fn write_file(path: &Path, text: &[u8]) -> Result<(), SynthError> {
 
 /// The files a dataset directory may hold (the tables, the manifest and the anonymiser's
 /// report, stale once the dataset is replaced).
-const DATASET_FILES: [&str; 10] = [
+const DATASET_FILES: [&str; 12] = [
     "sites.csv",
     "children.csv",
     "episodes.csv",
@@ -195,8 +225,10 @@ const DATASET_FILES: [&str; 10] = [
     "absences.csv",
     "contacts.csv",
     "outcomes.csv",
+    "costs.csv",
     "dataset.toml",
     "k_anonymity.json",
+    "utility.json",
 ];
 
 /// Writes the dataset into `dir` as a whole: every file goes into a new directory beside it,

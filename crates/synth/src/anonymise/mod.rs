@@ -375,7 +375,7 @@ pub fn anonymise(dataset: &Dataset, key: &Key, params: &AnonymiseParams) -> Resu
             by_child.insert((site.unwrap_or(""), id), p.as_str());
         }
     }
-    let tables: [(&TableSpec, &Table); 8] = [
+    let tables: [(&TableSpec, &Table); 9] = [
         (&schema::SITES, &dataset.sites),
         (&schema::CHILDREN, &dataset.children),
         (&schema::EPISODES, &dataset.episodes),
@@ -384,6 +384,7 @@ pub fn anonymise(dataset: &Dataset, key: &Key, params: &AnonymiseParams) -> Resu
         (&schema::ABSENCES, &dataset.absences),
         (&schema::CONTACTS, &dataset.contacts),
         (&schema::OUTCOMES, &dataset.outcomes),
+        (&schema::COSTS, &dataset.costs),
     ];
     let mut out: Vec<(&'static str, DataFrame)> = Vec::new();
     for (spec, table) in tables {

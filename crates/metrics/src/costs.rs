@@ -1,0 +1,184 @@
+//! Costs (METRICS.md v1.1; only when the dataset has a `costs` table): `cost_per_child_year`,
+//! `staff_cost_per_fte`, `agency_cost_share`, `outcome_payment_share`.
+//!
+//! Defined when the period is exactly one financial year (null otherwise). A category with no
+//! row counts as 0; 0 / 0 is null. For a group of several sites only the sites with a costs row
+//! for the year enter the numerators and denominators; a group with none gets null value,
+//! numerator and denominator.
+//! - child-years: the days each child of the site is looked after in P / 365.25 (the
+//!   denominator of `placement_moves_per_child_year`);
+//! - fte: the mean over P's 12 month ends of all fte in post that day at the site, agency
+//!   included (counted roles, as the denominator of `agency_rate`); a month end with nobody in
+//!   post counts as 0.
+
+use crate::changes::care_days;
+use crate::index::Index;
+use crate::period::{MetricRow, Period, SiteGroups};
+use swp_data::typed::{civil_from_days, days_from_civil, format_date};
+use swp_data::validate::{code_column, financial_year_start, number_column, text_column};
+use swp_data::Dataset;
+
+/// The cost metrics, in METRICS.md order.
+pub const COST_METRICS: [&str; 4] =
+    ["cost_per_child_year", "staff_cost_per_fte", "agency_cost_share", "outcome_payment_share"];
+
+/// One readable row of the costs table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CostRecord {
+    /// Site index (as [`SiteGroups::site_ids`]).
+    pub site: usize,
+    /// First calendar year of the financial year.
+    pub year: i32,
+    /// Index of the category in `swp_data::codes::COST_CATEGORY`.
+    pub category: usize,
+    /// Pounds.
+    pub amount: f64,
+}
+
+/// The readable rows of `dataset.costs` (None when the dataset has no costs table); rows with a
+/// value validation reported are left out.
+pub fn read(dataset: &Dataset, groups: &SiteGroups) -> Option<Vec<CostRecord>> {
+    if !dataset.costs.present {
+        return None;
+    }
+    let f = &dataset.costs.frame;
+    let (sites, years, categories, amounts) = (
+        text_column(f, "site_id"),
+        text_column(f, "financial_year"),
+        code_column(f, "category"),
+        number_column(f, "amount"),
+    );
+    let list = swp_data::codes::COST_CATEGORY;
+    let mut out = Vec::with_capacity(f.height());
+    for row in 0..f.height() {
+        let site = sites[row].and_then(|s| groups.site_index(s));
+        let year = years[row].and_then(financial_year_start);
+        let category = categories[row].as_deref().and_then(|c| list.codes.iter().position(|k| k.eq_ignore_ascii_case(c)));
+        if let (Some(site), Some(year), Some(category), Some(amount)) = (site, year, category, amounts[row]) {
+            if amount.is_finite() && amount >= 0.0 {
+                out.push(CostRecord { site, year, category, amount });
+            }
+        }
+    }
+    Some(out)
+}
+
+/// The financial year `p` is exactly (its first calendar year), if it is one.
+pub fn financial_year_of(p: Period) -> Option<i32> {
+    let (y, m, d) = civil_from_days(p.from);
+    (m == 4 && d == 1 && p.to == days_from_civil(y + 1, 3, 31)).then_some(y)
+}
+
+/// The last day of each calendar month inside `p`.
+fn month_ends(p: Period) -> Vec<i32> {
+    let (mut y, mut m, _) = civil_from_days(p.from);
+    let mut out = Vec::new();
+    loop {
+        let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+        let end = days_from_civil(ny, nm, 1) - 1;
+        if end > p.to {
+            return out;
+        }
+        if end >= p.from {
+            out.push(end);
+        }
+        (y, m) = (ny, nm);
+    }
+}
+
+/// Each site's spending by category in financial year `year` (None for sites without a row).
+pub fn site_spending(costs: &[CostRecord], sites: usize, year: i32) -> Vec<Option<[f64; 7]>> {
+    let mut out: Vec<Option<[f64; 7]>> = vec![None; sites];
+    for c in costs.iter().filter(|c| c.year == year) {
+        out[c.site].get_or_insert([0.0; 7])[c.category] += c.amount;
+    }
+    out
+}
+
+/// Child-years looked after in `p` at each site.
+pub fn child_years_by_site(index: &Index, p: Period) -> Vec<f64> {
+    let mut days = vec![0.0; index.groups.site_ids.len()];
+    for c in 0..index.children() {
+        let site = index.child_site[c];
+        if let Some(slot) = days.get_mut(site as usize) {
+            *slot += care_days(index.episodes.of(c), p) as f64;
+        }
+    }
+    days.into_iter().map(|d| d / 365.25).collect()
+}
+
+/// The mean over `p`'s month ends of all fte in post (counted roles, agency included) at each site.
+pub fn mean_fte_by_site(index: &Index, p: Period) -> Vec<f64> {
+    let ends = month_ends(p);
+    let mut fte = vec![0.0; index.groups.site_ids.len()];
+    for s in index.spells.iter().filter(|s| s.counted) {
+        let days = ends.iter().filter(|&&d| s.in_post(d)).count();
+        fte[s.site] += s.fte * days as f64;
+    }
+    let n = ends.len().max(1) as f64;
+    fte.into_iter().map(|f| f / n).collect()
+}
+
+/// The four cost metrics of every group for period `p`, in METRICS.md order per group.
+pub fn cost_rows(index: &Index, p: Period) -> Vec<MetricRow> {
+    let Some(costs) = &index.costs else { return Vec::new() };
+    let groups = &index.groups;
+    let null = |name: &str, metric: &'static str| MetricRow {
+        group: name.to_string(),
+        metric,
+        value: None,
+        numerator: None,
+        denominator: None,
+        period_from: format_date(p.from),
+        period_to: format_date(p.to),
+    };
+    let Some(year) = financial_year_of(p) else {
+        return groups.names.iter().flat_map(|name| COST_METRICS.map(|m| null(name, m))).collect();
+    };
+    let spending = site_spending(costs, groups.site_ids.len(), year);
+    let child_years = child_years_by_site(index, p);
+    let fte = mean_fte_by_site(index, p);
+    // per group: [total, staff + agency, agency, outcome payment, child-years, fte], sites with a row
+    let mut sums: Vec<Option<[f64; 6]>> = vec![None; groups.names.len()];
+    for (site, s) in spending.iter().enumerate() {
+        let Some(s) = s else { continue };
+        let g = sums[groups.group_of_site[site]].get_or_insert([0.0; 6]);
+        g[0] += s.iter().sum::<f64>();
+        g[1] += s[0] + s[1];
+        g[2] += s[1];
+        g[3] += s[5];
+        g[4] += child_years[site];
+        g[5] += fte[site];
+    }
+    let mut rows = Vec::new();
+    for (name, g) in groups.names.iter().zip(sums) {
+        match g {
+            None => rows.extend(COST_METRICS.map(|m| null(name, m))),
+            Some(g) => {
+                rows.push(MetricRow::ratio(name, "cost_per_child_year", p, g[0], g[4]));
+                rows.push(MetricRow::ratio(name, "staff_cost_per_fte", p, g[1], g[5]));
+                rows.push(MetricRow::ratio(name, "agency_cost_share", p, g[2], g[1]));
+                rows.push(MetricRow::ratio(name, "outcome_payment_share", p, g[3], g[0]));
+            }
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::d;
+
+    #[test]
+    fn periods_and_month_ends() {
+        assert_eq!(financial_year_of(Period::financial_year(2009)), Some(2009));
+        assert_eq!(financial_year_of(Period { from: d(2009, 4, 1), to: d(2010, 3, 30) }), None);
+        assert_eq!(financial_year_of(Period { from: d(2009, 1, 1), to: d(2009, 12, 31) }), None);
+        let ends = month_ends(Period::financial_year(2011));
+        assert_eq!(ends.len(), 12);
+        assert_eq!(ends[0], d(2011, 4, 30));
+        assert_eq!(ends[10], d(2012, 2, 29));
+        assert_eq!(ends[11], d(2012, 3, 31));
+    }
+}
