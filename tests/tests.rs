@@ -418,30 +418,34 @@ fn cost_metrics_equal_an_independent_computation() {
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("held-out");
     assert_eq!(swp(&["synth", data.to_str().unwrap(), "--seed", "31", "--scale", "small"]).status.code(), Some(0));
-    let reference: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("tests/reference/costs_reference.json")).unwrap(),
-    )
-    .unwrap();
+    let reference: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("tests/reference/costs_reference.json")).unwrap())
+            .unwrap();
     let reference = reference.as_array().unwrap();
     let mut compared = 0;
     for by in ["site", "arm", "total"] {
         let o = swp(&["metrics", data.to_str().unwrap(), "--by", by, "--format", "json", "--no-suppress"]);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
         let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
-        for row in rows.as_array().unwrap().iter().filter(|r| r["metric"].as_str().unwrap().contains("cost")
-            || r["metric"] == "outcome_payment_share")
+        for row in rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["metric"].as_str().unwrap().contains("cost") || r["metric"] == "outcome_payment_share")
         {
             let year: i64 = row["period_from"].as_str().unwrap()[..4].parse().unwrap();
-            let expected = reference
-                .iter()
-                .find(|e| e["group"] == row["group"] && e["metric"] == row["metric"] && e["year"].as_i64() == Some(year));
+            let expected = reference.iter().find(|e| {
+                e["group"] == row["group"] && e["metric"] == row["metric"] && e["year"].as_i64() == Some(year)
+            });
             match expected {
                 None => assert!(row["value"].is_null() && row["denominator"].is_null(), "{row}"),
                 Some(e) => {
                     for key in ["value", "numerator", "denominator"] {
                         let (a, b) = (row[key].as_f64(), e[key].as_f64());
                         match (a, b) {
-                            (Some(a), Some(b)) => assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{key}: {row} vs {e}"),
+                            (Some(a), Some(b)) => {
+                                assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{key}: {row} vs {e}")
+                            }
                             (a, b) => assert_eq!(a, b, "{key}: {row} vs {e}"),
                         }
                     }
@@ -1355,4 +1359,56 @@ fn match_refuses_a_covariate_too_large_to_standardise() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     let err = text(&out.stderr);
     assert!(err.contains("data row 4 holds 1e308"), "{err}");
+}
+
+/// Value for money: with `[value_for_money]` on (the bundled config) the report has the cost
+/// outcome, value_for_money.json, its three figures and section; a dataset without `costs` and
+/// a config without the section run exactly as before (the same bytes in every table, no cost
+/// row, no empty section), and `metrics` gives no cost rows without a costs table.
+#[test]
+fn value_for_money_is_reported_when_configured_and_absent_otherwise() {
+    let tmp = tempfile::tempdir().unwrap();
+    let with = tmp.path().join("with");
+    let run = report(&["--out", with.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let effects: Value = serde_json::from_str(&std::fs::read_to_string(with.join("effects.json")).unwrap()).unwrap();
+    let cost = effects.as_array().unwrap().iter().find(|r| r["outcome"] == "cost_per_child_year").unwrap();
+    assert_eq!(cost["kind"], "cost");
+    assert_eq!(cost["estimate_type"], "mean_difference");
+    assert!(cost["ci_low"].as_f64().unwrap() < cost["estimate"].as_f64().unwrap());
+    assert!(cost["wild_p_value"].as_f64().is_some());
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(with.join("value_for_money.json")).unwrap()).unwrap();
+    assert_eq!(v["icers"].as_array().unwrap().len(), 2);
+    assert_eq!(v["replicates"].as_array().unwrap().len(), 1000);
+    assert!(!v["payments"].as_array().unwrap().is_empty());
+    assert!(!v["spending"].as_array().unwrap().is_empty());
+    for f in ["ce_plane", "ceac", "cost_trends"] {
+        assert!(with.join(format!("figures/{f}.png")).exists(), "{f}");
+    }
+    let html = std::fs::read_to_string(with.join("report.html")).unwrap();
+    assert!(html.contains("<h2>Value for money</h2>") && html.contains("Payment on outcomes"));
+
+    // without costs.csv and without the section: as before
+    let data = tmp.path().join("no-costs");
+    copy_dir(&root().join("data/sample"), &data);
+    std::fs::remove_file(data.join("costs.csv")).unwrap();
+    let config = tmp.path().join("plain.toml");
+    std::fs::write(&config, "[inference]\nbootstrap_reps = 99\n").unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    for (dir, out) in [(&data, &a), (&root().join("data/sample"), &b)] {
+        let run =
+            report(&[dir.to_str().unwrap(), "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    }
+    for f in ["effects.json", "balance.json", "by_model.json", "site_did.json", "sensitivity.json"] {
+        assert!(std::fs::read(a.join(f)).unwrap() == std::fs::read(b.join(f)).unwrap(), "{f} depends on costs.csv");
+    }
+    assert!(!a.join("value_for_money.json").exists());
+    assert!(!std::fs::read_to_string(a.join("effects.json")).unwrap().contains("cost_per_child_year"));
+    assert!(!std::fs::read_to_string(a.join("report.html")).unwrap().contains("Value for money"));
+    let o = swp(&["metrics", data.to_str().unwrap(), "--format", "csv"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(!text(&o.stdout).contains("cost_per_child_year"));
+    let o = swp(&["metrics", root().join("data/sample").to_str().unwrap(), "--format", "csv"]);
+    assert!(text(&o.stdout).contains("cost_per_child_year"));
 }

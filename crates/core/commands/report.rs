@@ -158,6 +158,9 @@ fn write_outputs(
     if let Some(power) = &results.power {
         write("power.json", json(power).as_bytes())?;
     }
+    if let Some(value) = &results.value_for_money {
+        write("value_for_money.json", json(value).as_bytes())?;
+    }
     write("design.json", json(&results.design).as_bytes())?;
     write("run.json", json(run).as_bytes())?;
     let figures = swp_eval::report::charts::figures(results)?;

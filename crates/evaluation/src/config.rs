@@ -60,6 +60,8 @@ pub struct Config {
     pub specification_curve: SpecificationCurveConfig,
     /// Power and minimum detectable effects by simulation from the data at hand.
     pub power: PowerConfig,
+    /// Value for money: unit costs, the cost outcome, cost-effectiveness, payment on outcomes.
+    pub value_for_money: crate::value::ValueConfig,
 }
 
 /// `[power]`: the power simulation (see [`crate::power`]).
@@ -695,6 +697,11 @@ impl Config {
             if let Some(r) = g.ratio.iter().find(|r| !(1..=10).contains(*r)) {
                 return Err(bad("specification_curve.ratio", r, "1 to 10 controls per treated child"));
             }
+        }
+        if self.value_for_money.enabled {
+            self.value_for_money
+                .check(&self.covariates.placement_type)
+                .map_err(|(key, value, allowed)| bad(&key, value, &allowed))?;
         }
         let p = &self.power;
         if !(20..=100_000).contains(&p.simulations) {

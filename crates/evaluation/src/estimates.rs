@@ -313,6 +313,25 @@ pub fn count_rows(
     Ok(vec![ratio, difference])
 }
 
+/// The cost outcome (kind `cost`): the difference of the arms' pooled costs per child-year,
+/// as the rate difference is estimated (WLS of cost / exposure with weights = match weight x
+/// exposure), with CR2 on site, the subclass column and the wild cluster bootstrap.
+pub fn cost_rows(outcome: &str, cost: &[f64], exposure: &[f64], s: &Sample, wild: &Wild) -> Result<Vec<EffectRow>> {
+    let x = s.design();
+    let step = format!("{outcome}: mean difference");
+    let per_year: Vec<f64> = cost.iter().zip(exposure).map(|(c, e)| c / e).collect();
+    let w: Vec<f64> = s.weights.iter().zip(exposure).map(|(a, b)| a * b).collect();
+    let fit = wls(&x, &per_year, Some(&w)).map_err(at(step.clone()))?;
+    let (inf, se2) = cr2_pair(&fit, s, &step)?;
+    let mut r = row(outcome, "cost", "mean_difference", s);
+    fill(&mut r, &inf, fit.coef[1], false);
+    fill_secondary(&mut r, fit.coef[1], se2, false);
+    r.wild_p_value = wild_p(&x, &per_year, &w, s, wild, &step)?;
+    r.mean_treated = s.weighted_mean(&per_year, Some(exposure), true);
+    r.mean_control = s.weighted_mean(&per_year, Some(exposure), false);
+    Ok(vec![r])
+}
+
 /// A binary outcome: risk difference (weighted linear probability model, the primary row and
 /// the wild bootstrap's), risk ratio (log-link quasi-Poisson GLM) and odds ratio (logit
 /// quasibinomial GLM), each with CR2 on site.

@@ -31,6 +31,7 @@ pub mod sensitivity;
 pub mod site;
 pub mod specification;
 pub mod utility;
+pub mod value;
 
 use crate::cohort::{Cohort, FlowRow, Windows};
 use crate::config::{Config, ValidConfig, OUTCOMES, SITE_METRICS};
@@ -249,6 +250,8 @@ pub struct EvaluationResults {
     pub specification_curve: Option<specification::SpecificationCurve>,
     /// Power and minimum detectable effects (when `[power] enabled = true`).
     pub power: Option<power::PowerResult>,
+    /// Value for money (when `[value_for_money] enabled = true`).
+    pub value_for_money: Option<value::ValueForMoney>,
     /// Monthly caseload and turnover per site of either arm (trend figures).
     pub monthly: Vec<descriptive::MonthlyRow>,
     /// Caseloads of case-holding workers by arm at the end of the follow-up window.
@@ -716,6 +719,57 @@ impl Evaluation {
                 Err(e) => warnings.push(format!("outcome measure `{}` not estimated: {e}", measure.name)),
             }
         }
+        let value_config = &config.raw.value_for_money;
+        let value_for_money = if value_config.enabled {
+            let costs = value::child_costs(
+                dataset,
+                &index,
+                &cohort,
+                windows.follow_up,
+                value_config,
+                &config.raw.covariates.placement_type,
+            );
+            let total = costs.total();
+            let pick = |v: &[f64]| -> Vec<f64> { matched.iter().map(|&i| v[i]).collect() };
+            let wild = WildParams {
+                reps: config.inference.bootstrap_reps,
+                weights: config.inference.bootstrap_weights,
+                kind: BootType::Wcr,
+                seed: config.inference.seed,
+            };
+            match estimates::cost_rows(value::OUTCOME, &pick(&total), &pick(&cohort.exposure_years), &sample, &wild) {
+                Ok(rows) => effects.extend(rows),
+                Err(e) => {
+                    warnings.push(format!("{} not estimated: {e}", value::OUTCOME));
+                    effects.extend(estimates::empty_rows(value::OUTCOME, &sample));
+                }
+            }
+            let arm_names: Vec<String> = index
+                .groups
+                .site_ids
+                .iter()
+                .map(|id| sites.iter().find(|s| &s.id == id).map_or_else(String::new, |s| s.arm.clone()))
+                .collect();
+            let pilots = sites
+                .iter()
+                .filter(|s| s.arm == "pilot")
+                .filter_map(|s| Some((index.groups.site_index(&s.id)?, s.id.clone(), s.model.clone(), s.go_live)))
+                .collect();
+            let inputs = value::Inputs {
+                dataset,
+                index: &index,
+                cohort: &cohort,
+                matching: &matching,
+                costs: &costs,
+                windows: &windows,
+                pilots,
+                arm_of_site: &arm_names,
+                seed: config.inference.seed,
+            };
+            Some(value::value_for_money(value_config, &inputs))
+        } else {
+            None
+        };
         if let Some(method) = config.inference.multiplicity {
             let primary: Vec<usize> =
                 (0..effects.len()).filter(|&i| effects[i].primary && effects[i].p_value.is_some()).collect();
@@ -812,6 +866,7 @@ impl Evaluation {
             sensitivity,
             specification_curve,
             power,
+            value_for_money,
             monthly,
             caseload_distribution,
             arm_years,
@@ -991,34 +1046,40 @@ fn balance_of(covariates: &[Covariate], treat: &[bool], matching: &Matching) -> 
 }
 
 /// Results by SWP model: each pilot's matched children against their own matched controls.
+/// The matched children of one pilot site and the weight of each cohort child as one of their
+/// controls (by how often it was used; 0 when it was not).
+pub(crate) fn pilot_and_controls(cohort: &Cohort, matching: &Matching, site_index: usize) -> (Vec<usize>, Vec<f64>) {
+    let treated: Vec<usize> = (0..cohort.len())
+        .filter(|&i| cohort.treated[i] && cohort.site[i] as usize == site_index && matching.weights[i] > 0.0)
+        .collect();
+    let mut control_weight = vec![0.0; cohort.len()];
+    let mut is_treated_here = vec![false; cohort.len()];
+    treated.iter().for_each(|&t| is_treated_here[t] = true);
+    if let Some(matrix) = &matching.match_matrix {
+        for (row, &t) in matching.treated.iter().enumerate() {
+            if is_treated_here[t] {
+                let k = matrix[row].len() as f64;
+                for &c in &matrix[row] {
+                    control_weight[c] += 1.0 / k;
+                }
+            }
+        }
+    } else {
+        let classes: Vec<usize> = treated.iter().filter_map(|&t| matching.subclass[t]).collect();
+        for (i, weight) in control_weight.iter_mut().enumerate() {
+            if !cohort.treated[i] && matching.subclass[i].is_some_and(|s| classes.contains(&s)) {
+                *weight = matching.weights[i];
+            }
+        }
+    }
+    (treated, control_weight)
+}
+
 fn by_model(cohort: &Cohort, matching: &Matching, sites: &[Site], groups: &SiteGroups) -> Result<Vec<ModelRow>> {
     let mut out = Vec::new();
     for site in sites.iter().filter(|s| s.arm == "pilot") {
         let Some(site_index) = groups.site_index(&site.id) else { continue };
-        let treated: Vec<usize> = (0..cohort.len())
-            .filter(|&i| cohort.treated[i] && cohort.site[i] as usize == site_index && matching.weights[i] > 0.0)
-            .collect();
-        // the controls matched to these children, weighted by how often they were used
-        let mut control_weight = vec![0.0; cohort.len()];
-        let mut is_treated_here = vec![false; cohort.len()];
-        treated.iter().for_each(|&t| is_treated_here[t] = true);
-        if let Some(matrix) = &matching.match_matrix {
-            for (row, &t) in matching.treated.iter().enumerate() {
-                if is_treated_here[t] {
-                    let k = matrix[row].len() as f64;
-                    for &c in &matrix[row] {
-                        control_weight[c] += 1.0 / k;
-                    }
-                }
-            }
-        } else {
-            let classes: Vec<usize> = treated.iter().filter_map(|&t| matching.subclass[t]).collect();
-            for (i, weight) in control_weight.iter_mut().enumerate() {
-                if !cohort.treated[i] && matching.subclass[i].is_some_and(|s| classes.contains(&s)) {
-                    *weight = matching.weights[i];
-                }
-            }
-        }
+        let (treated, control_weight) = pilot_and_controls(cohort, matching, site_index);
         let controls: Vec<usize> = (0..cohort.len()).filter(|&i| control_weight[i] > 0.0).collect();
         let rate = |rows: &[usize], w: &dyn Fn(usize) -> f64, y: &[f64], exposure: Option<&[f64]>| -> Option<f64> {
             let num: f64 = rows.iter().map(|&i| w(i) * y[i]).sum();
@@ -1180,6 +1241,26 @@ pub fn publish(mut results: EvaluationResults, threshold: u32) -> EvaluationResu
             m.three_plus_control = None;
             m.suppressed = true;
             hidden += 1;
+        }
+    }
+    if let Some(v) = &mut results.value_for_money {
+        for m in &mut v.by_model {
+            if m.n_treated.is_some_and(small) || m.n_control.is_some_and(small) {
+                m.n_treated = m.n_treated.filter(|&x| !small(x));
+                m.n_control = m.n_control.filter(|&x| !small(x));
+                m.cost_treated = None;
+                m.cost_control = None;
+                hidden += 1;
+            }
+        }
+        for p in &mut v.payments {
+            // the indicator is a metric of one site and year: hidden as `metrics` hides it
+            let (num_counted, den_counted) = swp_metrics::all::counted_parts(&p.indicator);
+            let (num, den) = p.parts;
+            if (num_counted && num.is_some_and(small_f)) || (den_counted && den.is_some_and(small_f)) {
+                p.value = None;
+                hidden += 1;
+            }
         }
     }
     hidden += results.site_panel.iter().filter(|r| r.suppressed).count();

@@ -9,6 +9,33 @@ use crate::placements::{child_placements_with_days, PeriodDates, PlacementCodes}
 use crate::workforce::workforce_rows;
 use swp_data::Dataset;
 
+/// Every metric of METRICS.md by name, in its order (the cost metrics last).
+pub const METRICS: [&str; 23] = [
+    "fte_in_post",
+    "turnover_rate",
+    "stability_index",
+    "recruitment_rate",
+    "agency_rate",
+    "sickness_absence_rate",
+    "median_service_years",
+    "caseload_per_fte",
+    "mean_caseload",
+    "share_caseload_over_20",
+    "sw_changes_per_child_year",
+    "mean_distinct_workers",
+    "pct_3plus_workers",
+    "visits_per_child_month",
+    "share_visits_seen_alone",
+    "contact_minutes_per_child_month",
+    "pct_3plus_placements",
+    "long_term_stability",
+    "placement_moves_per_child_year",
+    "cost_per_child_year",
+    "staff_cost_per_fte",
+    "agency_cost_share",
+    "outcome_payment_share",
+];
+
 /// Settings of a metrics run.
 #[derive(Debug, Clone)]
 pub struct MetricsParams {

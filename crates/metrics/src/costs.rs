@@ -53,7 +53,8 @@ pub fn read(dataset: &Dataset, groups: &SiteGroups) -> Option<Vec<CostRecord>> {
     for row in 0..f.height() {
         let site = sites[row].and_then(|s| groups.site_index(s));
         let year = years[row].and_then(financial_year_start);
-        let category = categories[row].as_deref().and_then(|c| list.codes.iter().position(|k| k.eq_ignore_ascii_case(c)));
+        let category =
+            categories[row].as_deref().and_then(|c| list.codes.iter().position(|k| k.eq_ignore_ascii_case(c)));
         if let (Some(site), Some(year), Some(category), Some(amount)) = (site, year, category, amounts[row]) {
             if amount.is_finite() && amount >= 0.0 {
                 out.push(CostRecord { site, year, category, amount });

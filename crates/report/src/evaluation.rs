@@ -343,6 +343,121 @@ pub fn power(r: &EvaluationResults) -> Option<Table> {
     Some(t)
 }
 
+/// `value_for_money`: per outcome, the incremental cost and events avoided per child-year with
+/// their bootstrap intervals, the cost per event avoided, and the quadrant shares.
+pub fn value_for_money(r: &EvaluationResults) -> Option<Table> {
+    let v = r.value_for_money.as_ref()?;
+    let mut t = Table::new(vec![
+        "outcome",
+        "incremental_cost",
+        "cost_ci_low",
+        "cost_ci_high",
+        "events_avoided",
+        "avoided_ci_low",
+        "avoided_ci_high",
+        "cost_per_event_avoided",
+        "icer_ci_low",
+        "icer_ci_high",
+        "share_effective_cheaper",
+        "share_effective_dearer",
+        "share_less_effective_cheaper",
+        "share_less_effective_dearer",
+    ]);
+    for i in &v.icers {
+        t = t.row(vec![
+            Cell::text(i.outcome),
+            Cell::number(i.delta_cost),
+            Cell::number(i.delta_cost_ci[0]),
+            Cell::number(i.delta_cost_ci[1]),
+            Cell::number(i.events_avoided),
+            Cell::number(i.events_avoided_ci[0]),
+            Cell::number(i.events_avoided_ci[1]),
+            num(i.icer),
+            num(i.icer_ci.map(|c| c[0])),
+            num(i.icer_ci.map(|c| c[1])),
+            Cell::number(i.quadrants.effective_cheaper),
+            Cell::number(i.quadrants.effective_dearer),
+            Cell::number(i.quadrants.less_effective_cheaper),
+            Cell::number(i.quadrants.less_effective_dearer),
+        ]);
+    }
+    Some(t)
+}
+
+/// `cost_components`: each component's pooled cost per child-year, pilot and control.
+pub fn cost_components(r: &EvaluationResults) -> Option<Table> {
+    let v = r.value_for_money.as_ref()?;
+    let mut t = Table::new(vec!["component", "pilot", "control"]);
+    for c in &v.components {
+        t = t.row(vec![Cell::text(c.component), num(c.treated), num(c.control)]);
+    }
+    Some(t)
+}
+
+/// `site_spending`: what sites spent per child-year by arm and year (costs table).
+pub fn site_spending(r: &EvaluationResults) -> Option<Table> {
+    let v = r.value_for_money.as_ref().filter(|v| !v.spending.is_empty())?;
+    let mut t = Table::new(vec!["arm", "financial_year", "cost_per_child_year", "sites"]);
+    for s in &v.spending {
+        t = t.row(vec![
+            Cell::text(&s.arm),
+            Cell::text(&s.financial_year),
+            num(s.cost_per_child_year),
+            Cell::number(s.sites as f64),
+        ]);
+    }
+    Some(t)
+}
+
+/// `cost_by_model`: each pilot's matched children against their matched controls.
+pub fn cost_by_model(r: &EvaluationResults) -> Option<Table> {
+    let v = r.value_for_money.as_ref()?;
+    let mut t = Table::new(vec![
+        "model",
+        "site",
+        "n_pilot",
+        "n_control",
+        "cost_pilot",
+        "cost_control",
+        "site_spending_per_child_year",
+    ]);
+    for m in &v.by_model {
+        t = t.row(vec![
+            Cell::text(&m.model),
+            Cell::text(&m.site),
+            num(m.n_treated.map(|n| n as f64)),
+            num(m.n_control.map(|n| n as f64)),
+            num(m.cost_treated),
+            num(m.cost_control),
+            num(m.site_spending_per_child_year),
+        ]);
+    }
+    Some(t)
+}
+
+/// `outcome_payments`: each pilot's contract thresholds per year, met or not, and the payment
+/// share they trigger.
+pub fn outcome_payments(r: &EvaluationResults) -> Option<Table> {
+    let v = r.value_for_money.as_ref().filter(|v| !v.payments.is_empty())?;
+    let mut t = Table::new(vec!["site", "financial_year", "indicator", "value", "threshold", "met", "payment_share"]);
+    for p in &v.payments {
+        t = t.row(vec![
+            Cell::text(&p.site),
+            Cell::text(&p.financial_year),
+            Cell::text(&p.indicator),
+            num(p.value),
+            Cell::text(&p.threshold),
+            Cell::text(match p.met {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "",
+            }),
+            Cell::number(p.share),
+        ]);
+    }
+    Some(t)
+}
+
 /// Every table by its file stem, in the order the report presents them.
 pub fn all(r: &EvaluationResults) -> Vec<(&'static str, Table)> {
     vec![
@@ -357,5 +472,10 @@ pub fn all(r: &EvaluationResults) -> Vec<(&'static str, Table)> {
     .into_iter()
     .chain(specification_summary(r).map(|t| ("specification_summary", t)))
     .chain(power(r).map(|t| ("power_summary", t)))
+    .chain(value_for_money(r).map(|t| ("value_for_money", t)))
+    .chain(cost_components(r).map(|t| ("cost_components", t)))
+    .chain(cost_by_model(r).map(|t| ("cost_by_model", t)))
+    .chain(site_spending(r).map(|t| ("site_spending", t)))
+    .chain(outcome_payments(r).map(|t| ("outcome_payments", t)))
     .collect()
 }

@@ -168,6 +168,121 @@ fn figure_html(f: &Figure, caption: &str) -> String {
     format!("<figure>\n{svg}\n<figcaption>{}</figcaption>\n</figure>\n", esc(caption))
 }
 
+fn money(x: f64) -> String {
+    let v = x.abs().round() as i64;
+    let digits = v.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    format!("{}£{out}", if x < 0.0 { "-" } else { "" })
+}
+
+/// The "Value for money" section.
+fn value_section<'a>(
+    results: &EvaluationResults,
+    v: &swp_evaluation::value::ValueForMoney,
+    fig: &dyn Fn(&str) -> Option<&'a crate::charts::Figure>,
+) -> String {
+    let mut h = String::from("<section>\n<h2>Value for money</h2>\n");
+    let u = &v.unit_costs;
+    h += &format!(
+        "<p>Each matched child's care over the follow-up window is costed bottom up: placement days at a weekly cost by placement group and provider, social-worker time with the child (contact minutes at {} an hour, times {} for the time around each contact), and {} per change of social worker (the handover). Prices of {}.{}</p>\n",
+        money(u.social_worker_hourly),
+        u.overhead_multiplier,
+        money(u.cost_per_sw_change),
+        esc(&u.price_year),
+        if u.illustrative { " <strong>The unit costs are partly illustrative</strong> (sources below): read the differences between arms, not the levels." } else { "" }
+    );
+    if let Some(row) = results.effects.iter().find(|e| e.outcome == swp_evaluation::value::OUTCOME) {
+        if let (Some(est), Some(lo), Some(hi)) = (row.estimate, row.ci_low, row.ci_high) {
+            h += &format!(
+                "<p>Cost per child-year looked after: pilots {} against {} for their matched controls, a difference of {} (95% CI {} to {}; CR2 p {}, wild bootstrap p {}).</p>\n",
+                row.mean_treated.map_or("-".into(), money),
+                row.mean_control.map_or("-".into(), money),
+                money(est),
+                money(lo),
+                money(hi),
+                row.p_value.map_or("-".into(), |p| format!("{p:.3}")),
+                row.wild_p_value.map_or("-".into(), |p| format!("{p:.3}"))
+            );
+        }
+    }
+    let mut lines = String::new();
+    for i in &v.icers {
+        let what = if i.outcome == "placement_moves" { "placement move" } else { "social-worker change" };
+        let icer = match (i.icer, i.icer_ci) {
+            (Some(x), _) if x < 0.0 => format!(
+                "the pilots avoid {what}s and save {} per child-year on the estimate (dominant)",
+                money(-i.delta_cost)
+            ),
+            (Some(x), Some(ci)) => {
+                format!("{} per {what} avoided (95% interval {} to {})", money(x), money(ci[0]), money(ci[1]))
+            }
+            (Some(x), None) => {
+                format!("{} per {what} avoided (no interval: some replicates avoid no {what}s)", money(x))
+            }
+            (None, _) => format!("no {what} avoided on the estimate, so no cost per {what} avoided"),
+        };
+        lines += &format!(
+            "<li>{}: {} fewer per child-year (95% interval {:.3} to {:.3}); {}. Of the bootstrap replicates, {:.0}% avoid {what}s at a saving, {:.0}% at a cost, {:.0}% avoid none.</li>\n",
+            if i.outcome == "placement_moves" { "Placement moves" } else { "Social-worker changes" },
+            format_args!("{:.3}", i.events_avoided),
+            i.events_avoided_ci[0],
+            i.events_avoided_ci[1],
+            icer,
+            100.0 * i.quadrants.effective_cheaper,
+            100.0 * i.quadrants.effective_dearer,
+            100.0 * (i.quadrants.less_effective_cheaper + i.quadrants.less_effective_dearer)
+        );
+    }
+    h += &format!("<ul>\n{lines}</ul>\n");
+    for w in &v.warnings {
+        h += &format!("<p><strong>{}</strong></p>\n", esc(&capitalise(w)));
+    }
+    if let Some(t) = tables::value_for_money(results) {
+        h += &table_html(
+            &t,
+            "Incremental cost-effectiveness per child-year, bootstrap over sites within arm (value_for_money.json)",
+        );
+    }
+    if let Some(t) = tables::cost_components(results) {
+        h += &table_html(&t, "Cost per child-year by component, matched sample");
+    }
+    for name in ["ce_plane", "ceac"] {
+        if let Some(f) = fig(name) {
+            h += &figure_html(f, &f.alt);
+        }
+    }
+    if let Some(t) = tables::cost_by_model(results) {
+        h += "<h3>By SWP model</h3>\n<p>Each pilot's matched children against their own matched controls, and what the practice spent per child-year over the follow-up years (costs table): one site per model, so descriptive only.</p>\n";
+        h += &table_html(&t, "Cost per child-year by SWP model");
+    }
+    if let Some(t) = tables::site_spending(results) {
+        h += "<h3>What sites spent</h3>\n";
+        h += &table_html(
+            &t,
+            "Site spending per child-year looked after, by arm and financial year (METRICS.md cost_per_child_year)",
+        );
+        if let Some(f) = fig("cost_trends") {
+            h += &figure_html(f, &f.alt);
+        }
+    }
+    if let Some(t) = tables::outcome_payments(results) {
+        h += "<h3>Payment on outcomes</h3>\n<p>The contract thresholds the config names, per pilot and financial year from go-live, and the share of the outcome payment each would have triggered.</p>\n";
+        h += &table_html(&t, "Payment-on-outcomes thresholds met");
+    }
+    h += "<p>Sources of the unit costs:</p>\n<ul>\n";
+    for s in &u.sources {
+        h += &format!("<li>{}</li>\n", esc(s));
+    }
+    h += "</ul>\n</section>\n";
+    h
+}
+
 fn table_html(t: &Table, caption: &str) -> String {
     let body = t.render(Format::Html).replacen("<table>", &format!("<table>\n<caption>{}</caption>", esc(caption)), 1);
     format!("<div class=\"table\">{body}</div>\n")
@@ -389,6 +504,10 @@ pub fn report_html(results: &EvaluationResults, figures: &[Figure], provenance: 
         }
     }
     h += "</section>\n";
+
+    if let Some(v) = &results.value_for_money {
+        h += &value_section(results, v, &fig);
+    }
 
     h += "<section>\n<h2>Caveats</h2>\n<ul>\n";
     for c in caveats(results) {

@@ -198,6 +198,34 @@ pub fn notebook(results: &EvaluationResults, figures: &[Figure]) -> String {
             figure_cell(&mut c, f);
         }
     }
+    if let Some(v) = &results.value_for_money {
+        let mut text = format!(
+            "## Value for money\n\nEach matched child's care over the follow-up window costed bottom up (placements by group and provider, social-worker time, changes of social worker), prices of {}{}; the incremental cost per child-year against the events avoided, with a bootstrap over sites within arm (`value_for_money.json`).",
+            v.unit_costs.price_year,
+            if v.unit_costs.illustrative { ", partly illustrative" } else { "" }
+        );
+        for w in &v.warnings {
+            text += &format!("\n\n**{w}**");
+        }
+        c.markdown(&text);
+        table_cell(&mut c, "value_for_money");
+        table_cell(&mut c, "cost_components");
+        for name in ["ce_plane", "ceac"] {
+            if let Some(f) = fig(name) {
+                figure_cell(&mut c, f);
+            }
+        }
+        table_cell(&mut c, "cost_by_model");
+        if !v.spending.is_empty() {
+            table_cell(&mut c, "site_spending");
+            if let Some(f) = fig("cost_trends") {
+                figure_cell(&mut c, f);
+            }
+        }
+        if !v.payments.is_empty() {
+            table_cell(&mut c, "outcome_payments");
+        }
+    }
     c.markdown("## Going further\n\nFor example, the primary estimates only:");
     c.code(
         "primary = effects.filter(effects['p_holm'].is_not_null()) if hasattr(effects, 'filter') and 'polars' in type(effects).__module__ else effects[effects['p_holm'].notna()]\nprimary",

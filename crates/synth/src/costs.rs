@@ -48,9 +48,9 @@ pub fn role_cost(role: &str) -> f64 {
 /// Weekly cost of a placement (pounds) by type and provider: the generator's own rates.
 pub fn weekly_placement_cost(place: &str, provider: &str) -> f64 {
     let base = match place.as_bytes().first() {
-        Some(b'U') | Some(b'Q') => 450.0,  // foster care
-        Some(b'A') => 250.0,               // placed for adoption
-        Some(b'P') => 120.0,               // with parents, independent living
+        Some(b'U') | Some(b'Q') => 450.0,                             // foster care
+        Some(b'A') => 250.0,                                          // placed for adoption
+        Some(b'P') => 120.0,                                          // with parents, independent living
         Some(b'K') | Some(b'R') | Some(b'S') | Some(b'H') => 3_000.0, // residential, secure
         _ => 400.0,
     };

@@ -106,12 +106,14 @@ pub enum SynthError {
 
 /// The pilot effects and their defaults: multipliers of rates at pilot sites from go-live
 /// (1 = no effect), and a shift of the follow-up SDQ score.
-pub const EFFECTS: [(&str, f64, &str); 5] = [
+pub const EFFECTS: [(&str, f64, &str); 7] = [
     ("turnover", 0.6, "rate ratio of workers leaving (pilot vs before / elsewhere)"),
     ("caseload", 0.7, "ratio of children per case-holding worker"),
     ("sw_changes", 0.6, "rate ratio of reallocations not caused by a worker leaving"),
     ("placement_moves", 0.8, "rate ratio of placement moves"),
     ("sdq", -1.5, "shift of the follow-up SDQ total difficulties score (points)"),
+    ("visits", 1.5, "ratio of how often pilot children are visited after go-live (every 42 days elsewhere)"),
+    ("contact_minutes", 1.0, "ratio of the length of contacts with pilot children after go-live (same draws, scaled)"),
 ];
 
 /// Parameters of a synthetic dataset (unchecked).
@@ -569,6 +571,8 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
     let caseload_effect = ctx.effect("caseload");
     let change_effect = ctx.effect("sw_changes");
     let move_effect = ctx.effect("placement_moves");
+    let visits_effect = ctx.effect("visits");
+    let minutes_effect = ctx.effect("contact_minutes");
 
     // --- workers -------------------------------------------------------------------------
     let history_start = ctx.window_start - 730;
@@ -918,7 +922,7 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
                 });
                 if ctx.with_extras && !short_breaks {
                     let mut visit = day + rng.range(3, 30) as i32;
-                    let gap = if after(visit) { 28 } else { 42 };
+                    let gap = if after(visit) { (42.0 / visits_effect).round() as i32 } else { 42 };
                     while visit < end.min(ctx.extract_date) {
                         if visit < ctx.window_start {
                             visit += 42;
@@ -930,7 +934,8 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
                             worker: spells[w].worker,
                             date: visit,
                             kind,
-                            minutes: rng.range(15, 90) as u32,
+                            minutes: (rng.range(15, 90) as f64 * if after(visit) { minutes_effect } else { 1.0 })
+                                .round() as u32,
                         });
                         visit += gap + rng.range(-7, 7) as i32;
                     }

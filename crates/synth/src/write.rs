@@ -198,7 +198,11 @@ pub fn manifest(data: &Synthetic) -> String {
             ("overhead_pilot", OVERHEAD_PILOT, "overheads / (staff + agency staff) at pilots"),
             ("overhead_other", OVERHEAD_OTHER, "overheads / (staff + agency staff) elsewhere"),
             ("contract_share", CONTRACT_SHARE, "contract / staff at pilots (0 elsewhere)"),
-            ("outcome_payment_share", OUTCOME_PAYMENT_SHARE, "outcome_payment / staff at pilots after go-live (0 elsewhere)"),
+            (
+                "outcome_payment_share",
+                OUTCOME_PAYMENT_SHARE,
+                "outcome_payment / staff at pilots after go-live (0 elsewhere)",
+            ),
             ("other_share", OTHER_SHARE, "other / staff"),
         ] {
             let _ = writeln!(s, "{name} = {value:?} # {what}");

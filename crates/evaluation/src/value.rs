@@ -1,0 +1,862 @@
+//! Value for money: what a child's care costs, what the pilots' outcomes cost, and payment on
+//! outcomes (the `[value_for_money]` config section; off unless enabled).
+//!
+//! # A child's care, bottom up
+//! As the Cost Calculator for Children's Services (Ward, Holmes and Soper 2008, *Costs and
+//! Consequences of Placing Children in Care*) and the PSSRU unit costs build it: over the
+//! follow-up window, each cohort child's
+//! - placement days (the episode in force each day; on a day one episode ends and the next
+//!   starts, the later one) x the weekly cost of the placement's group (EVALUATION.md's
+//!   `placement_type` groups) and provider (`own`: PR0, PR1 or blank; `other_public`: PR2, PR3;
+//!   `external`: PR4, PR5) / 7;
+//! - social-worker time: contact minutes in the window / 60 x the hourly cost x the overhead
+//!   multiplier;
+//! - social-worker changes in the window x the cost of a change (the handover work).
+//!
+//! The outcome `cost_per_child_year` (kind `cost`) is the cost over the child-years looked
+//! after in the window, estimated as the rate differences are (WLS of cost / exposure with
+//! weights = match weight x exposure: the difference of the arms' pooled costs per child-year),
+//! with CR2 on site and the wild cluster bootstrap.
+//!
+//! # Incremental cost-effectiveness
+//! Per child-year: the incremental cost (pilot minus control, pooled over the matched sample)
+//! over the events avoided (control minus pilot rate) of placement moves and of social-worker
+//! changes. Uncertainty: a bootstrap that resamples sites within arm (pilot sites with
+//! replacement among the pilot sites, control sites among the control sites), the matched
+//! children of each drawn site entering with their weights; percentile intervals, the share of
+//! replicates in each quadrant of the cost-effectiveness plane, and the acceptability curve
+//! (the share of replicates whose net benefit, willingness to pay x events avoided - cost, is
+//! positive; Fenwick, Claxton and Sculpher 2001). With five pilot sites there are only 126
+//! distinct multisets of pilot sites: the intervals are coarse and an ICER interval is reported
+//! only when every replicate avoids events.
+
+use crate::cohort::{Cohort, Windows};
+use crate::config::CodeGroup;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use swp_data::validate::code_column;
+use swp_data::Dataset;
+use swp_metrics::costs::{child_years_by_site, site_spending};
+use swp_metrics::{Index, Period};
+use swp_stats::matching::Matching;
+use swp_stats::rng::Rng;
+
+/// Weekly cost of a placement group by provider (pounds).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderCosts {
+    /// The authority's own provision (PR0, PR1, blank).
+    pub own: f64,
+    /// Another authority or public body (PR2, PR3).
+    pub other_public: f64,
+    /// Private and voluntary providers (PR4, PR5).
+    pub external: f64,
+}
+
+/// One payment-on-outcomes threshold of a pilot's contract.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentRule {
+    /// The pilot site.
+    pub site: String,
+    /// The indicator: a METRICS.md metric (by site, per financial year).
+    pub indicator: String,
+    /// Met when the indicator is at most this.
+    #[serde(default)]
+    pub at_most: Option<f64>,
+    /// Met when the indicator is at least this.
+    #[serde(default)]
+    pub at_least: Option<f64>,
+    /// The share of the contract's outcome payment the threshold triggers.
+    pub share: f64,
+}
+
+/// `[value_for_money]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ValueConfig {
+    /// Run it (false).
+    pub enabled: bool,
+    /// The price year of the unit costs (`2016-17`).
+    pub price_year: String,
+    /// Where each figure comes from.
+    pub sources: Vec<String>,
+    /// Whether the figures are illustrative (labelled so in the report).
+    pub illustrative: bool,
+    /// Weekly placement cost by `placement_type` group.
+    pub placement_weekly: BTreeMap<String, ProviderCosts>,
+    /// Cost of an hour of social-worker time with a child (pounds).
+    pub social_worker_hourly: f64,
+    /// Multiplier for the time around each contact (travel, recording, supervision).
+    pub overhead_multiplier: f64,
+    /// Cost of one change of social worker (the handover work, pounds).
+    pub cost_per_sw_change: f64,
+    /// Willingness to pay per event avoided, for the acceptability curve (pounds).
+    pub willingness_to_pay: Vec<f64>,
+    /// Bootstrap replicates of the incremental cost-effectiveness (1,000).
+    pub bootstrap_reps: usize,
+    /// Payment-on-outcomes thresholds of the pilots' contracts.
+    pub payments: Vec<PaymentRule>,
+}
+
+impl Default for ValueConfig {
+    fn default() -> Self {
+        let p = |own, other_public, external| ProviderCosts { own, other_public, external };
+        ValueConfig {
+            enabled: false,
+            price_year: "2016-17".into(),
+            sources: vec![
+                "foster (own provision): PSSRU Unit Costs of Health and Social Care 2017 (Curtis and Burns), p. 86: GBP 646 per child per week in foster care, 2016-17 prices (boarding-out allowances, administration, social workers and support staff)".into(),
+                "every other figure: illustrative, in 2016-17 prices; replace with the authority's own or current PSSRU figures".into(),
+            ],
+            illustrative: true,
+            placement_weekly: BTreeMap::from([
+                ("foster".into(), p(646.0, 750.0, 900.0)),
+                ("placed_for_adoption".into(), p(300.0, 300.0, 450.0)),
+                ("with_parents".into(), p(150.0, 150.0, 150.0)),
+                ("residential".into(), p(3_500.0, 3_800.0, 4_200.0)),
+                ("other".into(), p(500.0, 550.0, 700.0)),
+            ]),
+            social_worker_hourly: 55.0,
+            overhead_multiplier: 2.5,
+            cost_per_sw_change: 900.0,
+            willingness_to_pay: (0..=20).map(|k| f64::from(k) * 2_500.0).collect(),
+            bootstrap_reps: 1_000,
+            payments: Vec::new(),
+        }
+    }
+}
+
+impl ValueConfig {
+    /// Checks the section: costs finite and >= 0, a group for each placement group, a
+    /// bootstrap of 99 to 100,000, payment rules with one threshold and a share in [0, 1].
+    ///
+    /// # Errors
+    /// The key, the value and what is allowed.
+    pub fn check(&self, groups: &[CodeGroup]) -> Result<(), (String, String, String)> {
+        let bad = |k: &str, v: String, a: &str| Err((k.to_string(), v, a.to_string()));
+        for (name, c) in &self.placement_weekly {
+            if !groups.iter().any(|g| &g.group == name) {
+                return bad(
+                    "value_for_money.placement_weekly",
+                    name.clone(),
+                    &format!(
+                        "a placement_type group: {}",
+                        groups.iter().map(|g| g.group.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                );
+            }
+            for x in [c.own, c.other_public, c.external] {
+                if !(x.is_finite() && x >= 0.0) {
+                    return bad(
+                        &format!("value_for_money.placement_weekly.{name}"),
+                        x.to_string(),
+                        "weekly costs of 0 or more",
+                    );
+                }
+            }
+        }
+        for g in groups {
+            if !self.placement_weekly.contains_key(&g.group) {
+                return bad(
+                    "value_for_money.placement_weekly",
+                    format!("(no {})", g.group),
+                    "a weekly cost for every placement_type group",
+                );
+            }
+        }
+        for (k, x) in [
+            ("social_worker_hourly", self.social_worker_hourly),
+            ("overhead_multiplier", self.overhead_multiplier),
+            ("cost_per_sw_change", self.cost_per_sw_change),
+        ] {
+            if !(x.is_finite() && x >= 0.0) {
+                return bad(&format!("value_for_money.{k}"), x.to_string(), "0 or more");
+            }
+        }
+        if !(99..=100_000).contains(&self.bootstrap_reps) {
+            return bad("value_for_money.bootstrap_reps", self.bootstrap_reps.to_string(), "99 to 100,000");
+        }
+        if self.willingness_to_pay.is_empty() || self.willingness_to_pay.iter().any(|x| !(x.is_finite() && *x >= 0.0)) {
+            return bad(
+                "value_for_money.willingness_to_pay",
+                format!("{:?}", self.willingness_to_pay),
+                "amounts of 0 or more",
+            );
+        }
+        for r in &self.payments {
+            if r.at_most.is_some() == r.at_least.is_some() {
+                return bad("value_for_money.payments", r.indicator.clone(), "exactly one of at_most and at_least");
+            }
+            if !(0.0..=1.0).contains(&r.share) {
+                return bad("value_for_money.payments.share", r.share.to_string(), "a share between 0 and 1");
+            }
+            let known = swp_metrics::all::METRICS.contains(&r.indicator.as_str());
+            if !known {
+                return bad(
+                    "value_for_money.payments.indicator",
+                    r.indicator.clone(),
+                    "a METRICS.md metric, such as pct_3plus_placements or visits_per_child_month",
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Each cohort child's costs in the follow-up window, by component (pounds).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChildCosts {
+    /// Placements.
+    pub placements: Vec<f64>,
+    /// Social-worker time with the child.
+    pub social_work: Vec<f64>,
+    /// Changes of social worker.
+    pub changes: Vec<f64>,
+}
+
+impl ChildCosts {
+    /// The total of each child.
+    pub fn total(&self) -> Vec<f64> {
+        (0..self.placements.len()).map(|i| self.placements[i] + self.social_work[i] + self.changes[i]).collect()
+    }
+}
+
+/// The provider class of a `place_provider` code: 0 own, 1 other public, 2 external.
+fn provider_class(code: Option<&str>) -> usize {
+    match code {
+        Some("PR2") | Some("PR3") => 1,
+        Some("PR4") | Some("PR5") => 2,
+        _ => 0,
+    }
+}
+
+/// The costs of every cohort child over `window` (see the module docs).
+pub fn child_costs(
+    dataset: &Dataset,
+    index: &Index,
+    cohort: &Cohort,
+    window: Period,
+    config: &ValueConfig,
+    placement_groups: &[CodeGroup],
+) -> ChildCosts {
+    let places = code_column(&dataset.episodes.frame, "place");
+    let providers = code_column(&dataset.episodes.frame, "place_provider");
+    let weekly = |row: usize| -> f64 {
+        let place = places.get(row).cloned().flatten().unwrap_or_default();
+        let group = placement_groups
+            .iter()
+            .find(|g| g.codes.iter().any(|c| *c == place))
+            .or_else(|| placement_groups.iter().find(|g| g.codes.is_empty()))
+            .or(placement_groups.last())
+            .map_or("other", |g| g.group.as_str());
+        let c = config.placement_weekly.get(group).copied().unwrap_or(ProviderCosts {
+            own: 0.0,
+            other_public: 0.0,
+            external: 0.0,
+        });
+        match provider_class(providers.get(row).and_then(|p| p.as_deref())) {
+            1 => c.other_public,
+            2 => c.external,
+            _ => c.own,
+        }
+    };
+    let mut out = ChildCosts::default();
+    for (k, &c) in cohort.child.iter().enumerate() {
+        let episodes = index.episodes.of(c);
+        let mut placement = 0.0;
+        for (i, e) in episodes.iter().enumerate() {
+            let mut last = e.end.unwrap_or(window.to);
+            // on a day one episode ends and the next starts, the later one is in force
+            if let Some(next) = episodes.get(i + 1) {
+                if next.start <= last {
+                    last = next.start - 1;
+                }
+            }
+            let (from, to) = (e.start.max(window.from), last.min(window.to));
+            if from <= to {
+                placement += f64::from(to - from + 1) * weekly(e.row as usize) / 7.0;
+            }
+        }
+        let minutes: f64 = index
+            .contacts
+            .as_ref()
+            .map(|contacts| contacts.of(c).iter().filter(|x| window.contains(x.date)).map(|x| x.minutes).sum())
+            .unwrap_or(0.0);
+        out.placements.push(placement);
+        out.social_work.push(minutes / 60.0 * config.social_worker_hourly * config.overhead_multiplier);
+        out.changes.push(cohort.sw_changes[k] * config.cost_per_sw_change);
+    }
+    out
+}
+
+/// The incremental cost-effectiveness of one outcome.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Icer {
+    /// `placement_moves` or `sw_changes`.
+    pub outcome: &'static str,
+    /// Incremental cost per child-year (pilot minus control, pounds).
+    pub delta_cost: f64,
+    /// 95% percentile interval of it.
+    pub delta_cost_ci: [f64; 2],
+    /// Events avoided per child-year (control minus pilot rate).
+    pub events_avoided: f64,
+    /// 95% percentile interval of it.
+    pub events_avoided_ci: [f64; 2],
+    /// Cost per event avoided (None when no event is avoided).
+    pub icer: Option<f64>,
+    /// Its 95% percentile interval, when every replicate avoids events.
+    pub icer_ci: Option<[f64; 2]>,
+    /// Shares of replicates: more effective and cheaper, more effective and dearer, less
+    /// effective and cheaper, less effective and dearer.
+    pub quadrants: Quadrants,
+}
+
+/// Shares of bootstrap replicates in each quadrant of the cost-effectiveness plane.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Quadrants {
+    /// Events avoided and cost saved (dominant).
+    pub effective_cheaper: f64,
+    /// Events avoided at a cost.
+    pub effective_dearer: f64,
+    /// No event avoided, cost saved.
+    pub less_effective_cheaper: f64,
+    /// No event avoided, at a cost (dominated).
+    pub less_effective_dearer: f64,
+}
+
+/// One point of the acceptability curve.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CeacPoint {
+    /// Willingness to pay per event avoided (pounds).
+    pub willingness_to_pay: f64,
+    /// Probability the pilot is cost-effective, per placement move avoided.
+    pub placement_moves: f64,
+    /// Per social-worker change avoided.
+    pub sw_changes: f64,
+}
+
+/// Site spending per child-year by arm and financial year (METRICS.md `cost_per_child_year`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpendingRow {
+    /// Arm.
+    pub arm: String,
+    /// Financial year (`2009-10`).
+    pub financial_year: String,
+    /// Spending over child-years, sites with a costs row.
+    pub cost_per_child_year: Option<f64>,
+    /// Sites with a costs row.
+    pub sites: usize,
+}
+
+/// One pilot's matched children against their matched controls.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelCost {
+    /// SWP model.
+    pub model: String,
+    /// Pilot site.
+    pub site: String,
+    /// Pooled cost per child-year of the pilot's matched children.
+    pub cost_treated: Option<f64>,
+    /// Of their matched controls (weighted by use).
+    pub cost_control: Option<f64>,
+    /// Site spending per child-year of the pilot over the follow-up years with a costs row.
+    pub site_spending_per_child_year: Option<f64>,
+    /// Matched children of the pilot (None where suppressed).
+    pub n_treated: Option<u64>,
+    /// Their matched controls (None where suppressed).
+    pub n_control: Option<u64>,
+}
+
+/// One payment-on-outcomes threshold in one year.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PaymentRow {
+    /// Pilot site.
+    pub site: String,
+    /// Financial year.
+    pub financial_year: String,
+    /// The indicator.
+    pub indicator: String,
+    /// Its value that year.
+    pub value: Option<f64>,
+    /// `at most X` or `at least X`.
+    pub threshold: String,
+    /// Whether it was met (None when the indicator has no value).
+    pub met: Option<bool>,
+    /// The payment share triggered (0 when not met).
+    pub share: f64,
+    /// The indicator's numerator and denominator (for small-number suppression; not written).
+    #[serde(skip)]
+    pub parts: (Option<f64>, Option<f64>),
+}
+
+/// `value_for_money.json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ValueForMoney {
+    /// The unit costs used.
+    pub unit_costs: ValueConfig,
+    /// Mean cost per child-year of each component, pilot and control (pooled, matched).
+    pub components: Vec<ComponentRow>,
+    /// Incremental cost-effectiveness per placement move and per social-worker change avoided.
+    pub icers: Vec<Icer>,
+    /// The acceptability curves.
+    pub ceac: Vec<CeacPoint>,
+    /// Bootstrap replicates: (incremental cost, moves avoided, changes avoided) per child-year.
+    pub replicates: Vec<[f64; 3]>,
+    /// Pilot and control sites the bootstrap draws from, and the distinct multisets of pilot
+    /// sites it can draw.
+    pub bootstrap: BootstrapInfo,
+    /// Site spending per child-year by arm and year (when the dataset has costs).
+    pub spending: Vec<SpendingRow>,
+    /// By SWP model.
+    pub by_model: Vec<ModelCost>,
+    /// Payment on outcomes, per pilot, year and threshold.
+    pub payments: Vec<PaymentRow>,
+    /// What to read with care.
+    pub warnings: Vec<String>,
+}
+
+/// A cost component by arm.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ComponentRow {
+    /// `placements`, `social_work`, `changes`, `total`.
+    pub component: &'static str,
+    /// Pilot, per child-year.
+    pub treated: Option<f64>,
+    /// Control, per child-year.
+    pub control: Option<f64>,
+}
+
+/// The bootstrap's design.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BootstrapInfo {
+    /// Replicates.
+    pub reps: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Pilot sites in the matched sample.
+    pub pilot_sites: usize,
+    /// Control sites in the matched sample.
+    pub control_sites: usize,
+    /// Distinct multisets of pilot sites a replicate can draw: C(2g - 1, g).
+    pub distinct_pilot_draws: f64,
+}
+
+/// Pooled sums of one site's matched children (weights applied).
+#[derive(Debug, Clone, Copy, Default)]
+struct SiteSums {
+    cost: f64,
+    exposure: f64,
+    moves: f64,
+    changes: f64,
+}
+
+impl SiteSums {
+    fn add(&mut self, o: &SiteSums) {
+        self.cost += o.cost;
+        self.exposure += o.exposure;
+        self.moves += o.moves;
+        self.changes += o.changes;
+    }
+}
+
+fn binomial(n: u64, k: u64) -> f64 {
+    (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    // type 7 (R's default) on sorted values
+    let h = (sorted.len() - 1) as f64 * q;
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+fn interval(mut v: Vec<f64>) -> [f64; 2] {
+    v.sort_by(f64::total_cmp);
+    [percentile(&v, 0.025), percentile(&v, 0.975)]
+}
+
+/// The inputs of [`value_for_money`] from the evaluation run.
+pub struct Inputs<'a> {
+    /// The dataset.
+    pub dataset: &'a Dataset,
+    /// Its by-site index.
+    pub index: &'a Index,
+    /// The cohort.
+    pub cohort: &'a Cohort,
+    /// The matching.
+    pub matching: &'a Matching,
+    /// Each cohort child's costs.
+    pub costs: &'a ChildCosts,
+    /// The windows.
+    pub windows: &'a Windows,
+    /// Pilot sites: (site index, site id, model, go-live).
+    pub pilots: Vec<(usize, String, String, Option<i32>)>,
+    /// The arm of each site index.
+    pub arm_of_site: &'a [String],
+    /// The bootstrap seed.
+    pub seed: u64,
+}
+
+/// Everything of `value_for_money.json` but the effect row (which is in `effects`).
+pub fn value_for_money(config: &ValueConfig, x: &Inputs<'_>) -> ValueForMoney {
+    let cohort = x.cohort;
+    let total = x.costs.total();
+    let w = &x.matching.weights;
+    let matched: Vec<usize> = (0..cohort.len()).filter(|&i| w[i] > 0.0).collect();
+    let mut warnings = Vec::new();
+    // per-site sums of the matched children
+    let n_sites = x.index.groups.site_ids.len();
+    let mut sums = vec![[SiteSums::default(); 2]; n_sites];
+    for &i in &matched {
+        let s = &mut sums[cohort.site[i] as usize][usize::from(cohort.treated[i])];
+        s.cost += w[i] * total[i];
+        s.exposure += w[i] * cohort.exposure_years[i];
+        s.moves += w[i] * cohort.placement_moves[i];
+        s.changes += w[i] * cohort.sw_changes[i];
+    }
+    let arm_sites = |t: usize| -> Vec<usize> { (0..n_sites).filter(|&s| sums[s][t].exposure > 0.0).collect() };
+    let (pilot_sites, control_sites) = (arm_sites(1), arm_sites(0));
+    let pooled = |sites: &[usize], t: usize| {
+        let mut a = SiteSums::default();
+        sites.iter().for_each(|&s| a.add(&sums[s][t]));
+        a
+    };
+    let point = |p: &SiteSums, c: &SiteSums| -> [f64; 3] {
+        [
+            p.cost / p.exposure - c.cost / c.exposure,
+            c.moves / c.exposure - p.moves / p.exposure,
+            c.changes / c.exposure - p.changes / p.exposure,
+        ]
+    };
+    let (p_all, c_all) = (pooled(&pilot_sites, 1), pooled(&control_sites, 0));
+    let estimate = point(&p_all, &c_all);
+    // the bootstrap: sites with replacement within arm
+    let mut rng = Rng::new(x.seed, 0x7661_6c75_65); // "value"
+    let mut replicates = Vec::with_capacity(config.bootstrap_reps);
+    if !pilot_sites.is_empty() && !control_sites.is_empty() {
+        for _ in 0..config.bootstrap_reps {
+            let draw = |sites: &[usize], t: usize, rng: &mut Rng| {
+                let mut a = SiteSums::default();
+                for _ in 0..sites.len() {
+                    a.add(&sums[sites[rng.range(0, sites.len() as i64 - 1) as usize]][t]);
+                }
+                a
+            };
+            let p = draw(&pilot_sites, 1, &mut rng);
+            let c = draw(&control_sites, 0, &mut rng);
+            replicates.push(point(&p, &c));
+        }
+    }
+    let reps = replicates.len().max(1) as f64;
+    let icers: Vec<Icer> = [("placement_moves", 1usize), ("sw_changes", 2usize)]
+        .iter()
+        .map(|&(outcome, k)| {
+            let share = |f: &dyn Fn(&[f64; 3]) -> bool| replicates.iter().filter(|r| f(r)).count() as f64 / reps;
+            let all_avoid = !replicates.is_empty() && replicates.iter().all(|r| r[k] > 0.0);
+            Icer {
+                outcome,
+                delta_cost: estimate[0],
+                delta_cost_ci: interval(replicates.iter().map(|r| r[0]).collect()),
+                events_avoided: estimate[k],
+                events_avoided_ci: interval(replicates.iter().map(|r| r[k]).collect()),
+                icer: (estimate[k] > 0.0).then(|| estimate[0] / estimate[k]),
+                icer_ci: all_avoid.then(|| interval(replicates.iter().map(|r| r[0] / r[k]).collect())),
+                quadrants: Quadrants {
+                    effective_cheaper: share(&|r| r[k] > 0.0 && r[0] <= 0.0),
+                    effective_dearer: share(&|r| r[k] > 0.0 && r[0] > 0.0),
+                    less_effective_cheaper: share(&|r| r[k] <= 0.0 && r[0] <= 0.0),
+                    less_effective_dearer: share(&|r| r[k] <= 0.0 && r[0] > 0.0),
+                },
+            }
+        })
+        .collect();
+    let ceac = config
+        .willingness_to_pay
+        .iter()
+        .map(|&lambda| {
+            let p = |k: usize| replicates.iter().filter(|r| lambda * r[k] - r[0] > 0.0).count() as f64 / reps;
+            CeacPoint { willingness_to_pay: lambda, placement_moves: p(1), sw_changes: p(2) }
+        })
+        .collect();
+    let g = pilot_sites.len() as u64;
+    if g < 10 {
+        warnings.push(format!(
+            "the bootstrap draws from {g} pilot site(s) ({} distinct draws of pilot sites): its intervals are coarse, and an ICER's interval is given only when every replicate avoids events",
+            binomial(2 * g.max(1) - 1, g)
+        ));
+    }
+    if x.index.contacts.is_none() {
+        warnings.push("the dataset has no contacts: social-worker time is not costed".into());
+    }
+    let component = |name: &'static str, v: &[f64]| {
+        let rate = |t: bool| {
+            let (num, den) = matched
+                .iter()
+                .filter(|&&i| cohort.treated[i] == t)
+                .fold((0.0, 0.0), |(n, d), &i| (n + w[i] * v[i], d + w[i] * cohort.exposure_years[i]));
+            (den > 0.0).then(|| num / den)
+        };
+        ComponentRow { component: name, treated: rate(true), control: rate(false) }
+    };
+    let components = vec![
+        component("placements", &x.costs.placements),
+        component("social_work", &x.costs.social_work),
+        component("changes", &x.costs.changes),
+        component("total", &total),
+    ];
+    let spending = spending_rows(x);
+    let by_model = x
+        .pilots
+        .iter()
+        .map(|(site_index, site, model, _)| {
+            let (treated, control_weight) = crate::pilot_and_controls(cohort, x.matching, *site_index);
+            let rate = |rows: &mut dyn Iterator<Item = (usize, f64)>| {
+                let (n, d) =
+                    rows.fold((0.0, 0.0), |(n, d), (i, wt)| (n + wt * total[i], d + wt * cohort.exposure_years[i]));
+                (d > 0.0).then(|| n / d)
+            };
+            ModelCost {
+                n_treated: Some(treated.len() as u64),
+                n_control: Some(control_weight.iter().filter(|&&w| w > 0.0).count() as u64),
+                model: model.clone(),
+                site: site.clone(),
+                cost_treated: rate(&mut treated.iter().map(|&i| (i, 1.0))),
+                cost_control: rate(
+                    &mut (0..cohort.len()).filter(|&i| control_weight[i] > 0.0).map(|i| (i, control_weight[i])),
+                ),
+                site_spending_per_child_year: site_spending_in(x, *site_index, x.windows.follow_up),
+            }
+        })
+        .collect();
+    let payments = payment_rows(config, x);
+    ValueForMoney {
+        unit_costs: config.clone(),
+        components,
+        icers,
+        ceac,
+        replicates,
+        bootstrap: BootstrapInfo {
+            reps: config.bootstrap_reps,
+            seed: x.seed,
+            pilot_sites: pilot_sites.len(),
+            control_sites: control_sites.len(),
+            distinct_pilot_draws: binomial(2 * g.max(1) - 1, g),
+        },
+        spending,
+        by_model,
+        payments,
+        warnings,
+    }
+}
+
+fn fy_label(year: i32) -> String {
+    format!("{year}-{:02}", (year + 1) % 100)
+}
+
+/// The financial years of the costs table.
+fn cost_years(index: &Index) -> Vec<i32> {
+    let mut years: Vec<i32> = index.costs.iter().flatten().map(|c| c.year).collect();
+    years.sort_unstable();
+    years.dedup();
+    years
+}
+
+fn spending_rows(x: &Inputs<'_>) -> Vec<SpendingRow> {
+    let Some(costs) = &x.index.costs else { return Vec::new() };
+    let mut arms: Vec<&str> = x.arm_of_site.iter().map(String::as_str).collect();
+    arms.sort_unstable();
+    arms.dedup();
+    let mut out = Vec::new();
+    for year in cost_years(x.index) {
+        let p = Period::financial_year(year);
+        let spending = site_spending(costs, x.arm_of_site.len(), year);
+        let child_years = child_years_by_site(x.index, p);
+        for arm in ["pilot", "host", "comparison"].iter().filter(|a| arms.contains(a)) {
+            let (mut num, mut den, mut sites) = (0.0, 0.0, 0);
+            for s in (0..x.arm_of_site.len()).filter(|&s| x.arm_of_site[s] == *arm) {
+                if let Some(amounts) = &spending[s] {
+                    num += amounts.iter().sum::<f64>();
+                    den += child_years[s];
+                    sites += 1;
+                }
+            }
+            out.push(SpendingRow {
+                arm: arm.to_string(),
+                financial_year: fy_label(year),
+                cost_per_child_year: (den > 0.0).then(|| num / den),
+                sites,
+            });
+        }
+    }
+    out
+}
+
+/// A site's spending over its child-years in the financial years that overlap `window`.
+fn site_spending_in(x: &Inputs<'_>, site: usize, window: Period) -> Option<f64> {
+    let costs = x.index.costs.as_ref()?;
+    let (mut num, mut den) = (0.0, 0.0);
+    for year in cost_years(x.index) {
+        let p = Period::financial_year(year);
+        if p.to < window.from || p.from > window.to {
+            continue;
+        }
+        if let Some(amounts) = &site_spending(costs, x.arm_of_site.len(), year)[site] {
+            num += amounts.iter().sum::<f64>();
+            den += child_years_by_site(x.index, p)[site];
+        }
+    }
+    (den > 0.0).then(|| num / den)
+}
+
+fn payment_rows(config: &ValueConfig, x: &Inputs<'_>) -> Vec<PaymentRow> {
+    if config.payments.is_empty() {
+        return Vec::new();
+    }
+    let periods = swp_metrics::financial_years(x.windows.baseline.from, x.windows.follow_up.to);
+    let rows = swp_metrics::metrics_of(x.index, &periods, 20);
+    let mut out = Vec::new();
+    for rule in &config.payments {
+        let go_live = x.pilots.iter().find(|p| p.1 == rule.site).and_then(|p| p.3);
+        for p in &periods {
+            // years the pilot ran: from the financial year of its go-live
+            if go_live.is_some_and(|g| p.to < g) {
+                continue;
+            }
+            let from = swp_data::typed::format_date(p.from);
+            let found =
+                rows.iter().find(|r| r.group == rule.site && r.metric == rule.indicator && r.period_from == from);
+            let value = found.and_then(|r| r.value);
+            let parts = found.map_or((None, None), |r| (r.numerator, r.denominator));
+            let met = value.map(|v| match (rule.at_most, rule.at_least) {
+                (Some(t), _) => v <= t,
+                (_, Some(t)) => v >= t,
+                _ => false,
+            });
+            let (y, _, _) = swp_data::typed::civil_from_days(p.from);
+            out.push(PaymentRow {
+                site: rule.site.clone(),
+                financial_year: fy_label(y),
+                indicator: rule.indicator.clone(),
+                value,
+                threshold: match (rule.at_most, rule.at_least) {
+                    (Some(t), _) => format!("at most {t}"),
+                    (_, Some(t)) => format!("at least {t}"),
+                    _ => String::new(),
+                },
+                met,
+                share: if met == Some(true) { rule.share } else { 0.0 },
+                parts,
+            });
+        }
+    }
+    out
+}
+
+/// The outcome name of the cost row in `effects` (made by [`crate::estimates::cost_rows`]).
+pub const OUTCOME: &str = "cost_per_child_year";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use swp_data::typed::days_from_civil;
+
+    fn write(dir: &std::path::Path, name: &str, text: &str) {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+
+    /// Three children worked by hand against the default unit-cost table.
+    #[test]
+    fn child_costs_equal_a_hand_computation() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(d, "sites.csv", "site_id,name,arm,swp_model,go_live\nS1,s,comparison,none,\n");
+        write(
+            d,
+            "children.csv",
+            "child_id,site_id,sex,dob,ethnic\nA,S1,1,2000-01-01,WBRI\nB,S1,2,2001-01-01,WBRI\nC,S1,1,2002-01-01,WBRI\n",
+        );
+        write(
+            d,
+            "episodes.csv",
+            "child_id,site_id,decom,rne,ls,cin,place,place_provider,dec\n\
+             A,S1,2009-06-01,S,C2,N1,U1,PR1,2010-03-31\n\
+             A,S1,2010-03-31,P,C2,N1,R1,PR4,\n\
+             B,S1,2010-07-01,S,V2,N1,P1,,2010-07-10\n\
+             C,S1,2010-12-25,S,E1,N1,A4,PR2,\n",
+        );
+        write(
+            d,
+            "workers.csv",
+            "worker_id,site_id,role,fte,agency,start_date,end_date\nW1,S1,social_worker,1,false,2005-01-01,\n",
+        );
+        write(d, "allocations.csv", "child_id,worker_id,start_date,end_date\nA,W1,2009-06-01,\n");
+        write(
+            d,
+            "contacts.csv",
+            "child_id,worker_id,date,kind,minutes\nA,W1,2009-12-31,visit,45\nA,W1,2010-02-01,visit,60\nA,W1,2010-11-30,phone,30\n",
+        );
+        let loaded = swp_data::load(d).unwrap();
+        assert!(!loaded.report.has_problems(), "{:?}", loaded.report.problems);
+        let index = swp_metrics::MetricsParams::default().index(&loaded.dataset);
+        let cohort = Cohort { child: vec![0, 1, 2], sw_changes: vec![2.0, 0.0, 0.0], ..Default::default() };
+        let window = Period { from: days_from_civil(2010, 1, 1), to: days_from_civil(2010, 12, 31) };
+        let config = ValueConfig::default();
+        let groups = crate::config::Config::default().covariates.placement_type;
+        let costs = child_costs(&loaded.dataset, &index, &cohort, window, &config, &groups);
+        // A: foster (U1, own: 646 a week) 1 January to 30 March (89 days: on 31 March the later
+        // episode is in force), then residential (R1, private provider: 4,200 a week) 31 March to
+        // 31 December (276 days); contacts of 60 and 30 minutes in the window at 55 an hour x 2.5;
+        // two changes at 900
+        let a = 89.0 * 646.0 / 7.0 + 276.0 * 4_200.0 / 7.0;
+        // B: with parents (P1, no provider: own, 150 a week) 1 to 10 July: 10 days
+        // C: placed for adoption (A4, another authority: 300 a week) 25 to 31 December: 7 days
+        let expected =
+            [(a, 90.0 / 60.0 * 55.0 * 2.5, 1_800.0), (10.0 * 150.0 / 7.0, 0.0, 0.0), (7.0 * 300.0 / 7.0, 0.0, 0.0)];
+        for (k, (p, s, c)) in expected.iter().enumerate() {
+            assert!((costs.placements[k] - p).abs() < 1e-9, "child {k}: {} vs {p}", costs.placements[k]);
+            assert!((costs.social_work[k] - s).abs() < 1e-9, "child {k}");
+            assert!((costs.changes[k] - c).abs() < 1e-9, "child {k}");
+        }
+        assert!((costs.total()[0] - (a + 206.25 + 1_800.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_section_is_checked() {
+        let groups = crate::config::Config::default().covariates.placement_type;
+        assert!(ValueConfig::default().check(&groups).is_ok());
+        let mut c = ValueConfig::default();
+        c.placement_weekly.remove("residential");
+        assert!(c.check(&groups).unwrap_err().2.contains("every placement_type group"));
+        let mut c = ValueConfig::default();
+        c.payments.push(PaymentRule {
+            site: "P1".into(),
+            indicator: "nonsense".into(),
+            at_most: Some(1.0),
+            at_least: None,
+            share: 0.5,
+        });
+        assert!(c.check(&groups).unwrap_err().2.contains("METRICS.md metric"));
+        let mut c = ValueConfig::default();
+        c.payments.push(PaymentRule {
+            site: "P1".into(),
+            indicator: "pct_3plus_placements".into(),
+            at_most: None,
+            at_least: None,
+            share: 0.5,
+        });
+        assert!(c.check(&groups).unwrap_err().2.contains("exactly one"));
+        let mut c = ValueConfig::default();
+        c.social_worker_hourly = -1.0;
+        assert!(c.check(&groups).is_err());
+    }
+
+    #[test]
+    fn percentiles_are_rs_type_7() {
+        let v: Vec<f64> = (1..=10).map(f64::from).collect();
+        // R: quantile(1:10, c(0.025, 0.975)) = 1.225, 9.775
+        let [lo, hi] = interval(v);
+        assert!((lo - 1.225).abs() < 1e-12 && (hi - 9.775).abs() < 1e-12);
+        assert_eq!(binomial(9, 5), 126.0);
+    }
+}
