@@ -246,7 +246,7 @@ pub fn child_costs(
         let place = places.get(row).cloned().flatten().unwrap_or_default();
         let group = placement_groups
             .iter()
-            .find(|g| g.codes.iter().any(|c| *c == place))
+            .find(|g| g.codes.contains(&place))
             .or_else(|| placement_groups.iter().find(|g| g.codes.is_empty()))
             .or(placement_groups.last())
             .map_or("other", |g| g.group.as_str());
@@ -532,7 +532,7 @@ pub fn value_for_money(config: &ValueConfig, x: &Inputs<'_>) -> ValueForMoney {
     let (p_all, c_all) = (pooled(&pilot_sites, 1), pooled(&control_sites, 0));
     let estimate = point(&p_all, &c_all);
     // the bootstrap: sites with replacement within arm
-    let mut rng = Rng::new(x.seed, 0x7661_6c75_65); // "value"
+    let mut rng = Rng::new(x.seed, 0x0076_616c_7565); // "value"
     let mut replicates = Vec::with_capacity(config.bootstrap_reps);
     if !pilot_sites.is_empty() && !control_sites.is_empty() {
         for _ in 0..config.bootstrap_reps {
@@ -846,8 +846,7 @@ mod tests {
             share: 0.5,
         });
         assert!(c.check(&groups).unwrap_err().2.contains("exactly one"));
-        let mut c = ValueConfig::default();
-        c.social_worker_hourly = -1.0;
+        let c = ValueConfig { social_worker_hourly: -1.0, ..ValueConfig::default() };
         assert!(c.check(&groups).is_err());
     }
 
