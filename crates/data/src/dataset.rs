@@ -618,6 +618,51 @@ mod tests {
         write(dir, "allocations.csv", "child_id,worker_id,start_date,end_date\nA,W1,2009-01-01,\n");
     }
 
+    /// costs.csv (DATA.md v1.1): each broken rule found on its line, a clean row read.
+    #[test]
+    fn costs_are_validated_like_every_table() {
+        let dir = tempfile::tempdir().unwrap();
+        minimal(dir.path());
+        write(dir.path(), "episodes.csv", "child_id,decom,rne,ls,cin,place,dec\nA,2009-01-01,S,C2,N1,U4,\n");
+        write(
+            dir.path(),
+            "costs.csv",
+            "site_id,financial_year,category,amount\n\
+             P1,2009-10,staff,1000\n\
+             P1,2009/10,staff,10\n\
+             P1,2009-11,staff,10\n\
+             C1,2009-10,placements,-5\n\
+             X9,2009-10,staff,10\n\
+             P1,2009-10,Staff,20\n\
+             C1,2010-11,lunch,20\n",
+        );
+        let loaded = load(dir.path()).unwrap();
+        assert!(loaded.dataset.costs.present);
+        assert_eq!(loaded.dataset.costs.frame.height(), 7);
+        let found: Vec<(Rule, Option<u64>, Option<String>)> = loaded
+            .report
+            .problems
+            .iter()
+            .filter(|p| p.file == "costs.csv")
+            .map(|p| (p.rule, p.line, p.column.clone()))
+            .collect();
+        let col = |c: &str| Some(c.to_string());
+        for expected in [
+            (Rule::BadDate, Some(3), col("financial_year")),
+            (Rule::BadDate, Some(4), col("financial_year")),
+            (Rule::BadNumber, Some(5), col("amount")),
+            (Rule::DanglingReference, Some(6), col("site_id")),
+            (Rule::DuplicateKey, Some(7), col("category")),
+            (Rule::UnknownCode, Some(8), col("category")),
+        ] {
+            assert!(found.contains(&expected), "{expected:?} not in {found:?}");
+        }
+        assert_eq!(found.len(), 6, "{found:?}");
+        assert_eq!(crate::validate::financial_year_start("2009-10"), Some(2009));
+        assert_eq!(crate::validate::financial_year_start("1999-00"), Some(1999));
+        assert_eq!(crate::validate::financial_year_start("2009-2010"), None);
+    }
+
     #[test]
     fn parquet_tables_load_like_csv_and_problems_name_rows() {
         let dir = tempfile::tempdir().unwrap();
