@@ -503,8 +503,8 @@ fn metrics_publish_every_metric_for_every_group_with_suppression() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let rows: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
     let rows = rows.as_array().unwrap();
-    // 3 arms x 19 metrics (contacts are present in the sample)
-    assert_eq!(rows.len(), 3 * 19);
+    // 3 arms x 23 metrics (contacts and costs are present in the sample)
+    assert_eq!(rows.len(), 3 * 23);
     for r in rows {
         for k in ["group", "metric", "value", "numerator", "denominator", "period_from", "period_to"] {
             assert!(r.get(k).is_some(), "{k} missing in {r}");

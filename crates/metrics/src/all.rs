@@ -206,6 +206,7 @@ mod tests {
             rows.extend(crate::changes::change_rows(&index, p));
             rows.extend(crate::contacts::contact_rows(&index, p));
             rows.extend(crate::placements::placement_rows(&index, p));
+            rows.extend(crate::costs::cost_rows(&index, p));
             for name in &index.groups.names {
                 separate.extend(rows.iter().filter(|r| &r.group == name).cloned());
             }
