@@ -129,24 +129,9 @@ pub fn data_error(message: String) -> Failure {
     Failure::Data { message, printed: false }
 }
 
-/// Reads a CSV or Parquet table.
+/// Reads a CSV or Parquet table ([`swp_eval::data::read::user_table`]).
 pub fn read_table(path: &Path) -> Result<DataFrame, Failure> {
-    let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    let file = std::fs::File::open(path)
-        .map_err(|e| data_error(format!("cannot open {}: {e}; check the path", path.display())))?;
-    let frame = if is_parquet {
-        ParquetReader::new(file).finish()
-    } else {
-        CsvReadOptions::default()
-            .with_infer_schema_length(None)
-            .try_into_reader_with_file_path(Some(path.to_path_buf()))
-            .and_then(|r| r.finish())
-    };
-    let frame = frame.map_err(|e| data_error(format!("cannot read {} as a table: {e}", path.display())))?;
-    if frame.height() == 0 {
-        return Err(data_error(format!("{} has no data rows", path.display())));
-    }
-    Ok(frame)
+    swp_eval::data::read::user_table(path).map_err(data_error)
 }
 
 /// Largest magnitude accepted in a numeric column: beyond it sums of squares overflow, SDs

@@ -863,3 +863,27 @@ mod paths {
         assert_eq!(r.problems[0].line, Some(50_002));
     }
 }
+
+/// Reads a user's own table (CSV, or Parquet by extension) as `swp-eval match --table` and
+/// `effect --table` take it: every column typed by polars from the whole file.
+///
+/// # Errors
+/// What went wrong, in words naming the file: it cannot be opened, is not a table, or has no
+/// data rows.
+pub fn user_table(path: &Path) -> Result<DataFrame, String> {
+    let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}; check the path", path.display()))?;
+    let frame = if is_parquet {
+        ParquetReader::new(file).finish()
+    } else {
+        CsvReadOptions::default()
+            .with_infer_schema_length(None)
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .and_then(|r| r.finish())
+    };
+    let frame = frame.map_err(|e| format!("cannot read {} as a table: {e}", path.display()))?;
+    if frame.height() == 0 {
+        return Err(format!("{} has no data rows", path.display()));
+    }
+    Ok(frame)
+}
