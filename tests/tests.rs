@@ -1,6 +1,9 @@
 //! End-to-end tests of the `swp-eval` binary: one test binary, a small harness, and the
 //! data-driven validation corpus under `tests/corpus/`.
 
+mod privacy;
+mod sweep;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
