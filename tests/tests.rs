@@ -1415,3 +1415,90 @@ fn value_for_money_is_reported_when_configured_and_absent_otherwise() {
     let o = swp(&["metrics", root().join("data/sample").to_str().unwrap(), "--format", "csv"]);
     assert!(text(&o.stdout).contains("cost_per_child_year"));
 }
+
+/// A table larger than the memory it would need fails early with a message naming the table
+/// and its size (`SWP_EVAL_MEMORY` stands in for a small machine), in `validate` and in
+/// `effect --table`; nothing is read and nothing is written.
+#[test]
+fn tables_too_large_for_memory_fail_early_with_their_size() {
+    let sample = root().join("data/sample");
+    let o = Command::new(env!("CARGO_BIN_EXE_swp-eval"))
+        .args(["validate", sample.to_str().unwrap()])
+        .env("SWP_EVAL_MEMORY", "100000")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o.stdout);
+    assert!(out.contains("contacts.csv is ") && out.contains("of memory; 97.7 KB is available"), "{out}");
+    assert!(out.contains("split the table"), "{out}");
+    let o = Command::new(env!("CARGO_BIN_EXE_swp-eval"))
+        .args([
+            "effect",
+            "--table",
+            sample.join("contacts.csv").to_str().unwrap(),
+            "--group",
+            "kind",
+            "--outcome",
+            "minutes",
+        ])
+        .env("SWP_EVAL_MEMORY", "100000")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("reading it needs about"), "{}", text(&o.stderr));
+    // with the machine's own memory the same commands read the tables
+    assert_eq!(swp(&["validate", sample.to_str().unwrap()]).status.code(), Some(0));
+}
+
+/// Degenerate designs get a named error (exit 1 or 2), never numbers that mean nothing: one
+/// treated observation, one cluster per arm, a covariate that separates the arms completely
+/// (the logistic fit stops before its probabilities reach 0 or 1), a negative caliper, ratio 0.
+#[test]
+fn degenerate_designs_get_named_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut rows = vec!["g,y,x,sep,one,site".to_string()];
+    for i in 0..40 {
+        let g = u8::from(i < 20);
+        rows.push(format!("{g},{},{},{g},A,S{}", f64::from(g) + f64::from(i % 7) / 7.0, f64::from(i % 5) / 5.0, i % 4));
+    }
+    let table = tmp.path().join("t.csv");
+    std::fs::write(&table, rows.join("\n") + "\n").unwrap();
+    let one = tmp.path().join("one.csv");
+    let single: Vec<&String> =
+        rows.iter().enumerate().filter(|(i, _)| *i == 0 || *i == 1 || *i > 20).map(|(_, r)| r).collect();
+    std::fs::write(&one, single.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n") + "\n").unwrap();
+    let t = table.to_str().unwrap();
+    for (args, code, says) in [
+        (
+            vec!["effect", "--table", one.to_str().unwrap(), "--group", "g", "--outcome", "y"],
+            1,
+            "1 treated and 20 control",
+        ),
+        (
+            vec!["effect", "--table", one.to_str().unwrap(), "--group", "g", "--outcome", "y", "--cluster", "site"],
+            1,
+            "at least 2 in each group",
+        ),
+        (
+            vec!["effect", "--table", t, "--group", "g", "--outcome", "y", "--cluster", "one"],
+            1,
+            "in 1 cluster(s) and the controls in 1",
+        ),
+        (vec!["match", "--table", t, "--treatment", "g", "--covariates", "sep"], 1, "perfect separation"),
+        (
+            vec!["match", "--table", t, "--treatment", "g", "--covariates", "x", "--caliper=-1"],
+            2,
+            "caliper must be a positive",
+        ),
+        (
+            vec!["match", "--table", t, "--treatment", "g", "--covariates", "x", "--ratio", "0"],
+            2,
+            "ratio must be at least 1",
+        ),
+    ] {
+        let o = swp(&args);
+        assert_eq!(o.status.code(), Some(code), "{args:?}: {}", text(&o.stderr));
+        assert!(text(&o.stderr).contains(says), "{args:?}: {}", text(&o.stderr));
+        assert!(o.stdout.is_empty(), "{args:?} printed a result");
+    }
+}

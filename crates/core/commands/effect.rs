@@ -130,6 +130,15 @@ pub fn run(args: Args) -> CommandResult {
     };
     out.insert("mean_treated".into(), num(wmean(true)));
     out.insert("mean_control".into(), num(wmean(false)));
+    // degenerate designs get a named error rather than numbers that mean nothing
+    if treated_y.len() < 2 || control_y.len() < 2 {
+        return Err(data_error(format!(
+            "`{}` has {} treated and {} control observation(s): a difference with a standard error needs at least 2 in each group",
+            args.group,
+            treated_y.len(),
+            control_y.len()
+        )));
+    }
     // difference and its inference
     let (difference, inference, se_method) = match (&args.cluster, &wk) {
         (None, None) => {
@@ -143,6 +152,18 @@ pub fn run(args: Args) -> CommandResult {
         (Some(column), _) => {
             let labels = covariate(&frame, column, &args.table)?;
             let ids = cluster_ids(&labels.values, &keep);
+            let clusters_of = |treated: bool| {
+                let mut c: Vec<usize> = ids.iter().zip(&g).filter(|(_, &t)| t == treated).map(|(&c, _)| c).collect();
+                c.sort_unstable();
+                c.dedup();
+                c.len()
+            };
+            let (in_treated, in_control) = (clusters_of(true), clusters_of(false));
+            if in_treated < 2 || in_control < 2 {
+                return Err(data_error(format!(
+                    "--cluster {column}: the treated observations are in {in_treated} cluster(s) and the controls in {in_control}; cluster-robust errors and the wild cluster bootstrap need at least 2 in each (with one, the treatment cannot be told from that cluster); run without --cluster, or cluster more finely"
+                )));
+            }
             let x = Matrix::from_rows(&g.iter().map(|&t| vec![1.0, f64::from(u8::from(t))]).collect::<Vec<_>>());
             let fit = wls(&x, &yk, wk.as_deref()).map_err(fail)?;
             let cr2 = fit.cr2_inference(&ids, 1).map_err(fail)?;

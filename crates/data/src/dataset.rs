@@ -406,6 +406,19 @@ fn read_flat(spec: &TableSpec, entries: &[PathBuf], has_903: bool, report: &mut 
         }
     };
     let name = file_name(path);
+    let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+    if let Some(message) = crate::read::too_large(&name, bytes, crate::read::memory_budget()) {
+        report.push(Problem {
+            rule: Rule::UnreadableFile,
+            file: name.clone(),
+            line: None,
+            column: None,
+            value: None,
+            message,
+            fix: "split the table (by year, or by site as raw 903 returns under 903/<site>/<year>/), or run on a machine with more memory".to_string(),
+        });
+        return None;
+    }
     let (typed, origin, height) = read_table(path, &name, Some(spec), report, |raw, report| {
         (type_table(raw, spec, report), Origin::single(raw), raw.height())
     })?;

@@ -873,6 +873,10 @@ mod paths {
 pub fn user_table(path: &Path) -> Result<DataFrame, String> {
     let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}; check the path", path.display()))?;
+    let bytes = file.metadata().map_or(0, |m| m.len());
+    if let Some(message) = too_large(&path.display().to_string(), bytes, memory_budget()) {
+        return Err(format!("{message}: take a sample of rows, or run on a machine with more memory"));
+    }
     let frame = if is_parquet {
         ParquetReader::new(file).finish()
     } else {
@@ -886,4 +890,58 @@ pub fn user_table(path: &Path) -> Result<DataFrame, String> {
         return Err(format!("{} has no data rows", path.display()));
     }
     Ok(frame)
+}
+
+/// How many bytes of memory reading a table may use: `SWP_EVAL_MEMORY` (bytes) when set, else
+/// the kernel's `MemAvailable` (None where neither is known: no check).
+pub fn memory_budget() -> Option<u64> {
+    if let Some(v) = std::env::var("SWP_EVAL_MEMORY").ok().and_then(|v| v.trim().parse::<u64>().ok()) {
+        return Some(v);
+    }
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Typed columns take about twice a CSV's bytes while it is read (text and typed values side
+/// by side): a file larger than half the memory budget is refused before it is read.
+pub const MEMORY_FACTOR: u64 = 2;
+
+/// Why a file of `bytes` cannot be read within `budget` bytes of memory (None when it can).
+pub fn too_large(name: &str, bytes: u64, budget: Option<u64>) -> Option<String> {
+    let budget = budget?;
+    (bytes.saturating_mul(MEMORY_FACTOR) > budget).then(|| {
+        format!(
+            "{name} is {} and reading it needs about {} of memory; {} is available",
+            human(bytes),
+            human(bytes.saturating_mul(MEMORY_FACTOR)),
+            human(budget)
+        )
+    })
+}
+
+/// Bytes as a person reads them (1.5 GB).
+pub fn human(bytes: u64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        0..=1_023 => format!("{bytes} bytes"),
+        1_024..=1_048_575 => format!("{:.1} KB", b / 1024.0),
+        1_048_576..=1_073_741_823 => format!("{:.1} MB", b / 1_048_576.0),
+        _ => format!("{:.1} GB", b / 1_073_741_824.0),
+    }
+}
+
+#[cfg(test)]
+mod memory_tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_refused_when_twice_its_size_exceeds_the_budget() {
+        assert_eq!(too_large("t.csv", 10, None), None);
+        assert_eq!(too_large("t.csv", 500, Some(1_000)), None);
+        let m = too_large("episodes.csv", 3 * 1_073_741_824, Some(4 * 1_073_741_824)).unwrap();
+        assert_eq!(m, "episodes.csv is 3.0 GB and reading it needs about 6.0 GB of memory; 4.0 GB is available");
+        assert_eq!(human(1_536), "1.5 KB");
+    }
 }

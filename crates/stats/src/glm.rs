@@ -283,6 +283,21 @@ impl GlmParams {
             if n_extreme > 0 {
                 return Err(StatsError::Separation { n_extreme });
             }
+            // complete separation that stopped before the probabilities reached 0 or 1 (the
+            // deviance stops changing first): no unit with y = 1 has a linear predictor as low
+            // as any unit with y = 0 (Albert and Anderson 1984). The estimates run off to
+            // infinity, so it is an error, not a fit.
+            let (mut max0, mut min1) = (f64::NEG_INFINITY, f64::INFINITY);
+            for (&e, &yi) in eta.iter().zip(y) {
+                if yi == 0.0 {
+                    max0 = max0.max(e);
+                } else if yi == 1.0 {
+                    min1 = min1.min(e);
+                }
+            }
+            if max0.is_finite() && min1.is_finite() && max0 < min1 {
+                return Err(StatsError::Separation { n_extreme: y.len() });
+            }
         }
         if !converged {
             return Err(StatsError::NotConverged { iterations });
@@ -345,6 +360,16 @@ mod tests {
         let names =
             std::iter::once("(Intercept)".to_string()).chain((1..=columns.len()).map(|k| format!("x{k}"))).collect();
         (Matrix::from_rows(&rows), names)
+    }
+
+    #[test]
+    fn complete_separation_is_reported_though_the_deviance_stops_first() {
+        // x equals y: the fit stops with probabilities 1e-12 from 0 and 1, not at them
+        let y: Vec<f64> = (0..40).map(|i| f64::from(u8::from(i < 20))).collect();
+        let x = Matrix::from_rows(&y.iter().map(|&v| vec![1.0, v]).collect::<Vec<_>>());
+        let names = vec!["(Intercept)".to_string(), "x".to_string()];
+        let err = GlmParams::new(Family::Logit).fit_weighted(&x, &names, &y, None, None).unwrap_err();
+        assert!(matches!(err, StatsError::Separation { n_extreme: 40 }), "{err:?}");
     }
 
     #[test]
