@@ -323,7 +323,7 @@ fn seeded_corruption_never_panics_or_hangs() {
                     vec!["validate".into(), d.clone()],
                     vec!["metrics".into(), d.clone(), "--format".into(), "csv".into()],
                 ];
-                if k % 8 == 0 {
+                if k.is_multiple_of(8) {
                     commands.push(vec![
                         "report".into(),
                         d.clone(),

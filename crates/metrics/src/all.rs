@@ -193,6 +193,51 @@ mod tests {
         assert!(suppress(vec![row("stability_index", 3.0, 10.0)], 0).iter().all(|r| !r.suppressed));
     }
 
+    /// Over random periods and groupings of a synthetic dataset: every ratio metric's value is
+    /// its numerator over its denominator (null exactly when the denominator is 0), shares are in
+    /// [0, 1], and nothing is negative or non-finite.
+    #[test]
+    fn every_metric_is_its_ratio_and_bounded_over_random_periods() {
+        let index = crate::test_support::synthetic_by_arm(33);
+        let mut state: u64 = 99;
+        let mut next = |n: i32| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as i32 % n
+        };
+        let shares = [
+            "stability_index",
+            "agency_rate",
+            "sickness_absence_rate",
+            "share_caseload_over_20",
+            "pct_3plus_workers",
+            "share_visits_seen_alone",
+            "pct_3plus_placements",
+            "long_term_stability",
+            "agency_cost_share",
+            "outcome_payment_share",
+        ];
+        for _ in 0..25 {
+            let from = 13_500 + next(2_500);
+            let p = Period { from, to: from + next(800) };
+            // median_service_years carries (observed ends, spells), not a ratio
+            for r in metrics_of(&index, &[p], 20).into_iter().filter(|r| r.metric != "median_service_years") {
+                if let (Some(n), Some(d)) = (r.numerator, r.denominator) {
+                    assert!(n >= 0.0 && d >= 0.0 && n.is_finite() && d.is_finite(), "{r:?}");
+                    match r.value {
+                        Some(v) => assert!((v - n / d).abs() <= 1e-12 * v.abs().max(1.0), "{r:?}"),
+                        None => assert_eq!(d, 0.0, "{r:?}"),
+                    }
+                }
+                if let Some(v) = r.value {
+                    assert!(v.is_finite() && v >= 0.0, "{r:?}");
+                    if shares.contains(&r.metric) {
+                        assert!(v <= 1.0 + 1e-12, "{r:?}");
+                    }
+                }
+            }
+        }
+    }
+
     /// The fused pass of `metrics_of` gives exactly the per-family functions' rows.
     #[test]
     fn the_fused_pass_equals_the_families() {
