@@ -1,7 +1,7 @@
 //! `swp-eval effect --table FILE --group COL --outcome COL`: effect sizes for one outcome
 //! between two groups, with the inference that fits few clusters.
 
-use crate::commands::matching::{covariate, data_error, read_table, treatment};
+use crate::commands::table::{covariate, data_error, read_table, treatment};
 use crate::output::{emit, resolve_format, TableFormat};
 use crate::{CommandResult, Failure};
 use serde_json::{json, Map, Value};

@@ -5,4 +5,5 @@ pub mod matching;
 pub mod metrics;
 pub mod report;
 pub mod synth;
+pub mod table;
 pub mod validate;
