@@ -11,10 +11,10 @@ use swp_evaluation::config::Config;
 use swp_evaluation::{Evaluation, EvaluationResults};
 
 /// Relative tolerance of every comparison (absolute below 1).
-const TOL: f64 = 1e-6;
+const TOL: f64 = swp_stats::tolerance::REFERENCE;
 
 fn close(ours: f64, reference: f64) -> bool {
-    (ours - reference).abs() <= TOL * reference.abs().max(1.0)
+    swp_stats::tolerance::close(ours, reference, TOL)
 }
 
 fn run() -> EvaluationResults {

@@ -29,6 +29,7 @@ pub mod regression;
 pub mod rng;
 pub mod sensitivity;
 pub mod survival;
+pub mod tolerance;
 
 pub use error::{Result, StatsError};
 pub use linalg::Matrix;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use swp_stats::regression::{wls, Hc};
 use swp_stats::Matrix;
 
-const TOL: f64 = 1e-6;
+const TOL: f64 = swp_stats::tolerance::REFERENCE;
 
 fn reference(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/reference").join(name)
@@ -32,7 +32,7 @@ fn columns(name: &str) -> std::collections::HashMap<String, Vec<f64>> {
 }
 
 fn close(a: f64, b: f64, tol: f64, what: &str) {
-    assert!((a - b).abs() <= tol * b.abs().max(1.0), "{what}: {a} vs R {b}");
+    assert!(swp_stats::tolerance::close(a, b, tol), "{what}: {a} vs R {b}");
 }
 
 fn numbers(v: &Value) -> Vec<f64> {

@@ -11,7 +11,7 @@ use swp_stats::glm::{Family, GlmParams};
 use swp_stats::matching::{Distance, MatchData, MatchParams, Method, Order};
 
 /// Agreement of balance statistics and distances (the bar).
-const TOL: f64 = 1e-6;
+const TOL: f64 = swp_stats::tolerance::REFERENCE;
 
 fn reference(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/reference").join(name)
@@ -67,8 +67,7 @@ fn formula(data: &str) -> Vec<&'static str> {
 }
 
 fn close(a: f64, b: f64, tol: f64, what: &str) {
-    let scale = 1.0f64.max(b.abs());
-    assert!((a - b).abs() <= tol * scale, "{what}: {a} vs R {b} (diff {})", (a - b).abs());
+    assert!(swp_stats::tolerance::close(a, b, tol), "{what}: {a} vs R {b} (diff {})", (a - b).abs());
 }
 
 #[test]
