@@ -112,14 +112,14 @@ impl WildProblem {
     pub fn new(x: &Matrix, y: &[f64], weights: Option<&[f64]>, cluster: &[usize], coef: usize) -> Result<Self> {
         let (n, k) = (x.n, x.p);
         if y.len() != n || cluster.len() != n || weights.is_some_and(|w| w.len() != n) || coef >= k {
-            return Err(StatsError::Invalid("the outcome, clusters, weights and design do not fit together".into()));
+            return Err(StatsError::LengthMismatch { inputs: "the outcome, clusters, weights and design" });
         }
         let mut labels = cluster.to_vec();
         labels.sort_unstable();
         labels.dedup();
         let g = labels.len();
         if g < 2 {
-            return Err(StatsError::Invalid("the wild cluster bootstrap needs at least two clusters".into()));
+            return Err(StatsError::TooFewClusters { method: "the wild cluster bootstrap", min: 2, got: g });
         }
         let index: Vec<usize> = cluster.iter().map(|c| labels.binary_search(c).expect("present")).collect();
         let ones = vec![1.0; n];
@@ -353,7 +353,7 @@ pub fn randomisation_did(
 ) -> Result<RandomisationResult> {
     let n = y.len();
     if cluster.len() != n || post.len() != n {
-        return Err(StatsError::Invalid("clusters, periods and outcome have different lengths".into()));
+        return Err(StatsError::LengthMismatch { inputs: "clusters, periods and outcome" });
     }
     let mut labels = cluster.to_vec();
     labels.sort_unstable();
@@ -369,7 +369,7 @@ pub fn randomisation_did(
     let treated: Vec<bool> = labels.iter().map(|l| treated_clusters.contains(l)).collect();
     let g1 = treated.iter().filter(|&&t| t).count();
     if g1 == 0 || g1 == g {
-        return Err(StatsError::Invalid("randomisation inference needs treated and control clusters".into()));
+        return Err(StatsError::NeedsBothArms { method: "randomisation inference" });
     }
     let statistic = |assign: &[bool]| -> Option<f64> {
         let mut s = [[0.0f64; 4]; 2];
@@ -384,8 +384,8 @@ pub fn randomisation_did(
         let diff = |x: &[f64; 4]| x[3] / x[2] - x[1] / x[0];
         Some(diff(&s[1]) - diff(&s[0]))
     };
-    let observed =
-        statistic(&treated).ok_or_else(|| StatsError::Invalid("a group has no units in one of the periods".into()))?;
+    let observed = statistic(&treated)
+        .ok_or(StatsError::UndefinedStatistic { reason: "a group has no units in one of the periods" })?;
     // every set of g1 clusters (or `reps` drawn from the seed), as crate::did::randomisation_test
     let treated_set: Vec<usize> = (0..g).filter(|&i| treated[i]).collect();
     let result = crate::did::randomisation_test(g, &treated_set, reps, seed, |set| {

@@ -100,16 +100,12 @@ pub fn expand(covariates: &[Covariate], intercept: bool, all_levels: bool) -> Re
     }
     for c in covariates {
         if c.len() != n {
-            return Err(StatsError::Invalid(format!("covariate `{}` has {} values, not {n}", c.name, c.len())));
+            return Err(StatsError::CovariateLength { name: c.name.clone(), got: c.len(), expected: n });
         }
         match &c.values {
             Values::Numeric(v) => {
                 if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                    return Err(StatsError::Invalid(format!(
-                        "covariate `{}` has a missing or non-finite value (unit {}); drop or fill such units first",
-                        c.name,
-                        i + 1
-                    )));
+                    return Err(StatsError::MissingValue { name: c.name.clone(), unit: i + 1 });
                 }
                 names.push(c.name.clone());
                 columns.push(v.clone());

@@ -115,12 +115,12 @@ pub fn randomisation_test(
 ) -> Result<RandomisationResult> {
     let g1 = treated.len();
     if g1 == 0 || g1 >= units {
-        return Err(StatsError::Invalid("randomisation inference needs treated and control units".into()));
+        return Err(StatsError::NeedsBothArms { method: "randomisation inference" });
     }
     let mut observed_set = treated.to_vec();
     observed_set.sort_unstable();
     let observed = statistic(&observed_set)
-        .ok_or_else(|| StatsError::Invalid("the statistic is not defined for the observed assignment".into()))?;
+        .ok_or(StatsError::UndefinedStatistic { reason: "the statistic is not defined for the observed assignment" })?;
     let total = (0..g1).fold(1.0f64, |acc, i| acc * (units - i) as f64 / (i + 1) as f64);
     let (sets, enumerated): (Vec<Vec<usize>>, bool) = if total <= max_assignments as f64 {
         let mut all = Vec::new();

@@ -54,7 +54,7 @@ pub fn welch(treated: &[f64], control: &[f64]) -> Result<Inference> {
     let (v1, v0) = (var(treated) / n1, var(control) / n0);
     let se = (v1 + v0).sqrt();
     if se == 0.0 {
-        return Err(StatsError::Invalid("the outcome does not vary within either group".into()));
+        return Err(StatsError::NoVariation { context: " within either group" });
     }
     let df = (v1 + v0).powi(2) / (v1 * v1 / (n1 - 1.0) + v0 * v0 / (n0 - 1.0));
     Ok(Inference::t(mean(treated) - mean(control), se, df))
@@ -104,7 +104,7 @@ pub fn standardised_weighted(
 ) -> Result<Standardised> {
     need(treated.len().min(control.len()), 2)?;
     if treated.len() != w_treated.len() || control.len() != w_control.len() {
-        return Err(StatsError::Invalid("outcomes and weights have different lengths".into()));
+        return Err(StatsError::LengthMismatch { inputs: "outcomes and weights" });
     }
     let (n1, n0) = (treated.len() as f64, control.len() as f64);
     let df = n1 + n0 - 2.0;
@@ -112,7 +112,7 @@ pub fn standardised_weighted(
     let (m0, v0) = weighted_moments(control, w_control);
     let pooled = (((n1 - 1.0) * v1 + (n0 - 1.0) * v0) / df).sqrt();
     if pooled.is_nan() || pooled <= 0.0 {
-        return Err(StatsError::Invalid("the outcome does not vary: no standardised difference".into()));
+        return Err(StatsError::NoVariation { context: ": no standardised difference" });
     }
     let d = (m1 - m0) / pooled;
     let hn = (1.0 / n1 + 1.0 / n0).sqrt();
@@ -176,21 +176,18 @@ fn weighted_proportion(y: &[f64], w: &[f64]) -> (f64, f64) {
 pub fn risks_weighted(treated: &[f64], w_treated: &[f64], control: &[f64], w_control: &[f64]) -> Result<Risks> {
     need(treated.len().min(control.len()), 1)?;
     if treated.len() != w_treated.len() || control.len() != w_control.len() {
-        return Err(StatsError::Invalid("outcomes and weights have different lengths".into()));
+        return Err(StatsError::LengthMismatch { inputs: "outcomes and weights" });
     }
     if w_treated.iter().chain(w_control).any(|&w| !(w > 0.0 && w.is_finite())) {
-        return Err(StatsError::Invalid("weights must be positive".into()));
+        return Err(StatsError::OutOfRange { what: "weights", allowed: "positive" });
     }
     if treated.iter().chain(control).any(|&v| v != 0.0 && v != 1.0) {
-        return Err(StatsError::Invalid("risk measures need a 0/1 outcome".into()));
+        return Err(StatsError::OutOfRange { what: "the outcome of risk measures", allowed: "0 or 1" });
     }
     let (p1, v1) = weighted_proportion(treated, w_treated);
     let (p0, v0) = weighted_proportion(control, w_control);
     if [p1, p0].iter().any(|&p| p == 0.0 || p == 1.0) {
-        return Err(StatsError::Invalid(
-            "a cell of the 2x2 table is empty (nobody, or everybody, has the outcome in a group): ratios are undefined"
-                .into(),
-        ));
+        return Err(StatsError::EmptyCell);
     }
     let z = qnorm(0.975);
     let rd = p1 - p0;
@@ -230,10 +227,10 @@ pub fn rate_ratio_weighted(
 ) -> Result<(Estimate, f64)> {
     let n = count.len();
     if exposure.len() != n || treated.len() != n {
-        return Err(StatsError::Invalid("count, exposure and group have different lengths".into()));
+        return Err(StatsError::LengthMismatch { inputs: "count, exposure and group" });
     }
     if exposure.iter().any(|&e| !(e > 0.0 && e.is_finite())) {
-        return Err(StatsError::Invalid("exposure must be positive".into()));
+        return Err(StatsError::OutOfRange { what: "exposure", allowed: "positive" });
     }
     let x = Matrix::from_rows(&treated.iter().map(|&t| vec![1.0, f64::from(u8::from(t))]).collect::<Vec<_>>());
     let names = vec!["(Intercept)".to_string(), "treated".to_string()];

@@ -44,9 +44,103 @@ pub enum StatsError {
         /// Available.
         got: usize,
     },
-    /// Input that cannot be used as given.
-    #[error("{0}")]
-    Invalid(String),
+    /// Inputs that must have one value per unit (or agree in size) do not.
+    #[error("{inputs} have different lengths")]
+    LengthMismatch {
+        /// The inputs, as the message names them.
+        inputs: &'static str,
+    },
+    /// A covariate with the wrong number of values.
+    #[error("covariate `{name}` has {got} values, not {expected}")]
+    CovariateLength {
+        /// Column name.
+        name: String,
+        /// Values given.
+        got: usize,
+        /// Units.
+        expected: usize,
+    },
+    /// A covariate with a missing or non-finite value.
+    #[error("covariate `{name}` has a missing or non-finite value (unit {unit}); drop or fill such units first")]
+    MissingValue {
+        /// Column name.
+        name: String,
+        /// The unit (1-based).
+        unit: usize,
+    },
+    /// Fewer clusters than a method needs.
+    #[error("{method}: at least {min} clusters are needed, got {got}")]
+    TooFewClusters {
+        /// The method.
+        method: &'static str,
+        /// Clusters needed.
+        min: usize,
+        /// Clusters given.
+        got: usize,
+    },
+    /// A method that needs units in both arms got one arm only.
+    #[error("{method} needs treated and control units")]
+    NeedsBothArms {
+        /// The method.
+        method: &'static str,
+    },
+    /// Values outside what a method accepts.
+    #[error("{what} must be {allowed}")]
+    OutOfRange {
+        /// The values.
+        what: &'static str,
+        /// What is allowed.
+        allowed: &'static str,
+    },
+    /// An outcome that does not vary where it must.
+    #[error("the outcome does not vary{context}")]
+    NoVariation {
+        /// Where (starting with a space or a colon).
+        context: &'static str,
+    },
+    /// No events to fit a model on.
+    #[error("no events: the {model} cannot be fitted")]
+    NoEvents {
+        /// The model.
+        model: &'static str,
+    },
+    /// A 2x2 table with an empty cell.
+    #[error(
+        "a cell of the 2x2 table is empty (nobody, or everybody, has the outcome in a group): ratios are undefined"
+    )]
+    EmptyCell,
+    /// A setting, or a combination of settings, a method does not accept.
+    #[error("{rule}")]
+    BadSetting {
+        /// What is wrong and how to change it.
+        rule: &'static str,
+    },
+    /// Every covariate takes one value only.
+    #[error("every covariate is constant: nothing to match on")]
+    AllConstant,
+    /// Optimal pair matching with fewer controls than treated units.
+    #[error("optimal pair matching needs at least as many controls as treated units ({controls} < {treated})")]
+    TooFewControls {
+        /// Controls.
+        controls: usize,
+        /// Treated units.
+        treated: usize,
+    },
+    /// A matrix that must be positive semi-definite is not.
+    #[error("{what} is not positive semi-definite")]
+    NotPositiveSemidefinite {
+        /// The matrix.
+        what: &'static str,
+    },
+    /// A test statistic that is not defined on the data given.
+    #[error("{reason}")]
+    UndefinedStatistic {
+        /// Why.
+        reason: &'static str,
+    },
+    /// An interval that does not contain its estimate.
+    #[error("the interval does not contain the estimate")]
+    EstimateOutsideInterval,
     /// No unit could be matched.
     #[error("no units were matched: {0}")]
     NoMatches(String),

@@ -175,7 +175,7 @@ impl GlmParams {
     /// `names`), with an optional offset (log exposure for Poisson rates).
     ///
     /// # Errors
-    /// See the module page; also [`StatsError::Invalid`] for y outside the family's range or
+    /// See the module page; also [`StatsError::OutOfRange`] for y outside the family's range or
     /// lengths that differ.
     pub fn fit(&self, x: &Matrix, names: &[String], y: &[f64], offset: Option<&[f64]>) -> Result<GlmFit> {
         self.fit_weighted(x, names, y, offset, None)
@@ -197,11 +197,11 @@ impl GlmParams {
         let ones = vec![1.0; n];
         let prior = weights.unwrap_or(&ones);
         if prior.len() != n || prior.iter().any(|w| !(w.is_finite() && *w > 0.0)) {
-            return Err(StatsError::Invalid("prior weights must be positive, one per unit".into()));
+            return Err(StatsError::OutOfRange { what: "prior weights", allowed: "positive, one per unit" });
         }
         let family = self.family;
         if y.len() != n || names.len() != p || offset.is_some_and(|o| o.len() != n) {
-            return Err(StatsError::Invalid("the outcome, offset and design have different lengths".into()));
+            return Err(StatsError::LengthMismatch { inputs: "the outcome, offset and design" });
         }
         if n < p + 1 {
             return Err(StatsError::TooFewObservations { min: p + 1, got: n });
@@ -211,10 +211,12 @@ impl GlmParams {
             Family::Poisson => y.iter().any(|&v| v < 0.0 || !v.is_finite()),
         };
         if bad_y {
-            return Err(StatsError::Invalid(match family {
-                Family::Poisson => "a Poisson outcome must be a non-negative count".into(),
-                _ => "a binomial outcome must be 0 or 1".into(),
-            }));
+            return Err(match family {
+                Family::Poisson => {
+                    StatsError::OutOfRange { what: "a Poisson outcome", allowed: "a non-negative count" }
+                }
+                _ => StatsError::OutOfRange { what: "a binomial outcome", allowed: "0 or 1" },
+            });
         }
         for (j, name) in names.iter().enumerate().skip(1) {
             let column = x.column(j);
@@ -333,7 +335,7 @@ impl GlmFit {
     ) -> Result<(Matrix, Vec<f64>, Vec<f64>)> {
         let n = x.n;
         if y.len() != n || self.fitted.len() != n {
-            return Err(StatsError::Invalid("the outcome and the fitted model have different lengths".into()));
+            return Err(StatsError::LengthMismatch { inputs: "the outcome and the fitted model" });
         }
         let mut values = Vec::with_capacity(n * x.p);
         let mut residuals = Vec::with_capacity(n);
@@ -386,7 +388,7 @@ mod tests {
         let err = GlmParams::new(Family::Logit).fit(&x, &names, &[0.0, 1.0, 0.0, 1.0, 1.0, 0.0], None).unwrap_err();
         assert_eq!(err, StatsError::Collinear { names: vec!["x2".into()] });
         let err = GlmParams::new(Family::Logit).fit(&x, &names, &[0.0, 2.0, 0.0, 1.0, 1.0, 0.0], None).unwrap_err();
-        assert!(matches!(err, StatsError::Invalid(_)));
+        assert_eq!(err, StatsError::OutOfRange { what: "a binomial outcome", allowed: "0 or 1" });
     }
 
     #[test]

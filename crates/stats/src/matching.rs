@@ -152,9 +152,9 @@ impl MatchParams {
     /// Validates the combination.
     ///
     /// # Errors
-    /// [`StatsError::Invalid`] naming the setting to change.
+    /// [`StatsError::BadSetting`] naming the setting to change.
     pub fn check(self) -> Result<ValidMatchParams> {
-        let bad = |s: &str| Err(StatsError::Invalid(s.to_string()));
+        let bad = |rule: &'static str| Err(StatsError::BadSetting { rule });
         if self.ratio == 0 {
             return bad("the ratio must be at least 1");
         }
@@ -289,23 +289,23 @@ impl ValidMatchParams {
         let n = data.treat.len();
         let n1 = data.treat.iter().filter(|&&t| t).count();
         if n1 == 0 || n1 == n {
-            return Err(StatsError::Invalid("matching needs both treated and control units".into()));
+            return Err(StatsError::NeedsBothArms { method: "matching" });
         }
         if data.covariates.is_empty() {
-            return Err(StatsError::Invalid("matching needs at least one covariate".into()));
+            return Err(StatsError::BadSetting { rule: "matching needs at least one covariate" });
         }
         for c in data.covariates.iter().chain(data.exact) {
             if c.len() != n {
-                return Err(StatsError::Invalid(format!("covariate `{}` has {} values, not {n}", c.name, c.len())));
+                return Err(StatsError::CovariateLength { name: c.name.clone(), got: c.len(), expected: n });
             }
         }
         let treated: Vec<usize> = (0..n).filter(|&i| data.treat[i]).collect();
         let (distance, model) = match (p.method, p.distance, model) {
             (Method::Cem | Method::Exact, _, _) | (_, Distance::Mahalanobis, _) => (None, None),
-            (_, _, None) => return Err(StatsError::Invalid("a propensity score distance needs its model".into())),
+            (_, _, None) => return Err(StatsError::BadSetting { rule: "a propensity score distance needs its model" }),
             (_, kind, Some(fit)) => {
                 if fit.fitted.len() != n {
-                    return Err(StatsError::Invalid("the propensity model was fitted on other data".into()));
+                    return Err(StatsError::BadSetting { rule: "the propensity model was fitted on other data" });
                 }
                 let d = if kind == Distance::LinearLogit { fit.linear_predictor.clone() } else { fit.fitted.clone() };
                 (Some(d), Some(fit))
@@ -577,7 +577,7 @@ impl Mahalanobis {
         let p = columns.len();
         let n = data.treat.len();
         if p == 0 {
-            return Err(StatsError::Invalid("every covariate is constant: nothing to match on".into()));
+            return Err(StatsError::AllConstant);
         }
         // centre within each group, pooled covariance with n - 2 degrees of freedom
         let mut centred = columns.clone();
@@ -904,9 +904,7 @@ fn optimal(data: &MatchData<'_>, m: &mut Matching) -> Result<()> {
     let mut controls: Vec<usize> = (0..data.treat.len()).filter(|&i| !data.treat[i]).collect();
     let (n1, n0) = (treated.len(), controls.len());
     if n0 < n1 {
-        return Err(StatsError::Invalid(format!(
-            "optimal pair matching needs at least as many controls as treated units ({n0} < {n1})"
-        )));
+        return Err(StatsError::TooFewControls { controls: n0, treated: n1 });
     }
     treated.sort_by(|&a, &b| d[a].total_cmp(&d[b]));
     controls.sort_by(|&a, &b| d[a].total_cmp(&d[b]));

@@ -110,11 +110,11 @@ pub fn wls(x: &Matrix, y: &[f64], weights: Option<&[f64]>) -> Result<WlsFit> {
     let n = x.n;
     let k = x.p;
     if y.len() != n || weights.is_some_and(|w| w.len() != n) {
-        return Err(StatsError::Invalid("the outcome, weights and design have different lengths".into()));
+        return Err(StatsError::LengthMismatch { inputs: "the outcome, weights and design" });
     }
     if let Some(w) = weights {
         if w.iter().any(|v| !v.is_finite() || *v < 0.0) {
-            return Err(StatsError::Invalid("weights must be finite and not negative".into()));
+            return Err(StatsError::OutOfRange { what: "weights", allowed: "finite and not negative" });
         }
     }
     let kept: Vec<usize> = (0..n).filter(|&i| weights.is_none_or(|w| w[i] > 0.0)).collect();
@@ -181,14 +181,14 @@ impl WlsFit {
     /// Cluster labels of the units used, as indices 0..G, and G.
     fn clusters(&self, cluster: &[usize]) -> Result<(Vec<usize>, usize)> {
         if cluster.len() != self.n_input {
-            return Err(StatsError::Invalid("cluster labels have the wrong length".into()));
+            return Err(StatsError::LengthMismatch { inputs: "cluster labels and the design" });
         }
         let labels: Vec<usize> = self.kept.iter().map(|&i| cluster[i]).collect();
         let mut distinct = labels.clone();
         distinct.sort_unstable();
         distinct.dedup();
         if distinct.len() < 2 {
-            return Err(StatsError::Invalid("cluster-robust errors need at least two clusters".into()));
+            return Err(StatsError::TooFewClusters { method: "cluster-robust errors", min: 2, got: distinct.len() });
         }
         let index: Vec<usize> = labels.iter().map(|l| distinct.binary_search(l).expect("present")).collect();
         Ok((index, distinct.len()))
@@ -412,7 +412,7 @@ impl Adjustment {
         }
         let (values, vectors) = symmetric_eigen(&kmat, r)?;
         if values.iter().any(|&l| 1.0 + l < -1e-8) {
-            return Err(StatsError::Invalid("a cluster's CR2 adjustment is not positive semi-definite".into()));
+            return Err(StatsError::NotPositiveSemidefinite { what: "a cluster's CR2 adjustment" });
         }
         let mut core = vec![0.0; r * r];
         for (l, &lambda) in values.iter().enumerate() {
@@ -621,16 +621,16 @@ fn cr2_inverse_variance_with(
 ) -> Result<(f64, f64)> {
     let (n, k) = (d.n, d.p);
     if e.len() != n || w.len() != n || cluster.len() != n || coef >= k {
-        return Err(StatsError::Invalid("design, residuals, weights and clusters have different lengths".into()));
+        return Err(StatsError::LengthMismatch { inputs: "design, residuals, weights and clusters" });
     }
     if w.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-        return Err(StatsError::Invalid("inverse-variance weights must be positive and finite".into()));
+        return Err(StatsError::OutOfRange { what: "inverse-variance weights", allowed: "positive and finite" });
     }
     let mut labels = cluster.to_vec();
     labels.sort_unstable();
     labels.dedup();
     if labels.len() < 2 {
-        return Err(StatsError::Invalid("cluster-robust errors need at least two clusters".into()));
+        return Err(StatsError::TooFewClusters { method: "cluster-robust errors", min: 2, got: labels.len() });
     }
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); labels.len()];
     for (i, c) in cluster.iter().enumerate() {

@@ -77,10 +77,13 @@ fn e_of(rr: f64) -> f64 {
 /// Values that are not positive and finite, or an interval that does not contain the estimate.
 pub fn e_value(estimate: f64, ci_low: f64, ci_high: f64, scale: RatioScale) -> Result<EValue> {
     if [estimate, ci_low, ci_high].iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-        return Err(StatsError::Invalid("E-values need positive, finite ratios and limits".into()));
+        return Err(StatsError::OutOfRange {
+            what: "the ratios and limits of an E-value",
+            allowed: "positive and finite",
+        });
     }
     if !(ci_low <= estimate && estimate <= ci_high) {
-        return Err(StatsError::Invalid("the interval does not contain the estimate".into()));
+        return Err(StatsError::EstimateOutsideInterval);
     }
     let (rr, lo, hi) = (to_risk_ratio(estimate, scale), to_risk_ratio(ci_low, scale), to_risk_ratio(ci_high, scale));
     let limit = if lo <= 1.0 && 1.0 <= hi {
@@ -103,7 +106,7 @@ pub fn e_value(estimate: f64, ci_low: f64, ci_high: f64, scale: RatioScale) -> R
 /// `gamma` below 1, `sign` not +-1, no non-zero difference.
 pub fn rosenbaum_signed_rank(d: &[f64], sign: f64, gamma: f64) -> Result<f64> {
     if !(gamma >= 1.0 && gamma.is_finite()) || (sign != 1.0 && sign != -1.0) {
-        return Err(StatsError::Invalid("gamma must be at least 1 and the sign +1 or -1".into()));
+        return Err(StatsError::OutOfRange { what: "gamma and the sign", allowed: "at least 1, and +1 or -1" });
     }
     let mut nonzero: Vec<f64> = d.iter().copied().filter(|v| *v != 0.0 && v.is_finite()).collect();
     if nonzero.is_empty() {
@@ -141,7 +144,10 @@ pub fn rosenbaum_signed_rank(d: &[f64], sign: f64, gamma: f64) -> Result<f64> {
 /// `gamma` below 1, more pairs in the direction than discordant, no discordant pair.
 pub fn rosenbaum_mcnemar(discordant: u64, in_direction: u64, gamma: f64) -> Result<f64> {
     if !(gamma >= 1.0 && gamma.is_finite()) || in_direction > discordant {
-        return Err(StatsError::Invalid("gamma must be at least 1 and the count within the discordant pairs".into()));
+        return Err(StatsError::OutOfRange {
+            what: "gamma and the count",
+            allowed: "at least 1, and within the discordant pairs",
+        });
     }
     if discordant == 0 {
         return Err(StatsError::TooFewObservations { min: 1, got: 0 });

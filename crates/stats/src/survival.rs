@@ -41,10 +41,10 @@ pub struct KaplanMeier {
 
 fn check(time: &[f64], event: &[bool]) -> Result<()> {
     if time.len() != event.len() {
-        return Err(StatsError::Invalid("times and event flags have different lengths".into()));
+        return Err(StatsError::LengthMismatch { inputs: "times and event flags" });
     }
     if time.iter().any(|t| !t.is_finite() || *t < 0.0) {
-        return Err(StatsError::Invalid("times must be finite and not negative".into()));
+        return Err(StatsError::OutOfRange { what: "times", allowed: "finite and not negative" });
     }
     if time.is_empty() {
         return Err(StatsError::TooFewObservations { min: 1, got: 0 });
@@ -81,7 +81,7 @@ pub struct LogRank {
 pub fn log_rank(time: &[f64], event: &[bool], treated: &[bool]) -> Result<LogRank> {
     check(time, event)?;
     if treated.len() != time.len() || treated.iter().all(|&t| t) || treated.iter().all(|&t| !t) {
-        return Err(StatsError::Invalid("the log-rank test needs treated and control units".into()));
+        return Err(StatsError::NeedsBothArms { method: "the log-rank test" });
     }
     let mut order: Vec<usize> = (0..time.len()).collect();
     order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
@@ -148,10 +148,10 @@ pub struct Cox {
 pub fn cox(time: &[f64], event: &[bool], treated: &[bool]) -> Result<Cox> {
     check(time, event)?;
     if treated.len() != time.len() || treated.iter().all(|&t| t) || treated.iter().all(|&t| !t) {
-        return Err(StatsError::Invalid("the Cox model needs treated and control units".into()));
+        return Err(StatsError::NeedsBothArms { method: "the Cox model" });
     }
     if !event.iter().any(|&e| e) {
-        return Err(StatsError::Invalid("no events: the Cox model cannot be fitted".into()));
+        return Err(StatsError::NoEvents { model: "Cox model" });
     }
     let x: Vec<f64> = treated.iter().map(|&t| f64::from(u8::from(t))).collect();
     let mut order: Vec<usize> = (0..time.len()).collect();
@@ -371,16 +371,16 @@ pub fn cox_weighted(
     check(time, event)?;
     let n = time.len();
     if treated.len() != n || weights.len() != n || cluster.is_some_and(|c| c.len() != n) {
-        return Err(StatsError::Invalid("times, groups, weights and clusters have different lengths".into()));
+        return Err(StatsError::LengthMismatch { inputs: "times, groups, weights and clusters" });
     }
     if treated.iter().all(|&t| t) || treated.iter().all(|&t| !t) {
-        return Err(StatsError::Invalid("the Cox model needs treated and control units".into()));
+        return Err(StatsError::NeedsBothArms { method: "the Cox model" });
     }
     if weights.iter().any(|w| !(w.is_finite() && *w > 0.0)) {
-        return Err(StatsError::Invalid("Cox case weights must be positive and finite".into()));
+        return Err(StatsError::OutOfRange { what: "Cox case weights", allowed: "positive and finite" });
     }
     if !event.iter().any(|&e| e) {
-        return Err(StatsError::Invalid("no events: the Cox model cannot be fitted".into()));
+        return Err(StatsError::NoEvents { model: "Cox model" });
     }
     let x: Vec<f64> = treated.iter().map(|&t| f64::from(u8::from(t))).collect();
     let mut order: Vec<usize> = (0..n).collect();
@@ -414,7 +414,7 @@ pub fn cox_weighted(
 pub fn kaplan_meier_weighted(time: &[f64], event: &[bool], weights: &[f64]) -> Result<KaplanMeier> {
     check(time, event)?;
     if weights.len() != time.len() || weights.iter().any(|w| !(w.is_finite() && *w > 0.0)) {
-        return Err(StatsError::Invalid("Kaplan-Meier weights must be positive, one per unit".into()));
+        return Err(StatsError::OutOfRange { what: "Kaplan-Meier weights", allowed: "positive, one per unit" });
     }
     let mut order: Vec<usize> = (0..time.len()).collect();
     order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
