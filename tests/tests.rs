@@ -1502,3 +1502,24 @@ fn degenerate_designs_get_named_errors() {
         assert!(o.stdout.is_empty(), "{args:?} printed a result");
     }
 }
+
+/// Found by the `user_table` fuzz target: a CSV whose quoting makes polars' typed parser panic
+/// (a field that is a lone quote). `effect --table` and `match --table` report a file they
+/// cannot read (exit 1, no panic message); the first byte of the fuzz input picks CSV.
+#[test]
+fn fuzz_regression_a_lone_quote_is_an_unreadable_table_not_a_crash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = std::fs::read(root().join("tests/fixtures/fuzz/user_table-lone-quote")).unwrap();
+    let table = tmp.path().join("t.csv");
+    std::fs::write(&table, &input[1..]).unwrap();
+    let t = table.to_str().unwrap();
+    for args in [
+        vec!["effect", "--table", t, "--group", "x", "--outcome", "y"],
+        vec!["match", "--table", t, "--treatment", "x", "--covariates", "y"],
+    ] {
+        let o = swp(&args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o.stderr));
+        let err = text(&o.stderr);
+        assert!(err.contains("the CSV parser failed on its quoting") && !err.contains("panicked"), "{err}");
+    }
+}

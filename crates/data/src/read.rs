@@ -877,15 +877,32 @@ pub fn user_table(path: &Path) -> Result<DataFrame, String> {
     if let Some(message) = too_large(&path.display().to_string(), bytes, memory_budget()) {
         return Err(format!("{message}: take a sample of rows, or run on a machine with more memory"));
     }
-    let frame = if is_parquet {
-        ParquetReader::new(file).finish()
-    } else {
-        CsvReadOptions::default()
-            .with_infer_schema_length(None)
-            .try_into_reader_with_file_path(Some(path.to_path_buf()))
-            .and_then(|r| r.finish())
+    let read = move || {
+        if is_parquet {
+            ParquetReader::new(file).finish()
+        } else {
+            CsvReadOptions::default()
+                .with_infer_schema_length(None)
+                .try_into_reader_with_file_path(Some(path.to_path_buf()))
+                .and_then(|r| r.finish())
+        }
     };
-    let frame = frame.map_err(|e| format!("cannot read {} as a table: {e}", path.display()))?;
+    // polars 0.55's typed CSV parser panics on some malformed quoting (a field that is a lone
+    // quote: found by the `user_table` fuzz target); a panic in the reader is a file it cannot
+    // read, reported as such, never a crash. The default hook's message is held back meanwhile.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let frame = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    std::panic::set_hook(hook);
+    let frame = match frame {
+        Ok(frame) => frame.map_err(|e| format!("cannot read {} as a table: {e}", path.display()))?,
+        Err(_) => {
+            return Err(format!(
+                "cannot read {} as a table: the CSV parser failed on its quoting (a field that is a lone quote, or a quote left open); check the quotes around values",
+                path.display()
+            ))
+        }
+    };
     if frame.height() == 0 {
         return Err(format!("{} has no data rows", path.display()));
     }
