@@ -12,19 +12,48 @@ pub fn pnorm(x: f64) -> f64 {
     Normal::new(0.0, 1.0).expect("valid").cdf(x)
 }
 
-/// Standard normal quantile.
+/// Standard normal quantile (NaN for p outside [0, 1]).
 pub fn qnorm(p: f64) -> f64 {
+    if !(0.0..=1.0).contains(&p) {
+        return f64::NAN;
+    }
     Normal::new(0.0, 1.0).expect("valid").inverse_cdf(p)
 }
 
-/// Central t CDF (NaN when df is not positive).
+/// Central t CDF (NaN when t is NaN or df is not positive). statrs 0.18 panics inside its
+/// incomplete beta function on a NaN argument (found by the held-out corrupted-data sweep: a
+/// site-level difference with no variation gave t = NaN), so NaN is answered here.
 pub fn pt(t: f64, df: f64) -> f64 {
+    if t.is_nan() || df.is_nan() || df <= 0.0 {
+        return f64::NAN;
+    }
+    if t.is_infinite() {
+        return if t < 0.0 { 0.0 } else { 1.0 };
+    }
     StudentsT::new(0.0, 1.0, df).map_or(f64::NAN, |d| d.cdf(t))
 }
 
-/// Central t quantile (NaN when df is not positive).
+/// Central t quantile (NaN when p is outside [0, 1] or df is not positive).
 pub fn qt(p: f64, df: f64) -> f64 {
+    if !(0.0..=1.0).contains(&p) || df.is_nan() || df <= 0.0 {
+        return f64::NAN;
+    }
     StudentsT::new(0.0, 1.0, df).map_or(f64::NAN, |d| d.inverse_cdf(p))
+}
+
+/// Upper tail of the chi-squared distribution with `df` degrees of freedom (NaN for a NaN or
+/// negative statistic: statrs would panic).
+pub fn pchisq_upper(x: f64, df: f64) -> f64 {
+    if x.is_nan() || df.is_nan() || df <= 0.0 {
+        return f64::NAN;
+    }
+    if x <= 0.0 {
+        return 1.0;
+    }
+    if x.is_infinite() {
+        return 0.0;
+    }
+    statrs::distribution::ChiSquared::new(df).map_or(f64::NAN, |d| d.sf(x))
 }
 
 /// P(T <= t) for T noncentral t with `df` degrees of freedom and noncentrality `ncp`.
@@ -122,4 +151,24 @@ pub fn ncp_interval(t: f64, df: f64, level: f64) -> (f64, f64) {
         0.5 * (lo + hi)
     };
     (solve(1.0 - alpha / 2.0), solve(alpha / 2.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the held-out corrupted-data sweep: a NaN statistic reached statrs, which panics.
+    #[test]
+    fn nan_and_infinite_arguments_give_nan_or_the_limit_never_a_panic() {
+        assert!(pt(f64::NAN, 5.0).is_nan());
+        assert!(pt(1.0, f64::NAN).is_nan() && pt(1.0, 0.0).is_nan());
+        assert_eq!((pt(f64::NEG_INFINITY, 5.0), pt(f64::INFINITY, 5.0)), (0.0, 1.0));
+        assert!(qt(f64::NAN, 5.0).is_nan() && qt(1.5, 5.0).is_nan());
+        assert!(qnorm(f64::NAN).is_nan() && qnorm(-0.1).is_nan());
+        assert!(pchisq_upper(f64::NAN, 1.0).is_nan());
+        assert_eq!((pchisq_upper(0.0, 1.0), pchisq_upper(f64::INFINITY, 1.0)), (1.0, 0.0));
+        // R: pchisq(3.84, 1, lower.tail = FALSE) = 0.05004352
+        assert!((pchisq_upper(3.84, 1.0) - 0.050_043_521_248_705_2).abs() < 1e-12);
+        assert!(pt_noncentral(f64::NAN, 5.0, 1.0).is_nan());
+    }
 }

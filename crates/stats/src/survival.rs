@@ -117,10 +117,7 @@ pub fn log_rank(time: &[f64], event: &[bool], treated: &[bool]) -> Result<LogRan
         n1 -= leave1;
     }
     let chi_square = (o1 - e1).powi(2) / v;
-    let p_value = statrs::distribution::ContinuousCDF::sf(
-        &statrs::distribution::ChiSquared::new(1.0).expect("valid"),
-        chi_square,
-    );
+    let p_value = crate::distributions::pchisq_upper(chi_square, 1.0);
     Ok(LogRank { chi_square, p_value, observed: (o_all - o1, o1), expected: (o_all - e1, e1) })
 }
 
@@ -401,7 +398,7 @@ pub fn cox_weighted(
     let total: f64 = (0..n).map(|i| weights[i] * u0[i]).sum();
     let (denominator, _) = collapse(&u0, 1.0);
     let chi = total * total / denominator;
-    let p = statrs::distribution::ContinuousCDF::sf(&statrs::distribution::ChiSquared::new(1.0).expect("valid"), chi);
+    let p = crate::distributions::pchisq_upper(chi, 1.0);
     Ok(CoxRobust { coef: beta, se_model: (1.0 / info).sqrt(), se_robust: var.sqrt(), clusters, robust_score: (chi, p) })
 }
 
