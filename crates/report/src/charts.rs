@@ -1322,7 +1322,8 @@ pub fn power_curves(power: &PowerResult, source: &str) -> Result<Figure, ChartEr
 // ---------------------------------------------------------------------------------------
 // Value for money
 
-fn pounds(x: f64) -> String {
+/// Pounds with thousands separators (`-£1,125`).
+pub fn pounds(x: f64) -> String {
     let v = x.abs().round() as i64;
     let digits = v.to_string();
     let mut out = String::new();

@@ -30,6 +30,7 @@ fn esc(s: &str) -> String {
 }
 
 use crate::charts::fmt as num;
+use crate::charts::pounds as money;
 
 fn p_text(p: Option<f64>) -> String {
     match p {
@@ -166,19 +167,6 @@ pub fn caveats(results: &EvaluationResults) -> Vec<String> {
 fn figure_html(f: &Figure, caption: &str) -> String {
     let svg = f.svg.replacen("<svg ", &format!("<svg role=\"img\" aria-label=\"{}\" ", esc(&f.alt)), 1);
     format!("<figure>\n{svg}\n<figcaption>{}</figcaption>\n</figure>\n", esc(caption))
-}
-
-fn money(x: f64) -> String {
-    let v = x.abs().round() as i64;
-    let digits = v.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    format!("{}£{out}", if x < 0.0 { "-" } else { "" })
 }
 
 /// The "Value for money" section.
