@@ -248,16 +248,7 @@ fn check_costs(costs: &Table, site_ids: &PlHashSet<String>, report: &mut Validat
     let mut seen: PlHashMap<(&str, &str, &str), usize> = PlHashMap::new();
     for row in 0..costs.frame.height() {
         if let Some(site) = sites[row] {
-            if !site_ids.contains(site) {
-                report.push(at.problem(
-                    Rule::DanglingReference,
-                    row,
-                    "site_id",
-                    Some(site.to_string()),
-                    format!("site_id `{site}` is not in sites"),
-                    "add the site to sites.csv or correct the site_id",
-                ));
-            }
+            check_site_ref(&at, row, site, site_ids, report);
         }
         if let Some(year) = years[row] {
             if financial_year_start(year).is_none() {

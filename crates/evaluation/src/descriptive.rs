@@ -145,7 +145,7 @@ pub fn arm_years(index: &Index, arm_of_site: &[Option<bool>], periods: &[Period]
     for metric in ["placement_moves_per_child_year", "sw_changes_per_child_year"] {
         for p in periods {
             let (y, _, _) = civil_from_days(p.from);
-            let year = format!("{}-{:02}", y, (y + 1) % 100);
+            let year = swp_metrics::financial_year_label(y);
             let from = format_date(p.from);
             for (arm, pilot) in [("pilot", true), ("control", false)] {
                 let (num, den) = rows

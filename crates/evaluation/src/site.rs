@@ -117,7 +117,7 @@ pub fn panel(sites: &[Site], periods: &[Period], rows: &[(MetricRow, bool)]) -> 
             site: site.id.clone(),
             arm: site.arm.clone(),
             model: site.model.clone(),
-            year: format!("{}-{:02}", y, (y + 1) % 100),
+            year: swp_metrics::financial_year_label(y),
             metric: row.metric.to_string(),
             value: row.value,
             numerator: row.numerator,

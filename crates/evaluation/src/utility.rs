@@ -15,16 +15,7 @@ use swp_metrics::{all_metrics, GroupBy, MetricRow, MetricsParams, Period};
 
 /// Metrics whose value is a share (compared in percentage points); every other metric is a
 /// rate or a mean (compared relative to the input's value).
-pub const SHARE_METRICS: [&str; 8] = [
-    "stability_index",
-    "agency_rate",
-    "sickness_absence_rate",
-    "share_caseload_over_20",
-    "pct_3plus_workers",
-    "share_visits_seen_alone",
-    "pct_3plus_placements",
-    "long_term_stability",
-];
+pub use swp_metrics::all::SHARE_METRICS;
 
 /// The smallest input denominator whose rows are listed and held to the bar.
 pub const MIN_DENOMINATOR: f64 = 100.0;

@@ -605,7 +605,8 @@ pub fn value_for_money(config: &ValueConfig, x: &Inputs<'_>) -> ValueForMoney {
         component("changes", &x.costs.changes),
         component("total", &total),
     ];
-    let spending = spending_rows(x);
+    let years = years_of_spending(x);
+    let spending = spending_rows(x, &years);
     let by_model = x
         .pilots
         .iter()
@@ -625,7 +626,7 @@ pub fn value_for_money(config: &ValueConfig, x: &Inputs<'_>) -> ValueForMoney {
                 cost_control: rate(
                     &mut (0..cohort.len()).filter(|&i| control_weight[i] > 0.0).map(|i| (i, control_weight[i])),
                 ),
-                site_spending_per_child_year: site_spending_in(x, *site_index, x.windows.follow_up),
+                site_spending_per_child_year: site_spending_in(&years, *site_index, x.windows.follow_up),
             }
         })
         .collect();
@@ -650,28 +651,36 @@ pub fn value_for_money(config: &ValueConfig, x: &Inputs<'_>) -> ValueForMoney {
     }
 }
 
-fn fy_label(year: i32) -> String {
-    format!("{year}-{:02}", (year + 1) % 100)
+/// One financial year of the costs table: each site's spending (None without a row) and
+/// child-years looked after, computed once for the trend and the by-model rows.
+struct YearSpending {
+    year: i32,
+    spending: Vec<Option<[f64; 7]>>,
+    child_years: Vec<f64>,
 }
 
-/// The financial years of the costs table.
-fn cost_years(index: &Index) -> Vec<i32> {
-    let mut years: Vec<i32> = index.costs.iter().flatten().map(|c| c.year).collect();
+/// Every financial year of the costs table (empty without one).
+fn years_of_spending(x: &Inputs<'_>) -> Vec<YearSpending> {
+    let Some(costs) = &x.index.costs else { return Vec::new() };
+    let mut years: Vec<i32> = costs.iter().map(|c| c.year).collect();
     years.sort_unstable();
     years.dedup();
     years
+        .into_iter()
+        .map(|year| YearSpending {
+            year,
+            spending: site_spending(costs, x.arm_of_site.len(), year),
+            child_years: child_years_by_site(x.index, Period::financial_year(year)),
+        })
+        .collect()
 }
 
-fn spending_rows(x: &Inputs<'_>) -> Vec<SpendingRow> {
-    let Some(costs) = &x.index.costs else { return Vec::new() };
+fn spending_rows(x: &Inputs<'_>, years: &[YearSpending]) -> Vec<SpendingRow> {
     let mut arms: Vec<&str> = x.arm_of_site.iter().map(String::as_str).collect();
     arms.sort_unstable();
     arms.dedup();
     let mut out = Vec::new();
-    for year in cost_years(x.index) {
-        let p = Period::financial_year(year);
-        let spending = site_spending(costs, x.arm_of_site.len(), year);
-        let child_years = child_years_by_site(x.index, p);
+    for YearSpending { year, spending, child_years } in years {
         for arm in ["pilot", "host", "comparison"].iter().filter(|a| arms.contains(a)) {
             let (mut num, mut den, mut sites) = (0.0, 0.0, 0);
             for s in (0..x.arm_of_site.len()).filter(|&s| x.arm_of_site[s] == *arm) {
@@ -683,7 +692,7 @@ fn spending_rows(x: &Inputs<'_>) -> Vec<SpendingRow> {
             }
             out.push(SpendingRow {
                 arm: arm.to_string(),
-                financial_year: fy_label(year),
+                financial_year: swp_metrics::financial_year_label(*year),
                 cost_per_child_year: (den > 0.0).then(|| num / den),
                 sites,
             });
@@ -693,17 +702,16 @@ fn spending_rows(x: &Inputs<'_>) -> Vec<SpendingRow> {
 }
 
 /// A site's spending over its child-years in the financial years that overlap `window`.
-fn site_spending_in(x: &Inputs<'_>, site: usize, window: Period) -> Option<f64> {
-    let costs = x.index.costs.as_ref()?;
+fn site_spending_in(years: &[YearSpending], site: usize, window: Period) -> Option<f64> {
     let (mut num, mut den) = (0.0, 0.0);
-    for year in cost_years(x.index) {
-        let p = Period::financial_year(year);
+    for y in years {
+        let p = Period::financial_year(y.year);
         if p.to < window.from || p.from > window.to {
             continue;
         }
-        if let Some(amounts) = &site_spending(costs, x.arm_of_site.len(), year)[site] {
+        if let Some(amounts) = &y.spending[site] {
             num += amounts.iter().sum::<f64>();
-            den += child_years_by_site(x.index, p)[site];
+            den += y.child_years[site];
         }
     }
     (den > 0.0).then(|| num / den)
@@ -714,7 +722,7 @@ fn payment_rows(config: &ValueConfig, x: &Inputs<'_>) -> Vec<PaymentRow> {
         return Vec::new();
     }
     let periods = swp_metrics::financial_years(x.windows.baseline.from, x.windows.follow_up.to);
-    let rows = swp_metrics::metrics_of(x.index, &periods, 20);
+    let rows = swp_metrics::metrics_of(x.index, &periods, swp_metrics::MetricsParams::default().caseload_threshold);
     let mut out = Vec::new();
     for rule in &config.payments {
         let go_live = x.pilots.iter().find(|p| p.1 == rule.site).and_then(|p| p.3);
@@ -736,7 +744,7 @@ fn payment_rows(config: &ValueConfig, x: &Inputs<'_>) -> Vec<PaymentRow> {
             let (y, _, _) = swp_data::typed::civil_from_days(p.from);
             out.push(PaymentRow {
                 site: rule.site.clone(),
-                financial_year: fy_label(y),
+                financial_year: swp_metrics::financial_year_label(y),
                 indicator: rule.indicator.clone(),
                 value,
                 threshold: match (rule.at_most, rule.at_least) {

@@ -36,6 +36,21 @@ pub const METRICS: [&str; 23] = [
     "outcome_payment_share",
 ];
 
+/// The metrics whose value is a share in [0, 1] (compared in percentage points); the others are
+/// rates, means or counts.
+pub const SHARE_METRICS: [&str; 10] = [
+    "stability_index",
+    "agency_rate",
+    "sickness_absence_rate",
+    "share_caseload_over_20",
+    "pct_3plus_workers",
+    "share_visits_seen_alone",
+    "pct_3plus_placements",
+    "long_term_stability",
+    "agency_cost_share",
+    "outcome_payment_share",
+];
+
 /// Settings of a metrics run.
 #[derive(Debug, Clone)]
 pub struct MetricsParams {
@@ -204,18 +219,6 @@ mod tests {
             state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             (state >> 33) as i32 % n
         };
-        let shares = [
-            "stability_index",
-            "agency_rate",
-            "sickness_absence_rate",
-            "share_caseload_over_20",
-            "pct_3plus_workers",
-            "share_visits_seen_alone",
-            "pct_3plus_placements",
-            "long_term_stability",
-            "agency_cost_share",
-            "outcome_payment_share",
-        ];
         for _ in 0..25 {
             let from = 13_500 + next(2_500);
             let p = Period { from, to: from + next(800) };
@@ -230,7 +233,7 @@ mod tests {
                 }
                 if let Some(v) = r.value {
                     assert!(v.is_finite() && v >= 0.0, "{r:?}");
-                    if shares.contains(&r.metric) {
+                    if SHARE_METRICS.contains(&r.metric) {
                         assert!(v <= 1.0 + 1e-12, "{r:?}");
                     }
                 }

@@ -11,6 +11,7 @@
 //!   included (counted roles, as the denominator of `agency_rate`); a month end with nobody in
 //!   post counts as 0.
 
+use crate::caseload::month_ends;
 use crate::changes::care_days;
 use crate::index::Index;
 use crate::period::{MetricRow, Period, SiteGroups};
@@ -68,23 +69,6 @@ pub fn read(dataset: &Dataset, groups: &SiteGroups) -> Option<Vec<CostRecord>> {
 pub fn financial_year_of(p: Period) -> Option<i32> {
     let (y, m, d) = civil_from_days(p.from);
     (m == 4 && d == 1 && p.to == days_from_civil(y + 1, 3, 31)).then_some(y)
-}
-
-/// The last day of each calendar month inside `p`.
-fn month_ends(p: Period) -> Vec<i32> {
-    let (mut y, mut m, _) = civil_from_days(p.from);
-    let mut out = Vec::new();
-    loop {
-        let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-        let end = days_from_civil(ny, nm, 1) - 1;
-        if end > p.to {
-            return out;
-        }
-        if end >= p.from {
-            out.push(end);
-        }
-        (y, m) = (ny, nm);
-    }
 }
 
 /// Each site's spending by category in financial year `year` (None for sites without a row).

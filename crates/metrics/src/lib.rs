@@ -23,7 +23,7 @@ pub mod workforce;
 
 pub use all::{all_metrics, metrics_of, suppress, MetricsParams, PublishedRow};
 pub use index::Index;
-pub use period::{default_periods, financial_years, GroupBy, MetricRow, Period, SiteGroups};
+pub use period::{default_periods, financial_year_label, financial_years, GroupBy, MetricRow, Period, SiteGroups};
 
 /// Helpers shared by the tests.
 #[cfg(test)]

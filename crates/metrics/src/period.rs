@@ -36,6 +36,12 @@ pub fn default_periods(dataset: &Dataset) -> Option<Vec<Period>> {
     Some(financial_years(first, dataset.extract_date?))
 }
 
+/// A financial year as written in tables and the costs table: `2009-10` for the one starting
+/// 1 April 2009.
+pub fn financial_year_label(year: i32) -> String {
+    format!("{year}-{:02}", (year + 1) % 100)
+}
+
 /// Every financial year that overlaps `[first, last]`.
 pub fn financial_years(first: i32, last: i32) -> Vec<Period> {
     let (y, m, _) = civil_from_days(first);
