@@ -11,43 +11,20 @@
 //! only swp-stats is timed.
 
 mod common;
+mod tables;
 
 use common::median;
-use std::io::Write;
 use std::process::Command;
 use std::time::Instant;
 use swp_stats::bootstrap::{BootType, BootWeights, WildParams, WildProblem};
 use swp_stats::regression::{wls, Hc, Inference};
-use swp_stats::rng::Rng;
-use swp_stats::Matrix;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// A difference-in-differences panel: `sites` clusters (the first `pilots` treated), about
-/// n / sites units each, half at baseline; a site effect (intra-cluster correlation) and a
-/// true effect `effect`.
-fn panel(n: usize, sites: usize, pilots: usize, effect: f64, seed: u64) -> (Matrix, Vec<f64>, Vec<usize>) {
-    let mut rng = Rng::new(seed, 3);
-    let site_effect: Vec<f64> = (0..sites).map(|_| rng.normal()).collect();
-    let trend: Vec<f64> = (0..sites).map(|_| 0.5 * rng.normal()).collect();
-    let mut rows = Vec::with_capacity(n);
-    let mut y = Vec::with_capacity(n);
-    let mut cluster = Vec::with_capacity(n);
-    for i in 0..n {
-        let s = i * sites / n;
-        let pilot = f64::from(u8::from(s < pilots));
-        let post = f64::from(u8::from(rng.chance(0.5)));
-        rows.push(vec![1.0, pilot, post, pilot * post]);
-        y.push(site_effect[s] + trend[s] * post + effect * pilot * post + rng.normal());
-        cluster.push(s);
-    }
-    (Matrix::from_rows(&rows), y, cluster)
-}
-
 fn main() {
     let simulations: usize = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(1000);
-    let (x, y, cluster) = panel(1_000_000, 150, 30, 0.0, 2009);
+    let (x, y, cluster) = tables::panel(1_000_000, 150, 30, 0.0, 2009);
     let params = WildParams { reps: 9999, weights: BootWeights::Webb, kind: BootType::Wcr, seed: 1 };
     let mut times = Vec::new();
     let mut p = 0.0;
@@ -64,12 +41,7 @@ fn main() {
     println!("| swp-stats (median of 3, setup included) | {ours:.3} | {p:.4} |");
     if std::env::var_os("SWP_BENCH_NO_PYTHON").is_none() {
         let csv = std::env::temp_dir().join("swp-boot-bench.csv");
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&csv).expect("writable"));
-        writeln!(out, "y,pilot,post,site").expect("write");
-        for i in 0..x.n {
-            writeln!(out, "{},{},{},{}", y[i], x.at(i, 1), x.at(i, 2), cluster[i]).expect("write");
-        }
-        drop(out);
+        tables::write_panel(&csv, &x, &y, &cluster).expect("writable");
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/wildboot_bench.py");
         match Command::new("python3").args([script, csv.to_str().expect("utf-8")]).output() {
             Ok(o) if o.status.success() => {
@@ -88,7 +60,7 @@ fn main() {
     let started = Instant::now();
     let (mut naive, mut cr2, mut wild) = (0usize, 0usize, 0usize);
     for sim in 0..simulations {
-        let (x, y, cluster) = panel(25 * 40, 25, 5, 0.0, 10_000 + sim as u64);
+        let (x, y, cluster) = tables::panel(25 * 40, 25, 5, 0.0, 10_000 + sim as u64);
         let fit = wls(&x, &y, None).expect("fits");
         let v = fit.vcov_hc(Hc::Hc1);
         let naive_p = Inference::t(fit.coef[3], v[15].sqrt(), (x.n - 4) as f64).p_value;

@@ -11,40 +11,17 @@
 //! that both read.
 
 mod common;
+mod tables;
 
 use common::median;
-use std::io::Write;
 use std::process::Command;
 use std::time::Instant;
 use swp_stats::balance::balance_table;
 use swp_stats::design::{expand, Covariate};
 use swp_stats::matching::{MatchData, MatchParams};
-use swp_stats::rng::Rng;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// `n1` treated and `n0` controls, 8 covariates (6 continuous, 2 binary).
-fn generate(n1: usize, n0: usize, seed: u64) -> (Vec<bool>, Vec<Covariate>) {
-    let mut rng = Rng::new(seed, 1);
-    let n = n1 + n0;
-    let treat: Vec<bool> = (0..n).map(|i| i < n1).collect();
-    let mut columns: Vec<Vec<f64>> = (0..8).map(|_| Vec::with_capacity(n)).collect();
-    for &t in &treat {
-        let shift = if t { 0.3 } else { 0.0 };
-        for (j, c) in columns.iter_mut().enumerate() {
-            let v = if j < 6 {
-                ((rng.normal() + shift * (j as f64 + 1.0) / 3.0) * 1000.0).round() / 1000.0
-            } else {
-                f64::from(u8::from(rng.chance(0.3 + shift / 2.0)))
-            };
-            c.push(v);
-        }
-    }
-    let covariates =
-        columns.into_iter().enumerate().map(|(j, v)| Covariate::numeric(&format!("x{}", j + 1), v)).collect();
-    (treat, covariates)
-}
 
 /// Model, matching and balance table; returns seconds and matched treated units.
 fn ours(treat: &[bool], covariates: &[Covariate]) -> (f64, usize) {
@@ -62,30 +39,11 @@ fn ours(treat: &[bool], covariates: &[Covariate]) -> (f64, usize) {
     (started.elapsed().as_secs_f64(), table.counts.matched_treated)
 }
 
-fn write_csv(path: &std::path::Path, treat: &[bool], covariates: &[Covariate]) {
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("writable"));
-    writeln!(out, "treat,x1,x2,x3,x4,x5,x6,x7,x8").expect("write");
-    let values: Vec<&[f64]> = covariates
-        .iter()
-        .map(|c| match &c.values {
-            swp_stats::design::Values::Numeric(v) => v.as_slice(),
-            swp_stats::design::Values::Text(_) => unreachable!("numeric covariates"),
-        })
-        .collect();
-    for (i, &t) in treat.iter().enumerate() {
-        write!(out, "{}", u8::from(t)).expect("write");
-        for v in &values {
-            write!(out, ",{}", v[i]).expect("write");
-        }
-        writeln!(out).expect("write");
-    }
-}
-
 fn main() {
     let repeats: usize = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(3);
-    let (treat, covariates) = generate(20_000, 200_000, 2009);
+    let (treat, covariates) = tables::matching(20_000, 200_000, 2009);
     let csv = std::env::temp_dir().join("swp-match-bench.csv");
-    write_csv(&csv, &treat, &covariates);
+    tables::write_matching(&csv, &treat, &covariates).expect("writable");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/matchit_bench.R");
     let mut r_seconds = Vec::new();
     let mut r_matched = None;
@@ -124,7 +82,7 @@ fn main() {
     println!("| n | seconds | seconds / (n log2 n) x 1e9 |");
     println!("|---|---|---|");
     for k in [8, 4, 2, 1] {
-        let (t, c) = generate(20_000 / k, 200_000 / k, 2009);
+        let (t, c) = tables::matching(20_000 / k, 200_000 / k, 2009);
         let n = (t.len()) as f64;
         let secs = median((0..repeats).map(|_| ours(&t, &c).0).collect());
         println!("| {} | {secs:.3} | {:.1} |", t.len(), secs / (n * n.log2()) * 1e9);

@@ -150,8 +150,7 @@ pub fn run(args: Args) -> CommandResult {
             (i.estimate, i, "hc2")
         }
         (Some(column), _) => {
-            let labels = covariate(&frame, column, &args.table)?;
-            let ids = cluster_ids(&labels.values, &keep);
+            let ids = cluster_ids(&covariate(&frame, column, &args.table)?.values, &keep);
             let clusters_of = |treated: bool| {
                 let mut c: Vec<usize> = ids.iter().zip(&g).filter(|(_, &t)| t == treated).map(|(&c, _)| c).collect();
                 c.sort_unstable();
@@ -164,7 +163,11 @@ pub fn run(args: Args) -> CommandResult {
                     "--cluster {column}: the treated observations are in {in_treated} cluster(s) and the controls in {in_control}; cluster-robust errors and the wild cluster bootstrap need at least 2 in each (with one, the treatment cannot be told from that cluster); run without --cluster, or cluster more finely"
                 )));
             }
-            let x = Matrix::from_rows(&g.iter().map(|&t| vec![1.0, f64::from(u8::from(t))]).collect::<Vec<_>>());
+            let mut x = Matrix::zeros(g.len(), 2);
+            for (i, &t) in g.iter().enumerate() {
+                x.values[2 * i] = 1.0;
+                x.values[2 * i + 1] = f64::from(u8::from(t));
+            }
             let fit = wls(&x, &yk, wk.as_deref()).map_err(fail)?;
             let cr2 = fit.cr2_inference(&ids, 1).map_err(fail)?;
             let cr1 = fit.vcov_cr1(&ids).map_err(fail)?;
@@ -265,14 +268,28 @@ pub fn run(args: Args) -> CommandResult {
     Ok(())
 }
 
-/// Cluster labels (numbers or text) of the kept rows as indices.
+/// Cluster labels (numbers or text) of the kept rows as indices, numbered in the labels' sorted
+/// order.
 fn cluster_ids(values: &Values, keep: &[usize]) -> Vec<usize> {
-    let keys: Vec<String> = match values {
-        Values::Numeric(v) => keep.iter().map(|&i| v[i].to_bits().to_string()).collect(),
-        Values::Text(v) => keep.iter().map(|&i| v[i].clone()).collect(),
-    };
-    let mut distinct = keys.clone();
-    distinct.sort_unstable();
-    distinct.dedup();
-    keys.iter().map(|k| distinct.binary_search(k).expect("present")).collect()
+    fn number<K: Ord + Clone + std::hash::Hash>(keys: Vec<K>) -> Vec<usize> {
+        let mut first: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
+        let raw: Vec<usize> = keys
+            .iter()
+            .map(|k| {
+                let next = first.len();
+                *first.entry(k.clone()).or_insert(next)
+            })
+            .collect();
+        let mut distinct: Vec<(K, usize)> = first.into_iter().collect();
+        distinct.sort_unstable();
+        let mut rank = vec![0; distinct.len()];
+        for (r, (_, i)) in distinct.iter().enumerate() {
+            rank[*i] = r;
+        }
+        raw.into_iter().map(|i| rank[i]).collect()
+    }
+    match values {
+        Values::Numeric(v) => number(keep.iter().map(|&i| v[i].to_bits().to_string()).collect()),
+        Values::Text(v) => number(keep.iter().map(|&i| v[i].as_str()).collect()),
+    }
 }

@@ -27,7 +27,8 @@ pub fn covariate(frame: &DataFrame, name: &str, file: &Path) -> Result<Covariate
         let known: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
         Failure::Usage(format!("{} has no column `{name}` (columns: {})", file.display(), known.join(", ")))
     })?;
-    if let Some(row) = (0..column.len()).find(|&i| column.get(i).is_ok_and(|v| v.is_null())) {
+    let first_null = || (0..column.len()).find(|&i| column.get(i).is_ok_and(|v| v.is_null()));
+    if let Some(row) = if column.null_count() > 0 { first_null() } else { None } {
         return Err(data_error(format!(
             "{} column `{name}` is empty on data row {} (line {} of a CSV); fill or drop such rows before matching",
             file.display(),

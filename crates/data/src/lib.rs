@@ -11,6 +11,7 @@
 //! ```
 pub mod codes;
 pub mod dataset;
+mod plain_csv;
 pub mod problem;
 pub mod read;
 pub mod schema;

@@ -865,7 +865,8 @@ mod paths {
 }
 
 /// Reads a user's own table (CSV, or Parquet by extension) as `swp-eval match --table` and
-/// `effect --table` take it: every column typed by polars from the whole file.
+/// `effect --table` take it: every column typed as polars types it from the whole file (a
+/// plain CSV by this crate's parallel reader, which gives the same frame).
 ///
 /// # Errors
 /// What went wrong, in words naming the file: it cannot be opened, is not a table, or has no
@@ -876,6 +877,13 @@ pub fn user_table(path: &Path) -> Result<DataFrame, String> {
     let bytes = file.metadata().map_or(0, |m| m.len());
     if let Some(message) = too_large(&path.display().to_string(), bytes, memory_budget()) {
         return Err(format!("{message}: take a sample of rows, or run on a machine with more memory"));
+    }
+    if !is_parquet {
+        // a plain CSV is typed in parallel without polars' whole-file inference
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if let Some(frame) = crate::plain_csv::read(&bytes) {
+            return Ok(frame);
+        }
     }
     let read = move || {
         if is_parquet {
