@@ -85,8 +85,8 @@ fn run(results: &Path, out: &Path) -> Result<(), String> {
     if panels.is_empty() {
         return Err("no task was timed at two or more sizes: nothing to draw (run without --quick)".into());
     }
-    let figure = scaling_curves(&panels, "swp-eval benches/run.sh; medians of interleaved runs")
-        .map_err(|e| e.to_string())?;
+    let figure =
+        scaling_curves(&panels, "swp-eval benches/run.sh; medians of interleaved runs").map_err(|e| e.to_string())?;
     let write = |name: &str, bytes: &[u8]| -> Result<(), String> {
         let path = out.join(name);
         let tmp = out.join(format!(".{name}.tmp"));
