@@ -150,7 +150,14 @@ pub fn run(args: Args) -> CommandResult {
             (i.estimate, i, "hc2")
         }
         (Some(column), _) => {
-            let ids = cluster_ids(&covariate(&frame, column, &args.table)?.values, &keep);
+            let ids = match frame.column(column).ok().and_then(|c| c.str().ok()).filter(|c| c.null_count() == 0) {
+                // text labels are numbered straight from the column (no copy of each label)
+                Some(labels) => {
+                    let labels: Vec<&str> = labels.iter().map(Option::unwrap_or_default).collect();
+                    number_labels(keep.iter().map(|&i| labels[i]).collect())
+                }
+                None => cluster_ids(&covariate(&frame, column, &args.table)?.values, &keep),
+            };
             let clusters_of = |treated: bool| {
                 let mut c: Vec<usize> = ids.iter().zip(&g).filter(|(_, &t)| t == treated).map(|(&c, _)| c).collect();
                 c.sort_unstable();
@@ -268,28 +275,30 @@ pub fn run(args: Args) -> CommandResult {
     Ok(())
 }
 
+/// Labels as indices numbered in the labels' sorted order.
+fn number_labels<K: Ord + Clone + std::hash::Hash>(keys: Vec<K>) -> Vec<usize> {
+    let mut first: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
+    let raw: Vec<usize> = keys
+        .iter()
+        .map(|k| {
+            let next = first.len();
+            *first.entry(k.clone()).or_insert(next)
+        })
+        .collect();
+    let mut distinct: Vec<(K, usize)> = first.into_iter().collect();
+    distinct.sort_unstable();
+    let mut rank = vec![0; distinct.len()];
+    for (r, (_, i)) in distinct.iter().enumerate() {
+        rank[*i] = r;
+    }
+    raw.into_iter().map(|i| rank[i]).collect()
+}
+
 /// Cluster labels (numbers or text) of the kept rows as indices, numbered in the labels' sorted
 /// order.
 fn cluster_ids(values: &Values, keep: &[usize]) -> Vec<usize> {
-    fn number<K: Ord + Clone + std::hash::Hash>(keys: Vec<K>) -> Vec<usize> {
-        let mut first: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
-        let raw: Vec<usize> = keys
-            .iter()
-            .map(|k| {
-                let next = first.len();
-                *first.entry(k.clone()).or_insert(next)
-            })
-            .collect();
-        let mut distinct: Vec<(K, usize)> = first.into_iter().collect();
-        distinct.sort_unstable();
-        let mut rank = vec![0; distinct.len()];
-        for (r, (_, i)) in distinct.iter().enumerate() {
-            rank[*i] = r;
-        }
-        raw.into_iter().map(|i| rank[i]).collect()
-    }
     match values {
-        Values::Numeric(v) => number(keep.iter().map(|&i| v[i].to_bits().to_string()).collect()),
-        Values::Text(v) => number(keep.iter().map(|&i| v[i].as_str()).collect()),
+        Values::Numeric(v) => number_labels(keep.iter().map(|&i| v[i].to_bits().to_string()).collect()),
+        Values::Text(v) => number_labels(keep.iter().map(|&i| v[i].as_str()).collect()),
     }
 }

@@ -57,11 +57,13 @@ fn classify(field: &[u8]) -> Option<Kind> {
 struct Chunk {
     fields: Vec<Vec<(u32, u32)>>,
     kinds: Vec<Kind>,
+    /// Whether the column has an empty field in this chunk.
+    empty: Vec<bool>,
 }
 
 /// Splits the lines of `bytes[from..to]` (whole lines) into `n` fields each.
 fn split_chunk(bytes: &[u8], from: usize, to: usize, n: usize) -> Option<Chunk> {
-    let mut chunk = Chunk { fields: vec![Vec::new(); n], kinds: vec![Kind::Empty; n] };
+    let mut chunk = Chunk { fields: vec![Vec::new(); n], kinds: vec![Kind::Empty; n], empty: vec![false; n] };
     let mut start = from;
     while start < to {
         let end = memchr::memchr(b'\n', &bytes[start..to]).map_or(to, |i| start + i);
@@ -80,6 +82,7 @@ fn split_chunk(bytes: &[u8], from: usize, to: usize, n: usize) -> Option<Chunk> 
             let field = &bytes[field_start..position];
             let kind = classify(field)?;
             chunk.kinds[column] = chunk.kinds[column].max(kind);
+            chunk.empty[column] |= kind == Kind::Empty;
             chunk.fields[column].push((field_start as u32, field.len() as u32));
             column += 1;
             field_start = position + 1;
@@ -138,16 +141,24 @@ pub(crate) fn read(bytes: &[u8]) -> Option<DataFrame> {
         .into_par_iter()
         .map(|j| {
             let kind = chunks.iter().map(|c| c.kinds[j]).max().unwrap_or(Kind::Empty);
+            let has_empty = chunks.iter().any(|c| c.empty[j]);
             let fields = || chunks.iter().flat_map(|c| c.fields[j].iter());
             let value = |&(start, len): &(u32, u32)| &text[start as usize..start as usize + len as usize];
             let name = PlSmallStr::from(names[j]);
             match kind {
                 // a column with no values: polars' own reading decides its type
                 Kind::Empty => None,
+                // without empty fields the values go in without a validity mask
+                Kind::Int if !has_empty => {
+                    Some(Column::new(name, fields().map(|f| value(f).parse().unwrap_or(0)).collect::<Vec<i64>>()))
+                }
                 Kind::Int => {
                     let values: Vec<Option<i64>> =
                         fields().map(|f| if f.1 == 0 { None } else { value(f).parse().ok() }).collect();
                     Some(Column::new(name, values))
+                }
+                Kind::Float if !has_empty => {
+                    Some(Column::new(name, fields().map(|f| value(f).parse().unwrap_or(0.0)).collect::<Vec<f64>>()))
                 }
                 Kind::Float => {
                     let values: Vec<Option<f64>> =
