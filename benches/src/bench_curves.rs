@@ -27,7 +27,7 @@ fn expectation(task: &str) -> &'static str {
         "match" => "nearest matching on a sorted propensity score is O(n log n): a slope a little above 1",
         "effect" => "reading and the per-cluster sums are O(n); the bootstrap is O(G^2 x reps), fixed here (G = 150): the slope falls below 1 where it dominates",
         "metrics" | "validate" => "one pass over each table: O(n)",
-        "report" => "O(n) but for the matching, the specification-free default evaluation's costliest step, which grows with pilot x comparison children (Mahalanobis is not in the defaults)",
+        "report" => "fixed costs (figures, report, notebook: about 0.4 s) dominate the small sizes; the rest is O(n) but for the site-level randomisation inference and bootstraps, which grow with sites, not children",
         _ => "",
     }
 }

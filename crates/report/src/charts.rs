@@ -1084,6 +1084,8 @@ impl Draw for Scaling<'_> {
             let points = || panel.series.iter().flat_map(|s| s.points.iter());
             let (x0, x1) = log_bounds(points().map(|p| p.0));
             let (y0, y1) = log_bounds(points().map(|p| p.1));
+            // a decade of room below the lowest point for the legend
+            let y0 = y0 / 10.0;
             let mut chart = ChartBuilder::on(cell)
                 .caption(&panel.title, text_style(16.0))
                 .margin(8)
@@ -1112,7 +1114,7 @@ impl Draw for Scaling<'_> {
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(3)));
                 chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 4, colour.filled()))).map_err(e)?;
             }
-            legend(&mut chart, SeriesLabelPosition::UpperLeft, 12.0)?;
+            legend(&mut chart, SeriesLabelPosition::LowerRight, 12.0)?;
         }
         Ok(())
     }
