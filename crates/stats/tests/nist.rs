@@ -5,7 +5,7 @@
 //! to 15 significant digits, computed in multiple precision; the measure is the log relative error
 //! (LRE, McCullough 1998): the number of correct significant digits. Measured on 2026-12-02:
 //! Longley 12.9 to 14.8 digits per coefficient, Wampler 1 9.1 to 13.8, Wampler 2 12.9 to 14.8;
-//! the tests hold 12, 9 and 12 (NIST calls 7 to 8 digits on Wampler 1 good for double precision).
+//! the tests hold 12, 9 and 12 digits.
 //!
 //! Wampler 3 to 5 add residuals listed in NIST's data files, which are not copied here; they test
 //! the residual SD more than the coefficients, which Wampler 1 and 2 already test on the same
