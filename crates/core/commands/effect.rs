@@ -4,16 +4,13 @@
 use crate::commands::table::{covariate, data_error, read_table, treatment};
 use crate::output::{emit, resolve_format, TableFormat};
 use crate::{CommandResult, Failure};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use std::path::PathBuf;
 use swp_eval::report::table::{Cell, Format, Table};
-use swp_eval::stats::bootstrap::{BootType, BootWeights, WildParams, WildProblem};
+use swp_eval::stats::bootstrap::BootWeights;
 use swp_eval::stats::design::Values;
-use swp_eval::stats::effects::{
-    cliffs_delta, rate_ratio_weighted, risks_weighted, standardised_weighted, weighted_difference, welch,
-};
-use swp_eval::stats::regression::wls;
-use swp_eval::stats::Matrix;
+use swp_eval::stats::summary::{summarise, EffectData, EffectOptions, EffectSummary, OutcomeScale};
+use swp_eval::stats::StatsError;
 
 /// Bootstrap weights flag.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -83,15 +80,17 @@ fn numbers(frame: &polars::prelude::DataFrame, name: &str, args: &Args) -> Resul
     }
 }
 
-fn num(x: f64) -> Value {
-    if x.is_finite() {
-        json!(x)
-    } else {
-        Value::Null
-    }
+/// What `effect --format json` prints: the outcome's name, every statistic of
+/// [`summarise`], and the seed of the bootstrap draws.
+#[derive(serde::Serialize)]
+struct Output<'a> {
+    outcome: &'a str,
+    #[serde(flatten)]
+    summary: EffectSummary,
+    seed: u64,
 }
 
-/// Runs `effect`.
+/// Runs `effect`: reads the columns, calls [`summarise`], formats.
 pub fn run(args: Args) -> CommandResult {
     if !(99..=1_000_000).contains(&args.reps) {
         return Err(Failure::Usage(format!(
@@ -108,159 +107,52 @@ pub fn run(args: Args) -> CommandResult {
             return Err(data_error(format!("weights must be non-negative numbers; data row {} has {}", i + 1, w[i])));
         }
     }
-    let keep: Vec<usize> = (0..y.len()).filter(|&i| weights.as_ref().is_none_or(|w| w[i] > 0.0)).collect();
-    let pick = |v: &[f64]| -> Vec<f64> { keep.iter().map(|&i| v[i]).collect() };
-    let treated_y: Vec<f64> = keep.iter().filter(|&&i| group[i]).map(|&i| y[i]).collect();
-    let control_y: Vec<f64> = keep.iter().filter(|&&i| !group[i]).map(|&i| y[i]).collect();
-    let fail = |e: swp_eval::stats::StatsError| data_error(format!("`{}`: {e}", args.outcome));
-    let mut out = Map::new();
-    out.insert("outcome".into(), json!(args.outcome));
-    out.insert("n_treated".into(), json!(treated_y.len()));
-    out.insert("n_control".into(), json!(control_y.len()));
-    let g: Vec<bool> = keep.iter().map(|&i| group[i]).collect();
-    let yk = pick(&y);
-    let wk = weights.as_ref().map(|w| pick(w));
-    let wmean = |want: bool| -> f64 {
-        let (s, sw) =
-            g.iter().zip(&yk).enumerate().filter(|(_, (&t, _))| t == want).fold((0.0, 0.0), |(s, sw), (i, (_, v))| {
-                let w = wk.as_ref().map_or(1.0, |w| w[i]);
-                (s + w * v, sw + w)
-            });
-        s / sw
-    };
-    out.insert("mean_treated".into(), num(wmean(true)));
-    out.insert("mean_control".into(), num(wmean(false)));
-    // degenerate designs get a named error rather than numbers that mean nothing
-    if treated_y.len() < 2 || control_y.len() < 2 {
-        return Err(data_error(format!(
-            "`{}` has {} treated and {} control observation(s): a difference with a standard error needs at least 2 in each group",
-            args.group,
-            treated_y.len(),
-            control_y.len()
-        )));
-    }
-    // difference and its inference
-    let (difference, inference, se_method) = match (&args.cluster, &wk) {
-        (None, None) => {
-            let w = welch(&treated_y, &control_y).map_err(fail)?;
-            (w.estimate, w, "welch")
-        }
-        (None, Some(w)) => {
-            let i = weighted_difference(&yk, &g, w).map_err(fail)?;
-            (i.estimate, i, "hc2")
-        }
-        (Some(column), _) => {
-            let ids = match frame.column(column).ok().and_then(|c| c.str().ok()).filter(|c| c.null_count() == 0) {
+    let exposure = args.exposure.as_deref().map(|e| numbers(&frame, e, &args)).transpose()?;
+    let clusters = match &args.cluster {
+        None => None,
+        Some(column) => {
+            Some(match frame.column(column).ok().and_then(|c| c.str().ok()).filter(|c| c.null_count() == 0) {
                 // text labels are numbered straight from the column (no copy of each label)
-                Some(labels) => {
-                    let labels: Vec<&str> = labels.iter().map(Option::unwrap_or_default).collect();
-                    number_labels(keep.iter().map(|&i| labels[i]).collect())
-                }
-                None => cluster_ids(&covariate(&frame, column, &args.table)?.values, &keep),
-            };
-            let clusters_of = |treated: bool| {
-                let mut c: Vec<usize> = ids.iter().zip(&g).filter(|(_, &t)| t == treated).map(|(&c, _)| c).collect();
-                c.sort_unstable();
-                c.dedup();
-                c.len()
-            };
-            let (in_treated, in_control) = (clusters_of(true), clusters_of(false));
-            if in_treated < 2 || in_control < 2 {
-                return Err(data_error(format!(
-                    "--cluster {column}: the treated observations are in {in_treated} cluster(s) and the controls in {in_control}; cluster-robust errors and the wild cluster bootstrap need at least 2 in each (with one, the treatment cannot be told from that cluster); run without --cluster, or cluster more finely"
-                )));
-            }
-            let mut x = Matrix::zeros(g.len(), 2);
-            for (i, &t) in g.iter().enumerate() {
-                x.values[2 * i] = 1.0;
-                x.values[2 * i + 1] = f64::from(u8::from(t));
-            }
-            let fit = wls(&x, &yk, wk.as_deref()).map_err(fail)?;
-            let cr2 = fit.cr2_inference(&ids, 1).map_err(fail)?;
-            let cr1 = fit.vcov_cr1(&ids).map_err(fail)?;
-            out.insert("se_cr1".into(), num(cr1[3].sqrt()));
-            let mut clusters: Vec<usize> = ids.clone();
-            clusters.sort_unstable();
-            clusters.dedup();
-            let mut treated_clusters: Vec<usize> = ids.iter().zip(&g).filter(|(_, &t)| t).map(|(&c, _)| c).collect();
-            treated_clusters.sort_unstable();
-            treated_clusters.dedup();
-            out.insert("n_clusters".into(), json!(clusters.len()));
-            out.insert("n_treated_clusters".into(), json!(treated_clusters.len()));
-            let problem = WildProblem::new(&x, &yk, wk.as_deref(), &ids, 1).map_err(fail)?;
-            let params = WildParams {
-                reps: args.reps,
-                weights: match args.boot_weights {
-                    BootFlag::Webb => BootWeights::Webb,
-                    BootFlag::Rademacher => BootWeights::Rademacher,
-                },
-                kind: BootType::Wcr,
-                seed: args.seed,
-            };
-            let wild = problem.test(0.0, &params);
-            out.insert("wild_p_value".into(), num(wild.p_value));
-            out.insert("wild_reps".into(), json!(wild.reps));
-            out.insert("wild_enumerated".into(), json!(wild.enumerated));
-            (cr2.estimate, cr2, "cr2")
+                Some(labels) => number_labels(labels.iter().map(Option::unwrap_or_default).collect()),
+                None => cluster_ids(&covariate(&frame, column, &args.table)?.values),
+            })
         }
     };
-    out.insert("difference".into(), num(difference));
-    out.insert("se".into(), num(inference.se));
-    out.insert("se_method".into(), json!(se_method));
-    out.insert("df".into(), num(inference.df));
-    out.insert("ci_low".into(), num(inference.ci_low));
-    out.insert("ci_high".into(), num(inference.ci_high));
-    out.insert("p_value".into(), num(inference.p_value));
-    let group_weights = |want: bool| -> Vec<f64> {
-        g.iter().enumerate().filter(|(_, &t)| t == want).map(|(i, _)| wk.as_ref().map_or(1.0, |w| w[i])).collect()
+    let data = EffectData {
+        y: &y,
+        treated: &group,
+        weights: weights.as_deref(),
+        exposure: exposure.as_deref(),
+        clusters: clusters.as_deref(),
     };
-    let (w_treated, w_control) = (group_weights(true), group_weights(false));
-    match standardised_weighted(&treated_y, &w_treated, &control_y, &w_control) {
-        Ok(s) => {
-            out.insert("hedges_g".into(), num(s.hedges_g));
-            let clustered = args.cluster.is_some();
-            out.insert("hedges_g_ci_low".into(), if clustered { Value::Null } else { num(s.hedges_g_ci.0) });
-            out.insert("hedges_g_ci_high".into(), if clustered { Value::Null } else { num(s.hedges_g_ci.1) });
-            out.insert("cohens_d".into(), num(s.cohens_d));
-        }
-        Err(_) => {
-            for k in ["hedges_g", "hedges_g_ci_low", "hedges_g_ci_high", "cohens_d"] {
-                out.insert(k.into(), Value::Null);
+    let options = EffectOptions {
+        scale: if args.ordinal { OutcomeScale::Ordinal } else { OutcomeScale::Interval },
+        reps: args.reps,
+        boot_weights: match args.boot_weights {
+            BootFlag::Webb => BootWeights::Webb,
+            BootFlag::Rademacher => BootWeights::Rademacher,
+        },
+        seed: args.seed,
+    };
+    let summary = summarise(&data, &options).map_err(|e| {
+        data_error(match (&e, &args.cluster) {
+            (StatsError::TooFewPerGroup { .. }, _) => format!("`{}` has {e}", args.group),
+            (StatsError::TooFewClustersPerGroup { .. }, Some(column)) => {
+                format!("--cluster {column}: {e}; run without --cluster, or cluster more finely")
             }
-        }
-    }
-    let binary = y.iter().all(|&v| v == 0.0 || v == 1.0);
-    if binary {
-        let r = risks_weighted(&treated_y, &w_treated, &control_y, &w_control).map_err(fail)?;
-        for (name, e) in
-            [("risk_difference", r.risk_difference), ("risk_ratio", r.risk_ratio), ("odds_ratio", r.odds_ratio)]
-        {
-            out.insert(name.into(), num(e.estimate));
-            out.insert(format!("{name}_ci_low"), num(e.ci_low));
-            out.insert(format!("{name}_ci_high"), num(e.ci_high));
-        }
-    }
-    if let Some(column) = &args.exposure {
-        let exposure = pick(&numbers(&frame, column, &args)?);
-        let (rr, _) = rate_ratio_weighted(&yk, &exposure, &g, wk.as_deref()).map_err(fail)?;
-        out.insert("rate_ratio".into(), num(rr.estimate));
-        out.insert("rate_ratio_ci_low".into(), num(rr.ci_low));
-        out.insert("rate_ratio_ci_high".into(), num(rr.ci_high));
-    }
-    if args.ordinal {
-        let o = cliffs_delta(&treated_y, &control_y).map_err(fail)?;
-        out.insert("cliffs_delta".into(), num(o.cliffs_delta.estimate));
-        out.insert("cliffs_delta_ci_low".into(), num(o.cliffs_delta.ci_low));
-        out.insert("cliffs_delta_ci_high".into(), num(o.cliffs_delta.ci_high));
-        out.insert("mann_whitney_p_value".into(), num(o.p_value));
-    }
-    out.insert("seed".into(), json!(args.seed));
+            _ => format!("`{}`: {e}", args.outcome),
+        })
+    })?;
+    let output = Output { outcome: &args.outcome, summary, seed: args.seed };
     let format = resolve_format(args.format, args.out.as_ref());
     let text = if matches!(format, Format::Json) {
-        serde_json::to_string_pretty(&Value::Object(out)).expect("JSON values serialise") + "\n"
+        serde_json::to_string_pretty(&output).expect("the summary serialises") + "\n"
     } else {
+        let Ok(Value::Object(fields)) = serde_json::to_value(&output) else {
+            unreachable!("a struct serialises to an object")
+        };
         let mut t = Table::new(vec!["statistic", "value"]);
-        for (k, v) in &out {
+        for (k, v) in &fields {
             let cell = match v {
                 Value::Number(n) => Cell::Number(n.as_f64()),
                 Value::Null => Cell::Number(None),
@@ -294,11 +186,10 @@ fn number_labels<K: Ord + Clone + std::hash::Hash>(keys: Vec<K>) -> Vec<usize> {
     raw.into_iter().map(|i| rank[i]).collect()
 }
 
-/// Cluster labels (numbers or text) of the kept rows as indices, numbered in the labels' sorted
-/// order.
-fn cluster_ids(values: &Values, keep: &[usize]) -> Vec<usize> {
+/// Cluster labels (numbers or text) as indices, numbered in the labels' sorted order.
+fn cluster_ids(values: &Values) -> Vec<usize> {
     match values {
-        Values::Numeric(v) => number_labels(keep.iter().map(|&i| v[i].to_bits().to_string()).collect()),
-        Values::Text(v) => number_labels(keep.iter().map(|&i| v[i].as_str()).collect()),
+        Values::Numeric(v) => number_labels(v.iter().map(|x| x.to_bits().to_string()).collect()),
+        Values::Text(v) => number_labels(v.iter().map(String::as_str).collect()),
     }
 }

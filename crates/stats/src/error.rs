@@ -44,6 +44,26 @@ pub enum StatsError {
         /// Available.
         got: usize,
     },
+    /// A group with too few rows for a difference with a standard error.
+    #[error("{treated} treated and {control} control observation(s): a difference with a standard error needs at least {min} in each group")]
+    TooFewPerGroup {
+        /// Rows needed in each group.
+        min: usize,
+        /// Treated rows.
+        treated: usize,
+        /// Control rows.
+        control: usize,
+    },
+    /// Clustered inference with a group in too few clusters.
+    #[error("the treated observations are in {treated} cluster(s) and the controls in {control}; cluster-robust errors and the wild cluster bootstrap need at least {min} in each (with one, the treatment cannot be told from that cluster)")]
+    TooFewClustersPerGroup {
+        /// Clusters needed for each group.
+        min: usize,
+        /// Clusters holding treated rows.
+        treated: usize,
+        /// Clusters holding control rows.
+        control: usize,
+    },
     /// Inputs that must have one value per unit (or agree in size) do not.
     #[error("{inputs} have different lengths")]
     LengthMismatch {

@@ -28,6 +28,7 @@ pub mod multiplicity;
 pub mod regression;
 pub mod rng;
 pub mod sensitivity;
+pub mod summary;
 pub mod survival;
 pub mod tolerance;
 
