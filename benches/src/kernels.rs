@@ -18,7 +18,7 @@ use std::hint::black_box;
 use std::time::Duration;
 use swp_stats::balance::balance_table;
 use swp_stats::bootstrap::{BootType, BootWeights, WildParams, WildProblem};
-use swp_stats::design::expand;
+use swp_stats::design::{expand, Expansion};
 use swp_stats::matching::{Distance, MatchData, MatchParams, Method};
 use swp_stats::regression::wls;
 use swp_stats::rng::Rng;
@@ -46,7 +46,7 @@ fn matching(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("cem", n), &data, |b, d| b.iter(|| cem.run(black_box(d))));
         let matched = caliper.run(&data).expect("matches");
-        let expanded = expand(&covariates, false, true).expect("numeric");
+        let expanded = expand(&covariates, Expansion::Balance).expect("numeric");
         let columns: Vec<(String, Vec<f64>)> = expanded.names.into_iter().zip(expanded.columns).collect();
         group.bench_with_input(BenchmarkId::new("balance", n), &columns, |b, cols| {
             b.iter(|| balance_table(black_box(cols), &treat, &matched.weights))

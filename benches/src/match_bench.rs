@@ -17,7 +17,7 @@ use common::median;
 use std::process::Command;
 use std::time::Instant;
 use swp_stats::balance::balance_table;
-use swp_stats::design::{expand, Covariate};
+use swp_stats::design::{expand, Covariate, Expansion};
 use swp_stats::matching::{MatchData, MatchParams};
 
 #[global_allocator]
@@ -32,7 +32,7 @@ fn ours(treat: &[bool], covariates: &[Covariate]) -> (f64, usize) {
         .expect("valid")
         .run(&MatchData { treat, covariates, exact: &[] })
         .expect("matches");
-    let balance = expand(covariates, false, true).expect("numeric");
+    let balance = expand(covariates, Expansion::Balance).expect("numeric");
     let mut columns: Vec<(String, Vec<f64>)> = balance.names.into_iter().zip(balance.columns).collect();
     columns.insert(0, ("distance".into(), m.distance.clone().expect("propensity")));
     let table = balance_table(&columns, treat, &m.weights);

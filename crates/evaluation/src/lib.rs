@@ -45,7 +45,7 @@ use swp_data::Dataset;
 use swp_metrics::{financial_years, metrics_of, suppress, GroupBy, MetricsParams, Period, SiteGroups};
 use swp_stats::balance::{balance_table, Counts};
 use swp_stats::bootstrap::{BootType, WildParams};
-use swp_stats::design::{expand, Covariate};
+use swp_stats::design::{expand, Covariate, Expansion};
 use swp_stats::glm::GlmFit;
 use swp_stats::matching::{MatchData, MatchParams, Matching, ValidMatchParams};
 
@@ -1005,7 +1005,7 @@ fn sites_of(dataset: &Dataset) -> Vec<Site> {
 
 /// The balance table of the matching (MatchIt's `summary()`), as `match` writes it.
 fn balance_of(covariates: &[Covariate], treat: &[bool], matching: &Matching) -> Result<Balance> {
-    let expanded = expand(covariates, false, true).map_err(error::at("balance"))?;
+    let expanded = expand(covariates, Expansion::Balance).map_err(error::at("balance"))?;
     let mut columns: Vec<(String, Vec<f64>)> = expanded.names.into_iter().zip(expanded.columns).collect();
     if let Some(d) = &matching.distance {
         columns.insert(0, ("distance".to_string(), d.clone()));

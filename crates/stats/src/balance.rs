@@ -46,16 +46,34 @@ pub struct BalanceRow {
     pub ecdf_max: f64,
 }
 
+/// Whether a covariate is a 0/1 indicator (proportions: variance p(1 - p), no variance ratio,
+/// eCDF differences equal to the mean difference) or takes other values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ValueKind {
+    Binary,
+    Continuous,
+}
+
+impl ValueKind {
+    fn of(x: &[f64]) -> Self {
+        if x.iter().all(|&v| v == 0.0 || v == 1.0) {
+            ValueKind::Binary
+        } else {
+            ValueKind::Continuous
+        }
+    }
+}
+
 fn weighted_mean(x: &[f64], w: &[f64]) -> f64 {
     x.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() / w.iter().sum::<f64>()
 }
 
 /// MatchIt's `wvar`.
-fn weighted_var(x: &[f64], w: &[f64], binary: bool) -> f64 {
+fn weighted_var(x: &[f64], w: &[f64], kind: ValueKind) -> f64 {
     let total: f64 = w.iter().sum();
     let w: Vec<f64> = w.iter().map(|v| v / total).collect();
     let m: f64 = x.iter().zip(&w).map(|(a, b)| a * b).sum();
-    if binary {
+    if kind == ValueKind::Binary {
         m * (1.0 - m)
     } else {
         x.iter().zip(&w).map(|(a, b)| b * (a - m) * (a - m)).sum::<f64>() / (1.0 - w.iter().map(|v| v * v).sum::<f64>())
@@ -63,13 +81,13 @@ fn weighted_var(x: &[f64], w: &[f64], binary: bool) -> f64 {
 }
 
 /// MatchIt's `pooled_sd` with unit sampling weights (the fallback when the treated SD is 0).
-fn pooled_sd(x: &[f64], treat: &[bool], binary: bool) -> f64 {
+fn pooled_sd(x: &[f64], treat: &[bool], kind: ValueKind) -> f64 {
     let n = x.len() as f64;
     let group = |g: bool| -> (f64, f64) {
         let v: Vec<f64> = x.iter().zip(treat).filter(|(_, &t)| t == g).map(|(a, _)| *a).collect();
         (v.iter().sum::<f64>(), v.len() as f64)
     };
-    if binary {
+    if kind == ValueKind::Binary {
         [true, false].iter().map(|&g| group(g)).map(|(s, k)| s * (1.0 - s / k) / n).sum::<f64>().sqrt()
     } else {
         let (s1, k1) = group(true);
@@ -138,7 +156,7 @@ fn balance_row_sorted(
 ) -> BalanceRow {
     let ones = vec![1.0; x.len()];
     let w = weights.unwrap_or(&ones);
-    let binary = x.iter().all(|&v| v == 0.0 || v == 1.0);
+    let kind = ValueKind::of(x);
     let split =
         |g: bool, v: &[f64]| -> Vec<f64> { v.iter().zip(treat).filter(|(_, &t)| t == g).map(|(a, _)| *a).collect() };
     let (x1, x0) = (split(true, x), split(false, x));
@@ -153,12 +171,12 @@ fn balance_row_sorted(
     } else {
         diff
     };
-    let (var_ratio, ecdf_mean, ecdf_max) = if binary {
+    let (var_ratio, ecdf_mean, ecdf_max) = if kind == ValueKind::Binary {
         (None, diff.abs(), diff.abs())
     } else if too_small {
         (None, f64::NAN, f64::NAN)
     } else {
-        let vr = weighted_var(&x1, &w1, false) / weighted_var(&x0, &w0, false);
+        let vr = weighted_var(&x1, &w1, ValueKind::Continuous) / weighted_var(&x0, &w0, ValueKind::Continuous);
         let (mean, max) = match order {
             Some(o) => ecdf_differences(x, treat, w, o),
             None => ecdf_differences(x, treat, w, &order_of(x)),
@@ -171,13 +189,13 @@ fn balance_row_sorted(
 /// The SD that standardises mean differences: the treated units' SD in the unmatched sample
 /// (sqrt(p(1 - p)) for 0/1), or the pooled SD when that is 0.
 pub fn standardiser(x: &[f64], treat: &[bool]) -> f64 {
-    let binary = x.iter().all(|&v| v == 0.0 || v == 1.0);
+    let kind = ValueKind::of(x);
     let x1: Vec<f64> = x.iter().zip(treat).filter(|(_, &t)| t).map(|(a, _)| *a).collect();
-    let s = weighted_var(&x1, &vec![1.0; x1.len()], binary).sqrt();
+    let s = weighted_var(&x1, &vec![1.0; x1.len()], kind).sqrt();
     if s.is_finite() && s >= f64::EPSILON.sqrt() {
         s
     } else {
-        pooled_sd(x, treat, binary)
+        pooled_sd(x, treat, kind)
     }
 }
 
@@ -228,8 +246,7 @@ pub fn balance_table(columns: &[(String, Vec<f64>)], treat: &[bool], weights: &[
         .par_iter()
         .map(|(name, x)| {
             let sd = standardiser(x, treat);
-            let binary = x.iter().all(|&v| v == 0.0 || v == 1.0);
-            let order = (!binary).then(|| order_of(x));
+            let order = (ValueKind::of(x) == ValueKind::Continuous).then(|| order_of(x));
             let before = balance_row_sorted(name, x, treat, None, Some(sd), order.as_deref());
             let after = balance_row_sorted(name, x, treat, Some(weights), Some(sd), order.as_deref());
             (before, after)

@@ -85,12 +85,25 @@ impl Columns {
     }
 }
 
-/// Expands covariates to columns: every level of a text covariate when `all_levels`, else all
-/// but the first; with `intercept`, a leading `(Intercept)` column of ones.
+/// What the columns of [`expand`] are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expansion {
+    /// A model's design, as R's `model.matrix`: a leading `(Intercept)` column of ones, and every
+    /// level of a text covariate but the first (the reference level).
+    Model,
+    /// A balance table, as MatchIt's `summary()`: no intercept, every level of a text covariate.
+    Balance,
+}
+
+/// Expands covariates to columns for a model or a balance table ([`Expansion`]).
 ///
 /// # Errors
 /// Covariates of different lengths, or non-finite numbers.
-pub fn expand(covariates: &[Covariate], intercept: bool, all_levels: bool) -> Result<Columns> {
+pub fn expand(covariates: &[Covariate], expansion: Expansion) -> Result<Columns> {
+    let (intercept, all_levels) = match expansion {
+        Expansion::Model => (true, false),
+        Expansion::Balance => (false, true),
+    };
     let n = covariates.first().map_or(0, Covariate::len);
     let mut names = Vec::new();
     let mut columns = Vec::new();
@@ -130,10 +143,10 @@ mod tests {
     fn text_covariates_become_indicators_named_as_r_names_them() {
         let race = Covariate::text("race", ["white", "black", "hispan", "black"].map(String::from).to_vec());
         let age = Covariate::numeric("age", vec![30.0, 25.0, 41.0, 19.0]);
-        let model = expand(&[age.clone(), race.clone()], true, false).unwrap();
+        let model = expand(&[age.clone(), race.clone()], Expansion::Model).unwrap();
         assert_eq!(model.names, vec!["(Intercept)", "age", "racehispan", "racewhite"]);
         assert_eq!(model.columns[3], vec![1.0, 0.0, 0.0, 0.0]);
-        let balance = expand(&[age, race], false, true).unwrap();
+        let balance = expand(&[age, race], Expansion::Balance).unwrap();
         assert_eq!(balance.names, vec!["age", "raceblack", "racehispan", "racewhite"]);
         assert_eq!(balance.matrix().row(1), &[25.0, 1.0, 0.0, 0.0]);
     }

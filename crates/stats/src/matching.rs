@@ -32,7 +32,7 @@
 //! assert_eq!(m.matched_controls(), 3);
 //! ```
 
-use crate::design::{expand, Covariate, Values};
+use crate::design::{expand, Covariate, Expansion, Values};
 use crate::error::{Result, StatsError};
 use crate::glm::{Family, GlmFit, GlmParams};
 use crate::linalg::pseudo_inverse_psd;
@@ -271,7 +271,7 @@ impl ValidMatchParams {
         match (p.method, p.distance) {
             (Method::Cem | Method::Exact, _) | (_, Distance::Mahalanobis) => Ok(None),
             (_, kind) => {
-                let columns = expand(data.covariates, true, false)?;
+                let columns = expand(data.covariates, Expansion::Model)?;
                 let family = if kind == Distance::Probit { Family::Probit } else { Family::Logit };
                 let y: Vec<f64> = data.treat.iter().map(|&t| f64::from(u8::from(t))).collect();
                 Ok(Some(GlmParams::new(family).fit(&columns.matrix(), &columns.names, &y, None)?))
@@ -330,11 +330,11 @@ impl ValidMatchParams {
             Method::Optimal => optimal(data, &mut matching)?,
             Method::Cem => {
                 let keys = cem_keys(data.covariates);
-                subclass_match(data.treat, &keys, false, &mut matching)?;
+                subclass_match(data.treat, &keys, Strata::Coarsened, &mut matching)?;
             }
             Method::Exact => {
                 let keys = exact_keys(data.covariates);
-                subclass_match(data.treat, &keys, true, &mut matching)?;
+                subclass_match(data.treat, &keys, Strata::Exact, &mut matching)?;
             }
         }
         Ok(matching)
@@ -564,7 +564,7 @@ const SCREEN_SLACK: f64 = 1e-8;
 
 impl Mahalanobis {
     fn new(data: &MatchData<'_>) -> Result<Self> {
-        let columns = expand(data.covariates, false, true)?;
+        let columns = expand(data.covariates, Expansion::Balance)?;
         // drop columns without variance (MatchIt does)
         let columns: Vec<Vec<f64>> = columns
             .columns
@@ -844,10 +844,20 @@ fn cem_keys(covariates: &[Covariate]) -> Vec<Vec<u64>> {
     exact_keys(&coarsened)
 }
 
+/// Which strata [`subclass_match`] matches within.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Strata {
+    /// Exact values of every covariate (MatchIt `method = "exact"`).
+    Exact,
+    /// Coarsened values (CEM).
+    Coarsened,
+}
+
 /// Exact or coarsened exact matching on strata keys: strata with treated and control units
 /// become subclasses, numbered in order of first appearance among the units of the first
 /// unit's group (exact) or among the controls (CEM), as MatchIt numbers them.
-fn subclass_match(treat: &[bool], keys: &[Vec<u64>], exact: bool, m: &mut Matching) -> Result<()> {
+fn subclass_match(treat: &[bool], keys: &[Vec<u64>], strata: Strata, m: &mut Matching) -> Result<()> {
+    let exact = strata == Strata::Exact;
     let n = treat.len();
     let mut has: std::collections::HashMap<&[u64], (bool, bool)> = std::collections::HashMap::new();
     for (k, &t) in keys.iter().zip(treat) {

@@ -6,7 +6,7 @@
 use serde_json::Value;
 use std::path::PathBuf;
 use swp_stats::balance::{balance_row, standardiser};
-use swp_stats::design::{expand, Covariate};
+use swp_stats::design::{expand, Covariate, Expansion};
 use swp_stats::glm::{Family, GlmParams};
 use swp_stats::matching::{Distance, MatchData, MatchParams, Method, Order};
 
@@ -86,7 +86,7 @@ fn glm_agrees_with_r() {
     for (name, data, covariates, family, outcome, exposure) in cases {
         let r = &glms[name];
         let covs: Vec<Covariate> = covariates.iter().map(|c| data.covariate(c)).collect();
-        let columns = expand(&covs, true, false).unwrap();
+        let columns = expand(&covs, Expansion::Model).unwrap();
         let offset: Option<Vec<f64>> = exposure.map(|e| data.numbers(e).iter().map(|v| v.ln()).collect());
         let fit = GlmParams::new(family)
             .fit(&columns.matrix(), &columns.names, &data.numbers(outcome), offset.as_deref())
@@ -239,7 +239,7 @@ fn check_case(file: &str) {
         }
     }
     // balance: every covariate (every level of text ones), distance first
-    let balance = expand(&covs, false, true).unwrap();
+    let balance = expand(&covs, Expansion::Balance).unwrap();
     let mut columns: Vec<(String, Vec<f64>)> = balance.names.iter().cloned().zip(balance.columns).collect();
     if let Some(d) = &m.distance {
         columns.insert(0, ("distance".to_string(), d.clone()));
