@@ -25,7 +25,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
     let simulations: usize = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(1000);
     let (x, y, cluster) = tables::panel(1_000_000, 150, 30, 0.0, 2009);
-    let params = WildParams { reps: 9999, weights: BootWeights::Webb, kind: BootType::Wcr, seed: 1 };
+    let params =
+        WildParams { reps: 9999, weights: BootWeights::Webb, kind: BootType::Wcr, seed: 1 }.check().expect("valid");
     let mut times = Vec::new();
     let mut p = 0.0;
     for _ in 0..3 {
@@ -67,7 +68,9 @@ fn main() {
         naive += usize::from(naive_p < 0.05);
         cr2 += usize::from(fit.cr2_inference(&cluster, 3).expect("cr2").p_value < 0.05);
         let problem = WildProblem::new(&x, &y, None, &cluster, 3).expect("valid");
-        let params = WildParams { reps: 999, weights: BootWeights::Webb, kind: BootType::Wcr, seed: sim as u64 };
+        let params = WildParams { reps: 999, weights: BootWeights::Webb, kind: BootType::Wcr, seed: sim as u64 }
+            .check()
+            .expect("valid");
         wild += usize::from(problem.test(0.0, &params).p_value < 0.05);
     }
     let rate = |k: usize| 100.0 * k as f64 / simulations as f64;

@@ -72,7 +72,8 @@ fn clustered(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("wls_cr2", rows), &rows, |b, _| {
             b.iter(|| wls(black_box(&x), &y, None).expect("fits").cr2_inference(&cluster, 3).expect("cr2"))
         });
-        let params = WildParams { reps: 9999, weights: BootWeights::Webb, kind: BootType::Wcr, seed: 1 };
+        let params =
+            WildParams { reps: 9999, weights: BootWeights::Webb, kind: BootType::Wcr, seed: 1 }.check().expect("valid");
         group.bench_with_input(BenchmarkId::new("wild_bootstrap_9999", rows), &rows, |b, _| {
             b.iter(|| WildProblem::new(black_box(&x), &y, None, &cluster, 3).expect("valid").test(0.0, &params))
         });

@@ -253,7 +253,8 @@ pub(crate) fn wild_p(
     step: &str,
 ) -> Result<Option<f64>> {
     let problem = WildProblem::new(x, y, Some(w), &sample.site, 1).map_err(at(format!("{step}: wild bootstrap")))?;
-    let params = WildParams { kind: BootType::Wcr, ..*params };
+    let params =
+        WildParams { kind: BootType::Wcr, ..*params }.check().map_err(at(format!("{step}: wild bootstrap")))?;
     Ok(finite(problem.test(0.0, &params).p_value))
 }
 

@@ -207,8 +207,11 @@ pub fn did(
             kind: BootType::Wcr,
             seed: inference.seed,
         };
-        let p = problem.test(0.0, &params).p_value;
-        out.wild_p_value = p.is_finite().then_some(p);
+        // the config's check keeps the replications in range, so this holds
+        if let Ok(params) = params.check() {
+            let p = problem.test(0.0, &params).p_value;
+            out.wild_p_value = p.is_finite().then_some(p);
+        }
     }
     let pilot_dates: Vec<Option<i32>> = treated.iter().map(|&u| go_lives[u]).collect();
     let units = units_present.len();

@@ -56,6 +56,36 @@ pub struct WildParams {
     pub seed: u64,
 }
 
+/// Most replications accepted: the draws are held in memory (reps x clusters numbers).
+pub const MAX_REPS: usize = 10_000_000;
+
+/// Settings checked by [`WildParams::check`]; what [`WildProblem::test`] takes.
+#[derive(Debug, Clone, Copy)]
+pub struct ValidWildParams(WildParams);
+
+impl std::ops::Deref for ValidWildParams {
+    type Target = WildParams;
+    fn deref(&self) -> &WildParams {
+        &self.0
+    }
+}
+
+impl WildParams {
+    /// Checks the settings once, before any bootstrap runs.
+    ///
+    /// # Errors
+    /// [`StatsError::OutOfRange`] for no replications or more than [`MAX_REPS`].
+    pub fn check(self) -> Result<ValidWildParams> {
+        if !(1..=MAX_REPS).contains(&self.reps) {
+            return Err(StatsError::OutOfRange {
+                what: "bootstrap replications",
+                allowed: "from 1 to 10,000,000 (9,999 recommended)",
+            });
+        }
+        Ok(ValidWildParams(self))
+    }
+}
+
 impl Default for WildParams {
     fn default() -> Self {
         WildParams { reps: 9999, weights: BootWeights::Webb, kind: BootType::Wcr, seed: 2009 }
@@ -284,7 +314,7 @@ impl WildProblem {
     }
 
     /// The bootstrap test of coefficient = `r`.
-    pub fn test(&self, r: f64, params: &WildParams) -> WildResult {
+    pub fn test(&self, r: f64, params: &ValidWildParams) -> WildResult {
         let (draws, enumerated) = self.draws(params);
         let (t, p_value) = self.p_value_with(r, params.kind, &draws);
         WildResult { estimate: self.estimate, t, p_value, reps: draws.len(), enumerated, clusters: self.g }
@@ -292,7 +322,7 @@ impl WildProblem {
 
     /// The 95% interval by inverting the WCR test: the values r whose p-value is at least 0.05
     /// (found by bisection on each side of the estimate, with the same draws throughout).
-    pub fn confidence_interval(&self, params: &WildParams) -> (f64, f64) {
+    pub fn confidence_interval(&self, params: &ValidWildParams) -> (f64, f64) {
         let (draws, _) = self.draws(params);
         let p = |r: f64| self.p_value_with(r, BootType::Wcr, &draws).1;
         let se = (self.estimate / self.t(0.0)).abs().max(1e-12);

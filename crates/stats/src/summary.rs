@@ -251,7 +251,8 @@ pub fn summarise(data: &EffectData<'_>, options: &EffectOptions) -> Result<Effec
                 weights: options.boot_weights,
                 kind: BootType::Wcr,
                 seed: options.seed,
-            };
+            }
+            .check()?;
             let wild = problem.test(0.0, &params);
             let summary = ClusterSummary {
                 se_cr1: cr1[3].sqrt(),

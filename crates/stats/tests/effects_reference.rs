@@ -267,7 +267,7 @@ fn wild_cluster_bootstrap_agrees_with_wildboottest() {
         ("webb_wcr", BootWeights::Webb, BootType::Wcr),
         ("webb_wcu", BootWeights::Webb, BootType::Wcu),
     ] {
-        let params = WildParams { reps: 9999, weights, kind, seed: 7 };
+        let params = WildParams { reps: 9999, weights, kind, seed: 7 }.check().unwrap();
         let ours = problem.test(0.0, &params);
         let reference = &r[key];
         close(ours.t, reference["t"].as_f64().unwrap(), 1e-9, &format!("{key} t"));
@@ -282,7 +282,7 @@ fn wild_cluster_bootstrap_agrees_with_wildboottest() {
         }
     }
     // the same result whatever the number of threads
-    let params = WildParams { seed: 11, ..WildParams::default() };
+    let params = WildParams { seed: 11, ..WildParams::default() }.check().unwrap();
     let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| problem.test(0.0, &params));
     let many = problem.test(0.0, &params);
     assert_eq!(one, many);

@@ -104,7 +104,7 @@ proptest! {
         let cluster: Vec<usize> = (0..24).map(|i| i / 3).collect();
         let x = Matrix::from_rows(&g.iter().map(|&t| vec![1.0, f64::from(u8::from(t))]).collect::<Vec<_>>());
         let problem = WildProblem::new(&x, &y, None, &cluster, 1).unwrap();
-        let params = WildParams { reps: 999, weights: BootWeights::Rademacher, kind: BootType::Wcr, seed };
+        let params = WildParams { reps: 999, weights: BootWeights::Rademacher, kind: BootType::Wcr, seed }.check().unwrap();
         let on = |threads: usize| {
             rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| problem.test(0.0, &params))
         };
