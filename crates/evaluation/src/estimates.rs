@@ -283,7 +283,8 @@ pub fn count_rows(
     ratio.primary = true;
     if !degenerate {
         let glm = GlmParams::new(Family::Poisson)
-            .fit_weighted(&x, &names, count, Some(&offset), Some(&s.weights))
+            .check()
+            .and_then(|g| g.fit_weighted(&x, &names, count, Some(&offset), Some(&s.weights)))
             .map_err(at(step.clone()))?;
         let (inf, se2) = glm_cr2(&glm, Family::Poisson, &x, count, s, &step, detail)?;
         fill(&mut ratio, &inf, glm.coef[1], true);
@@ -368,8 +369,10 @@ pub fn binary_rows(outcome: &str, y: &[f64], s: &Sample, wild: &Wild, detail: De
             continue;
         }
         let step = format!("{outcome}: {estimate_type}");
-        let glm =
-            GlmParams::new(family).fit_weighted(&x, &names, y, None, Some(&s.weights)).map_err(at(step.clone()))?;
+        let glm = GlmParams::new(family)
+            .check()
+            .and_then(|g| g.fit_weighted(&x, &names, y, None, Some(&s.weights)))
+            .map_err(at(step.clone()))?;
         let (inf, se2) = glm_cr2(&glm, family, &x, y, s, &step, detail)?;
         let mut r = row(outcome, "binary", estimate_type, s);
         fill(&mut r, &inf, glm.coef[1], true);

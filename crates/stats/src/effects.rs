@@ -235,7 +235,7 @@ pub fn rate_ratio_weighted(
     let x = Matrix::from_rows(&treated.iter().map(|&t| vec![1.0, f64::from(u8::from(t))]).collect::<Vec<_>>());
     let names = vec!["(Intercept)".to_string(), "treated".to_string()];
     let offset: Vec<f64> = exposure.iter().map(|e| e.ln()).collect();
-    let fit = GlmParams::new(Family::Poisson).fit_weighted(&x, &names, count, Some(&offset), weights)?;
+    let fit = GlmParams::new(Family::Poisson).check()?.fit_weighted(&x, &names, count, Some(&offset), weights)?;
     // HC0: M (sum_i (y_i - mu_i)^2 x_i x_i') M, M = (X' diag(mu) X)^-1
     let mut xwx = [0.0; 4];
     let mut meat = [0.0; 4];

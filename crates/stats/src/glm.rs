@@ -24,7 +24,7 @@
 //! let y = [3.0, 4.0, 5.0, 6.0, 7.0];
 //! let offset = [2f64.ln(); 5];
 //! let names = vec!["(Intercept)".to_string(), "x".to_string()];
-//! let fit = GlmParams::new(Family::Poisson).fit(&x, &names, &y, Some(&offset)).unwrap();
+//! let fit = GlmParams::new(Family::Poisson).check().unwrap().fit(&x, &names, &y, Some(&offset)).unwrap();
 //! assert!(fit.converged && fit.coef[1] > 0.0);
 //! ```
 
@@ -43,16 +43,18 @@ pub enum Family {
     Poisson,
 }
 
-/// Settings of a fit (defaults as R's `glm.control()`).
+/// Settings of a fit (defaults as R's `glm.control()`), unchecked; [`GlmParams::check`]
+/// validates them into [`ValidGlmParams`], which fits.
 #[derive(Debug, Clone, Copy)]
 pub struct GlmParams {
-    /// Family and link.
-    pub family: Family,
-    /// Relative deviance change that stops the iterations (1e-8).
-    pub epsilon: f64,
-    /// Iteration limit (25).
-    pub max_iter: usize,
+    family: Family,
+    epsilon: f64,
+    max_iter: usize,
 }
+
+/// Checked settings of a fit.
+#[derive(Debug, Clone, Copy)]
+pub struct ValidGlmParams(GlmParams);
 
 /// A fitted model.
 #[derive(Debug, Clone)]
@@ -166,9 +168,46 @@ impl Family {
 }
 
 impl GlmParams {
-    /// R's defaults for `family`.
+    /// R's defaults for `family`: epsilon 1e-8, 25 iterations.
     pub fn new(family: Family) -> Self {
         GlmParams { family, epsilon: 1e-8, max_iter: 25 }
+    }
+
+    /// Relative deviance change that stops the iterations (R's `epsilon`, 1e-8).
+    pub fn epsilon(mut self, epsilon: f64) -> Self {
+        self.epsilon = epsilon;
+        self
+    }
+
+    /// Iteration limit (R's `maxit`, 25).
+    pub fn max_iter(mut self, max_iter: usize) -> Self {
+        self.max_iter = max_iter;
+        self
+    }
+
+    /// Checks the settings once, before any fit.
+    ///
+    /// # Errors
+    /// [`StatsError::OutOfRange`] for an epsilon that is not a positive number below 1, or an
+    /// iteration limit of 0.
+    pub fn check(self) -> Result<ValidGlmParams> {
+        if !(self.epsilon > 0.0 && self.epsilon < 1.0) {
+            return Err(StatsError::OutOfRange {
+                what: "the convergence epsilon",
+                allowed: "a number between 0 and 1 (1e-8)",
+            });
+        }
+        if self.max_iter == 0 {
+            return Err(StatsError::OutOfRange { what: "the iteration limit", allowed: "at least 1 (25)" });
+        }
+        Ok(ValidGlmParams(self))
+    }
+}
+
+impl ValidGlmParams {
+    /// The family and link.
+    pub fn family(&self) -> Family {
+        self.0.family
     }
 
     /// Fits the model of `y` on the columns of `x` (the first column the intercept, named in
@@ -181,10 +220,10 @@ impl GlmParams {
         self.fit_weighted(x, names, y, offset, None)
     }
 
-    /// [`GlmParams::fit`] with prior weights (R's `glm(weights = )`), all positive.
+    /// [`ValidGlmParams::fit`] with prior weights (R's `glm(weights = )`), all positive.
     ///
     /// # Errors
-    /// As [`GlmParams::fit`]; weights that are not positive and finite.
+    /// As [`ValidGlmParams::fit`]; weights that are not positive and finite.
     pub fn fit_weighted(
         &self,
         x: &Matrix,
@@ -199,7 +238,7 @@ impl GlmParams {
         if prior.len() != n || prior.iter().any(|w| !(w.is_finite() && *w > 0.0)) {
             return Err(StatsError::OutOfRange { what: "prior weights", allowed: "positive, one per unit" });
         }
-        let family = self.family;
+        let family = self.0.family;
         if y.len() != n || names.len() != p || offset.is_some_and(|o| o.len() != n) {
             return Err(StatsError::LengthMismatch { inputs: "the outcome, offset and design" });
         }
@@ -230,14 +269,14 @@ impl GlmParams {
         let mut eta: Vec<f64> = y.iter().zip(prior).map(|(&v, &pw)| family.link(family.start(v, pw))).collect();
         let mut mu: Vec<f64> = eta.iter().map(|&e| family.inverse_link(e)).collect();
         let mut dev_old = family.deviance(y, &mu, prior);
-        let tol = 1e-7f64.min(self.epsilon / 1000.0);
+        let tol = 1e-7f64.min(self.0.epsilon / 1000.0);
         let mut coef_old: Option<Vec<f64>> = None;
         let mut last_cov = Vec::new();
         let mut coef = vec![0.0; p];
         let mut converged = false;
         let mut iterations = 0;
         let mut dev = dev_old;
-        for iter in 1..=self.max_iter {
+        for iter in 1..=self.0.max_iter {
             iterations = iter;
             let mut z = vec![0.0; n];
             let mut w = vec![0.0; n];
@@ -264,7 +303,7 @@ impl GlmParams {
                     return Err(StatsError::NotConverged { iterations: iter });
                 };
                 halvings += 1;
-                if halvings > self.max_iter {
+                if halvings > self.0.max_iter {
                     return Err(StatsError::NotConverged { iterations: iter });
                 }
                 start = start.iter().zip(old).map(|(s, o)| (s + o) / 2.0).collect();
@@ -273,7 +312,7 @@ impl GlmParams {
                 dev = family.deviance(y, &mu, prior);
             }
             coef = start;
-            if (dev - dev_old).abs() / (dev.abs() + 0.1) < self.epsilon {
+            if (dev - dev_old).abs() / (dev.abs() + 0.1) < self.0.epsilon {
                 converged = true;
                 break;
             }
@@ -370,7 +409,7 @@ mod tests {
         let y: Vec<f64> = (0..40).map(|i| f64::from(u8::from(i < 20))).collect();
         let x = Matrix::from_rows(&y.iter().map(|&v| vec![1.0, v]).collect::<Vec<_>>());
         let names = vec!["(Intercept)".to_string(), "x".to_string()];
-        let err = GlmParams::new(Family::Logit).fit_weighted(&x, &names, &y, None, None).unwrap_err();
+        let err = GlmParams::new(Family::Logit).check().unwrap().fit_weighted(&x, &names, &y, None, None).unwrap_err();
         assert!(matches!(err, StatsError::Separation { n_extreme: 40 }), "{err:?}");
     }
 
@@ -378,23 +417,51 @@ mod tests {
     fn separation_constant_and_collinear_covariates_are_reported() {
         let x1 = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
         let (x, names) = design(&[&x1]);
-        let err = GlmParams::new(Family::Logit).fit(&x, &names, &[0.0, 0.0, 0.0, 1.0, 1.0, 1.0], None).unwrap_err();
+        let err = GlmParams::new(Family::Logit)
+            .check()
+            .unwrap()
+            .fit(&x, &names, &[0.0, 0.0, 0.0, 1.0, 1.0, 1.0], None)
+            .unwrap_err();
         assert!(matches!(err, StatsError::Separation { .. }), "{err:?}");
         let (x, names) = design(&[&x1, &[2.0; 6]]);
-        let err = GlmParams::new(Family::Logit).fit(&x, &names, &[0.0, 1.0, 0.0, 1.0, 1.0, 0.0], None).unwrap_err();
+        let err = GlmParams::new(Family::Logit)
+            .check()
+            .unwrap()
+            .fit(&x, &names, &[0.0, 1.0, 0.0, 1.0, 1.0, 0.0], None)
+            .unwrap_err();
         assert_eq!(err, StatsError::Constant { name: "x2".into() });
         let doubled: Vec<f64> = x1.iter().map(|v| 2.0 * v).collect();
         let (x, names) = design(&[&x1, &doubled]);
-        let err = GlmParams::new(Family::Logit).fit(&x, &names, &[0.0, 1.0, 0.0, 1.0, 1.0, 0.0], None).unwrap_err();
+        let err = GlmParams::new(Family::Logit)
+            .check()
+            .unwrap()
+            .fit(&x, &names, &[0.0, 1.0, 0.0, 1.0, 1.0, 0.0], None)
+            .unwrap_err();
         assert_eq!(err, StatsError::Collinear { names: vec!["x2".into()] });
-        let err = GlmParams::new(Family::Logit).fit(&x, &names, &[0.0, 2.0, 0.0, 1.0, 1.0, 0.0], None).unwrap_err();
+        let err = GlmParams::new(Family::Logit)
+            .check()
+            .unwrap()
+            .fit(&x, &names, &[0.0, 2.0, 0.0, 1.0, 1.0, 0.0], None)
+            .unwrap_err();
         assert_eq!(err, StatsError::OutOfRange { what: "a binomial outcome", allowed: "0 or 1" });
+    }
+
+    #[test]
+    fn settings_are_checked_before_fitting() {
+        for epsilon in [0.0, -1e-8, f64::NAN, 1.0] {
+            assert!(matches!(
+                GlmParams::new(Family::Logit).epsilon(epsilon).check(),
+                Err(StatsError::OutOfRange { what: "the convergence epsilon", .. })
+            ));
+        }
+        assert!(GlmParams::new(Family::Logit).max_iter(0).check().is_err());
+        assert!(GlmParams::new(Family::Probit).epsilon(1e-10).max_iter(50).check().is_ok());
     }
 
     #[test]
     fn too_few_iterations_is_non_convergence() {
         let (x, names) = design(&[&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]);
-        let params = GlmParams { max_iter: 1, ..GlmParams::new(Family::Logit) };
+        let params = GlmParams::new(Family::Logit).max_iter(1).check().unwrap();
         let err = params.fit(&x, &names, &[0.0, 1.0, 0.0, 1.0, 1.0, 1.0], None).unwrap_err();
         assert_eq!(err, StatsError::NotConverged { iterations: 1 });
     }

@@ -274,7 +274,7 @@ impl ValidMatchParams {
                 let columns = expand(data.covariates, Expansion::Model)?;
                 let family = if kind == Distance::Probit { Family::Probit } else { Family::Logit };
                 let y: Vec<f64> = data.treat.iter().map(|&t| f64::from(u8::from(t))).collect();
-                Ok(Some(GlmParams::new(family).fit(&columns.matrix(), &columns.names, &y, None)?))
+                Ok(Some(GlmParams::new(family).check()?.fit(&columns.matrix(), &columns.names, &y, None)?))
             }
         }
     }

@@ -89,6 +89,8 @@ fn glm_agrees_with_r() {
         let columns = expand(&covs, Expansion::Model).unwrap();
         let offset: Option<Vec<f64>> = exposure.map(|e| data.numbers(e).iter().map(|v| v.ln()).collect());
         let fit = GlmParams::new(family)
+            .check()
+            .unwrap()
             .fit(&columns.matrix(), &columns.names, &data.numbers(outcome), offset.as_deref())
             .unwrap();
         let names: Vec<&str> = r["names"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
