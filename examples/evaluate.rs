@@ -8,7 +8,7 @@
 use std::path::Path;
 use swp_eval::evaluation::config::Config;
 use swp_eval::evaluation::{publish, Evaluation};
-use swp_eval::metrics::{financial_years, metrics_of, GroupBy, MetricsParams, Period};
+use swp_eval::metrics::{financial_years, metrics_of, GroupBy, Period, ValidMetricsParams};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dataset = &loaded.dataset;
 
     // 2. a metric by arm for one financial year
-    let index = MetricsParams { by: GroupBy::Arm, ..Default::default() }.index(dataset);
+    let index = ValidMetricsParams::defaults(GroupBy::Arm).index(dataset);
     let year: Vec<Period> = financial_years(Period::financial_year(2010).from, Period::financial_year(2010).to);
     for row in metrics_of(&index, &year, 20).iter().filter(|r| r.metric == "sw_changes_per_child_year") {
         println!("{:<12} sw_changes_per_child_year 2010-11: {:.3}", row.group, row.value.unwrap_or(f64::NAN));

@@ -113,13 +113,13 @@ fn dataset(scale: swp_synth::Scale, name: &str) -> swp_data::Dataset {
 }
 
 fn metrics(c: &mut Criterion) {
-    use swp_metrics::{caseload, changes, placements, workforce, GroupBy, MetricsParams};
+    use swp_metrics::{caseload, changes, placements, workforce, GroupBy, ValidMetricsParams};
     let mut group = c.benchmark_group("metrics");
     group.sample_size(10).measurement_time(Duration::from_secs(4));
     for (scale, name) in [(swp_synth::Scale::Small, "small"), (swp_synth::Scale::Pilot, "pilot")] {
         let data = dataset(scale, name);
         let children = data.children.frame.height();
-        let params = MetricsParams { by: GroupBy::Site, ..MetricsParams::default() };
+        let params = ValidMetricsParams::defaults(GroupBy::Site);
         let periods: Vec<swp_metrics::Period> = (2003..=2012).map(swp_metrics::Period::financial_year).collect();
         let p = swp_metrics::Period::financial_year(2010);
         group

@@ -26,7 +26,7 @@ fn stage(kind: &str, dir: &Path) {
         let loaded = swp_data::load(dir).expect("dataset directory");
         assert!(!loaded.report.has_problems(), "the benchmark dataset must be valid");
         let load = started.elapsed().as_secs_f64();
-        let params = swp_metrics::MetricsParams { by: swp_metrics::GroupBy::Site, ..Default::default() };
+        let params = swp_metrics::ValidMetricsParams::defaults(swp_metrics::GroupBy::Site);
         let index = params.index(&loaded.dataset);
         let index_s = started.elapsed().as_secs_f64() - load;
         let periods: Vec<swp_metrics::Period> = (2003..2013).map(swp_metrics::Period::financial_year).collect();
@@ -38,7 +38,7 @@ fn stage(kind: &str, dir: &Path) {
 /// Seconds of each metric family over the 10 years, in one process (`--detail DIR`).
 fn detail(dir: &Path) {
     let loaded = swp_data::load(dir).expect("dataset directory");
-    let params = swp_metrics::MetricsParams { by: swp_metrics::GroupBy::Site, ..Default::default() };
+    let params = swp_metrics::ValidMetricsParams::defaults(swp_metrics::GroupBy::Site);
     let started = Instant::now();
     let index = params.index(&loaded.dataset);
     println!("index {:.3}", started.elapsed().as_secs_f64());

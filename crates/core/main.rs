@@ -25,6 +25,14 @@ pub enum Failure {
     Usage(String),
 }
 
+/// Metrics settings that do not hold (a code set with a code not in its 903 list): the caller
+/// chose them, so a usage error (exit 2).
+impl From<swp_eval::metrics::MetricsError> for Failure {
+    fn from(e: swp_eval::metrics::MetricsError) -> Self {
+        Failure::Usage(e.to_string())
+    }
+}
+
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();

@@ -135,7 +135,8 @@ pub fn run(args: Args) -> CommandResult {
         By::Model => GroupBy::Model,
         By::Total => GroupBy::Total,
     };
-    let params = MetricsParams { by, caseload_threshold: args.caseload_threshold, ..MetricsParams::default() };
+    let params =
+        MetricsParams { by, caseload_threshold: args.caseload_threshold, ..MetricsParams::default() }.check()?;
     let index = params.index(dataset);
     let threshold = if args.no_suppress { 0 } else { args.threshold };
     if args.chart.is_some() && matches!(args.level, Level::Child | Level::Worker) {

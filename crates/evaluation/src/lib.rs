@@ -42,7 +42,7 @@ use serde::Serialize;
 use swp_data::typed::{format_date, parse_date};
 use swp_data::validate::{code_column, date_column, text_column};
 use swp_data::Dataset;
-use swp_metrics::{financial_years, metrics_of, suppress, GroupBy, MetricsParams, Period, SiteGroups};
+use swp_metrics::{financial_years, metrics_of, suppress, GroupBy, Period, SiteGroups, ValidMetricsParams};
 use swp_stats::balance::{balance_table, Counts};
 use swp_stats::bootstrap::{BootType, WildParams};
 use swp_stats::design::{expand, Covariate, Expansion};
@@ -389,7 +389,7 @@ impl Evaluation {
     /// [`Evaluation::match_cohort`] and [`Evaluation::run_with_progress`].
     fn prepare(&self, dataset: &Dataset, progress: &mut dyn FnMut(Stage)) -> Result<(swp_metrics::Index, Prepared)> {
         progress(Stage::Index);
-        let index = MetricsParams { by: GroupBy::Site, ..Default::default() }.index(dataset);
+        let index = ValidMetricsParams::defaults(GroupBy::Site).index(dataset);
         let prepared = self.prepare_indexed(dataset, &index, Detail::Full, progress)?;
         Ok((index, prepared))
     }
@@ -644,7 +644,7 @@ impl Evaluation {
     /// # Errors
     /// As [`Evaluation::run`].
     pub fn primary_effects(&self, dataset: &Dataset) -> Result<Vec<EffectRow>> {
-        let index = MetricsParams { by: GroupBy::Site, ..Default::default() }.index(dataset);
+        let index = ValidMetricsParams::defaults(GroupBy::Site).index(dataset);
         self.primary_effects_indexed(dataset, &index)
     }
 

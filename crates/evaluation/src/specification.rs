@@ -180,7 +180,7 @@ pub fn specification_curve_with(
     let done = AtomicU64::new(0);
     let total = configs.len() as u64;
     // the dataset indexed once for every specification
-    let index = swp_metrics::MetricsParams { by: swp_metrics::GroupBy::Site, ..Default::default() }.index(dataset);
+    let index = swp_metrics::ValidMetricsParams::defaults(swp_metrics::GroupBy::Site).index(dataset);
     // specifications with the same cohort settings share the cohort, its covariates and the
     // propensity models (a caliper, ratio or replacement does not change them)
     let mut groups: Vec<(Vec<usize>, &Config)> = Vec::new();

@@ -11,7 +11,7 @@ use crate::{BalanceCounts, Evaluation};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use swp_data::Dataset;
-use swp_metrics::{all_metrics, GroupBy, MetricRow, MetricsParams, Period};
+use swp_metrics::{all_metrics, GroupBy, MetricRow, Period, ValidMetricsParams};
 
 /// Metrics whose value is a share (compared in percentage points); every other metric is a
 /// rate or a mean (compared relative to the input's value).
@@ -126,7 +126,7 @@ fn key(row: &MetricRow) -> (String, &'static str, String) {
 
 /// Compares every metric by site of `input` and `output` over `periods`.
 pub fn compare_metrics(input: &Dataset, output: &Dataset, periods: &[Period]) -> MetricsComparison {
-    let params = MetricsParams { by: GroupBy::Site, ..MetricsParams::default() };
+    let params = ValidMetricsParams::defaults(GroupBy::Site);
     let before = all_metrics(input, periods, &params);
     let after: BTreeMap<_, MetricRow> =
         all_metrics(output, periods, &params).into_iter().map(|r| (key(&r), r)).collect();

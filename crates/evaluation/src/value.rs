@@ -806,7 +806,7 @@ mod tests {
         );
         let loaded = swp_data::load(d).unwrap();
         assert!(!loaded.report.has_problems(), "{:?}", loaded.report.problems);
-        let index = swp_metrics::MetricsParams::default().index(&loaded.dataset);
+        let index = swp_metrics::ValidMetricsParams::defaults(swp_metrics::GroupBy::Total).index(&loaded.dataset);
         let cohort = Cohort { child: vec![0, 1, 2], sw_changes: vec![2.0, 0.0, 0.0], ..Default::default() };
         let window = Period { from: days_from_civil(2010, 1, 1), to: days_from_civil(2010, 12, 31) };
         let config = ValueConfig::default();

@@ -51,7 +51,8 @@ pub const SHARE_METRICS: [&str; 10] = [
     "outcome_payment_share",
 ];
 
-/// Settings of a metrics run.
+/// Settings of a metrics run, unchecked; [`MetricsParams::check`] validates them into
+/// [`ValidMetricsParams`], which indexes a dataset.
 #[derive(Debug, Clone)]
 pub struct MetricsParams {
     /// Grouping (default total).
@@ -68,7 +69,75 @@ impl Default for MetricsParams {
     }
 }
 
+/// What is wrong with metrics settings.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MetricsError {
+    /// A code set holds a code its 903 list does not have (a misspelt code would silently
+    /// change a metric).
+    #[error("the placement setting `{setting}` holds `{code}`, which is not a {list} code; use codes from the 903 guidance ({allowed})")]
+    UnknownCode {
+        /// The setting (`new_carer_rne`, `temporary_places`, `short_break_ls`, `adoption_places`).
+        setting: &'static str,
+        /// The code.
+        code: String,
+        /// The code list's name.
+        list: &'static str,
+        /// The codes allowed.
+        allowed: String,
+    },
+    /// No RNE code starts a placement, so every placement metric would be empty.
+    #[error("the placement setting `new_carer_rne` is empty: no episode would start a placement; give at least one of S, P, B")]
+    NoNewCarerCode,
+}
+
+/// Checked metrics settings.
+#[derive(Debug, Clone)]
+pub struct ValidMetricsParams(MetricsParams);
+
+impl std::ops::Deref for ValidMetricsParams {
+    type Target = MetricsParams;
+    fn deref(&self) -> &MetricsParams {
+        &self.0
+    }
+}
+
 impl MetricsParams {
+    /// Checks the code sets against their 903 code lists, once, before any dataset is indexed.
+    ///
+    /// # Errors
+    /// [`MetricsError::UnknownCode`] naming the setting and code; [`MetricsError::NoNewCarerCode`].
+    pub fn check(self) -> Result<ValidMetricsParams, MetricsError> {
+        use swp_data::codes::{CodeList, LEGAL_STATUS, PLACE, RNE};
+        let sets: [(&'static str, &[String], CodeList); 4] = [
+            ("new_carer_rne", &self.codes.new_carer_rne, RNE),
+            ("temporary_places", &self.codes.temporary_places, PLACE),
+            ("short_break_ls", &self.codes.short_break_ls, LEGAL_STATUS),
+            ("adoption_places", &self.codes.adoption_places, PLACE),
+        ];
+        for (setting, codes, list) in sets {
+            if let Some(code) = codes.iter().find(|c| !list.contains(c)) {
+                return Err(MetricsError::UnknownCode {
+                    setting,
+                    code: code.clone(),
+                    list: list.name,
+                    allowed: list.describe(),
+                });
+            }
+        }
+        if self.codes.new_carer_rne.is_empty() {
+            return Err(MetricsError::NoNewCarerCode);
+        }
+        Ok(ValidMetricsParams(self))
+    }
+}
+
+impl ValidMetricsParams {
+    /// METRICS.md's settings (the default code sets and threshold) grouped `by`: valid as
+    /// written (test `the_default_settings_are_valid`).
+    pub fn defaults(by: GroupBy) -> Self {
+        ValidMetricsParams(MetricsParams { by, ..MetricsParams::default() })
+    }
+
     /// The index of `dataset` under these settings' grouping and code sets.
     pub fn index(&self, dataset: &Dataset) -> Index {
         Index::new(dataset, SiteGroups::new(dataset, self.by), &self.codes)
@@ -76,7 +145,7 @@ impl MetricsParams {
 }
 
 /// Every metric for every period, in period order, then group order, then METRICS.md order.
-pub fn all_metrics(dataset: &Dataset, periods: &[Period], params: &MetricsParams) -> Vec<MetricRow> {
+pub fn all_metrics(dataset: &Dataset, periods: &[Period], params: &ValidMetricsParams) -> Vec<MetricRow> {
     metrics_of(&params.index(dataset), periods, params.caseload_threshold)
 }
 
@@ -183,6 +252,29 @@ pub fn suppress(rows: Vec<MetricRow>, threshold: u32) -> Vec<PublishedRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_settings_are_valid() {
+        assert!(MetricsParams::default().check().is_ok());
+    }
+
+    #[test]
+    fn a_misspelt_code_or_no_new_carer_code_is_refused() {
+        let mut params = MetricsParams::default();
+        params.codes.temporary_places.push("T5".into());
+        match params.check() {
+            Err(MetricsError::UnknownCode { setting, code, .. }) => {
+                assert_eq!((setting, code.as_str()), ("temporary_places", "T5"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut params = MetricsParams::default();
+        params.codes.short_break_ls = vec!["v3".into()];
+        assert!(matches!(params.check(), Err(MetricsError::UnknownCode { setting: "short_break_ls", .. })));
+        let mut params = MetricsParams::default();
+        params.codes.new_carer_rne.clear();
+        assert_eq!(params.check().unwrap_err(), MetricsError::NoNewCarerCode);
+    }
 
     fn row(metric: &'static str, num: f64, den: f64) -> MetricRow {
         MetricRow::ratio("g", metric, Period::financial_year(2011), num, den)

@@ -21,7 +21,7 @@ pub mod placements;
 pub mod tables;
 pub mod workforce;
 
-pub use all::{all_metrics, metrics_of, suppress, MetricsParams, PublishedRow};
+pub use all::{all_metrics, metrics_of, suppress, MetricsError, MetricsParams, PublishedRow, ValidMetricsParams};
 pub use index::Index;
 pub use period::{default_periods, financial_year_label, financial_years, GroupBy, MetricRow, Period, SiteGroups};
 
@@ -46,7 +46,6 @@ pub(crate) mod test_support {
         data.write(dir.path()).unwrap();
         let loaded = swp_data::load(dir.path()).unwrap();
         assert!(!loaded.report.has_problems(), "{:?}", loaded.report.problems.first());
-        let params = crate::MetricsParams { by: crate::GroupBy::Arm, ..Default::default() };
-        params.index(&loaded.dataset)
+        crate::ValidMetricsParams::defaults(crate::GroupBy::Arm).index(&loaded.dataset)
     }
 }
