@@ -7,28 +7,9 @@
 //! child's first allocation is not a change. An allocation overlaps P when it is in force on a
 //! day of P (after a same-day handover the earlier allocation is not in force that day).
 
-use crate::index::{sum_over_children, Allocation, Episode, Index};
+pub use crate::index::{care_days, days_in};
+use crate::index::{sum_over_children, Allocation, Index};
 use crate::period::{MetricRow, Period};
-
-/// Days of `p` covered by the spans (start, end; None: open), sorted by start; each day once.
-pub fn days_in(spans: impl IntoIterator<Item = (i32, Option<i32>)>, p: Period) -> i64 {
-    let mut days = 0i64;
-    let mut covered_to = p.from - 1;
-    for (start, end) in spans {
-        let a = start.max(covered_to + 1);
-        let b = end.unwrap_or(p.to).min(p.to);
-        if b >= a {
-            days += i64::from(b - a + 1);
-            covered_to = b;
-        }
-    }
-    days
-}
-
-/// Days of `p` on which a child with these episodes is looked after.
-pub fn care_days(episodes: &[Episode], p: Period) -> i64 {
-    days_in(episodes.iter().map(|e| (e.start, e.end)), p)
-}
 
 /// A child's social-worker changes in `p` and the distinct workers allocated during `p`.
 pub fn child_changes(allocations: &[Allocation], p: Period) -> (u32, u32) {
@@ -95,7 +76,7 @@ pub fn change_rows(index: &Index, p: Period) -> Vec<MetricRow> {
 mod tests {
     use super::*;
     use crate::index::Builder;
-    use crate::placements::PlacementCodes;
+    use crate::settings::PlacementCodes;
     use crate::test_support::d;
 
     fn codes() -> PlacementCodes {

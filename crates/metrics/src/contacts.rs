@@ -60,7 +60,7 @@ pub fn contact_rows(index: &Index, p: Period) -> Vec<MetricRow> {
 mod tests {
     use super::*;
     use crate::index::Builder;
-    use crate::placements::PlacementCodes;
+    use crate::settings::PlacementCodes;
     use crate::test_support::d;
 
     #[test]

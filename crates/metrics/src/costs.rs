@@ -12,58 +12,14 @@
 //!   post counts as 0.
 
 use crate::caseload::month_ends;
-use crate::changes::care_days;
-use crate::index::Index;
-use crate::period::{MetricRow, Period, SiteGroups};
+pub use crate::cost_table::{read, CostRecord};
+use crate::index::{care_days, Index};
+use crate::period::{MetricRow, Period};
 use swp_data::typed::{civil_from_days, days_from_civil, format_date};
-use swp_data::validate::{code_column, financial_year_start, number_column, text_column};
-use swp_data::Dataset;
 
 /// The cost metrics, in METRICS.md order.
 pub const COST_METRICS: [&str; 4] =
     ["cost_per_child_year", "staff_cost_per_fte", "agency_cost_share", "outcome_payment_share"];
-
-/// One readable row of the costs table.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CostRecord {
-    /// Site index (as [`SiteGroups::site_ids`]).
-    pub site: usize,
-    /// First calendar year of the financial year.
-    pub year: i32,
-    /// Index of the category in `swp_data::codes::COST_CATEGORY`.
-    pub category: usize,
-    /// Pounds.
-    pub amount: f64,
-}
-
-/// The readable rows of `dataset.costs` (None when the dataset has no costs table); rows with a
-/// value validation reported are left out.
-pub fn read(dataset: &Dataset, groups: &SiteGroups) -> Option<Vec<CostRecord>> {
-    if !dataset.costs.present {
-        return None;
-    }
-    let f = &dataset.costs.frame;
-    let (sites, years, categories, amounts) = (
-        text_column(f, "site_id"),
-        text_column(f, "financial_year"),
-        code_column(f, "category"),
-        number_column(f, "amount"),
-    );
-    let list = swp_data::codes::COST_CATEGORY;
-    let mut out = Vec::with_capacity(f.height());
-    for row in 0..f.height() {
-        let site = sites[row].and_then(|s| groups.site_index(s));
-        let year = years[row].and_then(financial_year_start);
-        let category =
-            categories[row].as_deref().and_then(|c| list.codes.iter().position(|k| k.eq_ignore_ascii_case(c)));
-        if let (Some(site), Some(year), Some(category), Some(amount)) = (site, year, category, amounts[row]) {
-            if amount.is_finite() && amount >= 0.0 {
-                out.push(CostRecord { site, year, category, amount });
-            }
-        }
-    }
-    Some(out)
-}
 
 /// The financial year `p` is exactly (its first calendar year), if it is one.
 pub fn financial_year_of(p: Period) -> Option<i32> {

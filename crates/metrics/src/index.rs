@@ -6,8 +6,8 @@
 //! The same [`Builder`] serves the dataset loader and the hand-built test datasets, so the
 //! tests exercise the code path users run.
 
-use crate::period::SiteGroups;
-use crate::placements::PlacementCodes;
+use crate::period::{Period, SiteGroups};
+use crate::settings::PlacementCodes;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use swp_data::validate::{code_ids, date_column, number_column, text_column};
@@ -257,7 +257,7 @@ pub struct Index {
     /// by child, then start.
     pub cases_of: Grouped<Case>,
     /// Site spending (None when the dataset has no costs table).
-    pub costs: Option<Vec<crate::costs::CostRecord>>,
+    pub costs: Option<Vec<crate::cost_table::CostRecord>>,
 }
 
 impl Index {
@@ -351,7 +351,7 @@ impl Index {
             }
         }
         let mut index = b.finish();
-        index.costs = crate::costs::read(dataset, &index.groups);
+        index.costs = crate::cost_table::read(dataset, &index.groups);
         index
     }
 
@@ -682,4 +682,24 @@ pub fn sum_over_children<const N: usize>(
         }
     }
     total
+}
+
+/// Days of `p` covered by the spans (start, end; None: open), sorted by start; each day once.
+pub fn days_in(spans: impl IntoIterator<Item = (i32, Option<i32>)>, p: Period) -> i64 {
+    let mut days = 0i64;
+    let mut covered_to = p.from - 1;
+    for (start, end) in spans {
+        let a = start.max(covered_to + 1);
+        let b = end.unwrap_or(p.to).min(p.to);
+        if b >= a {
+            days += i64::from(b - a + 1);
+            covered_to = b;
+        }
+    }
+    days
+}
+
+/// Days of `p` on which a child with these episodes is looked after.
+pub fn care_days(episodes: &[Episode], p: Period) -> i64 {
+    days_in(episodes.iter().map(|e| (e.start, e.end)), p)
 }

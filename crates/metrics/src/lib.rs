@@ -13,11 +13,13 @@ pub mod all;
 pub mod caseload;
 pub mod changes;
 pub mod contacts;
+pub mod cost_table;
 pub mod costs;
 pub mod index;
 pub mod monthly;
 pub mod period;
 pub mod placements;
+pub mod settings;
 pub mod tables;
 pub mod workforce;
 

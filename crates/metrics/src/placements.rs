@@ -7,35 +7,10 @@
 //! of episodes each starting on the day the previous one ended or the day after. On a shared
 //! day the later-starting episode is in force.
 
-use crate::changes::care_days;
-use crate::index::{flag, sum_over_children, Episode, Index};
+use crate::index::{care_days, flag, sum_over_children, Episode, Index};
 use crate::period::{MetricRow, Period};
+pub use crate::settings::PlacementCodes;
 use swp_data::typed::{civil_from_days, days_from_civil, days_in_month};
-
-/// The code sets of the placement rules (settings; [`Default`] gives METRICS.md's).
-#[derive(Debug, Clone)]
-pub struct PlacementCodes {
-    /// RNE codes of a new carer.
-    pub new_carer_rne: Vec<String>,
-    /// Temporary placement types.
-    pub temporary_places: Vec<String>,
-    /// Short-break legal statuses.
-    pub short_break_ls: Vec<String>,
-    /// Placed-for-adoption placement types (long-term stability).
-    pub adoption_places: Vec<String>,
-}
-
-impl Default for PlacementCodes {
-    fn default() -> Self {
-        let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect();
-        PlacementCodes {
-            new_carer_rne: v(&["S", "P", "B"]),
-            temporary_places: v(&["T0", "T1", "T2", "T3", "T4"]),
-            short_break_ls: v(&["V3", "V4"]),
-            adoption_places: v(&["A3", "A4", "A5", "A6"]),
-        }
-    }
-}
 
 /// `n` years and `months` months before `day`, calendar arithmetic, clamped to the month's end.
 pub fn years_before(day: i32, years: i32, months: i32) -> i32 {
