@@ -4,7 +4,7 @@
 //!
 //! A child's or worker's identifier appears in a message only for the row at fault.
 
-use crate::dataset::{Dataset, Table};
+use crate::model::{Dataset, Table};
 use crate::problem::{Problem, Rule, ValidationReport};
 use crate::typed::format_date;
 use polars::prelude::*;
@@ -191,7 +191,7 @@ pub fn validate(dataset: &mut Dataset, report: &mut ValidationReport) {
             }
             let mut child_rows = child_rows;
             for row in child_rows.iter_mut().filter(|r| **r >= AMBIGUOUS_CHILD) {
-                *row = crate::dataset::UNRESOLVED;
+                *row = crate::model::UNRESOLVED;
             }
             (site_column, local, child_rows)
         })
