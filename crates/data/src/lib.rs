@@ -11,6 +11,7 @@
 //! ```
 pub mod codes;
 pub mod dataset;
+pub mod date;
 pub mod model;
 mod plain_csv;
 pub mod problem;

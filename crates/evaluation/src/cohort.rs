@@ -8,7 +8,7 @@
 use crate::config::{CodeGroup, ValidConfig};
 use rayon::prelude::*;
 use serde::Serialize;
-use swp_data::typed::{civil_from_days, format_date};
+use swp_data::typed::format_date;
 use swp_data::validate::{code_ids, number_column, text_column};
 use swp_data::{Dataset, UNRESOLVED};
 use swp_metrics::changes::{care_days, child_changes};
@@ -225,17 +225,7 @@ struct Record {
     event_move: bool,
 }
 
-/// Completed years of age on `day` of a child born on `dob` (calendar arithmetic).
-pub fn completed_years(dob: i32, day: i32) -> i32 {
-    // the a-th birthday is dob + a years, clamped to the month's end (29 February -> 28th)
-    let (y0, _, _) = civil_from_days(dob);
-    let (y1, _, _) = civil_from_days(day);
-    let mut age = y1 - y0;
-    if years_before(dob, -age, 0) > day {
-        age -= 1;
-    }
-    age
-}
+pub use swp_data::date::completed_years;
 
 /// The latest-starting episode in force on `day`.
 fn in_force(episodes: &[Episode], day: i32) -> Option<usize> {

@@ -10,15 +10,8 @@
 use crate::index::{care_days, flag, sum_over_children, Episode, Index};
 use crate::period::{MetricRow, Period};
 pub use crate::settings::PlacementCodes;
-use swp_data::typed::{civil_from_days, days_from_civil, days_in_month};
 
-/// `n` years and `months` months before `day`, calendar arithmetic, clamped to the month's end.
-pub fn years_before(day: i32, years: i32, months: i32) -> i32 {
-    let (y, m, d) = civil_from_days(day);
-    let total = y * 12 + (m as i32 - 1) - years * 12 - months;
-    let (ny, nm) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
-    days_from_civil(ny, nm, d.min(days_in_month(ny, nm)))
-}
+pub use swp_data::date::years_before;
 
 /// The latest-starting episode in force on `day` (on a shared day the later one is in force).
 fn in_force(episodes: &[Episode], day: i32) -> Option<usize> {

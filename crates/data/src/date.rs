@@ -1,0 +1,129 @@
+//! Calendar arithmetic, in one place: dates are days since 1970-01-01 (`i32`, as polars'
+//! `Date`), in the proleptic Gregorian calendar.
+//!
+//! [`days_from_civil`] and [`civil_from_days`] are Howard Hinnant's algorithms ("chrono-Compatible
+//! Low-Level Date Algorithms", 2013, <https://howardhinnant.github.io/date_algorithms.html>): the
+//! year is shifted to start in March, so the leap day is the last of the year, and counted in
+//! 400-year eras of 146,097 days. METRICS.md's "n years before d" (same month and day n years
+//! earlier, clamped to the month's last day) is [`years_before`]; ages in completed years use it
+//! for birthdays ([`completed_years`]: a child born on 29 February turns a year older on 28
+//! February in common years).
+
+/// Days from 1970-01-01 to the civil date `y-m-d` (proleptic Gregorian).
+pub fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = (y - era * 400) as u32;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe as i32 - 719468
+}
+
+/// The civil date `(y, m, d)` of `days` since 1970-01-01.
+pub fn civil_from_days(days: i32) -> (i32, u32, u32) {
+    let z = days + 719468;
+    let era = if z >= 0 { z } else { z - 146096 } / 146097;
+    let doe = (z - era * 146097) as u32;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let y = yoe as i32 + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Days in month `m` of year `y`.
+pub fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// ISO text of a date given in days since 1970-01-01.
+pub fn format_date(days: i32) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Why a date did not parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateError {
+    /// Not in a known layout.
+    Layout,
+    /// Month or day out of range for the calendar.
+    NoSuchDay,
+    /// Year outside 1900..=2100.
+    Year,
+}
+
+fn digits(s: &[u8]) -> Option<u32> {
+    if s.is_empty() || s.len() > 4 || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(s.iter().fold(0, |acc, b| acc * 10 + u32::from(b - b'0')))
+}
+
+/// Parses `YYYY-MM-DD` (optionally followed by a midnight time, as a datetime exported as text
+/// gives) or `DD/MM/YYYY` (one-digit day and month accepted, as spreadsheets write them).
+pub fn parse_date(text: &str) -> Result<i32, DateError> {
+    let b = text.trim().as_bytes();
+    let (y, m, d) = if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
+        let rest = &b[10..];
+        let midnight = rest.is_empty()
+            || ((rest[0] == b' ' || rest[0] == b'T')
+                && rest[1..].iter().all(|&c| c == b'0' || c == b':' || c == b'.')
+                && rest.len() > 1);
+        if !midnight {
+            return Err(DateError::Layout);
+        }
+        (digits(&b[0..4]), digits(&b[5..7]), digits(&b[8..10]))
+    } else {
+        let mut parts = b.split(|&c| c == b'/');
+        let (d, m, y) = (parts.next(), parts.next(), parts.next());
+        if parts.next().is_some() {
+            return Err(DateError::Layout);
+        }
+        match (d, m, y) {
+            (Some(d), Some(m), Some(y)) if d.len() <= 2 && m.len() <= 2 && y.len() == 4 => {
+                (digits(y), digits(m), digits(d))
+            }
+            _ => return Err(DateError::Layout),
+        }
+    };
+    let (Some(y), Some(m), Some(d)) = (y, m, d) else {
+        return Err(DateError::Layout);
+    };
+    let y = y as i32;
+    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+        return Err(DateError::NoSuchDay);
+    }
+    if !(1900..=2100).contains(&y) {
+        return Err(DateError::Year);
+    }
+    Ok(days_from_civil(y, m, d))
+}
+
+/// `n` years and `months` months before `day`, calendar arithmetic, clamped to the month's end.
+pub fn years_before(day: i32, years: i32, months: i32) -> i32 {
+    let (y, m, d) = civil_from_days(day);
+    let total = y * 12 + (m as i32 - 1) - years * 12 - months;
+    let (ny, nm) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
+    days_from_civil(ny, nm, d.min(days_in_month(ny, nm)))
+}
+
+/// Completed years of age on `day` of a child born on `dob` (calendar arithmetic).
+pub fn completed_years(dob: i32, day: i32) -> i32 {
+    // the a-th birthday is dob + a years, clamped to the month's end (29 February -> 28th)
+    let (y0, _, _) = civil_from_days(dob);
+    let (y1, _, _) = civil_from_days(day);
+    let mut age = y1 - y0;
+    if years_before(dob, -age, 0) > day {
+        age -= 1;
+    }
+    age
+}
