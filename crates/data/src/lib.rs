@@ -19,6 +19,7 @@ pub mod read;
 pub mod schema;
 pub mod typed;
 pub mod validate;
+pub mod values;
 
 pub use dataset::{load, load_with, DataError, Dataset, LoadOptions, Loaded, Manifest, Origin, Table, UNRESOLVED};
 pub use problem::{Problem, Rule, ValidationReport};

@@ -4,7 +4,7 @@
 
 use crate::problem::{Problem, Rule, ValidationReport};
 use crate::schema::TableSpec;
-use crate::typed::{BadValue, Store, ValueTyper};
+use crate::values::{BadValue, Store, ValueTyper};
 use polars::prelude::*;
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -130,7 +130,7 @@ impl<'a> RawColumn<'a> {
     pub fn to_chunked(&self) -> StringChunked {
         match *self {
             RawColumn::Chunked(ca) => ca.clone(),
-            RawColumn::Slices { fields, .. } => crate::typed::strings(fields.len(), self.iter()),
+            RawColumn::Slices { fields, .. } => crate::values::strings(fields.len(), self.iter()),
         }
     }
 }

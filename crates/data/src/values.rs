@@ -1,0 +1,245 @@
+//! Typing one value against its column's rule (dates, numbers, booleans, codes): the typer the
+//! table typing ([`crate::typed`]) and the reader's fused fast path ([`crate::read`]) share, and
+//! the compact stores the typed values go into.
+
+use crate::date::{parse_date, DateError};
+use crate::problem::Rule;
+use crate::schema::{ColumnSpec, Kind};
+use polars::prelude::*;
+
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "t" | "1" | "yes" | "y" => Some(true),
+        "false" | "f" | "0" | "no" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_number(text: &str) -> Option<f64> {
+    text.parse::<f64>().ok().filter(|x| x.is_finite())
+}
+
+/// Collects strings into a `StringChunked` with its capacity reserved up front (growing the
+/// views array by doubling faults in fresh memory again and again).
+pub fn strings<'a>(len: usize, values: impl Iterator<Item = Option<&'a str>>) -> StringChunked {
+    let mut builder = StringChunkedBuilder::new(PlSmallStr::EMPTY, len);
+    for v in values {
+        builder.append_option(v);
+    }
+    builder.finish()
+}
+
+/// The polars `Enum` type of a code list: its categories are the list's codes in order, so a
+/// code column stores one byte per row and compares with the codes as strings.
+pub fn code_dtype(list: &crate::codes::CodeList) -> DataType {
+    let categories = FrozenCategories::new(list.codes.iter().copied()).expect("code lists hold unique codes");
+    DataType::from_frozen_categories(categories)
+}
+
+/// The polars type of a contract column.
+pub fn column_dtype(kind: Kind) -> DataType {
+    match kind {
+        Kind::Text => DataType::String,
+        Kind::Code(list) => code_dtype(list),
+        Kind::Date => DataType::Date,
+        Kind::Number => DataType::Float64,
+        Kind::Bool => DataType::Boolean,
+    }
+}
+
+/// `str::trim`, with a fast exit for the usual value that has no surrounding space.
+#[inline]
+fn trim(v: &str) -> &str {
+    let b = v.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) if !f.is_ascii_whitespace() && !l.is_ascii_whitespace() && f.is_ascii() && l.is_ascii() => v,
+        _ => v.trim(),
+    }
+}
+
+/// Why one value failed its column's rule.
+#[derive(Debug, Clone)]
+pub struct BadValue {
+    /// The rule.
+    pub rule: Rule,
+    /// The value as written (trimmed), if any.
+    pub value: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub fix: String,
+}
+
+/// A typed value.
+#[derive(Debug, Clone, Copy)]
+pub enum Value<'v> {
+    /// Empty (allowed).
+    Empty,
+    /// Text, trimmed.
+    Text(&'v str),
+    /// Position in the code list.
+    Code(u8),
+    /// Days since 1970-01-01.
+    Date(i32),
+    /// A number.
+    Number(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// Types the values of one column: the rules of `type_column`, value by value, shared with the
+/// reader's fused fast path.
+#[derive(Debug, Clone)]
+pub struct ValueTyper {
+    kind: Kind,
+    pub(crate) matcher: Option<crate::codes::CodeMatcher>,
+    required: bool,
+    name: &'static str,
+}
+
+impl ValueTyper {
+    /// The typer of column `c`.
+    pub fn new(c: &ColumnSpec) -> Self {
+        let matcher = match c.kind {
+            Kind::Code(list) => Some(crate::codes::CodeMatcher::new(*list)),
+            _ => None,
+        };
+        ValueTyper { kind: c.kind, matcher, required: c.required_value, name: c.name }
+    }
+
+    /// Types one value.
+    ///
+    /// # Errors
+    /// A [`BadValue`] naming the rule broken.
+    #[inline]
+    pub fn value<'v>(&self, v: Option<&'v str>) -> Result<Value<'v>, BadValue> {
+        let Some(v) = v.map(trim).filter(|v| !v.is_empty()) else {
+            if self.required {
+                return Err(BadValue {
+                    rule: Rule::MissingValue,
+                    value: None,
+                    message: format!("`{}` is empty", self.name),
+                    fix: format!("fill in `{}` on this row", self.name),
+                });
+            }
+            return Ok(Value::Empty);
+        };
+        let bad = |rule, message: String, fix: &str| BadValue {
+            rule,
+            value: Some(v.to_string()),
+            message,
+            fix: fix.to_string(),
+        };
+        match self.kind {
+            Kind::Text => Ok(Value::Text(v)),
+            Kind::Code(list) => match self.matcher.as_ref().and_then(|m| m.index(v)) {
+                Some(i) => Ok(Value::Code(i)),
+                None => Err(bad(
+                    Rule::UnknownCode,
+                    format!("`{v}` is not a {} code", list.name),
+                    &format!("use {}", list.describe()),
+                )),
+            },
+            Kind::Date => parse_date(v).map(Value::Date).map_err(|e| {
+                let why = match e {
+                    DateError::Layout => "is not a date in the form YYYY-MM-DD or DD/MM/YYYY",
+                    DateError::NoSuchDay => "is not a day of the calendar",
+                    DateError::Year => "has a year outside 1900 to 2100",
+                };
+                bad(
+                    Rule::BadDate,
+                    format!("`{v}` {why}"),
+                    "write the date as YYYY-MM-DD (or DD/MM/YYYY as in SSDA903 returns)",
+                )
+            }),
+            Kind::Number => parse_number(v).map(Value::Number).ok_or_else(|| {
+                bad(
+                    Rule::BadNumber,
+                    format!("`{v}` is not a number"),
+                    "write a plain decimal number with a point, such as 0.5",
+                )
+            }),
+            Kind::Bool => parse_bool(v)
+                .map(Value::Bool)
+                .ok_or_else(|| bad(Rule::BadBoolean, format!("`{v}` is not true or false"), "write true or false")),
+        }
+    }
+
+    /// An empty store for this column's values (None for text, which is kept as read).
+    pub fn store(&self, capacity: usize) -> Option<Store> {
+        match self.kind {
+            Kind::Text => None,
+            Kind::Code(list) => Some(Store::Code(list, Vec::with_capacity(capacity))),
+            Kind::Date => Some(Store::Date(Vec::with_capacity(capacity))),
+            Kind::Number => Some(Store::Number(Vec::with_capacity(capacity))),
+            Kind::Bool => Some(Store::Bool(Vec::with_capacity(capacity))),
+        }
+    }
+}
+
+const NO_CODE: u8 = u8::MAX;
+const NO_DATE: i32 = i32::MIN;
+
+/// Compact typed values of one column (code positions, dates, numbers, booleans; empty and
+/// bad values are null).
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// Code positions in the list (255 = null).
+    Code(&'static crate::codes::CodeList, Vec<u8>),
+    /// Days (i32::MIN = null).
+    Date(Vec<i32>),
+    /// Numbers (NaN = null; parsed numbers are always finite).
+    Number(Vec<f64>),
+    /// Booleans (2 = null).
+    Bool(Vec<u8>),
+}
+
+impl Store {
+    /// Appends a value (anything but the store's kind is null).
+    #[inline]
+    pub fn push(&mut self, value: Option<Value<'_>>) {
+        match self {
+            Store::Code(_, v) => v.push(if let Some(Value::Code(i)) = value { i } else { NO_CODE }),
+            Store::Date(v) => v.push(if let Some(Value::Date(d)) = value { d } else { NO_DATE }),
+            Store::Number(v) => v.push(if let Some(Value::Number(x)) = value { x } else { f64::NAN }),
+            Store::Bool(v) => v.push(if let Some(Value::Bool(b)) = value { u8::from(b) } else { 2 }),
+        }
+    }
+
+    /// Appends another store's values.
+    pub fn extend(&mut self, other: Store) {
+        match (self, other) {
+            (Store::Code(_, a), Store::Code(_, b)) => a.extend(b),
+            (Store::Date(a), Store::Date(b)) => a.extend(b),
+            (Store::Number(a), Store::Number(b)) => a.extend(b),
+            (Store::Bool(a), Store::Bool(b)) => a.extend(b),
+            _ => unreachable!("stores of one column have one kind"),
+        }
+    }
+
+    /// The polars column.
+    pub fn finish(self, name: &str) -> Column {
+        let name = PlSmallStr::from(name);
+        match self {
+            Store::Code(list, v) => {
+                let ids: UInt8Chunked = v.iter().map(|&i| (i != NO_CODE).then_some(i)).collect();
+                Series::from_cats_and_dtype(&ids.with_name(name).into_series(), &code_dtype(list), true)
+                    .expect("code positions are categories of the list's enum")
+                    .into_column()
+            }
+            Store::Date(v) => v
+                .iter()
+                .map(|&d| (d != NO_DATE).then_some(d))
+                .collect::<Int32Chunked>()
+                .with_name(name)
+                .into_date()
+                .into_column(),
+            Store::Number(v) => {
+                v.iter().map(|&x| (!x.is_nan()).then_some(x)).collect::<Float64Chunked>().with_name(name).into_column()
+            }
+            Store::Bool(v) => {
+                v.iter().map(|&b| (b != 2).then_some(b == 1)).collect::<BooleanChunked>().with_name(name).into_column()
+            }
+        }
+    }
+}
