@@ -25,11 +25,61 @@ pub enum Failure {
     Usage(String),
 }
 
-/// Metrics settings that do not hold (a code set with a code not in its 903 list): the caller
-/// chose them, so a usage error (exit 2).
+// One `From` per crate error: the exit code follows the variant (what went wrong), never the
+// call site. Settings the caller chose are usage errors (exit 2); data that cannot be read or
+// analysed, and files that cannot be written, are data errors (exit 1).
+
+/// Metrics settings that do not hold (a code set with a code not in its 903 list): usage.
 impl From<swp_eval::metrics::MetricsError> for Failure {
     fn from(e: swp_eval::metrics::MetricsError) -> Self {
         Failure::Usage(e.to_string())
+    }
+}
+
+/// A dataset directory that cannot be listed: data.
+impl From<swp_eval::data::DataError> for Failure {
+    fn from(e: swp_eval::data::DataError) -> Self {
+        Failure::Data { message: e.to_string(), printed: false }
+    }
+}
+
+/// The config's errors are usage; the evaluation's own (no go-live, no match, a model that
+/// fails) are data.
+impl From<swp_eval::evaluation::EvaluationError> for Failure {
+    fn from(e: swp_eval::evaluation::EvaluationError) -> Self {
+        if e.is_config() {
+            Failure::Usage(e.to_string())
+        } else {
+            Failure::Data { message: e.to_string(), printed: false }
+        }
+    }
+}
+
+/// An unknown scale or effect, or an effect out of range, is usage; a failed write is data.
+impl From<swp_eval::synth::SynthError> for Failure {
+    fn from(e: swp_eval::synth::SynthError) -> Self {
+        match e {
+            swp_eval::synth::SynthError::Io { .. } => Failure::Data { message: e.to_string(), printed: false },
+            _ => Failure::Usage(e.to_string()),
+        }
+    }
+}
+
+/// k below 2 is usage; the key file, an output directory that is not new and failed writes are
+/// data.
+impl From<swp_eval::synth::anonymise::AnonymiseError> for Failure {
+    fn from(e: swp_eval::synth::anonymise::AnonymiseError) -> Self {
+        match e {
+            swp_eval::synth::anonymise::AnonymiseError::BadK(_) => Failure::Usage(e.to_string()),
+            _ => Failure::Data { message: e.to_string(), printed: false },
+        }
+    }
+}
+
+/// A figure that could not be drawn: data (the results it draws are the data's).
+impl From<swp_eval::report::charts::ChartError> for Failure {
+    fn from(e: swp_eval::report::charts::ChartError) -> Self {
+        Failure::Data { message: e.to_string(), printed: false }
     }
 }
 

@@ -51,7 +51,7 @@ pub struct Args {
 
 /// Runs `anonymise`.
 pub fn run(args: Args) -> CommandResult {
-    let key = Key::from_file(&args.key_file).map_err(|e| Failure::Data { message: e.to_string(), printed: false })?;
+    let key = Key::from_file(&args.key_file)?;
     if args.k < 2 {
         return Err(Failure::Usage(format!("--k {} is too small (use 2 or more)", args.k)));
     }
@@ -65,7 +65,7 @@ pub fn run(args: Args) -> CommandResult {
             args.output.display()
         )));
     }
-    let loaded = data::load(&args.input).map_err(|e| Failure::Data { message: e.to_string(), printed: false })?;
+    let loaded = data::load(&args.input)?;
     // a table that could not be read at all would be left out of the output, which would then
     // look like a complete, k-anonymous dataset: refuse instead
     use swp_eval::data::Rule;
@@ -105,9 +105,9 @@ pub fn run(args: Args) -> CommandResult {
         }
         None => Config::default(),
     };
-    let evaluation = Evaluation::new(config).map_err(|e| Failure::Usage(e.to_string()))?;
+    let evaluation = Evaluation::new(config)?;
     let params = AnonymiseParams { k: args.k, keep: args.keep, generalise: args.generalise };
-    let result = anonymise(&loaded.dataset, &key, &params).map_err(|e| Failure::Usage(e.to_string()))?;
+    let result = anonymise(&loaded.dataset, &key, &params)?;
     let periods = default_periods(&loaded.dataset).unwrap_or_default();
     let utility = std::cell::RefCell::new(None);
     let extra = |dir: &Path| -> Result<Vec<(String, Vec<u8>)>, String> {
@@ -117,7 +117,7 @@ pub fn run(args: Args) -> CommandResult {
         utility.replace(Some(report));
         Ok(vec![("utility.json".to_string(), json.into_bytes())])
     };
-    result.write_with(&args.output, &extra).map_err(|e| Failure::Data { message: e.to_string(), printed: false })?;
+    result.write_with(&args.output, &extra)?;
     let r = &result.report;
     if !r.steps.is_empty() {
         eprintln!("{}", r.steps.join("\n"));

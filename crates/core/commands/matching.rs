@@ -333,8 +333,8 @@ fn run_cohort(args: &Args, dir: &Path) -> CommandResult {
         }
         None => Config::default(),
     };
-    let evaluation = Evaluation::new(config).map_err(|e| Failure::Usage(e.to_string()))?;
-    let loaded = swp_eval::data::load(dir).map_err(|e| data_error(e.to_string()))?;
+    let evaluation = Evaluation::new(config)?;
+    let loaded = swp_eval::data::load(dir)?;
     if loaded.report.has_problems() {
         return Err(data_error(format!(
             "{} does not pass validation ({} problem(s)); run `swp-eval validate {}` and fix them first",

@@ -102,7 +102,7 @@ pub fn run(args: Args) -> CommandResult {
         ));
     }
     let mut periods = args.periods.iter().map(|p| parse_period(p)).collect::<Result<Vec<_>, _>>()?;
-    let loaded = data::load(&args.dir).map_err(|e| Failure::Data { message: e.to_string(), printed: false })?;
+    let loaded = data::load(&args.dir)?;
     if loaded.report.has_problems() {
         return Err(Failure::Data {
             message: format!(
@@ -301,8 +301,7 @@ fn draw_chart(args: &Args, path: &Path, rows: &[MetricRow], threshold: u32, name
         name.clone().unwrap_or_else(|| args.dir.display().to_string()),
         if threshold > 1 { "" } else { " (off)" }
     );
-    let figure =
-        metric_chart(&series, &source).map_err(|e| Failure::Data { message: e.to_string(), printed: false })?;
+    let figure = metric_chart(&series, &source)?;
     let svg = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg"));
     let png = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("png"));
     if !svg && !png {

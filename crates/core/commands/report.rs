@@ -269,8 +269,8 @@ pub fn run(args: Args) -> CommandResult {
     // simulation) turn it into a counted bar as their work finishes, from any thread
     let shown: std::sync::Arc<std::sync::Mutex<Option<ProgressBar>>> = Default::default();
     let ticked = shown.clone();
-    let evaluation = Evaluation::new(config).map_err(|e| Failure::Usage(e.to_string()))?.with_ticker(
-        std::sync::Arc::new(move |stage: Stage, done: u64, total: u64| {
+    let evaluation =
+        Evaluation::new(config)?.with_ticker(std::sync::Arc::new(move |stage: Stage, done: u64, total: u64| {
             let guard = ticked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             if let Some(bar) = guard.as_ref() {
                 if bar.length() != Some(total) {
@@ -284,8 +284,7 @@ pub fn run(args: Args) -> CommandResult {
                 }
                 bar.set_position(done);
             }
-        }),
-    );
+        }));
     let started = Instant::now();
     let mut timings: Vec<(String, f64)> = Vec::new();
     let spinner = |label: &str| -> Option<ProgressBar> {
@@ -298,7 +297,7 @@ pub fn run(args: Args) -> CommandResult {
         })
     };
     let bar = spinner("loading and validating the dataset");
-    let loaded = swp_eval::data::load(&dir).map_err(|e| data_error(e.to_string()))?;
+    let loaded = swp_eval::data::load(&dir)?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -336,8 +335,7 @@ pub fn run(args: Args) -> CommandResult {
             b.finish_and_clear();
         }
     }
-    let results =
-        results.map_err(|e| if e.is_config() { Failure::Usage(e.to_string()) } else { data_error(e.to_string()) })?;
+    let results = results?;
     timings.extend(stage_times);
     let threshold = evaluation.config().threshold;
     let results = if args.no_suppress { results } else { publish(results, threshold) };

@@ -35,7 +35,7 @@ fn synth_help() -> String {
 
 /// Runs `synth`.
 pub fn run(args: Args) -> CommandResult {
-    let scale: Scale = args.scale.parse().map_err(|e: swp_eval::synth::SynthError| Failure::Usage(e.to_string()))?;
+    let scale: Scale = args.scale.parse::<Scale>()?;
     let mut params = SynthParams::new(scale).seed(args.seed);
     for effect in &args.effects {
         let Some((name, value)) = effect.split_once('=') else {
@@ -47,7 +47,7 @@ pub fn run(args: Args) -> CommandResult {
             .map_err(|_| Failure::Usage(format!("--effect `{effect}`: `{value}` is not a number")))?;
         params = params.effect(name.trim(), value);
     }
-    let params = params.check().map_err(|e| Failure::Usage(e.to_string()))?;
+    let params = params.check()?;
     let started = Instant::now();
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.set_message(format!("generating {} dataset (seed {})", scale.name(), args.seed));
@@ -56,7 +56,7 @@ pub fn run(args: Args) -> CommandResult {
     spinner.set_message(format!("writing {}", args.outdir.display()));
     let written = data.write(&args.outdir);
     spinner.finish_and_clear();
-    written.map_err(|e| Failure::Data { message: e.to_string(), printed: false })?;
+    written?;
     eprintln!(
         "wrote {}: {} sites, {} children, {} episodes, {} worker spells, {} allocations (seed {}, {:.1} s)",
         args.outdir.display(),

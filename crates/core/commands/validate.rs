@@ -40,8 +40,7 @@ pub fn run(args: Args) -> CommandResult {
         return Err(Failure::Usage("--max-per-rule must be at least 1".into()));
     }
     let options = LoadOptions { cap_per_rule: args.max_per_rule };
-    let loaded =
-        data::load_with(&args.dir, &options).map_err(|e| Failure::Data { message: e.to_string(), printed: false })?;
+    let loaded = data::load_with(&args.dir, &options)?;
     let mut report = loaded.report;
     report.sort();
     let tables = [
