@@ -8,7 +8,7 @@ use swp_eval::evaluation::config::Config;
 use swp_eval::evaluation::utility::compare;
 use swp_eval::evaluation::Evaluation;
 use swp_eval::metrics::default_periods;
-use swp_eval::synth::anonymise::{anonymise, AnonymiseParams, Key};
+use swp_eval::synth::anonymise::{anonymise, AnonymiseParams, Key, Protection};
 
 /// Write a pseudonymised copy of a dataset: child and worker ids replaced by a keyed hash
 /// (HMAC-SHA-256, stable across tables and runs with the same key), dates of birth coarsened to
@@ -106,8 +106,13 @@ pub fn run(args: Args) -> CommandResult {
         None => Config::default(),
     };
     let evaluation = Evaluation::new(config)?;
-    let params = AnonymiseParams { k: args.k, keep: args.keep, generalise: args.generalise };
-    let result = anonymise(&loaded.dataset, &key, &params)?;
+    let params = AnonymiseParams {
+        k: args.k,
+        keep: args.keep,
+        protection: if args.generalise { Protection::Generalise } else { Protection::Report },
+    }
+    .check()?;
+    let result = anonymise(&loaded.dataset, &key, &params);
     let periods = default_periods(&loaded.dataset).unwrap_or_default();
     let utility = std::cell::RefCell::new(None);
     let extra = |dir: &Path| -> Result<Vec<(String, Vec<u8>)>, String> {

@@ -13,7 +13,7 @@
 //!   characteristics (`x_*`) are kept: they describe authorities, not people.
 //! - k-anonymity: children are grouped by the quasi-identifiers sex, date of birth (with its
 //!   precision), ethnicity (with its precision) and site; a class smaller than k breaks
-//!   k-anonymity. With `generalise`, the dates of birth and ethnicity codes are generalised
+//!   k-anonymity. With [`Protection::Generalise`], the dates of birth and ethnicity codes are generalised
 //!   along their hierarchies (month -> quarter -> year -> five years; code -> group -> not
 //!   recorded) by the search and local recoding of [`hierarchy`]: the least costly generalisation
 //!   for everyone, then class by class, and a child is removed (with all its rows) only when
@@ -70,6 +70,12 @@ pub enum AnonymiseError {
     /// k must be at least 2.
     #[error("k = {0} is too small (use 2 or more; the default is 5)")]
     BadK(usize),
+    /// A column to keep that cannot name one.
+    #[error("--keep `{entry}` does not name a column: write `column` or `table.column` with a table of the data contract (sites, children, episodes, workers, allocations, ...)")]
+    BadKeep {
+        /// The entry as given.
+        entry: String,
+    },
     /// The output directory is not new.
     #[error("{0} already exists and is not empty; choose a new output directory")]
     OutputExists(PathBuf),
@@ -156,21 +162,72 @@ impl Key {
     }
 }
 
-/// Options of [`anonymise`].
+/// What the anonymiser does when some children share their quasi-identifiers with fewer than
+/// k - 1 others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protection {
+    /// Coarsen dates of birth to the month, and report the classes below k (the analyst
+    /// decides).
+    #[default]
+    Report,
+    /// Generalise until k holds: the search and local recoding of [`hierarchy`], then removal of
+    /// the children nothing else protects.
+    Generalise,
+}
+
+/// Options of [`anonymise`], unchecked; [`AnonymiseParams::check`] validates them.
 #[derive(Debug, Clone)]
 pub struct AnonymiseParams {
     /// The k of k-anonymity (default 5).
     pub k: usize,
     /// Extra or free-text columns to keep, as `column` or `table.column`.
     pub keep: Vec<String>,
-    /// Generalise until k holds: the search and local recoding of [`hierarchy`], then removal
-    /// of the children nothing else protects.
-    pub generalise: bool,
+    /// Report or generalise.
+    pub protection: Protection,
+}
+
+/// Checked options: what [`anonymise`] takes.
+#[derive(Debug, Clone)]
+pub struct ValidAnonymiseParams(AnonymiseParams);
+
+impl std::ops::Deref for ValidAnonymiseParams {
+    type Target = AnonymiseParams;
+    fn deref(&self) -> &AnonymiseParams {
+        &self.0
+    }
 }
 
 impl Default for AnonymiseParams {
     fn default() -> Self {
-        AnonymiseParams { k: 5, keep: Vec::new(), generalise: false }
+        AnonymiseParams::new()
+    }
+}
+
+impl AnonymiseParams {
+    /// k = 5, nothing extra kept, report only.
+    pub fn new() -> Self {
+        AnonymiseParams { k: 5, keep: Vec::new(), protection: Protection::Report }
+    }
+
+    /// Checks the options once, before any child is pseudonymised.
+    ///
+    /// # Errors
+    /// [`AnonymiseError::BadK`] when k < 2; [`AnonymiseError::BadKeep`] for a `keep` entry that
+    /// is empty or names a table the data contract does not have.
+    pub fn check(self) -> Result<ValidAnonymiseParams, AnonymiseError> {
+        if self.k < 2 {
+            return Err(AnonymiseError::BadK(self.k));
+        }
+        for entry in &self.keep {
+            let (table, column) = entry.split_once('.').map_or((None, entry.as_str()), |(t, c)| (Some(t), c));
+            if column.is_empty() || column.contains('.') {
+                return Err(AnonymiseError::BadKeep { entry: entry.clone() });
+            }
+            if table.is_some_and(|t| !swp_data::schema::TABLES.iter().any(|spec| spec.name == t)) {
+                return Err(AnonymiseError::BadKeep { entry: entry.clone() });
+            }
+        }
+        Ok(ValidAnonymiseParams(self))
     }
 }
 
@@ -353,14 +410,10 @@ fn replace_column(frame: &mut DataFrame, name: &str, values: Vec<Option<String>>
     frame.with_column(ca.with_name(PlSmallStr::from(name)).into_column()).expect("same height");
 }
 
-/// Pseudonymises `dataset`.
-///
-/// # Errors
-/// [`AnonymiseError::BadK`] when k < 2.
-pub fn anonymise(dataset: &Dataset, key: &Key, params: &AnonymiseParams) -> Result<Anonymised, AnonymiseError> {
-    if params.k < 2 {
-        return Err(AnonymiseError::BadK(params.k));
-    }
+/// Pseudonymises `dataset` under checked options (it cannot fail: the options were checked,
+/// and writing is [`Anonymised::write_with`]'s).
+pub fn anonymise(dataset: &Dataset, key: &Key, params: &ValidAnonymiseParams) -> Anonymised {
+    let params: &AnonymiseParams = params;
     // Pseudonyms of every child (by site and id) and worker, computed once.
     let child_ids = text_column(&dataset.children.frame, "child_id");
     let child_sites = text_column(&dataset.children.frame, "site_id");
@@ -425,7 +478,7 @@ pub fn anonymise(dataset: &Dataset, key: &Key, params: &AnonymiseParams) -> Resu
     let ethnic_ref: Vec<Option<&str>> = ethnic_in.iter().map(Option::as_deref).collect();
     let q = QuasiIdentifiers::new(&child_sites, &sex_ref, &dob, &ethnic_ref);
     let n = q.len();
-    let (outcome, search) = if params.generalise {
+    let (outcome, search) = if params.protection == Protection::Generalise {
         hierarchy::search(&q, params.k)
     } else {
         let none = (DobLevel::Month, EthnicLevel::Code);
@@ -539,7 +592,7 @@ pub fn anonymise(dataset: &Dataset, key: &Key, params: &AnonymiseParams) -> Resu
         }
     }
     let manifest = manifest_text(dataset, &report);
-    Ok(Anonymised { tables: out, manifest, report })
+    Anonymised { tables: out, manifest, report }
 }
 
 fn iso(day: i32) -> String {
@@ -551,7 +604,7 @@ fn iso(day: i32) -> String {
 fn describe_steps(q: &QuasiIdentifiers, outcome: &hierarchy::Outcome, params: &AnonymiseParams) -> Vec<String> {
     let n = q.len();
     let mut steps = vec!["dob coarsened to the first of the month".to_string()];
-    if !params.generalise {
+    if params.protection == Protection::Report {
         return steps;
     }
     let (d, e) = outcome.start;
@@ -768,6 +821,18 @@ impl Anonymised {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn options_are_checked_before_anything_runs() {
+        assert!(matches!(AnonymiseParams { k: 1, ..AnonymiseParams::new() }.check(), Err(AnonymiseError::BadK(1))));
+        for bad in ["", "nosuch.postcode", "children.", "a.b.c"] {
+            let params = AnonymiseParams { keep: vec![bad.into()], ..AnonymiseParams::new() };
+            assert!(matches!(params.check(), Err(AnonymiseError::BadKeep { .. })), "{bad:?}");
+        }
+        let params =
+            AnonymiseParams { keep: vec!["postcode".into(), "children.upn".into()], ..AnonymiseParams::default() };
+        assert_eq!(params.check().unwrap().k, 5);
+    }
 
     #[test]
     fn pseudonyms_are_keyed_stable_and_site_scoped() {
