@@ -148,9 +148,7 @@ fn simulated_rows(
     let pilot_sources: Vec<usize> = (0..pilot_sites).map(|_| draw(rng)).collect();
     let control_sources: Vec<usize> = (0..control_sites).map(|_| draw(rng)).collect();
     let mut sizes: Vec<usize> = pilot_sizes.to_vec();
-    for i in (1..sizes.len()).rev() {
-        sizes.swap(i, rng.range(0, i as i64) as usize);
-    }
+    rng.shuffle(&mut sizes);
     // each drawn site's children in a random order; pilot copies take consecutive runs of it
     let mut order: Vec<Option<Vec<usize>>> = vec![None; s];
     let mut taken = vec![0usize; s];
@@ -160,9 +158,7 @@ fn simulated_rows(
     for (j, &source) in pilot_sources.iter().enumerate() {
         let members = order[source].get_or_insert_with(|| {
             let mut m = by_site[source].clone();
-            for i in (1..m.len()).rev() {
-                m.swap(i, rng.range(0, i as i64) as usize);
-            }
+            rng.shuffle(&mut m);
             m
         });
         let size = if sizes.is_empty() { members.len() } else { sizes[j % sizes.len()] };

@@ -64,9 +64,7 @@ impl ValueKind {
     }
 }
 
-fn weighted_mean(x: &[f64], w: &[f64]) -> f64 {
-    x.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() / w.iter().sum::<f64>()
-}
+use crate::moments::weighted_mean;
 
 /// MatchIt's `wvar`.
 fn weighted_var(x: &[f64], w: &[f64], kind: ValueKind) -> f64 {

@@ -129,9 +129,7 @@ pub struct WildProblem {
     xu_slope: Vec<Vec<f64>>,
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
+use crate::moments::dot;
 
 impl WildProblem {
     /// Prepares the bootstrap of coefficient `coef` of the regression of `y` on `x` (with

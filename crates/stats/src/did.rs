@@ -95,7 +95,7 @@ pub fn twfe_coefficient(unit: &[usize], period: &[usize], y: &[f64], d: &[f64]) 
     if ss <= 1e-12 * total.max(1e-300) {
         return None;
     }
-    Some(dt.iter().zip(y).map(|(a, b)| a * b).sum::<f64>() / ss)
+    Some(crate::moments::dot(&dt, y) / ss)
 }
 
 /// Randomisation inference over which `treated.len()` of `units` units are treated.
@@ -145,10 +145,7 @@ pub fn randomisation_test(
             .map(|rep| {
                 let mut rng = Rng::new(seed, rep as u64 + 1);
                 let mut idx: Vec<usize> = (0..units).collect();
-                for i in 0..g1 {
-                    let j = i + (rng.next_u64() % (units - i) as u64) as usize;
-                    idx.swap(i, j);
-                }
+                rng.shuffle_prefix(&mut idx, g1);
                 let mut set = idx[..g1].to_vec();
                 set.sort_unstable();
                 set

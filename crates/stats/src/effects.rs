@@ -27,14 +27,7 @@ use crate::linalg::Matrix;
 use crate::regression::{wls, Hc, Inference};
 use statrs::function::gamma::ln_gamma;
 
-fn mean(x: &[f64]) -> f64 {
-    x.iter().sum::<f64>() / x.len() as f64
-}
-
-fn var(x: &[f64]) -> f64 {
-    let m = mean(x);
-    x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (x.len() as f64 - 1.0)
-}
+use crate::moments::{mean, sample_var as var};
 
 fn need(n: usize, min: usize) -> Result<()> {
     if n < min {

@@ -24,6 +24,7 @@ pub mod error;
 pub mod glm;
 pub mod linalg;
 pub mod matching;
+mod moments;
 pub mod multiplicity;
 pub mod regression;
 pub mod rng;

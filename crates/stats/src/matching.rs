@@ -236,12 +236,7 @@ impl Matching {
     }
 }
 
-/// Sample standard deviation (n - 1).
-fn sd(x: &[f64]) -> f64 {
-    let n = x.len() as f64;
-    let m = x.iter().sum::<f64>() / n;
-    (x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1.0)).sqrt()
-}
+use crate::moments::sample_sd as sd;
 
 impl ValidMatchParams {
     /// The distance these params match on.
@@ -376,10 +371,7 @@ impl ValidMatchParams {
                 (Order::Smallest, Some(d)) => stable_order(&stratum_treated, d, false),
                 (Order::Random, _) => {
                     let mut o = stratum_treated.clone();
-                    for i in (1..o.len()).rev() {
-                        let j = rng.range(0, i as i64) as usize;
-                        o.swap(i, j);
-                    }
+                    rng.shuffle(&mut o);
                     o
                 }
                 _ => stratum_treated.clone(),

@@ -49,7 +49,28 @@ impl Rng {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
-    /// Uniform integer in [lo, hi] (inclusive).
+    /// Shuffles `v` in place: the Fisher-Yates shuffle as Durstenfeld wrote it (Knuth, TAOCP
+    /// vol. 2, Algorithm 3.4.2P), from the last position down, each swapped with a position
+    /// drawn by [`Rng::range`] at or below it.
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = self.range(0, i as i64) as usize;
+            v.swap(i, j);
+        }
+    }
+
+    /// Puts a uniformly drawn k-subset of `v`, in random order, in its first `k` positions
+    /// (the first k steps of a Fisher-Yates shuffle run from the front); `k` is capped at the
+    /// length.
+    pub fn shuffle_prefix<T>(&mut self, v: &mut [T], k: usize) {
+        let n = v.len();
+        for i in 0..k.min(n) {
+            let j = i + (self.next_u64() % (n - i) as u64) as usize;
+            v.swap(i, j);
+        }
+    }
+
+    /// A uniform integer in [lo, hi] (lo when hi <= lo).
     pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
         if hi <= lo {
             return lo;
