@@ -370,7 +370,7 @@ impl ValidSynthParams {
         let extract_date = date(first_fy + years, 3, 31);
         let sites = make_sites(p.scale, p.seed);
         let with_extras = p.scale != Scale::National;
-        let ctx = Context { window_start, extract_date, effects: p.effects.clone(), with_extras };
+        let ctx = Context { window_start, extract_date, effects: Effects::from_values(&p.effects), with_extras };
         let first_go_live = sites.iter().filter_map(|s| s.go_live).min().unwrap_or(window_start);
         let outs: Vec<SiteOut> = sites
             .par_iter()
@@ -441,13 +441,58 @@ impl ValidSynthParams {
 struct Context {
     window_start: i32,
     extract_date: i32,
-    effects: BTreeMap<String, f64>,
+    effects: Effects,
     with_extras: bool,
 }
 
-impl Context {
-    fn effect(&self, name: &str) -> f64 {
-        self.effects.get(name).copied().unwrap_or(1.0)
+/// The true pilot effects the generator applies, one named field per entry of [`EFFECTS`]
+/// (read from the checked settings once; inside the generator they are fields, so a misspelt
+/// name does not compile).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Effects {
+    turnover: f64,
+    caseload: f64,
+    sw_changes: f64,
+    placement_moves: f64,
+    sdq: f64,
+    visits: f64,
+    contact_minutes: f64,
+}
+
+impl Effects {
+    /// The field an [`EFFECTS`] name sets (None for a name that is not one: the test
+    /// `every_effect_has_a_field` keeps the two lists together).
+    fn field(&mut self, name: &str) -> Option<&mut f64> {
+        Some(match name {
+            "turnover" => &mut self.turnover,
+            "caseload" => &mut self.caseload,
+            "sw_changes" => &mut self.sw_changes,
+            "placement_moves" => &mut self.placement_moves,
+            "sdq" => &mut self.sdq,
+            "visits" => &mut self.visits,
+            "contact_minutes" => &mut self.contact_minutes,
+            _ => return None,
+        })
+    }
+
+    /// [`EFFECTS`]' defaults, overridden by `values` (names checked by [`SynthParams::check`]).
+    fn from_values(values: &BTreeMap<String, f64>) -> Effects {
+        let mut effects = Effects {
+            turnover: 1.0,
+            caseload: 1.0,
+            sw_changes: 1.0,
+            placement_moves: 1.0,
+            sdq: 0.0,
+            visits: 1.0,
+            contact_minutes: 1.0,
+        };
+        for (name, default, _) in EFFECTS {
+            let value = values.get(name).copied().unwrap_or(default);
+            if let Some(field) = effects.field(name) {
+                *field = value;
+            }
+        }
+        effects
     }
 }
 
@@ -567,12 +612,12 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
     let is_pilot = site.arm == "pilot";
     let go_live = site.go_live.unwrap_or(i32::MAX);
     let after = |d: i32| is_pilot && d >= go_live;
-    let turnover_effect = ctx.effect("turnover");
-    let caseload_effect = ctx.effect("caseload");
-    let change_effect = ctx.effect("sw_changes");
-    let move_effect = ctx.effect("placement_moves");
-    let visits_effect = ctx.effect("visits");
-    let minutes_effect = ctx.effect("contact_minutes");
+    let turnover_effect = ctx.effects.turnover;
+    let caseload_effect = ctx.effects.caseload;
+    let change_effect = ctx.effects.sw_changes;
+    let move_effect = ctx.effects.placement_moves;
+    let visits_effect = ctx.effects.visits;
+    let minutes_effect = ctx.effects.contact_minutes;
 
     // --- workers -------------------------------------------------------------------------
     let history_start = ctx.window_start - 730;
@@ -956,7 +1001,7 @@ fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_go_live: i32
         let transfer_date = if is_pilot && in_care_on(go_live) { Some(go_live) } else { None };
         if ctx.with_extras && in_care_on(first_go_live) && !short_breaks {
             let base = (rng.normal() * 6.0 + 16.0).clamp(0.0, 40.0).round();
-            let shift = if is_pilot { ctx.effect("sdq") } else { 0.0 };
+            let shift = if is_pilot { ctx.effects.sdq } else { 0.0 };
             let follow = (0.7 * base + 4.5 + shift + rng.normal() * 3.5).clamp(0.0, 40.0).round();
             let attendance = (0.9 + rng.normal() * 0.06).clamp(0.3, 1.0);
             outcomes.push(Outcome { child, wave: "baseline", measure: "sdq_total", value: base });
@@ -1036,6 +1081,18 @@ pub use write::write_dataset;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_effect_has_a_field() {
+        let values: BTreeMap<String, f64> =
+            EFFECTS.iter().enumerate().map(|(k, (name, _, _))| (name.to_string(), 2.0 + k as f64)).collect();
+        let mut effects = Effects::from_values(&values);
+        for (k, (name, _, _)) in EFFECTS.iter().enumerate() {
+            assert_eq!(effects.field(name).copied(), Some(2.0 + k as f64), "{name}");
+        }
+        let defaults = Effects::from_values(&BTreeMap::new());
+        assert_eq!((defaults.turnover, defaults.sdq, defaults.contact_minutes), (0.6, -1.5, 1.0));
+    }
 
     /// Leaving rate of non-agency spells (leavers per worker-year) from `from` to the extract
     /// date, at pilot sites and at comparison sites.
