@@ -687,7 +687,7 @@ impl Config {
                     return Err(bad(key, "[]", "at least one value"));
                 }
             }
-            if crate::specification::grid(&self).is_empty() {
+            if specification_grid(&self).is_empty() {
                 return Err(bad(
                     "specification_curve.distance",
                     "mahalanobis only, with calipers only",
@@ -763,6 +763,43 @@ impl Config {
             raw: self,
         })
     }
+}
+
+/// The specification curve's grid of configs (every combination MatchIt allows), in a fixed
+/// order.
+pub fn specification_grid(base: &Config) -> Vec<Config> {
+    let g = &base.specification_curve;
+    let mut out = Vec::new();
+    for &controls in &g.controls {
+        for &follow in &g.follow_up_months {
+            for &months in &g.min_months_in_care {
+                for &distance in &g.distance {
+                    for &caliper in &g.caliper {
+                        let none = matches!(caliper, CaliperSetting::Word(NoCaliper::None));
+                        if distance == DistanceName::Mahalanobis && !none {
+                            continue;
+                        }
+                        for &ratio in &g.ratio {
+                            for &replace in &g.replace {
+                                let mut c = base.clone();
+                                c.cohort.controls = controls;
+                                c.cohort.follow_up_months = follow;
+                                c.cohort.min_months_in_care = months;
+                                c.matching.distance = distance;
+                                c.matching.caliper = caliper;
+                                c.matching.ratio = ratio;
+                                c.matching.replace = replace;
+                                c.inference.bootstrap_reps = 99;
+                                c.specification_curve.enabled = false;
+                                out.push(c);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! (CR2 on site; the wild bootstrap is left out), so the curve shows how much the answer
 //! depends on choices an evaluator could defensibly have made.
 
-use crate::config::{CaliperSetting, Config, DistanceName, NoCaliper};
+use crate::config::{CaliperSetting, Config};
 use crate::Evaluation;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -77,41 +77,7 @@ pub struct SpecificationCurve {
     pub summary: Vec<SpecSummary>,
 }
 
-/// The grid of configs (every combination MatchIt allows), in a fixed order.
-pub fn grid(base: &Config) -> Vec<Config> {
-    let g = &base.specification_curve;
-    let mut out = Vec::new();
-    for &controls in &g.controls {
-        for &follow in &g.follow_up_months {
-            for &months in &g.min_months_in_care {
-                for &distance in &g.distance {
-                    for &caliper in &g.caliper {
-                        let none = matches!(caliper, CaliperSetting::Word(NoCaliper::None));
-                        if distance == DistanceName::Mahalanobis && !none {
-                            continue;
-                        }
-                        for &ratio in &g.ratio {
-                            for &replace in &g.replace {
-                                let mut c = base.clone();
-                                c.cohort.controls = controls;
-                                c.cohort.follow_up_months = follow;
-                                c.cohort.min_months_in_care = months;
-                                c.matching.distance = distance;
-                                c.matching.caliper = caliper;
-                                c.matching.ratio = ratio;
-                                c.matching.replace = replace;
-                                c.inference.bootstrap_reps = 99;
-                                c.specification_curve.enabled = false;
-                                out.push(c);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-    out
-}
+pub use crate::config::specification_grid as grid;
 
 /// The primary rows of the curve.
 const PRIMARY: [(&str, &str); 5] = [

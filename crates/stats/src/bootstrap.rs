@@ -22,6 +22,7 @@
 
 use crate::error::{Result, StatsError};
 use crate::linalg::{weighted_least_squares, Matrix};
+pub use crate::randomisation::RandomisationResult;
 use crate::rng::Rng;
 use rayon::prelude::*;
 
@@ -351,19 +352,6 @@ impl WildProblem {
     }
 }
 
-/// A randomisation-inference test.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RandomisationResult {
-    /// The observed statistic.
-    pub estimate: f64,
-    /// Share of assignments with |statistic| >= |observed| (the observed one included).
-    pub p_value: f64,
-    /// Assignments used.
-    pub assignments: usize,
-    /// Whether every assignment was used.
-    pub enumerated: bool,
-}
-
 /// Randomisation inference for a difference-in-differences with cluster-level treatment:
 /// the statistic is (treated post - treated pre) - (control post - control pre) of unit-level
 /// means; treatment is reassigned to every set of as many clusters as were treated (all
@@ -414,9 +402,9 @@ pub fn randomisation_did(
     };
     let observed = statistic(&treated)
         .ok_or(StatsError::UndefinedStatistic { reason: "a group has no units in one of the periods" })?;
-    // every set of g1 clusters (or `reps` drawn from the seed), as crate::did::randomisation_test
+    // every set of g1 clusters (or `reps` drawn from the seed), as crate::randomisation::randomisation_test
     let treated_set: Vec<usize> = (0..g).filter(|&i| treated[i]).collect();
-    let result = crate::did::randomisation_test(g, &treated_set, reps, seed, |set| {
+    let result = crate::randomisation::randomisation_test(g, &treated_set, reps, seed, |set| {
         let mut assign = vec![false; g];
         set.iter().for_each(|&i| assign[i] = true);
         statistic(&assign)

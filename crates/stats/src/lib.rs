@@ -26,6 +26,7 @@ pub mod linalg;
 pub mod matching;
 mod moments;
 pub mod multiplicity;
+pub mod randomisation;
 pub mod regression;
 pub mod rng;
 pub mod sensitivity;
