@@ -481,6 +481,39 @@ pub fn iso(day: i32) -> String {
     format_date(day)
 }
 
+/// The matched children of one pilot site and the weight of each cohort child as one of their
+/// controls (by how often it was used; 0 when it was not).
+pub(crate) fn pilot_and_controls(
+    cohort: &Cohort,
+    matching: &swp_stats::matching::Matching,
+    site_index: usize,
+) -> (Vec<usize>, Vec<f64>) {
+    let treated: Vec<usize> = (0..cohort.len())
+        .filter(|&i| cohort.treated[i] && cohort.site[i] as usize == site_index && matching.weights[i] > 0.0)
+        .collect();
+    let mut control_weight = vec![0.0; cohort.len()];
+    let mut is_treated_here = vec![false; cohort.len()];
+    treated.iter().for_each(|&t| is_treated_here[t] = true);
+    if let Some(matrix) = &matching.match_matrix {
+        for (row, &t) in matching.treated.iter().enumerate() {
+            if is_treated_here[t] {
+                let k = matrix[row].len() as f64;
+                for &c in &matrix[row] {
+                    control_weight[c] += 1.0 / k;
+                }
+            }
+        }
+    } else {
+        let classes: Vec<usize> = treated.iter().filter_map(|&t| matching.subclass[t]).collect();
+        for (i, weight) in control_weight.iter_mut().enumerate() {
+            if !cohort.treated[i] && matching.subclass[i].is_some_and(|s| classes.contains(&s)) {
+                *weight = matching.weights[i];
+            }
+        }
+    }
+    (treated, control_weight)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

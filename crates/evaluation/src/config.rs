@@ -61,7 +61,7 @@ pub struct Config {
     /// Power and minimum detectable effects by simulation from the data at hand.
     pub power: PowerConfig,
     /// Value for money: unit costs, the cost outcome, cost-effectiveness, payment on outcomes.
-    pub value_for_money: crate::value::ValueConfig,
+    pub value_for_money: crate::value_config::ValueConfig,
 }
 
 /// `[power]`: the power simulation (see [`crate::power`]).
@@ -204,15 +204,7 @@ impl Default for CohortConfig {
     }
 }
 
-/// One group of codes (`{ group = "White", codes = ["WBRI", ...] }`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CodeGroup {
-    /// Group name (a level of the covariate).
-    pub group: String,
-    /// The codes in it. The last group also takes every code no group lists.
-    pub codes: Vec<String>,
-}
+pub use crate::codes::CodeGroup;
 
 fn groups(spec: &[(&str, &[&str])]) -> Vec<CodeGroup> {
     spec.iter()
@@ -763,6 +755,11 @@ impl Config {
             raw: self,
         })
     }
+}
+
+/// The config's child-level outcomes, in EVALUATION.md's order.
+pub(crate) fn primary_outcomes(config: &ValidConfig) -> Vec<&'static str> {
+    OUTCOMES.iter().copied().filter(|o| config.outcomes.iter().any(|c| c == o)).collect()
 }
 
 /// The specification curve's grid of configs (every combination MatchIt allows), in a fixed

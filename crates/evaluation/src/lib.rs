@@ -21,6 +21,7 @@
 //! }
 //! ```
 
+pub mod codes;
 pub mod cohort;
 pub mod config;
 pub mod descriptive;
@@ -32,6 +33,7 @@ pub mod site;
 pub mod specification;
 pub mod utility;
 pub mod value;
+pub mod value_config;
 
 use crate::cohort::{Cohort, FlowRow, Windows};
 use crate::config::{Config, ValidConfig, OUTCOMES, SITE_METRICS};
@@ -971,11 +973,6 @@ pub(crate) fn matched_sample(cohort: &Cohort, matching: &Matching) -> (Vec<usize
     (matched, sample)
 }
 
-/// The config's child-level outcomes, in EVALUATION.md's order.
-pub(crate) fn primary_outcomes(config: &ValidConfig) -> Vec<&'static str> {
-    OUTCOMES.iter().copied().filter(|o| config.outcomes.iter().any(|c| c == o)).collect()
-}
-
 /// Labels as 0..G in order of the sorted distinct values.
 fn relabel(v: &[usize]) -> Vec<usize> {
     let mut d = v.to_vec();
@@ -1046,40 +1043,11 @@ fn balance_of(covariates: &[Covariate], treat: &[bool], matching: &Matching) -> 
 }
 
 /// Results by SWP model: each pilot's matched children against their own matched controls.
-/// The matched children of one pilot site and the weight of each cohort child as one of their
-/// controls (by how often it was used; 0 when it was not).
-pub(crate) fn pilot_and_controls(cohort: &Cohort, matching: &Matching, site_index: usize) -> (Vec<usize>, Vec<f64>) {
-    let treated: Vec<usize> = (0..cohort.len())
-        .filter(|&i| cohort.treated[i] && cohort.site[i] as usize == site_index && matching.weights[i] > 0.0)
-        .collect();
-    let mut control_weight = vec![0.0; cohort.len()];
-    let mut is_treated_here = vec![false; cohort.len()];
-    treated.iter().for_each(|&t| is_treated_here[t] = true);
-    if let Some(matrix) = &matching.match_matrix {
-        for (row, &t) in matching.treated.iter().enumerate() {
-            if is_treated_here[t] {
-                let k = matrix[row].len() as f64;
-                for &c in &matrix[row] {
-                    control_weight[c] += 1.0 / k;
-                }
-            }
-        }
-    } else {
-        let classes: Vec<usize> = treated.iter().filter_map(|&t| matching.subclass[t]).collect();
-        for (i, weight) in control_weight.iter_mut().enumerate() {
-            if !cohort.treated[i] && matching.subclass[i].is_some_and(|s| classes.contains(&s)) {
-                *weight = matching.weights[i];
-            }
-        }
-    }
-    (treated, control_weight)
-}
-
 fn by_model(cohort: &Cohort, matching: &Matching, sites: &[Site], groups: &SiteGroups) -> Result<Vec<ModelRow>> {
     let mut out = Vec::new();
     for site in sites.iter().filter(|s| s.arm == "pilot") {
         let Some(site_index) = groups.site_index(&site.id) else { continue };
-        let (treated, control_weight) = pilot_and_controls(cohort, matching, site_index);
+        let (treated, control_weight) = cohort::pilot_and_controls(cohort, matching, site_index);
         let controls: Vec<usize> = (0..cohort.len()).filter(|&i| control_weight[i] > 0.0).collect();
         let rate = |rows: &[usize], w: &dyn Fn(usize) -> f64, y: &[f64], exposure: Option<&[f64]>| -> Option<f64> {
             let num: f64 = rows.iter().map(|&i| w(i) * y[i]).sum();

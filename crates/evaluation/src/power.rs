@@ -259,7 +259,7 @@ impl Evaluation {
     ) -> Rejections {
         let config = &self.config;
         let power = &config.raw.power;
-        let outcomes = crate::primary_outcomes(config);
+        let outcomes = crate::config::primary_outcomes(config);
         let ratios: Vec<f64> = std::iter::once(1.0).chain(power.ratios.iter().copied()).collect();
         let failed = || vec![vec![None; ratios.len()]; outcomes.len()];
         let mut rng = Rng::new(config.inference.seed, stream);
@@ -326,7 +326,7 @@ impl Evaluation {
             if p.pilot_sites.is_empty() { vec![pilots.len(), 10, 20] } else { p.pilot_sites.clone() };
         pilot_sites.sort_unstable();
         pilot_sites.dedup();
-        let outcomes = crate::primary_outcomes(config);
+        let outcomes = crate::config::primary_outcomes(config);
         let ratios: Vec<f64> = std::iter::once(1.0).chain(p.ratios.iter().copied()).collect();
         let mut result = PowerResult {
             method: format!(

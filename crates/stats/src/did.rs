@@ -98,8 +98,8 @@ pub fn twfe_coefficient(unit: &[usize], period: &[usize], y: &[f64], d: &[f64]) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::Rng;
     use crate::regression::wls;
+    use crate::rng::Rng;
 
     /// The alternating-projections coefficient equals the dummy-variable regression's on an
     /// unbalanced panel.
