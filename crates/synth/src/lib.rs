@@ -338,6 +338,7 @@ pub struct Synthetic {
     pub costs: Vec<costs::CostRow>,
 }
 
+#[derive(Default)]
 struct SiteOut {
     children: Vec<Child>,
     episodes: Vec<Episode>,

@@ -79,15 +79,7 @@ pub(crate) fn generate_site(ctx: &Context, site_index: u32, site: &Site, first_g
         first_go_live,
     };
     let workforce = workforce(&frame, rng);
-    let mut out = SiteOut {
-        children: Vec::new(),
-        episodes: Vec::new(),
-        spells: Vec::new(),
-        allocations: Vec::new(),
-        absences: Vec::new(),
-        contacts: Vec::new(),
-        outcomes: Vec::new(),
-    };
+    let mut out = SiteOut::default();
     children(&frame, &workforce, rng, &mut out);
     out.absences = absences(ctx, &workforce.spells, rng);
     out.spells = workforce.spells;
