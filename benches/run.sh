@@ -9,8 +9,8 @@
 #   benches/run.sh --only match,effect --repeats 5
 #
 # Peers that are not installed are skipped with a message. To install them all:
-#   apt-get install time r-base-core r-cran-matchit r-cran-sandwich r-cran-clubsandwich r-cran-jsonlite
-#   pip install pandas polars statsmodels wildboottest
+#   apt-get install time r-base-core r-cran-matchit r-cran-sandwich r-cran-clubsandwich r-cran-survival r-cran-jsonlite
+#   pip install pandas polars statsmodels wildboottest lifelines
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${HOME:-/tmp}/.cache/swp-eval-target}"

@@ -13,7 +13,7 @@ what each row compares. For every task and size it
    peer reports for its own work (its interpreter's start-up and package loading excluded),
 4. writes `results.json` and `results.md` (medians, peak memory, swp-eval/peer ratios).
 
-Usage: run.py --bin TARGET/release --work DIR --out DIR [--repeats N] [--quick] [--only TASK,..]
+Usage: run.py --bin TARGET/release --work DIR --out DIR [--repeats N] [--quick] [--only TASK,..] [--merge]
 """
 import argparse
 import csv
@@ -167,6 +167,13 @@ def check_match(ours, peer):
     return None if compared else "nothing to compare"
 
 
+def check_survival(ours, peer):
+    for k in ["km_median", "cox_coef", "cox_se"]:
+        if not close(ours[k], peer[k]):
+            return f"{k}: peer {peer[k]}, swp-stats {ours[k]}"
+    return None
+
+
 def check_effect(ours, peer):
     for k in ["difference", "se_cr1", "se", "df"]:
         if k in peer and not close(ours[k], peer[k]):
@@ -196,7 +203,9 @@ def main():
     ap.add_argument("--out", required=True, help="folder for results.json and results.md")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="the smallest sizes only (a check that everything runs)")
-    ap.add_argument("--only", default="", help="comma-separated tasks: validate,metrics,match,effect,report")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the other tasks' results already in OUT/results.json (with --only)")
+    ap.add_argument("--only", default="", help="comma-separated tasks: validate,metrics,match,effect,survival,report")
     a = ap.parse_args()
     binary = Path(a.bin)
     swp = str(binary / "swp-eval")
@@ -213,6 +222,8 @@ def main():
         "statsmodels+wildboottest": python_has("pandas", "statsmodels", "wildboottest"),
         "MatchIt": r_has("MatchIt", "jsonlite"),
         "clubSandwich+sandwich": r_has("clubSandwich", "sandwich", "jsonlite"),
+        "survival (R)": r_has("survival", "jsonlite"),
+        "lifelines": python_has("pandas", "lifelines"),
     }
     for peer, ok in have.items():
         if not ok:
@@ -289,6 +300,20 @@ def main():
                                             ["Rscript", str(HERE / "effect_r.R"), str(f)], "peer", needs="clubSandwich+sandwich"))
             cases.append(("effect", f"{rows:,} rows, 150 clusters", rows, "rows", contenders, check_effect))
 
+    if wanted("survival"):
+        for units in ([10_000] if a.quick else [10_000, 100_000, 1_000_000]):
+            f = work / f"survival-{units}.csv"
+            if not f.exists():
+                subprocess.run([str(binary / "bench-data"), "survival", str(f), str(units)], check=True)
+            cases.append(("survival", f"{units:,} units", units, "units", [
+                Contender("swp-stats KM + Cox (library; reading incl.)",
+                          [str(binary / "survival-bench"), str(f)], "swp-eval"),
+                Contender("R survival (reading incl.)",
+                          ["Rscript", str(HERE / "survival_r.R"), str(f)], "peer", needs="survival (R)"),
+                Contender("lifelines (reading incl.)",
+                          [sys.executable, str(HERE / "survival_python.py"), str(f)], "peer", needs="lifelines"),
+            ], check_survival))
+
     # the matched sets themselves, checked once at a size MatchIt's distance-matrix path can hold
     checks = []
     if wanted("match") and have["MatchIt"]:
@@ -362,6 +387,12 @@ def main():
             ours["seconds"] = ours["median_wall"]
         results["cases"].append(entry)
 
+    if a.merge and (out / "results.json").exists():
+        before = json.loads((out / "results.json").read_text())
+        ran = {c["task"] for c in results["cases"]}
+        results["cases"] = [c for c in before["cases"] if c["task"] not in ran] + results["cases"]
+        if not checks:
+            results["checks"] = before.get("checks", [])
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / "results.md").write_text(markdown(results))
     log(f"wrote {out / 'results.md'} and {out / 'results.json'}")

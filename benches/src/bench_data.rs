@@ -4,6 +4,7 @@
 //! ```sh
 //! bench-data matching OUT.csv TREATED CONTROLS   # treat,x1..x8 (6 continuous, 2 binary)
 //! bench-data panel OUT.csv ROWS CLUSTERS         # y,pilot,post,site (a fifth of sites pilots)
+//! bench-data survival OUT.csv UNITS               # time,event,treated (hazard ratio 0.7)
 //! ```
 
 mod tables;
@@ -23,8 +24,14 @@ fn main() -> ExitCode {
             let (x, y, cluster) = tables::panel(rows, clusters, clusters / 5, 0.0, 2009);
             tables::write_panel(Path::new(out), &x, &y, &cluster)
         }
+        (Some("survival"), Some(out), Some(units), _) => {
+            let (time, event, treated) = tables::survival(units, 2009);
+            tables::write_survival(Path::new(out), &time, &event, &treated)
+        }
         _ => {
-            eprintln!("usage: bench-data matching OUT.csv TREATED CONTROLS | panel OUT.csv ROWS CLUSTERS (>= 5)");
+            eprintln!(
+                "usage: bench-data matching OUT.csv TREATED CONTROLS | panel OUT.csv ROWS CLUSTERS (>= 5) | survival OUT.csv UNITS"
+            );
             return ExitCode::from(2);
         }
     };

@@ -21,7 +21,6 @@ use swp_stats::bootstrap::{BootType, BootWeights, WildParams, WildProblem};
 use swp_stats::design::{expand, Expansion};
 use swp_stats::matching::{Distance, MatchData, MatchParams, Method};
 use swp_stats::regression::wls;
-use swp_stats::rng::Rng;
 use swp_stats::survival::{cox, kaplan_meier};
 
 /// Treated : controls = 1 : 10.
@@ -85,13 +84,7 @@ fn survival(c: &mut Criterion) {
     let mut group = c.benchmark_group("survival");
     group.sample_size(10).measurement_time(Duration::from_secs(3));
     for n in [10_000, 100_000] {
-        let mut rng = Rng::new(2009, 5);
-        let treated: Vec<bool> = (0..n).map(|i| i % 4 == 0).collect();
-        // exponential event times (hazard ratio 0.7 for the treated), censored at 2 years
-        let latent: Vec<f64> =
-            treated.iter().map(|&t| -(1.0 - rng.uniform()).ln() / (if t { 0.7 } else { 1.0 } * 0.5) * 365.25).collect();
-        let time: Vec<f64> = latent.iter().map(|&t| t.min(730.5).round().max(1.0)).collect();
-        let event: Vec<bool> = latent.iter().map(|&t| t < 730.5).collect();
+        let (time, event, treated) = tables::survival(n, 2009);
         group.bench_with_input(BenchmarkId::new("kaplan_meier", n), &n, |b, _| {
             b.iter(|| kaplan_meier(black_box(&time), &event).expect("fits"))
         });
