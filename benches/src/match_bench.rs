@@ -44,7 +44,8 @@ fn main() {
     let (treat, covariates) = tables::matching(20_000, 200_000, 2009);
     let csv = std::env::temp_dir().join("swp-match-bench.csv");
     tables::write_matching(&csv, &treat, &covariates).expect("writable");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/matchit_bench.R");
+    // the same MatchIt peer benches/run.sh times
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/matchit.R");
     let mut r_seconds = Vec::new();
     let mut r_matched = None;
     // SWP_BENCH_NO_R=1 skips the R side (for profiling)
@@ -55,7 +56,7 @@ fn main() {
                 let v: serde_json::Value =
                     serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).expect("json line");
                 r_seconds.push(v["seconds"].as_f64().expect("seconds"));
-                r_matched = v["matched_treated"].as_u64();
+                r_matched = v["n"]["matched_treated"].as_u64();
             }
             Ok(out) => {
                 eprintln!("Rscript failed: {}", String::from_utf8_lossy(&out.stderr));
