@@ -236,6 +236,27 @@ pub struct BalanceTable {
     pub after: Vec<BalanceRow>,
 }
 
+/// The balance table of the columns of a matrix (an `ndarray` `Array2` or view, or a
+/// [`crate::Matrix`]), one name per column: [`balance_table`] on its columns (each copied once).
+///
+/// # Errors
+/// [`crate::StatsError::LengthMismatch`] when the names are not one per column or the matrix
+/// is not one row per unit of `treat` and `weights`.
+pub fn balance_table_of_matrix<'a>(
+    names: &[&str],
+    x: impl Into<crate::MatrixRef<'a>>,
+    treat: &[bool],
+    weights: &[f64],
+) -> crate::Result<BalanceTable> {
+    let x = x.into();
+    if names.len() != x.p || x.n != treat.len() || weights.len() != treat.len() {
+        return Err(crate::StatsError::LengthMismatch { inputs: "column names, matrix, treatment and weights" });
+    }
+    let columns: Vec<(String, Vec<f64>)> =
+        names.iter().enumerate().map(|(j, name)| ((*name).to_string(), x.column(j))).collect();
+    Ok(balance_table(&columns, treat, weights))
+}
+
 /// The balance table of `columns` (name, values), the distance first when given. Columns run
 /// in parallel; each is sorted once for both samples.
 pub fn balance_table(columns: &[(String, Vec<f64>)], treat: &[bool], weights: &[f64]) -> BalanceTable {

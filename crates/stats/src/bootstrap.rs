@@ -21,7 +21,7 @@
 //! with the same draws.
 
 use crate::error::{Result, StatsError};
-use crate::linalg::{weighted_least_squares, Matrix};
+use crate::linalg::{weighted_least_squares, ColumnRef, Matrix, MatrixRef};
 pub use crate::randomisation::RandomisationResult;
 use crate::rng::Rng;
 use rayon::prelude::*;
@@ -138,7 +138,17 @@ impl WildProblem {
     ///
     /// # Errors
     /// Fewer than two clusters, lengths that differ, collinear columns.
-    pub fn new(x: &Matrix, y: &[f64], weights: Option<&[f64]>, cluster: &[usize], coef: usize) -> Result<Self> {
+    pub fn new<'x, 'y>(
+        x: impl Into<MatrixRef<'x>>,
+        y: impl Into<ColumnRef<'y>>,
+        weights: Option<&[f64]>,
+        cluster: &[usize],
+        coef: usize,
+    ) -> Result<Self> {
+        Self::prepare(&x.into(), &y.into(), weights, cluster, coef)
+    }
+
+    fn prepare(x: &MatrixRef<'_>, y: &[f64], weights: Option<&[f64]>, cluster: &[usize], coef: usize) -> Result<Self> {
         let (n, k) = (x.n, x.p);
         if y.len() != n || cluster.len() != n || weights.is_some_and(|w| w.len() != n) || coef >= k {
             return Err(StatsError::LengthMismatch { inputs: "the outcome, clusters, weights and design" });

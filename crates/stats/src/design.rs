@@ -5,7 +5,7 @@
 //! distances keep every level (as MatchIt does).
 
 use crate::error::{Result, StatsError};
-use crate::linalg::Matrix;
+use crate::linalg::{Matrix, MatrixRef};
 
 /// The values of one covariate.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +61,32 @@ impl Covariate {
             }
         }
     }
+}
+
+/// Numeric covariates from the columns of a matrix: an `ndarray` `Array2` or view, or a
+/// [`Matrix`], one name per column, in order. Matching and balance work column by column, so
+/// each column is copied once here (a row-major array's columns are not contiguous).
+///
+/// ```
+/// use swp_stats::design::numeric_covariates;
+/// use swp_stats::matching::{MatchData, MatchParams};
+/// use swp_stats::ndarray::array;
+/// let x = array![[0.1, 3.0], [0.4, 1.0], [0.35, 2.0], [0.8, 4.0], [0.5, 0.0], [0.9, 5.0], [0.2, 1.5], [0.45, 2.5]];
+/// let covariates = numeric_covariates(&["x", "z"], &x).unwrap();
+/// let treat = [true, true, false, false, false, true, false, false];
+/// let data = MatchData { treat: &treat, covariates: &covariates, exact: &[] };
+/// let m = MatchParams::new().check().unwrap().run(&data).unwrap();
+/// assert_eq!(m.matched_controls(), 3);
+/// ```
+///
+/// # Errors
+/// [`StatsError::LengthMismatch`] when the names are not one per column.
+pub fn numeric_covariates<'a>(names: &[&str], x: impl Into<MatrixRef<'a>>) -> Result<Vec<Covariate>> {
+    let x = x.into();
+    if names.len() != x.p {
+        return Err(StatsError::LengthMismatch { inputs: "covariate names and matrix columns" });
+    }
+    Ok(names.iter().enumerate().map(|(j, name)| Covariate::numeric(name, x.column(j))).collect())
 }
 
 /// Named columns, one value per unit each.

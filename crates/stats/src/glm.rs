@@ -29,7 +29,7 @@
 //! ```
 
 use crate::error::{Result, StatsError};
-use crate::linalg::{weighted_least_squares, Matrix};
+use crate::linalg::{weighted_least_squares, ColumnRef, Matrix, MatrixRef};
 use statrs::distribution::{Continuous, ContinuousCDF, Normal};
 
 /// Model family and link.
@@ -216,17 +216,34 @@ impl ValidGlmParams {
     /// # Errors
     /// See the module page; also [`StatsError::OutOfRange`] for y outside the family's range or
     /// lengths that differ.
-    pub fn fit(&self, x: &Matrix, names: &[String], y: &[f64], offset: Option<&[f64]>) -> Result<GlmFit> {
-        self.fit_weighted(x, names, y, offset, None)
+    pub fn fit<'x, 'y>(
+        &self,
+        x: impl Into<MatrixRef<'x>>,
+        names: &[String],
+        y: impl Into<ColumnRef<'y>>,
+        offset: Option<&[f64]>,
+    ) -> Result<GlmFit> {
+        self.fit_rows(&x.into(), names, &y.into(), offset, None)
     }
 
     /// [`ValidGlmParams::fit`] with prior weights (R's `glm(weights = )`), all positive.
     ///
     /// # Errors
     /// As [`ValidGlmParams::fit`]; weights that are not positive and finite.
-    pub fn fit_weighted(
+    pub fn fit_weighted<'x, 'y>(
         &self,
-        x: &Matrix,
+        x: impl Into<MatrixRef<'x>>,
+        names: &[String],
+        y: impl Into<ColumnRef<'y>>,
+        offset: Option<&[f64]>,
+        weights: Option<&[f64]>,
+    ) -> Result<GlmFit> {
+        self.fit_rows(&x.into(), names, &y.into(), offset, weights)
+    }
+
+    fn fit_rows(
+        &self,
+        x: &MatrixRef<'_>,
         names: &[String],
         y: &[f64],
         offset: Option<&[f64]>,
@@ -365,13 +382,14 @@ impl GlmFit {
     ///
     /// # Errors
     /// Lengths that differ.
-    pub fn sandwich_parts(
+    pub fn sandwich_parts<'x>(
         &self,
         family: Family,
-        x: &Matrix,
+        x: impl Into<MatrixRef<'x>>,
         y: &[f64],
         prior: Option<&[f64]>,
     ) -> Result<(Matrix, Vec<f64>, Vec<f64>)> {
+        let x = x.into();
         let n = x.n;
         if y.len() != n || self.fitted.len() != n {
             return Err(StatsError::LengthMismatch { inputs: "the outcome and the fitted model" });

@@ -1,8 +1,8 @@
 //! Statistics for swp-eval: GLMs, matching, balance, effect sizes, cluster-robust and wild
 //! cluster bootstrap inference, survival and multiplicity.
 //!
-//! Invariant: this crate takes slices and its own small types, never a `DataFrame`, and does
-//! no IO. Each statistic names the reference implementation it agrees with (R `glm`, MatchIt
+//! Invariant: this crate takes slices, `ndarray` arrays and views (see [`linalg`]: a row-major
+//! array is borrowed, not copied) and its own small types, never a `DataFrame`, and does no IO. Each statistic names the reference implementation it agrees with (R `glm`, MatchIt
 //! 4.5.1, effectsize, sandwich, clubSandwich, survival, p.adjust; Python wildboottest) and is
 //! tested against values that implementation produced (`tests/reference/`, with the scripts
 //! that made them).
@@ -35,4 +35,7 @@ pub mod survival;
 pub mod tolerance;
 
 pub use error::{Result, StatsError};
-pub use linalg::Matrix;
+pub use linalg::{ColumnRef, Matrix, MatrixRef};
+// the ndarray version the public edge takes (`swp_stats::ndarray::Array2`), so a caller needs no
+// second, mismatched version
+pub use ndarray;

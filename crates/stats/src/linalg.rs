@@ -2,6 +2,29 @@
 //! (as R's `lm.fit` and `glm.fit` solve it, for accuracy on badly scaled covariates such as
 //! earnings next to ages), the inverse of R'R, and a symmetric eigen-decomposition for
 //! pseudo-inverses. Matrices are row-major `Vec<f64>`.
+//!
+//! # ndarray at the edge
+//! The public functions that take a design matrix or a column ([`crate::regression::wls`],
+//! [`crate::glm::ValidGlmParams::fit`], [`crate::bootstrap::WildProblem::new`],
+//! [`crate::regression::cr2_inverse_variance`], [`weighted_least_squares`]) take
+//! `impl Into<MatrixRef>` and `impl Into<ColumnRef>`: a [`Matrix`], or an `ndarray` `Array2` /
+//! `ArrayView2` (`Array1` / `ArrayView1`, a slice or a `Vec` for columns). A standard-layout
+//! (row-major) array is borrowed, not copied; a view that is not contiguous row by row (a
+//! transpose, Fortran order, a stepped slice) is copied once into row-major order.
+//!
+//! ```
+//! use swp_stats::ndarray::{array, Array2};
+//! use swp_stats::regression::wls;
+//! let x: Array2<f64> = array![[1.0, 0.0], [1.0, 1.0], [1.0, 2.0], [1.0, 3.0]];
+//! let y = array![1.0, 3.1, 4.9, 7.0];
+//! let fit = wls(&x, &y, None).unwrap();
+//! assert!((fit.coef[1] - 1.98).abs() < 1e-12);
+//! ```
+
+use std::borrow::Cow;
+use std::ops::Deref;
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
 use crate::error::StatsError;
 
@@ -43,6 +66,148 @@ impl Matrix {
     /// Column j, copied.
     pub fn column(&self, j: usize) -> Vec<f64> {
         (0..self.n).map(|i| self.at(i, j)).collect()
+    }
+
+    /// The matrix as an `ndarray` view (no copy).
+    ///
+    /// # Errors
+    /// [`StatsError::LengthMismatch`] when `values` does not hold n x p numbers (the fields are
+    /// public, so a hand-built matrix can be inconsistent).
+    pub fn view(&self) -> Result<ArrayView2<'_, f64>, StatsError> {
+        ArrayView2::from_shape((self.n, self.p), &self.values)
+            .map_err(|_| StatsError::LengthMismatch { inputs: "a matrix's values and its n x p" })
+    }
+
+    /// The matrix as an owned `ndarray` array (no copy: the values move).
+    ///
+    /// # Errors
+    /// As [`Matrix::view`].
+    pub fn into_array(self) -> Result<Array2<f64>, StatsError> {
+        Array2::from_shape_vec((self.n, self.p), self.values)
+            .map_err(|_| StatsError::LengthMismatch { inputs: "a matrix's values and its n x p" })
+    }
+}
+
+/// A row-major n x p matrix as the public functions take it (see the module page): borrowed
+/// from a [`Matrix`] or a standard-layout `ndarray` array, copied from any other view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixRef<'a> {
+    /// Rows.
+    pub n: usize,
+    /// Columns.
+    pub p: usize,
+    /// Values, row by row.
+    pub values: Cow<'a, [f64]>,
+}
+
+impl MatrixRef<'_> {
+    /// Value at (i, j).
+    #[inline]
+    pub fn at(&self, i: usize, j: usize) -> f64 {
+        self.values[i * self.p + j]
+    }
+
+    /// Row i.
+    #[inline]
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.values[i * self.p..(i + 1) * self.p]
+    }
+
+    /// Column j, copied.
+    pub fn column(&self, j: usize) -> Vec<f64> {
+        (0..self.n).map(|i| self.at(i, j)).collect()
+    }
+
+    /// Whether the values are borrowed from the caller (no copy was made).
+    pub fn is_borrowed(&self) -> bool {
+        matches!(self.values, Cow::Borrowed(_))
+    }
+
+    /// An owned [`Matrix`] (copies when borrowed).
+    pub fn to_matrix(&self) -> Matrix {
+        Matrix { n: self.n, p: self.p, values: self.values.to_vec() }
+    }
+}
+
+impl<'a> From<&'a Matrix> for MatrixRef<'a> {
+    fn from(m: &'a Matrix) -> Self {
+        MatrixRef { n: m.n, p: m.p, values: Cow::Borrowed(&m.values) }
+    }
+}
+
+impl<'a> From<&'a MatrixRef<'_>> for MatrixRef<'a> {
+    fn from(m: &'a MatrixRef<'_>) -> Self {
+        MatrixRef { n: m.n, p: m.p, values: Cow::Borrowed(&m.values) }
+    }
+}
+
+impl<'a> From<ArrayView2<'a, f64>> for MatrixRef<'a> {
+    fn from(a: ArrayView2<'a, f64>) -> Self {
+        let (n, p) = a.dim();
+        let values = match a.to_slice() {
+            Some(row_major) => Cow::Borrowed(row_major),
+            // logical (row-major) order whatever the strides
+            None => Cow::Owned(a.iter().copied().collect()),
+        };
+        MatrixRef { n, p, values }
+    }
+}
+
+impl<'a> From<&'a Array2<f64>> for MatrixRef<'a> {
+    fn from(a: &'a Array2<f64>) -> Self {
+        a.view().into()
+    }
+}
+
+/// One number per unit as the public functions take it: a slice, a `Vec`, an array, or an
+/// `ndarray` `Array1` / `ArrayView1` (borrowed when contiguous, copied otherwise).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnRef<'a>(Cow<'a, [f64]>);
+
+impl ColumnRef<'_> {
+    /// Whether the values are borrowed from the caller (no copy was made).
+    pub fn is_borrowed(&self) -> bool {
+        matches!(self.0, Cow::Borrowed(_))
+    }
+}
+
+impl Deref for ColumnRef<'_> {
+    type Target = [f64];
+    fn deref(&self) -> &[f64] {
+        &self.0
+    }
+}
+
+impl<'a> From<&'a [f64]> for ColumnRef<'a> {
+    fn from(v: &'a [f64]) -> Self {
+        ColumnRef(Cow::Borrowed(v))
+    }
+}
+
+impl<'a> From<&'a Vec<f64>> for ColumnRef<'a> {
+    fn from(v: &'a Vec<f64>) -> Self {
+        ColumnRef(Cow::Borrowed(v))
+    }
+}
+
+impl<'a, const N: usize> From<&'a [f64; N]> for ColumnRef<'a> {
+    fn from(v: &'a [f64; N]) -> Self {
+        ColumnRef(Cow::Borrowed(v))
+    }
+}
+
+impl<'a> From<ArrayView1<'a, f64>> for ColumnRef<'a> {
+    fn from(a: ArrayView1<'a, f64>) -> Self {
+        ColumnRef(match a.to_slice() {
+            Some(v) => Cow::Borrowed(v),
+            None => Cow::Owned(a.iter().copied().collect()),
+        })
+    }
+}
+
+impl<'a> From<&'a Array1<f64>> for ColumnRef<'a> {
+    fn from(a: &'a Array1<f64>) -> Self {
+        a.view().into()
     }
 }
 
@@ -99,7 +264,16 @@ fn householder(a: &mut [f64], m: usize, q: usize) -> Vec<f64> {
 /// factors once more (as stable as one Householder QR; the same R up to signs). A column whose
 /// norm after removing earlier columns falls below `tol` times its own norm is reported as
 /// dependent (R's `dqrdc2` rule, without moving it: the caller decides).
-pub fn weighted_least_squares(x: &Matrix, z: &[f64], w: &[f64], tol: f64) -> Result<LeastSquares, RankDeficient> {
+pub fn weighted_least_squares<'a>(
+    x: impl Into<MatrixRef<'a>>,
+    z: &[f64],
+    w: &[f64],
+    tol: f64,
+) -> Result<LeastSquares, RankDeficient> {
+    least_squares(&x.into(), z, w, tol)
+}
+
+fn least_squares(x: &MatrixRef<'_>, z: &[f64], w: &[f64], tol: f64) -> Result<LeastSquares, RankDeficient> {
     use rayon::prelude::*;
     let (n, p) = (x.n, x.p);
     let q = p + 1;

@@ -19,7 +19,7 @@
 
 use crate::distributions::{pt, qt};
 use crate::error::{Result, StatsError};
-use crate::linalg::{symmetric_eigen, weighted_least_squares, Matrix};
+use crate::linalg::{symmetric_eigen, weighted_least_squares, ColumnRef, Matrix, MatrixRef};
 
 /// A fitted weighted least squares regression.
 #[derive(Debug, Clone)]
@@ -106,7 +106,11 @@ fn sandwich(m: &[f64], s: &[f64], k: usize) -> Vec<f64> {
 ///
 /// # Errors
 /// Lengths that differ, negative or non-finite weights, too few units, collinear columns.
-pub fn wls(x: &Matrix, y: &[f64], weights: Option<&[f64]>) -> Result<WlsFit> {
+pub fn wls<'x, 'y>(x: impl Into<MatrixRef<'x>>, y: impl Into<ColumnRef<'y>>, weights: Option<&[f64]>) -> Result<WlsFit> {
+    wls_fit(&x.into(), &y.into(), weights)
+}
+
+fn wls_fit(x: &MatrixRef<'_>, y: &[f64], weights: Option<&[f64]>) -> Result<WlsFit> {
     let n = x.n;
     let k = x.p;
     if y.len() != n || weights.is_some_and(|w| w.len() != n) {
@@ -461,8 +465,14 @@ impl Adjustment {
 ///
 /// # Errors
 /// Lengths that differ, non-positive weights, fewer than two clusters, a singular D'WD.
-pub fn cr2_inverse_variance(d: &Matrix, e: &[f64], w: &[f64], cluster: &[usize], coef: usize) -> Result<(f64, f64)> {
-    cr2_inverse_variance_with(d, e, w, cluster, coef, false, true)
+pub fn cr2_inverse_variance<'d>(
+    d: impl Into<MatrixRef<'d>>,
+    e: &[f64],
+    w: &[f64],
+    cluster: &[usize],
+    coef: usize,
+) -> Result<(f64, f64)> {
+    cr2_inverse_variance_with(&d.into(), e, w, cluster, coef, false, true)
 }
 
 /// [`cr2_inverse_variance`]'s standard error alone (no degrees of freedom: O(G) instead of
@@ -470,8 +480,14 @@ pub fn cr2_inverse_variance(d: &Matrix, e: &[f64], w: &[f64], cluster: &[usize],
 ///
 /// # Errors
 /// As [`cr2_inverse_variance`].
-pub fn se_cr2_inverse_variance(d: &Matrix, e: &[f64], w: &[f64], cluster: &[usize], coef: usize) -> Result<f64> {
-    Ok(cr2_inverse_variance_with(d, e, w, cluster, coef, false, false)?.0)
+pub fn se_cr2_inverse_variance<'d>(
+    d: impl Into<MatrixRef<'d>>,
+    e: &[f64],
+    w: &[f64],
+    cluster: &[usize],
+    coef: usize,
+) -> Result<f64> {
+    Ok(cr2_inverse_variance_with(&d.into(), e, w, cluster, coef, false, false)?.0)
 }
 
 /// G^(-1/2) (Moore-Penrose) of a cluster's G = S (Theta - D M D') S, ready to apply.
@@ -588,7 +604,7 @@ impl InverseRoot {
 
 /// The rows of `d` in `rows` as d_i x for one x with x[0] = 1 (treatment constant within the
 /// cluster, intercept first): Some(d_i) per row, else None.
-fn proportional_rows(d: &Matrix, rows: &[usize]) -> Option<(Vec<f64>, Vec<f64>)> {
+fn proportional_rows(d: &MatrixRef<'_>, rows: &[usize]) -> Option<(Vec<f64>, Vec<f64>)> {
     let first = d.row(rows[0]);
     if first[0] <= 0.0 {
         return None;
@@ -611,7 +627,7 @@ fn proportional_rows(d: &Matrix, rows: &[usize]) -> Option<(Vec<f64>, Vec<f64>)>
 }
 
 fn cr2_inverse_variance_with(
-    d: &Matrix,
+    d: &MatrixRef<'_>,
     e: &[f64],
     w: &[f64],
     cluster: &[usize],
@@ -753,8 +769,8 @@ mod inverse_variance_tests {
         let x = Matrix::from_rows(&(0..n).map(|i| vec![mu[i], mu[i] * treated[i]]).collect::<Vec<_>>());
         let w: Vec<f64> = mu.iter().map(|m| 1.0 / m).collect();
         let e: Vec<f64> = (0..n).map(|i| rng.poisson(mu[i]) as f64 - mu[i]).collect();
-        let fast = cr2_inverse_variance_with(&x, &e, &w, &cluster, 1, false, true).unwrap();
-        let dense = cr2_inverse_variance_with(&x, &e, &w, &cluster, 1, true, true).unwrap();
+        let fast = cr2_inverse_variance_with(&(&x).into(), &e, &w, &cluster, 1, false, true).unwrap();
+        let dense = cr2_inverse_variance_with(&(&x).into(), &e, &w, &cluster, 1, true, true).unwrap();
         assert!((fast.0 - dense.0).abs() < 1e-10 * dense.0, "se {fast:?} vs {dense:?}");
         assert!((fast.1 - dense.1).abs() < 1e-8 * dense.1, "df {fast:?} vs {dense:?}");
     }
