@@ -8,7 +8,6 @@ use crate::values::{BadValue, Store, ValueTyper};
 use polars::prelude::*;
 use rayon::prelude::*;
 use std::borrow::Cow;
-use std::io::Cursor;
 use std::path::Path;
 
 /// Where the rows of a raw table came from, to turn a row index into a file line.
@@ -238,25 +237,6 @@ fn empty_file_problem(file: &str) -> Problem {
     )
 }
 
-/// The 1-based line where a quoted field opens and is never closed (RFC 4180 quoting: `""`
-/// inside quotes is a quote), if any.
-fn unclosed_quote_line(bytes: &[u8]) -> Option<u64> {
-    let mut line = 1u64;
-    let mut opened_on = None;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' if opened_on.is_none() => opened_on = Some(line),
-            b'"' if bytes.get(i + 1) == Some(&b'"') => i += 1,
-            b'"' => opened_on = None,
-            b'\n' => line += 1,
-            _ => {}
-        }
-        i += 1;
-    }
-    opened_on
-}
-
 fn file_problem(rule: Rule, file: &str, message: String, fix: &str) -> Problem {
     Problem { rule, file: file.to_string(), line: None, column: None, value: None, message, fix: fix.to_string() }
 }
@@ -311,106 +291,149 @@ fn read_csv<'a>(
         report.push(empty_file_problem(file));
         return None;
     }
-    let bytes: Vec<u8> = match std::str::from_utf8(bytes) {
+    match std::str::from_utf8(bytes) {
         Ok(text) if memchr::memchr(b'"', bytes).is_none() && text.len() < u32::MAX as usize => {
             return Some(read_simple(Cow::Borrowed(text), file, spec, report));
         }
-        Ok(_) => bytes.to_vec(),
-        Err(_) => {
-            check_utf8(bytes, file, report);
-            bytes.to_vec()
+        Ok(_) => {}
+        Err(_) => check_utf8(bytes, file, report),
+    }
+    read_quoted(bytes, file, report)
+}
+
+/// Reads CSV with quotes (or bytes that are not UTF-8) with the `csv` crate (RFC 4180: a quoted
+/// field may hold commas, newlines and doubled quotes) into text columns, the way the fast path
+/// reads a plain file: the first record is the header; a blank line is a row of empty fields
+/// and is reported; a short row's missing fields are empty and a long row's extra fields are
+/// dropped (both reported); an empty field, quoted or not, is empty (null); each row keeps the
+/// line it starts on. Bytes that are not UTF-8 are read as U+FFFD (and reported by
+/// [`check_utf8`]).
+fn read_quoted(bytes: &[u8], file: &str, report: &mut ValidationReport) -> Option<RawTable<'static>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+    let mut record = csv::ByteRecord::new();
+    let mut headers: Option<Vec<String>> = None;
+    let mut builders: Vec<StringChunkedBuilder> = Vec::new();
+    let mut lines: Vec<u32> = Vec::new();
+    // the line after the last record read, and where that record started (line, byte)
+    let mut next_line = 1u64;
+    let mut last_start = (1u64, 0usize);
+    // (byte, its line): newlines are counted once, up to each record's first byte
+    let mut counted = (0usize, 1u64);
+    // ragged and blank rows (line, fields), reported once the whole file is read
+    let mut ragged: Vec<(u64, usize)> = Vec::new();
+    let report_ragged = |report: &mut ValidationReport, ragged: &[(u64, usize)], expected: usize| {
+        for (k, &(line, fields)) in ragged.iter().enumerate() {
+            let listed = if k < RAGGED_LISTED { line as usize } else { 0 };
+            report.push(ragged_problem(file, listed, fields, expected));
         }
     };
-    let scan = scan_structure(&bytes);
-    let headers: Vec<String> = split_header(&bytes[..scan.header_end]);
-    for &(line, fields) in scan.ragged.iter() {
-        report.push(Problem {
-            rule: Rule::RaggedRow,
-            file: file.to_string(),
-            line: Some(line as u64),
-            column: None,
-            value: None,
-            message: if fields == 0 {
-                "the line is blank".to_string()
-            } else {
-                format!("the row has {fields} fields but the header has {}", headers.len())
-            },
-            fix: "quote values that contain commas, and give every row one value per header column".to_string(),
-        });
-    }
-    for _ in scan.ragged.len()..scan.ragged_total {
-        report.push(Problem {
-            rule: Rule::RaggedRow,
-            file: file.to_string(),
-            line: None,
-            column: None,
-            value: None,
-            message: "another row has the wrong number of fields".to_string(),
-            fix: String::new(),
-        });
-    }
-
-    // Positional names avoid polars' handling of duplicate or empty header cells; the
-    // header as written is kept in `headers`.
-    let schema: Schema =
-        (0..headers.len()).map(|i| Field::new(PlSmallStr::from(i.to_string()), DataType::String)).collect();
-    let parse = CsvParseOptions::default()
-        .with_encoding(CsvEncoding::LossyUtf8)
-        .with_truncate_ragged_lines(true)
-        .with_missing_is_null(true);
-    let n_rows = scan.records;
-    let result = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_schema(Some(Arc::new(schema)))
-        .with_raise_if_empty(false)
-        .with_parse_options(parse)
-        .into_reader_with_file_handle(Cursor::new(bytes.as_slice()))
-        .finish();
-    let frame = match result {
-        Ok(frame) => frame,
-        Err(_) => {
-            // the parser's own message quotes the data it choked on (for an open quote, the
-            // rest of the file: identifiers included), so it is not repeated; the line of an
-            // unclosed quote is found here instead
-            let (message, line) = match unclosed_quote_line(&bytes) {
-                Some(line) => (
-                    format!("the file could not be parsed as CSV: a quote opened on line {line} is never closed"),
-                    Some(line),
-                ),
-                None => ("the file could not be parsed as CSV".to_string(), None),
-            };
-            report.push(Problem {
-                line,
-                ..file_problem(
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                report.push(file_problem(
                     Rule::UnreadableFile,
                     file,
-                    message,
-                    "export the table as comma-separated UTF-8 text with a header row; close or remove the stray quote",
-                )
-            });
-            return None;
+                    format!("the file could not be parsed as CSV: {e}"),
+                    "export the table as comma-separated UTF-8 text with a header row",
+                ));
+                return None;
+            }
         }
-    };
-    let lines = if frame.height() == n_rows {
-        match scan.record_lines {
-            Some(lines) => Lines::Explicit(lines),
-            None => Lines::Simple,
+        // the reader's position can fall before the line ends it skipped (its line count too,
+        // after CRLF and blank lines), so the record's first byte and line are found here
+        let mut byte = record.position().map_or(counted.0, |p| p.byte() as usize).max(counted.0);
+        while matches!(bytes.get(byte), Some(b'\r' | b'\n')) {
+            byte += 1;
         }
-    } else {
-        // polars and the scan disagree on where rows are; refuse rather than misreport lines.
-        report.push(file_problem(
-            Rule::UnreadableFile,
-            file,
-            format!(
-                "the file's rows could not be delimited reliably ({} rows by one reading, {} by another)",
-                frame.height(),
-                n_rows
-            ),
-            "check the file's quoting: every quote that opens a value must close it",
-        ));
+        counted = (byte, counted.1 + memchr::memchr_iter(b'\n', &bytes[counted.0..byte]).count() as u64);
+        let line = counted.1;
+        let newlines_inside: u64 = record.iter().map(|f| memchr::memchr_iter(b'\n', f).count() as u64).sum();
+        let Some(header) = &headers else {
+            let cells: Vec<String> = record.iter().map(|c| String::from_utf8_lossy(c).trim().to_string()).collect();
+            builders = (0..cells.len()).map(|_| StringChunkedBuilder::new(PlSmallStr::EMPTY, 1024)).collect();
+            headers = Some(cells);
+            (next_line, last_start) = (line + 1 + newlines_inside, (line, byte));
+            continue;
+        };
+        let expected = header.len();
+        // blank lines the reader passed over since the previous record: rows of empty fields
+        for blank in next_line..line {
+            builders.iter_mut().for_each(|b| b.append_null());
+            lines.push(blank as u32);
+            ragged.push((blank, 0));
+        }
+        for (k, b) in builders.iter_mut().enumerate() {
+            match record.get(k).filter(|f| !f.is_empty()) {
+                Some(f) => b.append_value(String::from_utf8_lossy(f)),
+                None => b.append_null(),
+            }
+        }
+        lines.push(line as u32);
+        if record.len() != expected {
+            ragged.push((line, record.len()));
+        }
+        (next_line, last_start) = (line + 1 + newlines_inside, (line, byte));
+    }
+    let Some(headers) = headers else {
+        report.push(empty_file_problem(file));
         return None;
     };
-    Some(RawTable { file: file.to_string(), headers, body: Body::Frame(frame), lines })
+    // a quote that never closes swallows the rest of the file into the last record
+    if let Some(offset) = open_quote_at_end(&bytes[last_start.1..]) {
+        let line = last_start.0 + memchr::memchr_iter(b'\n', &bytes[last_start.1..last_start.1 + offset]).count() as u64;
+        // the last record's shape is the stray quote's doing: only earlier rows are reported
+        ragged.retain(|&(l, _)| l < last_start.0);
+        report_ragged(report, &ragged, headers.len());
+        report.push(Problem {
+            line: Some(line),
+            ..file_problem(
+                Rule::UnreadableFile,
+                file,
+                format!("the file could not be parsed as CSV: a quote opened on line {line} is never closed"),
+                "export the table as comma-separated UTF-8 text with a header row; close or remove the stray quote",
+            )
+        });
+        return None;
+    }
+    // blank lines after the last record (the fast path reads each as a row too)
+    let total_lines = memchr::memchr_iter(b'\n', bytes).count() as u64 + u64::from(bytes.last() != Some(&b'\n'));
+    for blank in next_line..=total_lines {
+        builders.iter_mut().for_each(|b| b.append_null());
+        lines.push(blank as u32);
+        ragged.push((blank, 0));
+    }
+    report_ragged(report, &ragged, headers.len());
+    let columns: Vec<Column> = builders
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| b.finish().with_name(PlSmallStr::from(i.to_string())).into_column())
+        .collect();
+    let frame = DataFrame::new_infer_height(columns).ok()?;
+    Some(RawTable { file: file.to_string(), headers, body: Body::Frame(frame), lines: Lines::Explicit(lines) })
+}
+
+/// The offset of a quote that opens a field of `record` (the bytes from a record's start to the
+/// end of the file) and never closes, if any. Quoting as RFC 4180 and the `csv` crate read it:
+/// a quote opens a field only as its first byte; inside, `""` is a quote.
+fn open_quote_at_end(record: &[u8]) -> Option<usize> {
+    let mut opened = None;
+    let mut field_start = true;
+    let mut i = 0;
+    while i < record.len() {
+        let b = record[i];
+        match opened {
+            Some(_) if b == b'"' && record.get(i + 1) == Some(&b'"') => i += 1,
+            Some(_) if b == b'"' => opened = None,
+            Some(_) => {}
+            None if b == b'"' && field_start => opened = Some(i),
+            None => {}
+        }
+        field_start = opened.is_none() && (b == b',' || b == b'\n');
+        i += 1;
+    }
+    opened
 }
 
 /// Reports every run of bytes that is not UTF-8 (capped by the report), with line and field.
@@ -646,111 +669,7 @@ fn split_header(line: &[u8]) -> Vec<String> {
     }
 }
 
-/// What one pass over the bytes learnt of the file's structure.
-struct Scan {
-    /// Byte offset where the header line ends.
-    header_end: usize,
-    /// Data records (a blank line is a record, as polars reads it).
-    records: usize,
-    /// The first ragged rows: (line, fields); 0 fields for a blank line.
-    ragged: Vec<(usize, usize)>,
-    /// All ragged rows.
-    ragged_total: usize,
-    /// Line of each data record, only when a quoted field spans lines.
-    record_lines: Option<Vec<u32>>,
-}
-
 const RAGGED_LISTED: usize = 50;
-
-/// Splits the bytes into records (RFC 4180 quoting), counting fields per record. Without a
-/// quote character in the file this is a memchr pass over newlines.
-fn scan_structure(bytes: &[u8]) -> Scan {
-    let has_quotes = memchr::memchr(b'"', bytes).is_some();
-    let mut scan = Scan { header_end: 0, records: 0, ragged: Vec::new(), ragged_total: 0, record_lines: None };
-    let mut header_fields = None;
-    let mut on_record = |scan: &mut Scan, line: usize, end: usize, fields: usize, blank: bool| {
-        match header_fields {
-            None => {
-                if blank {
-                    return false;
-                }
-                header_fields = Some(fields);
-                scan.header_end = end;
-                false
-            }
-            Some(expected) => {
-                // polars reads a blank line as a row of nulls, so it is a (ragged) record.
-                let fields = if blank { 0 } else { fields };
-                scan.records += 1;
-                if fields != expected {
-                    scan.ragged_total += 1;
-                    if scan.ragged.len() < RAGGED_LISTED {
-                        scan.ragged.push((line, fields));
-                    }
-                }
-                true
-            }
-        }
-    };
-    if !has_quotes {
-        let mut start = 0;
-        let mut line = 1;
-        while start < bytes.len() {
-            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
-            let mut content = &bytes[start..end];
-            if content.last() == Some(&b'\r') {
-                content = &content[..content.len() - 1];
-            }
-            let blank = content.is_empty();
-            let fields = memchr::memchr_iter(b',', content).count() + 1;
-            on_record(&mut scan, line, end, fields, blank);
-            line += 1;
-            start = end + 1;
-        }
-        return scan;
-    }
-    let mut lines = Vec::new();
-    let mut line = 1usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        let record_line = line;
-        let mut fields = 1;
-        let mut in_quotes = false;
-        let mut content_len = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            if in_quotes {
-                if b == b'"' {
-                    if bytes.get(i + 1) == Some(&b'"') {
-                        i += 1;
-                    } else {
-                        in_quotes = false;
-                    }
-                } else if b == b'\n' {
-                    line += 1;
-                }
-            } else if b == b'"' {
-                in_quotes = true;
-            } else if b == b',' {
-                fields += 1;
-            } else if b == b'\n' {
-                break;
-            }
-            if b != b'\r' {
-                content_len += 1;
-            }
-            i += 1;
-        }
-        let blank = content_len == 0;
-        if on_record(&mut scan, record_line, i, fields, blank) {
-            lines.push(record_line as u32);
-        }
-        line += 1;
-        i += 1;
-    }
-    scan.record_lines = Some(lines);
-    scan
-}
 
 #[cfg(test)]
 mod tests {
@@ -819,34 +738,68 @@ mod paths {
     use super::*;
 
     fn read(text: &[u8]) -> (RawTable<'static>, ValidationReport) {
+        let (table, report) = read_opt(text);
+        (table.unwrap_or_else(|| panic!("{report:?}")), report)
+    }
+
+    fn read_opt(text: &[u8]) -> (Option<RawTable<'static>>, ValidationReport) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.csv");
         std::fs::write(&path, text).unwrap();
         let mut report = ValidationReport::with_cap(20);
-        (read_table(&path, "t.csv", None, &mut report, |raw, _| raw.clone().into_owned()).unwrap(), report)
+        (read_table(&path, "t.csv", None, &mut report, |raw, _| raw.clone().into_owned()), report)
     }
 
-    /// The parallel fast path (no quotes) and the polars path (a quoted header cell forces it)
-    /// must read the same values and report the same ragged lines.
+    /// The parallel fast path (no quotes) and the `csv` crate's path (a quoted header cell
+    /// forces it) must read the same values and report the same ragged and blank lines.
     #[test]
-    fn fast_and_polars_paths_agree() {
-        let body = "1,x,2016-01-01\r\n\r\n2,,2016-02-01\n3,y\n4,z,2016-03-01,extra\n5, s ,\n";
-        let plain = format!("id,name,date\n{body}");
-        let quoted = format!("\"id\",name,date\n{body}");
-        let (a, ra) = read(plain.as_bytes());
-        let (b, rb) = read(quoted.as_bytes());
-        assert!(matches!(a.body, Body::Slices { .. }));
-        assert!(matches!(b.body, Body::Frame(_)));
-        assert_eq!(a.headers, b.headers);
-        assert_eq!(a.height(), b.height());
-        for c in 0..3 {
-            let x: Vec<Option<&str>> = a.column(c).iter().collect();
-            let y: Vec<Option<&str>> = b.column(c).iter().collect();
-            assert_eq!(x, y, "column {c}");
+    fn fast_and_quoted_paths_agree() {
+        let bodies = [
+            ("1,x,2016-01-01\r\n\r\n2,,2016-02-01\n3,y\n4,z,2016-03-01,extra\n5, s ,\n", 3),
+            ("1,x,2016-01-01\n\n\n2,y,\n\n", 3),
+            ("1,x,2016-01-01\r\n2,y,2016-01-02", 0),
+        ];
+        for (body, problems) in bodies {
+            let plain = format!("id,name,date\n{body}");
+            let quoted = format!("\"id\",name,date\n{body}");
+            let (a, ra) = read(plain.as_bytes());
+            let (b, rb) = read(quoted.as_bytes());
+            assert!(matches!(a.body, Body::Slices { .. }));
+            assert!(matches!(b.body, Body::Frame(_)));
+            assert_eq!(a.headers, b.headers);
+            assert_eq!(a.height(), b.height(), "{body:?}");
+            for c in 0..3 {
+                let x: Vec<Option<&str>> = a.column(c).iter().collect();
+                let y: Vec<Option<&str>> = b.column(c).iter().collect();
+                assert_eq!(x, y, "column {c} of {body:?}");
+            }
+            assert_eq!((0..a.height()).map(|r| a.line(r)).collect::<Vec<_>>(), (0..b.height()).map(|r| b.line(r)).collect::<Vec<_>>());
+            let lines =
+                |r: &ValidationReport| r.problems.iter().map(|p| (p.line, p.message.clone())).collect::<Vec<_>>();
+            assert_eq!(lines(&ra), lines(&rb), "{body:?}");
+            assert_eq!(lines(&ra).len(), problems, "{body:?}");
         }
-        let lines = |r: &ValidationReport| r.problems.iter().map(|p| (p.line, p.message.clone())).collect::<Vec<_>>();
-        assert_eq!(lines(&ra), lines(&rb));
-        assert_eq!(lines(&ra).len(), 3);
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_refused_on_the_line_it_opens() {
+        let (table, report) = read_opt(b"a,b\n1,2\n\"open,3\n4,5\n");
+        assert!(table.is_none());
+        let p = &report.problems[0];
+        assert_eq!((p.rule, p.line), (Rule::UnreadableFile, Some(3)));
+        assert!(p.message.contains("a quote opened on line 3 is never closed"), "{}", p.message);
+        assert!(!p.message.contains("4,5"), "the rest of the file is not echoed: {}", p.message);
+    }
+
+    #[test]
+    fn quotes_inside_a_value_doubled_quotes_and_quoted_newlines_are_read_as_rfc_4180_says() {
+        let (t, r) = read(b"a,b\n5\" pipe,2\n\"say \"\"hi\"\", then\nbye\",\"\"\n7,8\n");
+        assert!(!r.has_problems(), "{r:?}");
+        assert_eq!(t.height(), 3);
+        assert_eq!(t.column(0).get(0), Some("5\" pipe"));
+        assert_eq!(t.column(0).get(1), Some("say \"hi\", then\nbye"));
+        assert_eq!(t.column(1).get(1), None, "a quoted empty field is empty");
+        assert_eq!((t.line(0), t.line(1), t.line(2)), (2, 3, 5));
     }
 
     #[test]
