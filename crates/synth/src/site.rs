@@ -281,162 +281,149 @@ fn short_break_episodes(f: &Frame<'_>, c: &Care, rng: &mut Rng) -> (Vec<Episode>
 /// the same one), ending at 18, in adoption or in a return home; a child may come back into
 /// care later.
 fn care_episodes(f: &Frame<'_>, c: &Care, rng: &mut Rng) -> (Vec<Episode>, Vec<(i32, i32)>) {
-    let (is_pilot, go_live) = (f.is_pilot, f.go_live);
-    let (child, cin) = (c.child, c.cin);
     let eighteen = c.dob + (18.0 * 365.25) as i32;
-    let mut child_episodes = Vec::new();
+    let mut episodes = Vec::new();
     let mut periods = Vec::new();
     let mut start = c.entry;
     loop {
-        let young = (start - c.dob) < 5 * 365;
-        let adopt = young && rng.chance(0.35);
-        let stay = rng.exponential(MEAN_STAY_YEARS * 365.25) as i32 + 1;
-        let end_planned = (start + stay).min(eighteen);
-        let mut ls = *rng.pick(&[
-            ("C2", 40.0),
-            ("V2", 45.0),
-            ("C1", 8.0),
-            ("E1", 2.0),
-            ("J2", 1.0),
-            ("L2", 2.0),
-            ("D1", 1.0),
-            ("J1", 1.0),
-        ]);
-        let (mut place, mut provider) = place_for(rng);
-        let mut day = start;
-        let mut rne = "S";
-        let mut reason = None;
-        let adoption_from = if adopt { start + ((end_planned - start) as f64 * 0.6) as i32 } else { i32::MAX };
-        loop {
-            // time to the next event in this period
-            let legal_rate = 0.3;
-            let temp_rate = 0.08;
-            let move_rate_at = |d: i32| 0.45 * if f.after(d) { f.ctx.effects.placement_moves } else { 1.0 };
-            let mut next = day + rng.exponential(365.25 / (move_rate_at(day) + legal_rate + temp_rate)).ceil() as i32;
-            // piecewise hazard: a wait that reaches go-live restarts there at the pilot's
-            // rate (memoryless), so the effect applies from go-live, not from the next event
-            if is_pilot && day < go_live && next >= go_live {
-                next =
-                    go_live + rng.exponential(365.25 / (move_rate_at(go_live) + legal_rate + temp_rate)).ceil() as i32;
-            }
-            let move_rate = move_rate_at(next);
-            let total = move_rate + legal_rate + temp_rate;
-            if next >= end_planned.min(adoption_from) {
-                break;
-            }
-            child_episodes.push(Episode {
-                child,
-                decom: day,
-                rne,
-                ls,
-                cin,
-                place,
-                provider,
-                dec: Some(next),
-                rec: Some("X1"),
-                reason,
-            });
-            let u = rng.uniform() * total;
-            if u < move_rate {
-                let (p, pr) = place_for(rng);
-                place = p;
-                provider = pr;
-                rne = *rng.pick(&[("P", 80.0), ("T", 10.0), ("B", 10.0)]);
-                if rne == "B" {
-                    ls = *rng.pick(&[("C1", 5.0), ("C2", 2.0), ("V2", 2.0)]);
-                }
-                reason = Some(*rng.pick(&REASONS));
-                day = next;
-            } else if u < move_rate + legal_rate {
-                ls = *rng.pick(&[("C1", 6.0), ("C2", 2.0), ("V2", 1.0), ("E1", 1.0)]);
-                rne = "L";
-                reason = None;
-                day = next;
-            } else {
-                // temporary placement, then back to the same placement
-                let temp_end = next + rng.range(1, 21) as i32;
-                if temp_end >= end_planned.min(adoption_from) {
-                    day = next;
-                    rne = "L";
-                    reason = None;
-                    continue;
-                }
-                let temp_place = *rng.pick(&[("T0", 1.0), ("T1", 2.0), ("T2", 1.0), ("T3", 3.0), ("T4", 2.0)]);
-                child_episodes.push(Episode {
-                    child,
-                    decom: next,
-                    rne: "P",
-                    ls,
-                    cin,
-                    place: temp_place,
-                    provider,
-                    dec: Some(temp_end),
-                    rec: Some("X1"),
-                    reason: Some("OTHER"),
-                });
-                day = temp_end;
-                rne = "P";
-                reason = Some("OTHER");
-            }
-        }
-        let period_end = if adopt && adoption_from < end_planned {
-            child_episodes.push(Episode {
-                child,
-                decom: day,
-                rne,
-                ls,
-                cin,
-                place,
-                provider,
-                dec: Some(adoption_from),
-                rec: Some("X1"),
-                reason,
-            });
-            let adopted = adoption_from + rng.range(150, 400) as i32;
-            let adopt_place = *rng.pick(&[("A5", 1.0), ("A6", 1.0), ("A3", 0.3), ("A4", 0.3)]);
-            child_episodes.push(Episode {
-                child,
-                decom: adoption_from,
-                rne: "B",
-                ls: "E1",
-                cin,
-                place: adopt_place,
-                provider: "PR1",
-                dec: Some(adopted),
-                rec: Some(*rng.pick(&[("E11", 1.0), ("E12", 1.0)])),
-                reason: Some("CARPL"),
-            });
-            adopted
-        } else {
-            let rec = if end_planned >= eighteen {
-                "E5"
-            } else {
-                *rng.pick(&[("E13", 5.0), ("E41", 2.0), ("E45", 1.0), ("E8", 1.0), ("E4A", 1.0)])
-            };
-            child_episodes.push(Episode {
-                child,
-                decom: day,
-                rne,
-                ls,
-                cin,
-                place,
-                provider,
-                dec: Some(end_planned),
-                rec: Some(rec),
-                reason,
-            });
-            end_planned
-        };
-        periods.push((start, period_end));
-        if period_end >= eighteen - 60 || !rng.chance(0.15) {
+        let end = period_of_care(f, c, start, eighteen, rng, &mut episodes);
+        periods.push((start, end));
+        // one child in seven returns to care after some months, unless nearly 18
+        if end >= eighteen - 60 || !rng.chance(0.15) {
             break;
         }
-        start = period_end + rng.range(30, 400) as i32;
+        start = end + rng.range(30, 400) as i32;
         if start >= eighteen || start > f.ctx.extract_date {
             break;
         }
     }
-    (child_episodes, periods)
+    (episodes, periods)
+}
+
+/// The placement in force: what the child's next episode records from `day`.
+struct Placement {
+    day: i32,
+    rne: &'static str,
+    ls: &'static str,
+    place: &'static str,
+    provider: &'static str,
+    reason: Option<&'static str>,
+}
+
+impl Placement {
+    /// The episode of this placement, from its day to `dec`, ended for `rec`.
+    fn episode(&self, c: &Care, dec: i32, rec: &'static str) -> Episode {
+        Episode {
+            child: c.child,
+            decom: self.day,
+            rne: self.rne,
+            ls: self.ls,
+            cin: c.cin,
+            place: self.place,
+            provider: self.provider,
+            dec: Some(dec),
+            rec: Some(rec),
+            reason: self.reason,
+        }
+    }
+}
+
+/// One period of care from `start`: a planned length (until 18 at most), a first legal status
+/// and placement, the changes of placement and status until the period ends, and its end (an
+/// adoption for some young children, else leaving care). Returns the day the period ends.
+fn period_of_care(f: &Frame<'_>, c: &Care, start: i32, eighteen: i32, rng: &mut Rng, out: &mut Vec<Episode>) -> i32 {
+    let young = (start - c.dob) < 5 * 365;
+    let adopt = young && rng.chance(0.35);
+    let stay = rng.exponential(MEAN_STAY_YEARS * 365.25) as i32 + 1;
+    let end_planned = (start + stay).min(eighteen);
+    let ls = *rng.pick(&[
+        ("C2", 40.0),
+        ("V2", 45.0),
+        ("C1", 8.0),
+        ("E1", 2.0),
+        ("J2", 1.0),
+        ("L2", 2.0),
+        ("D1", 1.0),
+        ("J1", 1.0),
+    ]);
+    let (place, provider) = place_for(rng);
+    let adoption_from = if adopt { start + ((end_planned - start) as f64 * 0.6) as i32 } else { i32::MAX };
+    let mut now = Placement { day: start, rne: "S", ls, place, provider, reason: None };
+    placement_changes(f, c, &mut now, end_planned.min(adoption_from), rng, out);
+    if adopt && adoption_from < end_planned {
+        adoption(c, &now, adoption_from, rng, out)
+    } else {
+        let rec = if end_planned >= eighteen {
+            "E5"
+        } else {
+            *rng.pick(&[("E13", 5.0), ("E41", 2.0), ("E45", 1.0), ("E8", 1.0), ("E4A", 1.0)])
+        };
+        out.push(now.episode(c, end_planned, rec));
+        end_planned
+    }
+}
+
+/// Changes during a period until `stop`: events arrive at the summed rates of a placement move
+/// (lowered by the pilot's effect from go-live), a change of legal status and a temporary
+/// placement; each closes the current episode. `now` is left holding the last placement.
+fn placement_changes(f: &Frame<'_>, c: &Care, now: &mut Placement, stop: i32, rng: &mut Rng, out: &mut Vec<Episode>) {
+    let (legal_rate, temp_rate) = (0.3, 0.08);
+    let move_rate_at = |d: i32| 0.45 * if f.after(d) { f.ctx.effects.placement_moves } else { 1.0 };
+    loop {
+        let mut next = now.day + rng.exponential(365.25 / (move_rate_at(now.day) + legal_rate + temp_rate)).ceil() as i32;
+        // piecewise hazard: a wait that reaches go-live restarts there at the pilot's
+        // rate (memoryless), so the effect applies from go-live, not from the next event
+        if f.is_pilot && now.day < f.go_live && next >= f.go_live {
+            next = f.go_live
+                + rng.exponential(365.25 / (move_rate_at(f.go_live) + legal_rate + temp_rate)).ceil() as i32;
+        }
+        let move_rate = move_rate_at(next);
+        let total = move_rate + legal_rate + temp_rate;
+        if next >= stop {
+            return;
+        }
+        out.push(now.episode(c, next, "X1"));
+        let u = rng.uniform() * total;
+        if u < move_rate {
+            (now.place, now.provider) = place_for(rng);
+            now.rne = *rng.pick(&[("P", 80.0), ("T", 10.0), ("B", 10.0)]);
+            if now.rne == "B" {
+                now.ls = *rng.pick(&[("C1", 5.0), ("C2", 2.0), ("V2", 2.0)]);
+            }
+            now.reason = Some(*rng.pick(&REASONS));
+            now.day = next;
+        } else if u < move_rate + legal_rate {
+            now.ls = *rng.pick(&[("C1", 6.0), ("C2", 2.0), ("V2", 1.0), ("E1", 1.0)]);
+            (now.rne, now.reason, now.day) = ("L", None, next);
+        } else {
+            temporary_placement(c, now, next, stop, rng, out);
+        }
+    }
+}
+
+/// A temporary placement of up to three weeks from `next`, then back to the same placement (a
+/// legal-status episode instead when the period ends first).
+fn temporary_placement(c: &Care, now: &mut Placement, next: i32, stop: i32, rng: &mut Rng, out: &mut Vec<Episode>) {
+    let temp_end = next + rng.range(1, 21) as i32;
+    if temp_end >= stop {
+        (now.rne, now.reason, now.day) = ("L", None, next);
+        return;
+    }
+    let place = *rng.pick(&[("T0", 1.0), ("T1", 2.0), ("T2", 1.0), ("T3", 3.0), ("T4", 2.0)]);
+    let temporary = Placement { day: next, rne: "P", ls: now.ls, place, provider: now.provider, reason: Some("OTHER") };
+    out.push(temporary.episode(c, temp_end, "X1"));
+    (now.rne, now.reason, now.day) = ("P", Some("OTHER"), temp_end);
+}
+
+/// A young child's adoption: placed for adoption on `from`, adopted 5 to 13 months later.
+/// Returns the day of the adoption order (the period's end).
+fn adoption(c: &Care, now: &Placement, from: i32, rng: &mut Rng, out: &mut Vec<Episode>) -> i32 {
+    out.push(now.episode(c, from, "X1"));
+    let adopted = from + rng.range(150, 400) as i32;
+    let place = *rng.pick(&[("A5", 1.0), ("A6", 1.0), ("A3", 0.3), ("A4", 0.3)]);
+    let placed = Placement { day: from, rne: "B", ls: "E1", place, provider: "PR1", reason: Some("CARPL") };
+    out.push(placed.episode(c, adopted, *rng.pick(&[("E11", 1.0), ("E12", 1.0)])));
+    adopted
 }
 
 /// The allocated social workers over a child's periods of care: a worker in post is drawn, the
