@@ -422,7 +422,8 @@ fn adoption(c: &Care, now: &Placement, from: i32, rng: &mut Rng, out: &mut Vec<E
     let adopted = from + rng.range(150, 400) as i32;
     let place = *rng.pick(&[("A5", 1.0), ("A6", 1.0), ("A3", 0.3), ("A4", 0.3)]);
     let placed = Placement { day: from, rne: "B", ls: "E1", place, provider: "PR1", reason: Some("CARPL") };
-    out.push(placed.episode(c, adopted, rng.pick(&[("E11", 1.0), ("E12", 1.0)])));
+    let rec = *rng.pick(&[("E11", 1.0), ("E12", 1.0)]);
+    out.push(placed.episode(c, adopted, rec));
     adopted
 }
 
