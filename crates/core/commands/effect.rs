@@ -113,7 +113,10 @@ pub fn run(args: Args) -> CommandResult {
         Some(column) => {
             Some(match frame.column(column).ok().and_then(|c| c.str().ok()).filter(|c| c.null_count() == 0) {
                 // text labels are numbered straight from the column (no copy of each label)
-                Some(labels) => number_labels(labels.iter().map(Option::unwrap_or_default).collect()),
+                Some(labels) => {
+                    let keys: Vec<&str> = labels.iter().map(Option::unwrap_or_default).collect();
+                    number_labels(&keys, |s| s)
+                }
                 None => cluster_ids(&covariate(&frame, column, &args.table)?.values),
             })
         }
@@ -167,18 +170,25 @@ pub fn run(args: Args) -> CommandResult {
     Ok(())
 }
 
-/// Labels as indices numbered in the labels' sorted order.
-fn number_labels<K: Ord + Clone + std::hash::Hash>(keys: Vec<K>) -> Vec<usize> {
+/// Labels as indices numbered in the order of `sort_key` of each distinct label. Rows of one
+/// cluster usually come together, so a row with the previous row's label skips the hash map.
+fn number_labels<K: Eq + Copy + std::hash::Hash, S: Ord>(keys: &[K], sort_key: impl Fn(K) -> S) -> Vec<usize> {
     let mut first: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
+    let mut last: Option<(K, usize)> = None;
     let raw: Vec<usize> = keys
         .iter()
-        .map(|k| {
-            let next = first.len();
-            *first.entry(k.clone()).or_insert(next)
+        .map(|&k| match last {
+            Some((lk, li)) if lk == k => li,
+            _ => {
+                let next = first.len();
+                let i = *first.entry(k).or_insert(next);
+                last = Some((k, i));
+                i
+            }
         })
         .collect();
-    let mut distinct: Vec<(K, usize)> = first.into_iter().collect();
-    distinct.sort_unstable();
+    let mut distinct: Vec<(S, usize)> = first.into_iter().map(|(k, i)| (sort_key(k), i)).collect();
+    distinct.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut rank = vec![0; distinct.len()];
     for (r, (_, i)) in distinct.iter().enumerate() {
         rank[*i] = r;
@@ -189,7 +199,9 @@ fn number_labels<K: Ord + Clone + std::hash::Hash>(keys: Vec<K>) -> Vec<usize> {
 /// Cluster labels (numbers or text) as indices, numbered in the labels' sorted order.
 fn cluster_ids(values: &Values) -> Vec<usize> {
     match values {
-        Values::Numeric(v) => number_labels(v.iter().map(|x| x.to_bits().to_string()).collect()),
-        Values::Text(v) => number_labels(v.iter().map(String::as_str).collect()),
+        // numbers are ranked by the text of their bit patterns, as they always were (the
+        // numbering decides which cluster takes which bootstrap draw)
+        Values::Numeric(v) => number_labels(&v.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), |b| b.to_string()),
+        Values::Text(v) => number_labels(&v.iter().map(String::as_str).collect::<Vec<_>>(), |s| s),
     }
 }

@@ -833,7 +833,10 @@ pub fn user_table(path: &Path) -> Result<DataFrame, String> {
     }
     if !is_parquet {
         // a plain CSV is typed in parallel without polars' whole-file inference
-        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        // memory-mapped, as `read_table` reads the contract's tables: no copy of the file
+        let mut handle = file.try_clone().map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let bytes = polars::io::utils::get_reader_bytes(&mut handle)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         if let Some(frame) = crate::plain_csv::read(&bytes) {
             return Ok(frame);
         }

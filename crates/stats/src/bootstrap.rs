@@ -10,14 +10,18 @@
 //! distinct draws are enumerated when there are at most `reps` of them (2^G Rademacher, 6^G
 //! Webb), so the p-value is exact then.
 //!
-//! A replicate costs O(G^2), not O(n): with c the coefficient's row of (X'X)^-1,
+//! A replicate costs O(G k), not O(n): with c the coefficient's row of (X'X)^-1,
 //! b*_k - b_k = sum_g v_g A_g and the cluster scores c'X_g'u*_g = v_g A_g - sum_h B_gh v_h, with
-//! A_g = c'X_g'u_g and B_gh = c'X_g'X_g (X'X)^-1 X_h'u_h computed once from the data.
+//! A_g = c'X_g'u_g and B_gh = c'X_g'X_g (X'X)^-1 X_h'u_h computed once from the data (Roodman,
+//! MacKinnon, Nielsen and Webb 2019, "Fast and wild", section 5). B has rank k: B_gh = d_g'm_h
+//! with d_g = X_g'X_g c and m_h = (X'X)^-1 X_h'u_h, so sum_h B_gh v_h = d_g'(sum_h v_h m_h)
+//! and one k-vector per replicate serves every cluster.
 //! Replicates run in parallel; each draws from its own stream of the seed, so the result is
-//! the same whatever the number of threads.
+//! the same whatever the number of threads. Draws are kept as one byte per cluster (the index of
+//! the point).
 //!
 //! Confidence intervals invert the WCR test: the restricted residuals are linear in the
-//! hypothesised value r, so A(r) and B(r) are too, and the p-value of any r costs O(reps G^2)
+//! hypothesised value r, so A(r) and m(r) are too, and the p-value of any r costs O(reps G k)
 //! with the same draws.
 
 use crate::error::{Result, StatsError};
@@ -121,8 +125,8 @@ pub struct WildProblem {
     c: Vec<f64>,
     /// (X'X)^-1.
     xtx_inv: Vec<f64>,
-    /// Per cluster: c'X_g'X_g (row vector, k).
-    cxx: Vec<Vec<f64>>,
+    /// Per cluster: c'X_g'X_g (row vector, k), G x k row by row.
+    cxx: Vec<f64>,
     /// Per cluster X_g'u_g for the unrestricted residuals.
     xu_full: Vec<Vec<f64>>,
     /// Per cluster X_g'u_g of the restricted residuals at r = 0, and its change per unit r.
@@ -131,6 +135,26 @@ pub struct WildProblem {
 }
 
 use crate::moments::dot;
+
+/// A and the m_h of one set of residual scores (see the module page).
+struct Scores {
+    a: Vec<f64>,
+    m: Vec<f64>,
+}
+
+/// Bootstrap draws: per replicate, one index into `points` per cluster.
+struct Draws {
+    points: &'static [f64],
+    g: usize,
+    codes: Vec<u8>,
+    enumerated: bool,
+}
+
+impl Draws {
+    fn len(&self) -> usize {
+        self.codes.len() / self.g
+    }
+}
 
 impl WildProblem {
     /// Prepares the bootstrap of coefficient `coef` of the regression of `y` on `x` (with
@@ -153,14 +177,11 @@ impl WildProblem {
         if y.len() != n || cluster.len() != n || weights.is_some_and(|w| w.len() != n) || coef >= k {
             return Err(StatsError::LengthMismatch { inputs: "the outcome, clusters, weights and design" });
         }
-        let mut labels = cluster.to_vec();
-        labels.sort_unstable();
-        labels.dedup();
+        let crate::labels::Numbered { index, labels } = crate::labels::number(cluster);
         let g = labels.len();
         if g < 2 {
             return Err(StatsError::TooFewClusters { method: "the wild cluster bootstrap", min: 2, got: g });
         }
-        let index: Vec<usize> = cluster.iter().map(|c| labels.binary_search(c).expect("present")).collect();
         let ones = vec![1.0; n];
         let w = weights.unwrap_or(&ones);
         let collinear = |_| StatsError::Collinear { names: vec!["a column of the design".into()] };
@@ -205,8 +226,8 @@ impl WildProblem {
         // (X'X)^-1 (weighted) comes with the full fit
         let xtx_inv = full.unscaled_cov.clone();
         let c: Vec<f64> = xtx_inv[coef * k..(coef + 1) * k].to_vec();
-        let cxx: Vec<Vec<f64>> =
-            xx_g.iter().map(|m| (0..k).map(|b| (0..k).map(|a| c[a] * m[a * k + b]).sum()).collect()).collect();
+        let cxx: Vec<f64> =
+            xx_g.iter().flat_map(|m| (0..k).map(|b| (0..k).map(|a| c[a] * m[a * k + b]).sum::<f64>())).collect();
         Ok(WildProblem { n, k, g, coef, estimate: full.coef[coef], c, xtx_inv, cxx, xu_full, xu_restricted, xu_slope })
     }
 
@@ -220,45 +241,45 @@ impl WildProblem {
         g / (g - 1.0) * (n - 1.0) / (n - k)
     }
 
-    /// A and B of per-cluster residual scores xu (see the module page).
-    fn ab(&self, xu: &[Vec<f64>]) -> (Vec<f64>, Vec<f64>) {
+    /// A and the m_h of per-cluster residual scores xu (see the module page).
+    fn scores(&self, xu: &[Vec<f64>]) -> Scores {
         let k = self.k;
         let a: Vec<f64> = xu.iter().map(|v| dot(&self.c, v)).collect();
-        // (X'X)^-1 X_h'u_h for each h
-        let m: Vec<Vec<f64>> =
-            xu.iter().map(|v| (0..k).map(|i| dot(&self.xtx_inv[i * k..(i + 1) * k], v)).collect()).collect();
-        let mut b = vec![0.0; self.g * self.g];
-        for gi in 0..self.g {
-            for h in 0..self.g {
-                b[gi * self.g + h] = dot(&self.cxx[gi], &m[h]);
-            }
-        }
-        (a, b)
+        // (X'X)^-1 X_h'u_h for each h, G x k row by row
+        let m: Vec<f64> = xu.iter().flat_map(|v| (0..k).map(|i| dot(&self.xtx_inv[i * k..(i + 1) * k], v))).collect();
+        Scores { a, m }
     }
 
     /// t of the coefficient against `r` with CR1 errors.
     pub fn t(&self, r: f64) -> f64 {
-        let (a, b) = self.ab(&self.xu_full);
+        let scores = self.scores(&self.xu_full);
         // the identity draw of the unrestricted problem gives the sample scores
         let ones = vec![1.0; self.g];
-        let se = self.se(&a, &b, &ones);
+        let se = self.se(&scores, &ones, &mut vec![0.0; self.k]);
         (self.estimate - r) / se
     }
 
-    fn se(&self, a: &[f64], b: &[f64], v: &[f64]) -> f64 {
-        let g = self.g;
+    /// The CR1 standard error of the replicate with draws `v` (`total`: k numbers of room).
+    fn se(&self, scores: &Scores, v: &[f64], total: &mut [f64]) -> f64 {
+        let k = self.k;
+        total.fill(0.0);
+        for (vh, mh) in v.iter().zip(scores.m.chunks_exact(k)) {
+            for (t, m) in total.iter_mut().zip(mh) {
+                *t += vh * m;
+            }
+        }
         let mut sum = 0.0;
-        for gi in 0..g {
-            let q = v[gi] * a[gi] - dot(&b[gi * g..(gi + 1) * g], v);
+        for ((vg, ag), dg) in v.iter().zip(&scores.a).zip(self.cxx.chunks_exact(k)) {
+            let q = vg * ag - dot(dg, total);
             sum += q * q;
         }
         (self.adj() * sum).sqrt()
     }
 
     /// The draws: all distinct ones when they number at most `reps`, else `reps` random ones.
-    fn draws(&self, params: &WildParams) -> (Vec<Vec<f64>>, bool) {
+    fn draws(&self, params: &WildParams) -> Draws {
         let g = self.g;
-        let points: &[f64] = match params.weights {
+        let points: &'static [f64] = match params.weights {
             BootWeights::Rademacher => &[-1.0, 1.0],
             BootWeights::Webb => &[
                 -1.224_744_871_391_589,
@@ -269,37 +290,33 @@ impl WildProblem {
                 1.224_744_871_391_589,
             ],
         };
-        let base = points.len() as f64;
-        let distinct = base.powi(g as i32);
+        let base = points.len();
+        let distinct = (base as f64).powi(g as i32);
         if distinct <= params.reps as f64 {
             let total = distinct as usize;
-            let draws = (0..total)
-                .map(|mut code| {
-                    (0..g)
-                        .map(|_| {
-                            let p = points[code % points.len()];
-                            code /= points.len();
-                            p
-                        })
-                        .collect()
-                })
-                .collect();
-            return (draws, true);
+            let mut codes = vec![0u8; total * g];
+            for (mut code, draw) in codes.chunks_exact_mut(g).enumerate() {
+                for d in draw {
+                    *d = (code % base) as u8;
+                    code /= base;
+                }
+            }
+            return Draws { points, g, codes, enumerated: true };
         }
-        let draws = (0..params.reps)
-            .into_par_iter()
-            .map(|rep| {
-                let mut rng = Rng::new(params.seed, rep as u64 + 1);
-                (0..g).map(|_| points[(rng.next_u64() % points.len() as u64) as usize]).collect()
-            })
-            .collect();
-        (draws, false)
+        let mut codes = vec![0u8; params.reps * g];
+        codes.par_chunks_exact_mut(g).enumerate().for_each(|(rep, draw)| {
+            let mut rng = Rng::new(params.seed, rep as u64 + 1);
+            for d in draw {
+                *d = (rng.next_u64() % base as u64) as u8;
+            }
+        });
+        Draws { points, g, codes, enumerated: false }
     }
 
-    fn p_value_with(&self, r: f64, kind: BootType, draws: &[Vec<f64>]) -> (f64, f64) {
+    fn p_value_with(&self, r: f64, kind: BootType, draws: &Draws) -> (f64, f64) {
         let t = self.t(r);
-        let (a, b) = match kind {
-            BootType::Wcu => self.ab(&self.xu_full),
+        let scores = match kind {
+            BootType::Wcu => self.scores(&self.xu_full),
             BootType::Wcr => {
                 let xu: Vec<Vec<f64>> = self
                     .xu_restricted
@@ -307,32 +324,39 @@ impl WildProblem {
                     .zip(&self.xu_slope)
                     .map(|(u0, s)| u0.iter().zip(s).map(|(a, b)| a + r * b).collect())
                     .collect();
-                self.ab(&xu)
+                self.scores(&xu)
             }
         };
         let exceed: usize = draws
-            .par_iter()
+            .codes
+            .par_chunks_exact(draws.g)
             .with_min_len(256)
-            .map(|v| {
-                let numerator = dot(v, &a);
-                let t_star = numerator / self.se(&a, &b, v);
-                usize::from(t_star.abs() > t.abs() * (1.0 + 1e-12))
-            })
+            .map_init(
+                || (vec![0.0; draws.g], vec![0.0; self.k]),
+                |(v, total), codes| {
+                    for (vi, &c) in v.iter_mut().zip(codes) {
+                        *vi = draws.points[usize::from(c)];
+                    }
+                    let numerator = dot(v, &scores.a);
+                    let t_star = numerator / self.se(&scores, v, total);
+                    usize::from(t_star.abs() > t.abs() * (1.0 + 1e-12))
+                },
+            )
             .sum();
         (t, exceed as f64 / draws.len() as f64)
     }
 
     /// The bootstrap test of coefficient = `r`.
     pub fn test(&self, r: f64, params: &ValidWildParams) -> WildResult {
-        let (draws, enumerated) = self.draws(params);
+        let draws = self.draws(params);
         let (t, p_value) = self.p_value_with(r, params.kind, &draws);
-        WildResult { estimate: self.estimate, t, p_value, reps: draws.len(), enumerated, clusters: self.g }
+        WildResult { estimate: self.estimate, t, p_value, reps: draws.len(), enumerated: draws.enumerated, clusters: self.g }
     }
 
     /// The 95% interval by inverting the WCR test: the values r whose p-value is at least 0.05
     /// (found by bisection on each side of the estimate, with the same draws throughout).
     pub fn confidence_interval(&self, params: &ValidWildParams) -> (f64, f64) {
-        let (draws, _) = self.draws(params);
+        let draws = self.draws(params);
         let p = |r: f64| self.p_value_with(r, BootType::Wcr, &draws).1;
         let se = (self.estimate / self.t(0.0)).abs().max(1e-12);
         let side = |dir: f64| {
@@ -381,13 +405,11 @@ pub fn randomisation_did(
     if cluster.len() != n || post.len() != n {
         return Err(StatsError::LengthMismatch { inputs: "clusters, periods and outcome" });
     }
-    let mut labels = cluster.to_vec();
-    labels.sort_unstable();
-    labels.dedup();
+    let crate::labels::Numbered { index, labels } = crate::labels::number(cluster);
     let g = labels.len();
     let mut cells = vec![[0.0f64; 4]; g]; // n_pre, sum_pre, n_post, sum_post
     for i in 0..n {
-        let c = labels.binary_search(&cluster[i]).expect("present");
+        let c = index[i];
         let o = if post[i] { 2 } else { 0 };
         cells[c][o] += 1.0;
         cells[c][o + 1] += y[i];

@@ -22,6 +22,7 @@ pub mod distributions;
 pub mod effects;
 pub mod error;
 pub mod glm;
+mod labels;
 pub mod linalg;
 pub mod matching;
 mod moments;

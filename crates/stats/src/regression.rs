@@ -188,14 +188,12 @@ impl WlsFit {
             return Err(StatsError::LengthMismatch { inputs: "cluster labels and the design" });
         }
         let labels: Vec<usize> = self.kept.iter().map(|&i| cluster[i]).collect();
-        let mut distinct = labels.clone();
-        distinct.sort_unstable();
-        distinct.dedup();
-        if distinct.len() < 2 {
-            return Err(StatsError::TooFewClusters { method: "cluster-robust errors", min: 2, got: distinct.len() });
+        let numbered = crate::labels::number(&labels);
+        let g = numbered.labels.len();
+        if g < 2 {
+            return Err(StatsError::TooFewClusters { method: "cluster-robust errors", min: 2, got: g });
         }
-        let index: Vec<usize> = labels.iter().map(|l| distinct.binary_search(l).expect("present")).collect();
-        Ok((index, distinct.len()))
+        Ok((numbered.index, g))
     }
 
     /// CR1 covariance (sandwich::vcovCL type HC1) for cluster labels of every input unit.
@@ -230,7 +228,7 @@ impl WlsFit {
     /// # Errors
     /// Fewer than two clusters; a cluster whose adjustment matrix is singular.
     pub fn cr2(&self, cluster: &[usize]) -> Result<Cr2> {
-        self.cr2_with(cluster, true)
+        self.cr2_with(cluster, Df::All)
     }
 
     /// The CR2 covariance alone (`df` left empty): for a secondary column that uses a normal
@@ -239,16 +237,13 @@ impl WlsFit {
     /// # Errors
     /// As [`WlsFit::cr2`].
     pub fn vcov_cr2(&self, cluster: &[usize]) -> Result<Vec<f64>> {
-        Ok(self.cr2_with(cluster, false)?.vcov)
+        Ok(self.cr2_with(cluster, Df::None)?.vcov)
     }
 
-    fn cr2_with(&self, cluster: &[usize], with_df: bool) -> Result<Cr2> {
+    fn cr2_with(&self, cluster: &[usize], wanted: Df) -> Result<Cr2> {
         let (n, k) = (self.n(), self.k());
         let (index, g) = self.clusters(cluster)?;
-        let mut members: Vec<Vec<usize>> = vec![Vec::new(); g];
-        for i in 0..n {
-            members[index[i]].push(i);
-        }
+        let members = crate::labels::members(&index, g);
         let m = &self.bread;
         // Omega = M (X'W^2X) M
         let mut xw2x = vec![0.0; k * k];
@@ -282,11 +277,15 @@ impl WlsFit {
             }
         }
         let vcov = sandwich(m, &meat, k);
-        if !with_df {
-            return Ok(Cr2 { vcov, df: Vec::new(), clusters: g });
-        }
-        // degrees of freedom per coefficient
-        let df = (0..k)
+        let coefs = match wanted {
+            Df::None => return Ok(Cr2 { vcov, df: Vec::new(), clusters: g }),
+            Df::All => 0..k,
+            Df::One(coef) => coef..coef + 1,
+        };
+        // degrees of freedom per coefficient (NaN for those not wanted)
+        let mut df = vec![f64::NAN; k];
+        let computed: Vec<f64> = coefs
+            .clone()
             .map(|coef| {
                 let mut c = vec![0.0; k];
                 c[coef] = 1.0;
@@ -326,6 +325,9 @@ impl WlsFit {
                 trace * trace / sum_sq
             })
             .collect();
+        for (coef, value) in coefs.zip(computed) {
+            df[coef] = value;
+        }
         Ok(Cr2 { vcov, df, clusters: g })
     }
 
@@ -334,10 +336,22 @@ impl WlsFit {
     /// # Errors
     /// As [`WlsFit::cr2`].
     pub fn cr2_inference(&self, cluster: &[usize], coef: usize) -> Result<Inference> {
-        let cr2 = self.cr2(cluster)?;
+        if coef >= self.k() {
+            return Err(StatsError::LengthMismatch { inputs: "the coefficient and the design's columns" });
+        }
+        let cr2 = self.cr2_with(cluster, Df::One(coef))?;
         let k = self.k();
         Ok(Inference::t(self.coef[coef], cr2.vcov[coef * k + coef].sqrt(), cr2.df[coef]))
     }
+}
+
+/// Which coefficients' degrees of freedom [`WlsFit::cr2_with`] computes (each costs a pass over
+/// the rows and O(G^2 k^2)).
+#[derive(Debug, Clone, Copy)]
+enum Df {
+    None,
+    All,
+    One(usize),
 }
 
 /// CR2 covariance with its degrees of freedom.
@@ -345,7 +359,8 @@ impl WlsFit {
 pub struct Cr2 {
     /// Covariance, row-major k x k.
     pub vcov: Vec<f64>,
-    /// Bell-McCaffrey degrees of freedom of each coefficient.
+    /// Bell-McCaffrey degrees of freedom of each coefficient (NaN for a coefficient whose
+    /// degrees of freedom were not asked for: [`WlsFit::cr2_inference`] computes its own only).
     pub df: Vec<f64>,
     /// Number of clusters.
     pub clusters: usize,
@@ -642,16 +657,12 @@ fn cr2_inverse_variance_with(
     if w.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
         return Err(StatsError::OutOfRange { what: "inverse-variance weights", allowed: "positive and finite" });
     }
-    let mut labels = cluster.to_vec();
-    labels.sort_unstable();
-    labels.dedup();
-    if labels.len() < 2 {
-        return Err(StatsError::TooFewClusters { method: "cluster-robust errors", min: 2, got: labels.len() });
+    let numbered = crate::labels::number(cluster);
+    let g = numbered.labels.len();
+    if g < 2 {
+        return Err(StatsError::TooFewClusters { method: "cluster-robust errors", min: 2, got: g });
     }
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); labels.len()];
-    for (i, c) in cluster.iter().enumerate() {
-        members[labels.binary_search(c).expect("present")].push(i);
-    }
+    let members = crate::labels::members(&numbered.index, g);
     let mut dwd = vec![0.0; k * k];
     for (i, wi) in w.iter().enumerate() {
         let r = d.row(i);

@@ -182,12 +182,6 @@ pub struct EffectSummary {
     pub ordinal: Option<OrdinalSummary>,
 }
 
-/// Distinct values of an index list.
-fn distinct(mut v: Vec<usize>) -> usize {
-    v.sort_unstable();
-    v.dedup();
-    v.len()
-}
 
 /// Every statistic of `data`'s outcome between its two groups.
 ///
@@ -231,8 +225,9 @@ pub fn summarise(data: &EffectData<'_>, options: &EffectOptions) -> Result<Effec
         (None, Some(w)) => (weighted_difference(&y, &g, w)?, SeMethod::Hc2, None),
         (Some(clusters), _) => {
             let ids: Vec<usize> = keep.iter().map(|&i| clusters[i]).collect();
-            let of_group =
-                |want: bool| distinct(ids.iter().zip(&g).filter(|(_, &t)| t == want).map(|(&c, _)| c).collect());
+            let of_group = |want: bool| {
+                crate::labels::count_distinct(ids.iter().zip(&g).filter(|(_, &t)| t == want).map(|(&c, _)| c))
+            };
             let (in_treated, in_control) = (of_group(true), of_group(false));
             if in_treated < 2 || in_control < 2 {
                 return Err(StatsError::TooFewClustersPerGroup { min: 2, treated: in_treated, control: in_control });
@@ -256,7 +251,7 @@ pub fn summarise(data: &EffectData<'_>, options: &EffectOptions) -> Result<Effec
             let wild = problem.test(0.0, &params);
             let summary = ClusterSummary {
                 se_cr1: cr1[3].sqrt(),
-                n_clusters: distinct(ids.clone()),
+                n_clusters: crate::labels::count_distinct(ids.iter().copied()),
                 n_treated_clusters: in_treated,
                 wild_p_value: wild.p_value,
                 wild_reps: wild.reps,
