@@ -25,7 +25,7 @@ fn slope(points: &[(f64, f64)]) -> f64 {
 fn expectation(task: &str) -> &'static str {
     match task {
         "match" => "nearest matching on a sorted propensity score is O(n log n): a slope a little above 1",
-        "effect" => "reading and the per-cluster sums are O(n); the bootstrap is O(G^2 x reps), fixed here (G = 150): the slope falls below 1 where it dominates",
+        "effect" => "reading and the per-cluster sums are O(n); the bootstrap is O(G k x reps) in swp-eval and O(G^2 x reps) in wildboottest, fixed here (G = 150): the slope falls below 1 where it dominates",
         "metrics" | "validate" => "one pass over each table: O(n)",
         "survival" => "sorting the times: O(n log n); Cox's Newton steps each one pass over the sorted times",
         "report" => "fixed costs (figures, report, notebook: about 0.4 s) dominate the small sizes; the rest is O(n) but for the site-level randomisation inference and bootstraps, which grow with sites, not children",
