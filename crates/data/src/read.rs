@@ -382,7 +382,8 @@ fn read_quoted(bytes: &[u8], file: &str, report: &mut ValidationReport) -> Optio
     };
     // a quote that never closes swallows the rest of the file into the last record
     if let Some(offset) = open_quote_at_end(&bytes[last_start.1..]) {
-        let line = last_start.0 + memchr::memchr_iter(b'\n', &bytes[last_start.1..last_start.1 + offset]).count() as u64;
+        let line =
+            last_start.0 + memchr::memchr_iter(b'\n', &bytes[last_start.1..last_start.1 + offset]).count() as u64;
         // the last record's shape is the stray quote's doing: only earlier rows are reported
         ragged.retain(|&(l, _)| l < last_start.0);
         report_ragged(report, &ragged, headers.len());
@@ -773,7 +774,10 @@ mod paths {
                 let y: Vec<Option<&str>> = b.column(c).iter().collect();
                 assert_eq!(x, y, "column {c} of {body:?}");
             }
-            assert_eq!((0..a.height()).map(|r| a.line(r)).collect::<Vec<_>>(), (0..b.height()).map(|r| b.line(r)).collect::<Vec<_>>());
+            assert_eq!(
+                (0..a.height()).map(|r| a.line(r)).collect::<Vec<_>>(),
+                (0..b.height()).map(|r| b.line(r)).collect::<Vec<_>>()
+            );
             let lines =
                 |r: &ValidationReport| r.problems.iter().map(|p| (p.line, p.message.clone())).collect::<Vec<_>>();
             assert_eq!(lines(&ra), lines(&rb), "{body:?}");

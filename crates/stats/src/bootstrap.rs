@@ -350,7 +350,14 @@ impl WildProblem {
     pub fn test(&self, r: f64, params: &ValidWildParams) -> WildResult {
         let draws = self.draws(params);
         let (t, p_value) = self.p_value_with(r, params.kind, &draws);
-        WildResult { estimate: self.estimate, t, p_value, reps: draws.len(), enumerated: draws.enumerated, clusters: self.g }
+        WildResult {
+            estimate: self.estimate,
+            t,
+            p_value,
+            reps: draws.len(),
+            enumerated: draws.enumerated,
+            clusters: self.g,
+        }
     }
 
     /// The 95% interval by inverting the WCR test: the values r whose p-value is at least 0.05

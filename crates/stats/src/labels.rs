@@ -82,7 +82,10 @@ mod tests {
         let large: Vec<usize> = small.iter().map(|l| l * 1_000_000_007).collect();
         let sorted = number(&large);
         assert_eq!(sorted.index, table.index);
-        assert_eq!(sorted.labels, large.iter().copied().collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>());
+        assert_eq!(
+            sorted.labels,
+            large.iter().copied().collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>()
+        );
         assert_eq!(count_distinct(small.iter().copied()), 4);
         assert_eq!(count_distinct(large.iter().copied()), 4);
         assert_eq!(count_distinct(std::iter::empty()), 0);

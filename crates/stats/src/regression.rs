@@ -106,7 +106,11 @@ fn sandwich(m: &[f64], s: &[f64], k: usize) -> Vec<f64> {
 ///
 /// # Errors
 /// Lengths that differ, negative or non-finite weights, too few units, collinear columns.
-pub fn wls<'x, 'y>(x: impl Into<MatrixRef<'x>>, y: impl Into<ColumnRef<'y>>, weights: Option<&[f64]>) -> Result<WlsFit> {
+pub fn wls<'x, 'y>(
+    x: impl Into<MatrixRef<'x>>,
+    y: impl Into<ColumnRef<'y>>,
+    weights: Option<&[f64]>,
+) -> Result<WlsFit> {
     wls_fit(&x.into(), &y.into(), weights)
 }
 

@@ -182,7 +182,6 @@ pub struct EffectSummary {
     pub ordinal: Option<OrdinalSummary>,
 }
 
-
 /// Every statistic of `data`'s outcome between its two groups.
 ///
 /// # Errors

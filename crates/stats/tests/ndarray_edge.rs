@@ -114,8 +114,7 @@ fn matching_and_balance_take_the_covariates_as_a_matrix() {
     let d = data();
     let a = standard(&d.x);
     let covariates = numeric_covariates(&["a", "b"], covariate_columns(&a)).unwrap();
-    let by_hand =
-        [Covariate::numeric("a", d.x.column(1)), Covariate::numeric("b", d.x.column(2))];
+    let by_hand = [Covariate::numeric("a", d.x.column(1)), Covariate::numeric("b", d.x.column(2))];
     assert_eq!(covariates, by_hand);
     let params = MatchParams::new().caliper(Some(0.2)).check().unwrap();
     let from_array = params.run(&MatchData { treat: &d.treat, covariates: &covariates, exact: &[] }).unwrap();

@@ -370,12 +370,13 @@ fn placement_changes(f: &Frame<'_>, c: &Care, now: &mut Placement, stop: i32, rn
     let (legal_rate, temp_rate) = (0.3, 0.08);
     let move_rate_at = |d: i32| 0.45 * if f.after(d) { f.ctx.effects.placement_moves } else { 1.0 };
     loop {
-        let mut next = now.day + rng.exponential(365.25 / (move_rate_at(now.day) + legal_rate + temp_rate)).ceil() as i32;
+        let mut next =
+            now.day + rng.exponential(365.25 / (move_rate_at(now.day) + legal_rate + temp_rate)).ceil() as i32;
         // piecewise hazard: a wait that reaches go-live restarts there at the pilot's
         // rate (memoryless), so the effect applies from go-live, not from the next event
         if f.is_pilot && now.day < f.go_live && next >= f.go_live {
-            next = f.go_live
-                + rng.exponential(365.25 / (move_rate_at(f.go_live) + legal_rate + temp_rate)).ceil() as i32;
+            next =
+                f.go_live + rng.exponential(365.25 / (move_rate_at(f.go_live) + legal_rate + temp_rate)).ceil() as i32;
         }
         let move_rate = move_rate_at(next);
         let total = move_rate + legal_rate + temp_rate;
