@@ -60,12 +60,12 @@ impl Matrix {
     /// Row i.
     #[inline]
     pub fn row(&self, i: usize) -> &[f64] {
-        &self.values[i * self.p..(i + 1) * self.p]
+        row_of(&self.values, self.p, i)
     }
 
     /// Column j, copied.
     pub fn column(&self, j: usize) -> Vec<f64> {
-        (0..self.n).map(|i| self.at(i, j)).collect()
+        column_of(&self.values, self.n, self.p, j)
     }
 
     /// The matrix as an `ndarray` view (no copy).
@@ -86,6 +86,17 @@ impl Matrix {
         Array2::from_shape_vec((self.n, self.p), self.values)
             .map_err(|_| StatsError::LengthMismatch { inputs: "a matrix's values and its n x p" })
     }
+}
+
+/// Row i of row-major values with p columns (shared by [`Matrix`] and [`MatrixRef`]).
+#[inline]
+fn row_of(values: &[f64], p: usize, i: usize) -> &[f64] {
+    &values[i * p..(i + 1) * p]
+}
+
+/// Column j of row-major values with n rows and p columns, copied.
+fn column_of(values: &[f64], n: usize, p: usize, j: usize) -> Vec<f64> {
+    (0..n).map(|i| values[i * p + j]).collect()
 }
 
 /// A row-major n x p matrix as the public functions take it (see the module page): borrowed
@@ -110,12 +121,12 @@ impl MatrixRef<'_> {
     /// Row i.
     #[inline]
     pub fn row(&self, i: usize) -> &[f64] {
-        &self.values[i * self.p..(i + 1) * self.p]
+        row_of(&self.values, self.p, i)
     }
 
     /// Column j, copied.
     pub fn column(&self, j: usize) -> Vec<f64> {
-        (0..self.n).map(|i| self.at(i, j)).collect()
+        column_of(&self.values, self.n, self.p, j)
     }
 
     /// Whether the values are borrowed from the caller (no copy was made).
