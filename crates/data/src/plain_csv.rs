@@ -95,6 +95,21 @@ fn split_chunk(bytes: &[u8], from: usize, to: usize, n: usize) -> Option<Chunk> 
     Some(chunk)
 }
 
+/// A column of numbers from the fields' text (an empty field is null); without empty fields the
+/// values go in without a validity mask.
+fn numbers<'a, T>(name: PlSmallStr, fields: impl Iterator<Item = &'a str>, has_empty: bool) -> Column
+where
+    T: std::str::FromStr + Default,
+    Series: NamedFrom<Vec<T>, [T]> + NamedFrom<Vec<Option<T>>, [Option<T>]>,
+{
+    if has_empty {
+        let values: Vec<Option<T>> = fields.map(|f| if f.is_empty() { None } else { f.parse().ok() }).collect();
+        Column::new(name, values)
+    } else {
+        Column::new(name, fields.map(|f| f.parse().unwrap_or_default()).collect::<Vec<T>>())
+    }
+}
+
 /// The frame of a plain CSV, or None when polars should read it (see the module's docs).
 pub(crate) fn read(bytes: &[u8]) -> Option<DataFrame> {
     if bytes.len() >= u32::MAX as usize
@@ -148,23 +163,8 @@ pub(crate) fn read(bytes: &[u8]) -> Option<DataFrame> {
             match kind {
                 // a column with no values: polars' own reading decides its type
                 Kind::Empty => None,
-                // without empty fields the values go in without a validity mask
-                Kind::Int if !has_empty => {
-                    Some(Column::new(name, fields().map(|f| value(f).parse().unwrap_or(0)).collect::<Vec<i64>>()))
-                }
-                Kind::Int => {
-                    let values: Vec<Option<i64>> =
-                        fields().map(|f| if f.1 == 0 { None } else { value(f).parse().ok() }).collect();
-                    Some(Column::new(name, values))
-                }
-                Kind::Float if !has_empty => {
-                    Some(Column::new(name, fields().map(|f| value(f).parse().unwrap_or(0.0)).collect::<Vec<f64>>()))
-                }
-                Kind::Float => {
-                    let values: Vec<Option<f64>> =
-                        fields().map(|f| if f.1 == 0 { None } else { value(f).parse().ok() }).collect();
-                    Some(Column::new(name, values))
-                }
+                Kind::Int => Some(numbers::<i64>(name, fields().map(value), has_empty)),
+                Kind::Float => Some(numbers::<f64>(name, fields().map(value), has_empty)),
                 Kind::Text => {
                     let values: Vec<Option<&str>> =
                         fields().map(|f| if f.1 == 0 { None } else { Some(value(f)) }).collect();

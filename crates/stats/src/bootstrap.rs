@@ -25,8 +25,9 @@
 //! with the same draws.
 
 use crate::error::{Result, StatsError};
-use crate::linalg::{weighted_least_squares, ColumnRef, Matrix, MatrixRef};
+use crate::linalg::{weighted_least_squares, ColumnRef, LeastSquares, Matrix, MatrixRef};
 pub use crate::randomisation::RandomisationResult;
+use crate::regression::WlsFit;
 use crate::rng::Rng;
 use rayon::prelude::*;
 
@@ -169,10 +170,37 @@ impl WildProblem {
         cluster: &[usize],
         coef: usize,
     ) -> Result<Self> {
-        Self::prepare(&x.into(), &y.into(), weights, cluster, coef)
+        Self::prepare(&x.into(), &y.into(), weights, cluster, coef, None)
     }
 
-    fn prepare(x: &MatrixRef<'_>, y: &[f64], weights: Option<&[f64]>, cluster: &[usize], coef: usize) -> Result<Self> {
+    /// [`WildProblem::new`] on the rows `fit` used (weight above 0), reusing its coefficients
+    /// and (X'WX)^-1: one least-squares pass over the rows fewer. `y` and `cluster` are per input
+    /// row, as given to [`crate::regression::wls`]. Without zero weights the result equals
+    /// `new` on the same rows, bit for bit.
+    ///
+    /// # Errors
+    /// As [`WildProblem::new`].
+    pub fn from_fit(fit: &WlsFit, y: &[f64], cluster: &[usize], coef: usize) -> Result<Self> {
+        let (x, w, n_input) = fit.used();
+        if y.len() != n_input || cluster.len() != n_input {
+            return Err(StatsError::LengthMismatch { inputs: "the outcome, clusters and the fitted rows" });
+        }
+        let all = fit.kept().len() == n_input;
+        let yk: Vec<f64> = if all { Vec::new() } else { fit.kept().iter().map(|&i| y[i]).collect() };
+        let ck: Vec<usize> = if all { Vec::new() } else { fit.kept().iter().map(|&i| cluster[i]).collect() };
+        let (y, cluster) = if all { (y, cluster) } else { (&yk[..], &ck[..]) };
+        let full = LeastSquares { coef: fit.coef.clone(), unscaled_cov: fit.bread.clone() };
+        Self::prepare(&x.into(), y, Some(w), cluster, coef, Some(full))
+    }
+
+    fn prepare(
+        x: &MatrixRef<'_>,
+        y: &[f64],
+        weights: Option<&[f64]>,
+        cluster: &[usize],
+        coef: usize,
+        full: Option<LeastSquares>,
+    ) -> Result<Self> {
         let (n, k) = (x.n, x.p);
         if y.len() != n || cluster.len() != n || weights.is_some_and(|w| w.len() != n) || coef >= k {
             return Err(StatsError::LengthMismatch { inputs: "the outcome, clusters, weights and design" });
@@ -185,7 +213,10 @@ impl WildProblem {
         let ones = vec![1.0; n];
         let w = weights.unwrap_or(&ones);
         let collinear = |_| StatsError::Collinear { names: vec!["a column of the design".into()] };
-        let full = weighted_least_squares(x, y, w, 1e-7).map_err(collinear)?;
+        let full = match full {
+            Some(full) => full,
+            None => weighted_least_squares(x, y, w, 1e-7).map_err(collinear)?,
+        };
         // restricted fit: y - r x_coef on the other columns; residuals at r = 0 and their slope
         let others: Vec<usize> = (0..k).filter(|&j| j != coef).collect();
         let x_others = Matrix {
@@ -450,4 +481,37 @@ pub fn randomisation_did(
     })?;
     debug_assert!((result.estimate - observed).abs() <= 1e-12 * observed.abs().max(1.0));
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::regression::wls;
+
+    #[test]
+    fn a_problem_built_on_a_fit_equals_one_built_from_the_rows() {
+        let mut rng = Rng::new(7, 1);
+        let n = 300;
+        let rows: Vec<Vec<f64>> = (0..n).map(|i| vec![1.0, f64::from(u8::from(i % 3 == 0)), rng.normal()]).collect();
+        let x = Matrix::from_rows(&rows);
+        let y: Vec<f64> = rows.iter().map(|r| 0.4 * r[1] + r[2] + rng.normal()).collect();
+        let cluster: Vec<usize> = (0..n).map(|i| i % 17).collect();
+        // every fourth row weighs 0: the fit leaves it out, as `new` on the other rows does
+        let w: Vec<f64> = (0..n).map(|i| if i % 4 == 1 { 0.0 } else { 0.5 + rng.uniform() }).collect();
+        let params = WildParams { reps: 499, ..WildParams::default() }.check().unwrap();
+        for weights in [None, Some(&w[..])] {
+            let fit = wls(&x, &y, weights).unwrap();
+            let kept = fit.kept().to_vec();
+            let sub = Matrix::from_rows(&kept.iter().map(|&i| rows[i].clone()).collect::<Vec<_>>());
+            let pick = |v: &[f64]| kept.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+            let sub_cluster: Vec<usize> = kept.iter().map(|&i| cluster[i]).collect();
+            let sub_w = weights.map(|w| pick(w));
+            let direct = WildProblem::new(&sub, &pick(&y), sub_w.as_deref(), &sub_cluster, 1).unwrap();
+            let on_fit = WildProblem::from_fit(&fit, &y, &cluster, 1).unwrap();
+            assert_eq!(on_fit.test(0.0, &params), direct.test(0.0, &params));
+            assert_eq!(on_fit.estimate(), fit.coef[1]);
+        }
+        let fit = wls(&x, &y, None).unwrap();
+        assert!(matches!(WildProblem::from_fit(&fit, &y[1..], &cluster, 1), Err(StatsError::LengthMismatch { .. })));
+    }
 }

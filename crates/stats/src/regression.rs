@@ -159,6 +159,12 @@ impl WlsFit {
         &self.kept
     }
 
+    /// The design and weights of the units used, and the number of input units (for the wild
+    /// bootstrap built on this fit).
+    pub(crate) fn used(&self) -> (&Matrix, &[f64], usize) {
+        (&self.x, &self.w, self.n_input)
+    }
+
     /// Heteroskedasticity-robust covariance.
     pub fn vcov_hc(&self, kind: Hc) -> Vec<f64> {
         let (n, k) = (self.n(), self.k());

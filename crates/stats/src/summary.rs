@@ -239,7 +239,7 @@ pub fn summarise(data: &EffectData<'_>, options: &EffectOptions) -> Result<Effec
             let fit = wls(&x, &y, w.as_deref())?;
             let cr2 = fit.cr2_inference(&ids, 1)?;
             let cr1 = fit.vcov_cr1(&ids)?;
-            let problem = WildProblem::new(&x, &y, w.as_deref(), &ids, 1)?;
+            let problem = WildProblem::from_fit(&fit, &y, &ids, 1)?;
             let params = WildParams {
                 reps: options.reps,
                 weights: options.boot_weights,
