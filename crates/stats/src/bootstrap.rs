@@ -505,7 +505,7 @@ mod tests {
             let sub = Matrix::from_rows(&kept.iter().map(|&i| rows[i].clone()).collect::<Vec<_>>());
             let pick = |v: &[f64]| kept.iter().map(|&i| v[i]).collect::<Vec<f64>>();
             let sub_cluster: Vec<usize> = kept.iter().map(|&i| cluster[i]).collect();
-            let sub_w = weights.map(|w| pick(w));
+            let sub_w = weights.map(&pick);
             let direct = WildProblem::new(&sub, &pick(&y), sub_w.as_deref(), &sub_cluster, 1).unwrap();
             let on_fit = WildProblem::from_fit(&fit, &y, &cluster, 1).unwrap();
             assert_eq!(on_fit.test(0.0, &params), direct.test(0.0, &params));
