@@ -1,14 +1,13 @@
 //! `swp-eval effect --table FILE --group COL --outcome COL`: effect sizes for one outcome
 //! between two groups, with the inference that fits few clusters.
 
-use crate::commands::table::{covariate, data_error, read_table, treatment};
+use crate::commands::table::{data_error, read_table};
 use crate::output::{emit, resolve_format, TableFormat};
 use crate::{CommandResult, Failure};
 use serde_json::Value;
 use std::path::PathBuf;
 use swp_eval::report::table::{Cell, Format, Table};
 use swp_eval::stats::bootstrap::BootWeights;
-use swp_eval::stats::design::Values;
 use swp_eval::stats::summary::{summarise, EffectData, EffectOptions, EffectSummary, OutcomeScale};
 use swp_eval::stats::StatsError;
 
@@ -71,15 +70,6 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
-/// An outcome, weight or exposure column: numbers, each finite and within the table reader's
-/// limit ([`covariate`] refuses the rest with its row).
-fn numbers(frame: &polars::prelude::DataFrame, name: &str, args: &Args) -> Result<Vec<f64>, Failure> {
-    match covariate(frame, name, &args.table)?.values {
-        Values::Numeric(v) => Ok(v),
-        Values::Text(_) => Err(data_error(format!("{} column `{name}` must hold numbers", args.table.display()))),
-    }
-}
-
 /// What `effect --format json` prints: the outcome's name, every statistic of
 /// [`summarise`], and the seed of the bootstrap draws.
 #[derive(serde::Serialize)]
@@ -98,29 +88,23 @@ pub fn run(args: Args) -> CommandResult {
             args.reps
         )));
     }
-    let frame = read_table(&args.table)?;
-    let group = treatment(&frame, &args.group, &args.table)?;
-    let y = numbers(&frame, &args.outcome, &args)?;
-    let weights = args.weights.as_deref().map(|w| numbers(&frame, w, &args)).transpose()?;
+    let wanted: Vec<&str> =
+        [Some(&args.group), Some(&args.outcome), args.weights.as_ref(), args.exposure.as_ref(), args.cluster.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+    let table = read_table(&args.table, Some(&wanted))?;
+    let group = table.treatment(&args.group)?;
+    let y = table.number_column(&args.outcome)?;
+    let weights = args.weights.as_deref().map(|w| table.number_column(w)).transpose()?;
     if let Some(w) = &weights {
         if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
             return Err(data_error(format!("weights must be non-negative numbers; data row {} has {}", i + 1, w[i])));
         }
     }
-    let exposure = args.exposure.as_deref().map(|e| numbers(&frame, e, &args)).transpose()?;
-    let clusters = match &args.cluster {
-        None => None,
-        Some(column) => {
-            Some(match frame.column(column).ok().and_then(|c| c.str().ok()).filter(|c| c.null_count() == 0) {
-                // text labels are numbered straight from the column (no copy of each label)
-                Some(labels) => {
-                    let keys: Vec<&str> = labels.iter().map(Option::unwrap_or_default).collect();
-                    number_labels(&keys, |s| s)
-                }
-                None => cluster_ids(&covariate(&frame, column, &args.table)?.values),
-            })
-        }
-    };
+    let exposure = args.exposure.as_deref().map(|e| table.number_column(e)).transpose()?;
+    let clusters = args.cluster.as_deref().map(|c| table.cluster_ids(c)).transpose()?;
     let data = EffectData {
         y: &y,
         treated: &group,
@@ -168,40 +152,4 @@ pub fn run(args: Args) -> CommandResult {
     };
     emit(&text, args.out.as_ref())?;
     Ok(())
-}
-
-/// Labels as indices numbered in the order of `sort_key` of each distinct label. Rows of one
-/// cluster usually come together, so a row with the previous row's label skips the hash map.
-fn number_labels<K: Eq + Copy + std::hash::Hash, S: Ord>(keys: &[K], sort_key: impl Fn(K) -> S) -> Vec<usize> {
-    let mut first: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
-    let mut last: Option<(K, usize)> = None;
-    let raw: Vec<usize> = keys
-        .iter()
-        .map(|&k| match last {
-            Some((lk, li)) if lk == k => li,
-            _ => {
-                let next = first.len();
-                let i = *first.entry(k).or_insert(next);
-                last = Some((k, i));
-                i
-            }
-        })
-        .collect();
-    let mut distinct: Vec<(S, usize)> = first.into_iter().map(|(k, i)| (sort_key(k), i)).collect();
-    distinct.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut rank = vec![0; distinct.len()];
-    for (r, (_, i)) in distinct.iter().enumerate() {
-        rank[*i] = r;
-    }
-    raw.into_iter().map(|i| rank[i]).collect()
-}
-
-/// Cluster labels (numbers or text) as indices, numbered in the labels' sorted order.
-fn cluster_ids(values: &Values) -> Vec<usize> {
-    match values {
-        // numbers are ranked by the text of their bit patterns, as they always were (the
-        // numbering decides which cluster takes which bootstrap draw)
-        Values::Numeric(v) => number_labels(&v.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), |b| b.to_string()),
-        Values::Text(v) => number_labels(&v.iter().map(String::as_str).collect::<Vec<_>>(), |s| s),
-    }
 }

@@ -1,7 +1,7 @@
 //! `swp-eval match --table FILE --treatment COL --covariates A,B,..`: MatchIt-style matching
 //! on any table, with the balance table before and after.
 
-use crate::commands::table::{covariate, data_error, read_table, treatment};
+use crate::commands::table::{data_error, read_table};
 use crate::output::{emit, resolve_format, write_atomic, TableFormat};
 use crate::{CommandResult, Failure};
 use polars::prelude::*;
@@ -133,13 +133,16 @@ pub fn run(args: Args) -> CommandResult {
     let (Some(table), Some(treatment_column)) = (&args.table, &args.treatment) else {
         return Err(Failure::Usage("give a dataset DIR, or --table, --treatment and --covariates".into()));
     };
-    let frame = read_table(table)?;
-    let treat = treatment(&frame, treatment_column, table)?;
+    // the matched rows are written whole (every column); otherwise only the named columns are read
+    let wanted: Vec<&str> =
+        std::iter::once(treatment_column).chain(&args.covariates).chain(&args.exact).map(String::as_str).collect();
+    let user = read_table(table, args.matched_out.is_none().then_some(&wanted[..]))?;
+    let treat = user.treatment(treatment_column)?;
     if args.covariates.iter().any(|c| c == treatment_column) {
         return Err(Failure::Usage(format!("`{treatment_column}` is the treatment; it cannot be a covariate too")));
     }
-    let covariates = args.covariates.iter().map(|c| covariate(&frame, c, table)).collect::<Result<Vec<_>, _>>()?;
-    let exact = args.exact.iter().map(|c| covariate(&frame, c, table)).collect::<Result<Vec<_>, _>>()?;
+    let covariates = args.covariates.iter().map(|c| user.covariate(c)).collect::<Result<Vec<_>, _>>()?;
+    let exact = args.exact.iter().map(|c| user.covariate(c)).collect::<Result<Vec<_>, _>>()?;
     let params = MatchParams::new()
         .method(match args.method {
             MethodFlag::Nearest => Method::Nearest,
@@ -174,7 +177,7 @@ pub fn run(args: Args) -> CommandResult {
     }
     let table = balance_table(&columns, &treat, &matching.weights);
     if let Some(path) = &args.matched_out {
-        write_matched(&frame, &matching, path)?;
+        write_matched(user.frame().expect("read whole for --matched-out"), &matching, path)?;
     }
     let format = resolve_format(args.format, args.out.as_ref());
     let text = if matches!(format, Format::Json) { json(&table, &args) } else { readable(&table, format) };

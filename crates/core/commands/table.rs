@@ -3,7 +3,8 @@
 
 use crate::Failure;
 use polars::prelude::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use swp_eval::data::read::{PlainColumn, UserTable};
 use swp_eval::stats::design::Covariate;
 
 /// A data failure with `message` (exit 1).
@@ -11,80 +12,200 @@ pub fn data_error(message: String) -> Failure {
     Failure::Data { message, printed: false }
 }
 
-/// Reads a CSV or Parquet table ([`swp_eval::data::read::user_table`]).
-pub fn read_table(path: &Path) -> Result<DataFrame, Failure> {
-    swp_eval::data::read::user_table(path).map_err(data_error)
+/// A user's table: the columns a command asked for (a plain CSV read straight into vectors), or
+/// the whole frame.
+pub struct UserData {
+    table: UserTable,
+    path: PathBuf,
+}
+
+/// Reads the `wanted` columns of a CSV or Parquet table
+/// ([`swp_eval::data::read::user_columns`]); `None`: the whole table as a frame
+/// ([`swp_eval::data::read::user_table`]).
+pub fn read_table(path: &Path, wanted: Option<&[&str]>) -> Result<UserData, Failure> {
+    let table = match wanted {
+        Some(wanted) => swp_eval::data::read::user_columns(path, wanted),
+        None => swp_eval::data::read::user_table(path).map(UserTable::Frame),
+    }
+    .map_err(data_error)?;
+    Ok(UserData { table, path: path.to_path_buf() })
 }
 
 /// Largest magnitude accepted in a numeric column: beyond it sums of squares overflow, SDs
 /// become infinite and every SMD or estimate meaningless.
 const MAX_MAGNITUDE: f64 = 1e150;
 
-/// A column as a covariate: numbers (booleans as 0/1) or text. Missing values, NaN, infinities
-/// and magnitudes beyond 1e150 are refused with their row.
-pub fn covariate(frame: &DataFrame, name: &str, file: &Path) -> Result<Covariate, Failure> {
-    let column = frame.column(name).map_err(|_| {
-        let known: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
-        Failure::Usage(format!("{} has no column `{name}` (columns: {})", file.display(), known.join(", ")))
-    })?;
-    let first_null = || (0..column.len()).find(|&i| column.get(i).is_ok_and(|v| v.is_null()));
-    if let Some(row) = if column.null_count() > 0 { first_null() } else { None } {
-        return Err(data_error(format!(
-            "{} column `{name}` is empty on data row {} (line {} of a CSV); fill or drop such rows before matching",
-            file.display(),
-            row + 1,
-            row + 2
-        )));
+/// A column as the commands see it: numbers or text, without missing values.
+enum Column<'a> {
+    Numbers(std::borrow::Cow<'a, [f64]>),
+    /// Dictionary-coded text (a plain CSV).
+    Coded {
+        labels: &'a [String],
+        codes: &'a [u32],
+    },
+    /// Text of a frame.
+    Text(Vec<String>),
+}
+
+impl UserData {
+    /// The frame (read whole by [`read_table`] with `None`).
+    pub fn frame(&self) -> Option<&DataFrame> {
+        match &self.table {
+            UserTable::Frame(frame) => Some(frame),
+            UserTable::Plain(_) => None,
+        }
     }
-    let dtype = column.dtype();
-    if dtype.is_primitive_numeric() || dtype.is_bool() {
-        let values = column
-            .cast(&DataType::Float64)
-            .map_err(|e| data_error(format!("column `{name}`: {e}")))?
-            .f64()
-            .map_err(|e| data_error(format!("column `{name}`: {e}")))?
-            .iter()
-            .map(|v| v.unwrap_or(f64::NAN))
-            .collect::<Vec<f64>>();
+
+    /// The column `name`, refusing a missing column or an empty field (with its row).
+    fn column(&self, name: &str) -> Result<Column<'_>, Failure> {
+        let file = &self.path;
+        let missing = |known: Vec<String>| {
+            Failure::Usage(format!("{} has no column `{name}` (columns: {})", file.display(), known.join(", ")))
+        };
+        let empty_on = |row: usize| {
+            data_error(format!(
+                "{} column `{name}` is empty on data row {} (line {} of a CSV); fill or drop such rows before matching",
+                file.display(),
+                row + 1,
+                row + 2
+            ))
+        };
+        let frame = match &self.table {
+            UserTable::Plain(plain) => {
+                let Some((_, column)) = plain.columns.iter().find(|(n, _)| n == name) else {
+                    return Err(missing(plain.names.clone()));
+                };
+                return match column {
+                    PlainColumn::Numbers { first_empty: Some(row), .. }
+                    | PlainColumn::Text { first_empty: Some(row), .. } => Err(empty_on(*row)),
+                    PlainColumn::Numbers { values, .. } => Ok(Column::Numbers(values.into())),
+                    PlainColumn::Text { labels, codes, .. } => Ok(Column::Coded { labels, codes }),
+                };
+            }
+            UserTable::Frame(frame) => frame,
+        };
+        let column = frame
+            .column(name)
+            .map_err(|_| missing(frame.get_column_names().iter().map(|c| c.to_string()).collect()))?;
+        let first_null = || (0..column.len()).find(|&i| column.get(i).is_ok_and(|v| v.is_null()));
+        if let Some(row) = if column.null_count() > 0 { first_null() } else { None } {
+            return Err(empty_on(row));
+        }
+        let failed = |e: PolarsError| data_error(format!("column `{name}`: {e}"));
+        let dtype = column.dtype();
+        if dtype.is_primitive_numeric() || dtype.is_bool() {
+            let values = column.cast(&DataType::Float64).map_err(failed)?;
+            let values = values.f64().map_err(failed)?.iter().map(|v| v.unwrap_or(f64::NAN)).collect::<Vec<f64>>();
+            Ok(Column::Numbers(values.into()))
+        } else {
+            let text = column.cast(&DataType::String).map_err(failed)?;
+            let values = text.str().map_err(failed)?.iter().map(|v| v.unwrap_or_default().to_string()).collect();
+            Ok(Column::Text(values))
+        }
+    }
+
+    /// Numbers of column `name`, each finite and within 1e150 (a refusal names the row); None
+    /// for a text column.
+    fn numbers(&self, name: &str) -> Result<Option<Vec<f64>>, Failure> {
+        let Column::Numbers(values) = self.column(name)? else {
+            return Ok(None);
+        };
         if let Some(i) = values.iter().position(|x| !x.is_finite() || x.abs() > MAX_MAGNITUDE) {
             return Err(data_error(format!(
                 "{} column `{name}`: data row {} holds {:e}, not a usable number (NaN, infinite or beyond 1e150); remove or correct the row",
-                file.display(),
+                self.path.display(),
                 i + 1,
                 values[i]
             )));
         }
-        Ok(Covariate::numeric(name, values))
-    } else {
-        let text = column.cast(&DataType::String).map_err(|e| data_error(format!("column `{name}`: {e}")))?;
-        let values = text
-            .str()
-            .map_err(|e| data_error(format!("column `{name}`: {e}")))?
-            .iter()
-            .map(|v| v.unwrap_or_default().to_string())
-            .collect();
-        Ok(Covariate::text(name, values))
+        Ok(Some(values.into_owned()))
+    }
+
+    /// A column as a covariate: numbers (booleans as 0/1) or text. Missing values, NaN,
+    /// infinities and magnitudes beyond 1e150 are refused with their row.
+    pub fn covariate(&self, name: &str) -> Result<Covariate, Failure> {
+        if let Some(values) = self.numbers(name)? {
+            return Ok(Covariate::numeric(name, values));
+        }
+        Ok(match self.column(name)? {
+            Column::Coded { labels, codes } => {
+                Covariate::text(name, codes.iter().map(|&c| labels[c as usize].clone()).collect())
+            }
+            Column::Text(values) => Covariate::text(name, values),
+            Column::Numbers(_) => unreachable!("numbers are taken above"),
+        })
+    }
+
+    /// An outcome, weight or exposure column: numbers, each finite and within 1e150.
+    pub fn number_column(&self, name: &str) -> Result<Vec<f64>, Failure> {
+        self.numbers(name)?
+            .ok_or_else(|| data_error(format!("{} column `{name}` must hold numbers", self.path.display())))
+    }
+
+    /// The treatment indicator: 0/1 numbers or booleans.
+    pub fn treatment(&self, name: &str) -> Result<Vec<bool>, Failure> {
+        let file = self.path.display();
+        let Some(v) = self.numbers(name)? else {
+            return Err(data_error(format!(
+                "{file} treatment column `{name}` must be 0 or 1 (or true/false), not text"
+            )));
+        };
+        if let Some(i) = v.iter().position(|&x| x != 0.0 && x != 1.0) {
+            return Err(data_error(format!(
+                "{file} treatment column `{name}` must be 0 or 1 (or true/false); data row {} has {}",
+                i + 1,
+                v[i]
+            )));
+        }
+        Ok(v.iter().map(|&x| x == 1.0).collect())
+    }
+
+    /// Cluster labels (numbers or text) as indices, numbered in the labels' sorted order.
+    pub fn cluster_ids(&self, name: &str) -> Result<Vec<usize>, Failure> {
+        Ok(match self.column(name)? {
+            // dictionary codes: the labels ranked once, each row's code looked up
+            Column::Coded { labels, codes } => {
+                let mut order: Vec<usize> = (0..labels.len()).collect();
+                order.sort_unstable_by(|&a, &b| labels[a].cmp(&labels[b]));
+                let mut rank = vec![0; labels.len()];
+                for (r, &i) in order.iter().enumerate() {
+                    rank[i] = r;
+                }
+                codes.iter().map(|&c| rank[c as usize]).collect()
+            }
+            Column::Text(values) => number_labels(&values.iter().map(String::as_str).collect::<Vec<_>>(), |s| s),
+            // numbers are ranked by the text of their bit patterns, as they always were (the
+            // numbering decides which cluster takes which bootstrap draw)
+            Column::Numbers(_) => {
+                let v = self.numbers(name)?.expect("a number column");
+                number_labels(&v.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), |b| b.to_string())
+            }
+        })
     }
 }
 
-/// The treatment indicator: 0/1 numbers or booleans.
-pub fn treatment(frame: &DataFrame, name: &str, file: &Path) -> Result<Vec<bool>, Failure> {
-    let c = covariate(frame, name, file)?;
-    match c.values {
-        swp_eval::stats::design::Values::Numeric(v) => {
-            if let Some(i) = v.iter().position(|&x| x != 0.0 && x != 1.0) {
-                return Err(data_error(format!(
-                    "{} treatment column `{name}` must be 0 or 1 (or true/false); data row {} has {}",
-                    file.display(),
-                    i + 1,
-                    v[i]
-                )));
+/// Labels as indices numbered in the order of `sort_key` of each distinct label. Rows of one
+/// cluster usually come together, so a row with the previous row's label skips the hash map.
+fn number_labels<K: Eq + Copy + std::hash::Hash, S: Ord>(keys: &[K], sort_key: impl Fn(K) -> S) -> Vec<usize> {
+    let mut first: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
+    let mut last: Option<(K, usize)> = None;
+    let raw: Vec<usize> = keys
+        .iter()
+        .map(|&k| match last {
+            Some((lk, li)) if lk == k => li,
+            _ => {
+                let next = first.len();
+                let i = *first.entry(k).or_insert(next);
+                last = Some((k, i));
+                i
             }
-            Ok(v.iter().map(|&x| x == 1.0).collect())
-        }
-        swp_eval::stats::design::Values::Text(_) => Err(data_error(format!(
-            "{} treatment column `{name}` must be 0 or 1 (or true/false), not text",
-            file.display()
-        ))),
+        })
+        .collect();
+    let mut distinct: Vec<(S, usize)> = first.into_iter().map(|(k, i)| (sort_key(k), i)).collect();
+    distinct.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut rank = vec![0; distinct.len()];
+    for (r, (_, i)) in distinct.iter().enumerate() {
+        rank[*i] = r;
     }
+    raw.into_iter().map(|i| rank[i]).collect()
 }

@@ -130,22 +130,7 @@ pub(crate) fn read(bytes: &[u8]) -> Option<DataFrame> {
     }
     let n = names.len();
     // chunks of whole lines, several per thread
-    let body = header_end + 1;
-    let pieces = rayon::current_num_threads() * 4;
-    let step = ((bytes.len() - body) / pieces).max(1 << 16);
-    let mut bounds = vec![body];
-    while let Some(&last) = bounds.last() {
-        if last >= bytes.len() {
-            break;
-        }
-        let target = (last + step).min(bytes.len());
-        let next = if target == bytes.len() {
-            target
-        } else {
-            memchr::memchr(b'\n', &bytes[target..]).map_or(bytes.len(), |i| target + i + 1)
-        };
-        bounds.push(next);
-    }
+    let bounds = chunk_bounds(bytes, header_end + 1);
     let chunks: Vec<Chunk> =
         bounds.par_windows(2).map(|w| split_chunk(bytes, w[0], w[1], n)).collect::<Option<Vec<_>>>()?;
     let rows: usize = chunks.iter().map(|c| c.fields[0].len()).sum();
@@ -174,6 +159,344 @@ pub(crate) fn read(bytes: &[u8]) -> Option<DataFrame> {
         })
         .collect::<Option<Vec<_>>>()?;
     DataFrame::new(rows, columns).ok()
+}
+
+/// A column of a plain CSV as [`read_columns`] gives it, typed as polars' inference would type
+/// it (Int64 and Float64 both as numbers).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlainColumn {
+    /// Numbers (an empty field is NaN here; see `first_empty`).
+    Numbers {
+        /// One per row.
+        values: Vec<f64>,
+        /// The first data row (0-based) with an empty field, if any.
+        first_empty: Option<usize>,
+    },
+    /// Text, dictionary-coded: the distinct values in order of first appearance, and each
+    /// row's index among them (an empty field is `u32::MAX`; see `first_empty`).
+    Text {
+        /// Distinct values.
+        labels: Vec<String>,
+        /// One per row.
+        codes: Vec<u32>,
+        /// The first data row (0-based) with an empty field, if any.
+        first_empty: Option<usize>,
+    },
+}
+
+/// The columns of a plain CSV that [`read_columns`] was asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlainColumns {
+    /// Every column's name, in the file's order.
+    pub names: Vec<String>,
+    /// Data rows.
+    pub rows: usize,
+    /// The wanted columns present in the file, by name.
+    pub columns: Vec<(String, PlainColumn)>,
+}
+
+/// Calls `visit(slot, row, field)` for each field of `bytes` (whole lines) whose column has a
+/// slot, rows counted from 0; returns the number of lines. None for a line the fast path leaves
+/// to polars (blank, or not `n` fields), or when `visit` says None.
+fn each_field<'a>(
+    bytes: &'a [u8],
+    n: usize,
+    slots: &[Option<usize>],
+    mut visit: impl FnMut(usize, usize, &'a [u8]) -> Option<()>,
+) -> Option<usize> {
+    let mut row = 0;
+    let mut start = 0;
+    while start < bytes.len() {
+        // the line, then its fields (short: a byte loop beats a vectorised search there)
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        let line = &bytes[start..end];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            return None; // a blank line: polars decides what it is
+        }
+        let (mut column, mut from) = (0, 0);
+        loop {
+            let mut to = from;
+            while to < line.len() && line[to] != b',' {
+                to += 1;
+            }
+            if column == n {
+                return None;
+            }
+            if let Some(slot) = slots[column] {
+                visit(slot, row, &line[from..to])?;
+            }
+            column += 1;
+            if to == line.len() {
+                break;
+            }
+            from = to + 1;
+        }
+        if column != n {
+            return None;
+        }
+        row += 1;
+        start = end + 1;
+    }
+    Some(row)
+}
+
+/// A number's text, as polars parses an Int64 or Float64 field (both as f64: an integer of at
+/// most 18 digits converts to the same f64 either way, each correctly rounded).
+///
+/// Short decimals (at most 15 digits, the usual case) take Clinger's fast path: the digits as
+/// an integer, exact in an f64, divided by an exact power of ten, one correctly rounded
+/// operation, hence the value the full parser gives (W. D. Clinger, "How to read floating point
+/// numbers accurately", PLDI 1990); the rest go through the standard library's parser.
+fn number(field: &[u8]) -> f64 {
+    const POWERS: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+    let (negative, digits) = match field.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, field),
+    };
+    let (mut mantissa, mut count, mut fraction, mut point) = (0u64, 0usize, 0usize, false);
+    let mut simple = !digits.is_empty();
+    for &b in digits {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+                count += 1;
+                fraction += usize::from(point);
+            }
+            b'.' if !point => point = true,
+            _ => simple = false,
+        }
+    }
+    if simple && count <= 15 {
+        // below 10^15 < 2^53: exact; so is 10^fraction
+        let value = mantissa as f64 / POWERS[fraction];
+        return if negative { -value } else { value };
+    }
+    std::str::from_utf8(field).ok().and_then(|f| f.parse().ok()).unwrap_or(f64::NAN)
+}
+
+/// What [`read_columns`] learns of one chunk's wanted columns.
+struct ChunkColumns<'a> {
+    /// The widest kind seen.
+    kinds: Vec<Kind>,
+    /// The chunk's first row with an empty field.
+    first_empty: Vec<Option<usize>>,
+    /// The row from which the column's fields are stored as text labels.
+    text_from: Vec<Option<usize>>,
+    /// Whether a number was "-0" (polars' Int64 reads it as 0).
+    negative_zero: Vec<bool>,
+    /// Distinct labels in order of first appearance, with the code of each, and the last one.
+    labels: Vec<Vec<&'a str>>,
+    seen: Vec<std::collections::HashMap<&'a [u8], u32>>,
+    last: Vec<Option<(&'a [u8], u32)>>,
+}
+
+impl<'a> ChunkColumns<'a> {
+    fn new(width: usize) -> Self {
+        ChunkColumns {
+            kinds: vec![Kind::Empty; width],
+            first_empty: vec![None; width],
+            text_from: vec![None; width],
+            negative_zero: vec![false; width],
+            labels: vec![Vec::new(); width],
+            seen: vec![Default::default(); width],
+            last: vec![None; width],
+        }
+    }
+
+    /// The chunk's code of label `field` in column `slot` (rows of one label usually come
+    /// together: the last label is checked first); None for a label that is not UTF-8.
+    fn code(&mut self, slot: usize, field: &'a [u8]) -> Option<u32> {
+        if let Some((label, code)) = self.last[slot] {
+            if label == field {
+                return Some(code);
+            }
+        }
+        let code = match self.seen[slot].get(field) {
+            Some(&code) => code,
+            None => {
+                self.labels[slot].push(std::str::from_utf8(field).ok()?);
+                let code = self.labels[slot].len() as u32 - 1;
+                self.seen[slot].insert(field, code);
+                code
+            }
+        };
+        self.last[slot] = Some((field, code));
+        Some(code)
+    }
+}
+
+/// The `wanted` columns of a plain CSV (see the module's docs), read without building a frame:
+/// numbers as f64 and text dictionary-coded, in two parallel passes over the lines (the first
+/// types, the second parses). None when polars should read the file (as [`read`]), or when a
+/// wanted column has no values at all.
+pub fn read_columns(bytes: &[u8], wanted: &[&str]) -> Option<PlainColumns> {
+    if bytes.len() >= u32::MAX as usize
+        || bytes.starts_with(&[0xEF, 0xBB, 0xBF])
+        || memchr::memchr(b'"', bytes).is_some()
+    {
+        return None;
+    }
+    let header_end = memchr::memchr(b'\n', bytes)?;
+    let header = std::str::from_utf8(&bytes[..header_end]).ok()?;
+    let header = header.strip_suffix('\r').unwrap_or(header);
+    let names: Vec<&str> = header.split(',').collect();
+    let mut distinct = names.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() != names.len() || names.iter().any(|n| n.is_empty() || n.contains('\r')) {
+        return None;
+    }
+    let n = names.len();
+    // the wanted columns present, each with its slot
+    let mut slots = vec![None; n];
+    let mut present: Vec<&str> = Vec::new();
+    for name in wanted {
+        if let Some(j) = names.iter().position(|c| c == name) {
+            if slots[j].is_none() {
+                slots[j] = Some(present.len());
+                present.push(name);
+            }
+        }
+    }
+    let bounds = chunk_bounds(bytes, header_end + 1);
+    let chunks: Vec<&[u8]> = bounds.windows(2).map(|w| &bytes[w[0]..w[1]]).collect();
+    // each chunk's lines (a vectorised count), hence where its rows go
+    let lines: Vec<usize> = chunks
+        .par_iter()
+        .map(|c| memchr::memchr_iter(b'\n', c).count() + usize::from(c.last() != Some(&b'\n')))
+        .collect();
+    let rows: usize = lines.iter().sum();
+    if rows == 0 {
+        return None;
+    }
+    // every wanted column gets room for numbers and for text codes, zeroed by the allocator
+    // and untouched (hence costing no memory) where nothing is written
+    let width = present.len();
+    let mut numbers: Vec<Vec<f64>> = (0..width).map(|_| vec![0.0; rows]).collect();
+    let mut codes: Vec<Vec<u32>> = (0..width).map(|_| vec![0; rows]).collect();
+    // per chunk, its part of every column's numbers and codes
+    type Part<'a> = (Vec<&'a mut [f64]>, Vec<&'a mut [u32]>);
+    let mut parts: Vec<Part<'_>> = lines.iter().map(|_| (Vec::new(), Vec::new())).collect();
+    for (number_column, code_column) in numbers.iter_mut().zip(codes.iter_mut()) {
+        let (mut rest_n, mut rest_c) = (number_column.as_mut_slice(), code_column.as_mut_slice());
+        for (part, &count) in parts.iter_mut().zip(&lines) {
+            let (mine_n, next_n) = std::mem::take(&mut rest_n).split_at_mut(count);
+            let (mine_c, next_c) = std::mem::take(&mut rest_c).split_at_mut(count);
+            part.0.push(mine_n);
+            part.1.push(mine_c);
+            (rest_n, rest_c) = (next_n, next_c);
+        }
+    }
+    // one pass: each wanted field typed, and stored as a number, or as a text label once the
+    // chunk's column has shown text
+    let done: Vec<ChunkColumns<'_>> = chunks
+        .par_iter()
+        .zip(parts.into_par_iter())
+        .map(|(chunk, (mut nums, mut texts))| {
+            let mut out = ChunkColumns::new(width);
+            let lines = each_field(chunk, n, &slots, |slot, row, field| {
+                let kind = classify(field)?;
+                out.kinds[slot] = out.kinds[slot].max(kind);
+                match kind {
+                    Kind::Empty => {
+                        out.first_empty[slot].get_or_insert(row);
+                        *nums[slot].get_mut(row)? = f64::NAN;
+                        *texts[slot].get_mut(row)? = u32::MAX;
+                    }
+                    Kind::Int | Kind::Float if out.text_from[slot].is_none() => {
+                        let value = number(field);
+                        out.negative_zero[slot] |= value == 0.0 && value.is_sign_negative();
+                        *nums[slot].get_mut(row)? = value;
+                    }
+                    _ => {
+                        out.text_from[slot].get_or_insert(row);
+                        *texts[slot].get_mut(row)? = out.code(slot, field)?;
+                    }
+                }
+                Some(())
+            })?;
+            (lines == nums.first().map_or(lines, |c| c.len())).then_some(out)
+        })
+        .collect::<Option<_>>()?;
+    let offsets: Vec<usize> = lines.iter().scan(0, |at, &l| Some(std::mem::replace(at, *at + l))).collect();
+    let mut columns: Vec<(String, PlainColumn)> = Vec::with_capacity(width);
+    let mut done = done;
+    for (slot, ((name, mut values), mut coded)) in present.iter().zip(numbers).zip(codes).enumerate() {
+        let kind = done.iter().map(|c| c.kinds[slot]).max().unwrap_or(Kind::Empty);
+        let first_empty = done.iter().zip(&offsets).find_map(|(c, at)| c.first_empty[slot].map(|r| at + r));
+        let column = match kind {
+            // a column with no values: polars' own reading decides its type
+            Kind::Empty => return None,
+            Kind::Int | Kind::Float => {
+                // an Int64 column holds no negative zero ("-0" is 0)
+                if kind == Kind::Int && done.iter().any(|c| c.negative_zero[slot]) {
+                    values.iter_mut().filter(|v| **v == 0.0).for_each(|v| *v = 0.0);
+                }
+                PlainColumn::Numbers { values, first_empty }
+            }
+            Kind::Text => {
+                // rows a chunk stored as numbers before its text began (or a chunk of numbers
+                // only, in a column that is text elsewhere) are read again as labels
+                let mut start = 0;
+                for ((chunk, out), &count) in chunks.iter().zip(done.iter_mut()).zip(&lines) {
+                    let until = out.text_from[slot].unwrap_or(count);
+                    if until > 0 {
+                        let target = &mut coded[start..start + count];
+                        let only: Vec<Option<usize>> = slots.iter().map(|s| s.filter(|&s| s == slot)).collect();
+                        each_field(chunk, n, &only, |_, row, field| {
+                            if row < until && !field.is_empty() {
+                                target[row] = out.code(slot, field)?;
+                            }
+                            Some(())
+                        })?;
+                    }
+                    start += count;
+                }
+                // one dictionary in order of first appearance, each chunk's codes renumbered
+                let mut all: Vec<String> = Vec::new();
+                let mut index: std::collections::HashMap<&str, u32> = Default::default();
+                let mut rest = coded.as_mut_slice();
+                for (out, &count) in done.iter().zip(&lines) {
+                    let map: Vec<u32> = out.labels[slot]
+                        .iter()
+                        .map(|&l| {
+                            *index.entry(l).or_insert_with(|| {
+                                all.push(l.to_string());
+                                all.len() as u32 - 1
+                            })
+                        })
+                        .collect();
+                    let (mine, next) = std::mem::take(&mut rest).split_at_mut(count);
+                    mine.iter_mut().filter(|c| **c != u32::MAX).for_each(|c| *c = map[*c as usize]);
+                    rest = next;
+                }
+                PlainColumn::Text { labels: all, codes: coded, first_empty }
+            }
+        };
+        columns.push((name.to_string(), column));
+    }
+    Some(PlainColumns { names: names.iter().map(|s| s.to_string()).collect(), rows, columns })
+}
+
+/// Chunk boundaries of the lines from `body` on: whole lines, several chunks per thread.
+fn chunk_bounds(bytes: &[u8], body: usize) -> Vec<usize> {
+    let pieces = rayon::current_num_threads() * 4;
+    let step = ((bytes.len() - body) / pieces).max(1 << 16);
+    let mut bounds = vec![body];
+    while let Some(&last) = bounds.last() {
+        if last >= bytes.len() {
+            break;
+        }
+        let target = (last + step).min(bytes.len());
+        let next = if target == bytes.len() {
+            target
+        } else {
+            memchr::memchr(b'\n', &bytes[target..]).map_or(bytes.len(), |i| target + i + 1)
+        };
+        bounds.push(next);
+    }
+    bounds
 }
 
 #[cfg(test)]
@@ -241,5 +564,135 @@ mod tests {
         let slow = polars_read(&text);
         assert_eq!(fast.schema(), slow.schema());
         assert!(fast.equals_missing(&slow));
+    }
+    /// The column polars reads, as `read_columns` gives it (numbers as f64, text
+    /// dictionary-coded in order of first appearance, the first empty field's row).
+    fn as_polars_types(frame: &DataFrame, name: &str) -> PlainColumn {
+        let column = frame.column(name).expect("the column");
+        let first_empty = (0..column.len()).find(|&i| column.get(i).is_ok_and(|v| v.is_null()));
+        if column.dtype().is_primitive_numeric() {
+            let cast = column.cast(&DataType::Float64).expect("numbers");
+            let values = cast.f64().expect("f64").iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+            return PlainColumn::Numbers { values, first_empty };
+        }
+        let (mut labels, mut codes) = (Vec::<String>::new(), Vec::new());
+        for v in column.str().expect("text").iter() {
+            codes.push(match v {
+                None => u32::MAX,
+                Some(v) => match labels.iter().position(|l| l == v) {
+                    Some(i) => i as u32,
+                    None => {
+                        labels.push(v.to_string());
+                        labels.len() as u32 - 1
+                    }
+                },
+            });
+        }
+        PlainColumn::Text { labels, codes, first_empty }
+    }
+
+    /// Columns equal, NaN for NaN, and a zero's sign compared.
+    fn same(a: &PlainColumn, b: &PlainColumn) -> bool {
+        match (a, b) {
+            (
+                PlainColumn::Numbers { values: va, first_empty: fa },
+                PlainColumn::Numbers { values: vb, first_empty: fb },
+            ) => {
+                fa == fb
+                    && va.len() == vb.len()
+                    && va.iter().zip(vb).all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+            }
+            _ => a == b,
+        }
+    }
+
+    /// `read_columns` gives every column as polars types and reads it, for the files the frame
+    /// path takes; it leaves what that path leaves (but for a column never asked for).
+    #[test]
+    fn selected_columns_are_typed_and_read_as_polars_does() {
+        let texts = [
+            "a,b,c\n1,2.5,x\n-3,4,y\n",
+            "a,b,c\r\n1,2.5,x\r\n,,\r\n7,0.125,z",
+            "id,site,w\n10,s0,1\n11,s1,0\n12,s0,\n",
+            "y,g\n0.1,1\n-0.000001,0\n123456789012345678,1\n",
+            "t,x\nabc,1\n5,2\n",
+            "t\n s\n x \n",
+            "i,f\n-0,-0.0\n3,0.5\n",
+            "d\n0.1234567890123456789\n12345678901234.5\n-98765.4321\n007\n",
+        ];
+        for text in texts {
+            let frame = polars_read(text);
+            let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+            let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
+            let read = read_columns(text.as_bytes(), &wanted).unwrap_or_else(|| panic!("taken: {text:?}"));
+            assert_eq!(read.names, names);
+            assert_eq!(read.rows, frame.height());
+            for (name, column) in &read.columns {
+                let expected = as_polars_types(&frame, name);
+                assert!(same(column, &expected), "{text:?} column {name}: {column:?} against {expected:?}");
+            }
+        }
+        for text in [
+            "a\n\"q\"\n",
+            "a,b\n1\n",
+            "a,b\n1,2,3\n",
+            "a\n1\n\n2\n",
+            "a\ntrue\n",
+            "a\n1e5\n",
+            "a,a\n1,2\n",
+            "a,b\n,1\n",
+        ] {
+            assert!(read_columns(text.as_bytes(), &["a"]).is_none(), "should leave {text:?} to polars");
+        }
+        // a column not asked for is neither typed nor read
+        let read = read_columns(b"a,b\n1,true\n2,1e5\n", &["a", "missing"]).expect("taken");
+        assert_eq!(read.columns.len(), 1);
+        assert_eq!(read.columns[0].1, PlainColumn::Numbers { values: vec![1.0, 2.0], first_empty: None });
+    }
+
+    /// Over many chunks: a column of numbers that turns to text in a later chunk (and in the
+    /// middle of one) is text throughout, as polars reads it; labels keep their first-seen order.
+    #[test]
+    fn a_column_that_turns_to_text_is_read_again_as_labels() {
+        let mut text = String::from("v,mixed,site\n");
+        for i in 0..150_000 {
+            let mixed = if i == 120_001 { "late".to_string() } else { (i % 7).to_string() };
+            text.push_str(&format!("{}.25,{mixed},s{}\n", i % 101, (i / 1000) % 13));
+        }
+        let frame = polars_read(&text);
+        let read = read_columns(text.as_bytes(), &["site", "mixed", "v"]).expect("plain");
+        assert_eq!(read.columns.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["site", "mixed", "v"]);
+        for (name, column) in &read.columns {
+            assert!(same(column, &as_polars_types(&frame, name)), "column {name}");
+        }
+        let PlainColumn::Text { labels, .. } = &read.columns[1].1 else { panic!("text") };
+        assert_eq!(labels[..3], ["0", "1", "2"]);
+    }
+
+    /// Clinger's fast path gives the standard library's value, digit for digit.
+    #[test]
+    fn short_decimals_parse_as_the_standard_library_does() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..200_000 {
+            let digits = 1 + (next() % 17) as usize;
+            let body: String = (0..digits).map(|_| char::from(b'0' + (next() % 10) as u8)).collect();
+            let point = (next() % (digits as u64 + 1)) as usize;
+            let mut text = if point == 0 || point == digits {
+                body.clone()
+            } else {
+                format!("{}.{}", &body[..point], &body[point..])
+            };
+            if next() % 2 == 0 {
+                text.insert(0, '-');
+            }
+            let expected: f64 = text.parse().expect("a decimal");
+            assert_eq!(number(text.as_bytes()).to_bits(), expected.to_bits(), "{text}");
+        }
     }
 }

@@ -821,6 +821,48 @@ mod paths {
     }
 }
 
+/// Opens a user's table, refusing one too large for memory; whether it is Parquet (by
+/// extension).
+fn open_user_table(path: &Path) -> Result<(std::fs::File, bool), String> {
+    let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}; check the path", path.display()))?;
+    let bytes = file.metadata().map_or(0, |m| m.len());
+    if let Some(message) = too_large(&path.display().to_string(), bytes, memory_budget()) {
+        return Err(format!("{message}: take a sample of rows, or run on a machine with more memory"));
+    }
+    Ok((file, is_parquet))
+}
+
+pub use crate::plain_csv::{PlainColumn, PlainColumns};
+
+/// A user's table as [`user_columns`] reads it.
+#[derive(Debug)]
+pub enum UserTable {
+    /// The wanted columns of a plain CSV, read straight into vectors.
+    Plain(PlainColumns),
+    /// Any other table, whole, as [`user_table`] reads it.
+    Frame(DataFrame),
+}
+
+/// Reads the `wanted` columns of a user's table: a plain CSV (UTF-8, no quotes, no blank or
+/// ragged lines; see [`PlainColumns`]) straight into vectors, typed as polars' inference over the
+/// whole file types them, without building a frame; any other file whole, as [`user_table`].
+///
+/// # Errors
+/// As [`user_table`].
+pub fn user_columns(path: &Path, wanted: &[&str]) -> Result<UserTable, String> {
+    let (file, is_parquet) = open_user_table(path)?;
+    if !is_parquet {
+        let mut handle = file;
+        let bytes = polars::io::utils::get_reader_bytes(&mut handle)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if let Some(columns) = crate::plain_csv::read_columns(&bytes, wanted) {
+            return Ok(UserTable::Plain(columns));
+        }
+    }
+    user_table(path).map(UserTable::Frame)
+}
+
 /// Reads a user's own table (CSV, or Parquet by extension) as `swp-eval match --table` and
 /// `effect --table` take it: every column typed as polars types it from the whole file (a
 /// plain CSV by this crate's parallel reader, which gives the same frame).
@@ -829,12 +871,7 @@ mod paths {
 /// What went wrong, in words naming the file: it cannot be opened, is not a table, or has no
 /// data rows.
 pub fn user_table(path: &Path) -> Result<DataFrame, String> {
-    let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}; check the path", path.display()))?;
-    let bytes = file.metadata().map_or(0, |m| m.len());
-    if let Some(message) = too_large(&path.display().to_string(), bytes, memory_budget()) {
-        return Err(format!("{message}: take a sample of rows, or run on a machine with more memory"));
-    }
+    let (file, is_parquet) = open_user_table(path)?;
     if !is_parquet {
         // a plain CSV is typed in parallel without polars' whole-file inference
         // memory-mapped, as `read_table` reads the contract's tables: no copy of the file

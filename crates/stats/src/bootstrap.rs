@@ -137,6 +137,16 @@ pub struct WildProblem {
 
 use crate::moments::dot;
 
+/// What a wild cluster bootstrap keeps of each cluster g (weighted; k numbers per vector):
+/// X_g'W_g X_g (k x k, row-major), and X_g'W_g u_g of the unrestricted residuals, of the
+/// residuals with the null r = 0 imposed, and of their change per unit r.
+pub(crate) struct ClusterSums {
+    pub xx: Vec<Vec<f64>>,
+    pub xu_full: Vec<Vec<f64>>,
+    pub xu_restricted: Vec<Vec<f64>>,
+    pub xu_slope: Vec<Vec<f64>>,
+}
+
 /// A and the m_h of one set of residual scores (see the module page).
 struct Scores {
     a: Vec<f64>,
@@ -255,11 +265,25 @@ impl WildProblem {
             }
         }
         // (X'X)^-1 (weighted) comes with the full fit
-        let xtx_inv = full.unscaled_cov.clone();
+        let sums = ClusterSums { xx: xx_g, xu_full, xu_restricted, xu_slope };
+        Ok(Self::from_cluster_sums(n, coef, full.coef[coef], full.unscaled_cov, sums))
+    }
+
+    /// The problem from its per-cluster sums (clusters numbered 0..G, G >= 2): `n` rows,
+    /// coefficient `coef` estimated at `estimate`, (X'WX)^-1 row-major.
+    pub(crate) fn from_cluster_sums(
+        n: usize,
+        coef: usize,
+        estimate: f64,
+        xtx_inv: Vec<f64>,
+        sums: ClusterSums,
+    ) -> Self {
+        let ClusterSums { xx, xu_full, xu_restricted, xu_slope } = sums;
+        let (k, g) = (xu_full[0].len(), xu_full.len());
         let c: Vec<f64> = xtx_inv[coef * k..(coef + 1) * k].to_vec();
         let cxx: Vec<f64> =
-            xx_g.iter().flat_map(|m| (0..k).map(|b| (0..k).map(|a| c[a] * m[a * k + b]).sum::<f64>())).collect();
-        Ok(WildProblem { n, k, g, coef, estimate: full.coef[coef], c, xtx_inv, cxx, xu_full, xu_restricted, xu_slope })
+            xx.iter().flat_map(|m| (0..k).map(|b| (0..k).map(|a| c[a] * m[a * k + b]).sum::<f64>())).collect();
+        WildProblem { n, k, g, coef, estimate, c, xtx_inv, cxx, xu_full, xu_restricted, xu_slope }
     }
 
     /// The coefficient.
@@ -322,6 +346,7 @@ impl WildProblem {
             ],
         };
         let base = points.len();
+        debug_assert!(base == 2 || base == 6, "Rademacher or Webb points");
         let distinct = (base as f64).powi(g as i32);
         if distinct <= params.reps as f64 {
             let total = distinct as usize;
@@ -337,8 +362,13 @@ impl WildProblem {
         let mut codes = vec![0u8; params.reps * g];
         codes.par_chunks_exact_mut(g).enumerate().for_each(|(rep, draw)| {
             let mut rng = Rng::new(params.seed, rep as u64 + 1);
+            // a constant divisor: the remainder by multiplication, not a division per draw
+            let point = |x: u64| match base {
+                2 => x % 2,
+                _ => x % 6,
+            };
             for d in draw {
-                *d = (rng.next_u64() % base as u64) as u8;
+                *d = point(rng.next_u64()) as u8;
             }
         });
         Draws { points, g, codes, enumerated: false }

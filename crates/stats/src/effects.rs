@@ -77,10 +77,15 @@ pub fn standardised(treated: &[f64], control: &[f64]) -> Result<Standardised> {
 /// Weighted mean and variance sum w(x - m)^2 / (sum w - sum w^2 / sum w) (with unit weights the
 /// sample variance).
 fn weighted_moments(x: &[f64], w: &[f64]) -> (f64, f64) {
-    let sw: f64 = w.iter().sum();
-    let m = x.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() / sw;
-    let ss: f64 = x.iter().zip(w).map(|(a, b)| b * (a - m) * (a - m)).sum();
-    (m, ss / (sw - w.iter().map(|v| v * v).sum::<f64>() / sw))
+    weighted_moments_of(x.iter().copied().zip(w.iter().copied()))
+}
+
+/// [`weighted_moments`] of (value, weight) pairs, summed in the same order.
+pub(crate) fn weighted_moments_of(pairs: impl Iterator<Item = (f64, f64)> + Clone) -> (f64, f64) {
+    let sw: f64 = pairs.clone().map(|(_, w)| w).sum();
+    let m = pairs.clone().map(|(a, b)| a * b).sum::<f64>() / sw;
+    let ss: f64 = pairs.clone().map(|(a, b)| b * (a - m) * (a - m)).sum();
+    (m, ss / (sw - pairs.map(|(_, v)| v * v).sum::<f64>() / sw))
 }
 
 /// Cohen's d and Hedges' g with weights (e.g. match weights): weighted means over the pooled
@@ -99,10 +104,20 @@ pub fn standardised_weighted(
     if treated.len() != w_treated.len() || control.len() != w_control.len() {
         return Err(StatsError::LengthMismatch { inputs: "outcomes and weights" });
     }
-    let (n1, n0) = (treated.len() as f64, control.len() as f64);
+    let groups =
+        [(treated.len(), weighted_moments(treated, w_treated)), (control.len(), weighted_moments(control, w_control))];
+    standardised_of_moments(groups)
+}
+
+/// [`standardised_weighted`] from each group's units and weighted mean and variance (treated
+/// first; at least two units each).
+///
+/// # Errors
+/// No variation.
+pub(crate) fn standardised_of_moments(groups: [(usize, (f64, f64)); 2]) -> Result<Standardised> {
+    let [(n1, (m1, v1)), (n0, (m0, v0))] = groups;
+    let (n1, n0) = (n1 as f64, n0 as f64);
     let df = n1 + n0 - 2.0;
-    let (m1, v1) = weighted_moments(treated, w_treated);
-    let (m0, v0) = weighted_moments(control, w_control);
     let pooled = (((n1 - 1.0) * v1 + (n0 - 1.0) * v0) / df).sqrt();
     if pooled.is_nan() || pooled <= 0.0 {
         return Err(StatsError::NoVariation { context: ": no standardised difference" });

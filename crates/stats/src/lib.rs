@@ -34,6 +34,7 @@ pub mod sensitivity;
 pub mod summary;
 pub mod survival;
 pub mod tolerance;
+mod two_group;
 
 pub use error::{Result, StatsError};
 pub use linalg::{ColumnRef, Matrix, MatrixRef};

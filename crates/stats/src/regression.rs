@@ -76,7 +76,7 @@ impl Inference {
     }
 }
 
-fn mat_vec(m: &[f64], k: usize, v: &[f64]) -> Vec<f64> {
+pub(crate) fn mat_vec(m: &[f64], k: usize, v: &[f64]) -> Vec<f64> {
     (0..k).map(|i| (0..k).map(|j| m[i * k + j] * v[j]).sum()).collect()
 }
 
@@ -86,7 +86,7 @@ fn quad(a: &[f64], m: &[f64], b: &[f64]) -> f64 {
 }
 
 /// M S M for symmetric S (k x k).
-fn sandwich(m: &[f64], s: &[f64], k: usize) -> Vec<f64> {
+pub(crate) fn sandwich(m: &[f64], s: &[f64], k: usize) -> Vec<f64> {
     let mut ms = vec![0.0; k * k];
     for i in 0..k {
         for j in 0..k {
@@ -318,21 +318,7 @@ impl WlsFit {
                         }
                     }
                 }
-                let mp: Vec<Vec<f64>> = pvec.iter().map(|p| mat_vec(m, k, p)).collect();
-                let (mut trace, mut sum_sq) = (0.0, 0.0);
-                for a in 0..g {
-                    for b in 0..g {
-                        let rmp: f64 = rvec[a].iter().zip(&mp[b]).map(|(x, y)| x * y).sum();
-                        let prm: f64 = mp[a].iter().zip(&rvec[b]).map(|(x, y)| x * y).sum();
-                        let mut bab = -rmp - prm + quad(&pvec[a], &omega, &pvec[b]);
-                        if a == b {
-                            bab += vv[a];
-                            trace += bab;
-                        }
-                        sum_sq += bab * bab;
-                    }
-                }
-                trace * trace / sum_sq
+                satterthwaite_df(&vv, &pvec, &rvec, k, m, &omega)
             })
             .collect();
         for (coef, value) in coefs.zip(computed) {
@@ -427,34 +413,7 @@ impl Adjustment {
             }
             out
         };
-        let p = proj(&z[..k]);
-        let s = proj(&z[k..]);
-        let mut kmat = vec![0.0; r * r];
-        for i in 0..r {
-            for j in 0..r {
-                let pi = &p[i * k..(i + 1) * k];
-                let pj = &p[j * k..(j + 1) * k];
-                let si = &s[i * k..(i + 1) * k];
-                let sj = &s[j * k..(j + 1) * k];
-                kmat[i * r + j] = -quad(pi, m, sj) - quad(si, m, pj) + quad(pi, omega, pj);
-            }
-        }
-        let (values, vectors) = symmetric_eigen(&kmat, r)?;
-        if values.iter().any(|&l| 1.0 + l < -1e-8) {
-            return Err(StatsError::NotPositiveSemidefinite { what: "a cluster's CR2 adjustment" });
-        }
-        let mut core = vec![0.0; r * r];
-        for (l, &lambda) in values.iter().enumerate() {
-            // a cluster that fits its own parameter exactly (a fixed effect per cluster) makes
-            // I - H_gg singular: as clubSandwich, the Moore-Penrose inverse square root (0 on
-            // the null space)
-            let f = if 1.0 + lambda <= 1e-10 { -1.0 } else { 1.0 / (1.0 + lambda).sqrt() - 1.0 };
-            for i in 0..r {
-                for j in 0..r {
-                    core[i * r + j] += vectors[i * r + l] * f * vectors[j * r + l];
-                }
-            }
-        }
+        let core = adjustment_core(&proj(&z[..k]), &proj(&z[k..]), k, m, omega)?;
         Ok(Adjustment { q: q.into_iter().flatten().collect(), n, r, core })
     }
 
@@ -470,6 +429,71 @@ impl Adjustment {
         }
         out
     }
+}
+
+/// The core U ((1 + L)^(-1/2) - 1) U' of a cluster's adjustment A_g = I + Q core Q', from
+/// P = Q'X_g and S = Q'W_g X_g (r x k each, row-major) in an orthonormal basis Q of
+/// span[X_g, W_g X_g]: G_g - I = Q K Q' with K = -P M S' - S M P' + P Omega P'.
+///
+/// # Errors
+/// An eigenvalue of G_g below 0 (beyond rounding): [`StatsError::NotPositiveSemidefinite`].
+pub(crate) fn adjustment_core(p: &[f64], s: &[f64], k: usize, m: &[f64], omega: &[f64]) -> Result<Vec<f64>> {
+    let r = p.len() / k;
+    let mut kmat = vec![0.0; r * r];
+    for i in 0..r {
+        for j in 0..r {
+            let pi = &p[i * k..(i + 1) * k];
+            let pj = &p[j * k..(j + 1) * k];
+            let si = &s[i * k..(i + 1) * k];
+            let sj = &s[j * k..(j + 1) * k];
+            kmat[i * r + j] = -quad(pi, m, sj) - quad(si, m, pj) + quad(pi, omega, pj);
+        }
+    }
+    let (values, vectors) = symmetric_eigen(&kmat, r)?;
+    if values.iter().any(|&l| 1.0 + l < -1e-8) {
+        return Err(StatsError::NotPositiveSemidefinite { what: "a cluster's CR2 adjustment" });
+    }
+    let mut core = vec![0.0; r * r];
+    for (l, &lambda) in values.iter().enumerate() {
+        // a cluster that fits its own parameter exactly (a fixed effect per cluster) makes
+        // I - H_gg singular: as clubSandwich, the Moore-Penrose inverse square root (0 on
+        // the null space)
+        let f = if 1.0 + lambda <= 1e-10 { -1.0 } else { 1.0 / (1.0 + lambda).sqrt() - 1.0 };
+        for i in 0..r {
+            for j in 0..r {
+                core[i * r + j] += vectors[i * r + l] * f * vectors[j * r + l];
+            }
+        }
+    }
+    Ok(core)
+}
+
+/// The Satterthwaite degrees of freedom (tr B)^2 / sum B_gh^2 of one coefficient from each
+/// cluster's v_g = A_g W_g X_g M c: its squared norm `vv`, p_g = X_g'v_g and r_g = X_g'W_g v_g.
+pub(crate) fn satterthwaite_df(
+    vv: &[f64],
+    pvec: &[Vec<f64>],
+    rvec: &[Vec<f64>],
+    k: usize,
+    m: &[f64],
+    omega: &[f64],
+) -> f64 {
+    let g = vv.len();
+    let mp: Vec<Vec<f64>> = pvec.iter().map(|p| mat_vec(m, k, p)).collect();
+    let (mut trace, mut sum_sq) = (0.0, 0.0);
+    for a in 0..g {
+        for b in 0..g {
+            let rmp: f64 = rvec[a].iter().zip(&mp[b]).map(|(x, y)| x * y).sum();
+            let prm: f64 = mp[a].iter().zip(&rvec[b]).map(|(x, y)| x * y).sum();
+            let mut bab = -rmp - prm + quad(&pvec[a], omega, &pvec[b]);
+            if a == b {
+                bab += vv[a];
+                trace += bab;
+            }
+            sum_sq += bab * bab;
+        }
+    }
+    trace * trace / sum_sq
 }
 
 /// The CR2 standard error and Bell-McCaffrey degrees of freedom of coefficient `coef` with an

@@ -10,13 +10,15 @@
 //! assert_eq!(s.se_method, swp_stats::summary::SeMethod::Welch);
 //! ```
 
-use crate::bootstrap::{BootType, BootWeights, WildParams, WildProblem};
+use crate::bootstrap::{BootType, BootWeights, WildParams};
 use crate::effects::{
-    cliffs_delta, rate_ratio_weighted, risks_weighted, standardised_weighted, weighted_difference, welch,
+    cliffs_delta, rate_ratio_weighted, risks_weighted, standardised_of_moments, weighted_difference,
+    weighted_moments_of, welch,
 };
-use crate::regression::wls;
-use crate::{Matrix, Result, StatsError};
+use crate::two_group::TwoGroup;
+use crate::{Result, StatsError};
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// The rows of one outcome. Rows with weight 0 are left out of every statistic.
 #[derive(Debug, Clone, Copy)]
@@ -202,44 +204,51 @@ pub fn summarise(data: &EffectData<'_>, options: &EffectOptions) -> Result<Effec
     if data.weights.is_some_and(|w| w.iter().any(|v| !(v.is_finite() && *v >= 0.0))) {
         return Err(StatsError::OutOfRange { what: "weights", allowed: "non-negative numbers" });
     }
-    let keep: Vec<usize> = (0..n).filter(|&i| data.weights.is_none_or(|w| w[i] > 0.0)).collect();
-    let pick = |v: &[f64]| -> Vec<f64> { keep.iter().map(|&i| v[i]).collect() };
-    let g: Vec<bool> = keep.iter().map(|&i| data.treated[i]).collect();
-    let y = pick(data.y);
-    let w = data.weights.map(pick);
-    let weight = |i: usize| w.as_ref().map_or(1.0, |w| w[i]);
-    let split = |want: bool| -> (Vec<f64>, Vec<f64>) {
-        g.iter().enumerate().filter(|(_, &t)| t == want).map(|(i, _)| (y[i], weight(i))).unzip()
-    };
-    let ((treated_y, w_treated), (control_y, w_control)) = (split(true), split(false));
-    let mean = |v: &[f64], wv: &[f64]| {
-        let (s, sw) = v.iter().zip(wv).fold((0.0, 0.0), |(s, sw), (x, w)| (s + w * x, sw + w));
-        s / sw
-    };
-    if treated_y.len() < 2 || control_y.len() < 2 {
-        return Err(StatsError::TooFewPerGroup { min: 2, treated: treated_y.len(), control: control_y.len() });
+    // rows of weight 0 are left out (copies only when there are some)
+    let keep: Option<Vec<usize>> =
+        data.weights.filter(|w| w.contains(&0.0)).map(|w| (0..n).filter(|&i| w[i] > 0.0).collect());
+    fn pick<'a, T: Copy>(v: &'a [T], keep: &Option<Vec<usize>>) -> Cow<'a, [T]> {
+        match keep {
+            Some(rows) => Cow::Owned(rows.iter().map(|&i| v[i]).collect()),
+            None => Cow::Borrowed(v),
+        }
     }
+    let g = pick(data.treated, &keep);
+    let y = pick(data.y, &keep);
+    let w = data.weights.map(|w| pick(w, &keep));
+    let weight = |i: usize| w.as_ref().map_or(1.0, |w| w[i]);
+    // each group's rows, and their weighted mean and variance, without copying them
+    let (gs, ys, weight) = (&g[..], &y[..], &weight);
+    let of_group = |want: bool| (0..ys.len()).filter(move |&i| gs[i] == want).map(move |i| (ys[i], weight(i)));
+    let (n_treated, n_control) = (of_group(true).count(), of_group(false).count());
+    if n_treated < 2 || n_control < 2 {
+        return Err(StatsError::TooFewPerGroup { min: 2, treated: n_treated, control: n_control });
+    }
+    let moments = [(n_treated, weighted_moments_of(of_group(true))), (n_control, weighted_moments_of(of_group(false)))];
+    // the groups' outcomes and weights, for the statistics that take them apart
+    let split = |want: bool| -> (Vec<f64>, Vec<f64>) { of_group(want).unzip() };
     let (inference, se_method, clustered) = match (data.clusters, &w) {
-        (None, None) => (welch(&treated_y, &control_y)?, SeMethod::Welch, None),
+        (None, None) => (welch(&split(true).0, &split(false).0)?, SeMethod::Welch, None),
         (None, Some(w)) => (weighted_difference(&y, &g, w)?, SeMethod::Hc2, None),
         (Some(clusters), _) => {
-            let ids: Vec<usize> = keep.iter().map(|&i| clusters[i]).collect();
-            let of_group = |want: bool| {
-                crate::labels::count_distinct(ids.iter().zip(&g).filter(|(_, &t)| t == want).map(|(&c, _)| c))
+            let ids = pick(clusters, &keep);
+            let clusters_of = |want: bool| {
+                crate::labels::count_distinct(ids.iter().zip(g.iter()).filter(|(_, &t)| t == want).map(|(&c, _)| c))
             };
-            let (in_treated, in_control) = (of_group(true), of_group(false));
-            if in_treated < 2 || in_control < 2 {
+            let fit = match TwoGroup::fit(&y, &g, w.as_deref(), &ids) {
+                Err(StatsError::TooFewClusters { .. }) => None,
+                fit => Some(fit?),
+            };
+            let (in_treated, in_control) = match &fit {
+                Some(fit) => (fit.clusters_with(true), fit.clusters_with(false)),
+                None => (clusters_of(true), clusters_of(false)),
+            };
+            let Some(fit) = fit.filter(|_| in_treated >= 2 && in_control >= 2) else {
                 return Err(StatsError::TooFewClustersPerGroup { min: 2, treated: in_treated, control: in_control });
-            }
-            let mut x = Matrix::zeros(g.len(), 2);
-            for (i, &t) in g.iter().enumerate() {
-                x.values[2 * i] = 1.0;
-                x.values[2 * i + 1] = f64::from(u8::from(t));
-            }
-            let fit = wls(&x, &y, w.as_deref())?;
-            let cr2 = fit.cr2_inference(&ids, 1)?;
-            let cr1 = fit.vcov_cr1(&ids)?;
-            let problem = WildProblem::from_fit(&fit, &y, &ids, 1)?;
+            };
+            let cr2 = fit.cr2_inference()?;
+            let cr1 = fit.vcov_cr1();
+            let problem = fit.wild_problem();
             let params = WildParams {
                 reps: options.reps,
                 weights: options.boot_weights,
@@ -250,7 +259,7 @@ pub fn summarise(data: &EffectData<'_>, options: &EffectOptions) -> Result<Effec
             let wild = problem.test(0.0, &params);
             let summary = ClusterSummary {
                 se_cr1: cr1[3].sqrt(),
-                n_clusters: crate::labels::count_distinct(ids.iter().copied()),
+                n_clusters: fit.clusters(),
                 n_treated_clusters: in_treated,
                 wild_p_value: wild.p_value,
                 wild_reps: wild.reps,
@@ -259,12 +268,13 @@ pub fn summarise(data: &EffectData<'_>, options: &EffectOptions) -> Result<Effec
             (cr2, SeMethod::Cr2, Some(summary))
         }
     };
-    let standardised = standardised_weighted(&treated_y, &w_treated, &control_y, &w_control).ok();
+    let standardised = standardised_of_moments(moments).ok();
     let interval = |ci: fn(&crate::effects::Standardised) -> f64| {
         standardised.as_ref().filter(|_| data.clusters.is_none()).map(ci)
     };
     // a 0/1 outcome is read from every row given, weight 0 included
     let risks = if data.y.iter().all(|&v| v == 0.0 || v == 1.0) {
+        let ((treated_y, w_treated), (control_y, w_control)) = (split(true), split(false));
         let r = risks_weighted(&treated_y, &w_treated, &control_y, &w_control)?;
         Some(RiskSummary {
             risk_difference: r.risk_difference.estimate,
@@ -282,14 +292,14 @@ pub fn summarise(data: &EffectData<'_>, options: &EffectOptions) -> Result<Effec
     };
     let rate = match data.exposure {
         Some(exposure) => {
-            let (rr, _) = rate_ratio_weighted(&y, &pick(exposure), &g, w.as_deref())?;
+            let (rr, _) = rate_ratio_weighted(&y, &pick(exposure, &keep), &g, w.as_deref())?;
             Some(RateSummary { rate_ratio: rr.estimate, rate_ratio_ci_low: rr.ci_low, rate_ratio_ci_high: rr.ci_high })
         }
         None => None,
     };
     let ordinal = match options.scale {
         OutcomeScale::Ordinal => {
-            let o = cliffs_delta(&treated_y, &control_y)?;
+            let o = cliffs_delta(&split(true).0, &split(false).0)?;
             Some(OrdinalSummary {
                 cliffs_delta: o.cliffs_delta.estimate,
                 cliffs_delta_ci_low: o.cliffs_delta.ci_low,
@@ -300,10 +310,10 @@ pub fn summarise(data: &EffectData<'_>, options: &EffectOptions) -> Result<Effec
         OutcomeScale::Interval => None,
     };
     Ok(EffectSummary {
-        n_treated: treated_y.len(),
-        n_control: control_y.len(),
-        mean_treated: mean(&treated_y, &w_treated),
-        mean_control: mean(&control_y, &w_control),
+        n_treated,
+        n_control,
+        mean_treated: moments[0].1 .0,
+        mean_control: moments[1].1 .0,
         difference: inference.estimate,
         se: inference.se,
         se_method,
