@@ -64,17 +64,20 @@ impl ValueKind {
     }
 }
 
-use crate::moments::weighted_mean;
+/// The weighted mean of (value, weight) pairs: sum x w / sum w, summed in order.
+fn weighted_mean(pairs: impl Iterator<Item = (f64, f64)> + Clone) -> f64 {
+    pairs.clone().map(|(x, w)| x * w).sum::<f64>() / pairs.map(|(_, w)| w).sum::<f64>()
+}
 
-/// MatchIt's `wvar`.
-fn weighted_var(x: &[f64], w: &[f64], kind: ValueKind) -> f64 {
-    let total: f64 = w.iter().sum();
-    let w: Vec<f64> = w.iter().map(|v| v / total).collect();
-    let m: f64 = x.iter().zip(&w).map(|(a, b)| a * b).sum();
+/// MatchIt's `wvar`, of (value, weight) pairs.
+fn weighted_var(pairs: impl Iterator<Item = (f64, f64)> + Clone, kind: ValueKind) -> f64 {
+    let total: f64 = pairs.clone().map(|(_, w)| w).sum();
+    let m: f64 = pairs.clone().map(|(x, w)| x * (w / total)).sum();
     if kind == ValueKind::Binary {
         m * (1.0 - m)
     } else {
-        x.iter().zip(&w).map(|(a, b)| b * (a - m) * (a - m)).sum::<f64>() / (1.0 - w.iter().map(|v| v * v).sum::<f64>())
+        let ss: f64 = pairs.clone().map(|(x, w)| (w / total) * (x - m) * (x - m)).sum();
+        ss / (1.0 - pairs.map(|(_, w)| (w / total) * (w / total)).sum::<f64>())
     }
 }
 
@@ -104,23 +107,35 @@ fn pooled_sd(x: &[f64], treat: &[bool], kind: ValueKind) -> f64 {
 
 /// The units in increasing order of x (ties in any order: only the ends of runs of equal
 /// values are read).
-fn order_of(x: &[f64]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..x.len()).collect();
-    order.sort_unstable_by(|&a, &b| x[a].total_cmp(&x[b]));
-    order
+fn order_of(x: &[f64]) -> Vec<(f64, u32)> {
+    // as integers in f64's total order, ties by position: integer comparisons on the values
+    // themselves, and the same order whatever the sort
+    let key = |v: f64| {
+        let b = v.to_bits();
+        if b >> 63 == 1 {
+            !b
+        } else {
+            b | 1 << 63
+        }
+    };
+    let mut keyed: Vec<(u64, u32)> = x.iter().enumerate().map(|(i, &v)| (key(v), i as u32)).collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, i)| (x[i as usize], i)).collect()
 }
 
-/// MatchIt's `qqsum(standardize = TRUE)`: mean and max eCDF differences, `order` sorting x.
-fn ecdf_differences(x: &[f64], treat: &[bool], w: &[f64], order: &[usize]) -> (f64, f64) {
-    let n = x.len();
-    let (s1, s0) = (0..n).fold((0.0, 0.0), |(a, b), i| if treat[i] { (a + w[i], b) } else { (a, b + w[i]) });
-    let first_group = treat[order[0]];
+/// MatchIt's `qqsum(standardize = TRUE)`: mean and max eCDF differences, `sorted` the values
+/// of x in order, each with its unit.
+fn ecdf_differences(treat: &[bool], w: &impl Fn(usize) -> f64, sorted: &[(f64, u32)]) -> (f64, f64) {
+    let n = sorted.len();
+    let (s1, s0) = (0..n).fold((0.0, 0.0), |(a, b), i| if treat[i] { (a + w(i), b) } else { (a, b + w(i)) });
+    let first_group = treat[sorted[0].1 as usize];
     let mut cumulative = 0.0;
     let mut diffs = Vec::new();
-    for (k, &i) in order.iter().enumerate() {
-        let wi = if treat[i] { w[i] / s1 } else { w[i] / s0 };
+    for (k, &(x, i)) in sorted.iter().enumerate() {
+        let i = i as usize;
+        let wi = if treat[i] { w(i) / s1 } else { w(i) / s0 };
         cumulative += if treat[i] == first_group { -wi } else { wi };
-        let run_ends = k + 1 == n || x[order[k + 1]] != x[i];
+        let run_ends = k + 1 == n || sorted[k + 1].0 != x;
         if run_ends {
             diffs.push(cumulative.abs());
         }
@@ -150,18 +165,16 @@ fn balance_row_sorted(
     treat: &[bool],
     weights: Option<&[f64]>,
     treated_sd: Option<f64>,
-    order: Option<&[usize]>,
+    order: Option<&[(f64, u32)]>,
 ) -> BalanceRow {
-    let ones = vec![1.0; x.len()];
-    let w = weights.unwrap_or(&ones);
     let kind = ValueKind::of(x);
-    let split =
-        |g: bool, v: &[f64]| -> Vec<f64> { v.iter().zip(treat).filter(|(_, &t)| t == g).map(|(a, _)| *a).collect() };
-    let (x1, x0) = (split(true, x), split(false, x));
-    let (w1, w0) = (split(true, w), split(false, w));
-    let too_small = w1.iter().filter(|&&v| v != 0.0).count() < 2 && w0.iter().filter(|&&v| v != 0.0).count() < 2;
-    let mean_treated = weighted_mean(&x1, &w1);
-    let mean_control = weighted_mean(&x0, &w0);
+    // each group's (value, weight) pairs, read in place
+    let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
+    let group = |g: bool| (0..x.len()).filter(move |&i| treat[i] == g).map(move |i| (x[i], weight(i)));
+    let weighted = |g: bool| group(g).filter(|&(_, w)| w != 0.0).count();
+    let too_small = weighted(true) < 2 && weighted(false) < 2;
+    let mean_treated = weighted_mean(group(true));
+    let mean_control = weighted_mean(group(false));
     let diff = mean_treated - mean_control;
     let smd = if diff.abs() > f64::EPSILON.sqrt() && !too_small {
         let std = treated_sd.unwrap_or_else(|| standardiser(x, treat));
@@ -174,10 +187,10 @@ fn balance_row_sorted(
     } else if too_small {
         (None, f64::NAN, f64::NAN)
     } else {
-        let vr = weighted_var(&x1, &w1, ValueKind::Continuous) / weighted_var(&x0, &w0, ValueKind::Continuous);
+        let vr = weighted_var(group(true), ValueKind::Continuous) / weighted_var(group(false), ValueKind::Continuous);
         let (mean, max) = match order {
-            Some(o) => ecdf_differences(x, treat, w, o),
-            None => ecdf_differences(x, treat, w, &order_of(x)),
+            Some(o) => ecdf_differences(treat, &weight, o),
+            None => ecdf_differences(treat, &weight, &order_of(x)),
         };
         (Some(vr), mean, max)
     };
@@ -188,8 +201,8 @@ fn balance_row_sorted(
 /// (sqrt(p(1 - p)) for 0/1), or the pooled SD when that is 0.
 pub fn standardiser(x: &[f64], treat: &[bool]) -> f64 {
     let kind = ValueKind::of(x);
-    let x1: Vec<f64> = x.iter().zip(treat).filter(|(_, &t)| t).map(|(a, _)| *a).collect();
-    let s = weighted_var(&x1, &vec![1.0; x1.len()], kind).sqrt();
+    let treated = x.iter().zip(treat).filter(|(_, &t)| t).map(|(&a, _)| (a, 1.0));
+    let s = weighted_var(treated, kind).sqrt();
     if s.is_finite() && s >= f64::EPSILON.sqrt() {
         s
     } else {
@@ -273,4 +286,40 @@ pub fn balance_table(columns: &[(String, Vec<f64>)], treat: &[bool], weights: &[
         .collect();
     let (before, after) = rows.into_iter().unzip();
     BalanceTable { counts: counts(treat, weights), before, after }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sorting by the integer keys orders as f64's total order, ties by position, over signs,
+    /// zeros, infinities and ties.
+    #[test]
+    fn the_order_is_the_total_order_with_ties_by_position() {
+        let mut state = 88_172_645_463_325_252u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let special = [0.0, -0.0, 1.0, -1.0, f64::INFINITY, f64::NEG_INFINITY, 1e-300, -2.5, 2.5];
+        for case in 0..4 {
+            let x: Vec<f64> = (0..5000)
+                .map(|i| match case {
+                    0 => (next() % 7) as f64 - 3.0,
+                    1 => special[(next() % 9) as usize],
+                    2 => (next() as f64 / u64::MAX as f64 - 0.5) * 1e6,
+                    _ => f64::from(i % 3),
+                })
+                .collect();
+            let mut expected: Vec<(f64, u32)> = x.iter().enumerate().map(|(i, &v)| (v, i as u32)).collect();
+            expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let got = order_of(&x);
+            assert!(
+                got.iter().zip(&expected).all(|(a, b)| a.0.to_bits() == b.0.to_bits() && a.1 == b.1),
+                "case {case}"
+            );
+        }
+    }
 }

@@ -29,7 +29,10 @@
 //! ```
 
 use crate::error::{Result, StatsError};
-use crate::linalg::{weighted_least_squares, ColumnRef, Matrix, MatrixRef};
+use crate::linalg::{
+    cholesky, cholesky_inverse, cholesky_solve, weighted_cross_products, weighted_least_squares, ColumnRef, Matrix,
+    MatrixRef,
+};
 use statrs::distribution::{Continuous, ContinuousCDF, Normal};
 
 /// Model family and link.
@@ -86,6 +89,9 @@ fn standard_normal() -> Normal {
     Normal::new(0.0, 1.0).expect("valid parameters")
 }
 
+/// Rows per block of the parallel passes over the units.
+const ROWS: usize = 8192;
+
 impl Family {
     fn link(self, mu: f64) -> f64 {
         match self {
@@ -139,7 +145,19 @@ impl Family {
         }
     }
 
+    /// The deviance: blocks of rows summed in parallel, the blocks' sums added in order (the
+    /// same bits for any number of threads).
     fn deviance(self, y: &[f64], mu: &[f64], prior: &[f64]) -> f64 {
+        use rayon::prelude::*;
+        let block = |b: usize| {
+            let rows = b * ROWS..((b + 1) * ROWS).min(y.len());
+            self.deviance_of(&y[rows.clone()], &mu[rows.clone()], &prior[rows])
+        };
+        let sums: Vec<f64> = (0..y.len().div_ceil(ROWS)).into_par_iter().map(block).collect();
+        sums.iter().sum()
+    }
+
+    fn deviance_of(self, y: &[f64], mu: &[f64], prior: &[f64]) -> f64 {
         let y_log_y = |y: f64, mu: f64| if y != 0.0 { y * (y / mu).ln() } else { 0.0 };
         y.iter()
             .zip(mu)
@@ -293,25 +311,62 @@ impl ValidGlmParams {
         let mut converged = false;
         let mut iterations = 0;
         let mut dev = dev_old;
+        // Newton steps by the normal equations while they are well conditioned: X'WX by
+        // Cholesky, and after the first step the correction X'W(z - Xb), whose rounding error
+        // shrinks with the step, so the fit converges to the score's zero as closely as the
+        // score's sum allows. A column within 1e-3 (relative) of the span of the others switches
+        // the fit to the QR of sqrt(W)[X z] for its remaining steps, as R's glm.fit solves every
+        // step (and its rule for dependent columns then applies).
+        let working = |eta: &[f64], mu: &[f64], i: usize| {
+            let d = family.mu_eta(eta[i]);
+            (prior[i] * d * d / family.variance(mu[i]), (y[i] - mu[i]) / d)
+        };
+        let predict = |b: &[f64], eta: &mut [f64], mu: &mut [f64]| {
+            use rayon::prelude::*;
+            eta.par_chunks_mut(ROWS).zip(mu.par_chunks_mut(ROWS)).enumerate().for_each(|(block, (eta, mu))| {
+                for (j, (e, m)) in eta.iter_mut().zip(mu).enumerate() {
+                    let i = block * ROWS + j;
+                    *e = x.row(i).iter().zip(b).map(|(a, b)| a * b).sum::<f64>() + offset[i];
+                    *m = family.inverse_link(*e);
+                }
+            });
+        };
+        let mut by_qr = false;
         for iter in 1..=self.0.max_iter {
             iterations = iter;
-            let mut z = vec![0.0; n];
-            let mut w = vec![0.0; n];
-            for i in 0..n {
-                let d = family.mu_eta(eta[i]);
-                z[i] = eta[i] - offset[i] + (y[i] - mu[i]) / d;
-                w[i] = prior[i] * d * d / family.variance(mu[i]);
-            }
-            let ls = weighted_least_squares(x, &z, &w, tol).map_err(|dependent| StatsError::Collinear {
-                names: dependent.0.iter().map(|&j| names[j].clone()).collect(),
-            })?;
-            let mut start = ls.coef;
-            last_cov = ls.unscaled_cov;
-            let predict = |b: &[f64]| -> Vec<f64> {
-                (0..n).map(|i| x.row(i).iter().zip(b).map(|(a, b)| a * b).sum::<f64>() + offset[i]).collect()
+            let normal = if by_qr {
+                None
+            } else {
+                // the first step solves for b (no b yet: the start is a mean); later ones for b's change
+                let from_start = iter == 1;
+                let (h, v) = weighted_cross_products(x, |i| {
+                    let (w, r) = working(&eta, &mu, i);
+                    (w, if from_start { r + eta[i] - offset[i] } else { r })
+                });
+                cholesky(&h, p, 1e-3).map(|l| {
+                    let delta = cholesky_solve(&l, &v);
+                    let b = if from_start { delta } else { coef.iter().zip(&delta).map(|(c, d)| c + d).collect() };
+                    (b, cholesky_inverse(&l, p))
+                })
             };
-            eta = predict(&start);
-            mu = eta.iter().map(|&e| family.inverse_link(e)).collect();
+            let (mut start, cov) = match normal {
+                Some(step) => step,
+                None => {
+                    by_qr = true;
+                    let (mut z, mut w) = (vec![0.0; n], vec![0.0; n]);
+                    for i in 0..n {
+                        let (wi, r) = working(&eta, &mu, i);
+                        z[i] = eta[i] - offset[i] + r;
+                        w[i] = wi;
+                    }
+                    let ls = weighted_least_squares(x, &z, &w, tol).map_err(|dependent| StatsError::Collinear {
+                        names: dependent.0.iter().map(|&j| names[j].clone()).collect(),
+                    })?;
+                    (ls.coef, ls.unscaled_cov)
+                }
+            };
+            last_cov = cov;
+            predict(&start, &mut eta, &mut mu);
             dev = family.deviance(y, &mu, prior);
             // step halving while the deviance is not finite (R's inner loop)
             let mut halvings = 0;
@@ -324,8 +379,7 @@ impl ValidGlmParams {
                     return Err(StatsError::NotConverged { iterations: iter });
                 }
                 start = start.iter().zip(old).map(|(s, o)| (s + o) / 2.0).collect();
-                eta = predict(&start);
-                mu = eta.iter().map(|&e| family.inverse_link(e)).collect();
+                predict(&start, &mut eta, &mut mu);
                 dev = family.deviance(y, &mu, prior);
             }
             coef = start;

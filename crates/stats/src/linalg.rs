@@ -337,6 +337,93 @@ fn least_squares(x: &MatrixRef<'_>, z: &[f64], w: &[f64], tol: f64) -> Result<Le
     Ok(LeastSquares { coef, unscaled_cov: r_inverse_crossprod(&r, p) })
 }
 
+/// X'WX and X'Wt of the rows of `x` with per-row weight and target `row(i) = (w_i, t_i)`:
+/// blocks of rows summed in parallel, the blocks' sums added in block order (the same bits
+/// for any number of threads). X'WX row-major p x p.
+pub(crate) fn weighted_cross_products(
+    x: &MatrixRef<'_>,
+    row: impl Fn(usize) -> (f64, f64) + Sync,
+) -> (Vec<f64>, Vec<f64>) {
+    use rayon::prelude::*;
+    let (n, p) = (x.n, x.p);
+    let block = |rows: std::ops::Range<usize>| -> (Vec<f64>, Vec<f64>) {
+        let (mut h, mut v) = (vec![0.0; p * p], vec![0.0; p]);
+        for i in rows {
+            let (w, t) = row(i);
+            let xi = x.row(i);
+            for (a, &xa) in xi.iter().enumerate() {
+                let wa = w * xa;
+                v[a] += wa * t;
+                for (hb, &xb) in h[a * p..a * p + a + 1].iter_mut().zip(xi) {
+                    *hb += wa * xb;
+                }
+            }
+        }
+        (h, v)
+    };
+    let blocks: Vec<(Vec<f64>, Vec<f64>)> =
+        (0..n.div_ceil(BLOCK)).into_par_iter().map(|b| block(b * BLOCK..((b + 1) * BLOCK).min(n))).collect();
+    let (mut h, mut v) = (vec![0.0; p * p], vec![0.0; p]);
+    for (bh, bv) in &blocks {
+        h.iter_mut().zip(bh).for_each(|(a, b)| *a += b);
+        v.iter_mut().zip(bv).for_each(|(a, b)| *a += b);
+    }
+    for a in 0..p {
+        for b in 0..a {
+            h[b * p + a] = h[a * p + b];
+        }
+    }
+    (h, v)
+}
+
+/// The Cholesky factor L (row-major, lower) of a symmetric positive definite p x p matrix, or
+/// None when a pivot L_jj falls below `min_ratio` times sqrt(h_jj): the column is that close to
+/// the span of the earlier ones (|R_jj| over the column's norm in a QR of the rows), where the
+/// normal equations lose too many digits and a QR should be used.
+pub(crate) fn cholesky(h: &[f64], p: usize, min_ratio: f64) -> Option<Vec<f64>> {
+    let mut l = vec![0.0; p * p];
+    for j in 0..p {
+        let d = h[j * p + j] - (0..j).map(|k| l[j * p + k] * l[j * p + k]).sum::<f64>();
+        // NaN fails the first test too
+        if d.is_nan() || d <= 0.0 || d.sqrt() < min_ratio * h[j * p + j].sqrt() {
+            return None;
+        }
+        let ljj = d.sqrt();
+        l[j * p + j] = ljj;
+        for i in j + 1..p {
+            let s = h[i * p + j] - (0..j).map(|k| l[i * p + k] * l[j * p + k]).sum::<f64>();
+            l[i * p + j] = s / ljj;
+        }
+    }
+    Some(l)
+}
+
+/// Solves L L' b = v for the Cholesky factor L of [`cholesky`].
+pub(crate) fn cholesky_solve(l: &[f64], v: &[f64]) -> Vec<f64> {
+    let p = v.len();
+    let mut y = vec![0.0; p];
+    for i in 0..p {
+        y[i] = (v[i] - (0..i).map(|k| l[i * p + k] * y[k]).sum::<f64>()) / l[i * p + i];
+    }
+    let mut b = vec![0.0; p];
+    for i in (0..p).rev() {
+        b[i] = (y[i] - (i + 1..p).map(|k| l[k * p + i] * b[k]).sum::<f64>()) / l[i * p + i];
+    }
+    b
+}
+
+/// (L L')^-1 for the Cholesky factor L of [`cholesky`]: L' is the R of a QR, so
+/// [`r_inverse_crossprod`] of it.
+pub(crate) fn cholesky_inverse(l: &[f64], p: usize) -> Vec<f64> {
+    let mut r = vec![0.0; p * p];
+    for i in 0..p {
+        for j in 0..=i {
+            r[j * p + i] = l[i * p + j];
+        }
+    }
+    r_inverse_crossprod(&r, p)
+}
+
 /// (R'R)^-1 for upper-triangular R (p x p, row-major): R^-1 R^-T.
 fn r_inverse_crossprod(r: &[f64], p: usize) -> Vec<f64> {
     let mut inv = vec![0.0; p * p];
@@ -449,6 +536,36 @@ pub fn pseudo_inverse_psd(m: &[f64], p: usize, tol: f64) -> Result<Vec<f64>, Sta
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The normal equations by Cholesky solve as the QR does on a well-conditioned design (to
+    /// rounding), give (X'WX)^-1 alike, and decline a column close to the span of the others.
+    #[test]
+    fn normal_equations_agree_with_the_qr() {
+        let mut rng = crate::rng::Rng::new(5, 9);
+        let n = 5000;
+        let rows: Vec<Vec<f64>> =
+            (0..n).map(|_| vec![1.0, rng.normal(), f64::from(u8::from(rng.uniform() < 0.3))]).collect();
+        let x = Matrix::from_rows(&rows);
+        let z: Vec<f64> = rows.iter().map(|r| 0.5 + r[1] - 2.0 * r[2] + rng.normal()).collect();
+        let w: Vec<f64> = (0..n).map(|_| 0.1 + rng.uniform()).collect();
+        let qr = weighted_least_squares(&x, &z, &w, 1e-7).unwrap();
+        let xr: MatrixRef<'_> = (&x).into();
+        let (h, v) = weighted_cross_products(&xr, |i| (w[i], z[i]));
+        let l = cholesky(&h, 3, 1e-3).expect("well conditioned");
+        for (a, b) in cholesky_solve(&l, &v).iter().zip(&qr.coef) {
+            assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{a} against {b}");
+        }
+        for (a, b) in cholesky_inverse(&l, 3).iter().zip(&qr.unscaled_cov) {
+            assert!((a - b).abs() <= 1e-12 * b.abs().max(1e-6), "{a} against {b}");
+        }
+        // the last column nearly the second (1e-4 apart): left to the QR
+        let near: Vec<Vec<f64>> = rows.iter().map(|r| vec![r[0], r[1], r[1] + 1e-4 * r[2]]).collect();
+        let xn = Matrix::from_rows(&near);
+        let xn: MatrixRef<'_> = (&xn).into();
+        let (h, _) = weighted_cross_products(&xn, |i| (w[i], z[i]));
+        assert!(cholesky(&h, 3, 1e-3).is_none());
+        assert!(cholesky(&h, 3, 1e-6).is_some());
+    }
 
     #[test]
     fn least_squares_recovers_an_exact_fit_and_its_covariance() {

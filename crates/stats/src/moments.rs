@@ -18,11 +18,6 @@ pub(crate) fn sample_sd(x: &[f64]) -> f64 {
     sample_var(x).sqrt()
 }
 
-/// Weighted mean sum(w x) / sum(w).
-pub(crate) fn weighted_mean(x: &[f64], w: &[f64]) -> f64 {
-    dot(x, w) / w.iter().sum::<f64>()
-}
-
 /// Dot product over the shorter of the two.
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
@@ -38,7 +33,6 @@ mod tests {
         assert_eq!(mean(&x), 5.0);
         assert_eq!(sample_var(&x), 32.0 / 7.0);
         assert_eq!(sample_sd(&x), (32.0f64 / 7.0).sqrt());
-        assert_eq!(weighted_mean(&[1.0, 3.0], &[3.0, 1.0]), 1.5);
         assert_eq!(dot(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]), 32.0);
     }
 }
