@@ -161,7 +161,7 @@ pub(crate) fn read(bytes: &[u8]) -> Option<DataFrame> {
     DataFrame::new(rows, columns).ok()
 }
 
-/// A column of a plain CSV as [`read_columns`] gives it, typed as polars' inference would type
+/// A column of a plain CSV as [`crate::read::user_columns`] gives it, typed as polars' inference would type
 /// it (Int64 and Float64 both as numbers).
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlainColumn {
@@ -184,7 +184,7 @@ pub enum PlainColumn {
     },
 }
 
-/// The columns of a plain CSV that [`read_columns`] was asked for.
+/// The columns of a plain CSV that [`crate::read::user_columns`] was asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlainColumns {
     /// Every column's name, in the file's order.
