@@ -106,15 +106,16 @@ pub fn standardised_weighted(
     }
     let groups =
         [(treated.len(), weighted_moments(treated, w_treated)), (control.len(), weighted_moments(control, w_control))];
-    standardised_of_moments(groups)
+    standardised_of_moments(groups, true)
 }
 
 /// [`standardised_weighted`] from each group's units and weighted mean and variance (treated
-/// first; at least two units each).
+/// first; at least two units each). Without `intervals` the noncentral-t intervals (the costly
+/// part: a root search on the noncentral t distribution) are left NaN.
 ///
 /// # Errors
 /// No variation.
-pub(crate) fn standardised_of_moments(groups: [(usize, (f64, f64)); 2]) -> Result<Standardised> {
+pub(crate) fn standardised_of_moments(groups: [(usize, (f64, f64)); 2], intervals: bool) -> Result<Standardised> {
     let [(n1, (m1, v1)), (n0, (m0, v0))] = groups;
     let (n1, n0) = (n1 as f64, n0 as f64);
     let df = n1 + n0 - 2.0;
@@ -124,7 +125,7 @@ pub(crate) fn standardised_of_moments(groups: [(usize, (f64, f64)); 2]) -> Resul
     }
     let d = (m1 - m0) / pooled;
     let hn = (1.0 / n1 + 1.0 / n0).sqrt();
-    let (lo, hi) = ncp_interval(d / hn, df, 0.95);
+    let (lo, hi) = if intervals { ncp_interval(d / hn, df, 0.95) } else { (f64::NAN, f64::NAN) };
     let j = (ln_gamma(df / 2.0) - (df / 2.0).sqrt().ln() - ln_gamma((df - 1.0) / 2.0)).exp();
     Ok(Standardised {
         cohens_d: d,

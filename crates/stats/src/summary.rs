@@ -268,7 +268,8 @@ pub fn summarise(data: &EffectData<'_>, options: &EffectOptions) -> Result<Effec
             (cr2, SeMethod::Cr2, Some(summary))
         }
     };
-    let standardised = standardised_of_moments(moments).ok();
+    // its interval ignores the clusters: not reported with them, so not computed
+    let standardised = standardised_of_moments(moments, data.clusters.is_none()).ok();
     let interval = |ci: fn(&crate::effects::Standardised) -> f64| {
         standardised.as_ref().filter(|_| data.clusters.is_none()).map(ci)
     };
