@@ -126,16 +126,63 @@ pub enum Expansion {
 /// # Errors
 /// Covariates of different lengths, or non-finite numbers.
 pub fn expand(covariates: &[Covariate], expansion: Expansion) -> Result<Columns> {
+    let (names, sources, n) = sources(covariates, expansion)?;
+    Ok(Columns { names, columns: sources.iter().map(|s| s.column(n)).collect() })
+}
+
+/// The model matrix of the covariates (row-major, [`Expansion::Model`]'s columns) with its
+/// column names, written straight from the covariates: [`expand`] then [`Columns::matrix`]
+/// without the copy of every column in between.
+///
+/// # Errors
+/// As [`expand`].
+pub fn model_matrix(covariates: &[Covariate]) -> Result<(Vec<String>, Matrix)> {
+    let (names, sources, n) = sources(covariates, Expansion::Model)?;
+    let p = sources.len();
+    let mut values = Vec::with_capacity(n * p);
+    for i in 0..n {
+        values.extend(sources.iter().map(|s| s.at(i)));
+    }
+    Ok((names, Matrix { n, p, values }))
+}
+
+/// One column of an expansion, read from its covariate in place.
+enum Source<'a> {
+    Ones,
+    Numbers(&'a [f64]),
+    /// The indicator of one level of a text covariate.
+    Level(&'a [String], &'a str),
+}
+
+impl Source<'_> {
+    fn at(&self, i: usize) -> f64 {
+        match self {
+            Source::Ones => 1.0,
+            Source::Numbers(v) => v[i],
+            Source::Level(v, level) => f64::from(u8::from(v[i] == *level)),
+        }
+    }
+
+    fn column(&self, n: usize) -> Vec<f64> {
+        match self {
+            Source::Numbers(v) => v.to_vec(),
+            _ => (0..n).map(|i| self.at(i)).collect(),
+        }
+    }
+}
+
+/// The columns of an expansion, named, and the number of units (the checks of [`expand`]).
+fn sources(covariates: &[Covariate], expansion: Expansion) -> Result<(Vec<String>, Vec<Source<'_>>, usize)> {
     let (intercept, all_levels) = match expansion {
         Expansion::Model => (true, false),
         Expansion::Balance => (false, true),
     };
     let n = covariates.first().map_or(0, Covariate::len);
     let mut names = Vec::new();
-    let mut columns = Vec::new();
+    let mut sources = Vec::new();
     if intercept {
         names.push("(Intercept)".to_string());
-        columns.push(vec![1.0; n]);
+        sources.push(Source::Ones);
     }
     for c in covariates {
         if c.len() != n {
@@ -147,23 +194,38 @@ pub fn expand(covariates: &[Covariate], expansion: Expansion) -> Result<Columns>
                     return Err(StatsError::MissingValue { name: c.name.clone(), unit: i + 1 });
                 }
                 names.push(c.name.clone());
-                columns.push(v.clone());
+                sources.push(Source::Numbers(v));
             }
             Values::Text(v) => {
-                let levels = c.levels();
-                for level in levels.iter().skip(usize::from(!all_levels)) {
+                for level in c.levels().into_iter().skip(usize::from(!all_levels)) {
                     names.push(format!("{}{}", c.name, level));
-                    columns.push(v.iter().map(|x| f64::from(u8::from(x == level))).collect());
+                    sources.push(Source::Level(v, level));
                 }
             }
         }
     }
-    Ok(Columns { names, columns })
+    Ok((names, sources, n))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The model matrix written straight from the covariates equals the expansion's columns laid
+    /// out row by row, names included.
+    #[test]
+    fn the_model_matrix_is_the_expanded_columns() {
+        let race = Covariate::text("race", ["white", "black", "hispan", "black"].map(String::from).to_vec());
+        let age = Covariate::numeric("age", vec![30.0, 25.0, 41.0, 19.0]);
+        let covariates = [age, race];
+        let columns = expand(&covariates, Expansion::Model).unwrap();
+        let (names, x) = model_matrix(&covariates).unwrap();
+        assert_eq!(names, columns.names);
+        assert_eq!(x, columns.matrix());
+        assert_eq!(x.row(2), [1.0, 41.0, 1.0, 0.0]);
+        let short = [Covariate::numeric("a", vec![1.0, 2.0]), Covariate::numeric("b", vec![1.0])];
+        assert!(matches!(model_matrix(&short), Err(StatsError::CovariateLength { .. })));
+    }
 
     #[test]
     fn text_covariates_become_indicators_named_as_r_names_them() {

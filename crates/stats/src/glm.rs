@@ -300,8 +300,8 @@ impl ValidGlmParams {
             });
         }
         for (j, name) in names.iter().enumerate().skip(1) {
-            let column = x.column(j);
-            let (lo, hi) = column.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+            let column = (0..n).map(|i| x.at(i, j));
+            let (lo, hi) = column.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
             if hi - lo <= 0.0 {
                 return Err(StatsError::Constant { name: name.clone() });
             }

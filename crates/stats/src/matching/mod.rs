@@ -32,7 +32,7 @@
 //! assert_eq!(m.matched_controls(), 3);
 //! ```
 
-use crate::design::{expand, Covariate, Expansion, Values};
+use crate::design::{expand, model_matrix, Covariate, Expansion, Values};
 use crate::error::{Result, StatsError};
 use crate::glm::{Family, GlmFit, GlmParams};
 use crate::linalg::pseudo_inverse_psd;
@@ -278,10 +278,10 @@ impl ValidMatchParams {
         match (p.method, p.distance) {
             (Method::Cem | Method::Exact, _) | (_, Distance::Mahalanobis) => Ok(None),
             (_, kind) => {
-                let columns = expand(data.covariates, Expansion::Model)?;
+                let (names, x) = model_matrix(data.covariates)?;
                 let family = if kind == Distance::Probit { Family::Probit } else { Family::Logit };
                 let y: Vec<f64> = data.treat.iter().map(|&t| f64::from(u8::from(t))).collect();
-                Ok(Some(GlmParams::new(family).check()?.fit(&columns.matrix(), &columns.names, &y, None)?))
+                Ok(Some(GlmParams::new(family).check()?.fit(&x, &names, &y, None)?))
             }
         }
     }
