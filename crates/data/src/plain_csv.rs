@@ -110,17 +110,18 @@ where
     }
 }
 
-/// The frame of a plain CSV, or None when polars should read it (see the module's docs).
-pub(crate) fn read(bytes: &[u8]) -> Option<DataFrame> {
+/// The end of the header line and the column names of a file the fast paths take: under 4 GiB
+/// (field positions are u32), no byte-order mark, no quote anywhere, distinct non-empty names.
+fn plain_header(bytes: &[u8]) -> Option<(usize, Vec<&str>)> {
     if bytes.len() >= u32::MAX as usize
         || bytes.starts_with(&[0xEF, 0xBB, 0xBF])
         || memchr::memchr(b'"', bytes).is_some()
     {
         return None;
     }
-    let text = std::str::from_utf8(bytes).ok()?;
     let header_end = memchr::memchr(b'\n', bytes)?;
-    let header = text[..header_end].strip_suffix('\r').unwrap_or(&text[..header_end]);
+    let header = std::str::from_utf8(&bytes[..header_end]).ok()?;
+    let header = header.strip_suffix('\r').unwrap_or(header);
     let names: Vec<&str> = header.split(',').collect();
     let mut distinct = names.clone();
     distinct.sort_unstable();
@@ -128,6 +129,13 @@ pub(crate) fn read(bytes: &[u8]) -> Option<DataFrame> {
     if distinct.len() != names.len() || names.iter().any(|n| n.is_empty() || n.contains('\r')) {
         return None;
     }
+    Some((header_end, names))
+}
+
+/// The frame of a plain CSV, or None when polars should read it (see the module's docs).
+pub(crate) fn read(bytes: &[u8]) -> Option<DataFrame> {
+    let (header_end, names) = plain_header(bytes)?;
+    let text = std::str::from_utf8(bytes).ok()?;
     let n = names.len();
     // chunks of whole lines, several per thread
     let bounds = chunk_bounds(bytes, header_end + 1);
@@ -327,26 +335,12 @@ impl<'a> ChunkColumns<'a> {
 }
 
 /// The `wanted` columns of a plain CSV (see the module's docs), read without building a frame:
-/// numbers as f64 and text dictionary-coded, in two parallel passes over the lines (the first
-/// types, the second parses). None when polars should read the file (as [`read`]), or when a
-/// wanted column has no values at all.
+/// numbers as f64 and text dictionary-coded, in one parallel pass over the lines that types and
+/// parses together (after a vectorised count of each chunk's lines, which places its rows).
+/// None when polars should read the file (as [`read`]), or when a wanted column has no values at
+/// all.
 pub fn read_columns(bytes: &[u8], wanted: &[&str]) -> Option<PlainColumns> {
-    if bytes.len() >= u32::MAX as usize
-        || bytes.starts_with(&[0xEF, 0xBB, 0xBF])
-        || memchr::memchr(b'"', bytes).is_some()
-    {
-        return None;
-    }
-    let header_end = memchr::memchr(b'\n', bytes)?;
-    let header = std::str::from_utf8(&bytes[..header_end]).ok()?;
-    let header = header.strip_suffix('\r').unwrap_or(header);
-    let names: Vec<&str> = header.split(',').collect();
-    let mut distinct = names.clone();
-    distinct.sort_unstable();
-    distinct.dedup();
-    if distinct.len() != names.len() || names.iter().any(|n| n.is_empty() || n.contains('\r')) {
-        return None;
-    }
+    let (header_end, names) = plain_header(bytes)?;
     let n = names.len();
     // the wanted columns present, each with its slot
     let mut slots = vec![None; n];
@@ -504,6 +498,16 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
+    /// Files both fast paths take.
+    const TAKEN: [&str; 6] = [
+        "a,b,c\n1,2.5,x\n-3,4,y\n",
+        "a,b,c\r\n1,2.5,x\r\n,,\r\n7,0.125,z",
+        "id,site,w\n10,s0,1\n11,s1,0\n12,s0,\n",
+        "y,g\n0.1,1\n-0.000001,0\n123456789012345678,1\n",
+        "t,x\nabc,1\n5,2\n",
+        "t\n s\n x \n",
+    ];
+
     fn polars_read(text: &str) -> DataFrame {
         CsvReadOptions::default()
             .with_infer_schema_length(None)
@@ -516,15 +520,7 @@ mod tests {
     /// it must leave to polars are left.
     #[test]
     fn plain_csv_types_as_polars_does() {
-        let taken = [
-            "a,b,c\n1,2.5,x\n-3,4,y\n",
-            "a,b,c\r\n1,2.5,x\r\n,,\r\n7,0.125,z",
-            "id,site,w\n10,s0,1\n11,s1,0\n12,s0,\n",
-            "y,g\n0.1,1\n-0.000001,0\n123456789012345678,1\n",
-            "t,x\nabc,1\n5,2\n",
-            "t\n s\n x \n",
-        ];
-        for text in taken {
+        for text in TAKEN {
             let fast = read(text.as_bytes()).unwrap_or_else(|| panic!("fast path takes {text:?}"));
             let slow = polars_read(text);
             assert_eq!(fast.schema(), slow.schema(), "{text:?}");
@@ -610,17 +606,8 @@ mod tests {
     /// path takes; it leaves what that path leaves (but for a column never asked for).
     #[test]
     fn selected_columns_are_typed_and_read_as_polars_does() {
-        let texts = [
-            "a,b,c\n1,2.5,x\n-3,4,y\n",
-            "a,b,c\r\n1,2.5,x\r\n,,\r\n7,0.125,z",
-            "id,site,w\n10,s0,1\n11,s1,0\n12,s0,\n",
-            "y,g\n0.1,1\n-0.000001,0\n123456789012345678,1\n",
-            "t,x\nabc,1\n5,2\n",
-            "t\n s\n x \n",
-            "i,f\n-0,-0.0\n3,0.5\n",
-            "d\n0.1234567890123456789\n12345678901234.5\n-98765.4321\n007\n",
-        ];
-        for text in texts {
+        let more = ["i,f\n-0,-0.0\n3,0.5\n", "d\n0.1234567890123456789\n12345678901234.5\n-98765.4321\n007\n"];
+        for text in TAKEN.into_iter().chain(more) {
             let frame = polars_read(text);
             let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
             let wanted: Vec<&str> = names.iter().map(String::as_str).collect();

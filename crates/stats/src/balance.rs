@@ -296,13 +296,8 @@ mod tests {
     /// zeros, infinities and ties.
     #[test]
     fn the_order_is_the_total_order_with_ties_by_position() {
-        let mut state = 88_172_645_463_325_252u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::rng::Rng::new(3, 1);
+        let mut next = || rng.next_u64();
         let special = [0.0, -0.0, 1.0, -1.0, f64::INFINITY, f64::NEG_INFINITY, 1e-300, -2.5, 2.5];
         for case in 0..4 {
             let x: Vec<f64> = (0..5000)
