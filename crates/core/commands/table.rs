@@ -104,12 +104,8 @@ impl UserData {
         }
     }
 
-    /// Numbers of column `name`, each finite and within 1e150 (a refusal names the row); None
-    /// for a text column.
-    fn numbers(&self, name: &str) -> Result<Option<Vec<f64>>, Failure> {
-        let Column::Numbers(values) = self.column(name)? else {
-            return Ok(None);
-        };
+    /// `values` of column `name` if each is finite and within 1e150 (a refusal names the row).
+    fn usable(&self, name: &str, values: std::borrow::Cow<'_, [f64]>) -> Result<Vec<f64>, Failure> {
         if let Some(i) = values.iter().position(|x| !x.is_finite() || x.abs() > MAX_MAGNITUDE) {
             return Err(data_error(format!(
                 "{} column `{name}`: data row {} holds {:e}, not a usable number (NaN, infinite or beyond 1e150); remove or correct the row",
@@ -118,38 +114,38 @@ impl UserData {
                 values[i]
             )));
         }
-        Ok(Some(values.into_owned()))
+        Ok(values.into_owned())
     }
 
     /// A column as a covariate: numbers (booleans as 0/1) or text. Missing values, NaN,
     /// infinities and magnitudes beyond 1e150 are refused with their row.
     pub fn covariate(&self, name: &str) -> Result<Covariate, Failure> {
-        if let Some(values) = self.numbers(name)? {
-            return Ok(Covariate::numeric(name, values));
-        }
         Ok(match self.column(name)? {
+            Column::Numbers(values) => Covariate::numeric(name, self.usable(name, values)?),
             Column::Coded { labels, codes } => {
                 Covariate::text(name, codes.iter().map(|&c| labels[c as usize].clone()).collect())
             }
             Column::Text(values) => Covariate::text(name, values),
-            Column::Numbers(_) => unreachable!("numbers are taken above"),
         })
     }
 
     /// An outcome, weight or exposure column: numbers, each finite and within 1e150.
     pub fn number_column(&self, name: &str) -> Result<Vec<f64>, Failure> {
-        self.numbers(name)?
-            .ok_or_else(|| data_error(format!("{} column `{name}` must hold numbers", self.path.display())))
+        match self.column(name)? {
+            Column::Numbers(values) => self.usable(name, values),
+            _ => Err(data_error(format!("{} column `{name}` must hold numbers", self.path.display()))),
+        }
     }
 
     /// The treatment indicator: 0/1 numbers or booleans.
     pub fn treatment(&self, name: &str) -> Result<Vec<bool>, Failure> {
         let file = self.path.display();
-        let Some(v) = self.numbers(name)? else {
+        let Column::Numbers(values) = self.column(name)? else {
             return Err(data_error(format!(
                 "{file} treatment column `{name}` must be 0 or 1 (or true/false), not text"
             )));
         };
+        let v = self.usable(name, values)?;
         if let Some(i) = v.iter().position(|&x| x != 0.0 && x != 1.0) {
             return Err(data_error(format!(
                 "{file} treatment column `{name}` must be 0 or 1 (or true/false); data row {} has {}",
@@ -176,8 +172,8 @@ impl UserData {
             Column::Text(values) => number_labels(&values.iter().map(String::as_str).collect::<Vec<_>>(), |s| s),
             // numbers are ranked by the text of their bit patterns, as they always were (the
             // numbering decides which cluster takes which bootstrap draw)
-            Column::Numbers(_) => {
-                let v = self.numbers(name)?.expect("a number column");
+            Column::Numbers(values) => {
+                let v = self.usable(name, values)?;
                 number_labels(&v.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), |b| b.to_string())
             }
         })

@@ -64,34 +64,14 @@ struct Chunk {
 /// Splits the lines of `bytes[from..to]` (whole lines) into `n` fields each.
 fn split_chunk(bytes: &[u8], from: usize, to: usize, n: usize) -> Option<Chunk> {
     let mut chunk = Chunk { fields: vec![Vec::new(); n], kinds: vec![Kind::Empty; n], empty: vec![false; n] };
-    let mut start = from;
-    while start < to {
-        let end = memchr::memchr(b'\n', &bytes[start..to]).map_or(to, |i| start + i);
-        let line = &bytes[start..end];
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() {
-            return None; // a blank line: polars decides what it is
-        }
-        let mut column = 0;
-        let mut field_start = start;
-        let line_end = start + line.len();
-        for position in memchr::memchr_iter(b',', line).map(|i| start + i).chain(std::iter::once(line_end)) {
-            if column == n {
-                return None;
-            }
-            let field = &bytes[field_start..position];
-            let kind = classify(field)?;
-            chunk.kinds[column] = chunk.kinds[column].max(kind);
-            chunk.empty[column] |= kind == Kind::Empty;
-            chunk.fields[column].push((field_start as u32, field.len() as u32));
-            column += 1;
-            field_start = position + 1;
-        }
-        if column != n {
-            return None;
-        }
-        start = end + 1;
-    }
+    let every: Vec<Option<usize>> = (0..n).map(Some).collect();
+    each_field(&bytes[from..to], n, &every, |column, _, at, field| {
+        let kind = classify(field)?;
+        chunk.kinds[column] = chunk.kinds[column].max(kind);
+        chunk.empty[column] |= kind == Kind::Empty;
+        chunk.fields[column].push(((from + at) as u32, field.len() as u32));
+        Some(())
+    })?;
     Some(chunk)
 }
 
@@ -203,14 +183,14 @@ pub struct PlainColumns {
     pub columns: Vec<(String, PlainColumn)>,
 }
 
-/// Calls `visit(slot, row, field)` for each field of `bytes` (whole lines) whose column has a
-/// slot, rows counted from 0; returns the number of lines. None for a line the fast path leaves
+/// Calls `visit(slot, row, at, field)` for each field of `bytes` (whole lines) whose column has
+/// a slot, rows counted from 0, `at` the field's first byte in `bytes`; returns the number of lines. None for a line the fast path leaves
 /// to polars (blank, or not `n` fields), or when `visit` says None.
 fn each_field<'a>(
     bytes: &'a [u8],
     n: usize,
     slots: &[Option<usize>],
-    mut visit: impl FnMut(usize, usize, &'a [u8]) -> Option<()>,
+    mut visit: impl FnMut(usize, usize, usize, &'a [u8]) -> Option<()>,
 ) -> Option<usize> {
     let mut row = 0;
     let mut start = 0;
@@ -232,7 +212,7 @@ fn each_field<'a>(
                 return None;
             }
             if let Some(slot) = slots[column] {
-                visit(slot, row, &line[from..to])?;
+                visit(slot, row, start + from, &line[from..to])?;
             }
             column += 1;
             if to == line.len() {
@@ -384,12 +364,12 @@ pub fn read_columns(bytes: &[u8], wanted: &[&str]) -> Option<PlainColumns> {
     }
     // one pass: each wanted field typed, and stored as a number, or as a text label once the
     // chunk's column has shown text
-    let done: Vec<ChunkColumns<'_>> = chunks
+    let mut done: Vec<ChunkColumns<'_>> = chunks
         .par_iter()
         .zip(parts.into_par_iter())
         .map(|(chunk, (mut nums, mut texts))| {
             let mut out = ChunkColumns::new(width);
-            let lines = each_field(chunk, n, &slots, |slot, row, field| {
+            let lines = each_field(chunk, n, &slots, |slot, row, _, field| {
                 let kind = classify(field)?;
                 out.kinds[slot] = out.kinds[slot].max(kind);
                 match kind {
@@ -415,7 +395,6 @@ pub fn read_columns(bytes: &[u8], wanted: &[&str]) -> Option<PlainColumns> {
         .collect::<Option<_>>()?;
     let offsets: Vec<usize> = lines.iter().scan(0, |at, &l| Some(std::mem::replace(at, *at + l))).collect();
     let mut columns: Vec<(String, PlainColumn)> = Vec::with_capacity(width);
-    let mut done = done;
     for (slot, ((name, mut values), mut coded)) in present.iter().zip(numbers).zip(codes).enumerate() {
         let kind = done.iter().map(|c| c.kinds[slot]).max().unwrap_or(Kind::Empty);
         let first_empty = done.iter().zip(&offsets).find_map(|(c, at)| c.first_empty[slot].map(|r| at + r));
@@ -432,13 +411,13 @@ pub fn read_columns(bytes: &[u8], wanted: &[&str]) -> Option<PlainColumns> {
             Kind::Text => {
                 // rows a chunk stored as numbers before its text began (or a chunk of numbers
                 // only, in a column that is text elsewhere) are read again as labels
+                let only: Vec<Option<usize>> = slots.iter().map(|s| s.filter(|&s| s == slot)).collect();
                 let mut start = 0;
                 for ((chunk, out), &count) in chunks.iter().zip(done.iter_mut()).zip(&lines) {
                     let until = out.text_from[slot].unwrap_or(count);
                     if until > 0 {
                         let target = &mut coded[start..start + count];
-                        let only: Vec<Option<usize>> = slots.iter().map(|s| s.filter(|&s| s == slot)).collect();
-                        each_field(chunk, n, &only, |_, row, field| {
+                        each_field(chunk, n, &only, |_, row, _, field| {
                             if row < until && !field.is_empty() {
                                 target[row] = out.code(slot, field)?;
                             }

@@ -54,20 +54,6 @@ pub(crate) fn members(index: &[usize], g: usize) -> Vec<Vec<usize>> {
     members
 }
 
-/// The number of distinct labels among `rows`.
-pub(crate) fn count_distinct(rows: impl Iterator<Item = usize> + Clone) -> usize {
-    let (n, max) = rows.clone().fold((0, 0), |(n, m), l| (n + 1, m.max(l)));
-    if max <= table_limit(n) {
-        let mut seen = vec![false; max + 1];
-        rows.for_each(|l| seen[l] = true);
-        return seen.iter().filter(|&&s| s).count();
-    }
-    let mut v: Vec<usize> = rows.collect();
-    v.sort_unstable();
-    v.dedup();
-    v.len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,9 +72,6 @@ mod tests {
             sorted.labels,
             large.iter().copied().collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>()
         );
-        assert_eq!(count_distinct(small.iter().copied()), 4);
-        assert_eq!(count_distinct(large.iter().copied()), 4);
-        assert_eq!(count_distinct(std::iter::empty()), 0);
         assert_eq!(members(&table.index, 4), vec![vec![4], vec![1, 2], vec![0, 5], vec![3]]);
     }
 }

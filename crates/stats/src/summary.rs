@@ -232,20 +232,16 @@ pub fn summarise(data: &EffectData<'_>, options: &EffectOptions) -> Result<Effec
         (None, Some(w)) => (weighted_difference(&y, &g, w)?, SeMethod::Hc2, None),
         (Some(clusters), _) => {
             let ids = pick(clusters, &keep);
-            let clusters_of = |want: bool| {
-                crate::labels::count_distinct(ids.iter().zip(g.iter()).filter(|(_, &t)| t == want).map(|(&c, _)| c))
-            };
-            let fit = match TwoGroup::fit(&y, &g, w.as_deref(), &ids) {
-                Err(StatsError::TooFewClusters { .. }) => None,
-                fit => Some(fit?),
-            };
-            let (in_treated, in_control) = match &fit {
-                Some(fit) => (fit.clusters_with(true), fit.clusters_with(false)),
-                None => (clusters_of(true), clusters_of(false)),
-            };
-            let Some(fit) = fit.filter(|_| in_treated >= 2 && in_control >= 2) else {
-                return Err(StatsError::TooFewClustersPerGroup { min: 2, treated: in_treated, control: in_control });
-            };
+            let too_few = |treated, control| StatsError::TooFewClustersPerGroup { min: 2, treated, control };
+            let fit = TwoGroup::fit(&y, &g, w.as_deref(), &ids).map_err(|e| match e {
+                // a single cluster (both groups have rows, so it holds both)
+                StatsError::TooFewClusters { got, .. } => too_few(got, got),
+                e => e,
+            })?;
+            let (in_treated, in_control) = (fit.clusters_with(true), fit.clusters_with(false));
+            if in_treated < 2 || in_control < 2 {
+                return Err(too_few(in_treated, in_control));
+            }
             let cr2 = fit.cr2_inference()?;
             let cr1 = fit.vcov_cr1();
             let problem = fit.wild_problem();

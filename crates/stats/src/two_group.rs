@@ -109,13 +109,8 @@ impl TwoGroup {
     }
 
     /// Clusters.
-    fn g(&self) -> usize {
-        self.blocks.len() / 2
-    }
-
-    /// Clusters.
     pub(crate) fn clusters(&self) -> usize {
-        self.g()
+        self.blocks.len() / 2
     }
 
     /// Clusters holding rows of the treated (`true`) or control group.
@@ -137,7 +132,7 @@ impl TwoGroup {
 
     /// The CR1 covariance (sandwich::vcovCL type HC1), row-major 2 x 2.
     pub(crate) fn vcov_cr1(&self) -> Vec<f64> {
-        let (n, g) = (self.n as f64, self.g() as f64);
+        let (n, g) = (self.n as f64, self.clusters() as f64);
         let mut meat = [0.0; 4];
         for u in self.by_cluster(|b| b.swe) {
             for a in 0..2 {
@@ -166,7 +161,7 @@ impl TwoGroup {
         }
         let omega = sandwich(m, &xw2x, 2);
         let mc = mat_vec(m, 2, &[0.0, 1.0]);
-        let g = self.g();
+        let g = self.clusters();
         let mut meat = [0.0; 4];
         let (mut vv, mut pvec, mut rvec) = (vec![0.0; g], vec![vec![0.0; 2]; g], vec![vec![0.0; 2]; g]);
         for (c, pair) in self.blocks.chunks_exact(2).enumerate() {
