@@ -356,11 +356,20 @@ fn check_sites(sites: &Table, report: &mut ValidationReport) {
 struct ChildIndex<'a> {
     /// children.site_id, to gather each row's site from its child
     sites: Column,
+    /// children.child_id and children.site_id by row, to check a predicted row
+    row_ids: Vec<Option<&'a str>>,
+    row_sites: Vec<Option<&'a str>>,
+    /// per children row: [`FOUND_WITH_SITE`] when `find(its site, its id)` is that row,
+    /// [`FOUND_WITHOUT_SITE`] when `find(None, its id)` is
+    found_as: Vec<u8>,
     /// child_id -> (site_id, row) of the first child with that id
     by_child: PlHashMap<&'a str, (&'a str, u32)>,
     /// (site_id, child_id) -> row, for ids used at several sites only
     multi: PlHashMap<(&'a str, &'a str), u32>,
 }
+
+const FOUND_WITH_SITE: u8 = 1;
+const FOUND_WITHOUT_SITE: u8 = 2;
 
 /// What a child reference resolved to: a child row, or one of these markers.
 type Found = u32;
@@ -388,6 +397,7 @@ impl<'a> ChildIndex<'a> {
             });
         }
         let mut by_child: PlHashMap<&str, (&str, u32)> = PlHashMap::with_capacity(ids.len());
+        let mut found_as = vec![0u8; ids.len()];
         let mut multi: PlHashMap<(&str, &str), u32> = PlHashMap::new();
         let duplicate = |report: &mut ValidationReport, row: usize, id: &str, first: u32| {
             let (file, line) = children.origin.locate(first as usize);
@@ -419,6 +429,7 @@ impl<'a> ChildIndex<'a> {
             match by_child.get(id).copied() {
                 None => {
                     by_child.insert(id, (site, row as u32));
+                    found_as[row] = FOUND_WITH_SITE | FOUND_WITHOUT_SITE;
                 }
                 Some((first_site, first_row)) => {
                     if first_site == site && !multi.contains_key(&(site, id)) {
@@ -426,16 +437,33 @@ impl<'a> ChildIndex<'a> {
                         continue;
                     }
                     multi.entry((first_site, id)).or_insert(first_row);
+                    // the id is now used at several sites: a row naming no site is ambiguous
+                    found_as[first_row as usize] &= !FOUND_WITHOUT_SITE;
                     if let Some(&first) = multi.get(&(site, id)) {
                         duplicate(report, row, id, first);
                         continue;
                     }
                     multi.insert((site, id), row as u32);
+                    found_as[row] = FOUND_WITH_SITE;
                 }
             }
         }
-        let sites = children.frame.column("site_id").expect("contract column").clone();
-        ChildIndex { sites, by_child, multi }
+        let column = children.frame.column("site_id").expect("contract column").clone();
+        ChildIndex { sites: column, row_ids: ids, row_sites: sites, found_as, by_child, multi }
+    }
+
+    /// `find(site, id)` when it is `row`, checked without a look-up (None: not that row).
+    /// References usually list children in the children table's order, so the row after the
+    /// last one found is a good guess.
+    fn found_at(&self, row: usize, site: Option<&str>, id: Option<&str>) -> Option<Found> {
+        if id.is_none() || self.row_ids.get(row).copied().flatten() != id {
+            return None;
+        }
+        let found = match site {
+            Some(_) => self.row_sites[row] == site && self.found_as[row] & FOUND_WITH_SITE != 0,
+            None => self.found_as[row] & FOUND_WITHOUT_SITE != 0,
+        };
+        found.then_some(row as Found)
     }
 
     fn find(&self, site: Option<&str>, id: Option<&str>) -> Found {
@@ -464,7 +492,7 @@ impl<'a> ChildIndex<'a> {
         let sites = TextView::new(&table.frame, "site_id");
         let height = table.frame.height();
         // Rows of one child usually follow each other (903 extracts are sorted by child), so
-        // each chunk remembers its last look-up.
+        // each chunk remembers its last look-up, and tries the next child row before the map.
         const CHUNK: usize = 1 << 15;
         let found: Vec<Found> = (0..height.div_ceil(CHUNK))
             .into_par_iter()
@@ -476,7 +504,11 @@ impl<'a> ChildIndex<'a> {
                     match last {
                         Some((lid, lsite, f)) if lid == id && lsite == site => f,
                         _ => {
-                            let f = self.find(site, id);
+                            let next = match last {
+                                Some((_, _, f)) if f < AMBIGUOUS_CHILD => self.found_at(f as usize + 1, site, id),
+                                _ => None,
+                            };
+                            let f = next.unwrap_or_else(|| self.find(site, id));
                             last = Some((id, site, f));
                             f
                         }
@@ -743,5 +775,80 @@ fn check_spells(
             }
             i += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The guess of the next children row gives what the map gives, row by row: ids used at
+    /// several sites, duplicates, rows without a site, unknown children, and rows in and out of
+    /// the children table's order.
+    #[test]
+    fn the_guessed_next_child_equals_the_look_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write("sites.csv", "site_id,name,arm,swp_model,go_live\nP1,p,pilot,professional,2009-09-01\nH1,h,host,none,\nC1,c,comparison,none,\n");
+        write(
+            "workers.csv",
+            "worker_id,site_id,role,fte,agency,start_date,end_date\nW1,P1,social_worker,1,false,2005-01-01,\n",
+        );
+        write(
+            "children.csv",
+            "child_id,site_id,sex,dob,ethnic\nA1,P1,1,2001-05-01,WBRI\nA2,P1,1,2001-05-01,WBRI\nA2,P1,1,2001-05-01,WBRI\n\
+             B1,H1,1,2001-05-01,WBRI\nX,P1,1,2001-05-01,WBRI\nX,H1,1,2001-05-01,WBRI\nX,H1,1,2001-05-01,WBRI\n\
+             X,C1,1,2001-05-01,WBRI\nY,,1,2001-05-01,WBRI\nZ,C1,1,2001-05-01,WBRI\nZ,C1,1,2001-05-01,WBRI\n",
+        );
+        let refs = [
+            ("A1", "P1"),
+            ("A2", "P1"),
+            ("A2", ""),
+            ("A2", "H1"),
+            ("B1", "H1"),
+            ("B1", ""),
+            ("X", "P1"),
+            ("X", "H1"),
+            ("X", ""),
+            ("X", "C1"),
+            ("Y", ""),
+            ("Y", "P1"),
+            ("Z", ""),
+            ("Z", "C1"),
+            ("A1", ""),
+            ("A2", "P1"),
+            ("X", "H1"),
+            ("Q", ""),
+            ("", "P1"),
+            ("B1", "P1"),
+            ("Z", "C1"),
+            ("A1", "P1"),
+        ];
+        let mut episodes =
+            String::from("child_id,site_id,decom,rne,ls,cin,place,place_provider,dec,rec,reason_place_change\n");
+        for (k, (id, site)) in refs.iter().enumerate() {
+            episodes.push_str(&format!("{id},{site},{}-01-01,S,C2,N1,U4,PR1,,,\n", 1990 + k));
+        }
+        write("episodes.csv", &episodes);
+        write("allocations.csv", "child_id,worker_id,start_date,end_date\n");
+        let loaded = crate::load(dir.path()).unwrap();
+        let dataset = &loaded.dataset;
+        assert_eq!(dataset.episodes.frame.height(), refs.len());
+        let index = ChildIndex::build(&dataset.children, &PlHashSet::default(), &mut ValidationReport::with_cap(10));
+        let want: Vec<u32> = refs
+            .iter()
+            .map(|&(id, site)| {
+                let f = index.find((!site.is_empty()).then_some(site), (!id.is_empty()).then_some(id));
+                if f >= AMBIGUOUS_CHILD {
+                    crate::model::UNRESOLVED
+                } else {
+                    f
+                }
+            })
+            .collect();
+        assert_eq!(dataset.child_rows[0], want);
+        // the guess was tried and right at least once, and the look-up settled the rest
+        assert!(want.windows(2).filter(|w| w[0] != crate::model::UNRESOLVED && w[1] == w[0] + 1).count() >= 3);
+        assert!(want.iter().filter(|&&f| f == crate::model::UNRESOLVED).count() >= 5);
     }
 }

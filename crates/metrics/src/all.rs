@@ -171,10 +171,18 @@ pub fn metrics_of(index: &Index, periods: &[Period], caseload_threshold: usize) 
             if let Some(contacts) = &index.contacts {
                 crate::contacts::add_child(&mut e[5..9], index, contacts, c, d.p, care);
             }
-            let f = child_placements_with_days(episodes, index.child_dob[c], d, care);
-            crate::placements::add_child(&mut e[9..15], &f);
+            // a child not looked after in the period adds nothing to any sum (no placement is
+            // in force on its last day, no move falls in it): skipped, the sums are unchanged
+            if care > 0 {
+                let f = child_placements_with_days(episodes, index.child_dob[c], d, care);
+                crate::placements::add_child(&mut e[9..15], &f);
+            }
         }
     });
+    let child_years = match index.costs {
+        Some(_) => crate::costs::child_years_by_site_in(index, periods),
+        None => Vec::new(),
+    };
     let mut rows = Vec::new();
     for (k, &p) in periods.iter().enumerate() {
         let part = &sums[k * groups..(k + 1) * groups];
@@ -191,7 +199,7 @@ pub fn metrics_of(index: &Index, periods: &[Period], caseload_threshold: usize) 
         }
         period_rows.extend(crate::placements::rows_from(&index.groups.names, p, &pick(9, 15)));
         if index.costs.is_some() {
-            period_rows.extend(crate::costs::cost_rows(index, p));
+            period_rows.extend(crate::costs::cost_rows_with(index, p, &child_years[k]));
         }
         // group order, keeping METRICS.md order within a group
         for name in &index.groups.names {

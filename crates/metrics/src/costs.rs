@@ -15,6 +15,7 @@ use crate::caseload::month_ends;
 pub use crate::cost_table::{read, CostRecord};
 use crate::index::{care_days, Index};
 use crate::period::{MetricRow, Period};
+use rayon::prelude::*;
 use swp_data::typed::{civil_from_days, days_from_civil, format_date};
 
 /// The cost metrics, in METRICS.md order.
@@ -38,15 +39,42 @@ pub fn site_spending(costs: &[CostRecord], sites: usize, year: i32) -> Vec<Optio
 
 /// Child-years looked after in `p` at each site.
 pub fn child_years_by_site(index: &Index, p: Period) -> Vec<f64> {
-    let mut days = vec![0.0; index.groups.site_ids.len()];
-    for c in 0..index.children() {
-        let site = index.child_site[c];
-        if let Some(slot) = days.get_mut(site as usize) {
-            *slot += care_days(index.episodes.of(c), p) as f64;
-        }
-    }
-    days.into_iter().map(|d| d / 365.25).collect()
+    child_years_by_site_in(index, &[p]).pop().unwrap_or_default()
 }
+
+/// Child-years looked after at each site in each of `periods`, in one pass over the children
+/// (in parallel: care days are whole numbers, summed exactly, so the order does not matter).
+pub fn child_years_by_site_in(index: &Index, periods: &[Period]) -> Vec<Vec<f64>> {
+    let sites = index.groups.site_ids.len();
+    let n = index.children();
+    let days = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|k| {
+            let mut days = vec![0i64; periods.len() * sites];
+            for c in k * CHUNK..((k + 1) * CHUNK).min(n) {
+                let site = index.child_site[c] as usize;
+                if site < sites {
+                    let episodes = index.episodes.of(c);
+                    for (j, &p) in periods.iter().enumerate() {
+                        days[j * sites + site] += care_days(episodes, p);
+                    }
+                }
+            }
+            days
+        })
+        .reduce(
+            || vec![0i64; periods.len() * sites],
+            |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                a
+            },
+        );
+    // whole days below 2^53 convert exactly: the same values as adding them one by one in f64
+    days.chunks(sites.max(1)).take(periods.len()).map(|d| d.iter().map(|&d| d as f64 / 365.25).collect()).collect()
+}
+
+/// Children per parallel work item of [`child_years_by_site_in`].
+const CHUNK: usize = 8192;
 
 /// The mean over `p`'s month ends of all fte in post (counted roles, agency included) at each site.
 pub fn mean_fte_by_site(index: &Index, p: Period) -> Vec<f64> {
@@ -62,6 +90,14 @@ pub fn mean_fte_by_site(index: &Index, p: Period) -> Vec<f64> {
 
 /// The four cost metrics of every group for period `p`, in METRICS.md order per group.
 pub fn cost_rows(index: &Index, p: Period) -> Vec<MetricRow> {
+    if index.costs.is_none() {
+        return Vec::new();
+    }
+    cost_rows_with(index, p, &child_years_by_site(index, p))
+}
+
+/// [`cost_rows`] given the child-years of each site in `p` ([`child_years_by_site_in`]).
+pub fn cost_rows_with(index: &Index, p: Period, child_years: &[f64]) -> Vec<MetricRow> {
     let Some(costs) = &index.costs else { return Vec::new() };
     let groups = &index.groups;
     let null = |name: &str, metric: &'static str| MetricRow {
@@ -77,7 +113,6 @@ pub fn cost_rows(index: &Index, p: Period) -> Vec<MetricRow> {
         return groups.names.iter().flat_map(|name| COST_METRICS.map(|m| null(name, m))).collect();
     };
     let spending = site_spending(costs, groups.site_ids.len(), year);
-    let child_years = child_years_by_site(index, p);
     let fte = mean_fte_by_site(index, p);
     // per group: [total, staff + agency, agency, outcome payment, child-years, fte], sites with a row
     let mut sums: Vec<Option<[f64; 6]>> = vec![None; groups.names.len()];
@@ -110,6 +145,28 @@ pub fn cost_rows(index: &Index, p: Period) -> Vec<MetricRow> {
 mod tests {
     use super::*;
     use crate::test_support::d;
+
+    /// The parallel, several-period pass gives each site's child-years as the definition reads:
+    /// every child's care days in the period, added child by child.
+    #[test]
+    fn child_years_in_one_pass_equal_the_definition() {
+        let index = crate::test_support::synthetic_by_arm(5);
+        let periods = [Period::financial_year(2009), Period::financial_year(2011), Period { from: 14_700, to: 15_100 }];
+        let all = child_years_by_site_in(&index, &periods);
+        assert_eq!(all.len(), periods.len());
+        for (&p, got) in periods.iter().zip(&all) {
+            let mut days = vec![0.0; index.groups.site_ids.len()];
+            for c in 0..index.children() {
+                if let Some(slot) = days.get_mut(index.child_site[c] as usize) {
+                    *slot += care_days(index.episodes.of(c), p) as f64;
+                }
+            }
+            let want: Vec<f64> = days.into_iter().map(|d| d / 365.25).collect();
+            assert!(want.iter().any(|&y| y > 10.0), "children looked after in the period");
+            assert_eq!(got, &want);
+            assert_eq!(child_years_by_site(&index, p), want);
+        }
+    }
 
     #[test]
     fn periods_and_month_ends() {

@@ -10,7 +10,7 @@ use crate::period::{Period, SiteGroups};
 use crate::settings::PlacementCodes;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
-use swp_data::validate::{code_ids, date_column, number_column, text_column};
+use swp_data::validate::{code_ids, date_column, number_column, text_column, TextView};
 use swp_data::{Dataset, UNRESOLVED};
 
 /// Rows grouped by an owner (child or worker): `items[offsets[i]..offsets[i + 1]]` belong to
@@ -21,9 +21,10 @@ pub struct Grouped<T> {
     items: Vec<T>,
 }
 
-impl<T: Copy> Grouped<T> {
+impl<T: Copy + Send + Sync> Grouped<T> {
     /// Groups `(owner, item)` pairs for `owners` owners, keeping input order within an owner
-    /// (a counting sort).
+    /// (a counting sort; pairs already in owner order, as sorted extracts give them, are
+    /// only stripped of their keys, in parallel).
     fn new(owners: usize, keyed: Vec<(u32, T)>) -> Self {
         let mut offsets = vec![0u32; owners + 1];
         for (k, _) in &keyed {
@@ -33,6 +34,10 @@ impl<T: Copy> Grouped<T> {
             offsets[i + 1] += offsets[i];
         }
         let Some(&(_, fill)) = keyed.first() else { return Grouped { offsets, items: Vec::new() } };
+        if keyed.par_windows(2).with_min_len(1 << 14).all(|w| w[0].0 <= w[1].0) {
+            let items = keyed.par_iter().with_min_len(1 << 14).map(|&(_, item)| item).collect();
+            return Grouped { offsets, items };
+        }
         let mut items = vec![fill; keyed.len()];
         let mut next: Vec<u32> = offsets[..owners].to_vec();
         for (k, item) in keyed {
@@ -280,14 +285,15 @@ impl Index {
         let ls = code_flags(e, "ls", |v| codes.short_break_ls.iter().any(|c| c == v), flag::SHORT_BREAK);
         let temporary = code_flags(e, "place", |v| codes.temporary_places.iter().any(|c| c == v), flag::TEMPORARY);
         let adoption = code_flags(e, "place", |v| codes.adoption_places.iter().any(|c| c == v), flag::ADOPTION);
-        b.episodes.reserve(e.height());
-        for row in 0..e.height() {
-            if let (Some(child), Some(start)) = (child_of(0, row), starts[row]) {
+        b.episodes = (0..e.height())
+            .into_par_iter()
+            .with_min_len(1 << 14)
+            .filter_map(|row| {
+                let (child, start) = (child_of(0, row)?, starts[row]?);
                 let flags = rne[row] | ls[row] | temporary[row] | adoption[row];
-                b.episodes.push((child, Episode { start, end: ends[row], flags, period_start: 0, row: row as u32 }));
-            }
-        }
-
+                Some((child, Episode { start, end: ends[row], flags, period_start: 0, row: row as u32 }))
+            })
+            .collect();
         let w = &dataset.workers.frame;
         let (ids, sites, fte) = (text_column(w, "worker_id"), text_column(w, "site_id"), number_column(w, "fte"));
         let counted =
@@ -320,21 +326,33 @@ impl Index {
         }
 
         let a = &dataset.allocations.frame;
-        let workers = text_column(a, "worker_id");
+        let workers = TextView::new(a, "worker_id");
         let (starts, ends) = (date_column(a, "start_date"), date_column(a, "end_date"));
         // workers known from the workers table are looked up in parallel; others (dangling
         // references, a validation problem) are added after, in row order
-        let known: Vec<Option<u32>> = {
+        const UNKNOWN: u32 = u32::MAX;
+        let mut worker_of: Vec<u32> = {
             let map = &b.workers;
-            workers.par_iter().with_min_len(1 << 14).map(|w| w.and_then(|w| map.get(w).copied())).collect()
+            (0..a.height())
+                .into_par_iter()
+                .with_min_len(1 << 14)
+                .map(|row| workers.get(row).and_then(|w| map.get(w).copied()).unwrap_or(UNKNOWN))
+                .collect()
         };
-        b.allocations.reserve(a.height());
-        for row in 0..a.height() {
-            if let (Some(child), Some(worker), Some(start)) = (child_of(1, row), workers[row], starts[row]) {
-                let worker = known[row].unwrap_or_else(|| b.worker_index(worker));
-                b.allocations.push((child, Allocation { worker, start, last: ends[row] }));
+        for (row, worker) in worker_of.iter_mut().enumerate().filter(|(_, w)| **w == UNKNOWN) {
+            if let (Some(_), Some(id), Some(_)) = (child_of(1, row), workers.get(row), starts[row]) {
+                *worker = b.worker_index(id);
             }
         }
+        b.allocations = (0..a.height())
+            .into_par_iter()
+            .with_min_len(1 << 14)
+            .filter_map(|row| {
+                let (child, start) = (child_of(1, row)?, starts[row]?);
+                let worker = Some(worker_of[row]).filter(|&w| w != UNKNOWN)?;
+                Some((child, Allocation { worker, start, last: ends[row] }))
+            })
+            .collect();
 
         if dataset.contacts.present {
             b.has_contacts = true;
@@ -702,4 +720,37 @@ pub fn days_in(spans: impl IntoIterator<Item = (i32, Option<i32>)>, p: Period) -
 /// Days of `p` on which a child with these episodes is looked after.
 pub fn care_days(episodes: &[Episode], p: Period) -> i64 {
     days_in(episodes.iter().map(|e| (e.start, e.end)), p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Grouping keeps each owner's items in input order, whether the pairs come in owner order
+    /// (keys stripped) or not (the counting sort), and leaves owners without items empty.
+    #[test]
+    fn grouping_in_owner_order_and_out_of_it() {
+        // SplitMix64, enough to scatter the owners
+        let mut state = 3u64;
+        let mut next = move || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let z = (state ^ (state >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb) >> 33
+        };
+        for sorted in [true, false] {
+            let owners = 700;
+            let mut keyed: Vec<(u32, u32)> = (0..50_000u32).map(|i| ((next() % owners as u64) as u32, i)).collect();
+            if sorted {
+                keyed.sort_by_key(|&(k, _)| k);
+            }
+            let g = Grouped::new(owners + 1, keyed.clone());
+            assert_eq!(g.owners(), owners + 1);
+            assert!(g.of(owners).is_empty());
+            for owner in 0..owners {
+                let want: Vec<u32> = keyed.iter().filter(|&&(k, _)| k as usize == owner).map(|&(_, i)| i).collect();
+                assert_eq!(g.of(owner), want.as_slice(), "owner {owner}, sorted {sorted}");
+            }
+            assert_eq!(g.items().len(), keyed.len());
+        }
+    }
 }
