@@ -41,6 +41,47 @@ pub fn code_ids(frame: &DataFrame, name: &str) -> (Vec<String>, Vec<Option<u8>>)
     }
 }
 
+/// Random access to a code column (a polars `Enum`) without copying it: its categories and
+/// each row's category index. A column that is absent or not an `Enum` has no categories and
+/// all None.
+pub struct CodeView {
+    /// The column's categories, in the order of their indices.
+    pub categories: Vec<String>,
+    array: Option<<UInt8Type as PolarsDataType>::Array>,
+}
+
+impl CodeView {
+    /// The view of column `name`.
+    pub fn new(frame: &DataFrame, name: &str) -> Self {
+        let none = CodeView { categories: Vec::new(), array: None };
+        let Some(column) = frame.column(name).ok() else { return none };
+        let DataType::Enum(categories, _) = column.dtype() else { return none };
+        let categories: Vec<String> = categories.categories().values_iter().map(str::to_string).collect();
+        let physical = column.as_materialized_series().to_physical_repr().into_owned();
+        match physical.u8() {
+            Ok(ca) => CodeView { categories, array: Some(ca.rechunk().downcast_as_array().clone()) },
+            Err(_) => none,
+        }
+    }
+
+    /// The category index of row `row` (None where null).
+    #[inline]
+    pub fn get(&self, row: usize) -> Option<u8> {
+        self.array.as_ref().and_then(|a| a.get(row))
+    }
+
+    /// `bit` for each category where `is(category)`, else 0, indexed by category.
+    pub fn bits(&self, is: impl Fn(&str) -> bool, bit: u8) -> Vec<u8> {
+        self.categories.iter().map(|c| if is(c) { bit } else { 0 }).collect()
+    }
+
+    /// `bits[category of row]` (0 where null).
+    #[inline]
+    pub fn flag(&self, bits: &[u8], row: usize) -> u8 {
+        self.get(row).map_or(0, |i| bits[usize::from(i)])
+    }
+}
+
 /// Random access to a date column (days since 1970-01-01) without copying it into a vector.
 pub struct DateView {
     array: Option<<Int32Type as PolarsDataType>::Array>,

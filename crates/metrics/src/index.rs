@@ -10,7 +10,7 @@ use crate::period::{Period, SiteGroups};
 use crate::settings::PlacementCodes;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
-use swp_data::validate::{code_ids, date_column, number_column, text_column, TextView};
+use swp_data::validate::{code_ids, date_column, number_column, text_column, CodeView, DateView, TextView};
 use swp_data::{Dataset, UNRESOLVED};
 
 /// Rows grouped by an owner (child or worker): `items[offsets[i]..offsets[i + 1]]` belong to
@@ -280,18 +280,24 @@ impl Index {
         let child_of = |k: usize, row: usize| dataset.child_rows[k].get(row).copied().filter(|&c| c != UNRESOLVED);
 
         let e = &dataset.episodes.frame;
-        let (starts, ends) = (date_column(e, "decom"), date_column(e, "dec"));
-        let rne = code_flags(e, "rne", |v| codes.new_carer_rne.iter().any(|c| c == v), flag::NEW_CARER);
-        let ls = code_flags(e, "ls", |v| codes.short_break_ls.iter().any(|c| c == v), flag::SHORT_BREAK);
-        let temporary = code_flags(e, "place", |v| codes.temporary_places.iter().any(|c| c == v), flag::TEMPORARY);
-        let adoption = code_flags(e, "place", |v| codes.adoption_places.iter().any(|c| c == v), flag::ADOPTION);
+        let (starts, ends) = (DateView::new(e, "decom"), DateView::new(e, "dec"));
+        let (rne, ls, place) = (CodeView::new(e, "rne"), CodeView::new(e, "ls"), CodeView::new(e, "place"));
+        let in_list = |list: &[String], v: &str| list.iter().any(|c| c == v);
+        let rne_bits = rne.bits(|v| in_list(&codes.new_carer_rne, v), flag::NEW_CARER);
+        let ls_bits = ls.bits(|v| in_list(&codes.short_break_ls, v), flag::SHORT_BREAK);
+        let place_bits: Vec<u8> = place
+            .bits(|v| in_list(&codes.temporary_places, v), flag::TEMPORARY)
+            .into_iter()
+            .zip(place.bits(|v| in_list(&codes.adoption_places, v), flag::ADOPTION))
+            .map(|(t, a)| t | a)
+            .collect();
         b.episodes = (0..e.height())
             .into_par_iter()
             .with_min_len(1 << 14)
             .filter_map(|row| {
-                let (child, start) = (child_of(0, row)?, starts[row]?);
-                let flags = rne[row] | ls[row] | temporary[row] | adoption[row];
-                Some((child, Episode { start, end: ends[row], flags, period_start: 0, row: row as u32 }))
+                let (child, start) = (child_of(0, row)?, starts.get(row)?);
+                let flags = rne.flag(&rne_bits, row) | ls.flag(&ls_bits, row) | place.flag(&place_bits, row);
+                Some((child, Episode { start, end: ends.get(row), flags, period_start: 0, row: row as u32 }))
             })
             .collect();
         let w = &dataset.workers.frame;
@@ -327,7 +333,7 @@ impl Index {
 
         let a = &dataset.allocations.frame;
         let workers = TextView::new(a, "worker_id");
-        let (starts, ends) = (date_column(a, "start_date"), date_column(a, "end_date"));
+        let (starts, ends) = (DateView::new(a, "start_date"), DateView::new(a, "end_date"));
         // workers known from the workers table are looked up in parallel; others (dangling
         // references, a validation problem) are added after, in row order
         const UNKNOWN: u32 = u32::MAX;
@@ -340,7 +346,7 @@ impl Index {
                 .collect()
         };
         for (row, worker) in worker_of.iter_mut().enumerate().filter(|(_, w)| **w == UNKNOWN) {
-            if let (Some(_), Some(id), Some(_)) = (child_of(1, row), workers.get(row), starts[row]) {
+            if let (Some(_), Some(id), Some(_)) = (child_of(1, row), workers.get(row), starts.get(row)) {
                 *worker = b.worker_index(id);
             }
         }
@@ -348,9 +354,9 @@ impl Index {
             .into_par_iter()
             .with_min_len(1 << 14)
             .filter_map(|row| {
-                let (child, start) = (child_of(1, row)?, starts[row]?);
+                let (child, start) = (child_of(1, row)?, starts.get(row)?);
                 let worker = Some(worker_of[row]).filter(|&w| w != UNKNOWN)?;
-                Some((child, Allocation { worker, start, last: ends[row] }))
+                Some((child, Allocation { worker, start, last: ends.get(row) }))
             })
             .collect();
 
