@@ -104,6 +104,11 @@ impl DateView {
     pub fn get(&self, row: usize) -> Option<i32> {
         self.array.as_ref().and_then(|a| a.get(row))
     }
+
+    /// The earliest date (None when the column has none).
+    pub fn min(&self) -> Option<i32> {
+        self.array.as_ref().and_then(|a| a.iter().flatten().copied().min())
+    }
 }
 
 /// Random access to a text column without copying it into a vector.

@@ -31,7 +31,7 @@ impl Period {
 pub fn default_periods(dataset: &Dataset) -> Option<Vec<Period>> {
     let first = [(&dataset.episodes.frame, "decom"), (&dataset.allocations.frame, "start_date")]
         .iter()
-        .filter_map(|(frame, column)| swp_data::validate::date_column(frame, column).into_iter().flatten().min())
+        .filter_map(|(frame, column)| swp_data::validate::DateView::new(frame, column).min())
         .min()?;
     Some(financial_years(first, dataset.extract_date?))
 }
