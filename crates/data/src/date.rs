@@ -10,7 +10,7 @@
 //! February in common years).
 
 /// Days from 1970-01-01 to the civil date `y-m-d` (proleptic Gregorian).
-pub fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
+pub const fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = if y >= 0 { y } else { y - 399 } / 400;
     let yoe = (y - era * 400) as u32;
@@ -102,11 +102,27 @@ pub fn parse_date(text: &str) -> Result<i32, DateError> {
     if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
         return Err(DateError::NoSuchDay);
     }
-    if !(1900..=2100).contains(&y) {
+    if !(FIRST_YEAR..=LAST_YEAR).contains(&y) {
         return Err(DateError::Year);
     }
-    Ok(days_from_civil(y, m, d))
+    Ok(MONTH_STARTS[((y - FIRST_YEAR) * 12) as usize + m as usize - 1] + d as i32 - 1)
 }
+
+/// The years a date may have (DATA.md).
+const FIRST_YEAR: i32 = 1900;
+const LAST_YEAR: i32 = 2100;
+
+/// The first day of every month of the years [`parse_date`] accepts (days since 1970-01-01),
+/// computed at compile time: a date is a look-up and an addition.
+const MONTH_STARTS: [i32; ((LAST_YEAR - FIRST_YEAR + 1) * 12) as usize] = {
+    let mut starts = [0; ((LAST_YEAR - FIRST_YEAR + 1) * 12) as usize];
+    let mut i = 0;
+    while i < starts.len() {
+        starts[i] = days_from_civil(FIRST_YEAR + (i / 12) as i32, (i % 12) as u32 + 1, 1);
+        i += 1;
+    }
+    starts
+};
 
 /// `n` years and `months` months before `day`, calendar arithmetic, clamped to the month's end.
 pub fn years_before(day: i32, years: i32, months: i32) -> i32 {
@@ -126,4 +142,33 @@ pub fn completed_years(dob: i32, day: i32) -> i32 {
         age -= 1;
     }
     age
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every day of the accepted years parses, in both layouts, to Hinnant's day number, and
+    /// back; the days just outside the years and the months are refused.
+    #[test]
+    fn every_accepted_day_parses_to_its_day_number() {
+        let mut count = 0;
+        for y in FIRST_YEAR..=LAST_YEAR {
+            for m in 1..=12 {
+                for d in 1..=days_in_month(y, m) {
+                    let want = days_from_civil(y, m, d);
+                    assert_eq!(parse_date(&format!("{y:04}-{m:02}-{d:02}")), Ok(want));
+                    assert_eq!(parse_date(&format!("{d}/{m}/{y:04}")), Ok(want));
+                    assert_eq!(civil_from_days(want), (y, m, d));
+                    count += 1;
+                }
+            }
+        }
+        assert_eq!(count, 73_414);
+        assert_eq!(parse_date("1970-01-01"), Ok(0));
+        assert_eq!(parse_date("1899-12-31"), Err(DateError::Year));
+        assert_eq!(parse_date("2101-01-01"), Err(DateError::Year));
+        assert_eq!(parse_date("2009-02-29"), Err(DateError::NoSuchDay));
+        assert_eq!(parse_date("2009-13-01"), Err(DateError::NoSuchDay));
+    }
 }
