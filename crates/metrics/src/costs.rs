@@ -13,7 +13,7 @@
 
 use crate::caseload::month_ends;
 pub use crate::cost_table::{read, CostRecord};
-use crate::index::{care_days, Index};
+use crate::index::{care_days, Index, CHUNK};
 use crate::period::{MetricRow, Period};
 use rayon::prelude::*;
 use swp_data::typed::{civil_from_days, days_from_civil, format_date};
@@ -72,9 +72,6 @@ pub fn child_years_by_site_in(index: &Index, periods: &[Period]) -> Vec<Vec<f64>
     // whole days below 2^53 convert exactly: the same values as adding them one by one in f64
     days.chunks(sites.max(1)).take(periods.len()).map(|d| d.iter().map(|&d| d as f64 / 365.25).collect()).collect()
 }
-
-/// Children per parallel work item of [`child_years_by_site_in`].
-const CHUNK: usize = 8192;
 
 /// The mean over `p`'s month ends of all fte in post (counted roles, agency included) at each site.
 pub fn mean_fte_by_site(index: &Index, p: Period) -> Vec<f64> {

@@ -675,7 +675,7 @@ pub fn apply_handovers(allocations: &mut [Allocation]) {
 
 /// Children per parallel work item: chunks are fixed, and their sums are added in chunk order,
 /// so results do not depend on the number of threads.
-const CHUNK: usize = 8192;
+pub(crate) const CHUNK: usize = 8192;
 
 /// Sums `N` figures per group (and per one of `periods` periods) over every child at a known
 /// site: `f(acc, c)` adds child `c`'s figures into `acc[period * groups + group]`. Children run
