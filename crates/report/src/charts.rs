@@ -1084,8 +1084,8 @@ impl Draw for Scaling<'_> {
             let points = || panel.series.iter().flat_map(|s| s.points.iter());
             let (x0, x1) = log_bounds(points().map(|p| p.0));
             let (y0, y1) = log_bounds(points().map(|p| p.1));
-            // a decade of room below the lowest point for the legend
-            let y0 = y0 / 10.0;
+            // room below the lowest point for the legend: a decade for every two of its rows
+            let y0 = y0 / 10f64.powi((panel.series.len() as i32 + 1) / 2);
             let mut chart = ChartBuilder::on(cell)
                 .caption(&panel.title, text_style(16.0))
                 .margin(8)
