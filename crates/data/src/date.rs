@@ -164,6 +164,8 @@ mod tests {
                 }
             }
         }
+        // the days from 1900-01-01 to 2100-12-31 inclusive, by Python's datetime:
+        // (date(2100, 12, 31) - date(1900, 1, 1)).days + 1
         assert_eq!(count, 73_414);
         assert_eq!(parse_date("1970-01-01"), Ok(0));
         assert_eq!(parse_date("1899-12-31"), Err(DateError::Year));

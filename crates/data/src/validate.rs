@@ -30,15 +30,9 @@ pub fn code_column(frame: &DataFrame, name: &str) -> Vec<Option<String>> {
 /// (None where null): one byte a row, no strings copied. A column that is absent or not an
 /// `Enum` gives no categories and all None.
 pub fn code_ids(frame: &DataFrame, name: &str) -> (Vec<String>, Vec<Option<u8>>) {
-    let none = || (Vec::new(), vec![None; frame.height()]);
-    let Some(column) = frame.column(name).ok() else { return none() };
-    let DataType::Enum(categories, _) = column.dtype() else { return none() };
-    let names: Vec<String> = categories.categories().values_iter().map(str::to_string).collect();
-    let physical = column.as_materialized_series().to_physical_repr().into_owned();
-    match physical.u8() {
-        Ok(ca) => (names, ca.iter().collect()),
-        Err(_) => none(),
-    }
+    let view = CodeView::new(frame, name);
+    let ids = (0..frame.height()).map(|row| view.get(row)).collect();
+    (view.categories, ids)
 }
 
 /// Random access to a code column (a polars `Enum`) without copying it: its categories and

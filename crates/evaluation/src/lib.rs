@@ -42,7 +42,7 @@ use crate::site::{PanelRow, Site, SiteDidRow};
 pub use error::{EvaluationError, Result};
 use serde::Serialize;
 use swp_data::typed::{format_date, parse_date};
-use swp_data::validate::{code_column, date_column, text_column};
+use swp_data::validate::{code_column, date_column, text_column, DateView};
 use swp_data::Dataset;
 use swp_metrics::{financial_years, metrics_of, suppress, GroupBy, Period, SiteGroups, ValidMetricsParams};
 use swp_stats::balance::{balance_table, Counts};
@@ -412,7 +412,7 @@ impl Evaluation {
             None => *go_lives.iter().min().ok_or(EvaluationError::NoPilot)?,
         };
         let extract = dataset.extract_date.unwrap_or(index_date);
-        let first_episode = date_column(&dataset.episodes.frame, "decom").into_iter().flatten().min();
+        let first_episode = DateView::new(&dataset.episodes.frame, "decom").min();
         let Some(first) = first_episode.filter(|&f| f <= index_date && index_date <= extract) else {
             return Err(EvaluationError::IndexDateOutsideData {
                 index_date: format_date(index_date),
@@ -917,12 +917,13 @@ impl Evaluation {
         windows: &Windows,
     ) -> Result<(Vec<SiteDidRow>, Vec<PanelRow>, Vec<Period>)> {
         let config = &self.config;
-        let first = [date_column(&dataset.episodes.frame, "decom"), date_column(&dataset.workers.frame, "start_date")]
-            .into_iter()
-            .flat_map(|c| c.into_iter().flatten().min())
-            .min()
-            .unwrap_or(windows.baseline.from)
-            .max(windows.baseline.from - 5 * 366);
+        let first =
+            [DateView::new(&dataset.episodes.frame, "decom"), DateView::new(&dataset.workers.frame, "start_date")]
+                .iter()
+                .filter_map(DateView::min)
+                .min()
+                .unwrap_or(windows.baseline.from)
+                .max(windows.baseline.from - 5 * 366);
         let periods: Vec<Period> =
             financial_years(first, windows.extract_date).into_iter().filter(|p| p.to <= windows.extract_date).collect();
         let rows: Vec<_> =

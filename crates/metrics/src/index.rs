@@ -401,9 +401,9 @@ pub const NO_SITE: u32 = u32::MAX;
 
 /// Flags from a code column: `bit` where `is(code)`, else 0.
 fn code_flags(frame: &polars::prelude::DataFrame, name: &str, is: impl Fn(&str) -> bool, bit: u8) -> Vec<u8> {
-    let (categories, ids) = code_ids(frame, name);
-    let of: Vec<u8> = categories.iter().map(|c| if is(c) { bit } else { 0 }).collect();
-    ids.into_iter().map(|i| i.map_or(0, |i| of[i as usize])).collect()
+    let view = CodeView::new(frame, name);
+    let bits = view.bits(is, bit);
+    (0..frame.height()).map(|row| view.flag(&bits, row)).collect()
 }
 
 fn contact_kind(kind: &str) -> ContactKind {
