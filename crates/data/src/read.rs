@@ -4,7 +4,7 @@
 
 use crate::problem::{Problem, Rule, ValidationReport};
 use crate::schema::TableSpec;
-use crate::values::{BadValue, Store, ValueTyper};
+use crate::values::{BadValue, Store, StoreSlice, ValueTyper};
 use polars::prelude::*;
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -539,16 +539,30 @@ fn read_simple<'a>(
             rest = tail;
         }
     }
+    // typed columns are written in place too, each chunk into its own part
+    let mut typed_stores: Vec<Option<Store>> =
+        plan.iter().map(|t| t.as_ref().and_then(|t| t.store(0)).map(|s| s.nulls_like(height))).collect();
+    let mut typed_per_chunk: Vec<Vec<Option<StoreSlice<'_>>>> =
+        (0..lens.len()).map(|_| Vec::with_capacity(n)).collect();
+    for store in typed_stores.iter_mut() {
+        match store {
+            Some(store) => {
+                for (k, part) in store.slices(&lens).into_iter().enumerate() {
+                    typed_per_chunk[k].push(Some(part));
+                }
+            }
+            None => typed_per_chunk.iter_mut().for_each(|parts| parts.push(None)),
+        }
+    }
     let first_lines: Vec<usize> = lens.iter().scan(2, |line, len| Some(std::mem::replace(line, *line + len))).collect();
     let cap = report.cap();
-    type ChunkOut = (Vec<(usize, usize)>, Vec<Option<Store>>, ValidationReport);
+    type ChunkOut = (Vec<(usize, usize)>, ValidationReport);
     let parsed: Vec<ChunkOut> = bounds
         .par_windows(2)
-        .zip(per_chunk.into_par_iter())
-        .zip(lens.par_iter().zip(first_lines.par_iter()))
-        .map(|((w, mut out), (&len, &first_line))| {
+        .zip(per_chunk.into_par_iter().zip(typed_per_chunk.into_par_iter()))
+        .zip(first_lines.par_iter())
+        .map(|((w, (mut out, mut stores)), &first_line)| {
             let (from, to) = (w[0], w[1]);
-            let mut stores: Vec<Option<Store>> = plan.iter().map(|t| t.as_ref().and_then(|t| t.store(len))).collect();
             let mut problems = ValidationReport::with_cap(cap);
             let mut ragged = Vec::new();
             let mut row = 0;
@@ -571,10 +585,9 @@ fn read_simple<'a>(
                                 (Some(typer), Some(store)) => {
                                     let value = Some(&text_str[field_start..comma]).filter(|v| !v.is_empty());
                                     match typer.value(value) {
-                                        Ok(v) => store.push(Some(v)),
+                                        Ok(v) => store.set(row, Some(v)),
                                         Err(bad) => {
                                             problems.push(bad_problem(file, first_line + row, &headers[fields], bad));
-                                            store.push(None);
                                         }
                                     }
                                 }
@@ -589,11 +602,8 @@ fn read_simple<'a>(
                 for k in fields.min(n)..n {
                     if let (Some(typer), Some(store)) = (&plan[k], &mut stores[k]) {
                         match typer.value(None) {
-                            Ok(v) => store.push(Some(v)),
-                            Err(bad) => {
-                                problems.push(bad_problem(file, first_line + row, &headers[k], bad));
-                                store.push(None);
-                            }
+                            Ok(v) => store.set(row, Some(v)),
+                            Err(bad) => problems.push(bad_problem(file, first_line + row, &headers[k], bad)),
                         }
                     }
                 }
@@ -603,27 +613,21 @@ fn read_simple<'a>(
                 row += 1;
                 start = end + 1;
             }
-            (ragged, stores, problems)
+            (ragged, problems)
         })
         .collect();
     let mut ragged_total = 0;
-    let mut typed_stores: Vec<Option<Store>> = plan.iter().map(|t| t.as_ref().and_then(|t| t.store(height))).collect();
     let mut value_problems = ValidationReport::with_cap(cap);
-    for ((ragged, stores, problems), first_line) in parsed.into_iter().zip(&first_lines) {
+    for ((ragged, problems), first_line) in parsed.into_iter().zip(&first_lines) {
         for (row, fields) in ragged {
             ragged_total += 1;
             let line = if ragged_total <= RAGGED_LISTED { first_line + row } else { 0 };
             report.push(ragged_problem(file, line, fields, headers.len()));
         }
         value_problems.merge(problems);
-        for (all, part) in typed_stores.iter_mut().zip(stores) {
-            if let (Some(all), Some(part)) = (all, part) {
-                all.extend(part);
-            }
-        }
     }
     report.merge(value_problems);
-    let typed: Vec<Option<Column>> = typed_stores.into_iter().map(|s| s.map(|s| s.finish(""))).collect();
+    let typed: Vec<Option<Column>> = typed_stores.into_par_iter().map(|s| s.map(|s| s.finish(""))).collect();
     RawTable {
         file: file.to_string(),
         headers,

@@ -392,7 +392,10 @@ fn check_sites(sites: &Table, report: &mut ValidationReport) {
 }
 
 /// Children by child_id, with a second map for the ids used at several sites (a child id is
-/// unique only within a site).
+/// unique only within a site). The maps are split into [`SHARDS`] shards by a hash of the id:
+/// every row of one id falls in one shard, so the shards are built in parallel, each reading
+/// its rows in row order (the same first rows and duplicates as one map built row by row), and
+/// each shard's map is small enough to stay in cache while it is built.
 struct ChildIndex<'a> {
     /// children.site_id, to gather each row's site from its child
     sites: Column,
@@ -402,10 +405,32 @@ struct ChildIndex<'a> {
     /// per children row: [`FOUND_WITH_SITE`] when `find(its site, its id)` is that row,
     /// [`FOUND_WITHOUT_SITE`] when `find(None, its id)` is
     found_as: Vec<u8>,
+    /// the maps of the ids whose [`shard_of`] is the shard's position
+    shards: Vec<ChildShard<'a>>,
+}
+
+/// One shard of [`ChildIndex`]'s maps.
+#[derive(Default)]
+struct ChildShard<'a> {
     /// child_id -> (site_id, row) of the first child with that id
     by_child: PlHashMap<&'a str, (&'a str, u32)>,
     /// (site_id, child_id) -> row, for ids used at several sites only
     multi: PlHashMap<(&'a str, &'a str), u32>,
+}
+
+/// Rows per parallel task in row-wise passes.
+const ROWS_PER_TASK: usize = 1 << 15;
+
+/// Number of shards of [`ChildIndex`]'s maps (a power of two).
+const SHARDS: usize = 64;
+
+/// The shard of child id `id`: its FNV-1a hash (Fowler, Noll and Vo), spread by a Fibonacci
+/// multiplication (Knuth, TAOCP vol. 3, 6.4), whose top bits pick the shard. FNV-1a alone
+/// leaves the top bits of short ids poorly mixed. Any fixed hash would do: the shard decides
+/// only where an id is kept, never a result.
+fn shard_of(id: &str) -> usize {
+    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    (hash.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - SHARDS.trailing_zeros())) as usize
 }
 
 const FOUND_WITH_SITE: u8 = 1;
@@ -422,6 +447,7 @@ const AMBIGUOUS_CHILD: Found = u32::MAX - 2;
 
 impl<'a> ChildIndex<'a> {
     fn build(children: &'a Table, site_ids: &PlHashSet<String>, report: &mut ValidationReport) -> Self {
+        use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
         let at = At { table: children };
         let ids = text_column(&children.frame, "child_id");
         let sites = text_column(&children.frame, "site_id");
@@ -436,60 +462,133 @@ impl<'a> ChildIndex<'a> {
                 fix: "add a column headed `site_id` naming each child's site (or supply raw 903 returns under 903/<site_id>/)".into(),
             });
         }
-        let mut by_child: PlHashMap<&str, (&str, u32)> = PlHashMap::with_capacity(ids.len());
-        let mut found_as = vec![0u8; ids.len()];
-        let mut multi: PlHashMap<(&str, &str), u32> = PlHashMap::new();
-        let duplicate = |report: &mut ValidationReport, row: usize, id: &str, first: u32| {
-            let (file, line) = children.origin.locate(first as usize);
-            report.push(at.problem(
-                Rule::DuplicateKey,
-                row,
-                "child_id",
-                Some(id.to_string()),
-                format!("child_id `{id}` is already used at this site ({file} line {line})"),
-                "give every child one row; merge or renumber the duplicates",
-            ));
-        };
-        for row in 0..ids.len() {
-            let Some(id) = ids[row] else { continue };
-            let Some(site) = sites[row] else {
-                if children.has_column("site_id") {
-                    report.push(at.problem(
-                        Rule::MissingValue,
-                        row,
-                        "site_id",
-                        None,
-                        "`site_id` is empty".into(),
-                        "fill in the child's site_id",
-                    ));
-                }
-                continue;
-            };
-            check_site_ref(&at, row, site, site_ids, report);
-            match by_child.get(id).copied() {
-                None => {
-                    by_child.insert(id, (site, row as u32));
-                    found_as[row] = FOUND_WITH_SITE | FOUND_WITHOUT_SITE;
-                }
-                Some((first_site, first_row)) => {
-                    if first_site == site && !multi.contains_key(&(site, id)) {
-                        duplicate(report, row, id, first_row);
-                        continue;
-                    }
-                    multi.entry((first_site, id)).or_insert(first_row);
-                    // the id is now used at several sites: a row naming no site is ambiguous
-                    found_as[first_row as usize] &= !FOUND_WITHOUT_SITE;
-                    if let Some(&first) = multi.get(&(site, id)) {
-                        duplicate(report, row, id, first);
-                        continue;
-                    }
-                    multi.insert((site, id), row as u32);
-                    found_as[row] = FOUND_WITH_SITE;
-                }
+        // each row's shard (NOT_INDEXED: no id, or no site) and its site's problems, in row order
+        const NOT_INDEXED: u8 = u8::MAX;
+        type RowProblems = Vec<(u32, Problem)>;
+        let has_site_column = children.has_column("site_id");
+        let (shard, mut site_problems): (Vec<u8>, RowProblems) = {
+            let parts: Vec<(Vec<u8>, RowProblems)> = (0..ids.len().div_ceil(ROWS_PER_TASK))
+                .into_par_iter()
+                .map(|chunk| {
+                    let rows = chunk * ROWS_PER_TASK..ids.len().min((chunk + 1) * ROWS_PER_TASK);
+                    let mut local = ValidationReport::with_cap(usize::MAX);
+                    let mut problems = Vec::new();
+                    let shards = rows
+                        .map(|row| {
+                            let Some(id) = ids[row] else { return NOT_INDEXED };
+                            let Some(site) = sites[row] else {
+                                if has_site_column {
+                                    let missing = at.problem(
+                                        Rule::MissingValue,
+                                        row,
+                                        "site_id",
+                                        None,
+                                        "`site_id` is empty".into(),
+                                        "fill in the child's site_id",
+                                    );
+                                    problems.push((row as u32, missing));
+                                }
+                                return NOT_INDEXED;
+                            };
+                            check_site_ref(&at, row, site, site_ids, &mut local);
+                            problems.extend(local.problems.drain(..).map(|p| (row as u32, p)));
+                            shard_of(id) as u8
+                        })
+                        .collect();
+                    (shards, problems)
+                })
+                .collect();
+            let mut shard = Vec::with_capacity(ids.len());
+            let mut problems = Vec::new();
+            for (s, p) in parts {
+                shard.extend(s);
+                problems.extend(p);
             }
+            (shard, problems)
+        };
+        // the rows of each shard, in row order (a counting sort)
+        let mut starts = vec![0usize; SHARDS + 1];
+        for &s in shard.iter().filter(|&&s| s != NOT_INDEXED) {
+            starts[usize::from(s) + 1] += 1;
         }
+        for k in 0..SHARDS {
+            starts[k + 1] += starts[k];
+        }
+        let mut next = starts.clone();
+        let mut rows_by_shard = vec![0u32; starts[SHARDS]];
+        for (row, &s) in shard.iter().enumerate().filter(|(_, &s)| s != NOT_INDEXED) {
+            rows_by_shard[next[usize::from(s)]] = row as u32;
+            next[usize::from(s)] += 1;
+        }
+        drop(shard);
+        // each shard in row order: the first row of an id, the first row of an id at each of
+        // its sites, and every later row at one of those sites a duplicate of that first row
+        let found_as: Vec<AtomicU8> = (0..ids.len()).map(|_| AtomicU8::new(0)).collect();
+        let built: Vec<(ChildShard<'a>, Vec<(u32, u32)>)> = (0..SHARDS)
+            .into_par_iter()
+            .map(|k| {
+                let rows = &rows_by_shard[starts[k]..starts[k + 1]];
+                let mut part = ChildShard { by_child: PlHashMap::with_capacity(rows.len()), multi: PlHashMap::new() };
+                let mut duplicates: Vec<(u32, u32)> = Vec::new();
+                for &row in rows {
+                    let (id, site) = (ids[row as usize].unwrap_or_default(), sites[row as usize].unwrap_or_default());
+                    match part.by_child.get(id).copied() {
+                        None => {
+                            part.by_child.insert(id, (site, row));
+                            found_as[row as usize].store(FOUND_WITH_SITE | FOUND_WITHOUT_SITE, Relaxed);
+                        }
+                        Some((first_site, first_row)) => {
+                            if first_site == site && !part.multi.contains_key(&(site, id)) {
+                                duplicates.push((row, first_row));
+                                continue;
+                            }
+                            part.multi.entry((first_site, id)).or_insert(first_row);
+                            // the id is now used at several sites: a row naming no site is ambiguous
+                            found_as[first_row as usize].fetch_and(!FOUND_WITHOUT_SITE, Relaxed);
+                            if let Some(&first) = part.multi.get(&(site, id)) {
+                                duplicates.push((row, first));
+                                continue;
+                            }
+                            part.multi.insert((site, id), row);
+                            found_as[row as usize].store(FOUND_WITH_SITE, Relaxed);
+                        }
+                    }
+                }
+                (part, duplicates)
+            })
+            .collect();
+        let mut shards = Vec::with_capacity(SHARDS);
+        let mut duplicates = Vec::new();
+        for (part, d) in built {
+            shards.push(part);
+            duplicates.extend(d);
+        }
+        duplicates.sort_unstable();
+        // problems in row order, a row's site before its duplicate (as read row by row)
+        let mut duplicate_problems: Vec<(u32, Problem)> = duplicates
+            .into_iter()
+            .map(|(row, first)| {
+                let id = ids[row as usize].unwrap_or_default();
+                let (file, line) = children.origin.locate(first as usize);
+                let problem = at.problem(
+                    Rule::DuplicateKey,
+                    row as usize,
+                    "child_id",
+                    Some(id.to_string()),
+                    format!("child_id `{id}` is already used at this site ({file} line {line})"),
+                    "give every child one row; merge or renumber the duplicates",
+                );
+                (row, problem)
+            })
+            .collect();
+        site_problems.append(&mut duplicate_problems);
+        site_problems.sort_by_key(|(row, _)| *row); // stable: the site's problem stays first
+        for (_, problem) in site_problems {
+            report.push(problem);
+        }
+        let found_as = found_as.into_iter().map(AtomicU8::into_inner).collect();
         let column = children.frame.column("site_id").expect("contract column").clone();
-        ChildIndex { sites: column, row_ids: ids, row_sites: sites, found_as, by_child, multi }
+        ChildIndex { sites: column, row_ids: ids, row_sites: sites, found_as, shards }
     }
 
     /// `find(site, id)` when it is `row`, checked without a look-up (None: not that row).
@@ -508,8 +607,9 @@ impl<'a> ChildIndex<'a> {
 
     fn find(&self, site: Option<&str>, id: Option<&str>) -> Found {
         let Some(id) = id else { return NO_CHILD };
-        let Some(&(first_site, first_row)) = self.by_child.get(id) else { return MISSING_CHILD };
-        let several_sites = !self.multi.is_empty() && self.multi.contains_key(&(first_site, id));
+        let shard = &self.shards[shard_of(id)];
+        let Some(&(first_site, first_row)) = shard.by_child.get(id) else { return MISSING_CHILD };
+        let several_sites = !shard.multi.is_empty() && shard.multi.contains_key(&(first_site, id));
         match (site, several_sites) {
             (None, false) => first_row,
             (Some(site), false) => {
@@ -520,7 +620,7 @@ impl<'a> ChildIndex<'a> {
                 }
             }
             (None, true) => AMBIGUOUS_CHILD,
-            (Some(site), true) => self.multi.get(&(site, id)).copied().unwrap_or(MISSING_CHILD),
+            (Some(site), true) => shard.multi.get(&(site, id)).copied().unwrap_or(MISSING_CHILD),
         }
     }
 
@@ -533,7 +633,7 @@ impl<'a> ChildIndex<'a> {
         let height = table.frame.height();
         // Rows of one child usually follow each other (903 extracts are sorted by child), so
         // each chunk remembers its last look-up, and tries the next child row before the map.
-        const CHUNK: usize = 1 << 15;
+        const CHUNK: usize = ROWS_PER_TASK;
         let found: Vec<Found> = (0..height.div_ceil(CHUNK))
             .into_par_iter()
             .flat_map_iter(|chunk| {
@@ -890,5 +990,79 @@ mod tests {
         // the guess was tried and right at least once, and the look-up settled the rest
         assert!(want.windows(2).filter(|w| w[0] != crate::model::UNRESOLVED && w[1] == w[0] + 1).count() >= 3);
         assert!(want.iter().filter(|&&f| f == crate::model::UNRESOLVED).count() >= 5);
+    }
+
+    /// The sharded index finds what one map built row by row finds (the rules written out
+    /// plainly below), and reports the same problems in the same order: thousands of rows over
+    /// every shard, ids repeated at one site (duplicates) and at several, rows without a site
+    /// and rows naming a site that sites.csv lacks.
+    #[test]
+    fn the_sharded_index_equals_one_map_built_row_by_row() {
+        let sites = ["P1", "H1", "C1", "Q9", ""];
+        let mut state = 2009u64;
+        let mut next = |m: u64| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) % m
+        };
+        let rows: Vec<(String, &str)> = (0..6000)
+            .map(|_| (format!("K{}", next(2500)), sites[[0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 4][next(11) as usize]]))
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let mut children = String::from("child_id,site_id,sex,dob,ethnic\n");
+        for (id, site) in &rows {
+            children.push_str(&format!("{id},{site},1,2001-05-01,WBRI\n"));
+        }
+        std::fs::write(dir.path().join("children.csv"), children).unwrap();
+        let loaded = crate::load(dir.path()).unwrap();
+        let table = &loaded.dataset.children;
+        let known: PlHashSet<String> = ["P1", "H1", "C1"].iter().map(|s| s.to_string()).collect();
+        let mut report = ValidationReport::with_cap(usize::MAX);
+        let index = ChildIndex::build(table, &known, &mut report);
+
+        // the rules, one row at a time: (line, rule) of each problem, and each id's rows by site
+        let mut first_site: std::collections::HashMap<&str, &str> = Default::default();
+        let mut first_at: std::collections::HashMap<(&str, &str), u32> = Default::default();
+        let mut want_problems = Vec::new();
+        for (row, (id, site)) in rows.iter().enumerate() {
+            let line = row as u64 + 2;
+            if site.is_empty() {
+                want_problems.push((line, Rule::MissingValue));
+                continue;
+            }
+            if !known.contains(*site) {
+                want_problems.push((line, Rule::DanglingReference));
+            }
+            first_site.entry(id).or_insert(site);
+            if first_at.contains_key(&(id.as_str(), *site)) {
+                want_problems.push((line, Rule::DuplicateKey));
+            } else {
+                first_at.insert((id, site), row as u32);
+            }
+        }
+        let got: Vec<(u64, Rule)> =
+            report.problems.iter().filter(|p| p.file == "children.csv").map(|p| (p.line.unwrap(), p.rule)).collect();
+        assert_eq!(got, want_problems);
+        let count = |rule: Rule| got.iter().filter(|p| p.1 == rule).count();
+        assert!(count(Rule::DuplicateKey) > 500 && count(Rule::DanglingReference) > 500, "{got:?}");
+
+        let several = |id: &str| sites[..4].iter().filter(|s| first_at.contains_key(&(id, **s))).count() > 1;
+        let mut shards_used = PlHashSet::default();
+        for k in 0..2600 {
+            let id = format!("K{k}");
+            shards_used.insert(shard_of(&id));
+            let want_none = match first_site.get(id.as_str()) {
+                None => MISSING_CHILD,
+                Some(_) if several(&id) => AMBIGUOUS_CHILD,
+                Some(site) => first_at[&(id.as_str(), *site)],
+            };
+            assert_eq!(index.find(None, Some(&id)), want_none, "{id} without a site");
+            for site in &sites[..4] {
+                let want = first_at.get(&(id.as_str(), *site)).copied().unwrap_or(MISSING_CHILD);
+                assert_eq!(index.find(Some(site), Some(&id)), want, "{id} at {site}");
+            }
+        }
+        assert_eq!(shards_used.len(), SHARDS);
+        assert!((0..2500).filter(|k| several(&format!("K{k}"))).count() > 500);
+        assert_eq!(index.find(Some("P1"), None), NO_CHILD);
     }
 }

@@ -206,40 +206,96 @@ impl Store {
         }
     }
 
-    /// Appends another store's values.
-    pub fn extend(&mut self, other: Store) {
-        match (self, other) {
-            (Store::Code(_, a), Store::Code(_, b)) => a.extend(b),
-            (Store::Date(a), Store::Date(b)) => a.extend(b),
-            (Store::Number(a), Store::Number(b)) => a.extend(b),
-            (Store::Bool(a), Store::Bool(b)) => a.extend(b),
-            _ => unreachable!("stores of one column have one kind"),
+    /// A store of `len` nulls, to be filled in place through [`Store::slices`].
+    pub fn nulls_like(&self, len: usize) -> Store {
+        match self {
+            Store::Code(list, _) => Store::Code(list, vec![NO_CODE; len]),
+            Store::Date(_) => Store::Date(vec![NO_DATE; len]),
+            Store::Number(_) => Store::Number(vec![f64::NAN; len]),
+            Store::Bool(_) => Store::Bool(vec![2; len]),
         }
     }
 
-    /// The polars column.
+    /// The store cut into consecutive parts of `lens` values (which must sum to its length),
+    /// each written in place by one parser.
+    pub fn slices(&mut self, lens: &[usize]) -> Vec<StoreSlice<'_>> {
+        fn cut<'s, T>(
+            mut rest: &'s mut [T],
+            lens: &[usize],
+            f: impl Fn(&'s mut [T]) -> StoreSlice<'s>,
+        ) -> Vec<StoreSlice<'s>> {
+            lens.iter()
+                .map(|&len| {
+                    let (head, tail) = std::mem::take(&mut rest).split_at_mut(len);
+                    rest = tail;
+                    f(head)
+                })
+                .collect()
+        }
+        match self {
+            Store::Code(_, v) => cut(v, lens, StoreSlice::Code),
+            Store::Date(v) => cut(v, lens, StoreSlice::Date),
+            Store::Number(v) => cut(v, lens, StoreSlice::Number),
+            Store::Bool(v) => cut(v, lens, StoreSlice::Bool),
+        }
+    }
+
+    /// The polars column: the values move into it without a copy, with a validity mask only
+    /// where there are nulls (whose slots are set to 0, as polars fills them).
     pub fn finish(self, name: &str) -> Column {
+        fn with_nulls<T: PolarsNumericType>(
+            name: PlSmallStr,
+            mut values: Vec<T::Native>,
+            is_null: impl Fn(T::Native) -> bool,
+        ) -> ChunkedArray<T> {
+            if !values.iter().any(|&x| is_null(x)) {
+                return ChunkedArray::from_vec(name, values);
+            }
+            let valid: BooleanChunked = values.iter().map(|&x| !is_null(x)).collect();
+            let validity = valid.downcast_as_array().values().clone();
+            for x in values.iter_mut().filter(|x| is_null(**x)) {
+                *x = T::Native::default();
+            }
+            ChunkedArray::from_vec_validity(name, values, Some(validity))
+        }
         let name = PlSmallStr::from(name);
         match self {
             Store::Code(list, v) => {
-                let ids: UInt8Chunked = v.iter().map(|&i| (i != NO_CODE).then_some(i)).collect();
-                Series::from_cats_and_dtype(&ids.with_name(name).into_series(), &code_dtype(list), true)
+                let ids = with_nulls::<UInt8Type>(name, v, |i| i == NO_CODE);
+                Series::from_cats_and_dtype(&ids.into_series(), &code_dtype(list), true)
                     .expect("code positions are categories of the list's enum")
                     .into_column()
             }
-            Store::Date(v) => v
-                .iter()
-                .map(|&d| (d != NO_DATE).then_some(d))
-                .collect::<Int32Chunked>()
-                .with_name(name)
-                .into_date()
-                .into_column(),
-            Store::Number(v) => {
-                v.iter().map(|&x| (!x.is_nan()).then_some(x)).collect::<Float64Chunked>().with_name(name).into_column()
-            }
+            Store::Date(v) => with_nulls::<Int32Type>(name, v, |d| d == NO_DATE).into_date().into_column(),
+            Store::Number(v) => with_nulls::<Float64Type>(name, v, f64::is_nan).into_column(),
             Store::Bool(v) => {
                 v.iter().map(|&b| (b != 2).then_some(b == 1)).collect::<BooleanChunked>().with_name(name).into_column()
             }
+        }
+    }
+}
+
+/// A part of a [`Store`], written value by value at row positions.
+pub enum StoreSlice<'s> {
+    /// Code positions.
+    Code(&'s mut [u8]),
+    /// Days.
+    Date(&'s mut [i32]),
+    /// Numbers.
+    Number(&'s mut [f64]),
+    /// Booleans.
+    Bool(&'s mut [u8]),
+}
+
+impl StoreSlice<'_> {
+    /// Writes the value of row `row` of the part (anything but the store's kind is null).
+    #[inline]
+    pub fn set(&mut self, row: usize, value: Option<Value<'_>>) {
+        match self {
+            StoreSlice::Code(v) => v[row] = if let Some(Value::Code(i)) = value { i } else { NO_CODE },
+            StoreSlice::Date(v) => v[row] = if let Some(Value::Date(d)) = value { d } else { NO_DATE },
+            StoreSlice::Number(v) => v[row] = if let Some(Value::Number(x)) = value { x } else { f64::NAN },
+            StoreSlice::Bool(v) => v[row] = if let Some(Value::Bool(b)) = value { u8::from(b) } else { 2 },
         }
     }
 }

@@ -21,30 +21,65 @@ pub struct Grouped<T> {
     items: Vec<T>,
 }
 
+/// Items with their owners, in input order: the input of [`Grouped`].
+#[derive(Debug, Clone)]
+pub struct Keyed<T> {
+    keys: Vec<u32>,
+    items: Vec<T>,
+}
+
+impl<T> Default for Keyed<T> {
+    fn default() -> Self {
+        Keyed { keys: Vec::new(), items: Vec::new() }
+    }
+}
+
+impl<T> Keyed<T> {
+    /// Adds `item` of owner `key`.
+    pub fn push(&mut self, key: u32, item: T) {
+        self.keys.push(key);
+        self.items.push(item);
+    }
+}
+
+impl<T: Send> FromParallelIterator<(u32, T)> for Keyed<T> {
+    fn from_par_iter<I: IntoParallelIterator<Item = (u32, T)>>(pairs: I) -> Self {
+        let (keys, items) = pairs.into_par_iter().unzip();
+        Keyed { keys, items }
+    }
+}
+
+impl<T> FromIterator<(u32, T)> for Keyed<T> {
+    fn from_iter<I: IntoIterator<Item = (u32, T)>>(pairs: I) -> Self {
+        let (keys, items) = pairs.into_iter().unzip();
+        Keyed { keys, items }
+    }
+}
+
 impl<T: Copy + Send + Sync> Grouped<T> {
-    /// Groups `(owner, item)` pairs for `owners` owners, keeping input order within an owner
-    /// (a counting sort; pairs already in owner order, as sorted extracts give them, are
-    /// only stripped of their keys, in parallel).
-    fn new(owners: usize, keyed: Vec<(u32, T)>) -> Self {
+    /// Groups items by owner for `owners` owners, keeping input order within an owner (a
+    /// counting sort; items already in owner order, as sorted extracts give them, are kept as
+    /// they are, without a copy).
+    fn new(owners: usize, keyed: Keyed<T>) -> Self {
+        let Keyed { keys, items } = keyed;
         let mut offsets = vec![0u32; owners + 1];
-        for (k, _) in &keyed {
-            offsets[*k as usize + 1] += 1;
+        for &k in &keys {
+            offsets[k as usize + 1] += 1;
         }
         for i in 0..owners {
             offsets[i + 1] += offsets[i];
         }
-        let Some(&(_, fill)) = keyed.first() else { return Grouped { offsets, items: Vec::new() } };
-        if keyed.par_windows(2).with_min_len(1 << 14).all(|w| w[0].0 <= w[1].0) {
-            let items = keyed.par_iter().with_min_len(1 << 14).map(|&(_, item)| item).collect();
+        let Some(&fill) = items.first() else { return Grouped { offsets, items: Vec::new() } };
+        if keys.par_windows(2).with_min_len(1 << 14).all(|w| w[0] <= w[1]) {
             return Grouped { offsets, items };
         }
-        let mut items = vec![fill; keyed.len()];
+        let mut grouped = vec![fill; items.len()];
         let mut next: Vec<u32> = offsets[..owners].to_vec();
-        for (k, item) in keyed {
-            items[next[k as usize] as usize] = item;
+        for (&k, item) in keys.iter().zip(items) {
+            grouped[next[k as usize] as usize] = item;
             next[k as usize] += 1;
         }
-        Grouped { offsets, items }
+        Grouped { offsets, items: grouped }
     }
 }
 
@@ -370,7 +405,7 @@ impl Index {
             for row in 0..c.height() {
                 if let (Some(child), Some(date), Some(kind)) = (child_of(2, row), dates[row], kinds[row]) {
                     let contact = Contact { date, kind: kind_of[kind as usize], minutes: minutes[row].unwrap_or(0.0) };
-                    b.contacts.push((child, contact));
+                    b.contacts.push(child, contact);
                 }
             }
         }
@@ -441,12 +476,12 @@ pub struct Builder<'a> {
     child_dob: Vec<Option<i32>>,
     child_ids: Names,
     worker_ids: Names,
-    episodes: Vec<(u32, Episode)>,
-    allocations: Vec<(u32, Allocation)>,
-    contacts: Vec<(u32, Contact)>,
+    episodes: Keyed<Episode>,
+    allocations: Keyed<Allocation>,
+    contacts: Keyed<Contact>,
     has_contacts: bool,
     spells: Vec<Spell>,
-    sickness: Vec<(u32, (i32, i32))>,
+    sickness: Keyed<(i32, i32)>,
 }
 
 impl<'a> Builder<'a> {
@@ -462,12 +497,12 @@ impl<'a> Builder<'a> {
             child_dob: Vec::new(),
             child_ids: Names::default(),
             worker_ids: Names::default(),
-            episodes: Vec::new(),
-            allocations: Vec::new(),
-            contacts: Vec::new(),
+            episodes: Keyed::default(),
+            allocations: Keyed::default(),
+            contacts: Keyed::default(),
             has_contacts: false,
             spells: Vec::new(),
-            sickness: Vec::new(),
+            sickness: Keyed::default(),
         }
     }
 
@@ -552,7 +587,7 @@ impl<'a> Builder<'a> {
     /// An episode with its code flags.
     pub fn episode_with_flags(&mut self, site: &'a str, id: &'a str, start: i32, end: Option<i32>, flags: u8) {
         if let Some(c) = self.child_index(site, id) {
-            self.episodes.push((c, Episode { start, end, flags, period_start: 0, row: NO_ROW }));
+            self.episodes.push(c, Episode { start, end, flags, period_start: 0, row: NO_ROW });
         }
     }
 
@@ -560,7 +595,7 @@ impl<'a> Builder<'a> {
     pub fn allocation(&mut self, site: &'a str, child: &'a str, worker: &'a str, start: i32, end: Option<i32>) {
         if let Some(c) = self.child_index(site, child) {
             let worker = self.worker_index(worker);
-            self.allocations.push((c, Allocation { worker, start, last: end }));
+            self.allocations.push(c, Allocation { worker, start, last: end });
         }
     }
 
@@ -568,7 +603,7 @@ impl<'a> Builder<'a> {
     pub fn contact(&mut self, site: &'a str, child: &'a str, date: i32, kind: ContactKind, minutes: f64) {
         self.has_contacts = true;
         if let Some(c) = self.child_index(site, child) {
-            self.contacts.push((c, Contact { date, kind, minutes }));
+            self.contacts.push(c, Contact { date, kind, minutes });
         }
     }
 
@@ -583,7 +618,7 @@ impl<'a> Builder<'a> {
     /// A sickness absence of `worker`, first and last day.
     pub fn sickness(&mut self, worker: &'a str, start: i32, end: i32) {
         let worker = self.worker_index(worker);
-        self.sickness.push((worker, (start, end)));
+        self.sickness.push(worker, (start, end));
     }
 
     /// The index: rows grouped by owner and sorted, handovers applied, placement flags derived.
@@ -641,8 +676,10 @@ pub type Case = (u32, i32, Option<i32>);
 /// Each worker's allocations (see [`Index::cases_of`]), from allocations grouped by child.
 fn worker_cases(workers: usize, allocations: &Grouped<Allocation>) -> Grouped<Case> {
     // the counting sort keeps child order within a worker
-    let keyed: Vec<(u32, Case)> = (0..allocations.owners())
-        .flat_map(|c| allocations.of(c).iter().map(move |a| (a.worker, (c as u32, a.start, a.last))))
+    let keyed: Keyed<Case> = (0..allocations.owners())
+        .into_par_iter()
+        .with_min_len(1 << 12)
+        .flat_map_iter(|c| allocations.of(c).iter().map(move |a| (a.worker, (c as u32, a.start, a.last))))
         .collect();
     Grouped::new(workers, keyed)
 }
@@ -749,7 +786,7 @@ mod tests {
             if sorted {
                 keyed.sort_by_key(|&(k, _)| k);
             }
-            let g = Grouped::new(owners + 1, keyed.clone());
+            let g = Grouped::new(owners + 1, keyed.iter().copied().collect());
             assert_eq!(g.owners(), owners + 1);
             assert!(g.of(owners).is_empty());
             for owner in 0..owners {
