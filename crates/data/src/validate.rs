@@ -180,8 +180,16 @@ pub fn validate(dataset: &mut Dataset, report: &mut ValidationReport) {
     check_sites(&dataset.sites, report);
     let site_ids: PlHashSet<String> =
         text_column(&dataset.sites.frame, "site_id").into_iter().flatten().map(str::to_string).collect();
-    let children = ChildIndex::build(&dataset.children, &site_ids, report);
-    let workers = check_workers(&dataset.workers, &site_ids, report);
+    // the children's index and the workers' checks side by side; problems in that order
+    // (pushed one by one after the children's, as if checked after them)
+    let mut workers_report = ValidationReport::with_cap(usize::MAX);
+    let (children, workers) = rayon::join(
+        || ChildIndex::build(&dataset.children, &site_ids, report),
+        || check_workers(&dataset.workers, &site_ids, &mut workers_report),
+    );
+    for problem in workers_report.problems {
+        report.push(problem);
+    }
 
     let cap = report.cap();
     let mut locals: Vec<ValidationReport> = Vec::new();

@@ -3,10 +3,11 @@
 
 use crate::caseload::{case_holders, caseload_days, caseload_rows_from, Holder};
 use crate::changes::care_days;
-use crate::index::{sum_over_children, Index};
+use crate::index::{add_slots, fold_children, Index};
 use crate::period::{GroupBy, MetricRow, Period, SiteGroups};
 use crate::placements::{child_placements_with_days, PeriodDates, PlacementCodes};
 use crate::workforce::workforce_rows;
+use rayon::prelude::*;
 use swp_data::Dataset;
 
 /// Every metric of METRICS.md by name, in its order (the cost metrics last).
@@ -161,51 +162,68 @@ pub fn metrics_of(index: &Index, periods: &[Period], caseload_threshold: usize) 
     // changes 0..5, contacts 5..9, placements 9..15, per (period, group)
     let groups = index.groups.names.len();
     let dates: Vec<PeriodDates> = periods.iter().map(|&p| PeriodDates::new(p)).collect();
-    let sums = sum_over_children::<15>(index, periods.len(), |acc, c| {
-        let episodes = index.episodes.of(c);
-        let g = index.group_of_child(c);
-        for (k, d) in dates.iter().enumerate() {
-            let e = &mut acc[k * groups + g];
-            let care = care_days(episodes, d.p);
-            crate::changes::add_child(&mut e[0..5], index, c, d.p, care);
-            if let Some(contacts) = &index.contacts {
-                crate::contacts::add_child(&mut e[5..9], index, contacts, c, d.p, care);
+    // with costs, care days per (period, site) for the child-years, from the same care days
+    let sites = if index.costs.is_some() { index.groups.site_ids.len() } else { 0 };
+    let slots = groups * periods.len();
+    let (sums, care_by_site) = fold_children(
+        index,
+        || (vec![[0.0; 15]; slots], vec![0i64; sites * periods.len()]),
+        |(acc, care_by_site), c| {
+            let episodes = index.episodes.of(c);
+            let g = index.group_of_child(c);
+            for (k, d) in dates.iter().enumerate() {
+                let e = &mut acc[k * groups + g];
+                let care = care_days(episodes, d.p);
+                if sites > 0 {
+                    care_by_site[k * sites + index.child_site[c] as usize] += care;
+                }
+                crate::changes::add_child(&mut e[0..5], index, c, d.p, care);
+                if let Some(contacts) = &index.contacts {
+                    crate::contacts::add_child(&mut e[5..9], index, contacts, c, d.p, care);
+                }
+                // a child not looked after in the period adds nothing to any sum (no placement is
+                // in force on its last day, no move falls in it): skipped, the sums are unchanged
+                if care > 0 {
+                    let f = child_placements_with_days(episodes, index.child_dob[c], d, care);
+                    crate::placements::add_child(&mut e[9..15], &f);
+                }
             }
-            // a child not looked after in the period adds nothing to any sum (no placement is
-            // in force on its last day, no move falls in it): skipped, the sums are unchanged
-            if care > 0 {
-                let f = child_placements_with_days(episodes, index.child_dob[c], d, care);
-                crate::placements::add_child(&mut e[9..15], &f);
+        },
+        |(total, total_care), (part, part_care)| {
+            add_slots(total, &part);
+            crate::costs::add_days(total_care, part_care);
+        },
+    );
+    let child_years = crate::costs::child_years_of_days(&care_by_site, sites, periods.len());
+    let position: std::collections::HashMap<&str, usize> =
+        index.groups.names.iter().enumerate().map(|(k, name)| (name.as_str(), k)).collect();
+    // each period's rows are independent: built side by side, joined in period order
+    let per_period: Vec<Vec<MetricRow>> = periods
+        .par_iter()
+        .enumerate()
+        .map(|(k, &p)| {
+            let part = &sums[k * groups..(k + 1) * groups];
+            let pick = |from: usize, to: usize| -> Vec<&[f64]> { part.iter().map(|e| &e[from..to]).collect() };
+            let mut period_rows = workforce_rows(index, p);
+            let on: Vec<&[Holder]> = caseload_days(p)
+                .iter()
+                .map(|d| holders[days.binary_search(d).expect("a day of the union")].as_slice())
+                .collect();
+            period_rows.extend(caseload_rows_from(&index.groups, p, &on, caseload_threshold));
+            period_rows.extend(crate::changes::rows_from(&index.groups.names, p, &pick(0, 5)));
+            if index.contacts.is_some() {
+                period_rows.extend(crate::contacts::rows_from(&index.groups.names, p, &pick(5, 9)));
             }
-        }
-    });
-    let child_years = match index.costs {
-        Some(_) => crate::costs::child_years_by_site_in(index, periods),
-        None => Vec::new(),
-    };
-    let mut rows = Vec::new();
-    for (k, &p) in periods.iter().enumerate() {
-        let part = &sums[k * groups..(k + 1) * groups];
-        let pick = |from: usize, to: usize| -> Vec<&[f64]> { part.iter().map(|e| &e[from..to]).collect() };
-        let mut period_rows = workforce_rows(index, p);
-        let on: Vec<&[Holder]> = caseload_days(p)
-            .iter()
-            .map(|d| holders[days.binary_search(d).expect("a day of the union")].as_slice())
-            .collect();
-        period_rows.extend(caseload_rows_from(&index.groups, p, &on, caseload_threshold));
-        period_rows.extend(crate::changes::rows_from(&index.groups.names, p, &pick(0, 5)));
-        if index.contacts.is_some() {
-            period_rows.extend(crate::contacts::rows_from(&index.groups.names, p, &pick(5, 9)));
-        }
-        period_rows.extend(crate::placements::rows_from(&index.groups.names, p, &pick(9, 15)));
-        if index.costs.is_some() {
-            period_rows.extend(crate::costs::cost_rows_with(index, p, &child_years[k]));
-        }
-        // group order, keeping METRICS.md order within a group
-        for name in &index.groups.names {
-            rows.extend(period_rows.iter().filter(|r| &r.group == name).cloned());
-        }
-    }
+            period_rows.extend(crate::placements::rows_from(&index.groups.names, p, &pick(9, 15)));
+            if index.costs.is_some() {
+                period_rows.extend(crate::costs::cost_rows_with(index, p, &child_years[k]));
+            }
+            // group order, keeping METRICS.md order within a group (a stable sort)
+            period_rows.sort_by_cached_key(|r| position.get(r.group.as_str()).copied().unwrap_or(usize::MAX));
+            period_rows
+        })
+        .collect();
+    let rows: Vec<MetricRow> = per_period.into_iter().flatten().collect();
     rows
 }
 

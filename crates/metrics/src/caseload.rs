@@ -29,62 +29,72 @@ pub struct Holder {
 /// distinct children. Workers run in parallel; each case costs two binary searches, whatever
 /// the number of days.
 pub fn case_holders(index: &Index, days: &[i32]) -> Vec<Vec<Holder>> {
-    let per_worker: Vec<Vec<(usize, Holder)>> = (0..index.worker_ids.len())
+    // workers in fixed runs, each run's holders gathered by day; then each day joins the runs
+    // in order (so workers stay in index order)
+    const WORKERS_PER_TASK: usize = 512;
+    let workers = index.worker_ids.len();
+    let runs: Vec<Vec<Vec<Holder>>> = (0..workers.div_ceil(WORKERS_PER_TASK))
         .into_par_iter()
-        .with_min_len(256)
-        .map(|w| {
-            let cases = index.cases_of.of(w);
-            if cases.is_empty() {
-                return Vec::new();
-            }
+        .map(|run| {
+            let mut by_day: Vec<Vec<Holder>> = vec![Vec::new(); days.len()];
             // cases open on days[k] = the prefix sum of diff up to k
             let mut diff = vec![0i32; days.len() + 1];
-            let mut add = |start: i32, last: Option<i32>| {
-                let from = days.partition_point(|&d| d < start);
-                let to = last.map_or(days.len(), |l| days.partition_point(|&d| d <= l));
-                if from < to {
-                    diff[from] += 1;
-                    diff[to] -= 1;
+            for w in run * WORKERS_PER_TASK..workers.min((run + 1) * WORKERS_PER_TASK) {
+                let cases = index.cases_of.of(w);
+                if cases.is_empty() {
+                    continue;
                 }
-            };
-            let mut current: Option<(u32, i32, Option<i32>)> = None;
-            for &(child, start, last) in cases {
-                match current {
-                    Some((c, s, l)) if c == child && l.is_none_or(|l| start <= l + 1) => {
-                        current = Some((c, s, l.zip(last).map(|(a, b)| a.max(b))));
+                diff.fill(0);
+                let mut add = |start: i32, last: Option<i32>| {
+                    let from = days.partition_point(|&d| d < start);
+                    let to = last.map_or(days.len(), |l| days.partition_point(|&d| d <= l));
+                    if from < to {
+                        diff[from] += 1;
+                        diff[to] -= 1;
                     }
-                    _ => {
-                        if let Some((_, s, l)) = current {
-                            add(s, l);
+                };
+                let mut current: Option<(u32, i32, Option<i32>)> = None;
+                for &(child, start, last) in cases {
+                    match current {
+                        Some((c, s, l)) if c == child && l.is_none_or(|l| start <= l + 1) => {
+                            current = Some((c, s, l.zip(last).map(|(a, b)| a.max(b))));
                         }
-                        current = Some((child, start, last));
+                        _ => {
+                            if let Some((_, s, l)) = current {
+                                add(s, l);
+                            }
+                            current = Some((child, start, last));
+                        }
+                    }
+                }
+                if let Some((_, s, l)) = current {
+                    add(s, l);
+                }
+                let mut open = 0;
+                for (k, &day) in days.iter().enumerate() {
+                    open += diff[k];
+                    if open > 0 {
+                        if let Some(spell) = index.spell_in_post(w as u32, day) {
+                            let holder =
+                                Holder { worker: w as u32, site: spell.site, cases: open as u32, fte: spell.fte };
+                            by_day[k].push(holder);
+                        }
                     }
                 }
             }
-            if let Some((_, s, l)) = current {
-                add(s, l);
-            }
-            let mut open = 0;
-            let mut out = Vec::new();
-            for (k, &day) in days.iter().enumerate() {
-                open += diff[k];
-                if open > 0 {
-                    if let Some(spell) = index.spell_in_post(w as u32, day) {
-                        out.push((
-                            k,
-                            Holder { worker: w as u32, site: spell.site, cases: open as u32, fte: spell.fte },
-                        ));
-                    }
-                }
-            }
-            out
+            by_day
         })
         .collect();
-    let mut by_day: Vec<Vec<Holder>> = vec![Vec::new(); days.len()];
-    for (k, holder) in per_worker.into_iter().flatten() {
-        by_day[k].push(holder);
-    }
-    by_day
+    (0..days.len())
+        .into_par_iter()
+        .map(|k| {
+            let mut all = Vec::with_capacity(runs.iter().map(|r| r[k].len()).sum());
+            for run in &runs {
+                all.extend_from_slice(&run[k]);
+            }
+            all
+        })
+        .collect()
 }
 
 /// The days caseloads are taken on for period `p`: its month ends, then P.to (when it is not

@@ -13,9 +13,8 @@
 
 use crate::caseload::month_ends;
 pub use crate::cost_table::{read, CostRecord};
-use crate::index::{care_days, Index, CHUNK};
+use crate::index::{care_days, Index};
 use crate::period::{MetricRow, Period};
-use rayon::prelude::*;
 use swp_data::typed::{civil_from_days, days_from_civil, format_date};
 
 /// The cost metrics, in METRICS.md order.
@@ -46,31 +45,29 @@ pub fn child_years_by_site(index: &Index, p: Period) -> Vec<f64> {
 /// (in parallel: care days are whole numbers, summed exactly, so the order does not matter).
 pub fn child_years_by_site_in(index: &Index, periods: &[Period]) -> Vec<Vec<f64>> {
     let sites = index.groups.site_ids.len();
-    let n = index.children();
-    let days = (0..n.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|k| {
-            let mut days = vec![0i64; periods.len() * sites];
-            for c in k * CHUNK..((k + 1) * CHUNK).min(n) {
-                let site = index.child_site[c] as usize;
-                if site < sites {
-                    let episodes = index.episodes.of(c);
-                    for (j, &p) in periods.iter().enumerate() {
-                        days[j * sites + site] += care_days(episodes, p);
-                    }
-                }
+    let days = crate::index::fold_children(
+        index,
+        || vec![0i64; periods.len() * sites],
+        |days, c| {
+            let (episodes, site) = (index.episodes.of(c), index.child_site[c] as usize);
+            for (j, &p) in periods.iter().enumerate() {
+                days[j * sites + site] += care_days(episodes, p);
             }
-            days
-        })
-        .reduce(
-            || vec![0i64; periods.len() * sites],
-            |mut a, b| {
-                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                a
-            },
-        );
+        },
+        |total, part| add_days(total, part),
+    );
+    child_years_of_days(&days, sites, periods.len())
+}
+
+/// Adds `part`'s care days to `total`'s.
+pub(crate) fn add_days(total: &mut [i64], part: Vec<i64>) {
+    total.iter_mut().zip(part).for_each(|(x, y)| *x += y);
+}
+
+/// Child-years per period and site from care days per (period, site), period-major.
+pub(crate) fn child_years_of_days(days: &[i64], sites: usize, periods: usize) -> Vec<Vec<f64>> {
     // whole days below 2^53 convert exactly: the same values as adding them one by one in f64
-    days.chunks(sites.max(1)).take(periods.len()).map(|d| d.iter().map(|&d| d as f64 / 365.25).collect()).collect()
+    days.chunks(sites.max(1)).take(periods).map(|d| d.iter().map(|&d| d as f64 / 365.25).collect()).collect()
 }
 
 /// The mean over `p`'s month ends of all fte in post (counted roles, agency included) at each site.
