@@ -307,10 +307,31 @@ impl Index {
         // children are the rows of the children table; other tables join on the child rows
         // that validation resolved (Dataset::child_rows)
         let c = &dataset.children.frame;
-        let (ids, sites, dobs) = (text_column(c, "child_id"), text_column(c, "site_id"), date_column(c, "dob"));
+        let (ids, sites, dobs) = (TextView::new(c, "child_id"), TextView::new(c, "site_id"), DateView::new(c, "dob"));
+        // sites and dates of birth in parallel (a run of one site's rows reuses its look-up)
+        let groups = &b.groups;
+        b.child_site = (0..c.height())
+            .into_par_iter()
+            .with_min_len(1 << 14)
+            .map_init(
+                || None::<(&str, u32)>,
+                |last, row| {
+                    let site = sites.get(row)?;
+                    match *last {
+                        Some((s, i)) if s == site => Some(i),
+                        _ => {
+                            let i = groups.site_index(site).map_or(NO_SITE, |i| i as u32);
+                            *last = Some((site, i));
+                            Some(i)
+                        }
+                    }
+                },
+            )
+            .map(|site| site.unwrap_or(NO_SITE))
+            .collect();
+        b.child_dob = (0..c.height()).into_par_iter().with_min_len(1 << 14).map(|row| dobs.get(row)).collect();
         for row in 0..c.height() {
-            let site = sites[row].and_then(|s| b.site(s));
-            b.push_child(site, ids[row].unwrap_or_default(), dobs[row]);
+            b.child_ids.push(ids.get(row).unwrap_or_default());
         }
         let child_of = |k: usize, row: usize| dataset.child_rows[k].get(row).copied().filter(|&c| c != UNRESOLVED);
 
