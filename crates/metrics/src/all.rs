@@ -218,13 +218,14 @@ pub fn metrics_of(index: &Index, periods: &[Period], caseload_threshold: usize) 
             if index.costs.is_some() {
                 period_rows.extend(crate::costs::cost_rows_with(index, p, &child_years[k]));
             }
-            // group order, keeping METRICS.md order within a group (a stable sort)
-            period_rows.sort_by_cached_key(|r| position.get(r.group.as_str()).copied().unwrap_or(usize::MAX));
+            // the groups' rows in group order, keeping METRICS.md order within a group (a
+            // stable sort)
+            period_rows.retain(|r| position.contains_key(r.group.as_str()));
+            period_rows.sort_by_cached_key(|r| position[r.group.as_str()]);
             period_rows
         })
         .collect();
-    let rows: Vec<MetricRow> = per_period.into_iter().flatten().collect();
-    rows
+    per_period.into_iter().flatten().collect()
 }
 
 /// Whether a metric's numerator and denominator are counts of people or events (the parts
