@@ -141,7 +141,10 @@ pub fn run(args: Args) -> CommandResult {
     if args.covariates.iter().any(|c| c == treatment_column) {
         return Err(Failure::Usage(format!("`{treatment_column}` is the treatment; it cannot be a covariate too")));
     }
-    let covariates = args.covariates.iter().map(|c| user.covariate(c)).collect::<Result<Vec<_>, _>>()?;
+    let covariates = {
+        use rayon::prelude::*;
+        args.covariates.par_iter().map(|c| user.covariate(c)).collect::<Result<Vec<_>, _>>()?
+    };
     let exact = args.exact.iter().map(|c| user.covariate(c)).collect::<Result<Vec<_>, _>>()?;
     let params = MatchParams::new()
         .method(match args.method {

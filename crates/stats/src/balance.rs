@@ -64,21 +64,75 @@ impl ValueKind {
     }
 }
 
-/// The weighted mean of (value, weight) pairs: sum x w / sum w, summed in order.
-fn weighted_mean(pairs: impl Iterator<Item = (f64, f64)> + Clone) -> f64 {
-    pairs.clone().map(|(x, w)| x * w).sum::<f64>() / pairs.map(|(_, w)| w).sum::<f64>()
+/// One group's sums in one sample (weights w, 1 before matching), each added in unit order:
+/// MatchIt's `wm` and `wvar` from them without another pass over the group.
+#[derive(Debug, Clone, Copy)]
+struct GroupSums {
+    /// sum w
+    total: f64,
+    /// sum x w
+    xw: f64,
+    /// units with w != 0
+    weighted: usize,
+    /// sum x (w / total)
+    normalised_mean: f64,
+    /// sum (w / total)^2
+    normalised_square: f64,
+    /// sum (w / total) (x - normalised_mean)^2
+    squares: f64,
 }
 
-/// MatchIt's `wvar`, of (value, weight) pairs.
-fn weighted_var(pairs: impl Iterator<Item = (f64, f64)> + Clone, kind: ValueKind) -> f64 {
-    let total: f64 = pairs.clone().map(|(_, w)| w).sum();
-    let m: f64 = pairs.clone().map(|(x, w)| x * (w / total)).sum();
-    if kind == ValueKind::Binary {
-        m * (1.0 - m)
-    } else {
-        let ss: f64 = pairs.clone().map(|(x, w)| (w / total) * (x - m) * (x - m)).sum();
-        ss / (1.0 - pairs.map(|(_, w)| (w / total) * (w / total)).sum::<f64>())
+impl GroupSums {
+    /// No units yet: the sums start at -0.0, as Rust's `Iterator::sum` of floats does.
+    const EMPTY: GroupSums =
+        GroupSums { total: -0.0, xw: -0.0, weighted: 0, normalised_mean: -0.0, normalised_square: -0.0, squares: -0.0 };
+
+    /// The weighted mean, sum x w / sum w.
+    fn mean(&self) -> f64 {
+        self.xw / self.total
     }
+
+    /// MatchIt's `wvar`: p(1 - p) for a 0/1 covariate, else the weighted sum of squares over
+    /// 1 - sum of squared normalised weights.
+    fn var(&self, kind: ValueKind) -> f64 {
+        let m = self.normalised_mean;
+        if kind == ValueKind::Binary {
+            m * (1.0 - m)
+        } else {
+            self.squares / (1.0 - self.normalised_square)
+        }
+    }
+}
+
+/// Each sample's sums per group ([treated, control]) of x, in three passes over the units
+/// whatever the number of samples (weights None: 1 for every unit).
+fn group_sums<const K: usize>(x: &[f64], treat: &[bool], weights: [Option<&[f64]>; K]) -> [[GroupSums; 2]; K] {
+    let mut sums = [[GroupSums::EMPTY; 2]; K];
+    let weight = |k: usize, i: usize| weights[k].map_or(1.0, |w| w[i]);
+    let group = |t: bool| usize::from(!t);
+    for (i, &t) in treat.iter().enumerate() {
+        for (k, s) in sums.iter_mut().enumerate() {
+            let (w, s) = (weight(k, i), &mut s[group(t)]);
+            s.total += w;
+            s.xw += x[i] * w;
+            s.weighted += usize::from(w != 0.0);
+        }
+    }
+    for (i, &t) in treat.iter().enumerate() {
+        for (k, s) in sums.iter_mut().enumerate() {
+            let (w, s) = (weight(k, i), &mut s[group(t)]);
+            s.normalised_mean += x[i] * (w / s.total);
+            s.normalised_square += (w / s.total) * (w / s.total);
+        }
+    }
+    for (i, &t) in treat.iter().enumerate() {
+        for (k, s) in sums.iter_mut().enumerate() {
+            let (w, s) = (weight(k, i), &mut s[group(t)]);
+            let d = x[i] - s.normalised_mean;
+            s.squares += (w / s.total) * d * d;
+        }
+    }
+    sums
 }
 
 /// MatchIt's `pooled_sd` with unit sampling weights (the fallback when the treated SD is 0).
@@ -123,26 +177,37 @@ fn order_of(x: &[f64]) -> Vec<(f64, u32)> {
     keyed.into_iter().map(|(_, i)| (x[i as usize], i)).collect()
 }
 
-/// MatchIt's `qqsum(standardize = TRUE)`: mean and max eCDF differences, `sorted` the values
-/// of x in order, each with its unit.
-fn ecdf_differences(treat: &[bool], w: &impl Fn(usize) -> f64, sorted: &[(f64, u32)]) -> (f64, f64) {
+/// MatchIt's `qqsum(standardize = TRUE)` in each sample: mean and max eCDF differences,
+/// `sorted` the values of x in order, each with its unit, `totals` each sample's [treated,
+/// control] sums of weights. One pass over the order for every sample.
+fn ecdf_differences<const K: usize>(
+    treat: &[bool],
+    weights: [Option<&[f64]>; K],
+    totals: [[f64; 2]; K],
+    sorted: &[(f64, u32)],
+) -> [(f64, f64); K] {
     let n = sorted.len();
-    let (s1, s0) = (0..n).fold((0.0, 0.0), |(a, b), i| if treat[i] { (a + w(i), b) } else { (a, b + w(i)) });
     let first_group = treat[sorted[0].1 as usize];
-    let mut cumulative = 0.0;
-    let mut diffs = Vec::new();
+    let mut cumulative = [0.0; K];
+    // per sample: sum and largest of the differences at the ends of runs of equal values
+    let mut ends = [(0.0, 0.0f64); K];
+    let mut runs = 0usize;
     for (k, &(x, i)) in sorted.iter().enumerate() {
         let i = i as usize;
-        let wi = if treat[i] { w(i) / s1 } else { w(i) / s0 };
-        cumulative += if treat[i] == first_group { -wi } else { wi };
-        let run_ends = k + 1 == n || sorted[k + 1].0 != x;
-        if run_ends {
-            diffs.push(cumulative.abs());
+        let g = usize::from(!treat[i]);
+        let sign = if treat[i] == first_group { -1.0 } else { 1.0 };
+        for (s, c) in cumulative.iter_mut().enumerate() {
+            let wi = weights[s].map_or(1.0, |w| w[i]) / totals[s][g];
+            *c += sign * wi;
+        }
+        if k + 1 == n || sorted[k + 1].0 != x {
+            runs += 1;
+            for (e, c) in ends.iter_mut().zip(&cumulative) {
+                *e = (e.0 + c.abs(), e.1.max(c.abs()));
+            }
         }
     }
-    let mean = diffs.iter().sum::<f64>() / diffs.len() as f64;
-    let max = diffs.iter().fold(0.0f64, |a, &b| a.max(b));
-    (mean, max)
+    ends.map(|(sum, max)| (sum / runs as f64, max))
 }
 
 /// The balance of covariate `x` between treated and control units, with match `weights`
@@ -155,54 +220,59 @@ pub fn balance_row(
     weights: Option<&[f64]>,
     treated_sd: Option<f64>,
 ) -> BalanceRow {
-    balance_row_sorted(name, x, treat, weights, treated_sd, None)
+    let [row] = balance_rows(name, x, treat, [weights], treated_sd, None);
+    row
 }
 
-/// [`balance_row`] with the order of x computed already (None: computed when needed).
-fn balance_row_sorted(
+/// [`balance_row`] for several samples at once, each pass over the units serving them all,
+/// with the order of x computed already (None: computed when needed).
+fn balance_rows<const K: usize>(
     name: &str,
     x: &[f64],
     treat: &[bool],
-    weights: Option<&[f64]>,
+    weights: [Option<&[f64]>; K],
     treated_sd: Option<f64>,
     order: Option<&[(f64, u32)]>,
-) -> BalanceRow {
+) -> [BalanceRow; K] {
     let kind = ValueKind::of(x);
-    // each group's (value, weight) pairs, read in place
-    let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
-    let group = |g: bool| (0..x.len()).filter(move |&i| treat[i] == g).map(move |i| (x[i], weight(i)));
-    let weighted = |g: bool| group(g).filter(|&(_, w)| w != 0.0).count();
-    let too_small = weighted(true) < 2 && weighted(false) < 2;
-    let mean_treated = weighted_mean(group(true));
-    let mean_control = weighted_mean(group(false));
-    let diff = mean_treated - mean_control;
-    let smd = if diff.abs() > f64::EPSILON.sqrt() && !too_small {
-        let std = treated_sd.unwrap_or_else(|| standardiser(x, treat));
-        diff / std
+    let sums = group_sums(x, treat, weights);
+    let needs_ecdf = kind == ValueKind::Continuous && sums.iter().any(|[t, c]| t.weighted >= 2 || c.weighted >= 2);
+    let ecdf = if !needs_ecdf {
+        [(f64::NAN, f64::NAN); K]
     } else {
-        diff
+        let totals = sums.map(|s| [s[0].total, s[1].total]);
+        match order {
+            Some(o) => ecdf_differences(treat, weights, totals, o),
+            None => ecdf_differences(treat, weights, totals, &order_of(x)),
+        }
     };
-    let (var_ratio, ecdf_mean, ecdf_max) = if kind == ValueKind::Binary {
-        (None, diff.abs(), diff.abs())
-    } else if too_small {
-        (None, f64::NAN, f64::NAN)
-    } else {
-        let vr = weighted_var(group(true), ValueKind::Continuous) / weighted_var(group(false), ValueKind::Continuous);
-        let (mean, max) = match order {
-            Some(o) => ecdf_differences(treat, &weight, o),
-            None => ecdf_differences(treat, &weight, &order_of(x)),
+    std::array::from_fn(|k| {
+        let [t, c] = sums[k];
+        let too_small = t.weighted < 2 && c.weighted < 2;
+        let (mean_treated, mean_control) = (t.mean(), c.mean());
+        let diff = mean_treated - mean_control;
+        let smd = if diff.abs() > f64::EPSILON.sqrt() && !too_small {
+            diff / treated_sd.unwrap_or_else(|| standardiser(x, treat))
+        } else {
+            diff
         };
-        (Some(vr), mean, max)
-    };
-    BalanceRow { covariate: name.to_string(), mean_treated, mean_control, smd, var_ratio, ecdf_mean, ecdf_max }
+        let (var_ratio, ecdf_mean, ecdf_max) = if kind == ValueKind::Binary {
+            (None, diff.abs(), diff.abs())
+        } else if too_small {
+            (None, f64::NAN, f64::NAN)
+        } else {
+            (Some(t.var(kind) / c.var(kind)), ecdf[k].0, ecdf[k].1)
+        };
+        BalanceRow { covariate: name.to_string(), mean_treated, mean_control, smd, var_ratio, ecdf_mean, ecdf_max }
+    })
 }
 
 /// The SD that standardises mean differences: the treated units' SD in the unmatched sample
 /// (sqrt(p(1 - p)) for 0/1), or the pooled SD when that is 0.
 pub fn standardiser(x: &[f64], treat: &[bool]) -> f64 {
     let kind = ValueKind::of(x);
-    let treated = x.iter().zip(treat).filter(|(_, &t)| t).map(|(&a, _)| (a, 1.0));
-    let s = weighted_var(treated, kind).sqrt();
+    let [[treated, _]] = group_sums(x, treat, [None]);
+    let s = treated.var(kind).sqrt();
     if s.is_finite() && s >= f64::EPSILON.sqrt() {
         s
     } else {
@@ -278,9 +348,7 @@ pub fn balance_table(columns: &[(String, Vec<f64>)], treat: &[bool], weights: &[
         .par_iter()
         .map(|(name, x)| {
             let sd = standardiser(x, treat);
-            let order = (ValueKind::of(x) == ValueKind::Continuous).then(|| order_of(x));
-            let before = balance_row_sorted(name, x, treat, None, Some(sd), order.as_deref());
-            let after = balance_row_sorted(name, x, treat, Some(weights), Some(sd), order.as_deref());
+            let [before, after] = balance_rows(name, x, treat, [None, Some(weights)], Some(sd), None);
             (before, after)
         })
         .collect();
@@ -316,5 +384,41 @@ mod tests {
                 "case {case}"
             );
         }
+    }
+
+    /// The table's rows, both samples from shared passes, are the same bits as each sample's
+    /// row on its own: continuous, tied and 0/1 columns, weights with zeros and repeats, and a
+    /// matching that keeps fewer than two units per group.
+    #[test]
+    fn the_table_is_each_samples_row_computed_alone() {
+        let mut rng = crate::rng::Rng::new(11, 1);
+        let n = 3000;
+        let treat: Vec<bool> = (0..n).map(|_| rng.next_u64().is_multiple_of(4)).collect();
+        let columns: Vec<(String, Vec<f64>)> = [
+            (0..n).map(|_| rng.next_u64() as f64 / u64::MAX as f64 * 10.0 - 3.0).collect::<Vec<f64>>(),
+            (0..n).map(|_| (rng.next_u64() % 9) as f64 - 4.0).collect(),
+            (0..n).map(|_| (rng.next_u64() % 2) as f64).collect(),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(j, v)| (format!("c{j}"), v))
+        .collect();
+        let weights: Vec<f64> = (0..n).map(|_| [0.0, 0.0, 1.0, 0.5, 2.0][(rng.next_u64() % 5) as usize]).collect();
+        let mut few = vec![0.0; n];
+        few[treat.iter().position(|&t| t).unwrap()] = 1.0;
+        for w in [&weights, &few] {
+            let table = balance_table(&columns, &treat, w);
+            for ((name, x), (before, after)) in columns.iter().zip(table.before.iter().zip(&table.after)) {
+                let sd = standardiser(x, &treat);
+                let bits = |r: &BalanceRow| {
+                    let v =
+                        [r.mean_treated, r.mean_control, r.smd, r.var_ratio.unwrap_or(-1.0), r.ecdf_mean, r.ecdf_max];
+                    v.map(f64::to_bits)
+                };
+                assert_eq!(bits(before), bits(&balance_row(name, x, &treat, None, Some(sd))), "{name} before");
+                assert_eq!(bits(after), bits(&balance_row(name, x, &treat, Some(w), Some(sd))), "{name} after");
+            }
+        }
+        assert!(balance_table(&columns, &treat, &few).after[0].ecdf_mean.is_nan());
     }
 }

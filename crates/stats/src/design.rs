@@ -126,8 +126,9 @@ pub enum Expansion {
 /// # Errors
 /// Covariates of different lengths, or non-finite numbers.
 pub fn expand(covariates: &[Covariate], expansion: Expansion) -> Result<Columns> {
+    use rayon::prelude::*;
     let (names, sources, n) = sources(covariates, expansion)?;
-    Ok(Columns { names, columns: sources.iter().map(|s| s.column(n)).collect() })
+    Ok(Columns { names, columns: sources.par_iter().map(|s| s.column(n)).collect() })
 }
 
 /// The model matrix of the covariates (row-major, [`Expansion::Model`]'s columns) with its
@@ -137,11 +138,20 @@ pub fn expand(covariates: &[Covariate], expansion: Expansion) -> Result<Columns>
 /// # Errors
 /// As [`expand`].
 pub fn model_matrix(covariates: &[Covariate]) -> Result<(Vec<String>, Matrix)> {
+    use rayon::prelude::*;
     let (names, sources, n) = sources(covariates, Expansion::Model)?;
     let p = sources.len();
-    let mut values = Vec::with_capacity(n * p);
-    for i in 0..n {
-        values.extend(sources.iter().map(|s| s.at(i)));
+    // blocks of rows written in parallel, a column at a time within a block
+    const ROWS: usize = 4096;
+    let mut values = vec![0.0; n * p];
+    if p > 0 {
+        values.par_chunks_mut(ROWS * p).enumerate().for_each(|(b, block)| {
+            for (j, source) in sources.iter().enumerate() {
+                for (r, row) in block.chunks_exact_mut(p).enumerate() {
+                    row[j] = source.at(b * ROWS + r);
+                }
+            }
+        });
     }
     Ok((names, Matrix { n, p, values }))
 }

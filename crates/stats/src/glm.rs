@@ -129,6 +129,26 @@ impl Family {
         }
     }
 
+    /// mu and dmu/deta together: the same bits as [`Family::inverse_link`] and
+    /// [`Family::mu_eta`], with the logit's and Poisson's exponential taken once.
+    fn mean_and_slope(self, eta: f64) -> (f64, f64) {
+        match self {
+            Family::Logit => {
+                if (-LOGIT_THRESH..=LOGIT_THRESH).contains(&eta) {
+                    let e = eta.exp();
+                    (e / (1.0 + e), e / ((1.0 + e) * (1.0 + e)))
+                } else {
+                    (self.inverse_link(eta), EPS)
+                }
+            }
+            Family::Poisson => {
+                let m = eta.exp().max(EPS);
+                (m, m)
+            }
+            Family::Probit => (self.inverse_link(eta), self.mu_eta(eta)),
+        }
+    }
+
     /// dmu/deta.
     fn mu_eta(self, eta: f64) -> f64 {
         match self {
@@ -190,6 +210,63 @@ impl Family {
             Family::Poisson => y + 0.1,
         }
     }
+}
+
+/// `f`, remembering its last input and result: a run of equal inputs (the same bits) is
+/// computed once.
+fn repeat_last<T: Copy + Bits, R: Copy>(f: impl Fn(T) -> R) -> impl FnMut(T) -> R {
+    let mut last: Option<(T::Key, R)> = None;
+    move |t| match last {
+        Some((key, r)) if key == t.bits() => r,
+        _ => {
+            let r = f(t);
+            last = Some((t.bits(), r));
+            r
+        }
+    }
+}
+
+/// Inputs compared by their bits (so -0.0 and 0.0 differ, and a NaN equals itself).
+trait Bits {
+    type Key: PartialEq + Copy;
+    fn bits(self) -> Self::Key;
+}
+
+impl Bits for f64 {
+    type Key = u64;
+    fn bits(self) -> u64 {
+        self.to_bits()
+    }
+}
+
+impl Bits for (f64, f64) {
+    type Key = (u64, u64);
+    fn bits(self) -> (u64, u64) {
+        (self.0.to_bits(), self.1.to_bits())
+    }
+}
+
+/// The first column after the intercept's (0) whose values are all equal, in one parallel
+/// pass over the rows (a column at a time would read the whole row-major matrix per column).
+fn constant_column(x: &MatrixRef<'_>) -> Option<usize> {
+    use rayon::prelude::*;
+    let p = x.p;
+    let ranges = |rows: std::ops::Range<usize>| {
+        let mut r = vec![(f64::INFINITY, f64::NEG_INFINITY); p];
+        for i in rows {
+            for ((lo, hi), &v) in r.iter_mut().zip(x.row(i)) {
+                (*lo, *hi) = (lo.min(v), hi.max(v));
+            }
+        }
+        r
+    };
+    let blocks: Vec<Vec<(f64, f64)>> =
+        (0..x.n.div_ceil(ROWS)).into_par_iter().map(|b| ranges(b * ROWS..((b + 1) * ROWS).min(x.n))).collect();
+    (1..p).find(|&j| {
+        let (lo, hi) =
+            blocks.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), r| (a.min(r[j].0), b.max(r[j].1)));
+        hi - lo <= 0.0
+    })
 }
 
 impl GlmParams {
@@ -299,17 +376,17 @@ impl ValidGlmParams {
                 _ => StatsError::OutOfRange { what: "a binomial outcome", allowed: "0 or 1" },
             });
         }
-        for (j, name) in names.iter().enumerate().skip(1) {
-            let column = (0..n).map(|i| x.at(i, j));
-            let (lo, hi) = column.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
-            if hi - lo <= 0.0 {
-                return Err(StatsError::Constant { name: name.clone() });
-            }
+        if let Some(j) = constant_column(x) {
+            return Err(StatsError::Constant { name: names[j].clone() });
         }
         let zero = vec![0.0; n];
         let offset = offset.unwrap_or(&zero);
-        let mut eta: Vec<f64> = y.iter().zip(prior).map(|(&v, &pw)| family.link(family.start(v, pw))).collect();
-        let mut mu: Vec<f64> = eta.iter().map(|&e| family.inverse_link(e)).collect();
+        // the start, and mu and dmu/deta at it: a binomial outcome with equal prior weights
+        // has two starting values, so each is computed once per run of equal inputs
+        let mut start_of = repeat_last(|(v, pw): (f64, f64)| family.link(family.start(v, pw)));
+        let mut eta: Vec<f64> = y.iter().zip(prior).map(|(&v, &pw)| start_of((v, pw))).collect();
+        let mut mean_of = repeat_last(|e: f64| family.mean_and_slope(e));
+        let (mut mu, mut slope): (Vec<f64>, Vec<f64>) = eta.iter().map(|&e| mean_of(e)).unzip();
         let mut dev_old = family.deviance(y, &mu, prior);
         let tol = 1e-7f64.min(self.0.epsilon / 1000.0);
         let mut coef_old: Option<Vec<f64>> = None;
@@ -324,17 +401,18 @@ impl ValidGlmParams {
         // score's sum allows. A column within 1e-3 (relative) of the span of the others switches
         // the fit to the QR of sqrt(W)[X z] for its remaining steps, as R's glm.fit solves every
         // step (and its rule for dependent columns then applies).
-        let working = |eta: &[f64], mu: &[f64], i: usize| {
-            let d = family.mu_eta(eta[i]);
+        let working = |mu: &[f64], slope: &[f64], i: usize| {
+            let d = slope[i];
             (prior[i] * d * d / family.variance(mu[i]), (y[i] - mu[i]) / d)
         };
-        let predict = |b: &[f64], eta: &mut [f64], mu: &mut [f64]| {
+        let predict = |b: &[f64], eta: &mut [f64], mu: &mut [f64], slope: &mut [f64]| {
             use rayon::prelude::*;
-            eta.par_chunks_mut(ROWS).zip(mu.par_chunks_mut(ROWS)).enumerate().for_each(|(block, (eta, mu))| {
-                for (j, (e, m)) in eta.iter_mut().zip(mu).enumerate() {
+            let blocks = eta.par_chunks_mut(ROWS).zip(mu.par_chunks_mut(ROWS)).zip(slope.par_chunks_mut(ROWS));
+            blocks.enumerate().for_each(|(block, ((eta, mu), slope))| {
+                for (j, ((e, m), d)) in eta.iter_mut().zip(mu).zip(slope).enumerate() {
                     let i = block * ROWS + j;
                     *e = x.row(i).iter().zip(b).map(|(a, b)| a * b).sum::<f64>() + offset[i];
-                    *m = family.inverse_link(*e);
+                    (*m, *d) = family.mean_and_slope(*e);
                 }
             });
         };
@@ -347,7 +425,7 @@ impl ValidGlmParams {
                 // the first step solves for b (no b yet: the start is a mean); later ones for b's change
                 let from_start = iter == 1;
                 let (h, v) = weighted_cross_products(x, |i| {
-                    let (w, r) = working(&eta, &mu, i);
+                    let (w, r) = working(&mu, &slope, i);
                     (w, if from_start { r + eta[i] - offset[i] } else { r })
                 });
                 cholesky(&h, p, 1e-3).map(|l| {
@@ -362,7 +440,7 @@ impl ValidGlmParams {
                     by_qr = true;
                     let (mut z, mut w) = (vec![0.0; n], vec![0.0; n]);
                     for i in 0..n {
-                        let (wi, r) = working(&eta, &mu, i);
+                        let (wi, r) = working(&mu, &slope, i);
                         z[i] = eta[i] - offset[i] + r;
                         w[i] = wi;
                     }
@@ -373,7 +451,7 @@ impl ValidGlmParams {
                 }
             };
             last_cov = cov;
-            predict(&start, &mut eta, &mut mu);
+            predict(&start, &mut eta, &mut mu, &mut slope);
             dev = family.deviance(y, &mu, prior);
             // step halving while the deviance is not finite (R's inner loop)
             let mut halvings = 0;
@@ -386,7 +464,7 @@ impl ValidGlmParams {
                     return Err(StatsError::NotConverged { iterations: iter });
                 }
                 start = start.iter().zip(old).map(|(s, o)| (s + o) / 2.0).collect();
-                predict(&start, &mut eta, &mut mu);
+                predict(&start, &mut eta, &mut mu, &mut slope);
                 dev = family.deviance(y, &mu, prior);
             }
             coef = start;
