@@ -54,85 +54,79 @@ enum ValueKind {
     Continuous,
 }
 
-impl ValueKind {
-    fn of(x: &[f64]) -> Self {
-        if x.iter().all(|&v| v == 0.0 || v == 1.0) {
-            ValueKind::Binary
-        } else {
-            ValueKind::Continuous
-        }
-    }
-}
-
 /// One group's sums in one sample (weights w, 1 before matching), each added in unit order:
-/// MatchIt's `wm` and `wvar` from them without another pass over the group.
-#[derive(Debug, Clone, Copy)]
+/// MatchIt's `wm` and `wvar` from them.
+#[derive(Debug, Clone, Copy, Default)]
 struct GroupSums {
     /// sum w
     total: f64,
     /// sum x w
     xw: f64,
+    /// sum w^2
+    square: f64,
     /// units with w != 0
     weighted: usize,
-    /// sum x (w / total)
-    normalised_mean: f64,
-    /// sum (w / total)^2
-    normalised_square: f64,
-    /// sum (w / total) (x - normalised_mean)^2
+    /// sum w (x - mean)^2
     squares: f64,
 }
 
 impl GroupSums {
-    /// No units yet: the sums start at -0.0, as Rust's `Iterator::sum` of floats does.
-    const EMPTY: GroupSums =
-        GroupSums { total: -0.0, xw: -0.0, weighted: 0, normalised_mean: -0.0, normalised_square: -0.0, squares: -0.0 };
-
     /// The weighted mean, sum x w / sum w.
     fn mean(&self) -> f64 {
         self.xw / self.total
     }
 
-    /// MatchIt's `wvar`: p(1 - p) for a 0/1 covariate, else the weighted sum of squares over
-    /// 1 - sum of squared normalised weights.
+    /// MatchIt's `wvar`: p(1 - p) for a 0/1 covariate, else, with the weights normalised to
+    /// sum 1, sum w (x - mean)^2 / (1 - sum w^2).
     fn var(&self, kind: ValueKind) -> f64 {
-        let m = self.normalised_mean;
+        let m = self.mean();
         if kind == ValueKind::Binary {
             m * (1.0 - m)
         } else {
-            self.squares / (1.0 - self.normalised_square)
+            (self.squares / self.total) / (1.0 - self.square / (self.total * self.total))
         }
     }
 }
 
-/// Each sample's sums per group ([treated, control]) of x, in three passes over the units
-/// whatever the number of samples (weights None: 1 for every unit).
-fn group_sums<const K: usize>(x: &[f64], treat: &[bool], weights: [Option<&[f64]>; K]) -> [[GroupSums; 2]; K] {
-    let mut sums = [[GroupSums::EMPTY; 2]; K];
+/// Each sample's sums per group ([treated, control]) of x, in two passes over the units
+/// whatever the number of samples (weights None: 1 for every unit), and whether x is 0/1.
+fn group_sums<const K: usize>(
+    x: &[f64],
+    treat: &[bool],
+    weights: [Option<&[f64]>; K],
+) -> ([[GroupSums; 2]; K], ValueKind) {
+    let mut sums = [[GroupSums::default(); 2]; K];
     let weight = |k: usize, i: usize| weights[k].map_or(1.0, |w| w[i]);
     let group = |t: bool| usize::from(!t);
+    let mut binary = true;
     for (i, &t) in treat.iter().enumerate() {
+        binary &= x[i] == 0.0 || x[i] == 1.0;
         for (k, s) in sums.iter_mut().enumerate() {
             let (w, s) = (weight(k, i), &mut s[group(t)]);
             s.total += w;
             s.xw += x[i] * w;
+            s.square += w * w;
             s.weighted += usize::from(w != 0.0);
         }
     }
+    let means = sums.map(|s| s.map(|g| g.mean()));
     for (i, &t) in treat.iter().enumerate() {
         for (k, s) in sums.iter_mut().enumerate() {
-            let (w, s) = (weight(k, i), &mut s[group(t)]);
-            s.normalised_mean += x[i] * (w / s.total);
-            s.normalised_square += (w / s.total) * (w / s.total);
+            let (w, d) = (weight(k, i), x[i] - means[k][group(t)]);
+            s[group(t)].squares += w * d * d;
         }
     }
-    for (i, &t) in treat.iter().enumerate() {
-        for (k, s) in sums.iter_mut().enumerate() {
-            let (w, s) = (weight(k, i), &mut s[group(t)]);
-            let d = x[i] - s.normalised_mean;
-            s.squares += (w / s.total) * d * d;
-        }
+    (sums, if binary { ValueKind::Binary } else { ValueKind::Continuous })
+}
+
+/// The standardising SD from the unweighted sample's treated sums (see [`standardiser`]).
+fn standardiser_of(treated: &GroupSums, kind: ValueKind, x: &[f64], treat: &[bool]) -> f64 {
+    let s = treated.var(kind).sqrt();
+    if s.is_finite() && s >= f64::EPSILON.sqrt() {
+        s
+    } else {
+        pooled_sd(x, treat, kind)
     }
-    sums
 }
 
 /// MatchIt's `pooled_sd` with unit sampling weights (the fallback when the treated SD is 0).
@@ -159,55 +153,68 @@ fn pooled_sd(x: &[f64], treat: &[bool], kind: ValueKind) -> f64 {
     }
 }
 
-/// The units in increasing order of x (ties in any order: only the ends of runs of equal
-/// values are read).
-fn order_of(x: &[f64]) -> Vec<(f64, u32)> {
-    // as integers in f64's total order, ties by position: integer comparisons on the values
-    // themselves, and the same order whatever the sort
-    let key = |v: f64| {
-        let b = v.to_bits();
-        if b >> 63 == 1 {
-            !b
-        } else {
-            b | 1 << 63
-        }
-    };
-    let mut keyed: Vec<(u64, u32)> = x.iter().enumerate().map(|(i, &v)| (key(v), i as u32)).collect();
-    keyed.sort_unstable();
-    keyed.into_iter().map(|(_, i)| (x[i as usize], i)).collect()
-}
-
-/// MatchIt's `qqsum(standardize = TRUE)` in each sample: mean and max eCDF differences,
-/// `sorted` the values of x in order, each with its unit, `totals` each sample's [treated,
-/// control] sums of weights. One pass over the order for every sample.
+/// MatchIt's `qqsum(standardize = TRUE)` in each sample: the mean and the largest absolute
+/// difference between the treated units' and the controls' weighted eCDFs, read at each
+/// distinct value of x; `totals` is each sample's [treated, control] sum of weights.
+///
+/// The values are sorted as integer keys (f64's order, -0.0 as 0.0 so equal values share a
+/// key), treated units and controls apart; a walk over both finds the distinct values and how
+/// many units of each group lie at or below each. A sample without weights needs only those
+/// counts (exact integers); a weighted one sums the weights of its units with a weight, sorted
+/// by value (ties by unit), up to each value. Each group's eCDF is its running sum over its
+/// total, so the differences are as exact as the sums.
 fn ecdf_differences<const K: usize>(
+    x: &[f64],
     treat: &[bool],
     weights: [Option<&[f64]>; K],
     totals: [[f64; 2]; K],
-    sorted: &[(f64, u32)],
 ) -> [(f64, f64); K] {
-    let n = sorted.len();
-    let first_group = treat[sorted[0].1 as usize];
-    let mut cumulative = [0.0; K];
-    // per sample: sum and largest of the differences at the ends of runs of equal values
+    let key = |v: f64| crate::moments::total_order_key(if v == 0.0 { 0.0 } else { v });
+    let group_keys = |g: bool| {
+        let mut k: Vec<u64> = x.iter().zip(treat).filter(|&(_, &t)| t == g).map(|(&v, _)| key(v)).collect();
+        k.sort_unstable();
+        k
+    };
+    let (treated, controls) = (group_keys(true), group_keys(false));
+    // each weighted sample's units with a weight, by value then unit
+    let weighted: [Option<(&[f64], Vec<(u64, u32)>)>; K] = weights.map(|w| {
+        w.map(|w| {
+            let mut units: Vec<(u64, u32)> =
+                (0..x.len()).filter(|&i| w[i] != 0.0).map(|i| (key(x[i]), i as u32)).collect();
+            units.sort_unstable();
+            (w, units)
+        })
+    });
+    let mut running = [[0.0f64; 2]; K];
+    let mut next = [0usize; K];
+    // per sample: the sum and the largest of the differences at the distinct values
     let mut ends = [(0.0, 0.0f64); K];
-    let mut runs = 0usize;
-    for (k, &(x, i)) in sorted.iter().enumerate() {
-        let i = i as usize;
-        let g = usize::from(!treat[i]);
-        let sign = if treat[i] == first_group { -1.0 } else { 1.0 };
-        for (s, c) in cumulative.iter_mut().enumerate() {
-            let wi = weights[s].map_or(1.0, |w| w[i]) / totals[s][g];
-            *c += sign * wi;
+    let (mut t, mut c, mut distinct) = (0usize, 0usize, 0usize);
+    while t < treated.len() || c < controls.len() {
+        let v = treated.get(t).copied().unwrap_or(u64::MAX).min(controls.get(c).copied().unwrap_or(u64::MAX));
+        while treated.get(t) == Some(&v) {
+            t += 1;
         }
-        if k + 1 == n || sorted[k + 1].0 != x {
-            runs += 1;
-            for (e, c) in ends.iter_mut().zip(&cumulative) {
-                *e = (e.0 + c.abs(), e.1.max(c.abs()));
-            }
+        while controls.get(c) == Some(&v) {
+            c += 1;
+        }
+        distinct += 1;
+        for s in 0..K {
+            let [below_t, below_c] = match &weighted[s] {
+                None => [t as f64, c as f64],
+                Some((w, units)) => {
+                    while let Some(&(_, i)) = units.get(next[s]).filter(|(k, _)| *k <= v) {
+                        running[s][usize::from(!treat[i as usize])] += w[i as usize];
+                        next[s] += 1;
+                    }
+                    running[s]
+                }
+            };
+            let d = (below_t / totals[s][0] - below_c / totals[s][1]).abs();
+            ends[s] = (ends[s].0 + d, ends[s].1.max(d));
         }
     }
-    ends.map(|(sum, max)| (sum / runs as f64, max))
+    ends.map(|(sum, max)| (sum / distinct as f64, max))
 }
 
 /// The balance of covariate `x` between treated and control units, with match `weights`
@@ -220,42 +227,37 @@ pub fn balance_row(
     weights: Option<&[f64]>,
     treated_sd: Option<f64>,
 ) -> BalanceRow {
-    let [row] = balance_rows(name, x, treat, [weights], treated_sd, None);
+    let [row] = balance_rows(name, x, treat, [weights], treated_sd);
     row
 }
 
-/// [`balance_row`] for several samples at once, each pass over the units serving them all,
-/// with the order of x computed already (None: computed when needed).
+/// [`balance_row`] for several samples at once, each pass over the units serving them all.
 fn balance_rows<const K: usize>(
     name: &str,
     x: &[f64],
     treat: &[bool],
     weights: [Option<&[f64]>; K],
     treated_sd: Option<f64>,
-    order: Option<&[(f64, u32)]>,
 ) -> [BalanceRow; K] {
-    let kind = ValueKind::of(x);
-    let sums = group_sums(x, treat, weights);
+    let (sums, kind) = group_sums(x, treat, weights);
+    // the standardising SD from an unweighted sample's sums when there is one
+    let sd = || match weights.iter().position(Option::is_none) {
+        Some(k) => standardiser_of(&sums[k][0], kind, x, treat),
+        None => standardiser(x, treat),
+    };
     let needs_ecdf = kind == ValueKind::Continuous && sums.iter().any(|[t, c]| t.weighted >= 2 || c.weighted >= 2);
     let ecdf = if !needs_ecdf {
         [(f64::NAN, f64::NAN); K]
     } else {
-        let totals = sums.map(|s| [s[0].total, s[1].total]);
-        match order {
-            Some(o) => ecdf_differences(treat, weights, totals, o),
-            None => ecdf_differences(treat, weights, totals, &order_of(x)),
-        }
+        ecdf_differences(x, treat, weights, sums.map(|s| [s[0].total, s[1].total]))
     };
     std::array::from_fn(|k| {
         let [t, c] = sums[k];
         let too_small = t.weighted < 2 && c.weighted < 2;
         let (mean_treated, mean_control) = (t.mean(), c.mean());
         let diff = mean_treated - mean_control;
-        let smd = if diff.abs() > f64::EPSILON.sqrt() && !too_small {
-            diff / treated_sd.unwrap_or_else(|| standardiser(x, treat))
-        } else {
-            diff
-        };
+        let smd =
+            if diff.abs() > f64::EPSILON.sqrt() && !too_small { diff / treated_sd.unwrap_or_else(sd) } else { diff };
         let (var_ratio, ecdf_mean, ecdf_max) = if kind == ValueKind::Binary {
             (None, diff.abs(), diff.abs())
         } else if too_small {
@@ -270,14 +272,8 @@ fn balance_rows<const K: usize>(
 /// The SD that standardises mean differences: the treated units' SD in the unmatched sample
 /// (sqrt(p(1 - p)) for 0/1), or the pooled SD when that is 0.
 pub fn standardiser(x: &[f64], treat: &[bool]) -> f64 {
-    let kind = ValueKind::of(x);
-    let [[treated, _]] = group_sums(x, treat, [None]);
-    let s = treated.var(kind).sqrt();
-    if s.is_finite() && s >= f64::EPSILON.sqrt() {
-        s
-    } else {
-        pooled_sd(x, treat, kind)
-    }
+    let ([[treated, _]], kind) = group_sums(x, treat, [None]);
+    standardiser_of(&treated, kind, x, treat)
 }
 
 /// Unit counts of a matching (MatchIt's `summary()$nn`, without effective sample sizes).
@@ -347,8 +343,7 @@ pub fn balance_table(columns: &[(String, Vec<f64>)], treat: &[bool], weights: &[
     let rows: Vec<(BalanceRow, BalanceRow)> = columns
         .par_iter()
         .map(|(name, x)| {
-            let sd = standardiser(x, treat);
-            let [before, after] = balance_rows(name, x, treat, [None, Some(weights)], Some(sd), None);
+            let [before, after] = balance_rows(name, x, treat, [None, Some(weights)], None);
             (before, after)
         })
         .collect();
@@ -360,29 +355,47 @@ pub fn balance_table(columns: &[(String, Vec<f64>)], treat: &[bool], weights: &[
 mod tests {
     use super::*;
 
-    /// Sorting by the integer keys orders as f64's total order, ties by position, over signs,
-    /// zeros, infinities and ties.
+    /// The eCDF differences against their definition computed the slow way: at each distinct
+    /// value v, |sum of treated weights at or below v / treated total - the same for controls|;
+    /// continuous, tied, signed-zero and integer values, with and without weights (zeros too).
     #[test]
-    fn the_order_is_the_total_order_with_ties_by_position() {
+    fn ecdf_differences_follow_their_definition() {
         let mut rng = crate::rng::Rng::new(3, 1);
         let mut next = || rng.next_u64();
-        let special = [0.0, -0.0, 1.0, -1.0, f64::INFINITY, f64::NEG_INFINITY, 1e-300, -2.5, 2.5];
+        let special = [0.0, -0.0, 1.0, -1.0, 1e-300, -2.5, 2.5];
         for case in 0..4 {
-            let x: Vec<f64> = (0..5000)
+            let n = 600;
+            let treat: Vec<bool> = (0..n).map(|_| next() % 3 == 0).collect();
+            let x: Vec<f64> = (0..n)
                 .map(|i| match case {
                     0 => (next() % 7) as f64 - 3.0,
-                    1 => special[(next() % 9) as usize],
+                    1 => special[(next() % 7) as usize],
                     2 => (next() as f64 / u64::MAX as f64 - 0.5) * 1e6,
-                    _ => f64::from(i % 3),
+                    _ => f64::from(u8::from(i % 3 == 0)) * 2.0 + (i % 5) as f64,
                 })
                 .collect();
-            let mut expected: Vec<(f64, u32)> = x.iter().enumerate().map(|(i, &v)| (v, i as u32)).collect();
-            expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            let got = order_of(&x);
-            assert!(
-                got.iter().zip(&expected).all(|(a, b)| a.0.to_bits() == b.0.to_bits() && a.1 == b.1),
-                "case {case}"
-            );
+            let w: Vec<f64> = (0..n).map(|_| [0.0, 1.0, 0.25, 3.0][(next() % 4) as usize]).collect();
+            let slow = |w: &dyn Fn(usize) -> f64| {
+                let total = |g: bool| (0..n).filter(|&i| treat[i] == g).map(w).sum::<f64>();
+                let (s1, s0) = (total(true), total(false));
+                let mut values = x.clone();
+                values.sort_by(f64::total_cmp);
+                values.dedup_by(|a, b| a == b);
+                let d: Vec<f64> = values
+                    .iter()
+                    .map(|&v| {
+                        let below = |g: bool| (0..n).filter(|&i| treat[i] == g && x[i] <= v).map(w).sum::<f64>();
+                        (below(true) / s1 - below(false) / s0).abs()
+                    })
+                    .collect();
+                (d.iter().sum::<f64>() / d.len() as f64, d.iter().fold(0.0f64, |a, &b| a.max(b)), [s1, s0])
+            };
+            let (mean0, max0, totals0) = slow(&|_| 1.0);
+            let (mean1, max1, totals1) = slow(&|i| w[i]);
+            let [(m0, x0), (m1, x1)] = ecdf_differences(&x, &treat, [None, Some(&w)], [totals0, totals1]);
+            for (a, b) in [(m0, mean0), (x0, max0), (m1, mean1), (x1, max1)] {
+                assert!((a - b).abs() <= 1e-12, "case {case}: {a} against {b}");
+            }
         }
     }
 

@@ -23,6 +23,17 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// An integer whose order is f64's total order (`f64::total_cmp`): sorting by it is integer
+/// comparisons on the values themselves.
+pub(crate) fn total_order_key(v: f64) -> u64 {
+    let b = v.to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | 1 << 63
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -77,9 +77,12 @@ pub(super) fn nearest_on_scores(
     rows: &mut [Vec<usize>],
 ) {
     let Job { ord, ratio, reuse_max, caliper } = *job;
-    // sorted by distance, ties in data order
-    let mut sorted = units.to_vec();
-    sorted.sort_by(|&a, &b| d[a].total_cmp(&d[b]));
+    // sorted by distance, ties in data order (`units` is in data order): keyed as integers in
+    // f64's total order with the unit, so an unstable sort gives the stable order
+    let key = crate::moments::total_order_key;
+    let mut keyed: Vec<(u64, u32)> = units.iter().map(|&u| (key(d[u]), u as u32)).collect();
+    keyed.sort_unstable();
+    let sorted: Vec<usize> = keyed.into_iter().map(|(_, u)| u as usize).collect();
     for (k, &u) in sorted.iter().enumerate() {
         position[u] = k;
     }
