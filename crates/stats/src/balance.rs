@@ -177,7 +177,7 @@ fn ecdf_differences<const K: usize>(
     };
     let (treated, controls) = (group_keys(true), group_keys(false));
     // each weighted sample's units with a weight, by value then unit
-    let weighted: [Option<(&[f64], Vec<(u64, u32)>)>; K] = weights.map(|w| {
+    let weighted = weights.map(|w| {
         w.map(|w| {
             let mut units: Vec<(u64, u32)> =
                 (0..x.len()).filter(|&i| w[i] != 0.0).map(|i| (key(x[i]), i as u32)).collect();
