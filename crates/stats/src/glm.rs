@@ -405,16 +405,25 @@ impl ValidGlmParams {
             let d = slope[i];
             (prior[i] * d * d / family.variance(mu[i]), (y[i] - mu[i]) / d)
         };
-        let predict = |b: &[f64], eta: &mut [f64], mu: &mut [f64], slope: &mut [f64]| {
+        // eta, mu and dmu/deta at coefficients b, and the deviance there: each block's deviance
+        // summed as it is predicted, the blocks' sums added in order (as `Family::deviance`)
+        let predict = |b: &[f64], eta: &mut [f64], mu: &mut [f64], slope: &mut [f64]| -> f64 {
             use rayon::prelude::*;
             let blocks = eta.par_chunks_mut(ROWS).zip(mu.par_chunks_mut(ROWS)).zip(slope.par_chunks_mut(ROWS));
-            blocks.enumerate().for_each(|(block, ((eta, mu), slope))| {
-                for (j, ((e, m), d)) in eta.iter_mut().zip(mu).zip(slope).enumerate() {
-                    let i = block * ROWS + j;
-                    *e = x.row(i).iter().zip(b).map(|(a, b)| a * b).sum::<f64>() + offset[i];
-                    (*m, *d) = family.mean_and_slope(*e);
-                }
-            });
+            let sums: Vec<f64> = blocks
+                .enumerate()
+                .map(|(block, ((eta, mu), slope))| {
+                    let first = block * ROWS;
+                    for (j, ((e, m), d)) in eta.iter_mut().zip(mu.iter_mut()).zip(slope).enumerate() {
+                        let i = first + j;
+                        *e = x.row(i).iter().zip(b).map(|(a, b)| a * b).sum::<f64>() + offset[i];
+                        (*m, *d) = family.mean_and_slope(*e);
+                    }
+                    let rows = first..first + mu.len();
+                    family.deviance_of(&y[rows.clone()], mu, &prior[rows])
+                })
+                .collect();
+            sums.iter().sum()
         };
         let mut by_qr = false;
         for iter in 1..=self.0.max_iter {
@@ -451,8 +460,7 @@ impl ValidGlmParams {
                 }
             };
             last_cov = cov;
-            predict(&start, &mut eta, &mut mu, &mut slope);
-            dev = family.deviance(y, &mu, prior);
+            dev = predict(&start, &mut eta, &mut mu, &mut slope);
             // step halving while the deviance is not finite (R's inner loop)
             let mut halvings = 0;
             while !dev.is_finite() {
@@ -464,8 +472,7 @@ impl ValidGlmParams {
                     return Err(StatsError::NotConverged { iterations: iter });
                 }
                 start = start.iter().zip(old).map(|(s, o)| (s + o) / 2.0).collect();
-                predict(&start, &mut eta, &mut mu, &mut slope);
-                dev = family.deviance(y, &mu, prior);
+                dev = predict(&start, &mut eta, &mut mu, &mut slope);
             }
             coef = start;
             if (dev - dev_old).abs() / (dev.abs() + 0.1) < self.0.epsilon {
