@@ -8,7 +8,7 @@ use polars::prelude::*;
 use std::path::{Path, PathBuf};
 use swp_eval::report::table::{Cell, Format, Table};
 use swp_eval::stats::balance::{balance_table, BalanceTable};
-use swp_eval::stats::design::{expand, Expansion};
+use swp_eval::stats::design::{expand_into, Expansion};
 use swp_eval::stats::matching::{Distance, MatchData, MatchParams, Matching, Method, Order};
 
 /// Matching method flag.
@@ -173,7 +173,8 @@ pub fn run(args: Args) -> CommandResult {
         .map_err(|e| Failure::Usage(e.to_string()))?;
     let data = MatchData { treat: &treat, covariates: &covariates, exact: &exact };
     let matching = params.run(&data).map_err(|e| data_error(format!("matching failed: {e}")))?;
-    let balance_columns = expand(&covariates, Expansion::Balance).map_err(|e| data_error(e.to_string()))?;
+    // the covariates are not needed after matching: their columns move into the balance table
+    let balance_columns = expand_into(covariates, Expansion::Balance).map_err(|e| data_error(e.to_string()))?;
     let mut columns: Vec<(String, Vec<f64>)> = balance_columns.names.into_iter().zip(balance_columns.columns).collect();
     if let Some(d) = &matching.distance {
         columns.insert(0, ("distance".to_string(), d.clone()));

@@ -131,6 +131,28 @@ pub fn expand(covariates: &[Covariate], expansion: Expansion) -> Result<Columns>
     Ok(Columns { names, columns: sources.par_iter().map(|s| s.column(n)).collect() })
 }
 
+/// [`expand`] taking the covariates: numeric ones become their columns without a copy (for
+/// a balance table after matching, when the covariates are no longer needed).
+///
+/// # Errors
+/// As [`expand`].
+pub fn expand_into(covariates: Vec<Covariate>, expansion: Expansion) -> Result<Columns> {
+    let (names, sources, n) = sources(&covariates, expansion)?;
+    // the computed columns (intercept, level indicators) in order; numeric ones are moved below
+    let mut computed: Vec<Option<Vec<f64>>> =
+        sources.iter().map(|s| (!matches!(s, Source::Numbers(_))).then(|| s.column(n))).collect();
+    drop(sources);
+    let mut numeric = covariates.into_iter().filter_map(|c| match c.values {
+        Values::Numeric(v) => Some(v),
+        Values::Text(_) => None,
+    });
+    let columns = computed
+        .iter_mut()
+        .map(|c| c.take().or_else(|| numeric.next()).expect("one numeric covariate per numeric column"))
+        .collect();
+    Ok(Columns { names, columns })
+}
+
 /// The model matrix of the covariates (row-major, [`Expansion::Model`]'s columns) with its
 /// column names, written straight from the covariates: [`expand`] then [`Columns::matrix`]
 /// without the copy of every column in between.
@@ -235,6 +257,22 @@ mod tests {
         assert_eq!(x.row(2), [1.0, 41.0, 1.0, 0.0]);
         let short = [Covariate::numeric("a", vec![1.0, 2.0]), Covariate::numeric("b", vec![1.0])];
         assert!(matches!(model_matrix(&short), Err(StatsError::CovariateLength { .. })));
+    }
+
+    /// Expanding by value gives the columns expanding by reference does, numeric ones moved.
+    #[test]
+    fn expanding_by_value_equals_expanding_by_reference() {
+        let race = Covariate::text("race", ["white", "black", "hispan", "black"].map(String::from).to_vec());
+        let age = Covariate::numeric("age", vec![30.0, 25.0, 41.0, 19.0]);
+        let re = Covariate::numeric("re74", vec![0.0, 1.5, 2.0, 0.0]);
+        let covariates = vec![age, race, re];
+        for expansion in [Expansion::Model, Expansion::Balance] {
+            let by_ref = expand(&covariates, expansion).unwrap();
+            let moved = expand_into(covariates.clone(), expansion).unwrap();
+            assert_eq!(moved, by_ref);
+        }
+        let short = vec![Covariate::numeric("a", vec![1.0, 2.0]), Covariate::numeric("b", vec![1.0])];
+        assert!(matches!(expand_into(short, Expansion::Balance), Err(StatsError::CovariateLength { .. })));
     }
 
     #[test]

@@ -344,25 +344,30 @@ pub(crate) fn weighted_cross_products(
     x: &MatrixRef<'_>,
     row: impl Fn(usize) -> (f64, f64) + Sync,
 ) -> (Vec<f64>, Vec<f64>) {
+    // the width as a constant for the common small designs, so each row's triangle is unrolled
+    macro_rules! by_width {
+        ($($p:literal)*) => {
+            match x.p {
+                $($p => cross_products_in_blocks::<$p>(x, &row),)*
+                _ => cross_products_in_blocks::<0>(x, &row),
+            }
+        };
+    }
+    by_width!(1 2 3 4 5 6 7 8 9 10 11 12)
+}
+
+/// [`weighted_cross_products`] with the width `P` known when compiled (0: read from `x`).
+fn cross_products_in_blocks<const P: usize>(
+    x: &MatrixRef<'_>,
+    row: &(impl Fn(usize) -> (f64, f64) + Sync),
+) -> (Vec<f64>, Vec<f64>) {
     use rayon::prelude::*;
     let (n, p) = (x.n, x.p);
-    let block = |rows: std::ops::Range<usize>| -> (Vec<f64>, Vec<f64>) {
-        let (mut h, mut v) = (vec![0.0; p * p], vec![0.0; p]);
-        for i in rows {
-            let (w, t) = row(i);
-            let xi = x.row(i);
-            for (a, &xa) in xi.iter().enumerate() {
-                let wa = w * xa;
-                v[a] += wa * t;
-                for (hb, &xb) in h[a * p..a * p + a + 1].iter_mut().zip(xi) {
-                    *hb += wa * xb;
-                }
-            }
-        }
-        (h, v)
-    };
-    let blocks: Vec<(Vec<f64>, Vec<f64>)> =
-        (0..n.div_ceil(BLOCK)).into_par_iter().map(|b| block(b * BLOCK..((b + 1) * BLOCK).min(n))).collect();
+    let values: &[f64] = &x.values;
+    let blocks: Vec<(Vec<f64>, Vec<f64>)> = (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .map(|b| block_cross_products::<P>(values, p, b * BLOCK..((b + 1) * BLOCK).min(n), row))
+        .collect();
     let (mut h, mut v) = (vec![0.0; p * p], vec![0.0; p]);
     for (bh, bv) in &blocks {
         h.iter_mut().zip(bh).for_each(|(a, b)| *a += b);
@@ -371,6 +376,30 @@ pub(crate) fn weighted_cross_products(
     for a in 0..p {
         for b in 0..a {
             h[b * p + a] = h[a * p + b];
+        }
+    }
+    (h, v)
+}
+
+/// One block's lower triangle of X'WX and X'Wt, rows added in order. A separate function with
+/// the width as an argument (not captured by a closure), so the compiler keeps it in a register.
+fn block_cross_products<const P: usize>(
+    values: &[f64],
+    width: usize,
+    rows: std::ops::Range<usize>,
+    row: &impl Fn(usize) -> (f64, f64),
+) -> (Vec<f64>, Vec<f64>) {
+    let p = if P == 0 { width } else { P };
+    let (mut h, mut v) = (vec![0.0; p * p], vec![0.0; p]);
+    for i in rows {
+        let (w, t) = row(i);
+        let xi = &values[i * p..(i + 1) * p];
+        for (a, &xa) in xi.iter().enumerate() {
+            let wa = w * xa;
+            v[a] += wa * t;
+            for (hb, &xb) in h[a * p..a * p + a + 1].iter_mut().zip(xi) {
+                *hb += wa * xb;
+            }
         }
     }
     (h, v)
