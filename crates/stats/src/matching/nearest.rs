@@ -81,7 +81,10 @@ pub(super) fn nearest_on_scores(
     // f64's total order with the unit, so an unstable sort gives the stable order
     let key = crate::moments::total_order_key;
     let mut keyed: Vec<(u64, u32)> = units.iter().map(|&u| (key(d[u]), u as u32)).collect();
-    keyed.sort_unstable();
+    {
+        use rayon::slice::ParallelSliceMut;
+        keyed.par_sort_unstable();
+    }
     let sorted: Vec<usize> = keyed.into_iter().map(|(_, u)| u as usize).collect();
     for (k, &u) in sorted.iter().enumerate() {
         position[u] = k;

@@ -33,21 +33,46 @@ pub(super) fn scale_control_weights(n: usize, treated: &[usize], weights: &mut [
 /// Subclasses of pair matching without replacement (MatchIt's `mm2subclass`): one per matched
 /// treated unit, numbered in the order of the treated unit's 1-based row number as text.
 pub(super) fn pair_subclasses(treated: &[usize], match_matrix: &[Vec<usize>], subclass: &mut [Option<usize>]) {
-    let mut with_match: Vec<(String, usize)> = treated
-        .iter()
-        .zip(match_matrix)
-        .filter(|(_, row)| !row.is_empty())
-        .map(|(&t, _)| ((t + 1).to_string(), t))
-        .collect();
-    with_match.sort();
-    let number: std::collections::HashMap<usize, usize> =
-        with_match.iter().enumerate().map(|(k, (_, t))| (*t, k + 1)).collect();
-    for (&t, row) in treated.iter().zip(match_matrix) {
-        if let Some(&s) = number.get(&t) {
-            subclass[t] = Some(s);
-            for &c in row {
-                subclass[c] = Some(s);
-            }
+    // R orders the treated units' names ("1", "10", "100", "11", ...) as text: the same order
+    // as each row number's digits left-aligned in 20 places, shorter first on equal digits
+    let as_text = |m: usize| {
+        let m = m as u64;
+        let digits = m.checked_ilog10().map_or(1, |d| d + 1);
+        (u128::from(m) * 10u128.pow(20 - digits), digits)
+    };
+    let mut with_match: Vec<((u128, u32), usize)> =
+        (0..treated.len()).filter(|&j| !match_matrix[j].is_empty()).map(|j| (as_text(treated[j] + 1), j)).collect();
+    with_match.sort_unstable();
+    for (k, &(_, j)) in with_match.iter().enumerate() {
+        subclass[treated[j]] = Some(k + 1);
+        for &c in &match_matrix[j] {
+            subclass[c] = Some(k + 1);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Subclasses are numbered in the order of the treated units' row numbers as text (R's
+    /// sort of names), checked against sorting the numbers' strings, across digit counts.
+    #[test]
+    fn subclasses_follow_the_row_numbers_as_text() {
+        let treated: Vec<usize> = (0..1200).chain([9_999, 99_999, 100_000, 1_000_000, 1_234_567]).collect();
+        let n = 1_234_568 + 1300;
+        // every other treated unit matched, to its own control beyond the treated
+        let match_matrix: Vec<Vec<usize>> =
+            (0..treated.len()).map(|j| if j % 2 == 0 { vec![n - 1 - j] } else { Vec::new() }).collect();
+        let mut subclass = vec![None; n];
+        pair_subclasses(&treated, &match_matrix, &mut subclass);
+        let mut names: Vec<(String, usize)> =
+            (0..treated.len()).step_by(2).map(|j| ((treated[j] + 1).to_string(), j)).collect();
+        names.sort();
+        for (k, (_, j)) in names.iter().enumerate() {
+            assert_eq!(subclass[treated[*j]], Some(k + 1));
+            assert_eq!(subclass[n - 1 - j], Some(k + 1));
+        }
+        assert_eq!(subclass.iter().flatten().count(), 2 * names.len());
     }
 }
