@@ -136,16 +136,14 @@ pub fn run(args: Args) -> CommandResult {
     // the matched rows are written whole (every column); otherwise only the named columns are read
     let wanted: Vec<&str> =
         std::iter::once(treatment_column).chain(&args.covariates).chain(&args.exact).map(String::as_str).collect();
-    let user = read_table(table, args.matched_out.is_none().then_some(&wanted[..]))?;
+    let mut user = read_table(table, args.matched_out.is_none().then_some(&wanted[..]))?;
     let treat = user.treatment(treatment_column)?;
     if args.covariates.iter().any(|c| c == treatment_column) {
         return Err(Failure::Usage(format!("`{treatment_column}` is the treatment; it cannot be a covariate too")));
     }
-    let covariates = {
-        use rayon::prelude::*;
-        args.covariates.par_iter().map(|c| user.covariate(c)).collect::<Result<Vec<_>, _>>()?
-    };
+    // the exact-matching columns first: the covariates' numeric columns are then moved out
     let exact = args.exact.iter().map(|c| user.covariate(c)).collect::<Result<Vec<_>, _>>()?;
+    let covariates = user.take_covariates(&args.covariates)?;
     let params = MatchParams::new()
         .method(match args.method {
             MethodFlag::Nearest => Method::Nearest,

@@ -129,6 +129,39 @@ impl UserData {
         })
     }
 
+    /// The covariates `names`, read as [`UserData::covariate`] reads them, in parallel. The
+    /// numeric columns of a plain table are moved out of it, not copied: each such column can
+    /// be read only once (a name given twice is copied instead), so read any other use of these
+    /// columns first.
+    pub fn take_covariates(&mut self, names: &[String]) -> Result<Vec<Covariate>, Failure> {
+        use rayon::prelude::*;
+        let once = |name: &String| names.iter().filter(|n| *n == name).count() == 1;
+        let taken: Vec<Option<Vec<f64>>> = match &mut self.table {
+            UserTable::Plain(plain) => names
+                .iter()
+                .map(|name| {
+                    let column = plain.columns.iter_mut().find(|(n, _)| n == name).map(|(_, c)| c);
+                    match column {
+                        Some(PlainColumn::Numbers { values, first_empty: None }) if once(name) => {
+                            Some(std::mem::take(values))
+                        }
+                        _ => None,
+                    }
+                })
+                .collect(),
+            UserTable::Frame(_) => vec![None; names.len()],
+        };
+        let this = &*self;
+        names
+            .par_iter()
+            .zip(taken)
+            .map(|(name, values)| match values {
+                Some(v) => Ok(Covariate::numeric(name, this.usable(name, v.into())?)),
+                None => this.covariate(name),
+            })
+            .collect()
+    }
+
     /// An outcome, weight or exposure column: numbers, each finite and within 1e150.
     pub fn number_column(&self, name: &str) -> Result<Vec<f64>, Failure> {
         match self.column(name)? {
