@@ -153,6 +153,35 @@ fn pooled_sd(x: &[f64], treat: &[bool], kind: ValueKind) -> f64 {
     }
 }
 
+/// A value as an integer in f64's order, -0.0 as 0.0 (so equal values share a key).
+fn value_key(v: f64) -> u64 {
+    crate::moments::total_order_key(if v == 0.0 { 0.0 } else { v })
+}
+
+/// A covariate's values sorted (as integer keys, [`value_key`]), treated units and controls
+/// apart: the eCDF statistics' sort, which depends on the values and the treatment only, so it
+/// can be done before the matching is known ([`balance_table_sorted`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortedValues([Vec<u64>; 2]);
+
+impl SortedValues {
+    /// Sorts `x` by group of `treat`.
+    pub fn new(x: &[f64], treat: &[bool]) -> Self {
+        let group = |g: bool| {
+            let mut k: Vec<u64> = x.iter().zip(treat).filter(|&(_, &t)| t == g).map(|(&v, _)| value_key(v)).collect();
+            k.sort_unstable();
+            k
+        };
+        SortedValues([group(true), group(false)])
+    }
+
+    /// [`SortedValues::new`] for a column whose balance reads them: None for a 0/1 column (its
+    /// eCDF statistics are the mean difference).
+    pub fn for_balance(x: &[f64], treat: &[bool]) -> Option<Self> {
+        (!x.iter().all(|&v| v == 0.0 || v == 1.0)).then(|| SortedValues::new(x, treat))
+    }
+}
+
 /// MatchIt's `qqsum(standardize = TRUE)` in each sample: the mean and the largest absolute
 /// difference between the treated units' and the controls' weighted eCDFs, read at each
 /// distinct value of x; `totals` is each sample's [treated, control] sum of weights.
@@ -168,14 +197,10 @@ fn ecdf_differences<const K: usize>(
     treat: &[bool],
     weights: [Option<&[f64]>; K],
     totals: [[f64; 2]; K],
+    sorted: &SortedValues,
 ) -> [(f64, f64); K] {
-    let key = |v: f64| crate::moments::total_order_key(if v == 0.0 { 0.0 } else { v });
-    let group_keys = |g: bool| {
-        let mut k: Vec<u64> = x.iter().zip(treat).filter(|&(_, &t)| t == g).map(|(&v, _)| key(v)).collect();
-        k.sort_unstable();
-        k
-    };
-    let (treated, controls) = (group_keys(true), group_keys(false));
+    let key = value_key;
+    let [treated, controls] = &sorted.0;
     // each weighted sample's units with a weight, by value then unit
     let weighted = weights.map(|w| {
         w.map(|w| {
@@ -227,7 +252,7 @@ pub fn balance_row(
     weights: Option<&[f64]>,
     treated_sd: Option<f64>,
 ) -> BalanceRow {
-    let [row] = balance_rows(name, x, treat, [weights], treated_sd);
+    let [row] = balance_rows(name, x, treat, [weights], treated_sd, None);
     row
 }
 
@@ -238,6 +263,7 @@ fn balance_rows<const K: usize>(
     treat: &[bool],
     weights: [Option<&[f64]>; K],
     treated_sd: Option<f64>,
+    sorted: Option<&SortedValues>,
 ) -> [BalanceRow; K] {
     let (sums, kind) = group_sums(x, treat, weights);
     // the standardising SD from an unweighted sample's sums when there is one
@@ -249,7 +275,11 @@ fn balance_rows<const K: usize>(
     let ecdf = if !needs_ecdf {
         [(f64::NAN, f64::NAN); K]
     } else {
-        ecdf_differences(x, treat, weights, sums.map(|s| [s[0].total, s[1].total]))
+        let totals = sums.map(|s| [s[0].total, s[1].total]);
+        match sorted {
+            Some(sorted) => ecdf_differences(x, treat, weights, totals, sorted),
+            None => ecdf_differences(x, treat, weights, totals, &SortedValues::new(x, treat)),
+        }
     };
     std::array::from_fn(|k| {
         let [t, c] = sums[k];
@@ -339,11 +369,24 @@ pub fn balance_table_of_matrix<'a>(
 /// The balance table of `columns` (name, values), the distance first when given. Columns run
 /// in parallel; each is sorted once for both samples.
 pub fn balance_table(columns: &[(String, Vec<f64>)], treat: &[bool], weights: &[f64]) -> BalanceTable {
+    balance_table_sorted(columns, treat, weights, &[])
+}
+
+/// [`balance_table`] with some columns' values sorted already: `sorted[j]` for `columns[j]`
+/// when given (missing or None: sorted here). The same table, bit for bit.
+pub fn balance_table_sorted(
+    columns: &[(String, Vec<f64>)],
+    treat: &[bool],
+    weights: &[f64],
+    sorted: &[Option<SortedValues>],
+) -> BalanceTable {
     use rayon::prelude::*;
     let rows: Vec<(BalanceRow, BalanceRow)> = columns
         .par_iter()
-        .map(|(name, x)| {
-            let [before, after] = balance_rows(name, x, treat, [None, Some(weights)], None);
+        .enumerate()
+        .map(|(j, (name, x))| {
+            let sorted = sorted.get(j).and_then(Option::as_ref);
+            let [before, after] = balance_rows(name, x, treat, [None, Some(weights)], None, sorted);
             (before, after)
         })
         .collect();
@@ -392,7 +435,8 @@ mod tests {
             };
             let (mean0, max0, totals0) = slow(&|_| 1.0);
             let (mean1, max1, totals1) = slow(&|i| w[i]);
-            let [(m0, x0), (m1, x1)] = ecdf_differences(&x, &treat, [None, Some(&w)], [totals0, totals1]);
+            let sorted = SortedValues::new(&x, &treat);
+            let [(m0, x0), (m1, x1)] = ecdf_differences(&x, &treat, [None, Some(&w)], [totals0, totals1], &sorted);
             for (a, b) in [(m0, mean0), (x0, max0), (m1, mean1), (x1, max1)] {
                 assert!((a - b).abs() <= 1e-12, "case {case}: {a} against {b}");
             }
@@ -433,5 +477,11 @@ mod tests {
             }
         }
         assert!(balance_table(&columns, &treat, &few).after[0].ecdf_mean.is_nan());
+        // sorted beforehand (some columns), the same table
+        let sorted = vec![None, Some(SortedValues::new(&columns[1].1, &treat))];
+        assert_eq!(
+            balance_table_sorted(&columns, &treat, &weights, &sorted),
+            balance_table(&columns, &treat, &weights)
+        );
     }
 }
