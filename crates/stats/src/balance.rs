@@ -158,7 +158,7 @@ fn value_key(v: f64) -> u64 {
     crate::moments::total_order_key(if v == 0.0 { 0.0 } else { v })
 }
 
-/// A covariate's values sorted (as integer keys, [`value_key`]), treated units and controls
+/// A covariate's values sorted (as integer keys in f64's order, -0.0 as 0.0), treated units and controls
 /// apart: the eCDF statistics' sort, which depends on the values and the treatment only, so it
 /// can be done before the matching is known ([`balance_table_sorted`]).
 #[derive(Debug, Clone, PartialEq)]
