@@ -23,7 +23,7 @@ use swp_stats::regression::{wls, Hc, Inference};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let simulations: usize = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(1000);
+    let simulations = common::count_argument("usage: boot-bench [SIMULATIONS]   (default 1000)", 1000);
     let (x, y, cluster) = tables::panel(1_000_000, 150, 30, 0.0, 2009);
     let params =
         WildParams { reps: 9999, weights: BootWeights::Webb, kind: BootType::Wcr, seed: 1 }.check().expect("valid");

@@ -102,3 +102,23 @@ pub fn run_stages(dir: &Path, kinds: &[&'static str], repeats: usize) -> Vec<(&'
     }
     runs
 }
+
+/// The harness's one optional argument, a count (`default` when absent): `--help` or `-h`
+/// prints `usage` and exits 0; anything that is not a positive whole number prints it and
+/// exits 2 (rather than running the whole benchmark with the default).
+pub fn count_argument(usage: &str, default: usize) -> usize {
+    match std::env::args().nth(1) {
+        None => default,
+        Some(a) if a == "--help" || a == "-h" => {
+            println!("{usage}");
+            std::process::exit(0)
+        }
+        Some(a) => match a.replace('_', "").parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                eprintln!("{usage}");
+                std::process::exit(2)
+            }
+        },
+    }
+}

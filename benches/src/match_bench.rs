@@ -40,7 +40,10 @@ fn ours(treat: &[bool], covariates: &[Covariate]) -> (f64, usize) {
 }
 
 fn main() {
-    let repeats: usize = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(3);
+    let repeats = common::count_argument(
+        "usage: match-bench [REPEATS]   (default 3; runs R MatchIt too unless SWP_BENCH_NO_R=1)",
+        3,
+    );
     let (treat, covariates) = tables::matching(20_000, 200_000, 2009);
     let csv = std::env::temp_dir().join("swp-match-bench.csv");
     tables::write_matching(&csv, &treat, &covariates).expect("writable");
