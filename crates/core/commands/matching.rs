@@ -8,7 +8,7 @@ use polars::prelude::*;
 use std::path::{Path, PathBuf};
 use swp_eval::report::table::{Cell, Format, Table};
 use swp_eval::stats::balance::{balance_table_sorted, BalanceTable, SortedValues};
-use swp_eval::stats::design::{expand_into, Expansion, Values};
+use swp_eval::stats::design::{expand_into, numeric_columns, Expansion};
 use swp_eval::stats::matching::{Distance, MatchData, MatchParams, Matching, Method, Order};
 
 /// Matching method flag.
@@ -173,22 +173,19 @@ pub fn run(args: Args) -> CommandResult {
     let model = params.propensity(&data).map_err(|e| data_error(format!("matching failed: {e}")))?;
     // the balance table's sort of each covariate depends on the values and the treatment only:
     // done beside the matching (one column of sorted values per column of the expansion)
-    let (matching, sorted) = rayon::join(
+    let numeric = numeric_columns(&covariates, Expansion::Balance).map_err(|e| data_error(e.to_string()))?;
+    let (matching, mut sorted) = rayon::join(
         || params.run_with(&data, model),
         || {
             use rayon::prelude::*;
-            let per_covariate = covariates.par_iter().map(|c| match &c.values {
-                Values::Numeric(x) => vec![SortedValues::for_balance(x, &treat)],
-                Values::Text(_) => vec![None; c.levels().len()],
-            });
-            per_covariate.flatten().collect::<Vec<Option<SortedValues>>>()
+            let sort = |x: &Option<&[f64]>| x.and_then(|x| SortedValues::for_balance(x, &treat));
+            numeric.par_iter().map(sort).collect::<Vec<Option<SortedValues>>>()
         },
     );
     let matching = matching.map_err(|e| data_error(format!("matching failed: {e}")))?;
     // the covariates are not needed after matching: their columns move into the balance table
     let balance_columns = expand_into(covariates, Expansion::Balance).map_err(|e| data_error(e.to_string()))?;
     let mut columns: Vec<(String, Vec<f64>)> = balance_columns.names.into_iter().zip(balance_columns.columns).collect();
-    let mut sorted = sorted;
     if let Some(d) = &matching.distance {
         columns.insert(0, ("distance".to_string(), d.clone()));
         sorted.insert(0, None);

@@ -54,6 +54,11 @@ enum ValueKind {
     Continuous,
 }
 
+/// A value of a 0/1 covariate ([`ValueKind::Binary`] when every value is).
+fn zero_or_one(v: f64) -> bool {
+    v == 0.0 || v == 1.0
+}
+
 /// One group's sums in one sample (weights w, 1 before matching), each added in unit order:
 /// MatchIt's `wm` and `wvar` from them.
 #[derive(Debug, Clone, Copy, Default)]
@@ -100,7 +105,7 @@ fn group_sums<const K: usize>(
     let group = |t: bool| usize::from(!t);
     let mut binary = true;
     for (i, &t) in treat.iter().enumerate() {
-        binary &= x[i] == 0.0 || x[i] == 1.0;
+        binary &= zero_or_one(x[i]);
         for (k, s) in sums.iter_mut().enumerate() {
             let (w, s) = (weight(k, i), &mut s[group(t)]);
             s.total += w;
@@ -178,7 +183,7 @@ impl SortedValues {
     /// [`SortedValues::new`] for a column whose balance reads them: None for a 0/1 column (its
     /// eCDF statistics are the mean difference).
     pub fn for_balance(x: &[f64], treat: &[bool]) -> Option<Self> {
-        (!x.iter().all(|&v| v == 0.0 || v == 1.0)).then(|| SortedValues::new(x, treat))
+        (!x.iter().all(|&v| zero_or_one(v))).then(|| SortedValues::new(x, treat))
     }
 }
 
@@ -199,13 +204,12 @@ fn ecdf_differences<const K: usize>(
     totals: [[f64; 2]; K],
     sorted: &SortedValues,
 ) -> [(f64, f64); K] {
-    let key = value_key;
     let [treated, controls] = &sorted.0;
     // each weighted sample's units with a weight, by value then unit
     let weighted = weights.map(|w| {
         w.map(|w| {
             let mut units: Vec<(u64, u32)> =
-                (0..x.len()).filter(|&i| w[i] != 0.0).map(|i| (key(x[i]), i as u32)).collect();
+                (0..x.len()).filter(|&i| w[i] != 0.0).map(|i| (value_key(x[i]), i as u32)).collect();
             units.sort_unstable();
             (w, units)
         })

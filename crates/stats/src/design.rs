@@ -153,6 +153,23 @@ pub fn expand_into(covariates: Vec<Covariate>, expansion: Expansion) -> Result<C
     Ok(Columns { names, columns })
 }
 
+/// One entry per column of the expansion (as [`expand`] lays them out): the values of a numeric
+/// covariate's column, None for a computed one (the intercept, a level's indicator). For work
+/// on the numeric columns before they are expanded.
+///
+/// # Errors
+/// As [`expand`].
+pub fn numeric_columns(covariates: &[Covariate], expansion: Expansion) -> Result<Vec<Option<&[f64]>>> {
+    let (_, sources, _) = sources(covariates, expansion)?;
+    Ok(sources
+        .into_iter()
+        .map(|s| match s {
+            Source::Numbers(v) => Some(v),
+            _ => None,
+        })
+        .collect())
+}
+
 /// The model matrix of the covariates (row-major, [`Expansion::Model`]'s columns) with its
 /// column names, written straight from the covariates: [`expand`] then [`Columns::matrix`]
 /// without the copy of every column in between.
@@ -270,6 +287,12 @@ mod tests {
             let by_ref = expand(&covariates, expansion).unwrap();
             let moved = expand_into(covariates.clone(), expansion).unwrap();
             assert_eq!(moved, by_ref);
+            let numeric = numeric_columns(&covariates, expansion).unwrap();
+            assert_eq!(numeric.len(), by_ref.columns.len());
+            for (n, column) in numeric.iter().zip(&by_ref.columns) {
+                assert!(n.is_none_or(|v| v == column.as_slice()));
+            }
+            assert_eq!(numeric.iter().flatten().count(), 2);
         }
         let short = vec![Covariate::numeric("a", vec![1.0, 2.0]), Covariate::numeric("b", vec![1.0])];
         assert!(matches!(expand_into(short, Expansion::Balance), Err(StatsError::CovariateLength { .. })));
