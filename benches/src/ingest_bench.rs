@@ -40,6 +40,11 @@ fn main() {
         stage(&args[2], Path::new(&args[3]));
         return;
     }
+    if args.get(1).is_some_and(|a| a.starts_with('-')) {
+        // an unknown flag (--help included) is not taken for the dataset directory
+        eprintln!("usage: ingest-bench [DIR [REPEATS]] | --stage polars|swp DIR");
+        std::process::exit(if args[1] == "--help" || args[1] == "-h" { 0 } else { 2 });
+    }
     let dir = Path::new(args.get(1).map_or("/tmp/swp-national", String::as_str)).to_path_buf();
     let repeats: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(9);
     ensure_national(&dir);

@@ -42,6 +42,38 @@ impl<T> Keyed<T> {
     }
 }
 
+/// The key of a row left out by [`Keyed::from_rows`] (owners are numbered below it).
+const SKIPPED: u32 = u32::MAX;
+
+impl<T: Copy + Send + Sync> Keyed<T> {
+    /// The pairs `f(row)` of rows `0..rows` that have one, in row order. One parallel pass writes
+    /// every row's pair straight into vectors of the table's height (`fill` stands in for a row
+    /// without one); rows without one are then taken out in one sequential pass, which valid
+    /// datasets, where every row has an owner, never need. (A filtered parallel collect grows a
+    /// vector per block by doubling, then appends the blocks one after another.)
+    fn from_rows(rows: usize, fill: T, f: impl Fn(usize) -> Option<(u32, T)> + Sync) -> Self {
+        let (mut keys, mut items) = (Vec::new(), Vec::new());
+        (0..rows)
+            .into_par_iter()
+            .with_min_len(1 << 14)
+            .map(|row| f(row).filter(|(k, _)| *k != SKIPPED).unwrap_or((SKIPPED, fill)))
+            .unzip_into_vecs(&mut keys, &mut items);
+        if keys.par_iter().any(|&k| k == SKIPPED) {
+            let mut kept = 0;
+            for i in 0..keys.len() {
+                if keys[i] != SKIPPED {
+                    keys[kept] = keys[i];
+                    items[kept] = items[i];
+                    kept += 1;
+                }
+            }
+            keys.truncate(kept);
+            items.truncate(kept);
+        }
+        Keyed { keys, items }
+    }
+}
+
 impl<T: Send> FromParallelIterator<(u32, T)> for Keyed<T> {
     fn from_par_iter<I: IntoParallelIterator<Item = (u32, T)>>(pairs: I) -> Self {
         let (keys, items) = pairs.into_par_iter().unzip();
@@ -80,6 +112,75 @@ impl<T: Copy + Send + Sync> Grouped<T> {
             next[k as usize] += 1;
         }
         Grouped { offsets, items: grouped }
+    }
+}
+
+impl<T: Copy + Send + Sync> Grouped<T> {
+    /// [`Grouped::new`] of the pairs that `block(0)`, `block(1)`, ... `block(blocks - 1)` list
+    /// in turn, computed in parallel: each block's pairs are dealt into fixed ranges of owners
+    /// (in order), then each range of owners is counted and placed on its own, reading the
+    /// blocks' parts in block order. Input order within an owner is kept, so the result is the
+    /// same whatever the threads. `block(b)` is called twice (once to count).
+    fn from_blocks<I>(owners: usize, blocks: usize, block: impl Fn(usize) -> I + Sync) -> Self
+    where
+        I: Iterator<Item = (u32, T)>,
+    {
+        const RANGES: usize = 16;
+        let span = owners.div_ceil(RANGES).max(1);
+        let parts: Vec<Vec<Vec<(u32, T)>>> = (0..blocks)
+            .into_par_iter()
+            .map(|b| {
+                let mut sizes = [0usize; RANGES];
+                for (k, _) in block(b) {
+                    sizes[k as usize / span] += 1;
+                }
+                let mut part: Vec<Vec<(u32, T)>> = sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
+                for (k, item) in block(b) {
+                    part[k as usize / span].push((k, item));
+                }
+                part
+            })
+            .collect();
+        let sizes: Vec<usize> = (0..RANGES).map(|r| parts.iter().map(|p| p[r].len()).sum()).collect();
+        let Some(&(_, fill)) = parts.iter().flatten().flatten().next() else {
+            return Grouped { offsets: vec![0; owners + 1], items: Vec::new() };
+        };
+        let mut items = Vec::with_capacity(sizes.iter().sum());
+        items.par_extend(rayon::iter::repeat_n(fill, items.capacity()));
+        let mut slices: Vec<&mut [T]> = Vec::with_capacity(RANGES);
+        let mut rest: &mut [T] = &mut items;
+        for &n in &sizes {
+            let (range, tail) = std::mem::take(&mut rest).split_at_mut(n);
+            slices.push(range);
+            rest = tail;
+        }
+        let counts: Vec<Vec<u32>> = slices
+            .into_par_iter()
+            .enumerate()
+            .map(|(r, out)| {
+                let (first, end) = ((r * span).min(owners), ((r + 1) * span).min(owners));
+                let mut next = vec![0u32; end - first + 1];
+                for (k, _) in parts.iter().flat_map(|p| &p[r]) {
+                    next[*k as usize - first + 1] += 1;
+                }
+                let counts = next[1..].to_vec();
+                for i in 0..end - first {
+                    next[i + 1] += next[i];
+                }
+                for &(k, item) in parts.iter().flat_map(|p| &p[r]) {
+                    let at = &mut next[k as usize - first];
+                    out[*at as usize] = item;
+                    *at += 1;
+                }
+                counts
+            })
+            .collect();
+        let mut offsets = Vec::with_capacity(owners + 1);
+        offsets.push(0u32);
+        for &n in counts.iter().flatten() {
+            offsets.push(offsets[offsets.len() - 1] + n);
+        }
+        Grouped { offsets, items }
     }
 }
 
@@ -347,15 +448,12 @@ impl Index {
             .zip(place.bits(|v| in_list(&codes.adoption_places, v), flag::ADOPTION))
             .map(|(t, a)| t | a)
             .collect();
-        b.episodes = (0..e.height())
-            .into_par_iter()
-            .with_min_len(1 << 14)
-            .filter_map(|row| {
-                let (child, start) = (child_of(0, row)?, starts.get(row)?);
-                let flags = rne.flag(&rne_bits, row) | ls.flag(&ls_bits, row) | place.flag(&place_bits, row);
-                Some((child, Episode { start, end: ends.get(row), flags, period_start: 0, row: row as u32 }))
-            })
-            .collect();
+        let no_episode = Episode { start: 0, end: None, flags: 0, period_start: 0, row: NO_ROW };
+        b.episodes = Keyed::from_rows(e.height(), no_episode, |row| {
+            let (child, start) = (child_of(0, row)?, starts.get(row)?);
+            let flags = rne.flag(&rne_bits, row) | ls.flag(&ls_bits, row) | place.flag(&place_bits, row);
+            Some((child, Episode { start, end: ends.get(row), flags, period_start: 0, row: row as u32 }))
+        });
         let w = &dataset.workers.frame;
         let (ids, sites, fte) = (text_column(w, "worker_id"), text_column(w, "site_id"), number_column(w, "fte"));
         let counted =
@@ -406,15 +504,11 @@ impl Index {
                 *worker = b.worker_index(id);
             }
         }
-        b.allocations = (0..a.height())
-            .into_par_iter()
-            .with_min_len(1 << 14)
-            .filter_map(|row| {
-                let (child, start) = (child_of(1, row)?, starts.get(row)?);
-                let worker = Some(worker_of[row]).filter(|&w| w != UNKNOWN)?;
-                Some((child, Allocation { worker, start, last: ends.get(row) }))
-            })
-            .collect();
+        b.allocations = Keyed::from_rows(a.height(), Allocation { worker: UNKNOWN, start: 0, last: None }, |row| {
+            let (child, start) = (child_of(1, row)?, starts.get(row)?);
+            let worker = Some(worker_of[row]).filter(|&w| w != UNKNOWN)?;
+            Some((child, Allocation { worker, start, last: ends.get(row) }))
+        });
 
         if dataset.contacts.present {
             b.has_contacts = true;
@@ -696,13 +790,13 @@ pub type Case = (u32, i32, Option<i32>);
 
 /// Each worker's allocations (see [`Index::cases_of`]), from allocations grouped by child.
 fn worker_cases(workers: usize, allocations: &Grouped<Allocation>) -> Grouped<Case> {
-    // the counting sort keeps child order within a worker
-    let keyed: Keyed<Case> = (0..allocations.owners())
-        .into_par_iter()
-        .with_min_len(1 << 12)
-        .flat_map_iter(|c| allocations.of(c).iter().map(move |a| (a.worker, (c as u32, a.start, a.last))))
-        .collect();
-    Grouped::new(workers, keyed)
+    // blocks of children in order: the grouping keeps child order within a worker
+    const CHILDREN: usize = 1 << 13;
+    let children = allocations.owners();
+    Grouped::from_blocks(workers, children.div_ceil(CHILDREN), |b| {
+        (b * CHILDREN..children.min((b + 1) * CHILDREN))
+            .flat_map(|c| allocations.of(c).iter().map(move |a| (a.worker, (c as u32, a.start, a.last))))
+    })
 }
 
 /// Sorts a child's episodes and derives which start a placement and where each period of
@@ -824,14 +918,38 @@ mod tests {
             if sorted {
                 keyed.sort_by_key(|&(k, _)| k);
             }
-            let g = Grouped::new(owners + 1, keyed.iter().copied().collect());
-            assert_eq!(g.owners(), owners + 1);
-            assert!(g.of(owners).is_empty());
-            for owner in 0..owners {
-                let want: Vec<u32> = keyed.iter().filter(|&&(k, _)| k as usize == owner).map(|&(_, i)| i).collect();
-                assert_eq!(g.of(owner), want.as_slice(), "owner {owner}, sorted {sorted}");
+            // the same pairs in uneven blocks (some empty) for the parallel grouping
+            let cuts = [0, 0, 1, 777, 777, 20_000, 20_001, 49_999, 50_000];
+            let blocks =
+                Grouped::from_blocks(owners + 1, cuts.len() - 1, |b| keyed[cuts[b]..cuts[b + 1]].iter().copied());
+            for g in [Grouped::new(owners + 1, keyed.iter().copied().collect()), blocks] {
+                assert_eq!(g.owners(), owners + 1);
+                assert!(g.of(owners).is_empty());
+                for owner in 0..owners {
+                    let want: Vec<u32> = keyed.iter().filter(|&&(k, _)| k as usize == owner).map(|&(_, i)| i).collect();
+                    assert_eq!(g.of(owner), want.as_slice(), "owner {owner}, sorted {sorted}");
+                }
+                assert_eq!(g.items().len(), keyed.len());
             }
-            assert_eq!(g.items().len(), keyed.len());
         }
+        let none = Grouped::<u32>::from_blocks(5, 3, |_| std::iter::empty());
+        assert_eq!((none.owners(), none.items().len(), none.of(4).len()), (5, 0, 0));
+    }
+
+    /// Rows without an owner are left out, the others kept in row order, whether every row has
+    /// one (one pass) or not (taken out after); an owner numbered like a skipped row counts as none.
+    #[test]
+    fn keyed_rows_keep_the_rows_with_an_owner_in_order() {
+        for every in [1usize, 3] {
+            let owner = |row: usize| row.is_multiple_of(every).then_some(((row / 7) as u32, row as u64 * 10));
+            let keyed = Keyed::from_rows(100_000, 0, owner);
+            let want: Keyed<u64> = (0..100_000).filter_map(owner).collect();
+            assert_eq!(
+                (keyed.keys.len(), &keyed.keys, &keyed.items),
+                (100_000 / every + usize::from(every == 3), &want.keys, &want.items)
+            );
+        }
+        let keyed = Keyed::from_rows(3, 0u8, |row| Some(if row == 1 { (SKIPPED, 1) } else { (row as u32, 2) }));
+        assert_eq!((keyed.keys, keyed.items), (vec![0, 2], vec![2, 2]));
     }
 }
