@@ -556,6 +556,39 @@ mod tests {
         assert_eq!(text.str().unwrap().get(1), None, "the unknown code Q is null");
     }
 
+    /// A CSV value that breaks its column's rule is null in the typed column, whatever its
+    /// kind, and so is every typed field of a short row; good values beside them are kept.
+    #[test]
+    fn bad_and_missing_csv_values_are_null_in_typed_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        minimal(dir.path());
+        write(
+            dir.path(),
+            "workers.csv",
+            "worker_id,site_id,role,fte,agency,start_date,end_date\n\
+             W1,P1,social_worker,1,false,2008-01-01,\n\
+             W2,P1,boss,half,maybe,2008-02-30,2009-01-01\n\
+             W3,C1,team_manager,0.5,true\n",
+        );
+        let loaded = load(dir.path()).unwrap();
+        let rules: Vec<Rule> =
+            loaded.report.problems.iter().filter(|p| p.file == "workers.csv").map(|p| p.rule).collect();
+        for rule in [Rule::UnknownCode, Rule::BadNumber, Rule::BadBoolean, Rule::BadDate, Rule::RaggedRow] {
+            assert!(rules.contains(&rule), "{rule:?} in {rules:?}");
+        }
+        let f = &loaded.dataset.workers.frame;
+        let text = |name: &str| -> Vec<Option<String>> {
+            let c = f.column(name).unwrap().cast(&DataType::String).unwrap();
+            c.str().unwrap().iter().map(|v| v.map(str::to_string)).collect()
+        };
+        let some = |v: &str| Some(v.to_string());
+        assert_eq!(text("role"), vec![some("social_worker"), None, some("team_manager")]);
+        assert_eq!(text("fte"), vec![some("1.0"), None, some("0.5")]);
+        assert_eq!(text("agency"), vec![some("false"), None, some("true")]);
+        assert_eq!(text("start_date"), vec![some("2008-01-01"), None, None]);
+        assert_eq!(text("end_date"), vec![None, some("2009-01-01"), None]);
+    }
+
     #[test]
     fn extract_date_defaults_to_the_latest_date_in_the_data() {
         let dir = tempfile::tempdir().unwrap();

@@ -541,7 +541,7 @@ fn read_simple<'a>(
     }
     // typed columns are written in place too, each chunk into its own part
     let mut typed_stores: Vec<Option<Store>> =
-        plan.iter().map(|t| t.as_ref().and_then(|t| t.store(0)).map(|s| s.nulls_like(height))).collect();
+        plan.iter().map(|t| t.as_ref().and_then(|t| t.store(0)).map(|s| s.unset_like(height))).collect();
     let mut typed_per_chunk: Vec<Vec<Option<StoreSlice<'_>>>> =
         (0..lens.len()).map(|_| Vec::with_capacity(n)).collect();
     for store in typed_stores.iter_mut() {
@@ -587,6 +587,7 @@ fn read_simple<'a>(
                                     match typer.value(value) {
                                         Ok(v) => store.set(row, Some(v)),
                                         Err(bad) => {
+                                            store.set(row, None);
                                             problems.push(bad_problem(file, first_line + row, &headers[fields], bad));
                                         }
                                     }
@@ -598,12 +599,15 @@ fn read_simple<'a>(
                         field_start = comma + 1;
                     }
                 }
-                // missing fields of a short row are empty
+                // missing fields of a short row are empty (every typed slot of the row is set)
                 for k in fields.min(n)..n {
                     if let (Some(typer), Some(store)) = (&plan[k], &mut stores[k]) {
                         match typer.value(None) {
                             Ok(v) => store.set(row, Some(v)),
-                            Err(bad) => problems.push(bad_problem(file, first_line + row, &headers[k], bad)),
+                            Err(bad) => {
+                                store.set(row, None);
+                                problems.push(bad_problem(file, first_line + row, &headers[k], bad));
+                            }
                         }
                     }
                 }

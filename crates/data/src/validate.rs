@@ -7,6 +7,7 @@
 use crate::model::{Dataset, Table};
 use crate::problem::{Problem, Rule, ValidationReport};
 use crate::typed::format_date;
+use hashbrown::HashTable;
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -420,8 +421,9 @@ struct ChildIndex<'a> {
 /// One shard of [`ChildIndex`]'s maps.
 #[derive(Default)]
 struct ChildShard<'a> {
-    /// child_id -> (site_id, row) of the first child with that id
-    by_child: PlHashMap<&'a str, (&'a str, u32)>,
+    /// the row of the first child with each child_id, found by [`id_hash`] and compared
+    /// through the children's ids (4 bytes a child rather than two string references)
+    by_child: HashTable<u32>,
     /// (site_id, child_id) -> row, for ids used at several sites only
     multi: PlHashMap<(&'a str, &'a str), u32>,
 }
@@ -437,8 +439,21 @@ const SHARDS: usize = 64;
 /// leaves the top bits of short ids poorly mixed. Any fixed hash would do: the shard decides
 /// only where an id is kept, never a result.
 fn shard_of(id: &str) -> usize {
-    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    (hash.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - SHARDS.trailing_zeros())) as usize
+    (fnv1a(id).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - SHARDS.trailing_zeros())) as usize
+}
+
+fn fnv1a(id: &str) -> u64 {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// The hash of child id `id` inside its shard's table: FNV-1a with every bit mixed by the
+/// SplitMix64 finaliser (Steele, Lea and Flood 2014), as the table takes its bucket from the
+/// low bits and a tag from the top ones (the shard's top bits are alike).
+fn id_hash(id: &str) -> u64 {
+    let z = fnv1a(id);
+    let z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    let z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 const FOUND_WITH_SITE: u8 = 1;
@@ -536,16 +551,19 @@ impl<'a> ChildIndex<'a> {
             .into_par_iter()
             .map(|k| {
                 let rows = &rows_by_shard[starts[k]..starts[k + 1]];
-                let mut part = ChildShard { by_child: PlHashMap::with_capacity(rows.len()), multi: PlHashMap::new() };
+                let mut part = ChildShard { by_child: HashTable::with_capacity(rows.len()), multi: PlHashMap::new() };
                 let mut duplicates: Vec<(u32, u32)> = Vec::new();
+                let id_of = |row: u32| ids[row as usize].unwrap_or_default();
                 for &row in rows {
-                    let (id, site) = (ids[row as usize].unwrap_or_default(), sites[row as usize].unwrap_or_default());
-                    match part.by_child.get(id).copied() {
+                    let (id, site) = (id_of(row), sites[row as usize].unwrap_or_default());
+                    let hash = id_hash(id);
+                    match part.by_child.find(hash, |&first| id_of(first) == id).copied() {
                         None => {
-                            part.by_child.insert(id, (site, row));
+                            part.by_child.insert_unique(hash, row, |&r| id_hash(id_of(r)));
                             found_as[row as usize].store(FOUND_WITH_SITE | FOUND_WITHOUT_SITE, Relaxed);
                         }
-                        Some((first_site, first_row)) => {
+                        Some(first_row) => {
+                            let first_site = sites[first_row as usize].unwrap_or_default();
                             if first_site == site && !part.multi.contains_key(&(site, id)) {
                                 duplicates.push((row, first_row));
                                 continue;
@@ -616,7 +634,10 @@ impl<'a> ChildIndex<'a> {
     fn find(&self, site: Option<&str>, id: Option<&str>) -> Found {
         let Some(id) = id else { return NO_CHILD };
         let shard = &self.shards[shard_of(id)];
-        let Some(&(first_site, first_row)) = shard.by_child.get(id) else { return MISSING_CHILD };
+        let Some(&first_row) = shard.by_child.find(id_hash(id), |&r| self.row_ids[r as usize] == Some(id)) else {
+            return MISSING_CHILD;
+        };
+        let first_site = self.row_sites[first_row as usize].unwrap_or_default();
         let several_sites = !shard.multi.is_empty() && shard.multi.contains_key(&(first_site, id));
         match (site, several_sites) {
             (None, false) => first_row,
@@ -642,36 +663,39 @@ impl<'a> ChildIndex<'a> {
         // Rows of one child usually follow each other (903 extracts are sorted by child), so
         // each chunk remembers its last look-up, and tries the next child row before the map.
         const CHUNK: usize = ROWS_PER_TASK;
-        let found: Vec<Found> = (0..height.div_ceil(CHUNK))
-            .into_par_iter()
-            .flat_map_iter(|chunk| {
-                let rows = chunk * CHUNK..height.min((chunk + 1) * CHUNK);
-                let mut last: Option<(Option<&str>, Option<&str>, Found)> = None;
-                rows.map(|row| {
-                    let (id, site) = (ids.get(row), sites.get(row));
-                    match last {
-                        Some((lid, lsite, f)) if lid == id && lsite == site => f,
-                        _ => {
-                            let next = match last {
-                                Some((_, _, f)) if f < AMBIGUOUS_CHILD => self.found_at(f as usize + 1, site, id),
-                                _ => None,
-                            };
-                            let f = next.unwrap_or_else(|| self.find(site, id));
-                            last = Some((id, site, f));
-                            f
-                        }
+        // each chunk written in place (a collected flat map copies every chunk's vector again)
+        let mut found: Vec<Found> = vec![0; height];
+        found.par_chunks_mut(CHUNK).enumerate().for_each(|(chunk, out)| {
+            let mut last: Option<(Option<&str>, Option<&str>, Found)> = None;
+            for (slot, row) in out.iter_mut().zip(chunk * CHUNK..) {
+                let (id, site) = (ids.get(row), sites.get(row));
+                *slot = match last {
+                    Some((lid, lsite, f)) if lid == id && lsite == site => f,
+                    _ => {
+                        let next = match last {
+                            Some((_, _, f)) if f < AMBIGUOUS_CHILD => self.found_at(f as usize + 1, site, id),
+                            _ => None,
+                        };
+                        let f = next.unwrap_or_else(|| self.find(site, id));
+                        last = Some((id, site, f));
+                        f
                     }
-                })
-                .collect::<Vec<Found>>()
-            })
-            .collect();
+                };
+            }
+        });
         let mut child_rows = found;
+        let mut unknown = false; // a row without a child
         for (row, found) in child_rows.iter_mut().enumerate() {
             let message = match *found {
                 MISSING_CHILD => "is not in children",
                 AMBIGUOUS_CHILD => "is used at several sites, so this row's child is ambiguous",
+                NO_CHILD => {
+                    unknown = true;
+                    continue;
+                }
                 _ => continue,
             };
+            unknown = true;
             let fix = if *found == MISSING_CHILD {
                 "add the child to children.csv (903 header) or correct the child_id"
             } else {
@@ -688,10 +712,20 @@ impl<'a> ChildIndex<'a> {
             ));
             *found = NO_CHILD;
         }
-        let index: IdxCa = child_rows.iter().map(|&r| (r != NO_CHILD).then_some(r as IdxSize)).collect();
+        // A row naming a site names its child's site (the child was found at that site) or an
+        // unknown child's: so a site_id without nulls is the filled column already.
+        let own = table.frame.column("site_id").ok().and_then(|c| c.str().ok().cloned());
+        if let Some(own) = own.as_ref().filter(|own| own.null_count() == 0) {
+            return (Some(own.clone().into_column()), child_rows);
+        }
+        let index: IdxCa = if unknown {
+            child_rows.iter().map(|&r| (r != NO_CHILD).then_some(r as IdxSize)).collect()
+        } else {
+            // every row's child known: the rows are the indices (no validity to build)
+            IdxCa::from_vec(PlSmallStr::EMPTY, child_rows.iter().map(|&r| r as IdxSize).collect())
+        };
         let child_sites = self.sites.take(&index).expect("indices are child rows");
         // keep the row's own site_id where its child is unknown
-        let own = table.frame.column("site_id").ok().and_then(|c| c.str().ok().cloned());
         let filled = match own {
             Some(own) if own.null_count() < own.len() => {
                 let mask: BooleanChunked = child_rows.iter().map(|&r| Some(r != NO_CHILD)).collect();

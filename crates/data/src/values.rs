@@ -206,13 +206,15 @@ impl Store {
         }
     }
 
-    /// A store of `len` nulls, to be filled in place through [`Store::slices`].
-    pub fn nulls_like(&self, len: usize) -> Store {
+    /// A store of `len` values to be filled in place through [`Store::slices`], every row set
+    /// once (null included: the slots start as zeros, which are values, not nulls). Zeroed
+    /// memory is not written here: each page is first touched by the parser that fills it.
+    pub fn unset_like(&self, len: usize) -> Store {
         match self {
-            Store::Code(list, _) => Store::Code(list, vec![NO_CODE; len]),
-            Store::Date(_) => Store::Date(vec![NO_DATE; len]),
-            Store::Number(_) => Store::Number(vec![f64::NAN; len]),
-            Store::Bool(_) => Store::Bool(vec![2; len]),
+            Store::Code(list, _) => Store::Code(list, vec![0; len]),
+            Store::Date(_) => Store::Date(vec![0; len]),
+            Store::Number(_) => Store::Number(vec![0.0; len]),
+            Store::Bool(_) => Store::Bool(vec![0; len]),
         }
     }
 
