@@ -135,6 +135,7 @@ fn load_in_pool(dir: &Path, options: &LoadOptions) -> Result<Loaded, DataError> 
         outcomes: next(),
         costs: next(),
         child_rows: Default::default(),
+        worker_rows: Default::default(),
     };
     validate::validate(&mut dataset, &mut report);
     dataset.extract_date = match dataset.manifest.extract_date.as_deref().map(parse_date) {

@@ -158,9 +158,14 @@ pub struct Dataset {
     /// its child in `children`, as validation resolved it ([`UNRESOLVED`] where it could not):
     /// later layers join on it instead of looking children up by id again.
     pub child_rows: [Vec<u32>; 4],
+    /// For each row of allocations, contacts and absences (in that order), the first row of its
+    /// worker in `workers`, as validation found it ([`UNRESOLVED`] where the worker_id is missing
+    /// or not in workers; empty before validation).
+    pub worker_rows: [Vec<u32>; 3],
 }
 
-/// A row whose child could not be resolved (see [`Dataset::child_rows`]).
+/// A row whose child or worker could not be resolved (see [`Dataset::child_rows`],
+/// [`Dataset::worker_rows`]).
 pub const UNRESOLVED: u32 = u32::MAX;
 
 impl Dataset {

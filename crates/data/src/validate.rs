@@ -4,7 +4,7 @@
 //!
 //! A child's or worker's identifier appears in a message only for the row at fault.
 
-use crate::model::{Dataset, Table};
+use crate::model::{Dataset, Table, UNRESOLVED};
 use crate::problem::{Problem, Rule, ValidationReport};
 use crate::typed::format_date;
 use hashbrown::HashTable;
@@ -201,13 +201,16 @@ pub fn validate(dataset: &mut Dataset, report: &mut ValidationReport) {
         (&dataset.contacts, false),
         (&dataset.outcomes, false),
     ];
-    let results: Vec<(Option<Column>, ValidationReport, Vec<u32>)> = jobs
+    // per table: the filled site_id, its problems, its rows' child rows and worker rows
+    type Checked = (Option<Column>, ValidationReport, Vec<u32>, Vec<u32>);
+    let results: Vec<Checked> = jobs
         .par_iter()
         .enumerate()
         .map(|(k, (table, _))| {
             let mut local = ValidationReport::with_cap(cap);
             let at = At { table };
             let (site_column, child_rows) = children.resolve(table, &at, &mut local);
+            let mut worker_rows = Vec::new();
             match k {
                 0 => check_spells(
                     table,
@@ -220,7 +223,7 @@ pub fn validate(dataset: &mut Dataset, report: &mut ValidationReport) {
                     &mut local,
                 ),
                 1 => {
-                    check_worker_refs(table, &at, &workers, &mut local);
+                    worker_rows = check_worker_refs(table, &at, &workers, &mut local);
                     check_spells(
                         table,
                         &at,
@@ -233,27 +236,30 @@ pub fn validate(dataset: &mut Dataset, report: &mut ValidationReport) {
                     );
                 }
                 2 => {
-                    check_worker_refs(table, &at, &workers, &mut local);
+                    worker_rows = check_worker_refs(table, &at, &workers, &mut local);
                     check_minutes(table, &at, &mut local);
                 }
                 _ => {}
             }
             let mut child_rows = child_rows;
             for row in child_rows.iter_mut().filter(|r| **r >= AMBIGUOUS_CHILD) {
-                *row = crate::model::UNRESOLVED;
+                *row = UNRESOLVED;
             }
-            (site_column, local, child_rows)
+            (site_column, local, child_rows, worker_rows)
         })
         .collect();
-    for (k, (c, local, child_rows)) in results.into_iter().enumerate() {
+    for (k, (c, local, child_rows, worker_rows)) in results.into_iter().enumerate() {
         new_sites.push(c);
         locals.push(local);
         dataset.child_rows[k] = child_rows;
+        if k == 1 || k == 2 {
+            dataset.worker_rows[k - 1] = worker_rows;
+        }
     }
     let mut absences_report = ValidationReport::with_cap(cap);
     {
         let at = At { table: &dataset.absences };
-        check_worker_refs(&dataset.absences, &at, &workers, &mut absences_report);
+        dataset.worker_rows[2] = check_worker_refs(&dataset.absences, &at, &workers, &mut absences_report);
         check_end_before_start(&dataset.absences, &at, "start_date", "end_date", "absence", &mut absences_report);
     }
     for local in locals {
@@ -737,8 +743,8 @@ impl<'a> ChildIndex<'a> {
     }
 }
 
-/// Worker ids known from workers.csv.
-type WorkerIds = PlHashSet<String>;
+/// Worker ids known from workers.csv, with the first row of each.
+type WorkerIds = PlHashMap<String, u32>;
 
 fn check_workers(workers: &Table, site_ids: &PlHashSet<String>, report: &mut ValidationReport) -> WorkerIds {
     let at = At { table: workers };
@@ -764,7 +770,15 @@ fn check_workers(workers: &Table, site_ids: &PlHashSet<String>, report: &mut Val
     }
     check_end_before_start(workers, &at, "start_date", "end_date", "spell", report);
     check_worker_spells(workers, &at, &ids, report);
-    ids.into_iter().flatten().map(str::to_string).collect()
+    let mut first_rows = WorkerIds::new();
+    for (row, id) in ids.iter().enumerate() {
+        if let Some(id) = id {
+            if !first_rows.contains_key(*id) {
+                first_rows.insert(id.to_string(), row as u32);
+            }
+        }
+    }
+    first_rows
 }
 
 /// One worker's spells in workers.csv must not cover the same day (DATA.md is silent; a worker
@@ -857,14 +871,17 @@ fn check_site_ref(at: &At<'_>, row: usize, site: &str, site_ids: &PlHashSet<Stri
     }
 }
 
-fn check_worker_refs(table: &Table, at: &At<'_>, workers: &WorkerIds, report: &mut ValidationReport) {
+/// Reports worker ids that workers.csv does not have; returns each row's first workers row with
+/// its worker id ([`UNRESOLVED`] where the id is missing or unknown).
+fn check_worker_refs(table: &Table, at: &At<'_>, workers: &WorkerIds, report: &mut ValidationReport) -> Vec<u32> {
     let ids = TextView::new(&table.frame, "worker_id");
-    let known: Vec<bool> = (0..table.frame.height())
+    let rows: Vec<u32> = (0..table.frame.height())
         .into_par_iter()
-        .map(|row| ids.get(row).is_none_or(|id| workers.contains(id)))
+        .with_min_len(1 << 12)
+        .map(|row| ids.get(row).and_then(|id| workers.get(id).copied()).unwrap_or(UNRESOLVED))
         .collect();
-    for (row, &known) in known.iter().enumerate() {
-        if let (Some(id), false) = (ids.get(row), known) {
+    for (row, &found) in rows.iter().enumerate() {
+        if let (Some(id), UNRESOLVED) = (ids.get(row), found) {
             {
                 report.push(at.problem(
                     Rule::DanglingReference,
@@ -877,6 +894,7 @@ fn check_worker_refs(table: &Table, at: &At<'_>, workers: &WorkerIds, report: &m
             }
         }
     }
+    rows
 }
 
 fn check_end_before_start(
@@ -1061,6 +1079,45 @@ mod tests {
         // the guess was tried and right at least once, and the look-up settled the rest
         assert!(want.windows(2).filter(|w| w[0] != crate::model::UNRESOLVED && w[1] == w[0] + 1).count() >= 3);
         assert!(want.iter().filter(|&&f| f == crate::model::UNRESOLVED).count() >= 5);
+    }
+
+    /// Each allocation, contact and absence gets the first workers row of its worker_id, and
+    /// UNRESOLVED where the id is missing or unknown (reported as a dangling reference).
+    #[test]
+    fn worker_references_resolve_to_the_first_workers_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write("sites.csv", "site_id,name,arm,swp_model,go_live\nP1,p,pilot,professional,2009-09-01\n");
+        write(
+            "workers.csv",
+            "worker_id,site_id,role,fte,agency,start_date,end_date\n\
+             W1,P1,social_worker,1,false,2005-01-01,2006-01-01\n\
+             W2,P1,social_worker,1,false,2005-01-01,\n\
+             W1,P1,social_worker,1,false,2007-01-01,\n",
+        );
+        write("children.csv", "child_id,site_id,sex,dob,ethnic\nA,P1,1,2001-05-01,WBRI\n");
+        write(
+            "allocations.csv",
+            "child_id,worker_id,start_date,end_date\nA,W2,2005-01-01,2005-06-01\nA,W1,2005-06-01,2005-09-01\n\
+             A,W9,2005-09-01,2005-10-01\nA,,2005-10-01,\n",
+        );
+        write(
+            "absences.csv",
+            "worker_id,start_date,end_date,kind\nW1,2008-01-01,2008-01-02,sickness\nW7,2008-01-01,2008-01-02,other\n",
+        );
+        let loaded = crate::load(dir.path()).unwrap();
+        let u = UNRESOLVED;
+        assert_eq!(loaded.dataset.worker_rows[0], vec![1, 0, u, u]);
+        assert!(loaded.dataset.worker_rows[1].is_empty(), "no contacts table");
+        assert_eq!(loaded.dataset.worker_rows[2], vec![0, u]);
+        let dangling: Vec<(&str, Option<u64>)> = loaded
+            .report
+            .problems
+            .iter()
+            .filter(|p| p.rule == Rule::DanglingReference)
+            .map(|p| (p.file.as_str(), p.line))
+            .collect();
+        assert_eq!(dangling, vec![("allocations.csv", Some(4)), ("absences.csv", Some(3))]);
     }
 
     /// The sharded index finds what one map built row by row finds (the rules written out

@@ -171,7 +171,14 @@ pub fn metrics_of(index: &Index, periods: &[Period], caseload_threshold: usize) 
         |(acc, care_by_site), c| {
             let episodes = index.episodes.of(c);
             let g = index.group_of_child(c);
+            // the days the child's episodes span: a period outside them has no care day, so the
+            // child adds nothing to it (every family skips a child with no care day)
+            let Some(first) = episodes.iter().map(|e| e.start).min() else { return };
+            let last = episodes.iter().try_fold(i32::MIN, |last, e| e.end.map(|end| last.max(end)));
             for (k, d) in dates.iter().enumerate() {
+                if d.p.to < first || last.is_some_and(|last| last < d.p.from) {
+                    continue;
+                }
                 let e = &mut acc[k * groups + g];
                 let care = care_days(episodes, d.p);
                 if sites > 0 {

@@ -352,6 +352,31 @@ impl Names {
         self.ends.push(self.text.len() as u32);
     }
 
+    /// The names `name(0)`, ..., `name(n - 1)`, built in parallel blocks joined in order.
+    fn from_fn<'a>(n: usize, name: impl Fn(usize) -> &'a str + Sync) -> Self {
+        const BLOCK: usize = 1 << 15;
+        let blocks: Vec<Names> = (0..n.div_ceil(BLOCK))
+            .into_par_iter()
+            .map(|b| {
+                let mut names = Names::default();
+                for i in b * BLOCK..n.min((b + 1) * BLOCK) {
+                    names.push(name(i));
+                }
+                names
+            })
+            .collect();
+        let mut all = Names {
+            text: String::with_capacity(blocks.iter().map(|b| b.text.len()).sum()),
+            ends: Vec::with_capacity(n),
+        };
+        for block in blocks {
+            let offset = all.text.len() as u32;
+            all.text.push_str(&block.text);
+            all.ends.extend(block.ends.iter().map(|&end| end + offset));
+        }
+        all
+    }
+
     /// Name `i`.
     pub fn get(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
@@ -431,9 +456,7 @@ impl Index {
             .map(|site| site.unwrap_or(NO_SITE))
             .collect();
         b.child_dob = (0..c.height()).into_par_iter().with_min_len(1 << 14).map(|row| dobs.get(row)).collect();
-        for row in 0..c.height() {
-            b.child_ids.push(ids.get(row).unwrap_or_default());
-        }
+        b.child_ids = Names::from_fn(c.height(), |row| ids.get(row).unwrap_or_default());
         let child_of = |k: usize, row: usize| dataset.child_rows[k].get(row).copied().filter(|&c| c != UNRESOLVED);
 
         let e = &dataset.episodes.frame;
@@ -455,7 +478,7 @@ impl Index {
             Some((child, Episode { start, end: ends.get(row), flags, period_start: 0, row: row as u32 }))
         });
         let w = &dataset.workers.frame;
-        let (ids, sites, fte) = (text_column(w, "worker_id"), text_column(w, "site_id"), number_column(w, "fte"));
+        let (spell_ids, sites, fte) = (text_column(w, "worker_id"), text_column(w, "site_id"), number_column(w, "fte"));
         let counted =
             code_flags(w, "role", |v| matches!(v, "social_worker" | "senior_practitioner" | "team_manager"), 1);
         let agency: Vec<Option<bool>> = match w.column("agency").ok().and_then(|c| c.bool().ok()) {
@@ -464,7 +487,7 @@ impl Index {
         };
         let (starts, ends) = (date_column(w, "start_date"), date_column(w, "end_date"));
         for row in 0..w.height() {
-            if let (Some(id), Some(site), Some(start)) = (ids[row], sites[row], starts[row]) {
+            if let (Some(id), Some(site), Some(start)) = (spell_ids[row], sites[row], starts[row]) {
                 let record = SpellRecord {
                     counted: counted[row] == 1,
                     fte: fte[row].unwrap_or(0.0),
@@ -491,8 +514,18 @@ impl Index {
         // workers known from the workers table are looked up in parallel; others (dangling
         // references, a validation problem) are added after, in row order
         const UNKNOWN: u32 = u32::MAX;
-        let mut worker_of: Vec<u32> = {
-            let map = &b.workers;
+        let map = &b.workers;
+        let rows = &dataset.worker_rows[0];
+        let mut worker_of: Vec<u32> = if rows.len() == a.height() {
+            // validation found each allocation's first workers row (Dataset::worker_rows): the
+            // index of that row's id, with no second look-up by id
+            let of_workers_row: Vec<u32> =
+                spell_ids.iter().map(|id| id.and_then(|id| map.get(id).copied()).unwrap_or(UNKNOWN)).collect();
+            rows.par_iter()
+                .with_min_len(1 << 14)
+                .map(|&r| of_workers_row.get(r as usize).copied().unwrap_or(UNKNOWN))
+                .collect()
+        } else {
             (0..a.height())
                 .into_par_iter()
                 .with_min_len(1 << 14)
@@ -934,6 +967,66 @@ mod tests {
         }
         let none = Grouped::<u32>::from_blocks(5, 3, |_| std::iter::empty());
         assert_eq!((none.owners(), none.items().len(), none.of(4).len()), (5, 0, 0));
+    }
+
+    /// Allocations take their workers from the workers rows validation found
+    /// (`Dataset::worker_rows`) and number them as the look-up by id does: spells first (a
+    /// spell at a site outside the groups gives no number), then sickness absences, then
+    /// dangling references in row order.
+    #[test]
+    fn workers_from_validation_rows_equal_the_look_up_by_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write("sites.csv", "site_id,name,arm,swp_model,go_live\nP1,p,pilot,professional,2009-09-01\n");
+        write(
+            "workers.csv",
+            "worker_id,site_id,role,fte,agency,start_date,end_date\nW1,P1,social_worker,1,false,2005-01-01,\n\
+             W3,Q9,social_worker,1,false,2005-01-01,\nW2,P1,social_worker,1,false,2005-01-01,\n\
+             W4,Q9,social_worker,1,false,2005-01-01,\n",
+        );
+        write("children.csv", "child_id,site_id,sex,dob,ethnic\nA,P1,1,2001-05-01,WBRI\nB,P1,1,2001-05-01,WBRI\n");
+        write(
+            "episodes.csv",
+            "child_id,decom,rne,ls,cin,place,place_provider,dec,rec,reason_place_change\n\
+             A,2005-01-01,S,C2,N1,U4,PR1,,,\nB,2005-01-01,S,C2,N1,U4,PR1,,,\n",
+        );
+        write(
+            "allocations.csv",
+            "child_id,worker_id,start_date,end_date\nA,W9,2005-01-01,2005-02-01\nA,W4,2005-02-01,2005-03-01\n\
+             A,W3,2005-03-01,2005-04-01\nA,W2,2005-04-01,\nB,W1,2005-01-01,2005-05-01\nB,W9,2005-05-01,\n",
+        );
+        write("absences.csv", "worker_id,start_date,end_date,kind\nW3,2006-01-01,2006-01-02,sickness\nW8,2006-01-01,2006-01-02,sickness\n");
+        let loaded = swp_data::load(dir.path()).unwrap();
+        assert_eq!(loaded.dataset.worker_rows[0].len(), 6);
+        let mut without = loaded.dataset.clone();
+        without.worker_rows = Default::default();
+        let params = crate::ValidMetricsParams::defaults(crate::GroupBy::Total);
+        let (from_rows, by_id) = (params.index(&loaded.dataset), params.index(&without));
+        let ids = |index: &Index| {
+            (0..index.worker_ids.len()).map(|w| index.worker_ids.get(w).to_string()).collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&from_rows), ["W1", "W2", "W3", "W8", "W9", "W4"]);
+        assert_eq!(ids(&from_rows), ids(&by_id));
+        for c in 0..2 {
+            assert_eq!(from_rows.allocations.of(c), by_id.allocations.of(c));
+        }
+        let workers_of_a: Vec<u32> = from_rows.allocations.of(0).iter().map(|a| a.worker).collect();
+        assert_eq!(workers_of_a, [4, 5, 2, 1]);
+    }
+
+    /// Names built in parallel blocks equal names pushed one by one, across block boundaries and
+    /// with empty names.
+    #[test]
+    fn names_from_blocks_equal_names_pushed_in_order() {
+        let text: Vec<String> = (0..70_000).map(|i| if i % 7 == 0 { String::new() } else { format!("c{i}") }).collect();
+        let built = Names::from_fn(text.len(), |i| text[i].as_str());
+        let mut pushed = Names::default();
+        for t in &text {
+            pushed.push(t);
+        }
+        assert_eq!((built.text.as_str(), &built.ends), (pushed.text.as_str(), &pushed.ends));
+        assert_eq!((built.len(), built.get(69_999), built.get(0)), (70_000, "c69999", ""));
+        assert!(Names::from_fn(0, |_| "x").is_empty());
     }
 
     /// Rows without an owner are left out, the others kept in row order, whether every row has

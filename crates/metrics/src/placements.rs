@@ -78,21 +78,14 @@ pub(crate) fn child_placements_with_days(
 ) -> ChildPlacements {
     let p = dates.p;
     let mut out = ChildPlacements { days, ..ChildPlacements::default() };
+    let (starting_in_p, moves) = starts_and_moves(episodes, p);
     if out.days > 0 {
-        out.moves = (0..episodes.len())
-            .filter(|&i| {
-                let e = &episodes[i];
-                e.is(flag::STARTS_PLACEMENT)
-                    && p.contains(e.start)
-                    && (e.period_start as usize..i).any(|k| episodes[k].is(flag::STARTS_PLACEMENT))
-            })
-            .count() as u32;
+        out.moves = moves;
     }
     let Some(at_end) = in_force(episodes, p.to) else { return out };
     if episodes[at_end].is(flag::SHORT_BREAK) {
         return out;
     }
-    let starting_in_p = episodes.iter().filter(|e| e.is(flag::STARTS_PLACEMENT) && p.contains(e.start)).count() as u32;
     // the placement in force on P.from, unless it is one of those starting in P (on P.from)
     let at_start = in_force(episodes, p.from)
         .filter(|&i| !episodes[i].is(flag::SHORT_BREAK))
@@ -116,6 +109,28 @@ pub(crate) fn child_placements_with_days(
                 .is_some_and(|prev| episodes[prev].start <= two_years));
     out.long_term_stable = Some(stable);
     out
+}
+
+/// The placements starting in `p`, and of those the moves: placements starting after an
+/// earlier one in the same period of care. One pass over the episodes (sorted by start, as
+/// derived): the latest placement start before episode `i` is in `i`'s period of care exactly
+/// when some placement start is.
+fn starts_and_moves(episodes: &[Episode], p: Period) -> (u32, u32) {
+    let (mut starts, mut moves) = (0, 0);
+    let mut latest: Option<usize> = None;
+    for (i, e) in episodes.iter().enumerate() {
+        if e.start > p.to {
+            break;
+        }
+        if e.is(flag::STARTS_PLACEMENT) {
+            if e.start >= p.from {
+                starts += 1;
+                moves += u32::from(latest.is_some_and(|k| k >= e.period_start as usize));
+            }
+            latest = Some(i);
+        }
+    }
+    (starts, moves)
 }
 
 /// Adds a child's placement figures to a group's sums: 3+ placements, looked after on P.to,
@@ -287,6 +302,41 @@ mod tests {
         }
         let ratio = (pilot.0 / pilot.1) / (comparison.0 / comparison.1);
         assert!((0.65..0.95).contains(&ratio), "move ratio {ratio} (true 0.8)");
+    }
+
+    /// The one-pass count of placement starts and moves equals METRICS.md's definitions
+    /// written out (a move: a placement starting in P with an earlier placement start in its
+    /// period of care), over random runs of episodes sorted by start and random periods.
+    #[test]
+    fn starts_and_moves_in_one_pass_equal_the_definitions() {
+        let mut state = 11u64;
+        let mut next = |m: u64| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) % m
+        };
+        for _ in 0..5000 {
+            let n = next(9) as usize;
+            let mut start = 1000 + next(50) as i32;
+            let mut episodes: Vec<Episode> = Vec::new();
+            for i in 0..n {
+                let period_start = if i == 0 || next(3) == 0 { i as u32 } else { episodes[i - 1].period_start };
+                let flags = if next(2) == 0 { flag::STARTS_PLACEMENT } else { 0 };
+                episodes.push(Episode { start, end: None, flags, period_start, row: i as u32 });
+                start += next(40) as i32;
+            }
+            let from = 1000 + next(200) as i32;
+            let p = Period { from, to: from + next(150) as i32 };
+            let starts = episodes.iter().filter(|e| e.is(flag::STARTS_PLACEMENT) && p.contains(e.start)).count();
+            let moves = (0..n)
+                .filter(|&i| {
+                    let e = &episodes[i];
+                    e.is(flag::STARTS_PLACEMENT)
+                        && p.contains(e.start)
+                        && (e.period_start as usize..i).any(|k| episodes[k].is(flag::STARTS_PLACEMENT))
+                })
+                .count();
+            assert_eq!(starts_and_moves(&episodes, p), (starts as u32, moves as u32), "{episodes:?} {p:?}");
+        }
     }
 
     #[test]

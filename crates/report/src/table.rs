@@ -83,6 +83,24 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// Appends a cell as [`csv_field`] of its full text would (numbers, whose text has no comma,
+/// quote or line break, need no quoting).
+fn push_csv_cell(out: &mut String, cell: &Cell) {
+    use std::fmt::Write;
+    match cell {
+        Cell::Text(s) if s.contains([',', '"', '\n', '\r']) => out.push_str(&csv_field(s)),
+        Cell::Text(s) => out.push_str(s),
+        Cell::Number(Some(x)) => {
+            let x = x + 0.0; // as in `full`
+            if x.is_finite() {
+                write!(out, "{x}").expect("writing to a String cannot fail");
+            }
+        }
+        Cell::Number(None) => {}
+        Cell::Suppressed => out.push('c'),
+    }
+}
+
 fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
@@ -151,9 +169,15 @@ impl Table {
         match format {
             Format::Csv => {
                 let mut out = self.columns.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",") + "\n";
+                // written in place: a national metrics table has hundreds of thousands of cells
                 for row in &self.rows {
-                    out += &(row.iter().map(|c| csv_field(&Self::cell_text(c, false))).collect::<Vec<_>>().join(",")
-                        + "\n");
+                    for (k, cell) in row.iter().enumerate() {
+                        if k > 0 {
+                            out.push(',');
+                        }
+                        push_csv_cell(&mut out, cell);
+                    }
+                    out.push('\n');
                 }
                 out
             }
@@ -239,6 +263,19 @@ mod tests {
         assert_eq!(t.render(Format::Md), "| x |\n|---|\n| 0 |\n");
         let json: serde_json::Value = serde_json::from_str(&t.render(Format::Json)).unwrap();
         assert!(json[0]["x"].as_f64().unwrap().is_sign_positive());
+    }
+
+    /// CSV cells are quoted only when their text needs it (RFC 4180: comma, quote, line break;
+    /// quotes doubled); a number that is not finite is an empty cell.
+    #[test]
+    fn csv_quotes_only_the_text_that_needs_it() {
+        let t = Table::new(vec!["a", "b", "c", "d"]).row(vec![
+            Cell::text("say \"hi\""),
+            Cell::text("two\nlines"),
+            Cell::number(f64::INFINITY),
+            Cell::number(-1.5e-7),
+        ]);
+        assert_eq!(t.render(Format::Csv), "a,b,c,d\n\"say \"\"hi\"\"\",\"two\nlines\",,-0.00000015\n");
     }
 
     #[test]
