@@ -907,19 +907,25 @@ fn check_end_before_start(
 ) {
     let starts = DateView::new(&table.frame, start);
     let ends = DateView::new(&table.frame, end);
-    for row in 0..table.frame.height() {
-        if let (Some(s), Some(e)) = (starts.get(row), ends.get(row)) {
-            if e < s {
-                report.push(at.problem(
-                    Rule::EndBeforeStart,
-                    row,
-                    end,
-                    Some(format_date(e)),
-                    format!("the {what} ends on {} before it starts on {}", format_date(e), format_date(s)),
-                    &format!("correct {} or {}", table.header(start), table.header(end)),
-                ));
-            }
-        }
+    // found in parallel blocks (rare), reported in row order
+    let rows: Vec<usize> = (0..table.frame.height().div_ceil(ROWS_PER_TASK))
+        .into_par_iter()
+        .flat_map_iter(|b| {
+            (b * ROWS_PER_TASK..table.frame.height().min((b + 1) * ROWS_PER_TASK))
+                .filter(|&row| matches!((starts.get(row), ends.get(row)), (Some(s), Some(e)) if e < s))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for row in rows {
+        let (Some(s), Some(e)) = (starts.get(row), ends.get(row)) else { continue };
+        report.push(at.problem(
+            Rule::EndBeforeStart,
+            row,
+            end,
+            Some(format_date(e)),
+            format!("the {what} ends on {} before it starts on {}", format_date(e), format_date(s)),
+            &format!("correct {} or {}", table.header(start), table.header(end)),
+        ));
     }
 }
 
@@ -946,42 +952,77 @@ fn check_spells(
         ends.get(row).is_none_or(|e| e >= s).then_some((c, s))
     };
     let rows = child_rows.len();
-    let mut overlaps = |spells: &mut dyn Iterator<Item = (u32, i32, u32)>| {
+    // the overlaps among spells in (child, start, row) order: (row, its start, the row it
+    // overlaps, that row's reach)
+    let overlaps = |spells: &mut dyn Iterator<Item = (u32, i32, u32)>| -> Vec<(u32, i32, u32, i32)> {
+        let mut found = Vec::new();
         // latest end so far among the child's spells (i32::MAX = open) and its row
         let mut reach: Option<(u32, i32, u32)> = None;
         for (child, s, row) in spells {
-            match reach {
-                Some((c, until, other)) if c == child && s < until => {
-                    let (file, line) = table.origin.locate(other as usize);
-                    let until_text = if until == i32::MAX {
-                        "still open".to_string()
-                    } else {
-                        format!("until {}", format_date(until))
-                    };
-                    report.push(at.problem(rule, row as usize, start, Some(format_date(s)),
-                        format!("the {what} starting {} overlaps the same child's {what} on {file} line {line} ({until_text})", format_date(s)),
-                        &format!("end the earlier {what} on or before the day this one starts (a same-day handover is allowed)")));
+            if let Some((c, until, other)) = reach {
+                if c == child && s < until {
+                    found.push((row, s, other, until));
                 }
-                _ => {}
             }
             let e = ends.get(row as usize).unwrap_or(i32::MAX);
             if reach.is_none_or(|(c, until, _)| c != child || e > until) {
                 reach = Some((child, e, row));
             }
         }
+        found
     };
     // Extracts usually list each child's spells by start already: the rows are then the order
-    // (by child, start, row), checked in parallel, and need no sort.
-    if rows_in_order(rows, spell) {
-        overlaps(&mut (0..rows).filter_map(|row| spell(row).map(|(c, s)| (c, s, row as u32))));
+    // (by child, start, row), checked in parallel, and need no sort; the scan runs in blocks
+    // cut where the child changes (a child's reach never crosses to another child).
+    let found: Vec<(u32, i32, u32, i32)> = if rows_in_order(rows, spell) {
+        let cuts = child_cuts(rows, |row| spell(row).map(|(c, _)| c));
+        cuts.par_windows(2)
+            .flat_map_iter(|w| {
+                overlaps(&mut (w[0]..w[1]).filter_map(|row| spell(row).map(|(c, s)| (c, s, row as u32))))
+            })
+            .collect()
     } else {
         // room for every row at once: collecting a filter grows the vector by doubling, copying
         // and touching twice the memory (tens of MB for a national table)
         let mut order: Vec<(u32, i32, u32)> = Vec::with_capacity(rows);
         order.extend((0..rows).filter_map(|row| spell(row).map(|(c, s)| (c, s, row as u32))));
         order.par_sort_unstable();
-        overlaps(&mut order.into_iter());
+        overlaps(&mut order.into_iter())
+    };
+    for (row, s, other, until) in found {
+        let (file, line) = table.origin.locate(other as usize);
+        let until_text =
+            if until == i32::MAX { "still open".to_string() } else { format!("until {}", format_date(until)) };
+        report.push(at.problem(
+            rule,
+            row as usize,
+            start,
+            Some(format_date(s)),
+            format!(
+                "the {what} starting {} overlaps the same child's {what} on {file} line {line} ({until_text})",
+                format_date(s)
+            ),
+            &format!("end the earlier {what} on or before the day this one starts (a same-day handover is allowed)"),
+        ));
     }
+}
+
+/// Block boundaries over `rows` rows (0 first, `rows` last), about [`ROWS_PER_TASK`] apart,
+/// each at a row whose child (`child(row)`, None for rows left out) differs from the last child
+/// before it, so that no child's rows straddle two blocks.
+fn child_cuts(rows: usize, child: impl Fn(usize) -> Option<u32> + Sync) -> Vec<usize> {
+    let mut cuts: Vec<usize> = (1..rows.div_ceil(ROWS_PER_TASK))
+        .into_par_iter()
+        .map(|b| {
+            let at = b * ROWS_PER_TASK;
+            let before = (0..at).rev().find_map(&child);
+            (at..rows).find(|&row| child(row).is_some_and(|c| Some(c) != before)).unwrap_or(rows)
+        })
+        .collect();
+    cuts.insert(0, 0);
+    cuts.push(rows);
+    cuts.dedup();
+    cuts
 }
 
 /// Whether the keys of rows `0..rows` that have one never decrease (one parallel pass).
@@ -1198,6 +1239,86 @@ mod tests {
     /// sort) and the same rows upside down (sorted first): the same overlaps, each naming the
     /// same earlier episode. A handover day is not an overlap; an episode ending before it
     /// starts is left out of the comparison (it is reported as such).
+    /// The scan of rows already in order runs in blocks cut where the child changes: over
+    /// several blocks (a child with more rows than a block among them, unknown children and
+    /// spells ending before they start in between), it finds the overlaps the sorted path finds
+    /// in one sequential scan of the same spells given in reverse.
+    #[test]
+    fn overlaps_found_in_blocks_equal_one_scan() {
+        let mut state = 5u64;
+        let mut next = |m: u64| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) % m
+        };
+        // from 1901: the long child's spells, a day apart, stay inside the years dates may take
+        let day = |d: u64| crate::typed::format_date(-25_000 + d as i32);
+        let mut spells: Vec<(String, String, String)> = Vec::new();
+        for c in 0..9_000 {
+            let (id, n) = if c == 4_000 {
+                ("K4000".to_string(), ROWS_PER_TASK + 500)
+            } else {
+                (format!("K{c}"), 1 + next(6) as usize)
+            };
+            let id = if next(50) == 0 { format!("unknown{c}") } else { id };
+            let mut start = next(100);
+            for _ in 0..n {
+                let end = match next(10) {
+                    0 => String::new(),
+                    1 => day(start - start.min(3)),
+                    _ => day(start + next(40)),
+                };
+                spells.push((id.clone(), day(start), end));
+                // no two of a child's spells start on one day
+                start += if n > ROWS_PER_TASK { 1 } else { 1 + next(45) };
+            }
+        }
+        let problems = |reversed: bool| {
+            let dir = tempfile::tempdir().unwrap();
+            let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+            write("sites.csv", "site_id,name,arm,swp_model,go_live\nP1,p,pilot,professional,2009-09-01\n");
+            let mut children = String::from("child_id,site_id,sex,dob,ethnic\n");
+            for c in 0..9_000 {
+                children.push_str(&format!("K{c},P1,1,2001-05-01,WBRI\n"));
+            }
+            write("children.csv", &children);
+            let order: Vec<usize> =
+                if reversed { (0..spells.len()).rev().collect() } else { (0..spells.len()).collect() };
+            let mut text = String::from("child_id,worker_id,start_date,end_date\n");
+            for &k in &order {
+                let (id, start, end) = &spells[k];
+                text.push_str(&format!("{id},W1,{start},{end}\n"));
+            }
+            write("allocations.csv", &text);
+            write(
+                "workers.csv",
+                "worker_id,site_id,role,fte,agency,start_date,end_date\nW1,P1,social_worker,1,false,2005-01-01,\n",
+            );
+            let loaded = crate::load_with(dir.path(), &crate::LoadOptions { cap_per_rule: usize::MAX }).unwrap();
+            let spell_of = |line: u64| order[line as usize - 2];
+            let mut found: Vec<(&'static str, usize, usize)> = loaded
+                .report
+                .problems
+                .iter()
+                .filter(|p| matches!(p.rule, Rule::OverlappingAllocations | Rule::EndBeforeStart))
+                .map(|p| match p.rule {
+                    Rule::EndBeforeStart => ("end", spell_of(p.line.unwrap()), 0),
+                    _ => {
+                        let other: u64 =
+                            p.message.split(" line ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+                        ("overlap", spell_of(p.line.unwrap()), spell_of(other))
+                    }
+                })
+                .collect();
+            found.sort_unstable();
+            found
+        };
+        let (in_blocks, sorted) = (problems(false), problems(true));
+        assert!(in_blocks.iter().filter(|p| p.0 == "overlap").count() > 1_000, "{}", in_blocks.len());
+        assert!(in_blocks.iter().any(|p| p.0 == "end"));
+        let first_difference = in_blocks.iter().zip(&sorted).find(|(a, b)| a != b);
+        assert_eq!((in_blocks.len(), first_difference), (sorted.len(), None));
+    }
+
     #[test]
     fn overlaps_are_the_same_whether_the_rows_come_sorted_or_not() {
         let episodes = [
