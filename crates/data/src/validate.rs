@@ -1235,10 +1235,6 @@ mod tests {
         assert_eq!(index.find(Some("P1"), None), NO_CHILD);
     }
 
-    /// Overlapping episodes by hand, with the rows in child and start order (checked without a
-    /// sort) and the same rows upside down (sorted first): the same overlaps, each naming the
-    /// same earlier episode. A handover day is not an overlap; an episode ending before it
-    /// starts is left out of the comparison (it is reported as such).
     /// The scan of rows already in order runs in blocks cut where the child changes: over
     /// several blocks (a child with more rows than a block among them, unknown children and
     /// spells ending before they start in between), it finds the overlaps the sorted path finds
@@ -1319,6 +1315,10 @@ mod tests {
         assert_eq!((in_blocks.len(), first_difference), (sorted.len(), None));
     }
 
+    /// Overlapping episodes by hand, with the rows in child and start order (checked without a
+    /// sort) and the same rows upside down (sorted first): the same overlaps, each naming the
+    /// same earlier episode. A handover day is not an overlap; an episode ending before it
+    /// starts is left out of the comparison (it is reported as such).
     #[test]
     fn overlaps_are_the_same_whether_the_rows_come_sorted_or_not() {
         let episodes = [
