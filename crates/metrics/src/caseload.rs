@@ -5,9 +5,10 @@
 //! holding a case counts (agency included), at the site of the worker's spell in post that day.
 //! On a same-day handover the later-starting allocation is the one in force (as for episodes).
 
-use crate::index::Index;
+use crate::index::{Allocation, Index};
 use crate::period::{MetricRow, Period, SiteGroups};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicI32, Ordering};
 use swp_data::typed::{civil_from_days, days_from_civil};
 
 /// A worker holding cases on a day.
@@ -26,54 +27,60 @@ pub struct Holder {
 /// The case holders on each of `days` (sorted ascending), workers in index order. A worker
 /// with no spell in post on a day is left out that day (their site is unknown). A child's
 /// overlapping or adjoining allocations to one worker are merged first, so caseloads count
-/// distinct children. Workers run in parallel; each case costs two binary searches, whatever
-/// the number of days.
+/// distinct children.
+///
+/// One parallel pass over the children's allocations marks where each merged case opens and
+/// closes among the days (a difference table per worker, integer adds, so the result does not
+/// depend on the order the threads add in); then each worker's running sum gives its cases
+/// on each day. Days are taken in batches that keep the table under 64 MB.
 pub fn case_holders(index: &Index, days: &[i32]) -> Vec<Vec<Holder>> {
+    holders_in_batches(index, days, 1 << 24)
+}
+
+/// [`case_holders`] with a difference table of at most `cells` cells (or one day's).
+fn holders_in_batches(index: &Index, days: &[i32], cells: usize) -> Vec<Vec<Holder>> {
+    let workers = index.worker_ids.len();
+    let batch = (cells / workers.max(1)).saturating_sub(1).max(1);
+    let mut out = Vec::with_capacity(days.len());
+    for part in days.chunks(batch.min(days.len().max(1))) {
+        out.extend(holders_of_batch(index, part));
+    }
+    out
+}
+
+/// [`case_holders`] for one batch of days.
+fn holders_of_batch(index: &Index, days: &[i32]) -> Vec<Vec<Holder>> {
     // workers in fixed runs, each run's holders gathered by day; then each day joins the runs
     // in order (so workers stay in index order)
     const WORKERS_PER_TASK: usize = 512;
+    const CHILDREN_PER_TASK: usize = 1 << 13;
     let workers = index.worker_ids.len();
+    let width = days.len() + 1;
     let before = DaysBefore::new(days);
+    // cases of worker w open on days[k] = the sum of diff[w * width ..= w * width + k]
+    let diff: Vec<AtomicI32> = (0..workers * width).into_par_iter().map(|_| AtomicI32::new(0)).collect();
+    let children = index.allocations.owners();
+    (0..children.div_ceil(CHILDREN_PER_TASK)).into_par_iter().for_each(|b| {
+        for c in b * CHILDREN_PER_TASK..children.min((b + 1) * CHILDREN_PER_TASK) {
+            for_each_case(index.allocations.of(c), |worker, start, last| {
+                let from = before.count(start);
+                let to = last.and_then(|l| l.checked_add(1)).map_or(days.len(), |l| before.count(l));
+                if from < to {
+                    let row = worker as usize * width;
+                    diff[row + from].fetch_add(1, Ordering::Relaxed);
+                    diff[row + to].fetch_sub(1, Ordering::Relaxed);
+                }
+            });
+        }
+    });
     let runs: Vec<Vec<Vec<Holder>>> = (0..workers.div_ceil(WORKERS_PER_TASK))
         .into_par_iter()
         .map(|run| {
             let mut by_day: Vec<Vec<Holder>> = vec![Vec::new(); days.len()];
-            // cases open on days[k] = the prefix sum of diff up to k
-            let mut diff = vec![0i32; days.len() + 1];
             for w in run * WORKERS_PER_TASK..workers.min((run + 1) * WORKERS_PER_TASK) {
-                let cases = index.cases_of.of(w);
-                if cases.is_empty() {
-                    continue;
-                }
-                diff.fill(0);
-                let mut add = |start: i32, last: Option<i32>| {
-                    let from = before.count(start);
-                    let to = last.and_then(|l| l.checked_add(1)).map_or(days.len(), |l| before.count(l));
-                    if from < to {
-                        diff[from] += 1;
-                        diff[to] -= 1;
-                    }
-                };
-                let mut current: Option<(u32, i32, Option<i32>)> = None;
-                for &(child, start, last) in cases {
-                    match current {
-                        Some((c, s, l)) if c == child && l.is_none_or(|l| start <= l + 1) => {
-                            current = Some((c, s, l.zip(last).map(|(a, b)| a.max(b))));
-                        }
-                        _ => {
-                            if let Some((_, s, l)) = current {
-                                add(s, l);
-                            }
-                            current = Some((child, start, last));
-                        }
-                    }
-                }
-                if let Some((_, s, l)) = current {
-                    add(s, l);
-                }
                 let mut open = 0;
                 for (k, &day) in days.iter().enumerate() {
-                    open += diff[k];
+                    open += diff[w * width + k].load(Ordering::Relaxed);
                     if open > 0 {
                         if let Some(spell) = index.spell_in_post(w as u32, day) {
                             let holder =
@@ -96,6 +103,28 @@ pub fn case_holders(index: &Index, days: &[i32]) -> Vec<Vec<Holder>> {
             all
         })
         .collect()
+}
+
+/// One child's cases: its allocations (sorted by start, handovers applied) to each worker,
+/// overlapping or adjoining ones merged, as `f(worker, first day, last day or None while
+/// open)`. Each worker's cases come in start order.
+fn for_each_case(allocations: &[Allocation], mut f: impl FnMut(u32, i32, Option<i32>)) {
+    for (i, a) in allocations.iter().enumerate() {
+        // a worker's allocations are merged from their first one in this child
+        if allocations[..i].iter().any(|b| b.worker == a.worker) {
+            continue;
+        }
+        let (mut start, mut last) = (a.start, a.last);
+        for b in allocations[i + 1..].iter().filter(|b| b.worker == a.worker) {
+            if last.is_none_or(|l| b.start <= l + 1) {
+                last = last.zip(b.last).map(|(x, y)| x.max(y));
+            } else {
+                f(a.worker, start, last);
+                (start, last) = (b.start, b.last);
+            }
+        }
+        f(a.worker, start, last);
+    }
 }
 
 /// How many of a sorted list of days come before a day: a table over the days' span (two
@@ -235,6 +264,42 @@ mod tests {
             |g: &str| rows.iter().find(|r| r.group == g && r.metric == "caseload_per_fte").unwrap().value.unwrap();
         let ratio = value("pilot") / value("comparison");
         assert!((0.55..0.85).contains(&ratio), "caseload ratio {ratio} (true 0.7)");
+    }
+
+    /// Case holders equal METRICS.md's definition counted directly (distinct children with an
+    /// allocation to the worker in force that day; workers in post that day, in index order),
+    /// with the days in one batch and in batches of 1 and 3 days.
+    #[test]
+    fn case_holders_equal_distinct_children_in_force() {
+        let index = crate::test_support::synthetic_by_arm(5);
+        let days: Vec<i32> = (0..40).map(|k| d(2009, 1, 1) + 45 * k).collect();
+        let workers = index.worker_ids.len();
+        // (worker, child) pairs with an allocation in force, by day
+        let mut pairs = vec![std::collections::BTreeSet::new(); days.len()];
+        for c in 0..index.children() {
+            for a in index.allocations.of(c) {
+                for (k, &day) in days.iter().enumerate() {
+                    if a.open_on(day) {
+                        pairs[k].insert((a.worker, c));
+                    }
+                }
+            }
+        }
+        let mut want: Vec<Vec<Holder>> = vec![Vec::new(); days.len()];
+        for (k, &day) in days.iter().enumerate() {
+            for w in 0..workers as u32 {
+                let cases = pairs[k].range((w, 0)..(w + 1, 0)).count() as u32;
+                if let (true, Some(spell)) = (cases > 0, index.spell_in_post(w, day)) {
+                    want[k].push(Holder { worker: w, site: spell.site, cases, fte: spell.fte });
+                }
+            }
+        }
+        assert!(want.iter().map(Vec::len).sum::<usize>() > 100, "too few holders to test");
+        assert!(want.iter().flatten().any(|h| h.cases > 1));
+        assert_eq!(case_holders(&index, &days), want);
+        for batch in [1, 3] {
+            assert_eq!(holders_in_batches(&index, &days, workers * (batch + 1)), want, "batches of {batch}");
+        }
     }
 
     /// The table counts the days before a day as a binary search does, inside the span, at its

@@ -115,75 +115,6 @@ impl<T: Copy + Send + Sync> Grouped<T> {
     }
 }
 
-impl<T: Copy + Send + Sync> Grouped<T> {
-    /// [`Grouped::new`] of the pairs that `block(0)`, `block(1)`, ... `block(blocks - 1)` list
-    /// in turn, computed in parallel: each block's pairs are dealt into fixed ranges of owners
-    /// (in order), then each range of owners is counted and placed on its own, reading the
-    /// blocks' parts in block order. Input order within an owner is kept, so the result is the
-    /// same whatever the threads. `block(b)` is called twice (once to count).
-    fn from_blocks<I>(owners: usize, blocks: usize, block: impl Fn(usize) -> I + Sync) -> Self
-    where
-        I: Iterator<Item = (u32, T)>,
-    {
-        const RANGES: usize = 16;
-        let span = owners.div_ceil(RANGES).max(1);
-        let parts: Vec<Vec<Vec<(u32, T)>>> = (0..blocks)
-            .into_par_iter()
-            .map(|b| {
-                let mut sizes = [0usize; RANGES];
-                for (k, _) in block(b) {
-                    sizes[k as usize / span] += 1;
-                }
-                let mut part: Vec<Vec<(u32, T)>> = sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
-                for (k, item) in block(b) {
-                    part[k as usize / span].push((k, item));
-                }
-                part
-            })
-            .collect();
-        let sizes: Vec<usize> = (0..RANGES).map(|r| parts.iter().map(|p| p[r].len()).sum()).collect();
-        let Some(&(_, fill)) = parts.iter().flatten().flatten().next() else {
-            return Grouped { offsets: vec![0; owners + 1], items: Vec::new() };
-        };
-        let mut items = Vec::with_capacity(sizes.iter().sum());
-        items.par_extend(rayon::iter::repeat_n(fill, items.capacity()));
-        let mut slices: Vec<&mut [T]> = Vec::with_capacity(RANGES);
-        let mut rest: &mut [T] = &mut items;
-        for &n in &sizes {
-            let (range, tail) = std::mem::take(&mut rest).split_at_mut(n);
-            slices.push(range);
-            rest = tail;
-        }
-        let counts: Vec<Vec<u32>> = slices
-            .into_par_iter()
-            .enumerate()
-            .map(|(r, out)| {
-                let (first, end) = ((r * span).min(owners), ((r + 1) * span).min(owners));
-                let mut next = vec![0u32; end - first + 1];
-                for (k, _) in parts.iter().flat_map(|p| &p[r]) {
-                    next[*k as usize - first + 1] += 1;
-                }
-                let counts = next[1..].to_vec();
-                for i in 0..end - first {
-                    next[i + 1] += next[i];
-                }
-                for &(k, item) in parts.iter().flat_map(|p| &p[r]) {
-                    let at = &mut next[k as usize - first];
-                    out[*at as usize] = item;
-                    *at += 1;
-                }
-                counts
-            })
-            .collect();
-        let mut offsets = Vec::with_capacity(owners + 1);
-        offsets.push(0u32);
-        for &n in counts.iter().flatten() {
-            offsets.push(offsets[offsets.len() - 1] + n);
-        }
-        Grouped { offsets, items }
-    }
-}
-
 impl<T> Grouped<T> {
     /// The items of owner `i`.
     pub fn of(&self, i: usize) -> &[T] {
@@ -419,9 +350,6 @@ pub struct Index {
     pub spells_of: Grouped<u32>,
     /// Sickness absences (first, last day) of each worker.
     pub sickness: Grouped<(i32, i32)>,
-    /// Each worker's allocations as (child, first day, last day in force; None while open),
-    /// by child, then start.
-    pub cases_of: Grouped<Case>,
     /// Site spending (None when the dataset has no costs table).
     pub costs: Option<Vec<crate::cost_table::CostRecord>>,
 }
@@ -778,8 +706,8 @@ impl<'a> Builder<'a> {
         let sickness = Grouped::new(workers, self.sickness);
         let (episodes_in, allocations_in, contacts_in, has_contacts) =
             (self.episodes, self.allocations, self.contacts, self.has_contacts);
-        // episodes, and allocations with the workers' cases, are independent: build them side by side
-        let (episodes, (allocations, cases_of, contacts)) = rayon::join(
+        // episodes, and allocations with contacts, are independent: build them side by side
+        let (episodes, (allocations, contacts)) = rayon::join(
             || {
                 let mut episodes = Grouped::new(children, episodes_in);
                 episodes.for_each_owner_mut(derive_episodes);
@@ -791,13 +719,12 @@ impl<'a> Builder<'a> {
                     a.sort_by_key(|a| a.start);
                     apply_handovers(a);
                 });
-                let cases_of = worker_cases(workers, &allocations);
                 let contacts = has_contacts.then(|| {
                     let mut contacts = Grouped::new(children, contacts_in);
                     contacts.for_each_owner_mut(|c| c.sort_by_key(|c| c.date));
                     contacts
                 });
-                (allocations, cases_of, contacts)
+                (allocations, contacts)
             },
         );
         Index {
@@ -812,24 +739,9 @@ impl<'a> Builder<'a> {
             spells: self.spells,
             spells_of,
             sickness,
-            cases_of,
             costs: None,
         }
     }
-}
-
-/// A worker's case: (child, first day, last day in force; None while open).
-pub type Case = (u32, i32, Option<i32>);
-
-/// Each worker's allocations (see [`Index::cases_of`]), from allocations grouped by child.
-fn worker_cases(workers: usize, allocations: &Grouped<Allocation>) -> Grouped<Case> {
-    // blocks of children in order: the grouping keeps child order within a worker
-    const CHILDREN: usize = 1 << 13;
-    let children = allocations.owners();
-    Grouped::from_blocks(workers, children.div_ceil(CHILDREN), |b| {
-        (b * CHILDREN..children.min((b + 1) * CHILDREN))
-            .flat_map(|c| allocations.of(c).iter().map(move |a| (a.worker, (c as u32, a.start, a.last))))
-    })
 }
 
 /// Sorts a child's episodes and derives which start a placement and where each period of
@@ -951,22 +863,15 @@ mod tests {
             if sorted {
                 keyed.sort_by_key(|&(k, _)| k);
             }
-            // the same pairs in uneven blocks (some empty) for the parallel grouping
-            let cuts = [0, 0, 1, 777, 777, 20_000, 20_001, 49_999, 50_000];
-            let blocks =
-                Grouped::from_blocks(owners + 1, cuts.len() - 1, |b| keyed[cuts[b]..cuts[b + 1]].iter().copied());
-            for g in [Grouped::new(owners + 1, keyed.iter().copied().collect()), blocks] {
-                assert_eq!(g.owners(), owners + 1);
-                assert!(g.of(owners).is_empty());
-                for owner in 0..owners {
-                    let want: Vec<u32> = keyed.iter().filter(|&&(k, _)| k as usize == owner).map(|&(_, i)| i).collect();
-                    assert_eq!(g.of(owner), want.as_slice(), "owner {owner}, sorted {sorted}");
-                }
-                assert_eq!(g.items().len(), keyed.len());
+            let g = Grouped::new(owners + 1, keyed.iter().copied().collect());
+            assert_eq!(g.owners(), owners + 1);
+            assert!(g.of(owners).is_empty());
+            for owner in 0..owners {
+                let want: Vec<u32> = keyed.iter().filter(|&&(k, _)| k as usize == owner).map(|&(_, i)| i).collect();
+                assert_eq!(g.of(owner), want.as_slice(), "owner {owner}, sorted {sorted}");
             }
+            assert_eq!(g.items().len(), keyed.len());
         }
-        let none = Grouped::<u32>::from_blocks(5, 3, |_| std::iter::empty());
-        assert_eq!((none.owners(), none.items().len(), none.of(4).len()), (5, 0, 0));
     }
 
     /// Allocations take their workers from the workers rows validation found
