@@ -5,7 +5,7 @@
 //! holding a case counts (agency included), at the site of the worker's spell in post that day.
 //! On a same-day handover the later-starting allocation is the one in force (as for episodes).
 
-use crate::index::{Allocation, Index};
+use crate::index::{Allocation, Index, CHUNK};
 use crate::period::{MetricRow, Period, SiteGroups};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -42,7 +42,7 @@ fn holders_in_batches(index: &Index, days: &[i32], cells: usize) -> Vec<Vec<Hold
     let workers = index.worker_ids.len();
     let batch = (cells / workers.max(1)).saturating_sub(1).max(1);
     let mut out = Vec::with_capacity(days.len());
-    for part in days.chunks(batch.min(days.len().max(1))) {
+    for part in days.chunks(batch) {
         out.extend(holders_of_batch(index, part));
     }
     out
@@ -53,15 +53,14 @@ fn holders_of_batch(index: &Index, days: &[i32]) -> Vec<Vec<Holder>> {
     // workers in fixed runs, each run's holders gathered by day; then each day joins the runs
     // in order (so workers stay in index order)
     const WORKERS_PER_TASK: usize = 512;
-    const CHILDREN_PER_TASK: usize = 1 << 13;
     let workers = index.worker_ids.len();
     let width = days.len() + 1;
     let before = DaysBefore::new(days);
     // cases of worker w open on days[k] = the sum of diff[w * width ..= w * width + k]
     let diff: Vec<AtomicI32> = (0..workers * width).into_par_iter().map(|_| AtomicI32::new(0)).collect();
     let children = index.allocations.owners();
-    (0..children.div_ceil(CHILDREN_PER_TASK)).into_par_iter().for_each(|b| {
-        for c in b * CHILDREN_PER_TASK..children.min((b + 1) * CHILDREN_PER_TASK) {
+    (0..children.div_ceil(CHUNK)).into_par_iter().for_each(|b| {
+        for c in b * CHUNK..children.min((b + 1) * CHUNK) {
             for_each_case(index.allocations.of(c), |worker, start, last| {
                 let from = before.count(start);
                 let to = last.and_then(|l| l.checked_add(1)).map_or(days.len(), |l| before.count(l));
