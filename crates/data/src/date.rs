@@ -71,6 +71,9 @@ fn digits(s: &[u8]) -> Option<u32> {
 /// Parses `YYYY-MM-DD` (optionally followed by a midnight time, as a datetime exported as text
 /// gives) or `DD/MM/YYYY` (one-digit day and month accepted, as spreadsheets write them).
 pub fn parse_date(text: &str) -> Result<i32, DateError> {
+    if let Some(day) = plain_iso(text.as_bytes()) {
+        return Ok(day);
+    }
     let b = text.trim().as_bytes();
     let (y, m, d) = if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
         let rest = &b[10..];
@@ -106,6 +109,27 @@ pub fn parse_date(text: &str) -> Result<i32, DateError> {
         return Err(DateError::Year);
     }
     Ok(MONTH_STARTS[((y - FIRST_YEAR) * 12) as usize + m as usize - 1] + d as i32 - 1)
+}
+
+/// The usual case, `YYYY-MM-DD` with nothing around it and a valid day, without trimming or
+/// splitting (None sends every other text down the general path, which also says what is wrong).
+#[inline]
+fn plain_iso(b: &[u8]) -> Option<i32> {
+    let b: &[u8; 10] = b.try_into().ok()?;
+    if b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let at = |i: usize| u32::from(b[i].wrapping_sub(b'0'));
+    let ds = [at(0), at(1), at(2), at(3), at(5), at(6), at(8), at(9)];
+    if ds.iter().any(|&d| d > 9) {
+        return None;
+    }
+    let y = (ds[0] * 1000 + ds[1] * 100 + ds[2] * 10 + ds[3]) as i32;
+    let (m, d) = (ds[4] * 10 + ds[5], ds[6] * 10 + ds[7]);
+    if !(FIRST_YEAR..=LAST_YEAR).contains(&y) || !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+        return None;
+    }
+    Some(MONTH_STARTS[((y - FIRST_YEAR) * 12) as usize + m as usize - 1] + d as i32 - 1)
 }
 
 /// The years a date may have (DATA.md).
@@ -157,7 +181,9 @@ mod tests {
             for m in 1..=12 {
                 for d in 1..=days_in_month(y, m) {
                     let want = days_from_civil(y, m, d);
-                    assert_eq!(parse_date(&format!("{y:04}-{m:02}-{d:02}")), Ok(want));
+                    let iso = format!("{y:04}-{m:02}-{d:02}");
+                    assert_eq!(plain_iso(iso.as_bytes()), Some(want), "{iso}");
+                    assert_eq!(parse_date(&iso), Ok(want));
                     assert_eq!(parse_date(&format!("{d}/{m}/{y:04}")), Ok(want));
                     assert_eq!(civil_from_days(want), (y, m, d));
                     count += 1;
@@ -172,5 +198,29 @@ mod tests {
         assert_eq!(parse_date("2101-01-01"), Err(DateError::Year));
         assert_eq!(parse_date("2009-02-29"), Err(DateError::NoSuchDay));
         assert_eq!(parse_date("2009-13-01"), Err(DateError::NoSuchDay));
+    }
+
+    /// Texts the plain ISO path leaves to the general one still parse, or fail, as before.
+    #[test]
+    fn texts_around_the_plain_iso_path() {
+        for (text, want) in [
+            (" 2009-04-01 ", Ok(days_from_civil(2009, 4, 1))),
+            ("2009-04-01 00:00:00", Ok(days_from_civil(2009, 4, 1))),
+            ("2009-04-01T00:00", Ok(days_from_civil(2009, 4, 1))),
+            ("2009-04-01 12:00", Err(DateError::Layout)),
+            ("2009-4-01", Err(DateError::Layout)),
+            ("20x9-04-01", Err(DateError::Layout)),
+            ("2009/04/01", Err(DateError::Layout)),
+            ("2009-00-10", Err(DateError::NoSuchDay)),
+            ("2009-04-31", Err(DateError::NoSuchDay)),
+            ("2100-02-29", Err(DateError::NoSuchDay)),
+            ("2000-02-29", Ok(days_from_civil(2000, 2, 29))),
+            ("0999-01-01", Err(DateError::Year)),
+        ] {
+            assert_eq!(parse_date(text), want, "{text}");
+            if want.is_err() {
+                assert_eq!(plain_iso(text.as_bytes()), None, "{text}");
+            }
+        }
     }
 }
