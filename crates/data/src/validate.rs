@@ -440,26 +440,39 @@ const ROWS_PER_TASK: usize = 1 << 15;
 /// Number of shards of [`ChildIndex`]'s maps (a power of two).
 const SHARDS: usize = 64;
 
-/// The shard of child id `id`: its FNV-1a hash (Fowler, Noll and Vo), spread by a Fibonacci
-/// multiplication (Knuth, TAOCP vol. 3, 6.4), whose top bits pick the shard. FNV-1a alone
-/// leaves the top bits of short ids poorly mixed. Any fixed hash would do: the shard decides
-/// only where an id is kept, never a result.
-fn shard_of(id: &str) -> usize {
-    (fnv1a(id).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - SHARDS.trailing_zeros())) as usize
-}
-
-fn fnv1a(id: &str) -> u64 {
-    id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-}
-
-/// The hash of child id `id` inside its shard's table: FNV-1a with every bit mixed by the
-/// SplitMix64 finaliser (Steele, Lea and Flood 2014), as the table takes its bucket from the
-/// low bits and a tag from the top ones (the shard's top bits are alike).
+/// The hash of child id `id`, for the shard it is kept in ([`shard_of`]) and its place in that
+/// shard's table: the id's bytes eight at a time (the last word zero-padded), each word xored
+/// in and the state multiplied by an odd constant (the 64-bit golden ratio, as in Knuth's
+/// multiplicative hashing, TAOCP vol. 3, 6.4), starting from the length; then every bit mixed
+/// by the SplitMix64 finaliser (Steele, Lea and Flood 2014). Each step is a bijection of the
+/// state, so ids of up to eight bytes never collide. One multiplication a word rather than one a
+/// byte, and computed once a look-up. Any fixed hash would do: it decides only where an id is
+/// kept, never a result.
+#[inline]
 fn id_hash(id: &str) -> u64 {
-    let z = fnv1a(id);
-    let z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let bytes = id.as_bytes();
+    let mut h = (bytes.len() as u64).wrapping_mul(K);
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let word = u64::from_le_bytes(word.try_into().expect("chunks of eight"));
+        h = (h ^ word).wrapping_mul(K);
+    }
+    let tail = words.remainder();
+    if !tail.is_empty() {
+        let word = tail.iter().enumerate().fold(0u64, |w, (i, &b)| w | (u64::from(b) << (8 * i)));
+        h = (h ^ word).wrapping_mul(K);
+    }
+    let z = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     let z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+/// The shard of the child id of hash `hash` ([`id_hash`]): six bits from the middle, as a
+/// shard's table takes its bucket from the low bits and a tag from the top ones.
+#[inline]
+fn shard_of(hash: u64) -> usize {
+    (hash >> 40) as usize & (SHARDS - 1)
 }
 
 const FOUND_WITH_SITE: u8 = 1;
@@ -521,7 +534,7 @@ impl<'a> ChildIndex<'a> {
                             };
                             check_site_ref(&at, row, site, site_ids, &mut local);
                             problems.extend(local.problems.drain(..).map(|p| (row as u32, p)));
-                            shard_of(id) as u8
+                            shard_of(id_hash(id)) as u8
                         })
                         .collect();
                     (shards, problems)
@@ -639,8 +652,9 @@ impl<'a> ChildIndex<'a> {
 
     fn find(&self, site: Option<&str>, id: Option<&str>) -> Found {
         let Some(id) = id else { return NO_CHILD };
-        let shard = &self.shards[shard_of(id)];
-        let Some(&first_row) = shard.by_child.find(id_hash(id), |&r| self.row_ids[r as usize] == Some(id)) else {
+        let hash = id_hash(id);
+        let shard = &self.shards[shard_of(hash)];
+        let Some(&first_row) = shard.by_child.find(hash, |&r| self.row_ids[r as usize] == Some(id)) else {
             return MISSING_CHILD;
         };
         let first_site = self.row_sites[first_row as usize].unwrap_or_default();
@@ -1218,7 +1232,7 @@ mod tests {
         let mut shards_used = PlHashSet::default();
         for k in 0..2600 {
             let id = format!("K{k}");
-            shards_used.insert(shard_of(&id));
+            shards_used.insert(shard_of(id_hash(&id)));
             let want_none = match first_site.get(id.as_str()) {
                 None => MISSING_CHILD,
                 Some(_) if several(&id) => AMBIGUOUS_CHILD,
