@@ -9,6 +9,7 @@ use crate::problem::{Problem, Rule, ValidationReport};
 use crate::typed::format_date;
 use hashbrown::HashTable;
 use polars::prelude::*;
+use polars_arrow::array::Array;
 use rayon::prelude::*;
 
 /// Text values of column `name` (None where null or absent).
@@ -127,6 +128,29 @@ impl TextView {
     #[inline]
     pub fn get(&self, row: usize) -> Option<&str> {
         self.array.as_ref().and_then(|a| a.get(row))
+    }
+
+    /// Row `row`'s Arrow string view as one integer (None where null): for a value of up to 12
+    /// bytes the value itself (its length, then its bytes zero-padded), so rows compare without
+    /// reading their text ([`same_text`]).
+    #[inline]
+    fn view(&self, row: usize) -> Option<u128> {
+        let a = self.array.as_ref()?;
+        a.is_valid(row).then(|| a.views()[row].as_u128())
+    }
+}
+
+/// Whether two values of text columns, given by their views ([`TextView::view`]), are equal:
+/// equal views are equal values (a view names its bytes exactly); unequal views of values of up
+/// to 12 bytes are unequal values (the bytes are in the view); only two longer values compare
+/// their text (`text_equal`). The length is the view's low 32 bits (Arrow's layout).
+#[inline]
+fn same_text(a: Option<u128>, b: Option<u128>, text_equal: impl FnOnce() -> bool) -> bool {
+    const INLINE: u128 = 12;
+    match (a, b) {
+        (Some(a), Some(b)) => a == b || ((a & 0xffff_ffff) > INLINE && (b & 0xffff_ffff) > INLINE && text_equal()),
+        (None, None) => true,
+        _ => false,
     }
 }
 
@@ -684,28 +708,44 @@ impl<'a> ChildIndex<'a> {
         // each chunk remembers its last look-up, and tries the next child row before the map.
         const CHUNK: usize = ROWS_PER_TASK;
         // each chunk written in place (a collected flat map copies every chunk's vector again)
+        // the rows compare by their ids' and sites' views, the text read only for a new child
         let mut found: Vec<Found> = vec![0; height];
-        found.par_chunks_mut(CHUNK).enumerate().for_each(|(chunk, out)| {
-            let mut last: Option<(Option<&str>, Option<&str>, Found)> = None;
-            for (slot, row) in out.iter_mut().zip(chunk * CHUNK..) {
-                let (id, site) = (ids.get(row), sites.get(row));
-                *slot = match last {
-                    Some((lid, lsite, f)) if lid == id && lsite == site => f,
-                    _ => {
-                        let next = match last {
-                            Some((_, _, f)) if f < AMBIGUOUS_CHILD => self.found_at(f as usize + 1, site, id),
-                            _ => None,
-                        };
-                        let f = next.unwrap_or_else(|| self.find(site, id));
-                        last = Some((id, site, f));
-                        f
-                    }
-                };
-            }
-        });
+        let unresolved = found
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .map(|(chunk, out)| {
+                // the last row looked up: its row, its id's and site's views, what it found
+                let mut last: Option<(usize, Option<u128>, Option<u128>, Found)> = None;
+                let mut unresolved = false;
+                for (slot, row) in out.iter_mut().zip(chunk * CHUNK..) {
+                    let (id_view, site_view) = (ids.view(row), sites.view(row));
+                    *slot = match last {
+                        Some((last_row, lid, lsite, f))
+                            if same_text(lid, id_view, || ids.get(last_row) == ids.get(row))
+                                && same_text(lsite, site_view, || sites.get(last_row) == sites.get(row)) =>
+                        {
+                            f
+                        }
+                        _ => {
+                            let (id, site) = (ids.get(row), sites.get(row));
+                            let next = match last {
+                                Some((_, _, _, f)) if f < AMBIGUOUS_CHILD => self.found_at(f as usize + 1, site, id),
+                                _ => None,
+                            };
+                            let f = next.unwrap_or_else(|| self.find(site, id));
+                            unresolved |= f >= AMBIGUOUS_CHILD;
+                            last = Some((row, id_view, site_view, f));
+                            f
+                        }
+                    };
+                }
+                unresolved
+            })
+            .reduce(|| false, |a, b| a || b);
         let mut child_rows = found;
         let mut unknown = false; // a row without a child
-        for (row, found) in child_rows.iter_mut().enumerate() {
+                                 // (a pass over the rows only when some row's child was not found)
+        for (row, found) in child_rows.iter_mut().enumerate().take(if unresolved { height } else { 0 }) {
             let message = match *found {
                 MISSING_CHILD => "is not in children",
                 AMBIGUOUS_CHILD => "is used at several sites, so this row's child is ambiguous",
@@ -894,7 +934,9 @@ fn check_worker_refs(table: &Table, at: &At<'_>, workers: &WorkerIds, report: &m
         .with_min_len(1 << 12)
         .map(|row| ids.get(row).and_then(|id| workers.get(id).copied()).unwrap_or(UNRESOLVED))
         .collect();
-    for (row, &found) in rows.iter().enumerate() {
+    // (a pass over the rows' ids only when some row's worker was not found)
+    let unresolved = rows.par_iter().any(|&r| r == UNRESOLVED);
+    for (row, &found) in rows.iter().enumerate().take(if unresolved { rows.len() } else { 0 }) {
         if let (Some(id), UNRESOLVED) = (ids.get(row), found) {
             {
                 report.push(at.problem(
@@ -1065,6 +1107,40 @@ fn rows_in_order<K: Ord + Copy + Send>(rows: usize, key: impl Fn(usize) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rows compared by their views agree with their text, for every pair: short and long
+    /// values (long ones equal in text but stored apart, so with different views), values
+    /// equal but for their length, and nulls.
+    #[test]
+    fn rows_compared_by_views_agree_with_their_text() {
+        let values = [
+            Some("C0001"),
+            Some("C0001"),
+            Some("C00010"),
+            Some("123456789012"),
+            Some("1234567890123"),
+            Some("a child id of more than twelve bytes"),
+            None,
+            Some("a child id of more than twelve bytes"),
+            Some("a child id of more than twelve bytez"),
+            Some(""),
+            Some("1234567890123"),
+            None,
+        ];
+        let frame = DataFrame::new(
+            values.len(),
+            vec![StringChunked::from_iter_options(PlSmallStr::from("id"), values.iter().copied()).into_column()],
+        )
+        .unwrap();
+        let ids = TextView::new(&frame, "id");
+        for i in 0..values.len() {
+            for j in 0..values.len() {
+                let text = ids.get(i) == ids.get(j);
+                assert_eq!(ids.get(i), values[i]);
+                assert_eq!(same_text(ids.view(i), ids.view(j), || text), text, "rows {i} and {j}");
+            }
+        }
+    }
 
     /// The guess of the next children row gives what the map gives, row by row: ids used at
     /// several sites, duplicates, rows without a site, unknown children, and rows in and out of
