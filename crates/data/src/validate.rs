@@ -101,9 +101,10 @@ impl DateView {
         self.array.as_ref().and_then(|a| a.get(row))
     }
 
-    /// The earliest date (None when the column has none).
+    /// The earliest date (None when the column has none), by polars' vectorised minimum.
     pub fn min(&self) -> Option<i32> {
-        self.array.as_ref().and_then(|a| a.iter().flatten().copied().min())
+        let a = self.array.as_ref()?;
+        Int32Chunked::with_chunk(PlSmallStr::EMPTY, a.clone()).min()
     }
 }
 
