@@ -400,41 +400,51 @@ impl Index {
             .map(|(t, a)| t | a)
             .collect();
         let no_episode = Episode { start: 0, end: None, flags: 0, period_start: 0, row: NO_ROW };
-        b.episodes = Keyed::from_rows(e.height(), no_episode, |row| {
-            let (child, start) = (child_of(0, row)?, starts.get(row)?);
-            let flags = rne.flag(&rne_bits, row) | ls.flag(&ls_bits, row) | place.flag(&place_bits, row);
-            Some((child, Episode { start, end: ends.get(row), flags, period_start: 0, row: row as u32 }))
-        });
-        let w = &dataset.workers.frame;
-        let (spell_ids, sites, fte) = (text_column(w, "worker_id"), text_column(w, "site_id"), number_column(w, "fte"));
-        let counted =
-            code_flags(w, "role", |v| matches!(v, "social_worker" | "senior_practitioner" | "team_manager"), 1);
-        let agency: Vec<Option<bool>> = match w.column("agency").ok().and_then(|c| c.bool().ok()) {
-            Some(ca) => ca.iter().collect(),
-            None => vec![None; w.height()],
+        let episodes = || {
+            Keyed::from_rows(e.height(), no_episode, |row| {
+                let (child, start) = (child_of(0, row)?, starts.get(row)?);
+                let flags = rne.flag(&rne_bits, row) | ls.flag(&ls_bits, row) | place.flag(&place_bits, row);
+                Some((child, Episode { start, end: ends.get(row), flags, period_start: 0, row: row as u32 }))
+            })
         };
-        let (starts, ends) = (date_column(w, "start_date"), date_column(w, "end_date"));
-        for row in 0..w.height() {
-            if let (Some(id), Some(site), Some(start)) = (spell_ids[row], sites[row], starts[row]) {
-                let record = SpellRecord {
-                    counted: counted[row] == 1,
-                    fte: fte[row].unwrap_or(0.0),
-                    agency: agency[row].unwrap_or(false),
-                    start,
-                    end: ends[row],
-                };
-                b.spell(id, site, record);
+        // the workers' spells and absences (serial, a few hundred thousand rows) beside the
+        // episodes (parallel); gives the workers rows' ids
+        let spells_and_absences = || {
+            let w = &dataset.workers.frame;
+            let (spell_ids, sites, fte) =
+                (text_column(w, "worker_id"), text_column(w, "site_id"), number_column(w, "fte"));
+            let counted =
+                code_flags(w, "role", |v| matches!(v, "social_worker" | "senior_practitioner" | "team_manager"), 1);
+            let agency: Vec<Option<bool>> = match w.column("agency").ok().and_then(|c| c.bool().ok()) {
+                Some(ca) => ca.iter().collect(),
+                None => vec![None; w.height()],
+            };
+            let (starts, ends) = (date_column(w, "start_date"), date_column(w, "end_date"));
+            for row in 0..w.height() {
+                if let (Some(id), Some(site), Some(start)) = (spell_ids[row], sites[row], starts[row]) {
+                    let record = SpellRecord {
+                        counted: counted[row] == 1,
+                        fte: fte[row].unwrap_or(0.0),
+                        agency: agency[row].unwrap_or(false),
+                        start,
+                        end: ends[row],
+                    };
+                    b.spell(id, site, record);
+                }
             }
-        }
-        let a = &dataset.absences.frame;
-        let (ids, starts, ends) =
-            (text_column(a, "worker_id"), date_column(a, "start_date"), date_column(a, "end_date"));
-        let sick = code_flags(a, "kind", |v| v == "sickness", 1);
-        for row in 0..a.height() {
-            if let (Some(id), 1, Some(start), Some(end)) = (ids[row], sick[row], starts[row], ends[row]) {
-                b.sickness(id, start, end);
+            let a = &dataset.absences.frame;
+            let (ids, starts, ends) =
+                (text_column(a, "worker_id"), date_column(a, "start_date"), date_column(a, "end_date"));
+            let sick = code_flags(a, "kind", |v| v == "sickness", 1);
+            for row in 0..a.height() {
+                if let (Some(id), 1, Some(start), Some(end)) = (ids[row], sick[row], starts[row], ends[row]) {
+                    b.sickness(id, start, end);
+                }
             }
-        }
+            spell_ids
+        };
+        let (episodes, spell_ids) = rayon::join(episodes, spells_and_absences);
+        b.episodes = episodes;
 
         let a = &dataset.allocations.frame;
         let workers = TextView::new(a, "worker_id");
