@@ -8,7 +8,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 pub use crate::date::{civil_from_days, days_from_civil, days_in_month, format_date, parse_date, DateError};
-pub use crate::values::{code_dtype, column_dtype, strings, BadValue, Store, Value, ValueTyper};
+pub use crate::values::{code_dtype, column_dtype, strings, strings_in_parts, BadValue, Store, Value, ValueTyper};
 
 /// A typed table and its origin.
 #[derive(Debug, Clone)]
@@ -157,17 +157,14 @@ fn type_column(raw: &RawTable<'_>, index: usize, c: &ColumnSpec, report: &mut Va
     }
     match typer.store(text.len()) {
         None => {
-            let out = strings(
-                text.len(),
-                text.iter().enumerate().map(|(row, v)| match typer.value(v) {
-                    Ok(Value::Text(t)) => Some(t),
-                    Ok(_) => None,
-                    Err(bad) => {
-                        report_bad(report, row, bad);
-                        None
-                    }
-                }),
-            );
+            let (out, bad) = strings_in_parts(text.len(), |row| match typer.value(text.get(row)) {
+                Ok(Value::Text(t)) => Ok(Some(t)),
+                Ok(_) => Ok(None),
+                Err(bad) => Err(bad),
+            });
+            for (row, bad) in bad {
+                report_bad(report, row, bad);
+            }
             out.with_name(name).into_column()
         }
         Some(mut store) => {

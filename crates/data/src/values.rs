@@ -35,6 +35,56 @@ pub fn strings<'a>(len: usize, values: impl Iterator<Item = Option<&'a str>>) ->
     StringChunked::with_chunk(PlSmallStr::EMPTY, array.freeze())
 }
 
+/// Rows per part in [`strings_in_parts`].
+const TEXT_PART: usize = 1 << 16;
+
+/// [`strings`] of rows `0..len`, row `row` given by `value(row)` (an error counts as null and is
+/// returned with its row, in row order). The short values' views are made in parallel parts,
+/// then joined into one array in row order (a national table's id column was otherwise one
+/// long serial task at the end of loading); nulls and longer values, rare in id columns, are
+/// added as the join meets them.
+pub fn strings_in_parts<'a, E: Send>(
+    len: usize,
+    value: impl Fn(usize) -> Result<Option<&'a str>, E> + Sync,
+) -> (StringChunked, Vec<(usize, E)>) {
+    use rayon::prelude::*;
+    /// One part: the short values' views (a default view elsewhere), and the rows, in order,
+    /// that are null or hold a longer value.
+    type Part<'a> = (Vec<View>, Vec<(usize, Option<&'a str>)>);
+    let (parts, bad): (Vec<Part<'a>>, Vec<Vec<(usize, E)>>) = (0..len.div_ceil(TEXT_PART))
+        .into_par_iter()
+        .map(|k| {
+            let rows = k * TEXT_PART..len.min((k + 1) * TEXT_PART);
+            let (mut views, mut others, mut bad) = (Vec::with_capacity(rows.len()), Vec::new(), Vec::new());
+            for row in rows {
+                let v = value(row).unwrap_or_else(|e| {
+                    bad.push((row, e));
+                    None
+                });
+                match v {
+                    Some(s) if s.len() <= View::MAX_INLINE_SIZE as usize => views.push(inline_view(s)),
+                    v => {
+                        others.push((row, v));
+                        views.push(View::default());
+                    }
+                }
+            }
+            ((views, others), bad)
+        })
+        .unzip();
+    let mut array = MutableBinaryViewArray::<str>::with_capacity(len);
+    for (k, (views, others)) in parts.into_iter().enumerate() {
+        let mut others = others.into_iter().peekable();
+        for (row, view) in views.into_iter().enumerate().map(|(i, v)| (k * TEXT_PART + i, v)) {
+            match others.next_if(|(r, _)| *r == row) {
+                Some((_, v)) => array.push(v),
+                None => array.push_view(view, &[]),
+            }
+        }
+    }
+    (StringChunked::with_chunk(PlSmallStr::EMPTY, array.freeze()), bad.into_iter().flatten().collect())
+}
+
 /// The Arrow string view of `s` (at most 12 bytes): its length, then its bytes in the next 12
 /// (zero-padded), as the Arrow columnar format lays out short strings ("Variable-size Binary
 /// View Layout"). Built in registers: polars' own constructor copies the bytes into a view on
@@ -327,6 +377,35 @@ impl StoreSlice<'_> {
 mod tests {
     use super::*;
     use polars_arrow::array::Array;
+
+    /// Built in parts, a column equals the one built row by row: across parts, with nulls,
+    /// values longer than a view holds, and failed rows (null, and returned in row order).
+    #[test]
+    fn strings_in_parts_equal_strings_row_by_row() {
+        let len = 3 * TEXT_PART + 17;
+        let texts: Vec<String> = (0..len)
+            .map(|row| if row % 777 == 5 { format!("a long value for row {row}") } else { format!("C{row}") })
+            .collect();
+        let value = |row: usize| -> Result<Option<&str>, usize> {
+            match row {
+                r if r % 5000 == 3 => Err(r),
+                r if r % 1000 == 1 || r == TEXT_PART => Ok(None),
+                r => Ok(Some(texts[r].as_str())),
+            }
+        };
+        let (ours, bad) = strings_in_parts(len, value);
+        let want = strings(len, (0..len).map(|row| value(row).ok().flatten()));
+        assert_eq!(ours.len(), len);
+        assert!(ours.equal_missing(&want).all(), "values differ");
+        assert_eq!(ours.null_count(), want.null_count());
+        let want_bad: Vec<usize> = (0..len).filter(|r| r % 5000 == 3).collect();
+        assert_eq!(
+            bad.iter().map(|(row, e)| (*row, *e)).collect::<Vec<_>>(),
+            want_bad.iter().map(|&r| (r, r)).collect::<Vec<_>>()
+        );
+        let (empty, none) = strings_in_parts(0, value);
+        assert!(empty.is_empty() && none.is_empty());
+    }
 
     /// Strings of every length around the inline limit, multi-byte characters and nulls come
     /// out as polars' own builder gives them: equal values, and views that compare equal
