@@ -48,6 +48,18 @@ pub fn strings_in_parts<'a, E: Send>(
     value: impl Fn(usize) -> Result<Option<&'a str>, E> + Sync,
 ) -> (StringChunked, Vec<(usize, E)>) {
     use rayon::prelude::*;
+    if len <= 4 * TEXT_PART {
+        // a few parts' worth: row by row (no gain in parallel at this size)
+        let mut bad = Vec::new();
+        let values = (0..len).map(|row| {
+            value(row).unwrap_or_else(|e| {
+                bad.push((row, e));
+                None
+            })
+        });
+        let out = strings(len, values);
+        return (out, bad);
+    }
     /// One part: the short values' views (a default view elsewhere), and the rows, in order,
     /// that are null or hold a longer value.
     type Part<'a> = (Vec<View>, Vec<(usize, Option<&'a str>)>);
@@ -378,11 +390,12 @@ mod tests {
     use super::*;
     use polars_arrow::array::Array;
 
-    /// Built in parts, a column equals the one built row by row: across parts, with nulls,
+    /// Built in parts, a column equals the one built row by row: across parts (and for a
+    /// small column, built row by row), with nulls,
     /// values longer than a view holds, and failed rows (null, and returned in row order).
     #[test]
     fn strings_in_parts_equal_strings_row_by_row() {
-        let len = 3 * TEXT_PART + 17;
+        let len = 5 * TEXT_PART + 17;
         let texts: Vec<String> = (0..len)
             .map(|row| if row % 777 == 5 { format!("a long value for row {row}") } else { format!("C{row}") })
             .collect();
@@ -393,16 +406,19 @@ mod tests {
                 r => Ok(Some(texts[r].as_str())),
             }
         };
-        let (ours, bad) = strings_in_parts(len, value);
-        let want = strings(len, (0..len).map(|row| value(row).ok().flatten()));
-        assert_eq!(ours.len(), len);
-        assert!(ours.equal_missing(&want).all(), "values differ");
-        assert_eq!(ours.null_count(), want.null_count());
-        let want_bad: Vec<usize> = (0..len).filter(|r| r % 5000 == 3).collect();
-        assert_eq!(
-            bad.iter().map(|(row, e)| (*row, *e)).collect::<Vec<_>>(),
-            want_bad.iter().map(|&r| (r, r)).collect::<Vec<_>>()
-        );
+        // in parallel parts, and (a small column) row by row
+        for len in [len, 20_000] {
+            let (ours, bad) = strings_in_parts(len, value);
+            let want = strings(len, (0..len).map(|row| value(row).ok().flatten()));
+            assert_eq!(ours.len(), len);
+            assert!(ours.equal_missing(&want).all(), "values differ");
+            assert_eq!(ours.null_count(), want.null_count());
+            let want_bad: Vec<usize> = (0..len).filter(|r| r % 5000 == 3).collect();
+            assert_eq!(
+                bad.iter().map(|(row, e)| (*row, *e)).collect::<Vec<_>>(),
+                want_bad.iter().map(|&r| (r, r)).collect::<Vec<_>>()
+            );
+        }
         let (empty, none) = strings_in_parts(0, value);
         assert!(empty.is_empty() && none.is_empty());
     }
