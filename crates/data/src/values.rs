@@ -22,7 +22,7 @@ fn parse_number(text: &str) -> Option<f64> {
 
 /// Collects strings into a `StringChunked` with its capacity reserved up front (growing the
 /// views array by doubling faults in fresh memory again and again). Strings of up to 12 bytes
-/// (ids, codes) go in as views made here ([`inline_view`]); longer ones are copied into the
+/// (ids, codes) go in as views made here (`inline_view`); longer ones are copied into the
 /// array's buffers as usual.
 pub fn strings<'a>(len: usize, values: impl Iterator<Item = Option<&'a str>>) -> StringChunked {
     let mut array = MutableBinaryViewArray::<str>::with_capacity(len);
@@ -38,7 +38,7 @@ pub fn strings<'a>(len: usize, values: impl Iterator<Item = Option<&'a str>>) ->
 /// Rows per part in [`strings_in_parts`].
 const TEXT_PART: usize = 1 << 16;
 
-/// [`strings`] of rows `0..len`, row `row` given by `value(row)` (an error counts as null and is
+/// [`strings()`] of rows `0..len`, row `row` given by `value(row)` (an error counts as null and is
 /// returned with its row, in row order). The short values' views are made in parallel parts,
 /// then joined into one array in row order (a national table's id column was otherwise one
 /// long serial task at the end of loading); nulls and longer values, rare in id columns, are
