@@ -9,7 +9,7 @@ use crate::problem::{Problem, Rule, ValidationReport};
 use crate::typed::format_date;
 use hashbrown::HashTable;
 use polars::prelude::*;
-use polars_arrow::array::Array;
+use polars_arrow::array::{Array, View};
 use rayon::prelude::*;
 
 /// Text values of column `name` (None where null or absent).
@@ -131,25 +131,24 @@ impl TextView {
         self.array.as_ref().and_then(|a| a.get(row))
     }
 
-    /// Row `row`'s Arrow string view as one integer (None where null): for a value of up to 12
-    /// bytes the value itself (its length, then its bytes zero-padded), so rows compare without
-    /// reading their text ([`same_text`]).
+    /// Row `row`'s Arrow string view (None where null): for a value of up to 12 bytes the value
+    /// itself (its length, then its bytes zero-padded), so rows compare without reading their
+    /// text ([`same_text`]).
     #[inline]
-    fn view(&self, row: usize) -> Option<u128> {
+    fn view(&self, row: usize) -> Option<View> {
         let a = self.array.as_ref()?;
-        a.is_valid(row).then(|| a.views()[row].as_u128())
+        a.is_valid(row).then(|| a.views()[row])
     }
 }
 
 /// Whether two values of text columns, given by their views ([`TextView::view`]), are equal:
 /// equal views are equal values (a view names its bytes exactly); unequal views of values of up
 /// to 12 bytes are unequal values (the bytes are in the view); only two longer values compare
-/// their text (`text_equal`). The length is the view's low 32 bits (Arrow's layout).
+/// their text (`text_equal`).
 #[inline]
-fn same_text(a: Option<u128>, b: Option<u128>, text_equal: impl FnOnce() -> bool) -> bool {
-    const INLINE: u128 = 12;
+fn same_text(a: Option<View>, b: Option<View>, text_equal: impl FnOnce() -> bool) -> bool {
     match (a, b) {
-        (Some(a), Some(b)) => a == b || ((a & 0xffff_ffff) > INLINE && (b & 0xffff_ffff) > INLINE && text_equal()),
+        (Some(a), Some(b)) => a == b || (!a.is_inline() && !b.is_inline() && text_equal()),
         (None, None) => true,
         _ => false,
     }
@@ -470,8 +469,8 @@ const SHARDS: usize = 64;
 /// in and the state multiplied by an odd constant (the 64-bit golden ratio, as in Knuth's
 /// multiplicative hashing, TAOCP vol. 3, 6.4), starting from the length; then every bit mixed
 /// by the SplitMix64 finaliser (Steele, Lea and Flood 2014). Each step is a bijection of the
-/// state, so ids of up to eight bytes never collide. One multiplication a word rather than one a
-/// byte, and computed once a look-up. Any fixed hash would do: it decides only where an id is
+/// state, so ids of one length up to eight bytes never collide. One multiplication a word
+/// rather than one a byte, and computed once a look-up. Any fixed hash would do: it decides only where an id is
 /// kept, never a result.
 #[inline]
 fn id_hash(id: &str) -> u64 {
@@ -716,7 +715,7 @@ impl<'a> ChildIndex<'a> {
             .enumerate()
             .map(|(chunk, out)| {
                 // the last row looked up: its row, its id's and site's views, what it found
-                let mut last: Option<(usize, Option<u128>, Option<u128>, Found)> = None;
+                let mut last: Option<(usize, Option<View>, Option<View>, Found)> = None;
                 let mut unresolved = false;
                 for (slot, row) in out.iter_mut().zip(chunk * CHUNK..) {
                     let (id_view, site_view) = (ids.view(row), sites.view(row));
