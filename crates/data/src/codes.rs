@@ -65,15 +65,18 @@ fn pack(value: &str, lower: bool) -> Option<u64> {
     if bytes.is_empty() || bytes.len() > 8 {
         return None;
     }
-    // Shifted into a register byte by byte (little-endian order): writing the bytes to an array
-    // and reading it back as one integer stalls on store-to-load forwarding, which showed as the
-    // costliest instruction of reading the national episodes.
-    let mut key = 0u64;
-    for (i, &b) in bytes.iter().enumerate() {
-        let b = if lower { b.to_ascii_lowercase() } else { b };
-        key |= u64::from(b) << (8 * i);
-    }
-    Some(key)
+    Some(le_word(bytes, |b| if lower { b.to_ascii_lowercase() } else { b }))
+}
+
+/// Up to 8 bytes, each passed through `map`, as one little-endian integer (the first byte
+/// lowest, missing bytes zero). Shifted into a register byte by byte: writing the bytes to an
+/// array and reading it back as one integer stalls on store-to-load forwarding, which showed as
+/// the costliest instruction of reading the national episodes (code keys, child-id hashes and
+/// Arrow string views are built with it).
+#[inline]
+pub(crate) fn le_word(bytes: &[u8], map: impl Fn(u8) -> u8) -> u64 {
+    debug_assert!(bytes.len() <= 8);
+    bytes.iter().enumerate().fold(0, |word, (i, &b)| word | (u64::from(map(b)) << (8 * i)))
 }
 
 const SLOT_BITS: u32 = 7;

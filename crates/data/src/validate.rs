@@ -484,8 +484,7 @@ fn id_hash(id: &str) -> u64 {
     }
     let tail = words.remainder();
     if !tail.is_empty() {
-        let word = tail.iter().enumerate().fold(0u64, |w, (i, &b)| w | (u64::from(b) << (8 * i)));
-        h = (h ^ word).wrapping_mul(K);
+        h = (h ^ crate::codes::le_word(tail, |b| b)).wrapping_mul(K);
     }
     let z = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     let z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
