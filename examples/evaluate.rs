@@ -1,5 +1,5 @@
 //! The library route an analyst takes from Rust: load a dataset, look at a metric, run the
-//! evaluation of EVALUATION.md with a config, and read the results.
+//! evaluation of docs/evaluation.md with a config, and read the results.
 //!
 //! ```sh
 //! cargo run --release --example evaluate -- data/sample data/evaluation.toml

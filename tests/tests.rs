@@ -370,7 +370,7 @@ fn classes_of(dir: &Path) -> std::collections::BTreeMap<Vec<String>, usize> {
     classes
 }
 
-/// The bundled sample against an independent tool (pycanon, crates/synth/tests/reference) and
+/// The bundled sample against an independent tool (pycanon, crates/anonymise/tests/reference) and
 /// the bars of the anonymisation issue: k holds, fewer than 5% of children removed, the ethnic
 /// group kept for at least 80%, and every metric by site with a denominator of 100 or more
 /// within 2 points (shares) or 5% (rates and means) of the input's.
@@ -379,7 +379,7 @@ fn the_sample_is_k_anonymous_as_pycanon_says_and_meets_the_bars() {
     let sample = root().join("data/sample");
     let ours: Value = serde_json::from_str(&std::fs::read_to_string(sample.join("k_anonymity.json")).unwrap()).unwrap();
     let pycanon: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("crates/synth/tests/reference/pycanon_reference.json")).unwrap(),
+        &std::fs::read_to_string(root().join("crates/anonymise/tests/reference/pycanon_reference.json")).unwrap(),
     )
     .unwrap();
     // counted here from the file, by pycanon, and by the anonymiser: the same classes
@@ -412,8 +412,8 @@ fn the_sample_is_k_anonymous_as_pycanon_says_and_meets_the_bars() {
     assert!(utility["balance"]["rows"].as_array().unwrap().len() > 10);
 }
 
-/// METRICS.md v1.1's cost metrics on a held-out synthetic dataset (seed 31, read by no other
-/// test) equal an independent computation from METRICS.md (tests/reference/costs_reference.py)
+/// docs/metrics.md v1.1's cost metrics on a held-out synthetic dataset (seed 31, read by no other
+/// test) equal an independent computation from docs/metrics.md (tests/reference/costs_reference.py)
 /// to 1e-9, by site, arm and total, for every financial year; groups without a costs row get
 /// null, never 0.
 #[test]
@@ -962,7 +962,7 @@ fn report_runs_the_bundled_evaluation_with_identical_bytes_and_no_identifier() {
             assert_eq!(Some(bytes), fb.get(name), "{name} differs between two runs");
         }
     }
-    // EVALUATION.md's rows, in its order
+    // docs/evaluation.md's rows, in its order
     let effects: Vec<Value> = serde_json::from_slice(&fa["effects.json"]).unwrap();
     let kinds: Vec<(String, String)> = effects
         .iter()
@@ -1164,7 +1164,7 @@ fn effect_refuses_unusable_numbers_and_reps_with_a_message() {
     }
 }
 
-/// Crash safety (issue "Hardening", part 6): each writing command killed with SIGKILL at several
+/// Crash safety: each writing command killed with SIGKILL at several
 /// moments leaves at its target either nothing or exactly what a complete run writes, never a
 /// partial file or a mix of two runs.
 #[cfg(unix)]
@@ -1234,8 +1234,7 @@ fn writing_commands_killed_mid_write_leave_nothing_partial_at_the_target() {
     assert!(interrupted >= 4, "only {interrupted} runs were interrupted");
 }
 
-/// A folder named like a table (here the optional contacts table) is reported, not skipped
-/// (issue "Hardening": such a dataset used to validate clean).
+/// A folder named like a table (here the optional contacts table) is reported, not skipped.
 #[test]
 fn a_directory_named_like_a_table_is_a_validation_problem() {
     let work = tempfile::tempdir().unwrap();
@@ -1249,8 +1248,8 @@ fn a_directory_named_like_a_table_is_a_validation_problem() {
     assert!(all.contains("`contacts.csv` is a directory"), "{all}");
 }
 
-/// Negative or absurd contact lengths are validation problems (they used to validate and give a
-/// negative or blank `contact_minutes_per_child_month`).
+/// Negative or absurd contact lengths are validation problems (they would give a negative or
+/// blank `contact_minutes_per_child_month`).
 #[test]
 fn contact_minutes_outside_a_day_are_validation_problems() {
     let work = tempfile::tempdir().unwrap();
@@ -1273,7 +1272,7 @@ fn contact_minutes_outside_a_day_are_validation_problems() {
     assert!(all.contains("minutes 10000000000"), "the 1e308 row is reported too: {all}");
 }
 
-/// One worker's spells must not overlap (DATA.md is silent): a duplicated workers.csv row used to
+/// One worker's spells must not overlap (docs/data-contract.md is silent): a duplicated workers.csv row used to
 /// validate clean and double `fte_in_post`.
 #[test]
 fn overlapping_spells_of_one_worker_are_validation_problems() {
@@ -1292,8 +1291,8 @@ fn overlapping_spells_of_one_worker_are_validation_problems() {
     assert!(all.contains("overlapping_spells") && all.contains("inside the spell starting"), "{all}");
 }
 
-/// An unbalanced quote is located by line and the parser's message (which quoted the rest of the
-/// file, child ids included) is not repeated (issue "Hardening": 1.5 MB of output).
+/// An unbalanced quote is located by line, and the parser's message (which quotes the rest of the
+/// file, child ids included) is not repeated.
 #[test]
 fn an_unclosed_quote_is_located_without_quoting_the_file() {
     let work = tempfile::tempdir().unwrap();
@@ -1316,8 +1315,8 @@ fn an_unclosed_quote_is_located_without_quoting_the_file() {
     assert!(rest_ids.iter().filter(|id| all.contains(id.as_str())).count() < rest_ids.len() / 10);
 }
 
-/// A dataset with a table that cannot be read is refused by `anonymise` (it used to write a copy
-/// without that table, exit 0 and call it k-anonymous).
+/// A dataset with a table that cannot be read is refused by `anonymise` (a copy without that
+/// table is not k-anonymous in any useful sense).
 #[test]
 fn anonymise_refuses_a_dataset_with_an_unreadable_table() {
     let work = tempfile::tempdir().unwrap();
@@ -1336,8 +1335,8 @@ fn anonymise_refuses_a_dataset_with_an_unreadable_table() {
     assert!(!out_dir.exists());
 }
 
-/// A covariate beyond 1e150 made every SD infinite and `match` reported SMD 0 before and after
-/// (issue "Hardening"); it is now refused with its row.
+/// A covariate beyond 1e150 would make every SD infinite (SMD 0 before and after): it is refused
+/// with its row.
 #[test]
 fn match_refuses_a_covariate_too_large_to_standardise() {
     let work = tempfile::tempdir().unwrap();

@@ -1,4 +1,4 @@
-//! End-to-end metrics benchmark: every METRICS.md metric, by site, for the 10 financial years
+//! End-to-end metrics benchmark: every docs/metrics.md metric, by site, for the 10 financial years
 //! of the national-scale synthetic dataset (2003-04 .. 2012-13), side by side with a bare
 //! polars CSV read of the same files, in one run. Each measurement runs in a fresh child
 //! process so that its peak memory (VmHWM) is its own; stages are interleaved.

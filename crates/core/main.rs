@@ -67,11 +67,12 @@ impl From<swp_eval::synth::SynthError> for Failure {
 
 /// k below 2 and a `--keep` that names no column are usage; the key file, an output directory
 /// that is not new and failed writes are data.
-impl From<swp_eval::synth::anonymise::AnonymiseError> for Failure {
-    fn from(e: swp_eval::synth::anonymise::AnonymiseError) -> Self {
+impl From<swp_eval::anonymise::AnonymiseError> for Failure {
+    fn from(e: swp_eval::anonymise::AnonymiseError) -> Self {
         match e {
-            swp_eval::synth::anonymise::AnonymiseError::BadK(_)
-            | swp_eval::synth::anonymise::AnonymiseError::BadKeep { .. } => Failure::Usage(e.to_string()),
+            swp_eval::anonymise::AnonymiseError::BadK(_) | swp_eval::anonymise::AnonymiseError::BadKeep { .. } => {
+                Failure::Usage(e.to_string())
+            }
             _ => Failure::Data { message: e.to_string(), printed: false },
         }
     }

@@ -42,7 +42,7 @@ pub enum TableFormat {
     Html,
 }
 
-/// The format to print: the flag's, else md on a terminal and csv otherwise (CLI.md).
+/// The format to print: the flag's, else md on a terminal and csv otherwise (docs/cli.md).
 pub fn resolve_format(flag: Option<TableFormat>, out: Option<&PathBuf>) -> Format {
     match flag {
         Some(TableFormat::Csv) => Format::Csv,
@@ -66,7 +66,7 @@ pub fn emit(text: &str, out: Option<&PathBuf>) -> anyhow::Result<()> {
 /// Writes the evaluation's child-level cohort table (child ids inside) to `path`, as Parquet
 /// when it ends in `.parquet`, else CSV, atomically. Only on an explicit request
 /// (`report --cohort-out`, `match DIR --matched-out`).
-pub fn write_cohort(table: &swp_eval::evaluation::CohortTable, path: &Path) -> anyhow::Result<()> {
+pub fn write_cohort(table: &swp_eval::evaluation::results::CohortTable, path: &Path) -> anyhow::Result<()> {
     use polars::prelude::{Column, CsvWriter, DataFrame, ParquetWriter, PlSmallStr, SerWriter};
     let n_text = table.text.len();
     let columns: Vec<Column> = table

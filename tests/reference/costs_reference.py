@@ -1,5 +1,5 @@
-"""Independent computation of METRICS.md v1.1's four cost metrics (standard library only,
-written from METRICS.md, not from swp-eval's code), for every financial year of a dataset, by
+"""Independent computation of docs/metrics.md v1.1's four cost metrics (standard library only,
+written from docs/metrics.md, not from swp-eval's code), for every financial year of a dataset, by
 site, arm and total.
 
     swp-eval synth /tmp/held-out --seed 31 --scale small

@@ -3,12 +3,12 @@
 
 use crate::{CommandResult, Failure};
 use std::path::{Path, PathBuf};
+use swp_eval::anonymise::{anonymise, AnonymiseParams, Key, Protection};
 use swp_eval::data;
 use swp_eval::evaluation::config::Config;
 use swp_eval::evaluation::utility::compare;
 use swp_eval::evaluation::Evaluation;
 use swp_eval::metrics::default_periods;
-use swp_eval::synth::anonymise::{anonymise, AnonymiseParams, Key, Protection};
 
 /// Write a pseudonymised copy of a dataset: child and worker ids replaced by a keyed hash
 /// (HMAC-SHA-256, stable across tables and runs with the same key), dates of birth coarsened to
@@ -40,7 +40,7 @@ pub struct Args {
     /// else protects (with all their rows).
     #[arg(long)]
     pub generalise: bool,
-    /// Evaluation config whose balance table utility.json compares (default: EVALUATION.md's
+    /// Evaluation config whose balance table utility.json compares (default: docs/evaluation.md's
     /// defaults).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -1,6 +1,7 @@
 //! `swp-eval effect --table FILE --group COL --outcome COL`: effect sizes for one outcome
 //! between two groups, with the inference that fits few clusters.
 
+use crate::commands::choice;
 use crate::commands::table::{data_error, read_table};
 use crate::output::{emit, resolve_format, TableFormat};
 use crate::{CommandResult, Failure};
@@ -10,15 +11,6 @@ use swp_eval::report::table::{Cell, Format, Table};
 use swp_eval::stats::bootstrap::BootWeights;
 use swp_eval::stats::summary::{summarise, EffectData, EffectOptions, EffectSummary, OutcomeScale};
 use swp_eval::stats::StatsError;
-
-/// Bootstrap weights flag.
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum BootFlag {
-    /// Webb's six-point weights (default; better with very few clusters).
-    Webb,
-    /// Rademacher +-1.
-    Rademacher,
-}
 
 /// Effect sizes for one outcome between the treated (group = 1) and control (group = 0) rows of
 /// a table: difference in means with a Welch interval, Cohen's d and Hedges' g (noncentral-t
@@ -57,8 +49,8 @@ pub struct Args {
     #[arg(long, default_value_t = 9999, value_name = "N")]
     pub reps: usize,
     /// Wild bootstrap weights.
-    #[arg(long, value_enum, default_value = "webb")]
-    pub boot_weights: BootFlag,
+    #[arg(long, value_parser = choice::parser::<BootWeights>(), default_value = "webb")]
+    pub boot_weights: BootWeights,
     /// Seed of the bootstrap draws (recorded in the output).
     #[arg(long, default_value_t = 2009)]
     pub seed: u64,
@@ -115,10 +107,7 @@ pub fn run(args: Args) -> CommandResult {
     let options = EffectOptions {
         scale: if args.ordinal { OutcomeScale::Ordinal } else { OutcomeScale::Interval },
         reps: args.reps,
-        boot_weights: match args.boot_weights {
-            BootFlag::Webb => BootWeights::Webb,
-            BootFlag::Rademacher => BootWeights::Rademacher,
-        },
+        boot_weights: args.boot_weights,
         seed: args.seed,
     };
     let summary = summarise(&data, &options).map_err(|e| {

@@ -1,6 +1,7 @@
 //! `swp-eval match --table FILE --treatment COL --covariates A,B,..`: MatchIt-style matching
 //! on any table, with the balance table before and after.
 
+use crate::commands::choice;
 use crate::commands::table::{data_error, read_table};
 use crate::output::{emit, resolve_format, write_atomic, TableFormat};
 use crate::{CommandResult, Failure};
@@ -10,45 +11,6 @@ use swp_eval::report::table::{Cell, Format, Table};
 use swp_eval::stats::balance::{balance_table_sorted, BalanceTable, SortedValues};
 use swp_eval::stats::design::{expand_into, numeric_columns, Expansion};
 use swp_eval::stats::matching::{Distance, MatchData, MatchParams, Matching, Method, Order};
-
-/// Matching method flag.
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum MethodFlag {
-    /// Greedy nearest neighbour.
-    Nearest,
-    /// Optimal 1:1 pair matching on the propensity score.
-    Optimal,
-    /// Coarsened exact matching (Sturges bins).
-    Cem,
-    /// Exact matching on every covariate.
-    Exact,
-}
-
-/// Distance flag.
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum DistanceFlag {
-    /// Logistic propensity score (probability scale).
-    Glm,
-    /// Logistic propensity score, linear predictor (for a caliper in SDs of the logit).
-    LinearLogit,
-    /// Probit propensity score.
-    Probit,
-    /// Mahalanobis distance on the covariates.
-    Mahalanobis,
-}
-
-/// Order flag.
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum OrderFlag {
-    /// Largest propensity score first.
-    Largest,
-    /// Smallest first.
-    Smallest,
-    /// Data order.
-    Data,
-    /// Random order (--seed).
-    Random,
-}
 
 /// Estimand flag (ATT only, as MatchIt's default).
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -69,11 +31,11 @@ pub enum Estimand {
 )]
 pub struct Args {
     /// A dataset directory: match pilot children to controls on the baseline covariates of
-    /// EVALUATION.md, with the settings of --config (instead of --table).
+    /// docs/evaluation.md, with the settings of --config (instead of --table).
     #[arg(value_name = "DIR", conflicts_with_all = ["table", "treatment", "covariates"])]
     pub dir: Option<PathBuf>,
     /// The evaluation config (TOML) for DIR: cohort, covariates and matching settings
-    /// (default: EVALUATION.md's).
+    /// (default: docs/evaluation.md's).
     #[arg(long, value_name = "FILE", requires = "dir")]
     pub config: Option<PathBuf>,
     /// The table (CSV or Parquet), one row per unit.
@@ -86,11 +48,11 @@ pub struct Args {
     #[arg(long, value_name = "A,B,..", value_delimiter = ',', required_unless_present = "dir")]
     pub covariates: Vec<String>,
     /// Method.
-    #[arg(long, value_enum, default_value = "nearest")]
-    pub method: MethodFlag,
+    #[arg(long, value_parser = choice::parser::<Method>(), default_value = "nearest")]
+    pub method: Method,
     /// Distance.
-    #[arg(long, value_enum, default_value = "glm")]
-    pub distance: DistanceFlag,
+    #[arg(long, value_parser = choice::parser::<Distance>(), default_value = "glm")]
+    pub distance: Distance,
     /// Controls per treated unit.
     #[arg(long, default_value_t = 1, value_name = "K")]
     pub ratio: usize,
@@ -105,8 +67,8 @@ pub struct Args {
     pub exact: Vec<String>,
     /// Order treated units take turns in (default: largest with a propensity score, data with
     /// Mahalanobis or replacement).
-    #[arg(long, value_enum)]
-    pub order: Option<OrderFlag>,
+    #[arg(long, value_parser = choice::parser::<Order>())]
+    pub order: Option<Order>,
     /// Estimand.
     #[arg(long, value_enum, default_value = "ATT")]
     pub estimand: Estimand,
@@ -145,27 +107,12 @@ pub fn run(args: Args) -> CommandResult {
     let exact = args.exact.iter().map(|c| user.covariate(c)).collect::<Result<Vec<_>, _>>()?;
     let covariates = user.take_covariates(&args.covariates)?;
     let params = MatchParams::new()
-        .method(match args.method {
-            MethodFlag::Nearest => Method::Nearest,
-            MethodFlag::Optimal => Method::Optimal,
-            MethodFlag::Cem => Method::Cem,
-            MethodFlag::Exact => Method::Exact,
-        })
-        .distance(match args.distance {
-            DistanceFlag::Glm => Distance::Glm,
-            DistanceFlag::LinearLogit => Distance::LinearLogit,
-            DistanceFlag::Probit => Distance::Probit,
-            DistanceFlag::Mahalanobis => Distance::Mahalanobis,
-        })
+        .method(args.method)
+        .distance(args.distance)
         .ratio(args.ratio)
         .replace(args.replace)
         .caliper(args.caliper)
-        .order(args.order.map(|o| match o {
-            OrderFlag::Largest => Order::Largest,
-            OrderFlag::Smallest => Order::Smallest,
-            OrderFlag::Data => Order::Data,
-            OrderFlag::Random => Order::Random,
-        }))
+        .order(args.order)
         .seed(args.seed)
         .check()
         .map_err(|e| Failure::Usage(e.to_string()))?;
@@ -200,7 +147,7 @@ pub fn run(args: Args) -> CommandResult {
     Ok(())
 }
 
-/// The contract's JSON (CLI.md), plus the settings and seed used.
+/// The contract's JSON (docs/cli.md), plus the settings and seed used.
 fn json(table: &BalanceTable, args: &Args) -> String {
     let num = |x: f64| if x.is_finite() { serde_json::json!(x) } else { serde_json::Value::Null };
     let opt = |x: Option<f64>| x.map_or(serde_json::Value::Null, num);
@@ -237,8 +184,8 @@ fn json(table: &BalanceTable, args: &Args) -> String {
         },
         "balance": balance,
         "settings": {
-            "method": args.method_name(),
-            "distance": args.distance_name(),
+            "method": args.method.as_str(),
+            "distance": args.distance.as_str(),
             "ratio": args.ratio,
             "replace": args.replace,
             "caliper": args.caliper,
@@ -248,26 +195,6 @@ fn json(table: &BalanceTable, args: &Args) -> String {
         },
     });
     serde_json::to_string_pretty(&out).expect("JSON values serialise") + "\n"
-}
-
-impl Args {
-    fn method_name(&self) -> &'static str {
-        match self.method {
-            MethodFlag::Nearest => "nearest",
-            MethodFlag::Optimal => "optimal",
-            MethodFlag::Cem => "cem",
-            MethodFlag::Exact => "exact",
-        }
-    }
-
-    fn distance_name(&self) -> &'static str {
-        match self.distance {
-            DistanceFlag::Glm => "glm",
-            DistanceFlag::LinearLogit => "linear-logit",
-            DistanceFlag::Probit => "probit",
-            DistanceFlag::Mahalanobis => "mahalanobis",
-        }
-    }
 }
 
 /// The balance table for people: one row per covariate, before and after, then the counts.
@@ -337,7 +264,7 @@ fn write_matched(frame: &DataFrame, matching: &Matching, path: &Path) -> Command
     Ok(())
 }
 
-/// `match DIR --config FILE`: the cohort of EVALUATION.md on the index date and its matching;
+/// `match DIR --config FILE`: the cohort of docs/evaluation.md on the index date and its matching;
 /// prints the balance table (JSON as `balance.json`: `n` and `balance`) after small-number
 /// suppression. The matching settings come from the config; the table flags do not apply.
 fn run_cohort(args: &Args, dir: &Path) -> CommandResult {
@@ -374,8 +301,8 @@ fn run_cohort(args: &Args, dir: &Path) -> CommandResult {
     for w in &matched.warnings {
         eprintln!("warning: {w}");
     }
-    let threshold = evaluation.config().threshold;
-    let small = |x: Option<u64>| x.filter(|&v| !(v >= 1 && v < u64::from(threshold)));
+    let threshold = evaluation.config().threshold();
+    let small = |x: Option<u64>| x.filter(|&v| !swp_eval::metrics::is_small(v as f64, threshold));
     let mut balance = matched.balance;
     let n = &mut balance.n;
     for c in [&mut n.treated, &mut n.control, &mut n.matched_treated, &mut n.matched_control, &mut n.discarded] {

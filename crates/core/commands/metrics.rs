@@ -1,32 +1,20 @@
-//! `swp-eval metrics DIR`: every metric of METRICS.md by group and period.
+//! `swp-eval metrics DIR`: every metric of docs/metrics.md by group and period.
 
+use crate::commands::choice;
 use crate::output::{emit, resolve_format, write_atomic, TableFormat};
 use crate::{CommandResult, Failure};
 use std::path::{Path, PathBuf};
 use swp_eval::data;
-use swp_eval::data::typed::{format_date, parse_date};
+use swp_eval::data::date::{format_date, parse_date};
 use swp_eval::metrics::monthly::monthly_rows;
 use swp_eval::metrics::tables::{child_table, worker_table};
 use swp_eval::metrics::{default_periods, metrics_of, suppress, GroupBy, MetricRow, MetricsParams, Period};
 use swp_eval::report::table::{Cell, Table};
 
-/// Grouping flag.
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum By {
-    /// One group per site.
-    Site,
-    /// pilot / host / comparison.
-    Arm,
-    /// SWP model.
-    Model,
-    /// All sites together.
-    Total,
-}
-
 /// What the table holds.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Level {
-    /// One row per group x metric x period (METRICS.md).
+    /// One row per group x metric x period (docs/metrics.md).
     Group,
     /// Monthly series per group: caseload, fte_in_post, leavers.
     Monthly,
@@ -36,7 +24,7 @@ pub enum Level {
     Worker,
 }
 
-/// Compute every metric of METRICS.md (workforce, caseloads, social-worker changes, contacts,
+/// Compute every metric of docs/metrics.md (workforce, caseloads, social-worker changes, contacts,
 /// placement stability) for each group and period: one row per group x metric with value,
 /// numerator and denominator. Small numbers are suppressed (printed `c`) unless --no-suppress.
 /// --level monthly gives the monthly series for trend charts; --level child and --level worker
@@ -52,8 +40,8 @@ pub struct Args {
     #[arg(long = "period", value_name = "FROM:TO")]
     pub periods: Vec<String>,
     /// Grouping.
-    #[arg(long, value_enum, default_value = "site")]
-    pub by: By,
+    #[arg(long, value_parser = choice::parser::<GroupBy>(), default_value = "site")]
+    pub by: GroupBy,
     /// Output format (default: md on a terminal, csv otherwise).
     #[arg(long, value_enum)]
     pub format: Option<TableFormat>,
@@ -129,12 +117,7 @@ pub fn run(args: Args) -> CommandResult {
             }
         }
     }
-    let by = match args.by {
-        By::Site => GroupBy::Site,
-        By::Arm => GroupBy::Arm,
-        By::Model => GroupBy::Model,
-        By::Total => GroupBy::Total,
-    };
+    let by = args.by;
     let params =
         MetricsParams { by, caseload_threshold: args.caseload_threshold, ..MetricsParams::default() }.check()?;
     let index = params.index(dataset);
@@ -250,7 +233,7 @@ fn flag(x: Option<bool>) -> Cell {
     }
 }
 
-/// The group-level table of METRICS.md rows after small-number suppression (`threshold` 0:
+/// The group-level table of docs/metrics.md rows after small-number suppression (`threshold` 0:
 /// none).
 fn published_table(rows: Vec<MetricRow>, threshold: u32) -> Table {
     let mut table =

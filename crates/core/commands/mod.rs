@@ -1,5 +1,6 @@
 //! One module per command.
 pub mod anonymise;
+pub mod choice;
 pub mod effect;
 pub mod matching;
 pub mod metrics;

@@ -1,5 +1,5 @@
 //! `swp-eval report [DIR] [--config FILE] [--out OUTDIR]`: the whole evaluation of
-//! EVALUATION.md, written as JSON, csv, md, tex, html and Parquet tables plus `run.json`.
+//! docs/evaluation.md, written as JSON, csv, md, tex, html and Parquet tables plus `run.json`.
 //!
 //! Everything is written into a temporary directory beside OUTDIR and renamed into place at the
 //! end, so a failed run never leaves a half-written report.
@@ -13,13 +13,14 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 use swp_eval::evaluation::config::Config;
-use swp_eval::evaluation::{publish, Evaluation, EvaluationResults, Stage};
+use swp_eval::evaluation::{publish, Evaluation, Progress, Published, Stage};
 use swp_eval::report::evaluation as tables;
 use swp_eval::report::table::{Cell, Format, Table};
 
-/// Runs the whole matched pilot-vs-comparison evaluation (EVALUATION.md) on a dataset and
+/// Runs the whole matched pilot-vs-comparison evaluation (docs/evaluation.md) on a dataset and
 /// writes every table: effects (rate and risk ratios, hazard ratios, differences, with CR2
 /// site-clustered intervals, wild cluster bootstrap p-values and Holm), balance before and
 /// after matching, the sample flow, site-level difference-in-differences with randomisation
@@ -34,7 +35,7 @@ pub struct Args {
     #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// The evaluation config, TOML (default: data/evaluation.toml when DIR is not given,
-    /// else EVALUATION.md's defaults).
+    /// else docs/evaluation.md's defaults).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Output directory (default: report/). Replaced whole at the end of a successful run.
@@ -48,7 +49,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub cohort_out: Option<PathBuf>,
     /// Also run the specification curve and the power simulation with the config's (or
-    /// EVALUATION.md's) settings, as if `[specification_curve]` and `[power]` said
+    /// docs/evaluation.md's) settings, as if `[specification_curve]` and `[power]` said
     /// `enabled = true` (both are slower than the rest of the report).
     #[arg(long)]
     pub sensitivity: bool,
@@ -135,12 +136,7 @@ fn json<T: Serialize>(value: &T) -> String {
 }
 
 /// Writes every output file into `dir`.
-fn write_outputs(
-    dir: &Path,
-    results: &EvaluationResults,
-    run: &RunRecord<'_>,
-    threshold: Option<u32>,
-) -> anyhow::Result<()> {
+fn write_outputs(dir: &Path, results: &Published, run: &RunRecord<'_>, threshold: Option<u32>) -> anyhow::Result<()> {
     let write = |name: &str, bytes: &[u8]| -> anyhow::Result<()> {
         std::fs::write(dir.join(name), bytes).with_context(|| format!("could not write {name}"))
     };
@@ -206,6 +202,75 @@ fn replace_dir(tmp: tempfile::TempDir, out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A spinner for the stage running now, turned into a counted bar by the long stages (the
+/// specification curve, the power simulation) as their work finishes, from any thread; and the
+/// time each stage took.
+struct Bars {
+    show: bool,
+    state: Mutex<BarState>,
+}
+
+struct BarState {
+    current: Option<(Stage, Option<ProgressBar>)>,
+    last: Instant,
+    times: Vec<(String, f64)>,
+}
+
+fn spinner(show: bool, label: &str) -> Option<ProgressBar> {
+    show.then(|| {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"));
+        bar.set_message(label.to_string());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    })
+}
+
+impl BarState {
+    fn close(&mut self) {
+        if let Some((stage, bar)) = self.current.take() {
+            self.times.push((stage.key().to_string(), self.last.elapsed().as_secs_f64()));
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+        }
+    }
+}
+
+impl Bars {
+    /// Closes the last stage; the time of each.
+    fn finish(self) -> Vec<(String, f64)> {
+        let mut state = self.state.into_inner().unwrap_or_else(PoisonError::into_inner);
+        state.close();
+        state.times
+    }
+}
+
+impl Progress for Bars {
+    fn stage(&self, stage: Stage) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.close();
+        state.last = Instant::now();
+        state.current = Some((stage, spinner(self.show, stage.label())));
+    }
+
+    fn tick(&self, stage: Stage, done: u64, total: u64) {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, Some(bar))) = state.current.as_ref() {
+            if bar.length() != Some(total) {
+                bar.set_style(
+                    ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed} (eta {eta})")
+                        .expect("valid template")
+                        .progress_chars("=> "),
+                );
+                bar.set_message(stage.label());
+                bar.set_length(total);
+            }
+            bar.set_position(done);
+        }
+    }
+}
+
 /// Runs `report`.
 pub fn run(args: Args) -> CommandResult {
     let bundled = args.dir.is_none();
@@ -265,38 +330,10 @@ pub fn run(args: Args) -> CommandResult {
         config.power.enabled = true;
     }
     let show = std::io::stderr().is_terminal();
-    // the bar of the stage running now; long stages (the specification curve, the power
-    // simulation) turn it into a counted bar as their work finishes, from any thread
-    let shown: std::sync::Arc<std::sync::Mutex<Option<ProgressBar>>> = Default::default();
-    let ticked = shown.clone();
-    let evaluation =
-        Evaluation::new(config)?.with_ticker(std::sync::Arc::new(move |stage: Stage, done: u64, total: u64| {
-            let guard = ticked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Some(bar) = guard.as_ref() {
-                if bar.length() != Some(total) {
-                    bar.set_style(
-                        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed} (eta {eta})")
-                            .expect("valid template")
-                            .progress_chars("=> "),
-                    );
-                    bar.set_message(stage.label());
-                    bar.set_length(total);
-                }
-                bar.set_position(done);
-            }
-        }));
+    let evaluation = Evaluation::new(config)?;
     let started = Instant::now();
     let mut timings: Vec<(String, f64)> = Vec::new();
-    let spinner = |label: &str| -> Option<ProgressBar> {
-        show.then(|| {
-            let bar = ProgressBar::new_spinner();
-            bar.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"));
-            bar.set_message(label.to_string());
-            bar.enable_steady_tick(std::time::Duration::from_millis(120));
-            bar
-        })
-    };
-    let bar = spinner("loading and validating the dataset");
+    let bar = spinner(show, "loading and validating the dataset");
     let loaded = swp_eval::data::load(&dir)?;
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -313,35 +350,20 @@ pub fn run(args: Args) -> CommandResult {
             dir.display()
         )));
     }
-    let mut last = Instant::now();
-    let mut current: Option<(Stage, Option<ProgressBar>)> = None;
-    let mut stage_times: Vec<(String, f64)> = Vec::new();
-    let results = evaluation.run_with_progress(&loaded.dataset, &mut |stage| {
-        if let Some((s, bar)) = current.take() {
-            stage_times.push((s.key().to_string(), last.elapsed().as_secs_f64()));
-            if let Some(b) = bar {
-                b.finish_and_clear();
-            }
-        }
-        last = Instant::now();
-        let bar = spinner(stage.label());
-        *shown.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = bar.clone();
-        current = Some((stage, bar));
-    });
-    shown.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-    if let Some((s, bar)) = current.take() {
-        stage_times.push((s.key().to_string(), last.elapsed().as_secs_f64()));
-        if let Some(b) = bar {
-            b.finish_and_clear();
-        }
-    }
+    let progress =
+        Bars { show, state: Mutex::new(BarState { current: None, last: Instant::now(), times: Vec::new() }) };
+    let results = evaluation.run_with_progress(&loaded.dataset, &progress);
+    let stage_times = progress.finish();
     let results = results?;
     timings.extend(stage_times);
-    let threshold = evaluation.config().threshold;
-    let results = if args.no_suppress { results } else { publish(results, threshold) };
+    let threshold = evaluation.config().threshold();
+    let mut results = results;
+    // the cohort (child ids) is taken before publishing, which leaves it out
+    let cohort = std::mem::take(&mut results.cohort);
+    let results = publish(results, if args.no_suppress { 1 } else { threshold });
 
     if let Some(path) = &args.cohort_out {
-        crate::output::write_cohort(&results.cohort, path)?;
+        crate::output::write_cohort(&cohort, path)?;
     }
 
     let write_started = Instant::now();
@@ -349,9 +371,9 @@ pub fn run(args: Args) -> CommandResult {
         swp_eval_version: env!("CARGO_PKG_VERSION"),
         dataset: dir.display().to_string(),
         config_file: config_path.as_ref().map(|p| p.display().to_string()),
-        config: &evaluation.config().raw,
-        seed: evaluation.config().inference.seed,
-        bootstrap_reps: evaluation.config().inference.bootstrap_reps,
+        config: evaluation.config().written(),
+        seed: evaluation.config().inference().seed,
+        bootstrap_reps: evaluation.config().inference().bootstrap_reps,
         suppression_threshold: (!args.no_suppress).then_some(threshold),
         inputs: input_hashes(&dir, config_path.as_deref())?,
         warnings: &results.warnings,

@@ -4,7 +4,8 @@
 use crate::Failure;
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
-use swp_eval::data::read::{PlainColumn, UserTable};
+use swp_eval::data::plain_csv::PlainColumn;
+use swp_eval::data::read::UserTable;
 use swp_eval::stats::design::Covariate;
 
 /// A data failure with `message` (exit 1).

@@ -154,7 +154,7 @@ code_list!(
     ["WBRI", "WIRI", "WIRT", "WOTH", "WROM", "MWBC", "MWBA", "MWAS", "MOTH", "AIND", "APKN",
      "ABAN", "AOTH", "BCRB", "BAFR", "BOTH", "CHNE", "OOTH", "REFU", "NOBT"]
 );
-/// The five ethnic groups of EVALUATION.md (`ethnic_group`), each with its codes; a code not
+/// The five ethnic groups of docs/evaluation.md (`ethnic_group`), each with its codes; a code not
 /// listed falls to the last group. The evaluation's default grouping and the anonymiser's
 /// ethnicity hierarchy both read this.
 pub const ETHNIC_GROUPS: [(&str, &[&str]); 5] = [
@@ -171,7 +171,7 @@ pub fn ethnic_group_index(code: &str) -> usize {
 }
 
 code_list!(
-    /// costs.category (DATA.md v1.1)
+    /// costs.category (docs/data-contract.md v1.1)
     COST_CATEGORY, "cost category", true,
     ["staff", "agency_staff", "placements", "overheads", "contract", "outcome_payment", "other"]
 );

@@ -2,11 +2,12 @@
 //! SSDA903 returns under `903/<site_id>/<collection_year>/`), typing them, combining them and
 //! validating the whole.
 
-pub use crate::model::{Dataset, Manifest, Origin, Table, UNRESOLVED};
+use crate::date::parse_date;
+use crate::model::{Dataset, Manifest, Origin, Table};
 use crate::problem::{Problem, Rule, ValidationReport, DEFAULT_CAP_PER_RULE};
 use crate::read::read_table;
 use crate::schema::{self, TableSpec};
-use crate::typed::{parse_date, type_table};
+use crate::typed::type_table;
 use crate::validate;
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -471,7 +472,7 @@ mod tests {
         write(dir, "allocations.csv", "child_id,worker_id,start_date,end_date\nA,W1,2009-01-01,\n");
     }
 
-    /// costs.csv (DATA.md v1.1): each broken rule found on its line, a clean row read.
+    /// costs.csv (docs/data-contract.md v1.1): each broken rule found on its line, a clean row read.
     #[test]
     fn costs_are_validated_like_every_table() {
         let dir = tempfile::tempdir().unwrap();
@@ -550,7 +551,7 @@ mod tests {
         assert_eq!(loaded.dataset.episodes.frame.column("decom").unwrap().dtype(), &DataType::Date);
         // codes are enums of their code list: fixed categories, one byte a row
         let rne = loaded.dataset.episodes.frame.column("rne").unwrap();
-        assert_eq!(rne.dtype(), &crate::typed::code_dtype(&crate::codes::RNE));
+        assert_eq!(rne.dtype(), &crate::values::code_dtype(&crate::codes::RNE));
         assert_eq!(rne.dtype().cat_physical().unwrap(), CategoricalPhysical::U8);
         let text = rne.cast(&DataType::String).unwrap();
         assert_eq!(text.str().unwrap().get(0), Some("S"));

@@ -4,7 +4,7 @@
 //! [`days_from_civil`] and [`civil_from_days`] are Howard Hinnant's algorithms ("chrono-Compatible
 //! Low-Level Date Algorithms", 2013, <https://howardhinnant.github.io/date_algorithms.html>): the
 //! year is shifted to start in March, so the leap day is the last of the year, and counted in
-//! 400-year eras of 146,097 days. METRICS.md's "n years before d" (same month and day n years
+//! 400-year eras of 146,097 days. docs/metrics.md's "n years before d" (same month and day n years
 //! earlier, clamped to the month's last day) is [`years_before`]; ages in completed years use it
 //! for birthdays ([`completed_years`]: a child born on 29 February turns a year older on 28
 //! February in common years).
@@ -132,7 +132,7 @@ fn plain_iso(b: &[u8]) -> Option<i32> {
     Some(MONTH_STARTS[((y - FIRST_YEAR) * 12) as usize + m as usize - 1] + d as i32 - 1)
 }
 
-/// The years a date may have (DATA.md).
+/// The years a date may have (docs/data-contract.md).
 const FIRST_YEAR: i32 = 1900;
 const LAST_YEAR: i32 = 2100;
 

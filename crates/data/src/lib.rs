@@ -1,5 +1,5 @@
 //! The swp-eval data contract: reads a dataset directory (flat CSV or Parquet tables, and raw
-//! SSDA903 returns), types its tables and validates every rule of `DATA.md`, reporting each
+//! SSDA903 returns), types its tables and validates every rule of `docs/data-contract.md`, reporting each
 //! problem with file, line, column, the bad value and how to fix it.
 //!
 //! ```no_run
@@ -13,7 +13,7 @@ pub mod codes;
 pub mod dataset;
 pub mod date;
 pub mod model;
-mod plain_csv;
+pub mod plain_csv;
 pub mod problem;
 pub mod read;
 pub mod schema;
@@ -21,5 +21,6 @@ pub mod typed;
 pub mod validate;
 pub mod values;
 
-pub use dataset::{load, load_with, DataError, Dataset, LoadOptions, Loaded, Manifest, Origin, Table, UNRESOLVED};
+pub use dataset::{load, load_with, DataError, LoadOptions, Loaded};
+pub use model::{Dataset, Manifest, Origin, Table, UNRESOLVED};
 pub use problem::{Problem, Rule, ValidationReport};

@@ -2,9 +2,9 @@
 //! child each child-level row resolves to. Loading ([`crate::dataset`]) builds it; validation
 //! ([`crate::validate`]) reads and completes it.
 
+use crate::date::format_date;
 use crate::read::{Lines, RawTable};
 use crate::schema::TableSpec;
-use crate::typed::format_date;
 use polars::prelude::*;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -106,7 +106,7 @@ impl Table {
         let columns: Vec<Column> = spec
             .columns
             .iter()
-            .map(|c| Column::full_null(PlSmallStr::from(c.name), 0, &crate::typed::column_dtype(c.kind)))
+            .map(|c| Column::full_null(PlSmallStr::from(c.name), 0, &crate::values::column_dtype(c.kind)))
             .collect();
         Table {
             frame: DataFrame::new(0, columns).expect("unique contract names"),
@@ -152,7 +152,7 @@ pub struct Dataset {
     pub contacts: Table,
     /// outcomes (empty when absent)
     pub outcomes: Table,
-    /// costs (DATA.md v1.1; empty when absent)
+    /// costs (docs/data-contract.md v1.1; empty when absent)
     pub costs: Table,
     /// For each row of episodes, allocations, contacts and outcomes (in that order), the row of
     /// its child in `children`, as validation resolved it ([`UNRESOLVED`] where it could not):

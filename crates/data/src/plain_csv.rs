@@ -317,7 +317,7 @@ impl<'a> ChunkColumns<'a> {
 /// The `wanted` columns of a plain CSV (see the module's docs), read without building a frame:
 /// numbers as f64 and text dictionary-coded, in one parallel pass over the lines that types and
 /// parses together (after a vectorised count of each chunk's lines, which places its rows).
-/// None when polars should read the file (as [`read`]), or when a wanted column has no values at
+/// None when polars should read the file (as this module's polars path does), or when a wanted column has no values at
 /// all.
 pub fn read_columns(bytes: &[u8], wanted: &[&str]) -> Option<PlainColumns> {
     let (header_end, names) = plain_header(bytes)?;

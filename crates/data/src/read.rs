@@ -841,7 +841,7 @@ fn open_user_table(path: &Path) -> Result<(std::fs::File, bool), String> {
     Ok((file, is_parquet))
 }
 
-pub use crate::plain_csv::{PlainColumn, PlainColumns};
+use crate::plain_csv::PlainColumns;
 
 /// A user's table as [`user_columns`] reads it.
 #[derive(Debug)]

@@ -1,4 +1,4 @@
-//! The tables of the data contract (DATA.md): their columns, types, aliases and value rules.
+//! The tables of the data contract (docs/data-contract.md): their columns, types, aliases and value rules.
 
 use crate::codes::{self, CodeList};
 
@@ -189,7 +189,7 @@ pub const OUTCOMES: TableSpec = TableSpec {
     ],
 };
 
-/// costs (DATA.md v1.1): what a site spent, by financial year and category
+/// costs (docs/data-contract.md v1.1): what a site spent, by financial year and category
 pub const COSTS: TableSpec = TableSpec {
     name: "costs",
     required: false,

@@ -7,8 +7,7 @@ use crate::schema::{ColumnSpec, Kind, TableSpec};
 use polars::prelude::*;
 use rayon::prelude::*;
 
-pub use crate::date::{civil_from_days, days_from_civil, days_in_month, format_date, parse_date, DateError};
-pub use crate::values::{code_dtype, column_dtype, strings, strings_in_parts, BadValue, Store, Value, ValueTyper};
+use crate::values::{column_dtype, strings_in_parts, BadValue, Value, ValueTyper};
 
 /// A typed table and its origin.
 #[derive(Debug, Clone)]
@@ -184,7 +183,7 @@ fn type_column(raw: &RawTable<'_>, index: usize, c: &ColumnSpec, report: &mut Va
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::date::{civil_from_days, days_from_civil, parse_date, DateError};
 
     #[test]
     fn civil_round_trip_and_known_days() {

@@ -4,9 +4,9 @@
 //!
 //! A child's or worker's identifier appears in a message only for the row at fault.
 
+use crate::date::format_date;
 use crate::model::{Dataset, Table, UNRESOLVED};
 use crate::problem::{Problem, Rule, ValidationReport};
-use crate::typed::format_date;
 use hashbrown::HashTable;
 use polars::prelude::*;
 use polars_arrow::array::{Array, View};
@@ -313,7 +313,7 @@ pub fn financial_year_start(text: &str) -> Option<i32> {
     ((first + 1) % 100 == second && (1900..2100).contains(&first)).then_some(first)
 }
 
-/// costs (DATA.md v1.1): the year written `2009-10`, a non-negative amount, a site that
+/// costs (docs/data-contract.md v1.1): the year written `2009-10`, a non-negative amount, a site that
 /// exists, one row per (site, year, category).
 fn check_costs(costs: &Table, site_ids: &PlHashSet<String>, report: &mut ValidationReport) {
     if !costs.present {
@@ -834,7 +834,7 @@ fn check_workers(workers: &Table, site_ids: &PlHashSet<String>, report: &mut Val
     first_rows
 }
 
-/// One worker's spells in workers.csv must not cover the same day (DATA.md is silent; a worker
+/// One worker's spells in workers.csv must not cover the same day (docs/data-contract.md is silent; a worker
 /// in two posts at once would be counted twice in `fte_in_post`, and a duplicated row doubles
 /// it). A spell starting the day the previous ended is a change of post, not an overlap; an open
 /// spell followed by another overlaps it.
@@ -885,7 +885,7 @@ fn check_worker_spells(workers: &Table, at: &At<'_>, ids: &[Option<&str>], repor
     }
 }
 
-/// The longest contact a row may record: a day (DATA.md is silent; a negative or larger
+/// The longest contact a row may record: a day (docs/data-contract.md is silent; a negative or larger
 /// duration is an entry error, and would make `contact_minutes_per_child_month` negative or
 /// overflow it).
 const MAX_CONTACT_MINUTES: f64 = 24.0 * 60.0;
@@ -1336,7 +1336,7 @@ mod tests {
             (state >> 33) % m
         };
         // from 1901: the long child's spells, a day apart, stay inside the years dates may take
-        let day = |d: u64| crate::typed::format_date(-25_000 + d as i32);
+        let day = |d: u64| crate::date::format_date(-25_000 + d as i32);
         let mut spells: Vec<(String, String, String)> = Vec::new();
         for c in 0..9_000 {
             let (id, n) = if c == 4_000 {

@@ -1,73 +1,14 @@
 //! The descriptive series the figures draw: monthly caseload and turnover per site, the
 //! caseload distribution by arm, and yearly placement moves and social-worker changes per
 //! child-year by arm. Computed here so renderers only draw (small numbers suppressed by
-//! [`crate::publish`]).
+//! [`crate::publish`](fn@crate::publish)).
 
-use crate::site::Site;
-use serde::Serialize;
-use swp_data::typed::{civil_from_days, format_date};
+use crate::pipeline::site::Site;
+use crate::results::{ArmYearRow, CaseloadBin, CaseloadDistribution, MonthlyRow};
+use swp_data::date::{civil_from_days, format_date};
 use swp_metrics::caseload::case_holders;
 use swp_metrics::monthly::monthly_rows;
 use swp_metrics::{metrics_of, Index, Period};
-
-/// One site's month.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MonthlyRow {
-    /// Site id.
-    pub site: String,
-    /// `pilot`, `host` or `comparison`.
-    pub arm: String,
-    /// Month, `YYYY-MM`.
-    pub month: String,
-    /// Mean caseload of the case holders at the month's end.
-    pub caseload: Option<f64>,
-    /// Case holders at the month's end.
-    pub case_holders: Option<u64>,
-    /// FTE of own staff leaving in the month over FTE in post (the month's turnover).
-    pub leavers: Option<f64>,
-    /// FTE of own staff leaving in the 12 months to the month's end over FTE in post at its
-    /// end (a rolling annual turnover; None in the first 11 months of the series).
-    pub turnover_12m: Option<f64>,
-    /// Whether a small count hid the caseload.
-    pub suppressed: bool,
-}
-
-/// A bar of the caseload distribution.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CaseloadBin {
-    /// `pilot` or `control`.
-    pub arm: String,
-    /// Label, e.g. `11-15`.
-    pub bin: String,
-    /// Case-holding workers in the bin (None: suppressed).
-    pub workers: Option<u64>,
-    /// Share of the arm's case holders.
-    pub share: Option<f64>,
-}
-
-/// The caseload distribution on one day.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CaseloadDistribution {
-    /// The day (ISO).
-    pub date: String,
-    /// Bars, pilot arm first.
-    pub bins: Vec<CaseloadBin>,
-}
-
-/// An arm's value of a child-level metric in a financial year.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ArmYearRow {
-    /// `pilot` or `control`.
-    pub arm: String,
-    /// Financial year `2009-10`.
-    pub year: String,
-    /// Metric (`placement_moves_per_child_year`, `sw_changes_per_child_year`).
-    pub metric: String,
-    /// Value.
-    pub value: Option<f64>,
-    /// Child-years behind it.
-    pub child_years: Option<f64>,
-}
 
 const BINS: [(u32, u32, &str); 7] = [
     (1, 5, "1-5"),
@@ -97,7 +38,7 @@ pub fn monthly(index: &Index, sites: &[Site], arm_of_site: &[Option<bool>], p: P
         let in_post = leaving.and_then(|l| l.denominator).unwrap_or(0.0);
         let turnover_12m =
             (past.len() >= 12 && in_post > 0.0).then(|| past[past.len() - 12..].iter().sum::<f64>() / in_post);
-        let arm = sites.iter().find(|x| x.id == r.group).map_or(String::new(), |x| x.arm.clone());
+        let arm = sites.iter().find(|x| x.id == r.group).map_or(String::new(), |x| x.arm.as_str().to_string());
         out.push(MonthlyRow {
             site: r.group.clone(),
             arm,

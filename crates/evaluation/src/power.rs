@@ -1,5 +1,5 @@
 //! Power and the minimum detectable effect with few pilot sites, by simulation from the data at
-//! hand (issue "How far can the conclusions be trusted", part 3).
+//! hand.
 //!
 //! A simulated evaluation is built from the control sites of the evaluation's cohort, so that no
 //! pilot effect is in it, and keeps their site-to-site variation, which is what limits an
@@ -37,95 +37,26 @@
 //! pilots than control sites are not simulated. Every simulation has its own random stream, so
 //! the results do not depend on the number of threads.
 
-use crate::cohort::Cohort;
-use crate::estimates::{self, Sample};
-use crate::{matched_sample, Evaluation};
+use crate::config::{PowerConfig, ValidConfig};
+use crate::pipeline::cohort::Cohort;
+use crate::pipeline::effects::{self as estimates, Sample};
+use crate::pipeline::matching::{self, matched_sample};
+use crate::pipeline::{Evaluation, Progress, Stage};
+use crate::results::{MinimumDetectable, PowerResult, PowerRow};
+use crate::vocab::{EstimateType, Kind, Outcome};
 use rayon::prelude::*;
-use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use swp_stats::bootstrap::{BootType, WildParams};
 use swp_stats::regression::Inference;
 use swp_stats::rng::Rng;
 use swp_stats::survival::cox_weighted;
 
-/// The power of one test at one planted effect and number of pilot sites (`power.json`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PowerRow {
-    /// Outcome.
-    pub outcome: String,
-    /// Test: `wild_cluster_bootstrap` or `cox_robust`.
-    pub test: &'static str,
-    /// The planted effect measure: `rate_ratio`, `risk_ratio` or `hazard_ratio`.
-    pub effect_type: &'static str,
-    /// Pilot sites simulated.
-    pub pilot_sites: usize,
-    /// Control sites simulated (as in the evaluation).
-    pub control_sites: usize,
-    /// Planted ratio (1: no effect, the size of the test).
-    pub ratio: f64,
-    /// Share of simulations rejecting at alpha.
-    pub power: Option<f64>,
-    /// Share rejecting at the simulated test's own alpha-quantile with no effect (power at the
-    /// simulated size alpha).
-    pub power_size_adjusted: Option<f64>,
-    /// Its Monte Carlo standard error, sqrt(p (1 - p) / simulations).
-    pub mc_se: Option<f64>,
-    /// Simulations that gave a test.
-    pub simulations: usize,
-    /// Simulations that gave none (no match, no events in an arm, a model failure).
-    pub failed: usize,
-}
-
-/// The smallest planted effect detected with the target power.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MinimumDetectable {
-    /// Outcome.
-    pub outcome: String,
-    /// The ratio's measure.
-    pub effect_type: &'static str,
-    /// Pilot sites simulated.
-    pub pilot_sites: usize,
-    /// The ratio at which power reaches the target (None: not within the grid).
-    pub ratio: Option<f64>,
-    /// The same from the size-adjusted power.
-    pub ratio_size_adjusted: Option<f64>,
-    /// The test's rejection rate with no effect planted (its size).
-    pub size: Option<f64>,
-}
-
-/// The power simulation's results (`power.json`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PowerResult {
-    /// How the simulated evaluations were built (for the report).
-    pub method: String,
-    /// Simulations per number of pilot sites.
-    pub simulations: usize,
-    /// Wild bootstrap replications per simulated evaluation.
-    pub bootstrap_reps: usize,
-    /// Significance level.
-    pub alpha: f64,
-    /// Target power of the minimum detectable effect.
-    pub target: f64,
-    /// Seed of the simulation (the config's inference seed).
-    pub seed: u64,
-    /// Pilot sites in the evaluation.
-    pub observed_pilot_sites: usize,
-    /// Control sites the simulated evaluations draw from.
-    pub source_sites: usize,
-    /// One row per outcome, number of pilot sites and ratio.
-    pub rows: Vec<PowerRow>,
-    /// One row per outcome and number of pilot sites.
-    pub minimum_detectable: Vec<MinimumDetectable>,
-    /// Why the simulation could not run, if it could not.
-    pub warnings: Vec<String>,
-}
-
 /// What is tested for each outcome.
-fn test_of(outcome: &str) -> (&'static str, &'static str) {
-    match outcome {
-        "sw_changes" | "placement_moves" => ("wild_cluster_bootstrap", "rate_ratio"),
-        "three_plus_placements" => ("wild_cluster_bootstrap", "risk_ratio"),
-        _ => ("cox_robust", "hazard_ratio"),
+fn test_of(outcome: Outcome) -> (&'static str, EstimateType) {
+    match outcome.kind() {
+        Kind::Count => ("wild_cluster_bootstrap", EstimateType::RateRatio),
+        Kind::Binary => ("wild_cluster_bootstrap", EstimateType::RiskRatio),
+        _ => ("cox_robust", EstimateType::HazardRatio),
     }
 }
 
@@ -213,7 +144,7 @@ impl<'a> Planting<'a> {
 
 /// The test's p-value for one outcome on a matched sample with planted values.
 fn p_value(
-    outcome: &str,
+    outcome: Outcome,
     sample: &Sample,
     y: &[f64],
     exposure: &[f64],
@@ -222,15 +153,17 @@ fn p_value(
 ) -> Option<f64> {
     let x = sample.design();
     match outcome {
-        "sw_changes" | "placement_moves" => {
+        Outcome::SwChanges | Outcome::PlacementMoves => {
             if sample.total(y, true) == 0.0 && sample.total(y, false) == 0.0 {
                 return None;
             }
             let rate: Vec<f64> = y.iter().zip(exposure).map(|(c, e)| c / e).collect();
             let w: Vec<f64> = sample.weights.iter().zip(exposure).map(|(a, b)| a * b).collect();
-            estimates::wild_p(&x, &rate, &w, sample, wild, outcome).ok().flatten()
+            estimates::wild_p(&x, &rate, &w, sample, wild, outcome.as_str()).ok().flatten()
         }
-        "three_plus_placements" => estimates::wild_p(&x, y, &sample.weights, sample, wild, outcome).ok().flatten(),
+        Outcome::ThreePlusPlacements => {
+            estimates::wild_p(&x, y, &sample.weights, sample, wild, outcome.as_str()).ok().flatten()
+        }
         _ => {
             let event: Vec<bool> = y.iter().map(|&e| e > 0.0).collect();
             let cox = cox_weighted(time, &event, &sample.treated, &sample.weights, Some(&sample.site)).ok()?;
@@ -245,36 +178,41 @@ fn p_value(
 /// Per outcome and ratio (1 first, then the grid): the simulated evaluation's p-value.
 type Rejections = Vec<Vec<Option<f64>>>;
 
-impl Evaluation {
-    /// One simulated evaluation (see the module documentation): per outcome, whether each ratio
-    /// (1 first) was rejected.
-    fn simulate_once(
-        &self,
-        cohort: &Cohort,
-        by_site: &[Vec<usize>],
-        pilot_sizes: &[usize],
-        pilot_sites: usize,
-        control_sites: usize,
-        stream: u64,
-    ) -> Rejections {
-        let config = &self.config;
-        let power = &config.raw.power;
-        let outcomes = crate::config::primary_outcomes(config);
+/// What every simulated evaluation shares: the config, the power settings and the evaluation's
+/// cohort split into its control sites' children and its pilots' sizes.
+struct Simulation<'a> {
+    config: &'a ValidConfig,
+    power: &'a PowerConfig,
+    cohort: &'a Cohort,
+    by_site: Vec<Vec<usize>>,
+    pilot_sizes: Vec<usize>,
+}
+
+impl Simulation<'_> {
+    /// One simulated evaluation with `pilot_sites` placebo pilots (see the module
+    /// documentation): per outcome, each ratio's p-value (1 first).
+    fn once(&self, pilot_sites: usize, stream: u64) -> Rejections {
+        let (config, power, cohort) = (self.config, self.power, self.cohort);
+        let (by_site, pilot_sizes, control_sites) = (&self.by_site, &self.pilot_sizes, self.by_site.len());
+        let outcomes = config.outcomes();
         let ratios: Vec<f64> = std::iter::once(1.0).chain(power.ratios.iter().copied()).collect();
         let failed = || vec![vec![None; ratios.len()]; outcomes.len()];
-        let mut rng = Rng::new(config.inference.seed, stream);
+        let mut rng = Rng::new(config.inference().seed, stream);
         let (rows, site, treated) = simulated_rows(by_site, pilot_sizes, pilot_sites, control_sites, &mut rng);
         let simulated = cohort.resample(&rows, site, treated);
-        let Ok((_, _, matching)) = self.matching(&simulated) else { return failed() };
+        let Ok((covariates, dropped)) = matching::covariates(config, &simulated) else { return failed() };
+        let Ok(matching) = matching::run(config, &simulated, &covariates, &dropped, &|p, d| p.propensity(d)) else {
+            return failed();
+        };
         let (matched, sample) = matched_sample(&simulated, &matching);
         if !sample.treated.iter().any(|&t| t) || sample.treated.iter().all(|&t| t) {
             return failed();
         }
         let wild = WildParams {
             reps: power.bootstrap_reps,
-            weights: config.inference.bootstrap_weights,
+            weights: config.inference().bootstrap_weights,
             kind: BootType::Wcr,
-            seed: config.inference.seed ^ stream.rotate_left(17),
+            seed: config.inference().seed ^ stream.rotate_left(17),
         };
         let pick = |v: &[f64]| -> Vec<f64> { matched.iter().map(|&i| v[i]).collect() };
         let as_number = |v: &[bool]| -> Vec<f64> { matched.iter().map(|&i| f64::from(u8::from(v[i]))).collect() };
@@ -283,11 +221,15 @@ impl Evaluation {
             .iter()
             .map(|&outcome| {
                 let (y, time) = match outcome {
-                    "sw_changes" => (pick(&simulated.sw_changes), Vec::new()),
-                    "placement_moves" => (pick(&simulated.placement_moves), Vec::new()),
-                    "three_plus_placements" => (pick(&simulated.three_plus_placements), Vec::new()),
-                    "time_to_sw_change" => (as_number(&simulated.sw_change_event), pick(&simulated.time_to_sw_change)),
-                    _ => (as_number(&simulated.placement_move_event), pick(&simulated.time_to_placement_move)),
+                    Outcome::SwChanges => (pick(&simulated.sw_changes), Vec::new()),
+                    Outcome::PlacementMoves => (pick(&simulated.placement_moves), Vec::new()),
+                    Outcome::ThreePlusPlacements => (pick(&simulated.three_plus_placements), Vec::new()),
+                    Outcome::TimeToSwChange => {
+                        (as_number(&simulated.sw_change_event), pick(&simulated.time_to_sw_change))
+                    }
+                    Outcome::TimeToPlacementMove | Outcome::CostPerChildYear => {
+                        (as_number(&simulated.placement_move_event), pick(&simulated.time_to_placement_move))
+                    }
                 };
                 let planting = Planting::new(&sample, &y, &mut rng);
                 ratios
@@ -300,92 +242,113 @@ impl Evaluation {
             })
             .collect()
     }
+}
 
-    /// The power simulation on the evaluation's cohort (before matching).
-    pub(crate) fn power(&self, cohort: &Cohort) -> PowerResult {
-        let config = &self.config;
-        let p = &config.raw.power;
-        let sites_of = |treated: bool| {
-            let mut s: Vec<u32> =
-                (0..cohort.len()).filter(|&i| cohort.treated[i] == treated).map(|i| cohort.site[i]).collect();
-            s.sort_unstable();
-            s.dedup();
-            s
-        };
-        let pilots = sites_of(true);
-        let controls = sites_of(false);
-        let pilot_sizes: Vec<usize> = pilots
-            .iter()
-            .map(|&s| (0..cohort.len()).filter(|&i| cohort.treated[i] && cohort.site[i] == s).count())
-            .collect();
-        let by_site: Vec<Vec<usize>> = controls
-            .iter()
-            .map(|&s| (0..cohort.len()).filter(|&i| !cohort.treated[i] && cohort.site[i] == s).collect())
-            .collect();
-        let mut pilot_sites: Vec<usize> =
-            if p.pilot_sites.is_empty() { vec![pilots.len(), 10, 20] } else { p.pilot_sites.clone() };
-        pilot_sites.sort_unstable();
-        pilot_sites.dedup();
-        let outcomes = crate::config::primary_outcomes(config);
-        let ratios: Vec<f64> = std::iter::once(1.0).chain(p.ratios.iter().copied()).collect();
-        let mut result = PowerResult {
-            method: format!(
-                "{} simulated evaluations per number of pilot sites, built from the {} control sites \
+/// The power simulation on the evaluation's cohort (before matching), with the config's
+/// `[power]` settings `p`.
+pub(crate) fn power(evaluation: &Evaluation, p: &PowerConfig, cohort: &Cohort, progress: &dyn Progress) -> PowerResult {
+    let config = evaluation.config();
+    let sites_of = |treated: bool| {
+        let mut s: Vec<u32> =
+            (0..cohort.len()).filter(|&i| cohort.treated[i] == treated).map(|i| cohort.site[i]).collect();
+        s.sort_unstable();
+        s.dedup();
+        s
+    };
+    let pilots = sites_of(true);
+    let controls = sites_of(false);
+    let pilot_sizes: Vec<usize> = pilots
+        .iter()
+        .map(|&s| (0..cohort.len()).filter(|&i| cohort.treated[i] && cohort.site[i] == s).count())
+        .collect();
+    let by_site: Vec<Vec<usize>> = controls
+        .iter()
+        .map(|&s| (0..cohort.len()).filter(|&i| !cohort.treated[i] && cohort.site[i] == s).collect())
+        .collect();
+    let mut pilot_sites: Vec<usize> =
+        if p.pilot_sites.is_empty() { vec![pilots.len(), 10, 20] } else { p.pilot_sites.clone() };
+    pilot_sites.sort_unstable();
+    pilot_sites.dedup();
+    let outcomes = config.outcomes();
+    let ratios: Vec<f64> = std::iter::once(1.0).chain(p.ratios.iter().copied()).collect();
+    let mut result = PowerResult {
+        method: format!(
+            "{} simulated evaluations per number of pilot sites, built from the {} control sites \
                  (drawn with replacement; controls whole, placebo pilots subsampled to the pilot \
                  sites' sizes, no child in both arms); the matching rerun; effects planted in \
                  the placebo pilots' outcomes by thinning events; wild cluster bootstrap ({} \
                  replications) for counts and the binary outcome, the Cox robust test for times to \
                  event; alpha {}",
-                p.simulations,
-                controls.len(),
-                p.bootstrap_reps,
-                p.alpha
-            ),
-            simulations: p.simulations,
-            bootstrap_reps: p.bootstrap_reps,
-            alpha: p.alpha,
-            target: p.target,
-            seed: config.inference.seed,
-            observed_pilot_sites: pilots.len(),
-            source_sites: controls.len(),
-            rows: Vec::new(),
-            minimum_detectable: Vec::new(),
-            warnings: Vec::new(),
-        };
-        if controls.len() < 2 {
-            result.warnings.push(format!(
-                "power not simulated: it needs at least two control sites in the cohort, and there are {}",
-                controls.len()
-            ));
-            return result;
-        }
-        // more placebo pilots than control sites would take the same sites' children again and
-        // again and leave their control copies empty: such numbers are not simulated
-        let too_many: Vec<usize> = pilot_sites.iter().copied().filter(|&k| k > controls.len()).collect();
-        if !too_many.is_empty() {
-            result.warnings.push(format!(
+            p.simulations,
+            controls.len(),
+            p.bootstrap_reps,
+            p.alpha
+        ),
+        simulations: p.simulations,
+        bootstrap_reps: p.bootstrap_reps,
+        alpha: p.alpha,
+        target: p.target,
+        seed: config.inference().seed,
+        observed_pilot_sites: pilots.len(),
+        source_sites: controls.len(),
+        rows: Vec::new(),
+        minimum_detectable: Vec::new(),
+        warnings: Vec::new(),
+    };
+    if controls.len() < 2 {
+        result.warnings.push(format!(
+            "power not simulated: it needs at least two control sites in the cohort, and there are {}",
+            controls.len()
+        ));
+        return result;
+    }
+    // more placebo pilots than control sites would take the same sites' children again and
+    // again and leave their control copies empty: such numbers are not simulated
+    let too_many: Vec<usize> = pilot_sites.iter().copied().filter(|&k| k > controls.len()).collect();
+    if !too_many.is_empty() {
+        result.warnings.push(format!(
                 "{} pilot sites not simulated: placebo pilots are drawn from the {} control sites, so at most {} can be simulated",
                 too_many.iter().map(ToString::to_string).collect::<Vec<_>>().join(" and "),
                 controls.len(),
                 controls.len()
             ));
-            pilot_sites.retain(|k| !too_many.contains(k));
-        }
-        let jobs: Vec<(usize, usize)> =
-            pilot_sites.iter().flat_map(|&k| (0..p.simulations).map(move |r| (k, r))).collect();
-        let done = AtomicU64::new(0);
-        let results: Vec<Rejections> = jobs
-            .par_iter()
-            .map(|&(k, r)| {
-                let stream = ((k as u64) << 32) | r as u64;
-                let out = self.simulate_once(cohort, &by_site, &pilot_sizes, k, controls.len(), stream);
-                self.tick(crate::Stage::Power, done.fetch_add(1, Ordering::Relaxed) + 1, jobs.len() as u64);
-                out
-            })
-            .collect();
-        for &k in &pilot_sites {
-            let these: Vec<&Rejections> =
-                jobs.iter().zip(&results).filter(|((kk, _), _)| *kk == k).map(|(_, r)| r).collect();
+        pilot_sites.retain(|k| !too_many.contains(k));
+    }
+    let jobs: Vec<(usize, usize)> = pilot_sites.iter().flat_map(|&k| (0..p.simulations).map(move |r| (k, r))).collect();
+    let done = AtomicU64::new(0);
+    let simulation = Simulation { config, power: p, cohort, by_site, pilot_sizes };
+    let results: Vec<Rejections> = jobs
+        .par_iter()
+        .map(|&(k, r)| {
+            let stream = ((k as u64) << 32) | r as u64;
+            let out = simulation.once(k, stream);
+            progress.tick(Stage::Power, done.fetch_add(1, Ordering::Relaxed) + 1, jobs.len() as u64);
+            out
+        })
+        .collect();
+    let rows = Rows { p, outcomes, ratios: &ratios, control_sites: controls.len() };
+    for &k in &pilot_sites {
+        let these: Vec<&Rejections> =
+            jobs.iter().zip(&results).filter(|((kk, _), _)| *kk == k).map(|(_, r)| r).collect();
+        rows.add(&mut result, k, &these);
+    }
+    size_warning(&mut result, p, controls.len());
+    result
+}
+
+/// The power rows' settings.
+struct Rows<'a> {
+    p: &'a PowerConfig,
+    outcomes: &'a [Outcome],
+    ratios: &'a [f64],
+    control_sites: usize,
+}
+
+impl Rows<'_> {
+    /// The rows and minimum detectable effects of `k` pilot sites from its simulations.
+    fn add(&self, result: &mut PowerResult, k: usize, these: &[&Rejections]) {
+        let (p, outcomes, ratios) = (self.p, self.outcomes, self.ratios);
+        {
             for (o, &outcome) in outcomes.iter().enumerate() {
                 let (test, effect_type) = test_of(outcome);
                 let mut curve = Vec::new();
@@ -403,11 +366,11 @@ impl Evaluation {
                     let power_size_adjusted = critical.filter(|_| n > 0).map(share);
                     curve.push((ratio, power));
                     result.rows.push(PowerRow {
-                        outcome: outcome.to_string(),
+                        outcome,
                         test,
                         effect_type,
                         pilot_sites: k,
-                        control_sites: controls.len(),
+                        control_sites: self.control_sites,
                         ratio,
                         power,
                         power_size_adjusted,
@@ -423,7 +386,7 @@ impl Evaluation {
                     .map(|r| (r.ratio, r.power_size_adjusted))
                     .collect();
                 result.minimum_detectable.push(MinimumDetectable {
-                    outcome: outcome.to_string(),
+                    outcome,
                     effect_type,
                     pilot_sites: k,
                     ratio: minimum_detectable(&curve, p.target),
@@ -432,20 +395,21 @@ impl Evaluation {
                 });
             }
         }
-        // a simulated test far above its nominal size over-states power: say so
-        let worst =
-            result.minimum_detectable.iter().filter_map(|m| Some((m.size?, m))).max_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some((size, m)) = worst.filter(|(size, _)| *size > 2.0 * p.alpha) {
-            result.warnings.push(format!(
+    }
+}
+
+/// A simulated test far above its nominal size over-states power: say so.
+fn size_warning(result: &mut PowerResult, p: &PowerConfig, controls: usize) {
+    let worst = result.minimum_detectable.iter().filter_map(|m| Some((m.size?, m))).max_by(|a, b| a.0.total_cmp(&b.0));
+    if let Some((size, m)) = worst.filter(|(size, _)| *size > 2.0 * p.alpha) {
+        result.warnings.push(format!(
                 "with {} control sites to draw from, the simulated test rejects up to {:.0}% of the time with no effect planted ({} with {} pilot sites; nominal {:.0}%): a site drawn twice is two identical clusters to the test, so the power here is over-stated; read the size-adjusted power and minimum detectable effect beside it",
-                controls.len(),
+                controls,
                 100.0 * size,
-                m.outcome.replace('_', " "),
+                m.outcome.as_str().replace('_', " "),
                 m.pilot_sites,
                 100.0 * p.alpha
             ));
-        }
-        result
     }
 }
 
@@ -536,6 +500,7 @@ mod tests {
 #[cfg(test)]
 mod bundled {
     use crate::config::Config;
+    use crate::vocab::Outcome;
     use crate::Evaluation;
     use std::path::Path;
 
@@ -566,20 +531,20 @@ mod bundled {
         assert!(one.warnings.iter().any(|w| w.starts_with("8 pilot sites not simulated")), "{:?}", one.warnings);
         assert!(one.rows.iter().all(|r| r.pilot_sites != 8));
         assert!(one.rows.iter().all(|r| r.simulations + r.failed == 40));
-        let power = |outcome: &str, ratio: f64| {
+        let power = |outcome: Outcome, ratio: f64| {
             one.rows
                 .iter()
                 .find(|r| r.outcome == outcome && r.pilot_sites == 5 && r.ratio == ratio)
                 .and_then(|r| r.power)
                 .unwrap()
         };
-        for outcome in ["sw_changes", "placement_moves", "time_to_placement_move"] {
+        for outcome in [Outcome::SwChanges, Outcome::PlacementMoves, Outcome::TimeToPlacementMove] {
             assert!(power(outcome, 0.5) > power(outcome, 1.0) + 0.4, "{outcome}");
         }
         let m = one
             .minimum_detectable
             .iter()
-            .find(|m| m.outcome == "sw_changes" && m.pilot_sites == 5)
+            .find(|m| m.outcome == Outcome::SwChanges && m.pilot_sites == 5)
             .and_then(|m| m.ratio)
             .unwrap();
         assert!((0.5..1.0).contains(&m), "{m}");

@@ -1,39 +1,11 @@
 //! "How robust is this?": E-values of every primary ratio estimate and Rosenbaum bounds on the
-//! matched pairs (EVALUATION.md's primary outcomes; swp-stats' `sensitivity` module).
+//! matched pairs (docs/evaluation.md's primary outcomes; swp-stats' `sensitivity` module).
 
-use crate::cohort::Cohort;
-use crate::estimates::EffectRow;
-use serde::Serialize;
+use crate::pipeline::cohort::Cohort;
+use crate::results::{EffectRow, SensitivityRow};
+use crate::vocab::{EstimateType, Outcome};
 use swp_stats::matching::Matching;
 use swp_stats::sensitivity::{e_value, rosenbaum_mcnemar, rosenbaum_signed_rank, sensitivity_gamma, RatioScale};
-
-/// Sensitivity of one primary outcome to hidden bias (`sensitivity.json`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SensitivityRow {
-    /// Outcome.
-    pub outcome: String,
-    /// The ratio the E-value is of (`rate_ratio`, `risk_ratio`, `hazard_ratio`).
-    pub ratio_type: String,
-    /// The ratio.
-    pub ratio: Option<f64>,
-    /// Its E-value: the risk-ratio strength of association with both treatment and outcome an
-    /// unmeasured confounder would need to explain the estimate away.
-    pub e_value: Option<f64>,
-    /// E-value of the confidence limit nearer 1 (1: the interval already includes no effect).
-    pub e_value_ci: Option<f64>,
-    /// Whether the outcome was taken as rare (< 15%) in converting the ratio to a risk ratio.
-    pub rare_outcome: Option<bool>,
-    /// Rosenbaum bound: `wilcoxon_signed_rank` (rates per child-year) or `mcnemar` (binary);
-    /// None where not available (time to event, or a design without 1:1 pairs).
-    pub rosenbaum_test: Option<&'static str>,
-    /// Matched pairs used.
-    pub pairs: Option<u64>,
-    /// One-sided p-value without hidden bias (Gamma = 1), in the direction of the estimate.
-    pub p_gamma_1: Option<f64>,
-    /// The largest Gamma (odds of treatment within a pair) at which the effect stays
-    /// significant at 5% (None: not significant at Gamma = 1).
-    pub gamma: Option<f64>,
-}
 
 /// Sensitivity rows of the primary outcomes.
 pub fn sensitivity(
@@ -42,7 +14,7 @@ pub fn sensitivity(
     effects: &[EffectRow],
     pairs_design: bool,
 ) -> Vec<SensitivityRow> {
-    let find = |o: &str, t: &str| effects.iter().find(|e| e.outcome == o && e.estimate_type == t);
+    let find = |o: Outcome, t: EstimateType| effects.iter().find(|e| e.outcome == o && e.estimate_type == t);
     // 1:1 pairs (treated, control) of the matching, cohort indices
     let pairs: Vec<(usize, usize)> = match (&matching.match_matrix, pairs_design) {
         (Some(m), true) => {
@@ -56,16 +28,16 @@ pub fn sensitivity(
     };
     let mut out = Vec::new();
     for (outcome, ratio_type) in [
-        ("sw_changes", "rate_ratio"),
-        ("placement_moves", "rate_ratio"),
-        ("three_plus_placements", "risk_ratio"),
-        ("time_to_sw_change", "hazard_ratio"),
-        ("time_to_placement_move", "hazard_ratio"),
+        (Outcome::SwChanges, EstimateType::RateRatio),
+        (Outcome::PlacementMoves, EstimateType::RateRatio),
+        (Outcome::ThreePlusPlacements, EstimateType::RiskRatio),
+        (Outcome::TimeToSwChange, EstimateType::HazardRatio),
+        (Outcome::TimeToPlacementMove, EstimateType::HazardRatio),
     ] {
         let Some(row) = find(outcome, ratio_type) else { continue };
         let rare = match outcome {
-            "time_to_sw_change" => Some(share_with_event(&cohort.sw_change_event) < 0.15),
-            "time_to_placement_move" => Some(share_with_event(&cohort.placement_move_event) < 0.15),
+            Outcome::TimeToSwChange => Some(share_with_event(&cohort.sw_change_event) < 0.15),
+            Outcome::TimeToPlacementMove => Some(share_with_event(&cohort.placement_move_event) < 0.15),
             _ => None,
         };
         let scale = match rare {
@@ -81,15 +53,15 @@ pub fn sensitivity(
             (None, None, None)
         } else {
             match outcome {
-                "sw_changes" | "placement_moves" => {
-                    let y = if outcome == "sw_changes" { &cohort.sw_changes } else { &cohort.placement_moves };
+                Outcome::SwChanges | Outcome::PlacementMoves => {
+                    let y = if outcome == Outcome::SwChanges { &cohort.sw_changes } else { &cohort.placement_moves };
                     let rate = |i: usize| y[i] / cohort.exposure_years[i];
                     let d: Vec<f64> = pairs.iter().map(|&(t, c)| rate(t) - rate(c)).collect();
                     let p1 = rosenbaum_signed_rank(&d, direction, 1.0).ok();
                     let g = sensitivity_gamma(|g| rosenbaum_signed_rank(&d, direction, g), 0.05, 100.0).ok().flatten();
                     (Some("wilcoxon_signed_rank"), p1, g)
                 }
-                "three_plus_placements" => {
+                Outcome::ThreePlusPlacements => {
                     let y = &cohort.three_plus_placements;
                     let treated_only = pairs.iter().filter(|&&(t, c)| y[t] == 1.0 && y[c] == 0.0).count() as u64;
                     let control_only = pairs.iter().filter(|&&(t, c)| y[t] == 0.0 && y[c] == 1.0).count() as u64;
@@ -103,8 +75,8 @@ pub fn sensitivity(
             }
         };
         out.push(SensitivityRow {
-            outcome: outcome.to_string(),
-            ratio_type: ratio_type.to_string(),
+            outcome,
+            ratio_type,
             ratio: row.estimate,
             e_value: e.map(|e| e.point),
             e_value_ci: e.map(|e| e.limit),

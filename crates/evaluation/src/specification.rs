@@ -6,106 +6,34 @@
 //! depends on choices an evaluator could defensibly have made.
 
 use crate::config::{CaliperSetting, Config};
-use crate::Evaluation;
+use crate::error::Result;
+use crate::pipeline::{matching, Evaluation, Progress, Silent, Stage};
+use crate::results::{EffectRow, SpecRow, SpecSummary, SpecificationCurve};
+use crate::vocab::Outcome;
 use rayon::prelude::*;
-use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use swp_data::Dataset;
 use swp_stats::matching::{Distance, MatchData, ValidMatchParams};
 
-/// One specification's primary estimate of one outcome (`specification_curve.json`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SpecRow {
-    /// Specification number (grid order).
-    pub spec: usize,
-    /// Caliper (None: no caliper).
-    pub caliper: Option<f64>,
-    /// Controls per treated child.
-    pub ratio: usize,
-    /// With replacement.
-    pub replace: bool,
-    /// Distance.
-    pub distance: String,
-    /// Control arm.
-    pub controls: String,
-    /// Follow-up months.
-    pub follow_up_months: u32,
-    /// Minimum months in care.
-    pub min_months_in_care: u32,
-    /// Outcome.
-    pub outcome: String,
-    /// Primary estimate type.
-    pub estimate_type: String,
-    /// Estimate.
-    pub estimate: Option<f64>,
-    /// Lower 95% limit.
-    pub ci_low: Option<f64>,
-    /// Upper 95% limit.
-    pub ci_high: Option<f64>,
-    /// CR2 p-value.
-    pub p_value: Option<f64>,
-    /// Why the specification gave no estimate.
-    pub error: Option<String>,
-}
-
-/// The share of specifications with a significant effect in each direction, per outcome.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SpecSummary {
-    /// Outcome.
-    pub outcome: String,
-    /// Primary estimate type.
-    pub estimate_type: String,
-    /// Specifications run.
-    pub specifications: usize,
-    /// Specifications that gave an estimate.
-    pub estimated: usize,
-    /// Median estimate.
-    pub median_estimate: Option<f64>,
-    /// Share (of those estimated) significant at 5% with fewer events among pilot children.
-    pub share_significant_lower: Option<f64>,
-    /// Share significant at 5% with more events among pilot children.
-    pub share_significant_higher: Option<f64>,
-}
-
-/// The specification curve.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SpecificationCurve {
-    /// One row per specification and primary outcome.
-    pub rows: Vec<SpecRow>,
-    /// Per outcome.
-    pub summary: Vec<SpecSummary>,
-}
-
-pub use crate::config::specification_grid as grid;
-
-/// The primary rows of the curve.
-const PRIMARY: [(&str, &str); 5] = [
-    ("sw_changes", "rate_ratio"),
-    ("placement_moves", "rate_ratio"),
-    ("three_plus_placements", "risk_difference"),
-    ("time_to_sw_change", "hazard_ratio"),
-    ("time_to_placement_move", "hazard_ratio"),
-];
-
 /// One specification's rows from its primary effects (or why it has none).
-fn spec_rows(spec: usize, config: &Config, effects: crate::Result<Vec<crate::estimates::EffectRow>>) -> Vec<SpecRow> {
+fn spec_rows(spec: usize, config: &Config, effects: Result<Vec<EffectRow>>) -> Vec<SpecRow> {
     let m = &config.matching;
     let caliper = match m.caliper {
         CaliperSetting::Sd(x) => Some(x),
         CaliperSetting::Word(_) => None,
     };
-    let row = |outcome: &str, estimate_type: &str| SpecRow {
+    let row = |outcome: Outcome| SpecRow {
         spec,
         caliper,
         ratio: m.ratio,
         replace: m.replace,
-        distance: format!("{:?}", m.distance).to_lowercase(),
+        distance: m.distance,
         controls: config.cohort.controls.name().to_string(),
         follow_up_months: config.cohort.follow_up_months,
         min_months_in_care: config.cohort.min_months_in_care,
-        outcome: outcome.to_string(),
-        estimate_type: estimate_type.to_string(),
+        outcome,
+        estimate_type: outcome.primary(),
         estimate: None,
         ci_low: None,
         ci_high: None,
@@ -113,11 +41,11 @@ fn spec_rows(spec: usize, config: &Config, effects: crate::Result<Vec<crate::est
         error: None,
     };
     match effects {
-        Ok(effects) => PRIMARY
+        Ok(effects) => Outcome::CHILD
             .iter()
-            .map(|(o, t)| {
-                let mut r = row(o, t);
-                if let Some(e) = effects.iter().find(|e| e.outcome == *o && e.estimate_type == *t) {
+            .map(|&o| {
+                let mut r = row(o);
+                if let Some(e) = effects.iter().find(|e| e.outcome == o && e.estimate_type == o.primary()) {
                     (r.estimate, r.ci_low, r.ci_high, r.p_value) = (e.estimate, e.ci_low, e.ci_high, e.p_value);
                 }
                 if r.estimate.is_none() {
@@ -126,27 +54,23 @@ fn spec_rows(spec: usize, config: &Config, effects: crate::Result<Vec<crate::est
                 r
             })
             .collect(),
-        Err(err) => PRIMARY.iter().map(|(o, t)| SpecRow { error: Some(err.to_string()), ..row(o, t) }).collect(),
+        Err(err) => Outcome::CHILD.iter().map(|&o| SpecRow { error: Some(err.to_string()), ..row(o) }).collect(),
     }
 }
 
-/// Runs every specification of `base`'s grid on `dataset` (in parallel; the result does not
-/// depend on the number of threads).
-pub fn specification_curve(base: &Config, dataset: &Dataset) -> SpecificationCurve {
-    specification_curve_with(base, dataset, &|_, _| {})
+/// Runs every specification of `grid` (see [`crate::config::ValidConfig::specification_grid`])
+/// on `dataset`, in parallel; the result does not depend on the number of threads.
+pub fn specification_curve(grid: &[Config], dataset: &Dataset) -> SpecificationCurve {
+    specification_curve_with(grid, dataset, &Silent)
 }
 
-/// [`specification_curve`], calling `tick(done, total)` as specifications finish.
-pub fn specification_curve_with(
-    base: &Config,
-    dataset: &Dataset,
-    tick: &(dyn Fn(u64, u64) + Sync),
-) -> SpecificationCurve {
-    let configs = grid(base);
+/// [`specification_curve`], telling `progress` as specifications finish.
+pub fn specification_curve_with(grid: &[Config], dataset: &Dataset, progress: &dyn Progress) -> SpecificationCurve {
+    let configs = grid;
     let done = AtomicU64::new(0);
     let total = configs.len() as u64;
     // the dataset indexed once for every specification
-    let index = swp_metrics::ValidMetricsParams::defaults(swp_metrics::GroupBy::Site).index(dataset);
+    let index = Evaluation::index(dataset);
     // specifications with the same cohort settings share the cohort, its covariates and the
     // propensity models (a caliper, ratio or replacement does not change them)
     let mut groups: Vec<(Vec<usize>, &Config)> = Vec::new();
@@ -161,8 +85,8 @@ pub fn specification_curve_with(
         .par_iter()
         .flat_map(|(members, first)| {
             let shared = Evaluation::new((*first).clone()).and_then(|e| {
-                let stage = e.cohort_stage(dataset, &index, &mut |_| {})?;
-                let covariates = e.covariates(&stage.cohort)?;
+                let stage = e.cohort_stage(dataset, &index, &Silent)?;
+                let covariates = matching::covariates(e.config(), &stage.cohort)?;
                 Ok((stage, covariates))
             });
             let logit = OnceLock::new();
@@ -184,7 +108,7 @@ pub fn specification_curve_with(
                             .and_then(|e| e.primary_effects_on(stage, covariates, &propensity)),
                         Err(e) => Err(e.clone()),
                     };
-                    tick(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                    progress.tick(Stage::SpecificationCurve, done.fetch_add(1, Ordering::Relaxed) + 1, total);
                     (spec, spec_rows(spec, config, effects))
                 })
                 .collect::<Vec<_>>()
@@ -194,10 +118,11 @@ pub fn specification_curve_with(
     let per_spec: Vec<Vec<SpecRow>> = per_spec.into_iter().map(|(_, rows)| rows).collect();
     let rows: Vec<SpecRow> = per_spec.into_iter().flatten().collect();
     let mut summary = Vec::new();
-    for (outcome, estimate_type) in PRIMARY {
+    for outcome in Outcome::CHILD {
+        let estimate_type = outcome.primary();
         let these: Vec<&SpecRow> = rows.iter().filter(|r| r.outcome == outcome).collect();
         let estimated: Vec<&SpecRow> = these.iter().copied().filter(|r| r.estimate.is_some()).collect();
-        let null = if estimate_type == "risk_difference" { 0.0 } else { 1.0 };
+        let null = estimate_type.null();
         let share = |lower: bool| -> Option<f64> {
             (!estimated.is_empty()).then(|| {
                 estimated
@@ -210,8 +135,8 @@ pub fn specification_curve_with(
         let mut values: Vec<f64> = estimated.iter().filter_map(|r| r.estimate).collect();
         values.sort_by(f64::total_cmp);
         summary.push(SpecSummary {
-            outcome: outcome.to_string(),
-            estimate_type: estimate_type.to_string(),
+            outcome,
+            estimate_type,
             specifications: these.len(),
             estimated: estimated.len(),
             median_estimate: (!values.is_empty()).then(|| values[values.len() / 2]),
@@ -225,8 +150,10 @@ pub fn specification_curve_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Controls, DistanceName};
+    use crate::config::grid::specification_grid as grid;
+    use crate::config::Controls;
     use std::path::Path;
+    use swp_stats::matching::Distance;
 
     /// A two-specification grid on the bundled data: the specification with the config's own
     /// choices gives exactly the evaluation's primary estimates; the other differs.
@@ -240,12 +167,12 @@ mod tests {
         g.caliper = vec![CaliperSetting::Sd(0.2)];
         g.ratio = vec![1, 2];
         g.replace = vec![false];
-        g.distance = vec![DistanceName::LinearLogit];
+        g.distance = vec![Distance::LinearLogit];
         g.controls = vec![Controls::Comparison];
         g.follow_up_months = vec![24];
         g.min_months_in_care = vec![6];
         assert_eq!(grid(&config).len(), 2);
-        let curve = specification_curve(&config, &loaded.dataset);
+        let curve = specification_curve(&grid(&config), &loaded.dataset);
         assert_eq!(curve.rows.len(), 10);
         let main = Evaluation::new(Config::default()).unwrap().run(&loaded.dataset).unwrap();
         for r in curve.rows.iter().filter(|r| r.spec == 0) {
@@ -257,20 +184,20 @@ mod tests {
                 r.outcome
             );
         }
-        let first = curve.rows.iter().find(|r| r.spec == 0 && r.outcome == "sw_changes").unwrap();
-        let second = curve.rows.iter().find(|r| r.spec == 1 && r.outcome == "sw_changes").unwrap();
+        let first = curve.rows.iter().find(|r| r.spec == 0 && r.outcome == Outcome::SwChanges).unwrap();
+        let second = curve.rows.iter().find(|r| r.spec == 1 && r.outcome == Outcome::SwChanges).unwrap();
         assert_eq!(second.ratio, 2);
         assert_ne!(first.estimate, second.estimate);
         let s = &curve.summary[0];
         assert_eq!((s.specifications, s.estimated), (2, 2));
         assert!(s.share_significant_lower.unwrap() + s.share_significant_higher.unwrap() <= 1.0);
         // a caliper with the Mahalanobis distance is not a specification
-        config.specification_curve.distance = vec![DistanceName::Mahalanobis];
+        config.specification_curve.distance = vec![Distance::Mahalanobis];
         assert!(grid(&config).is_empty());
     }
 
     /// A grid with no specification, or an empty list of choices, is a config error naming the
-    /// key (it used to reach the figure and panic there).
+    /// key.
     #[test]
     fn an_empty_grid_is_a_config_error() {
         for (toml, key) in [

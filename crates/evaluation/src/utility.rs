@@ -1,4 +1,4 @@
-//! What anonymisation did to the analysis: every METRICS.md metric by site, and the
+//! What anonymisation did to the analysis: every docs/metrics.md metric by site, and the
 //! evaluation's balance table, computed on a dataset and on its anonymised copy.
 //!
 //! `swp-eval anonymise` writes this as `utility.json` beside the anonymised tables. Rows are
@@ -7,15 +7,15 @@
 //! denominators move by chance alone; they are counted but neither listed nor held to the bar,
 //! so that the file cannot be read back into the values of a few removed children).
 
-use crate::{BalanceCounts, Evaluation};
+use crate::pipeline::Evaluation;
+use crate::results::BalanceCounts;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use swp_data::Dataset;
 use swp_metrics::{all_metrics, GroupBy, MetricRow, Period, ValidMetricsParams};
-
-/// Metrics whose value is a share (compared in percentage points); every other metric is a
-/// rate or a mean (compared relative to the input's value).
-pub use swp_metrics::all::SHARE_METRICS;
+// Shares (swp_metrics::all::SHARE_METRICS) are compared in percentage points; every other
+// metric is a rate or a mean, compared relative to the input's value.
+use swp_metrics::all::SHARE_METRICS;
 
 /// The smallest input denominator whose rows are listed and held to the bar.
 pub const MIN_DENOMINATOR: f64 = 100.0;

@@ -6,7 +6,7 @@
 //! Consequences of Placing Children in Care*) and the PSSRU unit costs build it: over the
 //! follow-up window, each cohort child's
 //! - placement days (the episode in force each day; on a day one episode ends and the next
-//!   starts, the later one) x the weekly cost of the placement's group (EVALUATION.md's
+//!   starts, the later one) x the weekly cost of the placement's group (docs/evaluation.md's
 //!   `placement_type` groups) and provider (`own`: PR0, PR1 or blank; `other_public`: PR2, PR3;
 //!   `external`: PR4, PR5) / 7;
 //! - social-worker time: contact minutes in the window / 60 x the hourly cost x the overhead
@@ -30,17 +30,22 @@
 //! distinct multisets of pilot sites: the intervals are coarse and an ICER interval is reported
 //! only when every replicate avoids events.
 
-use crate::codes::CodeGroup;
-use crate::cohort::{Cohort, Windows};
-use serde::Serialize;
+use crate::config::codes::CodeGroup;
+use crate::config::value::{ProviderCosts, ValueConfig};
+use crate::config::ValidConfig;
+use crate::pipeline::cohort::{Cohort, Windows};
+use crate::pipeline::effects::{cost_rows, empty_rows, wild_params, ChildOutcomes};
+use crate::pipeline::Prepared;
+use crate::results::{
+    BootstrapInfo, CeacPoint, ComponentRow, Icer, ModelCost, PaymentRow, Quadrants, SpendingRow, ValueForMoney,
+};
+use crate::vocab::{Arm, Outcome};
 use swp_data::validate::code_column;
 use swp_data::Dataset;
 use swp_metrics::costs::{child_years_by_site, site_spending};
 use swp_metrics::{Index, Period};
 use swp_stats::matching::Matching;
 use swp_stats::rng::Rng;
-
-pub use crate::value_config::{PaymentRule, ProviderCosts, ValueConfig};
 
 /// Each cohort child's costs in the follow-up window, by component (pounds).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -126,158 +131,6 @@ pub fn child_costs(
         out.changes.push(cohort.sw_changes[k] * config.cost_per_sw_change);
     }
     out
-}
-
-/// The incremental cost-effectiveness of one outcome.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Icer {
-    /// `placement_moves` or `sw_changes`.
-    pub outcome: &'static str,
-    /// Incremental cost per child-year (pilot minus control, pounds).
-    pub delta_cost: f64,
-    /// 95% percentile interval of it.
-    pub delta_cost_ci: [f64; 2],
-    /// Events avoided per child-year (control minus pilot rate).
-    pub events_avoided: f64,
-    /// 95% percentile interval of it.
-    pub events_avoided_ci: [f64; 2],
-    /// Cost per event avoided (None when no event is avoided).
-    pub icer: Option<f64>,
-    /// Its 95% percentile interval, when every replicate avoids events.
-    pub icer_ci: Option<[f64; 2]>,
-    /// Shares of replicates: more effective and cheaper, more effective and dearer, less
-    /// effective and cheaper, less effective and dearer.
-    pub quadrants: Quadrants,
-}
-
-/// Shares of bootstrap replicates in each quadrant of the cost-effectiveness plane.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Quadrants {
-    /// Events avoided and cost saved (dominant).
-    pub effective_cheaper: f64,
-    /// Events avoided at a cost.
-    pub effective_dearer: f64,
-    /// No event avoided, cost saved.
-    pub less_effective_cheaper: f64,
-    /// No event avoided, at a cost (dominated).
-    pub less_effective_dearer: f64,
-}
-
-/// One point of the acceptability curve.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CeacPoint {
-    /// Willingness to pay per event avoided (pounds).
-    pub willingness_to_pay: f64,
-    /// Probability the pilot is cost-effective, per placement move avoided.
-    pub placement_moves: f64,
-    /// Per social-worker change avoided.
-    pub sw_changes: f64,
-}
-
-/// Site spending per child-year by arm and financial year (METRICS.md `cost_per_child_year`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SpendingRow {
-    /// Arm.
-    pub arm: String,
-    /// Financial year (`2009-10`).
-    pub financial_year: String,
-    /// Spending over child-years, sites with a costs row.
-    pub cost_per_child_year: Option<f64>,
-    /// Sites with a costs row.
-    pub sites: usize,
-}
-
-/// One pilot's matched children against their matched controls.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ModelCost {
-    /// SWP model.
-    pub model: String,
-    /// Pilot site.
-    pub site: String,
-    /// Pooled cost per child-year of the pilot's matched children.
-    pub cost_treated: Option<f64>,
-    /// Of their matched controls (weighted by use).
-    pub cost_control: Option<f64>,
-    /// Site spending per child-year of the pilot over the follow-up years with a costs row.
-    pub site_spending_per_child_year: Option<f64>,
-    /// Matched children of the pilot (None where suppressed).
-    pub n_treated: Option<u64>,
-    /// Their matched controls (None where suppressed).
-    pub n_control: Option<u64>,
-}
-
-/// One payment-on-outcomes threshold in one year.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PaymentRow {
-    /// Pilot site.
-    pub site: String,
-    /// Financial year.
-    pub financial_year: String,
-    /// The indicator.
-    pub indicator: String,
-    /// Its value that year.
-    pub value: Option<f64>,
-    /// `at most X` or `at least X`.
-    pub threshold: String,
-    /// Whether it was met (None when the indicator has no value).
-    pub met: Option<bool>,
-    /// The payment share triggered (0 when not met).
-    pub share: f64,
-    /// The indicator's numerator and denominator (for small-number suppression; not written).
-    #[serde(skip)]
-    pub parts: (Option<f64>, Option<f64>),
-}
-
-/// `value_for_money.json`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ValueForMoney {
-    /// The unit costs used.
-    pub unit_costs: ValueConfig,
-    /// Mean cost per child-year of each component, pilot and control (pooled, matched).
-    pub components: Vec<ComponentRow>,
-    /// Incremental cost-effectiveness per placement move and per social-worker change avoided.
-    pub icers: Vec<Icer>,
-    /// The acceptability curves.
-    pub ceac: Vec<CeacPoint>,
-    /// Bootstrap replicates: (incremental cost, moves avoided, changes avoided) per child-year.
-    pub replicates: Vec<[f64; 3]>,
-    /// Pilot and control sites the bootstrap draws from, and the distinct multisets of pilot
-    /// sites it can draw.
-    pub bootstrap: BootstrapInfo,
-    /// Site spending per child-year by arm and year (when the dataset has costs).
-    pub spending: Vec<SpendingRow>,
-    /// By SWP model.
-    pub by_model: Vec<ModelCost>,
-    /// Payment on outcomes, per pilot, year and threshold.
-    pub payments: Vec<PaymentRow>,
-    /// What to read with care.
-    pub warnings: Vec<String>,
-}
-
-/// A cost component by arm.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ComponentRow {
-    /// `placements`, `social_work`, `changes`, `total`.
-    pub component: &'static str,
-    /// Pilot, per child-year.
-    pub treated: Option<f64>,
-    /// Control, per child-year.
-    pub control: Option<f64>,
-}
-
-/// The bootstrap's design.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BootstrapInfo {
-    /// Replicates.
-    pub reps: usize,
-    /// Seed.
-    pub seed: u64,
-    /// Pilot sites in the matched sample.
-    pub pilot_sites: usize,
-    /// Control sites in the matched sample.
-    pub control_sites: usize,
-    /// Distinct multisets of pilot sites a replicate can draw: C(2g - 1, g).
-    pub distinct_pilot_draws: f64,
 }
 
 /// Pooled sums of one site's matched children (weights applied).
@@ -386,8 +239,49 @@ pub fn value_for_money(config: &ValueConfig, x: &Inputs<'_>) -> ValueForMoney {
             replicates.push(point(&p, &c));
         }
     }
+    let icers = icers_of(&estimate, &replicates);
+    let ceac = ceac_of(config, &replicates);
+    let g = pilot_sites.len() as u64;
+    if g < 10 {
+        warnings.push(format!(
+            "the bootstrap draws from {g} pilot site(s) ({} distinct draws of pilot sites): its intervals are coarse, and an ICER's interval is given only when every replicate avoids events",
+            binomial(2 * g.max(1) - 1, g)
+        ));
+    }
+    if x.index.contacts.is_none() {
+        warnings.push("the dataset has no contacts: social-worker time is not costed".into());
+    }
+    let components = components_of(x, &matched, &total);
+    let years = years_of_spending(x);
+    let spending = spending_rows(x, &years);
+    let by_model = model_costs(x, &total, &years);
+    let payments = payment_rows(config, x);
+    ValueForMoney {
+        unit_costs: config.clone(),
+        components,
+        icers,
+        ceac,
+        replicates,
+        bootstrap: BootstrapInfo {
+            reps: config.bootstrap_reps,
+            seed: x.seed,
+            pilot_sites: pilot_sites.len(),
+            control_sites: control_sites.len(),
+            distinct_pilot_draws: binomial(2 * g.max(1) - 1, g),
+        },
+        spending,
+        by_model,
+        payments,
+        warnings,
+    }
+}
+
+/// The incremental cost-effectiveness of placement moves and social-worker changes avoided:
+/// the point `estimate` ([cost, moves avoided, changes avoided] per child-year) and the
+/// bootstrap `replicates`.
+fn icers_of(estimate: &[f64; 3], replicates: &[[f64; 3]]) -> Vec<Icer> {
     let reps = replicates.len().max(1) as f64;
-    let icers: Vec<Icer> = [("placement_moves", 1usize), ("sw_changes", 2usize)]
+    [("placement_moves", 1usize), ("sw_changes", 2usize)]
         .iter()
         .map(|&(outcome, k)| {
             let share = |f: &dyn Fn(&[f64; 3]) -> bool| replicates.iter().filter(|r| f(r)).count() as f64 / reps;
@@ -408,25 +302,25 @@ pub fn value_for_money(config: &ValueConfig, x: &Inputs<'_>) -> ValueForMoney {
                 },
             }
         })
-        .collect();
-    let ceac = config
+        .collect()
+}
+
+/// The cost-effectiveness acceptability curve over the config's willingness to pay.
+fn ceac_of(config: &ValueConfig, replicates: &[[f64; 3]]) -> Vec<CeacPoint> {
+    let reps = replicates.len().max(1) as f64;
+    config
         .willingness_to_pay
         .iter()
         .map(|&lambda| {
             let p = |k: usize| replicates.iter().filter(|r| lambda * r[k] - r[0] > 0.0).count() as f64 / reps;
             CeacPoint { willingness_to_pay: lambda, placement_moves: p(1), sw_changes: p(2) }
         })
-        .collect();
-    let g = pilot_sites.len() as u64;
-    if g < 10 {
-        warnings.push(format!(
-            "the bootstrap draws from {g} pilot site(s) ({} distinct draws of pilot sites): its intervals are coarse, and an ICER's interval is given only when every replicate avoids events",
-            binomial(2 * g.max(1) - 1, g)
-        ));
-    }
-    if x.index.contacts.is_none() {
-        warnings.push("the dataset has no contacts: social-worker time is not costed".into());
-    }
+        .collect()
+}
+
+/// Each cost component per child-year, pilot and control (pooled over the matched children).
+fn components_of(x: &Inputs<'_>, matched: &[usize], total: &[f64]) -> Vec<ComponentRow> {
+    let (cohort, w) = (x.cohort, &x.matching.weights);
     let component = |name: &'static str, v: &[f64]| {
         let rate = |t: bool| {
             let (num, den) = matched
@@ -437,19 +331,23 @@ pub fn value_for_money(config: &ValueConfig, x: &Inputs<'_>) -> ValueForMoney {
         };
         ComponentRow { component: name, treated: rate(true), control: rate(false) }
     };
-    let components = vec![
+    vec![
         component("placements", &x.costs.placements),
         component("social_work", &x.costs.social_work),
         component("changes", &x.costs.changes),
-        component("total", &total),
-    ];
-    let years = years_of_spending(x);
-    let spending = spending_rows(x, &years);
-    let by_model = x
-        .pilots
+        component("total", total),
+    ]
+}
+
+/// The cost per child-year of each pilot's matched children and their own controls, with the
+/// site's spending per child-year over the follow-up window.
+fn model_costs(x: &Inputs<'_>, total: &[f64], years: &[YearSpending]) -> Vec<ModelCost> {
+    let cohort = x.cohort;
+    x.pilots
         .iter()
         .map(|(site_index, site, model, _)| {
-            let (treated, control_weight) = crate::cohort::pilot_and_controls(cohort, x.matching, *site_index);
+            let (treated, control_weight) =
+                crate::pipeline::cohort::pilot_and_controls(cohort, x.matching, *site_index);
             let rate = |rows: &mut dyn Iterator<Item = (usize, f64)>| {
                 let (n, d) =
                     rows.fold((0.0, 0.0), |(n, d), (i, wt)| (n + wt * total[i], d + wt * cohort.exposure_years[i]));
@@ -464,29 +362,10 @@ pub fn value_for_money(config: &ValueConfig, x: &Inputs<'_>) -> ValueForMoney {
                 cost_control: rate(
                     &mut (0..cohort.len()).filter(|&i| control_weight[i] > 0.0).map(|i| (i, control_weight[i])),
                 ),
-                site_spending_per_child_year: site_spending_in(&years, *site_index, x.windows.follow_up),
+                site_spending_per_child_year: site_spending_in(years, *site_index, x.windows.follow_up),
             }
         })
-        .collect();
-    let payments = payment_rows(config, x);
-    ValueForMoney {
-        unit_costs: config.clone(),
-        components,
-        icers,
-        ceac,
-        replicates,
-        bootstrap: BootstrapInfo {
-            reps: config.bootstrap_reps,
-            seed: x.seed,
-            pilot_sites: pilot_sites.len(),
-            control_sites: control_sites.len(),
-            distinct_pilot_draws: binomial(2 * g.max(1) - 1, g),
-        },
-        spending,
-        by_model,
-        payments,
-        warnings,
-    }
+        .collect()
 }
 
 /// One financial year of the costs table: each site's spending (None without a row) and
@@ -569,7 +448,7 @@ fn payment_rows(config: &ValueConfig, x: &Inputs<'_>) -> Vec<PaymentRow> {
             if go_live.is_some_and(|g| p.to < g) {
                 continue;
             }
-            let from = swp_data::typed::format_date(p.from);
+            let from = swp_data::date::format_date(p.from);
             let found =
                 rows.iter().find(|r| r.group == rule.site && r.metric == rule.indicator && r.period_from == from);
             let value = found.and_then(|r| r.value);
@@ -579,7 +458,7 @@ fn payment_rows(config: &ValueConfig, x: &Inputs<'_>) -> Vec<PaymentRow> {
                 (_, Some(t)) => v >= t,
                 _ => false,
             });
-            let (y, _, _) = swp_data::typed::civil_from_days(p.from);
+            let (y, _, _) = swp_data::date::civil_from_days(p.from);
             out.push(PaymentRow {
                 site: rule.site.clone(),
                 financial_year: swp_metrics::financial_year_label(y),
@@ -599,13 +478,53 @@ fn payment_rows(config: &ValueConfig, x: &Inputs<'_>) -> Vec<PaymentRow> {
     out
 }
 
-/// The outcome name of the cost row in `effects` (made by [`crate::estimates::cost_rows`]).
-pub const OUTCOME: &str = "cost_per_child_year";
+/// The value-for-money stage of a run, when the config enables it: each child's care costed,
+/// the cost outcome's rows appended to the effects, and the cost-effectiveness results.
+pub(crate) fn stage(
+    valid: &ValidConfig,
+    dataset: &Dataset,
+    index: &Index,
+    prepared: &Prepared,
+    outcomes: &mut ChildOutcomes,
+    warnings: &mut Vec<String>,
+) -> Option<ValueForMoney> {
+    let config = valid.value_for_money()?;
+    let (placement_groups, seed, wild) =
+        (valid.code_groups().placement_type(), valid.inference().seed, &wild_params(valid));
+    let (stage, matching) = (&prepared.stage, &prepared.matching);
+    let (cohort, sites, windows) = (&stage.cohort, &stage.sites, &stage.windows);
+    let costs = child_costs(dataset, index, cohort, windows.follow_up, config, placement_groups);
+    let total = costs.total();
+    let matched = &outcomes.matched;
+    let pick = |v: &[f64]| -> Vec<f64> { matched.iter().map(|&i| v[i]).collect() };
+    match cost_rows(Outcome::CostPerChildYear, &pick(&total), &pick(&cohort.exposure_years), &outcomes.sample, wild) {
+        Ok(rows) => outcomes.effects.extend(rows),
+        Err(e) => {
+            warnings.push(format!("{} not estimated: {e}", Outcome::CostPerChildYear));
+            outcomes.effects.extend(empty_rows(Outcome::CostPerChildYear, &outcomes.sample));
+        }
+    }
+    let arm_names: Vec<String> = index
+        .groups
+        .site_ids
+        .iter()
+        .map(|id| sites.iter().find(|s| &s.id == id).map_or_else(String::new, |s| s.arm.as_str().to_string()))
+        .collect();
+    let pilots = sites
+        .iter()
+        .filter(|s| s.arm == Arm::Pilot)
+        .filter_map(|s| Some((index.groups.site_index(&s.id)?, s.id.clone(), s.model.clone(), s.go_live)))
+        .collect();
+    let inputs =
+        Inputs { dataset, index, cohort, matching, costs: &costs, windows, pilots, arm_of_site: &arm_names, seed };
+    Some(value_for_money(config, &inputs))
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use swp_data::typed::days_from_civil;
+    use crate::config::value::PaymentRule;
+    use swp_data::date::days_from_civil;
 
     fn write(dir: &std::path::Path, name: &str, text: &str) {
         std::fs::write(dir.join(name), text).unwrap();
@@ -682,7 +601,7 @@ mod tests {
             at_least: None,
             share: 0.5,
         });
-        assert!(c.check(&groups).unwrap_err().2.contains("METRICS.md metric"));
+        assert!(c.check(&groups).unwrap_err().2.contains("docs/metrics.md metric"));
         let mut c = ValueConfig::default();
         c.payments.push(PaymentRule {
             site: "P1".into(),

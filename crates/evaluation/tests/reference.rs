@@ -79,7 +79,8 @@ fn the_bundled_evaluation_equals_the_r_reanalysis() {
     assert_eq!(rows.len(), 9);
     for row in rows {
         let (outcome, kind) = (row["outcome"].as_str().unwrap(), row["estimate_type"].as_str().unwrap());
-        let e = ours.effects.iter().find(|e| e.outcome == outcome && e.estimate_type == kind).unwrap();
+        let e =
+            ours.effects.iter().find(|e| e.outcome.as_str() == outcome && e.estimate_type.as_str() == kind).unwrap();
         for (key, value) in [
             ("estimate", e.estimate),
             ("se", e.se),
@@ -106,7 +107,7 @@ fn the_bundled_evaluation_equals_the_r_reanalysis() {
     // Kaplan-Meier medians and the log-rank test
     for s in r["survival"].as_array().unwrap() {
         let outcome = s["outcome"].as_str().unwrap();
-        let ours = ours.survival.iter().find(|x| x.outcome == outcome).unwrap();
+        let ours = ours.survival.iter().find(|x| x.outcome.as_str() == outcome).unwrap();
         assert_eq!(ours.treated.median, f(s, "median_treated"), "{outcome} treated median");
         assert_eq!(ours.control.median, f(s, "median_control"), "{outcome} control median");
         assert_eq!(ours.test, "log_rank");
@@ -124,7 +125,7 @@ fn the_bundled_evaluation_equals_the_r_reanalysis() {
 }
 
 /// The cohort (every eligible child's covariates and outcomes) and the sample flow against an
-/// independent re-implementation of EVALUATION.md's cohort rules in plain Python
+/// independent re-implementation of docs/evaluation.md's cohort rules in plain Python
 /// (tests/reference/cohort.py, standard library only).
 #[test]
 fn the_cohort_equals_the_python_reimplementation() {
@@ -179,7 +180,8 @@ fn wild_bootstrap_p_values_agree_with_wildboottest_within_monte_carlo_error() {
     for (key, value) in reference.as_object().unwrap() {
         let (outcome, kind) = key.split_once(':').unwrap();
         let theirs = value.as_f64().unwrap();
-        let e = ours.effects.iter().find(|e| e.outcome == outcome && e.estimate_type == kind).unwrap();
+        let e =
+            ours.effects.iter().find(|e| e.outcome.as_str() == outcome && e.estimate_type.as_str() == kind).unwrap();
         let p = e.wild_p_value.unwrap();
         let se = (2.0 * theirs * (1.0 - theirs) / 9999.0).sqrt();
         assert!((p - theirs).abs() <= 4.0 * se + 1e-4, "{key}: {p} vs wildboottest {theirs} (MC SE {se})");

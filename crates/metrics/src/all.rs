@@ -1,16 +1,17 @@
-//! Every metric of METRICS.md for a set of periods and a grouping, and small-number
+//! Every metric of docs/metrics.md for a set of periods and a grouping, and small-number
 //! suppression.
 
 use crate::caseload::{case_holders, caseload_days, caseload_rows_from, Holder};
-use crate::changes::care_days;
+use crate::index::care_days;
 use crate::index::{add_slots, fold_children, Index};
 use crate::period::{GroupBy, MetricRow, Period, SiteGroups};
-use crate::placements::{child_placements_with_days, PeriodDates, PlacementCodes};
+use crate::placements::{child_placements_with_days, PeriodDates};
+use crate::settings::PlacementCodes;
 use crate::workforce::workforce_rows;
 use rayon::prelude::*;
 use swp_data::Dataset;
 
-/// Every metric of METRICS.md by name, in its order (the cost metrics last).
+/// Every metric of docs/metrics.md by name, in its order (the cost metrics last).
 pub const METRICS: [&str; 23] = [
     "fte_in_post",
     "turnover_rate",
@@ -60,7 +61,7 @@ pub struct MetricsParams {
     pub by: GroupBy,
     /// Caseload above which `share_caseload_over_20` counts a worker (default 20).
     pub caseload_threshold: usize,
-    /// The placement code sets (default METRICS.md's).
+    /// The placement code sets (default docs/metrics.md's).
     pub codes: PlacementCodes,
 }
 
@@ -133,7 +134,7 @@ impl MetricsParams {
 }
 
 impl ValidMetricsParams {
-    /// METRICS.md's settings (the default code sets and threshold) grouped `by`: valid as
+    /// docs/metrics.md's settings (the default code sets and threshold) grouped `by`: valid as
     /// written (test `the_default_settings_are_valid`).
     pub fn defaults(by: GroupBy) -> Self {
         ValidMetricsParams(MetricsParams { by, ..MetricsParams::default() })
@@ -145,7 +146,7 @@ impl ValidMetricsParams {
     }
 }
 
-/// Every metric for every period, in period order, then group order, then METRICS.md order.
+/// Every metric for every period, in period order, then group order, then docs/metrics.md order.
 pub fn all_metrics(dataset: &Dataset, periods: &[Period], params: &ValidMetricsParams) -> Vec<MetricRow> {
     metrics_of(&params.index(dataset), periods, params.caseload_threshold)
 }
@@ -225,7 +226,7 @@ pub fn metrics_of(index: &Index, periods: &[Period], caseload_threshold: usize) 
             if index.costs.is_some() {
                 period_rows.extend(crate::costs::cost_rows_with(index, p, &child_years[k]));
             }
-            // the groups' rows in group order, keeping METRICS.md order within a group (a
+            // the groups' rows in group order, keeping docs/metrics.md order within a group (a
             // stable sort)
             period_rows.retain(|r| position.contains_key(r.group.as_str()));
             period_rows.sort_by_cached_key(|r| position[r.group.as_str()]);
@@ -265,10 +266,17 @@ pub struct PublishedRow {
     pub suppressed: bool,
 }
 
+/// The small-number rule (docs/metrics.md "Small numbers"), the one place it is written: a
+/// count from 1 to `threshold - 1` is not published. `threshold` 0 or 1 hides nothing, and 0
+/// itself is never small.
+pub fn is_small(count: f64, threshold: u32) -> bool {
+    count >= 1.0 && count < f64::from(threshold)
+}
+
 /// Suppresses every figure whose counted numerator or denominator is between 1 and
-/// `threshold - 1` (METRICS.md "Small numbers"); `threshold` 0 or 1 suppresses nothing.
+/// `threshold - 1` ([`is_small`]).
 pub fn suppress(rows: Vec<MetricRow>, threshold: u32) -> Vec<PublishedRow> {
-    let small = |x: Option<f64>| x.is_some_and(|x| x >= 1.0 && x < f64::from(threshold));
+    let small = |x: Option<f64>| x.is_some_and(|x| is_small(x, threshold));
     rows.into_iter()
         .map(|mut row| {
             let (num, den) = counted_parts(row.metric);

@@ -1,4 +1,4 @@
-//! Caseload metrics (METRICS.md, "Caseloads"): `caseload_per_fte`, `mean_caseload`,
+//! Caseload metrics (docs/metrics.md, "Caseloads"): `caseload_per_fte`, `mean_caseload`,
 //! `share_caseload_over_20`.
 //!
 //! caseload(w, d) = distinct children with an allocation to worker w open on d. Every worker
@@ -9,7 +9,7 @@ use crate::index::{Allocation, Index, CHUNK};
 use crate::period::{MetricRow, Period, SiteGroups};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicI32, Ordering};
-use swp_data::typed::{civil_from_days, days_from_civil};
+use swp_data::date::{civil_from_days, days_from_civil};
 
 /// A worker holding cases on a day.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -247,7 +247,7 @@ mod tests {
     use crate::index::{Builder, SpellRecord};
     use crate::period::SiteGroups;
     use crate::test_support::d;
-    use swp_data::typed::format_date;
+    use swp_data::date::format_date;
 
     fn spell(fte: f64, start: i32, end: Option<i32>) -> SpellRecord {
         SpellRecord { counted: true, fte, agency: false, start, end }
@@ -265,7 +265,7 @@ mod tests {
         assert!((0.55..0.85).contains(&ratio), "caseload ratio {ratio} (true 0.7)");
     }
 
-    /// Case holders equal METRICS.md's definition counted directly (distinct children with an
+    /// Case holders equal docs/metrics.md's definition counted directly (distinct children with an
     /// allocation to the worker in force that day; workers in post that day, in index order),
     /// with the days in one batch and in batches of 1 and 3 days.
     #[test]

@@ -1,4 +1,4 @@
-//! Social-worker change metrics (METRICS.md, "Social-worker changes"):
+//! Social-worker change metrics (docs/metrics.md, "Social-worker changes"):
 //! `sw_changes_per_child_year`, `mean_distinct_workers`, `pct_3plus_workers`.
 //!
 //! Children counted: looked after on at least one day of P (short-break days count);
@@ -7,7 +7,7 @@
 //! child's first allocation is not a change. An allocation overlaps P when it is in force on a
 //! day of P (after a same-day handover the earlier allocation is not in force that day).
 
-pub use crate::index::{care_days, days_in};
+use crate::index::care_days;
 use crate::index::{sum_over_children, Allocation, Index};
 use crate::period::{MetricRow, Period};
 
@@ -75,7 +75,7 @@ pub fn change_rows(index: &Index, p: Period) -> Vec<MetricRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::Builder;
+    use crate::index::{days_in, Builder};
     use crate::settings::PlacementCodes;
     use crate::test_support::d;
 

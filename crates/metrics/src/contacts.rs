@@ -1,11 +1,11 @@
-//! Contact metrics (METRICS.md, "Contact with children"; only when contacts.csv is present):
+//! Contact metrics (docs/metrics.md, "Contact with children"; only when contacts.csv is present):
 //! `visits_per_child_month`, `share_visits_seen_alone`, `contact_minutes_per_child_month`.
 //!
 //! Contacts counted: those of the children counted for social-worker changes (looked after on
 //! at least one day of P, grouped by the child's site), dated inside P on a day the child is
 //! looked after. child_months = sum of days(c) / (365.25 / 12).
 
-use crate::changes::care_days;
+use crate::index::care_days;
 use crate::index::{sum_over_children, Contact, ContactKind, Grouped, Index};
 use crate::period::{MetricRow, Period};
 

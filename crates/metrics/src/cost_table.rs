@@ -1,4 +1,4 @@
-//! The costs table as the metrics read it (DATA.md v1.1): one record per readable row, the site
+//! The costs table as the metrics read it (docs/data-contract.md v1.1): one record per readable row, the site
 //! as an index. The index holds these; [`crate::costs`] computes the cost metrics from them.
 
 use crate::period::SiteGroups;

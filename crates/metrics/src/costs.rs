@@ -1,4 +1,4 @@
-//! Costs (METRICS.md v1.1; only when the dataset has a `costs` table): `cost_per_child_year`,
+//! Costs (docs/metrics.md v1.1; only when the dataset has a `costs` table): `cost_per_child_year`,
 //! `staff_cost_per_fte`, `agency_cost_share`, `outcome_payment_share`.
 //!
 //! Defined when the period is exactly one financial year (null otherwise). A category with no
@@ -12,12 +12,12 @@
 //!   post counts as 0.
 
 use crate::caseload::month_ends;
-pub use crate::cost_table::{read, CostRecord};
+use crate::cost_table::CostRecord;
 use crate::index::{care_days, Index};
 use crate::period::{MetricRow, Period};
-use swp_data::typed::{civil_from_days, days_from_civil, format_date};
+use swp_data::date::{civil_from_days, days_from_civil, format_date};
 
-/// The cost metrics, in METRICS.md order.
+/// The cost metrics, in docs/metrics.md order.
 pub const COST_METRICS: [&str; 4] =
     ["cost_per_child_year", "staff_cost_per_fte", "agency_cost_share", "outcome_payment_share"];
 
@@ -82,7 +82,7 @@ pub fn mean_fte_by_site(index: &Index, p: Period) -> Vec<f64> {
     fte.into_iter().map(|f| f / n).collect()
 }
 
-/// The four cost metrics of every group for period `p`, in METRICS.md order per group.
+/// The four cost metrics of every group for period `p`, in docs/metrics.md order per group.
 pub fn cost_rows(index: &Index, p: Period) -> Vec<MetricRow> {
     if index.costs.is_none() {
         return Vec::new();

@@ -168,7 +168,7 @@ pub mod flag {
     pub const SHORT_BREAK: u8 = 4;
     /// An adoption placement (PLACE A3..A6 by default).
     pub const ADOPTION: u8 = 8;
-    /// The episode starts a placement (METRICS.md: a new carer, not temporary, not a short
+    /// The episode starts a placement (docs/metrics.md: a new carer, not temporary, not a short
     /// break, not the return from a temporary placement).
     pub const STARTS_PLACEMENT: u8 = 16;
 }
@@ -755,7 +755,7 @@ impl<'a> Builder<'a> {
 }
 
 /// Sorts a child's episodes and derives which start a placement and where each period of
-/// care starts (METRICS.md "Placements").
+/// care starts (docs/metrics.md "Placements").
 fn derive_episodes(episodes: &mut [Episode]) {
     episodes.sort_by_key(|e| (e.start, e.end.unwrap_or(i32::MAX)));
     for i in 0..episodes.len() {
@@ -769,7 +769,7 @@ fn derive_episodes(episodes: &mut [Episode]) {
     }
 }
 
-/// METRICS.md's handover rule for allocations of one child sorted by start: an allocation
+/// docs/metrics.md's handover rule for allocations of one child sorted by start: an allocation
 /// ending on the day the next one starts is not in force that day.
 pub fn apply_handovers(allocations: &mut [Allocation]) {
     for i in 1..allocations.len() {

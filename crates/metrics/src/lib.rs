@@ -1,4 +1,4 @@
-//! Pilot metrics of swp-eval (METRICS.md) over a validated `swp_data::Dataset`.
+//! Pilot metrics of swp-eval (docs/metrics.md) over a validated `swp_data::Dataset`.
 //!
 //! The dataset is first turned into an [`Index`] (ids interned, each child's episodes,
 //! allocations and contacts together and sorted); every metric then runs over it, child by
@@ -23,7 +23,9 @@ pub mod settings;
 pub mod tables;
 pub mod workforce;
 
-pub use all::{all_metrics, metrics_of, suppress, MetricsError, MetricsParams, PublishedRow, ValidMetricsParams};
+pub use all::{
+    all_metrics, is_small, metrics_of, suppress, MetricsError, MetricsParams, PublishedRow, ValidMetricsParams,
+};
 pub use index::Index;
 pub use period::{default_periods, financial_year_label, financial_years, GroupBy, MetricRow, Period, SiteGroups};
 
@@ -32,7 +34,7 @@ pub use period::{default_periods, financial_year_label, financial_years, GroupBy
 pub(crate) mod test_support {
     /// Day number of a calendar date.
     pub fn d(y: i32, m: u32, day: u32) -> i32 {
-        swp_data::typed::days_from_civil(y, m, day)
+        swp_data::date::days_from_civil(y, m, day)
     }
 
     /// One site, `S`, in a group of its own.

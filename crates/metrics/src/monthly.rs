@@ -11,7 +11,7 @@
 use crate::caseload::{case_holders, month_ends};
 use crate::index::Index;
 use crate::period::{MetricRow, Period};
-use swp_data::typed::{civil_from_days, days_from_civil, format_date};
+use swp_data::date::{civil_from_days, days_from_civil, format_date};
 
 /// The monthly series of every group for the months ending inside `p`, month by month, then
 /// group order.

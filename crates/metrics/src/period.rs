@@ -1,7 +1,7 @@
 //! Periods, groupings and the metric row every metric produces.
 
 use serde::Serialize;
-use swp_data::typed::{civil_from_days, days_from_civil, format_date};
+use swp_data::date::{civil_from_days, days_from_civil, format_date};
 use swp_data::validate::{code_column, text_column};
 use swp_data::Dataset;
 
@@ -57,17 +57,18 @@ pub fn financial_years(first: i32, last: i32) -> Vec<Period> {
     }
 }
 
-/// How rows are grouped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GroupBy {
-    /// One group per site.
-    Site,
-    /// pilot / host / comparison.
-    Arm,
-    /// SWP model (`none` for hosts and comparisons).
-    Model,
-    /// Everything.
-    Total,
+swp_stats::choice! {
+    /// How rows are grouped.
+    pub enum GroupBy {
+        /// One group per site.
+        Site = "site",
+        /// pilot / host / comparison.
+        Arm = "arm",
+        /// SWP model (`none` for hosts and comparisons).
+        Model = "model",
+        /// All sites together.
+        Total = "total",
+    }
 }
 
 /// The groups of a grouping: each group's name and the indices of its sites, in sites.csv
@@ -120,7 +121,7 @@ impl SiteGroups {
 pub struct MetricRow {
     /// Group name.
     pub group: String,
-    /// Metric name (METRICS.md).
+    /// Metric name (docs/metrics.md).
     pub metric: &'static str,
     /// Value; None when the denominator is 0.
     pub value: Option<f64>,

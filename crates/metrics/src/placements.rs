@@ -1,7 +1,7 @@
-//! Placement stability metrics (METRICS.md, "Placement stability"): `pct_3plus_placements`,
+//! Placement stability metrics (docs/metrics.md, "Placement stability"): `pct_3plus_placements`,
 //! `long_term_stability`, `placement_moves_per_child_year`.
 //!
-//! An episode starts a placement when its rne is in [`PlacementCodes::new_carer_rne`] (S, P, B),
+//! An episode starts a placement when its rne is in [`PlacementCodes::new_carer_rne`](crate::settings::PlacementCodes::new_carer_rne) (S, P, B),
 //! its place is not temporary (T0..T4), its legal status is not a short break (V3, V4), and the
 //! child's previous episode (in its whole history) was not temporary. A period of care is a run
 //! of episodes each starting on the day the previous one ended or the day after. On a shared
@@ -9,9 +9,8 @@
 
 use crate::index::{care_days, flag, sum_over_children, Episode, Index};
 use crate::period::{MetricRow, Period};
-pub use crate::settings::PlacementCodes;
 
-pub use swp_data::date::years_before;
+use swp_data::date::years_before;
 
 /// The latest-starting episode in force on `day` (on a shared day the later one is in force).
 fn in_force(episodes: &[Episode], day: i32) -> Option<usize> {
@@ -180,8 +179,9 @@ pub fn placement_rows(index: &Index, p: Period) -> Vec<MetricRow> {
 mod tests {
     use super::*;
     use crate::index::Builder;
+    use crate::settings::PlacementCodes;
     use crate::test_support::d;
-    use swp_data::typed::format_date;
+    use swp_data::date::format_date;
 
     #[test]
     fn years_before_is_calendar_arithmetic_clamped_to_the_month() {
@@ -304,7 +304,7 @@ mod tests {
         assert!((0.65..0.95).contains(&ratio), "move ratio {ratio} (true 0.8)");
     }
 
-    /// The one-pass count of placement starts and moves equals METRICS.md's definitions
+    /// The one-pass count of placement starts and moves equals docs/metrics.md's definitions
     /// written out (a move: a placement starting in P with an earlier placement start in its
     /// period of care), over random runs of episodes sorted by start and random periods.
     #[test]

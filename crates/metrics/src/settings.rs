@@ -1,7 +1,7 @@
-//! The code sets of METRICS.md's placement rules, a setting of every metrics run (the index
+//! The code sets of docs/metrics.md's placement rules, a setting of every metrics run (the index
 //! derives each episode's placement flags from them).
 
-/// The code sets of the placement rules (settings; [`Default`] gives METRICS.md's).
+/// The code sets of the placement rules (settings; [`Default`] gives docs/metrics.md's).
 #[derive(Debug, Clone)]
 pub struct PlacementCodes {
     /// RNE codes of a new carer.

@@ -7,9 +7,10 @@ use crate::caseload::{case_holders, caseload_days, month_ends};
 use crate::changes::child_changes;
 use crate::index::Index;
 use crate::period::Period;
-use crate::placements::{child_placements, years_before, PeriodDates};
+use crate::placements::{child_placements, PeriodDates};
 use rayon::prelude::*;
 use serde::Serialize;
+use swp_data::date::years_before;
 
 /// One child looked after on at least one day of P.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -134,7 +135,7 @@ pub fn worker_table(index: &Index, p: Period) -> Vec<WorkerRow> {
             spells: spells.len() as u32,
             agency: last.agency,
             fte: last.fte,
-            days_in_post: crate::changes::days_in(spans, p),
+            days_in_post: crate::index::days_in(spans, p),
             in_post_at_end: at_end,
             left_in_period: spells.iter().any(|s| s.end.is_some_and(|e| p.contains(e))),
             caseload_at_end: if at_end { cases[(days.len() - 1) * workers + w] } else { 0 },
@@ -149,7 +150,7 @@ pub fn worker_table(index: &Index, p: Period) -> Vec<WorkerRow> {
 mod tests {
     use super::*;
     use crate::index::{Builder, SpellRecord};
-    use crate::placements::PlacementCodes;
+    use crate::settings::PlacementCodes;
     use crate::test_support::d;
 
     /// FY 2011-12 by hand (366 days):

@@ -1,4 +1,4 @@
-//! Workforce metrics (METRICS.md, "Workforce"): `fte_in_post`, `turnover_rate`,
+//! Workforce metrics (docs/metrics.md, "Workforce"): `fte_in_post`, `turnover_rate`,
 //! `stability_index`, `recruitment_rate`, `agency_rate`, `sickness_absence_rate`,
 //! `median_service_years`.
 //!
@@ -7,7 +7,7 @@
 
 use crate::index::{Index, Spell};
 use crate::period::{MetricRow, Period};
-use swp_data::typed::format_date;
+use swp_data::date::format_date;
 
 /// Monday-to-Friday days in `[from, to]` (0 when empty). 1970-01-01 was a Thursday.
 pub fn working_days(from: i32, to: i32) -> i64 {
@@ -87,7 +87,7 @@ fn sick_days(sickness: &[(i32, i32)], from: i32, to: i32) -> i64 {
     covered + current.map_or(0, |(ca, cb)| working_days(ca, cb))
 }
 
-/// The workforce metrics of every group for period `p`, in METRICS.md order per group.
+/// The workforce metrics of every group for period `p`, in docs/metrics.md order per group.
 pub fn workforce_rows(index: &Index, p: Period) -> Vec<MetricRow> {
     let groups = &index.groups;
     let mut sums = vec![Sums::default(); groups.names.len()];

@@ -9,12 +9,12 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use swp_evaluation::descriptive::{ArmYearRow, CaseloadDistribution, MonthlyRow};
-use swp_evaluation::estimates::{Curve, EffectRow, SurvivalResult};
-use swp_evaluation::power::PowerResult;
-use swp_evaluation::specification::{SpecRow, SpecificationCurve};
-use swp_evaluation::value::{SpendingRow, ValueForMoney};
-use swp_evaluation::{Balance, EvaluationResults};
+use swp_evaluation::results::{
+    ArmYearRow, Balance, CaseloadDistribution, Curve, EffectRow, MonthlyRow, PowerResult, SpecRow, SpecificationCurve,
+    SpendingRow, SurvivalResult, ValueForMoney,
+};
+use swp_evaluation::vocab::{EstimateType, Outcome};
+use swp_evaluation::Published;
 
 /// Okabe-Ito: vermillion (pilot).
 pub const PILOT: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
@@ -80,8 +80,8 @@ trait Draw {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult;
 }
 
-fn e<E: std::fmt::Debug>(err: E) -> String {
-    format!("{err:?}")
+fn e<E: std::fmt::Display>(err: E) -> String {
+    err.to_string()
 }
 
 fn render(name: &str, title: &str, alt: String, fig: &impl Draw) -> Result<Figure, ChartError> {
@@ -281,7 +281,7 @@ struct Forest<'a> {
 }
 
 fn label(r: &EffectRow) -> String {
-    format!("{} — {}", r.outcome.replace('_', " "), r.estimate_type.replace('_', " "))
+    format!("{} — {}", r.outcome.as_str().replace('_', " "), r.estimate_type.as_str().replace('_', " "))
 }
 
 fn right_text(r: &EffectRow) -> String {
@@ -416,19 +416,18 @@ impl Draw for Forest<'_> {
 /// Forest plot: every estimate with its 95% interval (ratios on a log scale, differences on
 /// their own), primary rows in vermillion, p and Holm-adjusted p beside each.
 pub fn forest_plot(effects: &[EffectRow], source: &str) -> Result<Figure, ChartError> {
-    let is_ratio =
-        |r: &&EffectRow| matches!(r.estimate_type, "rate_ratio" | "risk_ratio" | "odds_ratio" | "hazard_ratio");
+    let is_ratio = |r: &&EffectRow| r.estimate_type.is_ratio();
     let ratios: Vec<&EffectRow> = effects.iter().filter(is_ratio).collect();
     let differences: Vec<&EffectRow> =
-        effects.iter().filter(|r| !is_ratio(r) && r.estimate_type != "hedges_g").collect();
+        effects.iter().filter(|r| !is_ratio(r) && r.estimate_type != EstimateType::HedgesG).collect();
     let primary: Vec<String> = effects
         .iter()
         .filter(|r| r.primary)
         .map(|r| {
             format!(
                 "{} {} {}",
-                r.outcome.replace('_', " "),
-                r.estimate_type.replace('_', " "),
+                r.outcome.as_str().replace('_', " "),
+                r.estimate_type.as_str().replace('_', " "),
                 r.estimate.map_or("suppressed".into(), fmt)
             )
         })
@@ -470,7 +469,7 @@ impl Draw for KmPlot<'_> {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        let title = format!("Kaplan-Meier: {}", self.result.outcome.replace('_', " "));
+        let title = format!("Kaplan-Meier: {}", self.result.outcome.as_str().replace('_', " "));
         let area = frame(root, &title, self.source)?;
         let (plot, table) = area.split_vertically(area.dim_in_pixel().1.saturating_sub(90));
         let mut chart = ChartBuilder::on(&plot)
@@ -541,7 +540,7 @@ pub fn km_plot(result: &SurvivalResult, window_days: f64, source: &str) -> Resul
     let med = |c: &Curve| c.median.map_or("not reached".to_string(), |m| format!("{m:.0} days"));
     let alt = format!(
         "Kaplan-Meier curves of {} for pilot (vermillion) and matched control (blue) children over {:.0} days with 95% bands; median pilot {}, control {}; p = {}.",
-        result.outcome.replace('_', " "),
+        result.outcome.as_str().replace('_', " "),
         window_days,
         med(&result.treated),
         med(&result.control),
@@ -549,7 +548,7 @@ pub fn km_plot(result: &SurvivalResult, window_days: f64, source: &str) -> Resul
     );
     render(
         &name,
-        &format!("Kaplan-Meier: {}", result.outcome.replace('_', " ")),
+        &format!("Kaplan-Meier: {}", result.outcome.as_str().replace('_', " ")),
         alt,
         &KmPlot { result, source, window_days },
     )
@@ -848,7 +847,7 @@ pub fn placement_moves(rows: &[ArmYearRow], source: &str) -> Result<Figure, Char
 // Sample flow
 
 struct Flow<'a> {
-    rows: &'a [swp_evaluation::cohort::FlowRow],
+    rows: &'a [swp_evaluation::results::FlowRow],
     matched: (Option<u64>, Option<u64>),
     source: &'a str,
 }
@@ -908,7 +907,7 @@ impl Draw for Flow<'_> {
 }
 
 /// The sample flow as a diagram (suppressed counts shown as `c`).
-pub fn sample_flow(results: &EvaluationResults, source: &str) -> Result<Figure, ChartError> {
+pub fn sample_flow(results: &Published, source: &str) -> Result<Figure, ChartError> {
     let n = &results.balance.n;
     let arm =
         |a: &str| results.sample_flow.iter().rfind(|r| r.arm == a).map_or("c".to_string(), |r| count_text(r.remaining));
@@ -1153,7 +1152,7 @@ fn spec_choices(r: &SpecRow) -> [(&'static str, String); 7] {
         ("caliper", r.caliper.map_or("none".to_string(), |c| format!("{c} SD"))),
         ("ratio", format!("{}:1", r.ratio)),
         ("replacement", if r.replace { "with" } else { "without" }.to_string()),
-        ("distance", r.distance.replace("linearlogit", "linear logit")),
+        ("distance", r.distance.as_str().replace('-', " ")),
         ("controls", r.controls.clone()),
         ("follow-up", format!("{} months", r.follow_up_months)),
         ("min. in care", format!("{} months", r.min_months_in_care)),
@@ -1291,7 +1290,7 @@ impl Draw for SpecCurve<'_> {
 /// The specification curve of one primary outcome: every estimated specification's estimate
 /// and 95% interval sorted by estimate (significant ones marked), and below it the choices each
 /// specification made. Dimensions with one value in the grid are left out.
-pub fn specification_curve(curve: &SpecificationCurve, outcome: &str, source: &str) -> Result<Figure, ChartError> {
+pub fn specification_curve(curve: &SpecificationCurve, outcome: Outcome, source: &str) -> Result<Figure, ChartError> {
     let mut rows: Vec<&SpecRow> = curve.rows.iter().filter(|r| r.outcome == outcome && r.estimate.is_some()).collect();
     rows.sort_by(|a, b| a.estimate.unwrap_or(0.0).total_cmp(&b.estimate.unwrap_or(0.0)).then(a.spec.cmp(&b.spec)));
     let all: Vec<&SpecRow> = curve.rows.iter().filter(|r| r.outcome == outcome).collect();
@@ -1318,7 +1317,7 @@ pub fn specification_curve(curve: &SpecificationCurve, outcome: &str, source: &s
     let share = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{:.0}%", 100.0 * v));
     let alt = format!(
         "Specification curve of {}: {} of {} specifications estimated, sorted by their {}; median {}; significant at 5% with fewer events among pilot children in {}, with more in {}. Below, the choices of each specification.",
-        outcome.replace('_', " "),
+        outcome.as_str().replace('_', " "),
         rows.len(),
         all.len(),
         estimate_type.replace('_', " "),
@@ -1327,8 +1326,8 @@ pub fn specification_curve(curve: &SpecificationCurve, outcome: &str, source: &s
         share(summary.and_then(|s| s.share_significant_higher)),
     );
     let name = format!("specification_curve_{outcome}");
-    let title = format!("Specification curve: {}", outcome.replace('_', " "));
-    render(&name, &title, alt, &SpecCurve { outcome, estimate_type, rows, choices, source })
+    let title = format!("Specification curve: {}", outcome.as_str().replace('_', " "));
+    render(&name, &title, alt, &SpecCurve { outcome: outcome.as_str(), estimate_type, rows, choices, source })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1336,7 +1335,7 @@ pub fn specification_curve(curve: &SpecificationCurve, outcome: &str, source: &s
 
 struct PowerCurves<'a> {
     power: &'a PowerResult,
-    outcomes: Vec<String>,
+    outcomes: Vec<Outcome>,
     source: &'a str,
 }
 
@@ -1360,9 +1359,10 @@ impl Draw for PowerCurves<'_> {
         };
         let (min, max) = (ratios.first().copied().unwrap_or(0.5), ratios.last().copied().unwrap_or(1.0));
         for (panel, outcome) in panels.iter().zip(&self.outcomes) {
-            let effect = self.power.rows.iter().find(|r| &r.outcome == outcome).map_or("ratio", |r| r.effect_type);
+            let effect =
+                self.power.rows.iter().find(|r| r.outcome == *outcome).map_or("ratio", |r| r.effect_type.as_str());
             let mut chart = ChartBuilder::on(panel)
-                .caption(outcome.replace('_', " "), text_style(16.0))
+                .caption(outcome.as_str().replace('_', " "), text_style(16.0))
                 .margin(8)
                 .margin_right(24)
                 .x_label_area_size(40)
@@ -1392,7 +1392,7 @@ impl Draw for PowerCurves<'_> {
                     .power
                     .rows
                     .iter()
-                    .filter(|r| &r.outcome == outcome && r.pilot_sites == k)
+                    .filter(|r| r.outcome == *outcome && r.pilot_sites == k)
                     .filter_map(|r| Some((r.ratio, r.power?)))
                     .collect();
                 let observed = if k == self.power.observed_pilot_sites { " (as evaluated)" } else { "" };
@@ -1413,17 +1413,19 @@ impl Draw for PowerCurves<'_> {
 /// ratio, one line per number of pilot sites, with the target power (dashed, dark) and alpha
 /// (dashed, grey: the power at ratio 1 is the test's size).
 pub fn power_curves(power: &PowerResult, source: &str) -> Result<Figure, ChartError> {
-    let mut outcomes: Vec<String> = Vec::new();
+    let mut outcomes: Vec<Outcome> = Vec::new();
     for r in &power.rows {
         if !outcomes.contains(&r.outcome) {
-            outcomes.push(r.outcome.clone());
+            outcomes.push(r.outcome);
         }
     }
     let mde: Vec<String> = power
         .minimum_detectable
         .iter()
         .filter(|m| m.pilot_sites == power.observed_pilot_sites)
-        .map(|m| format!("{} {}", m.outcome.replace('_', " "), m.ratio.map_or("beyond the grid".to_string(), fmt)))
+        .map(|m| {
+            format!("{} {}", m.outcome.as_str().replace('_', " "), m.ratio.map_or("beyond the grid".to_string(), fmt))
+        })
         .collect();
     let alt = format!(
         "Power curves from {} simulated evaluations per number of pilot sites: power against the planted ratio for each primary outcome; minimum detectable effects at {:.0}% power with {} pilot sites: {}.",
@@ -1598,7 +1600,7 @@ impl Draw for Ceac<'_> {
 
 /// The cost-effectiveness acceptability curves.
 pub fn ceac(v: &ValueForMoney, source: &str) -> Result<Figure, ChartError> {
-    let at = |p: &swp_evaluation::value::CeacPoint| {
+    let at = |p: &swp_evaluation::results::CeacPoint| {
         format!("{:.0}% and {:.0}%", 100.0 * p.placement_moves, 100.0 * p.sw_changes)
     };
     let alt = format!(
@@ -1683,7 +1685,7 @@ pub fn cost_trends(rows: &[SpendingRow], source: &str) -> Result<Figure, ChartEr
 }
 
 /// The source note of every figure.
-pub fn source_note(results: &EvaluationResults) -> String {
+pub fn source_note(results: &Published) -> String {
     let d = &results.design;
     let data = d.dataset_name.clone().unwrap_or_else(|| "dataset".into());
     let synthetic = if d.synthetic { " — synthetic data, no real children" } else { "" };
@@ -1699,7 +1701,7 @@ pub fn source_note(results: &EvaluationResults) -> String {
 ///
 /// # Errors
 /// A figure that fails to draw.
-pub fn figures(results: &EvaluationResults) -> Result<Vec<Figure>, ChartError> {
+pub fn figures(results: &Published) -> Result<Vec<Figure>, ChartError> {
     let source = source_note(results);
     let d = &results.design;
     let window = d.follow_up_days;
@@ -1718,7 +1720,7 @@ pub fn figures(results: &EvaluationResults) -> Result<Vec<Figure>, ChartError> {
     if let Some(curve) = &results.specification_curve {
         // an outcome no specification could estimate has no curve to draw
         for summary in curve.summary.iter().filter(|s| s.estimated > 0) {
-            out.push(specification_curve(curve, &summary.outcome, &source)?);
+            out.push(specification_curve(curve, summary.outcome, &source)?);
         }
     }
     if let Some(power) = &results.power {
@@ -1757,7 +1759,7 @@ mod tests {
     #[test]
     fn km_plot_shows_suppressed_numbers_at_risk_as_c_and_is_deterministic() {
         let result = SurvivalResult {
-            outcome: "time_to_sw_change".into(),
+            outcome: Outcome::TimeToSwChange,
             treated: curve(vec![Some(40.0), None]),
             control: curve(vec![Some(41.0), Some(17.0)]),
             test: "log_rank",
@@ -1777,7 +1779,7 @@ mod tests {
     #[test]
     fn a_specification_curve_without_estimates_draws() {
         let curve = SpecificationCurve { rows: Vec::new(), summary: Vec::new() };
-        let f = specification_curve(&curve, "sw_changes", "Source: test").unwrap();
+        let f = specification_curve(&curve, Outcome::SwChanges, "Source: test").unwrap();
         assert!(f.svg.contains("0 specifications"));
     }
 }

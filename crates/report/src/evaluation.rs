@@ -2,7 +2,7 @@
 //! panel, results by SWP model) as [`Table`]s, from the result types only.
 
 use crate::table::{Cell, Table};
-use swp_evaluation::EvaluationResults;
+use swp_evaluation::Published;
 
 fn num(x: Option<f64>) -> Cell {
     Cell::Number(x.filter(|v| v.is_finite()))
@@ -23,7 +23,7 @@ fn count_f(x: Option<f64>, suppressed: bool) -> Cell {
 }
 
 /// `effects`: one row per estimate.
-pub fn effects(r: &EvaluationResults) -> Table {
+pub fn effects(r: &Published) -> Table {
     let mut t = Table::new(vec![
         "outcome",
         "kind",
@@ -80,7 +80,7 @@ pub fn effects(r: &EvaluationResults) -> Table {
 }
 
 /// The primary rows only, as the terminal summary shows them.
-pub fn primary_summary(r: &EvaluationResults) -> Table {
+pub fn primary_summary(r: &Published) -> Table {
     let mut t =
         Table::new(vec!["primary outcome", "estimate", "value", "95% CI low", "95% CI high", "p", "Holm p", "wild p"]);
     for e in r.effects.iter().filter(|e| e.primary) {
@@ -99,7 +99,7 @@ pub fn primary_summary(r: &EvaluationResults) -> Table {
 }
 
 /// `balance`: one row per covariate column.
-pub fn balance(r: &EvaluationResults) -> Table {
+pub fn balance(r: &Published) -> Table {
     let mut t = Table::new(vec![
         "covariate",
         "mean_treated",
@@ -134,7 +134,7 @@ pub fn balance(r: &EvaluationResults) -> Table {
 }
 
 /// `sample_flow`.
-pub fn sample_flow(r: &EvaluationResults) -> Table {
+pub fn sample_flow(r: &Published) -> Table {
     let mut t = Table::new(vec!["step", "rule", "arm", "removed", "remaining"]);
     for f in &r.sample_flow {
         let removed = match (f.step, f.removed) {
@@ -154,7 +154,7 @@ pub fn sample_flow(r: &EvaluationResults) -> Table {
 }
 
 /// `site_did`.
-pub fn site_did(r: &EvaluationResults) -> Table {
+pub fn site_did(r: &Published) -> Table {
     let mut t = Table::new(vec![
         "metric",
         "pilots",
@@ -193,7 +193,7 @@ pub fn site_did(r: &EvaluationResults) -> Table {
 }
 
 /// `site_panel`: site x year values of the site-level metrics.
-pub fn site_panel(r: &EvaluationResults) -> Table {
+pub fn site_panel(r: &Published) -> Table {
     let mut t = Table::new(vec![
         "site",
         "arm",
@@ -209,7 +209,7 @@ pub fn site_panel(r: &EvaluationResults) -> Table {
         let v = |x: Option<f64>| if p.suppressed { Cell::Suppressed } else { num(x) };
         t = t.row(vec![
             Cell::text(&p.site),
-            Cell::text(&p.arm),
+            Cell::text(p.arm),
             Cell::text(&p.model),
             Cell::text(&p.year),
             Cell::text(&p.metric),
@@ -223,7 +223,7 @@ pub fn site_panel(r: &EvaluationResults) -> Table {
 }
 
 /// `by_model`.
-pub fn by_model(r: &EvaluationResults) -> Table {
+pub fn by_model(r: &Published) -> Table {
     let mut t = Table::new(vec![
         "model",
         "site",
@@ -255,7 +255,7 @@ pub fn by_model(r: &EvaluationResults) -> Table {
 }
 
 /// `sensitivity`: E-values and Rosenbaum bounds of the primary outcomes.
-pub fn sensitivity(r: &EvaluationResults) -> Table {
+pub fn sensitivity(r: &Published) -> Table {
     let mut t = Table::new(vec![
         "outcome",
         "ratio_type",
@@ -270,8 +270,8 @@ pub fn sensitivity(r: &EvaluationResults) -> Table {
     ]);
     for s in &r.sensitivity {
         t = t.row(vec![
-            Cell::text(&s.outcome),
-            Cell::text(&s.ratio_type),
+            Cell::text(s.outcome),
+            Cell::text(s.ratio_type),
             num(s.ratio),
             num(s.e_value),
             num(s.e_value_ci),
@@ -286,7 +286,7 @@ pub fn sensitivity(r: &EvaluationResults) -> Table {
 }
 
 /// `specification_curve`: the share of specifications significant in each direction.
-pub fn specification_summary(r: &EvaluationResults) -> Option<Table> {
+pub fn specification_summary(r: &Published) -> Option<Table> {
     let curve = r.specification_curve.as_ref()?;
     let mut t = Table::new(vec![
         "outcome",
@@ -299,8 +299,8 @@ pub fn specification_summary(r: &EvaluationResults) -> Option<Table> {
     ]);
     for s in &curve.summary {
         t = t.row(vec![
-            Cell::text(&s.outcome),
-            Cell::text(&s.estimate_type),
+            Cell::text(s.outcome),
+            Cell::text(s.estimate_type),
             Cell::number(s.specifications as f64),
             Cell::number(s.estimated as f64),
             num(s.median_estimate),
@@ -313,7 +313,7 @@ pub fn specification_summary(r: &EvaluationResults) -> Option<Table> {
 
 /// `power`: per primary outcome and number of pilot sites, the test's size (power with no
 /// effect), the power at each planted ratio and the minimum detectable ratio.
-pub fn power(r: &EvaluationResults) -> Option<Table> {
+pub fn power(r: &Published) -> Option<Table> {
     let power = r.power.as_ref()?;
     let mut ratios: Vec<f64> = power.rows.iter().map(|x| x.ratio).filter(|&x| x < 1.0).collect();
     ratios.sort_by(|a, b| b.total_cmp(a));
@@ -329,7 +329,7 @@ pub fn power(r: &EvaluationResults) -> Option<Table> {
             power.rows.iter().find(|x| x.outcome == m.outcome && x.pilot_sites == m.pilot_sites && x.ratio == ratio)
         };
         let mut cells = vec![
-            Cell::text(&m.outcome),
+            Cell::text(m.outcome),
             Cell::text(m.effect_type),
             Cell::number(m.pilot_sites as f64),
             num(at(1.0).map(|x| x.control_sites as f64)),
@@ -345,7 +345,7 @@ pub fn power(r: &EvaluationResults) -> Option<Table> {
 
 /// `value_for_money`: per outcome, the incremental cost and events avoided per child-year with
 /// their bootstrap intervals, the cost per event avoided, and the quadrant shares.
-pub fn value_for_money(r: &EvaluationResults) -> Option<Table> {
+pub fn value_for_money(r: &Published) -> Option<Table> {
     let v = r.value_for_money.as_ref()?;
     let mut t = Table::new(vec![
         "outcome",
@@ -385,7 +385,7 @@ pub fn value_for_money(r: &EvaluationResults) -> Option<Table> {
 }
 
 /// `cost_components`: each component's pooled cost per child-year, pilot and control.
-pub fn cost_components(r: &EvaluationResults) -> Option<Table> {
+pub fn cost_components(r: &Published) -> Option<Table> {
     let v = r.value_for_money.as_ref()?;
     let mut t = Table::new(vec!["component", "pilot", "control"]);
     for c in &v.components {
@@ -395,7 +395,7 @@ pub fn cost_components(r: &EvaluationResults) -> Option<Table> {
 }
 
 /// `site_spending`: what sites spent per child-year by arm and year (costs table).
-pub fn site_spending(r: &EvaluationResults) -> Option<Table> {
+pub fn site_spending(r: &Published) -> Option<Table> {
     let v = r.value_for_money.as_ref().filter(|v| !v.spending.is_empty())?;
     let mut t = Table::new(vec!["arm", "financial_year", "cost_per_child_year", "sites"]);
     for s in &v.spending {
@@ -410,7 +410,7 @@ pub fn site_spending(r: &EvaluationResults) -> Option<Table> {
 }
 
 /// `cost_by_model`: each pilot's matched children against their matched controls.
-pub fn cost_by_model(r: &EvaluationResults) -> Option<Table> {
+pub fn cost_by_model(r: &Published) -> Option<Table> {
     let v = r.value_for_money.as_ref()?;
     let mut t = Table::new(vec![
         "model",
@@ -437,7 +437,7 @@ pub fn cost_by_model(r: &EvaluationResults) -> Option<Table> {
 
 /// `outcome_payments`: each pilot's contract thresholds per year, met or not, and the payment
 /// share they trigger.
-pub fn outcome_payments(r: &EvaluationResults) -> Option<Table> {
+pub fn outcome_payments(r: &Published) -> Option<Table> {
     let v = r.value_for_money.as_ref().filter(|v| !v.payments.is_empty())?;
     let mut t = Table::new(vec!["site", "financial_year", "indicator", "value", "threshold", "met", "payment_share"]);
     for p in &v.payments {
@@ -459,7 +459,7 @@ pub fn outcome_payments(r: &EvaluationResults) -> Option<Table> {
 }
 
 /// Every table by its file stem, in the order the report presents them.
-pub fn all(r: &EvaluationResults) -> Vec<(&'static str, Table)> {
+pub fn all(r: &Published) -> Vec<(&'static str, Table)> {
     vec![
         ("sample_flow", sample_flow(r)),
         ("balance", balance(r)),

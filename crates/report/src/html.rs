@@ -5,10 +5,9 @@
 use crate::charts::Figure;
 use crate::evaluation as tables;
 use crate::table::{Format, Table};
-use swp_evaluation::estimates::EffectRow;
-use swp_evaluation::power::PowerResult;
-use swp_evaluation::specification::SpecificationCurve;
-use swp_evaluation::EvaluationResults;
+use swp_evaluation::results::{EffectRow, PowerResult, SpecificationCurve};
+use swp_evaluation::vocab::Outcome;
+use swp_evaluation::Published;
 
 /// What the report says about how it was made (the CLI gathers it).
 #[derive(Debug, Clone, PartialEq)]
@@ -50,11 +49,11 @@ pub fn finding(r: &EffectRow) -> String {
         "time_to_placement_move" => "Time to the first placement move",
         other => other,
     };
-    let name = r.estimate_type.replace('_', " ");
+    let name = r.estimate_type.as_str().replace('_', " ");
     let (Some(est), Some(lo), Some(hi)) = (r.estimate, r.ci_low, r.ci_high) else {
         return format!("{what}: not estimable or suppressed (small numbers).");
     };
-    let ratio = matches!(r.estimate_type, "rate_ratio" | "risk_ratio" | "odds_ratio" | "hazard_ratio");
+    let ratio = r.estimate_type.is_ratio();
     let null = if ratio { 1.0 } else { 0.0 };
     let direction = if lo > null {
         "higher among pilot children than among matched controls"
@@ -89,10 +88,10 @@ fn specification_lines(curve: &SpecificationCurve) -> String {
         .map(|s| {
             format!(
                 "<li>{}: {} of {} specifications estimated; median {} {}; significant with fewer events among pilot children in {}, with more in {}.</li>\n",
-                esc(&s.outcome.replace('_', " ")),
+                esc(&s.outcome.as_str().replace('_', " ")),
                 s.estimated,
                 s.specifications,
-                esc(&s.estimate_type.replace('_', " ")),
+                esc(&s.estimate_type.as_str().replace('_', " ")),
                 s.median_estimate.map_or("-".into(), num),
                 pct(s.share_significant_lower),
                 pct(s.share_significant_higher)
@@ -105,26 +104,26 @@ fn specification_lines(curve: &SpecificationCurve) -> String {
 /// sites and with the most simulated.
 fn power_lines(power: &PowerResult) -> String {
     let most = power.minimum_detectable.iter().map(|m| m.pilot_sites).max().unwrap_or(0);
-    let mde = |outcome: &str, k: usize| {
+    let mde = |outcome: Outcome, k: usize| {
         power.minimum_detectable.iter().find(|m| m.outcome == outcome && m.pilot_sites == k).map_or(
             "not simulated".to_string(),
             |m| {
                 let adjusted = m.ratio_size_adjusted.map_or("beyond the simulated ratios".to_string(), num);
                 m.ratio.map_or(format!("beyond the simulated ratios (size-adjusted: {adjusted})"), |r| {
-                    format!("a {} of {} (size-adjusted: {adjusted})", m.effect_type.replace('_', " "), num(r))
+                    format!("a {} of {} (size-adjusted: {adjusted})", m.effect_type.as_str().replace('_', " "), num(r))
                 })
             },
         )
     };
-    let mut outcomes: Vec<&str> = Vec::new();
+    let mut outcomes: Vec<Outcome> = Vec::new();
     for m in &power.minimum_detectable {
-        if !outcomes.contains(&m.outcome.as_str()) {
-            outcomes.push(&m.outcome);
+        if !outcomes.contains(&m.outcome) {
+            outcomes.push(m.outcome);
         }
     }
     outcomes
         .iter()
-        .map(|o| {
+        .map(|&o| {
             let more = if most != power.observed_pilot_sites {
                 format!("; with {most} pilot sites, {}", mde(o, most))
             } else {
@@ -132,7 +131,7 @@ fn power_lines(power: &PowerResult) -> String {
             };
             format!(
                 "<li>{}: with {} pilot sites, the smallest effect detected with {:.0}% power is {}{}.</li>\n",
-                esc(&o.replace('_', " ")),
+                esc(&o.as_str().replace('_', " ")),
                 power.observed_pilot_sites,
                 100.0 * power.target,
                 esc(&mde(o, power.observed_pilot_sites)),
@@ -143,7 +142,7 @@ fn power_lines(power: &PowerResult) -> String {
 }
 
 /// The caveats every reader should see.
-pub fn caveats(results: &EvaluationResults) -> Vec<String> {
+pub fn caveats(results: &Published) -> Vec<String> {
     let mut out = Vec::new();
     let d = &results.design;
     out.push(format!(
@@ -171,8 +170,8 @@ fn figure_html(f: &Figure, caption: &str) -> String {
 
 /// The "Value for money" section.
 fn value_section<'a>(
-    results: &EvaluationResults,
-    v: &swp_evaluation::value::ValueForMoney,
+    results: &Published,
+    v: &swp_evaluation::results::ValueForMoney,
     fig: &dyn Fn(&str) -> Option<&'a crate::charts::Figure>,
 ) -> String {
     let mut h = String::from("<section>\n<h2>Value for money</h2>\n");
@@ -185,7 +184,7 @@ fn value_section<'a>(
         esc(&u.price_year),
         if u.illustrative { " <strong>The unit costs are partly illustrative</strong> (sources below): read the differences between arms, not the levels." } else { "" }
     );
-    if let Some(row) = results.effects.iter().find(|e| e.outcome == swp_evaluation::value::OUTCOME) {
+    if let Some(row) = results.effects.iter().find(|e| e.outcome == Outcome::CostPerChildYear) {
         if let (Some(est), Some(lo), Some(hi)) = (row.estimate, row.ci_low, row.ci_high) {
             h += &format!(
                 "<p>Cost per child-year looked after: pilots {} against {} for their matched controls, a difference of {} (95% CI {} to {}; CR2 p {}, wild bootstrap p {}).</p>\n",
@@ -289,7 +288,7 @@ pre{background:#f6f6f6;padding:10px;overflow-x:auto;font-size:0.8em}
 @page{size:A4;margin:14mm}@media print{body{max-width:none;padding:0;font-size:10pt}h2{break-after:avoid}.table{overflow:visible}table{font-size:7pt}}";
 
 /// The whole report as one HTML document.
-pub fn report_html(results: &EvaluationResults, figures: &[Figure], provenance: &Provenance) -> String {
+pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provenance) -> String {
     let d = &results.design;
     let fig = |name: &str| figures.iter().find(|f| f.name == name);
     let mut h = String::new();
@@ -374,7 +373,10 @@ pub fn report_html(results: &EvaluationResults, figures: &[Figure], provenance: 
         if let Some(f) = fig(&format!("km_{}", s.outcome)) {
             h += &figure_html(
                 f,
-                &format!("Kaplan-Meier curves of {} by arm, 95% bands, numbers at risk.", s.outcome.replace('_', " ")),
+                &format!(
+                    "Kaplan-Meier curves of {} by arm, 95% bands, numbers at risk.",
+                    s.outcome.as_str().replace('_', " ")
+                ),
             );
         }
     }
@@ -399,8 +401,8 @@ pub fn report_html(results: &EvaluationResults, figures: &[Figure], provenance: 
         };
         let count = |x: Option<u64>| x.map_or(Cell::Suppressed, |v| Cell::number(v as f64));
         effects = effects.row(vec![
-            Cell::text(r.outcome.replace('_', " ")),
-            Cell::text(r.estimate_type.replace('_', " ")),
+            Cell::text(r.outcome.as_str().replace('_', " ")),
+            Cell::text(r.estimate_type.as_str().replace('_', " ")),
             Cell::Number(r.estimate),
             Cell::text(ci),
             Cell::Number(r.p_value),
@@ -445,7 +447,7 @@ pub fn report_html(results: &EvaluationResults, figures: &[Figure], provenance: 
     h += "<p>The E-value is how strongly (as a risk ratio) an unmeasured difference between pilot and comparison children would have to be associated with both being at a pilot and the outcome to explain the estimate away; the second E-value is for the confidence limit nearer no effect (1 means the interval already includes no effect). Rosenbaum's Gamma is how much more likely, within a matched pair, one child could be to be at the pilot, through something unmeasured, before the effect stops being significant at 5% (a pair-level test: it treats the matched pairs as independent and ignores site clustering).</p>\n";
     let mut lines = String::new();
     for s in &results.sensitivity {
-        let what = s.outcome.replace('_', " ");
+        let what = s.outcome.as_str().replace('_', " ");
         match (s.e_value, s.e_value_ci) {
             (Some(e), Some(ci)) => {
                 let gamma = match (s.rosenbaum_test, s.gamma) {
@@ -456,7 +458,7 @@ pub fn report_html(results: &EvaluationResults, figures: &[Figure], provenance: 
                 lines += &format!(
                     "<li>{}: {} {} has E-value {} (confidence limit {}).{}</li>\n",
                     esc(&what),
-                    esc(&s.ratio_type.replace('_', " ")),
+                    esc(&s.ratio_type.as_str().replace('_', " ")),
                     s.ratio.map_or("-".into(), num),
                     num(e),
                     num(ci),

@@ -8,7 +8,7 @@ use crate::evaluation as tables;
 use crate::html::{caveats, finding};
 use crate::table::Format;
 use serde_json::{json, Value};
-use swp_evaluation::EvaluationResults;
+use swp_evaluation::Published;
 
 /// Base64 (RFC 4648, with padding).
 fn base64(bytes: &[u8]) -> String {
@@ -98,7 +98,7 @@ print({name: table.shape for name, table in [('effects', effects), ('balance', b
 ";
 
 /// The notebook as JSON text.
-pub fn notebook(results: &EvaluationResults, figures: &[Figure]) -> String {
+pub fn notebook(results: &Published, figures: &[Figure]) -> String {
     let d = &results.design;
     let mut c = Cells { cells: Vec::new() };
     let mut intro = String::from("# Evaluation of the Social Work Practice pilots\n\n");

@@ -24,9 +24,9 @@ pub enum Cell {
 }
 
 impl Cell {
-    /// A text cell.
-    pub fn text(s: impl Into<String>) -> Self {
-        Cell::Text(s.into())
+    /// A text cell (of anything displayed as text: a string, or a vocabulary's name).
+    pub fn text(s: impl std::fmt::Display) -> Self {
+        Cell::Text(s.to_string())
     }
 
     /// A number cell.

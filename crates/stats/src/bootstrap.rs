@@ -26,18 +26,19 @@
 
 use crate::error::{Result, StatsError};
 use crate::linalg::{weighted_least_squares, ColumnRef, LeastSquares, Matrix, MatrixRef};
-pub use crate::randomisation::RandomisationResult;
+use crate::randomisation::RandomisationResult;
 use crate::regression::WlsFit;
 use crate::rng::Rng;
 use rayon::prelude::*;
 
-/// Bootstrap weights.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BootWeights {
-    /// +-1 with probability 1/2.
-    Rademacher,
-    /// Webb's six-point distribution (better with very few clusters).
-    Webb,
+crate::choice! {
+    /// Bootstrap weights.
+    pub enum BootWeights {
+        /// +-1 with probability 1/2.
+        Rademacher = "rademacher",
+        /// Webb's six-point distribution (better with very few clusters).
+        Webb = "webb",
+    }
 }
 
 /// Null hypothesis imposed (WCR) or not (WCU).

@@ -10,7 +10,7 @@
 //! computed by the Frisch-Waugh-Lovell theorem ([`twfe_coefficient`]): D is residualised on both
 //! sets of fixed effects by alternating projections (Guimaraes and Portugal 2010), then
 //! b = sum(D~ y) / sum(D~ D~), O(n) per assignment.
-//! [`randomisation_test`] enumerates every set of as many units as were treated when there
+//! [`randomisation_test`](crate::randomisation::randomisation_test) enumerates every set of as many units as were treated when there
 //! are at most `max_assignments` sets (Fisher's exact test of the sharp null), else draws
 //! `max_assignments` sets from the seed; the p-value is the share of assignments whose
 //! |statistic| is at least the observed one (the observed assignment included).
@@ -27,7 +27,6 @@
 //! ```
 
 use crate::linalg::Matrix;
-pub use crate::randomisation::randomisation_test;
 
 /// The two-way fixed-effects design: intercept, unit dummies (all but the first unit), period
 /// dummies (all but the first period), then the treatment column `d` (the last column).
@@ -98,6 +97,7 @@ pub fn twfe_coefficient(unit: &[usize], period: &[usize], y: &[f64], d: &[f64]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::randomisation::randomisation_test;
     use crate::regression::wls;
     use crate::rng::Rng;
 

@@ -16,6 +16,7 @@
 
 pub mod balance;
 pub mod bootstrap;
+pub mod choice;
 pub mod design;
 pub mod did;
 pub mod distributions;

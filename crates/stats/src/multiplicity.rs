@@ -15,17 +15,20 @@
 //! assert_eq!(p, vec![0.03, 0.06, 0.06]);
 //! ```
 
-/// Adjustment method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Adjustment {
-    /// Holm (1979), family-wise error.
-    Holm,
-    /// Hochberg (1988), family-wise error under independence.
-    Hochberg,
-    /// Benjamini and Hochberg (1995), false discovery rate.
-    BenjaminiHochberg,
-    /// Benjamini and Yekutieli (2001), false discovery rate under any dependence.
-    BenjaminiYekutieli,
+crate::choice! {
+    /// Adjustment method.
+    pub enum Adjustment {
+        /// Holm (1979), family-wise error.
+        Holm = "holm",
+        /// Hochberg (1988), family-wise error under independence.
+        Hochberg = "hochberg",
+        /// Benjamini and Hochberg (1995), false discovery rate.
+        BenjaminiHochberg = "bh",
+        /// Benjamini and Yekutieli (2001), false discovery rate under any dependence.
+        BenjaminiYekutieli = "by",
+        /// No adjustment: each p-value as it is.
+        None = "none",
+    }
 }
 
 /// Adjusted p-values, in the order given.
@@ -36,6 +39,7 @@ pub fn adjust(p: &[f64], method: Adjustment) -> Vec<f64> {
     let mf = m as f64;
     let mut out = vec![0.0; m];
     match method {
+        Adjustment::None => out.copy_from_slice(p),
         Adjustment::Holm => {
             let mut running = 0.0f64;
             for (i, &k) in order.iter().enumerate() {

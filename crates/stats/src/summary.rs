@@ -136,7 +136,7 @@ pub struct OrdinalSummary {
     pub mann_whitney_p_value: f64,
 }
 
-/// Every statistic of one outcome between two groups (CLI.md, `effect` output). Non-finite
+/// Every statistic of one outcome between two groups (docs/cli.md, `effect` output). Non-finite
 /// values serialise as null; the optional groups appear only when they apply.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EffectSummary {

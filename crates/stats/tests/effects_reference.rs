@@ -1,4 +1,4 @@
-//! Agreement with R for the estimates of issue 6 (reference values from
+//! Agreement with R for the effect estimates (reference values from
 //! `reference/effects.R`: t.test, effectsize, glm, sandwich, clubSandwich, survival, p.adjust;
 //! `reference/wildboot.py`: wildboottest). CI does not need R or Python.
 

@@ -1,4 +1,4 @@
-//! The public edge takes `ndarray` arrays and views (issue 13, item 5): a standard-layout
+//! The public edge takes `ndarray` arrays and views: a standard-layout
 //! (row-major) array is borrowed, not copied, and every other layout gives the same numbers as
 //! the row-major [`Matrix`] holding the same values.
 

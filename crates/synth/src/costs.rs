@@ -1,4 +1,4 @@
-//! Synthetic site spending (DATA.md v1.1 `costs`): what each site spent in each financial year
+//! Synthetic site spending (docs/data-contract.md v1.1 `costs`): what each site spent in each financial year
 //! of the data, by category, computed from the generated activity with fixed rates, so that the
 //! differences between arms are known.
 //!
@@ -17,7 +17,7 @@
 //! after in it. The rates are illustrative, not published unit costs.
 
 use crate::{Episode, Synthetic};
-use swp_data::typed::{civil_from_days, days_from_civil};
+use swp_data::date::{civil_from_days, days_from_civil};
 
 /// Pilots' staff cost premium over the same role elsewhere.
 pub const PILOT_STAFF_PREMIUM: f64 = 0.08;

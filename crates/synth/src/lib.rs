@@ -26,16 +26,14 @@
 //!   day (a handover). Reallocations come faster when posts are vacant (caseload pressure: the
 //!   rate scales with planned over actual case holders that month, between 0.5x and 2x).
 
-pub mod anonymise;
 pub mod costs;
 mod site;
-pub use swp_stats::rng;
 mod write;
 
 use rayon::prelude::*;
-use rng::Rng;
 use std::collections::BTreeMap;
-use swp_data::typed::days_from_civil;
+use swp_data::date::days_from_civil;
+use swp_stats::rng::Rng;
 
 /// Dataset size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

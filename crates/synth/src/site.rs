@@ -4,12 +4,12 @@
 //! the workers renumbered densely. Every step draws from the site's one random stream in a
 //! fixed order, so a seed gives the same bytes.
 
-use crate::rng::Rng;
 use crate::{
     place_for, Absence, Allocation, Child, Contact, Context, Episode, Outcome, Site, SiteOut, Spell, ETHNIC,
     MEAN_STAY_YEARS, REASONS, TARGET_CASELOAD,
 };
 use std::collections::BTreeMap;
+use swp_stats::rng::Rng;
 
 /// What every step needs to know about the site.
 struct Frame<'a> {

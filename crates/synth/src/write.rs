@@ -5,7 +5,7 @@ use crate::{SynthError, Synthetic, EFFECTS};
 use rayon::prelude::*;
 use std::fmt::Write as _;
 use std::path::Path;
-use swp_data::typed::format_date;
+use swp_data::date::format_date;
 
 fn opt_date(d: Option<i32>) -> String {
     d.map(format_date).unwrap_or_default()
@@ -187,7 +187,7 @@ pub fn manifest(data: &Synthetic) -> String {
     let _ = writeln!(s, "\n[synth.effects]");
     for (name, value) in &data.effects {
         let what = EFFECTS.iter().find(|(n, _, _)| n == name).map_or("", |(_, _, w)| w);
-        let _ = writeln!(s, "{name} = {value:?} # {what}");
+        let _ = writeln!(s, "{name} = {} # {what}", toml::Value::Float(*value));
     }
     if !data.costs.is_empty() {
         use crate::costs::*;
@@ -205,7 +205,7 @@ pub fn manifest(data: &Synthetic) -> String {
             ),
             ("other_share", OTHER_SHARE, "other / staff"),
         ] {
-            let _ = writeln!(s, "{name} = {value:?} # {what}");
+            let _ = writeln!(s, "{name} = {} # {what}", toml::Value::Float(value));
         }
     }
     s

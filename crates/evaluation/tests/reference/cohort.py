@@ -1,9 +1,9 @@
-"""Independent re-implementation of the cohort of EVALUATION.md (eligibility, sample flow,
+"""Independent re-implementation of the cohort of docs/evaluation.md (eligibility, sample flow,
 baseline covariates, follow-up outcomes) in plain Python (standard library only), written from
 the spec, not from swp-eval's code. It reads a flat dataset directory (data/sample) and writes
 
   cohort_reference.csv        one row per eligible child: ids, arm, covariates, outcomes
-  sample_flow_reference.json  EVALUATION.md's sample_flow.json
+  sample_flow_reference.json  docs/evaluation.md's sample_flow.json
 
 The test `the_cohort_equals_the_python_reimplementation` compares swp-eval's cohort with them.
 

@@ -1,7 +1,7 @@
 """Wild cluster bootstrap reference for the bundled evaluation: Python wildboottest (0.3.x) with
 statsmodels on the matched cohort that `swp-eval report --no-suppress --cohort-out` writes.
 The rate differences (WLS of count / exposure, weights match weight x exposure) and the risk
-difference (WLS, weights = match weights) become OLS on sqrt(weight)-scaled data (EVALUATION.md);
+difference (WLS, weights = match weights) become OLS on sqrt(weight)-scaled data (docs/evaluation.md);
 WCR (null imposed), Webb weights, 9,999 draws: with 11 sites (6^11 draws) both p-values are
 Monte Carlo estimates, so the test compares them within Monte Carlo error.
 

@@ -38,43 +38,46 @@ use crate::glm::{Family, GlmFit, GlmParams};
 use crate::linalg::pseudo_inverse_psd;
 use crate::rng::Rng;
 
-/// Matching method (MatchIt's `method`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    /// Greedy nearest neighbour.
-    Nearest,
-    /// Optimal pair matching: the smallest total distance (1:1, propensity score).
-    Optimal,
-    /// Coarsened exact matching (Sturges bins for numeric covariates).
-    Cem,
-    /// Exact matching on every covariate.
-    Exact,
+crate::choice! {
+    /// Matching method (MatchIt's `method`).
+    pub enum Method {
+        /// Greedy nearest neighbour.
+        Nearest = "nearest",
+        /// Optimal pair matching: the smallest total distance (1:1, propensity score).
+        Optimal = "optimal",
+        /// Coarsened exact matching (Sturges bins for numeric covariates).
+        Cem = "cem",
+        /// Exact matching on every covariate.
+        Exact = "exact",
+    }
 }
 
-/// Distance (MatchIt's `distance` / `link`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Distance {
-    /// Logistic propensity score, probability scale.
-    Glm,
-    /// Logistic propensity score, linear predictor (for the 0.2-SD-of-the-logit caliper).
-    LinearLogit,
-    /// Probit propensity score, probability scale.
-    Probit,
-    /// Mahalanobis distance on the covariates.
-    Mahalanobis,
+crate::choice! {
+    /// Distance (MatchIt's `distance` / `link`).
+    pub enum Distance {
+        /// Logistic propensity score, probability scale.
+        Glm = "glm",
+        /// Logistic propensity score, linear predictor (for the 0.2-SD-of-the-logit caliper).
+        LinearLogit = "linear-logit",
+        /// Probit propensity score, probability scale.
+        Probit = "probit",
+        /// Mahalanobis distance on the covariates.
+        Mahalanobis = "mahalanobis",
+    }
 }
 
-/// The order treated units take turns in (MatchIt's `m.order`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
-    /// Largest distance first (default with a propensity score).
-    Largest,
-    /// Smallest first.
-    Smallest,
-    /// Data order (default with Mahalanobis or replacement).
-    Data,
-    /// A random order from the seed.
-    Random,
+crate::choice! {
+    /// The order treated units take turns in (MatchIt's `m.order`).
+    pub enum Order {
+        /// Largest distance first (default with a propensity score).
+        Largest = "largest",
+        /// Smallest first.
+        Smallest = "smallest",
+        /// Data order (default with Mahalanobis or replacement).
+        Data = "data",
+        /// A random order from the seed.
+        Random = "random",
+    }
 }
 
 /// Matching settings, unchecked; [`MatchParams::check`] validates them.

@@ -1,7 +1,7 @@
 //! The `[value_for_money]` section of the config: unit costs, placement costs by provider and
 //! payment rules, with their check (the config's check calls it).
 
-use crate::codes::CodeGroup;
+use crate::config::codes::CodeGroup;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -23,7 +23,7 @@ pub struct ProviderCosts {
 pub struct PaymentRule {
     /// The pilot site.
     pub site: String,
-    /// The indicator: a METRICS.md metric (by site, per financial year).
+    /// The indicator: a docs/metrics.md metric (by site, per financial year).
     pub indicator: String,
     /// Met when the indicator is at most this.
     #[serde(default)]
@@ -144,7 +144,7 @@ impl ValueConfig {
         if self.willingness_to_pay.is_empty() || self.willingness_to_pay.iter().any(|x| !(x.is_finite() && *x >= 0.0)) {
             return bad(
                 "value_for_money.willingness_to_pay",
-                format!("{:?}", self.willingness_to_pay),
+                format!("[{}]", self.willingness_to_pay.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
                 "amounts of 0 or more",
             );
         }
@@ -160,7 +160,7 @@ impl ValueConfig {
                 return bad(
                     "value_for_money.payments.indicator",
                     r.indicator.clone(),
-                    "a METRICS.md metric, such as pct_3plus_placements or visits_per_child_month",
+                    "a docs/metrics.md metric, such as pct_3plus_placements or visits_per_child_month",
                 );
             }
         }

@@ -1,76 +1,24 @@
-//! The effect estimates of EVALUATION.md "Outcomes" on the matched sample: one function per
+//! The effect estimates of docs/evaluation.md "Outcomes" on the matched sample: one function per
 //! kind of row, each returning [`EffectRow`]s with CR2 site-clustered inference (Bell-McCaffrey
 //! df), the subclass-clustered secondary column and, on linear rows, the wild cluster
 //! bootstrap.
 
+use super::cohort::{Cohort, Windows};
+use super::matching::matched_sample;
+use super::Detail;
+use crate::config::ValidConfig;
 use crate::error::{at, Result};
-use crate::Detail;
-use serde::Serialize;
+use crate::results::{Curve, EffectRow, SurvivalResult};
+use crate::vocab::{EstimateType, Outcome, RowOutcome, SeMethod};
+use swp_data::Dataset;
 use swp_stats::bootstrap::{BootType, WildParams, WildProblem};
 use swp_stats::distributions::{pnorm, qnorm};
 use swp_stats::effects::standardised_weighted;
 use swp_stats::glm::{Family, GlmFit, GlmParams};
+use swp_stats::matching::Matching;
 use swp_stats::regression::{cr2_inverse_variance, se_cr2_inverse_variance, wls, Inference, WlsFit};
 use swp_stats::survival::{cox_weighted, kaplan_meier_weighted, log_rank, KaplanMeier};
 use swp_stats::Matrix;
-
-/// One estimate row of `effects.json` (EVALUATION.md "Outputs", plus the standard error, its
-/// degrees of freedom and the subclass-clustered secondary column).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EffectRow {
-    /// Outcome name.
-    pub outcome: String,
-    /// `count`, `binary`, `time_to_event` or `measure`.
-    pub kind: &'static str,
-    /// `rate_ratio`, `rate_difference`, `risk_difference`, `risk_ratio`, `odds_ratio`,
-    /// `hazard_ratio`, `mean_difference`, `hedges_g` or `did`.
-    pub estimate_type: &'static str,
-    /// The estimate (ratios on their own scale).
-    pub estimate: Option<f64>,
-    /// Lower 95% limit.
-    pub ci_low: Option<f64>,
-    /// Upper 95% limit.
-    pub ci_high: Option<f64>,
-    /// Two-sided p-value (t with the row's df).
-    pub p_value: Option<f64>,
-    /// Holm-adjusted p-value (primary rows only).
-    pub p_holm: Option<f64>,
-    /// Wild cluster bootstrap p-value of the outcome's linear row (null imposed).
-    pub wild_p_value: Option<f64>,
-    /// `cr2`, `cr1_cox_robust` or `noncentral_t` (Hedges' g).
-    pub se_method: &'static str,
-    /// Matched treated children in the row.
-    pub n_treated: Option<u64>,
-    /// Matched control children in the row.
-    pub n_control: Option<u64>,
-    /// Sites in the row's sample.
-    pub n_clusters: usize,
-    /// Whether this is the outcome's primary row.
-    pub primary: bool,
-    /// Standard error (of the log for ratios).
-    pub se: Option<f64>,
-    /// Degrees of freedom of the t reference.
-    pub df: Option<f64>,
-    /// Secondary: standard error clustered on the matching subclass (ignores site clustering).
-    pub se_subclass: Option<f64>,
-    /// Secondary: lower limit (normal).
-    pub ci_low_subclass: Option<f64>,
-    /// Secondary: upper limit (normal).
-    pub ci_high_subclass: Option<f64>,
-    /// Secondary: p-value (normal).
-    pub p_value_subclass: Option<f64>,
-    /// Weighted mean (rate per child-year, risk, or mean) in the treated group.
-    pub mean_treated: Option<f64>,
-    /// The same in the control group.
-    pub mean_control: Option<f64>,
-    /// Events (count outcomes: the total count; binary: children with the outcome;
-    /// time to event: events) among treated children, unweighted.
-    pub events_treated: Option<f64>,
-    /// The same among controls.
-    pub events_control: Option<f64>,
-    /// Whether a count in this row was suppressed (small numbers).
-    pub suppressed: bool,
-}
 
 /// The matched sample as the estimators see it.
 #[derive(Debug, Clone)]
@@ -133,21 +81,17 @@ impl Sample {
 }
 
 /// The rows of an outcome that could not be estimated: kind, estimate types and counts, no
-/// numbers (EVALUATION.md's row order is kept).
-pub fn empty_rows(outcome: &str, s: &Sample) -> Vec<EffectRow> {
-    let (kind, types): (&'static str, &[&'static str]) = match outcome {
-        "sw_changes" | "placement_moves" => ("count", &["rate_ratio", "rate_difference"]),
-        "three_plus_placements" => ("binary", &["risk_difference", "risk_ratio", "odds_ratio"]),
-        _ => ("time_to_event", &["hazard_ratio"]),
-    };
-    types
+/// numbers (docs/evaluation.md's row order is kept).
+pub fn empty_rows(outcome: Outcome, s: &Sample) -> Vec<EffectRow> {
+    outcome
+        .estimate_types()
         .iter()
         .enumerate()
-        .map(|(k, t)| {
-            let mut r = row(outcome, kind, t, s);
+        .map(|(k, &t)| {
+            let mut r = row(outcome, t, s);
             r.primary = k == 0;
-            if *t == "hazard_ratio" {
-                r.se_method = "cr1_cox_robust";
+            if t == EstimateType::HazardRatio {
+                r.se_method = SeMethod::Cr1CoxRobust;
             }
             r
         })
@@ -161,33 +105,12 @@ fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
-fn row(outcome: &str, kind: &'static str, estimate_type: &'static str, sample: &Sample) -> EffectRow {
+fn row(outcome: impl Into<RowOutcome>, estimate_type: EstimateType, sample: &Sample) -> EffectRow {
     EffectRow {
-        outcome: outcome.to_string(),
-        kind,
-        estimate_type,
-        estimate: None,
-        ci_low: None,
-        ci_high: None,
-        p_value: None,
-        p_holm: None,
-        wild_p_value: None,
-        se_method: "cr2",
         n_treated: Some(sample.n(true)),
         n_control: Some(sample.n(false)),
         n_clusters: sample.clusters(),
-        primary: false,
-        se: None,
-        df: None,
-        se_subclass: None,
-        ci_low_subclass: None,
-        ci_high_subclass: None,
-        p_value_subclass: None,
-        mean_treated: None,
-        mean_control: None,
-        events_treated: None,
-        events_control: None,
-        suppressed: false,
+        ..EffectRow::new(outcome, estimate_type)
     }
 }
 
@@ -265,7 +188,7 @@ pub(crate) fn wild_p(
 ///
 /// With [`Detail::Primary`] only the rate ratio, without its secondary column.
 pub fn count_rows(
-    outcome: &str,
+    outcome: Outcome,
     count: &[f64],
     exposure: &[f64],
     s: &Sample,
@@ -279,7 +202,7 @@ pub fn count_rows(
     let offset: Vec<f64> = exposure.iter().map(|e| e.ln()).collect();
     let names = vec!["(Intercept)".to_string(), "treated".to_string()];
     let step = format!("{outcome}: rate ratio");
-    let mut ratio = row(outcome, "count", "rate_ratio", s);
+    let mut ratio = row(outcome, EstimateType::RateRatio, s);
     ratio.primary = true;
     if !degenerate {
         let glm = GlmParams::new(Family::Poisson)
@@ -301,7 +224,7 @@ pub fn count_rows(
     let w: Vec<f64> = s.weights.iter().zip(exposure).map(|(a, b)| a * b).collect();
     let fit = wls(&x, &rate, Some(&w)).map_err(at(step.clone()))?;
     let (inf, se2) = cr2_pair(&fit, s, &step)?;
-    let mut difference = row(outcome, "count", "rate_difference", s);
+    let mut difference = row(outcome, EstimateType::RateDifference, s);
     fill(&mut difference, &inf, fit.coef[1], false);
     fill_secondary(&mut difference, fit.coef[1], se2, false);
     let p = wild_p(&x, &rate, &w, s, wild, &step)?;
@@ -318,14 +241,14 @@ pub fn count_rows(
 /// The cost outcome (kind `cost`): the difference of the arms' pooled costs per child-year,
 /// as the rate difference is estimated (WLS of cost / exposure with weights = match weight x
 /// exposure), with CR2 on site, the subclass column and the wild cluster bootstrap.
-pub fn cost_rows(outcome: &str, cost: &[f64], exposure: &[f64], s: &Sample, wild: &Wild) -> Result<Vec<EffectRow>> {
+pub fn cost_rows(outcome: Outcome, cost: &[f64], exposure: &[f64], s: &Sample, wild: &Wild) -> Result<Vec<EffectRow>> {
     let x = s.design();
     let step = format!("{outcome}: mean difference");
     let per_year: Vec<f64> = cost.iter().zip(exposure).map(|(c, e)| c / e).collect();
     let w: Vec<f64> = s.weights.iter().zip(exposure).map(|(a, b)| a * b).collect();
     let fit = wls(&x, &per_year, Some(&w)).map_err(at(step.clone()))?;
     let (inf, se2) = cr2_pair(&fit, s, &step)?;
-    let mut r = row(outcome, "cost", "mean_difference", s);
+    let mut r = row(outcome, EstimateType::MeanDifference, s);
     fill(&mut r, &inf, fit.coef[1], false);
     fill_secondary(&mut r, fit.coef[1], se2, false);
     r.wild_p_value = wild_p(&x, &per_year, &w, s, wild, &step)?;
@@ -339,12 +262,12 @@ pub fn cost_rows(outcome: &str, cost: &[f64], exposure: &[f64], s: &Sample, wild
 /// quasibinomial GLM), each with CR2 on site.
 ///
 /// With [`Detail::Primary`] only the risk difference, without its secondary column.
-pub fn binary_rows(outcome: &str, y: &[f64], s: &Sample, wild: &Wild, detail: Detail) -> Result<Vec<EffectRow>> {
+pub fn binary_rows(outcome: Outcome, y: &[f64], s: &Sample, wild: &Wild, detail: Detail) -> Result<Vec<EffectRow>> {
     let x = s.design();
     let names = vec!["(Intercept)".to_string(), "treated".to_string()];
     let step = format!("{outcome}: risk difference");
     let fit = wls(&x, y, Some(&s.weights)).map_err(at(step.clone()))?;
-    let mut rd = row(outcome, "binary", "risk_difference", s);
+    let mut rd = row(outcome, EstimateType::RiskDifference, s);
     rd.primary = true;
     if detail == Detail::Primary {
         let site = fit.cr2_inference(&s.site, 1).map_err(at(format!("{step}: CR2 on site")))?;
@@ -360,12 +283,14 @@ pub fn binary_rows(outcome: &str, y: &[f64], s: &Sample, wild: &Wild, detail: De
     // infinite: they are left empty
     let (events_t, events_c) = (s.total(y, true), s.total(y, false));
     let all = |t: bool| s.n(t) as f64;
-    for (family, estimate_type) in [(Family::Poisson, "risk_ratio"), (Family::Logit, "odds_ratio")] {
+    for (family, estimate_type) in
+        [(Family::Poisson, EstimateType::RiskRatio), (Family::Logit, EstimateType::OddsRatio)]
+    {
         let degenerate = events_t == 0.0
             || events_c == 0.0
             || (family == Family::Logit && (events_t == all(true) || events_c == all(false)));
         if degenerate {
-            rows.push(row(outcome, "binary", estimate_type, s));
+            rows.push(row(outcome, estimate_type, s));
             continue;
         }
         let step = format!("{outcome}: {estimate_type}");
@@ -374,7 +299,7 @@ pub fn binary_rows(outcome: &str, y: &[f64], s: &Sample, wild: &Wild, detail: De
             .and_then(|g| g.fit_weighted(&x, &names, y, None, Some(&s.weights)))
             .map_err(at(step.clone()))?;
         let (inf, se2) = glm_cr2(&glm, family, &x, y, s, &step, detail)?;
-        let mut r = row(outcome, "binary", estimate_type, s);
+        let mut r = row(outcome, estimate_type, s);
         fill(&mut r, &inf, glm.coef[1], true);
         if let Some(se2) = se2 {
             fill_secondary(&mut r, glm.coef[1], se2, true);
@@ -389,42 +314,6 @@ pub fn binary_rows(outcome: &str, y: &[f64], s: &Sample, wild: &Wild, detail: De
         r.events_control = Some(s.total(y, false));
     }
     Ok(rows)
-}
-
-/// Kaplan-Meier curves by arm and the test of their difference.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SurvivalResult {
-    /// Outcome name.
-    pub outcome: String,
-    /// Treated children's curve.
-    pub treated: Curve,
-    /// Controls' curve.
-    pub control: Curve,
-    /// `log_rank` (all weights 1) or `robust_score` (weighted Cox, clustered on site).
-    pub test: &'static str,
-    /// Chi-square statistic, 1 df.
-    pub chi_square: Option<f64>,
-    /// Its p-value.
-    pub p_value: Option<f64>,
-}
-
-/// One Kaplan-Meier curve (steps at the event times), with the numbers at risk at fixed times.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Curve {
-    /// Days since the index date (event and censoring times).
-    pub time: Vec<f64>,
-    /// Survival after each time.
-    pub survival: Vec<f64>,
-    /// Lower 95% limit (log interval).
-    pub lower: Vec<Option<f64>>,
-    /// Upper 95% limit.
-    pub upper: Vec<Option<f64>>,
-    /// Median time (R survival's rule), None if not reached.
-    pub median: Option<f64>,
-    /// Times of the at-risk table (every 6 months of the window).
-    pub at_risk_times: Vec<f64>,
-    /// Children (weighted) at risk just before each of those times (None: suppressed).
-    pub at_risk: Vec<Option<f64>>,
 }
 
 fn curve(km: &KaplanMeier, grid: &[f64]) -> Curve {
@@ -452,7 +341,7 @@ fn curve(km: &KaplanMeier, grid: &[f64]) -> Curve {
 /// log-rank test (the robust score test when weights vary). With [`Detail::Primary`] the hazard
 /// ratio only (empty curves, no test, no secondary column).
 pub fn time_to_event_rows(
-    outcome: &str,
+    outcome: Outcome,
     time: &[f64],
     event: &[bool],
     s: &Sample,
@@ -463,9 +352,9 @@ pub fn time_to_event_rows(
     let cox = cox_weighted(time, event, &s.treated, &s.weights, Some(&s.site)).map_err(at(step.clone()))?;
     let g = cox.clusters as f64;
     let se = cox.se_robust * (g / (g - 1.0)).sqrt();
-    let mut hr = row(outcome, "time_to_event", "hazard_ratio", s);
+    let mut hr = row(outcome, EstimateType::HazardRatio, s);
     hr.primary = true;
-    hr.se_method = "cr1_cox_robust";
+    hr.se_method = SeMethod::Cr1CoxRobust;
     fill(
         &mut hr,
         &Inference { estimate: cox.coef, se, df: g - 1.0, p_value: 0.0, ci_low: 0.0, ci_high: 0.0 },
@@ -475,7 +364,7 @@ pub fn time_to_event_rows(
     if detail == Detail::Primary {
         let none = Curve::default();
         let survival = SurvivalResult {
-            outcome: outcome.to_string(),
+            outcome,
             treated: none.clone(),
             control: none,
             test: "none",
@@ -511,7 +400,7 @@ pub fn time_to_event_rows(
     hr.mean_treated = km_treated.median();
     hr.mean_control = km_control.median();
     let survival = SurvivalResult {
-        outcome: outcome.to_string(),
+        outcome,
         treated: curve(&km_treated, &grid),
         control: curve(&km_control, &grid),
         test,
@@ -525,20 +414,21 @@ pub fn time_to_event_rows(
 /// follow-up means adjusted for the baseline value (WLS of follow-up on treatment and baseline),
 /// Hedges' g of the follow-up values (weighted; noncentral-t interval, which ignores the
 /// clustering), and the difference-in-differences (WLS of follow-up - baseline on treatment).
-pub fn measure_rows(outcome: &str, baseline: &[f64], follow_up: &[f64], s: &Sample) -> Result<Vec<EffectRow>> {
-    let step = format!("{outcome}: mean difference");
+pub fn measure_rows(name: &str, baseline: &[f64], follow_up: &[f64], s: &Sample) -> Result<Vec<EffectRow>> {
+    let outcome = || RowOutcome::Measure(name.to_string());
+    let step = format!("{name}: mean difference");
     let x = Matrix::from_rows(
         &s.treated.iter().zip(baseline).map(|(&t, &b)| vec![1.0, f64::from(u8::from(t)), b]).collect::<Vec<_>>(),
     );
     let fit = wls(&x, follow_up, Some(&s.weights)).map_err(at(step.clone()))?;
     let site = fit.cr2_inference(&s.site, 1).map_err(at(step.clone()))?;
     let secondary = fit.vcov_cr2(&s.secondary_clusters()).map_err(at(step.clone()))?;
-    let mut md = row(outcome, "measure", "mean_difference", s);
+    let mut md = row(outcome(), EstimateType::MeanDifference, s);
     fill(&mut md, &site, fit.coef[1], false);
     fill_secondary(&mut md, fit.coef[1], secondary[fit.k() + 1].sqrt(), false);
 
-    let mut g = row(outcome, "measure", "hedges_g", s);
-    g.se_method = "noncentral_t";
+    let mut g = row(outcome(), EstimateType::HedgesG, s);
+    g.se_method = SeMethod::NoncentralT;
     let pick = |treated: bool, v: &[f64]| -> Vec<f64> {
         (0..v.len()).filter(|&i| s.treated[i] == treated).map(|i| v[i]).collect()
     };
@@ -553,12 +443,12 @@ pub fn measure_rows(outcome: &str, baseline: &[f64], follow_up: &[f64], s: &Samp
         g.ci_high = finite(st.hedges_g_ci.1);
     }
 
-    let step = format!("{outcome}: difference in differences");
+    let step = format!("{name}: difference in differences");
     let change: Vec<f64> = follow_up.iter().zip(baseline).map(|(f, b)| f - b).collect();
     let x2 = s.design();
     let fit = wls(&x2, &change, Some(&s.weights)).map_err(at(step.clone()))?;
     let (inf, se2) = cr2_pair(&fit, s, &step)?;
-    let mut did = row(outcome, "measure", "did", s);
+    let mut did = row(outcome(), EstimateType::Did, s);
     fill(&mut did, &inf, fit.coef[1], false);
     fill_secondary(&mut did, fit.coef[1], se2, false);
     let mut rows = vec![md, g, did];
@@ -567,6 +457,151 @@ pub fn measure_rows(outcome: &str, baseline: &[f64], follow_up: &[f64], s: &Samp
         r.mean_control = s.weighted_mean(follow_up, None, false);
     }
     Ok(rows)
+}
+
+/// The matched sample and the rows (and Kaplan-Meier curves) of the child-level outcomes.
+pub(crate) fn child_outcomes(
+    config: &ValidConfig,
+    cohort: &Cohort,
+    matching: &Matching,
+    windows: &Windows,
+    detail: Detail,
+    warnings: &mut Vec<String>,
+) -> ChildOutcomes {
+    let (matched, sample) = matched_sample(cohort, matching);
+    let treated_sites = {
+        let mut s: Vec<usize> = sample.site.iter().zip(&sample.treated).filter(|(_, &t)| t).map(|(&s, _)| s).collect();
+        s.sort_unstable();
+        s.dedup();
+        s.len()
+    };
+    let n_sites = sample.site.iter().max().map_or(0, |m| m + 1);
+    if treated_sites < 10 || n_sites - treated_sites < 10 {
+        warnings.push(format!(
+            "few clusters: {treated_sites} pilot site(s) and {} control site(s) in the matched sample; CR2 with Bell-McCaffrey df and the wild cluster bootstrap are used, but intervals rest on few sites",
+            n_sites - treated_sites
+        ));
+    }
+    let pick = |v: &[f64]| -> Vec<f64> { matched.iter().map(|&i| v[i]).collect() };
+    let pick_bool = |v: &[bool]| -> Vec<bool> { matched.iter().map(|&i| v[i]).collect() };
+    let wild = wild_params(config);
+    let mut effects = Vec::new();
+    let mut survival = Vec::new();
+    let window_days = f64::from(windows.follow_up.to - windows.follow_up.from + 1);
+    for &outcome in config.outcomes() {
+        // an outcome that cannot be estimated (no events in an arm, one site only) keeps its
+        // rows, empty, and says why; the rest of the evaluation goes on
+        let estimated = match outcome {
+            Outcome::SwChanges => {
+                count_rows(outcome, &pick(&cohort.sw_changes), &pick(&cohort.exposure_years), &sample, &wild, detail)
+            }
+            Outcome::PlacementMoves => count_rows(
+                outcome,
+                &pick(&cohort.placement_moves),
+                &pick(&cohort.exposure_years),
+                &sample,
+                &wild,
+                detail,
+            ),
+            Outcome::ThreePlusPlacements => {
+                binary_rows(outcome, &pick(&cohort.three_plus_placements), &sample, &wild, detail)
+            }
+            // not a child-level outcome: the value-for-money stage estimates it
+            Outcome::CostPerChildYear => continue,
+            Outcome::TimeToSwChange | Outcome::TimeToPlacementMove => {
+                let (time, event) = if outcome == Outcome::TimeToSwChange {
+                    (&cohort.time_to_sw_change, &cohort.sw_change_event)
+                } else {
+                    (&cohort.time_to_placement_move, &cohort.placement_move_event)
+                };
+                time_to_event_rows(outcome, &pick(time), &pick_bool(event), &sample, window_days, detail).map(
+                    |(rows, curves)| {
+                        survival.push(curves);
+                        rows
+                    },
+                )
+            }
+        };
+        match estimated {
+            Ok(rows) => {
+                for r in rows.iter().filter(|r| r.estimate.is_none()) {
+                    warnings.push(format!(
+                        "{outcome}: the {} is not estimable (no events, or only events, in an arm)",
+                        r.estimate_type.label()
+                    ));
+                }
+                effects.extend(rows);
+            }
+            Err(e) => {
+                warnings.push(format!("{outcome} not estimated: {e}"));
+                effects.extend(empty_rows(outcome, &sample));
+            }
+        }
+    }
+    ChildOutcomes { matched, sample, effects, survival }
+}
+
+/// The rows of every outcome measure (`outcomes.csv`) with both waves in the matched sample,
+/// appended to `effects`; a measure that cannot be estimated is a warning.
+pub(crate) fn measure_effects(
+    config: &ValidConfig,
+    dataset: &Dataset,
+    cohort: &Cohort,
+    outcomes: &mut ChildOutcomes,
+    warnings: &mut Vec<String>,
+) {
+    let ChildOutcomes { matched, sample, effects, .. } = outcomes;
+    for measure in super::cohort::measures(dataset, cohort, config.measures()) {
+        let rows: Vec<usize> = (0..matched.len())
+            .filter(|&k| measure.baseline[matched[k]].is_some() && measure.follow_up[matched[k]].is_some())
+            .collect();
+        let sub = sample.subset(&rows);
+        let base: Vec<f64> = rows.iter().map(|&k| measure.baseline[matched[k]].unwrap_or(f64::NAN)).collect();
+        let follow: Vec<f64> = rows.iter().map(|&k| measure.follow_up[matched[k]].unwrap_or(f64::NAN)).collect();
+        if !sub.treated.iter().any(|&t| t) || sub.treated.iter().all(|&t| t) {
+            warnings.push(format!(
+                "outcome measure `{}`: no matched children in one arm with both waves; not estimated",
+                measure.name
+            ));
+            continue;
+        }
+        match measure_rows(&measure.name, &base, &follow, &sub) {
+            Ok(rows) => effects.extend(rows),
+            Err(e) => warnings.push(format!("outcome measure `{}` not estimated: {e}", measure.name)),
+        }
+    }
+}
+
+/// The multiplicity adjustment (Holm by default) across the primary rows' p-values.
+pub(crate) fn adjust_primary(config: &ValidConfig, effects: &mut [EffectRow]) {
+    let method = config.inference().multiplicity;
+    if method != swp_stats::multiplicity::Adjustment::None {
+        let primary: Vec<usize> =
+            (0..effects.len()).filter(|&i| effects[i].primary && effects[i].p_value.is_some()).collect();
+        let p: Vec<f64> = primary.iter().filter_map(|&i| effects[i].p_value).collect();
+        for (&i, adjusted) in primary.iter().zip(swp_stats::multiplicity::adjust(&p, method)) {
+            effects[i].p_holm = Some(adjusted);
+        }
+    }
+}
+
+/// The wild cluster bootstrap of the config (WCR, null imposed).
+pub(crate) fn wild_params(config: &ValidConfig) -> WildParams {
+    WildParams {
+        reps: config.inference().bootstrap_reps,
+        weights: config.inference().bootstrap_weights,
+        kind: BootType::Wcr,
+        seed: config.inference().seed,
+    }
+}
+
+/// The child-level outcomes' products: the matched children (cohort rows), their sample, the
+/// effect rows and the Kaplan-Meier curves.
+pub(crate) struct ChildOutcomes {
+    pub(crate) matched: Vec<usize>,
+    pub(crate) sample: Sample,
+    pub(crate) effects: Vec<EffectRow>,
+    pub(crate) survival: Vec<SurvivalResult>,
 }
 
 #[cfg(test)]
@@ -583,28 +618,28 @@ mod tests {
     }
 
     /// An outcome with no events cannot be estimated: the error says why, and its empty rows
-    /// keep EVALUATION.md's kinds and order (the pipeline reports a warning and goes on).
+    /// keep docs/evaluation.md's kinds and order (the pipeline reports a warning and goes on).
     #[test]
     fn outcomes_without_events_fail_cleanly_and_keep_their_rows() {
         let s = sample(16);
         let time = vec![100.0; 16];
         let event = vec![false; 16];
-        let err = time_to_event_rows("time_to_sw_change", &time, &event, &s, 730.0, Detail::Full).unwrap_err();
+        let err = time_to_event_rows(Outcome::TimeToSwChange, &time, &event, &s, 730.0, Detail::Full).unwrap_err();
         assert!(err.to_string().contains("no events"), "{err}");
-        let rows = empty_rows("three_plus_placements", &s);
-        let kinds: Vec<&str> = rows.iter().map(|r| r.estimate_type).collect();
-        assert_eq!(kinds, ["risk_difference", "risk_ratio", "odds_ratio"]);
+        let rows = empty_rows(Outcome::ThreePlusPlacements, &s);
+        let kinds: Vec<EstimateType> = rows.iter().map(|r| r.estimate_type).collect();
+        assert_eq!(kinds, [EstimateType::RiskDifference, EstimateType::RiskRatio, EstimateType::OddsRatio]);
         assert!(rows[0].primary && !rows[1].primary && rows.iter().all(|r| r.estimate.is_none()));
         assert_eq!(rows[0].n_treated, Some(8));
-        assert_eq!(empty_rows("time_to_placement_move", &s)[0].se_method, "cr1_cox_robust");
+        assert_eq!(empty_rows(Outcome::TimeToPlacementMove, &s)[0].se_method, SeMethod::Cr1CoxRobust);
         // a binary outcome that never happens among controls separates the logit: an error, not a number
         let y: Vec<f64> = (0..16).map(|i| f64::from(u8::from(i % 2 == 0 && i % 4 == 0))).collect();
         let wild = Wild { reps: 99, ..Wild::default() };
-        let rows = binary_rows("three_plus_placements", &y, &s, &wild, Detail::Full).unwrap();
+        let rows = binary_rows(Outcome::ThreePlusPlacements, &y, &s, &wild, Detail::Full).unwrap();
         assert!(rows[0].estimate.is_some(), "the risk difference is still estimated");
         assert!(rows[1].estimate.is_none() && rows[2].estimate.is_none(), "no infinite ratios");
         let counts: Vec<f64> = (0..16).map(|i| if i % 2 == 0 { 1.0 } else { 0.0 }).collect();
-        let rows = count_rows("sw_changes", &counts, &[1.0; 16], &s, &wild, Detail::Full).unwrap();
+        let rows = count_rows(Outcome::SwChanges, &counts, &[1.0; 16], &s, &wild, Detail::Full).unwrap();
         assert!(rows[0].estimate.is_none() && rows[1].estimate.is_some());
     }
 }

@@ -1,19 +1,27 @@
-//! The child-level cohort of EVALUATION.md: who is eligible on the index date (and the sample
+//! The child-level cohort of docs/evaluation.md: who is eligible on the index date (and the sample
 //! flow that says how many each rule removed), the baseline covariates, and the outcomes in
 //! the follow-up window.
 //!
 //! Every child of a site of either arm is assessed in parallel, independently; the cohort is
 //! assembled in the children table's order, so it does not depend on the number of threads.
 
-use crate::config::{CodeGroup, ValidConfig};
+use super::{CohortStage, Progress, Stage};
+use crate::config::codes::CodeGroup;
+use crate::config::ValidConfig;
+use crate::error::{EvaluationError, Result};
+use crate::pipeline::site::Site;
+use crate::results::FlowRow;
+use crate::vocab::Arm;
 use rayon::prelude::*;
 use serde::Serialize;
-use swp_data::typed::format_date;
+use swp_data::date::format_date;
+use swp_data::date::years_before;
+use swp_data::validate::{code_column, date_column, DateView};
 use swp_data::validate::{code_ids, number_column, text_column};
 use swp_data::{Dataset, UNRESOLVED};
-use swp_metrics::changes::{care_days, child_changes};
+use swp_metrics::changes::child_changes;
+use swp_metrics::index::care_days;
 use swp_metrics::index::{flag, Episode, Index, NO_ROW, NO_SITE};
-use swp_metrics::placements::years_before;
 use swp_metrics::Period;
 
 /// The dates the cohort is defined on.
@@ -37,7 +45,7 @@ pub struct Windows {
 impl Windows {
     /// The windows of an index date under the config's lengths.
     pub fn new(index_date: i32, config: &ValidConfig, extract_date: i32) -> Self {
-        let c = &config.cohort;
+        let c = &config.cohort();
         let planned = years_before(index_date, 0, -(c.follow_up_months as i32)) - 1;
         Windows {
             index_date,
@@ -50,7 +58,7 @@ impl Windows {
     }
 }
 
-/// The eligibility rules in the order they apply (EVALUATION.md "Cohort").
+/// The eligibility rules in the order they apply (docs/evaluation.md "Cohort").
 pub const RULES: [&str; 5] = [
     "child at a site of the arm",
     "looked after on the index date",
@@ -58,21 +66,6 @@ pub const RULES: [&str; 5] = [
     "in the current period of care for at least the minimum months",
     "aged within the age range on the index date",
 ];
-
-/// One row of the sample flow.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FlowRow {
-    /// Step 0 to 4.
-    pub step: usize,
-    /// The rule, in words.
-    pub rule: String,
-    /// `treated` or `control`.
-    pub arm: String,
-    /// Children the rule removed (None on step 0).
-    pub removed: Option<u64>,
-    /// Children still in after it (None when suppressed).
-    pub remaining: Option<u64>,
-}
 
 /// The cohort, one entry per eligible child in the children table's order (columns).
 #[derive(Debug, Clone, Default)]
@@ -173,7 +166,7 @@ struct Grouping {
 }
 
 impl Grouping {
-    fn new(frame: &swp_data::dataset::Table, column: &str, groups: &[CodeGroup]) -> Self {
+    fn new(frame: &swp_data::model::Table, column: &str, groups: &[CodeGroup]) -> Self {
         let (categories, ids) = code_ids(&frame.frame, column);
         let group_names = group_of_codes(&categories, groups);
         let mut names: Vec<String> = groups.iter().map(|g| g.group.clone()).collect();
@@ -225,7 +218,7 @@ struct Record {
     event_move: bool,
 }
 
-pub use swp_data::date::completed_years;
+use swp_data::date::completed_years;
 
 /// The latest-starting episode in force on `day`.
 fn in_force(episodes: &[Episode], day: i32) -> Option<usize> {
@@ -253,7 +246,7 @@ fn assess(index: &Index, c: usize, w: &Windows, config: &ValidConfig, codes: &Ep
     }
     let Some(dob) = index.child_dob[c] else { return Assessed::Removed(4) };
     let age = completed_years(dob, day);
-    if age < config.cohort.min_age as i32 || age > config.cohort.max_age as i32 {
+    if age < config.cohort().min_age as i32 || age > config.cohort().max_age as i32 {
         return Assessed::Removed(4);
     }
     // the end of the period of care in force on the index date (None: open)
@@ -318,10 +311,10 @@ pub fn build(
     windows: &Windows,
     config: &ValidConfig,
 ) -> (Cohort, Vec<FlowRow>) {
-    let groups = &config.raw.covariates;
+    let groups = config.code_groups();
     let codes = EpisodeCodes {
-        legal_status: Grouping::new(&dataset.episodes, "ls", &groups.legal_status),
-        placement_type: Grouping::new(&dataset.episodes, "place", &groups.placement_type),
+        legal_status: Grouping::new(&dataset.episodes, "ls", groups.legal_status()),
+        placement_type: Grouping::new(&dataset.episodes, "place", groups.placement_type()),
         cin_n1: {
             let (categories, ids) = code_ids(&dataset.episodes.frame, "cin");
             let n1: Vec<bool> = categories.iter().map(|c| c == "N1").collect();
@@ -335,7 +328,7 @@ pub fn build(
                 .map(|i| i.map_or_else(|| "not recorded".to_string(), |i| categories[i as usize].clone()))
                 .collect()
         },
-        ethnic_group: Grouping::new(&dataset.children, "ethnic", &groups.ethnic_group),
+        ethnic_group: Grouping::new(&dataset.children, "ethnic", groups.ethnic_group()),
     };
     let n = index.children();
     let arm_of = |c: usize| -> Option<bool> {
@@ -514,10 +507,108 @@ pub(crate) fn pilot_and_controls(
     (treated, control_weight)
 }
 
+/// The cohort stage: the sites, the windows on the index date (with warnings when the data do
+/// not cover them) and the eligible children of both arms.
+pub(crate) fn stage(
+    config: &ValidConfig,
+    dataset: &Dataset,
+    index: &Index,
+    progress: &dyn Progress,
+) -> Result<CohortStage> {
+    let mut warnings = Vec::new();
+    let sites = sites_of(dataset);
+    let go_lives: Vec<i32> = sites.iter().filter(|s| s.arm == Arm::Pilot).filter_map(|s| s.go_live).collect();
+    let index_date = match config.cohort().index_date {
+        Some(d) => d,
+        None => *go_lives.iter().min().ok_or(EvaluationError::NoPilot)?,
+    };
+    let extract = dataset.extract_date.unwrap_or(index_date);
+    let first_episode = DateView::new(&dataset.episodes.frame, "decom").min();
+    let Some(first) = first_episode.filter(|&f| f <= index_date && index_date <= extract) else {
+        return Err(EvaluationError::IndexDateOutsideData {
+            index_date: format_date(index_date),
+            first: first_episode.map_or_else(|| "no episodes".into(), format_date),
+            last: format_date(extract),
+        });
+    };
+    let windows = Windows::new(index_date, config, extract);
+    if windows.follow_up.to < windows.follow_up_planned_end {
+        warnings.push(format!(
+            "follow-up cut at the extract date: the window ends {} instead of {} ({} of {} months)",
+            format_date(windows.follow_up.to),
+            format_date(windows.follow_up_planned_end),
+            ((windows.follow_up.to - index_date + 1) as f64 / (365.25 / 12.0)).round(),
+            config.cohort().follow_up_months
+        ));
+    }
+    if windows.baseline.from < first {
+        warnings.push(format!(
+            "the baseline window starts {} but the first episode in the data starts {}: prior placements and changes may be undercounted",
+            format_date(windows.baseline.from),
+            format_date(first)
+        ));
+    }
+
+    progress.stage(Stage::Cohort);
+    let arm_of_site: Vec<Option<bool>> = index
+        .groups
+        .site_ids
+        .iter()
+        .map(|id| {
+            let s = sites.iter().find(|s| &s.id == id)?;
+            if s.arm == Arm::Pilot {
+                Some(true)
+            } else if config.cohort().controls.includes(s.arm) {
+                Some(false)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let (cohort, sample_flow) = build(dataset, index, &arm_of_site, &windows, config);
+    for (treated, arm) in [(true, "treated (pilot)"), (false, "control")] {
+        if !cohort.treated.contains(&treated) {
+            let hint = if treated {
+                ": check the pilots' children and the index date, or relax cohort.min_months_in_care and the ages"
+            } else {
+                ": check cohort.controls (comparison, host or both) and the index date"
+            };
+            return Err(EvaluationError::EmptyArm {
+                arm: arm.to_string(),
+                index_date: format_date(windows.index_date),
+                hint: hint.to_string(),
+            });
+        }
+    }
+
+    Ok(CohortStage { sites, windows, arm_of_site, cohort, sample_flow, warnings })
+}
+
+/// The sites table as the evaluation needs it.
+pub(crate) fn sites_of(dataset: &Dataset) -> Vec<Site> {
+    let f = &dataset.sites.frame;
+    let ids = text_column(f, "site_id");
+    let arms = code_column(f, "arm");
+    let models = code_column(f, "swp_model");
+    let go = date_column(f, "go_live");
+    (0..f.height())
+        .filter_map(|i| {
+            // validation holds every arm to the code list: a site without one takes no part
+            let arm: Arm = arms[i].as_deref()?.parse().ok()?;
+            Some(Site {
+                id: ids[i]?.to_string(),
+                arm,
+                model: models[i].clone().unwrap_or_else(|| "none".into()),
+                go_live: if arm == Arm::Pilot { go[i] } else { None },
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use swp_data::typed::days_from_civil as d;
+    use swp_data::date::days_from_civil as d;
 
     #[test]
     fn completed_years_use_calendar_arithmetic() {

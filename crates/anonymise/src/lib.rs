@@ -34,8 +34,8 @@ use serde::Serialize;
 use sha2::Sha256;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use swp_data::date::civil_from_days;
 use swp_data::schema::{self, TableSpec};
-use swp_data::typed::civil_from_days;
 use swp_data::validate::{code_column, date_column, text_column};
 use swp_data::{Dataset, Table};
 
@@ -318,7 +318,7 @@ pub struct EthnicityLoss {
     /// Levels, as [`LevelCount`]: `code` (kept), `group` (code replaced by its group's, group kept),
     /// `not recorded` (group lost: written NOBT), `missing` (blank in the input), `removed`.
     pub levels: Vec<LevelCount>,
-    /// Share of the input's children whose ethnic group (EVALUATION.md) the output still gives.
+    /// Share of the input's children whose ethnic group (docs/evaluation.md) the output still gives.
     pub group_kept_share: f64,
 }
 

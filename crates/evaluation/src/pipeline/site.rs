@@ -1,4 +1,4 @@
-//! Site level (EVALUATION.md "Site level"): per site and financial year the four workforce and
+//! Site level (docs/evaluation.md "Site level"): per site and financial year the four workforce and
 //! caseload metrics, and for each the difference-in-differences of pilot vs control sites with
 //! site and year fixed effects, CR2 clustered on site, the wild cluster bootstrap and
 //! randomisation inference over which sites are pilots.
@@ -9,74 +9,21 @@
 //! pilot. Randomisation inference reassigns the pilots' go-live dates to every set of as many
 //! sites (the k-th chosen site, in site order, takes the k-th pilot's date).
 
+use super::cohort::Windows;
 use crate::config::{ValidConfig, SITE_METRICS};
 use crate::error::{at, Result};
-use serde::Serialize;
+use crate::results::{PanelRow, SiteDidRow};
+use crate::vocab::Arm;
+use swp_data::date::format_date;
+use swp_data::validate::DateView;
+use swp_data::Dataset;
+use swp_metrics::{financial_years, metrics_of, suppress};
 use swp_metrics::{MetricRow, Period};
 use swp_stats::bootstrap::{BootType, WildParams, WildProblem};
-use swp_stats::did::{randomisation_test, twfe_coefficient};
+use swp_stats::did::twfe_coefficient;
+use swp_stats::randomisation::randomisation_test;
 use swp_stats::regression::wls;
 use swp_stats::Matrix;
-
-/// A site's value of a metric in a financial year.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PanelRow {
-    /// Site id.
-    pub site: String,
-    /// `pilot`, `host` or `comparison`.
-    pub arm: String,
-    /// SWP model (`none` unless a pilot).
-    pub model: String,
-    /// Financial year, e.g. `2009-10`.
-    pub year: String,
-    /// Metric.
-    pub metric: String,
-    /// Value (None: undefined or suppressed).
-    pub value: Option<f64>,
-    /// Numerator.
-    pub numerator: Option<f64>,
-    /// Denominator.
-    pub denominator: Option<f64>,
-    /// Share of the year on or after the site's go-live (pilots), else 0.
-    pub treated_share: f64,
-    /// Whether a small count hid the value.
-    pub suppressed: bool,
-}
-
-/// One metric's site-level difference-in-differences (`site_did.json`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SiteDidRow {
-    /// Metric.
-    pub metric: String,
-    /// Which pilots: `all` or one SWP model.
-    pub pilots: String,
-    /// The fixed-effects DiD coefficient (a whole year under the pilot).
-    pub estimate: Option<f64>,
-    /// CR2 standard error, clustered on site.
-    pub se: Option<f64>,
-    /// Bell-McCaffrey degrees of freedom.
-    pub df: Option<f64>,
-    /// Lower 95% limit.
-    pub ci_low: Option<f64>,
-    /// Upper 95% limit.
-    pub ci_high: Option<f64>,
-    /// CR2 p-value.
-    pub p_value: Option<f64>,
-    /// Wild cluster bootstrap p-value (WCR, null imposed).
-    pub wild_p_value: Option<f64>,
-    /// Randomisation inference p-value.
-    pub ri_p_value: Option<f64>,
-    /// Assignments used by randomisation inference.
-    pub ri_assignments: Option<usize>,
-    /// Whether every assignment was used (exact).
-    pub ri_exact: Option<bool>,
-    /// Sites in the panel.
-    pub n_sites: usize,
-    /// Pilot sites in the panel.
-    pub n_pilot_sites: usize,
-    /// Site-years in the panel.
-    pub n_site_years: usize,
-}
 
 /// A site taking part in the site-level analysis.
 #[derive(Debug, Clone)]
@@ -84,7 +31,7 @@ pub struct Site {
     /// Id.
     pub id: String,
     /// Arm.
-    pub arm: String,
+    pub arm: Arm,
     /// Model.
     pub model: String,
     /// Go-live (pilots).
@@ -109,13 +56,13 @@ pub fn panel(sites: &[Site], periods: &[Period], rows: &[(MetricRow, bool)]) -> 
             continue;
         }
         let Some(site) = sites.iter().find(|s| s.id == row.group) else { continue };
-        let Some(p) = periods.iter().find(|p| swp_data::typed::format_date(p.from) == row.period_from) else {
+        let Some(p) = periods.iter().find(|p| swp_data::date::format_date(p.from) == row.period_from) else {
             continue;
         };
-        let (y, _, _) = swp_data::typed::civil_from_days(p.from);
+        let (y, _, _) = swp_data::date::civil_from_days(p.from);
         out.push(PanelRow {
             site: site.id.clone(),
-            arm: site.arm.clone(),
+            arm: site.arm,
             model: site.model.clone(),
             year: swp_metrics::financial_year_label(y),
             metric: row.metric.to_string(),
@@ -199,7 +146,7 @@ pub fn did(
         out.ci_high = cr2.ci_high.is_finite().then_some(cr2.ci_high);
         out.p_value = cr2.p_value.is_finite().then_some(cr2.p_value);
     }
-    let inference = &config.inference;
+    let inference = &config.inference();
     if let Ok(problem) = WildProblem::new(&x, &yw, None, &unit_label, coef) {
         let params = WildParams {
             reps: inference.bootstrap_reps,
@@ -257,10 +204,54 @@ fn within_design(unit: &[usize], period: &[usize], d: &[f64], units: usize, peri
     Matrix { n, p: k, values }
 }
 
+/// Site-level metrics by financial year and their difference-in-differences.
+pub(crate) fn site_level(
+    config: &ValidConfig,
+    dataset: &Dataset,
+    index: &swp_metrics::Index,
+    sites: &[Site],
+    windows: &Windows,
+) -> Result<(Vec<SiteDidRow>, Vec<PanelRow>, Vec<Period>)> {
+    let first = [DateView::new(&dataset.episodes.frame, "decom"), DateView::new(&dataset.workers.frame, "start_date")]
+        .iter()
+        .filter_map(DateView::min)
+        .min()
+        .unwrap_or(windows.baseline.from)
+        .max(windows.baseline.from - 5 * 366);
+    let periods: Vec<Period> =
+        financial_years(first, windows.extract_date).into_iter().filter(|p| p.to <= windows.extract_date).collect();
+    let rows: Vec<_> =
+        metrics_of(index, &periods, 20).into_iter().filter(|r| SITE_METRICS.contains(&r.metric)).collect();
+    let published = suppress(rows.clone(), config.threshold());
+    let flagged: Vec<(swp_metrics::MetricRow, bool)> = published.into_iter().map(|p| (p.row, p.suppressed)).collect();
+    let in_analysis: Vec<&Site> =
+        sites.iter().filter(|s| s.arm == Arm::Pilot || config.cohort().controls.includes(s.arm)).collect();
+    let panel_rows = panel(&in_analysis.iter().map(|s| (*s).clone()).collect::<Vec<_>>(), &periods, &flagged);
+    let period_of = |from: &str| periods.iter().position(|p| format_date(p.from) == from);
+    let mut value: std::collections::HashMap<(&str, &str, usize), f64> = std::collections::HashMap::new();
+    for r in &rows {
+        if let (Some(v), Some(t)) = (r.value, period_of(&r.period_from)) {
+            value.insert((r.group.as_str(), r.metric, t), v);
+        }
+    }
+    let mut out = Vec::new();
+    let controls: Vec<&Site> = in_analysis.iter().copied().filter(|s| s.arm != Arm::Pilot).collect();
+    for metric in SITE_METRICS {
+        let lookup = |s: &Site, t: usize| value.get(&(s.id.as_str(), metric, t)).copied();
+        out.push(did(metric, "all", &in_analysis, &periods, lookup, config)?);
+        for pilot in in_analysis.iter().filter(|s| s.arm == Arm::Pilot) {
+            let mut group: Vec<&Site> = vec![pilot];
+            group.extend(controls.iter().copied());
+            out.push(did(metric, &pilot.model, &group, &periods, lookup, config)?);
+        }
+    }
+    Ok((out, panel_rows, periods))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use swp_data::typed::days_from_civil as d;
+    use swp_data::date::days_from_civil as d;
 
     #[test]
     fn the_go_live_year_is_treated_for_the_share_after_go_live() {

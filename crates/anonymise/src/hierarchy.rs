@@ -4,10 +4,10 @@
 //! # Hierarchies
 //! - **Date of birth**: month -> quarter -> year -> five years (2000-2004, 2005-2009, ...). A
 //!   generalised date is written as a day inside its interval: the first of the month (as
-//!   DATA.md allows), the first of the quarter's middle month, 1 July of the year, 1 July of the
+//!   docs/data-contract.md allows), the first of the quarter's middle month, 1 July of the year, 1 July of the
 //!   band's middle year; a `dob_precision` column says which, whenever a child is coarser than a
 //!   month (the written date alone would not tell "born in 2002" from "born 2000-2004").
-//! - **Ethnicity**: the 903 code -> the five groups of EVALUATION.md, written as the group's
+//! - **Ethnicity**: the 903 code -> the five groups of docs/evaluation.md, written as the group's
 //!   "other" code (`WOTH`, `MOTH`, `AOTH`, `BOTH`, `OOTH`) so that the evaluation reads every
 //!   child's group unchanged -> not recorded (`NOBT`, which the evaluation counts as Other).
 //!   A child recorded as `NOBT` stays `NOBT`. An `ethnic_precision` column (`code`, `group`,
@@ -43,7 +43,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use swp_data::codes::{ethnic_group_index, ETHNIC_GROUPS};
-use swp_data::typed::{civil_from_days, days_from_civil};
+use swp_data::date::{civil_from_days, days_from_civil};
 
 /// Loss of a removed child, against at most about 1.6 for a child whose values are all
 /// generalised: removal comes last.
@@ -102,7 +102,7 @@ pub enum EthnicLevel {
     /// The 903 code.
     #[serde(rename = "code")]
     Code,
-    /// The EVALUATION.md group (written as its "other" code).
+    /// The docs/evaluation.md group (written as its "other" code).
     #[serde(rename = "group")]
     Group,
     /// Not recorded (`NOBT`).

@@ -1,0 +1,158 @@
+//! The matching stage: the covariates in use (constant ones dropped, or an error when the
+//! config listed them), the config's matching of pilot children to controls (MatchIt's
+//! semantics, `swp_stats::matching`) and its balance table (MatchIt's `summary()`).
+
+use super::cohort::Cohort;
+use super::effects::Sample;
+use super::Propensity;
+use crate::config::ValidConfig;
+use crate::error::{self, EvaluationError, Result};
+use crate::results::{Balance, BalanceCounts, BalanceRow};
+use swp_stats::balance::{balance_table, Counts};
+use swp_stats::design::{expand, Covariate, Expansion};
+use swp_stats::matching::{MatchData, MatchParams, Matching};
+
+fn count(n: usize) -> Option<u64> {
+    Some(n as u64)
+}
+
+/// The covariates of the cohort, and those dropped as constant.
+pub(crate) fn covariates(config: &ValidConfig, cohort: &Cohort) -> Result<(Vec<Covariate>, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut dropped = Vec::new();
+    for name in config.covariates() {
+        let covariate = if let Some(v) = cohort.numeric(name) {
+            Covariate::numeric(name, v.to_vec())
+        } else if let Some(v) = cohort.categorical(name) {
+            Covariate::text(name, v.to_vec())
+        } else {
+            continue;
+        };
+        let constant = match &covariate.values {
+            swp_stats::design::Values::Numeric(v) => v.iter().all(|x| *x == v[0]),
+            swp_stats::design::Values::Text(v) => v.iter().all(|x| *x == v[0]),
+        };
+        if constant {
+            if config.covariates_listed() {
+                return Err(EvaluationError::ConstantCovariate { name: name.clone() });
+            }
+            dropped.push(name.clone());
+            continue;
+        }
+        out.push(covariate);
+    }
+    if out.is_empty() {
+        return Err(EvaluationError::ConstantCovariate { name: config.covariates().join(", ") });
+    }
+    Ok((out, dropped))
+}
+
+/// The config's matching on `covariates` of `cohort` (those in `dropped` are constant), the
+/// propensity model from `propensity`.
+pub(crate) fn run(
+    config: &ValidConfig,
+    cohort: &Cohort,
+    covariates: &[Covariate],
+    dropped: &[String],
+    propensity: &Propensity<'_>,
+) -> Result<Matching> {
+    let exact: Vec<Covariate> = covariates
+        .iter()
+        .filter(|c| config.matching().exact.contains(&c.name) && !dropped.contains(&c.name))
+        .cloned()
+        .collect();
+    let m = &config.matching();
+    let params = MatchParams::new()
+        .method(m.method)
+        .distance(m.distance)
+        .ratio(m.ratio)
+        .replace(m.replace)
+        .caliper(m.caliper)
+        .order(m.order)
+        .seed(config.inference().seed)
+        .check()
+        .map_err(|e| EvaluationError::Config {
+            key: "matching".into(),
+            value: format!(
+                "method {}, distance {}, ratio {}, caliper {}",
+                m.method,
+                m.distance,
+                m.ratio,
+                m.caliper.map_or("none".to_string(), |c| c.to_string())
+            ),
+            allowed: e.to_string(),
+        })?;
+    let data = MatchData { treat: &cohort.treated, covariates, exact: &exact };
+    propensity(&params, &data).and_then(|model| params.run_with(&data, model)).map_err(|e| match e {
+        swp_stats::StatsError::NoMatches(_) => EvaluationError::NoMatches,
+        other => EvaluationError::Stats { step: "matching".into(), source: other },
+    })
+}
+
+/// The balance table of the matching (MatchIt's `summary()`), as `match` writes it.
+pub(crate) fn balance(covariates: &[Covariate], treat: &[bool], matching: &Matching) -> Result<Balance> {
+    let expanded = expand(covariates, Expansion::Balance).map_err(error::at("balance"))?;
+    let mut columns: Vec<(String, Vec<f64>)> = expanded.names.into_iter().zip(expanded.columns).collect();
+    if let Some(d) = &matching.distance {
+        columns.insert(0, ("distance".to_string(), d.clone()));
+    }
+    let table = balance_table(&columns, treat, &matching.weights);
+    let Counts { treated, control, matched_treated, matched_control, discarded } = table.counts;
+    let rows = table
+        .before
+        .iter()
+        .zip(&table.after)
+        .map(|(b, a)| BalanceRow {
+            covariate: b.covariate.clone(),
+            mean_treated: b.mean_treated,
+            mean_treated_after: a.mean_treated,
+            mean_control_before: b.mean_control,
+            mean_control_after: a.mean_control,
+            smd_before: b.smd,
+            smd_after: a.smd,
+            var_ratio_before: b.var_ratio,
+            var_ratio_after: a.var_ratio,
+            ecdf_mean_before: b.ecdf_mean,
+            ecdf_max_before: b.ecdf_max,
+            ecdf_mean_after: a.ecdf_mean,
+            ecdf_max_after: a.ecdf_max,
+            imbalanced: a.smd.abs() > 0.1,
+        })
+        .collect();
+    Ok(Balance {
+        n: BalanceCounts {
+            treated: count(treated),
+            control: count(control),
+            matched_treated: count(matched_treated),
+            matched_control: count(matched_control),
+            discarded: count(discarded),
+        },
+        balance: rows,
+    })
+}
+
+/// The matched children (rows of `cohort` with a positive weight) and their sample: arm, weight,
+/// site and subclass, the clusters relabelled 0..G.
+pub(crate) fn matched_sample(cohort: &Cohort, matching: &Matching) -> (Vec<usize>, Sample) {
+    let matched: Vec<usize> = (0..cohort.len()).filter(|&i| matching.weights[i] > 0.0).collect();
+    let site_index = relabel(&matched.iter().map(|&i| cohort.site[i] as usize).collect::<Vec<_>>());
+    let sample = Sample {
+        treated: matched.iter().map(|&i| cohort.treated[i]).collect(),
+        weights: matched.iter().map(|&i| matching.weights[i]).collect(),
+        site: site_index,
+        subclass: if matching.subclass.iter().all(Option::is_none) {
+            None
+        } else {
+            Some(relabel(&matched.iter().map(|&i| matching.subclass[i].unwrap_or(usize::MAX - i)).collect::<Vec<_>>()))
+        },
+    };
+    (matched, sample)
+}
+
+/// Labels as 0..G in order of the sorted distinct values.
+fn relabel(v: &[usize]) -> Vec<usize> {
+    let mut d = v.to_vec();
+    d.sort_unstable();
+    d.dedup();
+    v.iter().map(|x| d.binary_search(x).expect("present")).collect()
+}

@@ -1,0 +1,94 @@
+//! The whole evaluation: the pipeline's stages, then what is built on their products (value for
+//! money, sensitivity to hidden bias, the descriptive series, the specification curve and the
+//! power simulation), assembled into [`EvaluationResults`].
+
+use crate::descriptive;
+use crate::error::Result;
+use crate::pipeline::{design, effects, site, Detail, Evaluation, Progress, Silent, Stage};
+use crate::power;
+use crate::results::EvaluationResults;
+use crate::sensitivity;
+use crate::specification;
+use crate::value;
+use swp_data::Dataset;
+use swp_metrics::Period;
+use swp_stats::matching::Method;
+
+impl Evaluation {
+    /// Runs the evaluation on a validated dataset.
+    ///
+    /// # Errors
+    /// No pilot go-live (for the default index date), an index date outside the data, an arm
+    /// with no eligible child, a listed covariate constant in the cohort, no match, and model
+    /// failures, each naming the cause.
+    pub fn run(&self, dataset: &Dataset) -> Result<EvaluationResults> {
+        self.run_with_progress(dataset, &Silent)
+    }
+
+    /// [`Evaluation::run`], telling `progress` as each stage starts and as the long stages'
+    /// work finishes.
+    ///
+    /// # Errors
+    /// As [`Evaluation::run`].
+    pub fn run_with_progress(&self, dataset: &Dataset, progress: &dyn Progress) -> Result<EvaluationResults> {
+        let config = self.config();
+        progress.stage(Stage::Index);
+        let index = Self::index(dataset);
+        let prepared = self.prepare(dataset, &index, Detail::Full, progress)?;
+        let (stage, matching) = (&prepared.stage, &prepared.matching);
+        let mut warnings = stage.warnings.clone();
+        progress.stage(Stage::Effects);
+        let mut outcomes =
+            effects::child_outcomes(config, &stage.cohort, matching, &stage.windows, Detail::Full, &mut warnings);
+        effects::measure_effects(config, dataset, &stage.cohort, &mut outcomes, &mut warnings);
+        let value_for_money = value::stage(config, dataset, &index, &prepared, &mut outcomes, &mut warnings);
+        effects::adjust_primary(config, &mut outcomes.effects);
+        let m = &config.matching();
+        let pairs_design = m.method == Method::Nearest && m.ratio == 1 && !m.replace;
+        let sensitivity = sensitivity::sensitivity(&stage.cohort, matching, &outcomes.effects, pairs_design);
+
+        progress.stage(Stage::SiteLevel);
+        let (site_did, site_panel, periods) = site::site_level(config, dataset, &index, &stage.sites, &stage.windows)?;
+        let windows = &stage.windows;
+        let arm_of_site = &stage.arm_of_site;
+        let monthly = descriptive::monthly(
+            &index,
+            &stage.sites,
+            arm_of_site,
+            Period { from: windows.baseline.from, to: windows.follow_up.to },
+        );
+        let caseload_distribution = descriptive::caseload_distribution(&index, arm_of_site, windows.follow_up.to);
+        let arm_years = descriptive::arm_years(&index, arm_of_site, &periods);
+        let by_model = design::by_model(&stage.cohort, matching, &stage.sites, &index.groups)?;
+        let specification_curve = config.specification_grid().map(|grid| {
+            progress.stage(Stage::SpecificationCurve);
+            specification::specification_curve_with(grid, dataset, progress)
+        });
+        let power = config.power().map(|settings| {
+            progress.stage(Stage::Power);
+            power::power(self, settings, &stage.cohort, progress)
+        });
+        let design = design::design(config, dataset, &stage.sites, windows, &prepared.covariates);
+        let cohort = design::cohort_table(&stage.cohort, matching, &index);
+        let balance = prepared.balance.clone().unwrap_or_default();
+        Ok(EvaluationResults {
+            design,
+            sample_flow: stage.sample_flow.clone(),
+            balance,
+            effects: outcomes.effects,
+            survival: outcomes.survival,
+            site_did,
+            site_panel,
+            by_model,
+            sensitivity,
+            specification_curve,
+            power,
+            value_for_money,
+            monthly,
+            caseload_distribution,
+            arm_years,
+            warnings,
+            cohort,
+        })
+    }
+}
