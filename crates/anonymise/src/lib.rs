@@ -34,9 +34,9 @@ use serde::Serialize;
 use sha2::Sha256;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use swp_data::columns::{code_column, date_column, text_column};
 use swp_data::date::civil_from_days;
 use swp_data::schema::{self, TableSpec};
-use swp_data::validate::{code_column, date_column, text_column};
 use swp_data::{Dataset, Table};
 
 pub mod hierarchy;
@@ -268,7 +268,7 @@ impl Default for Hierarchies {
             ethnic: vec!["code", "group", "not recorded"],
             written_as: vec![
                 "dob: the first of the month; the first of the quarter's middle month; 1 July of the year; 1 July of the middle year of five (2000-2004, 2005-2009, ...); column dob_precision when any child is coarser than a month",
-                "ethnic group (EVALUATION.md): its 'other' code, WOTH MOTH AOTH BOTH OOTH, with column ethnic_precision = group; not recorded: NOBT",
+                "ethnic group (docs/evaluation.md): its 'other' code, WOTH MOTH AOTH BOTH OOTH, with column ethnic_precision = group; not recorded: NOBT",
             ],
         }
     }

@@ -7,8 +7,10 @@ use crate::output::{emit, resolve_format, write_atomic, TableFormat};
 use crate::{CommandResult, Failure};
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
-use swp_eval::report::table::{Cell, Format, Table};
-use swp_eval::stats::balance::{balance_table_sorted, BalanceTable, SortedValues};
+use swp_eval::evaluation::results::Balance;
+use swp_eval::report::evaluation::balance_readable;
+use swp_eval::report::table::Format;
+use swp_eval::stats::balance::{balance_table_sorted, SortedValues};
 use swp_eval::stats::design::{expand_into, numeric_columns, Expansion};
 use swp_eval::stats::matching::{Distance, MatchData, MatchParams, Matching, Method, Order};
 
@@ -142,103 +144,43 @@ pub fn run(args: Args) -> CommandResult {
         write_matched(user.frame().expect("read whole for --matched-out"), &matching, path)?;
     }
     let format = resolve_format(args.format, args.out.as_ref());
-    let text = if matches!(format, Format::Json) { json(&table, &args) } else { readable(&table, format) };
+    let balance = Balance::from_table(&table);
+    let text = if matches!(format, Format::Json) { json(&balance, &args) } else { balance_readable(&balance, format) };
     emit(&text, args.out.as_ref())?;
     Ok(())
 }
 
-/// The contract's JSON (docs/cli.md), plus the settings and seed used.
-fn json(table: &BalanceTable, args: &Args) -> String {
-    let num = |x: f64| if x.is_finite() { serde_json::json!(x) } else { serde_json::Value::Null };
-    let opt = |x: Option<f64>| x.map_or(serde_json::Value::Null, num);
-    let balance: Vec<serde_json::Value> = table
-        .before
-        .iter()
-        .zip(&table.after)
-        .map(|(b, a)| {
-            serde_json::json!({
-                "covariate": b.covariate,
-                "mean_treated": num(b.mean_treated),
-                "mean_treated_after": num(a.mean_treated),
-                "mean_control_before": num(b.mean_control),
-                "mean_control_after": num(a.mean_control),
-                "smd_before": num(b.smd),
-                "smd_after": num(a.smd),
-                "var_ratio_before": opt(b.var_ratio),
-                "var_ratio_after": opt(a.var_ratio),
-                "ecdf_mean_before": num(b.ecdf_mean),
-                "ecdf_max_before": num(b.ecdf_max),
-                "ecdf_mean_after": num(a.ecdf_mean),
-                "ecdf_max_after": num(a.ecdf_max),
-            })
-        })
-        .collect();
-    let c = table.counts;
-    let out = serde_json::json!({
-        "n": {
-            "treated": c.treated,
-            "control": c.control,
-            "matched_treated": c.matched_treated,
-            "matched_control": c.matched_control,
-            "discarded": c.discarded,
-        },
-        "balance": balance,
-        "settings": {
-            "method": args.method.as_str(),
-            "distance": args.distance.as_str(),
-            "ratio": args.ratio,
-            "replace": args.replace,
-            "caliper": args.caliper,
-            "exact": args.exact,
-            "estimand": "ATT",
-            "seed": args.seed,
-        },
-    });
-    serde_json::to_string_pretty(&out).expect("JSON values serialise") + "\n"
-}
-
-/// The balance table for people: one row per covariate, before and after, then the counts.
-fn readable(table: &BalanceTable, format: Format) -> String {
-    let mut t = Table::new(vec![
-        "covariate",
-        "mean_treated",
-        "mean_control_before",
-        "mean_control_after",
-        "smd_before",
-        "smd_after",
-        "var_ratio_before",
-        "var_ratio_after",
-        "ecdf_max_before",
-        "ecdf_max_after",
-    ]);
-    for (b, a) in table.before.iter().zip(&table.after) {
-        t = t.row(vec![
-            Cell::text(b.covariate.clone()),
-            Cell::number(b.mean_treated),
-            Cell::number(b.mean_control),
-            Cell::number(a.mean_control),
-            Cell::number(b.smd),
-            Cell::number(a.smd),
-            Cell::Number(b.var_ratio),
-            Cell::Number(a.var_ratio),
-            Cell::number(b.ecdf_max),
-            Cell::number(a.ecdf_max),
-        ]);
+/// The contract's JSON (docs/cli.md): the balance as `balance.json`, plus the settings and seed
+/// used.
+fn json(balance: &Balance, args: &Args) -> String {
+    #[derive(serde::Serialize)]
+    struct Settings<'a> {
+        method: Method,
+        distance: Distance,
+        ratio: usize,
+        replace: bool,
+        caliper: Option<f64>,
+        exact: &'a [String],
+        estimand: &'static str,
+        seed: u64,
     }
-    let c = table.counts;
-    let mut text = t.render(format);
-    if matches!(format, Format::Md) {
-        let flagged: Vec<&str> =
-            table.after.iter().filter(|r| r.smd.abs() > 0.1).map(|r| r.covariate.as_str()).collect();
-        text.push_str(&format!(
-            "\nTreated {} (matched {}), controls {} (matched {}), discarded {}.\n",
-            c.treated, c.matched_treated, c.control, c.matched_control, c.discarded
-        ));
-        if !flagged.is_empty() {
-            text.push_str(&format!("|SMD| > 0.1 after matching: {}.\n", flagged.join(", ")));
-        }
+    #[derive(serde::Serialize)]
+    struct Output<'a> {
+        #[serde(flatten)]
+        balance: &'a Balance,
+        settings: Settings<'a>,
     }
-    text
+    let settings = Settings {
+        method: args.method,
+        distance: args.distance,
+        ratio: args.ratio,
+        replace: args.replace,
+        caliper: args.caliper,
+        exact: &args.exact,
+        estimand: "ATT",
+        seed: args.seed,
+    };
+    serde_json::to_string_pretty(&Output { balance, settings }).expect("JSON values serialise") + "\n"
 }
 
 /// Writes the matched rows (positive weight) with `weights` and `subclass`, atomically.
@@ -312,40 +254,7 @@ fn run_cohort(args: &Args, dir: &Path) -> CommandResult {
     let text = if matches!(format, Format::Json) {
         serde_json::to_string_pretty(&balance).expect("balance serialises") + "\n"
     } else {
-        let mut t = Table::new(vec![
-            "covariate",
-            "mean_treated",
-            "mean_control_before",
-            "mean_control_after",
-            "smd_before",
-            "smd_after",
-            "var_ratio_after",
-            "flag",
-        ]);
-        for b in &balance.balance {
-            t = t.row(vec![
-                Cell::text(&b.covariate),
-                Cell::number(b.mean_treated),
-                Cell::number(b.mean_control_before),
-                Cell::number(b.mean_control_after),
-                Cell::number(b.smd_before),
-                Cell::number(b.smd_after),
-                Cell::Number(b.var_ratio_after),
-                Cell::text(if b.imbalanced { "|SMD| > 0.1" } else { "" }),
-            ]);
-        }
-        let count = |x: Option<u64>| x.map_or("c".to_string(), |v| v.to_string());
-        let mut text = t.render(format);
-        if matches!(format, Format::Md) {
-            text += &format!(
-                "\ntreated {} (matched {}), controls {} (matched {})\n",
-                count(balance.n.treated),
-                count(balance.n.matched_treated),
-                count(balance.n.control),
-                count(balance.n.matched_control)
-            );
-        }
-        text
+        balance_readable(&balance, format)
     };
     emit(&text, args.out.as_ref())?;
     Ok(())

@@ -10,6 +10,7 @@
 //! println!("{} episodes", loaded.dataset.episodes.frame.height());
 //! ```
 pub mod codes;
+pub mod columns;
 pub mod dataset;
 pub mod date;
 pub mod model;

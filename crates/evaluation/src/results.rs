@@ -9,7 +9,7 @@ use crate::vocab::{Arm, EstimateType, Kind, Outcome, RowOutcome, SeMethod};
 use serde::Serialize;
 
 /// The design as run: what was compared, when, and how.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Design {
     /// Index date.
     pub index_date: String,
@@ -43,12 +43,48 @@ pub struct Design {
     pub matching: String,
     /// Bootstrap replications.
     pub bootstrap_reps: usize,
+    /// The wild bootstrap's weights.
+    pub bootstrap_weights: swp_stats::bootstrap::BootWeights,
+    /// The multiplicity adjustment across the primary rows.
+    pub multiplicity: swp_stats::multiplicity::Adjustment,
+    /// Primary rows the adjustment runs over (those with a p-value).
+    pub primary_rows: usize,
     /// Seed.
     pub seed: u64,
     /// Dataset name (dataset.toml).
     pub dataset_name: Option<String>,
     /// Whether the dataset says it is synthetic (a `[synth]` section in dataset.toml).
     pub synthetic: bool,
+}
+
+impl Default for Design {
+    /// An empty design under docs/evaluation.md's inference defaults (Webb weights, Holm).
+    fn default() -> Self {
+        Design {
+            index_date: String::new(),
+            index_date_is_default: true,
+            baseline_from: String::new(),
+            baseline_to: String::new(),
+            follow_up_from: String::new(),
+            follow_up_to: String::new(),
+            follow_up_planned_to: String::new(),
+            follow_up_days: 0.0,
+            go_lives: Vec::new(),
+            extract_date: String::new(),
+            treated_sites: Vec::new(),
+            control_sites: Vec::new(),
+            controls: String::new(),
+            covariates: Vec::new(),
+            matching: String::new(),
+            bootstrap_reps: 0,
+            bootstrap_weights: swp_stats::bootstrap::BootWeights::Webb,
+            multiplicity: swp_stats::multiplicity::Adjustment::Holm,
+            primary_rows: 0,
+            seed: 0,
+            dataset_name: None,
+            synthetic: false,
+        }
+    }
 }
 
 /// A balance row, as `swp-eval match` writes it (docs/cli.md).
@@ -106,6 +142,46 @@ pub struct Balance {
     pub n: BalanceCounts,
     /// One row per covariate column (the distance first when there is one).
     pub balance: Vec<BalanceRow>,
+}
+
+impl Balance {
+    /// The balance table of `swp_stats::balance` (MatchIt's `summary()`), before and after, as
+    /// `balance.json` and `swp-eval match` write it; |SMD after| > 0.1 flagged.
+    pub fn from_table(table: &swp_stats::balance::BalanceTable) -> Balance {
+        let c = table.counts;
+        let rows = table
+            .before
+            .iter()
+            .zip(&table.after)
+            .map(|(b, a)| BalanceRow {
+                covariate: b.covariate.clone(),
+                mean_treated: b.mean_treated,
+                mean_treated_after: a.mean_treated,
+                mean_control_before: b.mean_control,
+                mean_control_after: a.mean_control,
+                smd_before: b.smd,
+                smd_after: a.smd,
+                var_ratio_before: b.var_ratio,
+                var_ratio_after: a.var_ratio,
+                ecdf_mean_before: b.ecdf_mean,
+                ecdf_max_before: b.ecdf_max,
+                ecdf_mean_after: a.ecdf_mean,
+                ecdf_max_after: a.ecdf_max,
+                imbalanced: a.smd.abs() > 0.1,
+            })
+            .collect();
+        let count = |n: usize| Some(n as u64);
+        Balance {
+            n: BalanceCounts {
+                treated: count(c.treated),
+                control: count(c.control),
+                matched_treated: count(c.matched_treated),
+                matched_control: count(c.matched_control),
+                discarded: count(c.discarded),
+            },
+            balance: rows,
+        }
+    }
 }
 
 /// Descriptive results of one pilot (one SWP model): its matched children against their

@@ -68,7 +68,8 @@ impl Evaluation {
             progress.stage(Stage::Power);
             power::power(self, settings, &stage.cohort, progress)
         });
-        let design = design::design(config, dataset, &stage.sites, windows, &prepared.covariates);
+        let primary_rows = outcomes.effects.iter().filter(|e| e.primary && e.p_value.is_some()).count();
+        let design = design::design(config, dataset, &stage.sites, windows, &prepared.covariates, primary_rows);
         let cohort = design::cohort_table(&stage.cohort, matching, &index);
         let balance = prepared.balance.clone().unwrap_or_default();
         Ok(EvaluationResults {

@@ -40,7 +40,7 @@ use crate::results::{
     BootstrapInfo, CeacPoint, ComponentRow, Icer, ModelCost, PaymentRow, Quadrants, SpendingRow, ValueForMoney,
 };
 use crate::vocab::{Arm, Outcome};
-use swp_data::validate::code_column;
+use swp_data::columns::code_column;
 use swp_data::Dataset;
 use swp_metrics::costs::{child_years_by_site, site_spending};
 use swp_metrics::{Index, Period};

@@ -2,7 +2,8 @@
 //! as an index. The index holds these; [`crate::costs`] computes the cost metrics from them.
 
 use crate::period::SiteGroups;
-use swp_data::validate::{code_column, financial_year_start, number_column, text_column};
+use swp_data::columns::{code_column, number_column, text_column};
+use swp_data::validate::financial_year_start;
 use swp_data::Dataset;
 
 /// One readable row of the costs table.

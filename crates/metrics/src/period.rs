@@ -1,8 +1,8 @@
 //! Periods, groupings and the metric row every metric produces.
 
 use serde::Serialize;
+use swp_data::columns::{code_column, text_column};
 use swp_data::date::{civil_from_days, days_from_civil, format_date};
-use swp_data::validate::{code_column, text_column};
 use swp_data::Dataset;
 
 /// A period `[from, to]`, both days included (days since 1970-01-01).
@@ -31,7 +31,7 @@ impl Period {
 pub fn default_periods(dataset: &Dataset) -> Option<Vec<Period>> {
     let first = [(&dataset.episodes.frame, "decom"), (&dataset.allocations.frame, "start_date")]
         .iter()
-        .filter_map(|(frame, column)| swp_data::validate::DateView::new(frame, column).min())
+        .filter_map(|(frame, column)| swp_data::columns::DateView::new(frame, column).min())
         .min()?;
     Some(financial_years(first, dataset.extract_date?))
 }

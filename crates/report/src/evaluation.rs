@@ -1,7 +1,13 @@
 //! The evaluation's result tables (effects, balance, sample flow, site-level DiD, the site
-//! panel, results by SWP model) as [`Table`]s, from the result types only.
+//! panel, results by SWP model, sensitivity, the specification curve, power and value for
+//! money) as [`Table`]s, from the result types only. Each row type describes its columns once
+//! ([`Tabular`]): the header beside the cell that fills it.
 
-use crate::table::{Cell, Table};
+use crate::table::{table_of, Cell, Column, Format, Table, Tabular};
+use swp_evaluation::results::{
+    Balance, BalanceRow, ComponentRow, EffectRow, FlowRow, Icer, ModelCost, ModelRow, PanelRow, PaymentRow,
+    SensitivityRow, SiteDidRow, SpecSummary, SpendingRow,
+};
 use swp_evaluation::Published;
 
 fn num(x: Option<f64>) -> Cell {
@@ -22,293 +28,341 @@ fn count_f(x: Option<f64>, suppressed: bool) -> Cell {
     }
 }
 
-/// `effects`: one row per estimate.
-pub fn effects(r: &Published) -> Table {
-    let mut t = Table::new(vec![
-        "outcome",
-        "kind",
-        "estimate_type",
-        "estimate",
-        "ci_low",
-        "ci_high",
-        "p_value",
-        "p_holm",
-        "wild_p_value",
-        "se_method",
-        "n_treated",
-        "n_control",
-        "n_clusters",
-        "se",
-        "df",
-        "se_subclass",
-        "ci_low_subclass",
-        "ci_high_subclass",
-        "p_value_subclass",
-        "mean_treated",
-        "mean_control",
-        "events_treated",
-        "events_control",
-    ]);
-    for e in &r.effects {
-        t = t.row(vec![
-            Cell::text(&e.outcome),
-            Cell::text(e.kind),
-            Cell::text(e.estimate_type),
-            num(e.estimate),
-            num(e.ci_low),
-            num(e.ci_high),
-            num(e.p_value),
-            num(e.p_holm),
-            num(e.wild_p_value),
-            Cell::text(e.se_method),
-            count(e.n_treated),
-            count(e.n_control),
-            Cell::number(e.n_clusters as f64),
-            num(e.se),
-            num(e.df),
-            num(e.se_subclass),
-            num(e.ci_low_subclass),
-            num(e.ci_high_subclass),
-            num(e.p_value_subclass),
-            num(e.mean_treated),
-            num(e.mean_control),
-            count_f(e.events_treated, e.suppressed),
-            count_f(e.events_control, e.suppressed),
-        ]);
+/// A value of a row whose small numbers were hidden: `c` when `suppressed`.
+fn hidden_if(suppressed: bool, x: Option<f64>) -> Cell {
+    if suppressed {
+        Cell::Suppressed
+    } else {
+        num(x)
     }
-    t
 }
+
+/// A yes/no flag (empty when unknown).
+fn yes_no(x: Option<bool>) -> Cell {
+    Cell::text(x.map_or("", |b| if b { "yes" } else { "no" }))
+}
+
+/// The children a rule removed: none on step 0, `c` when suppressed.
+fn removed(f: &FlowRow) -> Cell {
+    match (f.step, f.removed) {
+        (0, _) => Cell::Number(None),
+        (_, Some(v)) => Cell::number(v as f64),
+        (_, None) => Cell::Suppressed,
+    }
+}
+
+impl Tabular for EffectRow {
+    const COLUMNS: &'static [Column<Self>] = &[
+        Column { name: "outcome", cell: |e| Cell::text(&e.outcome) },
+        Column { name: "kind", cell: |e| Cell::text(e.kind) },
+        Column { name: "estimate_type", cell: |e| Cell::text(e.estimate_type) },
+        Column { name: "estimate", cell: |e| num(e.estimate) },
+        Column { name: "ci_low", cell: |e| num(e.ci_low) },
+        Column { name: "ci_high", cell: |e| num(e.ci_high) },
+        Column { name: "p_value", cell: |e| num(e.p_value) },
+        Column { name: "p_holm", cell: |e| num(e.p_holm) },
+        Column { name: "wild_p_value", cell: |e| num(e.wild_p_value) },
+        Column { name: "se_method", cell: |e| Cell::text(e.se_method) },
+        Column { name: "n_treated", cell: |e| count(e.n_treated) },
+        Column { name: "n_control", cell: |e| count(e.n_control) },
+        Column { name: "n_clusters", cell: |e| Cell::number(e.n_clusters as f64) },
+        Column { name: "se", cell: |e| num(e.se) },
+        Column { name: "df", cell: |e| num(e.df) },
+        Column { name: "se_subclass", cell: |e| num(e.se_subclass) },
+        Column { name: "ci_low_subclass", cell: |e| num(e.ci_low_subclass) },
+        Column { name: "ci_high_subclass", cell: |e| num(e.ci_high_subclass) },
+        Column { name: "p_value_subclass", cell: |e| num(e.p_value_subclass) },
+        Column { name: "mean_treated", cell: |e| num(e.mean_treated) },
+        Column { name: "mean_control", cell: |e| num(e.mean_control) },
+        Column { name: "events_treated", cell: |e| count_f(e.events_treated, e.suppressed) },
+        Column { name: "events_control", cell: |e| count_f(e.events_control, e.suppressed) },
+    ];
+}
+
+impl Tabular for BalanceRow {
+    const COLUMNS: &'static [Column<Self>] = &[
+        Column { name: "covariate", cell: |b| Cell::text(&b.covariate) },
+        Column { name: "mean_treated", cell: |b| Cell::number(b.mean_treated) },
+        Column { name: "mean_treated_after", cell: |b| Cell::number(b.mean_treated_after) },
+        Column { name: "mean_control_before", cell: |b| Cell::number(b.mean_control_before) },
+        Column { name: "mean_control_after", cell: |b| Cell::number(b.mean_control_after) },
+        Column { name: "smd_before", cell: |b| Cell::number(b.smd_before) },
+        Column { name: "smd_after", cell: |b| Cell::number(b.smd_after) },
+        Column { name: "var_ratio_before", cell: |b| num(b.var_ratio_before) },
+        Column { name: "var_ratio_after", cell: |b| num(b.var_ratio_after) },
+        Column { name: "ecdf_mean_after", cell: |b| Cell::number(b.ecdf_mean_after) },
+        Column { name: "ecdf_max_after", cell: |b| Cell::number(b.ecdf_max_after) },
+        Column { name: "imbalanced", cell: |b| yes_no(Some(b.imbalanced)) },
+    ];
+}
+
+impl Tabular for FlowRow {
+    const COLUMNS: &'static [Column<Self>] = &[
+        Column { name: "step", cell: |f| Cell::number(f.step as f64) },
+        Column { name: "rule", cell: |f| Cell::text(&f.rule) },
+        Column { name: "arm", cell: |f| Cell::text(&f.arm) },
+        Column { name: "removed", cell: |f| removed(f) },
+        Column { name: "remaining", cell: |f| count(f.remaining) },
+    ];
+}
+
+impl Tabular for SiteDidRow {
+    const COLUMNS: &'static [Column<Self>] = &[
+        Column { name: "metric", cell: |d| Cell::text(&d.metric) },
+        Column { name: "pilots", cell: |d| Cell::text(&d.pilots) },
+        Column { name: "estimate", cell: |d| num(d.estimate) },
+        Column { name: "se", cell: |d| num(d.se) },
+        Column { name: "df", cell: |d| num(d.df) },
+        Column { name: "ci_low", cell: |d| num(d.ci_low) },
+        Column { name: "ci_high", cell: |d| num(d.ci_high) },
+        Column { name: "p_value", cell: |d| num(d.p_value) },
+        Column { name: "wild_p_value", cell: |d| num(d.wild_p_value) },
+        Column { name: "ri_p_value", cell: |d| num(d.ri_p_value) },
+        Column { name: "ri_assignments", cell: |d| num(d.ri_assignments.map(|a| a as f64)) },
+        Column { name: "n_sites", cell: |d| Cell::number(d.n_sites as f64) },
+        Column { name: "n_pilot_sites", cell: |d| Cell::number(d.n_pilot_sites as f64) },
+        Column { name: "n_site_years", cell: |d| Cell::number(d.n_site_years as f64) },
+    ];
+}
+
+impl Tabular for PanelRow {
+    const COLUMNS: &'static [Column<Self>] = &[
+        Column { name: "site", cell: |p| Cell::text(&p.site) },
+        Column { name: "arm", cell: |p| Cell::text(p.arm) },
+        Column { name: "model", cell: |p| Cell::text(&p.model) },
+        Column { name: "year", cell: |p| Cell::text(&p.year) },
+        Column { name: "metric", cell: |p| Cell::text(&p.metric) },
+        Column { name: "value", cell: |p| hidden_if(p.suppressed, p.value) },
+        Column { name: "numerator", cell: |p| hidden_if(p.suppressed, p.numerator) },
+        Column { name: "denominator", cell: |p| hidden_if(p.suppressed, p.denominator) },
+        Column { name: "treated_share", cell: |p| Cell::number(p.treated_share) },
+    ];
+}
+
+impl Tabular for ModelRow {
+    const COLUMNS: &'static [Column<Self>] = &[
+        Column { name: "model", cell: |m| Cell::text(&m.model) },
+        Column { name: "site", cell: |m| Cell::text(&m.site) },
+        Column { name: "n_treated", cell: |m| count(m.n_treated) },
+        Column { name: "n_control", cell: |m| count(m.n_control) },
+        Column { name: "sw_change_rate_treated", cell: |m| hidden_if(m.suppressed, m.sw_change_rate_treated) },
+        Column { name: "sw_change_rate_control", cell: |m| hidden_if(m.suppressed, m.sw_change_rate_control) },
+        Column { name: "move_rate_treated", cell: |m| hidden_if(m.suppressed, m.move_rate_treated) },
+        Column { name: "move_rate_control", cell: |m| hidden_if(m.suppressed, m.move_rate_control) },
+        Column { name: "three_plus_treated", cell: |m| hidden_if(m.suppressed, m.three_plus_treated) },
+        Column { name: "three_plus_control", cell: |m| hidden_if(m.suppressed, m.three_plus_control) },
+    ];
+}
+
+impl Tabular for SensitivityRow {
+    const COLUMNS: &'static [Column<Self>] = &[
+        Column { name: "outcome", cell: |s| Cell::text(s.outcome) },
+        Column { name: "ratio_type", cell: |s| Cell::text(s.ratio_type) },
+        Column { name: "ratio", cell: |s| num(s.ratio) },
+        Column { name: "e_value", cell: |s| num(s.e_value) },
+        Column { name: "e_value_ci", cell: |s| num(s.e_value_ci) },
+        Column { name: "rare_outcome", cell: |s| yes_no(s.rare_outcome) },
+        Column { name: "rosenbaum_test", cell: |s| Cell::text(s.rosenbaum_test.unwrap_or("")) },
+        Column { name: "pairs", cell: |s| num(s.pairs.map(|p| p as f64)) },
+        Column { name: "p_gamma_1", cell: |s| num(s.p_gamma_1) },
+        Column { name: "gamma", cell: |s| num(s.gamma) },
+    ];
+}
+
+impl Tabular for SpecSummary {
+    const COLUMNS: &'static [Column<Self>] = &[
+        Column { name: "outcome", cell: |s| Cell::text(s.outcome) },
+        Column { name: "estimate_type", cell: |s| Cell::text(s.estimate_type) },
+        Column { name: "specifications", cell: |s| Cell::number(s.specifications as f64) },
+        Column { name: "estimated", cell: |s| Cell::number(s.estimated as f64) },
+        Column { name: "median_estimate", cell: |s| num(s.median_estimate) },
+        Column { name: "share_significant_lower", cell: |s| num(s.share_significant_lower) },
+        Column { name: "share_significant_higher", cell: |s| num(s.share_significant_higher) },
+    ];
+}
+
+impl Tabular for Icer {
+    const COLUMNS: &'static [Column<Self>] = &[
+        Column { name: "outcome", cell: |i| Cell::text(i.outcome) },
+        Column { name: "incremental_cost", cell: |i| Cell::number(i.delta_cost) },
+        Column { name: "cost_ci_low", cell: |i| Cell::number(i.delta_cost_ci[0]) },
+        Column { name: "cost_ci_high", cell: |i| Cell::number(i.delta_cost_ci[1]) },
+        Column { name: "events_avoided", cell: |i| Cell::number(i.events_avoided) },
+        Column { name: "avoided_ci_low", cell: |i| Cell::number(i.events_avoided_ci[0]) },
+        Column { name: "avoided_ci_high", cell: |i| Cell::number(i.events_avoided_ci[1]) },
+        Column { name: "cost_per_event_avoided", cell: |i| num(i.icer) },
+        Column { name: "icer_ci_low", cell: |i| num(i.icer_ci.map(|c| c[0])) },
+        Column { name: "icer_ci_high", cell: |i| num(i.icer_ci.map(|c| c[1])) },
+        Column { name: "share_effective_cheaper", cell: |i| Cell::number(i.quadrants.effective_cheaper) },
+        Column { name: "share_effective_dearer", cell: |i| Cell::number(i.quadrants.effective_dearer) },
+        Column { name: "share_less_effective_cheaper", cell: |i| Cell::number(i.quadrants.less_effective_cheaper) },
+        Column { name: "share_less_effective_dearer", cell: |i| Cell::number(i.quadrants.less_effective_dearer) },
+    ];
+}
+
+impl Tabular for ComponentRow {
+    const COLUMNS: &'static [Column<Self>] = &[
+        Column { name: "component", cell: |c| Cell::text(c.component) },
+        Column { name: "pilot", cell: |c| num(c.treated) },
+        Column { name: "control", cell: |c| num(c.control) },
+    ];
+}
+
+impl Tabular for SpendingRow {
+    const COLUMNS: &'static [Column<Self>] = &[
+        Column { name: "arm", cell: |s| Cell::text(&s.arm) },
+        Column { name: "financial_year", cell: |s| Cell::text(&s.financial_year) },
+        Column { name: "cost_per_child_year", cell: |s| num(s.cost_per_child_year) },
+        Column { name: "sites", cell: |s| Cell::number(s.sites as f64) },
+    ];
+}
+
+impl Tabular for ModelCost {
+    const COLUMNS: &'static [Column<Self>] = &[
+        Column { name: "model", cell: |m| Cell::text(&m.model) },
+        Column { name: "site", cell: |m| Cell::text(&m.site) },
+        Column { name: "n_pilot", cell: |m| num(m.n_treated.map(|n| n as f64)) },
+        Column { name: "n_control", cell: |m| num(m.n_control.map(|n| n as f64)) },
+        Column { name: "cost_pilot", cell: |m| num(m.cost_treated) },
+        Column { name: "cost_control", cell: |m| num(m.cost_control) },
+        Column { name: "site_spending_per_child_year", cell: |m| num(m.site_spending_per_child_year) },
+    ];
+}
+
+impl Tabular for PaymentRow {
+    const COLUMNS: &'static [Column<Self>] = &[
+        Column { name: "site", cell: |p| Cell::text(&p.site) },
+        Column { name: "financial_year", cell: |p| Cell::text(&p.financial_year) },
+        Column { name: "indicator", cell: |p| Cell::text(&p.indicator) },
+        Column { name: "value", cell: |p| num(p.value) },
+        Column { name: "threshold", cell: |p| Cell::text(&p.threshold) },
+        Column { name: "met", cell: |p| yes_no(p.met) },
+        Column { name: "payment_share", cell: |p| Cell::number(p.share) },
+    ];
+}
+
+/// The balance table for people (the terminal's `swp-eval match`): before and after, the
+/// imbalanced flagged.
+const BALANCE_READABLE: &[Column<BalanceRow>] = &[
+    Column { name: "covariate", cell: |b| Cell::text(&b.covariate) },
+    Column { name: "mean_treated", cell: |b| Cell::number(b.mean_treated) },
+    Column { name: "mean_control_before", cell: |b| Cell::number(b.mean_control_before) },
+    Column { name: "mean_control_after", cell: |b| Cell::number(b.mean_control_after) },
+    Column { name: "smd_before", cell: |b| Cell::number(b.smd_before) },
+    Column { name: "smd_after", cell: |b| Cell::number(b.smd_after) },
+    Column { name: "var_ratio_before", cell: |b| num(b.var_ratio_before) },
+    Column { name: "var_ratio_after", cell: |b| num(b.var_ratio_after) },
+    Column { name: "ecdf_max_before", cell: |b| Cell::number(b.ecdf_max_before) },
+    Column { name: "ecdf_max_after", cell: |b| Cell::number(b.ecdf_max_after) },
+    Column { name: "flag", cell: |b| Cell::text(if b.imbalanced { "|SMD| > 0.1" } else { "" }) },
+];
+
+/// The balance table for people, with the counts (`c` where suppressed) below it in markdown.
+pub fn balance_readable(balance: &Balance, format: Format) -> String {
+    let mut text = Table::of(BALANCE_READABLE, &balance.balance).render(format);
+    if matches!(format, Format::Md) {
+        let count = |x: Option<u64>| x.map_or("c".to_string(), |v| v.to_string());
+        let n = &balance.n;
+        text += &format!(
+            "\nTreated {} (matched {}), controls {} (matched {}), discarded {}.\n",
+            count(n.treated),
+            count(n.matched_treated),
+            count(n.control),
+            count(n.matched_control),
+            count(n.discarded)
+        );
+        let flagged: Vec<&str> =
+            balance.balance.iter().filter(|b| b.imbalanced).map(|b| b.covariate.as_str()).collect();
+        if !flagged.is_empty() {
+            text += &format!("|SMD| > 0.1 after matching: {}.\n", flagged.join(", "));
+        }
+    }
+    text
+}
+
+/// The primary rows as the terminal summary shows them.
+const PRIMARY_SUMMARY: &[Column<EffectRow>] = &[
+    Column { name: "primary outcome", cell: |e| Cell::text(&e.outcome) },
+    Column { name: "estimate", cell: |e| Cell::text(e.estimate_type) },
+    Column { name: "value", cell: |e| num(e.estimate) },
+    Column { name: "95% CI low", cell: |e| num(e.ci_low) },
+    Column { name: "95% CI high", cell: |e| num(e.ci_high) },
+    Column { name: "p", cell: |e| num(e.p_value) },
+    Column { name: "Holm p", cell: |e| num(e.p_holm) },
+    Column { name: "wild p", cell: |e| num(e.wild_p_value) },
+];
 
 /// The primary rows only, as the terminal summary shows them.
 pub fn primary_summary(r: &Published) -> Table {
-    let mut t =
-        Table::new(vec!["primary outcome", "estimate", "value", "95% CI low", "95% CI high", "p", "Holm p", "wild p"]);
-    for e in r.effects.iter().filter(|e| e.primary) {
-        t = t.row(vec![
-            Cell::text(&e.outcome),
-            Cell::text(e.estimate_type),
-            num(e.estimate),
-            num(e.ci_low),
-            num(e.ci_high),
-            num(e.p_value),
-            num(e.p_holm),
-            num(e.wild_p_value),
-        ]);
-    }
-    t
+    let primary: Vec<&EffectRow> = r.effects.iter().filter(|e| e.primary).collect();
+    Table::of(PRIMARY_SUMMARY, primary)
+}
+
+/// `effects`: one row per estimate.
+pub fn effects(r: &Published) -> Table {
+    table_of(&r.effects)
 }
 
 /// `balance`: one row per covariate column.
 pub fn balance(r: &Published) -> Table {
-    let mut t = Table::new(vec![
-        "covariate",
-        "mean_treated",
-        "mean_treated_after",
-        "mean_control_before",
-        "mean_control_after",
-        "smd_before",
-        "smd_after",
-        "var_ratio_before",
-        "var_ratio_after",
-        "ecdf_mean_after",
-        "ecdf_max_after",
-        "imbalanced",
-    ]);
-    for b in &r.balance.balance {
-        t = t.row(vec![
-            Cell::text(&b.covariate),
-            Cell::number(b.mean_treated),
-            Cell::number(b.mean_treated_after),
-            Cell::number(b.mean_control_before),
-            Cell::number(b.mean_control_after),
-            Cell::number(b.smd_before),
-            Cell::number(b.smd_after),
-            num(b.var_ratio_before),
-            num(b.var_ratio_after),
-            Cell::number(b.ecdf_mean_after),
-            Cell::number(b.ecdf_max_after),
-            Cell::text(if b.imbalanced { "yes" } else { "no" }),
-        ]);
-    }
-    t
+    table_of(&r.balance.balance)
 }
 
 /// `sample_flow`.
 pub fn sample_flow(r: &Published) -> Table {
-    let mut t = Table::new(vec!["step", "rule", "arm", "removed", "remaining"]);
-    for f in &r.sample_flow {
-        let removed = match (f.step, f.removed) {
-            (0, _) => Cell::Number(None),
-            (_, Some(v)) => Cell::number(v as f64),
-            (_, None) => Cell::Suppressed,
-        };
-        t = t.row(vec![
-            Cell::number(f.step as f64),
-            Cell::text(&f.rule),
-            Cell::text(&f.arm),
-            removed,
-            count(f.remaining),
-        ]);
-    }
-    t
+    table_of(&r.sample_flow)
 }
 
 /// `site_did`.
 pub fn site_did(r: &Published) -> Table {
-    let mut t = Table::new(vec![
-        "metric",
-        "pilots",
-        "estimate",
-        "se",
-        "df",
-        "ci_low",
-        "ci_high",
-        "p_value",
-        "wild_p_value",
-        "ri_p_value",
-        "ri_assignments",
-        "n_sites",
-        "n_pilot_sites",
-        "n_site_years",
-    ]);
-    for d in &r.site_did {
-        t = t.row(vec![
-            Cell::text(&d.metric),
-            Cell::text(&d.pilots),
-            num(d.estimate),
-            num(d.se),
-            num(d.df),
-            num(d.ci_low),
-            num(d.ci_high),
-            num(d.p_value),
-            num(d.wild_p_value),
-            num(d.ri_p_value),
-            num(d.ri_assignments.map(|a| a as f64)),
-            Cell::number(d.n_sites as f64),
-            Cell::number(d.n_pilot_sites as f64),
-            Cell::number(d.n_site_years as f64),
-        ]);
-    }
-    t
+    table_of(&r.site_did)
 }
 
 /// `site_panel`: site x year values of the site-level metrics.
 pub fn site_panel(r: &Published) -> Table {
-    let mut t = Table::new(vec![
-        "site",
-        "arm",
-        "model",
-        "year",
-        "metric",
-        "value",
-        "numerator",
-        "denominator",
-        "treated_share",
-    ]);
-    for p in &r.site_panel {
-        let v = |x: Option<f64>| if p.suppressed { Cell::Suppressed } else { num(x) };
-        t = t.row(vec![
-            Cell::text(&p.site),
-            Cell::text(p.arm),
-            Cell::text(&p.model),
-            Cell::text(&p.year),
-            Cell::text(&p.metric),
-            v(p.value),
-            v(p.numerator),
-            v(p.denominator),
-            Cell::number(p.treated_share),
-        ]);
-    }
-    t
+    table_of(&r.site_panel)
 }
 
 /// `by_model`.
 pub fn by_model(r: &Published) -> Table {
-    let mut t = Table::new(vec![
-        "model",
-        "site",
-        "n_treated",
-        "n_control",
-        "sw_change_rate_treated",
-        "sw_change_rate_control",
-        "move_rate_treated",
-        "move_rate_control",
-        "three_plus_treated",
-        "three_plus_control",
-    ]);
-    for m in &r.by_model {
-        let v = |x: Option<f64>| if m.suppressed { Cell::Suppressed } else { num(x) };
-        t = t.row(vec![
-            Cell::text(&m.model),
-            Cell::text(&m.site),
-            count(m.n_treated),
-            count(m.n_control),
-            v(m.sw_change_rate_treated),
-            v(m.sw_change_rate_control),
-            v(m.move_rate_treated),
-            v(m.move_rate_control),
-            v(m.three_plus_treated),
-            v(m.three_plus_control),
-        ]);
-    }
-    t
+    table_of(&r.by_model)
 }
 
 /// `sensitivity`: E-values and Rosenbaum bounds of the primary outcomes.
 pub fn sensitivity(r: &Published) -> Table {
-    let mut t = Table::new(vec![
-        "outcome",
-        "ratio_type",
-        "ratio",
-        "e_value",
-        "e_value_ci",
-        "rare_outcome",
-        "rosenbaum_test",
-        "pairs",
-        "p_gamma_1",
-        "gamma",
-    ]);
-    for s in &r.sensitivity {
-        t = t.row(vec![
-            Cell::text(s.outcome),
-            Cell::text(s.ratio_type),
-            num(s.ratio),
-            num(s.e_value),
-            num(s.e_value_ci),
-            Cell::text(s.rare_outcome.map_or("", |r| if r { "yes" } else { "no" })),
-            Cell::text(s.rosenbaum_test.unwrap_or("")),
-            num(s.pairs.map(|p| p as f64)),
-            num(s.p_gamma_1),
-            num(s.gamma),
-        ]);
-    }
-    t
+    table_of(&r.sensitivity)
 }
 
 /// `specification_curve`: the share of specifications significant in each direction.
 pub fn specification_summary(r: &Published) -> Option<Table> {
-    let curve = r.specification_curve.as_ref()?;
-    let mut t = Table::new(vec![
-        "outcome",
-        "estimate_type",
-        "specifications",
-        "estimated",
-        "median_estimate",
-        "share_significant_lower",
-        "share_significant_higher",
-    ]);
-    for s in &curve.summary {
-        t = t.row(vec![
-            Cell::text(s.outcome),
-            Cell::text(s.estimate_type),
-            Cell::number(s.specifications as f64),
-            Cell::number(s.estimated as f64),
-            num(s.median_estimate),
-            num(s.share_significant_lower),
-            num(s.share_significant_higher),
-        ]);
-    }
-    Some(t)
+    r.specification_curve.as_ref().map(|c| c.summary.as_slice()).map(table_of)
+}
+
+/// `value_for_money`: per outcome, the incremental cost and events avoided per child-year with
+/// their bootstrap intervals, the cost per event avoided, and the quadrant shares.
+pub fn value_for_money(r: &Published) -> Option<Table> {
+    r.value_for_money.as_ref().map(|v| v.icers.as_slice()).map(table_of)
+}
+
+/// `cost_components`: each component's pooled cost per child-year, pilot and control.
+pub fn cost_components(r: &Published) -> Option<Table> {
+    r.value_for_money.as_ref().map(|v| v.components.as_slice()).map(table_of)
+}
+
+/// `site_spending`: what sites spent per child-year by arm and year (costs table).
+pub fn site_spending(r: &Published) -> Option<Table> {
+    r.value_for_money.as_ref().filter(|v| !v.spending.is_empty()).map(|v| v.spending.as_slice()).map(table_of)
+}
+
+/// `cost_by_model`: each pilot's matched children against their matched controls.
+pub fn cost_by_model(r: &Published) -> Option<Table> {
+    r.value_for_money.as_ref().map(|v| v.by_model.as_slice()).map(table_of)
+}
+
+/// `outcome_payments`: each pilot's contract thresholds per year, met or not, and the payment
+/// share they trigger.
+pub fn outcome_payments(r: &Published) -> Option<Table> {
+    r.value_for_money.as_ref().filter(|v| !v.payments.is_empty()).map(|v| v.payments.as_slice()).map(table_of)
 }
 
 /// `power`: per primary outcome and number of pilot sites, the test's size (power with no
@@ -339,121 +393,6 @@ pub fn power(r: &Published) -> Option<Table> {
         cells.push(num(m.ratio));
         cells.push(num(m.ratio_size_adjusted));
         t = t.row(cells);
-    }
-    Some(t)
-}
-
-/// `value_for_money`: per outcome, the incremental cost and events avoided per child-year with
-/// their bootstrap intervals, the cost per event avoided, and the quadrant shares.
-pub fn value_for_money(r: &Published) -> Option<Table> {
-    let v = r.value_for_money.as_ref()?;
-    let mut t = Table::new(vec![
-        "outcome",
-        "incremental_cost",
-        "cost_ci_low",
-        "cost_ci_high",
-        "events_avoided",
-        "avoided_ci_low",
-        "avoided_ci_high",
-        "cost_per_event_avoided",
-        "icer_ci_low",
-        "icer_ci_high",
-        "share_effective_cheaper",
-        "share_effective_dearer",
-        "share_less_effective_cheaper",
-        "share_less_effective_dearer",
-    ]);
-    for i in &v.icers {
-        t = t.row(vec![
-            Cell::text(i.outcome),
-            Cell::number(i.delta_cost),
-            Cell::number(i.delta_cost_ci[0]),
-            Cell::number(i.delta_cost_ci[1]),
-            Cell::number(i.events_avoided),
-            Cell::number(i.events_avoided_ci[0]),
-            Cell::number(i.events_avoided_ci[1]),
-            num(i.icer),
-            num(i.icer_ci.map(|c| c[0])),
-            num(i.icer_ci.map(|c| c[1])),
-            Cell::number(i.quadrants.effective_cheaper),
-            Cell::number(i.quadrants.effective_dearer),
-            Cell::number(i.quadrants.less_effective_cheaper),
-            Cell::number(i.quadrants.less_effective_dearer),
-        ]);
-    }
-    Some(t)
-}
-
-/// `cost_components`: each component's pooled cost per child-year, pilot and control.
-pub fn cost_components(r: &Published) -> Option<Table> {
-    let v = r.value_for_money.as_ref()?;
-    let mut t = Table::new(vec!["component", "pilot", "control"]);
-    for c in &v.components {
-        t = t.row(vec![Cell::text(c.component), num(c.treated), num(c.control)]);
-    }
-    Some(t)
-}
-
-/// `site_spending`: what sites spent per child-year by arm and year (costs table).
-pub fn site_spending(r: &Published) -> Option<Table> {
-    let v = r.value_for_money.as_ref().filter(|v| !v.spending.is_empty())?;
-    let mut t = Table::new(vec!["arm", "financial_year", "cost_per_child_year", "sites"]);
-    for s in &v.spending {
-        t = t.row(vec![
-            Cell::text(&s.arm),
-            Cell::text(&s.financial_year),
-            num(s.cost_per_child_year),
-            Cell::number(s.sites as f64),
-        ]);
-    }
-    Some(t)
-}
-
-/// `cost_by_model`: each pilot's matched children against their matched controls.
-pub fn cost_by_model(r: &Published) -> Option<Table> {
-    let v = r.value_for_money.as_ref()?;
-    let mut t = Table::new(vec![
-        "model",
-        "site",
-        "n_pilot",
-        "n_control",
-        "cost_pilot",
-        "cost_control",
-        "site_spending_per_child_year",
-    ]);
-    for m in &v.by_model {
-        t = t.row(vec![
-            Cell::text(&m.model),
-            Cell::text(&m.site),
-            num(m.n_treated.map(|n| n as f64)),
-            num(m.n_control.map(|n| n as f64)),
-            num(m.cost_treated),
-            num(m.cost_control),
-            num(m.site_spending_per_child_year),
-        ]);
-    }
-    Some(t)
-}
-
-/// `outcome_payments`: each pilot's contract thresholds per year, met or not, and the payment
-/// share they trigger.
-pub fn outcome_payments(r: &Published) -> Option<Table> {
-    let v = r.value_for_money.as_ref().filter(|v| !v.payments.is_empty())?;
-    let mut t = Table::new(vec!["site", "financial_year", "indicator", "value", "threshold", "met", "payment_share"]);
-    for p in &v.payments {
-        t = t.row(vec![
-            Cell::text(&p.site),
-            Cell::text(&p.financial_year),
-            Cell::text(&p.indicator),
-            num(p.value),
-            Cell::text(&p.threshold),
-            Cell::text(match p.met {
-                Some(true) => "yes",
-                Some(false) => "no",
-                None => "",
-            }),
-            Cell::number(p.share),
-        ]);
     }
     Some(t)
 }

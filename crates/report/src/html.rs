@@ -8,6 +8,8 @@ use crate::table::{Format, Table};
 use swp_evaluation::results::{EffectRow, PowerResult, SpecificationCurve};
 use swp_evaluation::vocab::Outcome;
 use swp_evaluation::Published;
+use swp_stats::bootstrap::BootWeights;
+use swp_stats::multiplicity::Adjustment;
 
 /// What the report says about how it was made (the CLI gathers it).
 #[derive(Debug, Clone, PartialEq)]
@@ -31,12 +33,31 @@ fn esc(s: &str) -> String {
 use crate::charts::fmt as num;
 use crate::charts::pounds as money;
 
-fn p_text(p: Option<f64>) -> String {
-    match p {
-        None => "not available".into(),
-        Some(p) if p < 0.001 => "< 0.001".into(),
-        Some(p) => format!("{p:.3}"),
+/// The wild bootstrap's weights as the methods text names them.
+fn boot_weights_name(w: BootWeights) -> &'static str {
+    match w {
+        BootWeights::Webb => "Webb",
+        BootWeights::Rademacher => "Rademacher",
     }
+}
+
+/// The multiplicity adjustment of the design, in words.
+fn multiplicity_text(a: Adjustment, rows: usize) -> String {
+    let method = match a {
+        Adjustment::None => return "no adjustment for multiple comparisons".into(),
+        Adjustment::Holm => "Holm",
+        Adjustment::Hochberg => "Hochberg",
+        Adjustment::BenjaminiHochberg => "Benjamini-Hochberg (false discovery rate)",
+        Adjustment::BenjaminiYekutieli => "Benjamini-Yekutieli (false discovery rate)",
+    };
+    const WORDS: [&str; 11] = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+    let n = WORDS.get(rows).map_or_else(|| rows.to_string(), |w| w.to_string());
+    let estimates = if rows == 1 { "estimate" } else { "estimates" };
+    format!("{method} across the {n} primary {estimates}")
+}
+
+fn p_text(p: Option<f64>) -> String {
+    crate::format::p_value(p, crate::format::PStyle::Prose)
 }
 
 /// One sentence about a primary estimate, in plain words.
@@ -252,7 +273,7 @@ fn value_section<'a>(
         h += "<h3>What sites spent</h3>\n";
         h += &table_html(
             &t,
-            "Site spending per child-year looked after, by arm and financial year (METRICS.md cost_per_child_year)",
+            "Site spending per child-year looked after, by arm and financial year (the metric cost_per_child_year of docs/metrics.md)",
         );
         if let Some(f) = fig("cost_trends") {
             h += &figure_html(f, &f.alt);
@@ -340,8 +361,11 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
     );
     h += &format!("<li>Matching: {}. Baseline covariates: {}.</li>\n", esc(&d.matching), esc(&d.covariates.join(", ")));
     h += &format!(
-        "<li>Effects are for pilot children (ATT) in the matched sample. Standard errors CR2 clustered on site with Bell-McCaffrey degrees of freedom; hazard ratios with a cluster-robust error; wild cluster bootstrap ({} replications, Webb weights, seed {}); Holm across the five primary estimates.</li>\n",
-        d.bootstrap_reps, d.seed
+        "<li>Effects are for pilot children (ATT) in the matched sample. Standard errors CR2 clustered on site with Bell-McCaffrey degrees of freedom; hazard ratios with a cluster-robust error; wild cluster bootstrap ({} replications, {} weights, seed {}); {}.</li>\n",
+        d.bootstrap_reps,
+        boot_weights_name(d.bootstrap_weights),
+        d.seed,
+        multiplicity_text(d.multiplicity, d.primary_rows)
     );
     h += "</ul>\n</section>\n";
 

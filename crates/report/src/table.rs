@@ -261,6 +261,37 @@ impl Table {
     }
 }
 
+/// One column of a table of `R` rows: its header and the cell a row gives it.
+pub struct Column<R: ?Sized> {
+    /// Header.
+    pub name: &'static str,
+    /// The row's cell.
+    pub cell: fn(&R) -> Cell,
+}
+
+/// A row type described as table columns, once, beside its cells.
+pub trait Tabular: Sized + 'static {
+    /// The columns in order.
+    const COLUMNS: &'static [Column<Self>];
+}
+
+/// The table of `rows` under their type's columns.
+pub fn table_of<R: Tabular>(rows: &[R]) -> Table {
+    Table::of(R::COLUMNS, rows)
+}
+
+impl Table {
+    /// The table of `rows` under `columns`.
+    pub fn of<R, B: std::borrow::Borrow<R>>(columns: &[Column<R>], rows: impl IntoIterator<Item = B>) -> Table {
+        let mut t = Table::new(columns.iter().map(|c| c.name).collect());
+        for row in rows {
+            let row = row.borrow();
+            t = t.row(columns.iter().map(|c| (c.cell)(row)).collect());
+        }
+        t
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

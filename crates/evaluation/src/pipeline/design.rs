@@ -24,6 +24,7 @@ pub(crate) fn design(
     sites: &[Site],
     windows: &Windows,
     covariates: &[Covariate],
+    primary_rows: usize,
 ) -> Design {
     let m = &config.matching();
     Design {
@@ -69,6 +70,9 @@ pub(crate) fn design(
             m.order.map_or(String::new(), |o| format!(", order {o}")),
         ),
         bootstrap_reps: config.inference().bootstrap_reps,
+        bootstrap_weights: config.inference().bootstrap_weights,
+        multiplicity: config.inference().multiplicity,
+        primary_rows,
         seed: config.inference().seed,
         dataset_name: dataset.manifest.name.clone(),
         synthetic: dataset.manifest.extra.contains_key("synth"),

@@ -7,14 +7,10 @@ use super::effects::Sample;
 use super::Propensity;
 use crate::config::ValidConfig;
 use crate::error::{self, EvaluationError, Result};
-use crate::results::{Balance, BalanceCounts, BalanceRow};
-use swp_stats::balance::{balance_table, Counts};
+use crate::results::Balance;
+use swp_stats::balance::balance_table;
 use swp_stats::design::{expand, Covariate, Expansion};
 use swp_stats::matching::{MatchData, MatchParams, Matching};
-
-fn count(n: usize) -> Option<u64> {
-    Some(n as u64)
-}
 
 /// The covariates of the cohort, and those dropped as constant.
 pub(crate) fn covariates(config: &ValidConfig, cohort: &Cohort) -> Result<(Vec<Covariate>, Vec<String>)> {
@@ -97,38 +93,7 @@ pub(crate) fn balance(covariates: &[Covariate], treat: &[bool], matching: &Match
         columns.insert(0, ("distance".to_string(), d.clone()));
     }
     let table = balance_table(&columns, treat, &matching.weights);
-    let Counts { treated, control, matched_treated, matched_control, discarded } = table.counts;
-    let rows = table
-        .before
-        .iter()
-        .zip(&table.after)
-        .map(|(b, a)| BalanceRow {
-            covariate: b.covariate.clone(),
-            mean_treated: b.mean_treated,
-            mean_treated_after: a.mean_treated,
-            mean_control_before: b.mean_control,
-            mean_control_after: a.mean_control,
-            smd_before: b.smd,
-            smd_after: a.smd,
-            var_ratio_before: b.var_ratio,
-            var_ratio_after: a.var_ratio,
-            ecdf_mean_before: b.ecdf_mean,
-            ecdf_max_before: b.ecdf_max,
-            ecdf_mean_after: a.ecdf_mean,
-            ecdf_max_after: a.ecdf_max,
-            imbalanced: a.smd.abs() > 0.1,
-        })
-        .collect();
-    Ok(Balance {
-        n: BalanceCounts {
-            treated: count(treated),
-            control: count(control),
-            matched_treated: count(matched_treated),
-            matched_control: count(matched_control),
-            discarded: count(discarded),
-        },
-        balance: rows,
-    })
+    Ok(Balance::from_table(&table))
 }
 
 /// The matched children (rows of `cohort` with a positive weight) and their sample: arm, weight,

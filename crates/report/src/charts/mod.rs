@@ -1,0 +1,311 @@
+//! The evaluation's figures, each drawn once by generic code and rendered twice: SVG (inline in
+//! report.html) and PNG (for documents). Text uses the bundled DejaVu Sans (no system font
+//! lookup), colours the Okabe-Ito palette (safe for colour-blind readers). Every figure has a
+//! title, axis units and a source note; a suppressed count is never drawn or labelled.
+//!
+//! Each figure is a function of the evaluation's result types ([`figures`] makes all of them);
+//! nothing here computes a statistic.
+
+mod effects;
+mod matching;
+mod robustness;
+mod scaling;
+mod trends;
+mod value;
+
+pub use effects::{forest_plot, km_plot};
+pub use matching::{love_plot, sample_flow};
+pub use robustness::{power_curves, specification_curve};
+pub use scaling::{scaling_curves, ScalingPanel, ScalingSeries};
+pub use trends::{caseload_distribution, metric_chart, placement_moves, trends, MetricSeries, Point};
+pub use value::{ce_plane, ceac, cost_trends};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use swp_evaluation::results::{
+    ArmYearRow, Balance, CaseloadDistribution, Curve, EffectRow, MonthlyRow, PowerResult, SpecRow, SpecificationCurve,
+    SpendingRow, SurvivalResult, ValueForMoney,
+};
+use swp_evaluation::vocab::{EstimateType, Outcome};
+use swp_evaluation::Published;
+
+/// Okabe-Ito: vermillion (pilot).
+pub const PILOT: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
+/// Okabe-Ito: blue (controls).
+pub const CONTROL: RGBColor = RGBColor(0x00, 0x72, 0xB2);
+/// Okabe-Ito: sky blue.
+pub const SKY: RGBColor = RGBColor(0x56, 0xB4, 0xE9);
+/// Okabe-Ito: orange.
+pub const ORANGE: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
+/// Okabe-Ito: bluish green.
+pub const GREEN: RGBColor = RGBColor(0x00, 0x9E, 0x73);
+/// Okabe-Ito: reddish purple.
+pub const PURPLE: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
+/// Okabe-Ito: yellow.
+pub const YELLOW: RGBColor = RGBColor(0xF0, 0xE4, 0x42);
+const GREY: RGBColor = RGBColor(0x99, 0x99, 0x99);
+const DARK: RGBColor = RGBColor(0x22, 0x22, 0x22);
+/// One colour per pilot site, in site order.
+const SITE_COLOURS: [RGBColor; 7] = [PILOT, GREEN, PURPLE, ORANGE, SKY, CONTROL, YELLOW];
+
+const FONT: &str = "sans-serif";
+static DEJAVU: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
+
+/// Registers the bundled font once (plotters' ab_glyph text looks fonts up by family name).
+fn fonts() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // the bundled file is a valid TrueType font; a failure would only lose text
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, DEJAVU);
+    });
+}
+
+/// A drawn figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    /// File stem, e.g. `love_plot`.
+    pub name: String,
+    /// Title.
+    pub title: String,
+    /// Alternative text for readers who cannot see it.
+    pub alt: String,
+    /// SVG document.
+    pub svg: String,
+    /// PNG bytes.
+    pub png: Vec<u8>,
+}
+
+/// A figure failed to draw.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("could not draw {figure}: {message}")]
+pub struct ChartError {
+    /// Which figure.
+    pub figure: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+type DrawResult = Result<(), String>;
+
+/// Something drawable at a fixed size.
+trait Draw {
+    fn size(&self) -> (u32, u32);
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult;
+}
+
+fn e<E: std::fmt::Display>(err: E) -> String {
+    err.to_string()
+}
+
+fn render(name: &str, title: &str, alt: String, fig: &impl Draw) -> Result<Figure, ChartError> {
+    fonts();
+    let fail = |message: String| ChartError { figure: name.to_string(), message };
+    let (w, h) = fig.size();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        fig.draw(&root).map_err(fail)?;
+        root.present().map_err(|x| fail(e(x)))?;
+    }
+    let mut buffer = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buffer, (w, h)).into_drawing_area();
+        fig.draw(&root).map_err(fail)?;
+        root.present().map_err(|x| fail(e(x)))?;
+    }
+    let mut png_bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut png_bytes, w, h);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_compression(png::Compression::Best);
+        let mut writer = encoder.write_header().map_err(|x| fail(x.to_string()))?;
+        writer.write_image_data(&buffer).map_err(|x| fail(x.to_string()))?;
+    }
+    Ok(Figure { name: name.to_string(), title: title.to_string(), alt, svg, png: png_bytes })
+}
+
+fn text_style(size: f64) -> TextStyle<'static> {
+    TextStyle::from((FONT, size).into_font()).color(&DARK)
+}
+
+/// Title at the top, source note at the bottom; returns the area between them.
+fn frame<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    source: &str,
+) -> Result<DrawingArea<DB, Shift>, String> {
+    root.fill(&WHITE).map_err(e)?;
+    let (w, h) = root.dim_in_pixel();
+    root.draw(&Text::new(title.to_string(), (16, 12), text_style(22.0))).map_err(e)?;
+    root.draw(&Text::new(source.to_string(), (16, h as i32 - 22), text_style(13.0).color(&GREY))).map_err(e)?;
+    let _ = w;
+    Ok(root.margin(46, 34, 10, 20))
+}
+
+/// A number for a label: no decimals from 100, one from 10, else two.
+pub(crate) fn fmt(x: f64) -> String {
+    if x.abs() >= 100.0 {
+        format!("{x:.0}")
+    } else if x.abs() >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+fn fmt_p(p: Option<f64>) -> String {
+    crate::format::p_value(p, crate::format::PStyle::Figure)
+}
+
+/// The series legend every chart uses: white box, grey border.
+fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    size: f64,
+) -> DrawResult {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(GREY)
+        .label_font(text_style(size))
+        .draw()
+        .map_err(e)
+}
+
+/// A dashed line from a to b in data coordinates.
+fn dashes<X: Copy, Y: Copy>(
+    from: (f64, f64),
+    to: (f64, f64),
+    n: usize,
+    map: impl Fn(f64, f64) -> (X, Y),
+) -> Vec<Vec<(X, Y)>> {
+    (0..n)
+        .filter(|k| k % 2 == 0)
+        .map(|k| {
+            let t0 = k as f64 / n as f64;
+            let t1 = (k + 1) as f64 / n as f64;
+            let p = |t: f64| map(from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t);
+            vec![p(t0), p(t1)]
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Love plot
+
+/// Pounds with thousands separators (`-£1,125`).
+pub fn pounds(x: f64) -> String {
+    let v = x.abs().round() as i64;
+    let digits = v.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    format!("{}£{out}", if x < 0.0 { "-" } else { "" })
+}
+
+/// The source note of every figure.
+pub fn source_note(results: &Published) -> String {
+    let d = &results.design;
+    let data = d.dataset_name.clone().unwrap_or_else(|| "dataset".into());
+    let synthetic = if d.synthetic { " — synthetic data, no real children" } else { "" };
+    format!(
+        "Source: swp-eval {}, {data}{synthetic}; index date {}, follow-up to {}.",
+        env!("CARGO_PKG_VERSION"),
+        d.index_date,
+        d.follow_up_to
+    )
+}
+
+/// Every figure of the evaluation, in the order the report shows them.
+///
+/// # Errors
+/// A figure that fails to draw.
+pub fn figures(results: &Published) -> Result<Vec<Figure>, ChartError> {
+    let source = source_note(results);
+    let d = &results.design;
+    let window = d.follow_up_days;
+    let go_lives = &d.go_lives;
+    let mut out = vec![
+        sample_flow(results, &source)?,
+        love_plot(&results.balance, &source)?,
+        forest_plot(&results.effects, &source)?,
+    ];
+    for s in &results.survival {
+        out.push(km_plot(s, window, &source)?);
+    }
+    out.push(trends(&results.monthly, go_lives, &source)?);
+    out.push(caseload_distribution(&results.caseload_distribution, &source)?);
+    out.push(placement_moves(&results.arm_years, &source)?);
+    if let Some(curve) = &results.specification_curve {
+        // an outcome no specification could estimate has no curve to draw
+        for summary in curve.summary.iter().filter(|s| s.estimated > 0) {
+            out.push(specification_curve(curve, summary.outcome, &source)?);
+        }
+    }
+    if let Some(power) = &results.power {
+        if !power.rows.is_empty() {
+            out.push(power_curves(power, &source)?);
+        }
+    }
+    if let Some(v) = &results.value_for_money {
+        if !v.replicates.is_empty() {
+            out.push(ce_plane(v, &source)?);
+            out.push(ceac(v, &source)?);
+        }
+        if !v.spending.is_empty() {
+            out.push(cost_trends(&v.spending, &source)?);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn curve(at_risk: Vec<Option<f64>>) -> Curve {
+        Curve {
+            time: vec![10.0, 20.0, 30.0],
+            survival: vec![0.9, 0.8, 0.6],
+            lower: vec![Some(0.8), Some(0.7), Some(0.45)],
+            upper: vec![Some(1.0), Some(0.9), Some(0.75)],
+            median: None,
+            at_risk_times: vec![1.0, 183.0],
+            at_risk,
+        }
+    }
+
+    #[test]
+    fn km_plot_shows_suppressed_numbers_at_risk_as_c_and_is_deterministic() {
+        let result = SurvivalResult {
+            outcome: Outcome::TimeToSwChange,
+            treated: curve(vec![Some(40.0), None]),
+            control: curve(vec![Some(41.0), Some(17.0)]),
+            test: "log_rank",
+            chi_square: Some(1.5),
+            p_value: Some(0.22),
+        };
+        let a = km_plot(&result, 365.0, "Source: test").unwrap();
+        let b = km_plot(&result, 365.0, "Source: test").unwrap();
+        assert_eq!(a, b, "same input, same bytes");
+        assert!(a.svg.contains("\nc\n") && a.svg.contains("\n40\n") && a.svg.contains("\n17\n"));
+        assert!(a.svg.contains("Source: test") && a.svg.contains("days since the index date"));
+        assert_eq!(&a.png[..8], b"\x89PNG\r\n\x1a\n");
+        assert!(a.alt.contains("not reached"));
+    }
+
+    /// A specification curve with no estimated specification draws an empty chart, not a panic.
+    #[test]
+    fn a_specification_curve_without_estimates_draws() {
+        let curve = SpecificationCurve { rows: Vec::new(), summary: Vec::new() };
+        let f = specification_curve(&curve, Outcome::SwChanges, "Source: test").unwrap();
+        assert!(f.svg.contains("0 specifications"));
+    }
+}
