@@ -5,7 +5,7 @@
 //! [`EvaluationResults`] does not serialise (it holds the child-level cohort): only its
 //! published form reaches a file.
 
-use crate::vocab::{Arm, EstimateType, Kind, Outcome, RowOutcome, SeMethod};
+use crate::vocab::{Arm, Estimand, EstimateType, Kind, Outcome, RowOutcome, SeMethod};
 use serde::Serialize;
 
 /// The design as run: what was compared, when, and how.
@@ -302,6 +302,8 @@ pub struct EffectRow {
     pub kind: Kind,
     /// The kind of estimate.
     pub estimate_type: EstimateType,
+    /// Whom the estimate is about: ATT, or ATM when matching dropped pilot children.
+    pub estimand: Estimand,
     /// The estimate (ratios on their own scale).
     pub estimate: Option<f64>,
     /// Lower 95% limit.
@@ -358,6 +360,7 @@ impl EffectRow {
             kind: outcome.outcome().map_or(Kind::Measure, Outcome::kind),
             outcome,
             estimate_type,
+            estimand: Estimand::Att,
             estimate: None,
             ci_low: None,
             ci_high: None,

@@ -43,6 +43,10 @@ impl Evaluation {
         effects::measure_effects(config, dataset, &stage.cohort, &mut outcomes, &mut warnings);
         let value_for_money = value::stage(config, dataset, &index, &prepared, &mut outcomes, &mut warnings);
         effects::adjust_primary(config, &mut outcomes.effects);
+        let estimand = effects::estimand(&stage.cohort, matching);
+        for e in &mut outcomes.effects {
+            e.estimand = estimand;
+        }
         let m = &config.matching();
         let pairs_design = m.method == Method::Nearest && m.ratio == 1 && !m.replace;
         let sensitivity = sensitivity::sensitivity(&stage.cohort, matching, &outcomes.effects, pairs_design);

@@ -206,6 +206,17 @@ swp_stats::choice! {
 }
 
 swp_stats::choice! {
+    /// Whom an effect is about (docs/evaluation.md "Estimation after matching, and weighting").
+    pub enum Estimand {
+        /// The average effect on the treated: every pilot child is in the estimate.
+        Att = "ATT",
+        /// The average effect on the matched treated: matching dropped pilot children (no
+        /// control within the caliper, or no exact match), so the estimate is about those kept.
+        Atm = "ATM",
+    }
+}
+
+swp_stats::choice! {
     /// A site's arm (sites.csv).
     pub enum Arm {
         /// A pilot authority (an SWP went live there).

@@ -6,7 +6,7 @@ use crate::charts::Figure;
 use crate::evaluation as tables;
 use crate::table::{Format, Table};
 use swp_evaluation::results::{EffectRow, PowerResult, SpecificationCurve};
-use swp_evaluation::vocab::Outcome;
+use swp_evaluation::vocab::{Estimand, Outcome};
 use swp_evaluation::Published;
 use swp_stats::bootstrap::BootWeights;
 use swp_stats::multiplicity::Adjustment;
@@ -32,6 +32,28 @@ fn esc(s: &str) -> String {
 
 use crate::charts::fmt as num;
 use crate::charts::pounds as money;
+
+/// Whom the effects are about: every pilot child (ATT), or those matching kept (ATM), with how
+/// many it dropped.
+fn estimand_text(results: &Published) -> String {
+    let n = &results.balance.n;
+    match results.effects.first().map(|e| e.estimand) {
+        Some(Estimand::Atm) => {
+            let dropped = match (n.treated, n.matched_treated) {
+                // a small number is not printed (the rule of docs/metrics.md "Small numbers")
+                (Some(t), Some(m)) if t - m < u64::from(results.threshold()) => {
+                    format!("fewer than {} of {t} pilot children", results.threshold())
+                }
+                (Some(t), Some(m)) => format!("{} of {t} pilot children", t - m),
+                _ => "a small number of pilot children (suppressed)".to_string(),
+            };
+            format!(
+                "Effects are for the matched pilot children (ATM, the average effect in the matched treated): matching dropped {dropped} for whom no control was close enough, so the estimate is not quite the effect on every pilot child (ATT); the balance table shows who remained."
+            )
+        }
+        _ => "Effects are for pilot children (ATT) in the matched sample.".to_string(),
+    }
+}
 
 /// The wild bootstrap's weights as the methods text names them.
 fn boot_weights_name(w: BootWeights) -> &'static str {
@@ -361,7 +383,8 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
     );
     h += &format!("<li>Matching: {}. Baseline covariates: {}.</li>\n", esc(&d.matching), esc(&d.covariates.join(", ")));
     h += &format!(
-        "<li>Effects are for pilot children (ATT) in the matched sample. Standard errors CR2 clustered on site with Bell-McCaffrey degrees of freedom; hazard ratios with a cluster-robust error; wild cluster bootstrap ({} replications, {} weights, seed {}); {}.</li>\n",
+        "<li>{} Standard errors CR2 clustered on site with Bell-McCaffrey degrees of freedom; hazard ratios with a cluster-robust error; wild cluster bootstrap ({} replications, {} weights, seed {}); {}.</li>\n",
+        estimand_text(results),
         d.bootstrap_reps,
         boot_weights_name(d.bootstrap_weights),
         d.seed,

@@ -9,7 +9,7 @@ use super::Detail;
 use crate::config::ValidConfig;
 use crate::error::{at, Result};
 use crate::results::{Curve, EffectRow, SurvivalResult};
-use crate::vocab::{EstimateType, Outcome, RowOutcome, SeMethod};
+use crate::vocab::{Estimand, EstimateType, Outcome, RowOutcome, SeMethod};
 use swp_data::Dataset;
 use swp_stats::bootstrap::{BootType, WildParams, WildProblem};
 use swp_stats::distributions::{pnorm, qnorm};
@@ -582,6 +582,17 @@ pub(crate) fn adjust_primary(config: &ValidConfig, effects: &mut [EffectRow]) {
         for (&i, adjusted) in primary.iter().zip(swp_stats::multiplicity::adjust(&p, method)) {
             effects[i].p_holm = Some(adjusted);
         }
+    }
+}
+
+/// ATT when every pilot child of the cohort is matched, else ATM (the effect in the matched
+/// treated).
+pub(crate) fn estimand(cohort: &Cohort, matching: &Matching) -> Estimand {
+    let dropped = (0..cohort.len()).any(|i| cohort.treated[i] && matching.weights[i] <= 0.0);
+    if dropped {
+        Estimand::Atm
+    } else {
+        Estimand::Att
     }
 }
 
