@@ -142,6 +142,8 @@ impl Rule {
                     &mut r.se,
                     &mut r.mean_treated,
                     &mut r.mean_control,
+                    &mut r.median_treated,
+                    &mut r.median_control,
                     &mut r.se_subclass,
                     &mut r.ci_low_subclass,
                     &mut r.ci_high_subclass,
@@ -204,7 +206,11 @@ impl Rule {
             if (num_counted && num.is_some_and(|x| self.small_f(x)))
                 || (den_counted && den.is_some_and(|x| self.small_f(x)))
             {
+                // the judgement goes with the value: "met" beside a hidden value would say which
+                // side of the threshold it lies
                 p.value = None;
+                p.met = None;
+                p.share = None;
                 self.hidden += 1;
             }
         }
@@ -320,6 +326,7 @@ mod tests {
             indicator: indicator.into(),
             value: Some(0.5),
             met: Some(true),
+            share: Some(0.4),
             parts,
             ..PaymentRow::default()
         };
@@ -375,8 +382,12 @@ mod tests {
         let v = p.value_for_money.as_ref().unwrap();
         assert!(v.by_model[0].n_treated.is_none() && v.by_model[0].cost_treated.is_none());
         assert_eq!(v.by_model[1].cost_treated, Some(1000.0));
-        let values: Vec<Option<f64>> = v.payments.iter().map(|p| p.value).collect();
-        assert_eq!(values, vec![None, Some(0.5), Some(0.5)]);
+        let values: Vec<(Option<f64>, Option<bool>, Option<f64>)> =
+            v.payments.iter().map(|p| (p.value, p.met, p.share)).collect();
+        assert_eq!(
+            values,
+            vec![(None, None, None), (Some(0.5), Some(true), Some(0.4)), (Some(0.5), Some(true), Some(0.4))]
+        );
         // every hidden figure is counted in one warning: flow 2 + 2, balance 1, effects 2,
         // at risk 1, by model 1, value by model 1, payment 1, site panel 1, monthly 1, bins 1
         assert_eq!(

@@ -342,6 +342,11 @@ pub struct EffectRow {
     pub mean_treated: Option<f64>,
     /// The same in the control group.
     pub mean_control: Option<f64>,
+    /// Time-to-event rows: the Kaplan-Meier median time to the event (days), treated (None
+    /// when the curve does not reach 0.5).
+    pub median_treated: Option<f64>,
+    /// The same among the controls (weighted).
+    pub median_control: Option<f64>,
     /// Events (count outcomes: the total count; binary: children with the outcome;
     /// time to event: events) among treated children, unweighted.
     pub events_treated: Option<f64>,
@@ -380,6 +385,8 @@ impl EffectRow {
             p_value_subclass: None,
             mean_treated: None,
             mean_control: None,
+            median_treated: None,
+            median_control: None,
             events_treated: None,
             events_control: None,
             suppressed: false,
@@ -798,8 +805,9 @@ pub struct PaymentRow {
     pub threshold: String,
     /// Whether it was met (None when the indicator has no value).
     pub met: Option<bool>,
-    /// The payment share triggered (0 when not met).
-    pub share: f64,
+    /// The payment share triggered (0 when not met; None when the value is suppressed, since
+    /// the share would say whether it was met).
+    pub share: Option<f64>,
     /// The indicator's numerator and denominator (for small-number suppression; not written).
     #[serde(skip)]
     pub parts: (Option<f64>, Option<f64>),

@@ -470,7 +470,7 @@ fn payment_rows(config: &ValueConfig, x: &Inputs<'_>) -> Vec<PaymentRow> {
                     _ => String::new(),
                 },
                 met,
-                share: if met == Some(true) { rule.share } else { 0.0 },
+                share: Some(if met == Some(true) { rule.share } else { 0.0 }),
                 parts,
             });
         }

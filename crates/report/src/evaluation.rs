@@ -75,6 +75,8 @@ impl Tabular for EffectRow {
         Column { name: "p_value_subclass", cell: |e| num(e.p_value_subclass) },
         Column { name: "mean_treated", cell: |e| num(e.mean_treated) },
         Column { name: "mean_control", cell: |e| num(e.mean_control) },
+        Column { name: "median_treated", cell: |e| num(e.median_treated) },
+        Column { name: "median_control", cell: |e| num(e.median_control) },
         Column { name: "events_treated", cell: |e| count_f(e.events_treated, e.suppressed) },
         Column { name: "events_control", cell: |e| count_f(e.events_control, e.suppressed) },
     ];
@@ -235,32 +237,35 @@ impl Tabular for PaymentRow {
         Column { name: "site", cell: |p| Cell::text(&p.site) },
         Column { name: "financial_year", cell: |p| Cell::text(&p.financial_year) },
         Column { name: "indicator", cell: |p| Cell::text(&p.indicator) },
-        Column { name: "value", cell: |p| num(p.value) },
+        Column { name: "value", cell: |p| hidden_if(p.share.is_none(), p.value) },
         Column { name: "threshold", cell: |p| Cell::text(&p.threshold) },
-        Column { name: "met", cell: |p| yes_no(p.met) },
-        Column { name: "payment_share", cell: |p| Cell::number(p.share) },
+        Column { name: "met", cell: |p| if p.share.is_none() { Cell::Suppressed } else { yes_no(p.met) } },
+        Column { name: "payment_share", cell: |p| p.share.map_or(Cell::Suppressed, Cell::number) },
     ];
 }
 
-/// The balance table for people (the terminal's `swp-eval match`): before and after, the
-/// imbalanced flagged.
-const BALANCE_READABLE: &[Column<BalanceRow>] = &[
-    Column { name: "covariate", cell: |b| Cell::text(&b.covariate) },
-    Column { name: "mean_treated", cell: |b| Cell::number(b.mean_treated) },
-    Column { name: "mean_control_before", cell: |b| Cell::number(b.mean_control_before) },
-    Column { name: "mean_control_after", cell: |b| Cell::number(b.mean_control_after) },
-    Column { name: "smd_before", cell: |b| Cell::number(b.smd_before) },
-    Column { name: "smd_after", cell: |b| Cell::number(b.smd_after) },
-    Column { name: "var_ratio_before", cell: |b| num(b.var_ratio_before) },
-    Column { name: "var_ratio_after", cell: |b| num(b.var_ratio_after) },
-    Column { name: "ecdf_max_before", cell: |b| Cell::number(b.ecdf_max_before) },
-    Column { name: "ecdf_max_after", cell: |b| Cell::number(b.ecdf_max_after) },
-    Column { name: "flag", cell: |b| Cell::text(if b.imbalanced { "|SMD| > 0.1" } else { "" }) },
+/// The columns of `balance.json` the table for people shows.
+const BALANCE_FOR_PEOPLE: [&str; 9] = [
+    "covariate",
+    "mean_treated",
+    "mean_control_before",
+    "mean_control_after",
+    "smd_before",
+    "smd_after",
+    "var_ratio_before",
+    "var_ratio_after",
+    "ecdf_max_after",
 ];
 
 /// The balance table for people, with the counts (`c` where suppressed) below it in markdown.
 pub fn balance_readable(balance: &Balance, format: Format) -> String {
-    let mut text = Table::of(BALANCE_READABLE, &balance.balance).render(format);
+    // a selection of `balance.json`'s columns, and the imbalanced flagged in words
+    let mut columns: Vec<Column<BalanceRow>> = BALANCE_FOR_PEOPLE
+        .iter()
+        .filter_map(|name| BalanceRow::COLUMNS.iter().find(|c| c.name == *name).copied())
+        .collect();
+    columns.push(Column { name: "flag", cell: |b| Cell::text(if b.imbalanced { "|SMD| > 0.1" } else { "" }) });
+    let mut text = Table::of(&columns, &balance.balance).render(format);
     if matches!(format, Format::Md) {
         let count = |x: Option<u64>| x.map_or("c".to_string(), |v| v.to_string());
         let n = &balance.n;
@@ -418,4 +423,19 @@ pub fn all(r: &Published) -> Vec<(&'static str, Table)> {
     .chain(site_spending(r).map(|t| ("site_spending", t)))
     .chain(outcome_payments(r).map(|t| ("outcome_payments", t)))
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every column the table for people picks is a column of `balance.json`.
+    #[test]
+    fn the_balance_for_people_is_a_selection_of_the_balance_columns() {
+        for name in BALANCE_FOR_PEOPLE {
+            assert!(BalanceRow::COLUMNS.iter().any(|c| c.name == name), "{name}");
+        }
+        let text = balance_readable(&Balance::default(), Format::Csv);
+        assert_eq!(text.lines().next().unwrap().split(',').count(), BALANCE_FOR_PEOPLE.len() + 1);
+    }
 }

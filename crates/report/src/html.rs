@@ -4,7 +4,7 @@
 
 use crate::charts::Figure;
 use crate::evaluation as tables;
-use crate::table::{Format, Table};
+use crate::table::{Cell, Format, Table};
 use swp_evaluation::results::{EffectRow, PowerResult, SpecificationCurve};
 use swp_evaluation::vocab::{Estimand, Outcome};
 use swp_evaluation::Published;
@@ -82,8 +82,10 @@ fn p_text(p: Option<f64>) -> String {
     crate::format::p_value(p, crate::format::PStyle::Prose)
 }
 
-/// One sentence about a primary estimate, in plain words.
-pub fn finding(r: &EffectRow) -> String {
+/// One sentence about a primary estimate, in plain words. Its wording follows the p-value
+/// adjusted for multiplicity (`adjustment`, the design's) where the row has one: an interval
+/// that excludes no effect is not called a difference when the adjusted p is 0.05 or more.
+pub fn finding(r: &EffectRow, adjustment: Adjustment) -> String {
     let what = match r.outcome.as_str() {
         "sw_changes" => "Changes of social worker",
         "placement_moves" => "Placement moves",
@@ -98,22 +100,47 @@ pub fn finding(r: &EffectRow) -> String {
     };
     let ratio = r.estimate_type.is_ratio();
     let null = if ratio { 1.0 } else { 0.0 };
-    let direction = if lo > null {
-        "higher among pilot children than among matched controls"
+    let method = adjustment_name(adjustment);
+    let side = if lo > null {
+        Some("higher")
     } else if hi < null {
-        "lower among pilot children than among matched controls"
+        Some("lower")
     } else {
-        "no clear difference between pilot children and matched controls (the interval includes no difference)"
+        None
     };
-    let holm = r.p_holm.map_or(String::new(), |p| format!(", Holm-adjusted p {}", p_text(Some(p))));
+    let direction = match (side, r.p_holm, method) {
+        (Some(side), Some(p), Some(method)) if p >= 0.05 => format!(
+            "{side} among pilot children at the 5% level, but not once the primary comparisons are adjusted for ({method}): no clear difference"
+        ),
+        (Some(side), _, _) => format!("{side} among pilot children than among matched controls"),
+        (None, _, _) => {
+            "no clear difference between pilot children and matched controls (the interval includes no difference)"
+                .to_string()
+        }
+    };
+    let adjusted = match (r.p_holm, method) {
+        (Some(p), Some(method)) => format!(", {method}-adjusted p {}", p_text(Some(p))),
+        _ => String::new(),
+    };
     let wild = r.wild_p_value.map_or(String::new(), |p| format!(", wild bootstrap p {}", p_text(Some(p))));
     format!(
-        "{what}: {name} {} (95% CI {} to {}), p {}{holm}{wild} — {direction}.",
+        "{what}: {name} {} (95% CI {} to {}), p {}{adjusted}{wild} — {direction}.",
         num(est),
         num(lo),
         num(hi),
         p_text(r.p_value)
     )
+}
+
+/// The name of a multiplicity adjustment in prose (None: no adjustment).
+fn adjustment_name(a: Adjustment) -> Option<&'static str> {
+    match a {
+        Adjustment::None => None,
+        Adjustment::Holm => Some("Holm"),
+        Adjustment::Hochberg => Some("Hochberg"),
+        Adjustment::BenjaminiHochberg => Some("Benjamini-Hochberg"),
+        Adjustment::BenjaminiYekutieli => Some("Benjamini-Yekutieli"),
+    }
 }
 
 /// The first letter upper case.
@@ -354,7 +381,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
 
     h += "<section>\n<h2>Summary of findings</h2>\n<ul>\n";
     for r in results.effects.iter().filter(|r| r.primary) {
-        h += &format!("<li>{}</li>\n", esc(&finding(r)));
+        h += &format!("<li>{}</li>\n", esc(&finding(r, results.design.multiplicity)));
     }
     h += "</ul>\n";
     h += &format!(
@@ -409,7 +436,14 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
             "Absolute standardised mean differences before and after matching; 0.1 is the usual threshold.",
         );
     }
-    h += &table_html(&tables::balance(results), "Balance before and after matching (MatchIt summary)");
+    let mut balance = tables::balance(results);
+    // names for people here; the JSON, CSV and Parquet tables keep the machine names
+    for row in &mut balance.rows {
+        if let Some(Cell::Text(name)) = row.first_mut() {
+            *name = crate::labels::covariate(name);
+        }
+    }
+    h += &table_html(&balance, "Balance before and after matching (MatchIt summary)");
     h += "</section>\n";
 
     h += "<section>\n<h2>Effects</h2>\n";
@@ -568,4 +602,39 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
     }
     h += "</pre>\n</section>\n</main>\n</body>\n</html>\n";
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use swp_evaluation::vocab::EstimateType;
+
+    fn row(ci: (f64, f64), p_holm: Option<f64>) -> EffectRow {
+        EffectRow {
+            estimate: Some(0.78),
+            ci_low: Some(ci.0),
+            ci_high: Some(ci.1),
+            p_value: Some(0.034),
+            p_holm,
+            primary: true,
+            ..EffectRow::new(Outcome::PlacementMoves, EstimateType::RateRatio)
+        }
+    }
+
+    /// An interval that excludes no effect is a difference only when the adjusted p is below
+    /// 0.05 too; without an adjustment the interval decides.
+    #[test]
+    fn the_wording_follows_the_adjusted_p_value() {
+        let text = finding(&row((0.62, 0.98), Some(0.135)), Adjustment::Holm);
+        assert!(text.contains("Holm-adjusted p 0.135"), "{text}");
+        assert!(text.contains("no clear difference") && !text.contains("than among matched controls"), "{text}");
+        let text = finding(&row((0.62, 0.98), Some(0.014)), Adjustment::Holm);
+        assert!(text.ends_with("lower among pilot children than among matched controls."), "{text}");
+        let text = finding(&row((0.62, 0.98), Some(0.2)), Adjustment::BenjaminiHochberg);
+        assert!(text.contains("Benjamini-Hochberg-adjusted p 0.200") && text.contains("no clear difference"), "{text}");
+        let text = finding(&row((0.62, 0.98), None), Adjustment::None);
+        assert!(text.ends_with("lower among pilot children than among matched controls."), "{text}");
+        let text = finding(&row((0.62, 1.1), Some(0.6)), Adjustment::Holm);
+        assert!(text.contains("the interval includes no difference"), "{text}");
+    }
 }

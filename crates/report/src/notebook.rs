@@ -115,7 +115,7 @@ pub fn notebook(results: &Published, figures: &[Figure]) -> String {
     }
     intro += "## Summary of findings\n\n";
     for r in results.effects.iter().filter(|r| r.primary) {
-        intro += &format!("- {}\n", finding(r));
+        intro += &format!("- {}\n", finding(r, results.design.multiplicity));
     }
     c.markdown(intro.trim_end());
     c.markdown("## Load the tables\n\nEvery table of the report is here as Parquet (and CSV). The cells below show the report's own figures; the code goes on from the tables.");

@@ -269,6 +269,14 @@ pub struct Column<R: ?Sized> {
     pub cell: fn(&R) -> Cell,
 }
 
+impl<R: ?Sized> Clone for Column<R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R: ?Sized> Copy for Column<R> {}
+
 /// A row type described as table columns, once, beside its cells.
 pub trait Tabular: Sized + 'static {
     /// The columns in order.

@@ -397,8 +397,8 @@ pub fn time_to_event_rows(
     };
     let km_treated = arm(true)?;
     let km_control = arm(false)?;
-    hr.mean_treated = km_treated.median();
-    hr.mean_control = km_control.median();
+    hr.median_treated = km_treated.median();
+    hr.median_control = km_control.median();
     let survival = SurvivalResult {
         outcome,
         treated: curve(&km_treated, &grid),

@@ -22,11 +22,11 @@ impl Draw for LovePlot<'_> {
             .filter(|v| v.is_finite())
             .fold(0.15f64, f64::max)
             * 1.1;
-        let names: Vec<String> = rows.iter().map(|r| r.covariate.clone()).collect();
+        let names: Vec<String> = rows.iter().map(|r| crate::labels::covariate(&r.covariate)).collect();
         let mut chart = ChartBuilder::on(&area)
             .margin_right(20)
             .x_label_area_size(46)
-            .y_label_area_size(250)
+            .y_label_area_size(330)
             .build_cartesian_2d(0f64..max, -0.5f64..(n as f64 - 0.5))
             .map_err(e)?;
         chart
