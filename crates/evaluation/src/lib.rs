@@ -21,7 +21,8 @@
 //! let evaluation = Evaluation::new(Config::default()).unwrap();
 //! let results = publish(evaluation.run(&loaded.dataset).unwrap(), evaluation.config().threshold());
 //! for row in results.effects.iter().filter(|r| r.primary) {
-//!     println!("{} {} {:?}", row.outcome, row.estimate_type, row.estimate);
+//!     let estimate = row.estimate.map_or("not estimable".to_string(), |e| format!("{e:.3}"));
+//!     println!("{} {} {estimate}", row.outcome, row.estimate_type);
 //! }
 //! ```
 //!
