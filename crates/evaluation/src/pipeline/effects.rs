@@ -410,16 +410,20 @@ pub fn time_to_event_rows(
     Ok((vec![hr], survival))
 }
 
-/// An outcome measure (complete cases: baseline and follow-up both present): the difference in
-/// follow-up means adjusted for the baseline value (WLS of follow-up on treatment and baseline),
-/// Hedges' g of the follow-up values (weighted; noncentral-t interval, which ignores the
-/// clustering), and the difference-in-differences (WLS of follow-up - baseline on treatment).
-pub fn measure_rows(name: &str, baseline: &[f64], follow_up: &[f64], s: &Sample) -> Result<Vec<EffectRow>> {
+/// An outcome measure (complete cases): with a baseline wave, the difference in follow-up means
+/// adjusted for the baseline value (WLS of follow-up on treatment and baseline), Hedges' g of the
+/// follow-up values (weighted; noncentral-t interval, which ignores the clustering), and the
+/// difference-in-differences (WLS of follow-up - baseline on treatment); a measure with no
+/// baseline (`baseline` None) has the plain follow-up difference (WLS on treatment) and Hedges' g.
+pub fn measure_rows(name: &str, baseline: Option<&[f64]>, follow_up: &[f64], s: &Sample) -> Result<Vec<EffectRow>> {
     let outcome = || RowOutcome::Measure(name.to_string());
     let step = format!("{name}: mean difference");
-    let x = Matrix::from_rows(
-        &s.treated.iter().zip(baseline).map(|(&t, &b)| vec![1.0, f64::from(u8::from(t)), b]).collect::<Vec<_>>(),
-    );
+    let x = match baseline {
+        Some(baseline) => Matrix::from_rows(
+            &s.treated.iter().zip(baseline).map(|(&t, &b)| vec![1.0, f64::from(u8::from(t)), b]).collect::<Vec<_>>(),
+        ),
+        None => s.design(),
+    };
     let fit = wls(&x, follow_up, Some(&s.weights)).map_err(at(step.clone()))?;
     let site = fit.cr2_inference(&s.site, 1).map_err(at(step.clone()))?;
     let secondary = fit.vcov_cr2(&s.secondary_clusters()).map_err(at(step.clone()))?;
@@ -443,15 +447,18 @@ pub fn measure_rows(name: &str, baseline: &[f64], follow_up: &[f64], s: &Sample)
         g.ci_high = finite(st.hedges_g_ci.1);
     }
 
-    let step = format!("{name}: difference in differences");
-    let change: Vec<f64> = follow_up.iter().zip(baseline).map(|(f, b)| f - b).collect();
-    let x2 = s.design();
-    let fit = wls(&x2, &change, Some(&s.weights)).map_err(at(step.clone()))?;
-    let (inf, se2) = cr2_pair(&fit, s, &step)?;
-    let mut did = row(outcome(), EstimateType::Did, s);
-    fill(&mut did, &inf, fit.coef[1], false);
-    fill_secondary(&mut did, fit.coef[1], se2, false);
-    let mut rows = vec![md, g, did];
+    let mut rows = vec![md, g];
+    if let Some(baseline) = baseline {
+        let step = format!("{name}: difference in differences");
+        let change: Vec<f64> = follow_up.iter().zip(baseline).map(|(f, b)| f - b).collect();
+        let x2 = s.design();
+        let fit = wls(&x2, &change, Some(&s.weights)).map_err(at(step.clone()))?;
+        let (inf, se2) = cr2_pair(&fit, s, &step)?;
+        let mut did = row(outcome(), EstimateType::Did, s);
+        fill(&mut did, &inf, fit.coef[1], false);
+        fill_secondary(&mut did, fit.coef[1], se2, false);
+        rows.push(did);
+    }
     for r in &mut rows {
         r.mean_treated = s.weighted_mean(follow_up, None, true);
         r.mean_control = s.weighted_mean(follow_up, None, false);
@@ -552,20 +559,31 @@ pub(crate) fn measure_effects(
 ) {
     let ChildOutcomes { matched, sample, effects, .. } = outcomes;
     for measure in super::cohort::measures(dataset, cohort, config.measures()) {
+        // a measure nobody has a baseline value of is estimated on its follow-up wave alone
+        let has_baseline = matched.iter().any(|&i| measure.baseline[i].is_some());
         let rows: Vec<usize> = (0..matched.len())
-            .filter(|&k| measure.baseline[matched[k]].is_some() && measure.follow_up[matched[k]].is_some())
+            .filter(|&k| {
+                (!has_baseline || measure.baseline[matched[k]].is_some()) && measure.follow_up[matched[k]].is_some()
+            })
             .collect();
         let sub = sample.subset(&rows);
         let base: Vec<f64> = rows.iter().map(|&k| measure.baseline[matched[k]].unwrap_or(f64::NAN)).collect();
         let follow: Vec<f64> = rows.iter().map(|&k| measure.follow_up[matched[k]].unwrap_or(f64::NAN)).collect();
         if !sub.treated.iter().any(|&t| t) || sub.treated.iter().all(|&t| t) {
+            let waves = if has_baseline { "both waves" } else { "a follow-up value" };
             warnings.push(format!(
-                "outcome measure `{}`: no matched children in one arm with both waves; not estimated",
+                "outcome measure `{}`: no matched children in one arm with {waves}; not estimated",
                 measure.name
             ));
             continue;
         }
-        match measure_rows(&measure.name, &base, &follow, &sub) {
+        if !has_baseline {
+            warnings.push(format!(
+                "outcome measure `{}` has no baseline wave: estimated as the difference in follow-up values, not adjusted for a baseline (no difference-in-differences row)",
+                measure.name
+            ));
+        }
+        match measure_rows(&measure.name, has_baseline.then_some(base.as_slice()), &follow, &sub) {
             Ok(rows) => effects.extend(rows),
             Err(e) => warnings.push(format!("outcome measure `{}` not estimated: {e}", measure.name)),
         }
@@ -626,6 +644,27 @@ mod tests {
             site: (0..n).map(|i| i % 4).collect(),
             subclass: Some((0..n).map(|i| i / 2).collect()),
         }
+    }
+
+    /// A measure with no baseline wave is the plain difference of follow-up means (the WLS
+    /// coefficient of treatment) and Hedges' g, with no difference-in-differences row; with a
+    /// baseline all three rows come back.
+    #[test]
+    fn a_measure_without_a_baseline_is_the_follow_up_difference() {
+        let s = sample(16);
+        let follow: Vec<f64> = (0..16).map(|i| f64::from(i % 5) + if i % 2 == 0 { 1.5 } else { 0.0 }).collect();
+        let mean = |t: bool| {
+            let v: Vec<f64> = (0..16).filter(|&i| s.treated[i] == t).map(|i| follow[i]).collect();
+            v.iter().sum::<f64>() / v.len() as f64
+        };
+        let rows = measure_rows("satisfaction", None, &follow, &s).unwrap();
+        let types: Vec<EstimateType> = rows.iter().map(|r| r.estimate_type).collect();
+        assert_eq!(types, [EstimateType::MeanDifference, EstimateType::HedgesG]);
+        let md = rows[0].estimate.unwrap();
+        assert!((md - (mean(true) - mean(false))).abs() < 1e-12, "{md}");
+        assert!(rows[1].estimate.unwrap() > 0.0 && rows[0].ci_low.is_some());
+        let baseline: Vec<f64> = (0..16).map(|i| f64::from(i % 3)).collect();
+        assert_eq!(measure_rows("sdq", Some(&baseline), &follow, &s).unwrap().len(), 3);
     }
 
     /// An outcome with no events cannot be estimated: the error says why, and its empty rows

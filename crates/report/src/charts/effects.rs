@@ -1,10 +1,20 @@
 //! Figures of the effects: the forest plot and the Kaplan-Meier curves.
 
 use super::*;
+use plotters::coord::combinators::BindKeyPoints;
+use swp_evaluation::vocab::Kind;
+
+/// One panel of the forest plot: rows that share a scale.
+struct Panel<'a> {
+    rows: Vec<&'a EffectRow>,
+    /// Ratios on a log axis (else differences on a linear one).
+    log: bool,
+    /// The axis' description.
+    desc: String,
+}
 
 struct Forest<'a> {
-    ratios: Vec<&'a EffectRow>,
-    differences: Vec<&'a EffectRow>,
+    panels: Vec<Panel<'a>>,
     source: &'a str,
 }
 
@@ -23,7 +33,8 @@ fn right_text(r: &EffectRow) -> String {
 }
 
 impl Forest<'_> {
-    fn panel<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, rows: &[&EffectRow], log: bool) -> DrawResult {
+    fn panel<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, panel: &Panel<'_>) -> DrawResult {
+        let (rows, log) = (&panel.rows, panel.log);
         if rows.is_empty() {
             return Ok(());
         }
@@ -49,13 +60,17 @@ impl Forest<'_> {
                 ))
                 .map_err(e)?;
         }
-        let desc = if log { "ratio (log scale); 1 = no difference" } else { "difference (pilot - control); 0 = none" };
+        let desc = panel.desc.as_str();
         let null = if log { 1.0 } else { 0.0 };
         let y = -0.5f64..(n as f64 - 0.5);
         if log {
+            // ticks where people read ratios, within the axis
+            let (from, to) = (lo * 0.9, hi * 1.1);
+            let ticks: Vec<f64> =
+                [0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0].into_iter().filter(|t| (from..=to).contains(t)).collect();
             let mut chart = ChartBuilder::on(&plot)
                 .x_label_area_size(46)
-                .build_cartesian_2d((lo * 0.9..hi * 1.1).log_scale(), y)
+                .build_cartesian_2d((from..to).log_scale().with_key_points(ticks), y)
                 .map_err(e)?;
             forest_rows(&mut chart, rows, desc, null, |est| (est / 1.02, est * 1.02))?;
         } else {
@@ -126,28 +141,70 @@ where
 
 impl Draw for Forest<'_> {
     fn size(&self) -> (u32, u32) {
-        (1200, 190 + 34 * (self.ratios.len() + self.differences.len()) as u32 + 60)
+        let rows: usize = self.panels.iter().map(|p| p.rows.len()).sum();
+        (1200, 100 + 34 * rows as u32 + PANEL_EXTRA * self.panels.len() as u32)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        let area = frame(root, "Effects of the pilots (matched children, 95% CIs, CR2 on site)", self.source)?;
-        let total = (self.ratios.len() + self.differences.len()).max(1) as f64;
-        let h = area.dim_in_pixel().1 as f64;
-        let split = (h * (self.ratios.len() as f64 + 1.0) / (total + 2.0)) as u32;
-        let (top, bottom) = area.split_vertically(split.max(60));
-        self.panel(&top, &self.ratios, true)?;
-        self.panel(&bottom, &self.differences, false)?;
+        let mut area = frame(root, "Effects of the pilots (matched children, 95% CIs, CR2 on site)", self.source)?;
+        // each panel as tall as its rows plus its axis, the space shared in that proportion
+        let weight = |p: &Panel<'_>| 34.0 * p.rows.len() as f64 + f64::from(PANEL_EXTRA);
+        let mut left: f64 = self.panels.iter().map(weight).sum();
+        for (k, panel) in self.panels.iter().enumerate() {
+            if k + 1 == self.panels.len() {
+                self.panel(&area, panel)?;
+                break;
+            }
+            let h = f64::from(area.dim_in_pixel().1);
+            let (this, rest) = area.split_vertically(((h * weight(panel) / left.max(1.0)) as u32).max(60));
+            self.panel(&this, panel)?;
+            left -= weight(panel);
+            area = rest;
+        }
         Ok(())
     }
 }
 
-/// Forest plot: every estimate with its 95% interval (ratios on a log scale, differences on
-/// their own), primary rows in vermillion, p and Holm-adjusted p beside each.
+/// Pixels of a panel besides its rows (its axis and a margin).
+const PANEL_EXTRA: u32 = 80;
+
+/// Forest plot: every estimate with its 95% interval, one panel per scale (ratios on a log
+/// scale; rate and risk differences; each outcome measure in its own units; costs in pounds),
+/// primary rows in vermillion, p and Holm-adjusted p beside each.
 pub fn forest_plot(effects: &[EffectRow], source: &str) -> Result<Figure, ChartError> {
     let is_ratio = |r: &&EffectRow| r.estimate_type.is_ratio();
     let ratios: Vec<&EffectRow> = effects.iter().filter(is_ratio).collect();
     let differences: Vec<&EffectRow> =
         effects.iter().filter(|r| !is_ratio(r) && r.estimate_type != EstimateType::HedgesG).collect();
+    let n_estimates = ratios.len() + differences.len();
+    let mut panels = vec![Panel { rows: ratios, log: true, desc: "ratio (log scale); 1 = no difference".into() }];
+    let of_kind = |k: Kind| differences.iter().copied().filter(|r| r.kind == k).collect::<Vec<_>>();
+    let mut rates = of_kind(Kind::Count);
+    rates.extend(of_kind(Kind::Binary));
+    panels.push(Panel {
+        rows: rates,
+        log: false,
+        desc: "difference (pilot - control): events per child-year, or a risk; 0 = none".into(),
+    });
+    let mut measures: Vec<&str> = Vec::new();
+    for r in differences.iter().filter(|r| r.kind == Kind::Measure) {
+        if !measures.contains(&r.outcome.as_str()) {
+            measures.push(r.outcome.as_str());
+        }
+    }
+    for m in measures {
+        panels.push(Panel {
+            rows: differences.iter().copied().filter(|r| r.outcome.as_str() == m).collect(),
+            log: false,
+            desc: format!("difference in {} (its own units); 0 = none", m.replace('_', " ")),
+        });
+    }
+    panels.push(Panel {
+        rows: of_kind(Kind::Cost),
+        log: false,
+        desc: "difference in cost per child-year (GBP); 0 = none".into(),
+    });
+    panels.retain(|p| !p.rows.is_empty());
     let primary: Vec<String> = effects
         .iter()
         .filter(|r| r.primary)
@@ -161,11 +218,11 @@ pub fn forest_plot(effects: &[EffectRow], source: &str) -> Result<Figure, ChartE
         })
         .collect();
     let alt = format!(
-        "Forest plot of {} estimates with 95% confidence intervals; ratios on a log scale above, differences below. Primary: {}.",
-        ratios.len() + differences.len(),
+        "Forest plot of {} estimates with 95% confidence intervals, one panel per scale: ratios on a log scale, then differences (rates and risks, each outcome measure, costs). Primary: {}.",
+        n_estimates,
         primary.join("; ")
     );
-    render("forest_plot", "Effects of the pilots", alt, &Forest { ratios, differences, source })
+    render("forest_plot", "Effects of the pilots", alt, &Forest { panels, source })
 }
 
 // ---------------------------------------------------------------------------------------
