@@ -7,6 +7,20 @@ use crate::vocab::{EstimateType, Outcome};
 use swp_stats::matching::Matching;
 use swp_stats::sensitivity::{e_value, rosenbaum_mcnemar, rosenbaum_signed_rank, sensitivity_gamma, RatioScale};
 
+/// The difference of two children's rates (events per child-year), computed so that equal
+/// differences are equal numbers: exposure is a whole number of days over 365.25, so the
+/// difference is 365.25 (y_t d_c - y_c d_t) / (d_t d_c), integers until one correctly rounded
+/// division. Subtracting two rounded rates instead makes equal differences differ in the last
+/// bit, and the signed-rank test then ranks ties as distinct.
+fn rate_difference(y: &[f64], exposure_years: &[f64], t: usize, c: usize) -> f64 {
+    let days = |i: usize| (exposure_years[i] * 365.25).round();
+    let (dt, dc) = (days(t), days(c));
+    if !(dt > 0.0 && dc > 0.0 && y[t].fract() == 0.0 && y[c].fract() == 0.0) {
+        return y[t] / exposure_years[t] - y[c] / exposure_years[c];
+    }
+    (y[t] * dc - y[c] * dt) * 365.25 / (dt * dc)
+}
+
 /// Sensitivity rows of the primary outcomes.
 pub fn sensitivity(
     cohort: &Cohort,
@@ -55,8 +69,8 @@ pub fn sensitivity(
             match outcome {
                 Outcome::SwChanges | Outcome::PlacementMoves => {
                     let y = if outcome == Outcome::SwChanges { &cohort.sw_changes } else { &cohort.placement_moves };
-                    let rate = |i: usize| y[i] / cohort.exposure_years[i];
-                    let d: Vec<f64> = pairs.iter().map(|&(t, c)| rate(t) - rate(c)).collect();
+                    let d: Vec<f64> =
+                        pairs.iter().map(|&(t, c)| rate_difference(y, &cohort.exposure_years, t, c)).collect();
                     let p1 = rosenbaum_signed_rank(&d, direction, 1.0).ok();
                     let g = sensitivity_gamma(|g| rosenbaum_signed_rank(&d, direction, g), 0.05, 100.0).ok().flatten();
                     (Some("wilcoxon_signed_rank"), p1, g)
@@ -88,4 +102,24 @@ pub fn sensitivity(
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pairs whose rate differences are equal are equal numbers (ties for the signed-rank test):
+    /// none in 100 days against 1 in 100, and 1 in 300 against 2 in 150, both differ by -0.01
+    /// events per day (subtracting the two rounded rates gives -3.6525000000000003 and -3.6525).
+    #[test]
+    fn equal_rate_differences_are_equal_numbers() {
+        let y = [0.0, 1.0, 1.0, 2.0];
+        let exposure: Vec<f64> = [100.0, 100.0, 300.0, 150.0].iter().map(|d| d / 365.25).collect();
+        let naive = |t: usize, c: usize| y[t] / exposure[t] - y[c] / exposure[c];
+        assert_ne!(naive(0, 1), naive(2, 3), "the case shows the rounding");
+        let a = rate_difference(&y, &exposure, 0, 1);
+        let b = rate_difference(&y, &exposure, 2, 3);
+        assert_eq!(a, b);
+        assert_eq!(a, -3.6525);
+    }
 }
