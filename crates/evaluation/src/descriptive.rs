@@ -3,7 +3,7 @@
 //! child-year by arm. Computed here so renderers only draw (small numbers suppressed by
 //! [`crate::publish`](fn@crate::publish)).
 
-use crate::pipeline::site::Site;
+use crate::pipeline::cohort::Site;
 use crate::results::{ArmYearRow, CaseloadBin, CaseloadDistribution, MonthlyRow};
 use swp_data::date::{civil_from_days, format_date};
 use swp_metrics::caseload::case_holders;

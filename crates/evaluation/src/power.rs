@@ -39,7 +39,8 @@
 
 use crate::config::{PowerConfig, ValidConfig};
 use crate::pipeline::cohort::Cohort;
-use crate::pipeline::effects::{self as estimates, Sample};
+use crate::pipeline::effects as estimates;
+use crate::pipeline::matching::Sample;
 use crate::pipeline::matching::{self, matched_sample};
 use crate::pipeline::{Evaluation, Progress, Stage};
 use crate::results::{MinimumDetectable, PowerResult, PowerRow};

@@ -9,7 +9,6 @@ use super::{CohortStage, Progress, Stage};
 use crate::config::codes::CodeGroup;
 use crate::config::ValidConfig;
 use crate::error::{EvaluationError, Result};
-use crate::pipeline::site::Site;
 use crate::results::FlowRow;
 use crate::vocab::Arm;
 use rayon::prelude::*;
@@ -627,4 +626,17 @@ mod tests {
         let ls: Vec<String> = ["C2", "V2", "J1"].iter().map(|s| s.to_string()).collect();
         assert_eq!(group_of_codes(&ls, &groups.legal_status), vec!["care_order", "accommodated", "other"]);
     }
+}
+
+/// A site taking part in the site-level analysis.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// Id.
+    pub id: String,
+    /// Arm.
+    pub arm: Arm,
+    /// Model.
+    pub model: String,
+    /// Go-live (pilots).
+    pub go_live: Option<i32>,
 }

@@ -1,8 +1,8 @@
 //! The design as run ([`Design`]: dates, sites, covariates, the matching in words), the
 //! descriptive results by SWP model, and the child-level cohort table.
 
+use super::cohort::Site;
 use super::cohort::{self, Cohort, Windows};
-use super::site::Site;
 use crate::config::ValidConfig;
 use crate::error::Result;
 use crate::results::{CohortTable, Design, ModelRow};

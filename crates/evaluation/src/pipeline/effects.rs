@@ -4,7 +4,7 @@
 //! bootstrap.
 
 use super::cohort::{Cohort, Windows};
-use super::matching::matched_sample;
+use super::matching::{matched_sample, Sample};
 use super::Detail;
 use crate::config::ValidConfig;
 use crate::error::{at, Result};
@@ -19,66 +19,6 @@ use swp_stats::matching::Matching;
 use swp_stats::regression::{cr2_inverse_variance, se_cr2_inverse_variance, wls, Inference, WlsFit};
 use swp_stats::survival::{cox_weighted, kaplan_meier_weighted, log_rank, KaplanMeier};
 use swp_stats::Matrix;
-
-/// The matched sample as the estimators see it.
-#[derive(Debug, Clone)]
-pub struct Sample {
-    /// Treated or control.
-    pub treated: Vec<bool>,
-    /// Match weights (all positive).
-    pub weights: Vec<f64>,
-    /// Site of each child, as 0..G.
-    pub site: Vec<usize>,
-    /// Matching subclass of each child (None with replacement: each child its own cluster).
-    pub subclass: Option<Vec<usize>>,
-}
-
-impl Sample {
-    /// The sample restricted to `rows`.
-    pub fn subset(&self, rows: &[usize]) -> Sample {
-        Sample {
-            treated: rows.iter().map(|&i| self.treated[i]).collect(),
-            weights: rows.iter().map(|&i| self.weights[i]).collect(),
-            site: rows.iter().map(|&i| self.site[i]).collect(),
-            subclass: self.subclass.as_ref().map(|s| rows.iter().map(|&i| s[i]).collect()),
-        }
-    }
-
-    fn n(&self, treated: bool) -> u64 {
-        self.treated.iter().filter(|&&t| t == treated).count() as u64
-    }
-
-    fn clusters(&self) -> usize {
-        let mut s = self.site.clone();
-        s.sort_unstable();
-        s.dedup();
-        s.len()
-    }
-
-    fn secondary_clusters(&self) -> Vec<usize> {
-        self.subclass.clone().unwrap_or_else(|| (0..self.treated.len()).collect())
-    }
-
-    pub(crate) fn design(&self) -> Matrix {
-        Matrix::from_rows(&self.treated.iter().map(|&t| vec![1.0, f64::from(u8::from(t))]).collect::<Vec<_>>())
-    }
-
-    fn weighted_mean(&self, y: &[f64], extra: Option<&[f64]>, treated: bool) -> Option<f64> {
-        let (mut s, mut w) = (0.0, 0.0);
-        for i in 0..y.len() {
-            if self.treated[i] == treated {
-                let wi = self.weights[i] * extra.map_or(1.0, |e| e[i]);
-                s += wi * y[i];
-                w += wi;
-            }
-        }
-        (w > 0.0).then(|| s / w)
-    }
-
-    pub(crate) fn total(&self, y: &[f64], treated: bool) -> f64 {
-        (0..y.len()).filter(|&i| self.treated[i] == treated).map(|i| y[i]).sum()
-    }
-}
 
 /// The rows of an outcome that could not be estimated: kind, estimate types and counts, no
 /// numbers (docs/evaluation.md's row order is kept).

@@ -9,7 +9,7 @@
 //! pilot. Randomisation inference reassigns the pilots' go-live dates to every set of as many
 //! sites (the k-th chosen site, in site order, takes the k-th pilot's date).
 
-use super::cohort::Windows;
+use super::cohort::{Site, Windows};
 use crate::config::{ValidConfig, SITE_METRICS};
 use crate::error::{at, Result};
 use crate::results::{PanelRow, SiteDidRow};
@@ -24,19 +24,6 @@ use swp_stats::did::twfe_coefficient;
 use swp_stats::randomisation::randomisation_test;
 use swp_stats::regression::wls;
 use swp_stats::Matrix;
-
-/// A site taking part in the site-level analysis.
-#[derive(Debug, Clone)]
-pub struct Site {
-    /// Id.
-    pub id: String,
-    /// Arm.
-    pub arm: Arm,
-    /// Model.
-    pub model: String,
-    /// Go-live (pilots).
-    pub go_live: Option<i32>,
-}
 
 /// Share of `p` on or after `go_live`.
 fn share_after(p: Period, go_live: Option<i32>) -> f64 {
