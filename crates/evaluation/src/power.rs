@@ -349,52 +349,50 @@ impl Rows<'_> {
     /// The rows and minimum detectable effects of `k` pilot sites from its simulations.
     fn add(&self, result: &mut PowerResult, k: usize, these: &[&Rejections]) {
         let (p, outcomes, ratios) = (self.p, self.outcomes, self.ratios);
-        {
-            for (o, &outcome) in outcomes.iter().enumerate() {
-                let (test, effect_type) = test_of(outcome);
-                let mut curve = Vec::new();
-                // the simulated test's own alpha-quantile under no effect
-                let critical = {
-                    let mut null: Vec<f64> = these.iter().filter_map(|r| r[o][0]).collect();
-                    null.sort_by(f64::total_cmp);
-                    null.get((p.alpha * null.len() as f64).floor() as usize).copied()
-                };
-                for (j, &ratio) in ratios.iter().enumerate() {
-                    let tests: Vec<f64> = these.iter().filter_map(|r| r[o][j]).collect();
-                    let n = tests.len();
-                    let share = |c: f64| tests.iter().filter(|&&q| q < c).count() as f64 / n as f64;
-                    let power = (n > 0).then(|| share(p.alpha));
-                    let power_size_adjusted = critical.filter(|_| n > 0).map(share);
-                    curve.push((ratio, power));
-                    result.rows.push(PowerRow {
-                        outcome,
-                        test,
-                        effect_type,
-                        pilot_sites: k,
-                        control_sites: self.control_sites,
-                        ratio,
-                        power,
-                        power_size_adjusted,
-                        mc_se: power.map(|q| (q * (1.0 - q) / n as f64).sqrt()),
-                        simulations: n,
-                        failed: these.len() - n,
-                    });
-                }
-                let adjusted: Vec<(f64, Option<f64>)> = result
-                    .rows
-                    .iter()
-                    .filter(|r| r.outcome == outcome && r.pilot_sites == k)
-                    .map(|r| (r.ratio, r.power_size_adjusted))
-                    .collect();
-                result.minimum_detectable.push(MinimumDetectable {
+        for (o, &outcome) in outcomes.iter().enumerate() {
+            let (test, effect_type) = test_of(outcome);
+            let mut curve = Vec::new();
+            // the simulated test's own alpha-quantile under no effect
+            let critical = {
+                let mut null: Vec<f64> = these.iter().filter_map(|r| r[o][0]).collect();
+                null.sort_by(f64::total_cmp);
+                null.get((p.alpha * null.len() as f64).floor() as usize).copied()
+            };
+            for (j, &ratio) in ratios.iter().enumerate() {
+                let tests: Vec<f64> = these.iter().filter_map(|r| r[o][j]).collect();
+                let n = tests.len();
+                let share = |c: f64| tests.iter().filter(|&&q| q < c).count() as f64 / n as f64;
+                let power = (n > 0).then(|| share(p.alpha));
+                let power_size_adjusted = critical.filter(|_| n > 0).map(share);
+                curve.push((ratio, power));
+                result.rows.push(PowerRow {
                     outcome,
+                    test,
                     effect_type,
                     pilot_sites: k,
-                    ratio: minimum_detectable(&curve, p.target),
-                    ratio_size_adjusted: minimum_detectable(&adjusted, p.target),
-                    size: curve[0].1,
+                    control_sites: self.control_sites,
+                    ratio,
+                    power,
+                    power_size_adjusted,
+                    mc_se: power.map(|q| (q * (1.0 - q) / n as f64).sqrt()),
+                    simulations: n,
+                    failed: these.len() - n,
                 });
             }
+            let adjusted: Vec<(f64, Option<f64>)> = result
+                .rows
+                .iter()
+                .filter(|r| r.outcome == outcome && r.pilot_sites == k)
+                .map(|r| (r.ratio, r.power_size_adjusted))
+                .collect();
+            result.minimum_detectable.push(MinimumDetectable {
+                outcome,
+                effect_type,
+                pilot_sites: k,
+                ratio: minimum_detectable(&curve, p.target),
+                ratio_size_adjusted: minimum_detectable(&adjusted, p.target),
+                size: curve[0].1,
+            });
         }
     }
 }

@@ -65,13 +65,12 @@ fn boot_weights_name(w: BootWeights) -> &'static str {
 
 /// The multiplicity adjustment of the design, in words.
 fn multiplicity_text(a: Adjustment, rows: usize) -> String {
-    let method = match a {
-        Adjustment::None => return "no adjustment for multiple comparisons".into(),
-        Adjustment::Holm => "Holm",
-        Adjustment::Hochberg => "Hochberg",
-        Adjustment::BenjaminiHochberg => "Benjamini-Hochberg (false discovery rate)",
-        Adjustment::BenjaminiYekutieli => "Benjamini-Yekutieli (false discovery rate)",
+    let Some(name) = adjustment_name(a) else { return "no adjustment for multiple comparisons".into() };
+    let controls = match a {
+        Adjustment::BenjaminiHochberg | Adjustment::BenjaminiYekutieli => " (false discovery rate)",
+        _ => "",
     };
+    let method = format!("{name}{controls}");
     const WORDS: [&str; 11] = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
     let n = WORDS.get(rows).map_or_else(|| rows.to_string(), |w| w.to_string());
     let estimates = if rows == 1 { "estimate" } else { "estimates" };

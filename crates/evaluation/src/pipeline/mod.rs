@@ -212,16 +212,7 @@ impl Evaluation {
     /// As [`Evaluation::run`].
     pub fn primary_effects_indexed(&self, dataset: &Dataset, index: &Index) -> Result<Vec<EffectRow>> {
         let p = self.prepare(dataset, index, Detail::Primary, &Silent)?;
-        let mut warnings = Vec::new();
-        let outcomes = effects::child_outcomes(
-            &self.config,
-            &p.stage.cohort,
-            &p.matching,
-            &p.stage.windows,
-            Detail::Primary,
-            &mut warnings,
-        );
-        Ok(outcomes.effects.into_iter().filter(|e| e.primary).collect())
+        Ok(self.primary_rows(&p.stage, &p.matching))
     }
 
     /// The primary rows on a cohort already built (by this config's cohort settings), with its
@@ -233,16 +224,21 @@ impl Evaluation {
         propensity: &Propensity<'_>,
     ) -> Result<Vec<EffectRow>> {
         let matching = matching::run(&self.config, &stage.cohort, &covariates.0, &covariates.1, propensity)?;
+        Ok(self.primary_rows(stage, &matching))
+    }
+
+    /// The primary rows of a matched cohort ([`Detail::Primary`]; warnings dropped).
+    fn primary_rows(&self, stage: &CohortStage, matching: &Matching) -> Vec<EffectRow> {
         let mut warnings = Vec::new();
         let outcomes = effects::child_outcomes(
             &self.config,
             &stage.cohort,
-            &matching,
+            matching,
             &stage.windows,
             Detail::Primary,
             &mut warnings,
         );
-        Ok(outcomes.effects.into_iter().filter(|e| e.primary).collect())
+        outcomes.effects.into_iter().filter(|e| e.primary).collect()
     }
 
     /// Only the cohort and its matching (`swp-eval match DIR --config FILE`): the sample flow,
