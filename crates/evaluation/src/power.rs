@@ -202,7 +202,7 @@ impl Simulation<'_> {
         let (rows, site, treated) = simulated_rows(by_site, pilot_sizes, pilot_sites, control_sites, &mut rng);
         let simulated = cohort.resample(&rows, site, treated);
         let Ok((covariates, dropped)) = matching::covariates(config, &simulated) else { return failed() };
-        let Ok(matching) = matching::run(config, &simulated, &covariates, &dropped, &|p, d| p.propensity(d)) else {
+        let Ok(matching) = matching::run(config, &simulated, &covariates, &dropped, &|_, p, d| p.propensity_as_r(d)) else {
             return failed();
         };
         let (matched, sample) = matched_sample(&simulated, &matching);
@@ -480,6 +480,7 @@ mod tests {
             treated: (0..n).map(|i| i % 2 == 0).collect(),
             weights: vec![1.0; n],
             site: (0..n).map(|i| i % 8).collect(),
+            stack: vec![0; n],
             subclass: None,
         };
         let y: Vec<f64> = (0..n).map(|i| (i % 5) as f64).collect();

@@ -83,11 +83,30 @@ impl Rule {
 
     /// A small removal is hidden with the count remaining after it, and (secondary suppression)
     /// a neighbouring step's removal too, so that no difference of published counts reveals it.
+    /// Each stack's flow is a block of its own; the pooled rows (sums over stacks) also hide
+    /// every step a stack hid, so that the pooled count less the other stacks' does not give it.
     fn sample_flow(&mut self, flow: &mut [FlowRow]) {
-        for arm in ["treated", "control"] {
-            let rows: Vec<usize> = (0..flow.len()).filter(|&i| flow[i].arm == arm).collect();
-            let small_steps: Vec<usize> =
+        let stacked = flow.iter().any(|r| r.stack.is_some());
+        let mut blocks: Vec<(Option<String>, String)> = Vec::new();
+        for r in flow.iter() {
+            let key = (r.stack.clone(), r.arm.clone());
+            if !blocks.contains(&key) {
+                blocks.push(key);
+            }
+        }
+        // steps hidden in some stack, per arm
+        let mut hidden_steps: Vec<(String, usize)> = Vec::new();
+        for (stack, arm) in &blocks {
+            let rows: Vec<usize> = (0..flow.len()).filter(|&i| flow[i].arm == *arm && flow[i].stack == *stack).collect();
+            let mut small_steps: Vec<usize> =
                 (1..rows.len()).filter(|&k| flow[rows[k]].removed.is_some_and(|x| self.small(x))).collect();
+            if stacked && stack.is_none() {
+                small_steps.extend(
+                    (1..rows.len()).filter(|&k| hidden_steps.contains(&(arm.clone(), flow[rows[k]].step))),
+                );
+                small_steps.sort_unstable();
+                small_steps.dedup();
+            }
             for k in small_steps {
                 let neighbour = if k + 1 < rows.len() { k + 1 } else { k - 1 };
                 for j in [k, neighbour] {
@@ -99,6 +118,7 @@ impl Rule {
                         self.hidden += 1;
                     }
                     r.removed = None;
+                    hidden_steps.push((arm.clone(), r.step));
                 }
                 flow[rows[k]].remaining = None;
                 if neighbour < k {
@@ -244,6 +264,7 @@ mod tests {
     fn flow(arm: &str, removed: [Option<u64>; 5], remaining: [u64; 5]) -> Vec<FlowRow> {
         (0..5)
             .map(|step| FlowRow {
+                stack: None,
                 step,
                 rule: format!("rule {step}"),
                 arm: arm.to_string(),

@@ -11,11 +11,13 @@ use serde::Serialize;
 /// The design as run: what was compared, when, and how.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Design {
-    /// Index date.
+    /// The index rule: `per_pilot` (one stack per pilot), `earliest`, `latest` or a date.
+    pub index: String,
+    /// The stacks (one with a single index date), in go-live order, each with its windows.
+    pub stacks: Vec<StackDesign>,
+    /// Index date (the first stack's).
     pub index_date: String,
-    /// Whether the index date is the default (the earliest pilot go-live).
-    pub index_date_is_default: bool,
-    /// Baseline window.
+    /// Baseline window (the first stack's; so are the windows below).
     pub baseline_from: String,
     /// Baseline window end.
     pub baseline_to: String,
@@ -61,8 +63,9 @@ impl Default for Design {
     /// An empty design under docs/evaluation.md's inference defaults (Webb weights, Holm).
     fn default() -> Self {
         Design {
+            index: "per_pilot".into(),
+            stacks: Vec::new(),
             index_date: String::new(),
-            index_date_is_default: true,
             baseline_from: String::new(),
             baseline_to: String::new(),
             follow_up_from: String::new(),
@@ -277,9 +280,30 @@ pub struct MatchedCohort {
     pub cohort: CohortTable,
 }
 
+/// One stack of the design (docs/evaluation.md "Staggered go-lives") and its windows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StackDesign {
+    /// The pilot's site id (None: one index date for every pilot).
+    pub stack: Option<String>,
+    /// Index date.
+    pub index_date: String,
+    /// Baseline window start.
+    pub baseline_from: String,
+    /// Baseline window end.
+    pub baseline_to: String,
+    /// Follow-up window start.
+    pub follow_up_from: String,
+    /// Follow-up window end (cut at the extract date).
+    pub follow_up_to: String,
+    /// Days in the follow-up window (as cut).
+    pub follow_up_days: f64,
+}
+
 /// One row of the sample flow.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct FlowRow {
+    /// The stack (the pilot's site id; None in the pooled rows and with one index date).
+    pub stack: Option<String>,
     /// Step 0 to 4.
     pub step: usize,
     /// The rule, in words.
@@ -582,6 +606,8 @@ pub struct SensitivityRow {
 pub struct SpecRow {
     /// Specification number (grid order).
     pub spec: usize,
+    /// The index rule (`per_pilot`, `earliest`, `latest` or a date).
+    pub index: String,
     /// Caliper (None: no caliper).
     pub caliper: Option<f64>,
     /// Controls per treated child.

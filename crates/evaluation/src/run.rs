@@ -11,7 +11,6 @@ use crate::sensitivity;
 use crate::specification;
 use crate::value;
 use swp_data::Dataset;
-use swp_metrics::Period;
 use swp_stats::matching::Method;
 
 impl Evaluation {
@@ -39,7 +38,7 @@ impl Evaluation {
         let mut warnings = stage.warnings.clone();
         progress.stage(Stage::Effects);
         let mut outcomes =
-            effects::child_outcomes(config, &stage.cohort, matching, &stage.windows, Detail::Full, &mut warnings);
+            effects::child_outcomes(config, &stage.cohort, matching, stage.window_days(), Detail::Full, &mut warnings);
         effects::measure_effects(config, dataset, &stage.cohort, &mut outcomes, &mut warnings);
         let value_for_money = value::stage(config, dataset, &index, &prepared, &mut outcomes, &mut warnings);
         effects::adjust_primary(config, &mut outcomes.effects);
@@ -52,16 +51,12 @@ impl Evaluation {
         let sensitivity = sensitivity::sensitivity(&stage.cohort, matching, &outcomes.effects, pairs_design);
 
         progress.stage(Stage::SiteLevel);
-        let (site_did, site_panel, periods) = site::site_level(config, dataset, &index, &stage.sites, &stage.windows)?;
-        let windows = &stage.windows;
+        let span = stage.span();
+        let (site_did, site_panel, periods) =
+            site::site_level(config, dataset, &index, &stage.sites, span.from, stage.extract_date())?;
         let arm_of_site = &stage.arm_of_site;
-        let monthly = descriptive::monthly(
-            &index,
-            &stage.sites,
-            arm_of_site,
-            Period { from: windows.baseline.from, to: windows.follow_up.to },
-        );
-        let caseload_distribution = descriptive::caseload_distribution(&index, arm_of_site, windows.follow_up.to);
+        let monthly = descriptive::monthly(&index, &stage.sites, arm_of_site, span);
+        let caseload_distribution = descriptive::caseload_distribution(&index, arm_of_site, span.to);
         let arm_years = descriptive::arm_years(&index, arm_of_site, &periods);
         let by_model = design::by_model(&stage.cohort, matching, &stage.sites, &index.groups)?;
         let specification_curve = config.specification_grid().map(|grid| {
@@ -73,8 +68,8 @@ impl Evaluation {
             power::power(self, settings, &stage.cohort, progress)
         });
         let primary_rows = outcomes.effects.iter().filter(|e| e.primary && e.p_value.is_some()).count();
-        let design = design::design(config, dataset, &stage.sites, windows, &prepared.covariates, primary_rows);
-        let cohort = design::cohort_table(&stage.cohort, matching, &index);
+        let design = design::design(config, dataset, &stage.sites, &stage.stacks, &prepared.covariates, primary_rows);
+        let cohort = design::cohort_table(&stage.cohort, matching, &index, &stage.stacks);
         let balance = prepared.balance.clone().unwrap_or_default();
         Ok(EvaluationResults {
             design,

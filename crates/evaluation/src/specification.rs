@@ -1,6 +1,6 @@
 //! The specification curve (Simonsohn, Simmons and Nelson 2020): the evaluation's primary
 //! estimates rerun over a grid of reasonable analysis choices (caliper, ratio, replacement,
-//! distance, control arm, follow-up length, minimum time in care), specifications in parallel.
+//! distance, control arm, follow-up length, minimum time in care, index rule), specifications in parallel.
 //! Each specification is a full run of the cohort, the matching and the primary estimates
 //! (CR2 on site; the wild bootstrap is left out), so the curve shows how much the answer
 //! depends on choices an evaluator could defensibly have made.
@@ -23,8 +23,10 @@ fn spec_rows(spec: usize, config: &Config, effects: Result<Vec<EffectRow>>) -> V
         CaliperSetting::Sd(x) => Some(x),
         CaliperSetting::Word(_) => None,
     };
+    let index = config.cohort.index.clone().or_else(|| config.cohort.index_date.clone());
     let row = |outcome: Outcome| SpecRow {
         spec,
+        index: index.clone().unwrap_or_else(|| "per_pilot".into()),
         caliper,
         ratio: m.ratio,
         replace: m.replace,
@@ -75,7 +77,9 @@ pub fn specification_curve_with(grid: &[Config], dataset: &Dataset, progress: &d
     // propensity models (a caliper, ratio or replacement does not change them)
     let mut groups: Vec<(Vec<usize>, &Config)> = Vec::new();
     for (i, c) in configs.iter().enumerate() {
-        let key = |c: &Config| (c.cohort.controls, c.cohort.follow_up_months, c.cohort.min_months_in_care);
+        let key = |c: &Config| {
+            (c.cohort.index.clone(), c.cohort.controls, c.cohort.follow_up_months, c.cohort.min_months_in_care)
+        };
         match groups.iter_mut().find(|(_, first)| key(first) == key(c)) {
             Some((members, _)) => members.push(i),
             None => groups.push((vec![i], c)),
@@ -89,15 +93,17 @@ pub fn specification_curve_with(grid: &[Config], dataset: &Dataset, progress: &d
                 let covariates = matching::covariates(e.config(), &stage.cohort)?;
                 Ok((stage, covariates))
             });
-            let logit = OnceLock::new();
-            let probit = OnceLock::new();
-            let propensity = |p: &ValidMatchParams, d: &MatchData<'_>| {
+            // one logit and one probit model per stack
+            let stacks = shared.as_ref().map_or(1, |(stage, _)| stage.stacks.len());
+            let logit: Vec<OnceLock<_>> = (0..stacks).map(|_| OnceLock::new()).collect();
+            let probit: Vec<OnceLock<_>> = (0..stacks).map(|_| OnceLock::new()).collect();
+            let propensity = |k: usize, p: &ValidMatchParams, d: &MatchData<'_>| {
                 let cell = match p.distance() {
-                    Distance::Glm | Distance::LinearLogit => &logit,
-                    Distance::Probit => &probit,
-                    Distance::Mahalanobis => return p.propensity(d),
+                    Distance::Glm | Distance::LinearLogit => &logit[k],
+                    Distance::Probit => &probit[k],
+                    Distance::Mahalanobis => return p.propensity_as_r(d),
                 };
-                cell.get_or_init(|| p.propensity(d)).clone()
+                cell.get_or_init(|| p.propensity_as_r(d)).clone()
             };
             members
                 .par_iter()
@@ -171,6 +177,7 @@ mod tests {
         g.controls = vec![Controls::Comparison];
         g.follow_up_months = vec![24];
         g.min_months_in_care = vec![6];
+        g.index = vec!["per_pilot".into()];
         assert_eq!(grid(&config).len(), 2);
         let curve = specification_curve(&grid(&config), &loaded.dataset);
         assert_eq!(curve.rows.len(), 10);

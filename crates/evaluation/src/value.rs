@@ -33,7 +33,7 @@
 use crate::config::codes::CodeGroup;
 use crate::config::value::{ProviderCosts, ValueConfig};
 use crate::config::ValidConfig;
-use crate::pipeline::cohort::{Cohort, Windows};
+use crate::pipeline::cohort::{Cohort, Stack, Windows};
 use crate::pipeline::effects::{cost_rows, empty_rows, wild_params, ChildOutcomes};
 use crate::pipeline::Prepared;
 use crate::results::{
@@ -79,7 +79,7 @@ pub fn child_costs(
     dataset: &Dataset,
     index: &Index,
     cohort: &Cohort,
-    window: Period,
+    windows: &[Period],
     config: &ValueConfig,
     placement_groups: &[CodeGroup],
 ) -> ChildCosts {
@@ -106,6 +106,8 @@ pub fn child_costs(
     };
     let mut out = ChildCosts::default();
     for (k, &c) in cohort.child.iter().enumerate() {
+        // each row's own stack's follow-up window
+        let window = windows[usize::from(cohort.stack[k])];
         let episodes = index.episodes.of(c);
         let mut placement = 0.0;
         for (i, e) in episodes.iter().enumerate() {
@@ -179,14 +181,29 @@ pub struct Inputs<'a> {
     pub matching: &'a Matching,
     /// Each cohort child's costs.
     pub costs: &'a ChildCosts,
-    /// The windows.
-    pub windows: &'a Windows,
+    /// The stacks and their windows.
+    pub stacks: &'a [Stack],
     /// Pilot sites: (site index, site id, model, go-live).
     pub pilots: Vec<(usize, String, String, Option<i32>)>,
     /// The arm of each site index.
     pub arm_of_site: &'a [String],
     /// The bootstrap seed.
     pub seed: u64,
+}
+
+impl Inputs<'_> {
+    /// The windows of a pilot's stack (the one stack with one index date).
+    fn window_of(&self, pilot: &str) -> Windows {
+        self.stacks.iter().find(|s| s.pilot.as_deref() == Some(pilot)).unwrap_or(&self.stacks[0]).windows
+    }
+
+    /// From the earliest baseline start to the latest follow-up end.
+    fn span(&self) -> Period {
+        Period {
+            from: self.stacks.iter().map(|s| s.windows.baseline.from).min().unwrap_or(0),
+            to: self.stacks.iter().map(|s| s.windows.follow_up.to).max().unwrap_or(0),
+        }
+    }
 }
 
 /// Everything of `value_for_money.json` but the effect row (which is in `effects`).
@@ -362,7 +379,7 @@ fn model_costs(x: &Inputs<'_>, total: &[f64], years: &[YearSpending]) -> Vec<Mod
                 cost_control: rate(
                     &mut (0..cohort.len()).filter(|&i| control_weight[i] > 0.0).map(|i| (i, control_weight[i])),
                 ),
-                site_spending_per_child_year: site_spending_in(years, *site_index, x.windows.follow_up),
+                site_spending_per_child_year: site_spending_in(years, *site_index, x.window_of(site).follow_up),
             }
         })
         .collect()
@@ -438,7 +455,8 @@ fn payment_rows(config: &ValueConfig, x: &Inputs<'_>) -> Vec<PaymentRow> {
     if config.payments.is_empty() {
         return Vec::new();
     }
-    let periods = swp_metrics::financial_years(x.windows.baseline.from, x.windows.follow_up.to);
+    let span = x.span();
+    let periods = swp_metrics::financial_years(span.from, span.to);
     let rows = swp_metrics::metrics_of(x.index, &periods, swp_metrics::MetricsParams::default().caseload_threshold);
     let mut out = Vec::new();
     for rule in &config.payments {
@@ -492,8 +510,9 @@ pub(crate) fn stage(
     let (placement_groups, seed, wild) =
         (valid.code_groups().placement_type(), valid.inference().seed, &wild_params(valid));
     let (stage, matching) = (&prepared.stage, &prepared.matching);
-    let (cohort, sites, windows) = (&stage.cohort, &stage.sites, &stage.windows);
-    let costs = child_costs(dataset, index, cohort, windows.follow_up, config, placement_groups);
+    let (cohort, sites, stacks) = (&stage.cohort, &stage.sites, &stage.stacks);
+    let follow_ups: Vec<Period> = stacks.iter().map(|s| s.windows.follow_up).collect();
+    let costs = child_costs(dataset, index, cohort, &follow_ups, config, placement_groups);
     let total = costs.total();
     let matched = &outcomes.matched;
     let pick = |v: &[f64]| -> Vec<f64> { matched.iter().map(|&i| v[i]).collect() };
@@ -516,7 +535,7 @@ pub(crate) fn stage(
         .filter_map(|s| Some((index.groups.site_index(&s.id)?, s.id.clone(), s.model.clone(), s.go_live)))
         .collect();
     let inputs =
-        Inputs { dataset, index, cohort, matching, costs: &costs, windows, pilots, arm_of_site: &arm_names, seed };
+        Inputs { dataset, index, cohort, matching, costs: &costs, stacks, pilots, arm_of_site: &arm_names, seed };
     Some(value_for_money(config, &inputs))
 }
 
@@ -564,11 +583,12 @@ mod tests {
         let loaded = swp_data::load(d).unwrap();
         assert!(!loaded.report.has_problems(), "{:?}", loaded.report.problems);
         let index = swp_metrics::ValidMetricsParams::defaults(swp_metrics::GroupBy::Total).index(&loaded.dataset);
-        let cohort = Cohort { child: vec![0, 1, 2], sw_changes: vec![2.0, 0.0, 0.0], ..Default::default() };
+        let cohort =
+            Cohort { child: vec![0, 1, 2], stack: vec![0; 3], sw_changes: vec![2.0, 0.0, 0.0], ..Default::default() };
         let window = Period { from: days_from_civil(2010, 1, 1), to: days_from_civil(2010, 12, 31) };
         let config = ValueConfig::default();
         let groups = crate::config::Config::default().covariates.placement_type;
-        let costs = child_costs(&loaded.dataset, &index, &cohort, window, &config, &groups);
+        let costs = child_costs(&loaded.dataset, &index, &cohort, &[window], &config, &groups);
         // A: foster (U1, own: 646 a week) 1 January to 30 March (89 days: on 31 March the later
         // episode is in force), then residential (R1, private provider: 4,200 a week) 31 March to
         // 31 December (276 days); contacts of 60 and 30 minutes in the window at 55 an hour x 2.5;

@@ -22,7 +22,11 @@ fn run() -> EvaluationResults {
     let loaded = swp_data::load(&root.join("data/sample")).unwrap();
     assert!(!loaded.report.has_problems());
     let text = std::fs::read_to_string(root.join("data/evaluation.toml")).unwrap();
-    Evaluation::new(Config::from_toml(&text).unwrap()).unwrap().run(&loaded.dataset).unwrap()
+    // the R re-analysis indexes every child on the earliest go-live (v1.1's design, which
+    // `index = "earliest"` keeps)
+    let mut config = Config::from_toml(&text).unwrap();
+    config.cohort.index = Some("earliest".into());
+    Evaluation::new(config).unwrap().run(&loaded.dataset).unwrap()
 }
 
 fn reference() -> Value {

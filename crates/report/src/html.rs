@@ -356,6 +356,44 @@ th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}
 pre{background:#f6f6f6;padding:10px;overflow-x:auto;font-size:0.8em}
 @page{size:A4;margin:14mm}@media print{body{max-width:none;padding:0;font-size:10pt}h2{break-after:avoid}.table{overflow:visible}table{font-size:7pt}}";
 
+/// The design's index dates and windows in words: one line with one index date, else the
+/// stacked design explained and a line per stack.
+fn design_dates_html(d: &swp_evaluation::results::Design) -> String {
+    if d.stacks.len() <= 1 {
+        let rule = match d.index.as_str() {
+            "earliest" => " (the earliest pilot go-live)",
+            "latest" => " (the latest pilot go-live)",
+            _ => "",
+        };
+        return format!(
+            "<li>Index date {}{rule}; baseline window {} to {}; follow-up {} to {} (planned to {}; extract date {}).</li>\n",
+            esc(&d.index_date),
+            esc(&d.baseline_from),
+            esc(&d.baseline_to),
+            esc(&d.follow_up_from),
+            esc(&d.follow_up_to),
+            esc(&d.follow_up_planned_to),
+            esc(&d.extract_date)
+        );
+    }
+    let mut h = format!(
+        "<li>A stacked design for staggered go-lives: the pilots went live on different dates, so each pilot is a stack of its own, indexed on its go-live. A stack holds that pilot's children eligible on that day and the control sites' children eligible on the same day, each with baseline and follow-up windows from that day; matching runs within each stack, a control child can be in several stacks, and the effect models give every stack its own baseline (stack indicators; Cox models stratified by stack) while standard errors stay clustered on site. Extract date {}.<ul>\n",
+        esc(&d.extract_date)
+    );
+    for s in &d.stacks {
+        h += &format!(
+            "<li>Stack {}: index date {}; baseline {} to {}; follow-up {} to {}.</li>\n",
+            esc(s.stack.as_deref().unwrap_or("all")),
+            esc(&s.index_date),
+            esc(&s.baseline_from),
+            esc(&s.baseline_to),
+            esc(&s.follow_up_from),
+            esc(&s.follow_up_to)
+        );
+    }
+    h + "</ul></li>\n"
+}
+
 /// The whole report as one HTML document.
 pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provenance) -> String {
     let d = &results.design;
@@ -367,11 +405,15 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
     h += &format!("<style>\n{CSS}\n</style>\n</head>\n<body>\n");
     h += "<header>\n<h1>Evaluation of the Social Work Practice pilots</h1>\n";
     h += &format!(
-        "<p>{} — pilot sites {} against {} sites; index date {}.</p>\n",
+        "<p>{} — pilot sites {} against {} sites; {}.</p>\n",
         esc(d.dataset_name.as_deref().unwrap_or("dataset")),
         esc(&d.treated_sites.join(", ")),
         esc(&d.controls),
-        esc(&d.index_date)
+        if d.stacks.len() > 1 {
+            "each pilot indexed on its own go-live".to_string()
+        } else {
+            format!("index date {}", esc(&d.index_date))
+        }
     );
     if d.synthetic {
         h += "<p class=\"synthetic\">Synthetic data: generated with known effects, no real children.</p>\n";
@@ -396,17 +438,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
         esc(&d.controls),
         esc(&d.control_sites.join(", "))
     );
-    h += &format!(
-        "<li>Index date {}{}; baseline window {} to {}; follow-up {} to {} (planned to {}; extract date {}).</li>\n",
-        esc(&d.index_date),
-        if d.index_date_is_default { " (the earliest pilot go-live)" } else { "" },
-        esc(&d.baseline_from),
-        esc(&d.baseline_to),
-        esc(&d.follow_up_from),
-        esc(&d.follow_up_to),
-        esc(&d.follow_up_planned_to),
-        esc(&d.extract_date)
-    );
+    h += &design_dates_html(d);
     h += &format!("<li>Matching: {}. Baseline covariates: {}.</li>\n", esc(&d.matching), esc(&d.covariates.join(", ")));
     h += &format!(
         "<li>{} Standard errors CR2 clustered on site with Bell-McCaffrey degrees of freedom; hazard ratios with a cluster-robust error; wild cluster bootstrap ({} replications, {} weights, seed {}); {}.</li>\n",

@@ -60,6 +60,7 @@ pub struct GlmParams {
     family: Family,
     epsilon: f64,
     max_iter: usize,
+    as_r: bool,
 }
 
 /// Checked settings of a fit.
@@ -272,7 +273,16 @@ fn constant_column(x: &MatrixRef<'_>) -> Option<usize> {
 impl GlmParams {
     /// R's defaults for `family`: epsilon 1e-8, 25 iterations.
     pub fn new(family: Family) -> Self {
-        GlmParams { family, epsilon: 1e-8, max_iter: 25 }
+        GlmParams { family, epsilon: 1e-8, max_iter: 25, as_r: false }
+    }
+
+    /// Return the last iterate as R's `glm` does, with fitted probabilities of 0 or 1 or no
+    /// convergence (R warns and goes on), instead of an error (false). For a propensity
+    /// score, which only orders units (MatchIt matches on R's fit whatever its warnings); never
+    /// for an effect estimate.
+    pub fn as_r(mut self, as_r: bool) -> Self {
+        self.as_r = as_r;
+        self
     }
 
     /// Relative deviance change that stops the iterations (R's `epsilon`, 1e-8).
@@ -482,7 +492,7 @@ impl ValidGlmParams {
             dev_old = dev;
             coef_old = Some(coef.clone());
         }
-        if matches!(family, Family::Logit | Family::Probit) {
+        if matches!(family, Family::Logit | Family::Probit) && !self.0.as_r {
             let n_extreme = mu.iter().filter(|&&m| m <= 10.0 * EPS || m >= 1.0 - 10.0 * EPS).count();
             if n_extreme > 0 {
                 return Err(StatsError::Separation { n_extreme });
@@ -503,7 +513,7 @@ impl ValidGlmParams {
                 return Err(StatsError::Separation { n_extreme: y.len() });
             }
         }
-        if !converged {
+        if !converged && !self.0.as_r {
             return Err(StatsError::NotConverged { iterations });
         }
         let se = (0..p).map(|j| last_cov[j * p + j].sqrt()).collect();

@@ -197,7 +197,7 @@ fn efron_score_residuals(
     order: &[usize],
     beta: f64,
 ) -> (Vec<f64>, f64, f64) {
-    let n = time.len();
+    let n = order.len();
     let r: Vec<f64> = x.iter().map(|&v| (beta * v).exp()).collect();
     // distinct times in increasing order: the per-time quantities are computed on a backward
     // pass (risk sets), the residuals on a forward pass (cumulative hazards)
@@ -258,7 +258,7 @@ fn efron_score_residuals(
             at.mean_x += xbar / d;
         }
     }
-    let mut residuals = vec![0.0; n];
+    let mut residuals = vec![0.0; time.len()];
     let (mut cum_h, mut cum_a) = (0.0, 0.0);
     for at in &times {
         for &k in &order[at.start..at.end] {
@@ -321,16 +321,34 @@ fn efron_weighted(time: &[f64], event: &[bool], x: &[f64], w: &[f64], order: &[u
 /// Newton-Raphson on the weighted Efron partial likelihood from beta = 0, halving a step when
 /// the likelihood falls (as coxph): the estimate, the log likelihood and the information there.
 fn newton_efron(time: &[f64], event: &[bool], x: &[f64], w: &[f64], order: &[usize]) -> Result<(f64, f64, f64)> {
+    newton_efron_strata(time, event, x, w, &[order.to_vec()])
+}
+
+/// [`newton_efron`] on the stratified partial likelihood: the sum over strata, each stratum's
+/// risk sets its own (`orders`: each stratum's units sorted by time).
+fn newton_efron_strata(
+    time: &[f64],
+    event: &[bool],
+    x: &[f64],
+    w: &[f64],
+    orders: &[Vec<usize>],
+) -> Result<(f64, f64, f64)> {
+    let at = |beta: f64| {
+        orders.iter().fold((0.0, 0.0, 0.0), |acc, order| {
+            let (l, s, i) = efron_weighted(time, event, x, w, order, beta);
+            (acc.0 + l, acc.1 + s, acc.2 + i)
+        })
+    };
     let mut beta = 0.0;
-    let (mut ll, mut score, mut info) = efron_weighted(time, event, x, w, order, beta);
+    let (mut ll, mut score, mut info) = at(beta);
     for _ in 0..50 {
         let step = score / info;
         let mut next = beta + step;
-        let (mut ll_next, mut s_next, mut i_next) = efron_weighted(time, event, x, w, order, next);
+        let (mut ll_next, mut s_next, mut i_next) = at(next);
         let mut halvings = 0;
         while ll_next < ll && halvings < 30 {
             next = (next + beta) / 2.0;
-            (ll_next, s_next, i_next) = efron_weighted(time, event, x, w, order, next);
+            (ll_next, s_next, i_next) = at(next);
             halvings += 1;
         }
         let done = ((ll_next - ll) / ll_next.abs().max(1e-300)).abs() < 1e-12 || step.abs() < 1e-12;
@@ -365,9 +383,31 @@ pub fn cox_weighted(
     weights: &[f64],
     cluster: Option<&[usize]>,
 ) -> Result<CoxRobust> {
+    cox_weighted_stratified(time, event, treated, weights, cluster, None)
+}
+
+/// [`cox_weighted`] stratified on `strata` (R `coxph(Surv(time, event) ~ treated +
+/// strata(s), weights = w, cluster = g, ties = "efron")`): each stratum has its own baseline
+/// hazard and risk sets; the partial likelihood, its score residuals and the robust variance
+/// sum over strata (Therneau and Grambsch 2000, section 3.1). None: one stratum.
+///
+/// # Errors
+/// As [`cox_weighted`]; strata labels of the wrong length.
+pub fn cox_weighted_stratified(
+    time: &[f64],
+    event: &[bool],
+    treated: &[bool],
+    weights: &[f64],
+    cluster: Option<&[usize]>,
+    strata: Option<&[usize]>,
+) -> Result<CoxRobust> {
     check(time, event)?;
     let n = time.len();
-    if treated.len() != n || weights.len() != n || cluster.is_some_and(|c| c.len() != n) {
+    if treated.len() != n
+        || weights.len() != n
+        || cluster.is_some_and(|c| c.len() != n)
+        || strata.is_some_and(|s| s.len() != n)
+    {
         return Err(StatsError::LengthMismatch { inputs: "times, groups, weights and clusters" });
     }
     if treated.iter().all(|&t| t) || treated.iter().all(|&t| !t) {
@@ -380,9 +420,32 @@ pub fn cox_weighted(
         return Err(StatsError::NoEvents { model: "Cox model" });
     }
     let x: Vec<f64> = treated.iter().map(|&t| f64::from(u8::from(t))).collect();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
-    let (beta, _, info) = newton_efron(time, event, &x, weights, &order)?;
+    let mut orders: Vec<Vec<usize>> = Vec::new();
+    let mut labels: Vec<usize> = strata.map_or_else(Vec::new, <[usize]>::to_vec);
+    labels.sort_unstable();
+    labels.dedup();
+    if labels.len() <= 1 {
+        orders.push((0..n).collect());
+    } else {
+        let s = strata.unwrap_or(&[]);
+        orders = labels.iter().map(|&l| (0..n).filter(|&i| s[i] == l).collect()).collect();
+    }
+    for order in &mut orders {
+        order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
+    }
+    let (beta, _, info) = newton_efron_strata(time, event, &x, weights, &orders)?;
+    let residuals = |beta: f64| -> (Vec<f64>, f64) {
+        let mut u = vec![0.0; n];
+        let mut information = 0.0;
+        for order in &orders {
+            let (part, _, i) = efron_score_residuals(time, event, &x, weights, order, beta);
+            for &k in order {
+                u[k] = part[k];
+            }
+            information += i;
+        }
+        (u, information)
+    };
     let own: Vec<usize> = (0..n).collect();
     let labels = cluster.unwrap_or(&own);
     let collapse = |u: &[f64], scale: f64| -> (f64, usize) {
@@ -392,9 +455,9 @@ pub fn cox_weighted(
         }
         (sums.values().map(|s| s * s).sum(), sums.len())
     };
-    let (u, _, info_hat) = efron_score_residuals(time, event, &x, weights, &order, beta);
+    let (u, info_hat) = residuals(beta);
     let (var, clusters) = collapse(&u, 1.0 / info_hat);
-    let (u0, _, _) = efron_score_residuals(time, event, &x, weights, &order, 0.0);
+    let (u0, _) = residuals(0.0);
     let total: f64 = (0..n).map(|i| weights[i] * u0[i]).sum();
     let (denominator, _) = collapse(&u0, 1.0);
     let chi = total * total / denominator;

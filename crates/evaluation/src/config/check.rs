@@ -2,8 +2,9 @@
 //! reports the first problem.
 
 use super::{
-    bad, CaliperSetting, CodeGroups, CohortConfig, CohortSettings, Config, CovariatesConfig, InferenceConfig,
-    InferenceSettings, MatchingConfig, MatchingSettings, NoCaliper, OutcomesConfig, PowerConfig, COVARIATES,
+    bad, CaliperSetting, CodeGroups, CohortConfig, CohortSettings, Config, CovariatesConfig, IndexRule,
+    InferenceConfig, InferenceSettings, MatchingConfig, MatchingSettings, NoCaliper, OutcomesConfig, PowerConfig,
+    COVARIATES,
 };
 use crate::error::EvaluationError;
 use crate::vocab::Outcome;
@@ -14,11 +15,16 @@ type Result<T> = std::result::Result<T, EvaluationError>;
 
 /// `[cohort]`: the index date parsed, the windows and ages in range.
 pub(super) fn cohort(c: &CohortConfig) -> Result<CohortSettings> {
-    let index_date = match &c.index_date {
-        None => None,
-        Some(text) => {
-            Some(parse_date(text).map_err(|_| bad("cohort.index_date", text, "a date YYYY-MM-DD, or leave it out"))?)
+    let index = match (&c.index, &c.index_date) {
+        (Some(_), Some(_)) => {
+            return Err(bad("cohort.index_date", "set with cohort.index", "one of them (index_date is v1.1's name)"))
         }
+        (None, None) => IndexRule::PerPilot,
+        (Some(text), None) => IndexRule::parse(text)
+            .ok_or_else(|| bad("cohort.index", text, "\"per_pilot\", \"earliest\", \"latest\" or a date YYYY-MM-DD"))?,
+        (None, Some(text)) => IndexRule::Date(
+            parse_date(text).map_err(|_| bad("cohort.index_date", text, "a date YYYY-MM-DD, or leave it out"))?,
+        ),
     };
     if !(1..=120).contains(&c.baseline_months) {
         return Err(bad("cohort.baseline_months", c.baseline_months, "1 to 120 months"));
@@ -36,7 +42,7 @@ pub(super) fn cohort(c: &CohortConfig) -> Result<CohortSettings> {
         return Err(bad("cohort.min_age", c.min_age, &format!("at most max_age ({})", c.max_age)));
     }
     Ok(CohortSettings {
-        index_date,
+        index,
         baseline_months: c.baseline_months,
         follow_up_months: c.follow_up_months,
         controls: c.controls,
@@ -181,10 +187,18 @@ pub(super) fn specification(config: &Config) -> Result<Option<Vec<Config>>> {
         ("specification_curve.controls", g.controls.is_empty()),
         ("specification_curve.follow_up_months", g.follow_up_months.is_empty()),
         ("specification_curve.min_months_in_care", g.min_months_in_care.is_empty()),
+        ("specification_curve.index", g.index.is_empty()),
     ] {
         if empty {
             return Err(bad(key, "[]", "at least one value"));
         }
+    }
+    if let Some(bad_rule) = g.index.iter().find(|r| IndexRule::parse(r).is_none()) {
+        return Err(bad(
+            "specification_curve.index",
+            bad_rule,
+            "\"per_pilot\", \"earliest\", \"latest\" or a date YYYY-MM-DD",
+        ));
     }
     let grid = super::specification_grid(config);
     if grid.is_empty() {

@@ -9,28 +9,32 @@ use swp_stats::matching::Distance;
 pub fn specification_grid(base: &Config) -> Vec<Config> {
     let g = &base.specification_curve;
     let mut out = Vec::new();
-    for &controls in &g.controls {
-        for &follow in &g.follow_up_months {
-            for &months in &g.min_months_in_care {
-                for &distance in &g.distance {
-                    for &caliper in &g.caliper {
-                        let none = matches!(caliper, CaliperSetting::Word(NoCaliper::None));
-                        if distance == Distance::Mahalanobis && !none {
-                            continue;
-                        }
-                        for &ratio in &g.ratio {
-                            for &replace in &g.replace {
-                                let mut c = base.clone();
-                                c.cohort.controls = controls;
-                                c.cohort.follow_up_months = follow;
-                                c.cohort.min_months_in_care = months;
-                                c.matching.distance = distance;
-                                c.matching.caliper = caliper;
-                                c.matching.ratio = ratio;
-                                c.matching.replace = replace;
-                                c.inference.bootstrap_reps = 99;
-                                c.specification_curve.enabled = false;
-                                out.push(c);
+    for index in &g.index {
+        for &controls in &g.controls {
+            for &follow in &g.follow_up_months {
+                for &months in &g.min_months_in_care {
+                    for &distance in &g.distance {
+                        for &caliper in &g.caliper {
+                            let none = matches!(caliper, CaliperSetting::Word(NoCaliper::None));
+                            if distance == Distance::Mahalanobis && !none {
+                                continue;
+                            }
+                            for &ratio in &g.ratio {
+                                for &replace in &g.replace {
+                                    let mut c = base.clone();
+                                    c.cohort.index = Some(index.clone());
+                                    c.cohort.index_date = None;
+                                    c.cohort.controls = controls;
+                                    c.cohort.follow_up_months = follow;
+                                    c.cohort.min_months_in_care = months;
+                                    c.matching.distance = distance;
+                                    c.matching.caliper = caliper;
+                                    c.matching.ratio = ratio;
+                                    c.matching.replace = replace;
+                                    c.inference.bootstrap_reps = 99;
+                                    c.specification_curve.enabled = false;
+                                    out.push(c);
+                                }
                             }
                         }
                     }

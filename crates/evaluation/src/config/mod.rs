@@ -65,6 +65,24 @@ pub struct Config {
     pub power: PowerConfig,
     /// Value for money: unit costs, the cost outcome, cost-effectiveness, payment on outcomes.
     pub value_for_money: ValueConfig,
+    /// The placebo in time: the child-level analysis with every index date moved back.
+    pub placebo: PlaceboConfig,
+}
+
+/// `[placebo]` (docs/evaluation.md "Placebo in time").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlaceboConfig {
+    /// Run it (true).
+    pub enabled: bool,
+    /// Months every index date moves back (default: `cohort.follow_up_months`).
+    pub shift_months: Option<u32>,
+}
+
+impl Default for PlaceboConfig {
+    fn default() -> Self {
+        PlaceboConfig { enabled: true, shift_months: None }
+    }
 }
 
 /// `[power]`: the power simulation (see [`crate::power`]).
@@ -124,6 +142,8 @@ pub struct SpecificationCurveConfig {
     pub follow_up_months: Vec<u32>,
     /// Minimum months in care (0, 6, 12).
     pub min_months_in_care: Vec<u32>,
+    /// Index rules (per_pilot, earliest, latest; v1.2).
+    pub index: Vec<String>,
 }
 
 impl Default for SpecificationCurveConfig {
@@ -137,6 +157,7 @@ impl Default for SpecificationCurveConfig {
             controls: vec![Controls::Comparison, Controls::Host, Controls::Both],
             follow_up_months: vec![12, 24],
             min_months_in_care: vec![0, 6, 12],
+            index: vec!["per_pilot".into(), "earliest".into(), "latest".into()],
         }
     }
 }
@@ -177,7 +198,10 @@ impl Controls {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CohortConfig {
-    /// Index date `YYYY-MM-DD` (default: the earliest pilot go_live).
+    /// The index rule (v1.2): `"per_pilot"` (the default: one stack per pilot, indexed on its
+    /// go_live), `"earliest"`, `"latest"` or a date `YYYY-MM-DD`.
+    pub index: Option<String>,
+    /// v1.1's index date `YYYY-MM-DD` (still read: the same as `index` set to that date).
     pub index_date: Option<String>,
     /// Baseline window length before the index date, months (12).
     pub baseline_months: u32,
@@ -196,6 +220,7 @@ pub struct CohortConfig {
 impl Default for CohortConfig {
     fn default() -> Self {
         CohortConfig {
+            index: None,
             index_date: None,
             baseline_months: 12,
             follow_up_months: 24,
@@ -375,11 +400,53 @@ impl Default for DisclosureConfig {
     }
 }
 
+/// Which date each child is indexed on (docs/evaluation.md "Index date").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexRule {
+    /// One stack per pilot site, indexed on that pilot's go_live (the default).
+    PerPilot,
+    /// Every child on the earliest pilot go_live (v1.1's default).
+    Earliest,
+    /// Every child on the latest pilot go_live.
+    Latest,
+    /// Every child on this day.
+    Date(i32),
+}
+
+impl IndexRule {
+    /// The rule as the config writes it.
+    pub fn name(self) -> String {
+        match self {
+            IndexRule::PerPilot => "per_pilot".into(),
+            IndexRule::Earliest => "earliest".into(),
+            IndexRule::Latest => "latest".into(),
+            IndexRule::Date(d) => swp_data::date::format_date(d),
+        }
+    }
+
+    /// The rule of `text` (`per_pilot`, `earliest`, `latest` or a date), None when it is none
+    /// of these.
+    pub fn parse(text: &str) -> Option<IndexRule> {
+        match text {
+            "per_pilot" => Some(IndexRule::PerPilot),
+            "earliest" => Some(IndexRule::Earliest),
+            "latest" => Some(IndexRule::Latest),
+            _ => swp_data::date::parse_date(text).ok().map(IndexRule::Date),
+        }
+    }
+}
+
+impl std::fmt::Display for IndexRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
 /// Checked cohort settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CohortSettings {
-    /// Index date (None: the earliest pilot go_live).
-    pub index_date: Option<i32>,
+    /// The index rule.
+    pub index: IndexRule,
     /// Baseline months.
     pub baseline_months: u32,
     /// Follow-up months.
@@ -468,6 +535,7 @@ pub struct ValidConfig {
     threshold: u32,
     value_for_money: Option<ValueConfig>,
     power: Option<PowerConfig>,
+    placebo_months: Option<u32>,
     specification_grid: Option<Vec<Config>>,
     /// The config as written, for the record of a run (`run.json`) only.
     written: Config,
@@ -529,6 +597,11 @@ impl ValidConfig {
         self.power.as_ref()
     }
 
+    /// Months the placebo moves every index date back, when the placebo is enabled.
+    pub fn placebo_months(&self) -> Option<u32> {
+        self.placebo_months
+    }
+
     /// The specification curve's configs (every combination of its choices that MatchIt allows,
     /// in a fixed order), when enabled.
     pub fn specification_grid(&self) -> Option<&[Config]> {
@@ -572,6 +645,10 @@ impl Config {
                 .map_err(|(key, value, allowed)| bad(&key, value, &allowed))?;
         }
         check::power(&self.power)?;
+        let placebo_months = match self.placebo.shift_months {
+            Some(m) if !(1..=240).contains(&m) => return Err(bad("placebo.shift_months", m, "1 to 240 months")),
+            m => self.placebo.enabled.then(|| m.unwrap_or(cohort.follow_up_months)),
+        };
         if self.disclosure.threshold == 0 || self.disclosure.threshold > 100 {
             return Err(bad("disclosure.threshold", self.disclosure.threshold, "1 (no suppression) to 100"));
         }
@@ -587,6 +664,7 @@ impl Config {
             threshold: self.disclosure.threshold,
             value_for_money: self.value_for_money.enabled.then(|| self.value_for_money.clone()),
             power: self.power.enabled.then(|| self.power.clone()),
+            placebo_months,
             specification_grid,
             written: self,
         })
@@ -600,7 +678,7 @@ mod tests {
     #[test]
     fn defaults_are_evaluation_md() {
         let v = Config::default().check().unwrap();
-        assert_eq!(v.cohort().index_date, None);
+        assert_eq!(v.cohort().index, IndexRule::PerPilot);
         assert_eq!((v.cohort().baseline_months, v.cohort().follow_up_months), (12, 24));
         assert_eq!(v.cohort().controls, Controls::Comparison);
         assert_eq!((v.cohort().min_months_in_care, v.cohort().min_age, v.cohort().max_age), (6, 0, 17));

@@ -7,7 +7,7 @@
 
 use super::{CohortStage, Progress, Stage};
 use crate::config::codes::CodeGroup;
-use crate::config::ValidConfig;
+use crate::config::{IndexRule, ValidConfig};
 use crate::error::{EvaluationError, Result};
 use crate::results::FlowRow;
 use crate::vocab::Arm;
@@ -75,6 +75,9 @@ pub struct Cohort {
     pub site: Vec<u32>,
     /// Pilot child (treated) or control.
     pub treated: Vec<bool>,
+    /// The stack of the row (into [`CohortStage`]'s stacks; 0 with one index date). A control
+    /// child eligible in several stacks has a row in each.
+    pub stack: Vec<u16>,
     /// Numeric covariates by name (age, years_in_care, prior_placements, prior_sw_changes,
     /// cin_abuse_neglect).
     pub numeric: Vec<(&'static str, Vec<f64>)>,
@@ -119,6 +122,43 @@ impl Cohort {
         self.categorical.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_slice())
     }
 
+    /// The rows of stack `k`.
+    pub fn rows_of_stack(&self, k: u16) -> Vec<usize> {
+        (0..self.len()).filter(|&i| self.stack[i] == k).collect()
+    }
+
+    /// Number of stacks (1 with one index date).
+    pub fn stacks(&self) -> usize {
+        self.stack.iter().max().map_or(1, |&m| usize::from(m) + 1)
+    }
+
+    /// Appends `other`'s rows.
+    fn append(&mut self, mut other: Cohort) {
+        self.child.append(&mut other.child);
+        self.site.append(&mut other.site);
+        self.treated.append(&mut other.treated);
+        self.stack.append(&mut other.stack);
+        if self.numeric.is_empty() {
+            self.numeric = std::mem::take(&mut other.numeric);
+            self.categorical = std::mem::take(&mut other.categorical);
+        } else {
+            for ((_, a), (_, b)) in self.numeric.iter_mut().zip(other.numeric.iter_mut()) {
+                a.append(b);
+            }
+            for ((_, a), (_, b)) in self.categorical.iter_mut().zip(other.categorical.iter_mut()) {
+                a.append(b);
+            }
+        }
+        self.sw_changes.append(&mut other.sw_changes);
+        self.placement_moves.append(&mut other.placement_moves);
+        self.exposure_years.append(&mut other.exposure_years);
+        self.three_plus_placements.append(&mut other.three_plus_placements);
+        self.time_to_sw_change.append(&mut other.time_to_sw_change);
+        self.sw_change_event.append(&mut other.sw_change_event);
+        self.time_to_placement_move.append(&mut other.time_to_placement_move);
+        self.placement_move_event.append(&mut other.placement_move_event);
+    }
+
     /// A cohort of the children at `rows` (repeats allowed, as in a bootstrap resample), with new
     /// sites and arms.
     pub fn resample(&self, rows: &[usize], site: Vec<u32>, treated: Vec<bool>) -> Cohort {
@@ -128,6 +168,7 @@ impl Cohort {
             child: rows.iter().map(|&i| self.child[i]).collect(),
             site,
             treated,
+            stack: rows.iter().map(|&i| self.stack[i]).collect(),
             numeric: self.numeric.iter().map(|(n, v)| (*n, f(v))).collect(),
             categorical: self
                 .categorical
@@ -299,19 +340,16 @@ fn assess(index: &Index, c: usize, w: &Windows, config: &ValidConfig, codes: &Ep
     }))
 }
 
-/// The cohort and its sample flow.
-///
-/// `arm_of_site[s]` is Some(true) for a pilot site, Some(false) for a site of the control arm,
-/// None for other sites.
-pub fn build(
-    dataset: &Dataset,
-    index: &Index,
-    arm_of_site: &[Option<bool>],
-    windows: &Windows,
-    config: &ValidConfig,
-) -> (Cohort, Vec<FlowRow>) {
-    let groups = config.code_groups();
-    let codes = EpisodeCodes {
+/// The codes of the dataset the covariates need, read once for every stack.
+pub(crate) struct Codes {
+    episodes: EpisodeCodes,
+    children: ChildCodes,
+}
+
+impl Codes {
+    pub(crate) fn new(dataset: &Dataset, config: &ValidConfig) -> Codes {
+        let groups = config.code_groups();
+        let episodes = EpisodeCodes {
         legal_status: Grouping::new(&dataset.episodes, "ls", groups.legal_status()),
         placement_type: Grouping::new(&dataset.episodes, "place", groups.placement_type()),
         cin_n1: {
@@ -320,7 +358,7 @@ pub fn build(
             ids.into_iter().map(|i| i.is_some_and(|i| n1[i as usize])).collect()
         },
     };
-    let child_codes = ChildCodes {
+        let children = ChildCodes {
         sex: {
             let (categories, ids) = code_ids(&dataset.children.frame, "sex");
             ids.into_iter()
@@ -329,6 +367,24 @@ pub fn build(
         },
         ethnic_group: Grouping::new(&dataset.children, "ethnic", groups.ethnic_group()),
     };
+        Codes { episodes, children }
+    }
+}
+
+/// The cohort of one stack (rows labelled `stack`) and its sample flow (rows labelled
+/// `stack_name`).
+///
+/// `arm_of_site[s]` is Some(true) for a pilot site, Some(false) for a site of the control arm,
+/// None for other sites.
+pub(crate) fn build(
+    index: &Index,
+    codes: &Codes,
+    arm_of_site: &[Option<bool>],
+    windows: &Windows,
+    config: &ValidConfig,
+    (stack, stack_name): (u16, Option<&str>),
+) -> (Cohort, Vec<FlowRow>) {
+    let child_codes = &codes.children;
     let n = index.children();
     let arm_of = |c: usize| -> Option<bool> {
         let s = index.child_site[c];
@@ -339,7 +395,7 @@ pub fn build(
         }
     };
     let assessed: Vec<Option<Assessed>> =
-        (0..n).into_par_iter().map(|c| arm_of(c).map(|_| assess(index, c, windows, config, &codes))).collect();
+        (0..n).into_par_iter().map(|c| arm_of(c).map(|_| assess(index, c, windows, config, &codes.episodes))).collect();
 
     let mut flow = Vec::new();
     for (treated, arm) in [(true, "treated"), (false, "control")] {
@@ -359,6 +415,7 @@ pub fn build(
             let r = (step > 0).then_some(removed[step]);
             remaining -= r.unwrap_or(0);
             flow.push(FlowRow {
+                stack: stack_name.map(str::to_string),
                 step,
                 rule: rule.to_string(),
                 arm: arm.to_string(),
@@ -376,6 +433,7 @@ pub fn build(
         cohort.child.push(c);
         cohort.site.push(index.child_site[c]);
         cohort.treated.push(arm_of(c) == Some(true));
+        cohort.stack.push(stack);
         for (col, v) in numeric.iter_mut().zip(r.numeric) {
             col.push(v);
         }
@@ -506,47 +564,118 @@ pub(crate) fn pilot_and_controls(
     (treated, control_weight)
 }
 
-/// The cohort stage: the sites, the windows on the index date (with warnings when the data do
-/// not cover them) and the eligible children of both arms.
+/// One stack of the design: a pilot indexed on its own go-live (`index = "per_pilot"`), or, with
+/// one index date, every pilot together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stack {
+    /// The pilot's site id (None: one index date for every pilot).
+    pub pilot: Option<String>,
+    /// The stack's windows.
+    pub windows: Windows,
+}
+
+/// The index dates of the config's rule on `sites`: one per pilot with a go-live (in go-live
+/// order, ties in sites.csv order) for `per_pilot`, else one for every pilot.
+pub(crate) fn index_dates(rule: IndexRule, sites: &[Site]) -> Result<Vec<(Option<String>, i32)>> {
+    let mut pilots: Vec<(&Site, i32)> =
+        sites.iter().filter(|s| s.arm == Arm::Pilot).filter_map(|s| Some((s, s.go_live?))).collect();
+    pilots.sort_by_key(|&(_, d)| d);
+    let go_lives = || pilots.iter().map(|&(_, d)| d);
+    Ok(match rule {
+        IndexRule::Date(d) => vec![(None, d)],
+        IndexRule::Earliest => vec![(None, go_lives().min().ok_or(EvaluationError::NoPilot)?)],
+        IndexRule::Latest => vec![(None, go_lives().max().ok_or(EvaluationError::NoPilot)?)],
+        IndexRule::PerPilot => {
+            if pilots.is_empty() {
+                return Err(EvaluationError::NoPilot);
+            }
+            pilots.iter().map(|(s, d)| (Some(s.id.clone()), *d)).collect()
+        }
+    })
+}
+
+/// The windows of each index date, checked against the data (an index date outside it is an
+/// error; a follow-up cut at the extract date or a baseline before the first episode, a
+/// warning).
+fn stack_windows(
+    config: &ValidConfig,
+    dataset: &Dataset,
+    dates: Vec<(Option<String>, i32)>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Stack>> {
+    let first_episode = DateView::new(&dataset.episodes.frame, "decom").min();
+    let mut stacks = Vec::new();
+    for (pilot, index_date) in dates {
+        let extract = dataset.extract_date.unwrap_or(index_date);
+        let Some(first) = first_episode.filter(|&f| f <= index_date && index_date <= extract) else {
+            return Err(EvaluationError::IndexDateOutsideData {
+                index_date: format_date(index_date),
+                first: first_episode.map_or_else(|| "no episodes".into(), format_date),
+                last: format_date(extract),
+            });
+        };
+        let windows = Windows::new(index_date, config, extract);
+        let of = pilot.as_ref().map_or(String::new(), |p| format!(" (stack {p})"));
+        if windows.follow_up.to < windows.follow_up_planned_end {
+            warnings.push(format!(
+                "follow-up cut at the extract date{of}: the window ends {} instead of {} ({} of {} months)",
+                format_date(windows.follow_up.to),
+                format_date(windows.follow_up_planned_end),
+                ((windows.follow_up.to - index_date + 1) as f64 / (365.25 / 12.0)).round(),
+                config.cohort().follow_up_months
+            ));
+        }
+        if windows.baseline.from < first {
+            warnings.push(format!(
+                "the baseline window{of} starts {} but the first episode in the data starts {}: prior placements and changes may be undercounted",
+                format_date(windows.baseline.from),
+                format_date(first)
+            ));
+        }
+        stacks.push(Stack { pilot, windows });
+    }
+    Ok(stacks)
+}
+
+/// The pooled sample flow: per arm and step, the sums over the stacks (a control child counts
+/// once per stack).
+fn pooled_flow(per_stack: &[FlowRow]) -> Vec<FlowRow> {
+    let mut pooled: Vec<FlowRow> = Vec::new();
+    for row in per_stack {
+        match pooled.iter_mut().find(|p| p.arm == row.arm && p.step == row.step) {
+            Some(p) => {
+                p.removed = p.removed.zip(row.removed).map(|(a, b)| a + b);
+                p.remaining = p.remaining.zip(row.remaining).map(|(a, b)| a + b);
+            }
+            None => pooled.push(FlowRow { stack: None, ..row.clone() }),
+        }
+    }
+    pooled
+}
+
+/// The cohort stage: the sites, the stacks with their windows (with warnings when the data do
+/// not cover them) and the eligible children of both arms in every stack.
 pub(crate) fn stage(
     config: &ValidConfig,
     dataset: &Dataset,
     index: &Index,
     progress: &dyn Progress,
 ) -> Result<CohortStage> {
+    let dates = index_dates(config.cohort().index, &sites_of(dataset))?;
+    stage_on(config, dataset, index, dates, progress)
+}
+
+/// [`stage`] on index dates given (the placebo moves them back).
+pub(crate) fn stage_on(
+    config: &ValidConfig,
+    dataset: &Dataset,
+    index: &Index,
+    dates: Vec<(Option<String>, i32)>,
+    progress: &dyn Progress,
+) -> Result<CohortStage> {
     let mut warnings = Vec::new();
     let sites = sites_of(dataset);
-    let go_lives: Vec<i32> = sites.iter().filter(|s| s.arm == Arm::Pilot).filter_map(|s| s.go_live).collect();
-    let index_date = match config.cohort().index_date {
-        Some(d) => d,
-        None => *go_lives.iter().min().ok_or(EvaluationError::NoPilot)?,
-    };
-    let extract = dataset.extract_date.unwrap_or(index_date);
-    let first_episode = DateView::new(&dataset.episodes.frame, "decom").min();
-    let Some(first) = first_episode.filter(|&f| f <= index_date && index_date <= extract) else {
-        return Err(EvaluationError::IndexDateOutsideData {
-            index_date: format_date(index_date),
-            first: first_episode.map_or_else(|| "no episodes".into(), format_date),
-            last: format_date(extract),
-        });
-    };
-    let windows = Windows::new(index_date, config, extract);
-    if windows.follow_up.to < windows.follow_up_planned_end {
-        warnings.push(format!(
-            "follow-up cut at the extract date: the window ends {} instead of {} ({} of {} months)",
-            format_date(windows.follow_up.to),
-            format_date(windows.follow_up_planned_end),
-            ((windows.follow_up.to - index_date + 1) as f64 / (365.25 / 12.0)).round(),
-            config.cohort().follow_up_months
-        ));
-    }
-    if windows.baseline.from < first {
-        warnings.push(format!(
-            "the baseline window starts {} but the first episode in the data starts {}: prior placements and changes may be undercounted",
-            format_date(windows.baseline.from),
-            format_date(first)
-        ));
-    }
+    let stacks = stack_windows(config, dataset, dates, &mut warnings)?;
 
     progress.stage(Stage::Cohort);
     let arm_of_site: Vec<Option<bool>> = index
@@ -564,23 +693,44 @@ pub(crate) fn stage(
             }
         })
         .collect();
-    let (cohort, sample_flow) = build(dataset, index, &arm_of_site, &windows, config);
-    for (treated, arm) in [(true, "treated (pilot)"), (false, "control")] {
-        if !cohort.treated.contains(&treated) {
-            let hint = if treated {
-                ": check the pilots' children and the index date, or relax cohort.min_months_in_care and the ages"
-            } else {
-                ": check cohort.controls (comparison, host or both) and the index date"
-            };
-            return Err(EvaluationError::EmptyArm {
-                arm: arm.to_string(),
-                index_date: format_date(windows.index_date),
-                hint: hint.to_string(),
-            });
+    let codes = Codes::new(dataset, config);
+    let mut cohort = Cohort::default();
+    let mut sample_flow = Vec::new();
+    for (k, stack) in stacks.iter().enumerate() {
+        // a stack's treated arm is its own pilot; the other pilots' children are in no stack
+        // but their own
+        let arms: Vec<Option<bool>> = match &stack.pilot {
+            None => arm_of_site.clone(),
+            Some(pilot) => arm_of_site
+                .iter()
+                .zip(&index.groups.site_ids)
+                .map(|(&arm, id)| if arm == Some(true) && id != pilot { None } else { arm })
+                .collect(),
+        };
+        let (part, flow) = build(index, &codes, &arms, &stack.windows, config, (k as u16, stack.pilot.as_deref()));
+        for (treated, arm) in [(true, "treated (pilot)"), (false, "control")] {
+            if !part.treated.contains(&treated) {
+                let hint = if treated {
+                    ": check the pilots' children and the index date, or relax cohort.min_months_in_care and the ages"
+                } else {
+                    ": check cohort.controls (comparison, host or both) and the index date"
+                };
+                let of = stack.pilot.as_ref().map_or(String::new(), |p| format!(" in stack {p}"));
+                return Err(EvaluationError::EmptyArm {
+                    arm: format!("{arm}{of}"),
+                    index_date: format_date(stack.windows.index_date),
+                    hint: hint.to_string(),
+                });
+            }
         }
+        cohort.append(part);
+        sample_flow.extend(flow);
     }
-
-    Ok(CohortStage { sites, windows, arm_of_site, cohort, sample_flow, warnings })
+    if stacks.len() > 1 {
+        let pooled = pooled_flow(&sample_flow);
+        sample_flow.extend(pooled);
+    }
+    Ok(CohortStage { sites, stacks, arm_of_site, cohort, sample_flow, warnings })
 }
 
 /// The sites table as the evaluation needs it.

@@ -2,10 +2,10 @@
 //! descriptive results by SWP model, and the child-level cohort table.
 
 use super::cohort::Site;
-use super::cohort::{self, Cohort, Windows};
+use super::cohort::{self, Cohort, Stack, Windows};
 use crate::config::ValidConfig;
 use crate::error::Result;
-use crate::results::{CohortTable, Design, ModelRow};
+use crate::results::{CohortTable, Design, ModelRow, StackDesign};
 use crate::vocab::Arm;
 use swp_data::date::format_date;
 use swp_data::Dataset;
@@ -22,20 +22,34 @@ pub(crate) fn design(
     config: &ValidConfig,
     dataset: &Dataset,
     sites: &[Site],
-    windows: &Windows,
+    stacks: &[Stack],
     covariates: &[Covariate],
     primary_rows: usize,
 ) -> Design {
     let m = &config.matching();
+    let windows = &stacks[0].windows;
+    let days = |w: &Windows| f64::from(w.follow_up.to - w.follow_up.from + 1);
     Design {
+        index: config.cohort().index.name(),
+        stacks: stacks
+            .iter()
+            .map(|s| StackDesign {
+                stack: s.pilot.clone(),
+                index_date: format_date(s.windows.index_date),
+                baseline_from: format_date(s.windows.baseline.from),
+                baseline_to: format_date(s.windows.baseline.to),
+                follow_up_from: format_date(s.windows.follow_up.from),
+                follow_up_to: format_date(s.windows.follow_up.to),
+                follow_up_days: days(&s.windows),
+            })
+            .collect(),
         index_date: format_date(windows.index_date),
-        index_date_is_default: config.cohort().index_date.is_none(),
         baseline_from: format_date(windows.baseline.from),
         baseline_to: format_date(windows.baseline.to),
         follow_up_from: format_date(windows.follow_up.from),
         follow_up_to: format_date(windows.follow_up.to),
         follow_up_planned_to: format_date(windows.follow_up_planned_end),
-        follow_up_days: f64::from(windows.follow_up.to - windows.follow_up.from + 1),
+        follow_up_days: days(windows),
         go_lives: sites
             .iter()
             .filter(|s| s.arm == Arm::Pilot)
@@ -116,12 +130,25 @@ pub(crate) fn by_model(
 }
 
 /// The child-level cohort table (ids included) for `--cohort-out`.
-pub(crate) fn cohort_table(cohort: &Cohort, matching: &Matching, index: &swp_metrics::Index) -> CohortTable {
+/// With stacks, a `stack` column (the pilot's site id) follows `site_id`; a control child has
+/// a row in every stack it is eligible in.
+pub(crate) fn cohort_table(
+    cohort: &Cohort,
+    matching: &Matching,
+    index: &swp_metrics::Index,
+    stacks: &[Stack],
+) -> CohortTable {
     let mut columns: Vec<String> = vec!["child_id".into(), "site_id".into()];
-    let text = vec![
+    let mut text: Vec<Vec<String>> = vec![
         cohort.child.iter().map(|&c| index.child_ids.get(c).to_string()).collect(),
         cohort.site.iter().map(|&s| index.groups.site_ids[s as usize].clone()).collect(),
     ];
+    if stacks.len() > 1 {
+        columns.push("stack".into());
+        text.push(
+            cohort.stack.iter().map(|&k| stacks[usize::from(k)].pilot.clone().unwrap_or_default()).collect(),
+        );
+    }
     let mut numbers: Vec<Vec<Option<f64>>> = Vec::new();
     let mut push = |name: &str, v: Vec<Option<f64>>| {
         columns.push(name.to_string());
@@ -145,9 +172,8 @@ pub(crate) fn cohort_table(cohort: &Cohort, matching: &Matching, index: &swp_met
     push("sw_change_event", cohort.sw_change_event.iter().map(|&e| Some(f64::from(u8::from(e)))).collect());
     push("time_to_placement_move", all(&cohort.time_to_placement_move));
     push("placement_move_event", cohort.placement_move_event.iter().map(|&e| Some(f64::from(u8::from(e)))).collect());
-    let mut text = text;
     for (name, v) in &cohort.categorical {
-        columns.insert(2 + text.len() - 2, name.to_string());
+        columns.insert(text.len(), name.to_string());
         text.push(v.clone());
     }
     CohortTable { columns, text, numbers }

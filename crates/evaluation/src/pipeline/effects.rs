@@ -3,7 +3,7 @@
 //! df), the subclass-clustered secondary column and, on linear rows, the wild cluster
 //! bootstrap.
 
-use super::cohort::{Cohort, Windows};
+use super::cohort::Cohort;
 use super::matching::{matched_sample, Sample};
 use super::Detail;
 use crate::config::ValidConfig;
@@ -17,7 +17,7 @@ use swp_stats::effects::standardised_weighted;
 use swp_stats::glm::{Family, GlmFit, GlmParams};
 use swp_stats::matching::Matching;
 use swp_stats::regression::{cr2_inverse_variance, se_cr2_inverse_variance, wls, Inference, WlsFit};
-use swp_stats::survival::{cox_weighted, kaplan_meier_weighted, log_rank, KaplanMeier};
+use swp_stats::survival::{cox_weighted_stratified, kaplan_meier_weighted, log_rank, KaplanMeier};
 use swp_stats::Matrix;
 
 /// The rows of an outcome that could not be estimated: kind, estimate types and counts, no
@@ -140,7 +140,7 @@ pub fn count_rows(
     // it is left empty, the rate difference is still estimated
     let degenerate = s.total(count, true) == 0.0 || s.total(count, false) == 0.0;
     let offset: Vec<f64> = exposure.iter().map(|e| e.ln()).collect();
-    let names = vec!["(Intercept)".to_string(), "treated".to_string()];
+    let names = s.names();
     let step = format!("{outcome}: rate ratio");
     let mut ratio = row(outcome, EstimateType::RateRatio, s);
     ratio.primary = true;
@@ -204,7 +204,7 @@ pub fn cost_rows(outcome: Outcome, cost: &[f64], exposure: &[f64], s: &Sample, w
 /// With [`Detail::Primary`] only the risk difference, without its secondary column.
 pub fn binary_rows(outcome: Outcome, y: &[f64], s: &Sample, wild: &Wild, detail: Detail) -> Result<Vec<EffectRow>> {
     let x = s.design();
-    let names = vec!["(Intercept)".to_string(), "treated".to_string()];
+    let names = s.names();
     let step = format!("{outcome}: risk difference");
     let fit = wls(&x, y, Some(&s.weights)).map_err(at(step.clone()))?;
     let mut rd = row(outcome, EstimateType::RiskDifference, s);
@@ -289,7 +289,10 @@ pub fn time_to_event_rows(
     detail: Detail,
 ) -> Result<(Vec<EffectRow>, SurvivalResult)> {
     let step = format!("{outcome}: hazard ratio");
-    let cox = cox_weighted(time, event, &s.treated, &s.weights, Some(&s.site)).map_err(at(step.clone()))?;
+    // with stacks the Cox model is stratified by stack (docs/evaluation.md "Staggered go-lives")
+    let strata = (s.stacks() > 1).then_some(s.stack.as_slice());
+    let cox = cox_weighted_stratified(time, event, &s.treated, &s.weights, Some(&s.site), strata)
+        .map_err(at(step.clone()))?;
     let g = cox.clusters as f64;
     let se = cox.se_robust * (g / (g - 1.0)).sqrt();
     let mut hr = row(outcome, EstimateType::HazardRatio, s);
@@ -313,7 +316,7 @@ pub fn time_to_event_rows(
         };
         return Ok((vec![hr], survival));
     }
-    let secondary = cox_weighted(time, event, &s.treated, &s.weights, Some(&s.secondary_clusters()))
+    let secondary = cox_weighted_stratified(time, event, &s.treated, &s.weights, Some(&s.secondary_clusters()), strata)
         .map_err(at(format!("{step} (subclass)")))?;
     fill_secondary(&mut hr, cox.coef, secondary.se_robust, true);
     let ev: Vec<f64> = event.iter().map(|&e| f64::from(u8::from(e))).collect();
@@ -328,7 +331,9 @@ pub fn time_to_event_rows(
         kaplan_meier_weighted(&t, &e, &w).map_err(at(format!("{outcome}: Kaplan-Meier")))
     };
     let grid: Vec<f64> = (0..).map(|k| 1.0 + 182.0 * k as f64).take_while(|&t| t <= window_days).collect();
-    let unit = s.weights.iter().all(|&w| w == 1.0);
+    // the plain log-rank test needs unit weights and one stratum; else the robust score test of
+    // the (stratified) weighted Cox model
+    let unit = s.weights.iter().all(|&w| w == 1.0) && strata.is_none();
     let (test, chi, p) = if unit {
         let lr = log_rank(time, event, &s.treated).map_err(at(format!("{outcome}: log-rank")))?;
         ("log_rank", lr.chi_square, lr.p_value)
@@ -359,9 +364,7 @@ pub fn measure_rows(name: &str, baseline: Option<&[f64]>, follow_up: &[f64], s: 
     let outcome = || RowOutcome::Measure(name.to_string());
     let step = format!("{name}: mean difference");
     let x = match baseline {
-        Some(baseline) => Matrix::from_rows(
-            &s.treated.iter().zip(baseline).map(|(&t, &b)| vec![1.0, f64::from(u8::from(t)), b]).collect::<Vec<_>>(),
-        ),
+        Some(baseline) => s.design_with(&[baseline]),
         None => s.design(),
     };
     let fit = wls(&x, follow_up, Some(&s.weights)).map_err(at(step.clone()))?;
@@ -411,7 +414,7 @@ pub(crate) fn child_outcomes(
     config: &ValidConfig,
     cohort: &Cohort,
     matching: &Matching,
-    windows: &Windows,
+    window_days: f64,
     detail: Detail,
     warnings: &mut Vec<String>,
 ) -> ChildOutcomes {
@@ -434,7 +437,6 @@ pub(crate) fn child_outcomes(
     let wild = wild_params(config);
     let mut effects = Vec::new();
     let mut survival = Vec::new();
-    let window_days = f64::from(windows.follow_up.to - windows.follow_up.from + 1);
     for &outcome in config.outcomes() {
         // an outcome that cannot be estimated (no events in an arm, one site only) keeps its
         // rows, empty, and says why; the rest of the evaluation goes on
@@ -582,6 +584,7 @@ mod tests {
             treated: (0..n).map(|i| i % 2 == 0).collect(),
             weights: vec![1.0; n],
             site: (0..n).map(|i| i % 4).collect(),
+            stack: vec![0; n],
             subclass: Some((0..n).map(|i| i / 2).collect()),
         }
     }

@@ -8,7 +8,7 @@ use crate::config::ValidConfig;
 use crate::error::{self, EvaluationError, Result};
 use crate::results::Balance;
 use swp_stats::balance::balance_table;
-use swp_stats::design::{expand, Covariate, Expansion};
+use swp_stats::design::{expand, Covariate, Expansion, Values};
 use swp_stats::matching::{MatchData, MatchParams, Matching};
 use swp_stats::Matrix;
 
@@ -24,11 +24,7 @@ pub(crate) fn covariates(config: &ValidConfig, cohort: &Cohort) -> Result<(Vec<C
         } else {
             continue;
         };
-        let constant = match &covariate.values {
-            swp_stats::design::Values::Numeric(v) => v.iter().all(|x| *x == v[0]),
-            swp_stats::design::Values::Text(v) => v.iter().all(|x| *x == v[0]),
-        };
-        if constant {
+        if is_constant(&covariate) {
             if config.covariates_listed() {
                 return Err(EvaluationError::ConstantCovariate { name: name.clone() });
             }
@@ -43,11 +39,96 @@ pub(crate) fn covariates(config: &ValidConfig, cohort: &Cohort) -> Result<(Vec<C
     Ok((out, dropped))
 }
 
+/// Whether a covariate has one value only.
+fn is_constant(covariate: &Covariate) -> bool {
+    match &covariate.values {
+        Values::Numeric(v) => v.iter().all(|x| *x == v[0]),
+        Values::Text(v) => v.iter().all(|x| *x == v[0]),
+    }
+}
+
+/// The rows `rows` of a covariate.
+fn subset(covariate: &Covariate, rows: &[usize]) -> Covariate {
+    let values = match &covariate.values {
+        Values::Numeric(v) => Values::Numeric(rows.iter().map(|&i| v[i]).collect()),
+        Values::Text(v) => Values::Text(rows.iter().map(|&i| v[i].clone()).collect()),
+    };
+    Covariate { name: covariate.name.clone(), values }
+}
+
 /// The config's matching on `covariates` of `cohort` (those in `dropped` are constant), the
-/// propensity model from `propensity`.
+/// propensity model of each stack from `propensity`: one matching per stack (docs/evaluation.md
+/// "Staggered go-lives": its own propensity model, caliper and order), merged into one
+/// [`Matching`] over the cohort's rows with subclasses numbered on across stacks. With one
+/// stack this is the config's matching of the whole cohort.
 pub(crate) fn run(
     config: &ValidConfig,
     cohort: &Cohort,
+    covariates: &[Covariate],
+    dropped: &[String],
+    propensity: &Propensity<'_>,
+) -> Result<Matching> {
+    let stacks = cohort.stacks();
+    if stacks == 1 {
+        return run_stack(config, 0, &cohort.treated, covariates, dropped, propensity);
+    }
+    let n = cohort.len();
+    let mut merged = Matching {
+        distance: Some(vec![f64::NAN; n]),
+        model: None,
+        match_matrix: Some(Vec::new()),
+        treated: Vec::new(),
+        weights: vec![0.0; n],
+        subclass: vec![None; n],
+        caliper: None,
+        order: Vec::new(),
+    };
+    let mut subclasses = 0;
+    for k in 0..stacks {
+        let rows = cohort.rows_of_stack(k as u16);
+        let treat: Vec<bool> = rows.iter().map(|&i| cohort.treated[i]).collect();
+        // a covariate constant within a stack has nothing to balance there
+        let mut here_dropped = dropped.to_vec();
+        let here: Vec<Covariate> = covariates
+            .iter()
+            .map(|c| subset(c, &rows))
+            .filter(|c| {
+                let constant = is_constant(c);
+                if constant {
+                    here_dropped.push(c.name.clone());
+                }
+                !constant
+            })
+            .collect();
+        let m = run_stack(config, k, &treat, &here, &here_dropped, propensity)?;
+        for (j, &i) in rows.iter().enumerate() {
+            merged.weights[i] = m.weights[j];
+            merged.subclass[i] = m.subclass[j].map(|s| s + subclasses);
+            if let (Some(all), Some(d)) = (merged.distance.as_mut(), m.distance.as_ref()) {
+                all[i] = d[j];
+            }
+        }
+        if m.distance.is_none() {
+            merged.distance = None;
+        }
+        subclasses += m.subclass.iter().flatten().max().copied().unwrap_or(0);
+        merged.treated.extend(m.treated.iter().map(|&j| rows[j]));
+        merged.order.extend(m.order.iter().map(|&j| rows[j]));
+        match (merged.match_matrix.as_mut(), m.match_matrix) {
+            (Some(all), Some(matrix)) => {
+                all.extend(matrix.into_iter().map(|controls| controls.into_iter().map(|j| rows[j]).collect()))
+            }
+            _ => merged.match_matrix = None,
+        }
+    }
+    Ok(merged)
+}
+
+/// The config's matching of one stack's units.
+fn run_stack(
+    config: &ValidConfig,
+    stack: usize,
+    treat: &[bool],
     covariates: &[Covariate],
     dropped: &[String],
     propensity: &Propensity<'_>,
@@ -78,8 +159,8 @@ pub(crate) fn run(
             ),
             allowed: e.to_string(),
         })?;
-    let data = MatchData { treat: &cohort.treated, covariates, exact: &exact };
-    propensity(&params, &data).and_then(|model| params.run_with(&data, model)).map_err(|e| match e {
+    let data = MatchData { treat, covariates, exact: &exact };
+    propensity(stack, &params, &data).and_then(|model| params.run_with(&data, model)).map_err(|e| match e {
         swp_stats::StatsError::NoMatches(_) => EvaluationError::NoMatches,
         other => EvaluationError::Stats { step: "matching".into(), source: other },
     })
@@ -105,6 +186,7 @@ pub(crate) fn matched_sample(cohort: &Cohort, matching: &Matching) -> (Vec<usize
         treated: matched.iter().map(|&i| cohort.treated[i]).collect(),
         weights: matched.iter().map(|&i| matching.weights[i]).collect(),
         site: site_index,
+        stack: matched.iter().map(|&i| usize::from(cohort.stack[i])).collect(),
         subclass: if matching.subclass.iter().all(Option::is_none) {
             None
         } else {
@@ -131,6 +213,8 @@ pub struct Sample {
     pub weights: Vec<f64>,
     /// Site of each child, as 0..G.
     pub site: Vec<usize>,
+    /// Stack of each row (0 with one index date).
+    pub stack: Vec<usize>,
     /// Matching subclass of each child (None with replacement: each child its own cluster).
     pub subclass: Option<Vec<usize>>,
 }
@@ -142,6 +226,7 @@ impl Sample {
             treated: rows.iter().map(|&i| self.treated[i]).collect(),
             weights: rows.iter().map(|&i| self.weights[i]).collect(),
             site: rows.iter().map(|&i| self.site[i]).collect(),
+            stack: rows.iter().map(|&i| self.stack[i]).collect(),
             subclass: self.subclass.as_ref().map(|s| rows.iter().map(|&i| s[i]).collect()),
         }
     }
@@ -161,8 +246,38 @@ impl Sample {
         self.subclass.clone().unwrap_or_else(|| (0..self.treated.len()).collect())
     }
 
+    /// The design of the effect models: intercept, treatment (column 1) and, with stacks, an
+    /// indicator of every stack but the first (docs/evaluation.md "Staggered go-lives": the
+    /// baseline free per stack), each with `extra` columns appended per row.
+    pub(crate) fn design_with(&self, extra: &[&[f64]]) -> Matrix {
+        let stacks = self.stacks();
+        Matrix::from_rows(
+            &(0..self.treated.len())
+                .map(|i| {
+                    let mut row = vec![1.0, f64::from(u8::from(self.treated[i]))];
+                    row.extend((1..stacks).map(|k| f64::from(u8::from(self.stack[i] == k))));
+                    row.extend(extra.iter().map(|column| column[i]));
+                    row
+                })
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// [`Sample::design_with`] without extra columns.
     pub(crate) fn design(&self) -> Matrix {
-        Matrix::from_rows(&self.treated.iter().map(|&t| vec![1.0, f64::from(u8::from(t))]).collect::<Vec<_>>())
+        self.design_with(&[])
+    }
+
+    /// Number of stacks in the sample (the largest label + 1).
+    pub(crate) fn stacks(&self) -> usize {
+        self.stack.iter().max().map_or(1, |m| m + 1)
+    }
+
+    /// Coefficient names of [`Sample::design`].
+    pub(crate) fn names(&self) -> Vec<String> {
+        let mut names = vec!["(Intercept)".to_string(), "treated".to_string()];
+        names.extend((1..self.stacks()).map(|k| format!("stack{}", k + 1)));
+        names
     }
 
     pub(crate) fn weighted_mean(&self, y: &[f64], extra: Option<&[f64]>, treated: bool) -> Option<f64> {

@@ -21,7 +21,7 @@ use crate::config::{Config, ValidConfig};
 use crate::error::Result;
 use crate::results::{Balance, EffectRow, FlowRow, MatchedCohort};
 use cohort::Site;
-use cohort::{Cohort, Windows};
+use cohort::{Cohort, Stack};
 use serde::Serialize;
 use swp_data::Dataset;
 use swp_metrics::{GroupBy, Index, ValidMetricsParams};
@@ -105,11 +105,32 @@ pub enum Detail {
 /// The cohort stage's products (shared by the specifications with the same cohort settings).
 pub(crate) struct CohortStage {
     pub(crate) sites: Vec<Site>,
-    pub(crate) windows: Windows,
+    /// The stacks (one with a single index date), in go-live order.
+    pub(crate) stacks: Vec<Stack>,
     pub(crate) arm_of_site: Vec<Option<bool>>,
     pub(crate) cohort: Cohort,
     pub(crate) sample_flow: Vec<FlowRow>,
     pub(crate) warnings: Vec<String>,
+}
+
+impl CohortStage {
+    /// From the earliest stack's baseline start to the latest stack's follow-up end.
+    pub(crate) fn span(&self) -> swp_metrics::Period {
+        swp_metrics::Period {
+            from: self.stacks.iter().map(|s| s.windows.baseline.from).min().unwrap_or(0),
+            to: self.stacks.iter().map(|s| s.windows.follow_up.to).max().unwrap_or(0),
+        }
+    }
+
+    /// The extract date.
+    pub(crate) fn extract_date(&self) -> i32 {
+        self.stacks.first().map_or(0, |s| s.windows.extract_date)
+    }
+
+    /// The longest follow-up window, in days.
+    pub(crate) fn window_days(&self) -> f64 {
+        self.stacks.iter().map(|s| f64::from(s.windows.follow_up.to - s.windows.follow_up.from + 1)).fold(0.0, f64::max)
+    }
 }
 
 /// The cohort stage's products and the matching stage's, shared by a full run and a
@@ -122,9 +143,10 @@ pub(crate) struct Prepared {
     pub(crate) balance: Option<Balance>,
 }
 
-/// A propensity model fitter: the params' own fit, or one shared by several specifications.
+/// A propensity model fitter of a stack's units: the params' own fit, or one shared by several
+/// specifications.
 pub(crate) type Propensity<'a> =
-    dyn Fn(&ValidMatchParams, &MatchData<'_>) -> std::result::Result<Option<GlmFit>, swp_stats::StatsError> + Sync + 'a;
+    dyn Fn(usize, &ValidMatchParams, &MatchData<'_>) -> std::result::Result<Option<GlmFit>, swp_stats::StatsError> + Sync + 'a;
 
 /// A checked evaluation, ready to run on datasets.
 #[derive(Debug, Clone)]
@@ -177,7 +199,7 @@ impl Evaluation {
         let mut stage = self.cohort_stage(dataset, index, progress)?;
         progress.stage(Stage::Matching);
         let (covariates, dropped) = matching::covariates(&self.config, &stage.cohort)?;
-        let matching = matching::run(&self.config, &stage.cohort, &covariates, &dropped, &|p, d| p.propensity(d))?;
+        let matching = matching::run(&self.config, &stage.cohort, &covariates, &dropped, &|_, p, d| p.propensity_as_r(d))?;
         for name in &dropped {
             stage.warnings.push(format!("covariate `{name}` is constant in the cohort and was dropped"));
         }
@@ -234,7 +256,7 @@ impl Evaluation {
             &self.config,
             &stage.cohort,
             matching,
-            &stage.windows,
+            stage.window_days(),
             Detail::Primary,
             &mut warnings,
         );
@@ -249,7 +271,7 @@ impl Evaluation {
     pub fn match_cohort(&self, dataset: &Dataset) -> Result<MatchedCohort> {
         let index = Self::index(dataset);
         let p = self.prepare(dataset, &index, Detail::Full, &Silent)?;
-        let cohort = design::cohort_table(&p.stage.cohort, &p.matching, &index);
+        let cohort = design::cohort_table(&p.stage.cohort, &p.matching, &index, &p.stage.stacks);
         let balance = p.balance.unwrap_or_default();
         Ok(MatchedCohort { sample_flow: p.stage.sample_flow, balance, warnings: p.stage.warnings, cohort })
     }

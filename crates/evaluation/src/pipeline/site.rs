@@ -9,7 +9,7 @@
 //! pilot. Randomisation inference reassigns the pilots' go-live dates to every set of as many
 //! sites (the k-th chosen site, in site order, takes the k-th pilot's date).
 
-use super::cohort::{Site, Windows};
+use super::cohort::Site;
 use crate::config::{ValidConfig, SITE_METRICS};
 use crate::error::{at, Result};
 use crate::results::{PanelRow, SiteDidRow};
@@ -197,16 +197,17 @@ pub(crate) fn site_level(
     dataset: &Dataset,
     index: &swp_metrics::Index,
     sites: &[Site],
-    windows: &Windows,
+    baseline_from: i32,
+    extract_date: i32,
 ) -> Result<(Vec<SiteDidRow>, Vec<PanelRow>, Vec<Period>)> {
     let first = [DateView::new(&dataset.episodes.frame, "decom"), DateView::new(&dataset.workers.frame, "start_date")]
         .iter()
         .filter_map(DateView::min)
         .min()
-        .unwrap_or(windows.baseline.from)
-        .max(windows.baseline.from - 5 * 366);
+        .unwrap_or(baseline_from)
+        .max(baseline_from - 5 * 366);
     let periods: Vec<Period> =
-        financial_years(first, windows.extract_date).into_iter().filter(|p| p.to <= windows.extract_date).collect();
+        financial_years(first, extract_date).into_iter().filter(|p| p.to <= extract_date).collect();
     let rows: Vec<_> =
         metrics_of(index, &periods, 20).into_iter().filter(|r| SITE_METRICS.contains(&r.metric)).collect();
     let published = suppress(rows.clone(), config.threshold());

@@ -13,8 +13,9 @@ struct SpecCurve<'a> {
 }
 
 /// The choices a specification made, as (dimension, value) labels.
-fn spec_choices(r: &SpecRow) -> [(&'static str, String); 7] {
+fn spec_choices(r: &SpecRow) -> [(&'static str, String); 8] {
     [
+        ("index", r.index.replace('_', " ")),
         ("caliper", r.caliper.map_or("none".to_string(), |c| format!("{c} SD"))),
         ("ratio", format!("{}:1", r.ratio)),
         ("replacement", if r.replace { "with" } else { "without" }.to_string()),
@@ -160,10 +161,10 @@ pub fn specification_curve(curve: &SpecificationCurve, outcome: Outcome, source:
     let mut rows: Vec<&SpecRow> = curve.rows.iter().filter(|r| r.outcome == outcome && r.estimate.is_some()).collect();
     rows.sort_by(|a, b| a.estimate.unwrap_or(0.0).total_cmp(&b.estimate.unwrap_or(0.0)).then(a.spec.cmp(&b.spec)));
     let all: Vec<&SpecRow> = curve.rows.iter().filter(|r| r.outcome == outcome).collect();
-    let made_by_all: Vec<[(&'static str, String); 7]> = all.iter().map(|r| spec_choices(r)).collect();
-    let made_by_row: Vec<[(&'static str, String); 7]> = rows.iter().map(|r| spec_choices(r)).collect();
+    let made_by_all: Vec<[(&'static str, String); 8]> = all.iter().map(|r| spec_choices(r)).collect();
+    let made_by_row: Vec<[(&'static str, String); 8]> = rows.iter().map(|r| spec_choices(r)).collect();
     let mut choices: Vec<(String, Vec<bool>)> = Vec::new();
-    for d in 0..7 {
+    for d in 0..8 {
         let mut values: Vec<&(&'static str, String)> = Vec::new();
         for made in &made_by_all {
             if !values.contains(&&made[d]) {

@@ -277,6 +277,21 @@ impl ValidMatchParams {
     /// # Errors
     /// As [`ValidMatchParams::run`].
     pub fn propensity(&self, data: &MatchData<'_>) -> Result<Option<GlmFit>> {
+        self.propensity_of(data, false)
+    }
+
+    /// [`ValidMatchParams::propensity`] that, as R's `glm` inside MatchIt, keeps the last
+    /// iterate when the model separates (fitted probabilities of 0 or 1) or does not converge
+    /// (see [`GlmParams::as_r`]): separated units get extreme distances, so a caliper drops
+    /// them and nearest neighbours pass them by.
+    ///
+    /// # Errors
+    /// As [`ValidMatchParams::propensity`], but for separation and convergence.
+    pub fn propensity_as_r(&self, data: &MatchData<'_>) -> Result<Option<GlmFit>> {
+        self.propensity_of(data, true)
+    }
+
+    fn propensity_of(&self, data: &MatchData<'_>, as_r: bool) -> Result<Option<GlmFit>> {
         let p = &self.0;
         match (p.method, p.distance) {
             (Method::Cem | Method::Exact, _) | (_, Distance::Mahalanobis) => Ok(None),
@@ -284,7 +299,7 @@ impl ValidMatchParams {
                 let (names, x) = model_matrix(data.covariates)?;
                 let family = if kind == Distance::Probit { Family::Probit } else { Family::Logit };
                 let y: Vec<f64> = data.treat.iter().map(|&t| f64::from(u8::from(t))).collect();
-                Ok(Some(GlmParams::new(family).check()?.fit(&x, &names, &y, None)?))
+                Ok(Some(GlmParams::new(family).as_r(as_r).check()?.fit(&x, &names, &y, None)?))
             }
         }
     }
