@@ -18,19 +18,27 @@ fn close(ours: f64, reference: f64) -> bool {
 }
 
 fn run() -> EvaluationResults {
+    // the R re-analysis of evaluation.R indexes every child on the earliest go-live (v1.1's
+    // design, which `index = "earliest"` keeps)
+    run_indexed("earliest")
+}
+
+fn run_indexed(index: &str) -> EvaluationResults {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let loaded = swp_data::load(&root.join("data/sample")).unwrap();
     assert!(!loaded.report.has_problems());
     let text = std::fs::read_to_string(root.join("data/evaluation.toml")).unwrap();
-    // the R re-analysis indexes every child on the earliest go-live (v1.1's design, which
-    // `index = "earliest"` keeps)
     let mut config = Config::from_toml(&text).unwrap();
-    config.cohort.index = Some("earliest".into());
+    config.cohort.index = Some(index.into());
     Evaluation::new(config).unwrap().run(&loaded.dataset).unwrap()
 }
 
 fn reference() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/evaluation_reference.json");
+    reference_file("evaluation_reference.json")
+}
+
+fn reference_file(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference").join(name);
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -78,7 +86,30 @@ fn the_bundled_evaluation_equals_the_r_reanalysis() {
         }
     }
 
-    // every estimate row R computed: estimate, SE, df, interval, p, Holm, subclass column
+    same_rows(&ours, &r);
+
+    // Kaplan-Meier medians and the log-rank test
+    for s in r["survival"].as_array().unwrap() {
+        let outcome = s["outcome"].as_str().unwrap();
+        let ours = ours.survival.iter().find(|x| x.outcome.as_str() == outcome).unwrap();
+        assert_eq!(ours.treated.median, f(s, "median_treated"), "{outcome} treated median");
+        assert_eq!(ours.control.median, f(s, "median_control"), "{outcome} control median");
+        assert_eq!(ours.test, "log_rank");
+        assert!(close(ours.chi_square.unwrap(), f(s, "log_rank_chisq").unwrap()), "{outcome} log-rank");
+    }
+
+    // site-level DiD with site and year fixed effects, CR2 on site (Moore-Penrose adjustments)
+    for d in r["site_did"].as_array().unwrap() {
+        let metric = d["metric"].as_str().unwrap();
+        let ours = ours.site_did.iter().find(|x| x.metric == metric && x.pilots == "all").unwrap();
+        assert!(close(ours.estimate.unwrap(), f(d, "estimate").unwrap()), "{metric} DiD");
+        assert!(close(ours.se.unwrap(), f(d, "se").unwrap()), "{metric} DiD SE");
+        assert!(close(ours.df.unwrap(), f(d, "df").unwrap()), "{metric} DiD df");
+    }
+}
+
+/// Every estimate row R computed: estimate, SE, df, interval, p, Holm, subclass column.
+fn same_rows(ours: &EvaluationResults, r: &Value) {
     let rows = r["effects"].as_array().unwrap();
     assert_eq!(rows.len(), 9);
     for row in rows {
@@ -108,23 +139,40 @@ fn the_bundled_evaluation_equals_the_r_reanalysis() {
         }
     }
 
-    // Kaplan-Meier medians and the log-rank test
+}
+
+/// The stacked design (`index = "per_pilot"`, the default) against R: MatchIt in each stack,
+/// every effect model on the stacked matched sample with stack indicators (Cox stratified by
+/// stack), CR2 and the Cox robust error clustered on site (tests/reference/evaluation_stacked.R).
+#[test]
+fn the_stacked_evaluation_equals_the_r_reanalysis() {
+    let ours = run_indexed("per_pilot");
+    let r = reference_file("evaluation_stacked_reference.json");
+    assert_eq!(ours.design.stacks.len(), 5);
+    // each stack's counts, in the sample flow's per-stack rows and R's matching
+    for s in r["stacks"].as_array().unwrap() {
+        let stack = s["stack"].as_str().unwrap();
+        let last = |arm: &str| {
+            ours.sample_flow.iter().rfind(|f| f.stack.as_deref() == Some(stack) && f.arm == arm).unwrap().remaining
+        };
+        assert_eq!(last("treated"), s["treated"].as_u64(), "stack {stack} treated");
+        assert_eq!(last("control"), s["control"].as_u64(), "stack {stack} controls");
+    }
+    let weights_column = ours.cohort.columns.iter().position(|c| c == "weights").unwrap() - ours.cohort.text.len();
+    let weights: Vec<f64> = ours.cohort.numbers[weights_column].iter().map(|w| w.unwrap()).collect();
+    let reference_weights: Vec<f64> = r["weights"].as_array().unwrap().iter().map(|w| w.as_f64().unwrap()).collect();
+    assert_eq!(weights, reference_weights, "match weights differ from MatchIt's in each stack");
+    assert_eq!(ours.balance.n.matched_treated, r["n"]["matched_treated"].as_u64());
+    assert_eq!(ours.balance.n.matched_control, r["n"]["matched_control"].as_u64());
+    same_rows(&ours, &r);
     for s in r["survival"].as_array().unwrap() {
         let outcome = s["outcome"].as_str().unwrap();
         let ours = ours.survival.iter().find(|x| x.outcome.as_str() == outcome).unwrap();
         assert_eq!(ours.treated.median, f(s, "median_treated"), "{outcome} treated median");
         assert_eq!(ours.control.median, f(s, "median_control"), "{outcome} control median");
-        assert_eq!(ours.test, "log_rank");
-        assert!(close(ours.chi_square.unwrap(), f(s, "log_rank_chisq").unwrap()), "{outcome} log-rank");
-    }
-
-    // site-level DiD with site and year fixed effects, CR2 on site (Moore-Penrose adjustments)
-    for d in r["site_did"].as_array().unwrap() {
-        let metric = d["metric"].as_str().unwrap();
-        let ours = ours.site_did.iter().find(|x| x.metric == metric && x.pilots == "all").unwrap();
-        assert!(close(ours.estimate.unwrap(), f(d, "estimate").unwrap()), "{metric} DiD");
-        assert!(close(ours.se.unwrap(), f(d, "se").unwrap()), "{metric} DiD SE");
-        assert!(close(ours.df.unwrap(), f(d, "df").unwrap()), "{metric} DiD df");
+        // with stacks the test is the robust score test of the stratified Cox model
+        assert_eq!(ours.test, "robust_score");
+        assert!(close(ours.chi_square.unwrap(), f(s, "robust_score").unwrap()), "{outcome} robust score");
     }
 }
 
