@@ -28,7 +28,7 @@ use swp_eval::report::table::{Cell, Format, Table};
 /// (data/sample with data/evaluation.toml) into report/.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  swp-eval report\n  swp-eval report data/sample --config data/evaluation.toml --out report\n  swp-eval report extracts/2011 --config eval.toml --out out/2011 --cohort-out secure/cohort.parquet\n  swp-eval report extracts/2011 --config eval.toml --out out/2011 --sensitivity\n\nOutputs (OUTDIR): report.html (one file, open offline); notebook.ipynb; figures/*.svg and *.png;\neffects, balance, sample_flow, site_did, site_panel, by_model, sensitivity (and, when enabled, specification_curve, power,\nvalue_for_money, cost_components, cost_by_model, site_spending, outcome_payments) as .json .csv .md .tex .html .parquet;\nspecification_curve.json (every specification), power.json (every simulated point) and value_for_money.json when enabled; survival.json (Kaplan-Meier curves); design.json; run.json (version, config, seed, input SHA-256s);\ntimings.json.\nSmall numbers (1 to threshold - 1) are suppressed unless --no-suppress."
+    after_help = "Examples:\n  swp-eval report\n  swp-eval report data/sample --config data/evaluation.toml --out report\n  swp-eval report extracts/2011 --config eval.toml --out out/2011 --cohort-out secure/cohort.parquet\n  swp-eval report extracts/2011 --config eval.toml --out out/2011 --sensitivity\n\nOutputs (OUTDIR): report.html (one file, open offline); notebook.ipynb; figures/*.svg and *.png;\neffects, balance, sample_flow, site_did, site_panel, by_model, sensitivity (and, when enabled, specification_curve, power,\nvalue_for_money, cost_components, cost_by_model, site_spending, outcome_payments) as .json .csv .md .tex .html .parquet;\nspecification_curve.json (every specification), power.json (every simulated point) and value_for_money.json when enabled; placebo.json (the placebo in time); survival.json (Kaplan-Meier curves); design.json; run.json (version, config, seed, input SHA-256s);\ntimings.json.\nSmall numbers (1 to threshold - 1) are suppressed unless --no-suppress."
 )]
 pub struct Args {
     /// The dataset directory (default: data/sample).
@@ -156,6 +156,9 @@ fn write_outputs(dir: &Path, results: &Published, run: &RunRecord<'_>, threshold
     }
     if let Some(value) = &results.value_for_money {
         write("value_for_money.json", json(value).as_bytes())?;
+    }
+    if let Some(placebo) = &results.placebo {
+        write("placebo.json", json(placebo).as_bytes())?;
     }
     write("design.json", json(&results.design).as_bytes())?;
     write("run.json", json(run).as_bytes())?;

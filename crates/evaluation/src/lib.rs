@@ -2,13 +2,13 @@
 //! out, published (small numbers suppressed) before anything is written.
 //!
 //! [`Evaluation::new`] checks the config once into a [`config::ValidConfig`];
-//! [`Evaluation::run`] runs the [`pipeline`]: the child-level cohort on the index date (with the
-//! sample flow), the matching of pilot children to controls on the baseline covariates, every
+//! [`Evaluation::run`] runs the [`pipeline`]: the child-level cohort, one stack per pilot on its
+//! own go-live by default (with the sample flow), the matching within each stack of pilot children to controls on the baseline covariates, every
 //! outcome's effect rows on the matched sample (CR2 clustered on site with Bell-McCaffrey df,
 //! the wild cluster bootstrap, Holm across the primary rows, the subclass-clustered secondary
 //! column), and the site-level difference-in-differences with randomisation inference; then
 //! what is built on those products: value for money, sensitivity to hidden bias, the
-//! specification curve and the power simulation. Warnings are part of the results.
+//! specification curve, the power simulation and the placebo in time. Warnings are part of the results.
 //! [`publish`](fn@crate::publish) applies small-number suppression and returns [`Published`], the only form the
 //! renderers accept.
 //!
@@ -30,14 +30,15 @@
 //! - [`error`], [`config`] (the TOML config, its sections, code groups, value-for-money
 //!   settings and the specification grid, checked once) and [`results`] (every result type);
 //! - [`pipeline`]: [`Evaluation`] and its stages, one module each;
-//! - [`descriptive`], [`sensitivity`], [`value`], [`specification`], [`power`] and [`utility`]:
-//!   built on the pipeline's products;
+//! - [`descriptive`], [`sensitivity`], [`value`], [`specification`], [`power`], [`placebo`]
+//!   and [`utility`]: built on the pipeline's products;
 //! - [`run`](mod@run): the whole evaluation; [`publish`](fn@crate::publish)(mod@publish): suppression.
 
 pub mod config;
 pub mod descriptive;
 pub mod error;
 pub mod pipeline;
+pub mod placebo;
 pub mod power;
 pub mod publish;
 pub mod results;

@@ -46,6 +46,9 @@ pub fn publish(mut results: EvaluationResults, threshold: u32) -> Published {
     rule.sample_flow(&mut results.sample_flow);
     rule.balance(&mut results.balance.n);
     rule.effects(&mut results.effects);
+    if let Some(p) = &mut results.placebo {
+        rule.effects(&mut p.effects);
+    }
     rule.survival(&mut results.survival);
     rule.by_model(&mut results.by_model);
     if let Some(v) = &mut results.value_for_money {

@@ -249,6 +249,8 @@ pub struct EvaluationResults {
     pub caseload_distribution: CaseloadDistribution,
     /// Placement moves and social-worker changes per child-year by arm and financial year.
     pub arm_years: Vec<ArmYearRow>,
+    /// The placebo in time (when `[placebo] enabled = true` and the data support it).
+    pub placebo: Option<Placebo>,
     /// Warnings (follow-up cut, covariates dropped, few clusters, suppression).
     pub warnings: Vec<String>,
     /// The matched child-level cohort (ids inside): [`crate::publish`](fn@crate::publish) leaves it out, so it is
@@ -278,6 +280,21 @@ pub struct MatchedCohort {
     pub warnings: Vec<String>,
     /// The child-level cohort with match weights (child ids inside).
     pub cohort: CohortTable,
+}
+
+/// The placebo in time (docs/evaluation.md "Placebo in time"): the child-level analysis with
+/// every index date moved back, `placebo.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Placebo {
+    /// Months every index date moved back.
+    pub shift_months: u32,
+    /// The placebo's stacks and their windows.
+    pub stacks: Vec<StackDesign>,
+    /// Its primary rows (the fields of `effects.json`).
+    pub effects: Vec<EffectRow>,
+    /// Outcomes whose placebo effect is significant at 5% (CR2 p-value): differences that
+    /// predate the pilots.
+    pub significant: Vec<Outcome>,
 }
 
 /// One stack of the design (docs/evaluation.md "Staggered go-lives") and its windows.

@@ -5,6 +5,7 @@
 use crate::descriptive;
 use crate::error::Result;
 use crate::pipeline::{design, effects, site, Detail, Evaluation, Progress, Silent, Stage};
+use crate::placebo;
 use crate::power;
 use crate::results::EvaluationResults;
 use crate::sensitivity;
@@ -67,6 +68,16 @@ impl Evaluation {
             progress.stage(Stage::Power);
             power::power(self, settings, &stage.cohort, progress)
         });
+        let placebo = match config.placebo_months() {
+            None => None,
+            Some(months) => match placebo::placebo(self, dataset, &index, months)? {
+                Ok(p) => Some(p),
+                Err(why) => {
+                    warnings.push(why);
+                    None
+                }
+            },
+        };
         let primary_rows = outcomes.effects.iter().filter(|e| e.primary && e.p_value.is_some()).count();
         let design = design::design(config, dataset, &stage.sites, &stage.stacks, &prepared.covariates, primary_rows);
         let cohort = design::cohort_table(&stage.cohort, matching, &index, &stage.stacks);
@@ -87,6 +98,7 @@ impl Evaluation {
             monthly,
             caseload_distribution,
             arm_years,
+            placebo,
             warnings,
             cohort,
         })

@@ -403,6 +403,11 @@ pub fn power(r: &Published) -> Option<Table> {
     Some(t)
 }
 
+/// `placebo`: the primary rows of the placebo in time.
+pub fn placebo(r: &Published) -> Option<Table> {
+    r.placebo.as_ref().map(|p| table_of(&p.effects))
+}
+
 /// Every table by its file stem, in the order the report presents them.
 pub fn all(r: &Published) -> Vec<(&'static str, Table)> {
     vec![
@@ -415,6 +420,7 @@ pub fn all(r: &Published) -> Vec<(&'static str, Table)> {
         ("sensitivity", sensitivity(r)),
     ]
     .into_iter()
+    .chain(placebo(r).map(|t| ("placebo", t)))
     .chain(specification_summary(r).map(|t| ("specification_summary", t)))
     .chain(power(r).map(|t| ("power_summary", t)))
     .chain(value_for_money(r).map(|t| ("value_for_money", t)))

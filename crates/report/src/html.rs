@@ -356,6 +356,21 @@ th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}
 pre{background:#f6f6f6;padding:10px;overflow-x:auto;font-size:0.8em}
 @page{size:A4;margin:14mm}@media print{body{max-width:none;padding:0;font-size:10pt}h2{break-after:avoid}.table{overflow:visible}table{font-size:7pt}}";
 
+/// The placebo in time in one sentence: no placebo effect, or which outcomes show one.
+fn placebo_summary(results: &Published) -> Option<String> {
+    let p = results.placebo.as_ref()?;
+    let moved = format!("with every index date moved back {} months", p.shift_months);
+    Some(if p.significant.is_empty() {
+        format!("Placebo in time ({moved}): no placebo effect significant at 5%, so no sign of differences between the arms that predate the pilots.")
+    } else {
+        let names: Vec<String> = p.significant.iter().map(|o| o.as_str().replace('_', " ")).collect();
+        format!(
+            "Placebo in time ({moved}): a placebo effect significant at 5% for {}: the arms differed on it before the pilots, so its estimate above may partly reflect that difference.",
+            names.join(", ")
+        )
+    })
+}
+
 /// The design's index dates and windows in words: one line with one index date, else the
 /// stacked design explained and a line per stack.
 fn design_dates_html(d: &swp_evaluation::results::Design) -> String {
@@ -423,6 +438,9 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
     h += "<section>\n<h2>Summary of findings</h2>\n<ul>\n";
     for r in results.effects.iter().filter(|r| r.primary) {
         h += &format!("<li>{}</li>\n", esc(&finding(r, results.design.multiplicity)));
+    }
+    if let Some(line) = placebo_summary(results) {
+        h += &format!("<li>{}</li>\n", esc(&line));
     }
     h += "</ul>\n";
     h += &format!(
@@ -582,6 +600,15 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
     }
     h += &format!("<ul>\n{lines}</ul>\n");
     h += &table_html(&tables::sensitivity(results), "Sensitivity to hidden bias (sensitivity.json)");
+    if let (Some(t), Some(p)) = (tables::placebo(results), &results.placebo) {
+        h += "<h3>Did the arms differ before the pilots? A placebo in time</h3>\n";
+        h += &format!(
+            "<p>The whole child-level analysis rerun with every index date moved back {} months, to a time when no pilot was running (the placebo's follow-up ends the day before the real index date). Any effect here is a difference between the arms that predates the pilots, which matching on the baseline covariates did not remove. {}</p>\n",
+            p.shift_months,
+            esc(&placebo_summary(results).unwrap_or_default())
+        );
+        h += &table_html(&t, "Placebo in time: primary rows (placebo.json)");
+    }
     if let (Some(t), Some(curve)) = (tables::specification_summary(results), &results.specification_curve) {
         h += "<h3>Would other reasonable choices change the answer?</h3>\n";
         h += "<p>The specification curve reruns the primary estimates over every combination of reasonable choices (caliper, ratio, replacement, distance, control arm, follow-up length, minimum time in care; specification_curve.json has every specification). Each figure sorts the specifications by their estimate, shows each 95% interval and marks below the choices each made: a choice whose marks crowd one end drives the estimate.</p>\n";

@@ -31,18 +31,7 @@ pub(crate) fn design(
     let days = |w: &Windows| f64::from(w.follow_up.to - w.follow_up.from + 1);
     Design {
         index: config.cohort().index.name(),
-        stacks: stacks
-            .iter()
-            .map(|s| StackDesign {
-                stack: s.pilot.clone(),
-                index_date: format_date(s.windows.index_date),
-                baseline_from: format_date(s.windows.baseline.from),
-                baseline_to: format_date(s.windows.baseline.to),
-                follow_up_from: format_date(s.windows.follow_up.from),
-                follow_up_to: format_date(s.windows.follow_up.to),
-                follow_up_days: days(&s.windows),
-            })
-            .collect(),
+        stacks: stack_designs(stacks),
         index_date: format_date(windows.index_date),
         baseline_from: format_date(windows.baseline.from),
         baseline_to: format_date(windows.baseline.to),
@@ -91,6 +80,22 @@ pub(crate) fn design(
         dataset_name: dataset.manifest.name.clone(),
         synthetic: dataset.manifest.extra.contains_key("synth"),
     }
+}
+
+/// The stacks and their windows as dates.
+pub(crate) fn stack_designs(stacks: &[Stack]) -> Vec<StackDesign> {
+    stacks
+        .iter()
+        .map(|s| StackDesign {
+            stack: s.pilot.clone(),
+            index_date: format_date(s.windows.index_date),
+            baseline_from: format_date(s.windows.baseline.from),
+            baseline_to: format_date(s.windows.baseline.to),
+            follow_up_from: format_date(s.windows.follow_up.from),
+            follow_up_to: format_date(s.windows.follow_up.to),
+            follow_up_days: f64::from(s.windows.follow_up.to - s.windows.follow_up.from + 1),
+        })
+        .collect()
 }
 
 /// Results by SWP model: each pilot's matched children against their own matched controls.
