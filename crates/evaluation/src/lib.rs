@@ -40,6 +40,7 @@ pub mod error;
 pub mod pipeline;
 pub mod placebo;
 pub mod power;
+pub mod randomisation;
 pub mod publish;
 pub mod results;
 pub mod run;

@@ -53,6 +53,7 @@ pub(crate) fn placebo(
     let outcomes =
         effects::child_outcomes(config, &stage.cohort, &matching, stage.window_days(), Detail::Full, &mut warnings);
     let mut rows: Vec<_> = outcomes.effects.into_iter().filter(|e| e.primary).collect();
+    crate::randomisation::primary_rows(config, dataset, index, &stage, &mut rows)?;
     effects::adjust_primary(config, &mut rows);
     let estimand = effects::estimand(&stage.cohort, &matching);
     for r in &mut rows {
@@ -60,7 +61,7 @@ pub(crate) fn placebo(
     }
     let significant: Vec<Outcome> = rows
         .iter()
-        .filter(|r| r.p_value.is_some_and(|p| p < 0.05))
+        .filter(|r| r.ri_p_value.or(r.p_value).is_some_and(|p| p < 0.05))
         .filter_map(|r| match &r.outcome {
             crate::vocab::RowOutcome::Outcome(o) => Some(*o),
             crate::vocab::RowOutcome::Measure(_) => None,

@@ -292,8 +292,8 @@ pub struct Placebo {
     pub stacks: Vec<StackDesign>,
     /// Its primary rows (the fields of `effects.json`).
     pub effects: Vec<EffectRow>,
-    /// Outcomes whose placebo effect is significant at 5% (CR2 p-value): differences that
-    /// predate the pilots.
+    /// Outcomes whose placebo effect is significant at 5% (the randomisation p-value; the CR2 or
+    /// Cox robust one where there is none): differences that predate the pilots.
     pub significant: Vec<Outcome>,
 }
 
@@ -357,6 +357,16 @@ pub struct EffectRow {
     pub p_holm: Option<f64>,
     /// Wild cluster bootstrap p-value of the outcome's linear row (null imposed).
     pub wild_p_value: Option<f64>,
+    /// Randomisation inference (primary rows): the share of reassignments of the pilot label to
+    /// sites whose |t| is at least the observed |t| (docs/evaluation.md "Inference with few
+    /// pilot sites").
+    pub ri_p_value: Option<f64>,
+    /// Assignments the randomisation p-value rests on.
+    pub ri_assignments: Option<usize>,
+    /// Whether every assignment was enumerated (else drawn with the seed).
+    pub ri_exact: Option<bool>,
+    /// The smallest randomisation p-value the design can give (1 / assignments).
+    pub ri_min_p: Option<f64>,
     /// How the standard error was computed.
     pub se_method: SeMethod,
     /// Matched treated children in the row.
@@ -413,6 +423,10 @@ impl EffectRow {
             p_value: None,
             p_holm: None,
             wild_p_value: None,
+            ri_p_value: None,
+            ri_assignments: None,
+            ri_exact: None,
+            ri_min_p: None,
             se_method: SeMethod::Cr2,
             n_treated: None,
             n_control: None,

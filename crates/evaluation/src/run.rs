@@ -6,6 +6,7 @@ use crate::descriptive;
 use crate::error::Result;
 use crate::pipeline::{design, effects, site, Detail, Evaluation, Progress, Silent, Stage};
 use crate::placebo;
+use crate::randomisation;
 use crate::power;
 use crate::results::EvaluationResults;
 use crate::sensitivity;
@@ -42,6 +43,13 @@ impl Evaluation {
             effects::child_outcomes(config, &stage.cohort, matching, stage.window_days(), Detail::Full, &mut warnings);
         effects::measure_effects(config, dataset, &stage.cohort, &mut outcomes, &mut warnings);
         let value_for_money = value::stage(config, dataset, &index, &prepared, &mut outcomes, &mut warnings);
+        progress.stage(Stage::Randomisation);
+        let failed = randomisation::primary_rows(config, dataset, &index, stage, &mut outcomes.effects)?;
+        if failed > 0 {
+            warnings.push(format!(
+                "randomisation inference: {failed} assignment(s) of the pilot label could not be estimated (a stack with no child of an arm, or no match) and are left out"
+            ));
+        }
         effects::adjust_primary(config, &mut outcomes.effects);
         let estimand = effects::estimand(&stage.cohort, matching);
         for e in &mut outcomes.effects {

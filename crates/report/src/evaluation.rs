@@ -63,6 +63,10 @@ impl Tabular for EffectRow {
         Column { name: "p_value", cell: |e| num(e.p_value) },
         Column { name: "p_holm", cell: |e| num(e.p_holm) },
         Column { name: "wild_p_value", cell: |e| num(e.wild_p_value) },
+        Column { name: "ri_p_value", cell: |e| num(e.ri_p_value) },
+        Column { name: "ri_assignments", cell: |e| num(e.ri_assignments.map(|a| a as f64)) },
+        Column { name: "ri_exact", cell: |e| yes_no(e.ri_exact) },
+        Column { name: "ri_min_p", cell: |e| num(e.ri_min_p) },
         Column { name: "se_method", cell: |e| Cell::text(e.se_method) },
         Column { name: "n_treated", cell: |e| count(e.n_treated) },
         Column { name: "n_control", cell: |e| count(e.n_control) },
@@ -294,6 +298,7 @@ const PRIMARY_SUMMARY: &[Column<EffectRow>] = &[
     Column { name: "95% CI low", cell: |e| num(e.ci_low) },
     Column { name: "95% CI high", cell: |e| num(e.ci_high) },
     Column { name: "p", cell: |e| num(e.p_value) },
+    Column { name: "randomisation p", cell: |e| num(e.ri_p_value) },
     Column { name: "Holm p", cell: |e| num(e.p_holm) },
     Column { name: "wild p", cell: |e| num(e.wild_p_value) },
 ];

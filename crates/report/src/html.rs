@@ -77,6 +77,21 @@ fn multiplicity_text(a: Adjustment, rows: usize) -> String {
     format!("{method} across the {n} primary {estimates}")
 }
 
+/// The randomisation inference of the primary rows in words (empty without it).
+fn randomisation_text(results: &Published) -> String {
+    let Some(r) = results.effects.iter().find(|e| e.primary && e.ri_p_value.is_some()) else { return String::new() };
+    let d = &results.design;
+    let sites = d.treated_sites.len() + d.control_sites.len();
+    format!(
+        "<li>Randomisation inference on every primary estimate: the pilot label (with the pilots' go-live dates) given to {} of the {sites} sites in every way the design allows ({} assignments{}), the cohort, matching and estimate recomputed each time; the randomisation p-value is the share of assignments whose t statistic is at least as far from zero as the observed one (the smallest possible is {}). With {} pilot sites cluster-robust tests are unreliable, so the words of this report and the multiple-comparison adjustment follow the randomisation p-values.</li>\n",
+        d.treated_sites.len(),
+        r.ri_assignments.unwrap_or(0),
+        if r.ri_exact == Some(true) { ", all enumerated" } else { ", drawn with the seed" },
+        p_text(r.ri_min_p),
+        d.treated_sites.len()
+    )
+}
+
 fn p_text(p: Option<f64>) -> String {
     crate::format::p_value(p, crate::format::PStyle::Prose)
 }
@@ -108,6 +123,9 @@ pub fn finding(r: &EffectRow, adjustment: Adjustment) -> String {
         None
     };
     let direction = match (side, r.p_holm, method) {
+        (Some(side), _, _) if r.ri_p_value.is_some_and(|p| p >= 0.05) => format!(
+            "{side} among pilot children by the cluster-robust interval, but not by randomisation inference over which sites are pilots: no clear difference"
+        ),
         (Some(side), Some(p), Some(method)) if p >= 0.05 => format!(
             "{side} among pilot children at the 5% level, but not once the primary comparisons are adjusted for ({method}): no clear difference"
         ),
@@ -122,8 +140,9 @@ pub fn finding(r: &EffectRow, adjustment: Adjustment) -> String {
         _ => String::new(),
     };
     let wild = r.wild_p_value.map_or(String::new(), |p| format!(", wild bootstrap p {}", p_text(Some(p))));
+    let ri = r.ri_p_value.map_or(String::new(), |p| format!(", randomisation p {}", p_text(Some(p))));
     format!(
-        "{what}: {name} {} (95% CI {} to {}), p {}{adjusted}{wild} — {direction}.",
+        "{what}: {name} {} (95% CI {} to {}), p {}{ri}{adjusted}{wild} — {direction}.",
         num(est),
         num(lo),
         num(hi),
@@ -466,6 +485,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
         d.seed,
         multiplicity_text(d.multiplicity, d.primary_rows)
     );
+    h += &randomisation_text(results);
     h += "</ul>\n</section>\n";
 
     h += "<section>\n<h2>Sample flow</h2>\n";

@@ -24,8 +24,8 @@ pub struct RandomisationResult {
 /// Randomisation inference over which `treated.len()` of `units` units are treated.
 /// `statistic(set)` gives the statistic when the units in `set` (increasing) are the treated
 /// ones (None: not defined for that set; left out). Sets are enumerated when C(units, g1) <=
-/// `max_assignments`, else `max_assignments` sets are drawn (set r from stream r of `seed`, so
-/// the result does not depend on the number of threads).
+/// `max_assignments`, else the observed set and `max_assignments - 1` sets drawn (set r from
+/// stream r of `seed`, so the result does not depend on the number of threads).
 ///
 /// # Errors
 /// No treated unit, or every unit treated; the observed statistic not defined.
@@ -36,16 +36,19 @@ pub fn randomisation_test(
     seed: u64,
     statistic: impl Fn(&[usize]) -> Option<f64> + Sync,
 ) -> Result<RandomisationResult> {
-    let g1 = treated.len();
-    if g1 == 0 || g1 >= units {
-        return Err(StatsError::NeedsBothArms { method: "randomisation inference" });
-    }
-    let mut observed_set = treated.to_vec();
-    observed_set.sort_unstable();
-    let observed = statistic(&observed_set)
-        .ok_or(StatsError::UndefinedStatistic { reason: "the statistic is not defined for the observed assignment" })?;
+    let mut results = randomisation_tests(units, treated, max_assignments, seed, 1, |set| vec![statistic(set)])?;
+    results.pop().flatten().ok_or(StatsError::UndefinedStatistic {
+        reason: "the statistic is not defined for the observed assignment",
+    })
+}
+
+/// The assignments of randomisation inference: every set of `g1` of `units` units when there
+/// are at most `max_assignments` (lexicographic order), else `observed` and `max_assignments -
+/// 1` sets drawn from `seed`. The flag says whether they were enumerated.
+pub fn assignments(units: usize, observed: &[usize], max_assignments: usize, seed: u64) -> (Vec<Vec<usize>>, bool) {
+    let g1 = observed.len();
     let total = (0..g1).fold(1.0f64, |acc, i| acc * (units - i) as f64 / (i + 1) as f64);
-    let (sets, enumerated): (Vec<Vec<usize>>, bool) = if total <= max_assignments as f64 {
+    if total <= max_assignments as f64 {
         let mut all = Vec::new();
         let mut pick: Vec<usize> = (0..g1).collect();
         loop {
@@ -64,25 +67,56 @@ pub fn randomisation_test(
         }
         (all, true)
     } else {
-        let drawn = (0..max_assignments)
-            .map(|rep| {
-                let mut rng = Rng::new(seed, rep as u64 + 1);
+        let mut observed_set = observed.to_vec();
+        observed_set.sort_unstable();
+        let drawn = std::iter::once(observed_set)
+            .chain((1..max_assignments.max(1)).map(|rep| {
+                let mut rng = Rng::new(seed, rep as u64);
                 let mut idx: Vec<usize> = (0..units).collect();
                 rng.shuffle_prefix(&mut idx, g1);
                 let mut set = idx[..g1].to_vec();
                 set.sort_unstable();
                 set
-            })
+            }))
             .collect();
         (drawn, false)
-    };
-    let stats: Vec<Option<f64>> = sets.par_iter().map(|s| statistic(s)).collect();
-    let stats: Vec<f64> = stats.into_iter().flatten().collect();
-    let extreme = stats.iter().filter(|s| s.abs() >= observed.abs() * (1.0 - 1e-12)).count();
-    Ok(RandomisationResult {
-        estimate: observed,
-        p_value: extreme as f64 / stats.len() as f64,
-        assignments: stats.len(),
-        enumerated,
-    })
+    }
+}
+
+/// [`randomisation_test`] of `n` statistics at once (one pass over the assignments, each
+/// computed once): `statistics(set)` gives the `n` statistics of an assignment. A statistic not
+/// defined for the observed set has no test (None).
+///
+/// # Errors
+/// No treated unit, or every unit treated.
+pub fn randomisation_tests(
+    units: usize,
+    treated: &[usize],
+    max_assignments: usize,
+    seed: u64,
+    n: usize,
+    statistics: impl Fn(&[usize]) -> Vec<Option<f64>> + Sync,
+) -> Result<Vec<Option<RandomisationResult>>> {
+    let g1 = treated.len();
+    if g1 == 0 || g1 >= units {
+        return Err(StatsError::NeedsBothArms { method: "randomisation inference" });
+    }
+    let mut observed_set = treated.to_vec();
+    observed_set.sort_unstable();
+    let (sets, enumerated) = assignments(units, &observed_set, max_assignments, seed);
+    let all: Vec<Vec<Option<f64>>> = sets.par_iter().map(|s| statistics(s)).collect();
+    let observed_at = sets.iter().position(|s| *s == observed_set).unwrap_or(0);
+    Ok((0..n)
+        .map(|j| {
+            let observed = all[observed_at].get(j).copied().flatten()?;
+            let stats: Vec<f64> = all.iter().filter_map(|a| a.get(j).copied().flatten()).collect();
+            let extreme = stats.iter().filter(|s| s.abs() >= observed.abs() * (1.0 - 1e-12)).count();
+            Some(RandomisationResult {
+                estimate: observed,
+                p_value: extreme as f64 / stats.len() as f64,
+                assignments: stats.len(),
+                enumerated,
+            })
+        })
+        .collect())
 }

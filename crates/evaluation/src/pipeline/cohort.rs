@@ -133,7 +133,7 @@ impl Cohort {
     }
 
     /// Appends `other`'s rows.
-    fn append(&mut self, mut other: Cohort) {
+    pub(crate) fn append(&mut self, mut other: Cohort) {
         self.child.append(&mut other.child);
         self.site.append(&mut other.site);
         self.treated.append(&mut other.treated);

@@ -41,6 +41,8 @@ pub enum Stage {
     Matching,
     /// Child-level outcomes and effects.
     Effects,
+    /// Randomisation inference on the primary rows.
+    Randomisation,
     /// Site-level metrics and difference-in-differences.
     SiteLevel,
     /// The specification curve (when enabled).
@@ -57,6 +59,7 @@ impl Stage {
             Stage::Cohort => "cohort",
             Stage::Matching => "matching",
             Stage::Effects => "effects",
+            Stage::Randomisation => "randomisation",
             Stage::SiteLevel => "site_level",
             Stage::SpecificationCurve => "specification_curve",
             Stage::Power => "power",
@@ -70,6 +73,7 @@ impl Stage {
             Stage::Cohort => "building the cohort",
             Stage::Matching => "matching",
             Stage::Effects => "estimating effects",
+            Stage::Randomisation => "randomisation inference",
             Stage::SiteLevel => "site-level analysis",
             Stage::SpecificationCurve => "specification curve",
             Stage::Power => "power simulation",

@@ -1,0 +1,167 @@
+//! Randomisation inference on the child-level primary rows (docs/evaluation.md "Inference with
+//! few pilot sites"; MacKinnon and Webb 2020): the pilot label reassigned to k of the G sites of
+//! the analysis (pilot and control sites), the cohort, the matching and the primary rows
+//! recomputed for each assignment, and each row's t compared with its distribution over the
+//! assignments. With stacks, the pilots' go-live dates go to the chosen sites in go-live order
+//! (the earliest date to the first chosen site in sites.csv order; the observed assignment keeps
+//! the real mapping). It tests the sharp null of no effect for any child, and its size holds
+//! whatever the number of sites, which cluster-robust tests cannot promise with five pilots.
+//!
+//! Fast because every site's eligible children, covariates and outcomes on each index date are
+//! computed once (one cohort per date over every site of the analysis); an assignment only
+//! picks rows, matches and estimates.
+
+use crate::config::ValidConfig;
+use crate::error::Result;
+use crate::pipeline::cohort::{self, Cohort, Stack, Windows};
+use crate::pipeline::{effects, matching, CohortStage, Detail};
+use crate::results::EffectRow;
+use crate::vocab::Outcome;
+use swp_data::Dataset;
+use swp_metrics::Index;
+use swp_stats::randomisation::randomisation_tests;
+
+/// Every site's eligible children on each stack's index date, shared by the assignments.
+struct Shared {
+    /// One cohort per stack (all sites of the analysis, `treated` false), in stack order.
+    cohorts: Vec<Cohort>,
+    /// The sites of the analysis (index site indices) in sites.csv order: the units.
+    units: Vec<u32>,
+    /// The observed pilots as units.
+    observed: Vec<usize>,
+    /// With stacks: the observed pilot unit of each stack.
+    stack_pilot: Option<Vec<usize>>,
+}
+
+impl Shared {
+    fn new(config: &ValidConfig, dataset: &Dataset, index: &Index, stage: &CohortStage) -> Shared {
+        let units: Vec<u32> = stage
+            .sites
+            .iter()
+            .filter_map(|s| index.groups.site_index(&s.id))
+            .filter(|&i| stage.arm_of_site.get(i).copied().flatten().is_some())
+            .map(|i| i as u32)
+            .collect();
+        let observed: Vec<usize> =
+            (0..units.len()).filter(|&u| stage.arm_of_site[units[u] as usize] == Some(true)).collect();
+        let in_analysis: Vec<Option<bool>> = stage.arm_of_site.iter().map(|a| a.map(|_| false)).collect();
+        let codes = cohort::Codes::new(dataset, config);
+        let cohorts = stage
+            .stacks
+            .iter()
+            .map(|s: &Stack| {
+                let windows = Windows::new(s.windows.index_date, config, s.windows.extract_date);
+                cohort::build(index, &codes, &in_analysis, &windows, config, (0, None)).0
+            })
+            .collect();
+        let stack_pilot = stage
+            .stacks
+            .iter()
+            .map(|s| {
+                let site = index.groups.site_index(s.pilot.as_deref()?)? as u32;
+                units.iter().position(|&u| u == site)
+            })
+            .collect::<Option<Vec<usize>>>()
+            .filter(|_| stage.stacks.len() > 1);
+        Shared { cohorts, units, observed, stack_pilot }
+    }
+
+    /// The stacked cohort of an assignment (`set`: the chosen units, increasing), or None when
+    /// a stack has no child of an arm.
+    fn cohort(&self, set: &[usize]) -> Option<Cohort> {
+        let chosen: Vec<u32> = set.iter().map(|&u| self.units[u]).collect();
+        // which chosen unit is treated in each stack
+        let treated_of_stack: Vec<Vec<u32>> = match &self.stack_pilot {
+            None => vec![chosen.clone()],
+            Some(observed) if set == self.observed.as_slice() => {
+                observed.iter().map(|&u| vec![self.units[u]]).collect()
+            }
+            Some(_) => chosen.iter().map(|&s| vec![s]).collect(),
+        };
+        let mut out = Cohort::default();
+        for (k, (base, treated_sites)) in self.cohorts.iter().zip(&treated_of_stack).enumerate() {
+            let rows: Vec<usize> = (0..base.len())
+                .filter(|&i| treated_sites.contains(&base.site[i]) || !chosen.contains(&base.site[i]))
+                .collect();
+            let treated: Vec<bool> = rows.iter().map(|&i| treated_sites.contains(&base.site[i])).collect();
+            if !treated.contains(&true) || !treated.contains(&false) {
+                return None;
+            }
+            let site = rows.iter().map(|&i| base.site[i]).collect();
+            let mut part = base.resample(&rows, site, treated);
+            part.stack = vec![k as u16; rows.len()];
+            out.append(part);
+        }
+        Some(out)
+    }
+}
+
+/// The t statistic of a row: its estimate (log for ratios) over its standard error.
+fn t_of(row: &EffectRow) -> Option<f64> {
+    let estimate = row.estimate?;
+    let coef = if row.estimate_type.is_ratio() { estimate.ln() } else { estimate };
+    let t = coef / row.se?;
+    t.is_finite().then_some(t)
+}
+
+/// The primary rows' t statistics of the cohort (None where a row is not estimable).
+fn primary_t(config: &ValidConfig, cohort: &Cohort, n: usize) -> Vec<Option<f64>> {
+    let none = || vec![None; n];
+    let Ok((covariates, dropped)) = matching::covariates(config, cohort) else { return none() };
+    let Ok(matching) = matching::run(config, cohort, &covariates, &dropped, &|_, p, d| p.propensity_as_r(d)) else {
+        return none();
+    };
+    let mut warnings = Vec::new();
+    let outcomes = effects::child_outcomes(config, cohort, &matching, 0.0, Detail::Primary, &mut warnings);
+    let rows: Vec<Option<f64>> = outcomes.effects.iter().filter(|e| e.primary).map(t_of).collect();
+    if rows.len() == n {
+        rows
+    } else {
+        none()
+    }
+}
+
+/// Randomisation inference on the primary rows of `effects` (estimated on `stage`): fills
+/// `ri_p_value`, `ri_assignments`, `ri_exact` and `ri_min_p`. Returns the number of assignments
+/// that could not be estimated (a stack with no child of an arm, matching that failed).
+pub(crate) fn primary_rows(
+    config: &ValidConfig,
+    dataset: &Dataset,
+    index: &Index,
+    stage: &CohortStage,
+    effects: &mut [EffectRow],
+) -> Result<usize> {
+    let shared = Shared::new(config, dataset, index, stage);
+    let primary: Vec<usize> = (0..effects.len()).filter(|&i| effects[i].primary && effects[i].outcome.outcome().is_some_and(|o| Outcome::CHILD.contains(&o))).collect();
+    let n = primary.len();
+    if n == 0 || shared.observed.is_empty() || shared.observed.len() >= shared.units.len() {
+        return Ok(0);
+    }
+    let failed = std::sync::atomic::AtomicUsize::new(0);
+    let inference = config.inference();
+    let tests = randomisation_tests(
+        shared.units.len(),
+        &shared.observed,
+        inference.randomisation_assignments,
+        inference.seed,
+        n,
+        |set| {
+            let t = shared.cohort(set).map_or_else(|| vec![None; n], |c| primary_t(config, &c, n));
+            if t.iter().all(Option::is_none) {
+                failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            t
+        },
+    )
+    .map_err(crate::error::at("randomisation inference"))?;
+    for (&i, test) in primary.iter().zip(tests) {
+        if let Some(test) = test {
+            let row = &mut effects[i];
+            row.ri_p_value = Some(test.p_value);
+            row.ri_assignments = Some(test.assignments);
+            row.ri_exact = Some(test.enumerated);
+            row.ri_min_p = Some(1.0 / test.assignments as f64);
+        }
+    }
+    Ok(failed.into_inner())
+}
