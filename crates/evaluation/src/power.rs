@@ -160,10 +160,10 @@ fn p_value(
             }
             let rate: Vec<f64> = y.iter().zip(exposure).map(|(c, e)| c / e).collect();
             let w: Vec<f64> = sample.weights.iter().zip(exposure).map(|(a, b)| a * b).collect();
-            estimates::wild_p(&x, &rate, &w, sample, wild, outcome.as_str()).ok().flatten()
+            estimates::wild(&x, &rate, &w, sample, wild, outcome.as_str(), false).ok().and_then(|b| b.p)
         }
         Outcome::ThreePlusPlacements => {
-            estimates::wild_p(&x, y, &sample.weights, sample, wild, outcome.as_str()).ok().flatten()
+            estimates::wild(&x, y, &sample.weights, sample, wild, outcome.as_str(), false).ok().and_then(|b| b.p)
         }
         _ => {
             let event: Vec<bool> = y.iter().map(|&e| e > 0.0).collect();

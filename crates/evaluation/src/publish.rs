@@ -162,6 +162,8 @@ impl Rule {
                     &mut r.ci_low,
                     &mut r.ci_high,
                     &mut r.p_value,
+                    &mut r.wild_ci_low,
+                    &mut r.wild_ci_high,
                     &mut r.se,
                     &mut r.mean_treated,
                     &mut r.mean_control,

@@ -357,6 +357,10 @@ pub struct EffectRow {
     pub p_holm: Option<f64>,
     /// Wild cluster bootstrap p-value of the outcome's linear row (null imposed).
     pub wild_p_value: Option<f64>,
+    /// Linear rows: the 95% wild cluster bootstrap interval, by inverting the null-imposed test.
+    pub wild_ci_low: Option<f64>,
+    /// Its upper limit.
+    pub wild_ci_high: Option<f64>,
     /// Randomisation inference (primary rows): the share of reassignments of the pilot label to
     /// sites whose |t| is at least the observed |t| (docs/evaluation.md "Inference with few
     /// pilot sites").
@@ -423,6 +427,8 @@ impl EffectRow {
             p_value: None,
             p_holm: None,
             wild_p_value: None,
+            wild_ci_low: None,
+            wild_ci_high: None,
             ri_p_value: None,
             ri_assignments: None,
             ri_exact: None,
@@ -531,12 +537,14 @@ pub struct SiteDidRow {
     pub p_value: Option<f64>,
     /// Wild cluster bootstrap p-value (WCR, null imposed).
     pub wild_p_value: Option<f64>,
-    /// Randomisation inference p-value.
+    /// Randomisation inference p-value (on the t statistic).
     pub ri_p_value: Option<f64>,
     /// Assignments used by randomisation inference.
     pub ri_assignments: Option<usize>,
     /// Whether every assignment was used (exact).
     pub ri_exact: Option<bool>,
+    /// The smallest randomisation p-value the design can give (1 / assignments).
+    pub ri_min_p: Option<f64>,
     /// Sites in the panel.
     pub n_sites: usize,
     /// Pilot sites in the panel.

@@ -583,6 +583,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
             h += &figure_html(f, caption);
         }
     }
+    h += "<p>The rows for all pilots have CR2, wild bootstrap and randomisation p-values (the randomisation test on the t statistic). A row for one pilot has one treated site: a cluster-robust standard error, interval or p-value from one treated cluster is not valid (MacKinnon and Webb 2017; Conley and Taber 2011), so those rows show the estimate and the randomisation p-value only, which cannot go below ri_min_p (one over the number of sites that could have been the pilot).</p>\n";
     h += &table_html(
         &tables::site_did(results),
         "Difference-in-differences per metric (site and year fixed effects; CR2, wild bootstrap and randomisation inference p-values)",

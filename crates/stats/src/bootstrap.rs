@@ -422,8 +422,10 @@ impl WildProblem {
         }
     }
 
-    /// The 95% interval by inverting the WCR test: the values r whose p-value is at least 0.05
-    /// (found by bisection on each side of the estimate, with the same draws throughout).
+    /// The 95% interval by inverting the WCR test (as boottest and fwildclusterboot do): the
+    /// values r whose p-value is at least 0.05, found by bisection on each side of the estimate
+    /// with the same draws throughout, to 1e-7 of the interval's scale (the larger of the
+    /// bound and the standard error).
     pub fn confidence_interval(&self, params: &ValidWildParams) -> (f64, f64) {
         let draws = self.draws(params);
         let p = |r: f64| self.p_value_with(r, BootType::Wcr, &draws).1;
@@ -436,7 +438,11 @@ impl WildProblem {
                 outside = self.estimate + dir * se * 2f64.powi(widen + 1);
                 widen += 1;
             }
-            for _ in 0..50 {
+            let tolerance = 1e-7 * se.max(outside.abs());
+            for _ in 0..80 {
+                if (outside - inside).abs() <= tolerance {
+                    break;
+                }
                 let mid = 0.5 * (inside + outside);
                 if p(mid) >= 0.05 {
                     inside = mid;

@@ -107,18 +107,41 @@ fn glm_cr2(
     Ok((Inference { estimate: glm.coef[1], se, df, p_value: f64::NAN, ci_low: f64::NAN, ci_high: f64::NAN }, se2))
 }
 
-pub(crate) fn wild_p(
+/// The wild cluster bootstrap of coefficient 1 (WCR, null imposed): its p-value, and with
+/// `interval` its 95% interval by test inversion.
+pub(crate) fn wild(
     x: &Matrix,
     y: &[f64],
     w: &[f64],
     sample: &Sample,
     params: &Wild,
     step: &str,
-) -> Result<Option<f64>> {
+    interval: bool,
+) -> Result<WildOut> {
     let problem = WildProblem::new(x, y, Some(w), &sample.site, 1).map_err(at(format!("{step}: wild bootstrap")))?;
     let params =
         WildParams { kind: BootType::Wcr, ..*params }.check().map_err(at(format!("{step}: wild bootstrap")))?;
-    Ok(finite(problem.test(0.0, &params).p_value))
+    let p = finite(problem.test(0.0, &params).p_value);
+    let ci = if interval { problem.confidence_interval(&params) } else { (f64::NAN, f64::NAN) };
+    Ok(WildOut { p, low: finite(ci.0), high: finite(ci.1) })
+}
+
+/// The wild bootstrap's p-value and interval.
+pub(crate) struct WildOut {
+    pub(crate) p: Option<f64>,
+    pub(crate) low: Option<f64>,
+    pub(crate) high: Option<f64>,
+}
+
+impl WildOut {
+    /// Fills the p-value on `r`, and the interval when `linear` (the row the bootstrap ran on).
+    fn fill(&self, r: &mut EffectRow, linear: bool) {
+        r.wild_p_value = self.p;
+        if linear {
+            r.wild_ci_low = self.low;
+            r.wild_ci_high = self.high;
+        }
+    }
 }
 
 /// A count outcome: the rate ratio (Poisson GLM with a log-exposure offset, prior weights =
@@ -167,9 +190,10 @@ pub fn count_rows(
     let mut difference = row(outcome, EstimateType::RateDifference, s);
     fill(&mut difference, &inf, fit.coef[1], false);
     fill_secondary(&mut difference, fit.coef[1], se2, false);
-    let p = wild_p(&x, &rate, &w, s, wild, &step)?;
+    let boot = self::wild(&x, &rate, &w, s, wild, &step, true)?;
+    boot.fill(&mut difference, true);
     for r in [&mut ratio, &mut difference] {
-        r.wild_p_value = p;
+        boot.fill(r, false);
         r.mean_treated = s.weighted_mean(&rate, Some(exposure), true);
         r.mean_control = s.weighted_mean(&rate, Some(exposure), false);
         r.events_treated = Some(s.total(count, true));
@@ -191,7 +215,7 @@ pub fn cost_rows(outcome: Outcome, cost: &[f64], exposure: &[f64], s: &Sample, w
     let mut r = row(outcome, EstimateType::MeanDifference, s);
     fill(&mut r, &inf, fit.coef[1], false);
     fill_secondary(&mut r, fit.coef[1], se2, false);
-    r.wild_p_value = wild_p(&x, &per_year, &w, s, wild, &step)?;
+    self::wild(&x, &per_year, &w, s, wild, &step, true)?.fill(&mut r, true);
     r.mean_treated = s.weighted_mean(&per_year, Some(exposure), true);
     r.mean_control = s.weighted_mean(&per_year, Some(exposure), false);
     Ok(vec![r])
@@ -217,7 +241,8 @@ pub fn binary_rows(outcome: Outcome, y: &[f64], s: &Sample, wild: &Wild, detail:
     let (inf, se2) = cr2_pair(&fit, s, &step)?;
     fill(&mut rd, &inf, fit.coef[1], false);
     fill_secondary(&mut rd, fit.coef[1], se2, false);
-    let p = wild_p(&x, y, &s.weights, s, wild, &step)?;
+    let boot = self::wild(&x, y, &s.weights, s, wild, &step, true)?;
+    boot.fill(&mut rd, true);
     let mut rows = vec![rd];
     // an arm where nobody (or, for the odds, everybody) has the outcome makes the ratios 0 or
     // infinite: they are left empty
@@ -247,7 +272,7 @@ pub fn binary_rows(outcome: Outcome, y: &[f64], s: &Sample, wild: &Wild, detail:
         rows.push(r);
     }
     for r in &mut rows {
-        r.wild_p_value = p;
+        boot.fill(r, false);
         r.mean_treated = s.weighted_mean(y, None, true);
         r.mean_control = s.weighted_mean(y, None, false);
         r.events_treated = Some(s.total(y, true));

@@ -111,6 +111,7 @@ pub fn did(
         ri_p_value: None,
         ri_assignments: None,
         ri_exact: None,
+        ri_min_p: None,
         n_sites: units_present.len(),
         n_pilot_sites: treated.len(),
         n_site_years: y.len(),
@@ -121,45 +122,61 @@ pub fn did(
     // Bell-McCaffrey df of the full dummy-variable model (with Moore-Penrose adjustments, as
     // clubSandwich) equal those of the site-demeaned regression on the year dummies and D
     // (Pustejovsky and Tipton 2018, section 3), at O(T) columns instead of O(G + T).
-    let x = within_design(&unit_label, &period_label, &d, units_present.len(), present.len());
-    let yw = demean(&unit_label, &y, units_present.len());
+    let units = units_present.len();
+    let x = within_design(&unit_label, &period_label, &d, units, present.len());
+    let yw = demean(&unit_label, &y, units);
     let coef = x.p - 1;
     let step = format!("site-level {metric}");
     let fit = wls(&x, &yw, None).map_err(at(step.clone()))?;
-    if let Ok(cr2) = fit.cr2_inference(&unit_label, coef) {
-        out.se = cr2.se.is_finite().then_some(cr2.se);
-        out.df = cr2.df.is_finite().then_some(cr2.df);
-        out.ci_low = cr2.ci_low.is_finite().then_some(cr2.ci_low);
-        out.ci_high = cr2.ci_high.is_finite().then_some(cr2.ci_high);
-        out.p_value = cr2.p_value.is_finite().then_some(cr2.p_value);
-    }
     let inference = &config.inference();
-    if let Ok(problem) = WildProblem::new(&x, &yw, None, &unit_label, coef) {
-        let params = WildParams {
-            reps: inference.bootstrap_reps,
-            weights: inference.bootstrap_weights,
-            kind: BootType::Wcr,
-            seed: inference.seed,
-        };
-        // the config's check keeps the replications in range, so this holds
-        if let Ok(params) = params.check() {
-            let p = problem.test(0.0, &params).p_value;
-            out.wild_p_value = p.is_finite().then_some(p);
+    // one treated site: a cluster-robust SE, interval or p and the wild bootstrap are not valid
+    // (MacKinnon and Webb 2017; Conley and Taber 2011); only randomisation inference is shown
+    if treated.len() > 1 {
+        if let Ok(cr2) = fit.cr2_inference(&unit_label, coef) {
+            out.se = cr2.se.is_finite().then_some(cr2.se);
+            out.df = cr2.df.is_finite().then_some(cr2.df);
+            out.ci_low = cr2.ci_low.is_finite().then_some(cr2.ci_low);
+            out.ci_high = cr2.ci_high.is_finite().then_some(cr2.ci_high);
+            out.p_value = cr2.p_value.is_finite().then_some(cr2.p_value);
+        }
+        if let Ok(problem) = WildProblem::new(&x, &yw, None, &unit_label, coef) {
+            let params = WildParams {
+                reps: inference.bootstrap_reps,
+                weights: inference.bootstrap_weights,
+                kind: BootType::Wcr,
+                seed: inference.seed,
+            };
+            // the config's check keeps the replications in range, so this holds
+            if let Ok(params) = params.check() {
+                let p = problem.test(0.0, &params).p_value;
+                out.wild_p_value = p.is_finite().then_some(p);
+            }
         }
     }
+    // randomisation inference on t (the coefficient over its CR2 error; the coefficient itself
+    // where the error cannot be computed, as with one treated site)
     let pilot_dates: Vec<Option<i32>> = treated.iter().map(|&u| go_lives[u]).collect();
-    let units = units_present.len();
+    let studentise = treated.len() > 1;
     let ri = randomisation_test(units, &treated, inference.randomisation_assignments, inference.seed, |set| {
         let mut assigned = vec![None; units];
         for (k, &u) in set.iter().enumerate() {
             assigned[u] = pilot_dates[k];
         }
-        twfe_coefficient(&unit_label, &period_label, &y, &d_of(&assigned))
+        let d = d_of(&assigned);
+        if !studentise {
+            return twfe_coefficient(&unit_label, &period_label, &y, &d);
+        }
+        let x = within_design(&unit_label, &period_label, &d, units, present.len());
+        let fit = wls(&x, &yw, None).ok()?;
+        let se = fit.cr2_inference(&unit_label, coef).ok()?.se;
+        let t = fit.coef[coef] / se;
+        t.is_finite().then_some(t)
     });
     if let Ok(ri) = ri {
         out.ri_p_value = Some(ri.p_value);
         out.ri_assignments = Some(ri.assignments);
         out.ri_exact = Some(ri.enumerated);
+        out.ri_min_p = Some(1.0 / ri.assignments as f64);
     }
     Ok(out)
 }
