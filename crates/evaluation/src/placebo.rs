@@ -44,8 +44,7 @@ pub(crate) fn placebo(
         Ok(c) => c,
         Err(e) => return Ok(Err(format!("placebo in time not run: {e}"))),
     };
-    let matching = match matching::run(config, &stage.cohort, &covariates, &dropped, &|_, p, d| p.propensity_as_r(d))
-    {
+    let matching = match matching::run(config, &stage.cohort, &covariates, &dropped, &|_, p, d| p.propensity_as_r(d)) {
         Ok(m) => m,
         Err(e) => return Ok(Err(format!("placebo in time not run: {e}"))),
     };

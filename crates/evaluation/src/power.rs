@@ -202,7 +202,8 @@ impl Simulation<'_> {
         let (rows, site, treated) = simulated_rows(by_site, pilot_sizes, pilot_sites, control_sites, &mut rng);
         let simulated = cohort.resample(&rows, site, treated);
         let Ok((covariates, dropped)) = matching::covariates(config, &simulated) else { return failed() };
-        let Ok(matching) = matching::run(config, &simulated, &covariates, &dropped, &|_, p, d| p.propensity_as_r(d)) else {
+        let Ok(matching) = matching::run(config, &simulated, &covariates, &dropped, &|_, p, d| p.propensity_as_r(d))
+        else {
             return failed();
         };
         let (matched, sample) = matched_sample(&simulated, &matching);

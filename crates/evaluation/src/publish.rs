@@ -100,13 +100,13 @@ impl Rule {
         // steps hidden in some stack, per arm
         let mut hidden_steps: Vec<(String, usize)> = Vec::new();
         for (stack, arm) in &blocks {
-            let rows: Vec<usize> = (0..flow.len()).filter(|&i| flow[i].arm == *arm && flow[i].stack == *stack).collect();
+            let rows: Vec<usize> =
+                (0..flow.len()).filter(|&i| flow[i].arm == *arm && flow[i].stack == *stack).collect();
             let mut small_steps: Vec<usize> =
                 (1..rows.len()).filter(|&k| flow[rows[k]].removed.is_some_and(|x| self.small(x))).collect();
             if stacked && stack.is_none() {
-                small_steps.extend(
-                    (1..rows.len()).filter(|&k| hidden_steps.contains(&(arm.clone(), flow[rows[k]].step))),
-                );
+                small_steps
+                    .extend((1..rows.len()).filter(|&k| hidden_steps.contains(&(arm.clone(), flow[rows[k]].step))));
                 small_steps.sort_unstable();
                 small_steps.dedup();
             }

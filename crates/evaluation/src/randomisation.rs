@@ -132,7 +132,9 @@ pub(crate) fn primary_rows(
     effects: &mut [EffectRow],
 ) -> Result<usize> {
     let shared = Shared::new(config, dataset, index, stage);
-    let primary: Vec<usize> = (0..effects.len()).filter(|&i| effects[i].primary && effects[i].outcome.outcome().is_some_and(|o| Outcome::CHILD.contains(&o))).collect();
+    let primary: Vec<usize> = (0..effects.len())
+        .filter(|&i| effects[i].primary && effects[i].outcome.outcome().is_some_and(|o| Outcome::CHILD.contains(&o)))
+        .collect();
     let n = primary.len();
     if n == 0 || shared.observed.is_empty() || shared.observed.len() >= shared.units.len() {
         return Ok(0);

@@ -37,9 +37,10 @@ pub fn randomisation_test(
     statistic: impl Fn(&[usize]) -> Option<f64> + Sync,
 ) -> Result<RandomisationResult> {
     let mut results = randomisation_tests(units, treated, max_assignments, seed, 1, |set| vec![statistic(set)])?;
-    results.pop().flatten().ok_or(StatsError::UndefinedStatistic {
-        reason: "the statistic is not defined for the observed assignment",
-    })
+    results
+        .pop()
+        .flatten()
+        .ok_or(StatsError::UndefinedStatistic { reason: "the statistic is not defined for the observed assignment" })
 }
 
 /// The assignments of randomisation inference: every set of `g1` of `units` units when there

@@ -541,8 +541,9 @@ pub fn se_cr2_inverse_variance<'d>(
 
 /// G^(-1/2) (Moore-Penrose) of a cluster's G = S (Theta - D M D') S, ready to apply.
 enum InverseRoot {
-    /// Any D: a dense eigen-decomposition, O(n^3).
-    Dense { n: usize, vectors: Vec<f64>, root: Vec<f64> },
+    /// Any D: a dense eigen-decomposition kept as its transformations (O(n^3) for the
+    /// eigenvalues, O(n^2) per vector it is applied to).
+    Dense { transforms: crate::linalg::EigenTransforms, root: Vec<f64> },
     /// Rows of D all proportional to one x (treatment constant in the cluster), so that
     /// G = diag(lambda) minus c u u'. Within a group of equal lambda, directions orthogonal to u
     /// keep eigenvalue lambda; the groups' u-directions form an m x m problem (m = distinct
@@ -560,10 +561,11 @@ impl InverseRoot {
     }
 
     fn dense(g: &[f64], n: usize) -> Self {
-        let (values, vectors) = crate::linalg::symmetric_eigen_ql(g, n);
-        let largest = values.iter().fold(0.0f64, |x, &y| x.max(y.abs()));
+        let transforms = crate::linalg::EigenTransforms::new(g, n);
+        let largest = transforms.values.iter().fold(0.0f64, |x, &y| x.max(y.abs()));
         let cutoff = 1e-10 * largest.max(1e-300);
-        InverseRoot::Dense { n, vectors, root: values.iter().map(|&l| Self::root_of(l, cutoff)).collect() }
+        let root = transforms.values.iter().map(|&l| Self::root_of(l, cutoff)).collect();
+        InverseRoot::Dense { transforms, root }
     }
 
     /// `lambda` and `u` per unit, `c` >= 0.
@@ -606,15 +608,7 @@ impl InverseRoot {
 
     fn apply(&self, y: &[f64]) -> Vec<f64> {
         match self {
-            InverseRoot::Dense { n, vectors, root } => {
-                let n = *n;
-                let mut proj = vec![0.0; n];
-                for l in 0..n {
-                    let dot: f64 = (0..n).map(|r| vectors[r * n + l] * y[r]).sum();
-                    proj[l] = dot * root[l];
-                }
-                (0..n).map(|r| (0..n).map(|l| vectors[r * n + l] * proj[l]).sum::<f64>()).collect()
-            }
+            InverseRoot::Dense { transforms, root } => transforms.apply(root, y),
             InverseRoot::RankOne { groups, u, vectors, root, cutoff } => {
                 let mut out = vec![0.0; y.len()];
                 let mut a = Vec::new();

@@ -350,23 +350,23 @@ impl Codes {
     pub(crate) fn new(dataset: &Dataset, config: &ValidConfig) -> Codes {
         let groups = config.code_groups();
         let episodes = EpisodeCodes {
-        legal_status: Grouping::new(&dataset.episodes, "ls", groups.legal_status()),
-        placement_type: Grouping::new(&dataset.episodes, "place", groups.placement_type()),
-        cin_n1: {
-            let (categories, ids) = code_ids(&dataset.episodes.frame, "cin");
-            let n1: Vec<bool> = categories.iter().map(|c| c == "N1").collect();
-            ids.into_iter().map(|i| i.is_some_and(|i| n1[i as usize])).collect()
-        },
-    };
+            legal_status: Grouping::new(&dataset.episodes, "ls", groups.legal_status()),
+            placement_type: Grouping::new(&dataset.episodes, "place", groups.placement_type()),
+            cin_n1: {
+                let (categories, ids) = code_ids(&dataset.episodes.frame, "cin");
+                let n1: Vec<bool> = categories.iter().map(|c| c == "N1").collect();
+                ids.into_iter().map(|i| i.is_some_and(|i| n1[i as usize])).collect()
+            },
+        };
         let children = ChildCodes {
-        sex: {
-            let (categories, ids) = code_ids(&dataset.children.frame, "sex");
-            ids.into_iter()
-                .map(|i| i.map_or_else(|| "not recorded".to_string(), |i| categories[i as usize].clone()))
-                .collect()
-        },
-        ethnic_group: Grouping::new(&dataset.children, "ethnic", groups.ethnic_group()),
-    };
+            sex: {
+                let (categories, ids) = code_ids(&dataset.children.frame, "sex");
+                ids.into_iter()
+                    .map(|i| i.map_or_else(|| "not recorded".to_string(), |i| categories[i as usize].clone()))
+                    .collect()
+            },
+            ethnic_group: Grouping::new(&dataset.children, "ethnic", groups.ethnic_group()),
+        };
         Codes { episodes, children }
     }
 }

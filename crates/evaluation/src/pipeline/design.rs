@@ -150,9 +150,7 @@ pub(crate) fn cohort_table(
     ];
     if stacks.len() > 1 {
         columns.push("stack".into());
-        text.push(
-            cohort.stack.iter().map(|&k| stacks[usize::from(k)].pilot.clone().unwrap_or_default()).collect(),
-        );
+        text.push(cohort.stack.iter().map(|&k| stacks[usize::from(k)].pilot.clone().unwrap_or_default()).collect());
     }
     let mut numbers: Vec<Vec<Option<f64>>> = Vec::new();
     let mut push = |name: &str, v: Vec<Option<f64>>| {

@@ -563,7 +563,8 @@ pub(crate) fn adjust_primary(config: &ValidConfig, effects: &mut [EffectRow]) {
     let method = config.inference().multiplicity;
     if method != swp_stats::multiplicity::Adjustment::None {
         let p_of = |e: &EffectRow| e.ri_p_value.or(e.p_value);
-        let primary: Vec<usize> = (0..effects.len()).filter(|&i| effects[i].primary && p_of(&effects[i]).is_some()).collect();
+        let primary: Vec<usize> =
+            (0..effects.len()).filter(|&i| effects[i].primary && p_of(&effects[i]).is_some()).collect();
         let p: Vec<f64> = primary.iter().filter_map(|&i| p_of(&effects[i])).collect();
         for (&i, adjusted) in primary.iter().zip(swp_stats::multiplicity::adjust(&p, method)) {
             effects[i].p_holm = Some(adjusted);

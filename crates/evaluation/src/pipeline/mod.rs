@@ -149,8 +149,9 @@ pub(crate) struct Prepared {
 
 /// A propensity model fitter of a stack's units: the params' own fit, or one shared by several
 /// specifications.
-pub(crate) type Propensity<'a> =
-    dyn Fn(usize, &ValidMatchParams, &MatchData<'_>) -> std::result::Result<Option<GlmFit>, swp_stats::StatsError> + Sync + 'a;
+pub(crate) type Propensity<'a> = dyn Fn(usize, &ValidMatchParams, &MatchData<'_>) -> std::result::Result<Option<GlmFit>, swp_stats::StatsError>
+    + Sync
+    + 'a;
 
 /// A checked evaluation, ready to run on datasets.
 #[derive(Debug, Clone)]
@@ -203,7 +204,8 @@ impl Evaluation {
         let mut stage = self.cohort_stage(dataset, index, progress)?;
         progress.stage(Stage::Matching);
         let (covariates, dropped) = matching::covariates(&self.config, &stage.cohort)?;
-        let matching = matching::run(&self.config, &stage.cohort, &covariates, &dropped, &|_, p, d| p.propensity_as_r(d))?;
+        let matching =
+            matching::run(&self.config, &stage.cohort, &covariates, &dropped, &|_, p, d| p.propensity_as_r(d))?;
         for name in &dropped {
             stage.warnings.push(format!("covariate `{name}` is constant in the cohort and was dropped"));
         }
