@@ -112,7 +112,7 @@ fn primary_t(config: &ValidConfig, cohort: &Cohort, n: usize) -> Vec<Option<f64>
         return none();
     };
     let mut warnings = Vec::new();
-    let outcomes = effects::child_outcomes(config, cohort, &matching, 0.0, Detail::Primary, &mut warnings);
+    let outcomes = effects::child_outcomes(config, cohort, &matching, 0.0, Detail::Statistic, &mut warnings);
     let rows: Vec<Option<f64>> = outcomes.effects.iter().filter(|e| e.primary).map(t_of).collect();
     if rows.len() == n {
         rows

@@ -716,7 +716,7 @@ pub fn symmetric_eigen_ql(m: &[f64], p: usize) -> (Vec<f64>, Vec<f64>) {
             iterations += 1;
             // shift from the leading 2 x 2 block, then chase the bulge up from mm to l
             let mut g = (d[l + 1] - d[l]) / (2.0 * e[l]);
-            let mut r = g.hypot(1.0);
+            let mut r = hypot(g, 1.0);
             g = d[mm] - d[l] + e[l] / (g + if g >= 0.0 { r } else { -r });
             let (mut s, mut c, mut shift) = (1.0f64, 1.0f64, 0.0f64);
             let mut i = mm;
@@ -725,7 +725,7 @@ pub fn symmetric_eigen_ql(m: &[f64], p: usize) -> (Vec<f64>, Vec<f64>) {
                 i -= 1;
                 let f = s * e[i];
                 let b = c * e[i];
-                r = f.hypot(g);
+                r = hypot(f, g);
                 e[i + 1] = r;
                 if r == 0.0 {
                     d[i + 1] -= shift;
@@ -756,6 +756,23 @@ pub fn symmetric_eigen_ql(m: &[f64], p: usize) -> (Vec<f64>, Vec<f64>) {
         }
     }
     (d, q)
+}
+
+/// sqrt(a^2 + b^2) without libm's hypot (several times slower): the plain sum of squares
+/// when it neither overflows nor underflows, else scaled by the larger magnitude.
+#[inline]
+fn hypot(a: f64, b: f64) -> f64 {
+    let sum = a * a + b * b;
+    if sum.is_finite() && sum > 1e-290 {
+        sum.sqrt()
+    } else {
+        let scale = a.abs().max(b.abs());
+        if scale == 0.0 || !scale.is_finite() {
+            return scale;
+        }
+        let (x, y) = (a / scale, b / scale);
+        scale * (x * x + y * y).sqrt()
+    }
 }
 
 /// A symmetric matrix's eigen-decomposition kept as the transformations that produce it (the
@@ -831,7 +848,7 @@ impl EigenTransforms {
                 }
                 iterations += 1;
                 let mut g = (d[l + 1] - d[l]) / (2.0 * e[l]);
-                let mut r = g.hypot(1.0);
+                let mut r = hypot(g, 1.0);
                 g = d[mm] - d[l] + e[l] / (g + if g >= 0.0 { r } else { -r });
                 let (mut s, mut c, mut shift) = (1.0f64, 1.0f64, 0.0f64);
                 let mut i = mm;
@@ -840,7 +857,7 @@ impl EigenTransforms {
                     i -= 1;
                     let f = s * e[i];
                     let b = c * e[i];
-                    r = f.hypot(g);
+                    r = hypot(f, g);
                     e[i + 1] = r;
                     if r == 0.0 {
                         d[i + 1] -= shift;
@@ -866,6 +883,42 @@ impl EigenTransforms {
             }
         }
         EigenTransforms { p, values: d, reflectors, rotations }
+    }
+
+    /// [`EigenTransforms::apply`] to two vectors in one pass over the transformations.
+    pub fn apply_pair(&self, scale: &[f64], y1: &[f64], y2: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let (mut a, mut b) = (y1.to_vec(), y2.to_vec());
+        let reflect = |z: &mut [f64], start: usize, beta: f64, v: &[f64]| {
+            let dot: f64 = z[start..].iter().zip(v).map(|(x, y)| x * y).sum::<f64>() * beta;
+            z[start..].iter_mut().zip(v).for_each(|(x, y)| *x -= dot * y);
+        };
+        for (start, beta, v) in &self.reflectors {
+            reflect(&mut a, *start, *beta, v);
+            reflect(&mut b, *start, *beta, v);
+        }
+        for &(i, c, s) in &self.rotations {
+            let i = i as usize;
+            for z in [&mut a, &mut b] {
+                let (zi, zi1) = (z[i], z[i + 1]);
+                z[i] = c * zi - s * zi1;
+                z[i + 1] = s * zi + c * zi1;
+            }
+        }
+        a.iter_mut().zip(scale).for_each(|(x, f)| *x *= f);
+        b.iter_mut().zip(scale).for_each(|(x, f)| *x *= f);
+        for &(i, c, s) in self.rotations.iter().rev() {
+            let i = i as usize;
+            for z in [&mut a, &mut b] {
+                let (zi, zi1) = (z[i], z[i + 1]);
+                z[i] = c * zi + s * zi1;
+                z[i + 1] = -s * zi + c * zi1;
+            }
+        }
+        for (start, beta, v) in self.reflectors.iter().rev() {
+            reflect(&mut a, *start, *beta, v);
+            reflect(&mut b, *start, *beta, v);
+        }
+        (a, b)
     }
 
     /// V diag(scale) V' y, for `scale` one factor per eigenvalue of [`EigenTransforms::values`].
@@ -1010,6 +1063,8 @@ mod eigen_tests {
             let scale: Vec<f64> = values.iter().map(|l| 1.0 / l.sqrt()).collect();
             let y: Vec<f64> = (0..p).map(|_| rng.normal()).collect();
             let ours = t.apply(&scale, &y);
+            let (again, _) = t.apply_pair(&scale, &y, &y);
+            assert_eq!(ours, again);
             for r in 0..p {
                 let direct: f64 = (0..p)
                     .map(|l| vectors[r * p + l] * scale[l] * (0..p).map(|q| vectors[q * p + l] * y[q]).sum::<f64>())

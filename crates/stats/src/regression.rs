@@ -606,6 +606,14 @@ impl InverseRoot {
         InverseRoot::RankOne { groups, u: u.to_vec(), vectors, root, cutoff }
     }
 
+    /// G^(-1/2) applied to two vectors.
+    fn apply_pair(&self, y1: &[f64], y2: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        match self {
+            InverseRoot::Dense { transforms, root } => transforms.apply_pair(root, y1, y2),
+            InverseRoot::RankOne { .. } => (self.apply(y1), self.apply(y2)),
+        }
+    }
+
     fn apply(&self, y: &[f64]) -> Vec<f64> {
         match self {
             InverseRoot::Dense { transforms, root } => transforms.apply(root, y),
@@ -721,9 +729,12 @@ fn cr2_inverse_variance_with(
             None => {
                 // G = S (Theta - D M D') S
                 let mut g = vec![0.0; ng * ng];
+                // M d_j once per row: each entry is then a k-vector product
+                let md: Vec<Vec<f64>> = rows.iter().map(|&j| mat_vec(&m, k, d.row(j))).collect();
                 for (a, &i) in rows.iter().enumerate() {
-                    for (b, &j) in rows.iter().enumerate() {
-                        let dmd = quad(d.row(i), &m, d.row(j));
+                    let di = d.row(i);
+                    for (b, mdj) in md.iter().enumerate() {
+                        let dmd: f64 = di.iter().zip(mdj).map(|(x, y)| x * y).sum();
                         let theta = if a == b { 1.0 / w[i] } else { 0.0 };
                         g[a * ng + b] = s[a] * (theta - dmd) * s[b];
                     }
@@ -731,13 +742,13 @@ fn cr2_inverse_variance_with(
                 InverseRoot::dense(&g, ng)
             }
         };
-        // A = S G^(-1/2) S, applied to vectors
-        let apply = |v: &[f64]| -> Vec<f64> {
-            let sv: Vec<f64> = v.iter().zip(&s).map(|(x, y)| x * y).collect();
-            inverse_root.apply(&sv).iter().zip(&s).map(|(x, y)| x * y).collect()
-        };
+        // A = S G^(-1/2) S, applied to the residuals and to W D M c together
+        let scaled = |v: &[f64]| -> Vec<f64> { v.iter().zip(&s).map(|(x, y)| x * y).collect() };
         let eg: Vec<f64> = rows.iter().map(|&i| e[i]).collect();
-        let ae = apply(&eg);
+        let wdm: Vec<f64> =
+            rows.iter().map(|&i| w[i] * d.row(i).iter().zip(&mc).map(|(x, y)| x * y).sum::<f64>()).collect();
+        let (ae, p) = inverse_root.apply_pair(&scaled(&eg), &scaled(&wdm));
+        let (ae, p) = (scaled(&ae), scaled(&p));
         let mut u = vec![0.0; k];
         for (r, &i) in rows.iter().enumerate() {
             for (a, da) in d.row(i).iter().enumerate() {
@@ -749,9 +760,6 @@ fn cr2_inverse_variance_with(
                 meat[a * k + b] += u[a] * u[b];
             }
         }
-        let wdm: Vec<f64> =
-            rows.iter().map(|&i| w[i] * d.row(i).iter().zip(&mc).map(|(x, y)| x * y).sum::<f64>()).collect();
-        let p = apply(&wdm);
         p_theta_p.push(rows.iter().zip(&p).map(|(&i, pv)| pv * pv / w[i]).sum::<f64>());
         let mut r = vec![0.0; k];
         for (row, &i) in rows.iter().enumerate() {

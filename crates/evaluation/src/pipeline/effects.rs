@@ -96,13 +96,19 @@ fn glm_cr2(
     detail: Detail,
 ) -> Result<(Inference, Option<f64>)> {
     let (d, e, w) = glm.sandwich_parts(family, x, y, Some(&s.weights)).map_err(at(step.to_string()))?;
-    let (se, df) = cr2_inverse_variance(&d, &e, &w, &s.site, 1).map_err(at(format!("{step}: CR2 on site")))?;
+    let (se, df) = if detail == Detail::Statistic {
+        // the t statistic needs no degrees of freedom
+        let se = se_cr2_inverse_variance(&d, &e, &w, &s.site, 1).map_err(at(format!("{step}: CR2 on site")))?;
+        (se, f64::NAN)
+    } else {
+        cr2_inverse_variance(&d, &e, &w, &s.site, 1).map_err(at(format!("{step}: CR2 on site")))?
+    };
     let se2 = match detail {
         Detail::Full => Some(
             se_cr2_inverse_variance(&d, &e, &w, &s.secondary_clusters(), 1)
                 .map_err(at(format!("{step}: CR2 on subclass")))?,
         ),
-        Detail::Primary => None,
+        Detail::Primary | Detail::Statistic => None,
     };
     Ok((Inference { estimate: glm.coef[1], se, df, p_value: f64::NAN, ci_low: f64::NAN, ci_high: f64::NAN }, se2))
 }
@@ -178,7 +184,7 @@ pub fn count_rows(
             fill_secondary(&mut ratio, glm.coef[1], se2, true);
         }
     }
-    if detail == Detail::Primary {
+    if detail != Detail::Full {
         return Ok(vec![ratio]);
     }
 
@@ -233,6 +239,12 @@ pub fn binary_rows(outcome: Outcome, y: &[f64], s: &Sample, wild: &Wild, detail:
     let fit = wls(&x, y, Some(&s.weights)).map_err(at(step.clone()))?;
     let mut rd = row(outcome, EstimateType::RiskDifference, s);
     rd.primary = true;
+    if detail == Detail::Statistic {
+        let vcov = fit.vcov_cr2(&s.site).map_err(at(format!("{step}: CR2 on site")))?;
+        rd.estimate = finite(fit.coef[1]);
+        rd.se = finite(vcov[fit.k() + 1].sqrt());
+        return Ok(vec![rd]);
+    }
     if detail == Detail::Primary {
         let site = fit.cr2_inference(&s.site, 1).map_err(at(format!("{step}: CR2 on site")))?;
         fill(&mut rd, &site, fit.coef[1], false);
@@ -329,7 +341,7 @@ pub fn time_to_event_rows(
         cox.coef,
         true,
     );
-    if detail == Detail::Primary {
+    if detail != Detail::Full {
         let none = Curve::default();
         let survival = SurvivalResult {
             outcome,

@@ -104,6 +104,10 @@ pub enum Detail {
     /// The primary rows' estimate, interval and CR2 p-value only (the specification curve):
     /// no balance table, no secondary rows or columns, no wild bootstrap, no curves.
     Primary,
+    /// The primary rows' estimate and standard error only, for their t statistic (each
+    /// assignment of randomisation inference): as [`Detail::Primary`] without the degrees of
+    /// freedom, interval or p-value.
+    Statistic,
 }
 
 /// The cohort stage's products (shared by the specifications with the same cohort settings).
@@ -211,7 +215,7 @@ impl Evaluation {
         }
         let balance = match detail {
             Detail::Full => Some(matching::balance(&covariates, &stage.cohort.treated, &matching)?),
-            Detail::Primary => None,
+            Detail::Primary | Detail::Statistic => None,
         };
         let imbalanced: Vec<&str> = balance
             .iter()
