@@ -998,9 +998,21 @@ fn report_runs_the_bundled_evaluation_with_identical_bytes_and_no_identifier() {
             assert_eq!(e["wild_p_value"].is_null(), hazard, "{e}");
         }
     }
+    // the stacked design: five stacks of ten rows, then the pooled rows (stack null)
     let flow: Vec<Value> = serde_json::from_slice(&fa["sample_flow.json"]).unwrap();
-    assert_eq!(flow.len(), 10);
+    assert_eq!(flow.len(), 60);
     assert!(flow[0]["removed"].is_null() && flow[0]["arm"] == "treated" && flow[5]["arm"] == "control");
+    assert_eq!((flow[0]["stack"].as_str(), flow[10]["stack"].as_str()), (Some("P1"), Some("P2")));
+    assert!(flow[50..].iter().all(|r| r["stack"].is_null()));
+    let design: Value = serde_json::from_slice(&fa["design.json"]).unwrap();
+    assert_eq!((design["index"].as_str(), design["stacks"].as_array().unwrap().len()), (Some("per_pilot"), 5));
+    // randomisation inference on every primary row, Holm over it
+    for e in effects.iter().filter(|e| e["primary"] == true) {
+        assert_eq!((e["ri_assignments"].as_u64(), e["ri_exact"].as_bool()), (Some(462), Some(true)), "{e}");
+        assert!(e["ri_p_value"].as_f64().unwrap() >= 1.0 / 462.0);
+    }
+    let placebo: Value = serde_json::from_slice(&fa["placebo.json"]).unwrap();
+    assert_eq!((placebo["shift_months"].as_u64(), placebo["effects"].as_array().unwrap().len()), (Some(24), 5));
     let run: Value = serde_json::from_slice(&fa["run.json"]).unwrap();
     assert_eq!(run["seed"], 2009);
     assert!(run["inputs"].as_array().unwrap().iter().any(|i| i["file"] == "children.csv"));
@@ -1012,6 +1024,38 @@ fn report_runs_the_bundled_evaluation_with_identical_bytes_and_no_identifier() {
         let content = String::from_utf8_lossy(bytes);
         assert!(!ids.iter().any(|id| content.contains(id.as_str())), "an identifier reached {name}");
     }
+}
+
+/// The placebo in time finds a difference planted before go-live (`synth --effect pre_trend`),
+/// names it in the report, and a dataset whose data cannot cover the moved baseline gets a
+/// warning, not an error.
+#[test]
+fn the_placebo_in_time_finds_a_planted_pre_trend() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let d = data.to_str().unwrap();
+    let mut args = vec!["synth", d, "--seed", "11", "--effect", "pre_trend=0.5"];
+    for effect in ["turnover=1", "caseload=1", "sw_changes=1", "placement_moves=1"] {
+        args.extend(["--effect", effect]);
+    }
+    assert_eq!(swp(&args).status.code(), Some(0));
+    let config = tmp.path().join("c.toml");
+    std::fs::write(&config, "[inference]\nbootstrap_reps = 99\n").unwrap();
+    let out = tmp.path().join("out");
+    let run = report(&[d, "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let placebo: Value = serde_json::from_slice(&std::fs::read(out.join("placebo.json")).unwrap()).unwrap();
+    let significant: Vec<&str> = placebo["significant"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(significant.contains(&"sw_changes") && significant.contains(&"placement_moves"), "{placebo}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("a placebo effect significant at 5% for sw changes"), "summary line");
+    // moved back 20 years, the baseline falls before the data: a warning, no placebo
+    std::fs::write(&config, "[inference]\nbootstrap_reps = 99\n[placebo]\nshift_months = 240\n").unwrap();
+    let out = tmp.path().join("out2");
+    let run = report(&[d, "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    assert!(text(&run.stderr).contains("placebo in time not run"), "{}", text(&run.stderr));
+    assert!(!out.join("placebo.json").exists());
 }
 
 #[test]

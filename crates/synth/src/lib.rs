@@ -105,7 +105,7 @@ pub enum SynthError {
 
 /// The pilot effects and their defaults: multipliers of rates at pilot sites from go-live
 /// (1 = no effect), and a shift of the follow-up SDQ score.
-pub const EFFECTS: [(&str, f64, &str); 7] = [
+pub const EFFECTS: [(&str, f64, &str); 8] = [
     ("turnover", 0.6, "rate ratio of workers leaving (pilot vs before / elsewhere)"),
     ("caseload", 0.7, "ratio of children per case-holding worker"),
     ("sw_changes", 0.6, "rate ratio of reallocations not caused by a worker leaving"),
@@ -113,6 +113,7 @@ pub const EFFECTS: [(&str, f64, &str); 7] = [
     ("sdq", -1.5, "shift of the follow-up SDQ total difficulties score (points)"),
     ("visits", 1.5, "ratio of how often pilot children are visited after go-live (every 42 days elsewhere)"),
     ("contact_minutes", 1.0, "ratio of the length of contacts with pilot children after go-live (same draws, scaled)"),
+    ("pre_trend", 1.0, "ratio of pilot children's placement-move and reallocation rates before go-live (a difference that predates the pilots, for the placebo in time)"),
 ];
 
 /// Parameters of a synthetic dataset (unchecked).
@@ -457,6 +458,7 @@ struct Effects {
     sdq: f64,
     visits: f64,
     contact_minutes: f64,
+    pre_trend: f64,
 }
 
 impl Effects {
@@ -471,6 +473,7 @@ impl Effects {
             "sdq" => &mut self.sdq,
             "visits" => &mut self.visits,
             "contact_minutes" => &mut self.contact_minutes,
+            "pre_trend" => &mut self.pre_trend,
             _ => return None,
         })
     }
@@ -485,6 +488,7 @@ impl Effects {
             sdq: 0.0,
             visits: 1.0,
             contact_minutes: 1.0,
+            pre_trend: 1.0,
         };
         for (name, default, _) in EFFECTS {
             let value = values.get(name).copied().unwrap_or(default);
@@ -649,6 +653,11 @@ mod tests {
     /// Placement moves (new non-temporary placements not returning from a temporary one, after
     /// the first episode) per child-year in care, from `from`, at pilot and comparison sites.
     fn move_rates(data: &Synthetic, from: i32) -> (f64, f64) {
+        move_rates_between(data, from, i32::MAX)
+    }
+
+    /// Placement moves per child-year looked after from `from` to the day before `to`.
+    fn move_rates_between(data: &Synthetic, from: i32, to: i32) -> (f64, f64) {
         let mut acc = [(0.0, 0.0); 2];
         for (i, e) in data.episodes.iter().enumerate() {
             let site = &data.sites[data.children[e.child as usize].site as usize];
@@ -657,17 +666,42 @@ mod tests {
                 "comparison" => 1,
                 _ => continue,
             };
-            let end = e.dec.unwrap_or(data.extract_date);
-            if end >= from {
+            let end = e.dec.unwrap_or(data.extract_date).min(to);
+            if end >= from && e.decom < to {
                 acc[k].1 += f64::from(end - e.decom.max(from)) / 365.25;
             }
             let prev_temp =
                 i > 0 && data.episodes[i - 1].child == e.child && data.episodes[i - 1].place.starts_with('T');
-            if e.decom >= from && matches!(e.rne, "P" | "T" | "B") && !e.place.starts_with('T') && !prev_temp {
+            let moved = matches!(e.rne, "P" | "T" | "B") && !e.place.starts_with('T') && !prev_temp;
+            if e.decom >= from && e.decom < to && moved {
                 acc[k].0 += 1.0;
             }
         }
         (acc[0].0 / acc[0].1, acc[1].0 / acc[1].1)
+    }
+
+    /// A planted pre-existing difference lowers pilot children's move rate before any go-live,
+    /// and leaves it alone after (every other effect 1).
+    #[test]
+    fn a_pre_trend_changes_the_pilots_rates_before_go_live_only() {
+        let first = date(2009, 9, 1);
+        let last = date(2010, 5, 4);
+        let data = SynthParams::new(Scale::Pilot)
+            .seed(3)
+            .effect("turnover", 1.0)
+            .effect("caseload", 1.0)
+            .effect("sw_changes", 1.0)
+            .effect("placement_moves", 1.0)
+            .effect("pre_trend", 0.6)
+            .check()
+            .unwrap()
+            .generate();
+        let (pilot, comparison) = move_rates_between(&data, first - 3 * 365, first);
+        let before = pilot / comparison;
+        assert!((0.5..0.72).contains(&before), "move ratio before go-live {before} (true 0.6)");
+        let (pilot, comparison) = move_rates_between(&data, last, i32::MAX);
+        let after = pilot / comparison;
+        assert!((0.88..1.12).contains(&after), "move ratio after go-live {after} (true 1)");
     }
 
     #[test]

@@ -28,6 +28,18 @@ impl Frame<'_> {
     fn after(&self, d: i32) -> bool {
         self.is_pilot && d >= self.go_live
     }
+
+    /// The multiplier of a pilot child's rate on day `d`: `effect` from go-live, the
+    /// pre-existing difference `pre_trend` before it (1 at other sites).
+    fn factor(&self, d: i32, effect: f64) -> f64 {
+        if self.after(d) {
+            effect
+        } else if self.is_pilot {
+            self.ctx.effects.pre_trend
+        } else {
+            1.0
+        }
+    }
 }
 
 /// The site's workers and the case holders in post month by month, for fast draws.
@@ -368,7 +380,7 @@ fn period_of_care(f: &Frame<'_>, c: &Care, start: i32, eighteen: i32, rng: &mut 
 /// placement; each closes the current episode. `now` is left holding the last placement.
 fn placement_changes(f: &Frame<'_>, c: &Care, now: &mut Placement, stop: i32, rng: &mut Rng, out: &mut Vec<Episode>) {
     let (legal_rate, temp_rate) = (0.3, 0.08);
-    let move_rate_at = |d: i32| 0.45 * if f.after(d) { f.ctx.effects.placement_moves } else { 1.0 };
+    let move_rate_at = |d: i32| 0.45 * f.factor(d, f.ctx.effects.placement_moves);
     loop {
         let mut next =
             now.day + rng.exponential(365.25 / (move_rate_at(now.day) + legal_rate + temp_rate)).ceil() as i32;
@@ -459,7 +471,7 @@ fn allocations(
             let in_post = w.in_post(day);
             let planned = if f.after(day) { w.workers_after } else { w.workers_before } as f64;
             let pressure = (planned / in_post).clamp(0.5, 2.0);
-            let realloc_rate = 0.55 * pressure * if f.after(day) { change_effect } else { 1.0 };
+            let realloc_rate = 0.55 * pressure * f.factor(day, change_effect);
             let mut realloc = day + rng.exponential(365.25 / realloc_rate).ceil() as i32;
             // piecewise hazard, as for moves: from go-live the pilot's rate applies
             if is_pilot && day < go_live && realloc >= go_live {
