@@ -208,6 +208,10 @@ impl Rule {
                 m.move_rate_control = None;
                 m.three_plus_treated = None;
                 m.three_plus_control = None;
+                for e in &mut m.estimates {
+                    e.estimate = None;
+                    e.ri_p_value = None;
+                }
                 m.suppressed = true;
                 self.hidden += 1;
             }

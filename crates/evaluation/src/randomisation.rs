@@ -19,6 +19,7 @@ use crate::results::EffectRow;
 use crate::vocab::Outcome;
 use swp_data::Dataset;
 use swp_metrics::Index;
+use rayon::prelude::*;
 use swp_stats::randomisation::randomisation_tests;
 
 /// Every site's eligible children on each stack's index date, shared by the assignments.
@@ -93,6 +94,95 @@ impl Shared {
             out.append(part);
         }
         Some(out)
+    }
+}
+
+/// Each pilot's own primary estimates and their randomisation inference (one treated site):
+/// for the stack of each pilot (with one index date, the whole cohort with that pilot alone
+/// treated), the pilot's go-live given in turn to the pilot and to every control site, the
+/// stack's cohort, matching and primary estimates recomputed; the statistic is the estimate
+/// (log scale for ratios), since a cluster-robust t from one treated cluster does not
+/// studentise. Fills `estimates`, `ri_assignments` and `ri_min_p` of `rows` (by site).
+pub(crate) fn by_pilot(
+    config: &ValidConfig,
+    dataset: &Dataset,
+    index: &Index,
+    stage: &CohortStage,
+    rows: &mut [crate::results::ModelRow],
+) {
+    let shared = Shared::new(config, dataset, index, stage);
+    let controls: Vec<usize> = (0..shared.units.len()).filter(|u| !shared.observed.contains(u)).collect();
+    let n = config.outcomes().iter().filter(|o| Outcome::CHILD.contains(o)).count();
+    for row in rows.iter_mut() {
+        let Some(site) = index.groups.site_index(&row.site) else { continue };
+        let Some(pilot) = shared.units.iter().position(|&u| u as usize == site) else { continue };
+        // the pilot's stack (the only one with one index date)
+        let k = stage.stacks.iter().position(|s| s.pilot.as_deref() == Some(row.site.as_str())).unwrap_or(0);
+        let base = &shared.cohorts[k];
+        let candidates: Vec<usize> = std::iter::once(pilot).chain(controls.iter().copied()).collect();
+        let estimates: Vec<Vec<Option<f64>>> = candidates
+            .par_iter()
+            .map(|&treated_unit| {
+                let treated_site = shared.units[treated_unit];
+                let others: Vec<u32> =
+                    controls.iter().filter(|&&u| u != treated_unit).map(|&u| shared.units[u]).collect();
+                let rows: Vec<usize> = (0..base.len())
+                    .filter(|&i| base.site[i] == treated_site || others.contains(&base.site[i]))
+                    .collect();
+                let treated: Vec<bool> = rows.iter().map(|&i| base.site[i] == treated_site).collect();
+                if !treated.contains(&true) || !treated.contains(&false) {
+                    return vec![None; n];
+                }
+                let site = rows.iter().map(|&i| base.site[i]).collect();
+                let mut cohort = base.resample(&rows, site, treated);
+                cohort.stack = vec![0; rows.len()];
+                primary_estimates(config, &cohort, n)
+            })
+            .collect();
+        let types: Vec<(Outcome, crate::vocab::EstimateType)> = config
+            .outcomes()
+            .iter()
+            .filter(|o| Outcome::CHILD.contains(o))
+            .map(|&o| (o, o.primary()))
+            .collect();
+        row.estimates = types
+            .iter()
+            .enumerate()
+            .map(|(j, &(outcome, estimate_type))| {
+                let observed = estimates[0][j];
+                let stats: Vec<f64> = estimates.iter().filter_map(|e| e[j]).collect();
+                let ri_p_value = observed.map(|o| {
+                    stats.iter().filter(|s| s.abs() >= o.abs() * (1.0 - 1e-12)).count() as f64 / stats.len() as f64
+                });
+                let estimate = observed.map(|o| if estimate_type.is_ratio() { o.exp() } else { o });
+                crate::results::PilotEstimate { outcome, estimate_type, estimate, ri_p_value }
+            })
+            .collect();
+        row.ri_assignments = Some(candidates.len());
+        row.ri_min_p = Some(1.0 / candidates.len() as f64);
+    }
+}
+
+/// The primary rows' estimates of the cohort (log scale for ratios; None where a row is not
+/// estimable).
+fn primary_estimates(config: &ValidConfig, cohort: &Cohort, n: usize) -> Vec<Option<f64>> {
+    let none = || vec![None; n];
+    let Ok((covariates, dropped)) = matching::covariates(config, cohort) else { return none() };
+    let Ok(matching) = matching::run(config, cohort, &covariates, &dropped, &|_, p, d| p.propensity_as_r(d)) else {
+        return none();
+    };
+    let mut warnings = Vec::new();
+    let outcomes = effects::child_outcomes(config, cohort, &matching, 0.0, Detail::Statistic, &mut warnings);
+    let rows: Vec<Option<f64>> = outcomes
+        .effects
+        .iter()
+        .filter(|e| e.primary)
+        .map(|e| e.estimate.map(|x| if e.estimate_type.is_ratio() { x.ln() } else { x }).filter(|x| x.is_finite()))
+        .collect();
+    if rows.len() == n {
+        rows
+    } else {
+        none()
     }
 }
 

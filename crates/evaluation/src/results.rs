@@ -211,8 +211,31 @@ pub struct ModelRow {
     pub three_plus_treated: Option<f64>,
     /// The same, controls.
     pub three_plus_control: Option<f64>,
+    /// This pilot's own estimate of each primary outcome (its stack alone, or its children and
+    /// their matched controls with one index date) and its randomisation p-value: one treated
+    /// site, so no cluster-robust error, interval or p (docs/evaluation.md "Inference with few
+    /// pilot sites").
+    pub estimates: Vec<PilotEstimate>,
+    /// Assignments of the pilot's go-live to a site that the randomisation p-values rest on.
+    pub ri_assignments: Option<usize>,
+    /// The smallest randomisation p-value the design allows (1 / assignments).
+    pub ri_min_p: Option<f64>,
     /// Whether a small count hid values.
     pub suppressed: bool,
+}
+
+/// One pilot's estimate of a primary outcome, with its randomisation p-value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PilotEstimate {
+    /// The outcome.
+    pub outcome: Outcome,
+    /// Its primary estimate type.
+    pub estimate_type: EstimateType,
+    /// The estimate (ratios on their own scale).
+    pub estimate: Option<f64>,
+    /// Randomisation p-value on the estimate (log scale for ratios): the share of sites that,
+    /// given the pilot's go-live, give an estimate at least as far from no effect.
+    pub ri_p_value: Option<f64>,
 }
 
 /// Everything an evaluation produces. Not serialisable: [`crate::publish`](fn@crate::publish) suppresses small

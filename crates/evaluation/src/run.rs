@@ -67,7 +67,8 @@ impl Evaluation {
         let monthly = descriptive::monthly(&index, &stage.sites, arm_of_site, span);
         let caseload_distribution = descriptive::caseload_distribution(&index, arm_of_site, span.to);
         let arm_years = descriptive::arm_years(&index, arm_of_site, &periods);
-        let by_model = design::by_model(&stage.cohort, matching, &stage.sites, &index.groups)?;
+        let mut by_model = design::by_model(&stage.cohort, matching, &stage.sites, &index.groups)?;
+        randomisation::by_pilot(config, dataset, &index, stage, &mut by_model);
         let specification_curve = config.specification_grid().map(|grid| {
             progress.stage(Stage::SpecificationCurve);
             specification::specification_curve_with(grid, dataset, progress)

@@ -8,6 +8,7 @@ use swp_evaluation::results::{
     Balance, BalanceRow, ComponentRow, EffectRow, FlowRow, Icer, ModelCost, ModelRow, PanelRow, PaymentRow,
     SensitivityRow, SiteDidRow, SpecSummary, SpendingRow,
 };
+use swp_evaluation::vocab::Outcome;
 use swp_evaluation::Published;
 
 fn num(x: Option<f64>) -> Cell {
@@ -161,7 +162,24 @@ impl Tabular for ModelRow {
         Column { name: "move_rate_control", cell: |m| hidden_if(m.suppressed, m.move_rate_control) },
         Column { name: "three_plus_treated", cell: |m| hidden_if(m.suppressed, m.three_plus_treated) },
         Column { name: "three_plus_control", cell: |m| hidden_if(m.suppressed, m.three_plus_control) },
+        Column { name: "sw_changes_rate_ratio", cell: |m| pilot(m, Outcome::SwChanges, false) },
+        Column { name: "sw_changes_ri_p", cell: |m| pilot(m, Outcome::SwChanges, true) },
+        Column { name: "placement_moves_rate_ratio", cell: |m| pilot(m, Outcome::PlacementMoves, false) },
+        Column { name: "placement_moves_ri_p", cell: |m| pilot(m, Outcome::PlacementMoves, true) },
+        Column { name: "three_plus_risk_difference", cell: |m| pilot(m, Outcome::ThreePlusPlacements, false) },
+        Column { name: "three_plus_ri_p", cell: |m| pilot(m, Outcome::ThreePlusPlacements, true) },
+        Column { name: "time_to_sw_change_hazard_ratio", cell: |m| pilot(m, Outcome::TimeToSwChange, false) },
+        Column { name: "time_to_sw_change_ri_p", cell: |m| pilot(m, Outcome::TimeToSwChange, true) },
+        Column { name: "time_to_move_hazard_ratio", cell: |m| pilot(m, Outcome::TimeToPlacementMove, false) },
+        Column { name: "time_to_move_ri_p", cell: |m| pilot(m, Outcome::TimeToPlacementMove, true) },
+        Column { name: "ri_min_p", cell: |m| num(m.ri_min_p) },
     ];
+}
+
+/// A pilot's own estimate of `outcome` (or its randomisation p-value).
+fn pilot(m: &ModelRow, outcome: Outcome, p: bool) -> Cell {
+    let e = m.estimates.iter().find(|e| e.outcome == outcome);
+    hidden_if(m.suppressed, e.and_then(|e| if p { e.ri_p_value } else { e.estimate }))
 }
 
 impl Tabular for SensitivityRow {

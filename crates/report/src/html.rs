@@ -590,7 +590,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
     );
     h += "</section>\n";
 
-    h += "<section>\n<h2>Results by SWP model</h2>\n<p>One pilot site per model, so these are descriptive: each pilot's matched children against the controls matched to them.</p>\n";
+    h += "<section>\n<h2>Results by SWP model</h2>\n<p>Each pilot's matched children against the controls matched to them (with stacks: the pilot's own stack), with the pilot's own estimate of each primary outcome. One pilot site per model is one treated cluster, for which a cluster-robust standard error, interval or p-value is not valid, so each estimate has a randomisation p-value only: the pilot's go-live given in turn to the pilot and to each control site. It cannot go below ri_min_p (one over the number of sites), so no single model can show a significant effect on its own at 5% with this few sites: read these as descriptive.</p>\n";
     h += &table_html(&tables::by_model(results), "Rates per child-year and shares by SWP model");
     h += "</section>\n";
 

@@ -128,6 +128,9 @@ pub(crate) fn by_model(
             move_rate_control: rate(&controls, &cw, &cohort.placement_moves, Some(&cohort.exposure_years)),
             three_plus_treated: rate(&treated, &one, &cohort.three_plus_placements, None),
             three_plus_control: rate(&controls, &cw, &cohort.three_plus_placements, None),
+            estimates: Vec::new(),
+            ri_assignments: None,
+            ri_min_p: None,
             suppressed: false,
         });
     }
