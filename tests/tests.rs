@@ -1183,6 +1183,53 @@ fn match_dir_with_a_config_matches_the_cohort_as_the_report_does() {
     assert_eq!(swp(&["match"]).status.code(), Some(2));
 }
 
+/// `effect --cluster` with one treated cluster: exit 0 with the difference and the
+/// randomisation p-value over which cluster is treated, no cluster-robust error, interval or
+/// p-value and no wild bootstrap, and the reason; with several treated clusters the wild
+/// bootstrap interval and randomisation inference come with CR2.
+#[test]
+fn effect_with_one_treated_cluster_gives_randomisation_inference_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let table = tmp.path().join("t.csv");
+    let mut csv = String::from("site,pilot,y\n");
+    for site in 0..6 {
+        for i in 0..8 {
+            let treated = site == 0;
+            csv += &format!(
+                "{site},{},{}\n",
+                u8::from(treated),
+                f64::from(i % 4) + f64::from(site) * 0.3 - if treated { 1.0 } else { 0.0 }
+            );
+        }
+    }
+    std::fs::write(&table, &csv).unwrap();
+    let t = table.to_str().unwrap();
+    let out =
+        swp(&["effect", "--table", t, "--group", "pilot", "--outcome", "y", "--cluster", "site", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["se_method"], "none");
+    assert!(v["se"].is_null() && v["p_value"].is_null() && v["ci_low"].is_null() && v["wild_p_value"].is_null(), "{v}");
+    assert_eq!((v["ri_assignments"].as_u64(), v["n_treated_clusters"].as_u64()), (Some(6), Some(1)));
+    assert!((v["ri_min_p"].as_f64().unwrap() - 1.0 / 6.0).abs() < 1e-12);
+    assert!(v["difference"].as_f64().unwrap() < 0.0 && v["note"].as_str().unwrap().contains("one treated cluster"));
+    // two treated sites: CR2, the wild bootstrap with its interval, randomisation over C(6, 2) = 15
+    let csv2 = csv
+        .lines()
+        .map(|l| if l.starts_with("1,0,") { l.replacen("1,0,", "1,1,", 1) } else { l.to_string() })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    std::fs::write(&table, csv2).unwrap();
+    let out =
+        swp(&["effect", "--table", t, "--group", "pilot", "--outcome", "y", "--cluster", "site", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["se_method"].as_str(), v["ri_assignments"].as_u64()), (Some("cr2"), Some(15)));
+    let (lo, hi) = (v["wild_ci_low"].as_f64().unwrap(), v["wild_ci_high"].as_f64().unwrap());
+    assert!(lo < v["difference"].as_f64().unwrap() && v["difference"].as_f64().unwrap() < hi, "{v}");
+}
+
 #[test]
 fn effect_refuses_unusable_numbers_and_reps_with_a_message() {
     let tmp = tempfile::tempdir().unwrap();

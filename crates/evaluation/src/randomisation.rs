@@ -17,9 +17,9 @@ use crate::pipeline::cohort::{self, Cohort, Stack, Windows};
 use crate::pipeline::{effects, matching, CohortStage, Detail};
 use crate::results::EffectRow;
 use crate::vocab::Outcome;
+use rayon::prelude::*;
 use swp_data::Dataset;
 use swp_metrics::Index;
-use rayon::prelude::*;
 use swp_stats::randomisation::randomisation_tests;
 
 /// Every site's eligible children on each stack's index date, shared by the assignments.
@@ -139,12 +139,8 @@ pub(crate) fn by_pilot(
                 primary_estimates(config, &cohort, n)
             })
             .collect();
-        let types: Vec<(Outcome, crate::vocab::EstimateType)> = config
-            .outcomes()
-            .iter()
-            .filter(|o| Outcome::CHILD.contains(o))
-            .map(|&o| (o, o.primary()))
-            .collect();
+        let types: Vec<(Outcome, crate::vocab::EstimateType)> =
+            config.outcomes().iter().filter(|o| Outcome::CHILD.contains(o)).map(|&o| (o, o.primary())).collect();
         row.estimates = types
             .iter()
             .enumerate()

@@ -15,6 +15,7 @@ use crate::effects::{
     cliffs_delta, rate_ratio_weighted, risks_weighted, standardised_of_moments, weighted_difference,
     weighted_moments_of, welch,
 };
+use crate::regression::Inference;
 use crate::two_group::TwoGroup;
 use crate::{Result, StatsError};
 use serde::Serialize;
@@ -83,6 +84,9 @@ pub enum SeMethod {
     Hc2,
     /// CR2 with Bell-McCaffrey degrees of freedom (clustered).
     Cr2,
+    /// None: one treated cluster, where no cluster-robust error is valid (MacKinnon and Webb
+    /// 2017; Conley and Taber 2011); randomisation inference over the clusters only.
+    None,
 }
 
 /// The cluster-robust extras.
@@ -94,12 +98,28 @@ pub struct ClusterSummary {
     pub n_clusters: usize,
     /// Clusters with a treated row.
     pub n_treated_clusters: usize,
-    /// Wild cluster bootstrap p-value, null imposed.
+    /// Wild cluster bootstrap p-value, null imposed (NaN, written null, with one treated
+    /// cluster).
     pub wild_p_value: f64,
+    /// The 95% wild cluster bootstrap interval by inverting the null-imposed test.
+    pub wild_ci_low: f64,
+    /// Its upper limit.
+    pub wild_ci_high: f64,
     /// Replicates used.
     pub wild_reps: usize,
     /// Whether every distinct draw was used instead of random ones.
     pub wild_enumerated: bool,
+    /// Randomisation inference over the clusters when the treatment is constant within each
+    /// cluster (the treated label given to every set of as many clusters; on t, or on the
+    /// difference with one treated cluster): the p-value (NaN when the treatment varies within
+    /// a cluster).
+    pub ri_p_value: f64,
+    /// Assignments it rests on (0 when not run).
+    pub ri_assignments: usize,
+    /// The smallest p-value it can give (1 / assignments).
+    pub ri_min_p: f64,
+    /// Why some statistics are missing, when they are.
+    pub note: Option<String>,
 }
 
 /// Risk measures of a 0/1 outcome, with Wald intervals.
@@ -184,6 +204,55 @@ pub struct EffectSummary {
     pub ordinal: Option<OrdinalSummary>,
 }
 
+/// Randomisation inference over clusters when the treatment is constant within each cluster:
+/// the treated label given to every set of as many clusters (drawn beyond `options.reps`
+/// sets), the statistic the CR2 t with two or more treated clusters, the difference of
+/// weighted means with one. None when the treatment varies within a cluster.
+fn cluster_randomisation(
+    y: &[f64],
+    treated: &[bool],
+    weights: Option<&[f64]>,
+    clusters: &[usize],
+    options: &EffectOptions,
+) -> Option<(f64, usize)> {
+    let numbered = crate::labels::number(clusters);
+    let g = numbered.labels.len();
+    let mut arm: Vec<Option<bool>> = vec![None; g];
+    for (i, &c) in numbered.index.iter().enumerate() {
+        match arm[c] {
+            None => arm[c] = Some(treated[i]),
+            Some(a) if a != treated[i] => return None,
+            Some(_) => {}
+        }
+    }
+    let observed: Vec<usize> = (0..g).filter(|&c| arm[c] == Some(true)).collect();
+    if observed.is_empty() || observed.len() >= g {
+        return None;
+    }
+    let studentise = observed.len() > 1;
+    let statistic = |set: &[usize]| -> Option<f64> {
+        let mut is_treated = vec![false; g];
+        set.iter().for_each(|&c| is_treated[c] = true);
+        let t: Vec<bool> = numbered.index.iter().map(|&c| is_treated[c]).collect();
+        if studentise {
+            let fit = TwoGroup::fit(y, &t, weights, &numbered.index).ok()?;
+            let inf = fit.cr2_inference().ok()?;
+            let stat = inf.estimate / inf.se;
+            return stat.is_finite().then_some(stat);
+        }
+        let (mut s, mut n) = ([0.0; 2], [0.0; 2]);
+        for i in 0..y.len() {
+            let k = usize::from(t[i]);
+            let wi = weights.map_or(1.0, |w| w[i]);
+            s[k] += wi * y[i];
+            n[k] += wi;
+        }
+        (n[0] > 0.0 && n[1] > 0.0).then(|| s[1] / n[1] - s[0] / n[0])
+    };
+    let result = crate::randomisation::randomisation_test(g, &observed, options.reps, options.seed, statistic).ok()?;
+    Some((result.p_value, result.assignments))
+}
+
 /// Every statistic of `data`'s outcome between its two groups.
 ///
 /// # Errors
@@ -239,29 +308,65 @@ pub fn summarise(data: &EffectData<'_>, options: &EffectOptions) -> Result<Effec
                 e => e,
             })?;
             let (in_treated, in_control) = (fit.clusters_with(true), fit.clusters_with(false));
-            if in_treated < 2 || in_control < 2 {
-                return Err(too_few(in_treated, in_control));
+            let ri = cluster_randomisation(&y, &g, w.as_deref(), &ids, options);
+            if in_treated == 1 && in_control >= 1 && ri.is_some() {
+                // one treated cluster: the difference and randomisation inference only
+                let difference = moments[0].1 .0 - moments[1].1 .0;
+                let (p, assignments) = ri.unwrap_or((f64::NAN, 0));
+                let nan = f64::NAN;
+                let inference =
+                    Inference { estimate: difference, se: nan, df: nan, p_value: nan, ci_low: nan, ci_high: nan };
+                let summary = ClusterSummary {
+                    se_cr1: nan,
+                    n_clusters: fit.clusters(),
+                    n_treated_clusters: 1,
+                    wild_p_value: nan,
+                    wild_ci_low: nan,
+                    wild_ci_high: nan,
+                    wild_reps: 0,
+                    wild_enumerated: false,
+                    ri_p_value: p,
+                    ri_assignments: assignments,
+                    ri_min_p: 1.0 / assignments as f64,
+                    note: Some(
+                        "one treated cluster: a cluster-robust standard error, interval or p-value and the wild bootstrap are not valid with one treated cluster (MacKinnon and Webb 2017; Conley and Taber 2011); the p-value is randomisation inference over which cluster is treated, and cannot go below ri_min_p"
+                            .into(),
+                    ),
+                };
+                (inference, SeMethod::None, Some(summary))
+            } else {
+                if in_treated < 2 || in_control < 2 {
+                    return Err(too_few(in_treated, in_control));
+                }
+                let cr2 = fit.cr2_inference()?;
+                let cr1 = fit.vcov_cr1();
+                let problem = fit.wild_problem();
+                let params = WildParams {
+                    reps: options.reps,
+                    weights: options.boot_weights,
+                    kind: BootType::Wcr,
+                    seed: options.seed,
+                }
+                .check()?;
+                let wild = problem.test(0.0, &params);
+                let (wild_ci_low, wild_ci_high) = problem.confidence_interval(&params);
+                let (ri_p_value, ri_assignments) = ri.unwrap_or((f64::NAN, 0));
+                let summary = ClusterSummary {
+                    se_cr1: cr1[3].sqrt(),
+                    n_clusters: fit.clusters(),
+                    n_treated_clusters: in_treated,
+                    wild_p_value: wild.p_value,
+                    wild_ci_low,
+                    wild_ci_high,
+                    wild_reps: wild.reps,
+                    wild_enumerated: wild.enumerated,
+                    ri_p_value,
+                    ri_assignments,
+                    ri_min_p: if ri_assignments > 0 { 1.0 / ri_assignments as f64 } else { f64::NAN },
+                    note: None,
+                };
+                (cr2, SeMethod::Cr2, Some(summary))
             }
-            let cr2 = fit.cr2_inference()?;
-            let cr1 = fit.vcov_cr1();
-            let problem = fit.wild_problem();
-            let params = WildParams {
-                reps: options.reps,
-                weights: options.boot_weights,
-                kind: BootType::Wcr,
-                seed: options.seed,
-            }
-            .check()?;
-            let wild = problem.test(0.0, &params);
-            let summary = ClusterSummary {
-                se_cr1: cr1[3].sqrt(),
-                n_clusters: fit.clusters(),
-                n_treated_clusters: in_treated,
-                wild_p_value: wild.p_value,
-                wild_reps: wild.reps,
-                wild_enumerated: wild.enumerated,
-            };
-            (cr2, SeMethod::Cr2, Some(summary))
         }
     };
     // its interval ignores the clusters: not reported with them, so not computed
@@ -341,8 +446,20 @@ mod tests {
             summarise(&EffectData::new(&y, &treated), &EffectOptions::default()),
             Err(StatsError::TooFewPerGroup { min: 2, treated: 1, control: 3 })
         );
+        // one treated cluster: the difference and randomisation over the 3 clusters only
         let treated = [true, true, false, false];
         let clusters = [0, 0, 1, 2];
+        let data = EffectData { clusters: Some(&clusters), ..EffectData::new(&y, &treated) };
+        let s = summarise(&data, &EffectOptions::default()).unwrap();
+        assert_eq!((s.difference, s.se_method), (-2.0, SeMethod::None));
+        assert!(s.se.is_nan() && s.p_value.is_nan() && s.ci_low.is_nan());
+        let c = s.clustered.unwrap();
+        // differences when cluster 0, 1 or 2 is treated: 1.5 - 3.5 = -2, 3 - 7/3 = 0.67 and
+        // 4 - 2 = 2: two of three at least as large as the observed |-2|
+        assert_eq!((c.ri_assignments, c.ri_p_value, c.ri_min_p), (3, 2.0 / 3.0, 1.0 / 3.0));
+        assert!(c.wild_p_value.is_nan() && c.note.is_some());
+        // a treated cluster that also holds controls: no randomisation over clusters, an error
+        let clusters = [0, 0, 0, 1];
         let data = EffectData { clusters: Some(&clusters), ..EffectData::new(&y, &treated) };
         assert_eq!(
             summarise(&data, &EffectOptions::default()),
