@@ -404,11 +404,10 @@ pub fn run(args: Args) -> CommandResult {
     let mut text = String::new();
     let d = &results.design;
     text += &format!(
-        "\n{} pilot vs {} children, index date {}, follow-up to {}; matched {} treated / {} controls\n\n",
+        "\n{} pilot vs {} children, {}; matched {} treated / {} controls\n\n",
         d.treated_sites.join(" "),
         d.controls,
-        d.index_date,
-        d.follow_up_to,
+        d.index_text(),
         results.balance.n.matched_treated.map_or("c".to_string(), |n| n.to_string()),
         results.balance.n.matched_control.map_or("c".to_string(), |n| n.to_string()),
     );

@@ -59,6 +59,26 @@ pub struct Design {
     pub synthetic: bool,
 }
 
+impl Design {
+    /// The index dates in words: "index date D, follow-up to E", or with stacks "each pilot
+    /// indexed on its own go-live (first to last), follow-up to the latest end".
+    pub fn index_text(&self) -> String {
+        if self.stacks.len() > 1 {
+            let first = self.stacks.first().map_or("", |s| s.index_date.as_str());
+            let last = self.stacks.last().map_or("", |s| s.index_date.as_str());
+            let end = self.stacks.iter().map(|s| s.follow_up_to.as_str()).max().unwrap_or("");
+            format!("each pilot indexed on its own go-live ({first} to {last}), follow-up to {end}")
+        } else {
+            format!("index date {}, follow-up to {}", self.index_date, self.follow_up_to)
+        }
+    }
+
+    /// The longest follow-up window of the stacks, in days.
+    pub fn longest_follow_up_days(&self) -> f64 {
+        self.stacks.iter().map(|s| s.follow_up_days).fold(self.follow_up_days, f64::max)
+    }
+}
+
 impl Default for Design {
     /// An empty design under docs/evaluation.md's inference defaults (Webb weights, Holm).
     fn default() -> Self {

@@ -108,6 +108,7 @@ impl Tabular for BalanceRow {
 
 impl Tabular for FlowRow {
     const COLUMNS: &'static [Column<Self>] = &[
+        Column { name: "stack", cell: |f| Cell::text(f.stack.as_deref().unwrap_or("all")) },
         Column { name: "step", cell: |f| Cell::number(f.step as f64) },
         Column { name: "rule", cell: |f| Cell::text(&f.rule) },
         Column { name: "arm", cell: |f| Cell::text(&f.arm) },

@@ -632,7 +632,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
     }
     if let (Some(t), Some(curve)) = (tables::specification_summary(results), &results.specification_curve) {
         h += "<h3>Would other reasonable choices change the answer?</h3>\n";
-        h += "<p>The specification curve reruns the primary estimates over every combination of reasonable choices (caliper, ratio, replacement, distance, control arm, follow-up length, minimum time in care; specification_curve.json has every specification). Each figure sorts the specifications by their estimate, shows each 95% interval and marks below the choices each made: a choice whose marks crowd one end drives the estimate.</p>\n";
+        h += "<p>The specification curve reruns the primary estimates over every combination of reasonable choices (caliper, ratio, replacement, distance, control arm, follow-up length, minimum time in care, and the index rule: each pilot on its own go-live, or every child on the earliest or latest go-live; specification_curve.json has every specification). Each figure sorts the specifications by their estimate, shows each 95% interval and marks below the choices each made: a choice whose marks crowd one end drives the estimate.</p>\n";
         h += &format!("<ul>\n{}</ul>\n", specification_lines(curve));
         h += &table_html(&t, "Specification curve: share of specifications significant at 5% in each direction");
         for s in &curve.summary {

@@ -103,13 +103,15 @@ pub fn notebook(results: &Published, figures: &[Figure]) -> String {
     let mut c = Cells { cells: Vec::new() };
     let mut intro = String::from("# Evaluation of the Social Work Practice pilots\n\n");
     intro += &format!(
-        "{}: pilot sites {} against {} sites, index date {}, follow-up to {}.\n\n",
+        "{}: pilot sites {} against {} sites, {}.\n\n",
         d.dataset_name.as_deref().unwrap_or("dataset"),
         d.treated_sites.join(", "),
         d.controls,
-        d.index_date,
-        d.follow_up_to
+        d.index_text()
     );
+    if d.stacks.len() > 1 {
+        intro += "A stacked design for staggered go-lives: each pilot is a stack of its own, indexed on its go-live, with the control sites' children eligible on the same day; matching runs within each stack and the effect models give every stack its own baseline, with standard errors clustered on site. Randomisation inference reassigns the pilot label and go-live dates among the sites.\n\n";
+    }
     if d.synthetic {
         intro += "**Synthetic data**: generated with known effects, no real children.\n\n";
     }

@@ -91,7 +91,10 @@ pub fn love_plot(balance: &Balance, source: &str) -> Result<Figure, ChartError> 
 // Forest plot
 
 struct Flow<'a> {
-    rows: &'a [swp_evaluation::results::FlowRow],
+    /// The pooled rows (with one index date, the only rows).
+    rows: Vec<&'a swp_evaluation::results::FlowRow>,
+    /// Stacks pooled (1 with one index date).
+    stacks: usize,
     matched: (Option<u64>, Option<u64>),
     source: &'a str,
 }
@@ -107,7 +110,12 @@ impl Draw for Flow<'_> {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        let area = frame(root, "Sample flow: from every child at the sites to the matched cohort", self.source)?;
+        let title = if self.stacks > 1 {
+            format!("Sample flow, summed over the {} stacks (a control child counts once per stack it is in)", self.stacks)
+        } else {
+            "Sample flow: from every child at the sites to the matched cohort".to_string()
+        };
+        let area = frame(root, &title, self.source)?;
         let (w, _) = area.dim_in_pixel();
         let col_w = (w as i32 - 40) / 2;
         for (k, (arm, colour, head)) in
@@ -115,6 +123,7 @@ impl Draw for Flow<'_> {
         {
             let x0 = 10 + k as i32 * (col_w + 20);
             let rows: Vec<_> = self.rows.iter().filter(|r| r.arm == *arm).collect();
+            let head = if self.stacks > 1 && k == 0 { "Pilot sites (each in its own stack)" } else { head };
             let box_h = 58;
             let mut y = 10;
             for (i, r) in rows.iter().enumerate() {
@@ -153,8 +162,9 @@ impl Draw for Flow<'_> {
 /// The sample flow as a diagram (suppressed counts shown as `c`).
 pub fn sample_flow(results: &Published, source: &str) -> Result<Figure, ChartError> {
     let n = &results.balance.n;
-    let arm =
-        |a: &str| results.sample_flow.iter().rfind(|r| r.arm == a).map_or("c".to_string(), |r| count_text(r.remaining));
+    let rows: Vec<_> = results.sample_flow.iter().filter(|r| r.stack.is_none()).collect();
+    let stacks = results.design.stacks.len().max(1);
+    let arm = |a: &str| rows.iter().rfind(|r| r.arm == a).map_or("c".to_string(), |r| count_text(r.remaining));
     let alt = format!(
         "Flow diagram of the eligibility rules for pilot and control children: {} pilot and {} control children eligible; {} and {} matched.",
         arm("treated"),
@@ -166,6 +176,6 @@ pub fn sample_flow(results: &Published, source: &str) -> Result<Figure, ChartErr
         "sample_flow",
         "Sample flow",
         alt,
-        &Flow { rows: &results.sample_flow, matched: (n.matched_treated, n.matched_control), source },
+        &Flow { rows, stacks, matched: (n.matched_treated, n.matched_control), source },
     )
 }

@@ -216,10 +216,9 @@ pub fn source_note(results: &Published) -> String {
     let data = d.dataset_name.clone().unwrap_or_else(|| "dataset".into());
     let synthetic = if d.synthetic { " — synthetic data, no real children" } else { "" };
     format!(
-        "Source: swp-eval {}, {data}{synthetic}; index date {}, follow-up to {}.",
+        "Source: swp-eval {}, {data}{synthetic}; {}.",
         env!("CARGO_PKG_VERSION"),
-        d.index_date,
-        d.follow_up_to
+        d.index_text()
     )
 }
 
@@ -230,7 +229,7 @@ pub fn source_note(results: &Published) -> String {
 pub fn figures(results: &Published) -> Result<Vec<Figure>, ChartError> {
     let source = source_note(results);
     let d = &results.design;
-    let window = d.follow_up_days;
+    let window = d.longest_follow_up_days();
     let go_lives = &d.go_lives;
     let mut out = vec![
         sample_flow(results, &source)?,
