@@ -988,8 +988,6 @@ fn report_runs_the_bundled_evaluation_with_identical_bytes_and_no_identifier() {
             e["se_method"],
             if hazard {
                 "cr1_cox_robust"
-            } else if e["estimate_type"] == "hedges_g" {
-                "noncentral_t"
             } else {
                 "cr2"
             }

@@ -13,7 +13,6 @@ use crate::vocab::{Estimand, EstimateType, Outcome, RowOutcome, SeMethod};
 use swp_data::Dataset;
 use swp_stats::bootstrap::{BootType, WildParams, WildProblem};
 use swp_stats::distributions::{pnorm, qnorm};
-use swp_stats::effects::standardised_weighted;
 use swp_stats::glm::{Family, GlmFit, GlmParams};
 use swp_stats::matching::Matching;
 use swp_stats::regression::{cr2_inverse_variance, se_cr2_inverse_variance, wls, Inference, WlsFit};
@@ -393,10 +392,11 @@ pub fn time_to_event_rows(
 }
 
 /// An outcome measure (complete cases): with a baseline wave, the difference in follow-up means
-/// adjusted for the baseline value (WLS of follow-up on treatment and baseline), Hedges' g of the
-/// follow-up values (weighted; noncentral-t interval, which ignores the clustering), and the
-/// difference-in-differences (WLS of follow-up - baseline on treatment); a measure with no
-/// baseline (`baseline` None) has the plain follow-up difference (WLS on treatment) and Hedges' g.
+/// adjusted for the baseline value (WLS of follow-up on treatment and baseline), Hedges' g of
+/// that difference (over the pooled SD of the follow-up values, with its CR2 interval on the
+/// same scale: [`hedges_scale`]), and the difference-in-differences (WLS of follow-up - baseline
+/// on treatment); a measure with no baseline (`baseline` None) has the plain follow-up
+/// difference (WLS on treatment) and its Hedges' g.
 pub fn measure_rows(name: &str, baseline: Option<&[f64]>, follow_up: &[f64], s: &Sample) -> Result<Vec<EffectRow>> {
     let outcome = || RowOutcome::Measure(name.to_string());
     let step = format!("{name}: mean difference");
@@ -411,22 +411,19 @@ pub fn measure_rows(name: &str, baseline: Option<&[f64]>, follow_up: &[f64], s: 
     fill(&mut md, &site, fit.coef[1], false);
     fill_secondary(&mut md, fit.coef[1], secondary[fit.k() + 1].sqrt(), false);
 
+    // Hedges' g of the reported (baseline-adjusted) difference, as the What Works Clearinghouse
+    // computes it: omega x difference / pooled SD of the follow-up values (weighted, each arm's
+    // unit count), omega = 1 - 3 / (4N - 9); its interval the difference's CR2 interval on the
+    // same scale, so g, its interval and the difference always agree in sign and significance
     let mut g = row(outcome(), EstimateType::HedgesG, s);
-    g.se_method = SeMethod::NoncentralT;
-    let pick = |treated: bool, v: &[f64]| -> Vec<f64> {
-        (0..v.len()).filter(|&i| s.treated[i] == treated).map(|i| v[i]).collect()
-    };
-    if let Ok(st) = standardised_weighted(
-        &pick(true, follow_up),
-        &pick(true, &s.weights),
-        &pick(false, follow_up),
-        &pick(false, &s.weights),
-    ) {
-        g.estimate = finite(st.hedges_g);
-        g.ci_low = finite(st.hedges_g_ci.0);
-        g.ci_high = finite(st.hedges_g_ci.1);
+    if let Some(scale) = hedges_scale(follow_up, s) {
+        g.estimate = md.estimate.map(|x| x * scale);
+        g.ci_low = md.ci_low.map(|x| x * scale);
+        g.ci_high = md.ci_high.map(|x| x * scale);
+        g.p_value = md.p_value;
+        g.se = md.se.map(|x| x * scale);
+        g.df = md.df;
     }
-
     let mut rows = vec![md, g];
     if let Some(baseline) = baseline {
         let step = format!("{name}: difference in differences");
@@ -525,6 +522,33 @@ pub(crate) fn child_outcomes(
         }
     }
     ChildOutcomes { matched, sample, effects, survival }
+}
+
+/// omega / pooled SD of `y` between the arms (weighted variances with each arm's unit count,
+/// omega = 1 - 3 / (4N - 9)): what turns a difference into Hedges' g (What Works Clearinghouse
+/// Procedures Handbook 5.0, appendix E). None without variation or with fewer than two units
+/// in an arm.
+pub(crate) fn hedges_scale(y: &[f64], s: &Sample) -> Option<f64> {
+    let moments = |treated: bool| -> Option<(f64, f64)> {
+        let (mut sw, mut swx, mut sw2, mut n) = (0.0, 0.0, 0.0, 0.0);
+        for i in (0..y.len()).filter(|&i| s.treated[i] == treated) {
+            let w = s.weights[i];
+            sw += w;
+            swx += w * y[i];
+            sw2 += w * w;
+            n += 1.0;
+        }
+        if n < 2.0 {
+            return None;
+        }
+        let mean = swx / sw;
+        let ss: f64 = (0..y.len()).filter(|&i| s.treated[i] == treated).map(|i| s.weights[i] * (y[i] - mean).powi(2)).sum();
+        Some((n, ss / (sw - sw2 / sw)))
+    };
+    let ((nt, vt), (nc, vc)) = (moments(true)?, moments(false)?);
+    let pooled = (((nt - 1.0) * vt + (nc - 1.0) * vc) / (nt + nc - 2.0)).sqrt();
+    let omega = 1.0 - 3.0 / (4.0 * (nt + nc) - 9.0);
+    (pooled > 0.0 && pooled.is_finite()).then(|| omega / pooled)
 }
 
 /// The rows of every outcome measure (`outcomes.csv`) with both waves in the matched sample,
@@ -647,6 +671,30 @@ mod tests {
         assert!(rows[1].estimate.unwrap() > 0.0 && rows[0].ci_low.is_some());
         let baseline: Vec<f64> = (0..16).map(|i| f64::from(i % 3)).collect();
         assert_eq!(measure_rows("sdq", Some(&baseline), &follow, &s).unwrap().len(), 3);
+    }
+
+    /// Hedges' g is the reported (baseline-adjusted) difference over the pooled SD of the
+    /// follow-up values, times omega = 1 - 3 / (4N - 9), with the difference's interval on the
+    /// same scale (What Works Clearinghouse): a hand computation on 16 children.
+    #[test]
+    fn hedges_g_scales_the_adjusted_difference() {
+        let s = sample(16);
+        let follow: Vec<f64> = (0..16).map(|i| f64::from(i % 5) + if i % 2 == 0 { 1.5 } else { 0.0 }).collect();
+        let baseline: Vec<f64> = (0..16).map(|i| f64::from(i % 3) + if i % 2 == 0 { 0.5 } else { 0.0 }).collect();
+        let rows = measure_rows("sdq", Some(&baseline), &follow, &s).unwrap();
+        let (md, g) = (&rows[0], &rows[1]);
+        let var = |t: bool| {
+            let v: Vec<f64> = (0..16).filter(|&i| s.treated[i] == t).map(|i| follow[i]).collect();
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() as f64 - 1.0)
+        };
+        let pooled = ((7.0 * var(true) + 7.0 * var(false)) / 14.0).sqrt();
+        let omega = 1.0 - 3.0 / (4.0 * 16.0 - 9.0);
+        let expected = omega * md.estimate.unwrap() / pooled;
+        assert!((g.estimate.unwrap() - expected).abs() < 1e-12, "{:?} vs {expected}", g.estimate);
+        assert!((g.ci_low.unwrap() - omega * md.ci_low.unwrap() / pooled).abs() < 1e-12);
+        assert_eq!(g.p_value, md.p_value);
+        assert_eq!(g.se_method, SeMethod::Cr2);
     }
 
     /// An outcome with no events cannot be estimated: the error says why, and its empty rows
