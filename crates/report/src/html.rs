@@ -290,9 +290,19 @@ fn value_section<'a>(
     for i in &v.icers {
         let what = if i.outcome == "placement_moves" { "placement move" } else { "social-worker change" };
         let icer = match (i.icer, i.icer_ci) {
+            // "dominant" only when both intervals say so: fewer events and a saving
+            (Some(x), _) if x < 0.0 && i.delta_cost_ci[1] < 0.0 && i.events_avoided_ci[0] > 0.0 => format!(
+                "the pilots avoid {what}s and save {} per child-year (95% interval of the saving {} to {}): dominant",
+                money(-i.delta_cost),
+                money(-i.delta_cost_ci[1]),
+                money(-i.delta_cost_ci[0])
+            ),
             (Some(x), _) if x < 0.0 => format!(
-                "the pilots avoid {what}s and save {} per child-year on the estimate (dominant)",
-                money(-i.delta_cost)
+                "on the estimate the pilots avoid {what}s and save {} per child-year, but the intervals do not rule out {} (incremental cost 95% interval {} to {}), so they are not shown to dominate",
+                money(-i.delta_cost),
+                if i.delta_cost_ci[1] >= 0.0 { "costing more" } else { "avoiding none" },
+                money(i.delta_cost_ci[0]),
+                money(i.delta_cost_ci[1])
             ),
             (Some(x), Some(ci)) => {
                 format!("{} per {what} avoided (95% interval {} to {})", money(x), money(ci[0]), money(ci[1]))
@@ -303,15 +313,15 @@ fn value_section<'a>(
             (None, _) => format!("no {what} avoided on the estimate, so no cost per {what} avoided"),
         };
         lines += &format!(
-            "<li>{}: {} fewer per child-year (95% interval {:.3} to {:.3}); {}. Of the bootstrap replicates, {:.0}% avoid {what}s at a saving, {:.0}% at a cost, {:.0}% avoid none.</li>\n",
+            "<li>{}: {} fewer per child-year (95% interval {:.3} to {:.3}); {}. Of the bootstrap replicates, {} avoid {what}s at a saving, {} at a cost, {} avoid none.</li>\n",
             if i.outcome == "placement_moves" { "Placement moves" } else { "Social-worker changes" },
             format_args!("{:.3}", i.events_avoided),
             i.events_avoided_ci[0],
             i.events_avoided_ci[1],
             icer,
-            100.0 * i.quadrants.effective_cheaper,
-            100.0 * i.quadrants.effective_dearer,
-            100.0 * (i.quadrants.less_effective_cheaper + i.quadrants.less_effective_dearer)
+            share(i.quadrants.effective_cheaper),
+            share(i.quadrants.effective_dearer),
+            share(i.quadrants.less_effective_cheaper + i.quadrants.less_effective_dearer)
         );
     }
     h += &format!("<ul>\n{lines}</ul>\n");
@@ -374,6 +384,17 @@ th,td{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right;white-space:
 th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}
 pre{background:#f6f6f6;padding:10px;overflow-x:auto;font-size:0.8em}
 @page{size:A4;margin:14mm}@media print{body{max-width:none;padding:0;font-size:10pt}h2{break-after:avoid}.table{overflow:visible}table{font-size:7pt}}";
+
+/// A share as a percentage: whole percents, but one decimal below 1% so that a few replicates
+/// do not read as none.
+fn share(x: f64) -> String {
+    let p = 100.0 * x;
+    if p > 0.0 && p < 1.0 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.0}%")
+    }
+}
 
 /// The placebo in time in one sentence: no placebo effect, or which outcomes show one.
 fn placebo_summary(results: &Published) -> Option<String> {
