@@ -1046,7 +1046,7 @@ fn the_placebo_in_time_finds_a_planted_pre_trend() {
     let significant: Vec<&str> = placebo["significant"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     assert!(significant.contains(&"sw_changes") && significant.contains(&"placement_moves"), "{placebo}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert!(html.contains("a placebo effect significant at 5% for sw changes"), "summary line");
+    assert!(html.contains("a placebo effect significant at 5% (adjusted across the placebo estimates) for sw changes"), "summary line");
     // moved back 20 years, the baseline falls before the data: a warning, no placebo
     std::fs::write(&config, "[inference]\nbootstrap_reps = 99\n[placebo]\nshift_months = 240\n").unwrap();
     let out = tmp.path().join("out2");

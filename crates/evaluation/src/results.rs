@@ -335,8 +335,9 @@ pub struct Placebo {
     pub stacks: Vec<StackDesign>,
     /// Its primary rows (the fields of `effects.json`).
     pub effects: Vec<EffectRow>,
-    /// Outcomes whose placebo effect is significant at 5% (the randomisation p-value; the CR2 or
-    /// Cox robust one where there is none): differences that predate the pilots.
+    /// Outcomes whose placebo effect is significant at 5% after the config's multiplicity
+    /// adjustment (Holm over the randomisation p-values by default; the unadjusted randomisation,
+    /// else CR2 or Cox robust, p-value without one): differences that predate the pilots.
     pub significant: Vec<Outcome>,
 }
 

@@ -401,11 +401,11 @@ fn placebo_summary(results: &Published) -> Option<String> {
     let p = results.placebo.as_ref()?;
     let moved = format!("with every index date moved back {} months", p.shift_months);
     Some(if p.significant.is_empty() {
-        format!("Placebo in time ({moved}): no placebo effect significant at 5%, so no sign of differences between the arms that predate the pilots.")
+        format!("Placebo in time ({moved}): no placebo effect significant at 5% (adjusted across the placebo estimates), so no sign of differences between the arms that predate the pilots.")
     } else {
         let names: Vec<String> = p.significant.iter().map(|o| o.as_str().replace('_', " ")).collect();
         format!(
-            "Placebo in time ({moved}): a placebo effect significant at 5% for {}: the arms differed on it before the pilots, so its estimate above may partly reflect that difference.",
+            "Placebo in time ({moved}): a placebo effect significant at 5% (adjusted across the placebo estimates) for {}: the arms differed on it before the pilots, so its estimate above may partly reflect that difference.",
             names.join(", ")
         )
     })
