@@ -984,14 +984,7 @@ fn report_runs_the_bundled_evaluation_with_identical_bytes_and_no_identifier() {
     for e in &effects {
         assert_eq!(e["p_holm"].is_null(), !e["primary"].as_bool().unwrap(), "{e}");
         let hazard = e["estimate_type"] == "hazard_ratio";
-        assert_eq!(
-            e["se_method"],
-            if hazard {
-                "cr1_cox_robust"
-            } else {
-                "cr2"
-            }
-        );
+        assert_eq!(e["se_method"], if hazard { "cr1_cox_robust" } else { "cr2" });
         if e["kind"] != "measure" {
             assert_eq!(e["wild_p_value"].is_null(), hazard, "{e}");
         }
@@ -1046,7 +1039,10 @@ fn the_placebo_in_time_finds_a_planted_pre_trend() {
     let significant: Vec<&str> = placebo["significant"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     assert!(significant.contains(&"sw_changes") && significant.contains(&"placement_moves"), "{placebo}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert!(html.contains("a placebo effect significant at 5% (adjusted across the placebo estimates) for sw changes"), "summary line");
+    assert!(
+        html.contains("a placebo effect significant at 5% (adjusted across the placebo estimates) for sw changes"),
+        "summary line"
+    );
     // moved back 20 years, the baseline falls before the data: a warning, no placebo
     std::fs::write(&config, "[inference]\nbootstrap_reps = 99\n[placebo]\nshift_months = 240\n").unwrap();
     let out = tmp.path().join("out2");

@@ -75,7 +75,7 @@ pub struct Cohort {
     pub site: Vec<u32>,
     /// Pilot child (treated) or control.
     pub treated: Vec<bool>,
-    /// The stack of the row (into [`CohortStage`]'s stacks; 0 with one index date). A control
+    /// The stack of the row (into the cohort stage's stacks; 0 with one index date). A control
     /// child eligible in several stacks has a row in each.
     pub stack: Vec<u16>,
     /// Numeric covariates by name (age, years_in_care, prior_placements, prior_sw_changes,

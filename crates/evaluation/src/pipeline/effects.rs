@@ -394,7 +394,7 @@ pub fn time_to_event_rows(
 /// An outcome measure (complete cases): with a baseline wave, the difference in follow-up means
 /// adjusted for the baseline value (WLS of follow-up on treatment and baseline), Hedges' g of
 /// that difference (over the pooled SD of the follow-up values, with its CR2 interval on the
-/// same scale: [`hedges_scale`]), and the difference-in-differences (WLS of follow-up - baseline
+/// same scale), and the difference-in-differences (WLS of follow-up - baseline
 /// on treatment); a measure with no baseline (`baseline` None) has the plain follow-up
 /// difference (WLS on treatment) and its Hedges' g.
 pub fn measure_rows(name: &str, baseline: Option<&[f64]>, follow_up: &[f64], s: &Sample) -> Result<Vec<EffectRow>> {
@@ -542,7 +542,8 @@ pub(crate) fn hedges_scale(y: &[f64], s: &Sample) -> Option<f64> {
             return None;
         }
         let mean = swx / sw;
-        let ss: f64 = (0..y.len()).filter(|&i| s.treated[i] == treated).map(|i| s.weights[i] * (y[i] - mean).powi(2)).sum();
+        let ss: f64 =
+            (0..y.len()).filter(|&i| s.treated[i] == treated).map(|i| s.weights[i] * (y[i] - mean).powi(2)).sum();
         Some((n, ss / (sw - sw2 / sw)))
     };
     let ((nt, vt), (nc, vc)) = (moments(true)?, moments(false)?);

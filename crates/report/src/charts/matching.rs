@@ -111,7 +111,10 @@ impl Draw for Flow<'_> {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         let title = if self.stacks > 1 {
-            format!("Sample flow, summed over the {} stacks (a control child counts once per stack it is in)", self.stacks)
+            format!(
+                "Sample flow, summed over the {} stacks (a control child counts once per stack it is in)",
+                self.stacks
+            )
         } else {
             "Sample flow: from every child at the sites to the matched cohort".to_string()
         };

@@ -215,11 +215,7 @@ pub fn source_note(results: &Published) -> String {
     let d = &results.design;
     let data = d.dataset_name.clone().unwrap_or_else(|| "dataset".into());
     let synthetic = if d.synthetic { " — synthetic data, no real children" } else { "" };
-    format!(
-        "Source: swp-eval {}, {data}{synthetic}; {}.",
-        env!("CARGO_PKG_VERSION"),
-        d.index_text()
-    )
+    format!("Source: swp-eval {}, {data}{synthetic}; {}.", env!("CARGO_PKG_VERSION"), d.index_text())
 }
 
 /// Every figure of the evaluation, in the order the report shows them.
