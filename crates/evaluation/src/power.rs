@@ -34,7 +34,9 @@
 //! test rejects too often and the nominal power over-states; the two bracket the truth in
 //! `benches/scripts/power_check.sh`). The minimum detectable effect is where the power curve
 //! crosses the target, interpolated linearly in log ratio between grid points. More placebo
-//! pilots than control sites are not simulated. Every simulation has its own random stream, so
+//! pilots than control sites are not simulated. With stacks the control sites' rows are
+//! stack rows (a control child once per stack it is eligible in), resampled as they are: a
+//! placebo pilot copy can then hold one child in several stacks, as the controls do. Every simulation has its own random stream, so
 //! the results do not depend on the number of threads.
 
 use crate::config::{PowerConfig, ValidConfig};
