@@ -664,7 +664,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
     }
     if let (Some(t), Some(power)) = (tables::power(results), &results.power) {
         h += "<h3>With this few sites, what could the evaluation have detected?</h3>\n";
-        h += &format!("<p>{}. The control sites stay at the evaluation's number, which limits what more pilot sites can buy; the power with no effect planted (ratio 1) is the test's size, which should be near {}; where it is well above, the power is over-stated and the size-adjusted power (at the simulated test's own size) is the safer reading.</p>\n", esc(&capitalise(&power.method)), power.alpha);
+        h += &format!("<p>{}. The control sites stay at the evaluation's number, which limits what more pilot sites can buy; the power with no effect planted (ratio 1) is the test's size, which should be near {}; where it is well above, the power is over-stated and the size-adjusted power (at the simulated test's own size) is the safer reading. These are the powers of the cluster-robust tests: the report's words follow randomisation inference, whose power with this few sites is lower still (it cannot give a p-value below one over the number of assignments).</p>\n", esc(&capitalise(&power.method)), power.alpha);
         for w in &power.warnings {
             h += &format!("<p><strong>{}</strong></p>\n", esc(&capitalise(w)));
         }
