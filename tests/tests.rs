@@ -897,15 +897,20 @@ fn report_runs_the_bundled_evaluation_with_identical_bytes_and_no_identifier() {
         assert!(text(&run.stdout).contains("rate_ratio"), "terminal summary: {}", text(&run.stdout));
     }
     let (fa, fb) = (files_of(&a), files_of(&b));
-    for stem in ["effects", "balance", "sample_flow", "site_did", "site_panel", "by_model", "sensitivity"] {
-        for ext in ["json", "csv", "md", "tex", "html", "parquet"] {
-            assert!(fa.contains_key(&format!("{stem}.{ext}")), "{stem}.{ext} missing");
+    // JSON at the top, every table in five formats under tables/, README.txt naming them
+    let readme = String::from_utf8_lossy(&fa["README.txt"]).to_string();
+    for stem in ["effects", "balance", "sample_flow", "site_did", "site_panel", "by_model", "sensitivity", "placebo"] {
+        assert!(fa.contains_key(&format!("{stem}.json")), "{stem}.json missing");
+        for ext in ["csv", "md", "tex", "html", "parquet"] {
+            assert!(fa.contains_key(&format!("tables/{stem}.{ext}")), "tables/{stem}.{ext} missing");
+            assert!(!fa.contains_key(&format!("{stem}.{ext}")), "{stem}.{ext} at the top");
         }
+        assert!(readme.contains(stem), "README.txt does not name {stem}");
     }
     // the bundled config switches the specification curve and the power simulation on
     for stem in ["specification_summary", "power_summary"] {
         for ext in ["csv", "md", "tex", "html", "parquet"] {
-            assert!(fa.contains_key(&format!("{stem}.{ext}")), "{stem}.{ext} missing");
+            assert!(fa.contains_key(&format!("tables/{stem}.{ext}")), "tables/{stem}.{ext} missing");
         }
     }
     assert!(fa.contains_key("specification_curve.json") && fa.contains_key("power.json"));

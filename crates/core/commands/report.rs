@@ -28,7 +28,7 @@ use swp_eval::report::table::{Cell, Format, Table};
 /// (data/sample with data/evaluation.toml) into report/.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  swp-eval report\n  swp-eval report data/sample --config data/evaluation.toml --out report\n  swp-eval report extracts/2011 --config eval.toml --out out/2011 --cohort-out secure/cohort.parquet\n  swp-eval report extracts/2011 --config eval.toml --out out/2011 --sensitivity\n\nOutputs (OUTDIR): report.html (one file, open offline); notebook.ipynb; figures/*.svg and *.png;\neffects, balance, sample_flow, site_did, site_panel, by_model, sensitivity (and, when enabled, specification_curve, power,\nvalue_for_money, cost_components, cost_by_model, site_spending, outcome_payments) as .json .csv .md .tex .html .parquet;\nspecification_curve.json (every specification), power.json (every simulated point) and value_for_money.json when enabled; placebo.json (the placebo in time); survival.json (Kaplan-Meier curves); design.json; run.json (version, config, seed, input SHA-256s);\ntimings.json.\nSmall numbers (1 to threshold - 1) are suppressed unless --no-suppress."
+    after_help = "Examples:\n  swp-eval report\n  swp-eval report data/sample --config data/evaluation.toml --out report\n  swp-eval report extracts/2011 --config eval.toml --out out/2011 --cohort-out secure/cohort.parquet\n  swp-eval report extracts/2011 --config eval.toml --out out/2011 --sensitivity\n\nOutputs (OUTDIR): report.html (one file, open offline); notebook.ipynb; README.txt (what each file is); figures/*.svg and *.png;\neffects, balance, sample_flow, site_did, site_panel, by_model, sensitivity, placebo (and, when enabled, specification_curve, power,\nvalue_for_money, cost_components, cost_by_model, site_spending, outcome_payments) as .json at the top and .csv .md .tex .html .parquet under tables/;\nspecification_curve.json (every specification), power.json (every simulated point) and value_for_money.json when enabled; placebo.json (the placebo in time); survival.json (Kaplan-Meier curves); design.json; run.json (version, config, seed, input SHA-256s);\ntimings.json.\nSmall numbers (1 to threshold - 1) are suppressed unless --no-suppress."
 )]
 pub struct Args {
     /// The dataset directory (default: data/sample).
@@ -177,16 +177,50 @@ fn write_outputs(dir: &Path, results: &Published, run: &RunRecord<'_>, threshold
     };
     write("report.html", swp_eval::report::html::report_html(results, &figures, &provenance).as_bytes())?;
     write("notebook.ipynb", swp_eval::report::notebook::notebook(results, &figures).as_bytes())?;
-    for (stem, table) in tables::all(results) {
+    // every table in five formats under tables/; the JSON files, the report, the notebook and
+    // README.txt at the top
+    std::fs::create_dir(dir.join("tables")).context("could not create tables/")?;
+    let all = tables::all(results);
+    for (stem, table) in &all {
         for (ext, format) in [("csv", Format::Csv), ("md", Format::Md), ("tex", Format::Tex), ("html", Format::Html)] {
-            write(&format!("{stem}.{ext}"), table.render(format).as_bytes())?;
+            write(&format!("tables/{stem}.{ext}"), table.render(format).as_bytes())?;
         }
-        let mut frame = frame_of(&table).with_context(|| format!("could not build the {stem} table"))?;
+        let mut frame = frame_of(table).with_context(|| format!("could not build the {stem} table"))?;
         let mut bytes = Vec::new();
         ParquetWriter::new(&mut bytes).finish(&mut frame).with_context(|| format!("could not write {stem}.parquet"))?;
-        write(&format!("{stem}.parquet"), &bytes)?;
+        write(&format!("tables/{stem}.parquet"), &bytes)?;
     }
+    write("README.txt", readme(dir, &all).as_bytes())?;
     Ok(())
+}
+
+/// README.txt: what each file of the report folder is.
+fn readme(dir: &Path, all: &[(&'static str, swp_eval::report::table::Table)]) -> String {
+    let mut text = String::from(
+        "swp-eval report: the evaluation of the Social Work Practice pilots (docs/evaluation.md).\n\n\
+         report.html       the report in one file (open it offline; figures inline)\n\
+         notebook.ipynb    the same results as a Jupyter notebook that loads tables/ (Parquet)\n\
+         run.json          version, config as run, seed, SHA-256 of every input, warnings\n\
+         design.json       the design as run: index rule, stacks and their windows, sites, matching\n\
+         figures/          every figure as SVG and PNG\n\
+         tables/           every table as csv, md, tex, html and parquet (same rows, five formats)\n\
+         timings.json      seconds per stage (the one file that depends on the machine)\n\n\
+         JSON results:\n",
+    );
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok()?.file_name().into_string().ok()).filter(|n| n.ends_with(".json")).collect())
+        .unwrap_or_default();
+    names.retain(|n| n != "run.json" && n != "design.json");
+    names.sort();
+    for n in names {
+        text += &format!("  {n}\n");
+    }
+    text += "\nTables (tables/NAME.{csv,md,tex,html,parquet}):\n";
+    for (stem, _) in all {
+        text += &format!("  {stem}\n");
+    }
+    text += "\nSmall numbers (1 to the threshold - 1) are suppressed: shown as c, or null in JSON.\n";
+    text
 }
 
 /// Replaces `out` with the finished temporary directory `tmp`.

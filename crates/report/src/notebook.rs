@@ -69,10 +69,10 @@ fn table_output(html: String, text: String) -> Value {
     json!({"output_type": "display_data", "metadata": {}, "data": {"text/html": lines(&html), "text/plain": lines(&text)}})
 }
 
-const LOADER: &str = "# The tables of this report, loaded from its Parquet files (same folder as the notebook).
+const LOADER: &str = "# The tables of this report, loaded from its Parquet files (tables/ beside the notebook).
 from pathlib import Path
 
-HERE = Path('.')
+HERE = Path('tables')
 try:
     import polars as pl
 
