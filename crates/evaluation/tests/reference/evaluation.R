@@ -4,7 +4,7 @@
 #
 #   cargo run --release -- report data/sample --config data/evaluation.toml --out /tmp/ref \
 #       --no-suppress --cohort-out /tmp/cohort.csv
-#   cd crates/evaluation/tests/reference && Rscript evaluation.R /tmp/cohort.csv /tmp/ref/site_panel.csv
+#   cd crates/evaluation/tests/reference && Rscript evaluation.R /tmp/cohort.csv /tmp/ref/tables/site_panel.csv
 #
 # Writes evaluation_reference.json. R 4.2.2, MatchIt 4.5.1, sandwich 3.0.2, clubSandwich 0.5.8,
 # survival 3.5.3, jsonlite (Debian packages). The matched sample uses MatchIt's matrix-distance
