@@ -747,8 +747,13 @@ fn cr2_inverse_variance_with(
         let eg: Vec<f64> = rows.iter().map(|&i| e[i]).collect();
         let wdm: Vec<f64> =
             rows.iter().map(|&i| w[i] * d.row(i).iter().zip(&mc).map(|(x, y)| x * y).sum::<f64>()).collect();
-        let (ae, p) = inverse_root.apply_pair(&scaled(&eg), &scaled(&wdm));
-        let (ae, p) = (scaled(&ae), scaled(&p));
+        // without degrees of freedom only the residuals' adjustment is needed
+        let (ae, p) = if with_df {
+            let (ae, p) = inverse_root.apply_pair(&scaled(&eg), &scaled(&wdm));
+            (scaled(&ae), scaled(&p))
+        } else {
+            (scaled(&inverse_root.apply(&scaled(&eg))), Vec::new())
+        };
         let mut u = vec![0.0; k];
         for (r, &i) in rows.iter().enumerate() {
             for (a, da) in d.row(i).iter().enumerate() {
@@ -760,14 +765,16 @@ fn cr2_inverse_variance_with(
                 meat[a * k + b] += u[a] * u[b];
             }
         }
-        p_theta_p.push(rows.iter().zip(&p).map(|(&i, pv)| pv * pv / w[i]).sum::<f64>());
-        let mut r = vec![0.0; k];
-        for (row, &i) in rows.iter().enumerate() {
-            for (a, da) in d.row(i).iter().enumerate() {
-                r[a] += da * p[row];
+        if with_df {
+            p_theta_p.push(rows.iter().zip(&p).map(|(&i, pv)| pv * pv / w[i]).sum::<f64>());
+            let mut r = vec![0.0; k];
+            for (row, &i) in rows.iter().enumerate() {
+                for (a, da) in d.row(i).iter().enumerate() {
+                    r[a] += da * p[row];
+                }
             }
+            r_vectors.push(r);
         }
-        r_vectors.push(r);
     }
     let vcov = sandwich(&m, &meat, k);
     let se = vcov[coef * k + coef].sqrt();
