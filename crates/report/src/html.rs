@@ -234,7 +234,7 @@ pub fn caveats(results: &Published) -> Vec<String> {
     let mut out = Vec::new();
     let d = &results.design;
     out.push(format!(
-        "Few clusters: {} pilot site(s). Standard errors are clustered on site (CR2 with Bell-McCaffrey degrees of freedom) and checked with the wild cluster bootstrap, but with this few sites intervals are wide and rest on strong assumptions; site-level results use randomisation inference.",
+        "Few clusters: {} pilot site(s). Standard errors are clustered on site (CR2 with Bell-McCaffrey degrees of freedom) and checked with the wild cluster bootstrap, but with this few sites cluster-robust tests reject too often, so every primary estimate and the site-level results are also tested by randomisation inference over which sites are pilots, and the report's words follow it.",
         d.treated_sites.len()
     ));
     if d.synthetic {
@@ -245,6 +245,15 @@ pub fn caveats(results: &Published) -> Vec<String> {
     out.push("Matching balances the measured baseline covariates only; a difference in something unmeasured could explain an effect.".into());
     // the few-clusters warning is said above, with what it means
     for w in results.warnings.iter().filter(|w| !w.starts_with("few clusters")) {
+        // covariate columns named for people here (run.json keeps the machine names)
+        const IMBALANCED: &str = "after matching |SMD| > 0.1 for ";
+        let w = match w.strip_prefix(IMBALANCED) {
+            Some(list) => {
+                let names: Vec<String> = list.split(", ").map(crate::labels::covariate).collect();
+                format!("{IMBALANCED}{}", names.join(", "))
+            }
+            None => w.clone(),
+        };
         let mut chars = w.chars();
         out.push(chars.next().map_or(String::new(), |c| c.to_uppercase().chain(chars).collect()));
     }
@@ -736,5 +745,26 @@ mod tests {
         assert!(text.ends_with("lower among pilot children than among matched controls."), "{text}");
         let text = finding(&row((0.62, 1.1), Some(0.6)), Adjustment::Holm);
         assert!(text.contains("the interval includes no difference"), "{text}");
+        // an interval that excludes no effect, but a randomisation p of 0.05 or more: no clear
+        // difference, whatever the adjusted p
+        let mut r = row((0.62, 0.98), Some(0.014));
+        r.ri_p_value = Some(0.08);
+        let text = finding(&r, Adjustment::Holm);
+        assert!(
+            text.contains("randomisation p 0.080") && text.contains("but not by randomisation inference"),
+            "{text}"
+        );
+    }
+
+    /// Caveats name covariate columns for people; the results keep the machine names.
+    #[test]
+    fn caveats_name_imbalanced_covariates_for_people() {
+        let mut results = swp_evaluation::EvaluationResults::default();
+        results.warnings.push("after matching |SMD| > 0.1 for legal_statusaccommodated, sex1".into());
+        let published = swp_evaluation::publish(results, 5);
+        let caveats = caveats(&published);
+        let line = caveats.iter().find(|c| c.contains("SMD")).unwrap();
+        assert!(line.contains("Legal status: accommodated") && !line.contains("legal_statusaccommodated"), "{line}");
+        assert_eq!(published.warnings[0], "after matching |SMD| > 0.1 for legal_statusaccommodated, sex1");
     }
 }
