@@ -162,6 +162,19 @@ pub(crate) fn by_pilot(
 /// The primary rows' estimates of the cohort (log scale for ratios; None where a row is not
 /// estimable).
 fn primary_estimates(config: &ValidConfig, cohort: &Cohort, n: usize) -> Vec<Option<f64>> {
+    primary_statistics(config, cohort, n, |e| {
+        e.estimate.map(|x| if e.estimate_type.is_ratio() { x.ln() } else { x }).filter(|x| x.is_finite())
+    })
+}
+
+/// `statistic` of each primary row of the cohort, matched and estimated at
+/// [`Detail::Statistic`] (all None when matching fails or a row is missing).
+fn primary_statistics(
+    config: &ValidConfig,
+    cohort: &Cohort,
+    n: usize,
+    statistic: impl Fn(&EffectRow) -> Option<f64>,
+) -> Vec<Option<f64>> {
     let none = || vec![None; n];
     let Ok((covariates, dropped)) = matching::covariates(config, cohort) else { return none() };
     let Ok(matching) = matching::run(config, cohort, &covariates, &dropped, &|_, p, d| p.propensity_as_r(d)) else {
@@ -169,12 +182,7 @@ fn primary_estimates(config: &ValidConfig, cohort: &Cohort, n: usize) -> Vec<Opt
     };
     let mut warnings = Vec::new();
     let outcomes = effects::child_outcomes(config, cohort, &matching, 0.0, Detail::Statistic, &mut warnings);
-    let rows: Vec<Option<f64>> = outcomes
-        .effects
-        .iter()
-        .filter(|e| e.primary)
-        .map(|e| e.estimate.map(|x| if e.estimate_type.is_ratio() { x.ln() } else { x }).filter(|x| x.is_finite()))
-        .collect();
+    let rows: Vec<Option<f64>> = outcomes.effects.iter().filter(|e| e.primary).map(statistic).collect();
     if rows.len() == n {
         rows
     } else {
@@ -192,19 +200,7 @@ fn t_of(row: &EffectRow) -> Option<f64> {
 
 /// The primary rows' t statistics of the cohort (None where a row is not estimable).
 fn primary_t(config: &ValidConfig, cohort: &Cohort, n: usize) -> Vec<Option<f64>> {
-    let none = || vec![None; n];
-    let Ok((covariates, dropped)) = matching::covariates(config, cohort) else { return none() };
-    let Ok(matching) = matching::run(config, cohort, &covariates, &dropped, &|_, p, d| p.propensity_as_r(d)) else {
-        return none();
-    };
-    let mut warnings = Vec::new();
-    let outcomes = effects::child_outcomes(config, cohort, &matching, 0.0, Detail::Statistic, &mut warnings);
-    let rows: Vec<Option<f64>> = outcomes.effects.iter().filter(|e| e.primary).map(t_of).collect();
-    if rows.len() == n {
-        rows
-    } else {
-        none()
-    }
+    primary_statistics(config, cohort, n, t_of)
 }
 
 /// Randomisation inference on the primary rows of `effects` (estimated on `stage`): fills

@@ -643,119 +643,8 @@ pub fn symmetric_eigen_ql(m: &[f64], p: usize) -> (Vec<f64>, Vec<f64>) {
     if p == 0 {
         return (Vec::new(), Vec::new());
     }
-    // z: working copy; after the reduction it holds the accumulated orthogonal Q (row-major)
-    let mut a = m.to_vec();
-    let mut q = vec![0.0; p * p];
-    for i in 0..p {
-        q[i * p + i] = 1.0;
-    }
-    // Householder: for column k, zero a[k+2.., k] with a reflector acting on rows/cols k+1..
-    for k in 0..p.saturating_sub(2) {
-        let x: Vec<f64> = (k + 1..p).map(|i| a[i * p + k]).collect();
-        let norm = x.iter().map(|v| v * v).sum::<f64>().sqrt();
-        if norm == 0.0 {
-            continue;
-        }
-        let alpha = if x[0] > 0.0 { -norm } else { norm };
-        let mut v = x;
-        v[0] -= alpha;
-        let vv: f64 = v.iter().map(|t| t * t).sum();
-        if vv == 0.0 {
-            continue;
-        }
-        let beta = 2.0 / vv;
-        let n = p - k - 1;
-        // w = beta * A22 v; then A22 <- A22 - v w' - w v' + beta (v'w) v v' (the symmetric update)
-        let mut w = vec![0.0; n];
-        for (r, wr) in w.iter_mut().enumerate() {
-            let row = &a[(k + 1 + r) * p + k + 1..(k + 1 + r) * p + p];
-            *wr = beta * row.iter().zip(&v).map(|(x, y)| x * y).sum::<f64>();
-        }
-        let kk = 0.5 * beta * w.iter().zip(&v).map(|(x, y)| x * y).sum::<f64>();
-        for (wr, vr) in w.iter_mut().zip(&v) {
-            *wr -= kk * vr;
-        }
-        for r in 0..n {
-            for c in 0..n {
-                a[(k + 1 + r) * p + k + 1 + c] -= v[r] * w[c] + w[r] * v[c];
-            }
-        }
-        // the column and row k: (alpha, 0, ..., 0)
-        a[(k + 1) * p + k] = alpha;
-        a[k * p + k + 1] = alpha;
-        for r in 1..n {
-            a[(k + 1 + r) * p + k] = 0.0;
-            a[k * p + k + 1 + r] = 0.0;
-        }
-        // Q <- Q (I - beta v v') on columns k+1..
-        for row in 0..p {
-            let qv: f64 = (0..n).map(|c| q[row * p + k + 1 + c] * v[c]).sum::<f64>() * beta;
-            for c in 0..n {
-                q[row * p + k + 1 + c] -= qv * v[c];
-            }
-        }
-    }
-    let mut d: Vec<f64> = (0..p).map(|i| a[i * p + i]).collect();
-    // e[i]: the off-diagonal between i and i + 1 (e[p - 1] = 0)
-    let mut e: Vec<f64> = (0..p).map(|i| if i + 1 < p { a[(i + 1) * p + i] } else { 0.0 }).collect();
-    for l in 0..p {
-        let mut iterations = 0;
-        loop {
-            // the first negligible off-diagonal at or after l
-            let mut mm = l;
-            while mm + 1 < p {
-                let scale = d[mm].abs() + d[mm + 1].abs();
-                if e[mm].abs() <= f64::EPSILON * scale {
-                    break;
-                }
-                mm += 1;
-            }
-            if mm == l || iterations >= 60 {
-                break;
-            }
-            iterations += 1;
-            // shift from the leading 2 x 2 block, then chase the bulge up from mm to l
-            let mut g = (d[l + 1] - d[l]) / (2.0 * e[l]);
-            let mut r = hypot(g, 1.0);
-            g = d[mm] - d[l] + e[l] / (g + if g >= 0.0 { r } else { -r });
-            let (mut s, mut c, mut shift) = (1.0f64, 1.0f64, 0.0f64);
-            let mut i = mm;
-            let mut early = false;
-            while i > l {
-                i -= 1;
-                let f = s * e[i];
-                let b = c * e[i];
-                r = hypot(f, g);
-                e[i + 1] = r;
-                if r == 0.0 {
-                    d[i + 1] -= shift;
-                    e[mm] = 0.0;
-                    early = true;
-                    break;
-                }
-                s = f / r;
-                c = g / r;
-                g = d[i + 1] - shift;
-                r = (d[i] - g) * s + 2.0 * c * b;
-                shift = s * r;
-                d[i + 1] = g + shift;
-                g = c * r - b;
-                for row in 0..p {
-                    let zi1 = q[row * p + i + 1];
-                    let zi = q[row * p + i];
-                    q[row * p + i + 1] = s * zi + c * zi1;
-                    q[row * p + i] = c * zi - s * zi1;
-                }
-            }
-            if early {
-                continue;
-            }
-            d[l] -= shift;
-            e[l] = g;
-            e[mm] = 0.0;
-        }
-    }
-    (d, q)
+    let t = EigenTransforms::new(m, p);
+    (t.values.clone(), t.vectors())
 }
 
 /// sqrt(a^2 + b^2) without libm's hypot (several times slower): the plain sum of squares
@@ -919,6 +808,34 @@ impl EigenTransforms {
             reflect(&mut b, *start, *beta, v);
         }
         (a, b)
+    }
+
+    /// The eigenvectors as columns (row-major): Q accumulated from the identity, each reflector
+    /// then each rotation in the order the decomposition made them (the arithmetic of forming
+    /// Q alongside the reduction, as [`symmetric_eigen_ql`] returns it).
+    pub fn vectors(&self) -> Vec<f64> {
+        let p = self.p;
+        let mut q = vec![0.0; p * p];
+        for i in 0..p {
+            q[i * p + i] = 1.0;
+        }
+        for (start, beta, v) in &self.reflectors {
+            for row in 0..p {
+                let r = &mut q[row * p + start..row * p + p];
+                let qv: f64 = r.iter().zip(v).map(|(a, b)| a * b).sum::<f64>() * beta;
+                r.iter_mut().zip(v).for_each(|(a, b)| *a -= qv * b);
+            }
+        }
+        for &(i, c, s) in &self.rotations {
+            let i = i as usize;
+            for row in 0..p {
+                let zi1 = q[row * p + i + 1];
+                let zi = q[row * p + i];
+                q[row * p + i + 1] = s * zi + c * zi1;
+                q[row * p + i] = c * zi - s * zi1;
+            }
+        }
+        q
     }
 
     /// V diag(scale) V' y, for `scale` one factor per eigenvalue of [`EigenTransforms::values`].
