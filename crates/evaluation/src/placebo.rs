@@ -52,7 +52,8 @@ pub(crate) fn placebo(
     let outcomes =
         effects::child_outcomes(config, &stage.cohort, &matching, stage.window_days(), Detail::Full, &mut warnings);
     let mut rows: Vec<_> = outcomes.effects.into_iter().filter(|e| e.primary).collect();
-    crate::randomisation::primary_rows(config, dataset, index, &stage, &mut rows)?;
+    let shared = crate::randomisation::Shared::new(config, dataset, index, &stage);
+    crate::randomisation::primary_rows(config, &shared, &mut rows)?;
     effects::adjust_primary(config, &mut rows);
     let estimand = effects::estimand(&stage.cohort, &matching);
     for r in &mut rows {

@@ -22,8 +22,9 @@ use swp_data::Dataset;
 use swp_metrics::Index;
 use swp_stats::randomisation::randomisation_tests;
 
-/// Every site's eligible children on each stack's index date, shared by the assignments.
-struct Shared {
+/// Every site's eligible children on each stack's index date, shared by the assignments (and
+/// by [`primary_rows`] and [`by_pilot`] of one run).
+pub(crate) struct Shared {
     /// One cohort per stack (all sites of the analysis, `treated` false), in stack order.
     cohorts: Vec<Cohort>,
     /// The sites of the analysis (index site indices) in sites.csv order: the units.
@@ -35,7 +36,7 @@ struct Shared {
 }
 
 impl Shared {
-    fn new(config: &ValidConfig, dataset: &Dataset, index: &Index, stage: &CohortStage) -> Shared {
+    pub(crate) fn new(config: &ValidConfig, dataset: &Dataset, index: &Index, stage: &CohortStage) -> Shared {
         let units: Vec<u32> = stage
             .sites
             .iter()
@@ -105,12 +106,11 @@ impl Shared {
 /// studentise. Fills `estimates`, `ri_assignments` and `ri_min_p` of `rows` (by site).
 pub(crate) fn by_pilot(
     config: &ValidConfig,
-    dataset: &Dataset,
+    shared: &Shared,
     index: &Index,
     stage: &CohortStage,
     rows: &mut [crate::results::ModelRow],
 ) {
-    let shared = Shared::new(config, dataset, index, stage);
     let controls: Vec<usize> = (0..shared.units.len()).filter(|u| !shared.observed.contains(u)).collect();
     let n = config.outcomes().iter().filter(|o| Outcome::CHILD.contains(o)).count();
     for row in rows.iter_mut() {
@@ -206,14 +206,7 @@ fn primary_t(config: &ValidConfig, cohort: &Cohort, n: usize) -> Vec<Option<f64>
 /// Randomisation inference on the primary rows of `effects` (estimated on `stage`): fills
 /// `ri_p_value`, `ri_assignments`, `ri_exact` and `ri_min_p`. Returns the number of assignments
 /// that could not be estimated (a stack with no child of an arm, matching that failed).
-pub(crate) fn primary_rows(
-    config: &ValidConfig,
-    dataset: &Dataset,
-    index: &Index,
-    stage: &CohortStage,
-    effects: &mut [EffectRow],
-) -> Result<usize> {
-    let shared = Shared::new(config, dataset, index, stage);
+pub(crate) fn primary_rows(config: &ValidConfig, shared: &Shared, effects: &mut [EffectRow]) -> Result<usize> {
     let primary: Vec<usize> = (0..effects.len())
         .filter(|&i| effects[i].primary && effects[i].outcome.outcome().is_some_and(|o| Outcome::CHILD.contains(&o)))
         .collect();

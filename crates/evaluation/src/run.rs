@@ -44,7 +44,8 @@ impl Evaluation {
         effects::measure_effects(config, dataset, &stage.cohort, &mut outcomes, &mut warnings);
         let value_for_money = value::stage(config, dataset, &index, &prepared, &mut outcomes, &mut warnings);
         progress.stage(Stage::Randomisation);
-        let failed = randomisation::primary_rows(config, dataset, &index, stage, &mut outcomes.effects)?;
+        let shared = randomisation::Shared::new(config, dataset, &index, stage);
+        let failed = randomisation::primary_rows(config, &shared, &mut outcomes.effects)?;
         if failed > 0 {
             warnings.push(format!(
                 "randomisation inference: {failed} assignment(s) of the pilot label could not be estimated (a stack with no child of an arm, or no match) and are left out"
@@ -68,7 +69,7 @@ impl Evaluation {
         let caseload_distribution = descriptive::caseload_distribution(&index, arm_of_site, span.to);
         let arm_years = descriptive::arm_years(&index, arm_of_site, &periods);
         let mut by_model = design::by_model(&stage.cohort, matching, &stage.sites, &index.groups)?;
-        randomisation::by_pilot(config, dataset, &index, stage, &mut by_model);
+        randomisation::by_pilot(config, &shared, &index, stage, &mut by_model);
         let specification_curve = config.specification_grid().map(|grid| {
             progress.stage(Stage::SpecificationCurve);
             specification::specification_curve_with(grid, dataset, progress)

@@ -196,14 +196,6 @@ impl Inputs<'_> {
     fn window_of(&self, pilot: &str) -> Windows {
         self.stacks.iter().find(|s| s.pilot.as_deref() == Some(pilot)).unwrap_or(&self.stacks[0]).windows
     }
-
-    /// From the earliest baseline start to the latest follow-up end.
-    fn span(&self) -> Period {
-        Period {
-            from: self.stacks.iter().map(|s| s.windows.baseline.from).min().unwrap_or(0),
-            to: self.stacks.iter().map(|s| s.windows.follow_up.to).max().unwrap_or(0),
-        }
-    }
 }
 
 /// Everything of `value_for_money.json` but the effect row (which is in `effects`).
@@ -455,7 +447,7 @@ fn payment_rows(config: &ValueConfig, x: &Inputs<'_>) -> Vec<PaymentRow> {
     if config.payments.is_empty() {
         return Vec::new();
     }
-    let span = x.span();
+    let span = crate::pipeline::cohort::span(x.stacks);
     let periods = swp_metrics::financial_years(span.from, span.to);
     let rows = swp_metrics::metrics_of(x.index, &periods, swp_metrics::MetricsParams::default().caseload_threshold);
     let mut out = Vec::new();

@@ -574,6 +574,14 @@ pub struct Stack {
     pub windows: Windows,
 }
 
+/// From the earliest stack's baseline start to the latest stack's follow-up end.
+pub(crate) fn span(stacks: &[Stack]) -> Period {
+    Period {
+        from: stacks.iter().map(|s| s.windows.baseline.from).min().unwrap_or(0),
+        to: stacks.iter().map(|s| s.windows.follow_up.to).max().unwrap_or(0),
+    }
+}
+
 /// The index dates of the config's rule on `sites`: one per pilot with a go-live (in go-live
 /// order, ties in sites.csv order) for `per_pilot`, else one for every pilot.
 pub(crate) fn index_dates(rule: IndexRule, sites: &[Site]) -> Result<Vec<(Option<String>, i32)>> {

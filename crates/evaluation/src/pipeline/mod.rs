@@ -124,10 +124,7 @@ pub(crate) struct CohortStage {
 impl CohortStage {
     /// From the earliest stack's baseline start to the latest stack's follow-up end.
     pub(crate) fn span(&self) -> swp_metrics::Period {
-        swp_metrics::Period {
-            from: self.stacks.iter().map(|s| s.windows.baseline.from).min().unwrap_or(0),
-            to: self.stacks.iter().map(|s| s.windows.follow_up.to).max().unwrap_or(0),
-        }
+        cohort::span(&self.stacks)
     }
 
     /// The extract date.
