@@ -100,7 +100,7 @@ pub type CommandResult = Result<(), Failure>;
     name = "swp-eval",
     version,
     about = "Evaluate Social Work Practice pilots: validate pilot and comparison data, compute metrics, match and report",
-    after_help = "Examples:\n  swp-eval report                      (the bundled evaluation into report/)\n  swp-eval validate data/sample\n  swp-eval metrics data/sample --by arm\n  swp-eval match --table cohort.csv --treatment pilot --covariates age,sex,prior_placements\n  swp-eval effect --table matched.csv --group pilot --outcome sw_changes --cluster site_id\n  swp-eval synth /tmp/pilot --seed 7 --scale pilot\n  swp-eval anonymise /tmp/pilot /tmp/pilot-anon --key-file ~/.swp-key\n\nSee README.md and docs/ for the data contract."
+    after_help = "Examples:\n  swp-eval report                      (the bundled evaluation into report/)\n  swp-eval validate data/sample\n  swp-eval metrics data/sample --by arm\n  swp-eval match --table cohort.csv --treatment pilot --covariates age,sex,prior_placements\n  swp-eval effect --table matched.csv --group pilot --outcome sw_changes --cluster site_id\n  swp-eval did --table panel.csv --unit site --time year --first-treated first_year --outcome turnover\n  swp-eval synth /tmp/pilot --seed 7 --scale pilot\n  swp-eval anonymise /tmp/pilot /tmp/pilot-anon --key-file ~/.swp-key\n\nSee README.md and docs/ for the data contract."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -113,6 +113,7 @@ enum Command {
     Metrics(commands::metrics::Args),
     Match(commands::matching::Args),
     Effect(commands::effect::Args),
+    Did(commands::did::Args),
     Report(commands::report::Args),
     Synth(commands::synth::Args),
     Anonymise(commands::anonymise::Args),
@@ -132,6 +133,7 @@ fn main() -> ExitCode {
         Command::Metrics(args) => commands::metrics::run(args),
         Command::Match(args) => commands::matching::run(args),
         Command::Effect(args) => commands::effect::run(args),
+        Command::Did(args) => commands::did::run(args),
         Command::Report(args) => commands::report::run(args),
         Command::Synth(args) => commands::synth::run(args),
         Command::Anonymise(args) => commands::anonymise::run(args),

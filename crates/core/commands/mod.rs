@@ -1,6 +1,7 @@
 //! One module per command.
 pub mod anonymise;
 pub mod choice;
+pub mod did;
 pub mod effect;
 pub mod matching;
 pub mod metrics;

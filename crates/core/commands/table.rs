@@ -59,6 +59,12 @@ impl UserData {
 
     /// The column `name`, refusing a missing column or an empty field (with its row).
     fn column(&self, name: &str) -> Result<Column<'_>, Failure> {
+        self.column_with(name, false)
+    }
+
+    /// The column `name`, refusing a missing column, and an empty field (with its row) unless
+    /// `allow_empty` (empty numbers are then NaN).
+    fn column_with(&self, name: &str, allow_empty: bool) -> Result<Column<'_>, Failure> {
         let file = &self.path;
         let missing = |known: Vec<String>| {
             Failure::Usage(format!("{} has no column `{name}` (columns: {})", file.display(), known.join(", ")))
@@ -77,6 +83,7 @@ impl UserData {
                     return Err(missing(plain.names.clone()));
                 };
                 return match column {
+                    PlainColumn::Numbers { values, .. } if allow_empty => Ok(Column::Numbers(values.into())),
                     PlainColumn::Numbers { first_empty: Some(row), .. }
                     | PlainColumn::Text { first_empty: Some(row), .. } => Err(empty_on(*row)),
                     PlainColumn::Numbers { values, .. } => Ok(Column::Numbers(values.into())),
@@ -89,7 +96,9 @@ impl UserData {
             .column(name)
             .map_err(|_| missing(frame.get_column_names().iter().map(|c| c.to_string()).collect()))?;
         let first_null = || (0..column.len()).find(|&i| column.get(i).is_ok_and(|v| v.is_null()));
-        if let Some(row) = if column.null_count() > 0 { first_null() } else { None } {
+        let numeric = column.dtype().is_primitive_numeric() || column.dtype().is_null();
+        let nulls_allowed = allow_empty && numeric;
+        if let Some(row) = if column.null_count() > 0 && !nulls_allowed { first_null() } else { None } {
             return Err(empty_on(row));
         }
         let failed = |e: PolarsError| data_error(format!("column `{name}`: {e}"));
@@ -169,6 +178,37 @@ impl UserData {
             Column::Numbers(values) => self.usable(name, values),
             _ => Err(data_error(format!("{} column `{name}` must hold numbers", self.path.display()))),
         }
+    }
+
+    /// A column of numbers in which an empty field is allowed (None); the others finite and
+    /// within 1e150.
+    pub fn numbers_or_empty(&self, name: &str) -> Result<Vec<Option<f64>>, Failure> {
+        match self.column_with(name, true)? {
+            Column::Numbers(values) => {
+                let present: Vec<f64> = values.iter().map(|v| if v.is_nan() { 0.0 } else { *v }).collect();
+                self.usable(name, present.into())?;
+                Ok(values.iter().map(|v| (!v.is_nan()).then_some(*v)).collect())
+            }
+            _ => Err(data_error(format!("{} column `{name}` must hold numbers", self.path.display()))),
+        }
+    }
+
+    /// Labels (numbers or text) as indices numbered in the labels' sorted order, with the
+    /// labels as text in that order (numbers without a trailing `.0`).
+    pub fn labelled(&self, name: &str) -> Result<(Vec<usize>, Vec<String>), Failure> {
+        let ids = self.cluster_ids(name)?;
+        let text: Vec<String> = match self.column(name)? {
+            Column::Coded { labels, codes } => codes.iter().map(|&c| labels[c as usize].clone()).collect(),
+            Column::Text(values) => values,
+            Column::Numbers(values) => values.iter().map(|v| format!("{v}")).collect(),
+        };
+        let mut labels = vec![String::new(); ids.iter().max().map_or(0, |m| m + 1)];
+        for (&id, t) in ids.iter().zip(text) {
+            if labels[id].is_empty() {
+                labels[id] = t;
+            }
+        }
+        Ok((ids, labels))
     }
 
     /// The treatment indicator: 0/1 numbers or booleans.

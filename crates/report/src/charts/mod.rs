@@ -6,6 +6,7 @@
 //! Each figure is a function of the evaluation's result types ([`figures`] makes all of them);
 //! nothing here computes a statistic.
 
+mod did;
 mod effects;
 mod matching;
 mod robustness;
@@ -13,6 +14,7 @@ mod scaling;
 mod trends;
 mod value;
 
+pub use did::{event_study, EventPoint, EventStudy};
 pub use effects::{forest_plot, km_plot};
 pub use matching::{love_plot, sample_flow};
 pub use robustness::{power_curves, specification_curve};

@@ -15,6 +15,9 @@
 //! `max_assignments` sets from the seed; the p-value is the share of assignments whose
 //! |statistic| is at least the observed one (the observed assignment included).
 //!
+//! Staggered adoption (units treated at different periods) has its own estimator in
+//! [`staggered`]: Callaway and Sant'Anna's (2021) group-time effects and their aggregates.
+//!
 //! # Examples
 //! ```
 //! use swp_stats::did::twfe_coefficient;
@@ -27,6 +30,8 @@
 //! ```
 
 use crate::linalg::Matrix;
+
+pub mod staggered;
 
 /// The two-way fixed-effects design: intercept, unit dummies (all but the first unit), period
 /// dummies (all but the first period), then the treatment column `d` (the last column).
