@@ -533,6 +533,7 @@ fn draw(
         y_label: format!("ATT on {}", args.outcome.replace('_', " ")),
         points,
         anticipation: delta,
+        anticipation_label: "anticipation period(s)".into(),
         pretrend: pretrend.map(|w| (w.statistic, w.df, w.p_value)),
     };
     let source = format!(

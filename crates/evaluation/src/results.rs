@@ -567,11 +567,28 @@ pub struct SiteDidRow {
     pub metric: String,
     /// Which pilots: `all` or one SWP model.
     pub pilots: String,
-    /// The fixed-effects DiD coefficient (a whole year under the pilot).
+    /// `cs` (Callaway and Sant'Anna) or `twfe` (site and year fixed effects, for comparison).
+    pub estimator: String,
+    /// `att_gt`, `simple`, `dynamic`, `group`, `calendar` (cs), `simple` (twfe's one
+    /// coefficient) or `pretrend` (the joint Wald test: the statistic in `estimate`, its
+    /// degrees of freedom in `df`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The group (the financial year of first treatment), where the row has one.
+    pub group: Option<String>,
+    /// The financial year, where the row has one.
+    pub time: Option<String>,
+    /// Event time in years (time - group), on dynamic rows.
+    pub event: Option<i64>,
+    /// Years before a group's first year counted as partly treated (1 when a pilot went live
+    /// inside a financial year: that year is e = -1 and enters no pooled estimate); cs rows.
+    pub anticipation: Option<i64>,
+    /// The estimate: ATT (cs) or the fixed-effects coefficient, a whole year under the pilot
+    /// (twfe).
     pub estimate: Option<f64>,
-    /// CR2 standard error, clustered on site.
+    /// Standard error: the influence function's clustered on site (cs), CR2 (twfe).
     pub se: Option<f64>,
-    /// Bell-McCaffrey degrees of freedom.
+    /// Bell-McCaffrey degrees of freedom (twfe), or the pre-trend test's.
     pub df: Option<f64>,
     /// Lower 95% limit.
     pub ci_low: Option<f64>,

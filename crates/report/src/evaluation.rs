@@ -121,6 +121,11 @@ impl Tabular for SiteDidRow {
     const COLUMNS: &'static [Column<Self>] = &[
         Column { name: "metric", cell: |d| Cell::text(&d.metric) },
         Column { name: "pilots", cell: |d| Cell::text(&d.pilots) },
+        Column { name: "estimator", cell: |d| Cell::text(&d.estimator) },
+        Column { name: "type", cell: |d| Cell::text(&d.kind) },
+        Column { name: "group", cell: |d| Cell::text(d.group.as_deref().unwrap_or("")) },
+        Column { name: "time", cell: |d| Cell::text(d.time.as_deref().unwrap_or("")) },
+        Column { name: "event", cell: |d| num(d.event.map(|e| e as f64)) },
         Column { name: "estimate", cell: |d| num(d.estimate) },
         Column { name: "se", cell: |d| num(d.se) },
         Column { name: "df", cell: |d| num(d.df) },
@@ -349,6 +354,35 @@ pub fn sample_flow(r: &Published) -> Table {
 /// `site_did`.
 pub fn site_did(r: &Published) -> Table {
     table_of(&r.site_did)
+}
+
+/// The site-level rows a reader starts from (report.html): per metric, the staggered simple
+/// ATT of all pilots, the fixed-effects coefficient beside it, then each SWP model's simple ATT.
+const SITE_SUMMARY: &[Column<SiteDidRow>] = &[
+    Column { name: "metric", cell: |d| Cell::text(&d.metric) },
+    Column { name: "pilots", cell: |d| Cell::text(&d.pilots) },
+    Column {
+        name: "estimator",
+        cell: |d| {
+            Cell::text(match d.estimator.as_str() {
+                "cs" => "Callaway-Sant'Anna ATT",
+                _ => "two-way fixed effects",
+            })
+        },
+    },
+    Column { name: "estimate", cell: |d| num(d.estimate) },
+    Column { name: "95% CI low", cell: |d| num(d.ci_low) },
+    Column { name: "95% CI high", cell: |d| num(d.ci_high) },
+    Column { name: "randomisation p", cell: |d| num(d.ri_p_value) },
+    Column { name: "smallest possible p", cell: |d| num(d.ri_min_p) },
+    Column { name: "site-years", cell: |d| Cell::number(d.n_site_years as f64) },
+];
+
+/// The site-level summary: each metric's simple ATT (all pilots), its fixed-effects row, and
+/// each SWP model's simple ATT.
+pub fn site_summary(r: &Published) -> Table {
+    let rows = r.site_did.iter().filter(|d| d.kind == "simple" && (d.pilots == "all" || d.estimator == "cs"));
+    Table::of(SITE_SUMMARY, rows)
 }
 
 /// `site_panel`: site x year values of the site-level metrics.

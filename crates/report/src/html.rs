@@ -382,6 +382,9 @@ fn table_html(t: &Table, caption: &str) -> String {
     format!("<div class=\"table\">{body}</div>\n")
 }
 
+/// The site metrics whose event studies the report shows, in docs/evaluation.md's order.
+const SITE_METRICS_SHOWN: [&str; 4] = swp_evaluation::config::SITE_METRICS;
+
 const CSS: &str = "body{font-family:'DejaVu Sans',Verdana,Arial,sans-serif;max-width:1180px;margin:0 auto;padding:0 24px 48px;color:#222;line-height:1.5}
 h1{font-size:1.9em;margin-bottom:0.2em}h2{border-bottom:2px solid #0072B2;padding-bottom:4px;margin-top:2em}
 .synthetic{background:#F0E442;padding:8px 12px;border-radius:4px;font-weight:bold}
@@ -516,6 +519,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
         multiplicity_text(d.multiplicity, d.primary_rows)
     );
     h += &randomisation_text(results);
+    h += "<li>Site level: each workforce and caseload metric by site and financial year, within each table's coverage; Callaway and Sant'Anna's (2021) staggered difference-in-differences (a pilot's group is its first financial year that starts on or after go-live; comparison: never-treated sites unless the config says not-yet-treated; varying base period; unconditional outcome regression; influence-function standard errors clustered on site), aggregated as R's did::aggte, with a joint pre-trend test and randomisation inference on the simple ATT; the two-way fixed-effects model beside it for comparison.</li>\n";
     h += "</ul>\n</section>\n";
 
     h += "<section>\n<h2>Sample flow</h2>\n";
@@ -613,11 +617,36 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
             h += &figure_html(f, caption);
         }
     }
-    h += "<p>The rows for all pilots have CR2, wild bootstrap and randomisation p-values (the randomisation test on the t statistic). A row for one pilot has one treated site: a cluster-robust standard error, interval or p-value from one treated cluster is not valid (MacKinnon and Webb 2017; Conley and Taber 2011), so those rows show the estimate and the randomisation p-value only, which cannot go below ri_min_p (one over the number of sites that could have been the pilot).</p>\n";
+    h += "<h3>Which estimate to read</h3>\n<p>The pilots went live in different years, so each site metric is estimated by Callaway and Sant'Anna's staggered difference-in-differences: each pilot's change from its last year wholly before go-live is compared with the comparison sites' change over the same years, one group-time effect at a time, and these are pooled by group size (the simple ATT, the first row of each metric below). A pilot's go-live year is partly under the pilot, so it enters no pooled estimate; it is drawn at e = -1 in the event studies. Read the simple ATT with its randomisation p-value: with this few pilot sites the influence-function interval is only a guide, and the randomisation test (the pilots' go-live years given to every set of as many sites) is the one whose size is controlled. The two-way fixed-effects coefficient (v1.1's model) is shown beside it for comparison only: with staggered go-lives it compares later pilots with earlier ones and can be biased when effects change over time (Goodman-Bacon 2021). A row for one SWP model has one treated site, so it has the estimate and its randomisation p-value only; that p cannot go below the smallest possible p (one over the number of sites that could have been the pilot). Every group-time effect, aggregate (by event time, group and year) and the pre-trend test are in tables/site_did.*.</p>\n";
     h += &table_html(
-        &tables::site_did(results),
-        "Difference-in-differences per metric (site and year fixed effects; CR2, wild bootstrap and randomisation inference p-values)",
+        &tables::site_summary(results),
+        "Site-level effects of the pilots: Callaway-Sant'Anna simple ATT (all pilots and each SWP model) and the fixed-effects coefficient for comparison",
     );
+    for metric in SITE_METRICS_SHOWN {
+        if let Some(f) = fig(&format!("event_study_{metric}")) {
+            let pretrend = results
+                .site_did
+                .iter()
+                .find(|d| d.metric == metric && d.pilots == "all" && d.kind == "pretrend")
+                .and_then(|d| Some((d.estimate?, d.df?, d.p_value?)));
+            let test = match pretrend {
+                Some((w, df, p)) => format!(
+                    "The joint test that every pre-go-live effect is zero: chi-square {} on {df:.0} df, p = {}{}.",
+                    num(w),
+                    crate::format::p_value(Some(p), crate::format::PStyle::Prose),
+                    if p < 0.05 { ": the sites were already diverging before go-live, so read the effects after it with care" } else { "" }
+                ),
+                None => "No pre-go-live year can be tested.".to_string(),
+            };
+            h += &figure_html(
+                f,
+                &format!(
+                    "Event study of {}: effect by years since the pilot's first full year (e = 0), pre-go-live years in blue, the partly treated go-live year in grey, 95% pointwise intervals. {test}",
+                    metric.replace('_', " ")
+                ),
+            );
+        }
+    }
     h += "</section>\n";
 
     h += "<section>\n<h2>Results by SWP model</h2>\n<p>Each pilot's matched children against the controls matched to them (with stacks: the pilot's own stack), with the pilot's own estimate of each primary outcome. One pilot site per model is one treated cluster, for which a cluster-robust standard error, interval or p-value is not valid, so each estimate has a randomisation p-value only: the pilot's go-live given in turn to the pilot and to each control site. It cannot go below ri_min_p (one over the number of sites), so no single model can show a significant effect on its own at 5% with this few sites: read these as descriptive.</p>\n";

@@ -130,7 +130,15 @@ pub fn notebook(results: &Published, figures: &[Figure]) -> String {
         (
             "## Site-level results",
             "site_did",
-            vec!["trends", "caseload_distribution", "placement_moves"],
+            vec![
+                "trends",
+                "caseload_distribution",
+                "placement_moves",
+                "event_study_turnover_rate",
+                "event_study_caseload_per_fte",
+                "event_study_sickness_absence_rate",
+                "event_study_agency_rate",
+            ],
             Some("site_did"),
         ),
         ("## Results by SWP model", "by_model", vec![], Some("by_model")),

@@ -67,6 +67,28 @@ pub struct Config {
     pub value_for_money: ValueConfig,
     /// The placebo in time: the child-level analysis with every index date moved back.
     pub placebo: PlaceboConfig,
+    /// The site-level difference-in-differences.
+    pub site_level: SiteLevelConfig,
+}
+
+/// `[site_level]` (docs/evaluation.md "Site level").
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SiteLevelConfig {
+    /// Comparison sites of the staggered difference-in-differences: `never` (the comparison
+    /// sites, the default) or `not_yet` (also pilots not yet live).
+    pub control: SiteControl,
+}
+
+/// `site_level.control`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteControl {
+    /// Sites that are never pilots.
+    #[default]
+    Never,
+    /// Never-pilot sites and pilots before they go live.
+    NotYet,
 }
 
 /// `[placebo]` (docs/evaluation.md "Placebo in time").
@@ -536,6 +558,7 @@ pub struct ValidConfig {
     value_for_money: Option<ValueConfig>,
     power: Option<PowerConfig>,
     placebo_months: Option<u32>,
+    site_control: SiteControl,
     specification_grid: Option<Vec<Config>>,
     /// The config as written, for the record of a run (`run.json`) only.
     written: Config,
@@ -595,6 +618,11 @@ impl ValidConfig {
     /// The power simulation's settings, when enabled.
     pub fn power(&self) -> Option<&PowerConfig> {
         self.power.as_ref()
+    }
+
+    /// The comparison sites of the site-level staggered difference-in-differences.
+    pub fn site_control(&self) -> SiteControl {
+        self.site_control
     }
 
     /// Months the placebo moves every index date back, when the placebo is enabled.
@@ -665,6 +693,7 @@ impl Config {
             value_for_money: self.value_for_money.enabled.then(|| self.value_for_money.clone()),
             power: self.power.enabled.then(|| self.power.clone()),
             placebo_months,
+            site_control: self.site_level.control,
             specification_grid,
             written: self,
         })

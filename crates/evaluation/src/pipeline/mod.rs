@@ -4,7 +4,8 @@
 //!    sample flow, the covariates and the follow-up outcomes);
 //! 2. [`matching`]: the covariates in use, the config's matching and its balance table;
 //! 3. [`effects`]: the effect rows of every outcome on the matched sample;
-//! 4. [`site`]: the site x year panel and its difference-in-differences;
+//! 4. [`site`]: the site x year panel and its difference-in-differences ([`staggered`]:
+//!    Callaway and Sant'Anna's, with the fixed-effects model kept for comparison);
 //! 5. [`design`]: the design as run, results by SWP model and the cohort table.
 //!
 //! [`Evaluation`] holds the checked config and runs the stages; the modules above the pipeline
@@ -16,6 +17,7 @@ pub mod design;
 pub mod effects;
 pub mod matching;
 pub mod site;
+pub mod staggered;
 
 use crate::config::{Config, ValidConfig};
 use crate::error::Result;

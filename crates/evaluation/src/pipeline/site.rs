@@ -101,6 +101,8 @@ pub fn did(
     let mut out = SiteDidRow {
         metric: metric.to_string(),
         pilots: pilots_label.to_string(),
+        estimator: "twfe".into(),
+        kind: "simple".into(),
         estimate: None,
         se: None,
         df: None,
@@ -115,6 +117,7 @@ pub fn did(
         n_sites: units_present.len(),
         n_pilot_sites: treated.len(),
         n_site_years: y.len(),
+        ..SiteDidRow::default()
     };
     let Some(estimate) = twfe_coefficient(&unit_label, &period_label, &y, &d) else { return Ok(out) };
     out.estimate = Some(estimate);
@@ -208,7 +211,9 @@ fn within_design(unit: &[usize], period: &[usize], d: &[f64], units: usize, peri
     Matrix { n, p: k, values }
 }
 
-/// Site-level metrics by financial year and their difference-in-differences.
+/// Site-level metrics by financial year and their difference-in-differences: per metric, the
+/// staggered rows of all pilots ([`super::staggered`]), the fixed-effects row, then each pilot's
+/// staggered simple ATT and fixed-effects row.
 pub(crate) fn site_level(
     config: &ValidConfig,
     dataset: &Dataset,
@@ -243,10 +248,12 @@ pub(crate) fn site_level(
     let controls: Vec<&Site> = in_analysis.iter().copied().filter(|s| s.arm != Arm::Pilot).collect();
     for metric in SITE_METRICS {
         let lookup = |s: &Site, t: usize| value.get(&(s.id.as_str(), metric, t)).copied();
+        out.extend(super::staggered::rows(metric, "all", &in_analysis, &periods, lookup, config, true));
         out.push(did(metric, "all", &in_analysis, &periods, lookup, config)?);
         for pilot in in_analysis.iter().filter(|s| s.arm == Arm::Pilot) {
             let mut group: Vec<&Site> = vec![pilot];
             group.extend(controls.iter().copied());
+            out.extend(super::staggered::rows(metric, &pilot.model, &group, &periods, lookup, config, false));
             out.push(did(metric, &pilot.model, &group, &periods, lookup, config)?);
         }
     }

@@ -27,8 +27,10 @@ pub struct EventStudy {
     pub y_label: String,
     /// The event times, increasing.
     pub points: Vec<EventPoint>,
-    /// Anticipation periods (effects from e = -δ count as after treatment).
+    /// Anticipation periods: event times -δ..-1 are drawn apart, neither before nor after.
     pub anticipation: i64,
+    /// What the legend calls those periods.
+    pub anticipation_label: String,
     /// The pre-trend Wald test: statistic, df, p.
     pub pretrend: Option<(f64, usize, f64)>,
 }
@@ -85,11 +87,26 @@ impl Draw for Draws<'_> {
         for seg in dashes((-1.0, lo), (-1.0, hi), 30, |a, b| (a, b)) {
             chart.draw_series(std::iter::once(PathElement::new(seg, GREY.stroke_width(2)))).map_err(e)?;
         }
-        let after = |p: &EventPoint| p.event >= -s.anticipation;
-        for (is_after, colour, label) in
-            [(false, CONTROL, "before treatment (pre-trend)"), (true, PILOT, "after treatment")]
-        {
-            let points: Vec<&EventPoint> = s.points.iter().filter(|p| after(p) == is_after).collect();
+        // 0 before treatment, 1 anticipation, 2 after
+        let phase = |p: &EventPoint| {
+            if p.event >= 0 {
+                2
+            } else if p.event >= -s.anticipation {
+                1
+            } else {
+                0
+            }
+        };
+        let phases = [
+            (0, CONTROL, "before treatment (pre-trend)"),
+            (1, GREY, s.anticipation_label.as_str()),
+            (2, PILOT, "after treatment"),
+        ];
+        for (which, colour, label) in phases {
+            let points: Vec<&EventPoint> = s.points.iter().filter(|p| phase(p) == which).collect();
+            if points.is_empty() {
+                continue;
+            }
             for p in &points {
                 if let (Some(l), Some(h)) = (p.low, p.high) {
                     let x = p.event as f64;

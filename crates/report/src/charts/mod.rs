@@ -240,6 +240,9 @@ pub fn figures(results: &Published) -> Result<Vec<Figure>, ChartError> {
     out.push(trends(&results.monthly, go_lives, &source)?);
     out.push(caseload_distribution(&results.caseload_distribution, &source)?);
     out.push(placement_moves(&results.arm_years, &source)?);
+    for study in event_studies(results) {
+        out.push(event_study(&study, &source)?);
+    }
     if let Some(curve) = &results.specification_curve {
         // an outcome no specification could estimate has no curve to draw
         for summary in curve.summary.iter().filter(|s| s.estimated > 0) {
@@ -261,6 +264,42 @@ pub fn figures(results: &Published) -> Result<Vec<Figure>, ChartError> {
         }
     }
     Ok(out)
+}
+
+/// The event study of each site metric (all pilots, Callaway and Sant'Anna's dynamic effects
+/// with their pre-trend test); metrics with no event time are left out.
+pub fn event_studies(results: &Published) -> Vec<EventStudy> {
+    let mut out: Vec<EventStudy> = Vec::new();
+    let staggered = results.site_did.iter().filter(|d| d.pilots == "all" && d.estimator == "cs");
+    for d in staggered {
+        let study = match out.iter_mut().find(|s| s.name == format!("event_study_{}", d.metric)) {
+            Some(s) => s,
+            None => {
+                let what = d.metric.replace('_', " ");
+                out.push(EventStudy {
+                    name: format!("event_study_{}", d.metric),
+                    title: format!("Event study: {what}, pilot sites against comparison sites"),
+                    y_label: format!("change in {what}"),
+                    points: Vec::new(),
+                    anticipation: d.anticipation.unwrap_or_default(),
+                    anticipation_label: "go-live year (partly under the pilot; not pooled)".into(),
+                    pretrend: None,
+                });
+                out.last_mut().expect("just pushed")
+            }
+        };
+        match (d.kind.as_str(), d.event, d.estimate) {
+            ("dynamic", Some(event), Some(att)) => {
+                study.points.push(EventPoint { event, att, low: d.ci_low, high: d.ci_high });
+            }
+            ("pretrend", _, Some(w)) => {
+                study.pretrend = Some((w, d.df.unwrap_or_default() as usize, d.p_value.unwrap_or(f64::NAN)));
+            }
+            _ => {}
+        }
+    }
+    out.retain(|s| !s.points.is_empty());
+    out
 }
 
 #[cfg(test)]
