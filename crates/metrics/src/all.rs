@@ -226,6 +226,8 @@ pub fn metrics_of(index: &Index, periods: &[Period], caseload_threshold: usize) 
             if index.costs.is_some() {
                 period_rows.extend(crate::costs::cost_rows_with(index, p, &child_years[k]));
             }
+            // outside a table's coverage a metric reading it is null, never 0
+            index.coverage.apply(&mut period_rows, &index.groups, p);
             // the groups' rows in group order, keeping docs/metrics.md order within a group (a
             // stable sort)
             period_rows.retain(|r| position.contains_key(r.group.as_str()));

@@ -15,6 +15,7 @@ pub mod changes;
 pub mod contacts;
 pub mod cost_table;
 pub mod costs;
+pub mod coverage;
 pub mod index;
 pub mod monthly;
 pub mod period;

@@ -36,6 +36,8 @@ pub struct Builder<'a> {
     pub(super) has_contacts: bool,
     pub(super) spells: Vec<Spell>,
     pub(super) sickness: Keyed<(i32, i32)>,
+    /// The first day of every absence (any kind) by worker index, for coverage.
+    pub(super) absence_first: Vec<(u32, i32)>,
 }
 
 impl<'a> Builder<'a> {
@@ -57,6 +59,7 @@ impl<'a> Builder<'a> {
             has_contacts: false,
             spells: Vec::new(),
             sickness: Keyed::default(),
+            absence_first: Vec::new(),
         }
     }
 
@@ -169,6 +172,12 @@ impl<'a> Builder<'a> {
         self.spells.push(Spell { worker, site: site as usize, counted, fte, agency, start, end });
     }
 
+    /// An absence of any kind of `worker` starting on `start` (for the absences' coverage).
+    pub fn absence(&mut self, worker: &'a str, start: i32) {
+        let worker = self.worker_index(worker);
+        self.absence_first.push((worker, start));
+    }
+
     /// A sickness absence of `worker`, first and last day.
     pub fn sickness(&mut self, worker: &'a str, start: i32, end: i32) {
         let worker = self.worker_index(worker);
@@ -182,6 +191,15 @@ impl<'a> Builder<'a> {
         let spells_of =
             Grouped::new(workers, self.spells.iter().enumerate().map(|(i, s)| (s.worker, i as u32)).collect());
         let sickness = Grouped::new(workers, self.sickness);
+        let coverage = crate::coverage::Coverage::observed(
+            self.groups.site_ids.len(),
+            &self.child_site,
+            &self.episodes,
+            &self.allocations,
+            self.has_contacts.then_some(&self.contacts),
+            &self.spells,
+            &self.absence_first,
+        );
         let (episodes_in, allocations_in, contacts_in, has_contacts) =
             (self.episodes, self.allocations, self.contacts, self.has_contacts);
         // episodes, and allocations with contacts, are independent: build them side by side
@@ -218,6 +236,7 @@ impl<'a> Builder<'a> {
             spells_of,
             sickness,
             costs: None,
+            coverage,
         }
     }
 }

@@ -18,6 +18,13 @@ pub struct Keyed<T> {
     pub(super) items: Vec<T>,
 }
 
+impl<T> Keyed<T> {
+    /// Every (key, item) pair, in the order pushed.
+    pub(crate) fn pairs(&self) -> impl Iterator<Item = (u32, &T)> {
+        self.keys.iter().copied().zip(&self.items)
+    }
+}
+
 impl<T> Default for Keyed<T> {
     fn default() -> Self {
         Keyed { keys: Vec::new(), items: Vec::new() }

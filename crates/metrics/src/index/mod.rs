@@ -106,6 +106,8 @@ pub struct Index {
     pub sickness: Grouped<(i32, i32)>,
     /// Site spending (None when the dataset has no costs table).
     pub costs: Option<Vec<crate::cost_table::CostRecord>>,
+    /// Each table's coverage per site (docs/data.md "Coverage").
+    pub coverage: crate::coverage::Coverage,
 }
 
 impl Index {
@@ -191,6 +193,9 @@ impl Index {
                 (text_column(a, "worker_id"), date_column(a, "start_date"), date_column(a, "end_date"));
             let sick = code_flags(a, "kind", |v| v == "sickness", 1);
             for row in 0..a.height() {
+                if let (Some(id), Some(start)) = (ids[row], starts[row]) {
+                    b.absence(id, start);
+                }
                 if let (Some(id), 1, Some(start), Some(end)) = (ids[row], sick[row], starts[row], ends[row]) {
                     b.sickness(id, start, end);
                 }
@@ -251,6 +256,8 @@ impl Index {
         }
         let mut index = b.finish();
         index.costs = crate::cost_table::read(dataset, &index.groups);
+        index.coverage.observe_costs(index.costs.as_deref());
+        index.coverage.apply_manifest(&dataset.manifest, &index.groups.site_ids);
         index
     }
 
