@@ -127,6 +127,12 @@ pub fn run(args: Args) -> CommandResult {
             "--chart draws group metrics or the monthly series: use --level group or monthly".into(),
         ));
     }
+    // once per table: the sites whose coverage starts after the first period's start
+    if let Some(first) = periods.iter().map(|p| p.from).min() {
+        for note in coverage_notes(&index, first) {
+            eprintln!("note: {note}");
+        }
+    }
     let group_rows = match args.level {
         Level::Group => Some(metrics_of(&index, &periods, params.caseload_threshold)),
         Level::Monthly => Some(periods.iter().flat_map(|&p| monthly_rows(&index, p)).collect()),
@@ -292,4 +298,32 @@ fn draw_chart(args: &Args, path: &Path, rows: &[MetricRow], threshold: u32, name
     }
     write_atomic(path, if svg { figure.svg.as_bytes() } else { &figure.png })?;
     Ok(())
+}
+
+/// The coverage limits a reader of these periods should know: per table, the sites it covers
+/// only from a later date (metrics reading it are null before) and those it does not cover.
+fn coverage_notes(index: &swp_eval::metrics::Index, first: i32) -> Vec<String> {
+    use swp_eval::metrics::coverage::Source;
+    let limits = index.coverage.limits(&index.groups.site_ids, first);
+    let mut notes: Vec<String> = index.coverage.ignored.clone();
+    for source in Source::ALL {
+        let mut by_date: Vec<(Option<String>, Vec<&str>)> = Vec::new();
+        for (_, site, from) in limits.iter().filter(|(s, _, _)| *s == source) {
+            match by_date.iter_mut().find(|(d, _)| d == from) {
+                Some((_, sites)) => sites.push(site),
+                None => by_date.push((from.clone(), vec![site])),
+            }
+        }
+        for (from, sites) in by_date {
+            notes.push(match from {
+                Some(d) => format!(
+                    "{} covers {} from {d}: metrics that read it are null for periods starting earlier",
+                    source.name(),
+                    sites.join(" ")
+                ),
+                None => format!("{} has no rows for {}: metrics that read it are null there", source.name(), sites.join(" ")),
+            });
+        }
+    }
+    notes
 }

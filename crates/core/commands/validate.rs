@@ -1,5 +1,6 @@
 //! `swp-eval validate DIR`: check a dataset directory against the data contract.
 
+use swp_eval::metrics::coverage::Source;
 use crate::output::write_atomic;
 use crate::{CommandResult, Failure};
 use std::path::PathBuf;
@@ -56,9 +57,15 @@ pub fn run(args: Args) -> CommandResult {
     ];
     let rows: Vec<(&str, usize)> =
         tables.iter().filter(|(_, t)| t.present).map(|(n, t)| (*n, t.frame.height())).collect();
+    // each table's coverage per site (docs/data.md "Coverage"), for a dataset that loads clean
+    let coverage = (!report.has_problems()).then(|| {
+        let index = swp_eval::metrics::ValidMetricsParams::defaults(swp_eval::metrics::GroupBy::Site)
+            .index(&loaded.dataset);
+        (index.coverage.all(&index.groups.site_ids), index.coverage.ignored.clone())
+    });
     let text = match args.format {
-        Format::Text => render_text(&args.dir, &report, &rows),
-        Format::Json => render_json(&report, &rows),
+        Format::Text => render_text(&args.dir, &report, &rows) + &coverage_text(coverage.as_ref()),
+        Format::Json => render_json(&report, &rows, coverage.as_ref()),
     };
     match &args.out {
         Some(path) => write_atomic(path, text.as_bytes())?,
@@ -109,7 +116,35 @@ fn located(p: &data::Problem) -> String {
     format!("{at}: {} [{}]", p.message, p.rule)
 }
 
-fn render_json(report: &ValidationReport, rows: &[(&str, usize)]) -> String {
+/// Each table's coverage and the sites it covers from each date, one line per table.
+type CoverageList = (Vec<(Source, String, Option<String>)>, Vec<String>);
+
+fn coverage_text(coverage: Option<&CoverageList>) -> String {
+    let Some((all, ignored)) = coverage else { return String::new() };
+    let mut out = String::from("Coverage (the first day each table covers, per site; a metric reading it is null before):\n");
+    for source in Source::ALL {
+        let mut by_date: Vec<(String, Vec<&str>)> = Vec::new();
+        for (s, site, from) in all.iter().filter(|(s, _, _)| *s == source) {
+            let _ = s;
+            let date = from.clone().unwrap_or_else(|| "not covered".into());
+            match by_date.iter_mut().find(|(d, _)| *d == date) {
+                Some((_, sites)) => sites.push(site),
+                None => by_date.push((date, vec![site])),
+            }
+        }
+        if by_date.is_empty() {
+            continue;
+        }
+        let parts: Vec<String> = by_date.iter().map(|(d, sites)| format!("{d}: {}", sites.join(" "))).collect();
+        out.push_str(&format!("  {:<12} {}\n", source.name(), parts.join("; ")));
+    }
+    for note in ignored {
+        out.push_str(&format!("  note: {note}\n"));
+    }
+    out
+}
+
+fn render_json(report: &ValidationReport, rows: &[(&str, usize)], coverage: Option<&CoverageList>) -> String {
     let tables: serde_json::Map<String, serde_json::Value> =
         rows.iter().map(|(n, r)| (n.to_string(), (*r).into())).collect();
     let unlisted: serde_json::Map<String, serde_json::Value> =
@@ -121,6 +156,8 @@ fn render_json(report: &ValidationReport, rows: &[(&str, usize)]) -> String {
         "unlisted": unlisted,
         "tables": tables,
         "problems": report.problems,
+        "coverage": coverage.map(|(all, _)| all.iter().map(|(s, site, from)| serde_json::json!({"table": s.name(), "site": site, "from": from})).collect::<Vec<_>>()),
+        "coverage_notes": coverage.map(|(_, ignored)| ignored.clone()),
     });
     let mut text = serde_json::to_string_pretty(&value).expect("serialisable");
     text.push('\n');

@@ -60,10 +60,10 @@ impl Source {
 pub fn tables_of(metric: &str) -> &'static [Source] {
     match metric {
         "fte_in_post" | "turnover_rate" | "stability_index" | "recruitment_rate" | "agency_rate"
-        | "median_service_years" => &[Source::Workers],
+        | "median_service_years" | "leavers" => &[Source::Workers],
         "caseload_per_fte" => &[Source::Allocations, Source::Workers],
         "sickness_absence_rate" => &[Source::Absences, Source::Workers],
-        "mean_caseload" | "share_caseload_over_20" => &[Source::Allocations],
+        "mean_caseload" | "share_caseload_over_20" | "caseload" => &[Source::Allocations],
         "sw_changes_per_child_year" | "mean_distinct_workers" | "pct_3plus_workers" => {
             &[Source::Episodes, Source::Allocations]
         }

@@ -21,6 +21,7 @@ pub fn monthly_rows(index: &Index, p: Period) -> Vec<MetricRow> {
     let holders = case_holders(index, &ends);
     let mut rows = Vec::new();
     for (&end, holders) in ends.iter().zip(&holders) {
+        let first_of_month = rows.len();
         let (y, m, _) = civil_from_days(end);
         let month = Period { from: days_from_civil(y, m, 1), to: end };
         let mut cases = vec![(0.0f64, 0.0f64); groups.names.len()];
@@ -52,6 +53,8 @@ pub fn monthly_rows(index: &Index, p: Period) -> Vec<MetricRow> {
             });
             rows.push(MetricRow::ratio(name, "leavers", month, staff[g].1, staff[g].0));
         }
+        // outside a table's coverage a metric reading it is null, never 0
+        index.coverage.apply(&mut rows[first_of_month..], groups, month);
     }
     rows
 }

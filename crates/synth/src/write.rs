@@ -184,6 +184,20 @@ pub fn manifest(data: &Synthetic) -> String {
         data.scale.name(),
         format_date(data.window_start)
     );
+    // what each table covers by design (docs/data.md "Coverage"): entries to care from four
+    // years before the window, allocations from two, absences, contacts and costs from its start
+    let _ = writeln!(s, "\n[coverage] # the first day each table covers at every site, as generated");
+    for (table, present, from) in [
+        ("episodes", !data.episodes.is_empty(), data.window_start - 1461),
+        ("allocations", !data.allocations.is_empty(), data.window_start - 730),
+        ("absences", !data.absences.is_empty(), data.window_start),
+        ("contacts", !data.contacts.is_empty(), data.window_start),
+        ("costs", !data.costs.is_empty(), data.window_start),
+    ] {
+        if present {
+            let _ = writeln!(s, "{table} = \"{}\"", format_date(from));
+        }
+    }
     let _ = writeln!(s, "\n[synth.effects]");
     for (name, value) in &data.effects {
         let what = EFFECTS.iter().find(|(n, _, _)| n == name).map_or("", |(_, _, w)| w);
@@ -317,7 +331,9 @@ mod tests {
         std::fs::write(dir.join("contacts.csv"), "stale").unwrap();
         let other = SynthParams::new(Scale::Small).seed(2).check().unwrap().generate();
         write_dataset(&other, &dir).unwrap();
-        assert!(std::fs::read_to_string(dir.join("dataset.toml")).unwrap().contains("seed = 2"));
+        let manifest = std::fs::read_to_string(dir.join("dataset.toml")).unwrap();
+        assert!(manifest.contains("seed = 2"));
+        assert!(manifest.contains("[coverage]") && manifest.contains("absences = \"2007-04-01\""), "{manifest}");
         assert_ne!(std::fs::read_to_string(dir.join("contacts.csv")).unwrap(), "stale");
         let beside: Vec<String> = std::fs::read_dir(tmp.path())
             .unwrap()
