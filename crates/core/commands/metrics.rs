@@ -321,7 +321,11 @@ fn coverage_notes(index: &swp_eval::metrics::Index, first: i32) -> Vec<String> {
                     source.name(),
                     sites.join(" ")
                 ),
-                None => format!("{} has no rows for {}: metrics that read it are null there", source.name(), sites.join(" ")),
+                None => format!(
+                    "{} has no rows for {}: metrics that read it are null there",
+                    source.name(),
+                    sites.join(" ")
+                ),
             });
         }
     }

@@ -1,10 +1,10 @@
 //! `swp-eval validate DIR`: check a dataset directory against the data contract.
 
-use swp_eval::metrics::coverage::Source;
 use crate::output::write_atomic;
 use crate::{CommandResult, Failure};
 use std::path::PathBuf;
 use swp_eval::data::{self, LoadOptions, ValidationReport};
+use swp_eval::metrics::coverage::Source;
 
 /// Output format of `validate`.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -59,8 +59,8 @@ pub fn run(args: Args) -> CommandResult {
         tables.iter().filter(|(_, t)| t.present).map(|(n, t)| (*n, t.frame.height())).collect();
     // each table's coverage per site (docs/data.md "Coverage"), for a dataset that loads clean
     let coverage = (!report.has_problems()).then(|| {
-        let index = swp_eval::metrics::ValidMetricsParams::defaults(swp_eval::metrics::GroupBy::Site)
-            .index(&loaded.dataset);
+        let index =
+            swp_eval::metrics::ValidMetricsParams::defaults(swp_eval::metrics::GroupBy::Site).index(&loaded.dataset);
         (index.coverage.all(&index.groups.site_ids), index.coverage.ignored.clone())
     });
     let text = match args.format {
@@ -121,7 +121,8 @@ type CoverageList = (Vec<(Source, String, Option<String>)>, Vec<String>);
 
 fn coverage_text(coverage: Option<&CoverageList>) -> String {
     let Some((all, ignored)) = coverage else { return String::new() };
-    let mut out = String::from("Coverage (the first day each table covers, per site; a metric reading it is null before):\n");
+    let mut out =
+        String::from("Coverage (the first day each table covers, per site; a metric reading it is null before):\n");
     for source in Source::ALL {
         let mut by_date: Vec<(String, Vec<&str>)> = Vec::new();
         for (s, site, from) in all.iter().filter(|(s, _, _)| *s == source) {

@@ -101,7 +101,8 @@ fn the_bundled_evaluation_equals_the_r_reanalysis() {
     // site-level DiD with site and year fixed effects, CR2 on site (Moore-Penrose adjustments)
     for d in r["site_did"].as_array().unwrap() {
         let metric = d["metric"].as_str().unwrap();
-        let ours = ours.site_did.iter().find(|x| x.metric == metric && x.pilots == "all" && x.estimator == "twfe").unwrap();
+        let ours =
+            ours.site_did.iter().find(|x| x.metric == metric && x.pilots == "all" && x.estimator == "twfe").unwrap();
         assert!(close(ours.estimate.unwrap(), f(d, "estimate").unwrap()), "{metric} DiD");
         assert!(close(ours.se.unwrap(), f(d, "se").unwrap()), "{metric} DiD SE");
         assert!(close(ours.df.unwrap(), f(d, "df").unwrap()), "{metric} DiD df");

@@ -59,8 +59,13 @@ impl Source {
 /// The tables a metric's numerator or denominator reads (docs/metrics.md).
 pub fn tables_of(metric: &str) -> &'static [Source] {
     match metric {
-        "fte_in_post" | "turnover_rate" | "stability_index" | "recruitment_rate" | "agency_rate"
-        | "median_service_years" | "leavers" => &[Source::Workers],
+        "fte_in_post"
+        | "turnover_rate"
+        | "stability_index"
+        | "recruitment_rate"
+        | "agency_rate"
+        | "median_service_years"
+        | "leavers" => &[Source::Workers],
         "caseload_per_fte" => &[Source::Allocations, Source::Workers],
         "sickness_absence_rate" => &[Source::Absences, Source::Workers],
         "mean_caseload" | "share_caseload_over_20" | "caseload" => &[Source::Allocations],
@@ -167,7 +172,9 @@ impl Coverage {
                         match per_site.get(site) {
                             Some(v) => match date(v) {
                                 Some(d) => slot[k] = Some(d),
-                                None => self.ignored.push(format!("[coverage] {name}.{site}: give a date as YYYY-MM-DD")),
+                                None => {
+                                    self.ignored.push(format!("[coverage] {name}.{site}: give a date as YYYY-MM-DD"))
+                                }
                             },
                             None => {
                                 if let Some(d) = default {
@@ -234,7 +241,10 @@ impl Coverage {
         Source::ALL
             .iter()
             .flat_map(|&source| {
-                site_ids.iter().enumerate().map(move |(k, site)| (source, site.clone(), self.start(source, k).map(format_date)))
+                site_ids
+                    .iter()
+                    .enumerate()
+                    .map(move |(k, site)| (source, site.clone(), self.start(source, k).map(format_date)))
             })
             .collect()
     }

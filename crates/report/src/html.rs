@@ -634,14 +634,18 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
                     "The joint test that every pre-go-live effect is zero: chi-square {} on {df:.0} df, p = {}{}.",
                     num(w),
                     crate::format::p_value(Some(p), crate::format::PStyle::Prose),
-                    if p < 0.05 { ": the sites were already diverging before go-live, so read the effects after it with care" } else { "" }
+                    if p < 0.05 {
+                        ": the sites were already diverging before go-live, so read the effects after it with care"
+                    } else {
+                        ""
+                    }
                 ),
                 None => "No pre-go-live year can be tested.".to_string(),
             };
             h += &figure_html(
                 f,
                 &format!(
-                    "Event study of {}: effect by years since the pilot's first full year (e = 0), pre-go-live years in blue, the partly treated go-live year in grey, 95% pointwise intervals. {test}",
+                    "Event study of {}: effect by years since the pilot's first full year (e = 0), pre-go-live years in blue, the partly treated go-live year in purple, the dashed line at the last year wholly before go-live, 95% pointwise intervals. {test}",
                     metric.replace('_', " ")
                 ),
             );

@@ -29,9 +29,8 @@ struct SitePanel {
 
 /// The years in which every site has a finite value, and the values (site-major).
 fn balanced(sites: &[&Site], periods: &[Period], value: &impl Fn(&Site, usize) -> Option<f64>) -> SitePanel {
-    let kept: Vec<usize> = (0..periods.len())
-        .filter(|&t| sites.iter().all(|s| value(s, t).is_some_and(f64::is_finite)))
-        .collect();
+    let kept: Vec<usize> =
+        (0..periods.len()).filter(|&t| sites.iter().all(|s| value(s, t).is_some_and(f64::is_finite))).collect();
     let years = kept.iter().map(|&t| i64::from(swp_data::date::civil_from_days(periods[t].from).0)).collect();
     let y = sites.iter().flat_map(|s| kept.iter().map(|&t| value(s, t).unwrap_or(f64::NAN))).collect();
     SitePanel { years, y }
@@ -163,7 +162,8 @@ fn aggregate_rows(
     with_se: &impl Fn(SiteDidRow, f64, Option<f64>) -> SiteDidRow,
 ) -> Vec<SiteDidRow> {
     let mut out = Vec::new();
-    for (kind, name) in [(Aggregation::Dynamic, "dynamic"), (Aggregation::Group, "group"), (Aggregation::Calendar, "calendar")]
+    for (kind, name) in
+        [(Aggregation::Dynamic, "dynamic"), (Aggregation::Group, "group"), (Aggregation::Calendar, "calendar")]
     {
         let aggregate = fit.aggregate(kind);
         let row = SiteDidRow { kind: name.into(), ..base_row.clone() };

@@ -84,7 +84,9 @@ impl Draw for Draws<'_> {
         chart
             .draw_series(std::iter::once(PathElement::new(vec![(lo_e, 0.0), (hi_e, 0.0)], DARK.stroke_width(1))))
             .map_err(e)?;
-        for seg in dashes((-1.0, lo), (-1.0, hi), 30, |a, b| (a, b)) {
+        // the last period wholly before treatment: e = -1, or -1 - δ with anticipation
+        let base = -1.0 - s.anticipation as f64;
+        for seg in dashes((base, lo), (base, hi), 30, |a, b| (a, b)) {
             chart.draw_series(std::iter::once(PathElement::new(seg, GREY.stroke_width(2)))).map_err(e)?;
         }
         // 0 before treatment, 1 anticipation, 2 after
@@ -99,7 +101,7 @@ impl Draw for Draws<'_> {
         };
         let phases = [
             (0, CONTROL, "before treatment (pre-trend)"),
-            (1, GREY, s.anticipation_label.as_str()),
+            (1, PURPLE, s.anticipation_label.as_str()),
             (2, PILOT, "after treatment"),
         ];
         for (which, colour, label) in phases {
@@ -136,8 +138,9 @@ impl Draw for Draws<'_> {
     }
 }
 
-/// Effects by event time with 95% intervals (pre-treatment in blue, after in vermillion), a
-/// line at 0 and a dashed line at e = -1, the last period before treatment.
+/// Effects by event time with 95% intervals (pre-treatment in blue, anticipation in purple,
+/// after in vermillion), a line at 0 and a dashed line at the last period wholly before
+/// treatment (e = -1, or -1 - δ with δ periods of anticipation).
 pub fn event_study(study: &EventStudy, source: &str) -> Result<Figure, ChartError> {
     let pre = study.points.iter().filter(|p| p.event < -study.anticipation).count();
     let alt = format!(
