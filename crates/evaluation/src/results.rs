@@ -606,6 +606,11 @@ pub struct SiteDidRow {
     pub ri_exact: Option<bool>,
     /// The smallest randomisation p-value the design can give (1 / assignments).
     pub ri_min_p: Option<f64>,
+    /// The randomisation interval (cs simple rows of all pilots): every effect the
+    /// randomisation test does not reject at 5% once it is taken out of the pilots' values.
+    pub ri_ci_low: Option<f64>,
+    /// Its upper end.
+    pub ri_ci_high: Option<f64>,
     /// Sites in the panel.
     pub n_sites: usize,
     /// Pilot sites in the panel.

@@ -26,7 +26,7 @@ use swp_stats::regression::wls;
 use swp_stats::Matrix;
 
 /// Share of `p` on or after `go_live`.
-fn share_after(p: Period, go_live: Option<i32>) -> f64 {
+pub(crate) fn share_after(p: Period, go_live: Option<i32>) -> f64 {
     match go_live {
         None => 0.0,
         Some(g) if g <= p.from => 1.0,

@@ -21,10 +21,12 @@ use swp_stats::did::staggered::{att_gt, normal_interval, Aggregation, Base, Cont
 use swp_stats::distributions::pnorm;
 use swp_stats::randomisation::randomisation_test;
 
-/// The balanced panel of one metric: years (start years) and each site's values in them.
+/// The balanced panel of one metric: years (start years), each site's values in them, and the
+/// share of each site-year on or after the site's go-live (site-major, as the values).
 struct SitePanel {
     years: Vec<i64>,
     y: Vec<f64>,
+    treated_share: Vec<f64>,
 }
 
 /// The years in which every site has a finite value, and the values (site-major).
@@ -33,7 +35,9 @@ fn balanced(sites: &[&Site], periods: &[Period], value: &impl Fn(&Site, usize) -
         (0..periods.len()).filter(|&t| sites.iter().all(|s| value(s, t).is_some_and(f64::is_finite))).collect();
     let years = kept.iter().map(|&t| i64::from(swp_data::date::civil_from_days(periods[t].from).0)).collect();
     let y = sites.iter().flat_map(|s| kept.iter().map(|&t| value(s, t).unwrap_or(f64::NAN))).collect();
-    SitePanel { years, y }
+    let treated_share =
+        sites.iter().flat_map(|s| kept.iter().map(|&t| super::site::share_after(periods[t], s.go_live))).collect();
+    SitePanel { years, y, treated_share }
 }
 
 /// The start year of the first financial year that starts on or after `go_live`.
@@ -85,29 +89,33 @@ pub fn rows(
         n_site_years: sites.len() * panel.years.len(),
         ..SiteDidRow::default()
     };
-    let fit_with = |first_treated: &[Option<i64>]| {
-        att_gt(&Panel { periods: &panel.years, first_treated, y: &panel.y, cluster: None }, &options).ok()
+    let fit_on = |first_treated: &[Option<i64>], y: &[f64]| {
+        att_gt(&Panel { periods: &panel.years, first_treated, y, cluster: None }, &options).ok()
     };
-    let Some(fit) = fit_with(&groups) else { return vec![base_row] };
+    let Some(fit) = fit_on(&groups, &panel.y) else { return vec![base_row] };
     let simple = fit.aggregate(Aggregation::Simple);
     let treated: Vec<usize> = (0..sites.len()).filter(|&s| groups[s].is_some()).collect();
     let pilot_groups: Vec<Option<i64>> = treated.iter().map(|&s| groups[s]).collect();
     // the ATT over its error; the ATT itself with one pilot site, or where the error is 0
     let studentise = treated.len() > 1 && simple.overall.se.is_some();
     let inference = config.inference();
-    let ri = randomisation_test(sites.len(), &treated, inference.randomisation_assignments, inference.seed, |set| {
-        let mut assigned = vec![None; sites.len()];
-        for (k, &s) in set.iter().enumerate() {
-            assigned[s] = pilot_groups[k];
-        }
-        let simple = fit_with(&assigned)?.aggregate(Aggregation::Simple).overall;
-        if studentise {
-            simple.se.map(|se| simple.att / se)
-        } else {
-            Some(simple.att)
-        }
-    })
-    .ok();
+    // randomisation inference on outcomes `y` (the observed ones, or with an effect taken out)
+    let ri_on = |y: &[f64]| {
+        randomisation_test(sites.len(), &treated, inference.randomisation_assignments, inference.seed, |set| {
+            let mut assigned = vec![None; sites.len()];
+            for (k, &s) in set.iter().enumerate() {
+                assigned[s] = pilot_groups[k];
+            }
+            let simple = fit_on(&assigned, y)?.aggregate(Aggregation::Simple).overall;
+            if studentise {
+                simple.se.map(|se| simple.att / se)
+            } else {
+                Some(simple.att)
+            }
+        })
+        .ok()
+    };
+    let ri = ri_on(&panel.y);
     let mut simple_row = SiteDidRow { estimate: Some(simple.overall.att), ..base_row.clone() };
     if let Some(ri) = &ri {
         simple_row.ri_p_value = Some(ri.p_value);
@@ -117,6 +125,17 @@ pub fn rows(
     }
     if !full {
         return vec![simple_row];
+    }
+    // the randomisation interval: every effect tau that the test does not reject once tau times
+    // each site-year's treated share is taken out of the pilots' values (test inversion)
+    if let (Some(se), true) = (simple.overall.se, studentise) {
+        let p_at = |tau: f64| {
+            let y: Vec<f64> = panel.y.iter().zip(&panel.treated_share).map(|(y, share)| y - tau * share).collect();
+            ri_on(&y).map_or(0.0, |r| r.p_value)
+        };
+        let (low, high) = ri_interval(simple.overall.att, se, 0.05, p_at);
+        simple_row.ri_ci_low = low;
+        simple_row.ri_ci_high = high;
     }
     let with_se = |row: SiteDidRow, att: f64, se: Option<f64>| {
         let (ci_low, ci_high) = normal_interval(att, se, 0.05);
@@ -152,6 +171,38 @@ pub fn rows(
         });
     }
     out
+}
+
+/// The ends of {tau : p(tau) > alpha} around `estimate` (where p is largest), found by
+/// stepping out in multiples of `se` until the test rejects, then bisecting to 1e-4 of `se`;
+/// None on a side where no rejection is found within 64 standard errors.
+fn ri_interval(estimate: f64, se: f64, alpha: f64, p_at: impl Fn(f64) -> f64) -> (Option<f64>, Option<f64>) {
+    let end = |direction: f64| {
+        let mut inside = estimate;
+        let mut step = se;
+        let outside = loop {
+            let tau = estimate + direction * step;
+            if p_at(tau) <= alpha {
+                break tau;
+            }
+            inside = tau;
+            step *= 2.0;
+            if step > 64.0 * se {
+                return None;
+            }
+        };
+        let (mut a, mut b) = (inside, outside);
+        while (b - a).abs() > 1e-4 * se {
+            let mid = 0.5 * (a + b);
+            if p_at(mid) > alpha {
+                a = mid;
+            } else {
+                b = mid;
+            }
+        }
+        Some(0.5 * (a + b))
+    };
+    (end(-1.0), end(1.0))
 }
 
 /// The dynamic, group and calendar aggregates: the overall figure, then one row per event
@@ -238,6 +289,19 @@ mod tests {
         let one = rows_for_one(&sites, &periods, value, &config);
         assert!(one.se.is_none() && one.ci_low.is_none() && one.p_value.is_none() && one.ri_p_value.is_some());
         assert!((one.estimate.unwrap() - 2.0).abs() < 1e-12);
+    }
+
+    /// Test inversion finds where p crosses alpha on both sides, and leaves a side open when
+    /// the test never rejects there.
+    #[test]
+    fn the_randomisation_interval_inverts_the_test() {
+        let p = |tau: f64| (-(tau - 1.0) * (tau - 1.0)).exp();
+        let half = 20f64.ln().sqrt();
+        let (low, high) = ri_interval(1.2, 0.5, 0.05, p);
+        assert!((low.unwrap() - (1.0 - half)).abs() < 1e-3, "{low:?}");
+        assert!((high.unwrap() - (1.0 + half)).abs() < 1e-3, "{high:?}");
+        let (low, high) = ri_interval(0.0, 1.0, 0.05, |tau| if tau > 3.0 { 0.01 } else { 0.5 });
+        assert!(low.is_none() && (high.unwrap() - 3.0).abs() < 1e-3);
     }
 
     fn rows_for_one(
