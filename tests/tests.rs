@@ -1,6 +1,7 @@
 //! End-to-end tests of the `swp-eval` binary: one test binary, a small harness, and the
 //! data-driven validation corpus under `tests/corpus/`.
 
+mod adjusted;
 mod did;
 mod privacy;
 mod sweep;

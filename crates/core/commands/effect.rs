@@ -20,7 +20,7 @@ use swp_eval::stats::StatsError;
 /// cluster bootstrap p-value with the null imposed.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  swp-eval effect --table matched.csv --group pilot --outcome sw_changes\n  swp-eval effect --table matched.csv --group pilot --outcome placement_moves --exposure years --cluster site_id --weights weights\n  swp-eval effect --table cohort.csv --group pilot --outcome satisfaction --ordinal --format json"
+    after_help = "Examples:\n  swp-eval effect --table matched.csv --group pilot --outcome sw_changes\n  swp-eval effect --table lalonde.csv --group treat --outcome re78 --covariates age,educ,race,married,nodegree,re74,re75\n  swp-eval effect --table matched.csv --group pilot --outcome placement_moves --exposure years --cluster site_id --weights weights\n  swp-eval effect --table cohort.csv --group pilot --outcome satisfaction --ordinal --format json"
 )]
 pub struct Args {
     /// The table (CSV or Parquet), one row per unit.
@@ -41,6 +41,12 @@ pub struct Args {
     /// Exposure column (e.g. years looked after): a rate ratio of the outcome as a count.
     #[arg(long, value_name = "COL")]
     pub exposure: Option<String>,
+    /// Adjust the difference for these columns (text columns as indicators): WLS of the outcome
+    /// on the group, the covariates centred at the treated (weighted) means and their
+    /// interactions with the group (Lin 2013), so the difference is the ATT; HC2 errors (with
+    /// --cluster: CR2 with Bell-McCaffrey df and the wild bootstrap on the same model).
+    #[arg(long, value_name = "A,B,..", value_delimiter = ',')]
+    pub covariates: Vec<String>,
     /// The outcome is ordinal (e.g. a satisfaction scale): add Cliff's delta and the
     /// Mann-Whitney test.
     #[arg(long)]
@@ -69,6 +75,11 @@ struct Output<'a> {
     outcome: &'a str,
     #[serde(flatten)]
     summary: EffectSummary,
+    /// Whether the difference is adjusted for covariates (--covariates).
+    adjusted: bool,
+    /// The covariates it is adjusted for.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    covariates: &'a [String],
     seed: u64,
 }
 
@@ -80,12 +91,15 @@ pub fn run(args: Args) -> CommandResult {
             args.reps
         )));
     }
-    let wanted: Vec<&str> =
+    let mut wanted: Vec<&str> =
         [Some(&args.group), Some(&args.outcome), args.weights.as_ref(), args.exposure.as_ref(), args.cluster.as_ref()]
             .into_iter()
             .flatten()
             .map(String::as_str)
             .collect();
+    wanted.extend(args.covariates.iter().map(String::as_str));
+    wanted.sort_unstable();
+    wanted.dedup();
     let table = read_table(&args.table, Some(&wanted))?;
     let group = table.treatment(&args.group)?;
     let y = table.number_column(&args.outcome)?;
@@ -119,7 +133,17 @@ pub fn run(args: Args) -> CommandResult {
             _ => format!("`{}`: {e}", args.outcome),
         })
     })?;
-    let output = Output { outcome: &args.outcome, summary, seed: args.seed };
+    let mut summary = summary;
+    if !args.covariates.is_empty() {
+        adjust(&args, &table, &data, &mut summary)?;
+    }
+    let output = Output {
+        outcome: &args.outcome,
+        summary,
+        adjusted: !args.covariates.is_empty(),
+        covariates: &args.covariates,
+        seed: args.seed,
+    };
     let format = resolve_format(args.format, args.out.as_ref());
     let text = if matches!(format, Format::Json) {
         serde_json::to_string_pretty(&output).expect("the summary serialises") + "\n"
@@ -140,5 +164,57 @@ pub fn run(args: Args) -> CommandResult {
         t.render(format)
     };
     emit(&text, args.out.as_ref())?;
+    Ok(())
+}
+
+/// Replaces the difference and its inference by the covariate-adjusted ones (Lin 2013), and
+/// Hedges' g by the adjusted difference over the same pooled SD (What Works Clearinghouse), with
+/// no noncentral interval (it would ignore the adjustment).
+fn adjust(
+    args: &Args,
+    table: &crate::commands::table::UserData,
+    data: &EffectData<'_>,
+    summary: &mut EffectSummary,
+) -> CommandResult {
+    use swp_eval::stats::adjusted::adjusted_difference;
+    use swp_eval::stats::bootstrap::{BootType, WildParams};
+    use swp_eval::stats::summary::SeMethod;
+    let covariates = args.covariates.iter().map(|name| table.covariate(name)).collect::<Result<Vec<_>, Failure>>()?;
+    let params = WildParams { reps: args.reps, weights: args.boot_weights, kind: BootType::Wcr, seed: args.seed }
+        .check()
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    // one treated cluster: no cluster-robust inference (the summary says why); the estimate only
+    let one_treated_cluster = matches!(summary.se_method, SeMethod::None);
+    let clusters = if one_treated_cluster { None } else { data.clusters };
+    let adjusted = adjusted_difference(data.y, data.treated, data.weights, &covariates, clusters, Some(&params))
+        .map_err(|e| data_error(format!("--covariates {}: {e}", args.covariates.join(","))))?;
+    let a = &adjusted.inference;
+    let scale = if summary.difference != 0.0 { a.estimate / summary.difference } else { f64::NAN };
+    summary.hedges_g = summary.hedges_g.map(|g| g * scale).filter(|g| g.is_finite());
+    summary.cohens_d = summary.cohens_d.map(|d| d * scale).filter(|d| d.is_finite());
+    summary.hedges_g_ci_low = None;
+    summary.hedges_g_ci_high = None;
+    summary.difference = a.estimate;
+    if one_treated_cluster {
+        return Ok(());
+    }
+    summary.se = a.se;
+    summary.df = a.df;
+    summary.ci_low = a.ci_low;
+    summary.ci_high = a.ci_high;
+    summary.p_value = a.p_value;
+    summary.se_method = if data.clusters.is_some() { SeMethod::Cr2 } else { SeMethod::Hc2 };
+    if let (Some(c), Some(w)) = (summary.clustered.as_mut(), &adjusted.wild) {
+        c.wild_p_value = w.p_value;
+        c.wild_ci_low = w.ci_low;
+        c.wild_ci_high = w.ci_high;
+        c.wild_reps = w.reps;
+        // CR1 of the unadjusted model does not describe the adjusted one
+        c.se_cr1 = f64::NAN;
+        if c.ri_assignments > 0 {
+            let note = "the randomisation p-value is of the unadjusted difference";
+            c.note = Some(c.note.take().map_or(note.to_string(), |n| format!("{n}; {note}")));
+        }
+    }
     Ok(())
 }

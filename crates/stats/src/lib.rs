@@ -14,6 +14,7 @@
 //! sizes), [`bootstrap`] (wild cluster bootstrap, randomisation inference), [`survival`]
 //! (Kaplan-Meier, log-rank, Cox) and [`multiplicity`] (p-value adjustments).
 
+pub mod adjusted;
 pub mod balance;
 pub mod bootstrap;
 pub mod choice;

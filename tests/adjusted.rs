@@ -1,0 +1,105 @@
+//! `swp-eval effect --covariates` (Lin 2013) against R (lm with centred covariates and their
+//! interactions; sandwich HC2, clubSandwich CR2) on LaLonde's data: tests/reference/effect_covariates.R.
+
+use super::{root, swp, text};
+use serde_json::Value;
+
+fn run(extra: &[&str]) -> Value {
+    let table = root().join("tests/fixtures/lalonde/lalonde.csv");
+    let mut args = vec![
+        "effect",
+        "--table",
+        table.to_str().unwrap(),
+        "--group",
+        "treat",
+        "--outcome",
+        "re78",
+        "--covariates",
+        "age,educ,race,married,nodegree,re74,re75",
+        "--reps",
+        "999",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let out = swp(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    serde_json::from_str(&text(&out.stdout)).unwrap()
+}
+
+/// The adjusted difference, its HC2 or CR2 error, df, p and interval equal R's to 1e-6
+/// (relative), with and without weights; the wild bootstrap runs on the adjusted model.
+#[test]
+fn effect_covariates_equals_r_lin_regression() {
+    let path = root().join("tests/reference/effect_covariates.json");
+    let reference: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for (case, extra, method) in [
+        ("hc2", vec![], "hc2"),
+        ("hc2_weighted", vec!["--weights", "w"], "hc2"),
+        ("cr2", vec!["--cluster", "cl"], "cr2"),
+        ("cr2_weighted", vec!["--weights", "w", "--cluster", "cl"], "cr2"),
+    ] {
+        let got = run(&extra);
+        let want = &reference[case];
+        assert_eq!(got["adjusted"], true, "{case}");
+        assert_eq!(got["se_method"], method, "{case}");
+        for (ours, theirs) in [
+            ("difference", "estimate"),
+            ("se", "se"),
+            ("df", "df"),
+            ("p_value", "p_value"),
+            ("ci_low", "ci_low"),
+            ("ci_high", "ci_high"),
+        ] {
+            let (a, b) = (got[ours].as_f64().unwrap(), want[theirs].as_f64().unwrap());
+            assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{case} {ours}: swp-eval {a}, R {b}");
+        }
+        if method == "cr2" {
+            let (p, low, high) = (
+                got["wild_p_value"].as_f64().unwrap(),
+                got["wild_ci_low"].as_f64().unwrap(),
+                got["wild_ci_high"].as_f64().unwrap(),
+            );
+            assert!(
+                p > 0.0
+                    && p < 1.0
+                    && low < got["difference"].as_f64().unwrap()
+                    && high > got["difference"].as_f64().unwrap()
+            );
+            assert!(got["se_cr1"].is_null(), "CR1 of the unadjusted model is not shown beside the adjusted one");
+        }
+    }
+    // without --covariates the difference is the raw one, and says so
+    let table = root().join("tests/fixtures/lalonde/lalonde.csv");
+    let out = swp(&[
+        "effect",
+        "--table",
+        table.to_str().unwrap(),
+        "--group",
+        "treat",
+        "--outcome",
+        "re78",
+        "--format",
+        "json",
+    ]);
+    let raw: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(raw["adjusted"], false);
+    assert!((raw["difference"].as_f64().unwrap() - (6349.14353027027 - 6984.16974230769)).abs() < 1e-6);
+}
+
+/// A covariate that is not a column is a usage error naming it; one that is constant among the
+/// rows is a data error.
+#[test]
+fn effect_covariates_refuses_unknown_and_constant_columns() {
+    let table = root().join("tests/fixtures/lalonde/lalonde.csv");
+    let t = table.to_str().unwrap();
+    let out = swp(&["effect", "--table", t, "--group", "treat", "--outcome", "re78", "--covariates", "age,nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no column `nope`"), "{}", text(&out.stderr));
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("t.csv");
+    std::fs::write(&csv, "g,y,k\n1,1,5\n1,2,5\n1,3,5\n0,1,5\n0,0,5\n0,2,5\n").unwrap();
+    let out = swp(&["effect", "--table", csv.to_str().unwrap(), "--group", "g", "--outcome", "y", "--covariates", "k"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("--covariates k"), "{}", text(&out.stderr));
+}
