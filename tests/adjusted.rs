@@ -103,3 +103,77 @@ fn effect_covariates_refuses_unknown_and_constant_columns() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     assert!(text(&out.stderr).contains("--covariates k"), "{}", text(&out.stderr));
 }
+
+/// `weight` (ps and entropy) equals statsmodels' Logit and empirical_calibration's entropy
+/// balancing on LaLonde's data to 1e-6 (tests/reference/weight_reference.py), weight by weight,
+/// with the effective sample sizes; entropy balancing leaves no weighted mean difference.
+#[test]
+fn weight_equals_the_python_references_and_entropy_balances_exactly() {
+    let path = root().join("tests/reference/weight_reference.json");
+    let reference: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let table = root().join("tests/fixtures/lalonde/lalonde.csv");
+    let dir = tempfile::tempdir().unwrap();
+    for method in ["ps", "entropy"] {
+        let out_csv = dir.path().join(format!("{method}.csv"));
+        let out = swp(&[
+            "weight",
+            "--table",
+            table.to_str().unwrap(),
+            "--treatment",
+            "treat",
+            "--covariates",
+            "age,educ,race,married,nodegree,re74,re75",
+            "--method",
+            method,
+            "--weights-out",
+            out_csv.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let got: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+        let want = &reference[method];
+        let written = std::fs::read_to_string(&out_csv).unwrap();
+        let mut lines = written.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let at = header.iter().position(|h| *h == "weights").unwrap();
+        let weights: Vec<f64> = lines.map(|l| l.split(',').nth(at).unwrap().parse().unwrap()).collect();
+        let expected = want["weights"].as_array().unwrap();
+        assert_eq!(weights.len(), expected.len());
+        for (i, (a, b)) in weights.iter().zip(expected).enumerate() {
+            let b = b.as_f64().unwrap();
+            assert!((a - b).abs() <= 1e-6 * b.abs().max(1e-3), "{method} row {i}: {a} vs {b}");
+        }
+        for k in ["ess_treated", "ess_control"] {
+            let (a, b) = (got["n"][k].as_f64().unwrap(), want[k].as_f64().unwrap());
+            assert!((a - b).abs() <= 1e-6 * b, "{method} {k}: {a} vs {b}");
+        }
+        if method == "entropy" {
+            for row in got["balance"].as_array().unwrap() {
+                assert!(row["smd_after"].as_f64().unwrap().abs() < 1e-8, "{row}");
+            }
+        }
+    }
+}
+
+/// A treated mean that no control weights can reach is refused naming the covariate.
+#[test]
+fn entropy_balancing_without_a_solution_names_the_covariate() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("t.csv");
+    std::fs::write(&csv, "t,x,z\n1,9,1\n1,8,2\n0,1,1\n0,2,3\n0,3,2\n").unwrap();
+    let out = swp(&[
+        "weight",
+        "--table",
+        csv.to_str().unwrap(),
+        "--treatment",
+        "t",
+        "--covariates",
+        "z,x",
+        "--method",
+        "entropy",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let message = text(&out.stderr);
+    assert!(message.contains("treated mean of `x`") && message.contains("no solution"), "{message}");
+}

@@ -9,3 +9,4 @@ pub mod report;
 pub mod synth;
 pub mod table;
 pub mod validate;
+pub mod weight;

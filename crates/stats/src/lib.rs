@@ -37,6 +37,7 @@ pub mod summary;
 pub mod survival;
 pub mod tolerance;
 mod two_group;
+pub mod weighting;
 
 pub use error::{Result, StatsError};
 pub use linalg::{ColumnRef, Matrix, MatrixRef};
