@@ -382,6 +382,11 @@ fn table_html(t: &Table, caption: &str) -> String {
     format!("<div class=\"table\">{body}</div>\n")
 }
 
+/// What each printed test does when there is no effect, measured by simulation at this
+/// project's design (docs/benchmarks.md; `benches/scripts/size.sh` and `site_did.sh`). The
+/// numbers describe the methods at the bundled design, not the data of a given run.
+const SIZE_OF_THE_TESTS: &str = "<h3>How often each test rejects when there is no effect</h3>\n<p>Measured on synthetic datasets with no effect planted, at this project's design (not on these data; docs/benchmarks.md): a test at the 5% level should reject about 5% of the time.</p>\n<ul>\n<li>Child level, the bundled design (5 pilot and 6 comparison sites, 100 datasets): the cluster-robust tests (CR2; robust Cox) reject 9% to 18% of the time and the wild cluster bootstrap 10% to 11%, so they are not printed as decisions; the randomisation test rejects 4% to 9% (7% on average; the synthetic pilot sites are not a random draw of the sites, so its exactness is approximate), and Holm over the randomisation p-values flags some primary effect in 5 of 100 datasets. The placebo flag is raised in 1 of 100.</li>\n<li>Site level, pilot scale (5 pilot and 15 comparison sites, 40 datasets): the normal test from the influence function rejects 12% to 23% of the time and its 95% interval covers the planted effect in 75% to 80% of datasets with one; the randomisation test rejects 5% to 8%, and its interval covers the planted effect in 37 of 40. So the report reads the randomisation p-values and intervals.</li>\n</ul>\n";
+
 /// The site metrics whose event studies the report shows, in docs/evaluation.md's order.
 const SITE_METRICS_SHOWN: [&str; 4] = swp_evaluation::config::SITE_METRICS;
 
@@ -658,6 +663,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
     h += "</section>\n";
 
     h += "<section>\n<h2>How robust is this?</h2>\n";
+    h += SIZE_OF_THE_TESTS;
     h += "<p>The E-value is how strongly (as a risk ratio) an unmeasured difference between pilot and comparison children would have to be associated with both being at a pilot and the outcome to explain the estimate away; the second E-value is for the confidence limit nearer no effect (1 means the interval already includes no effect). Rosenbaum's Gamma is how much more likely, within a matched pair, one child could be to be at the pilot, through something unmeasured, before the effect stops being significant at 5% (a pair-level test: it treats the matched pairs as independent and ignores site clustering).</p>\n";
     let mut lines = String::new();
     for s in &results.sensitivity {
