@@ -12,7 +12,6 @@
 //! cover adds nothing to the group's sums); a one-site group without coverage is null
 //! throughout.
 
-use crate::index::{Allocation, Contact, Episode, Keyed, Spell};
 use crate::period::{MetricRow, Period, SiteGroups};
 use swp_data::date::format_date;
 
@@ -95,47 +94,13 @@ fn earliest(slot: &mut Option<i32>, day: i32) {
 }
 
 impl Coverage {
-    /// The coverage the rows show: each table's earliest date per site.
-    pub(crate) fn observed(
-        sites: usize,
-        child_site: &[u32],
-        episodes: &Keyed<Episode>,
-        allocations: &Keyed<Allocation>,
-        contacts: Option<&Keyed<Contact>>,
-        spells: &[Spell],
-        absence_first: &[(u32, i32)],
-    ) -> Coverage {
+    /// The coverage the rows show: each table's earliest date per site, from (table, site
+    /// index, date) of every row (sites outside 0..sites are ignored).
+    pub(crate) fn observed(sites: usize, days: impl IntoIterator<Item = (Source, usize, i32)>) -> Coverage {
         let mut start = vec![vec![None; sites]; Source::ALL.len()];
-        let site_of = |child: u32| child_site.get(child as usize).map(|&s| s as usize).filter(|&s| s < sites);
-        for (child, e) in episodes.pairs() {
-            if let Some(s) = site_of(child) {
-                earliest(&mut start[Source::Episodes.index()][s], e.start);
-            }
-        }
-        for (child, a) in allocations.pairs() {
-            if let Some(s) = site_of(child) {
-                earliest(&mut start[Source::Allocations.index()][s], a.start);
-            }
-        }
-        for (child, c) in contacts.into_iter().flat_map(Keyed::pairs) {
-            if let Some(s) = site_of(child) {
-                earliest(&mut start[Source::Contacts.index()][s], c.date);
-            }
-        }
-        let mut worker_sites: Vec<Vec<usize>> = Vec::new();
-        for spell in spells.iter().filter(|s| s.site < sites) {
-            earliest(&mut start[Source::Workers.index()][spell.site], spell.start);
-            let w = spell.worker as usize;
-            if worker_sites.len() <= w {
-                worker_sites.resize(w + 1, Vec::new());
-            }
-            if !worker_sites[w].contains(&spell.site) {
-                worker_sites[w].push(spell.site);
-            }
-        }
-        for &(worker, day) in absence_first {
-            for &s in worker_sites.get(worker as usize).into_iter().flatten() {
-                earliest(&mut start[Source::Absences.index()][s], day);
+        for (source, site, day) in days {
+            if let Some(slot) = start[source.index()].get_mut(site) {
+                earliest(slot, day);
             }
         }
         Coverage { start, ignored: Vec::new() }
@@ -252,4 +217,60 @@ impl Coverage {
 
 fn names() -> String {
     Source::ALL.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::d;
+
+    fn groups() -> SiteGroups {
+        SiteGroups {
+            site_ids: vec!["S0".into(), "S1".into()],
+            names: vec!["S0".into(), "S1".into()],
+            group_of_site: vec![0, 1],
+        }
+    }
+
+    fn row(group: &str, metric: &'static str, p: Period) -> MetricRow {
+        MetricRow::ratio(group, metric, p, 2.0, 4.0)
+    }
+
+    /// A metric is null for a period starting before the coverage of a table it reads, and at
+    /// a site a table does not cover; dataset.toml's `[coverage]` overrides the rows' dates.
+    #[test]
+    fn metrics_outside_coverage_are_null_and_the_manifest_overrides() {
+        let days = [
+            (Source::Absences, 0, d(2007, 4, 18)),
+            (Source::Workers, 0, d(2000, 1, 1)),
+            (Source::Workers, 1, d(2000, 1, 1)),
+            (Source::Absences, 9, d(1990, 1, 1)), // a site outside the groups: ignored
+        ];
+        let mut coverage = Coverage::observed(2, days);
+        let fy = |y| Period::financial_year(y);
+        let check = |coverage: &Coverage, group: &str, metric: &'static str, year: i32| {
+            let mut rows = vec![row(group, metric, fy(year))];
+            coverage.apply(&mut rows, &groups(), fy(year));
+            rows[0].value.is_some()
+        };
+        assert!(!check(&coverage, "S0", "sickness_absence_rate", 2007), "FY 2007-08 starts before 18 April 2007");
+        assert!(check(&coverage, "S0", "sickness_absence_rate", 2008));
+        assert!(check(&coverage, "S0", "turnover_rate", 2007), "turnover reads workers only");
+        assert!(!check(&coverage, "S1", "sickness_absence_rate", 2010), "S1 has no absences: never covered");
+        let mut extra = toml::Table::new();
+        extra.insert(
+            "coverage".into(),
+            toml::Value::Table(
+                toml::from_str("absences = { S1 = \"2006-04-01\", default = \"2007-04-01\" }\nnope = \"2001-01-01\"")
+                    .unwrap(),
+            ),
+        );
+        let manifest = swp_data::model::Manifest { extra, ..Default::default() };
+        coverage.apply_manifest(&manifest, &groups().site_ids);
+        assert!(check(&coverage, "S0", "sickness_absence_rate", 2007), "the default covers S0 from 1 April 2007");
+        assert!(check(&coverage, "S1", "sickness_absence_rate", 2006));
+        assert!(!check(&coverage, "S1", "sickness_absence_rate", 2005));
+        assert_eq!(coverage.ignored.len(), 1, "{:?}", coverage.ignored);
+        assert_eq!(coverage.start(Source::Absences, 1).map(format_date).as_deref(), Some("2006-04-01"));
+    }
 }

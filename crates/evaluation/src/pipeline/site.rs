@@ -10,6 +10,7 @@
 //! sites (the k-th chosen site, in site order, takes the k-th pilot's date).
 
 use super::cohort::Site;
+pub(crate) use super::staggered::share_after;
 use crate::config::{ValidConfig, SITE_METRICS};
 use crate::error::{at, Result};
 use crate::results::{PanelRow, SiteDidRow};
@@ -24,16 +25,6 @@ use swp_stats::did::twfe_coefficient;
 use swp_stats::randomisation::randomisation_test;
 use swp_stats::regression::wls;
 use swp_stats::Matrix;
-
-/// Share of `p` on or after `go_live`.
-pub(crate) fn share_after(p: Period, go_live: Option<i32>) -> f64 {
-    match go_live {
-        None => 0.0,
-        Some(g) if g <= p.from => 1.0,
-        Some(g) if g > p.to => 0.0,
-        Some(g) => f64::from(p.to - g + 1) / f64::from(p.to - p.from + 1),
-    }
-}
 
 /// The panel rows of `sites` (by site index, aligned with `rows`' groups).
 pub fn panel(sites: &[Site], periods: &[Period], rows: &[(MetricRow, bool)]) -> Vec<PanelRow> {

@@ -35,9 +35,18 @@ fn balanced(sites: &[&Site], periods: &[Period], value: &impl Fn(&Site, usize) -
         (0..periods.len()).filter(|&t| sites.iter().all(|s| value(s, t).is_some_and(f64::is_finite))).collect();
     let years = kept.iter().map(|&t| i64::from(swp_data::date::civil_from_days(periods[t].from).0)).collect();
     let y = sites.iter().flat_map(|s| kept.iter().map(|&t| value(s, t).unwrap_or(f64::NAN))).collect();
-    let treated_share =
-        sites.iter().flat_map(|s| kept.iter().map(|&t| super::site::share_after(periods[t], s.go_live))).collect();
+    let treated_share = sites.iter().flat_map(|s| kept.iter().map(|&t| share_after(periods[t], s.go_live))).collect();
     SitePanel { years, y, treated_share }
+}
+
+/// Share of `p` on or after `go_live`.
+pub(crate) fn share_after(p: Period, go_live: Option<i32>) -> f64 {
+    match go_live {
+        None => 0.0,
+        Some(g) if g <= p.from => 1.0,
+        Some(g) if g > p.to => 0.0,
+        Some(g) => f64::from(p.to - g + 1) / f64::from(p.to - p.from + 1),
+    }
 }
 
 /// The start year of the first financial year that starts on or after `go_live`.

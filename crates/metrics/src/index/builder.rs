@@ -2,6 +2,7 @@
 //! steps every child's records go through (episodes sorted and flagged, handovers applied).
 
 use super::*;
+use crate::coverage::{Coverage, Source};
 
 /// A spell's fields other than the worker and the site.
 #[derive(Debug, Clone, Copy)]
@@ -184,22 +185,41 @@ impl<'a> Builder<'a> {
         self.sickness.push(worker, (start, end));
     }
 
+    /// Each table's earliest date per site (docs/data.md "Coverage"): a child's rows count at
+    /// the child's site, a spell at its site, an absence at every site of the worker's spells.
+    fn observed_coverage(&self) -> Coverage {
+        let sites = self.groups.site_ids.len();
+        let site_of = |child: u32| self.child_site.get(child as usize).map_or(usize::MAX, |&s| s as usize);
+        let mut worker_sites: Vec<Vec<usize>> = vec![Vec::new(); self.worker_ids.len()];
+        for spell in &self.spells {
+            if let Some(list) = worker_sites.get_mut(spell.worker as usize) {
+                if !list.contains(&spell.site) {
+                    list.push(spell.site);
+                }
+            }
+        }
+        let episodes = self.episodes.pairs().map(|(c, e)| (Source::Episodes, site_of(c), e.start));
+        let allocations = self.allocations.pairs().map(|(c, a)| (Source::Allocations, site_of(c), a.start));
+        let contacts = self
+            .has_contacts
+            .then(|| self.contacts.pairs().map(|(c, x)| (Source::Contacts, site_of(c), x.date)))
+            .into_iter()
+            .flatten();
+        let spells = self.spells.iter().map(|s| (Source::Workers, s.site, s.start));
+        let absences = self.absence_first.iter().flat_map(|&(w, day)| {
+            worker_sites.get(w as usize).into_iter().flatten().map(move |&s| (Source::Absences, s, day))
+        });
+        Coverage::observed(sites, episodes.chain(allocations).chain(contacts).chain(spells).chain(absences))
+    }
+
     /// The index: rows grouped by owner and sorted, handovers applied, placement flags derived.
     pub fn finish(self) -> Index {
         let children = self.child_site.len();
         let workers = self.worker_ids.len();
         let spells_of =
             Grouped::new(workers, self.spells.iter().enumerate().map(|(i, s)| (s.worker, i as u32)).collect());
+        let coverage = self.observed_coverage();
         let sickness = Grouped::new(workers, self.sickness);
-        let coverage = crate::coverage::Coverage::observed(
-            self.groups.site_ids.len(),
-            &self.child_site,
-            &self.episodes,
-            &self.allocations,
-            self.has_contacts.then_some(&self.contacts),
-            &self.spells,
-            &self.absence_first,
-        );
         let (episodes_in, allocations_in, contacts_in, has_contacts) =
             (self.episodes, self.allocations, self.contacts, self.has_contacts);
         // episodes, and allocations with contacts, are independent: build them side by side
