@@ -387,6 +387,16 @@ fn table_html(t: &Table, caption: &str) -> String {
 /// numbers describe the methods at the bundled design, not the data of a given run.
 const SIZE_OF_THE_TESTS: &str = "<h3>How often each test rejects when there is no effect</h3>\n<p>Measured on synthetic datasets with no effect planted, at this project's design (not on these data; docs/benchmarks.md): a test at the 5% level should reject about 5% of the time.</p>\n<ul>\n<li>Child level, the bundled design (5 pilot and 6 comparison sites, 100 datasets): the cluster-robust tests (CR2; robust Cox) reject 9% to 18% of the time and the wild cluster bootstrap 10% to 11%, so they are not printed as decisions; the randomisation test rejects 4% to 9% (7% on average; the synthetic pilot sites are not a random draw of the sites, so its exactness is approximate), and Holm over the randomisation p-values flags some primary effect in 5 of 100 datasets. The placebo flag is raised in 1 of 100.</li>\n<li>Site level, pilot scale (5 pilot and 15 comparison sites, 50 datasets): the normal test from the influence function rejects 14% to 18% of the time and its 95% interval covers the planted effect in 80% to 82% of datasets with one; the randomisation test rejects 6% to 8%, and its interval covers the planted effect in 47 of 50. So the report reads the randomisation p-values and intervals.</li>\n</ul>\n";
 
+/// "= 0.123" or "< 0.001": a p-value after "p" in a sentence.
+fn p_clause(p: f64) -> String {
+    let text = crate::format::p_value(Some(p), crate::format::PStyle::Prose);
+    if text.starts_with('<') {
+        text
+    } else {
+        format!("= {text}")
+    }
+}
+
 /// The site metrics whose event studies the report shows, in docs/evaluation.md's order.
 const SITE_METRICS_SHOWN: [&str; 4] = swp_evaluation::config::SITE_METRICS;
 
@@ -636,9 +646,9 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
                 .and_then(|d| Some((d.estimate?, d.df?, d.p_value?)));
             let test = match pretrend {
                 Some((w, df, p)) => format!(
-                    "The joint test that every pre-go-live effect is zero: chi-square {} on {df:.0} df, p = {}{}.",
+                    "The joint test that every pre-go-live effect is zero: chi-square {} on {df:.0} df, p {}{}.",
                     num(w),
-                    crate::format::p_value(Some(p), crate::format::PStyle::Prose),
+                    p_clause(p),
                     if p < 0.05 {
                         ": the sites were already diverging before go-live, so read the effects after it with care"
                     } else {
