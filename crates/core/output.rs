@@ -67,7 +67,7 @@ pub fn emit(text: &str, out: Option<&PathBuf>) -> anyhow::Result<()> {
 /// when it ends in `.parquet`, else CSV, atomically. Only on an explicit request
 /// (`report --cohort-out`, `match DIR --matched-out`).
 pub fn write_cohort(table: &swp_eval::evaluation::results::CohortTable, path: &Path) -> anyhow::Result<()> {
-    use polars::prelude::{Column, CsvWriter, DataFrame, ParquetWriter, PlSmallStr, SerWriter};
+    use polars::prelude::{Column, DataFrame, PlSmallStr};
     let n_text = table.text.len();
     let columns: Vec<Column> = table
         .columns
@@ -82,11 +82,17 @@ pub fn write_cohort(table: &swp_eval::evaluation::results::CohortTable, path: &P
         })
         .collect();
     let mut frame = DataFrame::new(table.text.first().map_or(0, Vec::len), columns).context("cohort table")?;
+    write_frame(&mut frame, path)
+}
+
+/// Writes `frame` to `path` atomically: Parquet when the name ends in .parquet, else CSV.
+pub fn write_frame(frame: &mut polars::prelude::DataFrame, path: &Path) -> anyhow::Result<()> {
+    use polars::prelude::{CsvWriter, ParquetWriter, SerWriter};
     let mut bytes = Vec::new();
     if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
-        ParquetWriter::new(&mut bytes).finish(&mut frame).map(|_| ())
+        ParquetWriter::new(&mut bytes).finish(frame).map(|_| ())
     } else {
-        CsvWriter::new(&mut bytes).finish(&mut frame)
+        CsvWriter::new(&mut bytes).finish(frame)
     }
     .with_context(|| format!("cannot write {}", path.display()))?;
     write_atomic(path, &bytes)

@@ -38,6 +38,7 @@ fit_one <- function(weights, cluster) {
        ci_low = est - qt(0.975, df) * se, ci_high = est + qt(0.975, df) * se)
 }
 out <- list(
+  raw_difference = mean(d$re78[d$treat == 1]) - mean(d$re78[d$treat == 0]),
   hc2 = fit_one(NULL, NULL),
   hc2_weighted = fit_one(d$w, NULL),
   cr2 = fit_one(NULL, d$cl),

@@ -3,7 +3,7 @@
 
 use crate::commands::choice;
 use crate::commands::table::{data_error, read_table};
-use crate::output::{emit, resolve_format, write_atomic, TableFormat};
+use crate::output::{emit, resolve_format, TableFormat};
 use crate::{CommandResult, Failure};
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
@@ -194,15 +194,7 @@ fn write_matched(frame: &DataFrame, matching: &Matching, path: &Path) -> Command
     out.with_column(Column::new(PlSmallStr::from("weights"), weights))
         .and_then(|f| f.with_column(Column::new(PlSmallStr::from("subclass"), subclass)))
         .map_err(|e| data_error(format!("cannot add weights: {e}")))?;
-    let mut bytes = Vec::new();
-    let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    if is_parquet {
-        ParquetWriter::new(&mut bytes).finish(&mut out).map(|_| ())
-    } else {
-        CsvWriter::new(&mut bytes).finish(&mut out)
-    }
-    .map_err(|e| data_error(format!("cannot write {}: {e}", path.display())))?;
-    write_atomic(path, &bytes)?;
+    crate::output::write_frame(&mut out, path)?;
     Ok(())
 }
 

@@ -17,7 +17,7 @@ use super::cohort::Site;
 use crate::config::{SiteControl, ValidConfig};
 use crate::results::SiteDidRow;
 use swp_metrics::{financial_year_label, Period};
-use swp_stats::did::staggered::{att_gt, normal_interval, Aggregation, Base, Control, Fit, Options, Panel};
+use swp_stats::did::staggered::{att_gt, normal_interval, Aggregate, Aggregation, Base, Control, Options, Panel};
 use swp_stats::distributions::pnorm;
 use swp_stats::randomisation::randomisation_test;
 
@@ -158,7 +158,9 @@ pub fn rows(
         }
     };
     let mut out = vec![with_se(simple_row, simple.overall.att, simple.overall.se)];
-    out.extend(aggregate_rows(&fit, &base_row, &with_se));
+    // the dynamic aggregate serves its rows and the pre-trend test
+    let aggregates = [Aggregation::Dynamic, Aggregation::Group, Aggregation::Calendar].map(|kind| fit.aggregate(kind));
+    out.extend(aggregate_rows(&aggregates, &base_row, &with_se));
     for cell in &fit.cells {
         let row = SiteDidRow {
             kind: "att_gt".into(),
@@ -169,8 +171,7 @@ pub fn rows(
         };
         out.push(with_se(row, cell.att, cell.se));
     }
-    let dynamic = fit.aggregate(Aggregation::Dynamic);
-    if let Some(w) = fit.pretrend(&dynamic) {
+    if let Some(w) = fit.pretrend(&aggregates[0]) {
         out.push(SiteDidRow {
             kind: "pretrend".into(),
             estimate: Some(w.statistic),
@@ -214,23 +215,26 @@ fn ri_interval(estimate: f64, se: f64, alpha: f64, p_at: impl Fn(f64) -> f64) ->
     (end(-1.0), end(1.0))
 }
 
-/// The dynamic, group and calendar aggregates: the overall figure, then one row per event
-/// time, group or year.
+/// The rows of aggregates (dynamic, group, calendar): the overall figure, then one row per
+/// event time, group or year.
 fn aggregate_rows(
-    fit: &Fit,
+    aggregates: &[Aggregate],
     base_row: &SiteDidRow,
     with_se: &impl Fn(SiteDidRow, f64, Option<f64>) -> SiteDidRow,
 ) -> Vec<SiteDidRow> {
     let mut out = Vec::new();
-    for (kind, name) in
-        [(Aggregation::Dynamic, "dynamic"), (Aggregation::Group, "group"), (Aggregation::Calendar, "calendar")]
-    {
-        let aggregate = fit.aggregate(kind);
+    for aggregate in aggregates {
+        let name = match aggregate.kind {
+            Aggregation::Dynamic => "dynamic",
+            Aggregation::Group => "group",
+            Aggregation::Calendar => "calendar",
+            Aggregation::Simple => "simple",
+        };
         let row = SiteDidRow { kind: name.into(), ..base_row.clone() };
         out.push(with_se(row.clone(), aggregate.overall.att, aggregate.overall.se));
         for e in &aggregate.by {
             let at = e.at.unwrap_or_default();
-            let placed = match kind {
+            let placed = match aggregate.kind {
                 Aggregation::Dynamic => SiteDidRow { event: Some(at), ..row.clone() },
                 Aggregation::Group => SiteDidRow { group: Some(label(at)), ..row.clone() },
                 _ => SiteDidRow { time: Some(label(at)), ..row.clone() },
