@@ -785,6 +785,44 @@ fn effect_reproduces_r_through_the_cli() {
     assert_eq!(bad.status.code(), Some(2));
 }
 
+/// A table as R's `write.csv` writes it (quoted names and values, a row-name column) and with
+/// pandas' exponents gives `effect` the same numbers as the plain file: the named columns are
+/// typed directly, not left to a whole-file inference.
+#[test]
+fn effect_reads_quoted_and_exponent_tables_as_plain_ones() {
+    let plain = root().join("crates/stats/tests/reference/effects.csv");
+    let written = std::fs::read_to_string(&plain).unwrap();
+    let mut lines = written.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let quote = |v: &str| format!("\"{v}\"");
+    let mut r_style = format!("\"\",{}\n", header.iter().map(|h| quote(h)).collect::<Vec<_>>().join(","));
+    for (i, line) in lines.enumerate() {
+        let cells: Vec<String> = line
+            .split(',')
+            .zip(&header)
+            .map(|(v, h)| match *h {
+                // text quoted; a number in exponent form, as pandas writes small values
+                "cluster" => quote(v),
+                "w" => format!("{:e}", v.parse::<f64>().unwrap()),
+                _ => v.to_string(),
+            })
+            .collect();
+        r_style.push_str(&format!("\"{}\",{}\n", i + 1, cells.join(",")));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let quoted = dir.path().join("effects_r.csv");
+    std::fs::write(&quoted, r_style).unwrap();
+    let run = |table: &std::path::Path| {
+        let out = swp(&[
+            "effect", "--table", table.to_str().unwrap(), "--group", "group", "--outcome", "y", "--cluster", "cluster",
+            "--weights", "w", "--format", "json",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    assert_eq!(run(&plain), run(&quoted));
+}
+
 /// The matched-comparison pipeline: `match --matched-out` then `effect` on the matched rows,
 /// weighted by the match weights and clustered on the match subclass.
 #[test]

@@ -9,17 +9,55 @@
 //! The typing rules are polars 0.55's inference (`infer_field_schema`): a column whose values
 //! are all integers (`-?[0-9]+`) is Int64; integers and decimals (`-?[0-9]+.[0-9]+`) Float64;
 //! anything else in a column makes it text; an empty field is null.
+//!
+//! [`read_columns`], which reads only the columns a command names, types them directly and
+//! steps aside only where a line cannot be split (a quote inside a field, a field over several
+//! lines, a blank or ragged line): a field wholly in quotes (R's `write.csv`) is typed by its
+//! text, as polars types it; `true` / `false` are booleans (read as 1 and 0); and any number the
+//! standard library reads (exponents, as pandas writes small values) is a number. Where these
+//! differ from polars' inference (`+5`, `.5` and `5.` are numbers here, text to polars) the
+//! value is what the file says.
 
 use polars::prelude::*;
 use rayon::prelude::*;
 
-/// What one field can be.
+/// What one field can be. The frame path's kinds are ordered (a column takes the widest of its
+/// fields'); `Bool` comes only from [`type_of`], whose columns combine kinds by [`Kind::join`].
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Kind {
     Empty,
     Int,
     Float,
     Text,
+    Bool,
+}
+
+impl Kind {
+    /// The kind of a column holding fields of kinds `self` and `other`: numbers widen to
+    /// Float, booleans stay booleans, and booleans with numbers (or anything with text) are
+    /// text, as polars' inference types such a column.
+    fn join(self, other: Kind) -> Kind {
+        match (self, other) {
+            (Kind::Empty, k) | (k, Kind::Empty) => k,
+            (a, b) if a == b => a,
+            (Kind::Int | Kind::Float, Kind::Int | Kind::Float) => Kind::Float,
+            _ => Kind::Text,
+        }
+    }
+}
+
+/// The kind of a field (its text inside any quotes, as polars types it) of a column
+/// `read_columns` types directly: empty; an integer or a decimal (the fast forms); `true` /
+/// `false` in any case a boolean; then anything the standard library reads as a number
+/// (exponents, `.5`, `5.`, `+5`, `inf`, `NaN`: the commands refuse NaN and infinities with
+/// their row); anything else text.
+fn type_of(field: &[u8]) -> Kind {
+    match classify(field) {
+        Some(kind) => kind,
+        None if field.eq_ignore_ascii_case(b"true") || field.eq_ignore_ascii_case(b"false") => Kind::Bool,
+        None if std::str::from_utf8(field).is_ok_and(|f| f.parse::<f64>().is_ok()) => Kind::Float,
+        None => Kind::Text,
+    }
 }
 
 /// The field's kind, or None when polars might type it otherwise than this path would (leading
@@ -112,6 +150,30 @@ fn plain_header(bytes: &[u8]) -> Option<(usize, Vec<&str>)> {
     Some((header_end, names))
 }
 
+/// The end of the header line and the column names of a file [`read_columns`] takes: under
+/// 4 GiB, a byte-order mark skipped, names that may be quoted (R's `write.csv`), distinct
+/// (an empty name, such as R's row-name column, is kept and never asked for).
+fn quoted_header(bytes: &[u8]) -> Option<(usize, Vec<&str>)> {
+    if bytes.len() >= u32::MAX as usize {
+        return None;
+    }
+    let header_end = memchr::memchr(b'\n', bytes)?;
+    let from = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
+    let line = &bytes[from..header_end];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let width = line.iter().filter(|&&b| b == b',').count() + 1;
+    let all: Vec<Option<usize>> = (0..width).map(Some).collect();
+    let mut names = Vec::with_capacity(width);
+    each_field(line, width, &all, |_, _, _, name| {
+        names.push(std::str::from_utf8(name).ok()?);
+        Some(())
+    })?;
+    let mut distinct = names.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    (distinct.len() == names.len()).then_some((header_end, names))
+}
+
 /// The frame of a plain CSV, or None when polars should read it (see the module's docs).
 pub(crate) fn read(bytes: &[u8]) -> Option<DataFrame> {
     let (header_end, names) = plain_header(bytes)?;
@@ -134,8 +196,9 @@ pub(crate) fn read(bytes: &[u8]) -> Option<DataFrame> {
             let value = |&(start, len): &(u32, u32)| &text[start as usize..start as usize + len as usize];
             let name = PlSmallStr::from(names[j]);
             match kind {
-                // a column with no values: polars' own reading decides its type
-                Kind::Empty => None,
+                // a column with no values: polars' own reading decides its type (booleans
+                // are never classified on this path)
+                Kind::Empty | Kind::Bool => None,
                 Kind::Int => Some(numbers::<i64>(name, fields().map(value), has_empty)),
                 Kind::Float => Some(numbers::<f64>(name, fields().map(value), has_empty)),
                 Kind::Text => {
@@ -183,9 +246,12 @@ pub struct PlainColumns {
     pub columns: Vec<(String, PlainColumn)>,
 }
 
-/// Calls `visit(slot, row, at, field)` for each field of `bytes` (whole lines) whose column has
-/// a slot, rows counted from 0, `at` the field's first byte in `bytes`; returns the number of lines. None for a line the fast path leaves
-/// to polars (blank, or not `n` fields), or when `visit` says None.
+/// Calls `visit(slot, row, at, field)` for each field of `bytes` (whole lines) whose
+/// column has a slot, rows counted from 0, `at` the field's first byte in `bytes`; returns the
+/// number of lines. A field wholly in double quotes is given without them; a quoted
+/// field holding a quote, a field with a quote elsewhere, or a quote left open (a field over
+/// several lines) gives None, as does a line the fast path leaves to polars (blank, or not `n`
+/// fields), or `visit` saying None.
 fn each_field<'a>(
     bytes: &'a [u8],
     n: usize,
@@ -204,15 +270,29 @@ fn each_field<'a>(
         }
         let (mut column, mut from) = (0, 0);
         loop {
-            let mut to = from;
-            while to < line.len() && line[to] != b',' {
-                to += 1;
-            }
+            let quoted = line.get(from) == Some(&b'"');
+            let (first, last, to) = if quoted {
+                // the closing quote must end the field
+                let close = from + 1 + memchr::memchr(b'"', &line[from + 1..])?;
+                if close + 1 < line.len() && line[close + 1] != b',' {
+                    return None;
+                }
+                (from + 1, close, close + 1)
+            } else {
+                let mut to = from;
+                while to < line.len() && line[to] != b',' {
+                    if line[to] == b'"' {
+                        return None;
+                    }
+                    to += 1;
+                }
+                (from, to, to)
+            };
             if column == n {
                 return None;
             }
             if let Some(slot) = slots[column] {
-                visit(slot, row, start + from, &line[from..to])?;
+                visit(slot, row, start + first, &line[first..last])?;
             }
             column += 1;
             if to == line.len() {
@@ -320,7 +400,7 @@ impl<'a> ChunkColumns<'a> {
 /// None when polars should read the file (as this module's polars path does), or when a wanted column has no values at
 /// all.
 pub fn read_columns(bytes: &[u8], wanted: &[&str]) -> Option<PlainColumns> {
-    let (header_end, names) = plain_header(bytes)?;
+    let (header_end, names) = quoted_header(bytes)?;
     let n = names.len();
     // the wanted columns present, each with its slot
     let mut slots = vec![None; n];
@@ -370,16 +450,21 @@ pub fn read_columns(bytes: &[u8], wanted: &[&str]) -> Option<PlainColumns> {
         .map(|(chunk, (mut nums, mut texts))| {
             let mut out = ChunkColumns::new(width);
             let lines = each_field(chunk, n, &slots, |slot, row, _, field| {
-                let kind = classify(field)?;
-                out.kinds[slot] = out.kinds[slot].max(kind);
+                let kind = type_of(field);
+                out.kinds[slot] = out.kinds[slot].join(kind);
                 match kind {
                     Kind::Empty => {
                         out.first_empty[slot].get_or_insert(row);
                         *nums[slot].get_mut(row)? = f64::NAN;
                         *texts[slot].get_mut(row)? = u32::MAX;
                     }
-                    Kind::Int | Kind::Float if out.text_from[slot].is_none() => {
-                        let value = number(field);
+                    Kind::Int | Kind::Float | Kind::Bool
+                        if out.text_from[slot].is_none() && out.kinds[slot] != Kind::Text =>
+                    {
+                        let value = match kind {
+                            Kind::Bool => f64::from(u8::from(field.eq_ignore_ascii_case(b"true"))),
+                            _ => number(field),
+                        };
                         out.negative_zero[slot] |= value == 0.0 && value.is_sign_negative();
                         *nums[slot].get_mut(row)? = value;
                     }
@@ -396,12 +481,12 @@ pub fn read_columns(bytes: &[u8], wanted: &[&str]) -> Option<PlainColumns> {
     let offsets: Vec<usize> = lines.iter().scan(0, |at, &l| Some(std::mem::replace(at, *at + l))).collect();
     let mut columns: Vec<(String, PlainColumn)> = Vec::with_capacity(width);
     for (slot, ((name, mut values), mut coded)) in present.iter().zip(numbers).zip(codes).enumerate() {
-        let kind = done.iter().map(|c| c.kinds[slot]).max().unwrap_or(Kind::Empty);
+        let kind = done.iter().fold(Kind::Empty, |k, c| k.join(c.kinds[slot]));
         let first_empty = done.iter().zip(&offsets).find_map(|(c, at)| c.first_empty[slot].map(|r| at + r));
         let column = match kind {
             // a column with no values: polars' own reading decides its type
             Kind::Empty => return None,
-            Kind::Int | Kind::Float => {
+            Kind::Int | Kind::Float | Kind::Bool => {
                 // an Int64 column holds no negative zero ("-0" is 0)
                 if kind == Kind::Int && done.iter().any(|c| c.negative_zero[slot]) {
                     values.iter_mut().filter(|v| **v == 0.0).for_each(|v| *v = 0.0);
@@ -431,17 +516,21 @@ pub fn read_columns(bytes: &[u8], wanted: &[&str]) -> Option<PlainColumns> {
                 let mut index: std::collections::HashMap<&str, u32> = Default::default();
                 let mut rest = coded.as_mut_slice();
                 for (out, &count) in done.iter().zip(&lines) {
-                    let map: Vec<u32> = out.labels[slot]
-                        .iter()
-                        .map(|&l| {
-                            *index.entry(l).or_insert_with(|| {
-                                all.push(l.to_string());
-                                all.len() as u32 - 1
-                            })
-                        })
-                        .collect();
+                    // the chunk's labels numbered as its rows first show them (a chunk's own
+                    // order is not the rows' where its text began after some rows)
+                    let mut map = vec![u32::MAX; out.labels[slot].len()];
                     let (mine, next) = std::mem::take(&mut rest).split_at_mut(count);
-                    mine.iter_mut().filter(|c| **c != u32::MAX).for_each(|c| *c = map[*c as usize]);
+                    for c in mine.iter_mut().filter(|c| **c != u32::MAX) {
+                        let mapped = &mut map[*c as usize];
+                        if *mapped == u32::MAX {
+                            let label = out.labels[slot][*c as usize];
+                            *mapped = *index.entry(label).or_insert_with(|| {
+                                all.push(label.to_string());
+                                all.len() as u32 - 1
+                            });
+                        }
+                        *c = *mapped;
+                    }
                     rest = next;
                 }
                 PlainColumn::Text { labels: all, codes: coded, first_empty }
@@ -545,7 +634,7 @@ mod tests {
     fn as_polars_types(frame: &DataFrame, name: &str) -> PlainColumn {
         let column = frame.column(name).expect("the column");
         let first_empty = (0..column.len()).find(|&i| column.get(i).is_ok_and(|v| v.is_null()));
-        if column.dtype().is_primitive_numeric() {
+        if column.dtype().is_primitive_numeric() || column.dtype().is_bool() {
             let cast = column.cast(&DataType::Float64).expect("numbers");
             let values = cast.f64().expect("f64").iter().map(|v| v.unwrap_or(f64::NAN)).collect();
             return PlainColumn::Numbers { values, first_empty };
@@ -585,7 +674,19 @@ mod tests {
     /// path takes; it leaves what that path leaves (but for a column never asked for).
     #[test]
     fn selected_columns_are_typed_and_read_as_polars_does() {
-        let more = ["i,f\n-0,-0.0\n3,0.5\n", "d\n0.1234567890123456789\n12345678901234.5\n-98765.4321\n007\n"];
+        let more = [
+            "i,f\n-0,-0.0\n3,0.5\n",
+            "d\n0.1234567890123456789\n12345678901234.5\n-98765.4321\n007\n",
+            // what the frame path leaves to polars, typed directly here as polars types it:
+            // quoted names and text (R's write.csv, with its row-name column), booleans, exponents
+            // (pandas' small values), NaN and infinities, a byte-order mark, quoted commas
+            "\"\",\"g\",\"y\"\n\"1\",\"a\",1.5\n\"2\",\"b,c\",-2\n",
+            "t,y\ntrue,1\nFalse,2\n,3\nTRUE,4\n",
+            "y,z\n1e-05,3\n-2.5E+3,4\n0.125,5e2\n",
+            "y\nNaN\n1\ninf\n-inf\n",
+            "\u{feff}a,b\n1,x\n2,y\n",
+            "t,mixed\ntrue,1\nfalse,true\n",
+        ];
         for text in TAKEN.into_iter().chain(more) {
             let frame = polars_read(text);
             let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
@@ -599,17 +700,21 @@ mod tests {
             }
         }
         for text in [
-            "a\n\"q\"\n",
             "a,b\n1\n",
             "a,b\n1,2,3\n",
             "a\n1\n\n2\n",
-            "a\ntrue\n",
-            "a\n1e5\n",
             "a,a\n1,2\n",
             "a,b\n,1\n",
+            "a\n\"q\"\"r\"\n",
+            "a\nq\"r\n",
+            "a\n\"two\nlines\"\n",
+            "a,b\n\"q\"x,1\n",
         ] {
             assert!(read_columns(text.as_bytes(), &["a"]).is_none(), "should leave {text:?} to polars");
         }
+        // numbers polars' inference calls text are numbers to the direct typing
+        let read = read_columns(b"a\n+5\n.5\n5.\n", &["a"]).expect("taken");
+        assert_eq!(read.columns[0].1, PlainColumn::Numbers { values: vec![5.0, 0.5, 5.0], first_empty: None });
         // a column not asked for is neither typed nor read
         let read = read_columns(b"a,b\n1,true\n2,1e5\n", &["a", "missing"]).expect("taken");
         assert_eq!(read.columns.len(), 1);

@@ -852,9 +852,9 @@ pub enum UserTable {
     Frame(DataFrame),
 }
 
-/// Reads the `wanted` columns of a user's table: a plain CSV (UTF-8, no quotes, no blank or
-/// ragged lines; see [`PlainColumns`]) straight into vectors, typed as polars' inference over the
-/// whole file types them, without building a frame; any other file whole, as [`user_table`].
+/// Reads the `wanted` columns of a user's table: a CSV whose lines split cleanly (fields wholly
+/// in quotes allowed; see [`crate::plain_csv::read_columns`]) straight into vectors, the named
+/// columns typed directly, without building a frame; any other file whole, as [`user_table`].
 ///
 /// # Errors
 /// As [`user_table`].

@@ -21,8 +21,9 @@
 //! the point).
 //!
 //! Confidence intervals invert the WCR test: the restricted residuals are linear in the
-//! hypothesised value r, so A(r) and m(r) are too, and the p-value of any r costs O(reps G k)
-//! with the same draws.
+//! hypothesised value r, so A(r) and m(r) are too: each replicate's t*(r) is a linear function
+//! over the square root of a quadratic in r, whose five coefficients one O(reps G k) pass
+//! gives, and the p-value of any r then costs O(reps) with the same draws.
 
 use crate::error::{Result, StatsError};
 use crate::linalg::{weighted_least_squares, ColumnRef, LeastSquares, Matrix, MatrixRef};
@@ -428,7 +429,19 @@ impl WildProblem {
     /// bound and the standard error).
     pub fn confidence_interval(&self, params: &ValidWildParams) -> (f64, f64) {
         let draws = self.draws(params);
-        let p = |r: f64| self.p_value_with(r, BootType::Wcr, &draws).1;
+        let replicates = self.replicates_in_r(&draws);
+        let adj = self.adj();
+        let p = |r: f64| {
+            let bound = self.t(r).abs() * (1.0 + 1e-12);
+            let exceed = replicates
+                .iter()
+                .filter(|[n0, n1, a, b, c]| {
+                    let t_star = (n0 + r * n1) / (adj * (a + r * (2.0 * b + r * c))).max(0.0).sqrt();
+                    t_star.abs() > bound
+                })
+                .count();
+            exceed as f64 / replicates.len() as f64
+        };
         let se = (self.estimate / self.t(0.0)).abs().max(1e-12);
         let side = |dir: f64| {
             let (mut inside, mut outside) = (self.estimate, self.estimate + dir * se);
@@ -453,6 +466,47 @@ impl WildProblem {
             0.5 * (inside + outside)
         };
         (side(-1.0), side(1.0))
+    }
+
+    /// Each WCR replicate's t* as a function of the hypothesised value r (Roodman, MacKinnon,
+    /// Nielsen and Webb 2019, section 5 on test inversion): the restricted scores are
+    /// A0 + r A1 and m0 + r m1, so the numerator is n0 + r n1 and every cluster's score
+    /// q_g = q0_g + r q1_g, whence se*^2 = adj (a + 2 b r + c r^2) with a = sum q0^2,
+    /// b = sum q0 q1 and c = sum q1^2. One O(reps G k) pass, then O(reps) per value of r.
+    fn replicates_in_r(&self, draws: &Draws) -> Vec<[f64; 5]> {
+        let k = self.k;
+        let fixed = self.scores(&self.xu_restricted);
+        let slope = self.scores(&self.xu_slope);
+        draws
+            .codes
+            .par_chunks_exact(draws.g)
+            .with_min_len(256)
+            .map_init(
+                || (vec![0.0; draws.g], vec![0.0; k], vec![0.0; k]),
+                |(v, total0, total1), codes| {
+                    for (vi, &c) in v.iter_mut().zip(codes) {
+                        *vi = draws.points[usize::from(c)];
+                    }
+                    total0.fill(0.0);
+                    total1.fill(0.0);
+                    for ((vh, m0), m1) in v.iter().zip(fixed.m.chunks_exact(k)).zip(slope.m.chunks_exact(k)) {
+                        for j in 0..k {
+                            total0[j] += vh * m0[j];
+                            total1[j] += vh * m1[j];
+                        }
+                    }
+                    let (mut a, mut b, mut c) = (0.0, 0.0, 0.0);
+                    for (((vg, a0), a1), dg) in v.iter().zip(&fixed.a).zip(&slope.a).zip(self.cxx.chunks_exact(k)) {
+                        let q0 = vg * a0 - dot(dg, total0);
+                        let q1 = vg * a1 - dot(dg, total1);
+                        a += q0 * q0;
+                        b += q0 * q1;
+                        c += q1 * q1;
+                    }
+                    [dot(v, &fixed.a), dot(v, &slope.a), a, b, c]
+                },
+            )
+            .collect()
     }
 
     /// Index of the tested coefficient.

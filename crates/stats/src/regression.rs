@@ -80,7 +80,7 @@ pub(crate) fn mat_vec(m: &[f64], k: usize, v: &[f64]) -> Vec<f64> {
     (0..k).map(|i| (0..k).map(|j| m[i * k + j] * v[j]).sum()).collect()
 }
 
-fn quad(a: &[f64], m: &[f64], b: &[f64]) -> f64 {
+pub(crate) fn quad(a: &[f64], m: &[f64], b: &[f64]) -> f64 {
     let k = a.len();
     (0..k).map(|i| a[i] * (0..k).map(|j| m[i * k + j] * b[j]).sum::<f64>()).sum()
 }

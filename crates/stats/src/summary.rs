@@ -230,24 +230,14 @@ fn cluster_randomisation(
         return None;
     }
     let studentise = observed.len() > 1;
+    // the rows are read once: each assignment's fit comes from the clusters' sums
+    let rows = crate::two_group::cluster_rows(y, weights, &numbered.index, g);
     let statistic = |set: &[usize]| -> Option<f64> {
         let mut is_treated = vec![false; g];
         set.iter().for_each(|&c| is_treated[c] = true);
-        let t: Vec<bool> = numbered.index.iter().map(|&c| is_treated[c]).collect();
-        if studentise {
-            let fit = TwoGroup::fit(y, &t, weights, &numbered.index).ok()?;
-            let inf = fit.cr2_inference().ok()?;
-            let stat = inf.estimate / inf.se;
-            return stat.is_finite().then_some(stat);
-        }
-        let (mut s, mut n) = ([0.0; 2], [0.0; 2]);
-        for i in 0..y.len() {
-            let k = usize::from(t[i]);
-            let wi = weights.map_or(1.0, |w| w[i]);
-            s[k] += wi * y[i];
-            n[k] += wi;
-        }
-        (n[0] > 0.0 && n[1] > 0.0).then(|| s[1] / n[1] - s[0] / n[0])
+        let fit = TwoGroup::of_clusters(&rows, &is_treated).ok()?;
+        let stat = if studentise { fit.cr2_t().ok()? } else { fit.difference() };
+        stat.is_finite().then_some(stat)
     };
     let result = crate::randomisation::randomisation_test(g, &observed, options.reps, options.seed, statistic).ok()?;
     Some((result.p_value, result.assignments))

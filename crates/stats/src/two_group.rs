@@ -24,7 +24,7 @@
 
 use crate::bootstrap::{ClusterSums, WildProblem};
 use crate::error::{Result, StatsError};
-use crate::regression::{adjustment_core, mat_vec, sandwich, satterthwaite_df, Inference};
+use crate::regression::{adjustment_core, mat_vec, quad, sandwich, satterthwaite_df, Inference};
 
 /// One block's sums (rows of one cluster and one group).
 #[derive(Debug, Clone, Copy, Default)]
@@ -41,6 +41,48 @@ struct Block {
     /// sum (w - mean w)^2 and sum (w - mean w) e (the block's mean weight).
     cw2: f64,
     cwe: f64,
+}
+
+/// One cluster's rows reduced to the sums [`TwoGroup::of_clusters`] needs: rows, sum w,
+/// sum w^2, sum w y, sum y, and with the cluster's centred weights (w - mean w) their sum of
+/// squares and their sum with y.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ClusterRows {
+    n: f64,
+    sw: f64,
+    sw2: f64,
+    swy: f64,
+    sy: f64,
+    cw2: f64,
+    cwy: f64,
+}
+
+/// Each of `g` clusters' [`ClusterRows`] (`index[i]`: row i's cluster, numbered 0..g), in two
+/// passes over the rows; y is taken about its overall weighted mean, which leaves every
+/// difference and residual as it is and keeps the sums small.
+pub(crate) fn cluster_rows(y: &[f64], weights: Option<&[f64]>, index: &[usize], g: usize) -> Vec<ClusterRows> {
+    let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
+    let (mut total_w, mut total_wy) = (0.0, 0.0);
+    let mut rows = vec![ClusterRows::default(); g];
+    for (i, &yi) in y.iter().enumerate() {
+        let (r, w) = (&mut rows[index[i]], weight(i));
+        r.n += 1.0;
+        r.sw += w;
+        total_w += w;
+        total_wy += w * yi;
+    }
+    let centre = if total_w > 0.0 { total_wy / total_w } else { 0.0 };
+    for (i, &yi) in y.iter().enumerate() {
+        let r = &mut rows[index[i]];
+        let (w, v) = (weight(i), yi - centre);
+        let centred = w - r.sw / r.n;
+        r.sw2 += w * w;
+        r.swy += w * v;
+        r.sy += v;
+        r.cw2 += centred * centred;
+        r.cwy += centred * v;
+    }
+    rows
 }
 
 /// The two-group regression with its clusters, reduced to block sums.
@@ -108,6 +150,49 @@ impl TwoGroup {
         Ok(TwoGroup { n, coef: [mean[0], mean[1] - mean[0]], bread, blocks, mean })
     }
 
+    /// The regression when whole clusters are assigned to a group (`treated[c]` for cluster c),
+    /// from each cluster's [`ClusterRows`] in O(G): the blocks' residual sums are linear in the
+    /// groups' means (sum e = sum y - n mean_t, sum w e = sum w y - sum w mean_t, and the
+    /// centred weights' sum with e is their sum with y), so randomisation inference over
+    /// clusters reads the rows once ([`cluster_rows`]) rather than once per assignment.
+    ///
+    /// # Errors
+    /// Fewer than two clusters; a group without weight.
+    pub(crate) fn of_clusters(rows: &[ClusterRows], treated: &[bool]) -> Result<Self> {
+        let g = rows.len();
+        if g < 2 || treated.len() != g {
+            return Err(StatsError::TooFewClusters { method: "cluster-robust errors", min: 2, got: g });
+        }
+        let (mut sw, mut swy) = ([0.0; 2], [0.0; 2]);
+        for (r, &t) in rows.iter().zip(treated) {
+            sw[usize::from(t)] += r.sw;
+            swy[usize::from(t)] += r.swy;
+        }
+        if !(sw[0] > 0.0 && sw[1] > 0.0) {
+            let treated_rows = rows.iter().zip(treated).filter(|(_, &t)| t).map(|(r, _)| r.n as usize).sum();
+            let all: usize = rows.iter().map(|r| r.n as usize).sum();
+            return Err(StatsError::TooFewPerGroup { min: 1, treated: treated_rows, control: all - treated_rows });
+        }
+        let mean = [swy[0] / sw[0], swy[1] / sw[1]];
+        let mut blocks = vec![Block::default(); 2 * g];
+        for (c, (r, &t)) in rows.iter().zip(treated).enumerate() {
+            let m = mean[usize::from(t)];
+            blocks[2 * c + usize::from(t)] = Block {
+                n: r.n,
+                sw: r.sw,
+                sw2: r.sw2,
+                swy: r.swy,
+                se: r.sy - r.n * m,
+                swe: r.swy - r.sw * m,
+                cw2: r.cw2,
+                cwe: r.cwy,
+            };
+        }
+        let n = rows.iter().map(|r| r.n as usize).sum();
+        let bread = vec![1.0 / sw[0], -1.0 / sw[0], -1.0 / sw[0], 1.0 / sw[0] + 1.0 / sw[1]];
+        Ok(TwoGroup { n, coef: [mean[0], mean[1] - mean[0]], bread, blocks, mean })
+    }
+
     /// Clusters.
     pub(crate) fn clusters(&self) -> usize {
         self.blocks.len() / 2
@@ -119,8 +204,7 @@ impl TwoGroup {
     }
 
     /// The difference in means (b1).
-    #[cfg(test)]
-    fn difference(&self) -> f64 {
+    pub(crate) fn difference(&self) -> f64 {
         self.coef[1]
     }
 
@@ -151,6 +235,22 @@ impl TwoGroup {
     /// # Errors
     /// A cluster whose adjustment matrix is not positive semidefinite.
     pub(crate) fn cr2_inference(&self) -> Result<Inference> {
+        let (se, df) = self.cr2(true)?;
+        Ok(Inference::t(self.coef[1], se, df))
+    }
+
+    /// The CR2 t statistic of the difference (no degrees of freedom: O(G), where they cost
+    /// O(G^2)).
+    ///
+    /// # Errors
+    /// As [`TwoGroup::cr2_inference`].
+    pub(crate) fn cr2_t(&self) -> Result<f64> {
+        Ok(self.coef[1] / self.cr2(false)?.0)
+    }
+
+    /// The CR2 standard error of the difference, and its Bell-McCaffrey df when `with_df`
+    /// (else NaN).
+    fn cr2(&self, with_df: bool) -> Result<(f64, f64)> {
         let m = &self.bread;
         let mut xw2x = [0.0; 4];
         for u in self.by_cluster(|b| b.sw2) {
@@ -163,29 +263,45 @@ impl TwoGroup {
         let mc = mat_vec(m, 2, &[0.0, 1.0]);
         let g = self.clusters();
         let mut meat = [0.0; 4];
-        let (mut vv, mut pvec, mut rvec) = (vec![0.0; g], vec![vec![0.0; 2]; g], vec![vec![0.0; 2]; g]);
+        let rows = if with_df { g } else { 0 };
+        let (mut vv, mut pvec, mut rvec) = (vec![0.0; rows], vec![vec![0.0; 2]; rows], vec![vec![0.0; 2]; rows]);
         for (c, pair) in self.blocks.chunks_exact(2).enumerate() {
-            // the basis: P = Q'X_g, S = Q'W_g X_g (r x 2 each) and Q'e_g
-            let (mut p, mut s, mut qe) = (Vec::new(), Vec::new(), Vec::new());
+            // the basis: P = Q'X_g, S = Q'W_g X_g (r x 2 each, r <= 4) and Q'e_g
+            let (mut p, mut s, mut qe, mut r) = ([0.0; 8], [0.0; 8], [0.0; 4], 0);
             for (t, b) in pair.iter().enumerate().filter(|(_, b)| b.n > 0.0) {
                 let in_group = |v: f64| [v, if t == 1 { v } else { 0.0 }];
                 let root = b.n.sqrt();
-                p.extend(in_group(root));
-                s.extend(in_group(b.sw / root));
-                qe.push(b.se / root);
+                p[2 * r..2 * r + 2].copy_from_slice(&in_group(root));
+                s[2 * r..2 * r + 2].copy_from_slice(&in_group(b.sw / root));
+                qe[r] = b.se / root;
+                r += 1;
                 let spread = b.cw2.sqrt();
                 if spread > 1e-10 * b.sw2.sqrt() && spread > 0.0 {
-                    p.extend([0.0, 0.0]);
-                    s.extend(in_group(spread));
-                    qe.push(b.cwe / spread);
+                    s[2 * r..2 * r + 2].copy_from_slice(&in_group(spread));
+                    qe[r] = b.cwe / spread;
+                    r += 1;
                 }
             }
-            let r = qe.len();
-            let core = adjustment_core(&p, &s, 2, m, &omega)?;
+            let (p, s, qe) = (&p[..2 * r], &s[..2 * r], &qe[..r]);
+            // a cluster of one group with constant weights has a one-dimensional basis, whose
+            // core is a number (what every cluster is when whole clusters are assigned)
+            let scalar;
+            let general;
+            let core: &[f64] = if r == 1 {
+                let kappa = -2.0 * quad(p, m, s) + quad(p, &omega, p);
+                if 1.0 + kappa < -1e-8 {
+                    return Err(StatsError::NotPositiveSemidefinite { what: "a cluster's CR2 adjustment" });
+                }
+                scalar = [if 1.0 + kappa <= 1e-10 { -1.0 } else { 1.0 / (1.0 + kappa).sqrt() - 1.0 }];
+                &scalar
+            } else {
+                general = adjustment_core(p, s, 2, m, &omega)?;
+                &general
+            };
             // u_g = X_g'W_g A_g e_g = X_g'W_g e_g + S' core Q'e_g
-            let core_qe = mat_vec(&core, r, &qe);
             let mut u = [pair[0].swe + pair[1].swe, pair[1].swe];
-            for (i, cq) in core_qe.iter().enumerate() {
+            for i in 0..r {
+                let cq: f64 = (0..r).map(|j| core[i * r + j] * qe[j]).sum();
                 u[0] += s[2 * i] * cq;
                 u[1] += s[2 * i + 1] * cq;
             }
@@ -194,9 +310,12 @@ impl TwoGroup {
                     meat[a * 2 + b] += u[a] * u[b];
                 }
             }
+            if !with_df {
+                continue;
+            }
             // v_g = A_g W_g X_g M c, in the basis (I + core) S M c
             let smc: Vec<f64> = (0..r).map(|i| s[2 * i] * mc[0] + s[2 * i + 1] * mc[1]).collect();
-            let v: Vec<f64> = mat_vec(&core, r, &smc).iter().zip(&smc).map(|(a, b)| a + b).collect();
+            let v: Vec<f64> = mat_vec(core, r, &smc).iter().zip(&smc).map(|(a, b)| a + b).collect();
             vv[c] = v.iter().map(|x| x * x).sum();
             for (i, vi) in v.iter().enumerate() {
                 for a in 0..2 {
@@ -206,8 +325,8 @@ impl TwoGroup {
             }
         }
         let vcov = sandwich(m, &meat, 2);
-        let df = satterthwaite_df(&vv, &pvec, &rvec, 2, m, &omega);
-        Ok(Inference::t(self.coef[1], vcov[3].sqrt(), df))
+        let df = if with_df { satterthwaite_df(&vv, &pvec, &rvec, 2, m, &omega) } else { f64::NAN };
+        Ok((vcov[3].sqrt(), df))
     }
 
     /// The wild cluster bootstrap of the difference (the null imposed by the intercept-only
@@ -292,6 +411,34 @@ mod tests {
             let (ca, cb) = (a.confidence_interval(&params), b.confidence_interval(&params));
             close(ca.0, cb.0, "interval");
             close(ca.1, cb.1, "interval");
+        }
+    }
+
+    /// Whole clusters assigned to a group: the fit from the clusters' sums equals the fit from
+    /// the rows (difference, CR2 SE and t), weighted and not, with an outcome away from zero.
+    #[test]
+    fn cluster_sums_give_the_rows_fit_for_every_cluster_assignment() {
+        let mut rng = Rng::new(5, 9);
+        for weighted in [false, true] {
+            let g = 9;
+            let n = 700;
+            let cluster: Vec<usize> = (0..n).map(|i| (i * 7 + i / 3) % g).collect();
+            let y: Vec<f64> = (0..n).map(|i| 50.0 + rng.normal() + (cluster[i] % 3) as f64).collect();
+            let w: Vec<f64> = (0..n).map(|_| 0.5 + rng.uniform()).collect();
+            let weights = weighted.then_some(w.as_slice());
+            let rows = cluster_rows(&y, weights, &cluster, g);
+            for set in [[0usize, 3, 4], [1, 2, 8], [5, 6, 7]] {
+                let mut is_treated = vec![false; g];
+                set.iter().for_each(|&c| is_treated[c] = true);
+                let t: Vec<bool> = cluster.iter().map(|&c| is_treated[c]).collect();
+                let direct = TwoGroup::fit(&y, &t, weights, &cluster).expect("fit");
+                let summed = TwoGroup::of_clusters(&rows, &is_treated).expect("fit");
+                let d = direct.cr2_inference().expect("cr2");
+                close(summed.difference(), direct.difference(), "difference");
+                close(summed.cr2_inference().expect("cr2").se, d.se, "CR2 SE");
+                close(summed.cr2_t().expect("t"), d.estimate / d.se, "t");
+            }
+            assert!(TwoGroup::of_clusters(&rows, &[false; 9]).is_err());
         }
     }
 

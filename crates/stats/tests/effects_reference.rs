@@ -290,6 +290,13 @@ fn wild_cluster_bootstrap_agrees_with_wildboottest() {
     let (lo, hi) = problem.confidence_interval(&params);
     assert!(lo < problem.estimate() && problem.estimate() < hi && hi < 0.0, "({lo}, {hi})");
     assert!(problem.test(lo, &params).p_value >= 0.049 && problem.test(lo - 0.05, &params).p_value < 0.05);
+    // each bound is where the bootstrap test (computed replicate by replicate) crosses 0.05:
+    // p >= 0.05 just inside it, below 0.05 just outside (a step of 1e-5 of the width)
+    let step = 1e-5 * (hi - lo);
+    for (inside, outside) in [(lo + step, lo - step), (hi - step, hi + step)] {
+        let (p_in, p_out) = (problem.test(inside, &params).p_value, problem.test(outside, &params).p_value);
+        assert!(p_in >= 0.05 && p_out < 0.05, "p {p_in} inside and {p_out} outside ({lo}, {hi})");
+    }
 }
 
 #[test]
