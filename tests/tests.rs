@@ -814,8 +814,19 @@ fn effect_reads_quoted_and_exponent_tables_as_plain_ones() {
     std::fs::write(&quoted, r_style).unwrap();
     let run = |table: &std::path::Path| {
         let out = swp(&[
-            "effect", "--table", table.to_str().unwrap(), "--group", "group", "--outcome", "y", "--cluster", "cluster",
-            "--weights", "w", "--format", "json",
+            "effect",
+            "--table",
+            table.to_str().unwrap(),
+            "--group",
+            "group",
+            "--outcome",
+            "y",
+            "--cluster",
+            "cluster",
+            "--weights",
+            "w",
+            "--format",
+            "json",
         ]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         text(&out.stdout)

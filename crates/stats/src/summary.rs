@@ -235,8 +235,16 @@ fn cluster_randomisation(
     let statistic = |set: &[usize]| -> Option<f64> {
         let mut is_treated = vec![false; g];
         set.iter().for_each(|&c| is_treated[c] = true);
-        let fit = TwoGroup::of_clusters(&rows, &is_treated).ok()?;
-        let stat = if studentise { fit.cr2_t().ok()? } else { fit.difference() };
+        let stat = if studentise && weights.is_none() {
+            crate::two_group::assigned_t_unweighted(&rows, &is_treated)?
+        } else {
+            let fit = TwoGroup::of_clusters(&rows, &is_treated).ok()?;
+            if studentise {
+                fit.cr2_t().ok()?
+            } else {
+                fit.difference()
+            }
+        };
         stat.is_finite().then_some(stat)
     };
     let result = crate::randomisation::randomisation_test(g, &observed, options.reps, options.seed, statistic).ok()?;

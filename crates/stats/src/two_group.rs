@@ -85,6 +85,35 @@ pub(crate) fn cluster_rows(y: &[f64], weights: Option<&[f64]>, index: &[usize], 
     rows
 }
 
+/// The CR2 t of the difference when whole clusters are assigned (`treated[c]`) and every
+/// weight is 1, in closed form: a cluster c of group t has all its rows equal to x_t, so
+/// H_cc = (n_c / N_t) P with P the projection on its constant vector, A_c = I +
+/// ((1 - h_c)^(-1/2) - 1) P and u_c = x_t (1 - h_c)^(-1/2) E_c with E_c the cluster's residual
+/// sum; the difference's variance is sum_c E_c^2 / ((1 - h_c) N_t^2) (a cluster holding its
+/// whole group, h_c = 1, adds 0: the Moore-Penrose root, as [`TwoGroup::cr2_t`]). None when a
+/// group is empty.
+pub(crate) fn assigned_t_unweighted(rows: &[ClusterRows], treated: &[bool]) -> Option<f64> {
+    let (mut n, mut sy) = ([0.0; 2], [0.0; 2]);
+    for (r, &t) in rows.iter().zip(treated) {
+        n[usize::from(t)] += r.n;
+        sy[usize::from(t)] += r.sy;
+    }
+    if n[0] == 0.0 || n[1] == 0.0 {
+        return None;
+    }
+    let mean = [sy[0] / n[0], sy[1] / n[1]];
+    let mut variance = 0.0;
+    for (r, &t) in rows.iter().zip(treated) {
+        let t = usize::from(t);
+        let rest = 1.0 - r.n / n[t];
+        if rest > 1e-10 {
+            let e = (r.sy - r.n * mean[t]) / n[t];
+            variance += e * e / rest;
+        }
+    }
+    Some((mean[1] - mean[0]) / variance.sqrt())
+}
+
 /// The two-group regression with its clusters, reduced to block sums.
 pub(crate) struct TwoGroup {
     /// Rows used.
@@ -437,6 +466,9 @@ mod tests {
                 close(summed.difference(), direct.difference(), "difference");
                 close(summed.cr2_inference().expect("cr2").se, d.se, "CR2 SE");
                 close(summed.cr2_t().expect("t"), d.estimate / d.se, "t");
+                if !weighted {
+                    close(assigned_t_unweighted(&rows, &is_treated).expect("t"), d.estimate / d.se, "closed-form t");
+                }
             }
             assert!(TwoGroup::of_clusters(&rows, &[false; 9]).is_err());
         }
