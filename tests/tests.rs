@@ -1020,6 +1020,17 @@ fn report_runs_the_bundled_evaluation_with_identical_bytes_and_no_identifier() {
     }
     // docs/evaluation.md's rows, in its order
     let effects: Vec<Value> = serde_json::from_slice(&fa["effects.json"]).unwrap();
+    // Rosenbaum's Gamma only where the report's own (adjusted) test rejects, and that p is
+    // the primary row's p_holm
+    let sensitivity: Vec<Value> = serde_json::from_slice(&fa["sensitivity.json"]).unwrap();
+    for s in &sensitivity {
+        let primary = effects.iter().find(|e| e["outcome"] == s["outcome"] && e["primary"] == true).unwrap();
+        assert_eq!(s["reported_p_value"], primary["p_holm"], "{}", s["outcome"]);
+        if s["reported_p_value"].as_f64().is_none_or(|p| p >= 0.05) {
+            assert!(s["gamma"].is_null(), "Gamma shown for {} where the report finds no effect", s["outcome"]);
+        }
+    }
+    assert!(sensitivity.iter().any(|s| s["rosenbaum_test"].is_string()), "the bundled design has pairs");
     let kinds: Vec<(String, String)> = effects
         .iter()
         .take(9)

@@ -701,8 +701,13 @@ pub struct SensitivityRow {
     pub pairs: Option<u64>,
     /// One-sided p-value without hidden bias (Gamma = 1), in the direction of the estimate.
     pub p_gamma_1: Option<f64>,
-    /// The largest Gamma (odds of treatment within a pair) at which the effect stays
-    /// significant at 5% (None: not significant at Gamma = 1).
+    /// The p-value of the report's own test of the outcome (its primary row's multiplicity-
+    /// adjusted p: Holm over the randomisation p-values by default).
+    pub reported_p_value: Option<f64>,
+    /// The largest Gamma (odds of treatment within a pair) at which the pair test stays
+    /// significant at 5%; given only where the report's own test rejects at 5% (a bound on an
+    /// effect the report does not claim would mislead), None otherwise or when the pair test is
+    /// not significant at Gamma = 1.
     pub gamma: Option<f64>,
 }
 
@@ -973,12 +978,15 @@ pub struct ValueForMoney {
 /// A cost component by arm.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ComponentRow {
-    /// `placements`, `social_work`, `changes`, `total`.
+    /// `placements`, `social_work`, `changes`, `site_running` (with a costs table), `total`.
     pub component: &'static str,
     /// Pilot, per child-year.
     pub treated: Option<f64>,
     /// Control, per child-year.
     pub control: Option<f64>,
+    /// Whether the component is part of `total` (social-worker time and changes are not when
+    /// the sites' running costs, which hold them, come from the costs table).
+    pub in_total: bool,
 }
 
 /// The bootstrap's design.

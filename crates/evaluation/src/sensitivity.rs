@@ -62,6 +62,12 @@ pub fn sensitivity(
             (Some(est), Some(lo), Some(hi)) => e_value(est, lo, hi, scale).ok(),
             _ => None,
         };
+        // the report's own test of the outcome: its primary row's adjusted p-value
+        let reported_p_value = effects
+            .iter()
+            .find(|e| e.outcome == outcome && e.primary)
+            .and_then(|e| e.p_holm.or(e.ri_p_value).or(e.p_value));
+        let rejects = reported_p_value.is_some_and(|p| p < 0.05);
         let direction = if row.estimate.is_some_and(|x| x < 1.0) { -1.0 } else { 1.0 };
         let (test, p1, gamma) = if pairs.is_empty() {
             (None, None, None)
@@ -98,7 +104,8 @@ pub fn sensitivity(
             rosenbaum_test: test,
             pairs: test.map(|_| pairs.len() as u64),
             p_gamma_1: p1,
-            gamma,
+            reported_p_value,
+            gamma: gamma.filter(|_| rejects),
         });
     }
     out

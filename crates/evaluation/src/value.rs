@@ -56,13 +56,55 @@ pub struct ChildCosts {
     pub social_work: Vec<f64>,
     /// Changes of social worker.
     pub changes: Vec<f64>,
+    /// With a costs table: the child's share of what its site spent on everything but
+    /// placements (staff, agency staff, overheads, the contract, payment on outcomes, other):
+    /// the site's such spending per child-year over the financial years that overlap the
+    /// child's stack's follow-up window, times the child's years looked after in the window.
+    pub site_running: Option<Vec<f64>>,
 }
 
 impl ChildCosts {
-    /// The total of each child.
+    /// The total of each child: placements and, with a costs table, the site's running costs
+    /// (which hold the social workers' time and handovers); without one, placements, social-
+    /// worker time and changes costed bottom up.
     pub fn total(&self) -> Vec<f64> {
-        (0..self.placements.len()).map(|i| self.placements[i] + self.social_work[i] + self.changes[i]).collect()
+        (0..self.placements.len())
+            .map(|i| match &self.site_running {
+                Some(running) => self.placements[i] + running[i],
+                None => self.placements[i] + self.social_work[i] + self.changes[i],
+            })
+            .collect()
     }
+}
+
+/// The index of `placements` in the costs table's categories (costed child by child instead).
+const PLACEMENTS: usize = 2;
+
+/// Each cohort child's share of its site's running costs (everything but placements) over its
+/// stack's follow-up window, or None (with the reason) when some matched child's site has no
+/// costs row in the years its window overlaps.
+fn site_running_costs(
+    years: &[YearSpending],
+    cohort: &Cohort,
+    windows: &[Period],
+    matched: &[usize],
+) -> Result<Vec<f64>, String> {
+    if years.is_empty() {
+        return Err("the dataset has no costs table".into());
+    }
+    let rate = |i: usize| {
+        let window = windows[usize::from(cohort.stack[i])];
+        spending_in(years, cohort.site[i] as usize, window, |a| {
+            a.iter().enumerate().filter(|&(c, _)| c != PLACEMENTS).map(|(_, v)| v).sum()
+        })
+    };
+    if let Some(&i) = matched.iter().find(|&&i| rate(i).is_none()) {
+        return Err(format!(
+            "a matched child's site has no costs row in the financial years of its follow-up window (site number {})",
+            cohort.site[i]
+        ));
+    }
+    Ok((0..cohort.len()).map(|i| rate(i).unwrap_or(0.0) * cohort.exposure_years[i]).collect())
 }
 
 /// The provider class of a `place_provider` code: 0 own, 1 other public, 2 external.
@@ -189,6 +231,8 @@ pub struct Inputs<'a> {
     pub arm_of_site: &'a [String],
     /// The bootstrap seed.
     pub seed: u64,
+    /// The costs table by financial year (empty without one).
+    years: &'a [YearSpending],
 }
 
 impl Inputs<'_> {
@@ -261,9 +305,9 @@ pub fn value_for_money(config: &ValueConfig, x: &Inputs<'_>) -> ValueForMoney {
         warnings.push("the dataset has no contacts: social-worker time is not costed".into());
     }
     let components = components_of(x, &matched, &total);
-    let years = years_of_spending(x);
-    let spending = spending_rows(x, &years);
-    let by_model = model_costs(x, &total, &years);
+    let years = x.years;
+    let spending = spending_rows(x, years);
+    let by_model = model_costs(x, &total, years);
     let payments = payment_rows(config, x);
     ValueForMoney {
         unit_costs: config.clone(),
@@ -330,7 +374,7 @@ fn ceac_of(config: &ValueConfig, replicates: &[[f64; 3]]) -> Vec<CeacPoint> {
 /// Each cost component per child-year, pilot and control (pooled over the matched children).
 fn components_of(x: &Inputs<'_>, matched: &[usize], total: &[f64]) -> Vec<ComponentRow> {
     let (cohort, w) = (x.cohort, &x.matching.weights);
-    let component = |name: &'static str, v: &[f64]| {
+    let component = |name: &'static str, v: &[f64], in_total: bool| {
         let rate = |t: bool| {
             let (num, den) = matched
                 .iter()
@@ -338,14 +382,19 @@ fn components_of(x: &Inputs<'_>, matched: &[usize], total: &[f64]) -> Vec<Compon
                 .fold((0.0, 0.0), |(n, d), &i| (n + w[i] * v[i], d + w[i] * cohort.exposure_years[i]));
             (den > 0.0).then(|| num / den)
         };
-        ComponentRow { component: name, treated: rate(true), control: rate(false) }
+        ComponentRow { component: name, treated: rate(true), control: rate(false), in_total }
     };
-    vec![
-        component("placements", &x.costs.placements),
-        component("social_work", &x.costs.social_work),
-        component("changes", &x.costs.changes),
-        component("total", total),
-    ]
+    let running = x.costs.site_running.is_some();
+    let mut rows = vec![
+        component("placements", &x.costs.placements, true),
+        component("social_work", &x.costs.social_work, !running),
+        component("changes", &x.costs.changes, !running),
+    ];
+    if let Some(site_running) = &x.costs.site_running {
+        rows.push(component("site_running", site_running, true));
+    }
+    rows.push(component("total", total, true));
+    rows
 }
 
 /// The cost per child-year of each pilot's matched children and their own controls, with the
@@ -386,8 +435,9 @@ struct YearSpending {
 }
 
 /// Every financial year of the costs table (empty without one).
-fn years_of_spending(x: &Inputs<'_>) -> Vec<YearSpending> {
-    let Some(costs) = &x.index.costs else { return Vec::new() };
+fn years_of_spending(index: &Index) -> Vec<YearSpending> {
+    let Some(costs) = &index.costs else { return Vec::new() };
+    let sites = index.groups.site_ids.len();
     let mut years: Vec<i32> = costs.iter().map(|c| c.year).collect();
     years.sort_unstable();
     years.dedup();
@@ -395,8 +445,8 @@ fn years_of_spending(x: &Inputs<'_>) -> Vec<YearSpending> {
         .into_iter()
         .map(|year| YearSpending {
             year,
-            spending: site_spending(costs, x.arm_of_site.len(), year),
-            child_years: child_years_by_site(x.index, Period::financial_year(year)),
+            spending: site_spending(costs, sites, year),
+            child_years: child_years_by_site(index, Period::financial_year(year)),
         })
         .collect()
 }
@@ -429,6 +479,12 @@ fn spending_rows(x: &Inputs<'_>, years: &[YearSpending]) -> Vec<SpendingRow> {
 
 /// A site's spending over its child-years in the financial years that overlap `window`.
 fn site_spending_in(years: &[YearSpending], site: usize, window: Period) -> Option<f64> {
+    spending_in(years, site, window, |a| a.iter().sum())
+}
+
+/// A site's spending (`amount` of its categories' amounts) over its child-years in the
+/// financial years that overlap `window`; None without a costs row or child-years there.
+fn spending_in(years: &[YearSpending], site: usize, window: Period, amount: impl Fn(&[f64; 7]) -> f64) -> Option<f64> {
     let (mut num, mut den) = (0.0, 0.0);
     for y in years {
         let p = Period::financial_year(y.year);
@@ -436,7 +492,7 @@ fn site_spending_in(years: &[YearSpending], site: usize, window: Period) -> Opti
             continue;
         }
         if let Some(amounts) = &y.spending[site] {
-            num += amounts.iter().sum::<f64>();
+            num += amount(amounts);
             den += y.child_years[site];
         }
     }
@@ -504,9 +560,17 @@ pub(crate) fn stage(
     let (stage, matching) = (&prepared.stage, &prepared.matching);
     let (cohort, sites, stacks) = (&stage.cohort, &stage.sites, &stage.stacks);
     let follow_ups: Vec<Period> = stacks.iter().map(|s| s.windows.follow_up).collect();
-    let costs = child_costs(dataset, index, cohort, &follow_ups, config, placement_groups);
-    let total = costs.total();
+    let mut costs = child_costs(dataset, index, cohort, &follow_ups, config, placement_groups);
+    let years = years_of_spending(index);
     let matched = &outcomes.matched;
+    match site_running_costs(&years, cohort, &follow_ups, matched) {
+        Ok(running) => costs.site_running = Some(running),
+        Err(why) if index.costs.is_some() => warnings.push(format!(
+            "value for money: {why}, so running costs are social-worker time and handovers costed bottom up, not what the sites spent"
+        )),
+        Err(_) => {}
+    }
+    let total = costs.total();
     let pick = |v: &[f64]| -> Vec<f64> { matched.iter().map(|&i| v[i]).collect() };
     match cost_rows(Outcome::CostPerChildYear, &pick(&total), &pick(&cohort.exposure_years), &outcomes.sample, wild) {
         Ok(rows) => outcomes.effects.extend(rows),
@@ -526,8 +590,18 @@ pub(crate) fn stage(
         .filter(|s| s.arm == Arm::Pilot)
         .filter_map(|s| Some((index.groups.site_index(&s.id)?, s.id.clone(), s.model.clone(), s.go_live)))
         .collect();
-    let inputs =
-        Inputs { dataset, index, cohort, matching, costs: &costs, stacks, pilots, arm_of_site: &arm_names, seed };
+    let inputs = Inputs {
+        dataset,
+        index,
+        cohort,
+        matching,
+        costs: &costs,
+        stacks,
+        pilots,
+        arm_of_site: &arm_names,
+        seed,
+        years: &years,
+    };
     Some(value_for_money(config, &inputs))
 }
 
@@ -596,6 +670,41 @@ mod tests {
             assert!((costs.changes[k] - c).abs() < 1e-9, "child {k}");
         }
         assert!((costs.total()[0] - (a + 206.25 + 1_800.0)).abs() < 1e-9);
+
+        // with a costs table: each child carries its site's spending but placements, per
+        // child-year of the financial years its window overlaps (2009-10 and 2010-11), times
+        // its exposure; the total is then placements plus that
+        write(
+            d,
+            "costs.csv",
+            "site_id,financial_year,category,amount
+S1,2009-10,staff,10000
+S1,2009-10,placements,50000
+             S1,2009-10,contract,2000
+S1,2010-11,staff,12000
+S1,2010-11,agency_staff,3000
+S1,2011-12,staff,99999
+",
+        );
+        let loaded = swp_data::load(d).unwrap();
+        assert!(!loaded.report.has_problems(), "{:?}", loaded.report.problems);
+        let index = swp_metrics::ValidMetricsParams::defaults(swp_metrics::GroupBy::Total).index(&loaded.dataset);
+        let years = years_of_spending(&index);
+        let cohort = Cohort { site: vec![0; 3], exposure_years: vec![1.0, 0.5, 0.25], ..cohort };
+        let running = site_running_costs(&years, &cohort, &[window], &[0, 1, 2]).expect("a costs row per year");
+        let child_years: f64 = [2009, 2010]
+            .iter()
+            .map(|&y| swp_metrics::costs::child_years_by_site(&index, Period::financial_year(y))[0])
+            .sum();
+        let rate = (10_000.0 + 2_000.0 + 12_000.0 + 3_000.0) / child_years;
+        for (k, e) in [1.0, 0.5, 0.25].iter().enumerate() {
+            assert!((running[k] - rate * e).abs() < 1e-9, "child {k}: {} vs {}", running[k], rate * e);
+        }
+        let costs = ChildCosts { site_running: Some(running), ..costs };
+        assert!((costs.total()[0] - (a + rate)).abs() < 1e-9);
+        // a window before the costs table: no rate, so no running costs
+        let early = Period { from: days_from_civil(2005, 1, 1), to: days_from_civil(2005, 12, 31) };
+        assert!(site_running_costs(&years, &cohort, &[early], &[0]).is_err());
     }
 
     #[test]

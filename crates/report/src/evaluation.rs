@@ -201,6 +201,7 @@ impl Tabular for SensitivityRow {
         Column { name: "rosenbaum_test", cell: |s| Cell::text(s.rosenbaum_test.unwrap_or("")) },
         Column { name: "pairs", cell: |s| num(s.pairs.map(|p| p as f64)) },
         Column { name: "p_gamma_1", cell: |s| num(s.p_gamma_1) },
+        Column { name: "reported_p_value", cell: |s| num(s.reported_p_value) },
         Column { name: "gamma", cell: |s| num(s.gamma) },
     ];
 }
@@ -241,6 +242,7 @@ impl Tabular for ComponentRow {
         Column { name: "component", cell: |c| Cell::text(c.component) },
         Column { name: "pilot", cell: |c| num(c.treated) },
         Column { name: "control", cell: |c| num(c.control) },
+        Column { name: "in_total", cell: |c| Cell::text(if c.in_total { "yes" } else { "no" }) },
     ];
 }
 

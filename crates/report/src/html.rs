@@ -281,6 +281,9 @@ fn value_section<'a>(
         esc(&u.price_year),
         if u.illustrative { " <strong>The unit costs are partly illustrative</strong> (sources below): read the differences between arms, not the levels." } else { "" }
     );
+    if v.components.iter().any(|c| c.component == "site_running") {
+        h += "<p>What running the pilots cost is taken from what each site spent (the costs table): every matched child carries its site's spending on everything but placements (staff, agency staff, overheads, the contract, payment on outcomes, other) per child-year over the financial years of the child's own follow-up window. That spending holds the social workers' time and handovers, so those two bottom-up components are shown but not added to the total (in_total = no): the incremental cost is placements plus what the sites spent to run the service.</p>\n";
+    }
     if let Some(row) = results.effects.iter().find(|e| e.outcome == Outcome::CostPerChildYear) {
         if let (Some(est), Some(lo), Some(hi)) = (row.estimate, row.ci_low, row.ci_high) {
             h += &format!(
@@ -674,15 +677,22 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
 
     h += "<section>\n<h2>How robust is this?</h2>\n";
     h += SIZE_OF_THE_TESTS;
-    h += "<p>The E-value is how strongly (as a risk ratio) an unmeasured difference between pilot and comparison children would have to be associated with both being at a pilot and the outcome to explain the estimate away; the second E-value is for the confidence limit nearer no effect (1 means the interval already includes no effect). Rosenbaum's Gamma is how much more likely, within a matched pair, one child could be to be at the pilot, through something unmeasured, before the effect stops being significant at 5% (a pair-level test: it treats the matched pairs as independent and ignores site clustering).</p>\n";
+    h += "<p>The E-value is how strongly (as a risk ratio) an unmeasured difference between pilot and comparison children would have to be associated with both being at a pilot and the outcome to explain the estimate away; the second E-value is for the confidence limit nearer no effect (1 means the interval already includes no effect). Rosenbaum's Gamma is how much more likely, within a matched pair, one child could be to be at the pilot, through something unmeasured, before the effect stops being significant at 5% (a pair-level test: it treats the matched pairs as independent and ignores site clustering, so it can reject where the report's clustered test does not; Gamma is therefore given only for outcomes where the report's own test finds an effect).</p>\n";
     let mut lines = String::new();
     for s in &results.sensitivity {
         let what = s.outcome.as_str().replace('_', " ");
         match (s.e_value, s.e_value_ci) {
             (Some(e), Some(ci)) => {
+                let rejects = s.reported_p_value.is_some_and(|p| p < 0.05);
                 let gamma = match (s.rosenbaum_test, s.gamma) {
                     (Some(_), Some(g)) => format!(" Rosenbaum Gamma {}.", num(g)),
-                    (Some(_), None) => " Not significant at Gamma = 1 (no hidden bias needed).".to_string(),
+                    (Some(_), None) if !rejects => format!(
+                        " No Rosenbaum Gamma: the report's own test does not find an effect (adjusted p {}), so there is no claim whose robustness to measure.",
+                        s.reported_p_value.map_or("not available".to_string(), p_clause)
+                    ),
+                    (Some(_), None) => {
+                        " The pair test is not significant even at Gamma = 1 (no hidden bias needed).".to_string()
+                    }
                     _ => String::new(),
                 };
                 lines += &format!(
