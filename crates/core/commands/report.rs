@@ -28,7 +28,7 @@ use swp_eval::report::table::{Cell, Format, Table};
 /// (data/sample with data/evaluation.toml) into report/.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  swp-eval report\n  swp-eval report data/sample --config data/evaluation.toml --out report\n  swp-eval report extracts/2011 --config eval.toml --out out/2011 --cohort-out secure/cohort.parquet\n  swp-eval report extracts/2011 --config eval.toml --out out/2011 --sensitivity\n\nOutputs (OUTDIR): report.html (one file, open offline); notebook.ipynb; README.txt (what each file is); figures/*.svg and *.png;\neffects, balance, sample_flow, site_did, site_panel, by_model, sensitivity, placebo (and, when enabled, specification_curve, power,\nvalue_for_money, cost_components, cost_by_model, site_spending, outcome_payments) as .json at the top and .csv .md .tex .html .parquet under tables/;\nspecification_curve.json (every specification), power.json (every simulated point) and value_for_money.json when enabled; placebo.json (the placebo in time); survival.json (Kaplan-Meier curves); design.json; run.json (version, config, seed, input SHA-256s);\ntimings.json.\nSmall numbers (1 to threshold - 1) are suppressed unless --no-suppress."
+    after_help = "Examples:\n  swp-eval report\n  swp-eval report data/sample --config data/evaluation.toml --out report\n  swp-eval report extracts/2011 --config eval.toml --out out/2011 --cohort-out secure/cohort.parquet\n  swp-eval report extracts/2011 --config eval.toml --out out/2011 --sensitivity\n\nOutputs (OUTDIR): report.html (one file, open offline); notebook.ipynb; README.txt (what each file is); figures/*.svg and *.png;\neffects, balance, sample_flow, site_did, site_panel, by_model, sensitivity, missing_values, placebo (and, when enabled, specification_curve, power,\nvalue_for_money, cost_components, cost_by_model, site_spending, outcome_payments) as .json at the top and .csv .md .tex .html .parquet under tables/;\nspecification_curve.json (every specification), power.json (every simulated point) and value_for_money.json when enabled; placebo.json (the placebo in time); survival.json (Kaplan-Meier curves); design.json; run.json (version, config, seed, input SHA-256s);\ntimings.json.\nSmall numbers (1 to threshold - 1) are suppressed unless --no-suppress."
 )]
 pub struct Args {
     /// The dataset directory (default: data/sample).
@@ -148,6 +148,7 @@ fn write_outputs(dir: &Path, results: &Published, run: &RunRecord<'_>, threshold
     write("by_model.json", json(&results.by_model).as_bytes())?;
     write("survival.json", json(&results.survival).as_bytes())?;
     write("sensitivity.json", json(&results.sensitivity).as_bytes())?;
+    write("missing_values.json", json(&results.missing).as_bytes())?;
     if let Some(curve) = &results.specification_curve {
         write("specification_curve.json", json(curve).as_bytes())?;
     }

@@ -7,7 +7,7 @@
 //! (secondary suppression), the rates of a small SWP model, the value of a payment indicator.
 
 use crate::results::{
-    BalanceCounts, CaseloadBin, CohortTable, EffectRow, EvaluationResults, FlowRow, ModelRow, MonthlyRow,
+    BalanceCounts, CaseloadBin, CohortTable, EffectRow, EvaluationResults, FlowRow, MissingRow, ModelRow, MonthlyRow,
     SurvivalResult, ValueForMoney,
 };
 use swp_metrics::is_small;
@@ -51,6 +51,7 @@ pub fn publish(mut results: EvaluationResults, threshold: u32) -> Published {
     }
     rule.survival(&mut results.survival);
     rule.by_model(&mut results.by_model);
+    rule.missing(&mut results.missing);
     if let Some(v) = &mut results.value_for_money {
         rule.value_for_money(v);
     }
@@ -78,6 +79,20 @@ struct Rule {
 impl Rule {
     fn small(&self, x: u64) -> bool {
         is_small(x as f64, self.threshold)
+    }
+
+    /// A small count of missing values is hidden (the arm's total stays: it is the sample
+    /// flow's).
+    fn missing(&mut self, rows: &mut [MissingRow]) {
+        for r in rows {
+            for count in [&mut r.missing, &mut r.missing_matched] {
+                if count.is_some_and(|x| self.small(x)) {
+                    *count = None;
+                    r.suppressed = true;
+                    self.hidden += 1;
+                }
+            }
+        }
     }
 
     fn small_f(&self, x: f64) -> bool {
@@ -372,6 +387,27 @@ mod tests {
         });
         r.cohort = CohortTable { columns: vec!["child_id".into()], text: vec![vec!["C1".into()]], numbers: Vec::new() };
         r
+    }
+
+    /// A small count of missing values is hidden, in the cohort and the matched sample alike;
+    /// none missing (0) and large counts stay.
+    #[test]
+    fn small_missing_counts_are_hidden() {
+        let row = |missing, missing_matched| MissingRow {
+            covariate: "cin_abuse_neglect".into(),
+            arm: "treated".into(),
+            children: Some(300),
+            missing: Some(missing),
+            matched: Some(290),
+            missing_matched: Some(missing_matched),
+            suppressed: false,
+        };
+        let r = EvaluationResults { missing: vec![row(3, 0), row(40, 2), row(40, 38)], ..results() };
+        let p = publish(r, 5);
+        let counts: Vec<(Option<u64>, Option<u64>, bool)> =
+            p.missing.iter().map(|m| (m.missing, m.missing_matched, m.suppressed)).collect();
+        assert_eq!(counts, vec![(None, Some(0), true), (Some(40), None, true), (Some(40), Some(38), false)]);
+        assert!(p.missing.iter().all(|m| m.children == Some(300)));
     }
 
     #[test]

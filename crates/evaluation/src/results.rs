@@ -280,6 +280,8 @@ pub struct EvaluationResults {
     pub by_model: Vec<ModelRow>,
     /// Sensitivity of the primary outcomes to hidden bias (E-values, Rosenbaum bounds).
     pub sensitivity: Vec<SensitivityRow>,
+    /// Missing values per covariate and arm.
+    pub missing: Vec<MissingRow>,
     /// The specification curve (when `[specification_curve] enabled = true`).
     pub specification_curve: Option<SpecificationCurve>,
     /// Power and minimum detectable effects (when `[power] enabled = true`).
@@ -676,6 +678,28 @@ pub struct ArmYearRow {
     pub value: Option<f64>,
     /// Child-years behind it.
     pub child_years: Option<f64>,
+}
+
+/// Missing values of one covariate in one arm (`missing_values.json`): rows of the cohort
+/// (a child in several stacks counts in each) and of the matched sample whose value is not
+/// recorded. A missing value is a level of its own in the models (docs/evaluation.md
+/// "Missing values"), never a guessed value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MissingRow {
+    /// The covariate (its name in the config).
+    pub covariate: String,
+    /// `treated` or `control`.
+    pub arm: String,
+    /// Rows of the arm in the cohort.
+    pub children: Option<u64>,
+    /// Of them, rows with the value not recorded.
+    pub missing: Option<u64>,
+    /// Rows of the arm in the matched sample (weight above 0).
+    pub matched: Option<u64>,
+    /// Of them, rows with the value not recorded.
+    pub missing_matched: Option<u64>,
+    /// Whether a count was suppressed (small numbers).
+    pub suppressed: bool,
 }
 
 /// Sensitivity of one primary outcome to hidden bias (`sensitivity.json`).

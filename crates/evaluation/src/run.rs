@@ -59,6 +59,7 @@ impl Evaluation {
         let m = &config.matching();
         let pairs_design = m.method == Method::Nearest && m.ratio == 1 && !m.replace;
         let sensitivity = sensitivity::sensitivity(&stage.cohort, matching, &outcomes.effects, pairs_design);
+        let missing = design::missing_values(config.covariates(), &stage.cohort, matching);
 
         progress.stage(Stage::SiteLevel);
         let span = stage.span();
@@ -102,6 +103,7 @@ impl Evaluation {
             site_panel,
             by_model,
             sensitivity,
+            missing,
             specification_curve,
             power,
             value_for_money,

@@ -5,7 +5,7 @@
 
 use crate::table::{table_of, Cell, Column, Format, Table, Tabular};
 use swp_evaluation::results::{
-    Balance, BalanceRow, ComponentRow, EffectRow, FlowRow, Icer, ModelCost, ModelRow, PanelRow, PaymentRow,
+    Balance, BalanceRow, ComponentRow, EffectRow, FlowRow, Icer, MissingRow, ModelCost, ModelRow, PanelRow, PaymentRow,
     SensitivityRow, SiteDidRow, SpecSummary, SpendingRow,
 };
 use swp_evaluation::vocab::Outcome;
@@ -188,6 +188,17 @@ impl Tabular for ModelRow {
 fn pilot(m: &ModelRow, outcome: Outcome, p: bool) -> Cell {
     let e = m.estimates.iter().find(|e| e.outcome == outcome);
     hidden_if(m.suppressed, e.and_then(|e| if p { e.ri_p_value } else { e.estimate }))
+}
+
+impl Tabular for MissingRow {
+    const COLUMNS: &'static [Column<Self>] = &[
+        Column { name: "covariate", cell: |m| Cell::text(&m.covariate) },
+        Column { name: "arm", cell: |m| Cell::text(&m.arm) },
+        Column { name: "children", cell: |m| count(m.children) },
+        Column { name: "missing", cell: |m| count(m.missing) },
+        Column { name: "matched", cell: |m| count(m.matched) },
+        Column { name: "missing_matched", cell: |m| count(m.missing_matched) },
+    ];
 }
 
 impl Tabular for SensitivityRow {
@@ -404,6 +415,11 @@ pub fn sensitivity(r: &Published) -> Table {
     table_of(&r.sensitivity)
 }
 
+/// `missing_values`: values not recorded per covariate and arm.
+pub fn missing_values(r: &Published) -> Table {
+    table_of(&r.missing)
+}
+
 /// `specification_curve`: the share of specifications significant in each direction.
 pub fn specification_summary(r: &Published) -> Option<Table> {
     r.specification_curve.as_ref().map(|c| c.summary.as_slice()).map(table_of)
@@ -483,6 +499,7 @@ pub fn all(r: &Published) -> Vec<(&'static str, Table)> {
         ("site_panel", site_panel(r)),
         ("by_model", by_model(r)),
         ("sensitivity", sensitivity(r)),
+        ("missing_values", missing_values(r)),
     ]
     .into_iter()
     .chain(placebo(r).map(|t| ("placebo", t)))

@@ -265,6 +265,26 @@ fn figure_html(f: &Figure, caption: &str) -> String {
     format!("<figure>\n{svg}\n<figcaption>{}</figcaption>\n</figure>\n", esc(caption))
 }
 
+/// "Missing values": what is not recorded, per covariate and arm, and how the models treat it.
+fn missing_section(results: &Published) -> String {
+    let any = results.missing.iter().any(|m| m.missing != Some(0));
+    let mut h = String::from("<h3>Missing values</h3>\n<p>");
+    h += if any {
+        "Some covariates are not recorded for some children (below). A missing value is a level of its own, never a guessed value: a missing sex, ethnic group, legal status or placement code is the level 'not recorded' of that covariate, and a missing CIN code sets the indicator 'Need: not recorded' beside the abuse-or-neglect indicator, so the propensity model and the balance table compare children with nothing recorded among themselves. "
+    } else {
+        "Every covariate is recorded for every child of the cohort (below); had any been missing it would have been a level of its own ('not recorded'), never a guessed value. "
+    };
+    h += "A child without a date of birth cannot have an age on the index date and is not eligible (the sample flow counts them).</p>\n";
+    let mut table = crate::evaluation::missing_values(results);
+    for row in &mut table.rows {
+        if let Some(Cell::Text(name)) = row.first_mut() {
+            *name = crate::labels::covariate(name);
+        }
+    }
+    h += &table_html(&table, "Values not recorded, per covariate and arm: cohort and matched sample (missing_values.json)");
+    h
+}
+
 /// The "Value for money" section.
 fn value_section<'a>(
     results: &Published,
@@ -565,6 +585,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
         }
     }
     h += &table_html(&balance, "Balance before and after matching (MatchIt summary)");
+    h += &missing_section(results);
     h += "</section>\n";
 
     h += "<section>\n<h2>Effects</h2>\n";

@@ -4,7 +4,7 @@
 
 /// The baseline covariates with their readable names; factor covariates first as prefixes of
 /// their levels' indicator names.
-const COVARIATES: [(&str, &str); 10] = [
+const COVARIATES: [(&str, &str); 11] = [
     ("distance", "Propensity score (distance)"),
     ("age", "Age (years)"),
     ("sex", "Sex"),
@@ -15,6 +15,7 @@ const COVARIATES: [(&str, &str); 10] = [
     ("prior_placements", "Placements in the baseline year"),
     ("prior_sw_changes", "Social-worker changes in the baseline year"),
     ("cin_abuse_neglect", "Need: abuse or neglect"),
+    ("cin_not_recorded", "Need: not recorded"),
 ];
 
 /// A readable level of a factor covariate: 903 sex codes by their meaning, group names with

@@ -94,6 +94,7 @@ site_did = load('site_did')
 site_panel = load('site_panel')
 by_model = load('by_model')
 sensitivity = load('sensitivity')
+missing_values = load('missing_values')
 print({name: table.shape for name, table in [('effects', effects), ('balance', balance), ('sample_flow', sample_flow), ('site_did', site_did), ('site_panel', site_panel), ('by_model', by_model)]})
 ";
 
@@ -123,9 +124,10 @@ pub fn notebook(results: &Published, figures: &[Figure]) -> String {
     c.markdown("## Load the tables\n\nEvery table of the report is here as Parquet (and CSV). The cells below show the report's own figures; the code goes on from the tables.");
     c.code(LOADER.trim_end(), Vec::new());
     let fig = |name: &str| figures.iter().find(|f| f.name == name);
-    let sections: [(&str, &str, Vec<&str>, Option<&str>); 6] = [
+    let sections: [(&str, &str, Vec<&str>, Option<&str>); 7] = [
         ("## Sample flow", "sample_flow", vec!["sample_flow"], Some("sample_flow")),
         ("## Balance before and after matching", "balance", vec!["love_plot"], Some("balance")),
+        ("## Missing values (each its own level, never guessed)", "missing_values", vec![], Some("missing_values")),
         ("## Effects", "effects", vec!["forest_plot"], Some("effects")),
         (
             "## Site-level results",

@@ -81,8 +81,12 @@ pub struct Cohort {
     /// Numeric covariates by name (age, years_in_care, prior_placements, prior_sw_changes,
     /// cin_abuse_neglect).
     pub numeric: Vec<(&'static str, Vec<f64>)>,
-    /// Categorical covariates by name (sex, ethnic_group, legal_status, placement_type).
+    /// Categorical covariates by name (sex, ethnic_group, legal_status, placement_type); a
+    /// missing code is the level [`NOT_RECORDED`].
     pub categorical: Vec<(&'static str, Vec<String>)>,
+    /// Rows whose CIN code is missing: `cin_abuse_neglect` is 0 there, and the indicator
+    /// `cin_not_recorded` enters the models beside it (docs/evaluation.md "Missing values").
+    pub cin_not_recorded: Vec<bool>,
     /// Social-worker changes in the follow-up window.
     pub sw_changes: Vec<f64>,
     /// Placement moves in the follow-up window.
@@ -122,6 +126,22 @@ impl Cohort {
         self.categorical.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_slice())
     }
 
+    /// Whether covariate `name` is missing in each row (None for a covariate the cohort does not
+    /// have): a categorical covariate's level [`NOT_RECORDED`], the CIN code's indicator; the
+    /// other numeric covariates are never missing (age needs the date of birth, without which a
+    /// child is not eligible).
+    pub fn missing(&self, name: &str) -> Option<Vec<bool>> {
+        if let Some(v) = self.categorical(name) {
+            return Some(v.iter().map(|x| x == NOT_RECORDED).collect());
+        }
+        let values = self.numeric(name)?;
+        Some(if name == "cin_abuse_neglect" && self.cin_not_recorded.len() == values.len() {
+            self.cin_not_recorded.clone()
+        } else {
+            vec![false; values.len()]
+        })
+    }
+
     /// The rows of stack `k`.
     pub fn rows_of_stack(&self, k: u16) -> Vec<usize> {
         (0..self.len()).filter(|&i| self.stack[i] == k).collect()
@@ -138,6 +158,7 @@ impl Cohort {
         self.site.append(&mut other.site);
         self.treated.append(&mut other.treated);
         self.stack.append(&mut other.stack);
+        self.cin_not_recorded.append(&mut other.cin_not_recorded);
         if self.numeric.is_empty() {
             self.numeric = std::mem::take(&mut other.numeric);
             self.categorical = std::mem::take(&mut other.categorical);
@@ -169,6 +190,7 @@ impl Cohort {
             site,
             treated,
             stack: rows.iter().map(|&i| self.stack[i]).collect(),
+            cin_not_recorded: b(&self.cin_not_recorded),
             numeric: self.numeric.iter().map(|(n, v)| (*n, f(v))).collect(),
             categorical: self
                 .categorical
@@ -199,6 +221,9 @@ fn group_of_codes(categories: &[String], groups: &[CodeGroup]) -> Vec<String> {
         .collect()
 }
 
+/// The level of a categorical covariate whose code is missing.
+pub const NOT_RECORDED: &str = "not recorded";
+
 /// A code column mapped to group indices per row (None where the value is missing).
 struct Grouping {
     names: Vec<String>,
@@ -210,7 +235,7 @@ impl Grouping {
         let (categories, ids) = code_ids(&frame.frame, column);
         let group_names = group_of_codes(&categories, groups);
         let mut names: Vec<String> = groups.iter().map(|g| g.group.clone()).collect();
-        names.push("not recorded".to_string());
+        names.push(NOT_RECORDED.to_string());
         let of_category: Vec<u16> =
             group_names.iter().map(|g| names.iter().position(|n| n == g).unwrap_or(0) as u16).collect();
         Grouping { of_row: ids.into_iter().map(|i| i.map(|i| of_category[i as usize])).collect(), names }
@@ -227,7 +252,8 @@ impl Grouping {
 struct EpisodeCodes {
     legal_status: Grouping,
     placement_type: Grouping,
-    cin_n1: Vec<bool>,
+    /// Whether each episode's CIN code is N1 (abuse or neglect); None where it is missing.
+    cin_n1: Vec<Option<bool>>,
 }
 
 /// Codes of the children table the covariates need.
@@ -246,6 +272,8 @@ enum Assessed {
 
 struct Record {
     numeric: [f64; 5],
+    /// The CIN code of the episode in force is missing.
+    cin_missing: bool,
     legal_status: String,
     placement_type: String,
     sw_changes: f64,
@@ -299,7 +327,8 @@ fn assess(index: &Index, c: usize, w: &Windows, config: &ValidConfig, codes: &Ep
     let prior_placements =
         episodes.iter().filter(|e| e.is(flag::STARTS_PLACEMENT) && w.baseline.contains(e.start)).count() as f64;
     let prior_sw_changes = f64::from(child_changes(allocations, w.baseline).0);
-    let cin = current.row != NO_ROW && codes.cin_n1.get(current.row as usize).copied().unwrap_or(false);
+    // a missing CIN code is its own level: 0 here, with the indicator set
+    let cin = if current.row == NO_ROW { None } else { codes.cin_n1.get(current.row as usize).copied().flatten() };
 
     let placement_moves =
         (0..episodes.len()).filter(|&i| window.contains(episodes[i].start) && is_move(episodes, i)).count();
@@ -325,8 +354,9 @@ fn assess(index: &Index, c: usize, w: &Windows, config: &ValidConfig, codes: &Ep
             f64::from(day - period_start) / 365.25,
             prior_placements,
             prior_sw_changes,
-            f64::from(u8::from(cin)),
+            f64::from(u8::from(cin == Some(true))),
         ],
+        cin_missing: cin.is_none(),
         legal_status: codes.legal_status.name(current.row).to_string(),
         placement_type: codes.placement_type.name(current.row).to_string(),
         sw_changes: f64::from(child_changes(allocations, window).0),
@@ -355,14 +385,14 @@ impl Codes {
             cin_n1: {
                 let (categories, ids) = code_ids(&dataset.episodes.frame, "cin");
                 let n1: Vec<bool> = categories.iter().map(|c| c == "N1").collect();
-                ids.into_iter().map(|i| i.is_some_and(|i| n1[i as usize])).collect()
+                ids.into_iter().map(|i| i.map(|i| n1[i as usize])).collect()
             },
         };
         let children = ChildCodes {
             sex: {
                 let (categories, ids) = code_ids(&dataset.children.frame, "sex");
                 ids.into_iter()
-                    .map(|i| i.map_or_else(|| "not recorded".to_string(), |i| categories[i as usize].clone()))
+                    .map(|i| i.map_or_else(|| NOT_RECORDED.to_string(), |i| categories[i as usize].clone()))
                     .collect()
             },
             ethnic_group: Grouping::new(&dataset.children, "ethnic", groups.ethnic_group()),
@@ -434,6 +464,7 @@ pub(crate) fn build(
         cohort.site.push(index.child_site[c]);
         cohort.treated.push(arm_of(c) == Some(true));
         cohort.stack.push(stack);
+        cohort.cin_not_recorded.push(r.cin_missing);
         for (col, v) in numeric.iter_mut().zip(r.numeric) {
             col.push(v);
         }

@@ -5,7 +5,7 @@ use super::cohort::Site;
 use super::cohort::{self, Cohort, Stack, Windows};
 use crate::config::ValidConfig;
 use crate::error::Result;
-use crate::results::{CohortTable, Design, ModelRow, StackDesign};
+use crate::results::{CohortTable, Design, MissingRow, ModelRow, StackDesign};
 use crate::vocab::Arm;
 use swp_data::date::format_date;
 use swp_data::Dataset;
@@ -15,6 +15,29 @@ use swp_stats::matching::Matching;
 
 fn count(n: usize) -> Option<u64> {
     Some(n as u64)
+}
+
+/// Missing values of every covariate in use, per arm, in the cohort and the matched sample.
+pub(crate) fn missing_values(names: &[String], cohort: &Cohort, matching: &Matching) -> Vec<MissingRow> {
+    let mut out = Vec::new();
+    for name in names {
+        let Some(missing) = cohort.missing(name) else { continue };
+        for (treated, arm) in [(true, "treated"), (false, "control")] {
+            let rows: Vec<usize> = (0..cohort.len()).filter(|&i| cohort.treated[i] == treated).collect();
+            let matched: Vec<usize> = rows.iter().copied().filter(|&i| matching.weights[i] > 0.0).collect();
+            let count = |rows: &[usize]| rows.iter().filter(|&&i| missing[i]).count() as u64;
+            out.push(MissingRow {
+                covariate: name.clone(),
+                arm: arm.to_string(),
+                children: Some(rows.len() as u64),
+                missing: Some(count(&rows)),
+                matched: Some(matched.len() as u64),
+                missing_matched: Some(count(&matched)),
+                suppressed: false,
+            });
+        }
+    }
+    out
 }
 
 /// The design of a run on `dataset`.
@@ -167,7 +190,9 @@ pub(crate) fn cohort_table(
         push("distance", d.iter().map(|&x| Some(x)).collect());
     }
     for (name, v) in &cohort.numeric {
-        push(name, v.iter().map(|&x| Some(x)).collect());
+        // a missing CIN code is written as missing, not as the 0 the models see beside its indicator
+        let missing = cohort.missing(name).unwrap_or_default();
+        push(name, v.iter().enumerate().map(|(i, &x)| (!missing.get(i).copied().unwrap_or(false)).then_some(x)).collect());
     }
     let all = |v: &[f64]| v.iter().map(|&x| Some(x)).collect::<Vec<_>>();
     push("sw_changes", all(&cohort.sw_changes));

@@ -12,6 +12,9 @@ use swp_stats::design::{expand, Covariate, Expansion, Values};
 use swp_stats::matching::{MatchData, MatchParams, Matching};
 use swp_stats::Matrix;
 
+/// The indicator of a missing CIN code, the covariate that makes it a level of its own.
+pub const CIN_NOT_RECORDED: &str = "cin_not_recorded";
+
 /// The covariates of the cohort, and those dropped as constant.
 pub(crate) fn covariates(config: &ValidConfig, cohort: &Cohort) -> Result<(Vec<Covariate>, Vec<String>)> {
     let mut out = Vec::new();
@@ -32,6 +35,12 @@ pub(crate) fn covariates(config: &ValidConfig, cohort: &Cohort) -> Result<(Vec<C
             continue;
         }
         out.push(covariate);
+        // a missing CIN code is its own level: an indicator beside the 0/1 column (only when
+        // some child's code is missing, so that complete data fit the models they always did)
+        if name == "cin_abuse_neglect" && cohort.cin_not_recorded.iter().any(|&m| m) {
+            let indicator: Vec<f64> = cohort.cin_not_recorded.iter().map(|&m| f64::from(u8::from(m))).collect();
+            out.push(Covariate::numeric(CIN_NOT_RECORDED, indicator));
+        }
     }
     if out.is_empty() {
         return Err(EvaluationError::ConstantCovariate { name: config.covariates().join(", ") });
