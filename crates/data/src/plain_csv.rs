@@ -46,6 +46,56 @@ impl Kind {
     }
 }
 
+/// A field of a column `read_columns` types directly: its kind ([`type_of`]) and, for a number
+/// or a boolean, its value, in one pass over the usual short decimal (the fast path of
+/// [`number`]); anything else as [`type_of`] and [`number`] take it.
+fn kind_and_value(field: &[u8]) -> (Kind, f64) {
+    const POWERS: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+    let (negative, digits) = match field.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, field),
+    };
+    let (mut mantissa, mut count, mut fraction, mut point) = (0u64, 0usize, 0usize, None);
+    let mut simple = !digits.is_empty();
+    for (i, &b) in digits.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+                count += 1;
+                fraction += usize::from(point.is_some());
+            }
+            b'.' if point.is_none() => point = Some(i),
+            _ => {
+                simple = false;
+                break;
+            }
+        }
+    }
+    // as `classify`: an integer of at most 18 digits, or digits '.' digits
+    let decimal = match point {
+        None => simple && count <= 18,
+        Some(at) => simple && at > 0 && at + 1 < digits.len(),
+    };
+    if decimal && count <= 15 {
+        // below 10^15 < 2^53: exact; so is 10^fraction (Clinger's fast path, as `number`)
+        let value = mantissa as f64 / POWERS[fraction];
+        let kind = if point.is_some() { Kind::Float } else { Kind::Int };
+        return (kind, if negative { -value } else { value });
+    }
+    if decimal {
+        // a long decimal (as pandas writes doubles): the standard library's correctly rounded value
+        let kind = if point.is_some() { Kind::Float } else { Kind::Int };
+        return (kind, std::str::from_utf8(field).ok().and_then(|f| f.parse().ok()).unwrap_or(f64::NAN));
+    }
+    let kind = type_of(field);
+    let value = match kind {
+        Kind::Int | Kind::Float => number(field),
+        Kind::Bool => f64::from(u8::from(field.eq_ignore_ascii_case(b"true"))),
+        _ => f64::NAN,
+    };
+    (kind, value)
+}
+
 /// The kind of a field (its text inside any quotes, as polars types it) of a column
 /// `read_columns` types directly: empty; an integer or a decimal (the fast forms); `true` /
 /// `false` in any case a boolean; then anything the standard library reads as a number
@@ -268,9 +318,11 @@ fn each_field<'a>(
         if line.is_empty() {
             return None; // a blank line: polars decides what it is
         }
+        // one vectorised look for quotes per line; a line without any splits on commas alone
+        let any_quote = memchr::memchr(b'"', line).is_some();
         let (mut column, mut from) = (0, 0);
         loop {
-            let quoted = line.get(from) == Some(&b'"');
+            let quoted = any_quote && line.get(from) == Some(&b'"');
             let (first, last, to) = if quoted {
                 // the closing quote must end the field
                 let close = from + 1 + memchr::memchr(b'"', &line[from + 1..])?;
@@ -281,10 +333,10 @@ fn each_field<'a>(
             } else {
                 let mut to = from;
                 while to < line.len() && line[to] != b',' {
-                    if line[to] == b'"' {
-                        return None;
-                    }
                     to += 1;
+                }
+                if any_quote && line[from..to].contains(&b'"') {
+                    return None;
                 }
                 (from, to, to)
             };
@@ -450,7 +502,7 @@ pub fn read_columns(bytes: &[u8], wanted: &[&str]) -> Option<PlainColumns> {
         .map(|(chunk, (mut nums, mut texts))| {
             let mut out = ChunkColumns::new(width);
             let lines = each_field(chunk, n, &slots, |slot, row, _, field| {
-                let kind = type_of(field);
+                let (kind, value) = kind_and_value(field);
                 out.kinds[slot] = out.kinds[slot].join(kind);
                 match kind {
                     Kind::Empty => {
@@ -461,10 +513,6 @@ pub fn read_columns(bytes: &[u8], wanted: &[&str]) -> Option<PlainColumns> {
                     Kind::Int | Kind::Float | Kind::Bool
                         if out.text_from[slot].is_none() && out.kinds[slot] != Kind::Text =>
                     {
-                        let value = match kind {
-                            Kind::Bool => f64::from(u8::from(field.eq_ignore_ascii_case(b"true"))),
-                            _ => number(field),
-                        };
                         out.negative_zero[slot] |= value == 0.0 && value.is_sign_negative();
                         *nums[slot].get_mut(row)? = value;
                     }
@@ -738,6 +786,44 @@ mod tests {
         }
         let PlainColumn::Text { labels, .. } = &read.columns[1].1 else { panic!("text") };
         assert_eq!(labels[..3], ["0", "1", "2"]);
+    }
+
+    /// The fused one-pass typing and parsing equals typing ([`type_of`]) then parsing
+    /// ([`number`]), field by field, on random short fields of digits, signs, points and
+    /// exponents, and on the words it knows.
+    #[test]
+    fn one_pass_typing_equals_typing_then_parsing() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet = b"0123456789012345678901234567890123456789.-e+";
+        let mut fields: Vec<Vec<u8>> = ["true", "FALSE", "nan", "inf", "-inf", "x1", "", "-", ".", "1.", ".5", "-0"]
+            .iter()
+            .map(|w| w.as_bytes().to_vec())
+            .collect();
+        for _ in 0..200_000 {
+            let len = 1 + (next() % 20) as usize;
+            fields.push((0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect());
+        }
+        for field in &fields {
+            let (kind, value) = kind_and_value(field);
+            let expected_kind = type_of(field);
+            assert_eq!(kind, expected_kind, "{:?}", String::from_utf8_lossy(field));
+            let expected = match kind {
+                Kind::Int | Kind::Float => number(field),
+                Kind::Bool => f64::from(u8::from(field.eq_ignore_ascii_case(b"true"))),
+                _ => f64::NAN,
+            };
+            assert!(
+                value.to_bits() == expected.to_bits() || (value.is_nan() && expected.is_nan()),
+                "{:?}: {value} against {expected}",
+                String::from_utf8_lossy(field)
+            );
+        }
     }
 
     /// Clinger's fast path gives the standard library's value, digit for digit.

@@ -39,7 +39,10 @@ fn a_missing_cin_code_is_a_level_of_its_own() {
     }
     std::fs::write(data.join("episodes.csv"), out).unwrap();
     let loaded = swp_data::load(&data).unwrap();
-    assert!(loaded.report.problems.iter().all(|p| p.rule == swp_data::problem::Rule::MissingValue), "only the blanked codes");
+    assert!(
+        loaded.report.problems.iter().all(|p| p.rule == swp_data::problem::Rule::MissingValue),
+        "only the blanked codes"
+    );
     let config = Config::from_toml(
         "[inference]\nbootstrap_reps = 99\nrandomisation_assignments = 5\n[placebo]\nenabled = false\n",
     )

@@ -281,7 +281,10 @@ fn missing_section(results: &Published) -> String {
             *name = crate::labels::covariate(name);
         }
     }
-    h += &table_html(&table, "Values not recorded, per covariate and arm: cohort and matched sample (missing_values.json)");
+    h += &table_html(
+        &table,
+        "Values not recorded, per covariate and arm: cohort and matched sample (missing_values.json)",
+    );
     h
 }
 

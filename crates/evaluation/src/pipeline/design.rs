@@ -192,7 +192,10 @@ pub(crate) fn cohort_table(
     for (name, v) in &cohort.numeric {
         // a missing CIN code is written as missing, not as the 0 the models see beside its indicator
         let missing = cohort.missing(name).unwrap_or_default();
-        push(name, v.iter().enumerate().map(|(i, &x)| (!missing.get(i).copied().unwrap_or(false)).then_some(x)).collect());
+        push(
+            name,
+            v.iter().enumerate().map(|(i, &x)| (!missing.get(i).copied().unwrap_or(false)).then_some(x)).collect(),
+        );
     }
     let all = |v: &[f64]| v.iter().map(|&x| Some(x)).collect::<Vec<_>>();
     push("sw_changes", all(&cohort.sw_changes));
