@@ -411,8 +411,18 @@ impl WildProblem {
 
     /// The bootstrap test of coefficient = `r`.
     pub fn test(&self, r: f64, params: &ValidWildParams) -> WildResult {
+        self.test_with(r, params, &self.draws(params))
+    }
+
+    /// The bootstrap test of coefficient = `r` and the 95% interval
+    /// ([`WildProblem::confidence_interval`]) on the same draws, made once.
+    pub fn test_and_interval(&self, r: f64, params: &ValidWildParams) -> (WildResult, (f64, f64)) {
         let draws = self.draws(params);
-        let (t, p_value) = self.p_value_with(r, params.kind, &draws);
+        (self.test_with(r, params, &draws), self.interval_with(&draws))
+    }
+
+    fn test_with(&self, r: f64, params: &ValidWildParams, draws: &Draws) -> WildResult {
+        let (t, p_value) = self.p_value_with(r, params.kind, draws);
         WildResult {
             estimate: self.estimate,
             t,
@@ -428,8 +438,11 @@ impl WildProblem {
     /// with the same draws throughout, to 1e-7 of the interval's scale (the larger of the
     /// bound and the standard error).
     pub fn confidence_interval(&self, params: &ValidWildParams) -> (f64, f64) {
-        let draws = self.draws(params);
-        let replicates = self.replicates_in_r(&draws);
+        self.interval_with(&self.draws(params))
+    }
+
+    fn interval_with(&self, draws: &Draws) -> (f64, f64) {
+        let replicates = self.replicates_in_r(draws);
         let adj = self.adj();
         let p = |r: f64| {
             let bound = self.t(r).abs() * (1.0 + 1e-12);

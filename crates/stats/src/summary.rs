@@ -324,7 +324,24 @@ pub fn summarise(data: &EffectData<'_>, options: &EffectOptions) -> Result<Effec
                 e => e,
             })?;
             let (in_treated, in_control) = (fit.clusters_with(true), fit.clusters_with(false));
-            let ri = cluster_randomisation(&y, &g, w.as_deref(), &ids, options);
+            // the wild bootstrap (below) runs while randomisation inference does
+            let both = in_treated >= 2 && in_control >= 2;
+            let (ri, wild) = rayon::join(
+                || cluster_randomisation(&y, &g, w.as_deref(), &ids, options),
+                || -> Result<_> {
+                    if !both {
+                        return Ok(None);
+                    }
+                    let params = WildParams {
+                        reps: options.reps,
+                        weights: options.boot_weights,
+                        kind: BootType::Wcr,
+                        seed: options.seed,
+                    }
+                    .check()?;
+                    Ok(Some(fit.wild_problem().test_and_interval(0.0, &params)))
+                },
+            );
             if in_treated == 1 && in_control >= 1 && ri.is_some() {
                 // one treated cluster: the difference and randomisation inference only
                 let difference = moments[0].1 .0 - moments[1].1 .0;
@@ -356,16 +373,11 @@ pub fn summarise(data: &EffectData<'_>, options: &EffectOptions) -> Result<Effec
                 }
                 let cr2 = fit.cr2_inference()?;
                 let cr1 = fit.vcov_cr1();
-                let problem = fit.wild_problem();
-                let params = WildParams {
-                    reps: options.reps,
-                    weights: options.boot_weights,
-                    kind: BootType::Wcr,
-                    seed: options.seed,
-                }
-                .check()?;
-                let wild = problem.test(0.0, &params);
-                let (wild_ci_low, wild_ci_high) = problem.confidence_interval(&params);
+                let (wild, (wild_ci_low, wild_ci_high)) = wild?.ok_or(StatsError::TooFewClustersPerGroup {
+                    min: 2,
+                    treated: in_treated,
+                    control: in_control,
+                })?;
                 let (ri_p_value, ri_assignments) = ri.unwrap_or((f64::NAN, 0));
                 let summary = ClusterSummary {
                     se_cr1: cr1[3].sqrt(),
