@@ -67,6 +67,21 @@ fn effect_covariates_equals_r_lin_regression() {
                     && high > got["difference"].as_f64().unwrap()
             );
             assert!(got["se_cr1"].is_null(), "CR1 of the unadjusted model is not shown beside the adjusted one");
+            if case == "cr2" {
+                // the same WCR test as Python wildboottest's on the adjusted model
+                // (tests/reference/effect_covariates_wild.py, 99,999 draws), within Monte Carlo error
+                let path = root().join("tests/reference/effect_covariates_wild.json");
+                let wild: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+                let theirs = wild["p_value"].as_f64().unwrap();
+                let se = (theirs * (1.0 - theirs) * (1.0 / 9_999.0 + 1.0 / 99_999.0)).sqrt();
+                assert!(
+                    (p - theirs).abs() <= 3.0 * se,
+                    "wild p {p} against wildboottest's {theirs} (3 SE {})",
+                    3.0 * se
+                );
+                let estimate = wild["estimate"].as_f64().unwrap();
+                assert!((got["difference"].as_f64().unwrap() - estimate).abs() <= 1e-6 * estimate.abs());
+            }
         }
     }
     // without --covariates the difference is the raw one, and says so
@@ -114,6 +129,20 @@ fn weight_equals_the_python_references_and_entropy_balances_exactly() {
     let reference: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let table = root().join("tests/fixtures/lalonde/lalonde.csv");
     let dir = tempfile::tempdir().unwrap();
+    // the Markdown table says what weighting did, not what a matching would have
+    let md = swp(&[
+        "weight",
+        "--table",
+        table.to_str().unwrap(),
+        "--treatment",
+        "treat",
+        "--covariates",
+        "age,educ,race",
+        "--format",
+        "md",
+    ]);
+    let md = text(&md.stdout);
+    assert!(md.contains("effective sample size") && md.contains("after weighting") && !md.contains("matched"), "{md}");
     for method in ["ps", "entropy"] {
         let out_csv = dir.path().join(format!("{method}.csv"));
         let out = swp(&[

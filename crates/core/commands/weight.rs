@@ -9,7 +9,7 @@ use crate::{CommandResult, Failure};
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
 use swp_eval::evaluation::results::Balance;
-use swp_eval::report::evaluation::balance_readable;
+use swp_eval::report::evaluation::balance_readable_weighted;
 use swp_eval::report::table::Format;
 use swp_eval::stats::balance::balance_table;
 use swp_eval::stats::design::{expand, Expansion};
@@ -121,12 +121,7 @@ pub fn run(args: Args) -> CommandResult {
         });
         serde_json::to_string_pretty(&value).expect("JSON values serialise") + "\n"
     } else {
-        format!(
-            "{}\nEffective sample size: treated {:.1}, controls {:.1}\n",
-            balance_readable(&balance, format),
-            ess(true),
-            ess(false)
-        )
+        balance_readable_weighted(&balance, format, (ess(true), ess(false)))
     };
     emit(&text, args.out.as_ref())?;
     Ok(())

@@ -305,13 +305,7 @@ const BALANCE_FOR_PEOPLE: [&str; 9] = [
 
 /// The balance table for people, with the counts (`c` where suppressed) below it in markdown.
 pub fn balance_readable(balance: &Balance, format: Format) -> String {
-    // a selection of `balance.json`'s columns, and the imbalanced flagged in words
-    let mut columns: Vec<Column<BalanceRow>> = BALANCE_FOR_PEOPLE
-        .iter()
-        .filter_map(|name| BalanceRow::COLUMNS.iter().find(|c| c.name == *name).copied())
-        .collect();
-    columns.push(Column { name: "flag", cell: |b| Cell::text(if b.imbalanced { "|SMD| > 0.1" } else { "" }) });
-    let mut text = Table::of(&columns, &balance.balance).render(format);
+    let mut text = balance_columns(balance, format);
     if matches!(format, Format::Md) {
         let count = |x: Option<u64>| x.map_or("c".to_string(), |v| v.to_string());
         let n = &balance.n;
@@ -323,13 +317,48 @@ pub fn balance_readable(balance: &Balance, format: Format) -> String {
             count(n.matched_control),
             count(n.discarded)
         );
-        let flagged: Vec<&str> =
-            balance.balance.iter().filter(|b| b.imbalanced).map(|b| b.covariate.as_str()).collect();
-        if !flagged.is_empty() {
-            text += &format!("|SMD| > 0.1 after matching: {}.\n", flagged.join(", "));
-        }
+        text += &flagged_line(balance, "matching");
     }
     text
+}
+
+/// The balance of a weighting for people (`swp-eval weight`): the columns of
+/// [`balance_readable`], and in Markdown the arms' sizes with the effective sample sizes
+/// ((sum w)^2 / sum w^2) instead of matched counts.
+pub fn balance_readable_weighted(balance: &Balance, format: Format, ess: (f64, f64)) -> String {
+    let mut text = balance_columns(balance, format);
+    if matches!(format, Format::Md) {
+        let count = |x: Option<u64>| x.map_or("c".to_string(), |v| v.to_string());
+        text += &format!(
+            "\nTreated {} (effective sample size {:.1}), controls {} (effective sample size {:.1}).\n",
+            count(balance.n.treated),
+            ess.0,
+            count(balance.n.control),
+            ess.1
+        );
+        text += &flagged_line(balance, "weighting");
+    }
+    text
+}
+
+/// The people's selection of `balance.json`'s columns, with the imbalanced flagged in words.
+fn balance_columns(balance: &Balance, format: Format) -> String {
+    let mut columns: Vec<Column<BalanceRow>> = BALANCE_FOR_PEOPLE
+        .iter()
+        .filter_map(|name| BalanceRow::COLUMNS.iter().find(|c| c.name == *name).copied())
+        .collect();
+    columns.push(Column { name: "flag", cell: |b| Cell::text(if b.imbalanced { "|SMD| > 0.1" } else { "" }) });
+    Table::of(&columns, &balance.balance).render(format)
+}
+
+/// "|SMD| > 0.1 after `what`: ..." when some covariate is imbalanced, else nothing.
+fn flagged_line(balance: &Balance, what: &str) -> String {
+    let flagged: Vec<&str> = balance.balance.iter().filter(|b| b.imbalanced).map(|b| b.covariate.as_str()).collect();
+    if flagged.is_empty() {
+        String::new()
+    } else {
+        format!("|SMD| > 0.1 after {what}: {}.\n", flagged.join(", "))
+    }
 }
 
 /// The primary rows as the terminal summary shows them.
