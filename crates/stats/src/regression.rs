@@ -544,11 +544,20 @@ enum InverseRoot {
     /// Any D: a dense eigen-decomposition kept as its transformations (O(n^3) for the
     /// eigenvalues, O(n^2) per vector it is applied to).
     Dense { transforms: crate::linalg::EigenTransforms, root: Vec<f64> },
-    /// Rows of D all proportional to one x (treatment constant in the cluster), so that
-    /// G = diag(lambda) minus c u u'. Within a group of equal lambda, directions orthogonal to u
-    /// keep eigenvalue lambda; the groups' u-directions form an m x m problem (m = distinct
-    /// lambdas).
-    RankOne { groups: Vec<(Vec<usize>, f64, f64)>, u: Vec<f64>, vectors: Vec<f64>, root: Vec<f64>, cutoff: f64 },
+    /// Rows of D each proportional to one of r patterns x_p (one per stack and arm the cluster
+    /// holds), so that G = diag(lambda) minus E C E' with E's column p the rows of pattern p
+    /// (u = s d_i[0] there) and C_pq = x_p' M x_q. Within a block of equal lambda and pattern,
+    /// directions orthogonal to u keep eigenvalue lambda; the blocks' u-directions form an
+    /// m x m problem (m = distinct (lambda, pattern) pairs). With r = 1 (treatment constant in
+    /// the cluster, one stack) this is diag(lambda) minus c u u'.
+    RankOne { groups: Vec<(Vec<usize>, f64, f64)>, u: Vec<f64>, reduced: Reduced, root: Vec<f64>, cutoff: f64 },
+}
+
+/// The eigenvectors of a cluster's reduced problem: explicit (the secular equation gives them
+/// so), or kept as the decomposition's transformations (O(m^2) per vector, none formed).
+enum Reduced {
+    Vectors(Vec<f64>),
+    Transforms(crate::linalg::EigenTransforms),
 }
 
 impl InverseRoot {
@@ -568,42 +577,56 @@ impl InverseRoot {
         InverseRoot::Dense { transforms, root }
     }
 
-    /// `lambda` and `u` per unit, `c` >= 0.
-    fn rank_one(lambda: &[f64], u: &[f64], c: f64) -> Self {
+    /// `lambda`, `u` and the pattern per unit, and the r x r matrix `c` (PSD; r = 1: a
+    /// number >= 0).
+    /// None when more than one pattern leaves the reduced problem above 0.95 of the cluster's
+    /// size: the dense decomposition is then no dearer (and needs no grouping).
+    fn low_rank(lambda: &[f64], u: &[f64], pattern: &[usize], c: &[f64], r: usize) -> Option<Self> {
         let mut order: Vec<usize> = (0..lambda.len()).collect();
-        order.sort_by(|&a, &b| lambda[a].total_cmp(&lambda[b]));
+        order.sort_by(|&a, &b| lambda[a].total_cmp(&lambda[b]).then(pattern[a].cmp(&pattern[b])));
         let mut groups: Vec<(Vec<usize>, f64, f64)> = Vec::new();
+        let mut group_pattern: Vec<usize> = Vec::new();
         for i in order {
             match groups.last_mut() {
-                Some((members, l, omega)) if *l == lambda[i] => {
+                Some((members, l, omega)) if *l == lambda[i] && group_pattern.last() == Some(&pattern[i]) => {
                     members.push(i);
                     *omega += u[i] * u[i];
                 }
-                _ => groups.push((vec![i], lambda[i], u[i] * u[i])),
+                _ => {
+                    groups.push((vec![i], lambda[i], u[i] * u[i]));
+                    group_pattern.push(pattern[i]);
+                }
             }
         }
         let active: Vec<usize> = (0..groups.len()).filter(|&k| groups[k].2 > 0.0).collect();
         let m = active.len();
+        if r > 1 && 20 * m > 19 * lambda.len() {
+            return None;
+        }
         let mut reduced = vec![0.0; m * m];
         for (a, &ka) in active.iter().enumerate() {
             for (b, &kb) in active.iter().enumerate() {
                 let diag = if a == b { groups[ka].1 } else { 0.0 };
-                reduced[a * m + b] = diag - c * groups[ka].2.sqrt() * groups[kb].2.sqrt();
+                let cab = c[group_pattern[ka] * r + group_pattern[kb]];
+                reduced[a * m + b] = diag - cab * groups[ka].2.sqrt() * groups[kb].2.sqrt();
             }
         }
-        // diag(lambda) - c w w' with distinct increasing lambdas: the secular equation in O(m^2)
-        // once the problem is larger than a few groups (QL costs O(m^3))
-        let (values, vectors) = if c > 0.0 && m > 16 {
+        // rank one, diag(lambda) - c w w' with distinct increasing lambdas: the secular equation
+        // in O(m^2) once the problem is larger than a few groups (QL costs O(m^3))
+        let c = if r == 1 { c[0] } else { 0.0 };
+        let (values, reduced) = if r == 1 && c > 0.0 && m > 16 {
             let d: Vec<f64> = active.iter().map(|&k| groups[k].1).collect();
             let z: Vec<f64> = active.iter().map(|&k| groups[k].2.sqrt()).collect();
-            crate::linalg::diagonal_minus_rank_one_eigen(&d, &z, c)
+            let (values, vectors) = crate::linalg::diagonal_minus_rank_one_eigen(&d, &z, c);
+            (values, Reduced::Vectors(vectors))
         } else {
-            crate::linalg::symmetric_eigen_ql(&reduced, m)
+            let transforms = crate::linalg::EigenTransforms::new(&reduced, m);
+            (transforms.values.clone(), Reduced::Transforms(transforms))
         };
         let largest = values.iter().chain(groups.iter().map(|g| &g.1)).fold(0.0f64, |x, &y| x.max(y.abs()));
         let cutoff = 1e-10 * largest.max(1e-300);
         let root = values.iter().map(|&l| Self::root_of(l, cutoff)).collect();
-        InverseRoot::RankOne { groups, u: u.to_vec(), vectors, root, cutoff }
+        Some(InverseRoot::RankOne { groups, u: u.to_vec(), reduced, root, cutoff })
     }
 
     /// G^(-1/2) applied to two vectors.
@@ -617,7 +640,7 @@ impl InverseRoot {
     fn apply(&self, y: &[f64]) -> Vec<f64> {
         match self {
             InverseRoot::Dense { transforms, root } => transforms.apply(root, y),
-            InverseRoot::RankOne { groups, u, vectors, root, cutoff } => {
+            InverseRoot::RankOne { groups, u, reduced, root, cutoff } => {
                 let mut out = vec![0.0; y.len()];
                 let mut a = Vec::new();
                 for (members, lambda, omega) in groups {
@@ -630,14 +653,21 @@ impl InverseRoot {
                     members.iter().for_each(|&i| out[i] = r * (y[i] - uy / omega * u[i]));
                     a.push(uy / omega.sqrt());
                 }
-                let m = a.len();
-                let mut b = vec![0.0; m];
-                for l in 0..m {
-                    let dot: f64 = (0..m).map(|k| vectors[k * m + l] * a[k]).sum::<f64>() * root[l];
-                    for (k, bk) in b.iter_mut().enumerate() {
-                        *bk += vectors[k * m + l] * dot;
+                // V diag(root) V' a in the reduced problem
+                let b = match reduced {
+                    Reduced::Transforms(transforms) => transforms.apply(root, &a),
+                    Reduced::Vectors(vectors) => {
+                        let m = a.len();
+                        let mut b = vec![0.0; m];
+                        for l in 0..m {
+                            let dot: f64 = (0..m).map(|k| vectors[k * m + l] * a[k]).sum::<f64>() * root[l];
+                            for (k, bk) in b.iter_mut().enumerate() {
+                                *bk += vectors[k * m + l] * dot;
+                            }
+                        }
+                        b
                     }
-                }
+                };
                 let mut k = 0;
                 for (members, _, omega) in groups {
                     if *omega == 0.0 {
@@ -653,28 +683,34 @@ impl InverseRoot {
     }
 }
 
-/// The rows of `d` in `rows` as d_i x for one x with x[0] = 1 (treatment constant within the
-/// cluster, intercept first): Some(d_i) per row, else None.
-fn proportional_rows(d: &MatrixRef<'_>, rows: &[usize]) -> Option<(Vec<f64>, Vec<f64>)> {
-    let first = d.row(rows[0]);
-    if first[0] <= 0.0 {
-        return None;
-    }
-    let x: Vec<f64> = first.iter().map(|v| v / first[0]).collect();
-    let mut scale = Vec::with_capacity(rows.len());
+/// Patterns the low-rank path takes at most per cluster (beyond, the dense decomposition).
+const MAX_PATTERNS: usize = 8;
+
+/// The rows of `d` in `rows` as d_i x_p(i) for a few patterns x_p with x_p[0] = 1 (intercept
+/// first; one pattern per stack and arm in the cluster): the patterns, each row's pattern and
+/// its d_i, or None (a row with d_i[0] <= 0, or more than [`MAX_PATTERNS`] patterns).
+type Patterns = (Vec<Vec<f64>>, Vec<usize>, Vec<f64>);
+fn patterned_rows(d: &MatrixRef<'_>, rows: &[usize]) -> Option<Patterns> {
+    let mut patterns: Vec<Vec<f64>> = Vec::new();
+    let (mut pattern_of, mut scale) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
     for &i in rows {
         let r = d.row(i);
         if r[0] <= 0.0 {
             return None;
         }
-        for (a, xa) in x.iter().enumerate() {
-            if (r[a] / r[0] - xa).abs() > 1e-12 * xa.abs().max(1.0) {
-                return None;
+        let same = |x: &Vec<f64>| x.iter().zip(r).all(|(xa, ra)| (ra / r[0] - xa).abs() <= 1e-12 * xa.abs().max(1.0));
+        let p = match patterns.iter().position(same) {
+            Some(p) => p,
+            None if patterns.len() < MAX_PATTERNS => {
+                patterns.push(r.iter().map(|v| v / r[0]).collect());
+                patterns.len() - 1
             }
-        }
+            None => return None,
+        };
+        pattern_of.push(p);
         scale.push(r[0]);
     }
-    Some((x, scale))
+    Some((patterns, pattern_of, scale))
 }
 
 fn cr2_inverse_variance_with(
@@ -718,14 +754,25 @@ fn cr2_inverse_variance_with(
     for rows in &members {
         let ng = rows.len();
         let s: Vec<f64> = rows.iter().map(|&i| (1.0 / w[i]).sqrt()).collect();
-        let inverse_root = match proportional_rows(d, rows).filter(|_| !dense_only) {
-            // G = diag(theta^2) - c (s d)(s d)', c = x M x'
-            Some((x, scale)) => {
-                let c = quad(&x, &m, &x).max(0.0);
-                let lambda: Vec<f64> = rows.iter().map(|&i| 1.0 / (w[i] * w[i])).collect();
-                let u: Vec<f64> = s.iter().zip(&scale).map(|(a, b)| a * b).collect();
-                InverseRoot::rank_one(&lambda, &u, c)
+        // G = diag(theta^2) - E C E', E's column p the rows of pattern p (u = s d_i[0]),
+        // C_pq = x_p' M x_q
+        let low_rank = patterned_rows(d, rows).filter(|_| !dense_only).and_then(|(patterns, pattern_of, scale)| {
+            let r = patterns.len();
+            let mut c = vec![0.0; r * r];
+            for (p, xp) in patterns.iter().enumerate() {
+                for (q, xq) in patterns.iter().enumerate() {
+                    c[p * r + q] = quad(xp, &m, xq);
+                }
             }
+            if r == 1 {
+                c[0] = c[0].max(0.0);
+            }
+            let lambda: Vec<f64> = rows.iter().map(|&i| 1.0 / (w[i] * w[i])).collect();
+            let u: Vec<f64> = s.iter().zip(&scale).map(|(a, b)| a * b).collect();
+            InverseRoot::low_rank(&lambda, &u, &pattern_of, &c, r)
+        });
+        let inverse_root = match low_rank {
+            Some(root) => root,
             None => {
                 // G = S (Theta - D M D') S
                 let mut g = vec![0.0; ng * ng];
@@ -809,6 +856,39 @@ mod inverse_variance_tests {
         // clusters of 15 (the QL path for the distinct weights) and of 150 (the secular equation)
         for size in [15, 150] {
             rank_one_case(size);
+        }
+    }
+
+    /// The low-rank path (clusters holding several stacks and both arms: a few row patterns,
+    /// ties in the weights, as the stacked evaluation's control sites) equals the dense
+    /// decomposition, for the standard error and the degrees of freedom; so does a cluster with
+    /// too few ties, which the dense decomposition takes.
+    #[test]
+    fn low_rank_path_equals_the_dense_decomposition() {
+        let mut rng = Rng::new(9, 2);
+        for (size, tie_every) in [(40, 2), (90, 3), (30, 1000)] {
+            let n = 5 * size;
+            let cluster: Vec<usize> = (0..n).map(|i| i / size).collect();
+            let stack: Vec<usize> = (0..n).map(|i| (i * 7) % 3).collect();
+            let treated: Vec<f64> = (0..n).map(|i| f64::from(u8::from((i / 3) % 4 == 0 && cluster[i] < 2))).collect();
+            // exposures tied for every `tie_every`-th child (in care the whole window)
+            let exposure: Vec<f64> =
+                (0..n).map(|i| if i % tie_every == 0 { 2.0 } else { 0.2 + rng.uniform() * 1.8 }).collect();
+            let rate = |i: usize| (0.5 + 0.3 * treated[i]) * [1.0, 0.8, 1.3][stack[i]];
+            let mu: Vec<f64> = (0..n).map(|i| exposure[i] * rate(i)).collect();
+            let rows: Vec<Vec<f64>> = (0..n)
+                .map(|i| {
+                    let s = |k: usize| f64::from(u8::from(stack[i] == k));
+                    vec![mu[i], mu[i] * treated[i], mu[i] * s(1), mu[i] * s(2)]
+                })
+                .collect();
+            let x = Matrix::from_rows(&rows);
+            let w: Vec<f64> = mu.iter().map(|m| 1.0 / m).collect();
+            let e: Vec<f64> = (0..n).map(|i| rng.poisson(mu[i]) as f64 - mu[i]).collect();
+            let fast = cr2_inverse_variance_with(&(&x).into(), &e, &w, &cluster, 1, false, true).unwrap();
+            let dense = cr2_inverse_variance_with(&(&x).into(), &e, &w, &cluster, 1, true, true).unwrap();
+            assert!((fast.0 - dense.0).abs() < 1e-10 * dense.0, "size {size}: se {fast:?} vs {dense:?}");
+            assert!((fast.1 - dense.1).abs() < 1e-8 * dense.1, "size {size}: df {fast:?} vs {dense:?}");
         }
     }
 
