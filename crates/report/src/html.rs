@@ -296,15 +296,17 @@ fn value_section<'a>(
 ) -> String {
     let mut h = String::from("<section>\n<h2>Value for money</h2>\n");
     let u = &v.unit_costs;
+    let running = v.components.iter().any(|c| c.component == "site_running");
     h += &format!(
-        "<p>Each matched child's care over the follow-up window is costed bottom up: placement days at a weekly cost by placement group and provider, social-worker time with the child (contact minutes at {} an hour, times {} for the time around each contact), and {} per change of social worker (the handover). Prices of {}.{}</p>\n",
+        "<p>{} over the follow-up window is costed bottom up: placement days at a weekly cost by placement group and provider, social-worker time with the child (contact minutes at {} an hour, times {} for the time around each contact), and {} per change of social worker (the handover). Prices of {}.{}</p>\n",
+        if running { "Each matched child's placements (and, for comparison, its social-worker time and handovers)" } else { "Each matched child's care" },
         money(u.social_worker_hourly),
         u.overhead_multiplier,
         money(u.cost_per_sw_change),
         esc(&u.price_year),
         if u.illustrative { " <strong>The unit costs are partly illustrative</strong> (sources below): read the differences between arms, not the levels." } else { "" }
     );
-    if v.components.iter().any(|c| c.component == "site_running") {
+    if running {
         h += "<p>What running the pilots cost is taken from what each site spent (the costs table): every matched child carries its site's spending on everything but placements (staff, agency staff, overheads, the contract, payment on outcomes, other) per child-year over the financial years of the child's own follow-up window. That spending holds the social workers' time and handovers, so those two bottom-up components are shown but not added to the total (in_total = no): the incremental cost is placements plus what the sites spent to run the service.</p>\n";
     }
     if let Some(row) = results.effects.iter().find(|e| e.outcome == Outcome::CostPerChildYear) {

@@ -225,45 +225,48 @@ pub fn source_note(results: &Published) -> String {
 /// # Errors
 /// A figure that fails to draw.
 pub fn figures(results: &Published) -> Result<Vec<Figure>, ChartError> {
-    let source = source_note(results);
+    use rayon::prelude::*;
+    let source = &source_note(results);
     let d = &results.design;
     let window = d.longest_follow_up_days();
     let go_lives = &d.go_lives;
-    let mut out = vec![
-        sample_flow(results, &source)?,
-        love_plot(&results.balance, &source)?,
-        forest_plot(&results.effects, &source)?,
+    // each figure drawn (SVG and PNG) on its own, in parallel, collected in this order
+    type Job<'a> = Box<dyn Fn() -> Result<Figure, ChartError> + Send + Sync + 'a>;
+    let mut jobs: Vec<Job<'_>> = vec![
+        Box::new(move || sample_flow(results, source)),
+        Box::new(move || love_plot(&results.balance, source)),
+        Box::new(move || forest_plot(&results.effects, source)),
     ];
     for s in &results.survival {
-        out.push(km_plot(s, window, &source)?);
+        jobs.push(Box::new(move || km_plot(s, window, source)));
     }
-    out.push(trends(&results.monthly, go_lives, &source)?);
-    out.push(caseload_distribution(&results.caseload_distribution, &source)?);
-    out.push(placement_moves(&results.arm_years, &source)?);
+    jobs.push(Box::new(move || trends(&results.monthly, go_lives, source)));
+    jobs.push(Box::new(move || caseload_distribution(&results.caseload_distribution, source)));
+    jobs.push(Box::new(move || placement_moves(&results.arm_years, source)));
     for study in event_studies(results) {
-        out.push(event_study(&study, &source)?);
+        jobs.push(Box::new(move || event_study(&study, source)));
     }
     if let Some(curve) = &results.specification_curve {
         // an outcome no specification could estimate has no curve to draw
         for summary in curve.summary.iter().filter(|s| s.estimated > 0) {
-            out.push(specification_curve(curve, summary.outcome, &source)?);
+            jobs.push(Box::new(move || specification_curve(curve, summary.outcome, source)));
         }
     }
     if let Some(power) = &results.power {
         if !power.rows.is_empty() {
-            out.push(power_curves(power, &source)?);
+            jobs.push(Box::new(move || power_curves(power, source)));
         }
     }
     if let Some(v) = &results.value_for_money {
         if !v.replicates.is_empty() {
-            out.push(ce_plane(v, &source)?);
-            out.push(ceac(v, &source)?);
+            jobs.push(Box::new(move || ce_plane(v, source)));
+            jobs.push(Box::new(move || ceac(v, source)));
         }
         if !v.spending.is_empty() {
-            out.push(cost_trends(&v.spending, &source)?);
+            jobs.push(Box::new(move || cost_trends(&v.spending, source)));
         }
     }
-    Ok(out)
+    jobs.par_iter().map(|job| job()).collect()
 }
 
 /// The event study of each site metric (all pilots, Callaway and Sant'Anna's dynamic effects
