@@ -129,37 +129,21 @@ fn weight_equals_the_python_references_and_entropy_balances_exactly() {
     let reference: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let table = root().join("tests/fixtures/lalonde/lalonde.csv");
     let dir = tempfile::tempdir().unwrap();
+    let weight = |covariates: &str, extra: &[&str]| {
+        let mut args = vec!["weight", "--table", table.to_str().unwrap(), "--treatment", "treat"];
+        args.extend(["--covariates", covariates]);
+        args.extend_from_slice(extra);
+        swp(&args)
+    };
     // the Markdown table says what weighting did, not what a matching would have
-    let md = swp(&[
-        "weight",
-        "--table",
-        table.to_str().unwrap(),
-        "--treatment",
-        "treat",
-        "--covariates",
-        "age,educ,race",
-        "--format",
-        "md",
-    ]);
-    let md = text(&md.stdout);
+    let md = text(&weight("age,educ,race", &["--format", "md"]).stdout);
     assert!(md.contains("effective sample size") && md.contains("after weighting") && !md.contains("matched"), "{md}");
     for method in ["ps", "entropy"] {
         let out_csv = dir.path().join(format!("{method}.csv"));
-        let out = swp(&[
-            "weight",
-            "--table",
-            table.to_str().unwrap(),
-            "--treatment",
-            "treat",
-            "--covariates",
+        let out = weight(
             "age,educ,race,married,nodegree,re74,re75",
-            "--method",
-            method,
-            "--weights-out",
-            out_csv.to_str().unwrap(),
-            "--format",
-            "json",
-        ]);
+            &["--method", method, "--weights-out", out_csv.to_str().unwrap(), "--format", "json"],
+        );
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         let got: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
         let want = &reference[method];
