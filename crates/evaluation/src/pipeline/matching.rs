@@ -35,12 +35,16 @@ pub(crate) fn covariates(config: &ValidConfig, cohort: &Cohort) -> Result<(Vec<C
             continue;
         }
         out.push(covariate);
-        // a missing CIN code is its own level: an indicator beside the 0/1 column (only when
-        // some child's code is missing, so that complete data fit the models they always did)
-        if name == "cin_abuse_neglect" && cohort.cin_not_recorded.iter().any(|&m| m) {
-            let indicator: Vec<f64> = cohort.cin_not_recorded.iter().map(|&m| f64::from(u8::from(m))).collect();
-            out.push(Covariate::numeric(CIN_NOT_RECORDED, indicator));
-        }
+    }
+    // a missing CIN code is its own level: an indicator beside the 0/1 column (only when some
+    // child's code is missing, so that complete data fit the models they always did; also when
+    // the 0/1 column itself is constant among the recorded codes)
+    let cin_in_use = config.covariates().iter().any(|n| n == "cin_abuse_neglect");
+    let indicator: Vec<f64> = cohort.cin_not_recorded.iter().map(|&m| f64::from(u8::from(m))).collect();
+    let indicator = Covariate::numeric(CIN_NOT_RECORDED, indicator);
+    if cin_in_use && cohort.cin_not_recorded.iter().any(|&m| m) && !is_constant(&indicator) {
+        let at = out.iter().position(|c| c.name == "cin_abuse_neglect").map_or(out.len(), |i| i + 1);
+        out.insert(at, indicator);
     }
     if out.is_empty() {
         return Err(EvaluationError::ConstantCovariate { name: config.covariates().join(", ") });
