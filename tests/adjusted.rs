@@ -4,27 +4,22 @@
 use super::{root, swp, text};
 use serde_json::Value;
 
-fn run(extra: &[&str]) -> Value {
+/// `effect` on LaLonde's re78 by treat with `extra` flags, as JSON (exit 0 checked).
+fn effect(extra: &[&str]) -> Value {
     let table = root().join("tests/fixtures/lalonde/lalonde.csv");
-    let mut args = vec![
-        "effect",
-        "--table",
-        table.to_str().unwrap(),
-        "--group",
-        "treat",
-        "--outcome",
-        "re78",
-        "--covariates",
-        "age,educ,race,married,nodegree,re74,re75",
-        "--reps",
-        "999",
-        "--format",
-        "json",
-    ];
+    let mut args = vec!["effect", "--table", table.to_str().unwrap(), "--group", "treat", "--outcome", "re78"];
+    args.extend_from_slice(&["--format", "json"]);
     args.extend_from_slice(extra);
     let out = swp(&args);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     serde_json::from_str(&text(&out.stdout)).unwrap()
+}
+
+/// `effect --covariates` with the seven LaLonde covariates (999 wild reps) and `extra` flags.
+fn run(extra: &[&str]) -> Value {
+    let mut args = vec!["--covariates", "age,educ,race,married,nodegree,re74,re75", "--reps", "999"];
+    args.extend_from_slice(extra);
+    effect(&args)
 }
 
 /// The adjusted difference, its HC2 or CR2 error, df, p and interval equal R's to 1e-6
@@ -85,19 +80,7 @@ fn effect_covariates_equals_r_lin_regression() {
         }
     }
     // without --covariates the difference is the raw one, and says so
-    let table = root().join("tests/fixtures/lalonde/lalonde.csv");
-    let out = swp(&[
-        "effect",
-        "--table",
-        table.to_str().unwrap(),
-        "--group",
-        "treat",
-        "--outcome",
-        "re78",
-        "--format",
-        "json",
-    ]);
-    let raw: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let raw = effect(&[]);
     assert_eq!(raw["adjusted"], false);
     let want = reference["raw_difference"].as_f64().unwrap();
     assert!((raw["difference"].as_f64().unwrap() - want).abs() < 1e-6, "R: {want}");

@@ -47,49 +47,22 @@ impl Kind {
 }
 
 /// A field of a column `read_columns` types directly: its kind ([`type_of`]) and, for a number
-/// or a boolean, its value, in one pass over the usual short decimal (the fast path of
-/// [`number`]); anything else as [`type_of`] and [`number`] take it.
+/// or a boolean, its value, in one pass over the usual decimal ([`Decimal`]); anything else as
+/// [`type_of`] takes it.
 fn kind_and_value(field: &[u8]) -> (Kind, f64) {
-    const POWERS: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
-    let (negative, digits) = match field.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, field),
-    };
-    let (mut mantissa, mut count, mut fraction, mut point) = (0u64, 0usize, 0usize, None);
-    let mut simple = !digits.is_empty();
-    for (i, &b) in digits.iter().enumerate() {
-        match b {
-            b'0'..=b'9' => {
-                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
-                count += 1;
-                fraction += usize::from(point.is_some());
-            }
-            b'.' if point.is_none() => point = Some(i),
-            _ => {
-                simple = false;
-                break;
-            }
-        }
-    }
+    let d = Decimal::of(field);
     // as `classify`: an integer of at most 18 digits, or digits '.' digits
-    let decimal = match point {
-        None => simple && count <= 18,
-        Some(at) => simple && at > 0 && at + 1 < digits.len(),
+    let decimal = match d.point {
+        None => d.simple && d.count <= 18,
+        Some(at) => d.simple && at > 0 && at + 1 < d.len,
     };
-    if decimal && count <= 15 {
-        // below 10^15 < 2^53: exact; so is 10^fraction (Clinger's fast path, as `number`)
-        let value = mantissa as f64 / POWERS[fraction];
-        let kind = if point.is_some() { Kind::Float } else { Kind::Int };
-        return (kind, if negative { -value } else { value });
-    }
     if decimal {
-        // a long decimal (as pandas writes doubles): the standard library's correctly rounded value
-        let kind = if point.is_some() { Kind::Float } else { Kind::Int };
-        return (kind, std::str::from_utf8(field).ok().and_then(|f| f.parse().ok()).unwrap_or(f64::NAN));
+        let kind = if d.point.is_some() { Kind::Float } else { Kind::Int };
+        return (kind, d.value(field));
     }
     let kind = type_of(field);
     let value = match kind {
-        Kind::Int | Kind::Float => number(field),
+        Kind::Int | Kind::Float => parsed(field),
         Kind::Bool => f64::from(u8::from(field.eq_ignore_ascii_case(b"true"))),
         _ => f64::NAN,
     };
@@ -361,38 +334,72 @@ fn each_field<'a>(
     Some(row)
 }
 
-/// A number's text, as polars parses an Int64 or Float64 field (both as f64: an integer of at
-/// most 18 digits converts to the same f64 either way, each correctly rounded).
-///
-/// Short decimals (at most 15 digits, the usual case) take Clinger's fast path: the digits as
-/// an integer, exact in an f64, divided by an exact power of ten, one correctly rounded
-/// operation, hence the value the full parser gives (W. D. Clinger, "How to read floating point
-/// numbers accurately", PLDI 1990); the rest go through the standard library's parser.
-fn number(field: &[u8]) -> f64 {
-    const POWERS: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
-    let (negative, digits) = match field.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, field),
-    };
-    let (mut mantissa, mut count, mut fraction, mut point) = (0u64, 0usize, 0usize, false);
-    let mut simple = !digits.is_empty();
-    for &b in digits {
-        match b {
-            b'0'..=b'9' => {
-                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
-                count += 1;
-                fraction += usize::from(point);
-            }
-            b'.' if !point => point = true,
-            _ => simple = false,
-        }
-    }
-    if simple && count <= 15 {
-        // below 10^15 < 2^53: exact; so is 10^fraction
-        let value = mantissa as f64 / POWERS[fraction];
-        return if negative { -value } else { value };
-    }
+/// The standard library's correctly rounded value of a field (NaN when it is not a number).
+fn parsed(field: &[u8]) -> f64 {
     std::str::from_utf8(field).ok().and_then(|f| f.parse().ok()).unwrap_or(f64::NAN)
+}
+
+/// A field read once as `-`? digits with at most one `.`: the digits as an integer (wrapping
+/// beyond 19 digits), how many, how many after the point, where the point is (among the
+/// digits' bytes) and whether nothing else occurred.
+struct Decimal {
+    negative: bool,
+    mantissa: u64,
+    count: usize,
+    fraction: usize,
+    point: Option<usize>,
+    simple: bool,
+    /// Bytes after the sign.
+    len: usize,
+}
+
+impl Decimal {
+    fn of(field: &[u8]) -> Decimal {
+        let (negative, digits) = match field.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, field),
+        };
+        let mut d = Decimal {
+            negative,
+            mantissa: 0,
+            count: 0,
+            fraction: 0,
+            point: None,
+            simple: !digits.is_empty(),
+            len: digits.len(),
+        };
+        for (i, &b) in digits.iter().enumerate() {
+            match b {
+                b'0'..=b'9' => {
+                    d.mantissa = d.mantissa.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+                    d.count += 1;
+                    d.fraction += usize::from(d.point.is_some());
+                }
+                b'.' if d.point.is_none() => d.point = Some(i),
+                _ => {
+                    d.simple = false;
+                    break;
+                }
+            }
+        }
+        d
+    }
+
+    /// The field's value: short decimals (at most 15 digits, the usual case) take Clinger's
+    /// fast path, the digits as an integer, exact in an f64, divided by an exact power of ten,
+    /// one correctly rounded operation, hence the value the full parser gives (W. D. Clinger,
+    /// "How to read floating point numbers accurately", PLDI 1990); the rest go through the
+    /// standard library's parser.
+    fn value(&self, field: &[u8]) -> f64 {
+        const POWERS: [f64; 16] =
+            [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+        if self.simple && self.count <= 15 {
+            // below 10^15 < 2^53: exact; so is 10^fraction
+            let value = self.mantissa as f64 / POWERS[self.fraction];
+            return if self.negative { -value } else { value };
+        }
+        parsed(field)
+    }
 }
 
 /// What [`read_columns`] learns of one chunk's wanted columns.
@@ -612,6 +619,12 @@ fn chunk_bounds(bytes: &[u8], body: usize) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A number's text, as polars parses an Int64 or Float64 field (both as f64: an integer of
+    /// at most 18 digits converts to the same f64 either way, each correctly rounded).
+    fn number(field: &[u8]) -> f64 {
+        Decimal::of(field).value(field)
+    }
     use std::io::Cursor;
 
     /// Files both fast paths take.

@@ -80,7 +80,7 @@ pub(crate) fn mat_vec(m: &[f64], k: usize, v: &[f64]) -> Vec<f64> {
     (0..k).map(|i| (0..k).map(|j| m[i * k + j] * v[j]).sum()).collect()
 }
 
-pub(crate) fn quad(a: &[f64], m: &[f64], b: &[f64]) -> f64 {
+fn quad(a: &[f64], m: &[f64], b: &[f64]) -> f64 {
     let k = a.len();
     (0..k).map(|i| a[i] * (0..k).map(|j| m[i * k + j] * b[j]).sum::<f64>()).sum()
 }
@@ -439,6 +439,15 @@ impl Adjustment {
 /// An eigenvalue of G_g below 0 (beyond rounding): [`StatsError::NotPositiveSemidefinite`].
 pub(crate) fn adjustment_core(p: &[f64], s: &[f64], k: usize, m: &[f64], omega: &[f64]) -> Result<Vec<f64>> {
     let r = p.len() / k;
+    if r == 1 {
+        // a one-dimensional basis (a cluster of one group with constant weights, as every
+        // cluster is when whole clusters are assigned): the core is a number
+        let kappa = -quad(p, m, s) - quad(s, m, p) + quad(p, omega, p);
+        if 1.0 + kappa < -1e-8 {
+            return Err(StatsError::NotPositiveSemidefinite { what: "a cluster's CR2 adjustment" });
+        }
+        return Ok(vec![if 1.0 + kappa <= 1e-10 { -1.0 } else { 1.0 / (1.0 + kappa).sqrt() - 1.0 }]);
+    }
     let mut kmat = vec![0.0; r * r];
     for i in 0..r {
         for j in 0..r {
@@ -550,7 +559,7 @@ enum InverseRoot {
     /// directions orthogonal to u keep eigenvalue lambda; the blocks' u-directions form an
     /// m x m problem (m = distinct (lambda, pattern) pairs). With r = 1 (treatment constant in
     /// the cluster, one stack) this is diag(lambda) minus c u u'.
-    RankOne { groups: Vec<(Vec<usize>, f64, f64)>, u: Vec<f64>, reduced: Reduced, root: Vec<f64>, cutoff: f64 },
+    LowRank { groups: Vec<(Vec<usize>, f64, f64)>, u: Vec<f64>, reduced: Reduced, root: Vec<f64>, cutoff: f64 },
 }
 
 /// The eigenvectors of a cluster's reduced problem: explicit (the secular equation gives them
@@ -626,21 +635,21 @@ impl InverseRoot {
         let largest = values.iter().chain(groups.iter().map(|g| &g.1)).fold(0.0f64, |x, &y| x.max(y.abs()));
         let cutoff = 1e-10 * largest.max(1e-300);
         let root = values.iter().map(|&l| Self::root_of(l, cutoff)).collect();
-        Some(InverseRoot::RankOne { groups, u: u.to_vec(), reduced, root, cutoff })
+        Some(InverseRoot::LowRank { groups, u: u.to_vec(), reduced, root, cutoff })
     }
 
     /// G^(-1/2) applied to two vectors.
     fn apply_pair(&self, y1: &[f64], y2: &[f64]) -> (Vec<f64>, Vec<f64>) {
         match self {
             InverseRoot::Dense { transforms, root } => transforms.apply_pair(root, y1, y2),
-            InverseRoot::RankOne { .. } => (self.apply(y1), self.apply(y2)),
+            InverseRoot::LowRank { .. } => (self.apply(y1), self.apply(y2)),
         }
     }
 
     fn apply(&self, y: &[f64]) -> Vec<f64> {
         match self {
             InverseRoot::Dense { transforms, root } => transforms.apply(root, y),
-            InverseRoot::RankOne { groups, u, reduced, root, cutoff } => {
+            InverseRoot::LowRank { groups, u, reduced, root, cutoff } => {
                 let mut out = vec![0.0; y.len()];
                 let mut a = Vec::new();
                 for (members, lambda, omega) in groups {

@@ -24,7 +24,7 @@
 
 use crate::bootstrap::{ClusterSums, WildProblem};
 use crate::error::{Result, StatsError};
-use crate::regression::{adjustment_core, mat_vec, quad, sandwich, satterthwaite_df, Inference};
+use crate::regression::{adjustment_core, mat_vec, sandwich, satterthwaite_df, Inference};
 
 /// One block's sums (rows of one cluster and one group).
 #[derive(Debug, Clone, Copy, Default)]
@@ -312,21 +312,7 @@ impl TwoGroup {
                 }
             }
             let (p, s, qe) = (&p[..2 * r], &s[..2 * r], &qe[..r]);
-            // a cluster of one group with constant weights has a one-dimensional basis, whose
-            // core is a number (what every cluster is when whole clusters are assigned)
-            let scalar;
-            let general;
-            let core: &[f64] = if r == 1 {
-                let kappa = -2.0 * quad(p, m, s) + quad(p, &omega, p);
-                if 1.0 + kappa < -1e-8 {
-                    return Err(StatsError::NotPositiveSemidefinite { what: "a cluster's CR2 adjustment" });
-                }
-                scalar = [if 1.0 + kappa <= 1e-10 { -1.0 } else { 1.0 / (1.0 + kappa).sqrt() - 1.0 }];
-                &scalar
-            } else {
-                general = adjustment_core(p, s, 2, m, &omega)?;
-                &general
-            };
+            let core = adjustment_core(p, s, 2, m, &omega)?;
             // u_g = X_g'W_g A_g e_g = X_g'W_g e_g + S' core Q'e_g
             let mut u = [pair[0].swe + pair[1].swe, pair[1].swe];
             for i in 0..r {
@@ -344,7 +330,7 @@ impl TwoGroup {
             }
             // v_g = A_g W_g X_g M c, in the basis (I + core) S M c
             let smc: Vec<f64> = (0..r).map(|i| s[2 * i] * mc[0] + s[2 * i + 1] * mc[1]).collect();
-            let v: Vec<f64> = mat_vec(core, r, &smc).iter().zip(&smc).map(|(a, b)| a + b).collect();
+            let v: Vec<f64> = mat_vec(&core, r, &smc).iter().zip(&smc).map(|(a, b)| a + b).collect();
             vv[c] = v.iter().map(|x| x * x).sum();
             for (i, vi) in v.iter().enumerate() {
                 for a in 0..2 {
