@@ -8,7 +8,8 @@
 # go-live CONTACT_MINUTES times as long in one copy and unchanged in the other. The cohort and
 # the matching do not depend on contact minutes, so the true difference for the matched pilot
 # children is their pooled cost per child-year in the first copy minus the second (the
-# controls are the same children with the same costs in both).
+# controls are the same children with the same costs in both). The costs table is removed, so
+# that social-worker time is costed bottom up (docs/evaluation.md, value for money).
 #
 #   bash benches/scripts/cost_coverage.sh [SEEDS=50] [SCALE=small] [CONTACT_MINUTES=2]
 set -euo pipefail
@@ -28,6 +29,9 @@ for seed in $(seq 1 "$seeds"); do
   for r in "$ratio" 1; do
     # shellcheck disable=SC2086
     "$bin" synth "$work/d$r" --seed "$seed" --scale "$scale" $neutral --effect contact_minutes="$r" > /dev/null 2>&1
+    # without the costs table social-worker time is costed bottom up (with it, the sites'
+    # staff spending stands in for it, and contact minutes change no one's pay)
+    rm -f "$work/d$r/costs.csv"
     rm -rf "$work/out$r"
     "$bin" report "$work/d$r" --config "$work/config.toml" --out "$work/out$r" --no-suppress > /dev/null 2>&1
   done
