@@ -57,7 +57,11 @@ pub(crate) fn placebo(
     effects::adjust_primary(config, &mut rows);
     let estimand = effects::estimand(&stage.cohort, &matching);
     for r in &mut rows {
-        r.estimand = estimand;
+        r.estimand = if r.adjusted && r.estimate_type == crate::vocab::EstimateType::HazardRatio {
+            estimand.conditional()
+        } else {
+            estimand
+        };
     }
     let significant: Vec<Outcome> = rows
         .iter()

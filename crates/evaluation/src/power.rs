@@ -485,6 +485,7 @@ mod tests {
             site: (0..n).map(|i| i % 8).collect(),
             stack: vec![0; n],
             subclass: None,
+            covariates: None,
         };
         let y: Vec<f64> = (0..n).map(|i| (i % 5) as f64).collect();
         let planting = Planting::new(&sample, &y, &mut Rng::new(3, 0));

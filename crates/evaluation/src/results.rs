@@ -389,8 +389,11 @@ pub struct EffectRow {
     pub kind: Kind,
     /// The kind of estimate.
     pub estimate_type: EstimateType,
-    /// Whom the estimate is about: ATT, or ATM when matching dropped pilot children.
+    /// Whom the estimate is about: ATT, or ATM when matching dropped pilot children (conditional
+    /// for an adjusted hazard ratio).
     pub estimand: Estimand,
+    /// Whether the row's model adjusts for the baseline covariates (`[estimation] adjust`).
+    pub adjusted: bool,
     /// The estimate (ratios on their own scale).
     pub estimate: Option<f64>,
     /// Lower 95% limit.
@@ -467,6 +470,7 @@ impl EffectRow {
             outcome,
             estimate_type,
             estimand: Estimand::Att,
+            adjusted: false,
             estimate: None,
             ci_low: None,
             ci_high: None,

@@ -54,7 +54,11 @@ impl Evaluation {
         effects::adjust_primary(config, &mut outcomes.effects);
         let estimand = effects::estimand(&stage.cohort, matching);
         for e in &mut outcomes.effects {
-            e.estimand = estimand;
+            e.estimand = if e.adjusted && e.estimate_type == crate::vocab::EstimateType::HazardRatio {
+                estimand.conditional()
+            } else {
+                estimand
+            };
         }
         let m = &config.matching();
         let pairs_design = m.method == Method::Nearest && m.ratio == 1 && !m.replace;

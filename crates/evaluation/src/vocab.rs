@@ -213,6 +213,21 @@ swp_stats::choice! {
         /// The average effect on the matched treated: matching dropped pilot children (no
         /// control within the caliper, or no exact match), so the estimate is about those kept.
         Atm = "ATM",
+        /// An adjusted hazard ratio: the effect on the treated conditional on the covariates
+        /// (a Cox model's coefficient is not a marginal effect).
+        ConditionalAtt = "conditional ATT",
+        /// The same when matching dropped pilot children.
+        ConditionalAtm = "conditional ATM",
+    }
+}
+
+impl Estimand {
+    /// The conditional form of this estimand (an adjusted hazard ratio's).
+    pub fn conditional(self) -> Estimand {
+        match self {
+            Estimand::Att | Estimand::ConditionalAtt => Estimand::ConditionalAtt,
+            Estimand::Atm | Estimand::ConditionalAtm => Estimand::ConditionalAtm,
+        }
     }
 }
 

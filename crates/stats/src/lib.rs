@@ -18,6 +18,7 @@ pub mod adjusted;
 pub mod balance;
 pub mod bootstrap;
 pub mod choice;
+pub mod cox;
 pub mod design;
 pub mod did;
 pub mod distributions;

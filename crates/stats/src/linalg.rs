@@ -270,6 +270,51 @@ fn householder(a: &mut [f64], m: usize, q: usize) -> Vec<f64> {
     r
 }
 
+/// The columns of `x` to keep when the later of linearly dependent columns are dropped, as R's
+/// `lm` (and `glm`) drop them (`dqrdc2`'s limited pivoting): in order, a column is kept unless
+/// its norm after removing the kept earlier ones (in the sqrt(`w`) metric, modified Gram-Schmidt
+/// with reorthogonalisation) falls below `tol` (R: 1e-7) times its own norm. A column of zeros is dropped.
+///
+/// ```
+/// use swp_stats::linalg::{independent_columns, Matrix};
+/// // the third column is the sum of the first two; the fourth is new
+/// let x = Matrix::from_rows(&[vec![1.0, 0.0, 1.0, 3.0], vec![1.0, 1.0, 2.0, 1.0], vec![1.0, 2.0, 3.0, 0.0]]);
+/// assert_eq!(independent_columns(&x, &[1.0, 2.0, 1.0], 1e-7), vec![0, 1, 3]);
+/// ```
+pub fn independent_columns(x: &Matrix, w: &[f64], tol: f64) -> Vec<usize> {
+    let sw: Vec<f64> = w.iter().map(|v| v.max(0.0).sqrt()).collect();
+    let mut basis: Vec<Vec<f64>> = Vec::new();
+    let mut kept = Vec::new();
+    for j in 0..x.p {
+        let mut v: Vec<f64> = (0..x.n).map(|i| x.at(i, j) * sw[i]).collect();
+        let norm0 = v.iter().map(|a| a * a).sum::<f64>().sqrt();
+        if norm0 == 0.0 {
+            continue;
+        }
+        // "twice is enough" (Parlett, after Kahan): a second pass only when the first removed
+        // most of the column
+        let mut before = norm0;
+        let mut norm = norm0;
+        for _ in 0..2 {
+            for b in &basis {
+                let dot: f64 = v.iter().zip(b).map(|(a, c)| a * c).sum();
+                v.iter_mut().zip(b).for_each(|(a, c)| *a -= dot * c);
+            }
+            norm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
+            if norm > 0.5 * before {
+                break;
+            }
+            before = norm;
+        }
+        if norm > tol * norm0 {
+            v.iter_mut().for_each(|a| *a /= norm);
+            basis.push(v);
+            kept.push(j);
+        }
+    }
+    kept
+}
+
 /// Weighted least squares: minimises sum w_i (z_i - x_i'b)^2 by QR of sqrt(w) [X z], as a
 /// tall-skinny QR: blocks of rows are reduced to their R factors in parallel, then the stacked
 /// factors once more (as stable as one Householder QR; the same R up to signs). A column whose

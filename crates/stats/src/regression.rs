@@ -448,17 +448,35 @@ pub(crate) fn adjustment_core(p: &[f64], s: &[f64], k: usize, m: &[f64], omega: 
         }
         return Ok(vec![if 1.0 + kappa <= 1e-10 { -1.0 } else { 1.0 / (1.0 + kappa).sqrt() - 1.0 }]);
     }
+    // P M and P Omega once (r x k each, M and Omega symmetric), then each entry a k-vector
+    // product: O(r k^2 + r^2 k) rather than O(r^2 k^2)
+    let times = |a: &[f64], b: &[f64]| -> Vec<f64> {
+        let mut out = vec![0.0; r * k];
+        for i in 0..r {
+            for l in 0..k {
+                let v = a[i * k + l];
+                if v != 0.0 {
+                    out[i * k..(i + 1) * k].iter_mut().zip(&b[l * k..(l + 1) * k]).for_each(|(o, x)| *o += v * x);
+                }
+            }
+        }
+        out
+    };
+    let (pm, po) = (times(p, m), times(p, omega));
+    let dot = |a: &[f64], b: &[f64]| -> f64 { a.iter().zip(b).map(|(x, y)| x * y).sum() };
     let mut kmat = vec![0.0; r * r];
     for i in 0..r {
-        for j in 0..r {
-            let pi = &p[i * k..(i + 1) * k];
-            let pj = &p[j * k..(j + 1) * k];
-            let si = &s[i * k..(i + 1) * k];
-            let sj = &s[j * k..(j + 1) * k];
-            kmat[i * r + j] = -quad(pi, m, sj) - quad(si, m, pj) + quad(pi, omega, pj);
+        for j in i..r {
+            let (pmi, pmj) = (&pm[i * k..(i + 1) * k], &pm[j * k..(j + 1) * k]);
+            let (si, sj) = (&s[i * k..(i + 1) * k], &s[j * k..(j + 1) * k]);
+            let value = -dot(pmi, sj) - dot(si, pmj) + dot(&po[i * k..(i + 1) * k], &p[j * k..(j + 1) * k]);
+            kmat[i * r + j] = value;
+            kmat[j * r + i] = value;
         }
     }
-    let (values, vectors) = symmetric_eigen(&kmat, r)?;
+    // Jacobi for the small problems (the unadjusted models'), Householder and QL beyond
+    let (values, vectors) =
+        if r < 16 { symmetric_eigen(&kmat, r)? } else { crate::linalg::symmetric_eigen_ql(&kmat, r) };
     if values.iter().any(|&l| 1.0 + l < -1e-8) {
         return Err(StatsError::NotPositiveSemidefinite { what: "a cluster's CR2 adjustment" });
     }
@@ -530,7 +548,24 @@ pub fn cr2_inverse_variance<'d>(
     cluster: &[usize],
     coef: usize,
 ) -> Result<(f64, f64)> {
-    cr2_inverse_variance_with(&d.into(), e, w, cluster, coef, false, true)
+    let d = d.into();
+    let (vcov, df) = cr2_inverse_variance_with(&d, e, w, cluster, coef, false, true)?;
+    Ok((vcov[coef * d.p + coef].sqrt(), df))
+}
+
+/// The whole CR2 covariance (row-major k x k) of [`cr2_inverse_variance`]'s model, without
+/// degrees of freedom: for the delta method on a function of several coefficients (the
+/// g-computation of docs/evaluation.md "Estimation after matching").
+///
+/// # Errors
+/// As [`cr2_inverse_variance`].
+pub fn vcov_cr2_inverse_variance<'d>(
+    d: impl Into<MatrixRef<'d>>,
+    e: &[f64],
+    w: &[f64],
+    cluster: &[usize],
+) -> Result<Vec<f64>> {
+    Ok(cr2_inverse_variance_with(&d.into(), e, w, cluster, 0, false, false)?.0)
 }
 
 /// [`cr2_inverse_variance`]'s standard error alone (no degrees of freedom: O(G) instead of
@@ -545,7 +580,9 @@ pub fn se_cr2_inverse_variance<'d>(
     cluster: &[usize],
     coef: usize,
 ) -> Result<f64> {
-    Ok(cr2_inverse_variance_with(&d.into(), e, w, cluster, coef, false, false)?.0)
+    let d = d.into();
+    let vcov = cr2_inverse_variance_with(&d, e, w, cluster, coef, false, false)?.0;
+    Ok(vcov[coef * d.p + coef].sqrt())
 }
 
 /// G^(-1/2) (Moore-Penrose) of a cluster's G = S (Theta - D M D') S, ready to apply.
@@ -730,7 +767,7 @@ fn cr2_inverse_variance_with(
     coef: usize,
     dense_only: bool,
     with_df: bool,
-) -> Result<(f64, f64)> {
+) -> Result<(Vec<f64>, f64)> {
     let (n, k) = (d.n, d.p);
     if e.len() != n || w.len() != n || cluster.len() != n || coef >= k {
         return Err(StatsError::LengthMismatch { inputs: "design, residuals, weights and clusters" });
@@ -833,9 +870,8 @@ fn cr2_inverse_variance_with(
         }
     }
     let vcov = sandwich(&m, &meat, k);
-    let se = vcov[coef * k + coef].sqrt();
     if !with_df {
-        return Ok((se, f64::NAN));
+        return Ok((vcov, f64::NAN));
     }
     let g = members.len();
     let mr: Vec<Vec<f64>> = r_vectors.iter().map(|r| mat_vec(&m, k, r)).collect();
@@ -850,7 +886,7 @@ fn cr2_inverse_variance_with(
             sum_sq += bab * bab;
         }
     }
-    Ok((se, trace * trace / sum_sq))
+    Ok((vcov, trace * trace / sum_sq))
 }
 
 #[cfg(test)]
@@ -896,6 +932,8 @@ mod inverse_variance_tests {
             let e: Vec<f64> = (0..n).map(|i| rng.poisson(mu[i]) as f64 - mu[i]).collect();
             let fast = cr2_inverse_variance_with(&(&x).into(), &e, &w, &cluster, 1, false, true).unwrap();
             let dense = cr2_inverse_variance_with(&(&x).into(), &e, &w, &cluster, 1, true, true).unwrap();
+            let se = |v: &[f64]| v[x.p + 1].sqrt();
+            let (fast, dense) = ((se(&fast.0), fast.1), (se(&dense.0), dense.1));
             assert!((fast.0 - dense.0).abs() < 1e-10 * dense.0, "size {size}: se {fast:?} vs {dense:?}");
             assert!((fast.1 - dense.1).abs() < 1e-8 * dense.1, "size {size}: df {fast:?} vs {dense:?}");
         }
@@ -914,6 +952,8 @@ mod inverse_variance_tests {
         let e: Vec<f64> = (0..n).map(|i| rng.poisson(mu[i]) as f64 - mu[i]).collect();
         let fast = cr2_inverse_variance_with(&(&x).into(), &e, &w, &cluster, 1, false, true).unwrap();
         let dense = cr2_inverse_variance_with(&(&x).into(), &e, &w, &cluster, 1, true, true).unwrap();
+        let se = |v: &[f64]| v[x.p + 1].sqrt();
+        let (fast, dense) = ((se(&fast.0), fast.1), (se(&dense.0), dense.1));
         assert!((fast.0 - dense.0).abs() < 1e-10 * dense.0, "se {fast:?} vs {dense:?}");
         assert!((fast.1 - dense.1).abs() < 1e-8 * dense.1, "df {fast:?} vs {dense:?}");
     }

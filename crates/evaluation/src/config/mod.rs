@@ -69,6 +69,35 @@ pub struct Config {
     pub placebo: PlaceboConfig,
     /// The site-level difference-in-differences.
     pub site_level: SiteLevelConfig,
+    /// How the effects are estimated on the matched sample (covariate adjustment).
+    pub estimation: EstimationConfig,
+}
+
+/// `[estimation]` (docs/evaluation.md "Estimation after matching, and weighting").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EstimationConfig {
+    /// Adjust the effect rows for the baseline covariates (true).
+    pub adjust: bool,
+    /// With `adjust`, the covariates' interactions with treatment too (true; Lin 2013).
+    pub interactions: bool,
+    /// `matching` (the default; `weighting` is not implemented in this version).
+    pub method: String,
+}
+
+impl Default for EstimationConfig {
+    fn default() -> Self {
+        EstimationConfig { adjust: true, interactions: true, method: "matching".to_string() }
+    }
+}
+
+/// Checked `[estimation]` settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EstimationSettings {
+    /// Adjust for the covariates.
+    pub adjust: bool,
+    /// With their interactions with treatment.
+    pub interactions: bool,
 }
 
 /// `[site_level]` (docs/evaluation.md "Site level").
@@ -559,6 +588,7 @@ pub struct ValidConfig {
     power: Option<PowerConfig>,
     placebo_months: Option<u32>,
     site_control: SiteControl,
+    estimation: EstimationSettings,
     specification_grid: Option<Vec<Config>>,
     /// The config as written, for the record of a run (`run.json`) only.
     written: Config,
@@ -625,6 +655,11 @@ impl ValidConfig {
         self.site_control
     }
 
+    /// How the effects are estimated (covariate adjustment).
+    pub fn estimation(&self) -> EstimationSettings {
+        self.estimation
+    }
+
     /// Months the placebo moves every index date back, when the placebo is enabled.
     pub fn placebo_months(&self) -> Option<u32> {
         self.placebo_months
@@ -677,6 +712,17 @@ impl Config {
             Some(m) if !(1..=240).contains(&m) => return Err(bad("placebo.shift_months", m, "1 to 240 months")),
             m => self.placebo.enabled.then(|| m.unwrap_or(cohort.follow_up_months)),
         };
+        let estimation = match self.estimation.method.as_str() {
+            "matching" => EstimationSettings { adjust: self.estimation.adjust, interactions: self.estimation.interactions },
+            "weighting" => {
+                return Err(bad(
+                    "estimation.method",
+                    "weighting",
+                    "\"matching\" (weighting in the evaluation is not implemented in this version: `swp-eval weight` computes ATT and entropy weights on a table)",
+                ))
+            }
+            other => return Err(bad("estimation.method", other, "\"matching\"")),
+        };
         if self.disclosure.threshold == 0 || self.disclosure.threshold > 100 {
             return Err(bad("disclosure.threshold", self.disclosure.threshold, "1 (no suppression) to 100"));
         }
@@ -694,6 +740,7 @@ impl Config {
             power: self.power.enabled.then(|| self.power.clone()),
             placebo_months,
             site_control: self.site_level.control,
+            estimation,
             specification_grid,
             written: self,
         })

@@ -3,6 +3,7 @@
 //! df), the subclass-clustered secondary column and, on linear rows, the wild cluster
 //! bootstrap.
 
+use super::adjust::{cox_design, g_computation, Contrast, Model, Separation};
 use super::cohort::Cohort;
 use super::matching::{matched_sample, Sample};
 use super::Detail;
@@ -12,10 +13,13 @@ use crate::results::{Curve, EffectRow, SurvivalResult};
 use crate::vocab::{Estimand, EstimateType, Outcome, RowOutcome, SeMethod};
 use swp_data::Dataset;
 use swp_stats::bootstrap::{BootType, WildParams, WildProblem};
+use swp_stats::cox::cox_adjusted;
 use swp_stats::distributions::{pnorm, qnorm};
 use swp_stats::glm::{Family, GlmFit, GlmParams};
 use swp_stats::matching::Matching;
-use swp_stats::regression::{cr2_inverse_variance, se_cr2_inverse_variance, wls, Inference, WlsFit};
+use swp_stats::regression::{
+    cr2_inverse_variance, se_cr2_inverse_variance, vcov_cr2_inverse_variance, wls, Inference, WlsFit,
+};
 use swp_stats::survival::{cox_weighted_stratified, kaplan_meier_weighted, log_rank, KaplanMeier};
 use swp_stats::Matrix;
 
@@ -83,6 +87,12 @@ fn cr2_pair(fit: &WlsFit, sample: &Sample, step: &str) -> Result<(Inference, f64
     Ok((site, secondary[k + 1].sqrt()))
 }
 
+/// The treatment coefficient's CR2 standard error clustered on the matching subclass.
+fn secondary_se(fit: &WlsFit, sample: &Sample, step: &str) -> Result<f64> {
+    let secondary = fit.vcov_cr2(&sample.secondary_clusters()).map_err(at(format!("{step}: CR2 on subclass")))?;
+    Ok(secondary[fit.k() + 1].sqrt())
+}
+
 /// CR2 of a GLM's treatment coefficient as clubSandwich computes it for a `glm`, on site, and
 /// the subclass-clustered SE.
 fn glm_cr2(
@@ -110,6 +120,47 @@ fn glm_cr2(
         Detail::Primary | Detail::Statistic => None,
     };
     Ok((Inference { estimate: glm.coef[1], se, df, p_value: f64::NAN, ci_low: f64::NAN, ci_high: f64::NAN }, se2))
+}
+
+/// A ratio row by g-computation on the adjusted model (docs/evaluation.md "Estimation after
+/// matching"): separated cells set aside, the GLM of `family` (offset `offset`) refitted on the
+/// rest, the contrast of the treated's mean predicted outcomes and its delta-method standard
+/// error on the CR2 covariance clustered on site (and, with [`Detail::Full`], on subclass).
+/// None when the contrast is out of range.
+#[allow(clippy::too_many_arguments)]
+fn g_ratio(
+    family: Family,
+    contrast: Contrast,
+    y: &[f64],
+    offset: Option<&[f64]>,
+    s: &Sample,
+    step: &str,
+    detail: Detail,
+) -> Result<Option<(f64, f64, Option<f64>)>> {
+    let separation = Separation::find(s, y, family);
+    let rows = separation.fitted_rows(s);
+    let sub = if separation.is_empty() { s.clone() } else { s.subset(&rows) };
+    let pick = |v: &[f64]| -> Vec<f64> { rows.iter().map(|&i| v[i]).collect() };
+    let (y_fit, offset_fit) =
+        if separation.is_empty() { (y.to_vec(), offset.map(<[f64]>::to_vec)) } else { (pick(y), offset.map(pick)) };
+    let model = Model::new(&sub, &[], &sub.weights);
+    let glm = GlmParams::new(family)
+        .check()
+        .and_then(|g| g.fit_weighted(&model.x, &model.names, &y_fit, offset_fit.as_deref(), Some(&sub.weights)))
+        .map_err(at(step.to_string()))?;
+    let (d, e, w) = glm.sandwich_parts(family, &model.x, &y_fit, Some(&sub.weights)).map_err(at(step.to_string()))?;
+    let vcov = vcov_cr2_inverse_variance(&d, &e, &w, &sub.site).map_err(at(format!("{step}: CR2 on site")))?;
+    let Some((theta, se)) = g_computation(&model, s, &separation, &glm, family, contrast, &vcov) else {
+        return Ok(None);
+    };
+    let se2 = if detail == Detail::Full {
+        let v2 = vcov_cr2_inverse_variance(&d, &e, &w, &sub.secondary_clusters())
+            .map_err(at(format!("{step}: CR2 on subclass")))?;
+        g_computation(&model, s, &separation, &glm, family, contrast, &v2).map(|x| x.1)
+    } else {
+        None
+    };
+    Ok(Some((theta, se, se2)))
 }
 
 /// The wild cluster bootstrap of coefficient 1 (WCR, null imposed): its p-value, and with
@@ -163,39 +214,69 @@ pub fn count_rows(
     wild: &Wild,
     detail: Detail,
 ) -> Result<Vec<EffectRow>> {
-    let x = s.design();
     // with no event in an arm the rate ratio is 0 or infinite (R's glm returns a huge number):
     // it is left empty, the rate difference is still estimated
     let degenerate = s.total(count, true) == 0.0 || s.total(count, false) == 0.0;
     let offset: Vec<f64> = exposure.iter().map(|e| e.ln()).collect();
-    let names = s.names();
+    let rate: Vec<f64> = count.iter().zip(exposure).map(|(c, e)| c / e).collect();
+    let w: Vec<f64> = s.weights.iter().zip(exposure).map(|(a, b)| a * b).collect();
+    let adjusted = s.covariates.is_some();
     let step = format!("{outcome}: rate ratio");
     let mut ratio = row(outcome, EstimateType::RateRatio, s);
     ratio.primary = true;
+    ratio.adjusted = adjusted;
+
+    // the rate difference (the linear row): with adjustment its degrees of freedom are the rate
+    // ratio's too
+    let linear_step = format!("{outcome}: rate difference");
+    let linear = if detail == Detail::Full || (adjusted && detail == Detail::Primary) {
+        let model = Model::new(s, &[], &w);
+        let fit = wls(&model.x, &rate, Some(&w)).map_err(at(linear_step.clone()))?;
+        let site = fit.cr2_inference(&s.site, 1).map_err(at(format!("{linear_step}: CR2 on site")))?;
+        Some((model, fit, site))
+    } else {
+        None
+    };
     if !degenerate {
-        let glm = GlmParams::new(Family::Poisson)
-            .check()
-            .and_then(|g| g.fit_weighted(&x, &names, count, Some(&offset), Some(&s.weights)))
-            .map_err(at(step.clone()))?;
-        let (inf, se2) = glm_cr2(&glm, Family::Poisson, &x, count, s, &step, detail)?;
-        fill(&mut ratio, &inf, glm.coef[1], true);
-        if let Some(se2) = se2 {
-            fill_secondary(&mut ratio, glm.coef[1], se2, true);
+        if adjusted {
+            if let Some((theta, se, se2)) =
+                g_ratio(Family::Poisson, Contrast::Ratio, count, Some(&offset), s, &step, detail)?
+            {
+                let df = linear.as_ref().map_or(f64::NAN, |l| l.2.df);
+                fill(
+                    &mut ratio,
+                    &Inference { estimate: theta, se, df, p_value: 0.0, ci_low: 0.0, ci_high: 0.0 },
+                    theta,
+                    true,
+                );
+                if let Some(se2) = se2 {
+                    fill_secondary(&mut ratio, theta, se2, true);
+                }
+            }
+        } else {
+            let x = s.design();
+            let names = s.names();
+            let glm = GlmParams::new(Family::Poisson)
+                .check()
+                .and_then(|g| g.fit_weighted(&x, &names, count, Some(&offset), Some(&s.weights)))
+                .map_err(at(step.clone()))?;
+            let (inf, se2) = glm_cr2(&glm, Family::Poisson, &x, count, s, &step, detail)?;
+            fill(&mut ratio, &inf, glm.coef[1], true);
+            if let Some(se2) = se2 {
+                fill_secondary(&mut ratio, glm.coef[1], se2, true);
+            }
         }
     }
     if detail != Detail::Full {
         return Ok(vec![ratio]);
     }
-
-    let step = format!("{outcome}: rate difference");
-    let rate: Vec<f64> = count.iter().zip(exposure).map(|(c, e)| c / e).collect();
-    let w: Vec<f64> = s.weights.iter().zip(exposure).map(|(a, b)| a * b).collect();
-    let fit = wls(&x, &rate, Some(&w)).map_err(at(step.clone()))?;
-    let (inf, se2) = cr2_pair(&fit, s, &step)?;
+    let Some((model, fit, inf)) = linear else { return Ok(vec![ratio]) };
+    let se2 = secondary_se(&fit, s, &linear_step)?;
     let mut difference = row(outcome, EstimateType::RateDifference, s);
+    difference.adjusted = adjusted;
     fill(&mut difference, &inf, fit.coef[1], false);
     fill_secondary(&mut difference, fit.coef[1], se2, false);
-    let boot = self::wild(&x, &rate, &w, s, wild, &step, true)?;
+    let boot = self::wild(&model.x, &rate, &w, s, wild, &linear_step, true)?;
     boot.fill(&mut difference, true);
     for r in [&mut ratio, &mut difference] {
         boot.fill(r, false);
@@ -211,13 +292,15 @@ pub fn count_rows(
 /// as the rate difference is estimated (WLS of cost / exposure with weights = match weight x
 /// exposure), with CR2 on site, the subclass column and the wild cluster bootstrap.
 pub fn cost_rows(outcome: Outcome, cost: &[f64], exposure: &[f64], s: &Sample, wild: &Wild) -> Result<Vec<EffectRow>> {
-    let x = s.design();
     let step = format!("{outcome}: mean difference");
     let per_year: Vec<f64> = cost.iter().zip(exposure).map(|(c, e)| c / e).collect();
     let w: Vec<f64> = s.weights.iter().zip(exposure).map(|(a, b)| a * b).collect();
+    let model = Model::new(s, &[], &w);
+    let x = model.x;
     let fit = wls(&x, &per_year, Some(&w)).map_err(at(step.clone()))?;
     let (inf, se2) = cr2_pair(&fit, s, &step)?;
     let mut r = row(outcome, EstimateType::MeanDifference, s);
+    r.adjusted = model.adjusted;
     fill(&mut r, &inf, fit.coef[1], false);
     fill_secondary(&mut r, fit.coef[1], se2, false);
     self::wild(&x, &per_year, &w, s, wild, &step, true)?.fill(&mut r, true);
@@ -232,12 +315,14 @@ pub fn cost_rows(outcome: Outcome, cost: &[f64], exposure: &[f64], s: &Sample, w
 ///
 /// With [`Detail::Primary`] only the risk difference, without its secondary column.
 pub fn binary_rows(outcome: Outcome, y: &[f64], s: &Sample, wild: &Wild, detail: Detail) -> Result<Vec<EffectRow>> {
-    let x = s.design();
-    let names = s.names();
+    let adjusted = s.covariates.is_some();
+    let model = Model::new(s, &[], &s.weights);
+    let x = &model.x;
     let step = format!("{outcome}: risk difference");
-    let fit = wls(&x, y, Some(&s.weights)).map_err(at(step.clone()))?;
+    let fit = wls(x, y, Some(&s.weights)).map_err(at(step.clone()))?;
     let mut rd = row(outcome, EstimateType::RiskDifference, s);
     rd.primary = true;
+    rd.adjusted = adjusted;
     if detail == Detail::Statistic {
         let vcov = fit.vcov_cr2(&s.site).map_err(at(format!("{step}: CR2 on site")))?;
         rd.estimate = finite(fit.coef[1]);
@@ -252,8 +337,9 @@ pub fn binary_rows(outcome: Outcome, y: &[f64], s: &Sample, wild: &Wild, detail:
     let (inf, se2) = cr2_pair(&fit, s, &step)?;
     fill(&mut rd, &inf, fit.coef[1], false);
     fill_secondary(&mut rd, fit.coef[1], se2, false);
-    let boot = self::wild(&x, y, &s.weights, s, wild, &step, true)?;
+    let boot = self::wild(x, y, &s.weights, s, wild, &step, true)?;
     boot.fill(&mut rd, true);
+    let linear_df = inf.df;
     let mut rows = vec![rd];
     // an arm where nobody (or, for the odds, everybody) has the outcome makes the ratios 0 or
     // infinite: they are left empty
@@ -265,20 +351,33 @@ pub fn binary_rows(outcome: Outcome, y: &[f64], s: &Sample, wild: &Wild, detail:
         let degenerate = events_t == 0.0
             || events_c == 0.0
             || (family == Family::Logit && (events_t == all(true) || events_c == all(false)));
+        let mut r = row(outcome, estimate_type, s);
+        r.adjusted = adjusted;
         if degenerate {
-            rows.push(row(outcome, estimate_type, s));
+            rows.push(r);
             continue;
         }
         let step = format!("{outcome}: {estimate_type}");
-        let glm = GlmParams::new(family)
-            .check()
-            .and_then(|g| g.fit_weighted(&x, &names, y, None, Some(&s.weights)))
-            .map_err(at(step.clone()))?;
-        let (inf, se2) = glm_cr2(&glm, family, &x, y, s, &step, detail)?;
-        let mut r = row(outcome, estimate_type, s);
-        fill(&mut r, &inf, glm.coef[1], true);
-        if let Some(se2) = se2 {
-            fill_secondary(&mut r, glm.coef[1], se2, true);
+        if adjusted {
+            let contrast = if family == Family::Logit { Contrast::Odds } else { Contrast::Ratio };
+            if let Some((theta, se, se2)) = g_ratio(family, contrast, y, None, s, &step, detail)? {
+                let inference =
+                    Inference { estimate: theta, se, df: linear_df, p_value: 0.0, ci_low: 0.0, ci_high: 0.0 };
+                fill(&mut r, &inference, theta, true);
+                if let Some(se2) = se2 {
+                    fill_secondary(&mut r, theta, se2, true);
+                }
+            }
+        } else {
+            let glm = GlmParams::new(family)
+                .check()
+                .and_then(|g| g.fit_weighted(x, &model.names, y, None, Some(&s.weights)))
+                .map_err(at(step.clone()))?;
+            let (inf, se2) = glm_cr2(&glm, family, x, y, s, &step, detail)?;
+            fill(&mut r, &inf, glm.coef[1], true);
+            if let Some(se2) = se2 {
+                fill_secondary(&mut r, glm.coef[1], se2, true);
+            }
         }
         rows.push(r);
     }
@@ -327,19 +426,26 @@ pub fn time_to_event_rows(
     let step = format!("{outcome}: hazard ratio");
     // with stacks the Cox model is stratified by stack (docs/evaluation.md "Staggered go-lives")
     let strata = (s.stacks() > 1).then_some(s.stack.as_slice());
-    let cox = cox_weighted_stratified(time, event, &s.treated, &s.weights, Some(&s.site), strata)
-        .map_err(at(step.clone()))?;
-    let g = cox.clusters as f64;
-    let se = cox.se_robust * (g / (g - 1.0)).sqrt();
+    // with adjustment the covariates join the model (a conditional hazard ratio)
+    let adjusted_design = s.covariates.as_ref().map(|_| cox_design(s));
+    let fit = |cluster: &[usize]| -> Result<(f64, f64, usize)> {
+        match &adjusted_design {
+            Some(x) => cox_adjusted(time, event, x, &s.weights, Some(cluster), strata)
+                .map(|c| (c.coef[0], c.se_robust(0), c.clusters))
+                .map_err(at(step.clone())),
+            None => cox_weighted_stratified(time, event, &s.treated, &s.weights, Some(cluster), strata)
+                .map(|c| (c.coef, c.se_robust, c.clusters))
+                .map_err(at(step.clone())),
+        }
+    };
+    let (coef, se_robust, clusters) = fit(&s.site)?;
+    let g = clusters as f64;
+    let se = se_robust * (g / (g - 1.0)).sqrt();
     let mut hr = row(outcome, EstimateType::HazardRatio, s);
     hr.primary = true;
+    hr.adjusted = adjusted_design.is_some();
     hr.se_method = SeMethod::Cr1CoxRobust;
-    fill(
-        &mut hr,
-        &Inference { estimate: cox.coef, se, df: g - 1.0, p_value: 0.0, ci_low: 0.0, ci_high: 0.0 },
-        cox.coef,
-        true,
-    );
+    fill(&mut hr, &Inference { estimate: coef, se, df: g - 1.0, p_value: 0.0, ci_low: 0.0, ci_high: 0.0 }, coef, true);
     if detail != Detail::Full {
         let none = Curve::default();
         let survival = SurvivalResult {
@@ -352,9 +458,8 @@ pub fn time_to_event_rows(
         };
         return Ok((vec![hr], survival));
     }
-    let secondary = cox_weighted_stratified(time, event, &s.treated, &s.weights, Some(&s.secondary_clusters()), strata)
-        .map_err(at(format!("{step} (subclass)")))?;
-    fill_secondary(&mut hr, cox.coef, secondary.se_robust, true);
+    let (_, se_subclass, _) = fit(&s.secondary_clusters())?;
+    fill_secondary(&mut hr, coef, se_subclass, true);
     let ev: Vec<f64> = event.iter().map(|&e| f64::from(u8::from(e))).collect();
     hr.events_treated = Some(s.total(&ev, true));
     hr.events_control = Some(s.total(&ev, false));
@@ -374,6 +479,9 @@ pub fn time_to_event_rows(
         let lr = log_rank(time, event, &s.treated).map_err(at(format!("{outcome}: log-rank")))?;
         ("log_rank", lr.chi_square, lr.p_value)
     } else {
+        // the curves' test is the unadjusted one, whatever the hazard ratio's model
+        let cox = cox_weighted_stratified(time, event, &s.treated, &s.weights, Some(&s.site), strata)
+            .map_err(at(step.clone()))?;
         ("robust_score", cox.robust_score.0, cox.robust_score.1)
     };
     let km_treated = arm(true)?;
@@ -400,14 +508,15 @@ pub fn time_to_event_rows(
 pub fn measure_rows(name: &str, baseline: Option<&[f64]>, follow_up: &[f64], s: &Sample) -> Result<Vec<EffectRow>> {
     let outcome = || RowOutcome::Measure(name.to_string());
     let step = format!("{name}: mean difference");
-    let x = match baseline {
-        Some(baseline) => s.design_with(&[baseline]),
-        None => s.design(),
+    let model = match baseline {
+        Some(baseline) => Model::new(s, &[baseline], &s.weights),
+        None => Model::new(s, &[], &s.weights),
     };
-    let fit = wls(&x, follow_up, Some(&s.weights)).map_err(at(step.clone()))?;
+    let fit = wls(&model.x, follow_up, Some(&s.weights)).map_err(at(step.clone()))?;
     let site = fit.cr2_inference(&s.site, 1).map_err(at(step.clone()))?;
     let secondary = fit.vcov_cr2(&s.secondary_clusters()).map_err(at(step.clone()))?;
     let mut md = row(outcome(), EstimateType::MeanDifference, s);
+    md.adjusted = model.adjusted;
     fill(&mut md, &site, fit.coef[1], false);
     fill_secondary(&mut md, fit.coef[1], secondary[fit.k() + 1].sqrt(), false);
 
@@ -416,6 +525,7 @@ pub fn measure_rows(name: &str, baseline: Option<&[f64]>, follow_up: &[f64], s: 
     // unit count), omega = 1 - 3 / (4N - 9); its interval the difference's CR2 interval on the
     // same scale, so g, its interval and the difference always agree in sign and significance
     let mut g = row(outcome(), EstimateType::HedgesG, s);
+    g.adjusted = md.adjusted;
     if let Some(scale) = hedges_scale(follow_up, s) {
         g.estimate = md.estimate.map(|x| x * scale);
         g.ci_low = md.ci_low.map(|x| x * scale);
@@ -428,10 +538,11 @@ pub fn measure_rows(name: &str, baseline: Option<&[f64]>, follow_up: &[f64], s: 
     if let Some(baseline) = baseline {
         let step = format!("{name}: difference in differences");
         let change: Vec<f64> = follow_up.iter().zip(baseline).map(|(f, b)| f - b).collect();
-        let x2 = s.design();
-        let fit = wls(&x2, &change, Some(&s.weights)).map_err(at(step.clone()))?;
+        let model = Model::new(s, &[], &s.weights);
+        let fit = wls(&model.x, &change, Some(&s.weights)).map_err(at(step.clone()))?;
         let (inf, se2) = cr2_pair(&fit, s, &step)?;
         let mut did = row(outcome(), EstimateType::Did, s);
+        did.adjusted = model.adjusted;
         fill(&mut did, &inf, fit.coef[1], false);
         fill_secondary(&mut did, fit.coef[1], se2, false);
         rows.push(did);
@@ -452,7 +563,13 @@ pub(crate) fn child_outcomes(
     detail: Detail,
     warnings: &mut Vec<String>,
 ) -> ChildOutcomes {
-    let (matched, sample) = matched_sample(cohort, matching);
+    let (matched, mut sample) = matched_sample(cohort, matching);
+    if config.estimation().adjust {
+        match adjustment_columns(config, cohort, &matched) {
+            Ok(columns) => sample.covariates = Some(std::sync::Arc::new(columns)),
+            Err(e) => warnings.push(format!("the effects are not adjusted for the covariates: {e}")),
+        }
+    }
     let treated_sites = {
         let mut s: Vec<usize> = sample.site.iter().zip(&sample.treated).filter(|(_, &t)| t).map(|(&s, _)| s).collect();
         s.sort_unstable();
@@ -522,6 +639,30 @@ pub(crate) fn child_outcomes(
         }
     }
     ChildOutcomes { matched, sample, effects, survival }
+}
+
+/// The covariates the effect models adjust for, on the matched rows `matched` of `cohort`: the
+/// matching's covariates (those constant in the cohort dropped; the missing-CIN indicator
+/// where it is used) as R's `model.matrix` expands them, without the intercept.
+fn adjustment_columns(
+    config: &ValidConfig,
+    cohort: &Cohort,
+    matched: &[usize],
+) -> Result<super::adjust::AdjustColumns> {
+    let (covariates, _) = super::matching::covariates(config, cohort)?;
+    let rows: Vec<swp_stats::design::Covariate> =
+        covariates.iter().map(|c| super::matching::subset(c, matched)).collect();
+    let expanded = swp_stats::design::expand(&rows, swp_stats::design::Expansion::Model)
+        .map_err(at("covariate adjustment".to_string()))?;
+    let every_level = swp_stats::design::expand(&rows, swp_stats::design::Expansion::Balance)
+        .map_err(at("covariate adjustment".to_string()))?;
+    let levels = every_level.columns.into_iter().filter(|c| c.iter().all(|&v| v == 0.0 || v == 1.0)).collect();
+    Ok(super::adjust::AdjustColumns {
+        names: expanded.names.into_iter().skip(1).collect(),
+        columns: expanded.columns.into_iter().skip(1).collect(),
+        interactions: config.estimation().interactions,
+        levels,
+    })
 }
 
 /// omega / pooled SD of `y` between the arms (weighted variances with each arm's unit count,
@@ -650,6 +791,7 @@ mod tests {
             site: (0..n).map(|i| i % 4).collect(),
             stack: vec![0; n],
             subclass: Some((0..n).map(|i| i / 2).collect()),
+            covariates: None,
         }
     }
 

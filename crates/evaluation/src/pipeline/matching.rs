@@ -61,7 +61,7 @@ fn is_constant(covariate: &Covariate) -> bool {
 }
 
 /// The rows `rows` of a covariate.
-fn subset(covariate: &Covariate, rows: &[usize]) -> Covariate {
+pub(crate) fn subset(covariate: &Covariate, rows: &[usize]) -> Covariate {
     let values = match &covariate.values {
         Values::Numeric(v) => Values::Numeric(rows.iter().map(|&i| v[i]).collect()),
         Values::Text(v) => Values::Text(rows.iter().map(|&i| v[i].clone()).collect()),
@@ -205,6 +205,7 @@ pub(crate) fn matched_sample(cohort: &Cohort, matching: &Matching) -> (Vec<usize
         } else {
             Some(relabel(&matched.iter().map(|&i| matching.subclass[i].unwrap_or(usize::MAX - i)).collect::<Vec<_>>()))
         },
+        covariates: None,
     };
     (matched, sample)
 }
@@ -230,6 +231,8 @@ pub struct Sample {
     pub stack: Vec<usize>,
     /// Matching subclass of each child (None with replacement: each child its own cluster).
     pub subclass: Option<Vec<usize>>,
+    /// The baseline covariates the effect models adjust for (None: unadjusted, v1.1's models).
+    pub covariates: Option<std::sync::Arc<super::adjust::AdjustColumns>>,
 }
 
 impl Sample {
@@ -241,6 +244,7 @@ impl Sample {
             site: rows.iter().map(|&i| self.site[i]).collect(),
             stack: rows.iter().map(|&i| self.stack[i]).collect(),
             subclass: self.subclass.as_ref().map(|s| rows.iter().map(|&i| s[i]).collect()),
+            covariates: self.covariates.as_ref().map(|c| std::sync::Arc::new(c.subset(rows))),
         }
     }
 

@@ -12,6 +12,7 @@
 //! (value for money, sensitivity, the specification curve, power) take their products, and
 //! [`crate::run`] composes the whole evaluation. Progress goes to one [`Progress`].
 
+pub mod adjust;
 pub mod cohort;
 pub mod design;
 pub mod effects;
