@@ -43,6 +43,10 @@ pub struct Design {
     pub covariates: Vec<String>,
     /// Matching in words.
     pub matching: String,
+    /// Whether the effect rows adjust for the covariates (`[estimation] adjust`).
+    pub adjust: bool,
+    /// With their interactions with treatment (`[estimation] interactions`).
+    pub interactions: bool,
     /// Bootstrap replications.
     pub bootstrap_reps: usize,
     /// The wild bootstrap's weights.
@@ -99,6 +103,8 @@ impl Default for Design {
             controls: String::new(),
             covariates: Vec::new(),
             matching: String::new(),
+            adjust: true,
+            interactions: true,
             bootstrap_reps: 0,
             bootstrap_weights: swp_stats::bootstrap::BootWeights::Webb,
             multiplicity: swp_stats::multiplicity::Adjustment::Holm,
@@ -760,6 +766,8 @@ pub struct SpecRow {
     pub follow_up_months: u32,
     /// Minimum months in care.
     pub min_months_in_care: u32,
+    /// Estimation after matching: `matching` or `matching_adjusted`.
+    pub estimation: String,
     /// Outcome.
     pub outcome: Outcome,
     /// Primary estimate type.

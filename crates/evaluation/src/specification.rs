@@ -1,6 +1,7 @@
 //! The specification curve (Simonsohn, Simmons and Nelson 2020): the evaluation's primary
 //! estimates rerun over a grid of reasonable analysis choices (caliper, ratio, replacement,
-//! distance, control arm, follow-up length, minimum time in care, index rule), specifications in parallel.
+//! distance, control arm, follow-up length, minimum time in care, index rule, estimation after
+//! matching), specifications in parallel.
 //! Each specification is a full run of the cohort, the matching and the primary estimates
 //! (CR2 on site; the wild bootstrap is left out), so the curve shows how much the answer
 //! depends on choices an evaluator could defensibly have made.
@@ -34,6 +35,7 @@ fn spec_rows(spec: usize, config: &Config, effects: Result<Vec<EffectRow>>) -> V
         controls: config.cohort.controls.name().to_string(),
         follow_up_months: config.cohort.follow_up_months,
         min_months_in_care: config.cohort.min_months_in_care,
+        estimation: if config.estimation.adjust { "matching_adjusted" } else { "matching" }.to_string(),
         outcome,
         estimate_type: outcome.primary(),
         estimate: None,
@@ -178,6 +180,7 @@ mod tests {
         g.follow_up_months = vec![24];
         g.min_months_in_care = vec![6];
         g.index = vec!["per_pilot".into()];
+        g.estimation = vec!["matching_adjusted".into()];
         assert_eq!(grid(&config).len(), 2);
         let curve = specification_curve(&grid(&config), &loaded.dataset);
         assert_eq!(curve.rows.len(), 10);

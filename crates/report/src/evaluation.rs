@@ -58,6 +58,7 @@ impl Tabular for EffectRow {
         Column { name: "kind", cell: |e| Cell::text(e.kind) },
         Column { name: "estimate_type", cell: |e| Cell::text(e.estimate_type) },
         Column { name: "estimand", cell: |e| Cell::text(e.estimand) },
+        Column { name: "adjusted", cell: |e| yes_no(Some(e.adjusted)) },
         Column { name: "estimate", cell: |e| num(e.estimate) },
         Column { name: "ci_low", cell: |e| num(e.ci_low) },
         Column { name: "ci_high", cell: |e| num(e.ci_high) },

@@ -38,7 +38,7 @@ use crate::charts::pounds as money;
 fn estimand_text(results: &Published) -> String {
     let n = &results.balance.n;
     match results.effects.first().map(|e| e.estimand) {
-        Some(Estimand::Atm) => {
+        Some(Estimand::Atm | Estimand::ConditionalAtm) => {
             let dropped = match (n.treated, n.matched_treated) {
                 // a small number is not printed (the rule of docs/metrics.md "Small numbers")
                 (Some(t), Some(m)) if t - m < u64::from(results.threshold()) => {
@@ -53,6 +53,22 @@ fn estimand_text(results: &Published) -> String {
         }
         _ => "Effects are for pilot children (ATT) in the matched sample.".to_string(),
     }
+}
+
+/// How the effect rows use the covariates, in words (docs/evaluation.md "Estimation after
+/// matching").
+fn adjustment_text(d: &swp_evaluation::results::Design) -> String {
+    if !d.adjust {
+        return "<li>Estimation: the effect models hold the treatment (and the stacks) only: the matched comparison, not adjusted for the covariates after matching.</li>\n".to_string();
+    }
+    let form = if d.interactions {
+        "the baseline covariates centred at the pilot children's means and their interactions with treatment (Lin 2013), so that a linear model's treatment coefficient is the effect at the pilot children's covariates"
+    } else {
+        "the baseline covariates centred at the pilot children's means (main effects only)"
+    };
+    format!(
+        "<li>Estimation after matching (Ho, Imai, King and Stuart 2007): every effect model adds {form}. Rate and risk ratios are marginal, by g-computation (the pilot children's mean predicted rate or risk with and without the pilot, their ratio), with a delta-method CR2 error on the degrees of freedom of the outcome's linear row; hazard ratios come from a Cox model with the covariates, so they are conditional on them (estimand \"conditional ATT\"). Each row's degrees of freedom are in the effects table: every column an adjusted model adds costs some, and with few sites the intervals rest on them.</li>\n"
+    )
 }
 
 /// The wild bootstrap's weights as the methods text names them.
@@ -561,6 +577,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
         d.seed,
         multiplicity_text(d.multiplicity, d.primary_rows)
     );
+    h += &adjustment_text(d);
     h += &randomisation_text(results);
     h += "<li>Site level: each workforce and caseload metric by site and financial year, within each table's coverage; Callaway and Sant'Anna's (2021) staggered difference-in-differences (a pilot's group is its first financial year that starts on or after go-live; comparison: never-treated sites unless the config says not-yet-treated; varying base period; unconditional outcome regression; influence-function standard errors clustered on site), aggregated as R's did::aggte, with a joint pre-trend test and randomisation inference on the simple ATT; the two-way fixed-effects model beside it for comparison.</li>\n";
     h += "</ul>\n</section>\n";
@@ -617,6 +634,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
         "Holm p",
         "wild p",
         "SE method",
+        "df",
         "treated",
         "controls",
         "sites",
@@ -637,6 +655,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
             Cell::Number(r.p_holm),
             Cell::Number(r.wild_p_value),
             Cell::text(r.se_method),
+            Cell::text(r.df.map_or(String::new(), |df| format!("{df:.1}"))),
             count(r.n_treated),
             count(r.n_control),
             Cell::number(r.n_clusters as f64),
@@ -747,7 +766,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
     }
     if let (Some(t), Some(curve)) = (tables::specification_summary(results), &results.specification_curve) {
         h += "<h3>Would other reasonable choices change the answer?</h3>\n";
-        h += "<p>The specification curve reruns the primary estimates over every combination of reasonable choices (caliper, ratio, replacement, distance, control arm, follow-up length, minimum time in care, and the index rule: each pilot on its own go-live, or every child on the earliest or latest go-live; specification_curve.json has every specification). Each figure sorts the specifications by their estimate, shows each 95% interval and marks below the choices each made: a choice whose marks crowd one end drives the estimate.</p>\n";
+        h += "<p>The specification curve reruns the primary estimates over every combination of reasonable choices (caliper, ratio, replacement, distance, control arm, follow-up length, minimum time in care, the index rule: each pilot on its own go-live, or every child on the earliest or latest go-live; and whether the effect models adjust for the covariates after matching; specification_curve.json has every specification). Each figure sorts the specifications by their estimate, shows each 95% interval and marks below the choices each made: a choice whose marks crowd one end drives the estimate.</p>\n";
         h += &format!("<ul>\n{}</ul>\n", specification_lines(curve));
         h += &table_html(&t, "Specification curve: share of specifications significant at 5% in each direction");
         for s in &curve.summary {

@@ -188,6 +188,7 @@ pub(super) fn specification(config: &Config) -> Result<Option<Vec<Config>>> {
         ("specification_curve.follow_up_months", g.follow_up_months.is_empty()),
         ("specification_curve.min_months_in_care", g.min_months_in_care.is_empty()),
         ("specification_curve.index", g.index.is_empty()),
+        ("specification_curve.estimation", g.estimation.is_empty()),
     ] {
         if empty {
             return Err(bad(key, "[]", "at least one value"));
@@ -198,6 +199,13 @@ pub(super) fn specification(config: &Config) -> Result<Option<Vec<Config>>> {
             "specification_curve.index",
             bad_rule,
             "\"per_pilot\", \"earliest\", \"latest\" or a date YYYY-MM-DD",
+        ));
+    }
+    if let Some(e) = g.estimation.iter().find(|e| !matches!(e.as_str(), "matching" | "matching_adjusted")) {
+        return Err(bad(
+            "specification_curve.estimation",
+            e,
+            "\"matching\" or \"matching_adjusted\" (weighting is not implemented in the evaluation in this version)",
         ));
     }
     let grid = super::specification_grid(config);

@@ -20,8 +20,11 @@ pub fn specification_grid(base: &Config) -> Vec<Config> {
                                 continue;
                             }
                             for &ratio in &g.ratio {
-                                for &replace in &g.replace {
+                                for (&replace, estimation) in
+                                    g.replace.iter().flat_map(|r| g.estimation.iter().map(move |e| (r, e)))
+                                {
                                     let mut c = base.clone();
+                                    c.estimation.adjust = estimation == "matching_adjusted";
                                     c.cohort.index = Some(index.clone());
                                     c.cohort.index_date = None;
                                     c.cohort.controls = controls;

@@ -195,6 +195,9 @@ pub struct SpecificationCurveConfig {
     pub min_months_in_care: Vec<u32>,
     /// Index rules (per_pilot, earliest, latest; v1.2).
     pub index: Vec<String>,
+    /// Estimation after matching (v1.2): `matching` (the matched comparison, unadjusted) and
+    /// `matching_adjusted` (with the covariate adjustment of `[estimation]`).
+    pub estimation: Vec<String>,
 }
 
 impl Default for SpecificationCurveConfig {
@@ -209,6 +212,7 @@ impl Default for SpecificationCurveConfig {
             follow_up_months: vec![12, 24],
             min_months_in_care: vec![0, 6, 12],
             index: vec!["per_pilot".into(), "earliest".into(), "latest".into()],
+            estimation: vec!["matching".into(), "matching_adjusted".into()],
         }
     }
 }

@@ -95,6 +95,8 @@ pub(crate) fn design(
             },
             m.order.map_or(String::new(), |o| format!(", order {o}")),
         ),
+        adjust: config.estimation().adjust,
+        interactions: config.estimation().interactions,
         bootstrap_reps: config.inference().bootstrap_reps,
         bootstrap_weights: config.inference().bootstrap_weights,
         multiplicity: config.inference().multiplicity,

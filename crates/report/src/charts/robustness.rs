@@ -12,8 +12,11 @@ struct SpecCurve<'a> {
     source: &'a str,
 }
 
+/// Dimensions of a specification's choices.
+const DIMENSIONS: usize = 9;
+
 /// The choices a specification made, as (dimension, value) labels.
-fn spec_choices(r: &SpecRow) -> [(&'static str, String); 8] {
+fn spec_choices(r: &SpecRow) -> [(&'static str, String); DIMENSIONS] {
     [
         ("index", r.index.replace('_', " ")),
         ("caliper", r.caliper.map_or("none".to_string(), |c| format!("{c} SD"))),
@@ -23,6 +26,7 @@ fn spec_choices(r: &SpecRow) -> [(&'static str, String); 8] {
         ("controls", r.controls.clone()),
         ("follow-up", format!("{} months", r.follow_up_months)),
         ("min. in care", format!("{} months", r.min_months_in_care)),
+        ("estimation", if r.estimation == "matching_adjusted" { "adjusted" } else { "unadjusted" }.to_string()),
     ]
 }
 
@@ -161,10 +165,10 @@ pub fn specification_curve(curve: &SpecificationCurve, outcome: Outcome, source:
     let mut rows: Vec<&SpecRow> = curve.rows.iter().filter(|r| r.outcome == outcome && r.estimate.is_some()).collect();
     rows.sort_by(|a, b| a.estimate.unwrap_or(0.0).total_cmp(&b.estimate.unwrap_or(0.0)).then(a.spec.cmp(&b.spec)));
     let all: Vec<&SpecRow> = curve.rows.iter().filter(|r| r.outcome == outcome).collect();
-    let made_by_all: Vec<[(&'static str, String); 8]> = all.iter().map(|r| spec_choices(r)).collect();
-    let made_by_row: Vec<[(&'static str, String); 8]> = rows.iter().map(|r| spec_choices(r)).collect();
+    let made_by_all: Vec<[(&'static str, String); DIMENSIONS]> = all.iter().map(|r| spec_choices(r)).collect();
+    let made_by_row: Vec<[(&'static str, String); DIMENSIONS]> = rows.iter().map(|r| spec_choices(r)).collect();
     let mut choices: Vec<(String, Vec<bool>)> = Vec::new();
-    for d in 0..8 {
+    for d in 0..DIMENSIONS {
         let mut values: Vec<&(&'static str, String)> = Vec::new();
         for made in &made_by_all {
             if !values.contains(&&made[d]) {
