@@ -5,7 +5,8 @@
 # comparison sites) with every planted effect 1 (ARM=null), the default effects (ARM=effect) or
 # a pre-existing difference (ARM=pre_trend: effects 1, pilot rates x 0.6 before go-live), run
 # through `swp-eval report` with the default config (INDEX overrides the index rule; ASSIGN the
-# randomisation assignments; PLACEBO=false skips the placebo). Writes one TSV row per primary
+# randomisation assignments; PLACEBO=false skips the placebo; ADJUST=false and INTERACTIONS=false
+# set `[estimation]`, default adjusted with interactions). Writes one TSV row per primary
 # estimate and prints each test's rejection rate at 5% (null), or the median estimate and the
 # coverage of the planted ratio (effect), with Monte Carlo standard errors.
 #
@@ -14,6 +15,7 @@
 #   SCALE=pilot ARM=effect ASSIGN=200 PLACEBO=false benches/scripts/size.sh 50
 #   SCALE=pilot ARM=effect INDEX=earliest ASSIGN=200 PLACEBO=false benches/scripts/size.sh 50
 #   SCALE=small ARM=pre_trend benches/scripts/size.sh 50
+#   SCALE=small ARM=effect ADJUST=false ASSIGN=100 PLACEBO=false benches/scripts/size.sh 40
 set -euo pipefail
 n="${1:-100}"
 bin="${CARGO_TARGET_DIR:-target}/release/swp-eval"
@@ -27,6 +29,7 @@ out="${OUT:-$work/rows.tsv}"
   printf '[inference]\nbootstrap_reps = %s\nrandomisation_assignments = %s\n' "${REPS:-999}" "${ASSIGN:-10000}"
   printf '[placebo]\nenabled = %s\n' "${PLACEBO:-true}"
   if [ -n "${INDEX:-}" ]; then printf '[cohort]\nindex = "%s"\n' "$INDEX"; fi
+  printf '[estimation]\nadjust = %s\ninteractions = %s\n' "${ADJUST:-true}" "${INTERACTIONS:-true}"
 } > "$work/c.toml"
 for seed in $(seq "${FIRST:-1}" "$n"); do
   case "$arm" in
@@ -74,7 +77,10 @@ for outcome in dict.fromkeys(r[1] for r in rows):
         est = [num(r[3]) for r in these if num(r[3]) is not None]
         cover = [num(r[4]) <= t <= num(r[5]) for r in these if num(r[4]) is not None]
         line += f" median estimate {statistics.median(est):.3f} (truth {t}); CR2 95% interval covers it in {sum(cover)}/{len(cover)};"
-        line += f" RI rejects 1 in {rate([num(r[8]) for r in these])}"
+        import math
+        width = [math.log(num(r[5]) / num(r[4])) for r in these if num(r[4]) is not None and num(r[4]) > 0]
+        line += f" mean width of the interval (log scale) {statistics.mean(width):.3f};"
+        line += f" CR2 rejects 1 in {rate([num(r[6]) for r in these])}; RI rejects 1 in {rate([num(r[8]) for r in these])}"
     elif arm == "effect":
         line += f" median estimate {statistics.median([num(r[3]) for r in these if num(r[3]) is not None]):.3f}"
     else:

@@ -555,9 +555,10 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
     }
     h += "</ul>\n";
     h += &format!(
-        "<p>Matched {} pilot children to {} controls. Ratios below 1 and differences below 0 mean fewer events among pilot children.</p>\n</section>\n",
+        "<p>Matched {} pilot children to {} controls{}. Ratios below 1 and differences below 0 mean fewer events among pilot children.</p>\n</section>\n",
         results.balance.n.matched_treated.map_or("c".into(), |n| n.to_string()),
-        results.balance.n.matched_control.map_or("c".into(), |n| n.to_string())
+        results.balance.n.matched_control.map_or("c".into(), |n| n.to_string()),
+        if d.adjust { "; the estimates are adjusted for the baseline covariates after matching (see Design)" } else { "" }
     );
 
     h += "<section>\n<h2>Design</h2>\n<ul>\n";
