@@ -439,10 +439,11 @@ pub fn run(args: Args) -> CommandResult {
     let mut text = String::new();
     let d = &results.design;
     text += &format!(
-        "\n{} pilot vs {} children, {}; matched {} treated / {} controls\n\n",
+        "\n{} pilot vs {} children, {}; {} {} treated / {} controls\n\n",
         d.treated_sites.join(" "),
         d.controls,
         d.index_text(),
+        if results.balance.ess_treated.is_some() { "weighted" } else { "matched" },
         results.balance.n.matched_treated.map_or("c".to_string(), |n| n.to_string()),
         results.balance.n.matched_control.map_or("c".to_string(), |n| n.to_string()),
     );

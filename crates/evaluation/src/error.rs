@@ -53,6 +53,9 @@ pub enum EvaluationError {
     /// No treated child found a match.
     #[error("no pilot child found a matching control: widen or remove the caliper (matching.caliper) or match exactly on fewer covariates")]
     NoMatches,
+    /// Balancing weights could not be found (entropy balancing without a solution).
+    #[error("weighting: {0}")]
+    Weighting(String),
     /// A model or estimate failed.
     #[error("{step}: {source}")]
     Stats {

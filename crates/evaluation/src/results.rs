@@ -171,6 +171,13 @@ pub struct Balance {
     pub n: BalanceCounts,
     /// One row per covariate column (the distance first when there is one).
     pub balance: Vec<BalanceRow>,
+    /// With weighting in place of matching: the effective sample size of the treated arm,
+    /// (sum w)^2 / sum w^2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ess_treated: Option<f64>,
+    /// The same of the control arm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ess_control: Option<f64>,
 }
 
 impl Balance {
@@ -209,6 +216,8 @@ impl Balance {
                 discarded: count(c.discarded),
             },
             balance: rows,
+            ess_treated: None,
+            ess_control: None,
         }
     }
 }

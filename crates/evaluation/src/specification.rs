@@ -35,7 +35,13 @@ fn spec_rows(spec: usize, config: &Config, effects: Result<Vec<EffectRow>>) -> V
         controls: config.cohort.controls.name().to_string(),
         follow_up_months: config.cohort.follow_up_months,
         min_months_in_care: config.cohort.min_months_in_care,
-        estimation: if config.estimation.adjust { "matching_adjusted" } else { "matching" }.to_string(),
+        estimation: match (config.estimation.method.as_str(), config.estimation.weighting.as_str()) {
+            ("weighting", "entropy") => "entropy",
+            ("weighting", _) => "ps_weighting",
+            _ if config.estimation.adjust => "matching_adjusted",
+            _ => "matching",
+        }
+        .to_string(),
         outcome,
         estimate_type: outcome.primary(),
         estimate: None,

@@ -51,7 +51,10 @@ fn estimand_text(results: &Published) -> String {
                 "Effects are for the matched pilot children (ATM, the average effect in the matched treated): matching dropped {dropped} for whom no control was close enough, so the estimate is not quite the effect on every pilot child (ATT); the balance table shows who remained."
             )
         }
-        _ => "Effects are for pilot children (ATT) in the matched sample.".to_string(),
+        _ => format!(
+            "Effects are for pilot children (ATT) in the {} sample.",
+            if results.balance.ess_treated.is_some() { "weighted" } else { "matched" }
+        ),
     }
 }
 
@@ -262,11 +265,13 @@ pub fn caveats(results: &Published) -> Vec<String> {
     // the few-clusters warning is said above, with what it means
     for w in results.warnings.iter().filter(|w| !w.starts_with("few clusters")) {
         // covariate columns named for people here (run.json keeps the machine names)
-        const IMBALANCED: &str = "after matching |SMD| > 0.1 for ";
-        let w = match w.strip_prefix(IMBALANCED) {
-            Some(list) => {
+        let imbalanced = ["after matching |SMD| > 0.1 for ", "after weighting |SMD| > 0.1 for "]
+            .into_iter()
+            .find_map(|prefix| w.strip_prefix(prefix).map(|list| (prefix, list)));
+        let w = match imbalanced {
+            Some((prefix, list)) => {
                 let names: Vec<String> = list.split(", ").map(crate::labels::covariate).collect();
-                format!("{IMBALANCED}{}", names.join(", "))
+                format!("{prefix}{}", names.join(", "))
             }
             None => w.clone(),
         };
@@ -554,10 +559,22 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
         h += &format!("<li>{}</li>\n", esc(&line));
     }
     h += "</ul>\n";
+    let sample = match (results.balance.ess_treated, results.balance.ess_control) {
+        (Some(t), Some(c)) => format!(
+            "Weighted {} pilot children and {} controls (effective sample sizes {:.0} and {:.0})",
+            results.balance.n.matched_treated.map_or("c".into(), |n| n.to_string()),
+            results.balance.n.matched_control.map_or("c".into(), |n| n.to_string()),
+            t,
+            c
+        ),
+        _ => format!(
+            "Matched {} pilot children to {} controls",
+            results.balance.n.matched_treated.map_or("c".into(), |n| n.to_string()),
+            results.balance.n.matched_control.map_or("c".into(), |n| n.to_string())
+        ),
+    };
     h += &format!(
-        "<p>Matched {} pilot children to {} controls{}. Ratios below 1 and differences below 0 mean fewer events among pilot children.</p>\n</section>\n",
-        results.balance.n.matched_treated.map_or("c".into(), |n| n.to_string()),
-        results.balance.n.matched_control.map_or("c".into(), |n| n.to_string()),
+        "<p>{sample}{}. Ratios below 1 and differences below 0 mean fewer events among pilot children.</p>\n</section>\n",
         if d.adjust { "; the estimates are adjusted for the baseline covariates after matching (see Design)" } else { "" }
     );
 
@@ -569,7 +586,12 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
         esc(&d.control_sites.join(", "))
     );
     h += &design_dates_html(d);
-    h += &format!("<li>Matching: {}. Baseline covariates: {}.</li>\n", esc(&d.matching), esc(&d.covariates.join(", ")));
+    h += &format!(
+        "<li>{}: {}. Baseline covariates: {}.</li>\n",
+        if results.balance.ess_treated.is_some() { "Weighting in place of matching" } else { "Matching" },
+        esc(&d.matching),
+        esc(&d.covariates.join(", "))
+    );
     h += &format!(
         "<li>{} Standard errors CR2 clustered on site with Bell-McCaffrey degrees of freedom; hazard ratios with a cluster-robust error; wild cluster bootstrap ({} replications, {} weights, seed {}); {}.</li>\n",
         estimand_text(results),
@@ -597,7 +619,10 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
     if let Some(f) = fig("love_plot") {
         h += &figure_html(
             f,
-            "Absolute standardised mean differences before and after matching; 0.1 is the usual threshold.",
+            &format!(
+                "Absolute standardised mean differences before and after {}; 0.1 is the usual threshold.",
+                crate::charts::matching::comparison(&results.balance)
+            ),
         );
     }
     let mut balance = tables::balance(results);
@@ -607,7 +632,13 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
             *name = crate::labels::covariate(name);
         }
     }
-    h += &table_html(&balance, "Balance before and after matching (MatchIt summary)");
+    let title = match (results.balance.ess_treated, results.balance.ess_control) {
+        (Some(t), Some(c)) => format!(
+            "Balance before and after weighting (weighted means, SMD, variance ratios, eCDF; effective sample sizes: pilot {t:.1}, controls {c:.1})"
+        ),
+        _ => "Balance before and after matching (MatchIt summary)".to_string(),
+    };
+    h += &table_html(&balance, &title);
     h += &missing_section(results);
     h += "</section>\n";
 

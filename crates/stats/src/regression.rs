@@ -617,9 +617,7 @@ impl InverseRoot {
 
     fn dense(g: &[f64], n: usize) -> Self {
         let transforms = crate::linalg::EigenTransforms::new(g, n);
-        let largest = transforms.values.iter().fold(0.0f64, |x, &y| x.max(y.abs()));
-        let cutoff = 1e-10 * largest.max(1e-300);
-        let root = transforms.values.iter().map(|&l| Self::root_of(l, cutoff)).collect();
+        let root = transforms.values.iter().map(|&l| Self::root_of(l, CUTOFF)).collect();
         InverseRoot::Dense { transforms, root }
     }
 
@@ -669,10 +667,8 @@ impl InverseRoot {
             let transforms = crate::linalg::EigenTransforms::new(&reduced, m);
             (transforms.values.clone(), Reduced::Transforms(transforms))
         };
-        let largest = values.iter().chain(groups.iter().map(|g| &g.1)).fold(0.0f64, |x, &y| x.max(y.abs()));
-        let cutoff = 1e-10 * largest.max(1e-300);
-        let root = values.iter().map(|&l| Self::root_of(l, cutoff)).collect();
-        Some(InverseRoot::LowRank { groups, u: u.to_vec(), reduced, root, cutoff })
+        let root = values.iter().map(|&l| Self::root_of(l, CUTOFF)).collect();
+        Some(InverseRoot::LowRank { groups, u: u.to_vec(), reduced, root, cutoff: CUTOFF })
     }
 
     /// G^(-1/2) applied to two vectors.
@@ -728,6 +724,13 @@ impl InverseRoot {
         }
     }
 }
+
+/// Eigenvalues of a cluster's G at or below this are treated as 0 in its Moore-Penrose inverse
+/// square root: an absolute tolerance, as clubSandwich's `matrix_power` (1e-12). A tolerance
+/// relative to the largest eigenvalue would zero genuine eigenvalues when the working variances
+/// span many orders of magnitude (balancing weights near 0 give a control a working variance
+/// 1e8 times the others'), and the CR2 errors would collapse.
+const CUTOFF: f64 = 1e-12;
 
 /// Patterns the low-rank path takes at most per cluster (beyond, the dense decomposition).
 const MAX_PATTERNS: usize = 8;

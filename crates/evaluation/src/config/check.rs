@@ -201,11 +201,15 @@ pub(super) fn specification(config: &Config) -> Result<Option<Vec<Config>>> {
             "\"per_pilot\", \"earliest\", \"latest\" or a date YYYY-MM-DD",
         ));
     }
-    if let Some(e) = g.estimation.iter().find(|e| !matches!(e.as_str(), "matching" | "matching_adjusted")) {
+    if let Some(e) = g
+        .estimation
+        .iter()
+        .find(|e| !matches!(e.as_str(), "matching" | "matching_adjusted" | "ps_weighting" | "entropy"))
+    {
         return Err(bad(
             "specification_curve.estimation",
             e,
-            "\"matching\" or \"matching_adjusted\" (weighting is not implemented in the evaluation in this version)",
+            "\"matching\", \"matching_adjusted\", \"ps_weighting\" or \"entropy\"",
         ));
     }
     let grid = super::specification_grid(config);

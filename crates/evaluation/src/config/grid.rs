@@ -23,8 +23,25 @@ pub fn specification_grid(base: &Config) -> Vec<Config> {
                                 for (&replace, estimation) in
                                     g.replace.iter().flat_map(|r| g.estimation.iter().map(move |e| (r, e)))
                                 {
+                                    let weighting = matches!(estimation.as_str(), "ps_weighting" | "entropy");
+                                    // weighting ignores the matching choices: one specification
+                                    // per cohort choice, at the matching choices' first values
+                                    let first = distance == g.distance[0]
+                                        && caliper == g.caliper[0]
+                                        && ratio == g.ratio[0]
+                                        && replace == g.replace[0];
+                                    if weighting && !first {
+                                        continue;
+                                    }
                                     let mut c = base.clone();
-                                    c.estimation.adjust = estimation == "matching_adjusted";
+                                    if weighting {
+                                        c.estimation.method = "weighting".into();
+                                        c.estimation.weighting =
+                                            if estimation == "entropy" { "entropy" } else { "ps" }.into();
+                                    } else {
+                                        c.estimation.method = "matching".into();
+                                        c.estimation.adjust = estimation == "matching_adjusted";
+                                    }
                                     c.cohort.index = Some(index.clone());
                                     c.cohort.index_date = None;
                                     c.cohort.controls = controls;

@@ -81,13 +81,48 @@ pub struct EstimationConfig {
     pub adjust: bool,
     /// With `adjust`, the covariates' interactions with treatment too (true; Lin 2013).
     pub interactions: bool,
-    /// `matching` (the default; `weighting` is not implemented in this version).
+    /// `matching` (the default) or `weighting` (balancing weights in place of matching).
     pub method: String,
+    /// With `method = "weighting"`: `ps` (propensity-score ATT weights, the default) or
+    /// `entropy` (entropy balancing).
+    pub weighting: String,
 }
 
 impl Default for EstimationConfig {
     fn default() -> Self {
-        EstimationConfig { adjust: true, interactions: true, method: "matching".to_string() }
+        EstimationConfig {
+            adjust: true,
+            interactions: true,
+            method: "matching".to_string(),
+            weighting: "ps".to_string(),
+        }
+    }
+}
+
+/// How the comparison group is formed (`[estimation] method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    /// The config's matching (`[matching]`).
+    Matching,
+    /// Propensity-score ATT weights: treated 1, controls e / (1 - e).
+    PsWeighting,
+    /// Entropy balancing (Hainmueller 2012).
+    Entropy,
+}
+
+impl Comparison {
+    /// The name the specification curve and the design use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Comparison::Matching => "matching",
+            Comparison::PsWeighting => "ps_weighting",
+            Comparison::Entropy => "entropy",
+        }
+    }
+
+    /// Whether this is a weighting.
+    pub fn weighting(self) -> bool {
+        self != Comparison::Matching
     }
 }
 
@@ -98,6 +133,8 @@ pub struct EstimationSettings {
     pub adjust: bool,
     /// With their interactions with treatment.
     pub interactions: bool,
+    /// Matching or weighting.
+    pub comparison: Comparison,
 }
 
 /// `[site_level]` (docs/evaluation.md "Site level").
@@ -195,8 +232,10 @@ pub struct SpecificationCurveConfig {
     pub min_months_in_care: Vec<u32>,
     /// Index rules (per_pilot, earliest, latest; v1.2).
     pub index: Vec<String>,
-    /// Estimation after matching (v1.2): `matching` (the matched comparison, unadjusted) and
-    /// `matching_adjusted` (with the covariate adjustment of `[estimation]`).
+    /// Estimation (v1.2): `matching` (the matched comparison, unadjusted), `matching_adjusted`
+    /// (with the covariate adjustment), `ps_weighting` and `entropy` (balancing weights in place
+    /// of matching, with the config's `[estimation] adjust`; one specification per cohort
+    /// choice, the matching choices do not apply).
     pub estimation: Vec<String>,
 }
 
@@ -716,16 +755,17 @@ impl Config {
             Some(m) if !(1..=240).contains(&m) => return Err(bad("placebo.shift_months", m, "1 to 240 months")),
             m => self.placebo.enabled.then(|| m.unwrap_or(cohort.follow_up_months)),
         };
-        let estimation = match self.estimation.method.as_str() {
-            "matching" => EstimationSettings { adjust: self.estimation.adjust, interactions: self.estimation.interactions },
-            "weighting" => {
-                return Err(bad(
-                    "estimation.method",
-                    "weighting",
-                    "\"matching\" (weighting in the evaluation is not implemented in this version: `swp-eval weight` computes ATT and entropy weights on a table)",
-                ))
-            }
-            other => return Err(bad("estimation.method", other, "\"matching\"")),
+        let comparison = match (self.estimation.method.as_str(), self.estimation.weighting.as_str()) {
+            ("matching", _) => Comparison::Matching,
+            ("weighting", "ps") => Comparison::PsWeighting,
+            ("weighting", "entropy") => Comparison::Entropy,
+            ("weighting", other) => return Err(bad("estimation.weighting", other, "\"ps\" or \"entropy\"")),
+            (other, _) => return Err(bad("estimation.method", other, "\"matching\" or \"weighting\"")),
+        };
+        let estimation = EstimationSettings {
+            adjust: self.estimation.adjust,
+            interactions: self.estimation.interactions,
+            comparison,
         };
         if self.disclosure.threshold == 0 || self.disclosure.threshold > 100 {
             return Err(bad("disclosure.threshold", self.disclosure.threshold, "1 (no suppression) to 100"));

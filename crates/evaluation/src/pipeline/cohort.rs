@@ -584,6 +584,14 @@ pub(crate) fn pilot_and_controls(
                 }
             }
         }
+    } else if matching.subclass.iter().all(Option::is_none) {
+        // weighting: the controls of the pilot's own stacks, with their weights
+        let stacks: Vec<u16> = treated.iter().map(|&t| cohort.stack[t]).collect();
+        for (i, weight) in control_weight.iter_mut().enumerate() {
+            if !cohort.treated[i] && stacks.contains(&cohort.stack[i]) {
+                *weight = matching.weights[i];
+            }
+        }
     } else {
         let classes: Vec<usize> = treated.iter().filter_map(|&t| matching.subclass[t]).collect();
         for (i, weight) in control_weight.iter_mut().enumerate() {

@@ -76,7 +76,10 @@ pub(crate) fn design(
             .collect(),
         controls: config.cohort().controls.name().to_string(),
         covariates: covariates.iter().map(|c| c.name.clone()).collect(),
-        matching: format!(
+        matching: match config.estimation().comparison {
+            crate::config::Comparison::PsWeighting => "propensity-score weights for the ATT (pilot children 1, controls e / (1 - e)) from a logistic model of the covariates, in each stack".to_string(),
+            crate::config::Comparison::Entropy => "entropy balancing (Hainmueller 2012): control weights closest to uniform whose weighted means equal the pilot children's mean of every covariate column, in each stack".to_string(),
+            crate::config::Comparison::Matching => format!(
             "{} {}:1 on {}{}, {}, {}{}",
             m.method.as_str(),
             m.ratio,
@@ -95,6 +98,7 @@ pub(crate) fn design(
             },
             m.order.map_or(String::new(), |o| format!(", order {o}")),
         ),
+        },
         adjust: config.estimation().adjust,
         interactions: config.estimation().interactions,
         bootstrap_reps: config.inference().bootstrap_reps,

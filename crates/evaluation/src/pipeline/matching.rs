@@ -4,12 +4,13 @@
 
 use super::cohort::Cohort;
 use super::Propensity;
-use crate::config::ValidConfig;
+use crate::config::{Comparison, ValidConfig};
 use crate::error::{self, EvaluationError, Result};
 use crate::results::Balance;
 use swp_stats::balance::balance_table;
 use swp_stats::design::{expand, Covariate, Expansion, Values};
 use swp_stats::matching::{MatchData, MatchParams, Matching};
+use swp_stats::weighting::{entropy_weights, propensity_att_weights};
 use swp_stats::Matrix;
 
 /// The indicator of a missing CIN code, the covariate that makes it a level of its own.
@@ -137,6 +138,57 @@ pub(crate) fn run(
     Ok(merged)
 }
 
+/// The balancing weights of one stack's units (`[estimation] method = "weighting"`): ATT
+/// propensity-score weights from a logistic model of all the covariates (treated 1, controls
+/// e / (1 - e)) or entropy balancing on the covariates' model-matrix columns, as a
+/// [`Matching`] whose weights are the weights (no subclasses, no pairs; the distance is the
+/// propensity score for `ps`).
+fn weight_stack(
+    config: &ValidConfig,
+    stack: usize,
+    treat: &[bool],
+    covariates: &[Covariate],
+    propensity: &Propensity<'_>,
+) -> Result<Matching> {
+    let n = treat.len();
+    let (weights, distance, model) = match config.estimation().comparison {
+        Comparison::Entropy => {
+            let expanded = expand(covariates, Expansion::Model).map_err(error::at("entropy balancing"))?;
+            let columns: Vec<(String, Vec<f64>)> = expanded.names.into_iter().zip(expanded.columns).skip(1).collect();
+            let weights = entropy_weights(&columns, treat).map_err(|e| EvaluationError::Weighting(e.to_string()))?;
+            (weights, None, None)
+        }
+        Comparison::PsWeighting | Comparison::Matching => {
+            let params = MatchParams::new()
+                .distance(swp_stats::matching::Distance::Glm)
+                .check()
+                .map_err(error::at("propensity-score weights"))?;
+            let data = MatchData { treat, covariates, exact: &[] };
+            let model = propensity(stack, &params, &data)
+                .map_err(error::at("propensity-score weights"))?
+                .ok_or_else(|| EvaluationError::Weighting("no propensity model was fitted".into()))?;
+            let scores = model.fitted.clone();
+            let weights = propensity_att_weights(&scores, treat).map_err(error::at("propensity-score weights"))?;
+            (weights, Some(scores), Some(model))
+        }
+    };
+    // a control whose weight is below 1e-8 of the stack's largest carries no information
+    // (a propensity score of 1e-16) and makes the working variance of a GLM's CR2 singular: it
+    // is left out of the weighted sample (weight 0)
+    let largest = weights.iter().fold(0.0f64, |a, &b| a.max(b));
+    let weights: Vec<f64> = weights.into_iter().map(|w| if w < 1e-8 * largest { 0.0 } else { w }).collect();
+    Ok(Matching {
+        distance,
+        model,
+        match_matrix: None,
+        treated: (0..n).filter(|&i| treat[i]).collect(),
+        weights,
+        subclass: vec![None; n],
+        caliper: None,
+        order: Vec::new(),
+    })
+}
+
 /// The config's matching of one stack's units.
 fn run_stack(
     config: &ValidConfig,
@@ -146,6 +198,9 @@ fn run_stack(
     dropped: &[String],
     propensity: &Propensity<'_>,
 ) -> Result<Matching> {
+    if config.estimation().comparison.weighting() {
+        return weight_stack(config, stack, treat, covariates, propensity);
+    }
     let exact: Vec<Covariate> = covariates
         .iter()
         .filter(|c| config.matching().exact.contains(&c.name) && !dropped.contains(&c.name))

@@ -213,8 +213,31 @@ impl Evaluation {
         for name in &dropped {
             stage.warnings.push(format!("covariate `{name}` is constant in the cohort and was dropped"));
         }
+        if self.config.estimation().comparison.weighting() {
+            let positive: Vec<f64> = matching.weights.iter().copied().filter(|&w| w > 0.0).collect();
+            let (lo, hi) = positive.iter().fold((f64::INFINITY, 0.0f64), |(a, b), &w| (a.min(w), b.max(w)));
+            if hi / lo > 1e6 {
+                stage.warnings.push(format!(
+                    "the balancing weights span {:.0} orders of magnitude (largest / smallest {:.1e}): the CR2 errors of the ratio rows (GLMs, whose working variances follow the weights) are numerically fragile with such weights; read the linear rows, the hazard ratios and the randomisation p-values",
+                    (hi / lo).log10(),
+                    hi / lo
+                ));
+            }
+        }
         let balance = match detail {
-            Detail::Full => Some(matching::balance(&covariates, &stage.cohort.treated, &matching)?),
+            Detail::Full => {
+                let mut balance = matching::balance(&covariates, &stage.cohort.treated, &matching)?;
+                if self.config.estimation().comparison.weighting() {
+                    let ess = |treated: bool| {
+                        let w = (0..stage.cohort.len())
+                            .filter(|&i| stage.cohort.treated[i] == treated)
+                            .map(|i| matching.weights[i]);
+                        Some(swp_stats::weighting::effective_sample_size(w))
+                    };
+                    (balance.ess_treated, balance.ess_control) = (ess(true), ess(false));
+                }
+                Some(balance)
+            }
             Detail::Primary | Detail::Statistic => None,
         };
         let imbalanced: Vec<&str> = balance
@@ -224,7 +247,8 @@ impl Evaluation {
             .map(|r| r.covariate.as_str())
             .collect();
         if !imbalanced.is_empty() {
-            stage.warnings.push(format!("after matching |SMD| > 0.1 for {}", imbalanced.join(", ")));
+            let word = if self.config.estimation().comparison.weighting() { "weighting" } else { "matching" };
+            stage.warnings.push(format!("after {word} |SMD| > 0.1 for {}", imbalanced.join(", ")));
         }
         Ok(Prepared { stage, covariates, matching, balance })
     }

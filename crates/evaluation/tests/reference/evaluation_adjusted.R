@@ -18,14 +18,18 @@
 #
 #   cargo run --release -- report data/sample --config data/evaluation.toml --out /tmp/ref \
 #       --no-suppress --cohort-out /tmp/cohort.csv
-#   cd crates/evaluation/tests/reference && Rscript evaluation_adjusted.R /tmp/cohort.csv [interactions]
+#   cd crates/evaluation/tests/reference && Rscript evaluation_adjusted.R /tmp/cohort.csv [interactions] [ps]
 #
-# `interactions` is TRUE (default) or FALSE (main effects only). Writes
-# evaluation_adjusted_reference.json (or evaluation_adjusted_main_reference.json). R 4.2.2,
+# `interactions` is TRUE (default) or FALSE (main effects only). With a third argument `ps`
+# (`[estimation] method = "weighting"`, `weighting = "ps"`) the comparison group is weighted in
+# place of matched: in each stack a logistic model of the covariates, pilot children 1, controls
+# e / (1 - e), each child its own secondary cluster. Writes evaluation_adjusted_reference.json
+# (evaluation_adjusted_main_reference.json, evaluation_weighting_ps_reference.json). R 4.2.2,
 # MatchIt 4.5.1, clubSandwich 0.5.8, survival 3.5.3, jsonlite (Debian packages).
 suppressMessages({library(MatchIt); library(clubSandwich); library(survival); library(jsonlite)})
 args <- commandArgs(TRUE)
 interactions <- if (length(args) > 1) as.logical(args[2]) else TRUE
+weighting <- length(args) > 2 && args[3] == "ps"
 d <- read.csv(args[1], colClasses = c(child_id = "character", site_id = "character", stack = "character",
                                       sex = "character"))
 covs <- c("age", "sex", "ethnic_group", "legal_status", "placement_type", "years_in_care",
@@ -37,6 +41,14 @@ for (k in unique(d$stack)) {
   ds <- d[rows, ]
   for (v in c("sex", "ethnic_group", "legal_status", "placement_type")) ds[[v]] <- factor(ds[[v]])
   ps <- suppressWarnings(glm(f, data = ds, family = binomial))
+  if (weighting) {
+    e <- unname(fitted(ps))
+    w <- ifelse(ds$treated == 1, 1, e / (1 - e))
+    # a control weight below 1e-8 of the stack's largest is set to 0 (docs/evaluation.md)
+    d$w[rows] <- ifelse(w < 1e-8 * max(w), 0, w)
+    d$sub[rows] <- paste(k, ds$child_id)
+    next
+  }
   lp <- unname(predict(ps))
   perm <- order(lp, decreasing = TRUE)
   dp <- ds[perm, ]; rownames(dp) <- NULL
@@ -200,5 +212,6 @@ out <- list(interactions = interactions, weights = d$w, effects = rows,
             versions = list(R = R.version.string, MatchIt = as.character(packageVersion("MatchIt")),
                             clubSandwich = as.character(packageVersion("clubSandwich")),
                             survival = as.character(packageVersion("survival"))))
-name <- if (interactions) "evaluation_adjusted_reference.json" else "evaluation_adjusted_main_reference.json"
+name <- if (weighting) "evaluation_weighting_ps_reference.json" else
+  if (interactions) "evaluation_adjusted_reference.json" else "evaluation_adjusted_main_reference.json"
 write_json(out, name, digits = NA, auto_unbox = TRUE, na = "null", null = "null")

@@ -13,7 +13,8 @@ impl Draw for LovePlot<'_> {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        let area = frame(root, "Covariate balance before and after matching", self.source)?;
+        let title = format!("Covariate balance before and after {}", comparison(self.balance));
+        let area = frame(root, &title, self.source)?;
         let rows = &self.balance.balance;
         let n = rows.len();
         let max = rows
@@ -58,7 +59,7 @@ impl Draw for LovePlot<'_> {
                     .map(|(i, r)| Circle::new((r.smd_before.abs(), y(i)), 6, ORANGE.stroke_width(2))),
             )
             .map_err(e)?
-            .label("before matching")
+            .label(format!("before {}", comparison(self.balance)))
             .legend(|(x, y)| Circle::new((x + 10, y), 6, ORANGE.stroke_width(2)));
         chart
             .draw_series(
@@ -68,23 +69,36 @@ impl Draw for LovePlot<'_> {
                     .map(|(i, r)| Circle::new((r.smd_after.abs(), y(i)), 6, CONTROL.filled())),
             )
             .map_err(e)?
-            .label("after matching")
+            .label(format!("after {}", comparison(self.balance)))
             .legend(|(x, y)| Circle::new((x + 10, y), 6, CONTROL.filled()));
         legend(&mut chart, SeriesLabelPosition::LowerRight, 14.0)?;
         Ok(())
     }
 }
 
-/// Love plot: |SMD| of every covariate before and after matching, with the 0.1 line.
+/// How the comparison group was formed: "weighting" when the balance has effective sample
+/// sizes (balancing weights in place of matching), else "matching".
+pub fn comparison(balance: &Balance) -> &'static str {
+    if balance.ess_treated.is_some() {
+        "weighting"
+    } else {
+        "matching"
+    }
+}
+
+/// Love plot: |SMD| of every covariate before and after matching (or weighting), with the 0.1
+/// line.
 pub fn love_plot(balance: &Balance, source: &str) -> Result<Figure, ChartError> {
     let worst =
         balance.balance.iter().filter(|r| r.covariate != "distance").map(|r| r.smd_after.abs()).fold(0.0f64, f64::max);
+    let word = comparison(balance);
     let alt = format!(
-        "Dot plot of the absolute standardised mean difference of {} covariates before (orange circles) and after (blue dots) matching, with a dashed line at 0.1; after matching the largest is {:.3}.",
+        "Dot plot of the absolute standardised mean difference of {} covariates before (orange circles) and after (blue dots) {word}, with a dashed line at 0.1; after {word} the largest is {:.3}.",
         balance.balance.len(),
         worst
     );
-    render("love_plot", "Covariate balance before and after matching", alt, &LovePlot { balance, source })
+    let title = format!("Covariate balance before and after {word}");
+    render("love_plot", &title, alt, &LovePlot { balance, source })
 }
 
 // ---------------------------------------------------------------------------------------

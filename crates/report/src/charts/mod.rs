@@ -8,7 +8,7 @@
 
 mod did;
 mod effects;
-mod matching;
+pub(crate) mod matching;
 mod robustness;
 mod scaling;
 mod trends;

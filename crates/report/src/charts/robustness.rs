@@ -26,7 +26,16 @@ fn spec_choices(r: &SpecRow) -> [(&'static str, String); DIMENSIONS] {
         ("controls", r.controls.clone()),
         ("follow-up", format!("{} months", r.follow_up_months)),
         ("min. in care", format!("{} months", r.min_months_in_care)),
-        ("estimation", if r.estimation == "matching_adjusted" { "adjusted" } else { "unadjusted" }.to_string()),
+        (
+            "estimation",
+            match r.estimation.as_str() {
+                "matching_adjusted" => "matching, adjusted",
+                "matching" => "matching, unadjusted",
+                "ps_weighting" => "propensity weights",
+                other => other,
+            }
+            .to_string(),
+        ),
     ]
 }
 
