@@ -900,7 +900,7 @@ fn report_sensitivity_switches_on_the_specification_curve_and_the_power_simulati
     let config = tmp.path().join("c.toml");
     std::fs::write(
         &config,
-        "[specification_curve]\nratio = [1, 2]\ncaliper = [0.2]\nreplace = [false]\ndistance = [\"linear-logit\"]\ncontrols = [\"comparison\"]\nfollow_up_months = [24]\nmin_months_in_care = [6]\nindex = [\"per_pilot\"]\n[power]\nsimulations = 20\npilot_sites = [5]\nbootstrap_reps = 99\n[inference]\nbootstrap_reps = 99\n",
+        "[specification_curve]\nratio = [1, 2]\ncaliper = [0.2]\nreplace = [false]\ndistance = [\"linear-logit\"]\ncontrols = [\"comparison\"]\nfollow_up_months = [24]\nmin_months_in_care = [6]\nindex = [\"per_pilot\"]\nestimation = [\"matching_adjusted\"]\n[power]\nsimulations = 20\npilot_sites = [5]\nbootstrap_reps = 99\n[inference]\nbootstrap_reps = 99\n",
     )
     .unwrap();
     let (with, without) = (tmp.path().join("with"), tmp.path().join("without"));

@@ -57,6 +57,12 @@ fn run_config(index: &str, adjust: Option<bool>, weighting: Option<&str>) -> Eva
     Evaluation::new(config).unwrap().run(&loaded.dataset).unwrap()
 }
 
+/// The match (or balancing) weight of every cohort row, in the cohort table's order.
+fn cohort_weights(ours: &EvaluationResults) -> Vec<f64> {
+    let column = ours.cohort.columns.iter().position(|c| c == "weights").unwrap() - ours.cohort.text.len();
+    ours.cohort.numbers[column].iter().map(|w| w.unwrap()).collect()
+}
+
 fn reference() -> Value {
     reference_file("evaluation_reference.json")
 }
@@ -81,8 +87,7 @@ fn the_bundled_evaluation_equals_the_r_reanalysis() {
     assert_eq!(ours.balance.n.control, n["control"].as_u64());
     assert_eq!(ours.balance.n.matched_treated, n["matched_treated"].as_u64());
     assert_eq!(ours.balance.n.matched_control, n["matched_control"].as_u64());
-    let weights_column = ours.cohort.columns.iter().position(|c| c == "weights").unwrap() - ours.cohort.text.len();
-    let weights: Vec<f64> = ours.cohort.numbers[weights_column].iter().map(|w| w.unwrap()).collect();
+    let weights = cohort_weights(&ours);
     let reference_weights: Vec<f64> = r["weights"].as_array().unwrap().iter().map(|w| w.as_f64().unwrap()).collect();
     assert_eq!(weights, reference_weights, "match weights differ from MatchIt's");
 
@@ -189,8 +194,7 @@ fn the_stacked_evaluation_equals_the_r_reanalysis() {
         assert_eq!(last("treated"), s["treated"].as_u64(), "stack {stack} treated");
         assert_eq!(last("control"), s["control"].as_u64(), "stack {stack} controls");
     }
-    let weights_column = ours.cohort.columns.iter().position(|c| c == "weights").unwrap() - ours.cohort.text.len();
-    let weights: Vec<f64> = ours.cohort.numbers[weights_column].iter().map(|w| w.unwrap()).collect();
+    let weights = cohort_weights(&ours);
     let reference_weights: Vec<f64> = r["weights"].as_array().unwrap().iter().map(|w| w.as_f64().unwrap()).collect();
     assert_eq!(weights, reference_weights, "match weights differ from MatchIt's in each stack");
     assert_eq!(ours.balance.n.matched_treated, r["n"]["matched_treated"].as_u64());
@@ -220,8 +224,7 @@ fn the_adjusted_evaluation_equals_the_r_reanalysis() {
         let ours = run_with("per_pilot", Some(interactions));
         let r = reference_file(file);
         assert_eq!(r["interactions"].as_bool(), Some(interactions));
-        let weights_column = ours.cohort.columns.iter().position(|c| c == "weights").unwrap() - ours.cohort.text.len();
-        let weights: Vec<f64> = ours.cohort.numbers[weights_column].iter().map(|w| w.unwrap()).collect();
+        let weights = cohort_weights(&ours);
         let reference_weights: Vec<f64> =
             r["weights"].as_array().unwrap().iter().map(|w| w.as_f64().unwrap()).collect();
         assert_eq!(weights, reference_weights, "match weights differ from MatchIt's in each stack");
@@ -254,8 +257,7 @@ fn the_adjusted_evaluation_equals_the_r_reanalysis() {
 fn ps_weighting_equals_the_r_reanalysis() {
     let ours = run_config("per_pilot", Some(true), Some("ps"));
     let r = reference_file("evaluation_weighting_ps_reference.json");
-    let weights_column = ours.cohort.columns.iter().position(|c| c == "weights").unwrap() - ours.cohort.text.len();
-    let weights: Vec<f64> = ours.cohort.numbers[weights_column].iter().map(|w| w.unwrap()).collect();
+    let weights = cohort_weights(&ours);
     let reference_weights: Vec<f64> = r["weights"].as_array().unwrap().iter().map(|w| w.as_f64().unwrap()).collect();
     assert_eq!(weights.len(), reference_weights.len());
     for (a, b) in weights.iter().zip(&reference_weights) {
