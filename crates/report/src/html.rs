@@ -60,9 +60,10 @@ fn estimand_text(results: &Published) -> String {
 
 /// How the effect rows use the covariates, in words (docs/evaluation.md "Estimation after
 /// matching").
-fn adjustment_text(d: &swp_evaluation::results::Design) -> String {
+fn adjustment_text(d: &swp_evaluation::results::Design, comparison: &str) -> String {
     if !d.adjust {
-        return "<li>Estimation: the effect models hold the treatment (and the stacks) only: the matched comparison, not adjusted for the covariates after matching.</li>\n".to_string();
+        let sample = if comparison == "weighting" { "weighted" } else { "matched" };
+        return format!("<li>Estimation: the effect models hold the treatment (and the stacks) only: the {sample} comparison, not adjusted for the covariates after {comparison}.</li>\n");
     }
     let form = if d.interactions {
         "the baseline covariates centred at the pilot children's means and their interactions with treatment (Lin 2013), so that a linear model's treatment coefficient is the effect at the pilot children's covariates"
@@ -70,7 +71,7 @@ fn adjustment_text(d: &swp_evaluation::results::Design) -> String {
         "the baseline covariates centred at the pilot children's means (main effects only)"
     };
     format!(
-        "<li>Estimation after matching (Ho, Imai, King and Stuart 2007): every effect model adds {form}. Rate and risk ratios are marginal, by g-computation (the pilot children's mean predicted rate or risk with and without the pilot, their ratio), with a delta-method CR2 error on the degrees of freedom of the outcome's linear row; hazard ratios come from a Cox model with the covariates, so they are conditional on them (estimand \"conditional ATT\"). Each row's degrees of freedom are in the effects table: every column an adjusted model adds costs some, and with few sites the intervals rest on them.</li>\n"
+        "<li>Estimation after {comparison} (Ho, Imai, King and Stuart 2007): every effect model adds {form}. Rate and risk ratios are marginal, by g-computation (the pilot children's mean predicted rate or risk with and without the pilot, their ratio), with a delta-method CR2 error on the degrees of freedom of the outcome's linear row; hazard ratios come from a Cox model with the covariates, so they are conditional on them (estimand \"conditional ATT\"). Each row's degrees of freedom are in the effects table: every column an adjusted model adds costs some, and with few sites the intervals rest on them.</li>\n"
     )
 }
 
@@ -575,7 +576,14 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
     };
     h += &format!(
         "<p>{sample}{}. Ratios below 1 and differences below 0 mean fewer events among pilot children.</p>\n</section>\n",
-        if d.adjust { "; the estimates are adjusted for the baseline covariates after matching (see Design)" } else { "" }
+        if d.adjust {
+            format!(
+                "; the estimates are adjusted for the baseline covariates after {} (see Design)",
+                crate::charts::matching::comparison(&results.balance)
+            )
+        } else {
+            String::new()
+        }
     );
 
     h += "<section>\n<h2>Design</h2>\n<ul>\n";
@@ -600,7 +608,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
         d.seed,
         multiplicity_text(d.multiplicity, d.primary_rows)
     );
-    h += &adjustment_text(d);
+    h += &adjustment_text(d, crate::charts::matching::comparison(&results.balance));
     h += &randomisation_text(results);
     h += "<li>Site level: each workforce and caseload metric by site and financial year, within each table's coverage; Callaway and Sant'Anna's (2021) staggered difference-in-differences (a pilot's group is its first financial year that starts on or after go-live; comparison: never-treated sites unless the config says not-yet-treated; varying base period; unconditional outcome regression; influence-function standard errors clustered on site), aggregated as R's did::aggte, with a joint pre-trend test and randomisation inference on the simple ATT; the two-way fixed-effects model beside it for comparison.</li>\n";
     h += "</ul>\n</section>\n";
