@@ -15,33 +15,6 @@ use swp_stats::glm::{Family, GlmFit};
 use swp_stats::linalg::independent_columns;
 use swp_stats::Matrix;
 
-/// The baseline covariates of the matched children, for adjustment: the model matrix's columns
-/// (R's `model.matrix` without the intercept: a factor's levels but the first as indicators).
-#[derive(Debug, Clone, PartialEq)]
-pub struct AdjustColumns {
-    /// Column names.
-    pub names: Vec<String>,
-    /// Values, one column per name, one value per sample row.
-    pub columns: Vec<Vec<f64>>,
-    /// Whether the covariates' interactions with treatment join the main effects.
-    pub interactions: bool,
-    /// The cells a GLM can be separated on: the indicator of every level of every factor (the
-    /// reference level too) and every 0/1 covariate, one value per sample row.
-    pub levels: Vec<Vec<f64>>,
-}
-
-impl AdjustColumns {
-    /// The rows `rows`.
-    pub fn subset(&self, rows: &[usize]) -> AdjustColumns {
-        AdjustColumns {
-            names: self.names.clone(),
-            columns: self.columns.iter().map(|c| rows.iter().map(|&i| c[i]).collect()).collect(),
-            interactions: self.interactions,
-            levels: self.levels.iter().map(|c| rows.iter().map(|&i| c[i]).collect()).collect(),
-        }
-    }
-}
-
 /// What a column of an effect model is.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Column {
@@ -301,6 +274,7 @@ pub(crate) fn cox_design(s: &Sample) -> Matrix {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::matching::AdjustColumns;
 
     fn sample(n: usize, interactions: bool) -> Sample {
         let x: Vec<f64> = (0..n).map(|i| f64::from((i * 7 % 11) as u32)).collect();

@@ -648,7 +648,7 @@ fn adjustment_columns(
     config: &ValidConfig,
     cohort: &Cohort,
     matched: &[usize],
-) -> Result<super::adjust::AdjustColumns> {
+) -> Result<super::matching::AdjustColumns> {
     let (covariates, _) = super::matching::covariates(config, cohort)?;
     let rows: Vec<swp_stats::design::Covariate> =
         covariates.iter().map(|c| super::matching::subset(c, matched)).collect();
@@ -657,7 +657,7 @@ fn adjustment_columns(
     let every_level = swp_stats::design::expand(&rows, swp_stats::design::Expansion::Balance)
         .map_err(at("covariate adjustment".to_string()))?;
     let levels = every_level.columns.into_iter().filter(|c| c.iter().all(|&v| v == 0.0 || v == 1.0)).collect();
-    Ok(super::adjust::AdjustColumns {
+    Ok(super::matching::AdjustColumns {
         names: expanded.names.into_iter().skip(1).collect(),
         columns: expanded.columns.into_iter().skip(1).collect(),
         interactions: config.estimation().interactions,

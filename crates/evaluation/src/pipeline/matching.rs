@@ -273,6 +273,33 @@ fn relabel(v: &[usize]) -> Vec<usize> {
     v.iter().map(|x| d.binary_search(x).expect("present")).collect()
 }
 
+/// The baseline covariates of the matched children, for adjustment: the model matrix's columns
+/// (R's `model.matrix` without the intercept: a factor's levels but the first as indicators).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdjustColumns {
+    /// Column names.
+    pub names: Vec<String>,
+    /// Values, one column per name, one value per sample row.
+    pub columns: Vec<Vec<f64>>,
+    /// Whether the covariates' interactions with treatment join the main effects.
+    pub interactions: bool,
+    /// The cells a GLM can be separated on: the indicator of every level of every factor (the
+    /// reference level too) and every 0/1 covariate, one value per sample row.
+    pub levels: Vec<Vec<f64>>,
+}
+
+impl AdjustColumns {
+    /// The rows `rows`.
+    pub fn subset(&self, rows: &[usize]) -> AdjustColumns {
+        AdjustColumns {
+            names: self.names.clone(),
+            columns: self.columns.iter().map(|c| rows.iter().map(|&i| c[i]).collect()).collect(),
+            interactions: self.interactions,
+            levels: self.levels.iter().map(|c| rows.iter().map(|&i| c[i]).collect()).collect(),
+        }
+    }
+}
+
 /// The matched sample as the estimators see it.
 #[derive(Debug, Clone)]
 pub struct Sample {
@@ -287,7 +314,7 @@ pub struct Sample {
     /// Matching subclass of each child (None with replacement: each child its own cluster).
     pub subclass: Option<Vec<usize>>,
     /// The baseline covariates the effect models adjust for (None: unadjusted, v1.1's models).
-    pub covariates: Option<std::sync::Arc<super::adjust::AdjustColumns>>,
+    pub covariates: Option<std::sync::Arc<AdjustColumns>>,
 }
 
 impl Sample {
