@@ -3,6 +3,7 @@
 
 use crate::Failure;
 use polars::prelude::*;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use swp_eval::data::plain_csv::PlainColumn;
 use swp_eval::data::read::UserTable;
@@ -115,8 +116,9 @@ impl UserData {
     }
 
     /// `values` of column `name` if each is finite and within 1e150 (a refusal names the row).
-    fn usable(&self, name: &str, values: std::borrow::Cow<'_, [f64]>) -> Result<Vec<f64>, Failure> {
-        if let Some(i) = values.iter().position(|x| !x.is_finite() || x.abs() > MAX_MAGNITUDE) {
+    fn usable<'c>(&self, name: &str, values: Cow<'c, [f64]>) -> Result<Cow<'c, [f64]>, Failure> {
+        use rayon::prelude::*;
+        if let Some(i) = values.par_iter().position_first(|x| !x.is_finite() || x.abs() > MAX_MAGNITUDE) {
             return Err(data_error(format!(
                 "{} column `{name}`: data row {} holds {:e}, not a usable number (NaN, infinite or beyond 1e150); remove or correct the row",
                 self.path.display(),
@@ -124,14 +126,14 @@ impl UserData {
                 values[i]
             )));
         }
-        Ok(values.into_owned())
+        Ok(values)
     }
 
     /// A column as a covariate: numbers (booleans as 0/1) or text. Missing values, NaN,
     /// infinities and magnitudes beyond 1e150 are refused with their row.
     pub fn covariate(&self, name: &str) -> Result<Covariate, Failure> {
         Ok(match self.column(name)? {
-            Column::Numbers(values) => Covariate::numeric(name, self.usable(name, values)?),
+            Column::Numbers(values) => Covariate::numeric(name, self.usable(name, values)?.into_owned()),
             Column::Coded { labels, codes } => {
                 Covariate::text(name, codes.iter().map(|&c| labels[c as usize].clone()).collect())
             }
@@ -166,14 +168,15 @@ impl UserData {
             .par_iter()
             .zip(taken)
             .map(|(name, values)| match values {
-                Some(v) => Ok(Covariate::numeric(name, this.usable(name, v.into())?)),
+                Some(v) => Ok(Covariate::numeric(name, this.usable(name, v.into())?.into_owned())),
                 None => this.covariate(name),
             })
             .collect()
     }
 
-    /// An outcome, weight or exposure column: numbers, each finite and within 1e150.
-    pub fn number_column(&self, name: &str) -> Result<Vec<f64>, Failure> {
+    /// An outcome, weight or exposure column: numbers, each finite and within 1e150 (borrowed
+    /// from a plain table, not copied).
+    pub fn number_column(&self, name: &str) -> Result<Cow<'_, [f64]>, Failure> {
         match self.column(name)? {
             Column::Numbers(values) => self.usable(name, values),
             _ => Err(data_error(format!("{} column `{name}` must hold numbers", self.path.display()))),
@@ -219,15 +222,16 @@ impl UserData {
                 "{file} treatment column `{name}` must be 0 or 1 (or true/false), not text"
             )));
         };
+        use rayon::prelude::*;
         let v = self.usable(name, values)?;
-        if let Some(i) = v.iter().position(|&x| x != 0.0 && x != 1.0) {
+        if let Some(i) = v.par_iter().position_first(|&x| x != 0.0 && x != 1.0) {
             return Err(data_error(format!(
                 "{file} treatment column `{name}` must be 0 or 1 (or true/false); data row {} has {}",
                 i + 1,
                 v[i]
             )));
         }
-        Ok(v.iter().map(|&x| x == 1.0).collect())
+        Ok(v.par_iter().map(|&x| x == 1.0).collect())
     }
 
     /// Cluster labels (numbers or text) as indices, numbered in the labels' sorted order.
@@ -248,11 +252,47 @@ impl UserData {
             // numbering decides which cluster takes which bootstrap draw)
             Column::Numbers(values) => {
                 let v = self.usable(name, values)?;
-                number_labels(&v.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), |b| b.to_string())
+                small_integer_labels(&v).unwrap_or_else(|| {
+                    number_labels(&v.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), |b| b.to_string())
+                })
             }
         })
     }
 }
+
+/// Cluster numbers that are all integers in a span of at most [`DENSE_SPAN`] (site codes, the
+/// usual case) numbered as [`number_labels`] numbers their bit patterns, by direct lookup in
+/// place of a hash map: None for any other column.
+fn small_integer_labels(values: &[f64]) -> Option<Vec<usize>> {
+    use rayon::prelude::*;
+    // an integer's bits survive the round trip through i64 (-0.0 does not: it stays apart)
+    let integral = |x: f64| x.abs() < 1e15 && ((x as i64) as f64).to_bits() == x.to_bits();
+    let (low, high) = values
+        .par_chunks(1 << 16)
+        .map(|chunk| {
+            chunk.iter().try_fold((i64::MAX, i64::MIN), |(lo, hi), &x| {
+                integral(x).then(|| (lo.min(x as i64), hi.max(x as i64)))
+            })
+        })
+        .try_reduce(|| (i64::MAX, i64::MIN), |a, b| Some((a.0.min(b.0), a.1.max(b.1))))?;
+    let span = usize::try_from(high.checked_sub(low)?).ok()?.checked_add(1)?;
+    if span > DENSE_SPAN {
+        return None;
+    }
+    let mut present = vec![false; span];
+    values.iter().for_each(|&x| present[(x as i64 - low) as usize] = true);
+    // the distinct values in the generic path's order: by the text of their bit patterns
+    let mut distinct: Vec<i64> = (0..span).filter(|&i| present[i]).map(|i| low + i as i64).collect();
+    distinct.sort_unstable_by_key(|&v| (v as f64).to_bits().to_string());
+    let mut rank = vec![0; span];
+    for (r, &v) in distinct.iter().enumerate() {
+        rank[(v - low) as usize] = r;
+    }
+    Some(values.par_iter().map(|&x| rank[(x as i64 - low) as usize]).collect())
+}
+
+/// The widest span of integer cluster labels [`small_integer_labels`] looks up directly.
+const DENSE_SPAN: usize = 1 << 20;
 
 /// Labels as indices numbered in the order of `sort_key` of each distinct label. Rows of one
 /// cluster usually come together, so a row with the previous row's label skips the hash map.

@@ -418,7 +418,36 @@ impl WildProblem {
     /// ([`WildProblem::confidence_interval`]) on the same draws, made once.
     pub fn test_and_interval(&self, r: f64, params: &ValidWildParams) -> (WildResult, (f64, f64)) {
         let draws = self.draws(params);
-        (self.test_with(r, params, &draws), self.interval_with(&draws))
+        if !(r == 0.0 && matches!(params.kind, BootType::Wcr)) {
+            return (self.test_with(r, params, &draws), self.interval_with(&draws));
+        }
+        // the test of 0 is the inverted test's p at r = 0: each replicate's t*(0) is the same
+        // arithmetic on the same numbers as the test's own pass, so one pass serves both
+        let replicates = self.replicates_in_r(&draws);
+        let t = self.t(0.0);
+        let result = WildResult {
+            estimate: self.estimate,
+            t,
+            p_value: self.p_from_replicates(&replicates, 0.0),
+            reps: draws.len(),
+            enumerated: draws.enumerated,
+            clusters: self.g,
+        };
+        (result, self.interval_from(&replicates))
+    }
+
+    /// The WCR p-value of coefficient = `r` from [`WildProblem::replicates_in_r`].
+    fn p_from_replicates(&self, replicates: &[[f64; 5]], r: f64) -> f64 {
+        let adj = self.adj();
+        let bound = self.t(r).abs() * (1.0 + 1e-12);
+        let exceed = replicates
+            .iter()
+            .filter(|[n0, n1, a, b, c]| {
+                let t_star = (n0 + r * n1) / (adj * (a + r * (2.0 * b + r * c))).max(0.0).sqrt();
+                t_star.abs() > bound
+            })
+            .count();
+        exceed as f64 / replicates.len() as f64
     }
 
     fn test_with(&self, r: f64, params: &ValidWildParams, draws: &Draws) -> WildResult {
@@ -442,19 +471,11 @@ impl WildProblem {
     }
 
     fn interval_with(&self, draws: &Draws) -> (f64, f64) {
-        let replicates = self.replicates_in_r(draws);
-        let adj = self.adj();
-        let p = |r: f64| {
-            let bound = self.t(r).abs() * (1.0 + 1e-12);
-            let exceed = replicates
-                .iter()
-                .filter(|[n0, n1, a, b, c]| {
-                    let t_star = (n0 + r * n1) / (adj * (a + r * (2.0 * b + r * c))).max(0.0).sqrt();
-                    t_star.abs() > bound
-                })
-                .count();
-            exceed as f64 / replicates.len() as f64
-        };
+        self.interval_from(&self.replicates_in_r(draws))
+    }
+
+    fn interval_from(&self, replicates: &[[f64; 5]]) -> (f64, f64) {
+        let p = |r: f64| self.p_from_replicates(replicates, r);
         let se = (self.estimate / self.t(0.0)).abs().max(1e-12);
         let side = |dir: f64| {
             let (mut inside, mut outside) = (self.estimate, self.estimate + dir * se);
@@ -617,5 +638,28 @@ mod tests {
         }
         let fit = wls(&x, &y, None).unwrap();
         assert!(matches!(WildProblem::from_fit(&fit, &y[1..], &cluster, 1), Err(StatsError::LengthMismatch { .. })));
+    }
+
+    /// The test and the interval made together (one pass over the replicates for both when
+    /// the test is of 0 under WCR) equal the test and the interval made apart, bit for bit,
+    /// for drawn and for enumerated draws, and for a test of another value.
+    #[test]
+    fn the_test_and_interval_together_equal_each_made_apart() {
+        let mut rng = Rng::new(11, 3);
+        for (n, clusters, reps) in [(400, 23, 999), (120, 5, 9_999)] {
+            let rows: Vec<Vec<f64>> =
+                (0..n).map(|i| vec![1.0, f64::from(u8::from(i % clusters < clusters / 2)), rng.normal()]).collect();
+            let x = Matrix::from_rows(&rows);
+            let y: Vec<f64> = rows.iter().map(|r| 0.3 * r[1] + r[2] + rng.normal()).collect();
+            let cluster: Vec<usize> = (0..n).map(|i| i % clusters).collect();
+            let problem = WildProblem::new(&x, &y, None, &cluster, 1).unwrap();
+            let params = WildParams { reps, ..WildParams::default() }.check().unwrap();
+            for r in [0.0, 0.25] {
+                let (test, interval) = problem.test_and_interval(r, &params);
+                assert_eq!(test, problem.test(r, &params));
+                assert_eq!(interval, problem.confidence_interval(&params));
+                assert!(test.p_value > 0.0 && test.p_value <= 1.0 && interval.0 < interval.1);
+            }
+        }
     }
 }

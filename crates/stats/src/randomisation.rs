@@ -70,16 +70,17 @@ pub fn assignments(units: usize, observed: &[usize], max_assignments: usize, see
     } else {
         let mut observed_set = observed.to_vec();
         observed_set.sort_unstable();
-        let drawn = std::iter::once(observed_set)
-            .chain((1..max_assignments.max(1)).map(|rep| {
-                let mut rng = Rng::new(seed, rep as u64);
-                let mut idx: Vec<usize> = (0..units).collect();
-                rng.shuffle_prefix(&mut idx, g1);
-                let mut set = idx[..g1].to_vec();
-                set.sort_unstable();
-                set
-            }))
-            .collect();
+        // each draw has its own stream (seed, rep): drawn in parallel, the same sets in order
+        let mut drawn = Vec::with_capacity(max_assignments.max(1));
+        drawn.push(observed_set);
+        drawn.par_extend((1..max_assignments.max(1)).into_par_iter().map(|rep| {
+            let mut rng = Rng::new(seed, rep as u64);
+            let mut idx: Vec<usize> = (0..units).collect();
+            rng.shuffle_prefix(&mut idx, g1);
+            let mut set = idx[..g1].to_vec();
+            set.sort_unstable();
+            set
+        }));
         (drawn, false)
     }
 }

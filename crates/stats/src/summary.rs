@@ -251,6 +251,24 @@ fn cluster_randomisation(
     Some((result.p_value, result.assignments))
 }
 
+/// Each group's outcomes and weights (none when unweighted), split in one pass (the groups'
+/// rows interleave, so a pass that tests each row's group per statistic costs a mispredicted
+/// branch a row); control first.
+fn split_by_group(g: &[bool], y: &[f64], w: Option<&[f64]>) -> [(Vec<f64>, Vec<f64>); 2] {
+    let mut parts = [(Vec::new(), Vec::new()), (Vec::new(), Vec::new())];
+    let treated_rows = g.iter().filter(|&&t| t).count();
+    parts[1].0.reserve(treated_rows);
+    parts[0].0.reserve(g.len() - treated_rows);
+    for (i, (&gi, &yi)) in g.iter().zip(y).enumerate() {
+        let part = &mut parts[usize::from(gi)];
+        part.0.push(yi);
+        if let Some(w) = w {
+            part.1.push(w[i]);
+        }
+    }
+    parts
+}
+
 /// Every statistic of `data`'s outcome between its two groups.
 ///
 /// # Errors
@@ -283,20 +301,13 @@ pub fn summarise(data: &EffectData<'_>, options: &EffectOptions) -> Result<Effec
     let g = pick(data.treated, &keep);
     let y = pick(data.y, &keep);
     let w = data.weights.map(|w| pick(w, &keep));
-    let weight = |i: usize| w.as_ref().map_or(1.0, |w| w[i]);
-    // each group's outcomes and weights, split in one pass (the groups' rows interleave, so
-    // a pass that tests each row's group per statistic costs a mispredicted branch a row)
-    let mut parts = [(Vec::new(), Vec::new()), (Vec::new(), Vec::new())];
-    let treated_rows = g.iter().filter(|&&t| t).count();
-    parts[1].0.reserve(treated_rows);
-    parts[0].0.reserve(g.len() - treated_rows);
-    for (i, (&gi, &yi)) in g.iter().zip(y.iter()).enumerate() {
-        let part = &mut parts[usize::from(gi)];
-        part.0.push(yi);
-        if w.is_some() {
-            part.1.push(weight(i));
-        }
-    }
+    // with clusters, the regression on the clusters' block sums is fitted while the groups are
+    // split
+    let ids = data.clusters.map(|c| pick(c, &keep));
+    let (parts, fit) = rayon::join(
+        || split_by_group(&g, &y, w.as_deref()),
+        || ids.as_ref().map(|ids| TwoGroup::fit(&y, &g, w.as_deref(), ids)),
+    );
     let (n_treated, n_control) = (parts[1].0.len(), parts[0].0.len());
     if n_treated < 2 || n_control < 2 {
         return Err(StatsError::TooFewPerGroup { min: 2, treated: n_treated, control: n_control });
@@ -312,13 +323,12 @@ pub fn summarise(data: &EffectData<'_>, options: &EffectOptions) -> Result<Effec
         let (y, w) = &parts[usize::from(want)];
         (y.clone(), if w.is_empty() { vec![1.0; y.len()] } else { w.clone() })
     };
-    let (inference, se_method, clustered) = match (data.clusters, &w) {
+    let (inference, se_method, clustered) = match (ids.as_ref().zip(fit), &w) {
         (None, None) => (welch(&parts[1].0, &parts[0].0)?, SeMethod::Welch, None),
         (None, Some(w)) => (weighted_difference(&y, &g, w)?, SeMethod::Hc2, None),
-        (Some(clusters), _) => {
-            let ids = pick(clusters, &keep);
+        (Some((ids, fit)), _) => {
             let too_few = |treated, control| StatsError::TooFewClustersPerGroup { min: 2, treated, control };
-            let fit = TwoGroup::fit(&y, &g, w.as_deref(), &ids).map_err(|e| match e {
+            let fit = fit.map_err(|e| match e {
                 // a single cluster (both groups have rows, so it holds both)
                 StatsError::TooFewClusters { got, .. } => too_few(got, got),
                 e => e,
@@ -327,7 +337,7 @@ pub fn summarise(data: &EffectData<'_>, options: &EffectOptions) -> Result<Effec
             // the wild bootstrap (below) runs while randomisation inference does
             let both = in_treated >= 2 && in_control >= 2;
             let (ri, wild) = rayon::join(
-                || cluster_randomisation(&y, &g, w.as_deref(), &ids, options),
+                || cluster_randomisation(&y, &g, w.as_deref(), ids, options),
                 || -> Result<_> {
                     if !both {
                         return Ok(None);
