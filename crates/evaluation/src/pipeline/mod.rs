@@ -218,7 +218,7 @@ impl Evaluation {
             let (lo, hi) = positive.iter().fold((f64::INFINITY, 0.0f64), |(a, b), &w| (a.min(w), b.max(w)));
             if hi / lo > 1e6 {
                 stage.warnings.push(format!(
-                    "the balancing weights span {:.0} orders of magnitude (largest / smallest {:.1e}): the CR2 errors of the ratio rows (GLMs, whose working variances follow the weights) are numerically fragile with such weights; read the linear rows, the hazard ratios and the randomisation p-values",
+                    "the balancing weights span {:.0} orders of magnitude (largest / smallest {:.1e}): controls with the smallest weights add almost nothing (see the effective sample sizes in balance.json), and the estimates lean on the propensity model; compare with matching or entropy balancing",
                     (hi / lo).log10(),
                     hi / lo
                 ));
