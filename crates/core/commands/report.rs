@@ -443,7 +443,7 @@ pub fn run(args: Args) -> CommandResult {
         d.treated_sites.join(" "),
         d.controls,
         d.index_text(),
-        if results.balance.ess_treated.is_some() { "weighted" } else { "matched" },
+        if results.balance.weighted() { "weighted" } else { "matched" },
         results.balance.n.matched_treated.map_or("c".to_string(), |n| n.to_string()),
         results.balance.n.matched_control.map_or("c".to_string(), |n| n.to_string()),
     );

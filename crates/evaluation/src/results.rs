@@ -181,6 +181,12 @@ pub struct Balance {
 }
 
 impl Balance {
+    /// Whether the comparison group was weighted in place of matched: the effective sample
+    /// sizes are set exactly then (the one place the reports read it from).
+    pub fn weighted(&self) -> bool {
+        self.ess_treated.is_some()
+    }
+
     /// The balance table of `swp_stats::balance` (MatchIt's `summary()`), before and after, as
     /// `balance.json` and `swp-eval match` write it; |SMD after| > 0.1 flagged.
     pub fn from_table(table: &swp_stats::balance::BalanceTable) -> Balance {

@@ -53,7 +53,7 @@ fn estimand_text(results: &Published) -> String {
         }
         _ => format!(
             "Effects are for pilot children (ATT) in the {} sample.",
-            if results.balance.ess_treated.is_some() { "weighted" } else { "matched" }
+            if results.balance.weighted() { "weighted" } else { "matched" }
         ),
     }
 }
@@ -596,7 +596,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
     h += &design_dates_html(d);
     h += &format!(
         "<li>{}: {}. Baseline covariates: {}.</li>\n",
-        if results.balance.ess_treated.is_some() { "Weighting in place of matching" } else { "Matching" },
+        if results.balance.weighted() { "Weighting in place of matching" } else { "Matching" },
         esc(&d.matching),
         esc(&d.covariates.join(", "))
     );

@@ -93,14 +93,22 @@ impl Model {
 
     /// The value of column `c` for row `i` with the treatment set to `treated`.
     fn value(&self, s: &Sample, extra: &[&[f64]], i: usize, c: Column, treated: bool) -> f64 {
+        c.value(treated, s.stack[i], |k| extra[k][i], |k| self.centred[k][i])
+    }
+}
+
+impl Column {
+    /// This column of a design row whose treatment is `treated` and stack `stack`, with the
+    /// row's extra columns `extra(k)` and centred covariates `centred(k)`.
+    fn value(self, treated: bool, stack: usize, extra: impl Fn(usize) -> f64, centred: impl Fn(usize) -> f64) -> f64 {
         let d = f64::from(u8::from(treated));
-        match c {
+        match self {
             Column::Intercept => 1.0,
             Column::Treated => d,
-            Column::Stack(k) => f64::from(u8::from(s.stack[i] == k)),
-            Column::Extra(k) => extra[k][i],
-            Column::Main(k) => self.centred[k][i],
-            Column::Interaction(k) => d * self.centred[k][i],
+            Column::Stack(k) => f64::from(u8::from(stack == k)),
+            Column::Extra(k) => extra(k),
+            Column::Main(k) => centred(k),
+            Column::Interaction(k) => d * centred(k),
         }
     }
 }
@@ -110,19 +118,8 @@ impl Model {
     /// fitted on, with the same covariates; no extra columns) with the treatment set to
     /// `treated`, centred at this model's means.
     fn row_for(&self, s: &Sample, i: usize, treated: bool) -> Vec<f64> {
-        let d = f64::from(u8::from(treated));
         let cov = |k: usize| s.covariates.as_ref().map_or(0.0, |c| c.columns[k][i]) - self.means[k];
-        self.columns
-            .iter()
-            .map(|&c| match c {
-                Column::Intercept => 1.0,
-                Column::Treated => d,
-                Column::Stack(k) => f64::from(u8::from(s.stack[i] == k)),
-                Column::Extra(_) => f64::NAN,
-                Column::Main(k) => cov(k),
-                Column::Interaction(k) => d * cov(k),
-            })
-            .collect()
+        self.columns.iter().map(|&c| c.value(treated, s.stack[i], |_| f64::NAN, cov)).collect()
     }
 }
 

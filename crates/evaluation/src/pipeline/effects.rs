@@ -11,6 +11,7 @@ use crate::config::ValidConfig;
 use crate::error::{at, Result};
 use crate::results::{Curve, EffectRow, SurvivalResult};
 use crate::vocab::{Estimand, EstimateType, Outcome, RowOutcome, SeMethod};
+use std::borrow::Cow;
 use swp_data::Dataset;
 use swp_stats::bootstrap::{BootType, WildParams, WildProblem};
 use swp_stats::cox::cox_adjusted;
@@ -126,7 +127,8 @@ fn glm_cr2(
 /// matching"): separated cells set aside, the GLM of `family` (offset `offset`) refitted on the
 /// rest, the contrast of the treated's mean predicted outcomes and its delta-method standard
 /// error on the CR2 covariance clustered on site (and, with [`Detail::Full`], on subclass).
-/// None when the contrast is out of range.
+/// `model`: the sample's adjusted design under its own weights when the caller has built it
+/// (used when nothing is set aside). None when the contrast is out of range.
 #[allow(clippy::too_many_arguments)]
 fn g_ratio(
     family: Family,
@@ -134,29 +136,39 @@ fn g_ratio(
     y: &[f64],
     offset: Option<&[f64]>,
     s: &Sample,
+    model: Option<&Model>,
     step: &str,
     detail: Detail,
 ) -> Result<Option<(f64, f64, Option<f64>)>> {
     let separation = Separation::find(s, y, family);
     let rows = separation.fitted_rows(s);
-    let sub = if separation.is_empty() { s.clone() } else { s.subset(&rows) };
     let pick = |v: &[f64]| -> Vec<f64> { rows.iter().map(|&i| v[i]).collect() };
-    let (y_fit, offset_fit) =
-        if separation.is_empty() { (y.to_vec(), offset.map(<[f64]>::to_vec)) } else { (pick(y), offset.map(pick)) };
-    let model = Model::new(&sub, &[], &sub.weights);
+    let (sub, y_fit, offset_fit) = if separation.is_empty() {
+        (Cow::Borrowed(s), Cow::Borrowed(y), offset.map(Cow::Borrowed))
+    } else {
+        (Cow::Owned(s.subset(&rows)), Cow::Owned(pick(y)), offset.map(|o| Cow::Owned(pick(o))))
+    };
+    let built;
+    let model = match model.filter(|_| separation.is_empty()) {
+        Some(model) => model,
+        None => {
+            built = Model::new(&sub, &[], &sub.weights);
+            &built
+        }
+    };
     let glm = GlmParams::new(family)
         .check()
-        .and_then(|g| g.fit_weighted(&model.x, &model.names, &y_fit, offset_fit.as_deref(), Some(&sub.weights)))
+        .and_then(|g| g.fit_weighted(&model.x, &model.names, &y_fit[..], offset_fit.as_deref(), Some(&sub.weights)))
         .map_err(at(step.to_string()))?;
     let (d, e, w) = glm.sandwich_parts(family, &model.x, &y_fit, Some(&sub.weights)).map_err(at(step.to_string()))?;
     let vcov = vcov_cr2_inverse_variance(&d, &e, &w, &sub.site).map_err(at(format!("{step}: CR2 on site")))?;
-    let Some((theta, se)) = g_computation(&model, s, &separation, &glm, family, contrast, &vcov) else {
+    let Some((theta, se)) = g_computation(model, s, &separation, &glm, family, contrast, &vcov) else {
         return Ok(None);
     };
     let se2 = if detail == Detail::Full {
         let v2 = vcov_cr2_inverse_variance(&d, &e, &w, &sub.secondary_clusters())
             .map_err(at(format!("{step}: CR2 on subclass")))?;
-        g_computation(&model, s, &separation, &glm, family, contrast, &v2).map(|x| x.1)
+        g_computation(model, s, &separation, &glm, family, contrast, &v2).map(|x| x.1)
     } else {
         None
     };
@@ -240,7 +252,7 @@ pub fn count_rows(
     if !degenerate {
         if adjusted {
             if let Some((theta, se, se2)) =
-                g_ratio(Family::Poisson, Contrast::Ratio, count, Some(&offset), s, &step, detail)?
+                g_ratio(Family::Poisson, Contrast::Ratio, count, Some(&offset), s, None, &step, detail)?
             {
                 let df = linear.as_ref().map_or(f64::NAN, |l| l.2.df);
                 fill(
@@ -360,7 +372,7 @@ pub fn binary_rows(outcome: Outcome, y: &[f64], s: &Sample, wild: &Wild, detail:
         let step = format!("{outcome}: {estimate_type}");
         if adjusted {
             let contrast = if family == Family::Logit { Contrast::Odds } else { Contrast::Ratio };
-            if let Some((theta, se, se2)) = g_ratio(family, contrast, y, None, s, &step, detail)? {
+            if let Some((theta, se, se2)) = g_ratio(family, contrast, y, None, s, Some(&model), &step, detail)? {
                 let inference =
                     Inference { estimate: theta, se, df: linear_df, p_value: 0.0, ci_low: 0.0, ci_high: 0.0 };
                 fill(&mut r, &inference, theta, true);

@@ -79,7 +79,7 @@ impl Draw for LovePlot<'_> {
 /// How the comparison group was formed: "weighting" when the balance has effective sample
 /// sizes (balancing weights in place of matching), else "matching".
 pub fn comparison(balance: &Balance) -> &'static str {
-    if balance.ess_treated.is_some() {
+    if balance.weighted() {
         "weighting"
     } else {
         "matching"
