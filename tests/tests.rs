@@ -1028,6 +1028,11 @@ fn report_runs_the_bundled_evaluation_with_identical_bytes_and_no_identifier() {
         assert_eq!(s["reported_p_value"], primary["p_holm"], "{}", s["outcome"]);
         if s["reported_p_value"].as_f64().is_none_or(|p| p >= 0.05) {
             assert!(s["gamma"].is_null(), "Gamma shown for {} where the report finds no effect", s["outcome"]);
+            assert!(s["site_gamma"].is_null(), "site Gamma shown for {} with no effect", s["outcome"]);
+        } else {
+            // the 462 assignments are enumerated: the site-level bound is given, and at
+            // Gamma = 1 it is the randomisation p, below the row's level, so Gamma > 1
+            assert!(s["site_gamma"].as_f64().is_some_and(|g| g > 1.0), "{}: {}", s["outcome"], s["site_gamma"]);
         }
     }
     assert!(sensitivity.iter().any(|s| s["rosenbaum_test"].is_string()), "the bundled design has pairs");

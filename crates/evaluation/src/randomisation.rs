@@ -20,7 +20,8 @@ use crate::vocab::Outcome;
 use rayon::prelude::*;
 use swp_data::Dataset;
 use swp_metrics::Index;
-use swp_stats::randomisation::randomisation_tests;
+use swp_stats::randomisation::randomisation_distribution;
+use swp_stats::sensitivity::AssignmentSensitivity;
 
 /// Every site's eligible children on each stack's index date, shared by the assignments (and
 /// by [`primary_rows`] and [`by_pilot`] of one run).
@@ -203,25 +204,42 @@ fn primary_t(config: &ValidConfig, cohort: &Cohort, n: usize) -> Vec<Option<f64>
     primary_statistics(config, cohort, n, t_of)
 }
 
+/// What [`primary_rows`] found besides the rows' p-values.
+#[derive(Debug, Default)]
+pub(crate) struct RandomisationRun {
+    /// Assignments that could not be estimated (a stack with no child of an arm, matching
+    /// that failed).
+    pub(crate) failed: usize,
+    /// Per primary row (its index in `effects`): the bound on its randomisation test when the
+    /// sites' odds of becoming a pilot may differ through something unmeasured
+    /// ([`AssignmentSensitivity`]); None when the assignments were drawn rather than
+    /// enumerated, or the sites are too many to search.
+    pub(crate) site_bounds: Vec<(usize, Option<AssignmentSensitivity>)>,
+}
+
 /// Randomisation inference on the primary rows of `effects` (estimated on `stage`): fills
-/// `ri_p_value`, `ri_assignments`, `ri_exact` and `ri_min_p`. Returns the number of assignments
-/// that could not be estimated (a stack with no child of an arm, matching that failed).
-pub(crate) fn primary_rows(config: &ValidConfig, shared: &Shared, effects: &mut [EffectRow]) -> Result<usize> {
+/// `ri_p_value`, `ri_assignments`, `ri_exact` and `ri_min_p`, and bounds each test under
+/// hidden bias in which sites became pilots ([`RandomisationRun::site_gamma`]).
+pub(crate) fn primary_rows(
+    config: &ValidConfig,
+    shared: &Shared,
+    effects: &mut [EffectRow],
+) -> Result<RandomisationRun> {
     let primary: Vec<usize> = (0..effects.len())
         .filter(|&i| effects[i].primary && effects[i].outcome.outcome().is_some_and(|o| Outcome::CHILD.contains(&o)))
         .collect();
     let n = primary.len();
     if n == 0 || shared.observed.is_empty() || shared.observed.len() >= shared.units.len() {
-        return Ok(0);
+        return Ok(RandomisationRun::default());
     }
     let failed = std::sync::atomic::AtomicUsize::new(0);
     let inference = config.inference();
-    let tests = randomisation_tests(
-        shared.units.len(),
+    let units = shared.units.len();
+    let distribution = randomisation_distribution(
+        units,
         &shared.observed,
         inference.randomisation_assignments,
         inference.seed,
-        n,
         |set| {
             let t = shared.cohort(set).map_or_else(|| vec![None; n], |c| primary_t(config, &c, n));
             if t.iter().all(Option::is_none) {
@@ -231,7 +249,8 @@ pub(crate) fn primary_rows(config: &ValidConfig, shared: &Shared, effects: &mut 
         },
     )
     .map_err(crate::error::at("randomisation inference"))?;
-    for (&i, test) in primary.iter().zip(tests) {
+    let mut site_bounds = Vec::new();
+    for (j, (&i, test)) in primary.iter().zip(distribution.tests(n)).enumerate() {
         if let Some(test) = test {
             let row = &mut effects[i];
             row.ri_p_value = Some(test.p_value);
@@ -239,8 +258,13 @@ pub(crate) fn primary_rows(config: &ValidConfig, shared: &Shared, effects: &mut 
             row.ri_exact = Some(test.enumerated);
             row.ri_min_p = Some(1.0 / test.assignments as f64);
         }
+        let bound = distribution
+            .extreme(j)
+            .filter(|_| distribution.enumerated)
+            .and_then(|(sets, extreme)| AssignmentSensitivity::new(units, &sets, &extreme).ok());
+        site_bounds.push((i, bound));
     }
-    Ok(failed.into_inner())
+    Ok(RandomisationRun { failed: failed.into_inner(), site_bounds })
 }
 
 #[cfg(test)]

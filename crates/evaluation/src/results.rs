@@ -758,6 +758,14 @@ pub struct SensitivityRow {
     /// effect the report does not claim would mislead), None otherwise or when the pair test is
     /// not significant at Gamma = 1.
     pub gamma: Option<f64>,
+    /// The same bound at the level of the sites (Rosenbaum's model on which sites became
+    /// pilots; Hansen, Rosenbaum and Small 2014): the largest Gamma, the odds of becoming a
+    /// pilot by which two sites may differ through something unmeasured, at which the primary
+    /// row's randomisation test still rejects at its level under Holm (5% over the row's Holm
+    /// multiplier, its `p_holm` over its `ri_p_value`). It respects the clustering, which the
+    /// pair-level Gamma ignores. Given where the report's own test rejects and the assignments
+    /// were enumerated; capped at 100.
+    pub site_gamma: Option<f64>,
 }
 
 /// One specification's primary estimate of one outcome (`specification_curve.json`).

@@ -45,7 +45,8 @@ impl Evaluation {
         let value_for_money = value::stage(config, dataset, &index, &prepared, &mut outcomes, &mut warnings);
         progress.stage(Stage::Randomisation);
         let shared = randomisation::Shared::new(config, dataset, &index, stage);
-        let failed = randomisation::primary_rows(config, &shared, &mut outcomes.effects)?;
+        let randomised = randomisation::primary_rows(config, &shared, &mut outcomes.effects)?;
+        let failed = randomised.failed;
         if failed > 0 {
             warnings.push(format!(
                 "randomisation inference: {failed} assignment(s) of the pilot label could not be estimated (a stack with no child of an arm, or no match) and are left out"
@@ -62,7 +63,8 @@ impl Evaluation {
         }
         let m = &config.matching();
         let pairs_design = m.method == Method::Nearest && m.ratio == 1 && !m.replace;
-        let sensitivity = sensitivity::sensitivity(&stage.cohort, matching, &outcomes.effects, pairs_design);
+        let sensitivity =
+            sensitivity::sensitivity(&stage.cohort, matching, &outcomes.effects, pairs_design, &randomised.site_bounds);
         let missing = design::missing_values(config.covariates(), &stage.cohort, matching);
 
         progress.stage(Stage::SiteLevel);

@@ -1,11 +1,14 @@
-//! "How robust is this?": E-values of every primary ratio estimate and Rosenbaum bounds on the
-//! matched pairs (docs/evaluation.md's primary outcomes; swp-stats' `sensitivity` module).
+//! "How robust is this?": E-values of every primary ratio estimate, Rosenbaum bounds on the
+//! matched pairs, and the same bound at the level of the sites on the randomisation test
+//! (docs/evaluation.md's primary outcomes; swp-stats' `sensitivity` module).
 
 use crate::pipeline::cohort::Cohort;
 use crate::results::{EffectRow, SensitivityRow};
 use crate::vocab::{EstimateType, Outcome};
 use swp_stats::matching::Matching;
-use swp_stats::sensitivity::{e_value, rosenbaum_mcnemar, rosenbaum_signed_rank, sensitivity_gamma, RatioScale};
+use swp_stats::sensitivity::{
+    e_value, rosenbaum_mcnemar, rosenbaum_signed_rank, sensitivity_gamma, AssignmentSensitivity, RatioScale,
+};
 
 /// The difference of two children's rates (events per child-year), computed so that equal
 /// differences are equal numbers: exposure is a whole number of days over 365.25, so the
@@ -27,6 +30,7 @@ pub fn sensitivity(
     matching: &Matching,
     effects: &[EffectRow],
     pairs_design: bool,
+    site_bounds: &[(usize, Option<AssignmentSensitivity>)],
 ) -> Vec<SensitivityRow> {
     let find = |o: Outcome, t: EstimateType| effects.iter().find(|e| e.outcome == o && e.estimate_type == t);
     // 1:1 pairs (treated, control) of the matching, cohort indices
@@ -63,10 +67,18 @@ pub fn sensitivity(
             _ => None,
         };
         // the report's own test of the outcome: its primary row's adjusted p-value
-        let reported_p_value = effects
-            .iter()
-            .find(|e| e.outcome == outcome && e.primary)
-            .and_then(|e| e.p_holm.or(e.ri_p_value).or(e.p_value));
+        let primary = effects.iter().position(|e| e.outcome == outcome && e.primary);
+        let reported_p_value = primary.and_then(|i| effects[i].p_holm.or(effects[i].ri_p_value).or(effects[i].p_value));
+        // the site-level bound against the row's own level under Holm: 0.05 over its multiplier
+        // (its Holm p over its randomisation p), so that the Gamma is where the report's claim
+        // would go, not where an unadjusted test would
+        let site = primary.and_then(|i| {
+            let (_, bound) = site_bounds.iter().find(|(row, _)| *row == i)?;
+            let bound = bound.as_ref()?;
+            let (raw, adjusted) = (effects[i].ri_p_value?, effects[i].p_holm.unwrap_or(effects[i].ri_p_value?));
+            let level = if adjusted > 0.0 { 0.05 * raw / adjusted } else { 0.05 };
+            sensitivity_gamma(|g| Ok(bound.p_upper(g)), level, 100.0).ok().flatten()
+        });
         let rejects = reported_p_value.is_some_and(|p| p < 0.05);
         let direction = if row.estimate.is_some_and(|x| x < 1.0) { -1.0 } else { 1.0 };
         let (test, p1, gamma) = if pairs.is_empty() {
@@ -106,6 +118,7 @@ pub fn sensitivity(
             p_gamma_1: p1,
             reported_p_value,
             gamma: gamma.filter(|_| rejects),
+            site_gamma: site.filter(|_| rejects),
         });
     }
     out

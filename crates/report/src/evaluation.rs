@@ -215,6 +215,7 @@ impl Tabular for SensitivityRow {
         Column { name: "p_gamma_1", cell: |s| num(s.p_gamma_1) },
         Column { name: "reported_p_value", cell: |s| num(s.reported_p_value) },
         Column { name: "gamma", cell: |s| num(s.gamma) },
+        Column { name: "site_gamma", cell: |s| num(s.site_gamma) },
     ];
 }
 

@@ -762,7 +762,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
 
     h += "<section>\n<h2>How robust is this?</h2>\n";
     h += SIZE_OF_THE_TESTS;
-    h += "<p>The E-value is how strongly (as a risk ratio) an unmeasured difference between pilot and comparison children would have to be associated with both being at a pilot and the outcome to explain the estimate away; the second E-value is for the confidence limit nearer no effect (1 means the interval already includes no effect). Rosenbaum's Gamma is how much more likely, within a matched pair, one child could be to be at the pilot, through something unmeasured, before the effect stops being significant at 5% (a pair-level test: it treats the matched pairs as independent and ignores site clustering, so it can reject where the report's clustered test does not; Gamma is therefore given only for outcomes where the report's own test finds an effect).</p>\n";
+    h += "<p>The E-value is how strongly (as a risk ratio) an unmeasured difference between pilot and comparison children would have to be associated with both being at a pilot and the outcome to explain the estimate away; the second E-value is for the confidence limit nearer no effect (1 means the interval already includes no effect). Rosenbaum's Gamma is how much more likely, within a matched pair, one child could be to be at the pilot, through something unmeasured, before the effect stops being significant at 5% (a pair-level test: it treats the matched pairs as independent and ignores site clustering, so it can reject where the report's clustered test does not; Gamma is therefore given only for outcomes where the report's own test finds an effect). The site-level Gamma asks the same of the sites, which is where the pilots were chosen: how much more likely one site could have been than another to become a pilot, through something unmeasured, before the randomisation test over which sites are pilots stops rejecting at the level the multiplicity adjustment sets for that outcome (Rosenbaum's model applied to the sites, as Hansen, Rosenbaum and Small 2014 do for clustered assignments; the worst case is searched over every way of marking the sites, so it is exact for the enumerated assignments). It respects the clustering, so it is the one to read.</p>\n";
     let mut lines = String::new();
     for s in &results.sensitivity {
         let what = s.outcome.as_str().replace('_', " ");
@@ -779,6 +779,11 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
                         " The pair test is not significant even at Gamma = 1 (no hidden bias needed).".to_string()
                     }
                     _ => String::new(),
+                };
+                let gamma = match s.site_gamma {
+                    Some(g) if g >= 100.0 => format!("{gamma} Site-level Gamma above 100."),
+                    Some(g) => format!("{gamma} Site-level Gamma {}.", num(g)),
+                    None => gamma,
                 };
                 lines += &format!(
                     "<li>{}: {} {} has E-value {} (confidence limit {}).{}</li>\n",

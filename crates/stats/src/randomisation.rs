@@ -99,6 +99,70 @@ pub fn randomisation_tests(
     n: usize,
     statistics: impl Fn(&[usize]) -> Vec<Option<f64>> + Sync,
 ) -> Result<Vec<Option<RandomisationResult>>> {
+    Ok(randomisation_distribution(units, treated, max_assignments, seed, statistics)?.tests(n))
+}
+
+/// The assignments of [`randomisation_tests`] with every statistic of each: what a sensitivity
+/// analysis that weighs the assignments unequally needs
+/// ([`crate::sensitivity::AssignmentSensitivity`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Distribution {
+    /// The assignments (each the treated units, increasing).
+    pub sets: Vec<Vec<usize>>,
+    /// Whether every assignment was used.
+    pub enumerated: bool,
+    /// `statistics[a]`: the statistics of assignment `a`.
+    pub statistics: Vec<Vec<Option<f64>>>,
+    /// Where the observed assignment is among `sets`.
+    pub observed_at: usize,
+}
+
+impl Distribution {
+    /// Statistic `j`'s assignments (those where it is defined) and whether each is at least as
+    /// extreme as the observed one (|statistic| >= |observed|, to 1e-12 relative), or None when
+    /// it is not defined for the observed assignment.
+    pub fn extreme(&self, j: usize) -> Option<(Vec<&[usize]>, Vec<bool>)> {
+        let observed = self.statistics[self.observed_at].get(j).copied().flatten()?;
+        let (sets, extreme) = self
+            .sets
+            .iter()
+            .zip(&self.statistics)
+            .filter_map(|(set, all)| {
+                let t = all.get(j).copied().flatten()?;
+                Some((set.as_slice(), t.abs() >= observed.abs() * (1.0 - 1e-12)))
+            })
+            .unzip();
+        Some((sets, extreme))
+    }
+
+    /// The test of each of the first `n` statistics.
+    pub fn tests(&self, n: usize) -> Vec<Option<RandomisationResult>> {
+        (0..n)
+            .map(|j| {
+                let observed = self.statistics[self.observed_at].get(j).copied().flatten()?;
+                let (_, extreme) = self.extreme(j)?;
+                Some(RandomisationResult {
+                    estimate: observed,
+                    p_value: extreme.iter().filter(|&&e| e).count() as f64 / extreme.len() as f64,
+                    assignments: extreme.len(),
+                    enumerated: self.enumerated,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Every assignment of [`randomisation_tests`] and its statistics.
+///
+/// # Errors
+/// No treated unit, or every unit treated.
+pub fn randomisation_distribution(
+    units: usize,
+    treated: &[usize],
+    max_assignments: usize,
+    seed: u64,
+    statistics: impl Fn(&[usize]) -> Vec<Option<f64>> + Sync,
+) -> Result<Distribution> {
     let g1 = treated.len();
     if g1 == 0 || g1 >= units {
         return Err(StatsError::NeedsBothArms { method: "randomisation inference" });
@@ -106,19 +170,7 @@ pub fn randomisation_tests(
     let mut observed_set = treated.to_vec();
     observed_set.sort_unstable();
     let (sets, enumerated) = assignments(units, &observed_set, max_assignments, seed);
-    let all: Vec<Vec<Option<f64>>> = sets.par_iter().map(|s| statistics(s)).collect();
+    let statistics: Vec<Vec<Option<f64>>> = sets.par_iter().map(|s| statistics(s)).collect();
     let observed_at = sets.iter().position(|s| *s == observed_set).unwrap_or(0);
-    Ok((0..n)
-        .map(|j| {
-            let observed = all[observed_at].get(j).copied().flatten()?;
-            let stats: Vec<f64> = all.iter().filter_map(|a| a.get(j).copied().flatten()).collect();
-            let extreme = stats.iter().filter(|s| s.abs() >= observed.abs() * (1.0 - 1e-12)).count();
-            Some(RandomisationResult {
-                estimate: observed,
-                p_value: extreme as f64 / stats.len() as f64,
-                assignments: stats.len(),
-                enumerated,
-            })
-        })
-        .collect())
+    Ok(Distribution { sets, enumerated, statistics, observed_at })
 }

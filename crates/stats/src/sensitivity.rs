@@ -14,6 +14,11 @@
 //!   Wilcoxon signed-rank statistic (normal approximation, average ranks for ties, zero
 //!   differences dropped) or of McNemar's count of discordant pairs (exact binomial); and
 //!   [`sensitivity_gamma`], the largest Gamma at which the effect stays significant.
+//! - [`AssignmentSensitivity`]: the same model at the level of whole units assigned together
+//!   (sites; Hansen, Rosenbaum and Small 2014, "Clustered treatment assignments and sensitivity
+//!   to unmeasured biases in observational studies", JASA 109:133-144), for a randomisation
+//!   test over which k of G units are treated: the largest p-value when the units' odds of
+//!   treatment may differ by up to Gamma through an unmeasured unit characteristic.
 //!
 //! # Examples
 //! ```
@@ -25,6 +30,7 @@
 
 use crate::distributions::pnorm;
 use crate::error::{Result, StatsError};
+use rayon::prelude::*;
 
 /// What a ratio estimate is, for its conversion to the risk-ratio scale.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -165,6 +171,90 @@ pub fn rosenbaum_mcnemar(discordant: u64, in_direction: u64, gamma: f64) -> Resu
     Ok(tail.min(1.0))
 }
 
+/// Rosenbaum's sensitivity model (2002, section 4.2) for a randomisation test over which k of G
+/// units are treated: with an unmeasured unit characteristic u in [0, 1]^G and odds of
+/// treatment that differ by at most Gamma between units, assignment z (k units) has probability
+/// proportional to Gamma^(u'z). The test's p-value under u is the weighted share of assignments
+/// at least as extreme as the observed one; its upper bound is the largest over u. In each
+/// coordinate of u that share is a ratio of two functions linear in Gamma^(u_s), hence monotone,
+/// so the largest is at a vertex of the cube: u the indicator of a subset U of the units, and
+/// u'z = |z and U|. Every subset is visited (2^G of them, G <= 24), each assignment's overlap
+/// counted; the assignments' counts by overlap, extreme and all, are all that depends on U, so
+/// each distinct pair of counts is kept once and any Gamma then costs O(distinct x k).
+/// Exact when the assignments are every set of k of G (an enumerated randomisation test).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssignmentSensitivity {
+    /// For each distinct subset profile: assignments by overlap m = 0..=k, extreme and all.
+    profiles: Vec<(Vec<u64>, Vec<u64>)>,
+}
+
+impl AssignmentSensitivity {
+    /// The largest number of units (2^G subsets are visited).
+    pub const MAX_UNITS: usize = 24;
+    /// The largest 2^G x assignments this does (about a second on one core).
+    pub const MAX_WORK: f64 = 5e8;
+
+    /// From the assignments `sets` (each the treated units, all of the same size, below
+    /// `units`) and whether each is at least as extreme as the observed one.
+    ///
+    /// # Errors
+    /// Lengths that differ, no assignment, sets of unequal size or naming a unit beyond `units`
+    /// ([`StatsError::LengthMismatch`], [`StatsError::OutOfRange`]); more than
+    /// [`Self::MAX_UNITS`] units or more work than [`Self::MAX_WORK`]
+    /// ([`StatsError::OutOfRange`]).
+    pub fn new(units: usize, sets: &[&[usize]], extreme: &[bool]) -> Result<Self> {
+        if sets.len() != extreme.len() || sets.is_empty() {
+            return Err(StatsError::LengthMismatch { inputs: "the assignments and their extreme flags" });
+        }
+        let k = sets[0].len();
+        if sets.iter().any(|s| s.len() != k || s.iter().any(|&u| u >= units)) {
+            return Err(StatsError::OutOfRange {
+                what: "the assignments",
+                allowed: "sets of the same size naming units below the number of units",
+            });
+        }
+        if units > Self::MAX_UNITS || (1u64 << units) as f64 * sets.len() as f64 > Self::MAX_WORK {
+            return Err(StatsError::OutOfRange {
+                what: "units x assignments for a unit-level sensitivity analysis",
+                allowed: "at most 24 units and 5e8 subsets x assignments",
+            });
+        }
+        let masks: Vec<u32> = sets.iter().map(|s| s.iter().fold(0u32, |m, &u| m | (1 << u))).collect();
+        let mut profiles: Vec<(Vec<u64>, Vec<u64>)> = (0..1u32 << units)
+            .into_par_iter()
+            .map(|subset| {
+                let (mut ext, mut all) = (vec![0u64; k + 1], vec![0u64; k + 1]);
+                for (mask, &e) in masks.iter().zip(extreme) {
+                    let m = (mask & subset).count_ones() as usize;
+                    all[m] += 1;
+                    ext[m] += u64::from(e);
+                }
+                (ext, all)
+            })
+            .collect();
+        profiles.sort_unstable();
+        profiles.dedup();
+        Ok(AssignmentSensitivity { profiles })
+    }
+
+    /// The upper bound of the p-value when units' odds of treatment differ by at most `gamma`
+    /// (>= 1; at 1, the randomisation test's own p-value).
+    pub fn p_upper(&self, gamma: f64) -> f64 {
+        self.profiles
+            .iter()
+            .map(|(ext, all)| {
+                let (mut num, mut den, mut power) = (0.0, 0.0, 1.0);
+                for (e, a) in ext.iter().zip(all) {
+                    num += power * *e as f64;
+                    den += power * *a as f64;
+                    power *= gamma;
+                }
+                num / den
+            })
+            .fold(0.0, f64::max)
+    }
+}
+
 /// The largest Gamma (at most `max_gamma`) at which `p_upper(gamma)` stays below `alpha`, found
 /// by bisection to 1e-6 (the upper-bound p-value grows with Gamma); None when the effect is not
 /// significant even at Gamma = 1.
@@ -236,5 +326,70 @@ mod tests {
         assert!(rosenbaum_mcnemar(10, 8, 2.0).unwrap() > rosenbaum_mcnemar(10, 8, 1.0).unwrap());
         assert!(sensitivity_gamma(|g| rosenbaum_mcnemar(10, 8, g), 0.05, 100.0).unwrap().is_none());
         assert!(sensitivity_gamma(|g| rosenbaum_mcnemar(40, 35, g), 0.05, 100.0).unwrap().unwrap() > 2.0);
+    }
+
+    /// Every set of `k` of `g` units, lexicographic.
+    fn all_sets(g: usize, k: usize) -> Vec<Vec<usize>> {
+        crate::randomisation::assignments(g, &(0..k).collect::<Vec<_>>(), usize::MAX, 0).0
+    }
+
+    /// The p-value of a sum statistic's randomisation test when assignment z has probability
+    /// proportional to gamma^(u'z), for any u in [0, 1]^G.
+    fn p_under(sets: &[Vec<usize>], extreme: &[bool], u: &[f64], gamma: f64) -> f64 {
+        let (mut num, mut den) = (0.0, 0.0);
+        for (set, &e) in sets.iter().zip(extreme) {
+            let weight = gamma.powf(set.iter().map(|&s| u[s]).sum::<f64>());
+            den += weight;
+            if e {
+                num += weight;
+            }
+        }
+        num / den
+    }
+
+    /// For a sum statistic in one stratum (the two-sample permutation test), Rosenbaum and
+    /// Krieger (1990, JASA 85:493-498) show the upper bound is attained at one of the G + 1
+    /// vectors u that are 1 on the units with the largest scores and 0 on the rest: the search
+    /// over all 2^G subsets gives exactly their largest p. At Gamma = 1 the bound is the
+    /// randomisation p-value; it grows with Gamma; and no u inside the cube gives more.
+    #[test]
+    fn the_unit_level_bound_equals_rosenbaum_and_krieger_for_a_sum_statistic() {
+        let mut rng = crate::rng::Rng::new(3, 7);
+        for (g, k) in [(11, 5), (9, 3), (12, 6)] {
+            let scores: Vec<f64> = (0..g).map(|_| rng.normal()).collect();
+            let sets = all_sets(g, k);
+            let total = |set: &[usize]| set.iter().map(|&s| scores[s]).sum::<f64>();
+            // the observed assignment: the k highest-but-one scores, a small p-value
+            let mut order: Vec<usize> = (0..g).collect();
+            order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+            let observed = total(&order[1..=k]);
+            let extreme: Vec<bool> = sets.iter().map(|s| total(s) >= observed - 1e-12).collect();
+            let refs: Vec<&[usize]> = sets.iter().map(Vec::as_slice).collect();
+            let bound = AssignmentSensitivity::new(g, &refs, &extreme).unwrap();
+            let plain = extreme.iter().filter(|&&e| e).count() as f64 / sets.len() as f64;
+            assert!((bound.p_upper(1.0) - plain).abs() < 1e-15);
+            let mut last = plain;
+            for gamma in [1.5, 2.0, 3.0, 6.0] {
+                let p = bound.p_upper(gamma);
+                // Rosenbaum and Krieger's candidates: u = 1 on the top j scores, j = 0..=G
+                let candidates = (0..=g)
+                    .map(|j| {
+                        let mut u = vec![0.0; g];
+                        order[..j].iter().for_each(|&s| u[s] = 1.0);
+                        p_under(&sets, &extreme, &u, gamma)
+                    })
+                    .fold(0.0, f64::max);
+                assert!((p - candidates).abs() < 1e-12 * candidates, "G {g}, Gamma {gamma}: {p} vs {candidates}");
+                assert!(p >= last);
+                last = p;
+                for _ in 0..50 {
+                    let u: Vec<f64> = (0..g).map(|_| rng.uniform()).collect();
+                    assert!(p_under(&sets, &extreme, &u, gamma) <= p + 1e-12);
+                }
+            }
+        }
+        let sets = all_sets(30, 2);
+        let refs: Vec<&[usize]> = sets.iter().map(Vec::as_slice).collect();
+        assert!(AssignmentSensitivity::new(30, &refs, &vec![false; refs.len()]).is_err(), "2^30 subsets");
     }
 }
