@@ -6,7 +6,8 @@
 # a pre-existing difference (ARM=pre_trend: effects 1, pilot rates x 0.6 before go-live), run
 # through `swp-eval report` with the default config (INDEX overrides the index rule; ASSIGN the
 # randomisation assignments; PLACEBO=false skips the placebo; ADJUST=false and INTERACTIONS=false
-# set `[estimation]`, default adjusted with interactions). Writes one TSV row per primary
+# set `[estimation]`, default adjusted with interactions; WEIGHTING=ps or entropy weighs in place
+# of matching). Writes one TSV row per primary
 # estimate and prints each test's rejection rate at 5% (null), or the median estimate and the
 # coverage of the planted ratio (effect), with Monte Carlo standard errors.
 #
@@ -16,6 +17,7 @@
 #   SCALE=pilot ARM=effect INDEX=earliest ASSIGN=200 PLACEBO=false benches/scripts/size.sh 50
 #   SCALE=small ARM=pre_trend benches/scripts/size.sh 50
 #   SCALE=small ARM=effect ADJUST=false ASSIGN=100 PLACEBO=false benches/scripts/size.sh 40
+#   SCALE=pilot ARM=effect WEIGHTING=entropy ASSIGN=10 PLACEBO=false benches/scripts/size.sh 50
 set -euo pipefail
 n="${1:-100}"
 bin="${CARGO_TARGET_DIR:-target}/release/swp-eval"
@@ -30,6 +32,7 @@ out="${OUT:-$work/rows.tsv}"
   printf '[placebo]\nenabled = %s\n' "${PLACEBO:-true}"
   if [ -n "${INDEX:-}" ]; then printf '[cohort]\nindex = "%s"\n' "$INDEX"; fi
   printf '[estimation]\nadjust = %s\ninteractions = %s\n' "${ADJUST:-true}" "${INTERACTIONS:-true}"
+  if [ -n "${WEIGHTING:-}" ]; then printf 'method = "weighting"\nweighting = "%s"\n' "$WEIGHTING"; fi
 } > "$work/c.toml"
 for seed in $(seq "${FIRST:-1}" "$n"); do
   case "$arm" in
