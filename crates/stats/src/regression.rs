@@ -537,9 +537,9 @@ pub(crate) fn satterthwaite_df(
 /// p_g = A_g W_g D_g M c and r_g = D_g' p_g, B_gh = [g = h] p_g' Theta_g p_g - r_g' M r_h and
 /// df = (sum_g B_gg)^2 / sum_gh B_gh^2. Each G_g is decomposed densely (O(n_g^3)), or by its
 /// few row patterns where it has them; a cluster whose weights are more than 1e4 apart (G_g's
-/// eigenvalues then span twice as many orders, and a dense decomposition loses the small ones)
-/// takes the resolvent integral instead (`Resolvent`: accurate to about 1e-10 whatever the
-/// spread). When the weights are constant within every cluster this equals [`WlsFit::cr2`] on
+/// eigenvalues then span twice as many orders, and a dense decomposition loses the small ones),
+/// or a large one, takes the resolvent integral instead (`Resolvent`: accurate to about 1e-10
+/// whatever the spread, and O(n_g k^2) per node rather than O(n_g^3)). When the weights are constant within every cluster this equals [`WlsFit::cr2`] on
 /// the sqrt(w)-scaled data.
 ///
 /// # Errors
@@ -740,6 +740,12 @@ impl InverseRoot {
 /// this take the [`Resolvent`] path.
 const GRADED_SPREAD: f64 = 1e4;
 
+/// A cluster of more rows than this many per design column, without the few row patterns of
+/// the low-rank path, takes the [`Resolvent`] path too: its cost, about 100 nodes of
+/// O(n_g k^2 / 2), is below the dense decomposition's O(4/3 n_g^3) from about 6 rows per
+/// column.
+const LARGE_CLUSTER_PER_COLUMN: usize = 10;
+
 fn is_graded(rows: &[usize], w: &[f64]) -> bool {
     let (low, high) = rows.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &i| (lo.min(w[i]), hi.max(w[i])));
     high > GRADED_SPREAD * low
@@ -808,9 +814,9 @@ fn symmetrise(c: &mut [f64], k: usize) {
 /// error about exp(-pi^2 / 0.35), 1e-12 relative) over the eigenvalues' range, which lies in
 /// [theta_min^2 / (1 + tr(R_g^-1 C_g)), theta_max^2] (C_g = D_g'W_gD_g: G = Theta K Theta with
 /// K = I - H_gg, whose smallest eigenvalue is 1 / (1 + the largest of R_g^-1 C_g)), widened by
-/// 30 on each side (tails below 1e-13). None when R_g is singular or the range comes near the
-/// Moore-Penrose cutoff (a cluster that fits a direction of its own): the dense decomposition
-/// then decides.
+/// 10 on each side; the nodes beyond are summed in closed form (see the fields). None when R_g
+/// is singular or the range comes near the Moore-Penrose cutoff (a cluster that fits a
+/// direction of its own): the dense decomposition then decides.
 struct Resolvent {
     /// Each node's tau and quadrature weight, and the Cholesky factor of its S.
     nodes: Vec<(f64, f64, Vec<f64>)>,
@@ -818,11 +824,20 @@ struct Resolvent {
     /// U, row-major n_g x k.
     u: Vec<f64>,
     k: usize,
+    /// The Cholesky factor of R_g (S at tau = 0, for G^-1), and the weights of the nodes beyond
+    /// each end summed in closed form: below the range every resolvent is G^-1 to first order
+    /// (the node at s weighs e^s), above it 1/tau (e^-s), so each tail of the trapezoid sum is a
+    /// geometric series, h e^(s_end) e^-h / (1 - e^-h) times G^-1 x or x; the next terms are
+    /// e^(-3 x 10) = 1e-13 of the total.
+    outside: Vec<f64>,
+    below: f64,
+    above: f64,
 }
 
 impl Resolvent {
     const STEP: f64 = 0.35;
-    const TAIL: f64 = 30.0;
+    /// Beyond the eigenvalues' range on each side (in s = ln t), where the tails take over.
+    const TAIL: f64 = 10.0;
 
     fn new(d: &MatrixRef<'_>, rows: &[usize], w: &[f64], outside: &[f64], k: usize) -> Option<Self> {
         let chol = crate::linalg::cholesky(outside, k, 1e-7)?;
@@ -876,29 +891,40 @@ impl Resolvent {
             let factor = crate::linalg::cholesky(&s, k, 1e-7)?;
             nodes.push((tau, 2.0 / std::f64::consts::PI * Self::STEP * at.exp(), factor));
         }
-        Some(Resolvent { nodes, theta2, u, k })
+        let scale = 2.0 / std::f64::consts::PI * Self::STEP * (-Self::STEP).exp() / (1.0 - (-Self::STEP).exp());
+        let last = from + (count - 1) as f64 * Self::STEP;
+        Some(Resolvent { nodes, theta2, u, k, outside: chol, below: scale * from.exp(), above: scale * (-last).exp() })
     }
 
     /// G^(-1/2) x for each x (the cluster's rows in order).
     fn apply(&self, xs: &[&[f64]]) -> Vec<Vec<f64>> {
-        let (k, n) = (self.k, self.theta2.len());
+        let n = self.theta2.len();
         let mut out = vec![vec![0.0; n]; xs.len()];
-        for (tau, weight, factor) in &self.nodes {
-            for (x, y) in xs.iter().zip(out.iter_mut()) {
-                // z = L^-1 x, then z + L^-1 U S^-1 U'z
-                let z: Vec<f64> = x.iter().zip(&self.theta2).map(|(v, t2)| v / (t2 + tau)).collect();
-                let mut uz = vec![0.0; k];
-                for (zi, ui) in z.iter().zip(self.u.chunks_exact(k)) {
-                    uz.iter_mut().zip(ui).for_each(|(a, b)| *a += zi * b);
-                }
-                let q = crate::linalg::cholesky_solve(factor, &uz);
-                for ((yi, zi), (ui, t2)) in y.iter_mut().zip(&z).zip(self.u.chunks_exact(k).zip(&self.theta2)) {
-                    let uq: f64 = ui.iter().zip(&q).map(|(a, b)| a * b).sum();
-                    *yi += weight * (zi + uq / (t2 + tau));
-                }
+        for (x, y) in xs.iter().zip(out.iter_mut()) {
+            for (tau, weight, factor) in &self.nodes {
+                self.add_resolvent(*tau, factor, x, *weight, y);
             }
+            // the tails: G^-1 x below the range, x above it
+            self.add_resolvent(0.0, &self.outside, x, self.below, y);
+            y.iter_mut().zip(x.iter()).for_each(|(yi, xi)| *yi += self.above * xi);
         }
         out
+    }
+
+    /// y += weight (G + tau I)^-1 x, by Woodbury: z = L^-1 x, then z + L^-1 U S^-1 U'z with
+    /// `factor` the Cholesky factor of S at tau.
+    fn add_resolvent(&self, tau: f64, factor: &[f64], x: &[f64], weight: f64, y: &mut [f64]) {
+        let k = self.k;
+        let z: Vec<f64> = x.iter().zip(&self.theta2).map(|(v, t2)| v / (t2 + tau)).collect();
+        let mut uz = vec![0.0; k];
+        for (zi, ui) in z.iter().zip(self.u.chunks_exact(k)) {
+            uz.iter_mut().zip(ui).for_each(|(a, b)| *a += zi * b);
+        }
+        let q = crate::linalg::cholesky_solve(factor, &uz);
+        for ((yi, zi), (ui, t2)) in y.iter_mut().zip(&z).zip(self.u.chunks_exact(k).zip(&self.theta2)) {
+            let uq: f64 = ui.iter().zip(&q).map(|(a, b)| a * b).sum();
+            *yi += weight * (zi + uq / (t2 + tau));
+        }
     }
 }
 
@@ -985,13 +1011,17 @@ fn cr2_inverse_variance_with(
         // C_pq = x_p' M x_q
         // working variances many orders of magnitude apart (balancing weights near 0): the
         // resolvent integral, accurate where a dense decomposition of G loses the small
-        // eigenvalues (its error is relative to the largest)
-        let graded = (!dense_only && is_graded(rows, w))
-            .then(|| {
-                let rest = others.get_or_insert_with(|| OtherClusters::new(d, w, &members));
-                Resolvent::new(d, rows, w, &rest.outside(cluster_at), k)
-            })
-            .flatten();
+        // eigenvalues (its error is relative to the largest); and a large cluster, where it
+        // is the cheaper of the two
+        let mut resolvent = |wanted: bool| {
+            (wanted && !dense_only)
+                .then(|| {
+                    let rest = others.get_or_insert_with(|| OtherClusters::new(d, w, &members));
+                    Resolvent::new(d, rows, w, &rest.outside(cluster_at), k)
+                })
+                .flatten()
+        };
+        let graded = resolvent(is_graded(rows, w));
         let low_rank = if graded.is_some() { None } else { patterned_rows(d, rows).filter(|_| !dense_only) };
         let low_rank = low_rank.and_then(|(patterns, pattern_of, scale)| {
             let r = patterns.len();
@@ -1008,7 +1038,13 @@ fn cr2_inverse_variance_with(
             let u: Vec<f64> = s.iter().zip(&scale).map(|(a, b)| a * b).collect();
             InverseRoot::low_rank(&lambda, &u, &pattern_of, &c, r)
         });
-        let inverse_root = match (graded, low_rank) {
+        // a large cluster without a few patterns: the resolvent is the cheaper way
+        let large = if graded.is_none() && low_rank.is_none() {
+            resolvent(rows.len() > LARGE_CLUSTER_PER_COLUMN * k)
+        } else {
+            None
+        };
+        let inverse_root = match (graded.or(large), low_rank) {
             (Some(resolvent), _) => InverseRoot::Resolvent(resolvent),
             (None, Some(root)) => root,
             (None, None) => {
