@@ -662,6 +662,16 @@ fn chunk_bounds(bytes: &[u8], body: usize) -> Vec<usize> {
 mod tests {
     use super::*;
 
+    /// Marsaglia's xorshift64 from `state`: the tests' reproducible random fields.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     /// A number's text, as polars parses an Int64 or Float64 field (both as f64: an integer of
     /// at most 18 digits converts to the same f64 either way, each correctly rounded).
     fn number(field: &[u8]) -> f64 {
@@ -848,13 +858,7 @@ mod tests {
     /// exponents, and on the words it knows.
     #[test]
     fn one_pass_typing_equals_typing_then_parsing() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
         let alphabet = b"0123456789012345678901234567890123456789.-e+";
         let mut fields: Vec<Vec<u8>> = ["true", "FALSE", "nan", "inf", "-inf", "x1", "", "-", ".", "1.", ".5", "-0"]
             .iter()
@@ -884,13 +888,7 @@ mod tests {
     /// Clinger's fast path gives the standard library's value, digit for digit.
     #[test]
     fn short_decimals_parse_as_the_standard_library_does() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
         for _ in 0..200_000 {
             let digits = 1 + (next() % 17) as usize;
             let body: String = (0..digits).map(|_| char::from(b'0' + (next() % 10) as u8)).collect();
@@ -900,7 +898,7 @@ mod tests {
             } else {
                 format!("{}.{}", &body[..point], &body[point..])
             };
-            if next() % 2 == 0 {
+            if next().is_multiple_of(2) {
                 text.insert(0, '-');
             }
             let expected: f64 = text.parse().expect("a decimal");
@@ -914,13 +912,7 @@ mod tests {
     /// split quotient gives up and the standard library decides).
     #[test]
     fn long_decimals_parse_as_the_standard_library_does() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
         let mut fast = 0;
         let mut check = |text: String| {
             let expected: f64 = text.parse().expect("a decimal");
@@ -936,7 +928,7 @@ mod tests {
             let point = (next() % (digits as u64 + 1)) as usize;
             let mut text =
                 if point == digits { body.clone() } else { format!("{}.{}", &body[..point], &body[point..]) };
-            if next() % 2 == 0 {
+            if next().is_multiple_of(2) {
                 text.insert(0, '-');
             }
             check(text);

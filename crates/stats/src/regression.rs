@@ -781,6 +781,11 @@ impl OtherClusters {
         OtherClusters { k, each }
     }
 
+    /// Cluster `g`'s own C_g = D_g'W_gD_g.
+    fn inside(&self, g: usize) -> &[f64] {
+        &self.each[g]
+    }
+
     /// The rows outside cluster `g`: R_g = sum over h != g of D_h'W_hD_h.
     fn outside(&self, g: usize) -> Vec<f64> {
         let mut r = vec![0.0; self.k * self.k];
@@ -839,21 +844,13 @@ impl Resolvent {
     /// Beyond the eigenvalues' range on each side (in s = ln t), where the tails take over.
     const TAIL: f64 = 10.0;
 
-    fn new(d: &MatrixRef<'_>, rows: &[usize], w: &[f64], outside: &[f64], k: usize) -> Option<Self> {
+    /// `inside` and `outside`: C_g and R_g of [`OtherClusters`].
+    fn new(d: &MatrixRef<'_>, rows: &[usize], w: &[f64], inside: &[f64], outside: &[f64], k: usize) -> Option<Self> {
         let chol = crate::linalg::cholesky(outside, k, 1e-7)?;
         let theta: Vec<f64> = rows.iter().map(|&i| 1.0 / w[i]).collect();
         let theta2: Vec<f64> = theta.iter().map(|t| t * t).collect();
-        // C_g and tr(R_g^-1 C_g)
-        let mut c = vec![0.0; k * k];
-        for &i in rows {
-            let r = d.row(i);
-            for a in 0..k {
-                for b in 0..=a {
-                    c[a * k + b] += w[i] * r[a] * r[b];
-                }
-            }
-        }
-        symmetrise(&mut c, k);
+        // tr(R_g^-1 C_g)
+        let c = inside;
         let inverse = crate::linalg::cholesky_inverse(&chol, k);
         let trace: f64 = (0..k).map(|a| (0..k).map(|b| inverse[a * k + b] * c[b * k + a]).sum::<f64>()).sum();
         let (low, high) = theta2.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &t| (lo.min(t), hi.max(t)));
@@ -1017,7 +1014,7 @@ fn cr2_inverse_variance_with(
             (wanted && !dense_only)
                 .then(|| {
                     let rest = others.get_or_insert_with(|| OtherClusters::new(d, w, &members));
-                    Resolvent::new(d, rows, w, &rest.outside(cluster_at), k)
+                    Resolvent::new(d, rows, w, rest.inside(cluster_at), &rest.outside(cluster_at), k)
                 })
                 .flatten()
         };
@@ -1219,7 +1216,8 @@ mod inverse_variance_tests {
             }
             let v: Vec<f64> = (0..ng).map(|_| rng.normal()).collect();
             let expected = InverseRoot::dense(&dense, ng).apply(&v);
-            let resolvent = Resolvent::new(&d, rows, &w, &others.outside(g), k).expect("R_g is positive definite");
+            let resolvent = Resolvent::new(&d, rows, &w, others.inside(g), &others.outside(g), k)
+                .expect("R_g is positive definite");
             let got = resolvent.apply(&[&v]).pop().unwrap();
             let norm = expected.iter().map(|y| y * y).sum::<f64>().sqrt();
             for (a, b) in got.iter().zip(&expected) {
