@@ -219,7 +219,7 @@ pub(crate) struct RandomisationRun {
 
 /// Randomisation inference on the primary rows of `effects` (estimated on `stage`): fills
 /// `ri_p_value`, `ri_assignments`, `ri_exact` and `ri_min_p`, and bounds each test under
-/// hidden bias in which sites became pilots ([`RandomisationRun::site_gamma`]).
+/// hidden bias in which sites became pilots ([`RandomisationRun::site_bounds`]).
 pub(crate) fn primary_rows(
     config: &ValidConfig,
     shared: &Shared,
