@@ -283,6 +283,9 @@ fn each_field<'a>(
 ) -> Option<usize> {
     let mut row = 0;
     let mut start = 0;
+    // one vectorised look for quotes over the whole chunk: most files have none, and then no
+    // line needs its own look
+    let chunk_has_quote = memchr::memchr(b'"', bytes).is_some();
     while start < bytes.len() {
         // the line, then its fields (short: a byte loop beats a vectorised search there)
         let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
@@ -292,7 +295,7 @@ fn each_field<'a>(
             return None; // a blank line: polars decides what it is
         }
         // one vectorised look for quotes per line; a line without any splits on commas alone
-        let any_quote = memchr::memchr(b'"', line).is_some();
+        let any_quote = chunk_has_quote && memchr::memchr(b'"', line).is_some();
         let (mut column, mut from) = (0, 0);
         loop {
             let quoted = any_quote && line.get(from) == Some(&b'"');
@@ -304,10 +307,7 @@ fn each_field<'a>(
                 }
                 (from + 1, close, close + 1)
             } else {
-                let mut to = from;
-                while to < line.len() && line[to] != b',' {
-                    to += 1;
-                }
+                let to = comma_or_end(line, from);
                 if any_quote && line[from..to].contains(&b'"') {
                     return None;
                 }
@@ -332,6 +332,54 @@ fn each_field<'a>(
         start = end + 1;
     }
     Some(row)
+}
+
+/// Eight bytes, the first at the lowest address.
+fn eight(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"))
+}
+
+/// The first comma of `line` from `from` on, or the line's end: eight bytes at a time where
+/// eight remain (a byte equal to ',' is a zero byte of `word ^ ",,,,,,,,"`, found exactly by
+/// the carry-free test `(x - 0x01..) & !x & 0x80..` on its lowest such byte, Mycroft's trick;
+/// bytes above the lowest zero can be flagged wrongly, so only the lowest flag is read), then
+/// byte by byte.
+fn comma_or_end(line: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut at = from;
+    while at + 8 <= line.len() {
+        let x = eight(line, at) ^ (ONES * u64::from(b','));
+        let zero = x.wrapping_sub(ONES) & !x & HIGHS;
+        if zero != 0 {
+            return at + (zero.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while at < line.len() && line[at] != b',' {
+        at += 1;
+    }
+    at
+}
+
+/// The value of eight ASCII digits (the first the most significant, at the lowest address), or
+/// None when a byte is not a digit: a byte is a digit when its high nibble is 3 and stays 3
+/// with 6 added (no carry crosses a byte: each is at most 0x39 + 6); the digits are then
+/// combined in pairs, fours and the eight by three multiplications (the SWAR method described by
+/// D. Lemire, "Quickly parsing eight digits", 2022).
+fn eight_digits(word: u64) -> Option<u64> {
+    const NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    if word & NIBBLES != ZEROS || (word.wrapping_add(0x0606_0606_0606_0606) & NIBBLES) != ZEROS {
+        return None;
+    }
+    let mut v = word - ZEROS;
+    // pairs: each 16-bit lane's low byte is 10 d_first + d_second
+    v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    const LANES: u64 = 0x0000_00FF_0000_00FF;
+    let fours = (v & LANES).wrapping_mul(100 + (1_000_000 << 32));
+    let rest = ((v >> 16) & LANES).wrapping_mul(1 + (10_000 << 32));
+    Some(fours.wrapping_add(rest) >> 32)
 }
 
 /// The standard library's correctly rounded value of a field (NaN when it is not a number).
@@ -368,7 +416,18 @@ impl Decimal {
             simple: !digits.is_empty(),
             len: digits.len(),
         };
-        for (i, &b) in digits.iter().enumerate() {
+        let mut i = 0;
+        while i < digits.len() {
+            // eight digits at once where eight remain (the same mantissa: wrapping arithmetic
+            // is arithmetic mod 2^64, so m 10^8 + v is eight steps of m 10 + d)
+            if let Some(v) = digits.get(i..i + 8).and_then(|b| eight_digits(eight(b, 0))) {
+                d.mantissa = d.mantissa.wrapping_mul(100_000_000).wrapping_add(v);
+                d.count += 8;
+                d.fraction += if d.point.is_some() { 8 } else { 0 };
+                i += 8;
+                continue;
+            }
+            let b = digits[i];
             match b {
                 b'0'..=b'9' => {
                     d.mantissa = d.mantissa.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
@@ -381,6 +440,7 @@ impl Decimal {
                     break;
                 }
             }
+            i += 1;
         }
         d
     }
@@ -415,7 +475,8 @@ impl Decimal {
 /// of at most 2^10 in magnitude), and 10^fraction is exact for fraction <= 22. The quotient
 /// high / 10^f is rounded once; its remainder is exact with a fused multiply-add (the
 /// remainder of a correctly rounded quotient is representable: Boldo and Daumas 2003), so that
-/// q + (remainder + low) / 10^f is the value up to an error below 2^-50 of an ulp. The sum is
+/// q + (remainder + low) / 10^f (the second quotient taken as a product with 10^-f) is the
+/// value up to an error below 2^-49 of an ulp. The sum is
 /// correctly rounded unless the value lies that close to a midpoint between two f64s: such
 /// sums (and powers of two, where the spacing changes) are given up, well within the margin.
 fn long_decimal(mantissa: u64, fraction: usize) -> Option<f64> {
@@ -423,15 +484,28 @@ fn long_decimal(mantissa: u64, fraction: usize) -> Option<f64> {
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
         1e20, 1e21, 1e22,
     ];
+    // the nearest doubles to 10^-f: the correction (at most about an ulp of the quotient) needs
+    // no correct rounding, so it takes a multiplication (relative error 2^-52, a few 2^-52 of
+    // an ulp of the sum, far inside the margin below) rather than a second division
+    const RECIPROCALS: [f64; 23] = [
+        1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13, 1e-14, 1e-15, 1e-16,
+        1e-17, 1e-18, 1e-19, 1e-20, 1e-21, 1e-22,
+    ];
     let power = *POWERS.get(fraction)?;
-    let high = mantissa as f64;
     // |mantissa - high| <= 2^10 (high holds 53 of at most 64 bits, and below 2^64 fits a
-    // u64): exact as an integer and as an f64
-    let whole = high as u64;
-    let low = if mantissa >= whole { (mantissa - whole) as f64 } else { -((whole - mantissa) as f64) };
+    // u64): exact as an integer and as an f64; below 2^62 (every mantissa of up to 18 digits)
+    // through the signed conversions, which are single instructions
+    let (high, low) = if mantissa < 1 << 62 {
+        let high = mantissa as i64 as f64;
+        (high, (mantissa as i64 - high as i64) as f64)
+    } else {
+        let high = mantissa as f64;
+        let whole = high as u64;
+        (high, if mantissa >= whole { (mantissa - whole) as f64 } else { -((whole - mantissa) as f64) })
+    };
     let quotient = high / power;
     let remainder = (-quotient).mul_add(power, high);
-    let correction = (remainder + low) / power;
+    let correction = (remainder + low) * RECIPROCALS[fraction];
     let sum = quotient + correction;
     // the sum's rounding error, exactly (Knuth's two-sum)
     let back = sum - quotient;
@@ -968,5 +1042,29 @@ mod tests {
             }
         }
         assert!(fast > 250_000, "the split quotient decided only {fast} of the long decimals");
+    }
+
+    #[test]
+    fn eight_bytes_at_a_time_agree_with_byte_by_byte() {
+        // bytes next to the digits and the comma in value, and ones that differ only in the
+        // high nibble or bit, where a word-wide test could go wrong
+        let bytes = [b'0', b'5', b'9', b'/', b':', b'.', b',', b'-', 0x00, 0xff, 0xb5, 0xac, 0x2d, 0x80, b'a', b'"'];
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+        for round in 0..200_000 {
+            // mostly digits, so that all-digit words are common
+            let pick =
+                |r: u64| if !r.is_multiple_of(4) { b'0' + (r / 4 % 10) as u8 } else { bytes[(r / 4 % 16) as usize] };
+            let len = (next() % 24) as usize;
+            let line: Vec<u8> = (0..len).map(|_| pick(next())).collect();
+            if len >= 8 {
+                let word = eight(&line, 0);
+                let naive =
+                    line[..8].iter().try_fold(0u64, |v, &b| b.is_ascii_digit().then(|| v * 10 + u64::from(b - b'0')));
+                assert_eq!(eight_digits(word), naive, "{line:?}");
+            }
+            let from = if len == 0 { 0 } else { round % len };
+            let naive = line[from..].iter().position(|&b| b == b',').map_or(len, |i| from + i);
+            assert_eq!(comma_or_end(&line, from), naive, "{line:?} from {from}");
+        }
     }
 }

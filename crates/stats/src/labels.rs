@@ -17,6 +17,19 @@ fn table_limit(n: usize) -> usize {
     4 * n + 1024
 }
 
+/// G when the labels of `rows` are already the numbers 0..G (each present): their own numbering,
+/// with nothing to build. One pass for the largest label (in parallel), one to mark them.
+pub(crate) fn dense(rows: &[usize]) -> Option<usize> {
+    use rayon::prelude::*;
+    let max = rows.par_iter().copied().max()?;
+    if max >= rows.len() {
+        return None;
+    }
+    let mut present = vec![false; max + 1];
+    rows.iter().for_each(|&l| present[l] = true);
+    present.iter().all(|&p| p).then_some(max + 1)
+}
+
 /// Numbers the labels of `rows` (in row order).
 pub(crate) fn number(rows: &[usize]) -> Numbered {
     let max = rows.iter().copied().max().unwrap_or(0);
@@ -57,6 +70,16 @@ pub(crate) fn members(index: &[usize], g: usize) -> Vec<Vec<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dense_labels_are_their_own_numbers() {
+        let rows = [2, 0, 1, 1, 2];
+        assert_eq!(dense(&rows), Some(3));
+        assert_eq!(number(&rows).index, rows.to_vec());
+        // a gap (no 1) or nothing: numbered as usual
+        assert_eq!(dense(&[2, 0, 2]), None);
+        assert_eq!(dense(&[]), None);
+    }
 
     #[test]
     fn the_table_and_the_sort_number_labels_alike() {

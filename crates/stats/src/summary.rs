@@ -210,20 +210,15 @@ pub struct EffectSummary {
 /// weighted means with one. None when the treatment varies within a cluster.
 fn cluster_randomisation(
     y: &[f64],
-    treated: &[bool],
     weights: Option<&[f64]>,
-    clusters: &[usize],
+    index: &[usize],
+    fit: &TwoGroup,
     options: &EffectOptions,
 ) -> Option<(f64, usize)> {
-    let numbered = crate::labels::number(clusters);
-    let g = numbered.labels.len();
-    let mut arm: Vec<Option<bool>> = vec![None; g];
-    for (i, &c) in numbered.index.iter().enumerate() {
-        match arm[c] {
-            None => arm[c] = Some(treated[i]),
-            Some(a) if a != treated[i] => return None,
-            Some(_) => {}
-        }
+    let arm = fit.cluster_arms();
+    let g = arm.len();
+    if arm.contains(&None) {
+        return None;
     }
     let observed: Vec<usize> = (0..g).filter(|&c| arm[c] == Some(true)).collect();
     if observed.is_empty() || observed.len() >= g {
@@ -231,7 +226,7 @@ fn cluster_randomisation(
     }
     let studentise = observed.len() > 1;
     // the rows are read once: each assignment's fit comes from the clusters' sums
-    let rows = crate::two_group::cluster_rows(y, weights, &numbered.index, g);
+    let rows = crate::two_group::cluster_rows(y, weights, index, g);
     let statistic = |set: &[usize]| -> Option<f64> {
         let mut is_treated = vec![false; g];
         set.iter().for_each(|&c| is_treated[c] = true);
@@ -304,9 +299,23 @@ pub fn summarise(data: &EffectData<'_>, options: &EffectOptions) -> Result<Effec
     // with clusters, the regression on the clusters' block sums is fitted while the groups are
     // split
     let ids = data.clusters.map(|c| pick(c, &keep));
-    let (parts, fit) = rayon::join(
+    let (parts, numbered_fit) = rayon::join(
         || split_by_group(&g, &y, w.as_deref()),
-        || ids.as_ref().map(|ids| TwoGroup::fit(&y, &g, w.as_deref(), ids)),
+        || {
+            ids.as_ref().map(|ids| {
+                // labels numbered 0..G already (the CLI's) are their own numbering
+                let (index, count) = match crate::labels::dense(ids) {
+                    Some(count) => (Cow::Borrowed(&ids[..]), count),
+                    None => {
+                        let numbered = crate::labels::number(ids);
+                        let count = numbered.labels.len();
+                        (Cow::Owned(numbered.index), count)
+                    }
+                };
+                let fit = TwoGroup::fit_numbered(&y, &g, w.as_deref(), &index, count);
+                (index, fit)
+            })
+        },
     );
     let (n_treated, n_control) = (parts[1].0.len(), parts[0].0.len());
     if n_treated < 2 || n_control < 2 {
@@ -316,17 +325,18 @@ pub fn summarise(data: &EffectData<'_>, options: &EffectOptions) -> Result<Effec
         let weights = if w.is_empty() { None } else { Some(w) };
         weighted_moments_of(y.iter().enumerate().map(move |(i, &v)| (v, weights.map_or(1.0, |w| w[i]))))
     };
-    let moments = [(n_treated, of_part(&parts[1])), (n_control, of_part(&parts[0]))];
+    let (treated_moments, control_moments) = rayon::join(|| of_part(&parts[1]), || of_part(&parts[0]));
+    let moments = [(n_treated, treated_moments), (n_control, control_moments)];
     // the groups' outcomes and weights (1 each when unweighted), for the statistics that take
     // them apart
     let split = |want: bool| -> (Vec<f64>, Vec<f64>) {
         let (y, w) = &parts[usize::from(want)];
         (y.clone(), if w.is_empty() { vec![1.0; y.len()] } else { w.clone() })
     };
-    let (inference, se_method, clustered) = match (ids.as_ref().zip(fit), &w) {
+    let (inference, se_method, clustered) = match (numbered_fit, &w) {
         (None, None) => (welch(&parts[1].0, &parts[0].0)?, SeMethod::Welch, None),
         (None, Some(w)) => (weighted_difference(&y, &g, w)?, SeMethod::Hc2, None),
-        (Some((ids, fit)), _) => {
+        (Some((index, fit)), _) => {
             let too_few = |treated, control| StatsError::TooFewClustersPerGroup { min: 2, treated, control };
             let fit = fit.map_err(|e| match e {
                 // a single cluster (both groups have rows, so it holds both)
@@ -337,7 +347,7 @@ pub fn summarise(data: &EffectData<'_>, options: &EffectOptions) -> Result<Effec
             // the wild bootstrap (below) runs while randomisation inference does
             let both = in_treated >= 2 && in_control >= 2;
             let (ri, wild) = rayon::join(
-                || cluster_randomisation(&y, &g, w.as_deref(), ids, options),
+                || cluster_randomisation(&y, w.as_deref(), &index, &fit, options),
                 || -> Result<_> {
                     if !both {
                         return Ok(None);

@@ -93,10 +93,16 @@ pub(crate) fn cluster_rows(y: &[f64], weights: Option<&[f64]>, index: &[usize], 
 /// whole group, h_c = 1, adds 0: the Moore-Penrose root, as [`TwoGroup::cr2_t`]). None when a
 /// group is empty.
 pub(crate) fn assigned_t_unweighted(rows: &[ClusterRows], treated: &[bool]) -> Option<f64> {
+    // the groups' sums in registers, each term added to one and 0 to the other (the same sums
+    // as indexing by group, without a store and reload per cluster)
     let (mut n, mut sy) = ([0.0; 2], [0.0; 2]);
     for (r, &t) in rows.iter().zip(treated) {
-        n[usize::from(t)] += r.n;
-        sy[usize::from(t)] += r.sy;
+        let (on, off) = if t { (r.n, 0.0) } else { (0.0, r.n) };
+        let (son, soff) = if t { (r.sy, 0.0) } else { (0.0, r.sy) };
+        n[1] += on;
+        n[0] += off;
+        sy[1] += son;
+        sy[0] += soff;
     }
     if n[0] == 0.0 || n[1] == 0.0 {
         return None;
@@ -135,18 +141,35 @@ impl TwoGroup {
     ///
     /// # Errors
     /// Lengths that differ; fewer than two clusters; a group without rows.
+    #[cfg(test)]
     pub(crate) fn fit(y: &[f64], treated: &[bool], weights: Option<&[f64]>, cluster: &[usize]) -> Result<Self> {
-        let n = y.len();
-        if treated.len() != n || cluster.len() != n || weights.is_some_and(|w| w.len() != n) {
+        if cluster.len() != y.len() {
             return Err(StatsError::LengthMismatch { inputs: "the outcome, groups, weights and clusters" });
         }
         let numbered = crate::labels::number(cluster);
-        let g = numbered.labels.len();
+        Self::fit_numbered(y, treated, weights, &numbered.index, numbered.labels.len())
+    }
+
+    /// [`TwoGroup::fit`] with the clusters already numbered 0..g (`index[i]`: row i's).
+    ///
+    /// # Errors
+    /// As [`TwoGroup::fit`].
+    pub(crate) fn fit_numbered(
+        y: &[f64],
+        treated: &[bool],
+        weights: Option<&[f64]>,
+        index: &[usize],
+        g: usize,
+    ) -> Result<Self> {
+        let n = y.len();
+        if treated.len() != n || index.len() != n || weights.is_some_and(|w| w.len() != n) {
+            return Err(StatsError::LengthMismatch { inputs: "the outcome, groups, weights and clusters" });
+        }
         if g < 2 {
             return Err(StatsError::TooFewClusters { method: "cluster-robust errors", min: 2, got: g });
         }
         let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
-        let block_of = |i: usize| 2 * numbered.index[i] + usize::from(treated[i]);
+        let block_of = |i: usize| 2 * index[i] + usize::from(treated[i]);
         let mut blocks = vec![Block::default(); 2 * g];
         for (i, &yi) in y.iter().enumerate() {
             let (b, w) = (&mut blocks[block_of(i)], weight(i));
@@ -230,6 +253,18 @@ impl TwoGroup {
     /// Clusters holding rows of the treated (`true`) or control group.
     pub(crate) fn clusters_with(&self, treated: bool) -> usize {
         self.blocks.iter().skip(usize::from(treated)).step_by(2).filter(|b| b.n > 0.0).count()
+    }
+
+    /// Each cluster's group when all its rows are in one (`Some(true)`: treated), None when it
+    /// holds both.
+    pub(crate) fn cluster_arms(&self) -> Vec<Option<bool>> {
+        self.blocks
+            .chunks_exact(2)
+            .map(|b| match (b[0].n > 0.0, b[1].n > 0.0) {
+                (true, true) => None,
+                (_, treated) => Some(treated),
+            })
+            .collect()
     }
 
     /// The difference in means (b1).
