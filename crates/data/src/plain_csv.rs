@@ -279,13 +279,25 @@ fn each_field<'a>(
     bytes: &'a [u8],
     n: usize,
     slots: &[Option<usize>],
+    visit: impl FnMut(usize, usize, usize, &'a [u8]) -> Option<()>,
+) -> Option<usize> {
+    // one vectorised look for quotes over the whole chunk: most files have none, and then the
+    // lines are split as they are read
+    if memchr::memchr(b'"', bytes).is_none() {
+        return each_unquoted_field(bytes, n, slots, visit);
+    }
+    each_field_by_line(bytes, n, slots, visit)
+}
+
+/// [`each_field`] line by line, each line looked at for quotes.
+fn each_field_by_line<'a>(
+    bytes: &'a [u8],
+    n: usize,
+    slots: &[Option<usize>],
     mut visit: impl FnMut(usize, usize, usize, &'a [u8]) -> Option<()>,
 ) -> Option<usize> {
     let mut row = 0;
     let mut start = 0;
-    // one vectorised look for quotes over the whole chunk: most files have none, and then no
-    // line needs its own look
-    let chunk_has_quote = memchr::memchr(b'"', bytes).is_some();
     while start < bytes.len() {
         // the line, then its fields (short: a byte loop beats a vectorised search there)
         let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
@@ -295,7 +307,7 @@ fn each_field<'a>(
             return None; // a blank line: polars decides what it is
         }
         // one vectorised look for quotes per line; a line without any splits on commas alone
-        let any_quote = chunk_has_quote && memchr::memchr(b'"', line).is_some();
+        let any_quote = memchr::memchr(b'"', line).is_some();
         let (mut column, mut from) = (0, 0);
         loop {
             let quoted = any_quote && line.get(from) == Some(&b'"');
@@ -332,6 +344,69 @@ fn each_field<'a>(
         start = end + 1;
     }
     Some(row)
+}
+
+/// [`each_field`] of a chunk without quotes: each field ends at the next comma or newline,
+/// found together, so a line is read once (the same fields, rows and refusals: a blank line,
+/// or a line without `n` fields, gives None; a carriage return ending a line is not part of its
+/// last field).
+fn each_unquoted_field<'a>(
+    bytes: &'a [u8],
+    n: usize,
+    slots: &[Option<usize>],
+    mut visit: impl FnMut(usize, usize, usize, &'a [u8]) -> Option<()>,
+) -> Option<usize> {
+    let mut row = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        let line_start = at;
+        let mut column = 0;
+        loop {
+            let to = delimiter(bytes, at);
+            let line_ends = to == bytes.len() || bytes[to] == b'\n';
+            let last = if line_ends && to > at && bytes[to - 1] == b'\r' { to - 1 } else { to };
+            if line_ends && last == line_start {
+                return None; // a blank line: polars decides what it is
+            }
+            if column == n {
+                return None;
+            }
+            if let Some(slot) = slots[column] {
+                visit(slot, row, at, &bytes[at..last])?;
+            }
+            column += 1;
+            at = to + 1;
+            if line_ends {
+                break;
+            }
+        }
+        if column != n {
+            return None;
+        }
+        row += 1;
+    }
+    Some(row)
+}
+
+/// The first comma or newline of `bytes` from `from` on, or the end: eight bytes at a time as
+/// [`comma_or_end`] (the lowest flag of either test is exact, so the lowest of both is).
+fn delimiter(bytes: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut at = from;
+    while at + 8 <= bytes.len() {
+        let word = eight(bytes, at);
+        let found = zero(word ^ (ONES * u64::from(b','))) | zero(word ^ (ONES * u64::from(b'\n')));
+        if found != 0 {
+            return at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while at < bytes.len() && bytes[at] != b',' && bytes[at] != b'\n' {
+        at += 1;
+    }
+    at
 }
 
 /// Eight bytes, the first at the lowest address.
@@ -1048,7 +1123,7 @@ mod tests {
     fn eight_bytes_at_a_time_agree_with_byte_by_byte() {
         // bytes next to the digits and the comma in value, and ones that differ only in the
         // high nibble or bit, where a word-wide test could go wrong
-        let bytes = [b'0', b'5', b'9', b'/', b':', b'.', b',', b'-', 0x00, 0xff, 0xb5, 0xac, 0x2d, 0x80, b'a', b'"'];
+        let bytes = [b'0', b'5', b'9', b'/', b':', b'.', b',', b'-', 0x00, 0xff, 0xb5, 0xac, 0x8a, b'\n', b'a', b'"'];
         let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         for round in 0..200_000 {
             // mostly digits, so that all-digit words are common
@@ -1065,6 +1140,59 @@ mod tests {
             let from = if len == 0 { 0 } else { round % len };
             let naive = line[from..].iter().position(|&b| b == b',').map_or(len, |i| from + i);
             assert_eq!(comma_or_end(&line, from), naive, "{line:?} from {from}");
+            let naive = line[from..].iter().position(|&b| b == b',' || b == b'\n').map_or(len, |i| from + i);
+            assert_eq!(delimiter(&line, from), naive, "{line:?} from {from}");
         }
+    }
+
+    #[test]
+    fn lines_split_as_read_equal_lines_split_one_by_one() {
+        // quote-free chunks with empty fields, carriage returns, blank and ragged lines
+        let bytes = [b'1', b'2', b'.', b'-', b'x', b'\r', b' '];
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+        let slots = [Some(0), None, Some(1)];
+        let mut refused = 0;
+        for _ in 0..100_000 {
+            let mut chunk = Vec::new();
+            let lines = 1 + next() % 4;
+            for line in 0..lines {
+                // mostly three fields; now and then two, four or a blank line
+                let fields = match next() % 20 {
+                    0 => 0,
+                    1 => 2,
+                    2 => 4,
+                    _ => 3,
+                };
+                for f in 0..fields {
+                    if f > 0 {
+                        chunk.push(b',');
+                    }
+                    (0..next() % 12).for_each(|_| chunk.push(bytes[(next() % bytes.len() as u64) as usize]));
+                }
+                if next().is_multiple_of(4) {
+                    chunk.push(b'\r');
+                }
+                // the chunk's last line may end without a newline
+                if line + 1 < lines || !next().is_multiple_of(3) {
+                    chunk.push(b'\n');
+                }
+            }
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let fast = each_unquoted_field(&chunk, 3, &slots, |s, r, at, f| {
+                a.push((s, r, at, f.to_vec()));
+                Some(())
+            });
+            let slow = each_field_by_line(&chunk, 3, &slots, |s, r, at, f| {
+                b.push((s, r, at, f.to_vec()));
+                Some(())
+            });
+            assert_eq!(fast, slow, "{chunk:?}");
+            if fast.is_some() {
+                assert_eq!(a, b, "{chunk:?}");
+            }
+            refused += usize::from(fast.is_none());
+        }
+        // both outcomes were tried
+        assert!((10_000..90_000).contains(&refused), "{refused}");
     }
 }
