@@ -319,7 +319,8 @@ fn each_field_by_line<'a>(
                 }
                 (from + 1, close, close + 1)
             } else {
-                let to = comma_or_end(line, from);
+                // (a line holds no newline: the next delimiter is its next comma)
+                let to = delimiter(line, from);
                 if any_quote && line[from..to].contains(&b'"') {
                     return None;
                 }
@@ -388,8 +389,11 @@ fn each_unquoted_field<'a>(
     Some(row)
 }
 
-/// The first comma or newline of `bytes` from `from` on, or the end: eight bytes at a time as
-/// [`comma_or_end`] (the lowest flag of either test is exact, so the lowest of both is).
+/// The first comma or newline of `bytes` from `from` on, or the end: eight bytes at a time where
+/// eight remain (a byte equal to ',' is a zero byte of `word ^ ",,,,,,,,"`, found exactly by the
+/// carry-free test `(x - 0x01..) & !x & 0x80..` on its lowest such byte, Mycroft's trick; bytes
+/// above the lowest zero can be flagged wrongly, so only the lowest flag is read, and the lowest
+/// of the comma's and the newline's tests is the first of either), then byte by byte.
 fn delimiter(bytes: &[u8], from: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -412,29 +416,6 @@ fn delimiter(bytes: &[u8], from: usize) -> usize {
 /// Eight bytes, the first at the lowest address.
 fn eight(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"))
-}
-
-/// The first comma of `line` from `from` on, or the line's end: eight bytes at a time where
-/// eight remain (a byte equal to ',' is a zero byte of `word ^ ",,,,,,,,"`, found exactly by
-/// the carry-free test `(x - 0x01..) & !x & 0x80..` on its lowest such byte, Mycroft's trick;
-/// bytes above the lowest zero can be flagged wrongly, so only the lowest flag is read), then
-/// byte by byte.
-fn comma_or_end(line: &[u8], from: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut at = from;
-    while at + 8 <= line.len() {
-        let x = eight(line, at) ^ (ONES * u64::from(b','));
-        let zero = x.wrapping_sub(ONES) & !x & HIGHS;
-        if zero != 0 {
-            return at + (zero.trailing_zeros() / 8) as usize;
-        }
-        at += 8;
-    }
-    while at < line.len() && line[at] != b',' {
-        at += 1;
-    }
-    at
 }
 
 /// The value of eight ASCII digits (the first the most significant, at the lowest address), or
@@ -1138,8 +1119,6 @@ mod tests {
                 assert_eq!(eight_digits(word), naive, "{line:?}");
             }
             let from = if len == 0 { 0 } else { round % len };
-            let naive = line[from..].iter().position(|&b| b == b',').map_or(len, |i| from + i);
-            assert_eq!(comma_or_end(&line, from), naive, "{line:?} from {from}");
             let naive = line[from..].iter().position(|&b| b == b',' || b == b'\n').map_or(len, |i| from + i);
             assert_eq!(delimiter(&line, from), naive, "{line:?} from {from}");
         }
