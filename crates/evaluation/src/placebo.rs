@@ -6,22 +6,23 @@
 
 use crate::config::ValidConfig;
 use crate::error::Result;
-use crate::pipeline::{cohort, design, effects, matching, Detail, Evaluation, Silent};
+use crate::pipeline::{cohort, design, effects, matching, CohortStage, Detail, Evaluation, Silent};
+use crate::randomisation::Shared;
 use crate::results::{Placebo, StackDesign};
 use crate::vocab::Outcome;
 use swp_data::date::{format_date, years_before};
 use swp_data::Dataset;
 use swp_metrics::Index;
 
-/// The placebo of `evaluation` on `dataset` moved back `months`: Ok(None) with the reason when
-/// the data cannot support it (the moved baseline before the first episode, or a stack with no
-/// eligible child), else its primary rows.
-pub(crate) fn placebo(
+/// The cohort stage of `evaluation`'s design with every index date moved back `months`:
+/// Err(the reason) when the data cannot support it (the moved baseline before the first
+/// episode, or a stack with no eligible child). Shared by the placebo and the power simulation.
+pub(crate) fn moved_stage(
     evaluation: &Evaluation,
     dataset: &Dataset,
     index: &Index,
     months: u32,
-) -> Result<std::result::Result<Placebo, String>> {
+) -> Result<std::result::Result<CohortStage, String>> {
     let config: &ValidConfig = evaluation.config();
     let dates = cohort::index_dates(config.cohort().index, &cohort::sites_of(dataset))?;
     let moved: Vec<(Option<String>, i32)> =
@@ -31,15 +32,24 @@ pub(crate) fn placebo(
     let baseline_from = years_before(earliest, 0, config.cohort().baseline_months as i32);
     if first_episode.is_none_or(|f| f > baseline_from) {
         return Ok(Err(format!(
-            "placebo in time not run: moving the index dates back {months} months puts the baseline window at {} but the data start {}",
+            "moving the index dates back {months} months puts the baseline window at {} but the data start {}",
             format_date(baseline_from),
             first_episode.map_or_else(|| "nowhere (no episodes)".into(), format_date)
         )));
     }
-    let stage = match cohort::stage_on(config, dataset, index, moved, &Silent) {
-        Ok(stage) => stage,
-        Err(e) => return Ok(Err(format!("placebo in time not run: {e}"))),
-    };
+    Ok(cohort::stage_on(config, dataset, index, moved, &Silent).map_err(|e| e.to_string()))
+}
+
+/// The placebo of `evaluation` moved back `months` on its moved cohort stage (from
+/// [`moved_stage`]) and that stage's randomisation units: Err(the reason) when it cannot be
+/// estimated, else its primary rows.
+pub(crate) fn placebo(
+    evaluation: &Evaluation,
+    stage: &CohortStage,
+    shared: &Shared,
+    months: u32,
+) -> Result<std::result::Result<Placebo, String>> {
+    let config: &ValidConfig = evaluation.config();
     let (covariates, dropped) = match matching::covariates(config, &stage.cohort) {
         Ok(c) => c,
         Err(e) => return Ok(Err(format!("placebo in time not run: {e}"))),
@@ -52,8 +62,7 @@ pub(crate) fn placebo(
     let outcomes =
         effects::child_outcomes(config, &stage.cohort, &matching, stage.window_days(), Detail::Full, &mut warnings);
     let mut rows: Vec<_> = outcomes.effects.into_iter().filter(|e| e.primary).collect();
-    let shared = crate::randomisation::Shared::new(config, dataset, index, &stage);
-    crate::randomisation::primary_rows(config, &shared, &mut rows)?;
+    crate::randomisation::primary_rows(config, shared, &mut rows)?;
     effects::adjust_primary(config, &mut rows);
     let estimand = effects::estimand(&stage.cohort, &matching);
     for r in &mut rows {

@@ -1,418 +1,436 @@
 //! Power and the minimum detectable effect with few pilot sites, by simulation from the data at
-//! hand.
+//! hand, for the test the report's words follow: randomisation inference over the sites.
 //!
-//! A simulated evaluation is built from the control sites of the evaluation's cohort, so that no
-//! pilot effect is in it, and keeps their site-to-site variation, which is what limits an
-//! evaluation of five pilots:
+//! A simulated evaluation is a *placebo assignment*: `k` of the analysis's sites made pilots,
+//! without replacement, the others its controls, on data in which no pilot was running (docs/
+//! evaluation.md "Power"):
 //!
-//! 1. `k` *placebo pilot* sites and as many control sites as the evaluation has are drawn with
-//!    replacement, independently, from the control sites (both arms from one population, so no
-//!    effect; the sites' own variation, which limits an evaluation of few sites, is kept);
-//! 2. a control copy of a site is the site whole (clusters resampled whole: Davison and Hinkley
-//!    1997, section 3.8; resampling the children within them too would count the children's
-//!    variation twice); a placebo pilot copy is a subsample without replacement as large as one
-//!    of the evaluation's pilot sites (their sizes taken in turn, in random order), since pilots
-//!    are often smaller than comparison authorities and power depends on it; the children a
-//!    placebo pilot took are left out of that site's control copies, so no child is in both arms
-//!    (it would be matched to itself);
-//! 3. the config's matching is rerun on the simulated cohort;
-//! 4. an effect is planted in the placebo pilots' outcomes, for each ratio `r` of the grid:
-//!    counts are thinned (each event kept with probability `r`: a Poisson process thinned so is
-//!    one with rate ratio `r`), a binary outcome of 1 becomes 0 with probability `1 - r` (risk
-//!    ratio `r`), and the first event of a time to event is kept with probability `r`, else the
-//!    child is censored at that time (a hazard ratio of `r` under proportional hazards: the
-//!    removed events are an independent competing censoring). The same uniform draws serve every
-//!    ratio, so one simulation's planted outcomes are nested from the smallest effect to the
-//!    largest;
-//! 5. the evaluation's test is run: the wild cluster bootstrap (WCR, the config's weights) of the
-//!    rate or risk difference for counts and the binary outcome, the Cox model's site-clustered
-//!    robust Wald test (t on G - 1 df) for times to event.
+//! 1. **The sites and their children.** By default the placebo in time's cohorts: every site of
+//!    the analysis (pilots and controls) with every index date moved back `[placebo]
+//!    shift_months`, so the design's own sites, sizes and site-to-site variation, before any
+//!    pilot existed. When the data do not reach back that far, the control sites at the
+//!    evaluation's own index dates (fewer sites: the warning says so).
+//! 2. **Assignments.** Every set of `k` sites when there are at most `simulations` of them, else
+//!    `simulations` drawn with the seed; with stacks the j-th chosen site takes the j-th pilot's
+//!    go-live (cycling when `k` exceeds the pilots), as in the evaluation's randomisation
+//!    inference. Each assignment's cohort is matched as the config says, once: planting an
+//!    effect changes outcomes, never who is matched.
+//! 3. **Planting.** For each ratio `r` of the grid, in the chosen sites' children: counts thinned
+//!    (each event kept with probability `r`: a Poisson process thinned so has rate ratio `r`), a
+//!    binary 1 turned to 0 with probability `1 - r` (risk ratio `r`), a time to event's event
+//!    kept with probability `r`, else censored at that time (hazard ratio `r` under
+//!    proportional hazards). One uniform draw per event and child row serves every ratio and
+//!    every assignment, so planted outcomes are nested from the smallest effect to the largest.
+//! 4. **The test.** Randomisation inference over the same assignments: for the simulated
+//!    evaluation `a` and each assignment `b`, the statistic of `b`'s matched sample with the
+//!    effect planted in `a`'s sites; p is the share of assignments whose |statistic| is at least
+//!    `a`'s own. The statistic is the matched (weighted) comparison studentised by its
+//!    site-clustered delta-method SE: the log ratio of the arms' event rates for counts (events
+//!    over exposure) and for times to event (events over time at risk, the exponential model's
+//!    hazard ratio), the risk difference for the binary outcome; with one pilot site, the
+//!    estimate itself (one cluster does not studentise). This is the report's randomisation test
+//!    without the covariate adjustment and with the exponential in place of the Cox model: sums
+//!    by site make the `assignments^2` statistics cheap.
 //!
-//! Power is the share of simulations rejecting at `alpha`; the simulations at ratio 1 give the
-//! test's size, and the size-adjusted power rejects at their own `alpha`-quantile instead (a site
-//! drawn twice is two identical clusters to the test, so with few control sites the simulated
-//! test rejects too often and the nominal power over-states; the two bracket the truth in
-//! `benches/scripts/power_check.sh`). The minimum detectable effect is where the power curve
-//! crosses the target, interpolated linearly in log ratio between grid points. More placebo
-//! pilots than control sites are not simulated. With stacks the control sites' rows are
-//! stack rows (a control child once per stack it is eligible in), resampled as they are: a
-//! placebo pilot copy can then hold one child in several stacks, as the controls do. Every simulation has its own random stream, so
-//! the results do not depend on the number of threads.
+//! Power is the share of simulated evaluations rejecting at `alpha` (p < alpha); ratio 1 gives
+//! the size, at most alpha when every assignment is enumerated (the test is exact by
+//! construction: no size adjustment is needed, unlike the cluster-robust tests' simulations of
+//! v1.1). The minimum detectable effect is where the power curve crosses the target,
+//! interpolated linearly in log ratio. A number of pilot sites whose assignments cannot give a
+//! p below alpha (`1 / C(G, k) >= alpha`), or that leaves no control site, is not simulated.
+//! Every assignment has its own random stream: the result does not depend on the threads.
 
 use crate::config::{PowerConfig, ValidConfig};
 use crate::pipeline::cohort::Cohort;
-use crate::pipeline::effects as estimates;
-use crate::pipeline::matching::Sample;
-use crate::pipeline::matching::{self, matched_sample};
-use crate::pipeline::{Evaluation, Progress, Stage};
+use crate::pipeline::{matching, Progress, Stage};
+use crate::randomisation::Shared;
 use crate::results::{MinimumDetectable, PowerResult, PowerRow};
-use crate::vocab::{EstimateType, Kind, Outcome};
+use crate::vocab::{EstimateType, Outcome};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
-use swp_stats::bootstrap::{BootType, WildParams};
-use swp_stats::regression::Inference;
 use swp_stats::rng::Rng;
-use swp_stats::survival::cox_weighted;
 
-/// What is tested for each outcome.
-fn test_of(outcome: Outcome) -> (&'static str, EstimateType) {
-    match outcome.kind() {
-        Kind::Count => ("wild_cluster_bootstrap", EstimateType::RateRatio),
-        Kind::Binary => ("wild_cluster_bootstrap", EstimateType::RiskRatio),
-        _ => ("cox_robust", EstimateType::HazardRatio),
-    }
+/// How an outcome is compared: as a rate (events over a denominator, on the log scale) or as a
+/// risk (a share, by difference).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Shape {
+    /// Counts over exposure, or events over time at risk: log rate ratio.
+    Rate,
+    /// A binary outcome: risk difference.
+    Risk,
 }
 
-/// One simulated cohort: the children (rows of the evaluation's cohort), their new sites (0..k
-/// are placebo pilots) and arms. Sites are drawn independently for both arms, with replacement,
-/// from all control sites (so both arms come from one population: no effect). A placebo pilot
-/// copy of a site is a subsample without replacement of the size of one of the pilot sites (the
-/// pilots' sizes taken in turn, in random order; copies of one site take disjoint subsamples
-/// while the site has children left); a control copy is the site whole, less the children its
-/// placebo pilot copies took, so no child is in both arms.
-fn simulated_rows(
-    by_site: &[Vec<usize>],
-    pilot_sizes: &[usize],
-    pilot_sites: usize,
-    control_sites: usize,
-    rng: &mut Rng,
-) -> (Vec<usize>, Vec<u32>, Vec<bool>) {
-    let s = by_site.len();
-    let draw = |rng: &mut Rng| rng.range(0, s as i64 - 1) as usize;
-    let pilot_sources: Vec<usize> = (0..pilot_sites).map(|_| draw(rng)).collect();
-    let control_sources: Vec<usize> = (0..control_sites).map(|_| draw(rng)).collect();
-    let mut sizes: Vec<usize> = pilot_sizes.to_vec();
-    rng.shuffle(&mut sizes);
-    // each drawn site's children in a random order; pilot copies take consecutive runs of it
-    let mut order: Vec<Option<Vec<usize>>> = vec![None; s];
-    let mut taken = vec![0usize; s];
-    let mut rows = Vec::new();
-    let mut site = Vec::new();
-    let mut treated = Vec::new();
-    for (j, &source) in pilot_sources.iter().enumerate() {
-        let members = order[source].get_or_insert_with(|| {
-            let mut m = by_site[source].clone();
-            rng.shuffle(&mut m);
-            m
-        });
-        let size = if sizes.is_empty() { members.len() } else { sizes[j % sizes.len()] };
-        for k in 0..size {
-            rows.push(members[(taken[source] + k) % members.len()]);
-            site.push(j as u32);
-            treated.push(true);
-        }
-        taken[source] = (taken[source] + size).min(members.len());
-    }
-    for (j, &source) in control_sources.iter().enumerate() {
-        let rest: &[usize] = match &order[source] {
-            Some(members) => &members[taken[source]..],
-            None => &by_site[source],
-        };
-        for &r in rest {
-            rows.push(r);
-            site.push((pilot_sites + j) as u32);
-            treated.push(false);
-        }
-    }
-    (rows, site, treated)
-}
-
-/// The planted outcome of one matched sample, for one ratio, from fixed uniform draws.
-struct Planting<'a> {
-    sample: &'a Sample,
-    /// Per child, its uniform draws (one per event for counts, one otherwise).
-    draws: Vec<Vec<f64>>,
-}
-
-impl<'a> Planting<'a> {
-    fn new(sample: &'a Sample, events: &[f64], rng: &mut Rng) -> Self {
-        let draws = sample
-            .treated
-            .iter()
-            .zip(events)
-            .map(|(&t, &e)| if t { (0..e.max(0.0) as usize).map(|_| rng.uniform()).collect() } else { Vec::new() })
-            .collect();
-        Planting { sample, draws }
-    }
-
-    /// Counts thinned at `ratio` (pilot children only).
-    fn thinned(&self, y: &[f64], ratio: f64) -> Vec<f64> {
-        y.iter()
-            .zip(&self.draws)
-            .zip(&self.sample.treated)
-            .map(|((&y, d), &t)| if t { d.iter().filter(|&&u| u < ratio).count() as f64 } else { y })
-            .collect()
-    }
-}
-
-/// The test's p-value for one outcome on a matched sample with planted values.
-fn p_value(
-    outcome: Outcome,
-    sample: &Sample,
-    y: &[f64],
-    exposure: &[f64],
-    time: &[f64],
-    wild: &WildParams,
-) -> Option<f64> {
-    let x = sample.design();
+/// The outcomes simulated, with their planted measure and how they are compared.
+fn simulated_outcome(outcome: Outcome) -> Option<(EstimateType, Shape)> {
     match outcome {
-        Outcome::SwChanges | Outcome::PlacementMoves => {
-            if sample.total(y, true) == 0.0 && sample.total(y, false) == 0.0 {
-                return None;
+        Outcome::SwChanges | Outcome::PlacementMoves => Some((EstimateType::RateRatio, Shape::Rate)),
+        Outcome::ThreePlusPlacements => Some((EstimateType::RiskRatio, Shape::Risk)),
+        Outcome::TimeToSwChange | Outcome::TimeToPlacementMove => Some((EstimateType::HazardRatio, Shape::Rate)),
+        Outcome::CostPerChildYear => None,
+    }
+}
+
+/// A row's value of `outcome` (events, or 0/1) and its denominator (exposure in years, time at
+/// risk in days, 1 for a binary outcome).
+fn value(outcome: Outcome, cohort: &Cohort, i: usize) -> (f64, f64) {
+    match outcome {
+        Outcome::SwChanges => (cohort.sw_changes[i], cohort.exposure_years[i]),
+        Outcome::PlacementMoves => (cohort.placement_moves[i], cohort.exposure_years[i]),
+        Outcome::ThreePlusPlacements => (cohort.three_plus_placements[i], 1.0),
+        Outcome::TimeToSwChange => (f64::from(u8::from(cohort.sw_change_event[i])), cohort.time_to_sw_change[i]),
+        Outcome::TimeToPlacementMove | Outcome::CostPerChildYear => {
+            (f64::from(u8::from(cohort.placement_move_event[i])), cohort.time_to_placement_move[i])
+        }
+    }
+}
+
+/// The planted value of `y` at `ratio` from its draws: each event kept when its draw is below
+/// the ratio (ratio 1 keeps every event, since draws are below 1).
+fn planted(y: f64, draws: &[f64], ratio: f64) -> f64 {
+    let events = y.max(0.0) as usize;
+    draws.iter().take(events).filter(|&&u| u < ratio).count() as f64
+}
+
+/// Per outcome, stack and row of the shared cohorts: the uniform draws that plant effects, one
+/// per event (a binary outcome or a time to event has at most one).
+fn draws(shared: &Shared, outcomes: &[Outcome], seed: u64) -> Vec<Vec<Vec<Vec<f64>>>> {
+    outcomes
+        .iter()
+        .enumerate()
+        .map(|(o, &outcome)| {
+            (0..shared.stack_rows().len())
+                .map(|k| {
+                    let cohort = shared.stack_cohort(k);
+                    let mut rng = Rng::new(seed, 0x5057_0000 + ((o as u64) << 8) + k as u64);
+                    (0..cohort.len())
+                        .map(|i| {
+                            let events = value(outcome, cohort, i).0.max(0.0) as usize;
+                            (0..events).map(|_| rng.uniform()).collect()
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// One assignment's matched sample summed by site (unit): per outcome the weighted
+/// denominators, and the weighted events at each ratio (1 first).
+struct Sums {
+    /// Per unit: in the matched sample, and in its treated arm.
+    present: Vec<bool>,
+    treated: Vec<bool>,
+    /// Per outcome and unit.
+    denominator: Vec<Vec<f64>>,
+    /// Per outcome, unit and ratio.
+    events: Vec<Vec<Vec<f64>>>,
+}
+
+impl Sums {
+    /// The assignment `set` matched and summed (None when it cannot be matched).
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        config: &ValidConfig,
+        shared: &Shared,
+        set: &[usize],
+        outcomes: &[Outcome],
+        ratios: &[f64],
+        draws: &[Vec<Vec<Vec<f64>>>],
+        part: &[Vec<bool>],
+    ) -> Option<Sums> {
+        let simulated = shared.simulated(set, part)?;
+        let cohort = &simulated.cohort;
+        let (covariates, dropped) = matching::covariates(config, cohort).ok()?;
+        let matching = matching::run(config, cohort, &covariates, &dropped, &|_, p, d| p.propensity_as_r(d)).ok()?;
+        let g = shared.units();
+        let mut sums = Sums {
+            present: vec![false; g],
+            treated: vec![false; g],
+            denominator: vec![vec![0.0; g]; outcomes.len()],
+            events: vec![vec![vec![0.0; ratios.len()]; g]; outcomes.len()],
+        };
+        for i in 0..cohort.len() {
+            let w = matching.weights[i];
+            if w <= 0.0 {
+                continue;
             }
-            let rate: Vec<f64> = y.iter().zip(exposure).map(|(c, e)| c / e).collect();
-            let w: Vec<f64> = sample.weights.iter().zip(exposure).map(|(a, b)| a * b).collect();
-            estimates::wild(&x, &rate, &w, sample, wild, outcome.as_str(), false).ok().and_then(|b| b.p)
+            let u = simulated.unit[i] as usize;
+            let (k, row) = simulated.source[i];
+            sums.present[u] = true;
+            sums.treated[u] = cohort.treated[i];
+            for (o, &outcome) in outcomes.iter().enumerate() {
+                let (y, denominator) = value(outcome, cohort, i);
+                let d = &draws[o][usize::from(k)][row as usize];
+                sums.denominator[o][u] += w * denominator;
+                for (r, &ratio) in ratios.iter().enumerate() {
+                    sums.events[o][u][r] += w * planted(y, d, ratio);
+                }
+            }
         }
-        Outcome::ThreePlusPlacements => {
-            estimates::wild(&x, y, &sample.weights, sample, wild, outcome.as_str(), false).ok().and_then(|b| b.p)
+        let arms = (0..g).filter(|&u| sums.present[u]).map(|u| sums.treated[u]);
+        let (mut t, mut c) = (false, false);
+        for arm in arms {
+            t |= arm;
+            c |= !arm;
         }
-        _ => {
-            let event: Vec<bool> = y.iter().map(|&e| e > 0.0).collect();
-            let cox = cox_weighted(time, &event, &sample.treated, &sample.weights, Some(&sample.site)).ok()?;
-            let g = cox.clusters as f64;
-            let se = cox.se_robust * (g / (g - 1.0)).sqrt();
-            let p = Inference::t(cox.coef, se, g - 1.0).p_value;
-            p.is_finite().then_some(p)
+        (t && c).then_some(sums)
+    }
+
+    /// The statistic of this assignment for outcome `o` with ratio `r`'s effect planted in the
+    /// units marked in `planted_in` (the simulated evaluation's pilots): the comparison over
+    /// its site-clustered delta-method SE, or the comparison itself with one treated unit.
+    fn statistic(&self, o: usize, shape: Shape, r: usize, planted_in: &[bool]) -> Option<f64> {
+        let value = |u: usize| -> (f64, f64) {
+            let events = &self.events[o][u];
+            (if planted_in[u] { events[r] } else { events[0] }, self.denominator[o][u])
+        };
+        let mut arm = [(0.0f64, 0.0f64, 0usize); 2];
+        for u in (0..self.present.len()).filter(|&u| self.present[u]) {
+            let (y, d) = value(u);
+            let a = &mut arm[usize::from(self.treated[u])];
+            a.0 += y;
+            a.1 += d;
+            a.2 += 1;
         }
+        let [(yc, dc, _), (yt, dt, treated_units)] = arm;
+        if dt <= 0.0 || dc <= 0.0 {
+            return None;
+        }
+        let (rt, rc) = (yt / dt, yc / dc);
+        let estimate = match shape {
+            Shape::Rate if yt > 0.0 && yc > 0.0 => rt.ln() - rc.ln(),
+            Shape::Rate => return None,
+            Shape::Risk => rt - rc,
+        };
+        if treated_units == 1 {
+            return Some(estimate);
+        }
+        // delta method: the log of a ratio estimator Y/D has influence (y_u - R d_u) / Y per
+        // cluster; a share Y/D has (y_u - R d_u) / D
+        let mut variance = 0.0;
+        for u in (0..self.present.len()).filter(|&u| self.present[u]) {
+            let (y, d) = value(u);
+            let (rate, scale) = if self.treated[u] {
+                (rt, if shape == Shape::Rate { yt } else { dt })
+            } else {
+                (rc, if shape == Shape::Rate { yc } else { dc })
+            };
+            variance += ((y - rate * d) / scale).powi(2);
+        }
+        let t = estimate / variance.sqrt();
+        t.is_finite().then_some(t)
     }
 }
 
-/// Per outcome and ratio (1 first, then the grid): the simulated evaluation's p-value.
-type Rejections = Vec<Vec<Option<f64>>>;
-
-/// What every simulated evaluation shares: the config, the power settings and the evaluation's
-/// cohort split into its control sites' children and its pilots' sizes.
-struct Simulation<'a> {
-    config: &'a ValidConfig,
-    power: &'a PowerConfig,
-    cohort: &'a Cohort,
-    by_site: Vec<Vec<usize>>,
-    pilot_sizes: Vec<usize>,
+/// The randomisation p-value of each simulated evaluation (`a` over the assignments) for
+/// outcome `o` and ratio `r`: None when its own statistic is undefined.
+fn p_values(sums: &[Option<Sums>], sets: &[Vec<usize>], o: usize, shape: Shape, r: usize) -> Vec<Option<f64>> {
+    let g = sums.iter().flatten().next().map_or(0, |s| s.present.len());
+    (0..sets.len())
+        .into_par_iter()
+        .map(|a| {
+            let mut planted_in = vec![false; g];
+            for &u in &sets[a] {
+                planted_in[u] = true;
+            }
+            let own = sums[a].as_ref()?.statistic(o, shape, r, &planted_in)?;
+            let (mut at_least, mut defined) = (0usize, 0usize);
+            for s in sums.iter().flatten() {
+                if let Some(t) = s.statistic(o, shape, r, &planted_in) {
+                    defined += 1;
+                    if t.abs() >= own.abs() * (1.0 - 1e-12) {
+                        at_least += 1;
+                    }
+                }
+            }
+            Some(at_least as f64 / defined as f64)
+        })
+        .collect()
 }
 
-impl Simulation<'_> {
-    /// One simulated evaluation with `pilot_sites` placebo pilots (see the module
-    /// documentation): per outcome, each ratio's p-value (1 first).
-    fn once(&self, pilot_sites: usize, stream: u64) -> Rejections {
-        let (config, power, cohort) = (self.config, self.power, self.cohort);
-        let (by_site, pilot_sizes, control_sites) = (&self.by_site, &self.pilot_sizes, self.by_site.len());
-        let outcomes = config.outcomes();
-        let ratios: Vec<f64> = std::iter::once(1.0).chain(power.ratios.iter().copied()).collect();
-        let failed = || vec![vec![None; ratios.len()]; outcomes.len()];
-        let mut rng = Rng::new(config.inference().seed, stream);
-        let (rows, site, treated) = simulated_rows(by_site, pilot_sizes, pilot_sites, control_sites, &mut rng);
-        let simulated = cohort.resample(&rows, site, treated);
-        let Ok((covariates, dropped)) = matching::covariates(config, &simulated) else { return failed() };
-        let Ok(matching) = matching::run(config, &simulated, &covariates, &dropped, &|_, p, d| p.propensity_as_r(d))
-        else {
-            return failed();
-        };
-        let (matched, sample) = matched_sample(&simulated, &matching);
-        if !sample.treated.iter().any(|&t| t) || sample.treated.iter().all(|&t| t) {
-            return failed();
+/// Per stack and row of the shared cohorts: whether the row's child is in its site's pilot part,
+/// the children a placebo pilot of that site holds. An observed pilot's part is the site whole;
+/// any other site's is a random subset of its children as large as one of the evaluation's
+/// pilots (`pilot_sizes` taken in turn, in random order), since pilots are often far smaller
+/// than comparison authorities and power depends on it.
+fn pilot_parts(shared: &Shared, pilot_sizes: &[usize], seed: u64) -> Vec<Vec<bool>> {
+    let g = shared.units();
+    let stacks = shared.stack_rows().len();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); g];
+    for k in 0..stacks {
+        let cohort = shared.stack_cohort(k);
+        for i in 0..cohort.len() {
+            if let Some(u) = shared.unit_of(cohort.site[i]) {
+                children[u].push(cohort.child[i]);
+            }
         }
-        let wild = WildParams {
-            reps: power.bootstrap_reps,
-            weights: config.inference().bootstrap_weights,
-            kind: BootType::Wcr,
-            seed: config.inference().seed ^ stream.rotate_left(17),
-        };
-        let pick = |v: &[f64]| -> Vec<f64> { matched.iter().map(|&i| v[i]).collect() };
-        let as_number = |v: &[bool]| -> Vec<f64> { matched.iter().map(|&i| f64::from(u8::from(v[i]))).collect() };
-        let exposure = pick(&simulated.exposure_years);
-        outcomes
-            .iter()
-            .map(|&outcome| {
-                let (y, time) = match outcome {
-                    Outcome::SwChanges => (pick(&simulated.sw_changes), Vec::new()),
-                    Outcome::PlacementMoves => (pick(&simulated.placement_moves), Vec::new()),
-                    Outcome::ThreePlusPlacements => (pick(&simulated.three_plus_placements), Vec::new()),
-                    Outcome::TimeToSwChange => {
-                        (as_number(&simulated.sw_change_event), pick(&simulated.time_to_sw_change))
-                    }
-                    Outcome::TimeToPlacementMove | Outcome::CostPerChildYear => {
-                        (as_number(&simulated.placement_move_event), pick(&simulated.time_to_placement_move))
-                    }
-                };
-                let planting = Planting::new(&sample, &y, &mut rng);
-                ratios
-                    .iter()
-                    .map(|&ratio| {
-                        let planted = planting.thinned(&y, ratio);
-                        p_value(outcome, &sample, &planted, &exposure, &time, &wild)
-                    })
-                    .collect()
-            })
-            .collect()
     }
+    let mut rng = Rng::new(seed, 0x5057_5041);
+    let mut sizes = pilot_sizes.to_vec();
+    rng.shuffle(&mut sizes);
+    let mut next = 0;
+    let mut part: Vec<std::collections::HashSet<usize>> = Vec::with_capacity(g);
+    for (u, mut these) in children.into_iter().enumerate() {
+        these.sort_unstable();
+        these.dedup();
+        if !shared.is_observed(u) && !sizes.is_empty() {
+            rng.shuffle(&mut these);
+            these.truncate(sizes[next % sizes.len()]);
+            next += 1;
+        }
+        part.push(these.into_iter().collect());
+    }
+    (0..stacks)
+        .map(|k| {
+            let cohort = shared.stack_cohort(k);
+            (0..cohort.len())
+                .map(|i| shared.unit_of(cohort.site[i]).is_some_and(|u| part[u].contains(&cohort.child[i])))
+                .collect()
+        })
+        .collect()
 }
 
-/// The power simulation on the evaluation's cohort (before matching), with the config's
-/// `[power]` settings `p`.
-pub(crate) fn power(evaluation: &Evaluation, p: &PowerConfig, cohort: &Cohort, progress: &dyn Progress) -> PowerResult {
-    let config = evaluation.config();
-    let sites_of = |treated: bool| {
-        let mut s: Vec<u32> =
-            (0..cohort.len()).filter(|&i| cohort.treated[i] == treated).map(|i| cohort.site[i]).collect();
-        s.sort_unstable();
-        s.dedup();
-        s
-    };
-    let pilots = sites_of(true);
-    let controls = sites_of(false);
-    let pilot_sizes: Vec<usize> = pilots
-        .iter()
-        .map(|&s| (0..cohort.len()).filter(|&i| cohort.treated[i] && cohort.site[i] == s).count())
-        .collect();
-    let by_site: Vec<Vec<usize>> = controls
-        .iter()
-        .map(|&s| (0..cohort.len()).filter(|&i| !cohort.treated[i] && cohort.site[i] == s).collect())
-        .collect();
+/// Where the simulated evaluations' sites come from.
+#[derive(Debug, Clone)]
+pub(crate) enum Source {
+    /// The placebo in time's cohorts: every site of the analysis, index dates moved back.
+    Placebo { shift_months: u32 },
+    /// The control sites at the evaluation's index dates, and why the placebo could not serve.
+    Controls { why: String },
+}
+
+/// C(n, k) as a float.
+fn choose(n: usize, k: usize) -> f64 {
+    (0..k).fold(1.0f64, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
+}
+
+/// The power simulation with the config's `[power]` settings `p` over the units of `shared`
+/// (see the module documentation); `observed_pilots` is the evaluation's number of pilots.
+pub(crate) fn power(
+    config: &ValidConfig,
+    p: &PowerConfig,
+    shared: &Shared,
+    source: &Source,
+    pilot_sizes: &[usize],
+    progress: &dyn Progress,
+) -> PowerResult {
+    let observed_pilots = pilot_sizes.len();
+    let g = shared.units();
     let mut pilot_sites: Vec<usize> =
-        if p.pilot_sites.is_empty() { vec![pilots.len(), 10, 20] } else { p.pilot_sites.clone() };
+        if p.pilot_sites.is_empty() { vec![observed_pilots, 10, 20] } else { p.pilot_sites.clone() };
     pilot_sites.sort_unstable();
     pilot_sites.dedup();
-    let outcomes = config.outcomes();
+    let outcomes: Vec<(Outcome, EstimateType, Shape)> =
+        config.outcomes().iter().filter_map(|&o| simulated_outcome(o).map(|(e, s)| (o, e, s))).collect();
     let ratios: Vec<f64> = std::iter::once(1.0).chain(p.ratios.iter().copied()).collect();
+    let seed = config.inference().seed;
+    let (from, shift_months) = match source {
+        Source::Placebo { shift_months } => (
+            format!(
+                "the {g} sites of the analysis (pilots and controls) with every index date moved back {shift_months} months (the placebo in time: no pilot was running)"
+            ),
+            Some(*shift_months),
+        ),
+        Source::Controls { .. } => {
+            (format!("the {g} control sites at the evaluation's index dates (no pilot among them)"), None)
+        }
+    };
     let mut result = PowerResult {
         method: format!(
-            "{} simulated evaluations per number of pilot sites, built from the {} control sites \
-                 (drawn with replacement; controls whole, placebo pilots subsampled to the pilot \
-                 sites' sizes, no child in both arms); the matching rerun; effects planted in \
-                 the placebo pilots' outcomes by thinning events; wild cluster bootstrap ({} \
-                 replications) for counts and the binary outcome, the Cox robust test for times to \
-                 event; alpha {}",
-            p.simulations,
-            controls.len(),
-            p.bootstrap_reps,
-            p.alpha
+            "placebo evaluations built from {from}: k of them made pilots without replacement \
+             (every assignment when there are at most {}, else that many drawn), a placebo \
+             pilot holding as many children as one of the evaluation's pilots; each assignment \
+             matched as the config says; effects planted in the placebo pilots' children by \
+             thinning their events; the randomisation test over the same assignments (the \
+             matched comparison studentised by its site-clustered SE, the report's test without \
+             the covariate adjustment); alpha {}",
+            p.simulations, p.alpha
         ),
         simulations: p.simulations,
-        bootstrap_reps: p.bootstrap_reps,
         alpha: p.alpha,
         target: p.target,
-        seed: config.inference().seed,
-        observed_pilot_sites: pilots.len(),
-        source_sites: controls.len(),
+        seed,
+        observed_pilot_sites: observed_pilots,
+        source_sites: g,
+        shift_months,
         rows: Vec::new(),
         minimum_detectable: Vec::new(),
         warnings: Vec::new(),
     };
-    if controls.len() < 2 {
-        result.warnings.push(format!(
-            "power not simulated: it needs at least two control sites in the cohort, and there are {}",
-            controls.len()
-        ));
-        return result;
+    if let Source::Controls { why } = source {
+        result.warnings.push(format!("{why}; the power is simulated from the control sites alone"));
     }
-    // more placebo pilots than control sites would take the same sites' children again and
-    // again and leave their control copies empty: such numbers are not simulated
-    let too_many: Vec<usize> = pilot_sites.iter().copied().filter(|&k| k > controls.len()).collect();
-    if !too_many.is_empty() {
-        result.warnings.push(format!(
-                "{} pilot sites not simulated: placebo pilots are drawn from the {} control sites, so at most {} can be simulated",
-                too_many.iter().map(ToString::to_string).collect::<Vec<_>>().join(" and "),
-                controls.len(),
-                controls.len()
+    let mut possible = Vec::new();
+    for &k in &pilot_sites {
+        let assignments = choose(g, k);
+        if k == 0 || k >= g {
+            result.warnings.push(format!(
+                "{k} pilot sites not simulated: the placebo evaluations draw from {g} sites, so {k} would leave no control site"
             ));
-        pilot_sites.retain(|k| !too_many.contains(k));
+        } else if 1.0 / assignments >= p.alpha {
+            result.warnings.push(format!(
+                "{k} pilot sites not simulated: {k} of {g} sites can be chosen in only {assignments} ways, so the randomisation test cannot give a p-value below 1/{assignments}, above alpha {}",
+                p.alpha
+            ));
+        } else {
+            possible.push(k);
+        }
     }
-    let jobs: Vec<(usize, usize)> = pilot_sites.iter().flat_map(|&k| (0..p.simulations).map(move |r| (k, r))).collect();
-    let done = AtomicU64::new(0);
-    let simulation = Simulation { config, power: p, cohort, by_site, pilot_sizes };
-    let results: Vec<Rejections> = jobs
-        .par_iter()
-        .map(|&(k, r)| {
-            let stream = ((k as u64) << 32) | r as u64;
-            let out = simulation.once(k, stream);
-            progress.tick(Stage::Power, done.fetch_add(1, Ordering::Relaxed) + 1, jobs.len() as u64);
-            out
+    let draws = draws(shared, &outcomes.iter().map(|o| o.0).collect::<Vec<_>>(), seed);
+    let part = pilot_parts(shared, pilot_sizes, seed);
+    let plan: Vec<(usize, Vec<Vec<usize>>, bool)> = possible
+        .iter()
+        .map(|&k| {
+            let first: Vec<usize> = (0..k).collect();
+            let (sets, exact) =
+                swp_stats::randomisation::assignments(g, &first, p.simulations, seed.wrapping_add(k as u64));
+            (k, sets, exact)
         })
         .collect();
-    let rows = Rows { p, outcomes, ratios: &ratios, control_sites: controls.len() };
-    for &k in &pilot_sites {
-        let these: Vec<&Rejections> =
-            jobs.iter().zip(&results).filter(|((kk, _), _)| *kk == k).map(|(_, r)| r).collect();
-        rows.add(&mut result, k, &these);
-    }
-    size_warning(&mut result, p, controls.len());
-    result
-}
-
-/// The power rows' settings.
-struct Rows<'a> {
-    p: &'a PowerConfig,
-    outcomes: &'a [Outcome],
-    ratios: &'a [f64],
-    control_sites: usize,
-}
-
-impl Rows<'_> {
-    /// The rows and minimum detectable effects of `k` pilot sites from its simulations.
-    fn add(&self, result: &mut PowerResult, k: usize, these: &[&Rejections]) {
-        let (p, outcomes, ratios) = (self.p, self.outcomes, self.ratios);
-        for (o, &outcome) in outcomes.iter().enumerate() {
-            let (test, effect_type) = test_of(outcome);
+    let total: u64 = plan.iter().map(|(_, sets, _)| sets.len() as u64).sum();
+    let done = AtomicU64::new(0);
+    let names: Vec<Outcome> = outcomes.iter().map(|o| o.0).collect();
+    for (k, sets, exact) in &plan {
+        let sums: Vec<Option<Sums>> = sets
+            .par_iter()
+            .map(|set| {
+                let s = Sums::new(config, shared, set, &names, &ratios, &draws, &part);
+                progress.tick(Stage::Power, done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                s
+            })
+            .collect();
+        for (o, &(outcome, effect_type, shape)) in outcomes.iter().enumerate() {
             let mut curve = Vec::new();
-            // the simulated test's own alpha-quantile under no effect
-            let critical = {
-                let mut null: Vec<f64> = these.iter().filter_map(|r| r[o][0]).collect();
-                null.sort_by(f64::total_cmp);
-                null.get((p.alpha * null.len() as f64).floor() as usize).copied()
-            };
-            for (j, &ratio) in ratios.iter().enumerate() {
-                let tests: Vec<f64> = these.iter().filter_map(|r| r[o][j]).collect();
+            for (r, &ratio) in ratios.iter().enumerate() {
+                let tests: Vec<f64> = p_values(&sums, sets, o, shape, r).into_iter().flatten().collect();
                 let n = tests.len();
-                let share = |c: f64| tests.iter().filter(|&&q| q < c).count() as f64 / n as f64;
-                let power = (n > 0).then(|| share(p.alpha));
-                let power_size_adjusted = critical.filter(|_| n > 0).map(share);
+                let power = (n > 0).then(|| tests.iter().filter(|&&q| q < p.alpha).count() as f64 / n as f64);
                 curve.push((ratio, power));
                 result.rows.push(PowerRow {
                     outcome,
-                    test,
+                    test: "randomisation",
                     effect_type,
-                    pilot_sites: k,
-                    control_sites: self.control_sites,
+                    pilot_sites: *k,
+                    control_sites: g - k,
                     ratio,
                     power,
-                    power_size_adjusted,
-                    mc_se: power.map(|q| (q * (1.0 - q) / n as f64).sqrt()),
+                    mc_se: power.filter(|_| !exact).map(|q| (q * (1.0 - q) / n as f64).sqrt()),
                     simulations: n,
-                    failed: these.len() - n,
+                    failed: sets.len() - n,
                 });
             }
-            let adjusted: Vec<(f64, Option<f64>)> = result
-                .rows
-                .iter()
-                .filter(|r| r.outcome == outcome && r.pilot_sites == k)
-                .map(|r| (r.ratio, r.power_size_adjusted))
-                .collect();
             result.minimum_detectable.push(MinimumDetectable {
                 outcome,
                 effect_type,
-                pilot_sites: k,
+                pilot_sites: *k,
+                assignments: sets.len(),
+                exact: *exact,
                 ratio: minimum_detectable(&curve, p.target),
-                ratio_size_adjusted: minimum_detectable(&adjusted, p.target),
                 size: curve[0].1,
             });
         }
     }
-}
-
-/// A simulated test far above its nominal size over-states power: say so.
-fn size_warning(result: &mut PowerResult, p: &PowerConfig, controls: usize) {
-    let worst = result.minimum_detectable.iter().filter_map(|m| Some((m.size?, m))).max_by(|a, b| a.0.total_cmp(&b.0));
-    if let Some((size, m)) = worst.filter(|(size, _)| *size > 2.0 * p.alpha) {
-        result.warnings.push(format!(
-                "with {} control sites to draw from, the simulated test rejects up to {:.0}% of the time with no effect planted ({} with {} pilot sites; nominal {:.0}%): a site drawn twice is two identical clusters to the test, so the power here is over-stated; read the size-adjusted power and minimum detectable effect beside it",
-                controls,
-                100.0 * size,
-                m.outcome.as_str().replace('_', " "),
-                m.pilot_sites,
-                100.0 * p.alpha
-            ));
-    }
+    result
 }
 
 /// Where the power curve (ratio, power), ratio 1 first and then the grid, first reaches
@@ -449,58 +467,62 @@ mod tests {
         assert_eq!(minimum_detectable(&[(1.0, Some(0.9)), (0.5, None)], 0.8), Some(1.0));
     }
 
-    #[test]
-    fn no_child_is_in_both_arms_of_a_simulated_evaluation() {
-        let by_site: Vec<Vec<usize>> = (0..6).map(|s| (s * 10..s * 10 + 10).collect()).collect();
-        for stream in 0..50 {
-            let mut rng = Rng::new(1, stream);
-            let (rows, site, treated) = simulated_rows(&by_site, &[3, 7], 5, 6, &mut rng);
-            // placebo pilots take the pilot sizes in turn (3 and 7, then again)
-            let sizes: Vec<usize> = (0..5).map(|j| site.iter().filter(|&&s| s == j).count()).collect();
-            assert!(sizes == [3, 7, 3, 7, 3] || sizes == [7, 3, 7, 3, 7], "{sizes:?}");
-            assert!(site.iter().zip(&treated).all(|(&s, &t)| (s < 5) == t));
-            let child = |arm: bool| -> Vec<usize> {
-                rows.iter().zip(&treated).filter(|(_, &t)| t == arm).map(|(&r, _)| r).collect()
-            };
-            let (pilot, control) = (child(true), child(false));
-            assert!(pilot.iter().all(|r| !control.contains(r)), "a child in both arms");
-            // a control copy is its site whole, less what placebo pilots of that site took
-            for j in 5..11u32 {
-                let copy: Vec<usize> = rows.iter().zip(&site).filter(|(_, &s)| s == j).map(|(&r, _)| r).collect();
-                if let Some(source) = copy.first().map(|r| r / 10) {
-                    let used = pilot.iter().filter(|&&r| r / 10 == source).count().min(10);
-                    assert_eq!(copy.len(), 10 - used, "copy {j} of site {source}");
-                    assert!(copy.iter().all(|r| r / 10 == source));
-                }
-            }
-        }
-    }
-
+    /// Thinning keeps each event below its draw: nested in the ratio, every event at 1, and
+    /// near the planted share on many events.
     #[test]
     fn thinning_plants_the_ratio_and_is_monotone_in_it() {
-        let n = 4000;
-        let sample = Sample {
-            treated: (0..n).map(|i| i % 2 == 0).collect(),
-            weights: vec![1.0; n],
-            site: (0..n).map(|i| i % 8).collect(),
-            stack: vec![0; n],
-            subclass: None,
-            covariates: None,
+        let mut rng = Rng::new(3, 0);
+        let (mut kept, mut all) = (0.0, 0.0);
+        for i in 0..4000 {
+            let y = (i % 5) as f64;
+            let d: Vec<f64> = (0..y as usize).map(|_| rng.uniform()).collect();
+            assert_eq!(planted(y, &d, 1.0), y);
+            assert!(planted(y, &d, 0.5) <= planted(y, &d, 0.8));
+            kept += planted(y, &d, 0.5);
+            all += y;
+        }
+        assert!((kept / all - 0.5).abs() < 0.03, "{}", kept / all);
+    }
+
+    /// Sums of four sites (two treated): the studentised log rate ratio and risk difference
+    /// equal the delta method written out, the planted events enter only the marked sites, and
+    /// one treated site gives the estimate itself.
+    #[test]
+    fn the_statistic_is_the_delta_method_t_of_the_site_sums() {
+        let sums = Sums {
+            present: vec![true; 4],
+            treated: vec![true, true, false, false],
+            denominator: vec![vec![10.0, 20.0, 15.0, 30.0]],
+            events: vec![vec![vec![4.0, 2.0], vec![10.0, 5.0], vec![9.0, 4.0], vec![12.0, 6.0]]],
         };
-        let y: Vec<f64> = (0..n).map(|i| (i % 5) as f64).collect();
-        let planting = Planting::new(&sample, &y, &mut Rng::new(3, 0));
-        let total = |v: &[f64], t: bool| -> f64 {
-            v.iter().zip(&sample.treated).filter(|(_, &x)| x == t).map(|(y, _)| y).sum()
-        };
-        let (half, most) = (planting.thinned(&y, 0.5), planting.thinned(&y, 0.8));
-        assert_eq!(total(&half, false), total(&y, false));
-        let ratio = total(&half, true) / total(&y, true);
-        assert!((ratio - 0.5).abs() < 0.03, "{ratio}");
-        assert!(half.iter().zip(&most).all(|(a, b)| a <= b));
-        assert_eq!(planting.thinned(&y, 1.0), y);
+        let (yt, dt, yc, dc): (f64, f64, f64, f64) = (4.0 + 10.0, 30.0, 9.0 + 12.0, 45.0);
+        let (rt, rc) = (yt / dt, yc / dc);
+        let v = ((4.0 - rt * 10.0) / yt).powi(2)
+            + ((10.0 - rt * 20.0) / yt).powi(2)
+            + ((9.0 - rc * 15.0) / yc).powi(2)
+            + ((12.0 - rc * 30.0) / yc).powi(2);
+        let t = sums.statistic(0, Shape::Rate, 0, &[false; 4]).unwrap();
+        assert!((t - (rt.ln() - rc.ln()) / v.sqrt()).abs() < 1e-12, "{t}");
+        let (pt, pc) = (yt / dt, yc / dc);
+        let v = ((4.0 - pt * 10.0) / dt).powi(2)
+            + ((10.0 - pt * 20.0) / dt).powi(2)
+            + ((9.0 - pc * 15.0) / dc).powi(2)
+            + ((12.0 - pc * 30.0) / dc).powi(2);
+        let t = sums.statistic(0, Shape::Risk, 0, &[false; 4]).unwrap();
+        assert!((t - (pt - pc) / v.sqrt()).abs() < 1e-12, "{t}");
+        // the effect planted in site 0 only: its events at the ratio's column
+        let planted = sums.statistic(0, Shape::Rate, 1, &[true, false, false, false]).unwrap();
+        let (yt, rt): (f64, f64) = (2.0 + 10.0, 12.0 / 30.0);
+        let v = ((2.0 - rt * 10.0) / yt).powi(2)
+            + ((10.0 - rt * 20.0) / yt).powi(2)
+            + ((9.0 - rc * 15.0) / yc).powi(2)
+            + ((12.0 - rc * 30.0) / yc).powi(2);
+        assert!((planted - (rt.ln() - rc.ln()) / v.sqrt()).abs() < 1e-12, "{planted}");
+        let one = Sums { treated: vec![true, false, false, false], ..sums };
+        let (r1, r0): (f64, f64) = (4.0 / 10.0, 31.0 / 65.0);
+        assert!((one.statistic(0, Shape::Rate, 0, &[false; 4]).unwrap() - (r1.ln() - r0.ln())).abs() < 1e-12);
     }
 }
-
 #[cfg(test)]
 mod bundled {
     use crate::config::Config;
@@ -513,28 +535,32 @@ mod bundled {
         let loaded = swp_data::load(&root.join("data/sample")).unwrap();
         let mut config = Config::default();
         config.power.enabled = true;
-        config.power.simulations = 40;
-        config.power.pilot_sites = vec![4, 5, 8];
-        config.power.bootstrap_reps = 199;
+        config.power.simulations = 60;
+        config.power.pilot_sites = vec![2, 5, 10, 11];
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| Evaluation::new(config).unwrap().run(&loaded.dataset).unwrap().power.unwrap())
     }
 
-    /// On the bundled data: the same numbers on one thread and on three; every simulated
-    /// evaluation gives a test; a planted rate ratio of 0.5 is detected far more often than
-    /// no effect (the planting reaches the test), and the minimum detectable ratio lies
-    /// between them.
+    /// On the bundled data (11 sites of the analysis, the placebo in time's): the same numbers
+    /// on one thread and on three; 2 of 11 sites enumerated (55 assignments), 5 drawn (60 of
+    /// 462); 10 (11 assignments: no p below 0.05) and 11 (no control left) not simulated, with
+    /// warnings; every assignment estimable; the size of the enumerated test at most alpha (it
+    /// is exact), and a planted rate ratio of 0.5 detected far more often than no effect.
     #[test]
     fn power_is_thread_independent_and_rises_with_the_planted_effect() {
         let one = bundled_power(1);
         let three = bundled_power(3);
         assert_eq!(one, three);
-        assert_eq!(one.observed_pilot_sites, 5);
-        // 8 placebo pilots cannot be drawn from the 6 comparison sites: skipped, with a warning
+        assert_eq!((one.observed_pilot_sites, one.source_sites, one.shift_months), (5, 11, Some(24)));
         assert_eq!(one.rows.len(), 2 * 5 * 6);
-        assert!(one.warnings.iter().any(|w| w.starts_with("8 pilot sites not simulated")), "{:?}", one.warnings);
-        assert!(one.rows.iter().all(|r| r.pilot_sites != 8));
-        assert!(one.rows.iter().all(|r| r.simulations + r.failed == 40));
+        assert!(one.warnings.iter().any(|w| w.starts_with("10 pilot sites not simulated")), "{:?}", one.warnings);
+        assert!(one.warnings.iter().any(|w| w.starts_with("11 pilot sites not simulated")), "{:?}", one.warnings);
+        let m = |k: usize| one.minimum_detectable.iter().find(|m| m.pilot_sites == k).unwrap();
+        assert_eq!((m(2).assignments, m(2).exact, m(5).assignments, m(5).exact), (55, true, 60, false));
+        assert!(one.rows.iter().all(|r| r.failed == 0 && r.test == "randomisation"));
+        for r in one.rows.iter().filter(|r| r.pilot_sites == 2 && r.ratio == 1.0) {
+            assert!(r.power.unwrap() <= 0.05, "{r:?}");
+        }
         let power = |outcome: Outcome, ratio: f64| {
             one.rows
                 .iter()

@@ -38,16 +38,27 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn new(config: &ValidConfig, dataset: &Dataset, index: &Index, stage: &CohortStage) -> Shared {
+        Self::over(config, dataset, index, stage, true)
+    }
+
+    /// [`Shared::new`] over the control sites of the analysis alone (no observed pilot): the
+    /// power simulation's units when the data cannot support the placebo in time.
+    pub(crate) fn controls(config: &ValidConfig, dataset: &Dataset, index: &Index, stage: &CohortStage) -> Shared {
+        Self::over(config, dataset, index, stage, false)
+    }
+
+    fn over(config: &ValidConfig, dataset: &Dataset, index: &Index, stage: &CohortStage, pilots: bool) -> Shared {
+        let arm_of_site: Vec<Option<bool>> =
+            stage.arm_of_site.iter().map(|&a| a.filter(|&pilot| pilots || !pilot)).collect();
         let units: Vec<u32> = stage
             .sites
             .iter()
             .filter_map(|s| index.groups.site_index(&s.id))
-            .filter(|&i| stage.arm_of_site.get(i).copied().flatten().is_some())
+            .filter(|&i| arm_of_site.get(i).copied().flatten().is_some())
             .map(|i| i as u32)
             .collect();
-        let observed: Vec<usize> =
-            (0..units.len()).filter(|&u| stage.arm_of_site[units[u] as usize] == Some(true)).collect();
-        let in_analysis: Vec<Option<bool>> = stage.arm_of_site.iter().map(|a| a.map(|_| false)).collect();
+        let observed: Vec<usize> = (0..units.len()).filter(|&u| arm_of_site[units[u] as usize] == Some(true)).collect();
+        let in_analysis: Vec<Option<bool>> = arm_of_site.iter().map(|a| a.map(|_| false)).collect();
         let codes = cohort::Codes::new(dataset, config);
         let cohorts = stage
             .stacks
@@ -96,6 +107,84 @@ impl Shared {
             out.append(part);
         }
         Some(out)
+    }
+}
+
+/// A simulated assignment's stacked cohort (the power simulation's placebo pilots): the
+/// chosen units' rows treated, every other unit's rows control.
+pub(crate) struct Simulated {
+    pub(crate) cohort: Cohort,
+    /// Per row: its unit (index into the units).
+    pub(crate) unit: Vec<u32>,
+    /// Per row: its stack and its row in that stack's shared cohort (what identifies a child's
+    /// row across assignments).
+    pub(crate) source: Vec<(u16, u32)>,
+}
+
+impl Shared {
+    /// The number of units (sites of the analysis).
+    pub(crate) fn units(&self) -> usize {
+        self.units.len()
+    }
+
+    /// Rows in each stack's shared cohort.
+    pub(crate) fn stack_rows(&self) -> Vec<usize> {
+        self.cohorts.iter().map(Cohort::len).collect()
+    }
+
+    /// A stack's shared cohort.
+    pub(crate) fn stack_cohort(&self, k: usize) -> &Cohort {
+        &self.cohorts[k]
+    }
+
+    /// Whether unit `u` is an observed pilot.
+    pub(crate) fn is_observed(&self, u: usize) -> bool {
+        self.observed.contains(&u)
+    }
+
+    /// The unit of a site (index site index), if it is one.
+    pub(crate) fn unit_of(&self, site: u32) -> Option<usize> {
+        self.units.iter().position(|&x| x == site)
+    }
+
+    /// The stacked cohort with the units of `set` (increasing) as pilots, for any number of
+    /// them: with stacks, the j-th chosen unit takes the j-th stack's go-live, cycling through
+    /// the stacks when more units are chosen than there are stacks (a stack then has several
+    /// pilots; one that no unit takes is left out); with one index date every chosen unit is a
+    /// pilot on it. A chosen unit's pilot is its children with `part[stack][row]` (a pilot's
+    /// size of them); an unchosen unit is a control whole. None when no stack has children of
+    /// both arms.
+    pub(crate) fn simulated(&self, set: &[usize], part: &[Vec<bool>]) -> Option<Simulated> {
+        let stacks = self.cohorts.len();
+        let mut treated_of_stack: Vec<Vec<u32>> = vec![Vec::new(); stacks];
+        for (j, &u) in set.iter().enumerate() {
+            treated_of_stack[j % stacks].push(self.units[u]);
+        }
+        let chosen: Vec<u32> = set.iter().map(|&u| self.units[u]).collect();
+        let unit_of = |site: u32| self.units.iter().position(|&x| x == site).map_or(u32::MAX, |u| u as u32);
+        let mut out = Simulated { cohort: Cohort::default(), unit: Vec::new(), source: Vec::new() };
+        let mut kept = 0u16;
+        for (k, (base, treated_sites)) in self.cohorts.iter().zip(&treated_of_stack).enumerate() {
+            if treated_sites.is_empty() {
+                continue;
+            }
+            let rows: Vec<usize> = (0..base.len())
+                .filter(|&i| (treated_sites.contains(&base.site[i]) && part[k][i]) || !chosen.contains(&base.site[i]))
+                .collect();
+            let treated: Vec<bool> = rows.iter().map(|&i| treated_sites.contains(&base.site[i])).collect();
+            if !treated.contains(&true) || !treated.contains(&false) {
+                continue;
+            }
+            out.unit.extend(rows.iter().map(|&i| unit_of(base.site[i])));
+            out.source.extend(rows.iter().map(|&i| (k as u16, i as u32)));
+            let site = rows.iter().map(|&i| base.site[i]).collect();
+            let mut part = base.resample(&rows, site, treated);
+            // the stacks kept are numbered in turn: matching runs over 0..stacks
+            part.stack = vec![kept; rows.len()];
+            kept += 1;
+            out.cohort.append(part);
+        }
+        (!out.unit.is_empty()).then_some(out)
     }
 }
 
@@ -301,5 +390,52 @@ mod tests {
         assert_eq!((sets.len(), exact), (462, true));
         let (sets, exact) = swp_stats::randomisation::assignments(11, &shared.observed, 100, 1);
         assert_eq!((sets.len(), exact, &sets[0]), (100, false, &shared.observed));
+    }
+
+    /// A placebo assignment for the power simulation: the chosen units' pilot parts treated in
+    /// their stacks (the j-th chosen unit in the j-th stack, cycling), every other unit a control
+    /// whole in every stack, a chosen unit's rows outside its part left out; the rows' sources
+    /// name the shared cohorts' rows they copy.
+    #[test]
+    fn a_placebo_assignment_treats_the_chosen_parts_and_keeps_the_rest_as_controls() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let loaded = swp_data::load(&root.join("data/sample")).unwrap();
+        let evaluation = Evaluation::new(Config::default()).unwrap();
+        let config = evaluation.config();
+        let index = Evaluation::index(&loaded.dataset);
+        let stage = evaluation.cohort_stage(&loaded.dataset, &index, &Silent).unwrap();
+        let shared = Shared::new(config, &loaded.dataset, &index, &stage);
+        let stacks = shared.cohorts.len();
+        assert_eq!(stacks, 5);
+        // every other row of each stack in the parts
+        let part: Vec<Vec<bool>> = shared.cohorts.iter().map(|c| (0..c.len()).map(|i| i % 2 == 0).collect()).collect();
+        let set = [0, 3, 5, 6, 7, 9, 10];
+        let simulated = shared.simulated(&set, &part).unwrap();
+        let c = &simulated.cohort;
+        assert_eq!(c.len(), simulated.unit.len());
+        for i in 0..c.len() {
+            let (k, row) = simulated.source[i];
+            let base = &shared.cohorts[usize::from(k)];
+            assert_eq!((base.child[row as usize], base.site[row as usize]), (c.child[i], c.site[i]));
+            let unit = simulated.unit[i] as usize;
+            assert_eq!(shared.units[unit], c.site[i]);
+            match set.iter().position(|&u| u == unit) {
+                Some(j) => {
+                    assert!(c.treated[i] && part[usize::from(k)][row as usize]);
+                    assert_eq!(usize::from(k), j % stacks);
+                }
+                None => assert!(!c.treated[i]),
+            }
+        }
+        // controls whole: every row of an unchosen unit in every stack
+        for k in 0..stacks {
+            let base = &shared.cohorts[k];
+            let unchosen = (0..base.len()).filter(|&i| !set.contains(&shared.unit_of(base.site[i]).unwrap())).count();
+            let kept =
+                simulated.source.iter().zip(&c.treated).filter(|((kk, _), &t)| usize::from(*kk) == k && !t).count();
+            assert_eq!(kept, unchosen, "stack {k}");
+        }
+        // the stacks are numbered in turn for matching
+        assert_eq!(c.stacks(), stacks);
     }
 }

@@ -840,26 +840,24 @@ pub struct SpecificationCurve {
 pub struct PowerRow {
     /// Outcome.
     pub outcome: Outcome,
-    /// Test: `wild_cluster_bootstrap` or `cox_robust`.
+    /// Test: `randomisation` (over the placebo assignments).
     pub test: &'static str,
     /// The planted effect measure: `rate_ratio`, `risk_ratio` or `hazard_ratio`.
     pub effect_type: EstimateType,
     /// Pilot sites simulated.
     pub pilot_sites: usize,
-    /// Control sites simulated (as in the evaluation).
+    /// Control sites in each simulated evaluation (the sites not made pilots).
     pub control_sites: usize,
     /// Planted ratio (1: no effect, the size of the test).
     pub ratio: f64,
     /// Share of simulations rejecting at alpha.
     pub power: Option<f64>,
-    /// Share rejecting at the simulated test's own alpha-quantile with no effect (power at the
-    /// simulated size alpha).
-    pub power_size_adjusted: Option<f64>,
-    /// Its Monte Carlo standard error, sqrt(p (1 - p) / simulations).
+    /// Its Monte Carlo standard error, sqrt(p (1 - p) / simulations), when the assignments were
+    /// drawn (None when every one was enumerated: the power is then exact for these data).
     pub mc_se: Option<f64>,
-    /// Simulations that gave a test.
+    /// Simulated evaluations (placebo assignments) that gave a test.
     pub simulations: usize,
-    /// Simulations that gave none (no match, no events in an arm, a model failure).
+    /// Assignments that gave none (no match, no events in an arm).
     pub failed: usize,
 }
 
@@ -872,10 +870,12 @@ pub struct MinimumDetectable {
     pub effect_type: EstimateType,
     /// Pilot sites simulated.
     pub pilot_sites: usize,
+    /// Placebo assignments simulated (and the randomisation test's reference set).
+    pub assignments: usize,
+    /// Every assignment of this many pilot sites enumerated (else drawn with the seed).
+    pub exact: bool,
     /// The ratio at which power reaches the target (None: not within the grid).
     pub ratio: Option<f64>,
-    /// The same from the size-adjusted power.
-    pub ratio_size_adjusted: Option<f64>,
     /// The test's rejection rate with no effect planted (its size).
     pub size: Option<f64>,
 }
@@ -885,10 +885,8 @@ pub struct MinimumDetectable {
 pub struct PowerResult {
     /// How the simulated evaluations were built (for the report).
     pub method: String,
-    /// Simulations per number of pilot sites.
+    /// The most placebo assignments per number of pilot sites (all when fewer).
     pub simulations: usize,
-    /// Wild bootstrap replications per simulated evaluation.
-    pub bootstrap_reps: usize,
     /// Significance level.
     pub alpha: f64,
     /// Target power of the minimum detectable effect.
@@ -897,8 +895,11 @@ pub struct PowerResult {
     pub seed: u64,
     /// Pilot sites in the evaluation.
     pub observed_pilot_sites: usize,
-    /// Control sites the simulated evaluations draw from.
+    /// Sites the placebo assignments are drawn from.
     pub source_sites: usize,
+    /// With the placebo in time's sites: how far the index dates were moved back (None: the
+    /// control sites at the evaluation's own dates).
+    pub shift_months: Option<u32>,
     /// One row per outcome, number of pilot sites and ratio.
     pub rows: Vec<PowerRow>,
     /// One row per outcome and number of pilot sites.

@@ -494,7 +494,7 @@ pub fn power(r: &Published) -> Option<Table> {
     let mut columns = vec!["outcome", "effect_type", "pilot_sites", "control_sites", "size"];
     columns.extend(names.iter().map(String::as_str));
     columns.push("minimum_detectable");
-    columns.push("minimum_detectable_size_adjusted");
+    columns.push("assignments");
     let mut t = Table::new(columns);
     for m in &power.minimum_detectable {
         let at = |ratio: f64| {
@@ -509,7 +509,7 @@ pub fn power(r: &Published) -> Option<Table> {
         ];
         cells.extend(ratios.iter().map(|&ratio| num(at(ratio).and_then(|x| x.power))));
         cells.push(num(m.ratio));
-        cells.push(num(m.ratio_size_adjusted));
+        cells.push(Cell::number(m.assignments as f64));
         t = t.row(cells);
     }
     Some(t)

@@ -179,14 +179,17 @@ impl Default for PlaceboConfig {
 pub struct PowerConfig {
     /// Run it (false).
     pub enabled: bool,
-    /// Simulated evaluations per number of pilot sites (200).
+    /// Placebo assignments (simulated evaluations) per number of pilot sites: all of them when
+    /// there are at most this many, else this many drawn (200).
     pub simulations: usize,
     /// Planted effects as ratios below 1 (rate, risk or hazard ratio); 1 (no effect) is always
     /// simulated too, to show the test's size. Default 0.9, 0.8, 0.7, 0.6, 0.5.
     pub ratios: Vec<f64>,
     /// Numbers of pilot sites to simulate (default: the number in the data, 10 and 20).
     pub pilot_sites: Vec<usize>,
-    /// Wild cluster bootstrap replications in each simulated evaluation (999).
+    /// v1.1's wild cluster bootstrap replications in each simulated evaluation (999): read and
+    /// checked so that older configs keep working, but unused since the simulation tests by
+    /// randomisation inference, which needs none.
     pub bootstrap_reps: usize,
     /// Power at which the minimum detectable effect is read (0.8).
     pub target: f64,
