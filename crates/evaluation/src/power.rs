@@ -299,7 +299,7 @@ pub(crate) enum Source {
     Controls { why: String },
 }
 
-/// C(n, k) as a float.
+/// C(n, k) as a float (k at most n).
 fn choose(n: usize, k: usize) -> f64 {
     (0..k).fold(1.0f64, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
 }
@@ -362,7 +362,7 @@ pub(crate) fn power(
     }
     let mut possible = Vec::new();
     for &k in &pilot_sites {
-        let assignments = choose(g, k);
+        let assignments = if k < g { choose(g, k) } else { 0.0 };
         if k == 0 || k >= g {
             result.warnings.push(format!(
                 "{k} pilot sites not simulated: the placebo evaluations draw from {g} sites, so {k} would leave no control site"
