@@ -580,6 +580,35 @@ mod bundled {
         assert!((0.5..1.0).contains(&m), "{m}");
     }
 
+    /// When the data do not reach back to the placebo's moved baseline (moved 120 months), the
+    /// placebo evaluations come from the 6 control sites at the real index dates, and with
+    /// 6 sites no number of pilot sites has enough assignments for p below 0.05 (C(6, 3) = 20
+    /// at most): nothing is simulated, and the warnings say why.
+    #[test]
+    fn without_the_placebo_in_time_the_control_sites_serve_and_too_few_assignments_are_said() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let loaded = swp_data::load(&root.join("data/sample")).unwrap();
+        let mut config = Config::default();
+        config.power.enabled = true;
+        config.power.simulations = 20;
+        config.power.pilot_sites = vec![3, 5, 6];
+        config.placebo.shift_months = Some(120);
+        config.specification_curve.enabled = false;
+        let results = Evaluation::new(config).unwrap().run(&loaded.dataset).unwrap();
+        let power = results.power.unwrap();
+        assert!(results.placebo.is_none());
+        assert_eq!((power.source_sites, power.shift_months), (6, None));
+        assert!(power.rows.is_empty() && power.minimum_detectable.is_empty());
+        let warned = |start: &str| power.warnings.iter().any(|w| w.starts_with(start));
+        assert!(warned("the placebo in time's sites are not available"), "{:?}", power.warnings);
+        assert!(
+            warned("3 pilot sites not simulated: 3 of 6 sites can be chosen in only 20 ways"),
+            "{:?}",
+            power.warnings
+        );
+        assert!(warned("5 pilot sites not simulated") && warned("6 pilot sites not simulated"), "{:?}", power.warnings);
+    }
+
     #[test]
     fn power_settings_are_checked() {
         for (toml, key) in [
