@@ -23,7 +23,8 @@
 //!    every assignment, so planted outcomes are nested from the smallest effect to the largest.
 //! 4. **The test.** Randomisation inference over the same assignments: for the simulated
 //!    evaluation `a` and each assignment `b`, the statistic of `b`'s matched sample with the
-//!    effect planted in `a`'s sites; p is the share of assignments whose |statistic| is at least
+//!    effect planted in `a`'s pilots (a site of `a` that is a control in `b` is whole there, and
+//!    only its pilot part's children carry the effect); p is the share of assignments whose |statistic| is at least
 //!    `a`'s own. The statistic is the matched (weighted) comparison studentised by its
 //!    site-clustered delta-method SE: the log ratio of the arms' event rates for counts (events
 //!    over exposure) and for times to event (events over time at risk, the exponential model's
@@ -115,15 +116,18 @@ fn draws(shared: &Shared, outcomes: &[Outcome], seed: u64) -> Vec<Vec<Vec<Vec<f6
 }
 
 /// One assignment's matched sample summed by site (unit): per outcome the weighted
-/// denominators, and the weighted events at each ratio (1 first).
+/// denominators, the weighted events of the unit's pilot part at each ratio (1 first), and
+/// those of its other children (never planted).
 struct Sums {
     /// Per unit: in the matched sample, and in its treated arm.
     present: Vec<bool>,
     treated: Vec<bool>,
     /// Per outcome and unit.
     denominator: Vec<Vec<f64>>,
-    /// Per outcome, unit and ratio.
+    /// Per outcome, unit and ratio: the pilot part's events.
     events: Vec<Vec<Vec<f64>>>,
+    /// Per outcome and unit: the events of the children outside the pilot part.
+    rest: Vec<Vec<f64>>,
 }
 
 impl Sums {
@@ -148,6 +152,7 @@ impl Sums {
             treated: vec![false; g],
             denominator: vec![vec![0.0; g]; outcomes.len()],
             events: vec![vec![vec![0.0; ratios.len()]; g]; outcomes.len()],
+            rest: vec![vec![0.0; g]; outcomes.len()],
         };
         for i in 0..cohort.len() {
             let w = matching.weights[i];
@@ -162,8 +167,12 @@ impl Sums {
                 let (y, denominator) = value(outcome, cohort, i);
                 let d = &draws[o][usize::from(k)][row as usize];
                 sums.denominator[o][u] += w * denominator;
-                for (r, &ratio) in ratios.iter().enumerate() {
-                    sums.events[o][u][r] += w * planted(y, d, ratio);
+                if part[usize::from(k)][row as usize] {
+                    for (r, &ratio) in ratios.iter().enumerate() {
+                        sums.events[o][u][r] += w * planted(y, d, ratio);
+                    }
+                } else {
+                    sums.rest[o][u] += w * y;
                 }
             }
         }
@@ -182,7 +191,7 @@ impl Sums {
     fn statistic(&self, o: usize, shape: Shape, r: usize, planted_in: &[bool]) -> Option<f64> {
         let value = |u: usize| -> (f64, f64) {
             let events = &self.events[o][u];
-            (if planted_in[u] { events[r] } else { events[0] }, self.denominator[o][u])
+            (if planted_in[u] { events[r] } else { events[0] } + self.rest[o][u], self.denominator[o][u])
         };
         let mut arm = [(0.0f64, 0.0f64, 0usize); 2];
         for u in (0..self.present.len()).filter(|&u| self.present[u]) {
@@ -494,6 +503,7 @@ mod tests {
             treated: vec![true, true, false, false],
             denominator: vec![vec![10.0, 20.0, 15.0, 30.0]],
             events: vec![vec![vec![4.0, 2.0], vec![10.0, 5.0], vec![9.0, 4.0], vec![12.0, 6.0]]],
+            rest: vec![vec![0.0; 4]],
         };
         let (yt, dt, yc, dc): (f64, f64, f64, f64) = (4.0 + 10.0, 30.0, 9.0 + 12.0, 45.0);
         let (rt, rc) = (yt / dt, yc / dc);
@@ -518,6 +528,17 @@ mod tests {
             + ((9.0 - rc * 15.0) / yc).powi(2)
             + ((12.0 - rc * 30.0) / yc).powi(2);
         assert!((planted - (rt.ln() - rc.ln()) / v.sqrt()).abs() < 1e-12, "{planted}");
+        // children outside the pilot part add their events unplanted: one of site 0's four
+        // events moved there gives the same sums (3 + 1 unplanted, 1 + 1 planted)
+        let split = Sums {
+            events: vec![vec![vec![3.0, 1.0], vec![10.0, 5.0], vec![9.0, 4.0], vec![12.0, 6.0]]],
+            rest: vec![vec![1.0, 0.0, 0.0, 0.0]],
+            present: sums.present.clone(),
+            treated: sums.treated.clone(),
+            denominator: sums.denominator.clone(),
+        };
+        assert_eq!(split.statistic(0, Shape::Rate, 1, &[true, false, false, false]), Some(planted));
+        assert_eq!(split.statistic(0, Shape::Rate, 0, &[false; 4]), sums.statistic(0, Shape::Rate, 0, &[false; 4]));
         let one = Sums { treated: vec![true, false, false, false], ..sums };
         let (r1, r0): (f64, f64) = (4.0 / 10.0, 31.0 / 65.0);
         assert!((one.statistic(0, Shape::Rate, 0, &[false; 4]).unwrap() - (r1.ln() - r0.ln())).abs() < 1e-12);

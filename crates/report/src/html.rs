@@ -821,7 +821,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
     }
     if let (Some(t), Some(power)) = (tables::power(results), &results.power) {
         h += "<h3>With this few sites, what could the evaluation have detected?</h3>\n";
-        h += &format!("<p>{}. The power with no effect planted (ratio 1) is the test's size: at most {} when every assignment is enumerated, since the randomisation test is exact under random assignment of the pilot label. More pilot sites leave fewer of the same sites as controls. Checked on fresh synthetic datasets of the bundled design (docs/benchmarks.md), this simulation's power matched the randomisation test's rejection rate for social-worker changes and ran 11 to 15 points above it for the other outcomes, so read these powers as upper bounds.</p>\n", esc(&capitalise(&power.method)), power.alpha);
+        h += &format!("<p>{}. The power with no effect planted (ratio 1) is the test's size: at most {} when every assignment is enumerated, since the randomisation test is exact under random assignment of the pilot label. More pilot sites leave fewer of the same sites as controls. Checked on fresh synthetic datasets of the bundled design (docs/benchmarks.md), this simulation's power matched the randomisation test's rejection rate for social-worker changes and ran 13 to 15 points above it for the other outcomes, so read these powers as upper bounds.</p>\n", esc(&capitalise(&power.method)), power.alpha);
         for w in &power.warnings {
             h += &format!("<p><strong>{}</strong></p>\n", esc(&capitalise(w)));
         }
