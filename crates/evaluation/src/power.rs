@@ -299,6 +299,26 @@ fn pilot_parts(shared: &Shared, pilot_sizes: &[usize], seed: u64) -> Vec<Vec<boo
         .collect()
 }
 
+/// Each pilot's size: its children in the evaluation's cohort (pilots in site order).
+pub(crate) fn pilot_sizes(cohort: &Cohort) -> Vec<usize> {
+    let mut children: Vec<(u32, usize)> =
+        (0..cohort.len()).filter(|&i| cohort.treated[i]).map(|i| (cohort.site[i], cohort.child[i])).collect();
+    children.sort_unstable();
+    children.dedup();
+    let mut sizes: Vec<usize> = Vec::new();
+    let mut previous = None;
+    for &(site, _) in &children {
+        if previous != Some(site) {
+            sizes.push(0);
+            previous = Some(site);
+        }
+        if let Some(last) = sizes.last_mut() {
+            *last += 1;
+        }
+    }
+    sizes
+}
+
 /// Where the simulated evaluations' sites come from.
 #[derive(Debug, Clone)]
 pub(crate) enum Source {

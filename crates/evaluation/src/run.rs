@@ -84,6 +84,7 @@ impl Evaluation {
         // the placebo in time's cohorts serve the placebo and the power simulation's sites
         let shift = config.placebo_months().unwrap_or(config.cohort().follow_up_months);
         let moved = if config.placebo_months().is_some() || config.power().is_some() {
+            progress.stage(Stage::Placebo);
             placebo::moved_stage(self, dataset, &index, shift)?.map(|stage| {
                 let shared = randomisation::Shared::new(config, dataset, &index, &stage);
                 (stage, shared)
@@ -91,35 +92,6 @@ impl Evaluation {
         } else {
             Err(String::new())
         };
-        let power = config.power().map(|settings| {
-            progress.stage(Stage::Power);
-            // each pilot's size: its children in the evaluation's cohort
-            let mut sizes: Vec<(u32, std::collections::HashSet<usize>)> = Vec::new();
-            for i in (0..stage.cohort.len()).filter(|&i| stage.cohort.treated[i]) {
-                let site = stage.cohort.site[i];
-                match sizes.iter_mut().find(|(s, _)| *s == site) {
-                    Some((_, c)) => {
-                        c.insert(stage.cohort.child[i]);
-                    }
-                    None => sizes.push((site, std::iter::once(stage.cohort.child[i]).collect())),
-                }
-            }
-            sizes.sort_by_key(|(s, _)| *s);
-            let observed: Vec<usize> = sizes.iter().map(|(_, c)| c.len()).collect();
-            match &moved {
-                Ok((_, units)) => {
-                    let source = power::Source::Placebo { shift_months: shift };
-                    power::power(config, settings, units, &source, &observed, progress)
-                }
-                Err(why) => {
-                    let units = randomisation::Shared::controls(config, dataset, &index, stage);
-                    let source = power::Source::Controls {
-                        why: format!("the placebo in time's sites are not available ({why})"),
-                    };
-                    power::power(config, settings, &units, &source, &observed, progress)
-                }
-            }
-        });
         let placebo = match (config.placebo_months(), &moved) {
             (None, _) => None,
             (Some(_), Err(why)) => {
@@ -134,6 +106,23 @@ impl Evaluation {
                 }
             },
         };
+        let power = config.power().map(|settings| {
+            progress.stage(Stage::Power);
+            let sizes = power::pilot_sizes(&stage.cohort);
+            match &moved {
+                Ok((_, units)) => {
+                    let source = power::Source::Placebo { shift_months: shift };
+                    power::power(config, settings, units, &source, &sizes, progress)
+                }
+                Err(why) => {
+                    let units = randomisation::Shared::controls(config, dataset, &index, stage);
+                    let source = power::Source::Controls {
+                        why: format!("the placebo in time's sites are not available ({why})"),
+                    };
+                    power::power(config, settings, &units, &source, &sizes, progress)
+                }
+            }
+        });
         let primary_rows = outcomes.effects.iter().filter(|e| e.primary && e.p_value.is_some()).count();
         let design = design::design(config, dataset, &stage.sites, &stage.stacks, &prepared.covariates, primary_rows);
         let cohort = design::cohort_table(&stage.cohort, matching, &index, &stage.stacks);

@@ -50,6 +50,8 @@ pub enum Stage {
     SiteLevel,
     /// The specification curve (when enabled).
     SpecificationCurve,
+    /// The placebo in time (when enabled; its moved cohorts also serve the power simulation).
+    Placebo,
     /// The power simulation (when enabled).
     Power,
 }
@@ -65,6 +67,7 @@ impl Stage {
             Stage::Randomisation => "randomisation",
             Stage::SiteLevel => "site_level",
             Stage::SpecificationCurve => "specification_curve",
+            Stage::Placebo => "placebo",
             Stage::Power => "power",
         }
     }
@@ -79,6 +82,7 @@ impl Stage {
             Stage::Randomisation => "randomisation inference",
             Stage::SiteLevel => "site-level analysis",
             Stage::SpecificationCurve => "specification curve",
+            Stage::Placebo => "placebo in time",
             Stage::Power => "power simulation",
         }
     }
