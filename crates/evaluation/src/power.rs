@@ -39,7 +39,8 @@
 //! v1.1). The minimum detectable effect is where the power curve crosses the target,
 //! interpolated linearly in log ratio. A number of pilot sites whose assignments cannot give a
 //! p below alpha (`1 / C(G, k) >= alpha`), or that leaves no control site, is not simulated.
-//! Every assignment has its own random stream: the result does not depend on the threads.
+//! The draws are made before the parallel work, from a stream per outcome and stack: the result
+//! does not depend on the threads.
 
 use crate::config::{PowerConfig, ValidConfig};
 use crate::pipeline::cohort::Cohort;
