@@ -363,19 +363,25 @@ mod tests {
     use crate::pipeline::{Evaluation, Silent};
     use std::path::Path;
 
+    /// The bundled data, the default evaluation, its cohort stage and the shared cohorts.
+    fn bundled() -> (swp_data::Loaded, Evaluation, CohortStage, Shared) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let loaded = swp_data::load(&root.join("data/sample")).unwrap();
+        let evaluation = Evaluation::new(Config::default()).unwrap();
+        let index = Evaluation::index(&loaded.dataset);
+        let stage = evaluation.cohort_stage(&loaded.dataset, &index, &Silent).unwrap();
+        let shared = Shared::new(evaluation.config(), &loaded.dataset, &index, &stage);
+        (loaded, evaluation, stage, shared)
+    }
+
     /// The observed assignment rebuilt from the shared per-date cohorts gives exactly the
     /// evaluation's own t statistics (same children, matching and models), and the design of
     /// the bundled data has C(11, 5) = 462 assignments, all enumerated; a drawn design keeps the
     /// observed assignment first.
     #[test]
     fn the_observed_assignment_reproduces_the_evaluation() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let loaded = swp_data::load(&root.join("data/sample")).unwrap();
-        let evaluation = Evaluation::new(Config::default()).unwrap();
+        let (loaded, evaluation, stage, shared) = bundled();
         let config = evaluation.config();
-        let index = Evaluation::index(&loaded.dataset);
-        let stage = evaluation.cohort_stage(&loaded.dataset, &index, &Silent).unwrap();
-        let shared = Shared::new(config, &loaded.dataset, &index, &stage);
         assert_eq!((shared.units.len(), shared.observed.len()), (11, 5));
         let rebuilt = shared.cohort(&shared.observed).unwrap();
         assert_eq!(rebuilt.len(), stage.cohort.len());
@@ -398,13 +404,7 @@ mod tests {
     /// name the shared cohorts' rows they copy.
     #[test]
     fn a_placebo_assignment_treats_the_chosen_parts_and_keeps_the_rest_as_controls() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let loaded = swp_data::load(&root.join("data/sample")).unwrap();
-        let evaluation = Evaluation::new(Config::default()).unwrap();
-        let config = evaluation.config();
-        let index = Evaluation::index(&loaded.dataset);
-        let stage = evaluation.cohort_stage(&loaded.dataset, &index, &Silent).unwrap();
-        let shared = Shared::new(config, &loaded.dataset, &index, &stage);
+        let (_, _, _, shared) = bundled();
         let stacks = shared.cohorts.len();
         assert_eq!(stacks, 5);
         // every other row of each stack in the parts
