@@ -100,7 +100,7 @@ fn draws(shared: &Shared, outcomes: &[Outcome], seed: u64) -> Vec<Vec<Vec<Vec<f6
         .iter()
         .enumerate()
         .map(|(o, &outcome)| {
-            (0..shared.stack_rows().len())
+            (0..shared.stacks())
                 .map(|k| {
                     let cohort = shared.stack_cohort(k);
                     let mut rng = Rng::new(seed, 0x5057_0000 + ((o as u64) << 8) + k as u64);
@@ -265,7 +265,7 @@ fn p_values(sums: &[Option<Sums>], sets: &[Vec<usize>], o: usize, shape: Shape, 
 /// than comparison authorities and power depends on it.
 fn pilot_parts(shared: &Shared, pilot_sizes: &[usize], seed: u64) -> Vec<Vec<bool>> {
     let g = shared.units();
-    let stacks = shared.stack_rows().len();
+    let stacks = shared.stacks();
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); g];
     for k in 0..stacks {
         let cohort = shared.stack_cohort(k);

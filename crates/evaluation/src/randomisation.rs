@@ -127,9 +127,9 @@ impl Shared {
         self.units.len()
     }
 
-    /// Rows in each stack's shared cohort.
-    pub(crate) fn stack_rows(&self) -> Vec<usize> {
-        self.cohorts.iter().map(Cohort::len).collect()
+    /// The number of stacks (shared cohorts).
+    pub(crate) fn stacks(&self) -> usize {
+        self.cohorts.len()
     }
 
     /// A stack's shared cohort.
@@ -161,7 +161,6 @@ impl Shared {
             treated_of_stack[j % stacks].push(self.units[u]);
         }
         let chosen: Vec<u32> = set.iter().map(|&u| self.units[u]).collect();
-        let unit_of = |site: u32| self.units.iter().position(|&x| x == site).map_or(u32::MAX, |u| u as u32);
         let mut out = Simulated { cohort: Cohort::default(), unit: Vec::new(), source: Vec::new() };
         let mut kept = 0u16;
         for (k, (base, treated_sites)) in self.cohorts.iter().zip(&treated_of_stack).enumerate() {
@@ -175,7 +174,7 @@ impl Shared {
             if !treated.contains(&true) || !treated.contains(&false) {
                 continue;
             }
-            out.unit.extend(rows.iter().map(|&i| unit_of(base.site[i])));
+            out.unit.extend(rows.iter().map(|&i| self.unit_of(base.site[i]).map_or(u32::MAX, |u| u as u32)));
             out.source.extend(rows.iter().map(|&i| (k as u16, i as u32)));
             let site = rows.iter().map(|&i| base.site[i]).collect();
             let mut part = base.resample(&rows, site, treated);
