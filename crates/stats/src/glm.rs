@@ -100,6 +100,14 @@ fn standard_normal() -> Normal {
 /// Rows per block of the parallel passes over the units.
 const ROWS: usize = 8192;
 
+/// A fit of at least this many rows starts from the fit on a strided subsample of about
+/// [`WARM_SAMPLE`] rows (its own fit from the means): Newton's method then needs one or two
+/// steps on all rows where it needs four to six from the means, and it stops by the same rule
+/// (the deviance's relative change below epsilon), so the estimates are the same to that
+/// tolerance. R's `as_r` path keeps R's start.
+const WARM_ROWS: usize = 1 << 16;
+const WARM_SAMPLE: usize = 1 << 14;
+
 impl Family {
     fn link(self, mu: f64) -> f64 {
         match self {
@@ -353,6 +361,39 @@ impl ValidGlmParams {
         self.fit_rows(&x.into(), names, &y.into(), offset, weights)
     }
 
+    /// The coefficients of the fit on every s-th row (about [`WARM_SAMPLE`] rows), or None
+    /// when that fit fails (a column constant in the subsample, separation) or does not
+    /// converge: the full fit then starts from the means, as R's `glm.fit`.
+    fn warm_start(
+        &self,
+        x: &MatrixRef<'_>,
+        names: &[String],
+        y: &[f64],
+        offset: &[f64],
+        prior: &[f64],
+    ) -> Option<Vec<f64>> {
+        let step = x.n / WARM_SAMPLE;
+        let rows: Vec<usize> = (0..x.n).step_by(step).collect();
+        let values: Vec<f64> = rows.iter().flat_map(|&i| x.row(i).iter().copied()).collect();
+        let sub = MatrixRef { n: rows.len(), p: x.p, values: std::borrow::Cow::Owned(values) };
+        let pick = |v: &[f64]| -> Vec<f64> { rows.iter().map(|&i| v[i]).collect() };
+        let fit = self.fit_rows(&sub, names, &pick(y), Some(&pick(offset)), Some(&pick(prior))).ok()?;
+        fit.converged.then_some(fit.coef)
+    }
+
+    /// [`ValidGlmParams::fit_rows`] from the means whatever the size (a warm start whose
+    /// deviance is not finite).
+    fn fit_cold(
+        &self,
+        x: &MatrixRef<'_>,
+        names: &[String],
+        y: &[f64],
+        offset: &[f64],
+        weights: Option<&[f64]>,
+    ) -> Result<GlmFit> {
+        self.fit_rows_from(x, names, y, Some(offset), weights, false)
+    }
+
     fn fit_rows(
         &self,
         x: &MatrixRef<'_>,
@@ -360,6 +401,19 @@ impl ValidGlmParams {
         y: &[f64],
         offset: Option<&[f64]>,
         weights: Option<&[f64]>,
+    ) -> Result<GlmFit> {
+        self.fit_rows_from(x, names, y, offset, weights, true)
+    }
+
+    /// The fit; `may_warm`: a large fit may start from its subsample's ([`WARM_ROWS`]).
+    fn fit_rows_from(
+        &self,
+        x: &MatrixRef<'_>,
+        names: &[String],
+        y: &[f64],
+        offset: Option<&[f64]>,
+        weights: Option<&[f64]>,
+        may_warm: bool,
     ) -> Result<GlmFit> {
         let (n, p) = (x.n, x.p);
         let ones = vec![1.0; n];
@@ -435,6 +489,18 @@ impl ValidGlmParams {
                 .collect();
             sums.iter().sum()
         };
+        // a large fit starts from the fit on a strided subsample of its rows: one or two
+        // Newton steps on all rows from there, instead of the four to six from the means
+        let warm =
+            (may_warm && n >= WARM_ROWS && !self.0.as_r).then(|| self.warm_start(x, names, y, offset, prior)).flatten();
+        if let Some(b) = &warm {
+            dev_old = predict(b, &mut eta, &mut mu, &mut slope);
+            if !dev_old.is_finite() {
+                return self.fit_cold(x, names, y, offset, weights);
+            }
+            coef.clone_from(b);
+            coef_old = Some(b.clone());
+        }
         let mut by_qr = false;
         for iter in 1..=self.0.max_iter {
             iterations = iter;
@@ -442,7 +508,7 @@ impl ValidGlmParams {
                 None
             } else {
                 // the first step solves for b (no b yet: the start is a mean); later ones for b's change
-                let from_start = iter == 1;
+                let from_start = iter == 1 && warm.is_none();
                 let (h, v) = weighted_cross_products(x, |i| {
                     let (w, r) = working(&mu, &slope, i);
                     (w, if from_start { r + eta[i] - offset[i] } else { r })
@@ -485,7 +551,12 @@ impl ValidGlmParams {
                 dev = predict(&start, &mut eta, &mut mu, &mut slope);
             }
             coef = start;
-            if (dev - dev_old).abs() / (dev.abs() + 0.1) < self.0.epsilon {
+            // from a warm start, at least three steps on all rows: the covariance is that of the
+            // last step's weights, at the iterate before the last, and the first step's iterate
+            // is only as close as the subsample's estimate allows (the second's as the fit
+            // from the means at convergence)
+            let settled = warm.is_none() || iter > 2;
+            if settled && (dev - dev_old).abs() / (dev.abs() + 0.1) < self.0.epsilon {
                 converged = true;
                 break;
             }
@@ -575,6 +646,45 @@ mod tests {
         let names =
             std::iter::once("(Intercept)".to_string()).chain((1..=columns.len()).map(|k| format!("x{k}"))).collect();
         (Matrix::from_rows(&rows), names)
+    }
+
+    /// A fit of more than [`WARM_ROWS`] rows started from its subsample's fit reaches the
+    /// estimates, standard errors and deviance of the fit from the means, in fewer steps on all
+    /// rows: a logistic model, and a Poisson model with an offset and prior weights.
+    #[test]
+    fn a_warm_start_reaches_the_cold_fit() {
+        let mut rng = crate::rng::Rng::new(17, 2);
+        let n = WARM_ROWS + 4321;
+        let (x1, x2): (Vec<f64>, Vec<f64>) =
+            (0..n).map(|_| (rng.normal(), f64::from(u8::from(rng.chance(0.3))))).unzip();
+        let (x, names) = design(&[&x1, &x2]);
+        let treat: Vec<f64> = (0..n)
+            .map(|i| f64::from(u8::from(rng.chance(1.0 / (1.0 + (1.2 - 0.8 * x1[i] + 0.5 * x2[i]).exp())))))
+            .collect();
+        let exposure: Vec<f64> = (0..n).map(|_| 0.5 + rng.uniform()).collect();
+        let offset: Vec<f64> = exposure.iter().map(|e| e.ln()).collect();
+        let count: Vec<f64> = (0..n).map(|i| f64::from(rng.poisson(exposure[i] * (0.3 + 0.2 * x1[i]).exp()))).collect();
+        let prior: Vec<f64> = (0..n).map(|i| 1.0 + (i % 3) as f64).collect();
+        let x = MatrixRef::from(&x);
+        for (family, y, offset, prior) in
+            [(Family::Logit, &treat, None, None), (Family::Poisson, &count, Some(&offset[..]), Some(&prior[..]))]
+        {
+            let params = GlmParams::new(family).check().unwrap();
+            let warm = params.fit_rows(&x, &names, y, offset, prior).unwrap();
+            let cold = params.fit_rows_from(&x, &names, y, offset, prior, false).unwrap();
+            assert!(warm.iterations < cold.iterations, "{family:?}: {} against {}", warm.iterations, cold.iterations);
+            // the standard errors are those of the last step's weights, at the iterate before
+            // the last: each path's is compared with the maximum's (a fit run to 1e-13)
+            let exact = GlmParams::new(family).epsilon(1e-13).check().unwrap();
+            let exact = exact.fit_rows_from(&x, &names, y, offset, prior, false).unwrap();
+            for (a, b) in warm.coef.iter().zip(&exact.coef).chain(warm.se.iter().zip(&exact.se)) {
+                assert!((a - b).abs() <= 1e-7 * b.abs().max(1.0), "{family:?}: {a} against {b}");
+            }
+            for (a, b) in cold.coef.iter().zip(&exact.coef) {
+                assert!((a - b).abs() <= 1e-7 * b.abs().max(1.0), "{family:?}: {a} against {b}");
+            }
+            assert!((warm.deviance - cold.deviance).abs() <= 1e-9 * cold.deviance, "{family:?}");
+        }
     }
 
     #[test]
