@@ -251,17 +251,18 @@ pub(crate) fn by_pilot(
 /// The primary rows' estimates of the cohort (log scale for ratios; None where a row is not
 /// estimable).
 fn primary_estimates(config: &ValidConfig, cohort: &Cohort, n: usize) -> Vec<Option<f64>> {
-    primary_statistics(config, cohort, n, |e| {
+    primary_statistics(config, cohort, n, Detail::Estimate, |e| {
         e.estimate.map(|x| if e.estimate_type.is_ratio() { x.ln() } else { x }).filter(|x| x.is_finite())
     })
 }
 
-/// `statistic` of each primary row of the cohort, matched and estimated at
-/// [`Detail::Statistic`] (all None when matching fails or a row is missing).
+/// `statistic` of each primary row of the cohort, matched and estimated at `detail` (all None
+/// when matching fails or a row is missing).
 fn primary_statistics(
     config: &ValidConfig,
     cohort: &Cohort,
     n: usize,
+    detail: Detail,
     statistic: impl Fn(&EffectRow) -> Option<f64>,
 ) -> Vec<Option<f64>> {
     let none = || vec![None; n];
@@ -270,7 +271,7 @@ fn primary_statistics(
         return none();
     };
     let mut warnings = Vec::new();
-    let outcomes = effects::child_outcomes(config, cohort, &matching, 0.0, Detail::Statistic, &mut warnings);
+    let outcomes = effects::child_outcomes(config, cohort, &matching, 0.0, detail, &mut warnings);
     let rows: Vec<Option<f64>> = outcomes.effects.iter().filter(|e| e.primary).map(statistic).collect();
     if rows.len() == n {
         rows
@@ -289,7 +290,7 @@ fn t_of(row: &EffectRow) -> Option<f64> {
 
 /// The primary rows' t statistics of the cohort (None where a row is not estimable).
 fn primary_t(config: &ValidConfig, cohort: &Cohort, n: usize) -> Vec<Option<f64>> {
-    primary_statistics(config, cohort, n, t_of)
+    primary_statistics(config, cohort, n, Detail::Statistic, t_of)
 }
 
 /// What [`primary_rows`] found besides the rows' p-values.
@@ -371,6 +372,38 @@ mod tests {
         let stage = evaluation.cohort_stage(&loaded.dataset, &index, &Silent).unwrap();
         let shared = Shared::new(evaluation.config(), &loaded.dataset, &index, &stage);
         (loaded, evaluation, stage, shared)
+    }
+
+    /// A one-pilot test's statistic, the estimate, is the same at [`Detail::Estimate`] (no
+    /// standard errors) as where the errors are computed, for every primary row of each pilot's
+    /// stack with the pilot alone treated and of a comparison site given its go-live.
+    #[test]
+    fn estimates_alone_equal_the_estimates_beside_their_errors() {
+        let (_, evaluation, stage, shared) = bundled();
+        let config = evaluation.config();
+        let controls: Vec<usize> = (0..shared.units.len()).filter(|u| !shared.observed.contains(u)).collect();
+        for (k, &pilot) in shared.observed.iter().enumerate() {
+            for treated_unit in [pilot, controls[k % controls.len()]] {
+                let base = &shared.cohorts[k.min(shared.cohorts.len() - 1)];
+                let treated_site = shared.units[treated_unit];
+                let others: Vec<u32> =
+                    controls.iter().filter(|&&u| u != treated_unit).map(|&u| shared.units[u]).collect();
+                let rows: Vec<usize> = (0..base.len())
+                    .filter(|&i| base.site[i] == treated_site || others.contains(&base.site[i]))
+                    .collect();
+                let treated: Vec<bool> = rows.iter().map(|&i| base.site[i] == treated_site).collect();
+                let site = rows.iter().map(|&i| base.site[i]).collect();
+                let mut cohort = base.resample(&rows, site, treated);
+                cohort.stack = vec![0; rows.len()];
+                let alone = primary_estimates(config, &cohort, 5);
+                let beside = primary_statistics(config, &cohort, 5, Detail::Primary, |e| {
+                    e.estimate.map(|x| if e.estimate_type.is_ratio() { x.ln() } else { x }).filter(|x| x.is_finite())
+                });
+                assert!(alone.iter().all(Option::is_some), "stack {k}: {alone:?}");
+                assert_eq!(alone, beside, "stack {k}, unit {treated_unit}");
+            }
+        }
+        assert_eq!(stage.stacks.len(), shared.cohorts.len());
     }
 
     /// The observed assignment rebuilt from the shared per-date cohorts gives exactly the

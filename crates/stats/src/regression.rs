@@ -741,10 +741,10 @@ impl InverseRoot {
 const GRADED_SPREAD: f64 = 1e4;
 
 /// A cluster of more rows than this many per design column, without the few row patterns of
-/// the low-rank path, takes the [`Resolvent`] path too: its cost, about 100 nodes of
-/// O(n_g k^2 / 2), is below the dense decomposition's O(4/3 n_g^3) from about 6 rows per
-/// column.
-const LARGE_CLUSTER_PER_COLUMN: usize = 10;
+/// the low-rank path, takes the [`Resolvent`] path too: its cost, 20 to 40 nodes of
+/// O(n_g k^2 / 2) (the tails summed as series), is below the dense decomposition's
+/// O(4/3 n_g^3 + n_g^2 k) from about 3 rows per column.
+const LARGE_CLUSTER_PER_COLUMN: usize = 4;
 
 fn is_graded(rows: &[usize], w: &[f64]) -> bool {
     let (low, high) = rows.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &i| (lo.min(w[i]), hi.max(w[i])));
@@ -829,23 +829,37 @@ struct Resolvent {
     /// U, row-major n_g x k.
     u: Vec<f64>,
     k: usize,
-    /// The Cholesky factor of R_g (S at tau = 0, for G^-1), and the weights of the nodes beyond
-    /// each end summed in closed form: below the range every resolvent is G^-1 to first order
-    /// (the node at s weighs e^s), above it 1/tau (e^-s), so each tail of the trapezoid sum is a
-    /// geometric series, h e^(s_end) e^-h / (1 - e^-h) times G^-1 x or x; the next terms are
-    /// e^(-3 x 10) = 1e-13 of the total.
+    /// The Cholesky factor of R_g (S at tau = 0, for G^-1), and the nodes beyond each end summed
+    /// in closed form. Below the range, (G + tau I)^-1 = sum_m (-tau)^m G^-(1+m); above it,
+    /// (G + tau I)^-1 = sum_m (-1)^m G^m / tau^(1+m) (every tau there is at least e^(2 TAIL)
+    /// beyond the eigenvalues, so each term is below e^(-2 TAIL) of the one before). With node
+    /// weights (2/pi) h e^s and tau = e^(2s), each power's weight over a tail is a geometric
+    /// series: `below[m]` = (2/pi) h e^((1+2m) s_first) q / (1 - q) and `above[m]` =
+    /// (2/pi) h e^(-(1+2m) s_last) q / (1 - q), q = e^(-(1+2m) h).
     outside: Vec<f64>,
-    below: f64,
-    above: f64,
+    below: Vec<f64>,
+    above: Vec<f64>,
+    /// M = (D'WD)^-1 (row-major k x k), for G x = theta^2 x - U M U'x.
+    m: Vec<f64>,
 }
 
 impl Resolvent {
     const STEP: f64 = 0.35;
-    /// Beyond the eigenvalues' range on each side (in s = ln t), where the tails take over.
-    const TAIL: f64 = 10.0;
+    /// Beyond the eigenvalues' range on each side (in s = ln t), where the tails' series take
+    /// over: each term e^(-5) of the one before, so [`Resolvent::TERMS`] terms leave 1e-15.
+    const TAIL: f64 = 2.5;
+    const TERMS: usize = 7;
 
-    /// `inside` and `outside`: C_g and R_g of [`OtherClusters`].
-    fn new(d: &MatrixRef<'_>, rows: &[usize], w: &[f64], inside: &[f64], outside: &[f64], k: usize) -> Option<Self> {
+    /// `inside` and `outside`: C_g and R_g of [`OtherClusters`]; `m` = (D'WD)^-1.
+    fn new(
+        d: &MatrixRef<'_>,
+        rows: &[usize],
+        w: &[f64],
+        inside: &[f64],
+        outside: &[f64],
+        m: &[f64],
+        k: usize,
+    ) -> Option<Self> {
         let chol = crate::linalg::cholesky(outside, k, 1e-7)?;
         let theta: Vec<f64> = rows.iter().map(|&i| 1.0 / w[i]).collect();
         let theta2: Vec<f64> = theta.iter().map(|t| t * t).collect();
@@ -888,9 +902,32 @@ impl Resolvent {
             let factor = crate::linalg::cholesky(&s, k, 1e-7)?;
             nodes.push((tau, 2.0 / std::f64::consts::PI * Self::STEP * at.exp(), factor));
         }
-        let scale = 2.0 / std::f64::consts::PI * Self::STEP * (-Self::STEP).exp() / (1.0 - (-Self::STEP).exp());
         let last = from + (count - 1) as f64 * Self::STEP;
-        Some(Resolvent { nodes, theta2, u, k, outside: chol, below: scale * from.exp(), above: scale * (-last).exp() })
+        let series = |end: f64| -> Vec<f64> {
+            (0..Self::TERMS)
+                .map(|power| {
+                    let rate = (1 + 2 * power) as f64;
+                    let q = (-rate * Self::STEP).exp();
+                    2.0 / std::f64::consts::PI * Self::STEP * (rate * end).exp() * q / (1.0 - q)
+                })
+                .collect()
+        };
+        Some(Resolvent { nodes, theta2, u, k, outside: chol, below: series(from), above: series(-last), m: m.to_vec() })
+    }
+
+    /// G x = theta^2 x - U M U'x.
+    fn times(&self, x: &[f64]) -> Vec<f64> {
+        let k = self.k;
+        let mut ux = vec![0.0; k];
+        for (xi, ui) in x.iter().zip(self.u.chunks_exact(k)) {
+            ux.iter_mut().zip(ui).for_each(|(a, b)| *a += xi * b);
+        }
+        let mux = mat_vec(&self.m, k, &ux);
+        x.iter()
+            .zip(&self.theta2)
+            .zip(self.u.chunks_exact(k))
+            .map(|((xi, t2), ui)| t2 * xi - ui.iter().zip(&mux).map(|(a, b)| a * b).sum::<f64>())
+            .collect()
     }
 
     /// G^(-1/2) x for each x (the cluster's rows in order).
@@ -901,9 +938,23 @@ impl Resolvent {
             for (tau, weight, factor) in &self.nodes {
                 self.add_resolvent(*tau, factor, x, *weight, y);
             }
-            // the tails: G^-1 x below the range, x above it
-            self.add_resolvent(0.0, &self.outside, x, self.below, y);
-            y.iter_mut().zip(x.iter()).for_each(|(yi, xi)| *yi += self.above * xi);
+            // the tails: sum_m (-1)^m below[m] G^-(1+m) x and sum_m (-1)^m above[m] G^m x
+            let mut power = x.to_vec();
+            for (m, weight) in self.below.iter().enumerate() {
+                let mut next = vec![0.0; n];
+                self.add_resolvent(0.0, &self.outside, &power, 1.0, &mut next);
+                power = next;
+                let sign = if m % 2 == 0 { 1.0 } else { -1.0 };
+                y.iter_mut().zip(&power).for_each(|(yi, p)| *yi += sign * weight * p);
+            }
+            let mut power = x.to_vec();
+            for (m, weight) in self.above.iter().enumerate() {
+                if m > 0 {
+                    power = self.times(&power);
+                }
+                let sign = if m % 2 == 0 { 1.0 } else { -1.0 };
+                y.iter_mut().zip(&power).for_each(|(yi, p)| *yi += sign * weight * p);
+            }
         }
         out
     }
@@ -1014,7 +1065,7 @@ fn cr2_inverse_variance_with(
             (wanted && !dense_only)
                 .then(|| {
                     let rest = others.get_or_insert_with(|| OtherClusters::new(d, w, &members));
-                    Resolvent::new(d, rows, w, rest.inside(cluster_at), &rest.outside(cluster_at), k)
+                    Resolvent::new(d, rows, w, rest.inside(cluster_at), &rest.outside(cluster_at), &m, k)
                 })
                 .flatten()
         };
@@ -1216,7 +1267,7 @@ mod inverse_variance_tests {
             }
             let v: Vec<f64> = (0..ng).map(|_| rng.normal()).collect();
             let expected = InverseRoot::dense(&dense, ng).apply(&v);
-            let resolvent = Resolvent::new(&d, rows, &w, others.inside(g), &others.outside(g), k)
+            let resolvent = Resolvent::new(&d, rows, &w, others.inside(g), &others.outside(g), &m, k)
                 .expect("R_g is positive definite");
             let got = resolvent.apply(&[&v]).pop().unwrap();
             let norm = expected.iter().map(|y| y * y).sum::<f64>().sqrt();

@@ -106,7 +106,9 @@ fn glm_cr2(
     detail: Detail,
 ) -> Result<(Inference, Option<f64>)> {
     let (d, e, w) = glm.sandwich_parts(family, x, y, Some(&s.weights)).map_err(at(step.to_string()))?;
-    let (se, df) = if detail == Detail::Statistic {
+    let (se, df) = if detail == Detail::Estimate {
+        (f64::NAN, f64::NAN)
+    } else if detail == Detail::Statistic {
         // the t statistic needs no degrees of freedom
         let se = se_cr2_inverse_variance(&d, &e, &w, &s.site, 1).map_err(at(format!("{step}: CR2 on site")))?;
         (se, f64::NAN)
@@ -118,7 +120,7 @@ fn glm_cr2(
             se_cr2_inverse_variance(&d, &e, &w, &s.secondary_clusters(), 1)
                 .map_err(at(format!("{step}: CR2 on subclass")))?,
         ),
-        Detail::Primary | Detail::Statistic => None,
+        Detail::Primary | Detail::Statistic | Detail::Estimate => None,
     };
     Ok((Inference { estimate: glm.coef[1], se, df, p_value: f64::NAN, ci_low: f64::NAN, ci_high: f64::NAN }, se2))
 }
@@ -161,10 +163,16 @@ fn g_ratio(
         .and_then(|g| g.fit_weighted(&model.x, &model.names, &y_fit[..], offset_fit.as_deref(), Some(&sub.weights)))
         .map_err(at(step.to_string()))?;
     let (d, e, w) = glm.sandwich_parts(family, &model.x, &y_fit, Some(&sub.weights)).map_err(at(step.to_string()))?;
-    let vcov = vcov_cr2_inverse_variance(&d, &e, &w, &sub.site).map_err(at(format!("{step}: CR2 on site")))?;
+    let vcov = if detail == Detail::Estimate {
+        // the contrast alone: a covariance of zeros leaves its standard error out
+        vec![0.0; model.x.p * model.x.p]
+    } else {
+        vcov_cr2_inverse_variance(&d, &e, &w, &sub.site).map_err(at(format!("{step}: CR2 on site")))?
+    };
     let Some((theta, se)) = g_computation(model, s, &separation, &glm, family, contrast, &vcov) else {
         return Ok(None);
     };
+    let se = if detail == Detail::Estimate { f64::NAN } else { se };
     let se2 = if detail == Detail::Full {
         let v2 = vcov_cr2_inverse_variance(&d, &e, &w, &sub.secondary_clusters())
             .map_err(at(format!("{step}: CR2 on subclass")))?;
@@ -335,6 +343,10 @@ pub fn binary_rows(outcome: Outcome, y: &[f64], s: &Sample, wild: &Wild, detail:
     let mut rd = row(outcome, EstimateType::RiskDifference, s);
     rd.primary = true;
     rd.adjusted = adjusted;
+    if detail == Detail::Estimate {
+        rd.estimate = finite(fit.coef[1]);
+        return Ok(vec![rd]);
+    }
     if detail == Detail::Statistic {
         let vcov = fit.vcov_cr2(&s.site).map_err(at(format!("{step}: CR2 on site")))?;
         rd.estimate = finite(fit.coef[1]);
@@ -450,7 +462,17 @@ pub fn time_to_event_rows(
                 .map_err(at(step.clone())),
         }
     };
-    let (coef, se_robust, clusters) = fit(&s.site)?;
+    let (coef, se_robust, clusters) = if detail == Detail::Estimate {
+        // the coefficient alone: no clustered (robust) variance
+        let coef = match &adjusted_design {
+            Some(x) => cox_adjusted(time, event, x, &s.weights, None, strata).map(|c| c.coef[0]),
+            None => cox_weighted_stratified(time, event, &s.treated, &s.weights, None, strata).map(|c| c.coef),
+        }
+        .map_err(at(step.clone()))?;
+        (coef, f64::NAN, 0)
+    } else {
+        fit(&s.site)?
+    };
     let g = clusters as f64;
     let se = se_robust * (g / (g - 1.0)).sqrt();
     let mut hr = row(outcome, EstimateType::HazardRatio, s);

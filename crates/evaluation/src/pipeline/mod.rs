@@ -115,6 +115,10 @@ pub enum Detail {
     /// assignment of randomisation inference): as [`Detail::Primary`] without the degrees of
     /// freedom, interval or p-value.
     Statistic,
+    /// The primary rows' estimates alone, no standard error (each assignment of a one-pilot
+    /// randomisation test, whose statistic is the estimate: a cluster-robust error from one
+    /// treated cluster does not studentise).
+    Estimate,
 }
 
 /// The cohort stage's products (shared by the specifications with the same cohort settings).
@@ -242,7 +246,7 @@ impl Evaluation {
                 }
                 Some(balance)
             }
-            Detail::Primary | Detail::Statistic => None,
+            Detail::Primary | Detail::Statistic | Detail::Estimate => None,
         };
         let imbalanced: Vec<&str> = balance
             .iter()
