@@ -1112,7 +1112,9 @@ fn the_placebo_in_time_finds_a_planted_pre_trend() {
     assert!(significant.contains(&"sw_changes") && significant.contains(&"placement_moves"), "{placebo}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(
-        html.contains("a placebo effect significant at 5% (adjusted across the placebo estimates) for sw changes"),
+        html.contains(
+            "a placebo effect significant at 5% (adjusted across the placebo estimates) for social-worker changes"
+        ),
         "summary line"
     );
     // moved back 20 years, the baseline falls before the data: a warning, no placebo

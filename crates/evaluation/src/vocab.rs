@@ -89,6 +89,15 @@ impl RowOutcome {
         }
     }
 
+    /// Its name for people: the outcome's label, or the measure's name with spaces for
+    /// underscores.
+    pub fn label(&self) -> String {
+        match self {
+            RowOutcome::Outcome(o) => o.label().to_string(),
+            RowOutcome::Measure(m) => m.replace('_', " "),
+        }
+    }
+
     /// The outcome, when the row is not a measure's.
     pub fn outcome(&self) -> Option<Outcome> {
         match self {

@@ -159,15 +159,17 @@ pub fn finding(r: &EffectRow, adjustment: Adjustment) -> String {
         (Some(p), Some(method)) => format!(", {method}-adjusted p {}", p_text(Some(p))),
         _ => String::new(),
     };
-    let wild = r.wild_p_value.map_or(String::new(), |p| format!(", wild bootstrap p {}", p_text(Some(p))));
-    let ri = r.ri_p_value.map_or(String::new(), |p| format!(", randomisation p {}", p_text(Some(p))));
-    format!(
-        "{what}: {name} {} (95% CI {} to {}), p {}{ri}{adjusted}{wild} — {direction}.",
-        num(est),
-        num(lo),
-        num(hi),
-        p_text(r.p_value)
-    )
+    // with randomisation inference the finding gives its p-value alone: the cluster-robust and
+    // wild bootstrap p-values reject too often with this few sites (docs/benchmarks.md), so
+    // they stay in the effects table, not in a sentence that reads as a decision
+    let tests = match r.ri_p_value {
+        Some(ri) => format!("randomisation p {}", p_text(Some(ri))),
+        None => {
+            let wild = r.wild_p_value.map_or(String::new(), |p| format!(", wild bootstrap p {}", p_text(Some(p))));
+            format!("p {}{wild}", p_text(r.p_value))
+        }
+    };
+    format!("{what}: {name} {} (95% CI {} to {}), {tests}{adjusted} — {direction}.", num(est), num(lo), num(hi))
 }
 
 /// The name of a multiplicity adjustment in prose (None: no adjustment).
@@ -196,7 +198,7 @@ fn specification_lines(curve: &SpecificationCurve) -> String {
         .map(|s| {
             format!(
                 "<li>{}: {} of {} specifications estimated; median {} {}; significant with fewer events among pilot children in {}, with more in {}.</li>\n",
-                esc(&s.outcome.as_str().replace('_', " ")),
+                esc(s.outcome.label()),
                 s.estimated,
                 s.specifications,
                 esc(&s.estimate_type.as_str().replace('_', " ")),
@@ -238,7 +240,7 @@ fn power_lines(power: &PowerResult) -> String {
             };
             format!(
                 "<li>{}: with {} pilot sites, the smallest effect detected with {:.0}% power is {}{}.</li>\n",
-                esc(&o.as_str().replace('_', " ")),
+                esc(&capitalise(o.label())),
                 power.observed_pilot_sites,
                 100.0 * power.target,
                 esc(&mde(o, power.observed_pilot_sites)),
@@ -479,7 +481,7 @@ fn placebo_summary(results: &Published) -> Option<String> {
     Some(if p.significant.is_empty() {
         format!("Placebo in time ({moved}): no placebo effect significant at 5% (adjusted across the placebo estimates), so no sign of differences between the arms that predate the pilots.")
     } else {
-        let names: Vec<String> = p.significant.iter().map(|o| o.as_str().replace('_', " ")).collect();
+        let names: Vec<String> = p.significant.iter().map(|o| o.label().to_string()).collect();
         format!(
             "Placebo in time ({moved}): a placebo effect significant at 5% (adjusted across the placebo estimates) for {}: the arms differed on it before the pilots, so its estimate above may partly reflect that difference.",
             names.join(", ")
@@ -657,10 +659,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
         if let Some(f) = fig(&format!("km_{}", s.outcome)) {
             h += &figure_html(
                 f,
-                &format!(
-                    "Kaplan-Meier curves of {} by arm, 95% bands, numbers at risk.",
-                    s.outcome.as_str().replace('_', " ")
-                ),
+                &format!("Kaplan-Meier curves of {} by arm, 95% bands, numbers at risk.", s.outcome.label()),
             );
         }
     }
@@ -669,8 +668,9 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
         "estimate",
         "value",
         "95% CI",
-        "p",
+        "randomisation p",
         "Holm p",
+        "CR2 p",
         "wild p",
         "SE method",
         "df",
@@ -686,12 +686,13 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
         };
         let count = |x: Option<u64>| x.map_or(Cell::Suppressed, |v| Cell::number(v as f64));
         effects = effects.row(vec![
-            Cell::text(r.outcome.as_str().replace('_', " ")),
-            Cell::text(r.estimate_type.as_str().replace('_', " ")),
+            Cell::text(r.outcome.label()),
+            Cell::text(r.estimate_type.label()),
             Cell::Number(r.estimate),
             Cell::text(ci),
-            Cell::Number(r.p_value),
+            Cell::Number(r.ri_p_value),
             Cell::Number(r.p_holm),
+            Cell::Number(r.p_value),
             Cell::Number(r.wild_p_value),
             Cell::text(r.se_method),
             Cell::text(r.df.map_or(String::new(), |df| format!("{df:.1}"))),
@@ -704,6 +705,9 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
         &effects,
         "Effect estimates (effects.csv has every column, including the subclass-clustered secondary column)",
     );
+    if results.effects.iter().any(|r| r.ri_p_value.is_some()) {
+        h += "<p>Read the randomisation p-value and its Holm adjustment. The CR2 (Cox: robust) and wild bootstrap p-values are given for comparison only: with this few pilot sites they reject a true null more often than their level (see \"How often each test rejects\" below).</p>\n";
+    }
     h += "</section>\n";
 
     h += "<section>\n<h2>Site-level results</h2>\n";
@@ -764,7 +768,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
     h += "<p>The E-value is how strongly (as a risk ratio) an unmeasured difference between pilot and comparison children would have to be associated with both being at a pilot and the outcome to explain the estimate away; the second E-value is for the confidence limit nearer no effect (1 means the interval already includes no effect). Rosenbaum's Gamma is how much more likely, within a matched pair, one child could be to be at the pilot, through something unmeasured, before the effect stops being significant at 5% (a pair-level test: it treats the matched pairs as independent and ignores site clustering, so it can reject where the report's clustered test does not; Gamma is therefore given only for outcomes where the report's own test finds an effect). The site-level Gamma asks the same of the sites, which is where the pilots were chosen: how much more likely one site could have been than another to become a pilot, through something unmeasured, before the randomisation test over which sites are pilots stops rejecting at the level the multiplicity adjustment sets for that outcome (Rosenbaum's model applied to the sites, as Hansen, Rosenbaum and Small 2014 do for clustered assignments; the worst case is searched over every way of marking the sites, so it is exact for the enumerated assignments). It respects the clustering, so it is the one to read.</p>\n";
     let mut lines = String::new();
     for s in &results.sensitivity {
-        let what = s.outcome.as_str().replace('_', " ");
+        let what = s.outcome.label();
         match (s.e_value, s.e_value_ci) {
             (Some(e), Some(ci)) => {
                 let rejects = s.reported_p_value.is_some_and(|p| p < 0.05);
@@ -786,7 +790,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
                 };
                 lines += &format!(
                     "<li>{}: {} {} has E-value {} (confidence limit {}).{}</li>\n",
-                    esc(&what),
+                    esc(what),
                     esc(&s.ratio_type.as_str().replace('_', " ")),
                     s.ratio.map_or("-".into(), num),
                     num(e),
@@ -794,7 +798,7 @@ pub fn report_html(results: &Published, figures: &[Figure], provenance: &Provena
                     esc(&gamma)
                 );
             }
-            _ => lines += &format!("<li>{}: not estimable.</li>\n", esc(&what)),
+            _ => lines += &format!("<li>{}: not estimable.</li>\n", esc(what)),
         }
     }
     h += &format!("<ul>\n{lines}</ul>\n");
@@ -902,6 +906,14 @@ mod tests {
             text.contains("randomisation p 0.080") && text.contains("but not by randomisation inference"),
             "{text}"
         );
+        // with a randomisation p the finding gives no cluster-robust or wild bootstrap p (their
+        // size is not controlled with few sites); without one it gives both
+        r.wild_p_value = Some(0.021);
+        let text = finding(&r, Adjustment::Holm);
+        assert!(!text.contains("p 0.034") && !text.contains("wild bootstrap"), "{text}");
+        r.ri_p_value = None;
+        let text = finding(&r, Adjustment::Holm);
+        assert!(text.contains("p 0.034") && text.contains("wild bootstrap p 0.021"), "{text}");
     }
 
     /// Caveats name covariate columns for people; the results keep the machine names.

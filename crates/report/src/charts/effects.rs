@@ -19,14 +19,21 @@ struct Forest<'a> {
 }
 
 fn label(r: &EffectRow) -> String {
-    format!("{} — {}", r.outcome.as_str().replace('_', " "), r.estimate_type.as_str().replace('_', " "))
+    format!("{} — {}", r.outcome.label(), r.estimate_type.label())
 }
 
+/// The estimate, its interval and its p-value: on a primary row with randomisation inference
+/// the randomisation p (the test whose size is controlled with few sites, which the report's
+/// words follow) and Holm's, else the CR2 (Cox: robust) p.
 fn right_text(r: &EffectRow) -> String {
     match (r.estimate, r.ci_low, r.ci_high) {
         (Some(est), Some(lo), Some(hi)) => {
             let holm = r.p_holm.map_or(String::new(), |p| format!("  Holm p {}", fmt_p(Some(p))));
-            format!("{} [{}, {}]  p {}{holm}", fmt(est), fmt(lo), fmt(hi), fmt_p(r.p_value))
+            let p = match r.ri_p_value {
+                Some(ri) => format!("RI p {}", fmt_p(Some(ri))),
+                None => format!("p {}", fmt_p(r.p_value)),
+            };
+            format!("{} [{}, {}]  {p}{holm}", fmt(est), fmt(lo), fmt(hi))
         }
         _ => "suppressed or not estimable".into(),
     }
@@ -146,7 +153,11 @@ impl Draw for Forest<'_> {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        let mut area = frame(root, "Effects of the pilots (matched children, 95% CIs, CR2 on site)", self.source)?;
+        let mut area = frame(
+            root,
+            "Effects of the pilots (matched children, 95% CIs, CR2 on site; RI p: randomisation inference)",
+            self.source,
+        )?;
         // each panel as tall as its rows plus its axis, the space shared in that proportion
         let weight = |p: &Panel<'_>| 34.0 * p.rows.len() as f64 + f64::from(PANEL_EXTRA);
         let mut left: f64 = self.panels.iter().map(weight).sum();
@@ -209,12 +220,7 @@ pub fn forest_plot(effects: &[EffectRow], source: &str) -> Result<Figure, ChartE
         .iter()
         .filter(|r| r.primary)
         .map(|r| {
-            format!(
-                "{} {} {}",
-                r.outcome.as_str().replace('_', " "),
-                r.estimate_type.as_str().replace('_', " "),
-                r.estimate.map_or("suppressed".into(), fmt)
-            )
+            format!("{} {} {}", r.outcome.label(), r.estimate_type.label(), r.estimate.map_or("suppressed".into(), fmt))
         })
         .collect();
     let alt = format!(
@@ -254,7 +260,7 @@ impl Draw for KmPlot<'_> {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        let title = format!("Kaplan-Meier: {}", self.result.outcome.as_str().replace('_', " "));
+        let title = format!("Kaplan-Meier: {}", self.result.outcome.label());
         let area = frame(root, &title, self.source)?;
         let (plot, table) = area.split_vertically(area.dim_in_pixel().1.saturating_sub(90));
         let mut chart = ChartBuilder::on(&plot)
@@ -325,18 +331,13 @@ pub fn km_plot(result: &SurvivalResult, window_days: f64, source: &str) -> Resul
     let med = |c: &Curve| c.median.map_or("not reached".to_string(), |m| format!("{m:.0} days"));
     let alt = format!(
         "Kaplan-Meier curves of {} for pilot (vermillion) and matched control (blue) children over {:.0} days with 95% bands; median pilot {}, control {}; p = {}.",
-        result.outcome.as_str().replace('_', " "),
+        result.outcome.label(),
         window_days,
         med(&result.treated),
         med(&result.control),
         fmt_p(result.p_value)
     );
-    render(
-        &name,
-        &format!("Kaplan-Meier: {}", result.outcome.as_str().replace('_', " ")),
-        alt,
-        &KmPlot { result, source, window_days },
-    )
+    render(&name, &format!("Kaplan-Meier: {}", result.outcome.label()), alt, &KmPlot { result, source, window_days })
 }
 
 // ---------------------------------------------------------------------------------------

@@ -46,11 +46,7 @@ impl Draw for SpecCurve<'_> {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         let ratio = self.estimate_type != "risk_difference";
-        let title = format!(
-            "Specification curve: {} ({})",
-            self.outcome.replace('_', " "),
-            self.estimate_type.replace('_', " ")
-        );
+        let title = format!("Specification curve: {} ({})", self.outcome, self.estimate_type.replace('_', " "));
         let area = frame(root, &title, self.source)?;
         let (_, h) = area.dim_in_pixel();
         let (top, bottom) = area.split_vertically(h - 18 * self.choices.len() as u32 - 40);
@@ -197,7 +193,7 @@ pub fn specification_curve(curve: &SpecificationCurve, outcome: Outcome, source:
     let share = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{:.0}%", 100.0 * v));
     let alt = format!(
         "Specification curve of {}: {} of {} specifications estimated, sorted by their {}; median {}; significant at 5% with fewer events among pilot children in {}, with more in {}. Below, the choices of each specification.",
-        outcome.as_str().replace('_', " "),
+        outcome.label(),
         rows.len(),
         all.len(),
         estimate_type.replace('_', " "),
@@ -206,8 +202,8 @@ pub fn specification_curve(curve: &SpecificationCurve, outcome: Outcome, source:
         share(summary.and_then(|s| s.share_significant_higher)),
     );
     let name = format!("specification_curve_{outcome}");
-    let title = format!("Specification curve: {}", outcome.as_str().replace('_', " "));
-    render(&name, &title, alt, &SpecCurve { outcome: outcome.as_str(), estimate_type, rows, choices, source })
+    let title = format!("Specification curve: {}", outcome.label());
+    render(&name, &title, alt, &SpecCurve { outcome: outcome.label(), estimate_type, rows, choices, source })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -242,7 +238,7 @@ impl Draw for PowerCurves<'_> {
             let effect =
                 self.power.rows.iter().find(|r| r.outcome == *outcome).map_or("ratio", |r| r.effect_type.as_str());
             let mut chart = ChartBuilder::on(panel)
-                .caption(outcome.as_str().replace('_', " "), text_style(16.0))
+                .caption(outcome.label(), text_style(16.0))
                 .margin(8)
                 .margin_right(24)
                 .x_label_area_size(40)
@@ -303,9 +299,7 @@ pub fn power_curves(power: &PowerResult, source: &str) -> Result<Figure, ChartEr
         .minimum_detectable
         .iter()
         .filter(|m| m.pilot_sites == power.observed_pilot_sites)
-        .map(|m| {
-            format!("{} {}", m.outcome.as_str().replace('_', " "), m.ratio.map_or("beyond the grid".to_string(), fmt))
-        })
+        .map(|m| format!("{} {}", m.outcome.label(), m.ratio.map_or("beyond the grid".to_string(), fmt)))
         .collect();
     let alt = format!(
         "Power curves from {} simulated evaluations per number of pilot sites: power against the planted ratio for each primary outcome; minimum detectable effects at {:.0}% power with {} pilot sites: {}.",
