@@ -238,6 +238,7 @@ struct KmPlot<'a> {
     result: &'a SurvivalResult,
     source: &'a str,
     window_days: f64,
+    few_sites: bool,
 }
 
 fn steps(c: &Curve, end: f64, pick: impl Fn(usize) -> Option<f64>, start: f64) -> Vec<(f64, f64)> {
@@ -300,9 +301,16 @@ impl Draw for KmPlot<'_> {
         }
         legend(&mut chart, SeriesLabelPosition::UpperRight, 14.0)?;
         // the number-at-risk table, aligned with the x axis
+        // neither test's size is controlled with few sites (the log-rank test ignores the
+        // clustering, the site-clustered score test rejects too often): said beside it
+        let caveat = if self.few_sites {
+            " (with few sites this test rejects too often; the report reads the hazard ratio's randomisation p)"
+        } else {
+            ""
+        };
         let test = format!(
-            "{}: chi-square {} (1 df), p {}",
-            if self.result.test == "log_rank" { "log-rank test" } else { "robust score test" },
+            "{}: chi-square {} (1 df), p {}{caveat}",
+            if self.result.test == "log_rank" { "log-rank test" } else { "robust score test, clustered on site" },
             self.result.chi_square.map_or("-".into(), |c| format!("{c:.2}")),
             fmt_p(self.result.p_value)
         );
@@ -326,7 +334,10 @@ impl Draw for KmPlot<'_> {
 }
 
 /// Kaplan-Meier curves by arm with 95% bands and the numbers at risk under the axis.
-pub fn km_plot(result: &SurvivalResult, window_days: f64, source: &str) -> Result<Figure, ChartError> {
+///
+/// `few_sites`: fewer than 10 pilot sites, where the curves' test is not size-controlled (the
+/// figure says so beside it).
+pub fn km_plot(result: &SurvivalResult, window_days: f64, few_sites: bool, source: &str) -> Result<Figure, ChartError> {
     let name = format!("km_{}", result.outcome);
     let med = |c: &Curve| c.median.map_or("not reached".to_string(), |m| format!("{m:.0} days"));
     let alt = format!(
@@ -337,7 +348,12 @@ pub fn km_plot(result: &SurvivalResult, window_days: f64, source: &str) -> Resul
         med(&result.control),
         fmt_p(result.p_value)
     );
-    render(&name, &format!("Kaplan-Meier: {}", result.outcome.label()), alt, &KmPlot { result, source, window_days })
+    render(
+        &name,
+        &format!("Kaplan-Meier: {}", result.outcome.label()),
+        alt,
+        &KmPlot { result, source, window_days, few_sites },
+    )
 }
 
 // ---------------------------------------------------------------------------------------

@@ -263,8 +263,9 @@ pub fn figures(results: &Published) -> Result<Vec<Figure>, ChartError> {
         Box::new(move || love_plot(&results.balance, source)),
         Box::new(move || forest_plot(&results.effects, source)),
     ];
+    let few_sites = d.treated_sites.len() < 10;
     for s in &results.survival {
-        jobs.push(Box::new(move || km_plot(s, window, source)));
+        jobs.push(Box::new(move || km_plot(s, window, few_sites, source)));
     }
     jobs.push(Box::new(move || trends(&results.monthly, go_lives, source)));
     jobs.push(Box::new(move || caseload_distribution(&results.caseload_distribution, source)));
@@ -371,13 +372,16 @@ mod tests {
             chi_square: Some(1.5),
             p_value: Some(0.22),
         };
-        let a = km_plot(&result, 365.0, "Source: test").unwrap();
-        let b = km_plot(&result, 365.0, "Source: test").unwrap();
+        let a = km_plot(&result, 365.0, true, "Source: test").unwrap();
+        let b = km_plot(&result, 365.0, true, "Source: test").unwrap();
         assert_eq!(a, b, "same input, same bytes");
         assert!(a.svg.contains("\nc\n") && a.svg.contains("\n40\n") && a.svg.contains("\n17\n"));
         assert!(a.svg.contains("Source: test") && a.svg.contains("days since the index date"));
         assert_eq!(&a.png[..8], b"\x89PNG\r\n\x1a\n");
         assert!(a.alt.contains("not reached"));
+        // with few sites the curves' test carries its caveat; with many it does not
+        assert!(a.svg.contains("rejects too often"));
+        assert!(!km_plot(&result, 365.0, false, "Source: test").unwrap().svg.contains("rejects too often"));
     }
 
     /// A specification curve with no estimated specification draws an empty chart, not a panic.
