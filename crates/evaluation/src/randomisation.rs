@@ -211,21 +211,9 @@ pub(crate) fn by_pilot(
         let candidates: Vec<usize> = std::iter::once(pilot).chain(controls.iter().copied()).collect();
         let estimates: Vec<Vec<Option<f64>>> = candidates
             .par_iter()
-            .map(|&treated_unit| {
-                let treated_site = shared.units[treated_unit];
-                let others: Vec<u32> =
-                    controls.iter().filter(|&&u| u != treated_unit).map(|&u| shared.units[u]).collect();
-                let rows: Vec<usize> = (0..base.len())
-                    .filter(|&i| base.site[i] == treated_site || others.contains(&base.site[i]))
-                    .collect();
-                let treated: Vec<bool> = rows.iter().map(|&i| base.site[i] == treated_site).collect();
-                if !treated.contains(&true) || !treated.contains(&false) {
-                    return vec![None; n];
-                }
-                let site = rows.iter().map(|&i| base.site[i]).collect();
-                let mut cohort = base.resample(&rows, site, treated);
-                cohort.stack = vec![0; rows.len()];
-                primary_estimates(config, &cohort, n)
+            .map(|&treated_unit| match one_pilot_cohort(shared, base, &controls, treated_unit) {
+                Some(cohort) => primary_estimates(config, &cohort, n),
+                None => vec![None; n],
             })
             .collect();
         let types: Vec<(Outcome, crate::vocab::EstimateType)> =
@@ -246,6 +234,24 @@ pub(crate) fn by_pilot(
         row.ri_assignments = Some(candidates.len());
         row.ri_min_p = Some(1.0 / candidates.len() as f64);
     }
+}
+
+/// A one-pilot test's cohort: `base`'s children of `treated_unit` (the pilot, or a control
+/// site given its go-live) treated, and of every other control site as controls, in one stack.
+/// None when an arm is empty.
+fn one_pilot_cohort(shared: &Shared, base: &Cohort, controls: &[usize], treated_unit: usize) -> Option<Cohort> {
+    let treated_site = shared.units[treated_unit];
+    let others: Vec<u32> = controls.iter().filter(|&&u| u != treated_unit).map(|&u| shared.units[u]).collect();
+    let rows: Vec<usize> =
+        (0..base.len()).filter(|&i| base.site[i] == treated_site || others.contains(&base.site[i])).collect();
+    let treated: Vec<bool> = rows.iter().map(|&i| base.site[i] == treated_site).collect();
+    if !treated.contains(&true) || !treated.contains(&false) {
+        return None;
+    }
+    let site = rows.iter().map(|&i| base.site[i]).collect();
+    let mut cohort = base.resample(&rows, site, treated);
+    cohort.stack = vec![0; rows.len()];
+    Some(cohort)
 }
 
 /// The primary rows' estimates of the cohort (log scale for ratios; None where a row is not
@@ -385,16 +391,7 @@ mod tests {
         for (k, &pilot) in shared.observed.iter().enumerate() {
             for treated_unit in [pilot, controls[k % controls.len()]] {
                 let base = &shared.cohorts[k.min(shared.cohorts.len() - 1)];
-                let treated_site = shared.units[treated_unit];
-                let others: Vec<u32> =
-                    controls.iter().filter(|&&u| u != treated_unit).map(|&u| shared.units[u]).collect();
-                let rows: Vec<usize> = (0..base.len())
-                    .filter(|&i| base.site[i] == treated_site || others.contains(&base.site[i]))
-                    .collect();
-                let treated: Vec<bool> = rows.iter().map(|&i| base.site[i] == treated_site).collect();
-                let site = rows.iter().map(|&i| base.site[i]).collect();
-                let mut cohort = base.resample(&rows, site, treated);
-                cohort.stack = vec![0; rows.len()];
+                let cohort = one_pilot_cohort(&shared, base, &controls, treated_unit).expect("both arms");
                 let alone = primary_estimates(config, &cohort, 5);
                 let beside = primary_statistics(config, &cohort, 5, Detail::Primary, |e| {
                     e.estimate.map(|x| if e.estimate_type.is_ratio() { x.ln() } else { x }).filter(|x| x.is_finite())

@@ -381,19 +381,6 @@ impl ValidGlmParams {
         fit.converged.then_some(fit.coef)
     }
 
-    /// [`ValidGlmParams::fit_rows`] from the means whatever the size (a warm start whose
-    /// deviance is not finite).
-    fn fit_cold(
-        &self,
-        x: &MatrixRef<'_>,
-        names: &[String],
-        y: &[f64],
-        offset: &[f64],
-        weights: Option<&[f64]>,
-    ) -> Result<GlmFit> {
-        self.fit_rows_from(x, names, y, Some(offset), weights, false)
-    }
-
     fn fit_rows(
         &self,
         x: &MatrixRef<'_>,
@@ -496,7 +483,8 @@ impl ValidGlmParams {
         if let Some(b) = &warm {
             dev_old = predict(b, &mut eta, &mut mu, &mut slope);
             if !dev_old.is_finite() {
-                return self.fit_cold(x, names, y, offset, weights);
+                // a warm start whose deviance is not finite: from the means, as R
+                return self.fit_rows_from(x, names, y, Some(offset), weights, false);
             }
             coef.clone_from(b);
             coef_old = Some(b.clone());
