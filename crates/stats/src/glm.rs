@@ -343,7 +343,7 @@ impl ValidGlmParams {
         y: impl Into<ColumnRef<'y>>,
         offset: Option<&[f64]>,
     ) -> Result<GlmFit> {
-        self.fit_rows(&x.into(), names, &y.into(), offset, None)
+        self.fit_rows_from(&x.into(), names, &y.into(), offset, None, true)
     }
 
     /// [`ValidGlmParams::fit`] with prior weights (R's `glm(weights = )`), all positive.
@@ -358,7 +358,7 @@ impl ValidGlmParams {
         offset: Option<&[f64]>,
         weights: Option<&[f64]>,
     ) -> Result<GlmFit> {
-        self.fit_rows(&x.into(), names, &y.into(), offset, weights)
+        self.fit_rows_from(&x.into(), names, &y.into(), offset, weights, true)
     }
 
     /// The coefficients of the fit on every s-th row (about [`WARM_SAMPLE`] rows), or None
@@ -377,19 +377,8 @@ impl ValidGlmParams {
         let values: Vec<f64> = rows.iter().flat_map(|&i| x.row(i).iter().copied()).collect();
         let sub = MatrixRef { n: rows.len(), p: x.p, values: std::borrow::Cow::Owned(values) };
         let pick = |v: &[f64]| -> Vec<f64> { rows.iter().map(|&i| v[i]).collect() };
-        let fit = self.fit_rows(&sub, names, &pick(y), Some(&pick(offset)), Some(&pick(prior))).ok()?;
+        let fit = self.fit_rows_from(&sub, names, &pick(y), Some(&pick(offset)), Some(&pick(prior)), true).ok()?;
         fit.converged.then_some(fit.coef)
-    }
-
-    fn fit_rows(
-        &self,
-        x: &MatrixRef<'_>,
-        names: &[String],
-        y: &[f64],
-        offset: Option<&[f64]>,
-        weights: Option<&[f64]>,
-    ) -> Result<GlmFit> {
-        self.fit_rows_from(x, names, y, offset, weights, true)
     }
 
     /// The fit; `may_warm`: a large fit may start from its subsample's ([`WARM_ROWS`]).
@@ -658,7 +647,7 @@ mod tests {
             [(Family::Logit, &treat, None, None), (Family::Poisson, &count, Some(&offset[..]), Some(&prior[..]))]
         {
             let params = GlmParams::new(family).check().unwrap();
-            let warm = params.fit_rows(&x, &names, y, offset, prior).unwrap();
+            let warm = params.fit_rows_from(&x, &names, y, offset, prior, true).unwrap();
             let cold = params.fit_rows_from(&x, &names, y, offset, prior, false).unwrap();
             assert!(warm.iterations < cold.iterations, "{family:?}: {} against {}", warm.iterations, cold.iterations);
             // the standard errors are those of the last step's weights, at the iterate before
