@@ -195,7 +195,8 @@ impl Separation {
 /// rates per child-year, risks): m_a = sum over the treated rows of `s` of w_i mu(x_i(a)'b) /
 /// sum w_i with `w` the match weights (a row in a cell of `separation` under arm a has the
 /// cell's limit), and the contrast on the log scale with its delta-method standard error
-/// sqrt(g' V g) under `vcov` (the GLM's CR2 covariance). None when a mean is out of range.
+/// sqrt(g' V g) under `vcov` (the GLM's CR2 covariance; None: the contrast alone, its standard
+/// error NaN). None when a mean is out of range.
 pub(crate) fn g_computation(
     model: &Model,
     s: &Sample,
@@ -203,7 +204,7 @@ pub(crate) fn g_computation(
     glm: &GlmFit,
     family: Family,
     contrast: Contrast,
-    vcov: &[f64],
+    vcov: Option<&[f64]>,
 ) -> Option<(f64, f64)> {
     let p = model.x.p;
     let (mut m, mut grad) = ([0.0; 2], [vec![0.0; p], vec![0.0; p]]);
@@ -239,6 +240,7 @@ pub(crate) fn g_computation(
         }
     };
     let g: Vec<f64> = (0..p).map(|j| scale[1] * grad[1][j] - scale[0] * grad[0][j]).collect();
+    let Some(vcov) = vcov else { return value.is_finite().then_some((value, f64::NAN)) };
     let var: f64 = (0..p).map(|a| g[a] * (0..p).map(|b| vcov[a * p + b] * g[b]).sum::<f64>()).sum();
     (value.is_finite() && var.is_finite() && var >= 0.0).then(|| (value, var.sqrt()))
 }

@@ -163,20 +163,17 @@ fn g_ratio(
         .and_then(|g| g.fit_weighted(&model.x, &model.names, &y_fit[..], offset_fit.as_deref(), Some(&sub.weights)))
         .map_err(at(step.to_string()))?;
     let (d, e, w) = glm.sandwich_parts(family, &model.x, &y_fit, Some(&sub.weights)).map_err(at(step.to_string()))?;
-    let vcov = if detail == Detail::Estimate {
-        // the contrast alone: a covariance of zeros leaves its standard error out
-        vec![0.0; model.x.p * model.x.p]
-    } else {
-        vcov_cr2_inverse_variance(&d, &e, &w, &sub.site).map_err(at(format!("{step}: CR2 on site")))?
-    };
-    let Some((theta, se)) = g_computation(model, s, &separation, &glm, family, contrast, &vcov) else {
+    // the contrast alone at Detail::Estimate: no covariance, no standard error
+    let vcov = (detail != Detail::Estimate)
+        .then(|| vcov_cr2_inverse_variance(&d, &e, &w, &sub.site).map_err(at(format!("{step}: CR2 on site"))))
+        .transpose()?;
+    let Some((theta, se)) = g_computation(model, s, &separation, &glm, family, contrast, vcov.as_deref()) else {
         return Ok(None);
     };
-    let se = if detail == Detail::Estimate { f64::NAN } else { se };
     let se2 = if detail == Detail::Full {
         let v2 = vcov_cr2_inverse_variance(&d, &e, &w, &sub.secondary_clusters())
             .map_err(at(format!("{step}: CR2 on subclass")))?;
-        g_computation(model, s, &separation, &glm, family, contrast, &v2).map(|x| x.1)
+        g_computation(model, s, &separation, &glm, family, contrast, Some(&v2)).map(|x| x.1)
     } else {
         None
     };
@@ -452,26 +449,21 @@ pub fn time_to_event_rows(
     let strata = (s.stacks() > 1).then_some(s.stack.as_slice());
     // with adjustment the covariates join the model (a conditional hazard ratio)
     let adjusted_design = s.covariates.as_ref().map(|_| cox_design(s));
-    let fit = |cluster: &[usize]| -> Result<(f64, f64, usize)> {
+    let fit = |cluster: Option<&[usize]>| -> Result<(f64, f64, usize)> {
         match &adjusted_design {
-            Some(x) => cox_adjusted(time, event, x, &s.weights, Some(cluster), strata)
+            Some(x) => cox_adjusted(time, event, x, &s.weights, cluster, strata)
                 .map(|c| (c.coef[0], c.se_robust(0), c.clusters))
                 .map_err(at(step.clone())),
-            None => cox_weighted_stratified(time, event, &s.treated, &s.weights, Some(cluster), strata)
+            None => cox_weighted_stratified(time, event, &s.treated, &s.weights, cluster, strata)
                 .map(|c| (c.coef, c.se_robust, c.clusters))
                 .map_err(at(step.clone())),
         }
     };
     let (coef, se_robust, clusters) = if detail == Detail::Estimate {
-        // the coefficient alone: no clustered (robust) variance
-        let coef = match &adjusted_design {
-            Some(x) => cox_adjusted(time, event, x, &s.weights, None, strata).map(|c| c.coef[0]),
-            None => cox_weighted_stratified(time, event, &s.treated, &s.weights, None, strata).map(|c| c.coef),
-        }
-        .map_err(at(step.clone()))?;
-        (coef, f64::NAN, 0)
+        // the coefficient alone: no site-clustered variance
+        (fit(None)?.0, f64::NAN, 0)
     } else {
-        fit(&s.site)?
+        fit(Some(&s.site))?
     };
     let g = clusters as f64;
     let se = se_robust * (g / (g - 1.0)).sqrt();
@@ -492,7 +484,7 @@ pub fn time_to_event_rows(
         };
         return Ok((vec![hr], survival));
     }
-    let (_, se_subclass, _) = fit(&s.secondary_clusters())?;
+    let (_, se_subclass, _) = fit(Some(&s.secondary_clusters()))?;
     fill_secondary(&mut hr, coef, se_subclass, true);
     let ev: Vec<f64> = event.iter().map(|&e| f64::from(u8::from(e))).collect();
     hr.events_treated = Some(s.total(&ev, true));
