@@ -53,43 +53,74 @@ fn efron(x: &Matrix, time: &[f64], event: &[bool], w: &[f64], order: &[usize], e
     let p = x.p;
     let (mut s0, mut s1, mut s2) = (0.0, vec![0.0; p], vec![0.0; p * p]);
     let (mut e1, mut e2, mut wx, mut mean) = (vec![0.0; p], vec![0.0; p * p], vec![0.0; p], vec![0.0; p]);
+    // the deaths at the current time, with their risk weights
+    let mut events: Vec<(usize, f64)> = Vec::new();
     let mut i = order.len();
     while i > 0 {
         let t = time[order[i - 1]];
         let mut j = i;
-        let (mut d, mut e0, mut wsum) = (0.0, 0.0, 0.0);
-        e1.fill(0.0);
-        e2.fill(0.0);
-        wx.fill(0.0);
+        let (mut e0, mut wsum) = (0.0, 0.0);
+        events.clear();
         while j > 0 && time[order[j - 1]] == t {
             let k = order[j - 1];
-            let xk = x.row(k);
             let wr = w[k] * eta[k].exp();
             s0 += wr;
-            add_outer(&mut s1, &mut s2, xk, wr);
+            add_outer(&mut s1, &mut s2, x.row(k), wr);
             if event[k] {
-                d += 1.0;
+                events.push((k, wr));
+            }
+            j -= 1;
+        }
+        let d = events.len() as f64;
+        if d > 0.0 {
+            // the deaths' sums: E2 only with tied deaths (with one, its weight f is 0)
+            e1.fill(0.0);
+            wx.fill(0.0);
+            if events.len() > 1 {
+                e2.fill(0.0);
+            }
+            for &(k, wr) in &events {
+                let xk = x.row(k);
                 e0 += wr;
-                add_outer(&mut e1, &mut e2, xk, wr);
+                if events.len() > 1 {
+                    add_outer(&mut e1, &mut e2, xk, wr);
+                } else {
+                    e1.iter_mut().zip(xk).for_each(|(a, b)| *a += wr * b);
+                }
                 wsum += w[k];
                 wx.iter_mut().zip(xk).for_each(|(a, b)| *a += w[k] * b);
                 acc.loglik += w[k] * eta[k];
             }
-            j -= 1;
-        }
-        if d > 0.0 {
             let wmean = wsum / d;
             acc.score.iter_mut().zip(&wx).for_each(|(a, b)| *a += b);
+            // sum over the d steps of wmean ((S2 - f E2) / a0 - mean mean'): the second moments
+            // enter through two sums of 1 / a0, so the p x p pass is made once per time
+            let (mut by_s2, mut by_e2) = (0.0, 0.0);
             for l in 0..d as usize {
                 let f = l as f64 / d;
                 let a0 = s0 - f * e0;
-                mean.iter_mut().enumerate().for_each(|(a, m)| *m = (s1[a] - f * e1[a]) / a0);
+                let inverse = 1.0 / a0;
+                by_s2 += inverse;
+                by_e2 += f * inverse;
+                mean.iter_mut().enumerate().for_each(|(a, m)| *m = (s1[a] - f * e1[a]) * inverse);
                 acc.loglik -= wmean * a0.ln();
+                // the lower triangle (mirrored once the strata are summed: [`Sums::symmetric`])
                 for a in 0..p {
                     acc.score[a] -= wmean * mean[a];
-                    for b in 0..p {
-                        acc.info[a * p + b] += wmean * ((s2[a * p + b] - f * e2[a * p + b]) / a0 - mean[a] * mean[b]);
-                    }
+                    let wa = wmean * mean[a];
+                    acc.info[a * p..a * p + a + 1].iter_mut().zip(&mean[..=a]).for_each(|(h, mb)| *h -= wa * mb);
+                }
+            }
+            let (by_s2, by_e2) = (wmean * by_s2, wmean * by_e2);
+            for a in 0..p {
+                let rows = a * p..a * p + a + 1;
+                if events.len() > 1 {
+                    acc.info[rows.clone()]
+                        .iter_mut()
+                        .zip(s2[rows.clone()].iter().zip(&e2[rows]))
+                        .for_each(|(h, (s, e))| *h += by_s2 * s - by_e2 * e);
+                } else {
+                    acc.info[rows.clone()].iter_mut().zip(&s2[rows]).for_each(|(h, s)| *h += by_s2 * s);
                 }
             }
         }
@@ -97,7 +128,8 @@ fn efron(x: &Matrix, time: &[f64], event: &[bool], w: &[f64], order: &[usize], e
     }
 }
 
-/// v += w x and m += w x x' (rows of indicators are mostly zeros: those are skipped).
+/// v += w x and m += w x x' in m's lower triangle (rows of indicators are mostly zeros: those
+/// are skipped).
 fn add_outer(v: &mut [f64], m: &mut [f64], x: &[f64], w: f64) {
     let p = x.len();
     for a in 0..p {
@@ -106,9 +138,7 @@ fn add_outer(v: &mut [f64], m: &mut [f64], x: &[f64], w: f64) {
         }
         let wa = w * x[a];
         v[a] += wa;
-        for b in 0..p {
-            m[a * p + b] += wa * x[b];
-        }
+        m[a * p..a * p + a + 1].iter_mut().zip(&x[..=a]).for_each(|(mab, xb)| *mab += wa * xb);
     }
 }
 
@@ -117,6 +147,19 @@ struct Sums {
     loglik: f64,
     score: Vec<f64>,
     info: Vec<f64>,
+}
+
+impl Sums {
+    /// The information's lower triangle, which [`efron`] sums, copied to the upper.
+    fn symmetric(mut self) -> Self {
+        let p = self.score.len();
+        for a in 0..p {
+            for b in 0..a {
+                self.info[b * p + a] = self.info[a * p + b];
+            }
+        }
+        self
+    }
 }
 
 /// The score residuals U_i (p per unit, unweighted) of one stratum at the linear predictor
@@ -254,15 +297,14 @@ pub fn cox_adjusted(
     for order in &mut orders {
         order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
     }
-    let eta_of =
-        |beta: &[f64]| -> Vec<f64> { (0..n).map(|i| x.row(i).iter().zip(beta).map(|(a, b)| a * b).sum()).collect() };
+    let eta_of = |beta: &[f64]| -> Vec<f64> { (0..n).map(|i| crate::moments::dot_fast(x.row(i), beta)).collect() };
     let at = |beta: &[f64]| -> Sums {
         let eta = eta_of(beta);
         let mut acc = Sums { loglik: 0.0, score: vec![0.0; p], info: vec![0.0; p * p] };
         for order in &orders {
             efron(x, time, event, weights, order, &eta, &mut acc);
         }
-        acc
+        acc.symmetric()
     };
     let singular = || StatsError::Collinear { names: vec!["the Cox model's columns".to_string()] };
     let mut beta = vec![0.0; p];

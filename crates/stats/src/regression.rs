@@ -20,6 +20,7 @@
 use crate::distributions::{pt, qt};
 use crate::error::{Result, StatsError};
 use crate::linalg::{symmetric_eigen, weighted_least_squares, ColumnRef, Matrix, MatrixRef};
+use crate::moments::dot_fast;
 
 /// A fitted weighted least squares regression.
 #[derive(Debug, Clone)]
@@ -77,7 +78,7 @@ impl Inference {
 }
 
 pub(crate) fn mat_vec(m: &[f64], k: usize, v: &[f64]) -> Vec<f64> {
-    (0..k).map(|i| (0..k).map(|j| m[i * k + j] * v[j]).sum()).collect()
+    (0..k).map(|i| dot_fast(&m[i * k..(i + 1) * k], v)).collect()
 }
 
 fn quad(a: &[f64], m: &[f64], b: &[f64]) -> f64 {
@@ -385,17 +386,20 @@ impl Adjustment {
         for a in 0..k {
             z.push(rows.iter().map(|&i| w[i] * x.at(i, a)).collect());
         }
+        // with one weight in the cluster W_g X_g spans no more than X_g (its columns would all
+        // be dropped below): the basis of X_g alone
+        let constant = rows.iter().all(|&i| w[i] == w[rows[0]]);
         let mut q: Vec<Vec<f64>> = Vec::new();
-        for col in &z {
-            let norm0 = col.iter().map(|v| v * v).sum::<f64>().sqrt();
+        for col in if constant { &z[..k] } else { &z[..] } {
+            let norm0 = dot_fast(col, col).sqrt();
             let mut v = col.clone();
             for _ in 0..2 {
                 for b in &q {
-                    let dot: f64 = v.iter().zip(b).map(|(x, y)| x * y).sum();
+                    let dot = dot_fast(&v, b);
                     v.iter_mut().zip(b).for_each(|(x, y)| *x -= dot * y);
                 }
             }
-            let norm = v.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let norm = dot_fast(&v, &v).sqrt();
             if norm > 1e-10 * norm0.max(1e-300) && norm > 0.0 {
                 v.iter_mut().for_each(|x| *x /= norm);
                 q.push(v);
@@ -408,7 +412,7 @@ impl Adjustment {
             let mut out = vec![0.0; r * k];
             for (i, qi) in q.iter().enumerate() {
                 for (a, ca) in cols.iter().enumerate() {
-                    out[i * k + a] = qi.iter().zip(ca).map(|(x, y)| x * y).sum();
+                    out[i * k + a] = dot_fast(qi, ca);
                 }
             }
             out
@@ -420,7 +424,7 @@ impl Adjustment {
     /// A_g v.
     fn apply(&self, v: &[f64]) -> Vec<f64> {
         let (n, r) = (self.n, self.r);
-        let qv: Vec<f64> = (0..r).map(|i| self.q[i * n..(i + 1) * n].iter().zip(v).map(|(a, b)| a * b).sum()).collect();
+        let qv: Vec<f64> = (0..r).map(|i| dot_fast(&self.q[i * n..(i + 1) * n], v)).collect();
         let cqv: Vec<f64> = (0..r).map(|i| (0..r).map(|j| self.core[i * r + j] * qv[j]).sum()).collect();
         let mut out = v.to_vec();
         for (i, c) in cqv.iter().enumerate() {
@@ -593,6 +597,12 @@ enum InverseRoot {
     /// Any D: a dense eigen-decomposition kept as its transformations (O(n^3) for the
     /// eigenvalues, O(n^2) per vector it is applied to).
     Dense { transforms: crate::linalg::EigenTransforms, root: Vec<f64> },
+    /// Any D whose G has every eigenvalue above [`QUADRATURE_FLOOR`]: reduced to tridiagonal
+    /// form (O(n^3), as the dense decomposition's first half), then the resolvent integral on
+    /// the tridiagonal matrix ([`crate::linalg::Tridiagonal::inverse_sqrt`]: O(n) per node)
+    /// instead of the QL iterations, whose O(n^2) serial square roots and divisions cost more
+    /// than the reduction at the sizes of the sites here.
+    Quadrature(crate::linalg::Tridiagonal),
     /// Rows of D each proportional to one of r patterns x_p (one per stack and arm the cluster
     /// holds), so that G = diag(lambda) minus E C E' with E's column p the rows of pattern p
     /// (u = s d_i[0] there) and C_pq = x_p' M x_q. Within a block of equal lambda and pattern,
@@ -621,9 +631,27 @@ impl InverseRoot {
     }
 
     fn dense(g: &[f64], n: usize) -> Self {
-        let transforms = crate::linalg::EigenTransforms::new(g, n);
+        let reduced = crate::linalg::Tridiagonal::new(g, n);
+        if reduced.is_above(QUADRATURE_FLOOR) {
+            return InverseRoot::Quadrature(reduced);
+        }
+        Self::decomposed(reduced)
+    }
+
+    /// The QL iterations on the reduction: the eigenvalues, a Moore-Penrose inverse root.
+    fn decomposed(reduced: crate::linalg::Tridiagonal) -> Self {
+        let transforms = crate::linalg::EigenTransforms::from_tridiagonal(reduced);
         let root = transforms.values.iter().map(|&l| Self::root_of(l, CUTOFF)).collect();
         InverseRoot::Dense { transforms, root }
+    }
+
+    /// The quadrature's G^(-1/2) applied to `ys`, or (unreachable once [`Self::dense`] checked
+    /// the floor) the decomposition's.
+    fn quadrature(reduced: &crate::linalg::Tridiagonal, ys: &[&[f64]]) -> Vec<Vec<f64>> {
+        reduced.inverse_sqrt(ys, QUADRATURE_FLOOR).unwrap_or_else(|| {
+            let root = Self::decomposed(reduced.clone());
+            ys.iter().map(|y| root.apply(y)).collect()
+        })
     }
 
     /// `lambda`, `u` and the pattern per unit, and the r x r matrix `c` (PSD; r = 1: a
@@ -680,6 +708,11 @@ impl InverseRoot {
     fn apply_pair(&self, y1: &[f64], y2: &[f64]) -> (Vec<f64>, Vec<f64>) {
         match self {
             InverseRoot::Dense { transforms, root } => transforms.apply_pair(root, y1, y2),
+            InverseRoot::Quadrature(reduced) => {
+                let mut both = Self::quadrature(reduced, &[y1, y2]);
+                let second = both.pop().unwrap_or_default();
+                (both.pop().unwrap_or_default(), second)
+            }
             InverseRoot::LowRank { .. } => (self.apply(y1), self.apply(y2)),
             InverseRoot::Resolvent(resolvent) => {
                 let mut both = resolvent.apply(&[y1, y2]);
@@ -692,6 +725,7 @@ impl InverseRoot {
     fn apply(&self, y: &[f64]) -> Vec<f64> {
         match self {
             InverseRoot::Dense { transforms, root } => transforms.apply(root, y),
+            InverseRoot::Quadrature(reduced) => Self::quadrature(reduced, &[y]).pop().unwrap_or_default(),
             InverseRoot::Resolvent(resolvent) => resolvent.apply(&[y]).pop().unwrap_or_default(),
             InverseRoot::LowRank { groups, u, reduced, root, cutoff } => {
                 let mut out = vec![0.0; y.len()];
@@ -926,7 +960,7 @@ impl Resolvent {
         x.iter()
             .zip(&self.theta2)
             .zip(self.u.chunks_exact(k))
-            .map(|((xi, t2), ui)| t2 * xi - ui.iter().zip(&mux).map(|(a, b)| a * b).sum::<f64>())
+            .map(|((xi, t2), ui)| t2 * xi - dot_fast(ui, &mux))
             .collect()
     }
 
@@ -970,7 +1004,7 @@ impl Resolvent {
         }
         let q = crate::linalg::cholesky_solve(factor, &uz);
         for ((yi, zi), (ui, t2)) in y.iter_mut().zip(&z).zip(self.u.chunks_exact(k).zip(&self.theta2)) {
-            let uq: f64 = ui.iter().zip(&q).map(|(a, b)| a * b).sum();
+            let uq = dot_fast(ui, &q);
             *yi += weight * (zi + uq / (t2 + tau));
         }
     }
@@ -982,6 +1016,11 @@ impl Resolvent {
 /// span many orders of magnitude (balancing weights near 0 give a control a working variance
 /// 1e8 times the others'), and the CR2 errors would collapse.
 const CUTOFF: f64 = 1e-12;
+
+/// A cluster's G whose eigenvalues all lie above this takes [`InverseRoot::Quadrature`]: four
+/// orders above [`CUTOFF`], so that no eigenvalue the Moore-Penrose inverse would zero is near
+/// (the [`Resolvent`]'s rule too); below it, the decomposition decides.
+const QUADRATURE_FLOOR: f64 = 1e4 * CUTOFF;
 
 /// Patterns the low-rank path takes at most per cluster (beyond, the dense decomposition).
 const MAX_PATTERNS: usize = 8;
@@ -1100,12 +1139,14 @@ fn cr2_inverse_variance_with(
                 let mut g = vec![0.0; ng * ng];
                 // M d_j once per row: each entry is then a k-vector product
                 let md: Vec<Vec<f64>> = rows.iter().map(|&j| mat_vec(&m, k, d.row(j))).collect();
+                // the lower triangle, mirrored (G is symmetric)
                 for (a, &i) in rows.iter().enumerate() {
                     let di = d.row(i);
-                    for (b, mdj) in md.iter().enumerate() {
-                        let dmd: f64 = di.iter().zip(mdj).map(|(x, y)| x * y).sum();
+                    for (b, mdj) in md.iter().enumerate().take(a + 1) {
                         let theta = if a == b { 1.0 / w[i] } else { 0.0 };
-                        g[a * ng + b] = s[a] * (theta - dmd) * s[b];
+                        let value = s[a] * (theta - dot_fast(di, mdj)) * s[b];
+                        g[a * ng + b] = value;
+                        g[b * ng + a] = value;
                     }
                 }
                 InverseRoot::dense(&g, ng)
