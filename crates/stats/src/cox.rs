@@ -22,7 +22,7 @@
 //! ```
 
 use crate::error::{Result, StatsError};
-use crate::linalg::{cholesky, cholesky_inverse, cholesky_solve, Matrix};
+use crate::linalg::{cholesky, cholesky_inverse, cholesky_solve, weighted_cross_products, Matrix, MatrixRef};
 
 /// A fitted weighted Cox model.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,14 +47,40 @@ impl CoxFit {
     }
 }
 
-/// The Efron log partial likelihood, score and information of one stratum (`order`: its units
-/// by increasing time) at `beta`, added to `acc`.
-fn efron(x: &Matrix, time: &[f64], event: &[bool], w: &[f64], order: &[usize], eta: &[f64], acc: &mut Sums) {
+/// The Efron log partial likelihood and score of one stratum (`order`: its units by increasing
+/// time) at `beta`, added to `acc`, and its information as two Gram matrices.
+///
+/// At a time t with d deaths, Efron's step l (f = l / d) adds wmean ((S2 - f E2) / a0 -
+/// m m') to the information, S2 the risk set's sum of r_j x_j x_j', E2 the deaths', a0 = S0 - f
+/// E0 and m = (S1 - f E1) / a0. Summed over the steps and times, the second moments are one
+/// weighted Gram matrix X' diag(c) X: a unit j at risk through the times t <= t_j carries
+/// c_j = r_j (sum over those times of wmean sum_l 1/a0) less, if it dies, r_j wmean sum_l f/a0
+/// at its own time (written into `coef`). The means' outer products are another, of the rows
+/// m with weight wmean (pushed onto `means` and `mean_weights`). Each Gram matrix is then a
+/// single pass over its rows ([`crate::linalg::weighted_cross_products`]) instead of an
+/// O(p^2) update per unit and per time.
+#[allow(clippy::too_many_arguments)]
+fn efron(
+    x: &Matrix,
+    time: &[f64],
+    event: &[bool],
+    w: &[f64],
+    order: &[usize],
+    eta: &[f64],
+    acc: &mut Sums,
+    coef: &mut [f64],
+    means: &mut Vec<f64>,
+    mean_weights: &mut Vec<f64>,
+) {
     let p = x.p;
-    let (mut s0, mut s1, mut s2) = (0.0, vec![0.0; p], vec![0.0; p * p]);
-    let (mut e1, mut e2, mut wx, mut mean) = (vec![0.0; p], vec![0.0; p * p], vec![0.0; p], vec![0.0; p]);
+    let (mut s0, mut s1) = (0.0, vec![0.0; p]);
+    let (mut e1, mut wx, mut mean) = (vec![0.0; p], vec![0.0; p], vec![0.0; p]);
     // the deaths at the current time, with their risk weights
     let mut events: Vec<(usize, f64)> = Vec::new();
+    // per time, latest first: its units' range in `order` and the weight wmean sum_l 1/a0 of S2
+    // there; and each death's own E2 weight r_k wmean sum_l f/a0
+    let mut times: Vec<(usize, usize, f64)> = Vec::new();
+    let mut own: Vec<(usize, f64)> = Vec::new();
     let mut i = order.len();
     while i > 0 {
         let t = time[order[i - 1]];
@@ -65,38 +91,30 @@ fn efron(x: &Matrix, time: &[f64], event: &[bool], w: &[f64], order: &[usize], e
             let k = order[j - 1];
             let wr = w[k] * eta[k].exp();
             s0 += wr;
-            add_outer(&mut s1, &mut s2, x.row(k), wr);
+            s1.iter_mut().zip(x.row(k)).for_each(|(a, b)| *a += wr * b);
+            coef[k] = wr;
             if event[k] {
                 events.push((k, wr));
             }
             j -= 1;
         }
-        let d = events.len() as f64;
-        if d > 0.0 {
-            // the deaths' sums: E2 only with tied deaths (with one, its weight f is 0)
+        let mut by_s2 = 0.0;
+        if !events.is_empty() {
+            let d = events.len() as f64;
             e1.fill(0.0);
             wx.fill(0.0);
-            if events.len() > 1 {
-                e2.fill(0.0);
-            }
             for &(k, wr) in &events {
                 let xk = x.row(k);
                 e0 += wr;
-                if events.len() > 1 {
-                    add_outer(&mut e1, &mut e2, xk, wr);
-                } else {
-                    e1.iter_mut().zip(xk).for_each(|(a, b)| *a += wr * b);
-                }
+                e1.iter_mut().zip(xk).for_each(|(a, b)| *a += wr * b);
                 wsum += w[k];
                 wx.iter_mut().zip(xk).for_each(|(a, b)| *a += w[k] * b);
                 acc.loglik += w[k] * eta[k];
             }
             let wmean = wsum / d;
             acc.score.iter_mut().zip(&wx).for_each(|(a, b)| *a += b);
-            // sum over the d steps of wmean ((S2 - f E2) / a0 - mean mean'): the second moments
-            // enter through two sums of 1 / a0, so the p x p pass is made once per time
-            let (mut by_s2, mut by_e2) = (0.0, 0.0);
-            for l in 0..d as usize {
+            let mut by_e2 = 0.0;
+            for l in 0..events.len() {
                 let f = l as f64 / d;
                 let a0 = s0 - f * e0;
                 let inverse = 1.0 / a0;
@@ -104,42 +122,27 @@ fn efron(x: &Matrix, time: &[f64], event: &[bool], w: &[f64], order: &[usize], e
                 by_e2 += f * inverse;
                 mean.iter_mut().enumerate().for_each(|(a, m)| *m = (s1[a] - f * e1[a]) * inverse);
                 acc.loglik -= wmean * a0.ln();
-                // the lower triangle (mirrored once the strata are summed: [`Sums::symmetric`])
-                for a in 0..p {
-                    acc.score[a] -= wmean * mean[a];
-                    let wa = wmean * mean[a];
-                    acc.info[a * p..a * p + a + 1].iter_mut().zip(&mean[..=a]).for_each(|(h, mb)| *h -= wa * mb);
-                }
+                acc.score.iter_mut().zip(&mean).for_each(|(s, m)| *s -= wmean * m);
+                means.extend_from_slice(&mean);
+                mean_weights.push(wmean);
             }
-            let (by_s2, by_e2) = (wmean * by_s2, wmean * by_e2);
-            for a in 0..p {
-                let rows = a * p..a * p + a + 1;
-                if events.len() > 1 {
-                    acc.info[rows.clone()]
-                        .iter_mut()
-                        .zip(s2[rows.clone()].iter().zip(&e2[rows]))
-                        .for_each(|(h, (s, e))| *h += by_s2 * s - by_e2 * e);
-                } else {
-                    acc.info[rows.clone()].iter_mut().zip(&s2[rows]).for_each(|(h, s)| *h += by_s2 * s);
-                }
+            by_s2 *= wmean;
+            // a death's own E2 term (none without ties: f = 0)
+            if events.len() > 1 {
+                own.extend(events.iter().map(|&(k, wr)| (k, wr * wmean * by_e2)));
             }
         }
+        times.push((j, i, by_s2));
         i = j;
     }
-}
-
-/// v += w x and m += w x x' in m's lower triangle (rows of indicators are mostly zeros: those
-/// are skipped).
-fn add_outer(v: &mut [f64], m: &mut [f64], x: &[f64], w: f64) {
-    let p = x.len();
-    for a in 0..p {
-        if x[a] == 0.0 {
-            continue;
-        }
-        let wa = w * x[a];
-        v[a] += wa;
-        m[a * p..a * p + a + 1].iter_mut().zip(&x[..=a]).for_each(|(mab, xb)| *mab += wa * xb);
+    // earliest time first: each unit's S2 weight summed over the times it is at risk (coef
+    // holds r_k until here)
+    let mut through = 0.0;
+    for &(start, end, by_s2) in times.iter().rev() {
+        through += by_s2;
+        order[start..end].iter().for_each(|&k| coef[k] *= through);
     }
+    own.iter().for_each(|&(k, e2)| coef[k] -= e2);
 }
 
 /// Log partial likelihood, score and information summed over strata.
@@ -147,19 +150,6 @@ struct Sums {
     loglik: f64,
     score: Vec<f64>,
     info: Vec<f64>,
-}
-
-impl Sums {
-    /// The information's lower triangle, which [`efron`] sums, copied to the upper.
-    fn symmetric(mut self) -> Self {
-        let p = self.score.len();
-        for a in 0..p {
-            for b in 0..a {
-                self.info[b * p + a] = self.info[a * p + b];
-            }
-        }
-        self
-    }
 }
 
 /// The score residuals U_i (p per unit, unweighted) of one stratum at the linear predictor
@@ -300,11 +290,17 @@ pub fn cox_adjusted(
     let eta_of = |beta: &[f64]| -> Vec<f64> { (0..n).map(|i| crate::moments::dot_fast(x.row(i), beta)).collect() };
     let at = |beta: &[f64]| -> Sums {
         let eta = eta_of(beta);
-        let mut acc = Sums { loglik: 0.0, score: vec![0.0; p], info: vec![0.0; p * p] };
+        let mut acc = Sums { loglik: 0.0, score: vec![0.0; p], info: Vec::new() };
+        let (mut coef, mut means, mut mean_weights) = (vec![0.0; n], Vec::new(), Vec::new());
         for order in &orders {
-            efron(x, time, event, weights, order, &eta, &mut acc);
+            efron(x, time, event, weights, order, &eta, &mut acc, &mut coef, &mut means, &mut mean_weights);
         }
-        acc.symmetric()
+        let (second, _) = weighted_cross_products(&x.into(), |i| (coef[i], 0.0));
+        let rows = mean_weights.len();
+        let means = MatrixRef { n: rows, p, values: std::borrow::Cow::Owned(means) };
+        let (outer, _) = weighted_cross_products(&means, |i| (mean_weights[i], 0.0));
+        acc.info = second.iter().zip(&outer).map(|(a, b)| a - b).collect();
+        acc
     };
     let singular = || StatsError::Collinear { names: vec!["the Cox model's columns".to_string()] };
     let mut beta = vec![0.0; p];

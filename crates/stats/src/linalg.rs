@@ -427,7 +427,7 @@ fn cross_products_in_blocks<const P: usize>(
     (h, v)
 }
 
-/// One block's lower triangle of X'WX and X'Wt, rows added in order. A separate function with
+/// One block's lower triangle of X'WX and X'Wt, rows added in order (four at a time). A separate function with
 /// the width as an argument (not captured by a closure), so the compiler keeps it in a register.
 fn block_cross_products<const P: usize>(
     values: &[f64],
@@ -437,7 +437,30 @@ fn block_cross_products<const P: usize>(
 ) -> (Vec<f64>, Vec<f64>) {
     let p = if P == 0 { width } else { P };
     let (mut h, mut v) = (vec![0.0; p * p], vec![0.0; p]);
-    for i in rows {
+    // four rows at a time: each entry of the triangle is loaded and stored once per four rows
+    // (the pass is bound by those loads and stores, not by the arithmetic)
+    let start = rows.start;
+    let quads = (rows.end - start) / 4;
+    for q in 0..quads {
+        let i = start + 4 * q;
+        let (w0, t0) = row(i);
+        let (w1, t1) = row(i + 1);
+        let (w2, t2) = row(i + 2);
+        let (w3, t3) = row(i + 3);
+        let x0 = &values[i * p..(i + 1) * p];
+        let x1 = &values[(i + 1) * p..(i + 2) * p];
+        let x2 = &values[(i + 2) * p..(i + 3) * p];
+        let x3 = &values[(i + 3) * p..(i + 4) * p];
+        for a in 0..p {
+            let (wa0, wa1, wa2, wa3) = (w0 * x0[a], w1 * x1[a], w2 * x2[a], w3 * x3[a]);
+            v[a] += (wa0 * t0 + wa1 * t1) + (wa2 * t2 + wa3 * t3);
+            let row_a = &mut h[a * p..a * p + a + 1];
+            for (b, hb) in row_a.iter_mut().enumerate() {
+                *hb += (wa0 * x0[b] + wa1 * x1[b]) + (wa2 * x2[b] + wa3 * x3[b]);
+            }
+        }
+    }
+    for i in start + 4 * quads..rows.end {
         let (w, t) = row(i);
         let xi = &values[i * p..(i + 1) * p];
         for (a, &xa) in xi.iter().enumerate() {
@@ -739,7 +762,7 @@ pub struct Tridiagonal {
 }
 
 impl Tridiagonal {
-    /// The reduction of the symmetric `m` (p x p, row-major).
+    /// The reduction of the symmetric `m` (p x p, row-major; its lower triangle is read).
     pub fn new(m: &[f64], p: usize) -> Self {
         let mut a = m.to_vec();
         let mut reflectors = Vec::new();
@@ -758,24 +781,28 @@ impl Tridiagonal {
             }
             let beta = 2.0 / vv;
             let n = p - k - 1;
+            // w = beta A22 v from A22's lower triangle: row r's entries left of the diagonal
+            // serve w_r (a dot product) and, as the upper triangle's column r, w_c (an axpy)
             let mut w = vec![0.0; n];
-            for (r, wr) in w.iter_mut().enumerate() {
-                let row = &a[(k + 1 + r) * p + k + 1..(k + 1 + r) * p + p];
-                *wr = beta * dot_fast(row, &v);
+            for r in 0..n {
+                let start = (k + 1 + r) * p + k + 1;
+                let left = &a[start..start + r];
+                w[r] += dot_fast(left, &v[..r]) + a[start + r] * v[r];
+                let vr = v[r];
+                w[..r].iter_mut().zip(left).for_each(|(wc, arc)| *wc += arc * vr);
             }
+            w.iter_mut().for_each(|x| *x *= beta);
             let kk = 0.5 * beta * dot_fast(&w, &v);
             for (wr, vr) in w.iter_mut().zip(&v) {
                 *wr -= kk * vr;
             }
+            // A22 -= v w' + w v', in the lower triangle
             for r in 0..n {
                 let (vr, wr) = (v[r], w[r]);
-                let row = &mut a[(k + 1 + r) * p + k + 1..(k + 1 + r) * p + p];
-                for (c, x) in row.iter_mut().enumerate() {
-                    *x -= vr * w[c] + wr * v[c];
-                }
+                let start = (k + 1 + r) * p + k + 1;
+                a[start..=start + r].iter_mut().zip(w.iter().zip(&v)).for_each(|(x, (wc, vc))| *x -= vr * wc + wr * vc);
             }
             a[(k + 1) * p + k] = alpha;
-            a[k * p + k + 1] = alpha;
             reflectors.push((k + 1, beta, v));
         }
         let diagonal: Vec<f64> = (0..p).map(|i| a[i * p + i]).collect();
