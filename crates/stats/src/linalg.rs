@@ -924,9 +924,50 @@ impl Tridiagonal {
                 y.iter_mut().zip(&x).for_each(|(a, b)| *a += weight * b);
             }
         };
-        for j in 0..count {
-            let at = from + j as f64 * STEP;
-            solve((2.0 * at).exp(), 2.0 / std::f64::consts::PI * STEP * at.exp(), &inner, &mut out);
+        // the nodes side by side: at each row the nodes' factorisations and substitutions are
+        // independent, so they proceed together (row-major rows x nodes) rather than each
+        // node's chain of divisions waiting on the last
+        let taus: Vec<f64> = (0..count).map(|j| (2.0 * (from + j as f64 * STEP)).exp()).collect();
+        let weights: Vec<f64> =
+            (0..count).map(|j| 2.0 / std::f64::consts::PI * STEP * (from + j as f64 * STEP).exp()).collect();
+        // 1 / pivot and the multipliers e_i / pivot_i of each node's L D L'
+        let mut inverse_pivot = vec![0.0; p * count];
+        let mut multipliers = vec![0.0; p * count];
+        for (node, tau) in taus.iter().enumerate() {
+            inverse_pivot[node] = 1.0 / (d[0] + tau);
+        }
+        for i in 1..p {
+            let (done, rest) = inverse_pivot.split_at_mut(i * count);
+            let previous = &done[(i - 1) * count..];
+            let m = &mut multipliers[(i - 1) * count..i * count];
+            for node in 0..count {
+                m[node] = e[i - 1] * previous[node];
+                rest[node] = 1.0 / (d[i] + taus[node] - m[node] * e[i - 1]);
+            }
+        }
+        let mut x = vec![0.0; p * count];
+        for (z, y) in inner.iter().zip(out.iter_mut()) {
+            x[..count].fill(z[0]);
+            for i in 1..p {
+                let (done, rest) = x.split_at_mut(i * count);
+                let previous = &done[(i - 1) * count..];
+                let m = &multipliers[(i - 1) * count..i * count];
+                for node in 0..count {
+                    rest[node] = z[i] - m[node] * previous[node];
+                }
+            }
+            x.iter_mut().zip(&inverse_pivot).for_each(|(v, l)| *v *= l);
+            for i in (0..p - 1).rev() {
+                let (head, tail) = x.split_at_mut((i + 1) * count);
+                let (current, next) = (&mut head[i * count..], &tail[..count]);
+                let m = &multipliers[i * count..(i + 1) * count];
+                for node in 0..count {
+                    current[node] -= m[node] * next[node];
+                }
+            }
+            for (i, yi) in y.iter_mut().enumerate() {
+                *yi += dot_fast(&weights, &x[i * count..(i + 1) * count]);
+            }
         }
         // below the range: sum_m (-1)^m below[m] T^-(1+m) z
         let mut power = inner.clone();
