@@ -743,8 +743,24 @@ pub struct EigenTransforms {
     p: usize,
     /// Eigenvalues, in the order of the (implicit) eigenvectors.
     pub values: Vec<f64>,
-    reflectors: Vec<(usize, f64, Vec<f64>)>,
+    reflectors: Reflectors,
     rotations: Vec<(u32, f64, f64)>,
+}
+
+/// Householder reflectors (start, beta, v), each I - beta v v' on the rows from `start`.
+type Reflectors = Vec<(usize, f64, Vec<f64>)>;
+
+/// Q'z in place (the reflectors in order), or Qz (`reverse`: in reverse order).
+fn reflect(reflectors: &Reflectors, z: &mut [f64], reverse: bool) {
+    let one = |z: &mut [f64], (start, beta, v): &(usize, f64, Vec<f64>)| {
+        let dot = dot_fast(&z[*start..], v) * beta;
+        z[*start..].iter_mut().zip(v).for_each(|(a, b)| *a -= dot * b);
+    };
+    if reverse {
+        reflectors.iter().rev().for_each(|r| one(z, r));
+    } else {
+        reflectors.iter().for_each(|r| one(z, r));
+    }
 }
 
 /// A symmetric matrix reduced to tridiagonal form, T = Q'MQ with Q the product of Householder
@@ -758,7 +774,7 @@ pub struct Tridiagonal {
     pub diagonal: Vec<f64>,
     /// T's off-diagonal: `off[i]` = T[i+1][i] (the last is 0).
     pub off: Vec<f64>,
-    reflectors: Vec<(usize, f64, Vec<f64>)>,
+    reflectors: Reflectors,
 }
 
 impl Tridiagonal {
@@ -810,22 +826,6 @@ impl Tridiagonal {
         Tridiagonal { p, diagonal, off, reflectors }
     }
 
-    /// Q'z in place: the reflectors in order.
-    fn to_inner(&self, z: &mut [f64]) {
-        for (start, beta, v) in &self.reflectors {
-            let dot = dot_fast(&z[*start..], v) * beta;
-            z[*start..].iter_mut().zip(v).for_each(|(a, b)| *a -= dot * b);
-        }
-    }
-
-    /// Qz in place: the reflectors in reverse.
-    fn from_inner(&self, z: &mut [f64]) {
-        for (start, beta, v) in self.reflectors.iter().rev() {
-            let dot = dot_fast(&z[*start..], v) * beta;
-            z[*start..].iter_mut().zip(v).for_each(|(a, b)| *a -= dot * b);
-        }
-    }
-
     /// Whether every eigenvalue lies above `floor`.
     pub fn is_above(&self, floor: f64) -> bool {
         self.count_below(floor) == 0
@@ -872,7 +872,7 @@ impl Tridiagonal {
         let high = (0..p)
             .map(|i| d[i] + e[i].abs() + if i > 0 { e[i - 1].abs() } else { 0.0 })
             .fold(f64::NEG_INFINITY, f64::max);
-        if !(high.is_finite() && high > floor) || !self.is_above(floor) {
+        if !(high.is_finite() && high > floor && self.is_above(floor)) {
             return None;
         }
         // the largest high / 2^j at or below the smallest eigenvalue: j between 0 and the
@@ -901,7 +901,7 @@ impl Tridiagonal {
         };
         let (below, above) = (series(from), series(-last));
         let mut inner: Vec<Vec<f64>> = ys.iter().map(|y| y.to_vec()).collect();
-        inner.iter_mut().for_each(|z| self.to_inner(z));
+        inner.iter_mut().for_each(|z| reflect(&self.reflectors, z, false));
         let mut out = vec![vec![0.0; p]; ys.len()];
         // (T + tau I)^-1 z for each z, by T + tau I = L D L' (positive definite: no pivoting)
         let mut pivot = vec![0.0; p];
@@ -1000,7 +1000,7 @@ impl Tridiagonal {
                 y.iter_mut().zip(z).for_each(|(a, b)| *a += signed * b);
             }
         }
-        out.iter_mut().for_each(|y| self.from_inner(y));
+        out.iter_mut().for_each(|y| reflect(&self.reflectors, y, true));
         Some(out)
     }
 }
@@ -1070,38 +1070,7 @@ impl EigenTransforms {
 
     /// [`EigenTransforms::apply`] to two vectors in one pass over the transformations.
     pub fn apply_pair(&self, scale: &[f64], y1: &[f64], y2: &[f64]) -> (Vec<f64>, Vec<f64>) {
-        let (mut a, mut b) = (y1.to_vec(), y2.to_vec());
-        let reflect = |z: &mut [f64], start: usize, beta: f64, v: &[f64]| {
-            let dot = dot_fast(&z[start..], v) * beta;
-            z[start..].iter_mut().zip(v).for_each(|(x, y)| *x -= dot * y);
-        };
-        for (start, beta, v) in &self.reflectors {
-            reflect(&mut a, *start, *beta, v);
-            reflect(&mut b, *start, *beta, v);
-        }
-        for &(i, c, s) in &self.rotations {
-            let i = i as usize;
-            for z in [&mut a, &mut b] {
-                let (zi, zi1) = (z[i], z[i + 1]);
-                z[i] = c * zi - s * zi1;
-                z[i + 1] = s * zi + c * zi1;
-            }
-        }
-        a.iter_mut().zip(scale).for_each(|(x, f)| *x *= f);
-        b.iter_mut().zip(scale).for_each(|(x, f)| *x *= f);
-        for &(i, c, s) in self.rotations.iter().rev() {
-            let i = i as usize;
-            for z in [&mut a, &mut b] {
-                let (zi, zi1) = (z[i], z[i + 1]);
-                z[i] = c * zi + s * zi1;
-                z[i + 1] = -s * zi + c * zi1;
-            }
-        }
-        for (start, beta, v) in self.reflectors.iter().rev() {
-            reflect(&mut a, *start, *beta, v);
-            reflect(&mut b, *start, *beta, v);
-        }
-        (a, b)
+        (self.apply(scale, y1), self.apply(scale, y2))
     }
 
     /// The eigenvectors as columns (row-major): Q accumulated from the identity, each reflector
@@ -1136,10 +1105,7 @@ impl EigenTransforms {
     pub fn apply(&self, scale: &[f64], y: &[f64]) -> Vec<f64> {
         let mut z = y.to_vec();
         // V' y: the reflectors in order, then the rotations' transposes in order
-        for (start, beta, v) in &self.reflectors {
-            let dot = dot_fast(&z[*start..], v) * beta;
-            z[*start..].iter_mut().zip(v).for_each(|(a, b)| *a -= dot * b);
-        }
+        reflect(&self.reflectors, &mut z, false);
         for &(i, c, s) in &self.rotations {
             let i = i as usize;
             let (zi, zi1) = (z[i], z[i + 1]);
@@ -1154,10 +1120,7 @@ impl EigenTransforms {
             z[i] = c * zi + s * zi1;
             z[i + 1] = -s * zi + c * zi1;
         }
-        for (start, beta, v) in self.reflectors.iter().rev() {
-            let dot = dot_fast(&z[*start..], v) * beta;
-            z[*start..].iter_mut().zip(v).for_each(|(a, b)| *a -= dot * b);
-        }
+        reflect(&self.reflectors, &mut z, true);
         debug_assert_eq!(z.len(), self.p);
         z
     }
