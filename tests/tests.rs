@@ -945,7 +945,13 @@ fn report_runs_the_bundled_evaluation_with_identical_bytes_and_no_identifier() {
     for out in [&a, &b] {
         let run = report(&["--out", out.to_str().unwrap()]);
         assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
-        assert!(text(&run.stdout).contains("rate_ratio"), "terminal summary: {}", text(&run.stdout));
+        let summary = text(&run.stdout);
+        assert!(summary.contains("rate_ratio"), "terminal summary: {summary}");
+        // the randomisation p first, the tests that reject too often marked and explained
+        let header = summary.lines().find(|l| l.starts_with("| primary outcome")).unwrap_or_default();
+        let at = |name: &str| header.find(name).unwrap_or(usize::MAX);
+        assert!(at("| randomisation p |") < at("| CR2 p* |") && at("| CR2 p* |") < at("| wild p* |"), "{header}");
+        assert!(summary.contains("* for comparison only") && summary.contains("randomisation p and Holm"), "{summary}");
     }
     let (fa, fb) = (files_of(&a), files_of(&b));
     // JSON at the top, every table in five formats under tables/, README.txt naming them

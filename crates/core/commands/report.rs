@@ -448,6 +448,9 @@ pub fn run(args: Args) -> CommandResult {
         results.balance.n.matched_control.map_or("c".to_string(), |n| n.to_string()),
     );
     text += &tables::primary_summary(&results).render(Format::Md);
+    if let Some(note) = tables::primary_summary_note(&results) {
+        text += &format!("\n{note}");
+    }
     text += &format!(
         "\nwrote {} (report.html, notebook.ipynb, figures/, tables, run.json) in {:.1} s\n",
         out.display(),

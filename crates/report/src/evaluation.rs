@@ -376,10 +376,42 @@ const PRIMARY_SUMMARY: &[Column<EffectRow>] = &[
     Column { name: "wild p", cell: |e| num(e.wild_p_value) },
 ];
 
+/// The primary rows as the terminal summary shows them with randomisation inference: the test
+/// the decisions rest on (the randomisation p and Holm's over it) first, the cluster-robust and
+/// wild bootstrap p-values after it, marked as being for comparison.
+const PRIMARY_SUMMARY_RI: &[Column<EffectRow>] = &[
+    Column { name: "primary outcome", cell: |e| Cell::text(&e.outcome) },
+    Column { name: "estimate", cell: |e| Cell::text(e.estimate_type) },
+    Column { name: "value", cell: |e| num(e.estimate) },
+    Column { name: "95% CI low", cell: |e| num(e.ci_low) },
+    Column { name: "95% CI high", cell: |e| num(e.ci_high) },
+    Column { name: "randomisation p", cell: |e| num(e.ri_p_value) },
+    Column { name: "Holm p", cell: |e| num(e.p_holm) },
+    Column { name: "CR2 p*", cell: |e| num(e.p_value) },
+    Column { name: "wild p*", cell: |e| num(e.wild_p_value) },
+];
+
 /// The primary rows only, as the terminal summary shows them.
 pub fn primary_summary(r: &Published) -> Table {
     let primary: Vec<&EffectRow> = r.effects.iter().filter(|e| e.primary).collect();
-    Table::of(PRIMARY_SUMMARY, primary)
+    let columns = if has_randomisation(r) { PRIMARY_SUMMARY_RI } else { PRIMARY_SUMMARY };
+    Table::of(columns, primary)
+}
+
+/// Whether some primary row carries a randomisation p-value.
+fn has_randomisation(r: &Published) -> bool {
+    r.effects.iter().any(|e| e.primary && e.ri_p_value.is_some())
+}
+
+/// The line under [`primary_summary`] that says which p-values the decisions rest on (None
+/// without randomisation inference).
+pub fn primary_summary_note(r: &Published) -> Option<String> {
+    has_randomisation(r).then(|| {
+        "* for comparison only: with this few pilot sites the cluster-robust (CR2; Cox: robust) and wild bootstrap \
+         tests reject a true null more often than their level (report.html, \"How often each test rejects\"); the \
+         findings rest on the randomisation p and Holm's over it.\n"
+            .to_string()
+    })
 }
 
 /// `effects`: one row per estimate.

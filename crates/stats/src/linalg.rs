@@ -772,7 +772,7 @@ pub struct Tridiagonal {
     p: usize,
     /// T's diagonal.
     pub diagonal: Vec<f64>,
-    /// T's off-diagonal: `off[i]` = T[i+1][i] (the last is 0).
+    /// T's off-diagonal: `off[i]` is T's entry (i + 1, i) (the last is 0).
     pub off: Vec<f64>,
     reflectors: Reflectors,
 }
@@ -859,7 +859,8 @@ impl Tridiagonal {
     /// 2.5 on each side; beyond it the nodes are summed in closed form, as power series in T^-1
     /// below the range and in T above it, each power's weights a geometric series (the terms
     /// fall by e^-5 each: seven leave 1e-15). The range: above, Gershgorin's bound; below, the
-    /// smallest power of 2 under it that no eigenvalue falls below ([`Self::count_below`]).
+    /// smallest power of 2 under it that no eigenvalue falls below (counted by the signs of the LDL'
+    /// pivots of T - sigma I, Sylvester's law of inertia).
     pub fn inverse_sqrt(&self, ys: &[&[f64]], floor: f64) -> Option<Vec<Vec<f64>>> {
         const STEP: f64 = 0.25;
         const TAIL: f64 = 2.5;
