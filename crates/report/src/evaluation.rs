@@ -363,28 +363,26 @@ fn flagged_line(balance: &Balance, what: &str) -> String {
     }
 }
 
-/// The primary rows as the terminal summary shows them.
+/// The primary rows' estimates as the terminal summary shows them; their tests follow.
 const PRIMARY_SUMMARY: &[Column<EffectRow>] = &[
     Column { name: "primary outcome", cell: |e| Cell::text(&e.outcome) },
     Column { name: "estimate", cell: |e| Cell::text(e.estimate_type) },
     Column { name: "value", cell: |e| num(e.estimate) },
     Column { name: "95% CI low", cell: |e| num(e.ci_low) },
     Column { name: "95% CI high", cell: |e| num(e.ci_high) },
+];
+
+/// The tests without randomisation inference.
+const PRIMARY_TESTS: &[Column<EffectRow>] = &[
     Column { name: "p", cell: |e| num(e.p_value) },
-    Column { name: "randomisation p", cell: |e| num(e.ri_p_value) },
     Column { name: "Holm p", cell: |e| num(e.p_holm) },
     Column { name: "wild p", cell: |e| num(e.wild_p_value) },
 ];
 
-/// The primary rows as the terminal summary shows them with randomisation inference: the test
-/// the decisions rest on (the randomisation p and Holm's over it) first, the cluster-robust and
-/// wild bootstrap p-values after it, marked as being for comparison.
-const PRIMARY_SUMMARY_RI: &[Column<EffectRow>] = &[
-    Column { name: "primary outcome", cell: |e| Cell::text(&e.outcome) },
-    Column { name: "estimate", cell: |e| Cell::text(e.estimate_type) },
-    Column { name: "value", cell: |e| num(e.estimate) },
-    Column { name: "95% CI low", cell: |e| num(e.ci_low) },
-    Column { name: "95% CI high", cell: |e| num(e.ci_high) },
+/// The tests with randomisation inference: the one the decisions rest on (the randomisation p
+/// and Holm's over it) first, the cluster-robust and wild bootstrap p-values after it, marked
+/// as being for comparison.
+const PRIMARY_TESTS_RI: &[Column<EffectRow>] = &[
     Column { name: "randomisation p", cell: |e| num(e.ri_p_value) },
     Column { name: "Holm p", cell: |e| num(e.p_holm) },
     Column { name: "CR2 p*", cell: |e| num(e.p_value) },
@@ -394,8 +392,9 @@ const PRIMARY_SUMMARY_RI: &[Column<EffectRow>] = &[
 /// The primary rows only, as the terminal summary shows them.
 pub fn primary_summary(r: &Published) -> Table {
     let primary: Vec<&EffectRow> = r.effects.iter().filter(|e| e.primary).collect();
-    let columns = if has_randomisation(r) { PRIMARY_SUMMARY_RI } else { PRIMARY_SUMMARY };
-    Table::of(columns, primary)
+    let tests = if has_randomisation(r) { PRIMARY_TESTS_RI } else { PRIMARY_TESTS };
+    let columns: Vec<Column<EffectRow>> = PRIMARY_SUMMARY.iter().chain(tests).copied().collect();
+    Table::of(&columns, primary)
 }
 
 /// Whether some primary row carries a randomisation p-value.
