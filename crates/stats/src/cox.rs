@@ -55,7 +55,7 @@ impl CoxFit {
 /// E0 and m = (S1 - f E1) / a0. Summed over the steps and times, the second moments are one
 /// weighted Gram matrix X' diag(c) X: a unit j at risk through the times t <= t_j carries
 /// c_j = r_j (sum over those times of wmean sum_l 1/a0) less, if it dies, r_j wmean sum_l f/a0
-/// at its own time (written into `coef`). The means' outer products are another, of the rows
+/// at its own time (written into `gram_weight`). The means' outer products are another, of the rows
 /// m with weight wmean (pushed onto `means` and `mean_weights`). Each Gram matrix is then a
 /// single pass over its rows ([`crate::linalg::weighted_cross_products`]) instead of an
 /// O(p^2) update per unit and per time.
@@ -68,7 +68,7 @@ fn efron(
     order: &[usize],
     eta: &[f64],
     acc: &mut Sums,
-    coef: &mut [f64],
+    gram_weight: &mut [f64],
     means: &mut Vec<f64>,
     mean_weights: &mut Vec<f64>,
 ) {
@@ -92,7 +92,7 @@ fn efron(
             let wr = w[k] * eta[k].exp();
             s0 += wr;
             s1.iter_mut().zip(x.row(k)).for_each(|(a, b)| *a += wr * b);
-            coef[k] = wr;
+            gram_weight[k] = wr;
             if event[k] {
                 events.push((k, wr));
             }
@@ -135,14 +135,14 @@ fn efron(
         times.push((j, i, by_s2));
         i = j;
     }
-    // earliest time first: each unit's S2 weight summed over the times it is at risk (coef
+    // earliest time first: each unit's S2 weight summed over the times it is at risk (gram_weight
     // holds r_k until here)
     let mut through = 0.0;
     for &(start, end, by_s2) in times.iter().rev() {
         through += by_s2;
-        order[start..end].iter().for_each(|&k| coef[k] *= through);
+        order[start..end].iter().for_each(|&k| gram_weight[k] *= through);
     }
-    own.iter().for_each(|&(k, e2)| coef[k] -= e2);
+    own.iter().for_each(|&(k, e2)| gram_weight[k] -= e2);
 }
 
 /// Log partial likelihood, score and information summed over strata.
@@ -291,11 +291,11 @@ pub fn cox_adjusted(
     let at = |beta: &[f64]| -> Sums {
         let eta = eta_of(beta);
         let mut acc = Sums { loglik: 0.0, score: vec![0.0; p], info: Vec::new() };
-        let (mut coef, mut means, mut mean_weights) = (vec![0.0; n], Vec::new(), Vec::new());
+        let (mut gram_weight, mut means, mut mean_weights) = (vec![0.0; n], Vec::new(), Vec::new());
         for order in &orders {
-            efron(x, time, event, weights, order, &eta, &mut acc, &mut coef, &mut means, &mut mean_weights);
+            efron(x, time, event, weights, order, &eta, &mut acc, &mut gram_weight, &mut means, &mut mean_weights);
         }
-        let (second, _) = weighted_cross_products(&x.into(), |i| (coef[i], 0.0));
+        let (second, _) = weighted_cross_products(&x.into(), |i| (gram_weight[i], 0.0));
         let rows = mean_weights.len();
         let means = MatrixRef { n: rows, p, values: std::borrow::Cow::Owned(means) };
         let (outer, _) = weighted_cross_products(&means, |i| (mean_weights[i], 0.0));

@@ -430,7 +430,7 @@ impl ValidGlmParams {
         let mut dev_old = family.deviance(y, &mu, prior);
         let tol = 1e-7f64.min(self.0.epsilon / 1000.0);
         let mut coef_old: Option<Vec<f64>> = None;
-        let mut last_cov = Vec::new();
+        let mut last_cov = Unscaled::Covariance(Vec::new());
         let mut coef = vec![0.0; p];
         let mut converged = false;
         let mut iterations = 0;
@@ -493,7 +493,7 @@ impl ValidGlmParams {
                 cholesky(&h, p, 1e-3).map(|l| {
                     let delta = cholesky_solve(&l, &v);
                     let b = if from_start { delta } else { coef.iter().zip(&delta).map(|(c, d)| c + d).collect() };
-                    (b, cholesky_inverse(&l, p))
+                    (b, Unscaled::Factor(l))
                 })
             };
             let (mut start, cov) = match normal {
@@ -509,7 +509,7 @@ impl ValidGlmParams {
                     let ls = weighted_least_squares(x, &z, &w, tol).map_err(|dependent| StatsError::Collinear {
                         names: dependent.0.iter().map(|&j| names[j].clone()).collect(),
                     })?;
-                    (ls.coef, ls.unscaled_cov)
+                    (ls.coef, Unscaled::Covariance(ls.unscaled_cov))
                 }
             };
             last_cov = cov;
@@ -564,6 +564,11 @@ impl ValidGlmParams {
         if !converged && !self.0.as_r {
             return Err(StatsError::NotConverged { iterations });
         }
+        // the covariance of the last step only (each step's would be O(p^3) thrown away)
+        let last_cov = match last_cov {
+            Unscaled::Factor(l) => cholesky_inverse(&l, p),
+            Unscaled::Covariance(c) => c,
+        };
         let se = (0..p).map(|j| last_cov[j * p + j].sqrt()).collect();
         Ok(GlmFit {
             names: names.to_vec(),
@@ -577,6 +582,13 @@ impl ValidGlmParams {
             covariance: last_cov,
         })
     }
+}
+
+/// An IRLS step's unscaled covariance (X'WX)^-1: the Cholesky factor of X'WX from the normal
+/// equations, inverted only for the step that turns out to be the last, or the QR's inverse.
+enum Unscaled {
+    Factor(Vec<f64>),
+    Covariance(Vec<f64>),
 }
 
 impl GlmFit {

@@ -750,6 +750,21 @@ pub struct EigenTransforms {
 /// Householder reflectors (start, beta, v), each I - beta v v' on the rows from `start`.
 type Reflectors = Vec<(usize, f64, Vec<f64>)>;
 
+/// The weights of the resolvent integral's nodes beyond one end of the trapezoid rule, summed
+/// as geometric series, one per power of the tail's series: with node weights (2/pi) h e^s and
+/// tau = e^(2s), power m's weights over the tail sum to (2/pi) h e^((1+2m) end) q / (1 - q),
+/// q = e^(-(1+2m) h), where `end` is the first node's s below the range and minus the last
+/// node's s above it.
+pub(crate) fn tail_series(step: f64, end: f64, terms: usize) -> Vec<f64> {
+    (0..terms)
+        .map(|power| {
+            let rate = (1 + 2 * power) as f64;
+            let q = (-rate * step).exp();
+            2.0 / std::f64::consts::PI * step * (rate * end).exp() * q / (1.0 - q)
+        })
+        .collect()
+}
+
 /// Q'z in place (the reflectors in order), or Qz (`reverse`: in reverse order).
 fn reflect(reflectors: &Reflectors, z: &mut [f64], reverse: bool) {
     let one = |z: &mut [f64], (start, beta, v): &(usize, f64, Vec<f64>)| {
@@ -891,39 +906,29 @@ impl Tridiagonal {
         let (from, to) = (0.5 * low.ln() - TAIL, 0.5 * high.ln() + TAIL);
         let count = ((to - from) / STEP).ceil() as usize + 1;
         let last = from + (count - 1) as f64 * STEP;
-        let series = |end: f64| -> Vec<f64> {
-            (0..TERMS)
-                .map(|power| {
-                    let rate = (1 + 2 * power) as f64;
-                    let q = (-rate * STEP).exp();
-                    2.0 / std::f64::consts::PI * STEP * (rate * end).exp() * q / (1.0 - q)
-                })
-                .collect()
-        };
-        let (below, above) = (series(from), series(-last));
+        let (below, above) = (tail_series(STEP, from, TERMS), tail_series(STEP, -last, TERMS));
         let mut inner: Vec<Vec<f64>> = ys.iter().map(|y| y.to_vec()).collect();
         inner.iter_mut().for_each(|z| reflect(&self.reflectors, z, false));
         let mut out = vec![vec![0.0; p]; ys.len()];
-        // (T + tau I)^-1 z for each z, by T + tau I = L D L' (positive definite: no pivoting)
+        // T^-1 z, by T = L D L' (positive definite: no pivoting), factorised once for the
+        // lower tail's powers
         let mut pivot = vec![0.0; p];
         let mut multiplier = vec![0.0; p];
-        let mut solve = |tau: f64, weight: f64, zs: &[Vec<f64>], into: &mut [Vec<f64>]| {
-            pivot[0] = d[0] + tau;
+        pivot[0] = d[0];
+        for i in 1..p {
+            multiplier[i - 1] = e[i - 1] / pivot[i - 1];
+            pivot[i] = d[i] - multiplier[i - 1] * e[i - 1];
+        }
+        let solve = |z: &[f64]| -> Vec<f64> {
+            let mut x = z.to_vec();
             for i in 1..p {
-                multiplier[i - 1] = e[i - 1] / pivot[i - 1];
-                pivot[i] = d[i] + tau - multiplier[i - 1] * e[i - 1];
+                x[i] -= multiplier[i - 1] * x[i - 1];
             }
-            for (z, y) in zs.iter().zip(into.iter_mut()) {
-                let mut x = z.clone();
-                for i in 1..p {
-                    x[i] -= multiplier[i - 1] * x[i - 1];
-                }
-                x.iter_mut().zip(&pivot).for_each(|(v, l)| *v /= l);
-                for i in (0..p - 1).rev() {
-                    x[i] -= multiplier[i] * x[i + 1];
-                }
-                y.iter_mut().zip(&x).for_each(|(a, b)| *a += weight * b);
+            x.iter_mut().zip(&pivot).for_each(|(v, l)| *v /= l);
+            for i in (0..p - 1).rev() {
+                x[i] -= multiplier[i] * x[i + 1];
             }
+            x
         };
         // the nodes side by side: at each row the nodes' factorisations and substitutions are
         // independent, so they proceed together (row-major rows x nodes) rather than each
@@ -973,9 +978,7 @@ impl Tridiagonal {
         // below the range: sum_m (-1)^m below[m] T^-(1+m) z
         let mut power = inner.clone();
         for (m, weight) in below.iter().enumerate() {
-            let mut next = vec![vec![0.0; p]; power.len()];
-            solve(0.0, 1.0, &power, &mut next);
-            power = next;
+            power = power.iter().map(|z| solve(z)).collect();
             let signed = if m % 2 == 0 { *weight } else { -weight };
             for (y, z) in out.iter_mut().zip(&power) {
                 y.iter_mut().zip(z).for_each(|(a, b)| *a += signed * b);
@@ -1067,11 +1070,6 @@ impl EigenTransforms {
             }
         }
         EigenTransforms { p, values: d, reflectors, rotations }
-    }
-
-    /// [`EigenTransforms::apply`] to two vectors in one pass over the transformations.
-    pub fn apply_pair(&self, scale: &[f64], y1: &[f64], y2: &[f64]) -> (Vec<f64>, Vec<f64>) {
-        (self.apply(scale, y1), self.apply(scale, y2))
     }
 
     /// The eigenvectors as columns (row-major): Q accumulated from the identity, each reflector
@@ -1238,8 +1236,6 @@ mod eigen_tests {
             let scale: Vec<f64> = values.iter().map(|l| 1.0 / l.sqrt()).collect();
             let y: Vec<f64> = (0..p).map(|_| rng.normal()).collect();
             let ours = t.apply(&scale, &y);
-            let (again, _) = t.apply_pair(&scale, &y, &y);
-            assert_eq!(ours, again);
             for r in 0..p {
                 let direct: f64 = (0..p)
                     .map(|l| vectors[r * p + l] * scale[l] * (0..p).map(|q| vectors[q * p + l] * y[q]).sum::<f64>())

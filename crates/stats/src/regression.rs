@@ -19,7 +19,7 @@
 
 use crate::distributions::{pt, qt};
 use crate::error::{Result, StatsError};
-use crate::linalg::{symmetric_eigen, weighted_least_squares, ColumnRef, Matrix, MatrixRef};
+use crate::linalg::{symmetric_eigen, tail_series, weighted_least_squares, ColumnRef, Matrix, MatrixRef};
 use crate::moments::dot_fast;
 
 /// A fitted weighted least squares regression.
@@ -707,7 +707,7 @@ impl InverseRoot {
     /// G^(-1/2) applied to two vectors.
     fn apply_pair(&self, y1: &[f64], y2: &[f64]) -> (Vec<f64>, Vec<f64>) {
         match self {
-            InverseRoot::Dense { transforms, root } => transforms.apply_pair(root, y1, y2),
+            InverseRoot::Dense { transforms, root } => (transforms.apply(root, y1), transforms.apply(root, y2)),
             InverseRoot::Quadrature(reduced) => {
                 let mut both = Self::quadrature(reduced, &[y1, y2]);
                 let second = both.pop().unwrap_or_default();
@@ -937,16 +937,8 @@ impl Resolvent {
             nodes.push((tau, 2.0 / std::f64::consts::PI * Self::STEP * at.exp(), factor));
         }
         let last = from + (count - 1) as f64 * Self::STEP;
-        let series = |end: f64| -> Vec<f64> {
-            (0..Self::TERMS)
-                .map(|power| {
-                    let rate = (1 + 2 * power) as f64;
-                    let q = (-rate * Self::STEP).exp();
-                    2.0 / std::f64::consts::PI * Self::STEP * (rate * end).exp() * q / (1.0 - q)
-                })
-                .collect()
-        };
-        Some(Resolvent { nodes, theta2, u, k, outside: chol, below: series(from), above: series(-last), m: m.to_vec() })
+        let (below, above) = (tail_series(Self::STEP, from, Self::TERMS), tail_series(Self::STEP, -last, Self::TERMS));
+        Some(Resolvent { nodes, theta2, u, k, outside: chol, below, above, m: m.to_vec() })
     }
 
     /// G x = theta^2 x - U M U'x.

@@ -217,6 +217,34 @@ impl WildOut {
     }
 }
 
+/// The designs every adjusted model of a sample shares, built once per sample (on first use)
+/// rather than once per outcome, since each drops collinear columns by a pass over the rows:
+/// the effect models' design under the match weights (the count outcomes' ratios when no cell
+/// is separated, and the binary outcome's rows) and the Cox models' design. None without
+/// adjustment, or without a sample ([`Designs::default`]: each caller builds its own).
+#[derive(Default)]
+struct Designs<'s> {
+    sample: Option<&'s Sample>,
+    model: std::cell::OnceCell<Model>,
+    cox: std::cell::OnceCell<Matrix>,
+}
+
+impl<'s> Designs<'s> {
+    fn of(sample: &'s Sample) -> Self {
+        Designs { sample: Some(sample), ..Designs::default() }
+    }
+
+    fn model(&self) -> Option<&Model> {
+        let s = self.sample.filter(|s| s.covariates.is_some())?;
+        Some(self.model.get_or_init(|| Model::new(s, &[], &s.weights)))
+    }
+
+    fn cox(&self) -> Option<&Matrix> {
+        let s = self.sample.filter(|s| s.covariates.is_some())?;
+        Some(self.cox.get_or_init(|| cox_design(s)))
+    }
+}
+
 /// A count outcome: the rate ratio (Poisson GLM with a log-exposure offset, prior weights =
 /// match weights; CR2 of the GLM's working regression) and the rate difference (WLS of
 /// count / exposure with weights = match weight x exposure). The wild bootstrap runs on the
@@ -230,6 +258,19 @@ pub fn count_rows(
     s: &Sample,
     wild: &Wild,
     detail: Detail,
+) -> Result<Vec<EffectRow>> {
+    count_rows_with(outcome, count, exposure, s, wild, detail, &Designs::default())
+}
+
+/// [`count_rows`] with the sample's designs, when the caller has built them.
+fn count_rows_with(
+    outcome: Outcome,
+    count: &[f64],
+    exposure: &[f64],
+    s: &Sample,
+    wild: &Wild,
+    detail: Detail,
+    designs: &Designs,
 ) -> Result<Vec<EffectRow>> {
     // with no event in an arm the rate ratio is 0 or infinite (R's glm returns a huge number):
     // it is left empty, the rate difference is still estimated
@@ -257,7 +298,7 @@ pub fn count_rows(
     if !degenerate {
         if adjusted {
             if let Some((theta, se, se2)) =
-                g_ratio(Family::Poisson, Contrast::Ratio, count, Some(&offset), s, None, &step, detail)?
+                g_ratio(Family::Poisson, Contrast::Ratio, count, Some(&offset), s, designs.model(), &step, detail)?
             {
                 let df = linear.as_ref().map_or(f64::NAN, |l| l.2.df);
                 fill(
@@ -332,8 +373,27 @@ pub fn cost_rows(outcome: Outcome, cost: &[f64], exposure: &[f64], s: &Sample, w
 ///
 /// With [`Detail::Primary`] only the risk difference, without its secondary column.
 pub fn binary_rows(outcome: Outcome, y: &[f64], s: &Sample, wild: &Wild, detail: Detail) -> Result<Vec<EffectRow>> {
+    binary_rows_with(outcome, y, s, wild, detail, &Designs::default())
+}
+
+/// [`binary_rows`] with the sample's designs, when the caller has built them.
+fn binary_rows_with(
+    outcome: Outcome,
+    y: &[f64],
+    s: &Sample,
+    wild: &Wild,
+    detail: Detail,
+    designs: &Designs,
+) -> Result<Vec<EffectRow>> {
     let adjusted = s.covariates.is_some();
-    let model = Model::new(s, &[], &s.weights);
+    let built;
+    let model = match designs.model() {
+        Some(model) => model,
+        None => {
+            built = Model::new(s, &[], &s.weights);
+            &built
+        }
+    };
     let x = &model.x;
     let step = format!("{outcome}: risk difference");
     let fit = wls(x, y, Some(&s.weights)).map_err(at(step.clone()))?;
@@ -381,7 +441,7 @@ pub fn binary_rows(outcome: Outcome, y: &[f64], s: &Sample, wild: &Wild, detail:
         let step = format!("{outcome}: {estimate_type}");
         if adjusted {
             let contrast = if family == Family::Logit { Contrast::Odds } else { Contrast::Ratio };
-            if let Some((theta, se, se2)) = g_ratio(family, contrast, y, None, s, Some(&model), &step, detail)? {
+            if let Some((theta, se, se2)) = g_ratio(family, contrast, y, None, s, Some(model), &step, detail)? {
                 let inference =
                     Inference { estimate: theta, se, df: linear_df, p_value: 0.0, ci_low: 0.0, ci_high: 0.0 };
                 fill(&mut r, &inference, theta, true);
@@ -444,13 +504,34 @@ pub fn time_to_event_rows(
     window_days: f64,
     detail: Detail,
 ) -> Result<(Vec<EffectRow>, SurvivalResult)> {
+    time_to_event_rows_with(outcome, time, event, s, window_days, detail, &Designs::default())
+}
+
+/// [`time_to_event_rows`] with the sample's designs, when the caller has built them.
+fn time_to_event_rows_with(
+    outcome: Outcome,
+    time: &[f64],
+    event: &[bool],
+    s: &Sample,
+    window_days: f64,
+    detail: Detail,
+    designs: &Designs,
+) -> Result<(Vec<EffectRow>, SurvivalResult)> {
     let step = format!("{outcome}: hazard ratio");
     // with stacks the Cox model is stratified by stack (docs/evaluation.md "Staggered go-lives")
     let strata = (s.stacks() > 1).then_some(s.stack.as_slice());
     // with adjustment the covariates join the model (a conditional hazard ratio)
-    let adjusted_design = s.covariates.as_ref().map(|_| cox_design(s));
+    let built;
+    let adjusted_design = match (designs.cox(), &s.covariates) {
+        (Some(x), _) => Some(x),
+        (None, Some(_)) => {
+            built = cox_design(s);
+            Some(&built)
+        }
+        (None, None) => None,
+    };
     let fit = |cluster: Option<&[usize]>| -> Result<(f64, f64, usize)> {
-        match &adjusted_design {
+        match adjusted_design {
             Some(x) => cox_adjusted(time, event, x, &s.weights, cluster, strata)
                 .map(|c| (c.coef[0], c.se_robust(0), c.clusters))
                 .map_err(at(step.clone())),
@@ -612,25 +693,19 @@ pub(crate) fn child_outcomes(
     let pick = |v: &[f64]| -> Vec<f64> { matched.iter().map(|&i| v[i]).collect() };
     let pick_bool = |v: &[bool]| -> Vec<bool> { matched.iter().map(|&i| v[i]).collect() };
     let wild = wild_params(config);
+    let designs = Designs::of(&sample);
     let mut effects = Vec::new();
     let mut survival = Vec::new();
     for &outcome in config.outcomes() {
         // an outcome that cannot be estimated (no events in an arm, one site only) keeps its
         // rows, empty, and says why; the rest of the evaluation goes on
         let estimated = match outcome {
-            Outcome::SwChanges => {
-                count_rows(outcome, &pick(&cohort.sw_changes), &pick(&cohort.exposure_years), &sample, &wild, detail)
+            Outcome::SwChanges | Outcome::PlacementMoves => {
+                let count = if outcome == Outcome::SwChanges { &cohort.sw_changes } else { &cohort.placement_moves };
+                count_rows_with(outcome, &pick(count), &pick(&cohort.exposure_years), &sample, &wild, detail, &designs)
             }
-            Outcome::PlacementMoves => count_rows(
-                outcome,
-                &pick(&cohort.placement_moves),
-                &pick(&cohort.exposure_years),
-                &sample,
-                &wild,
-                detail,
-            ),
             Outcome::ThreePlusPlacements => {
-                binary_rows(outcome, &pick(&cohort.three_plus_placements), &sample, &wild, detail)
+                binary_rows_with(outcome, &pick(&cohort.three_plus_placements), &sample, &wild, detail, &designs)
             }
             // not a child-level outcome: the value-for-money stage estimates it
             Outcome::CostPerChildYear => continue,
@@ -640,12 +715,11 @@ pub(crate) fn child_outcomes(
                 } else {
                     (&cohort.time_to_placement_move, &cohort.placement_move_event)
                 };
-                time_to_event_rows(outcome, &pick(time), &pick_bool(event), &sample, window_days, detail).map(
-                    |(rows, curves)| {
+                time_to_event_rows_with(outcome, &pick(time), &pick_bool(event), &sample, window_days, detail, &designs)
+                    .map(|(rows, curves)| {
                         survival.push(curves);
                         rows
-                    },
-                )
+                    })
             }
         };
         match estimated {
