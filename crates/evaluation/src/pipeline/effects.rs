@@ -223,7 +223,7 @@ impl WildOut {
 /// is separated, and the binary outcome's rows) and the Cox models' design. None without
 /// adjustment, or without a sample ([`Designs::default`]: each caller builds its own).
 #[derive(Default)]
-struct Designs<'s> {
+pub(crate) struct Designs<'s> {
     sample: Option<&'s Sample>,
     model: std::cell::OnceCell<Model>,
     cox: std::cell::OnceCell<Matrix>,
@@ -251,19 +251,8 @@ impl<'s> Designs<'s> {
 /// rate difference; its p-value is shown on both rows.
 ///
 /// With [`Detail::Primary`] only the rate ratio, without its secondary column.
-pub fn count_rows(
-    outcome: Outcome,
-    count: &[f64],
-    exposure: &[f64],
-    s: &Sample,
-    wild: &Wild,
-    detail: Detail,
-) -> Result<Vec<EffectRow>> {
-    count_rows_with(outcome, count, exposure, s, wild, detail, &Designs::default())
-}
-
-/// [`count_rows`] with the sample's designs, when the caller has built them.
-fn count_rows_with(
+/// `designs`: the sample's shared designs ([`Designs::default`]: each model builds its own).
+pub(crate) fn count_rows(
     outcome: Outcome,
     count: &[f64],
     exposure: &[f64],
@@ -372,12 +361,8 @@ pub fn cost_rows(outcome: Outcome, cost: &[f64], exposure: &[f64], s: &Sample, w
 /// quasibinomial GLM), each with CR2 on site.
 ///
 /// With [`Detail::Primary`] only the risk difference, without its secondary column.
-pub fn binary_rows(outcome: Outcome, y: &[f64], s: &Sample, wild: &Wild, detail: Detail) -> Result<Vec<EffectRow>> {
-    binary_rows_with(outcome, y, s, wild, detail, &Designs::default())
-}
-
-/// [`binary_rows`] with the sample's designs, when the caller has built them.
-fn binary_rows_with(
+/// `designs`: the sample's shared designs ([`Designs::default`]: each model builds its own).
+pub(crate) fn binary_rows(
     outcome: Outcome,
     y: &[f64],
     s: &Sample,
@@ -496,19 +481,8 @@ fn curve(km: &KaplanMeier, grid: &[f64]) -> Curve {
 /// column the robust error clustered on subclass (normal). Kaplan-Meier curves by arm and the
 /// log-rank test (the robust score test when weights vary). With [`Detail::Primary`] the hazard
 /// ratio only (empty curves, no test, no secondary column).
-pub fn time_to_event_rows(
-    outcome: Outcome,
-    time: &[f64],
-    event: &[bool],
-    s: &Sample,
-    window_days: f64,
-    detail: Detail,
-) -> Result<(Vec<EffectRow>, SurvivalResult)> {
-    time_to_event_rows_with(outcome, time, event, s, window_days, detail, &Designs::default())
-}
-
-/// [`time_to_event_rows`] with the sample's designs, when the caller has built them.
-fn time_to_event_rows_with(
+/// `designs`: the sample's shared designs ([`Designs::default`]: each model builds its own).
+pub(crate) fn time_to_event_rows(
     outcome: Outcome,
     time: &[f64],
     event: &[bool],
@@ -702,10 +676,10 @@ pub(crate) fn child_outcomes(
         let estimated = match outcome {
             Outcome::SwChanges | Outcome::PlacementMoves => {
                 let count = if outcome == Outcome::SwChanges { &cohort.sw_changes } else { &cohort.placement_moves };
-                count_rows_with(outcome, &pick(count), &pick(&cohort.exposure_years), &sample, &wild, detail, &designs)
+                count_rows(outcome, &pick(count), &pick(&cohort.exposure_years), &sample, &wild, detail, &designs)
             }
             Outcome::ThreePlusPlacements => {
-                binary_rows_with(outcome, &pick(&cohort.three_plus_placements), &sample, &wild, detail, &designs)
+                binary_rows(outcome, &pick(&cohort.three_plus_placements), &sample, &wild, detail, &designs)
             }
             // not a child-level outcome: the value-for-money stage estimates it
             Outcome::CostPerChildYear => continue,
@@ -715,11 +689,12 @@ pub(crate) fn child_outcomes(
                 } else {
                     (&cohort.time_to_placement_move, &cohort.placement_move_event)
                 };
-                time_to_event_rows_with(outcome, &pick(time), &pick_bool(event), &sample, window_days, detail, &designs)
-                    .map(|(rows, curves)| {
+                time_to_event_rows(outcome, &pick(time), &pick_bool(event), &sample, window_days, detail, &designs).map(
+                    |(rows, curves)| {
                         survival.push(curves);
                         rows
-                    })
+                    },
+                )
             }
         };
         match estimated {
@@ -947,7 +922,9 @@ mod tests {
         let s = sample(16);
         let time = vec![100.0; 16];
         let event = vec![false; 16];
-        let err = time_to_event_rows(Outcome::TimeToSwChange, &time, &event, &s, 730.0, Detail::Full).unwrap_err();
+        let err =
+            time_to_event_rows(Outcome::TimeToSwChange, &time, &event, &s, 730.0, Detail::Full, &Designs::default())
+                .unwrap_err();
         assert!(err.to_string().contains("no events"), "{err}");
         let rows = empty_rows(Outcome::ThreePlusPlacements, &s);
         let kinds: Vec<EstimateType> = rows.iter().map(|r| r.estimate_type).collect();
@@ -958,11 +935,12 @@ mod tests {
         // a binary outcome that never happens among controls separates the logit: an error, not a number
         let y: Vec<f64> = (0..16).map(|i| f64::from(u8::from(i % 2 == 0 && i % 4 == 0))).collect();
         let wild = Wild { reps: 99, ..Wild::default() };
-        let rows = binary_rows(Outcome::ThreePlusPlacements, &y, &s, &wild, Detail::Full).unwrap();
+        let rows = binary_rows(Outcome::ThreePlusPlacements, &y, &s, &wild, Detail::Full, &Designs::default()).unwrap();
         assert!(rows[0].estimate.is_some(), "the risk difference is still estimated");
         assert!(rows[1].estimate.is_none() && rows[2].estimate.is_none(), "no infinite ratios");
         let counts: Vec<f64> = (0..16).map(|i| if i % 2 == 0 { 1.0 } else { 0.0 }).collect();
-        let rows = count_rows(Outcome::SwChanges, &counts, &[1.0; 16], &s, &wild, Detail::Full).unwrap();
+        let rows =
+            count_rows(Outcome::SwChanges, &counts, &[1.0; 16], &s, &wild, Detail::Full, &Designs::default()).unwrap();
         assert!(rows[0].estimate.is_none() && rows[1].estimate.is_some());
     }
 }
