@@ -217,31 +217,28 @@ impl WildOut {
     }
 }
 
-/// The designs every adjusted model of a sample shares, built once per sample (on first use)
-/// rather than once per outcome, since each drops collinear columns by a pass over the rows:
-/// the effect models' design under the match weights (the count outcomes' ratios when no cell
-/// is separated, and the binary outcome's rows) and the Cox models' design. None without
-/// adjustment, or without a sample ([`Designs::default`]: each caller builds its own).
-#[derive(Default)]
+/// The designs the models of a sample share, each built once per sample (on first use) rather
+/// than once per outcome, since an adjusted design drops collinear columns by a pass over the
+/// rows: the effect models' design under the match weights (the count outcomes' ratios when no
+/// cell is separated, and the binary outcome's rows) and, with adjustment, the Cox models'.
 pub(crate) struct Designs<'s> {
-    sample: Option<&'s Sample>,
+    sample: &'s Sample,
     model: std::cell::OnceCell<Model>,
-    cox: std::cell::OnceCell<Matrix>,
+    cox: std::cell::OnceCell<Option<Matrix>>,
 }
 
 impl<'s> Designs<'s> {
-    fn of(sample: &'s Sample) -> Self {
-        Designs { sample: Some(sample), ..Designs::default() }
+    pub(crate) fn of(sample: &'s Sample) -> Self {
+        Designs { sample, model: std::cell::OnceCell::new(), cox: std::cell::OnceCell::new() }
     }
 
-    fn model(&self) -> Option<&Model> {
-        let s = self.sample.filter(|s| s.covariates.is_some())?;
-        Some(self.model.get_or_init(|| Model::new(s, &[], &s.weights)))
+    fn model(&self) -> &Model {
+        self.model.get_or_init(|| Model::new(self.sample, &[], &self.sample.weights))
     }
 
+    /// The Cox models' design with the covariates (None without adjustment).
     fn cox(&self) -> Option<&Matrix> {
-        let s = self.sample.filter(|s| s.covariates.is_some())?;
-        Some(self.cox.get_or_init(|| cox_design(s)))
+        self.cox.get_or_init(|| self.sample.covariates.as_ref().map(|_| cox_design(self.sample))).as_ref()
     }
 }
 
@@ -251,7 +248,7 @@ impl<'s> Designs<'s> {
 /// rate difference; its p-value is shown on both rows.
 ///
 /// With [`Detail::Primary`] only the rate ratio, without its secondary column.
-/// `designs`: the sample's shared designs ([`Designs::default`]: each model builds its own).
+/// `designs`: the shared designs of `s` ([`Designs::of`]).
 pub(crate) fn count_rows(
     outcome: Outcome,
     count: &[f64],
@@ -286,9 +283,16 @@ pub(crate) fn count_rows(
     };
     if !degenerate {
         if adjusted {
-            if let Some((theta, se, se2)) =
-                g_ratio(Family::Poisson, Contrast::Ratio, count, Some(&offset), s, designs.model(), &step, detail)?
-            {
+            if let Some((theta, se, se2)) = g_ratio(
+                Family::Poisson,
+                Contrast::Ratio,
+                count,
+                Some(&offset),
+                s,
+                Some(designs.model()),
+                &step,
+                detail,
+            )? {
                 let df = linear.as_ref().map_or(f64::NAN, |l| l.2.df);
                 fill(
                     &mut ratio,
@@ -361,7 +365,7 @@ pub fn cost_rows(outcome: Outcome, cost: &[f64], exposure: &[f64], s: &Sample, w
 /// quasibinomial GLM), each with CR2 on site.
 ///
 /// With [`Detail::Primary`] only the risk difference, without its secondary column.
-/// `designs`: the sample's shared designs ([`Designs::default`]: each model builds its own).
+/// `designs`: the shared designs of `s` ([`Designs::of`]).
 pub(crate) fn binary_rows(
     outcome: Outcome,
     y: &[f64],
@@ -371,14 +375,7 @@ pub(crate) fn binary_rows(
     designs: &Designs,
 ) -> Result<Vec<EffectRow>> {
     let adjusted = s.covariates.is_some();
-    let built;
-    let model = match designs.model() {
-        Some(model) => model,
-        None => {
-            built = Model::new(s, &[], &s.weights);
-            &built
-        }
-    };
+    let model = designs.model();
     let x = &model.x;
     let step = format!("{outcome}: risk difference");
     let fit = wls(x, y, Some(&s.weights)).map_err(at(step.clone()))?;
@@ -481,7 +478,7 @@ fn curve(km: &KaplanMeier, grid: &[f64]) -> Curve {
 /// column the robust error clustered on subclass (normal). Kaplan-Meier curves by arm and the
 /// log-rank test (the robust score test when weights vary). With [`Detail::Primary`] the hazard
 /// ratio only (empty curves, no test, no secondary column).
-/// `designs`: the sample's shared designs ([`Designs::default`]: each model builds its own).
+/// `designs`: the shared designs of `s` ([`Designs::of`]).
 pub(crate) fn time_to_event_rows(
     outcome: Outcome,
     time: &[f64],
@@ -495,15 +492,7 @@ pub(crate) fn time_to_event_rows(
     // with stacks the Cox model is stratified by stack (docs/evaluation.md "Staggered go-lives")
     let strata = (s.stacks() > 1).then_some(s.stack.as_slice());
     // with adjustment the covariates join the model (a conditional hazard ratio)
-    let built;
-    let adjusted_design = match (designs.cox(), &s.covariates) {
-        (Some(x), _) => Some(x),
-        (None, Some(_)) => {
-            built = cox_design(s);
-            Some(&built)
-        }
-        (None, None) => None,
-    };
+    let adjusted_design = designs.cox();
     let fit = |cluster: Option<&[usize]>| -> Result<(f64, f64, usize)> {
         match adjusted_design {
             Some(x) => cox_adjusted(time, event, x, &s.weights, cluster, strata)
@@ -922,9 +911,8 @@ mod tests {
         let s = sample(16);
         let time = vec![100.0; 16];
         let event = vec![false; 16];
-        let err =
-            time_to_event_rows(Outcome::TimeToSwChange, &time, &event, &s, 730.0, Detail::Full, &Designs::default())
-                .unwrap_err();
+        let err = time_to_event_rows(Outcome::TimeToSwChange, &time, &event, &s, 730.0, Detail::Full, &Designs::of(&s))
+            .unwrap_err();
         assert!(err.to_string().contains("no events"), "{err}");
         let rows = empty_rows(Outcome::ThreePlusPlacements, &s);
         let kinds: Vec<EstimateType> = rows.iter().map(|r| r.estimate_type).collect();
@@ -935,12 +923,12 @@ mod tests {
         // a binary outcome that never happens among controls separates the logit: an error, not a number
         let y: Vec<f64> = (0..16).map(|i| f64::from(u8::from(i % 2 == 0 && i % 4 == 0))).collect();
         let wild = Wild { reps: 99, ..Wild::default() };
-        let rows = binary_rows(Outcome::ThreePlusPlacements, &y, &s, &wild, Detail::Full, &Designs::default()).unwrap();
+        let rows = binary_rows(Outcome::ThreePlusPlacements, &y, &s, &wild, Detail::Full, &Designs::of(&s)).unwrap();
         assert!(rows[0].estimate.is_some(), "the risk difference is still estimated");
         assert!(rows[1].estimate.is_none() && rows[2].estimate.is_none(), "no infinite ratios");
         let counts: Vec<f64> = (0..16).map(|i| if i % 2 == 0 { 1.0 } else { 0.0 }).collect();
         let rows =
-            count_rows(Outcome::SwChanges, &counts, &[1.0; 16], &s, &wild, Detail::Full, &Designs::default()).unwrap();
+            count_rows(Outcome::SwChanges, &counts, &[1.0; 16], &s, &wild, Detail::Full, &Designs::of(&s)).unwrap();
         assert!(rows[0].estimate.is_none() && rows[1].estimate.is_some());
     }
 }
