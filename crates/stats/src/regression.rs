@@ -800,14 +800,7 @@ impl OtherClusters {
             .iter()
             .map(|rows| {
                 let mut c = vec![0.0; k * k];
-                for &i in rows {
-                    let r = d.row(i);
-                    for a in 0..k {
-                        for b in 0..=a {
-                            c[a * k + b] += w[i] * r[a] * r[b];
-                        }
-                    }
-                }
+                PackedRows::new(d, rows).add_cross_products(&mut c, |at| w[rows[at]]);
                 symmetrise(&mut c, k);
                 c
             })
@@ -827,6 +820,76 @@ impl OtherClusters {
             r.iter_mut().zip(c).for_each(|(a, b)| *a += b);
         }
         r
+    }
+}
+
+/// A cluster's rows of D restricted to the columns not identically zero there (a comparison
+/// site's rows have no treatment or interaction terms: about half an adjusted design's columns),
+/// so that their weighted cross-products cost r^2 / 2 per row for r such columns instead of
+/// k^2 / 2.
+struct PackedRows {
+    k: usize,
+    /// The columns kept, ascending.
+    columns: Vec<usize>,
+    /// The rows on those columns, row-major rows.len() x columns.len().
+    values: Vec<f64>,
+}
+
+impl PackedRows {
+    fn new(d: &MatrixRef<'_>, rows: &[usize]) -> Self {
+        let k = d.p;
+        let columns: Vec<usize> = (0..k).filter(|&a| rows.iter().any(|&i| d.row(i)[a] != 0.0)).collect();
+        let values = rows.iter().flat_map(|&i| columns.iter().map(move |&a| d.row(i)[a])).collect();
+        PackedRows { k, columns, values }
+    }
+
+    /// Adds sum over the rows of f(at) d_at d_at' (`at` the row's position in the cluster) to
+    /// the lower triangle of `s` (k x k, row-major), each entry's terms added in row order to
+    /// the entry as it stands, each term (f d_a) d_b: the same sums, to the last bit, as a pass
+    /// over all k columns, whose other terms are zeros. A slice, not an index range, in the
+    /// inner loop, so that it vectorises.
+    fn add_cross_products(&self, s: &mut [f64], f: impl Fn(usize) -> f64) {
+        let (k, r) = (self.k, self.columns.len());
+        if r == 0 {
+            return;
+        }
+        let mut packed = vec![0.0; r * r];
+        for (a, &ca) in self.columns.iter().enumerate() {
+            for (b, &cb) in self.columns[..=a].iter().enumerate() {
+                packed[a * r + b] = s[ca * k + cb];
+            }
+        }
+        // four rows at a time, each entry's four terms added in row order while it is loaded
+        let mut blocks = self.values.chunks_exact(4 * r);
+        for (block, rows) in blocks.by_ref().enumerate() {
+            let (x0, rest) = rows.split_at(r);
+            let (x1, rest) = rest.split_at(r);
+            let (x2, x3) = rest.split_at(r);
+            let f: [f64; 4] = std::array::from_fn(|j| f(4 * block + j));
+            for a in 0..r {
+                let fa = [f[0] * x0[a], f[1] * x1[a], f[2] * x2[a], f[3] * x3[a]];
+                packed[a * r..=a * r + a]
+                    .iter_mut()
+                    .zip(x0[..=a].iter().zip(&x1[..=a]))
+                    .zip(x2[..=a].iter().zip(&x3[..=a]))
+                    .for_each(|((h, (b0, b1)), (b2, b3))| {
+                        *h = *h + fa[0] * b0 + fa[1] * b1 + fa[2] * b2 + fa[3] * b3;
+                    });
+            }
+        }
+        let first = self.values.len() / r - blocks.remainder().len() / r;
+        for (at, row) in blocks.remainder().chunks_exact(r).enumerate() {
+            let f = f(first + at);
+            for a in 0..r {
+                let fa = f * row[a];
+                packed[a * r..=a * r + a].iter_mut().zip(&row[..=a]).for_each(|(h, rb)| *h += fa * rb);
+            }
+        }
+        for (a, &ca) in self.columns.iter().enumerate() {
+            for (b, &cb) in self.columns[..=a].iter().enumerate() {
+                s[ca * k + cb] = packed[a * r + b];
+            }
+        }
     }
 }
 
@@ -916,22 +979,14 @@ impl Resolvent {
                 d.row(i).iter().map(move |v| s * v)
             })
             .collect();
+        let packed = PackedRows::new(d, rows);
         let mut nodes = Vec::with_capacity(count);
         for j in 0..count {
             let at = from + j as f64 * Self::STEP;
             let tau = (2.0 * at).exp();
             // S = R_g + sum_i tau / (theta_i (theta_i^2 + tau)) d_i d_i'
             let mut s = outside.to_vec();
-            for (&i, (t, t2)) in rows.iter().zip(theta.iter().zip(&theta2)) {
-                let f = tau / (t * (t2 + tau));
-                let r = d.row(i);
-                for a in 0..k {
-                    let fa = f * r[a];
-                    for b in 0..=a {
-                        s[a * k + b] += fa * r[b];
-                    }
-                }
-            }
+            packed.add_cross_products(&mut s, |at| tau / (theta[at] * (theta2[at] + tau)));
             symmetrise(&mut s, k);
             let factor = crate::linalg::cholesky(&s, k, 1e-7)?;
             nodes.push((tau, 2.0 / std::f64::consts::PI * Self::STEP * at.exp(), factor));
