@@ -392,6 +392,11 @@ impl Adjustment {
         let mut q: Vec<Vec<f64>> = Vec::new();
         for col in if constant { &z[..k] } else { &z[..] } {
             let norm0 = dot_fast(col, col).sqrt();
+            if norm0 == 0.0 {
+                // a column zero in the cluster (a comparison site's treatment and interaction
+                // terms) spans nothing: dropped below after its projections, skipped here
+                continue;
+            }
             let mut v = col.clone();
             for _ in 0..2 {
                 for b in &q {

@@ -121,7 +121,7 @@ fn render(name: &str, title: &str, alt: String, fig: &impl Draw) -> Result<Figur
         let mut encoder = png::Encoder::new(&mut png_bytes, w, h);
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);
-        encoder.set_compression(png::Compression::Best);
+        encoder.set_compression(png::Compression::Default);
         let mut writer = encoder.write_header().map_err(|x| fail(x.to_string()))?;
         writer.write_image_data(&buffer).map_err(|x| fail(x.to_string()))?;
     }
