@@ -833,7 +833,12 @@ impl Tridiagonal {
             for r in 0..n {
                 let (vr, wr) = (v[r], w[r]);
                 let start = (k + 1 + r) * p + k + 1;
-                a[start..=start + r].iter_mut().zip(w.iter().zip(&v)).for_each(|(x, (wc, vc))| *x -= vr * wc + wr * vc);
+                // three slices of one length, indexed: no bound checks, and no three-way zip
+                let row = &mut a[start..=start + r];
+                let (w, v) = (&w[..row.len()], &v[..row.len()]);
+                for c in 0..row.len() {
+                    row[c] -= vr * w[c] + wr * v[c];
+                }
             }
             a[(k + 1) * p + k] = alpha;
             reflectors.push((k + 1, beta, v));
