@@ -835,9 +835,9 @@ impl Tridiagonal {
                 let start = (k + 1 + r) * p + k + 1;
                 // three slices of one length, indexed: no bound checks, and no three-way zip
                 let row = &mut a[start..=start + r];
-                let (w, v) = (&w[..row.len()], &v[..row.len()]);
+                let (wc, vc) = (&w[..row.len()], &v[..row.len()]);
                 for c in 0..row.len() {
-                    row[c] -= vr * w[c] + wr * v[c];
+                    row[c] -= vr * wc[c] + wr * vc[c];
                 }
             }
             a[(k + 1) * p + k] = alpha;

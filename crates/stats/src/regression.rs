@@ -796,21 +796,25 @@ fn is_graded(rows: &[usize], w: &[f64]) -> bool {
 struct OtherClusters {
     k: usize,
     each: Vec<Vec<f64>>,
+    /// Each cluster's rows on its nonzero columns, for its C_g here and its resolvent's nodes.
+    packed: Vec<PackedRows>,
 }
 
 impl OtherClusters {
     fn new(d: &MatrixRef<'_>, w: &[f64], members: &[Vec<usize>]) -> Self {
         let k = d.p;
+        let packed: Vec<PackedRows> = members.iter().map(|rows| PackedRows::new(d, rows)).collect();
         let each = members
             .iter()
-            .map(|rows| {
+            .zip(&packed)
+            .map(|(rows, packed)| {
                 let mut c = vec![0.0; k * k];
-                PackedRows::new(d, rows).add_cross_products(&mut c, |at| w[rows[at]]);
+                packed.add_cross_products(&mut c, |at| w[rows[at]]);
                 symmetrise(&mut c, k);
                 c
             })
             .collect();
-        OtherClusters { k, each }
+        OtherClusters { k, each, packed }
     }
 
     /// Cluster `g`'s own C_g = D_g'W_gD_g.
@@ -866,6 +870,7 @@ impl PackedRows {
         }
         // four rows at a time, each entry's four terms added in row order while it is loaded
         let mut blocks = self.values.chunks_exact(4 * r);
+        let first = 4 * (self.values.len() / (4 * r));
         for (block, rows) in blocks.by_ref().enumerate() {
             let (x0, rest) = rows.split_at(r);
             let (x1, rest) = rest.split_at(r);
@@ -873,16 +878,14 @@ impl PackedRows {
             let f: [f64; 4] = std::array::from_fn(|j| f(4 * block + j));
             for a in 0..r {
                 let fa = [f[0] * x0[a], f[1] * x1[a], f[2] * x2[a], f[3] * x3[a]];
-                packed[a * r..=a * r + a]
-                    .iter_mut()
-                    .zip(x0[..=a].iter().zip(&x1[..=a]))
-                    .zip(x2[..=a].iter().zip(&x3[..=a]))
-                    .for_each(|((h, (b0, b1)), (b2, b3))| {
-                        *h = *h + fa[0] * b0 + fa[1] * b1 + fa[2] * b2 + fa[3] * b3;
-                    });
+                // slices of one length, indexed (as `linalg::block_cross_products`): no bound checks
+                let row = &mut packed[a * r..=a * r + a];
+                let (y0, y1, y2, y3) = (&x0[..row.len()], &x1[..row.len()], &x2[..row.len()], &x3[..row.len()]);
+                for b in 0..row.len() {
+                    row[b] = row[b] + fa[0] * y0[b] + fa[1] * y1[b] + fa[2] * y2[b] + fa[3] * y3[b];
+                }
             }
         }
-        let first = self.values.len() / r - blocks.remainder().len() / r;
         for (at, row) in blocks.remainder().chunks_exact(r).enumerate() {
             let f = f(first + at);
             for a in 0..r {
@@ -952,21 +955,23 @@ impl Resolvent {
     const TAIL: f64 = 2.5;
     const TERMS: usize = 7;
 
-    /// `inside` and `outside`: C_g and R_g of [`OtherClusters`]; `m` = (D'WD)^-1.
+    /// `clusters` and `g`: C_g, R_g and the packed rows of cluster `g` ([`OtherClusters`]);
+    /// `m` = (D'WD)^-1.
     fn new(
         d: &MatrixRef<'_>,
         rows: &[usize],
         w: &[f64],
-        inside: &[f64],
-        outside: &[f64],
+        clusters: &OtherClusters,
+        g: usize,
         m: &[f64],
         k: usize,
     ) -> Option<Self> {
-        let chol = crate::linalg::cholesky(outside, k, 1e-7)?;
+        let outside = clusters.outside(g);
+        let chol = crate::linalg::cholesky(&outside, k, 1e-7)?;
         let theta: Vec<f64> = rows.iter().map(|&i| 1.0 / w[i]).collect();
         let theta2: Vec<f64> = theta.iter().map(|t| t * t).collect();
         // tr(R_g^-1 C_g)
-        let c = inside;
+        let c = clusters.inside(g);
         let inverse = crate::linalg::cholesky_inverse(&chol, k);
         let trace: f64 = (0..k).map(|a| (0..k).map(|b| inverse[a * k + b] * c[b * k + a]).sum::<f64>()).sum();
         let (low, high) = theta2.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &t| (lo.min(t), hi.max(t)));
@@ -984,7 +989,7 @@ impl Resolvent {
                 d.row(i).iter().map(move |v| s * v)
             })
             .collect();
-        let packed = PackedRows::new(d, rows);
+        let packed = &clusters.packed[g];
         let mut nodes = Vec::with_capacity(count);
         for j in 0..count {
             let at = from + j as f64 * Self::STEP;
@@ -1162,7 +1167,7 @@ fn cr2_inverse_variance_with(
             (wanted && !dense_only)
                 .then(|| {
                     let rest = others.get_or_insert_with(|| OtherClusters::new(d, w, &members));
-                    Resolvent::new(d, rows, w, rest.inside(cluster_at), &rest.outside(cluster_at), &m, k)
+                    Resolvent::new(d, rows, w, rest, cluster_at, &m, k)
                 })
                 .flatten()
         };
@@ -1401,8 +1406,7 @@ mod inverse_variance_tests {
             }
             let v: Vec<f64> = (0..ng).map(|_| rng.normal()).collect();
             let expected = InverseRoot::dense(&dense, ng).apply(&v);
-            let resolvent = Resolvent::new(&d, rows, &w, others.inside(g), &others.outside(g), &m, k)
-                .expect("R_g is positive definite");
+            let resolvent = Resolvent::new(&d, rows, &w, &others, g, &m, k).expect("R_g is positive definite");
             let got = resolvent.apply(&[&v]).pop().unwrap();
             let norm = expected.iter().map(|y| y * y).sum::<f64>().sqrt();
             for (a, b) in got.iter().zip(&expected) {
